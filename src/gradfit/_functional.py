@@ -1,0 +1,169 @@
+"""``gradfit.<op>`` functions: the same ops as the Tensor methods, called as functions."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gradfit.ops import elementwise as _el
+from gradfit.ops import movement as _mv
+from gradfit.tensor import Tensor
+
+
+def _t(x) -> Tensor:
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+def add(input, other, *, alpha=1):  # noqa: A002
+    return _t(input).add(other, alpha=alpha)
+
+
+def sub(input, other, *, alpha=1):  # noqa: A002
+    return _t(input).sub(other, alpha=alpha)
+
+
+def mul(input, other):  # noqa: A002
+    return _t(input) * other
+
+
+def div(input, other):  # noqa: A002
+    return _t(input) / other
+
+
+def neg(input):  # noqa: A002
+    return -input
+
+
+def pow(input, exponent):  # noqa: A001, A002
+    if not isinstance(input, Tensor):
+        return _t(exponent).__rpow__(input)
+    return input ** exponent
+
+
+def matmul(input, other):  # noqa: A002
+    return input.matmul(other)
+
+
+def mm(input, mat2):  # noqa: A002
+    return input.mm(mat2)
+
+
+def bmm(input, mat2):  # noqa: A002
+    return input.bmm(mat2)
+
+
+def dot(input, other):  # noqa: A002
+    return input.dot(other)
+
+
+def _method(name: str):
+    def fn(input, *args, **kwargs):  # noqa: A002
+        return getattr(input, name)(*args, **kwargs)
+
+    fn.__name__ = name
+    fn.__doc__ = f"``gradfit.{name}(t, ...)`` is ``t.{name}(...)``."
+    return fn
+
+
+exp, log, log1p, sqrt, rsqrt, abs, sin, cos, tanh, sigmoid, relu = (  # noqa: A001
+    _method(n) for n in ("exp", "log", "log1p", "sqrt", "rsqrt", "abs", "sin", "cos", "tanh",
+                         "sigmoid", "relu"))
+square, sign, floor, ceil, round, isnan, isinf, isfinite = (  # noqa: A001
+    _method(n) for n in ("square", "sign", "floor", "ceil", "round", "isnan", "isinf",
+                         "isfinite"))
+clamp, clip, sum, mean, var, std, amax, amin, argmax, argmin = (  # noqa: A001
+    _method(n) for n in ("clamp", "clip", "sum", "mean", "var", "std", "amax", "amin",
+                         "argmax", "argmin"))
+logsumexp, softmax, log_softmax, norm, all, any = (  # noqa: A001
+    _method(n) for n in ("logsumexp", "softmax", "log_softmax", "norm", "all", "any"))
+reshape, flatten, squeeze, unsqueeze, transpose, permute, t, split, chunk, unbind = (
+    _method(n) for n in ("reshape", "flatten", "squeeze", "unsqueeze", "transpose", "permute",
+                         "t", "split", "chunk", "unbind"))
+eq, ne, lt, le, gt, ge, equal, allclose, masked_fill, clone = (
+    _method(n) for n in ("eq", "ne", "lt", "le", "gt", "ge", "equal", "allclose",
+                         "masked_fill", "clone"))
+swapaxes, broadcast_to, detach, numel = (
+    _method(n) for n in ("swapaxes", "broadcast_to", "detach", "numel"))
+
+
+def max(input, dim=None, keepdim=False):  # noqa: A001, A002
+    return input.max(dim, keepdim)
+
+
+def min(input, dim=None, keepdim=False):  # noqa: A001, A002
+    return input.min(dim, keepdim)
+
+
+def maximum(input, other):  # noqa: A002
+    return input.maximum(other)
+
+
+def minimum(input, other):  # noqa: A002
+    return input.minimum(other)
+
+
+def leaky_relu(input, negative_slope: float = 0.01):  # noqa: A002
+    return _el.LeakyRelu.apply(input, negative_slope=negative_slope)
+
+
+def softplus(input, beta: float = 1.0, threshold: float = 20.0):  # noqa: A002
+    return _el.Softplus.apply(input, beta=beta, threshold=threshold)
+
+
+def where(condition, input, other):  # noqa: A002
+    """Elements of ``input`` where ``condition`` holds, else of ``other``; both may be
+    numbers. Gradients flow to the chosen entries only."""
+    a = input if isinstance(input, Tensor) else None
+    b = other if isinstance(other, Tensor) else None
+    ref = a if a is not None else b
+    if ref is not None and ref.dtype.kind == "f":
+        if a is None:
+            input = Tensor._make(np.asarray(input, dtype=ref.dtype), None)
+        if b is None:
+            other = Tensor._make(np.asarray(other, dtype=ref.dtype), None)
+    return _el.Where.apply(condition, input, other)
+
+
+def cat(tensors, dim: int = 0):
+    """Concatenate along an existing dimension."""
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("cat: expected a non-empty list of Tensors")
+    nd = tensors[0].ndim
+    d = dim % nd if nd else 0
+    for i, x in enumerate(tensors):
+        if x.ndim != nd or x.shape[:d] + x.shape[d + 1:] != tensors[0].shape[:d] + \
+                tensors[0].shape[d + 1:]:
+            raise RuntimeError(
+                f"cat: sizes of tensors must match except in dimension {d}; tensor 0 has "
+                f"shape {tuple(tensors[0].shape)} and tensor {i} has shape {tuple(x.shape)}"
+            )
+    return _mv.Cat.apply(*tensors, dim=d)
+
+
+concat = concatenate = cat
+
+
+def stack(tensors, dim: int = 0):
+    """Stack equal-shaped tensors along a new dimension."""
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("stack: expected a non-empty list of Tensors")
+    shape = tensors[0].shape
+    for i, x in enumerate(tensors):
+        if x.shape != shape:
+            raise RuntimeError(f"stack expects each tensor to be equal size, but got {shape} "
+                               f"at entry 0 and {tuple(x.shape)} at entry {i}")
+    d = dim % (len(shape) + 1)
+    return _mv.Cat.apply(*[x.unsqueeze(d) for x in tensors], dim=d)
+
+
+def outer(input, vec2):  # noqa: A002
+    return input.reshape(-1, 1) * vec2.reshape(1, -1)
+
+
+def is_tensor(obj) -> bool:
+    return isinstance(obj, Tensor)
+
+
+def is_floating_point(input) -> bool:  # noqa: A002
+    return input.is_floating_point()

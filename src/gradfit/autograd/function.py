@@ -1,0 +1,149 @@
+"""Graph nodes: the internal op base class and the public ``Function`` for user ops.
+
+An op is a small class with ``forward(ctx, *arrays) -> array`` and
+``backward(ctx, grad_output) -> one gradient per input`` working on NumPy arrays. The
+instance made by ``apply`` is the graph node: it is the output's ``grad_fn`` and the
+``ctx`` both methods see. Ops never undo broadcasting: the engine sums every gradient
+back to its input's shape in one place (``engine.sum_to_shape``).
+
+This engine is first-order: ``backward`` works on arrays, so it records no graph.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gradfit._grad_mode import _enabled, no_grad
+from gradfit.tensor import Tensor
+
+
+class Op:
+    """Base class of gradfit's built-in ops (array level).
+
+    Attributes set on the node by ``apply`` when the output needs a gradient:
+        inputs: the arguments of the call (Tensors, numbers, arrays), in order.
+        versions: the inputs' version counters, checked before backward when the op
+            reads its saved inputs (``saves_inputs``), so an in-place change is caught.
+    """
+
+    saves_inputs = True  # ops whose backward reads an input set this to catch in-place edits
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx, grad_output):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *args, **kwargs) -> Tensor:
+        ctx = cls()
+        out = cls.forward(ctx, *[a._array if isinstance(a, Tensor) else a for a in args], **kwargs)
+        if _enabled[0]:
+            for a in args:
+                if isinstance(a, Tensor) and a.requires_grad:
+                    ctx.inputs = args
+                    if cls.saves_inputs:
+                        ctx.versions = [t._version if isinstance(t, Tensor) else 0 for t in args]
+                    return Tensor._make(out, ctx)
+        return Tensor._make(out, None)
+
+    def name(self) -> str:
+        return type(self).__name__ + "Backward"
+
+    def __repr__(self) -> str:
+        return f"<{self.name()}>"
+
+    @property
+    def next_functions(self):
+        """The parents' nodes, as PyTorch exposes them (None for leaves)."""
+        return tuple(
+            (t.grad_fn, 0) if isinstance(t, Tensor) else (None, 0) for t in getattr(self, "inputs", ())
+        )
+
+
+class FunctionCtx:
+    """The ``ctx`` a user ``Function`` sees: save tensors, read them back in backward."""
+
+    def save_for_backward(self, *tensors) -> None:
+        self._saved = tensors
+
+    @property
+    def saved_tensors(self) -> tuple:
+        if self._saved is None:
+            raise RuntimeError(
+                "saved_tensors: the graph was freed by an earlier backward(); "
+                "call backward(retain_graph=True) to backpropagate twice"
+            )
+        return self._saved
+
+
+class _UserNode(Op, FunctionCtx):
+    """Graph node for a user ``Function``: wraps arrays as Tensors around its backward."""
+
+    def __init__(self, fn_cls):
+        self.fn_cls = fn_cls
+        self._saved = ()
+        self.needs_input_grad = ()
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        with no_grad():
+            grads = ctx.fn_cls.backward(ctx, Tensor._make(grad_output, None))
+        if not isinstance(grads, tuple):
+            grads = (grads,)
+        n_tensors = len(ctx.inputs)
+        if len(grads) != n_tensors:
+            raise RuntimeError(
+                f"{ctx.fn_cls.__name__}.backward returned {len(grads)} gradients, "
+                f"expected {n_tensors} (one per forward input, None for non-tensors)"
+            )
+        return tuple(g._array if isinstance(g, Tensor) else g for g in grads)
+
+    def name(self) -> str:
+        return self.fn_cls.__name__ + "Backward"
+
+
+class Function:
+    """Base class for user-defined differentiable functions, as ``torch.autograd.Function``.
+
+    Subclass it with static ``forward(ctx, *args)`` and ``backward(ctx, grad_output)``
+    working on Tensors, then call ``MyFn.apply(*args)``::
+
+        class Square(Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.save_for_backward(x)
+                return x * x
+
+            @staticmethod
+            def backward(ctx, grad_output):   # the lecture's FUNCTION rule: delta_a = delta_b * f'(a)
+                (x,) = ctx.saved_tensors
+                return grad_output * 2 * x
+
+    ``forward`` runs without recording; ``backward`` returns one gradient per input of
+    ``forward`` (None for inputs that are not Tensors or need no gradient).
+    """
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):  # pragma: no cover - abstract
+        raise NotImplementedError("Function subclasses must implement forward(ctx, ...)")
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):  # pragma: no cover - abstract
+        raise NotImplementedError("Function subclasses must implement backward(ctx, grad)")
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        node = _UserNode(cls)
+        node.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+        with no_grad():
+            out = cls.forward(node, *args, **kwargs)
+        if not isinstance(out, Tensor):
+            out = Tensor._make(np.asarray(out), None)
+        if _enabled[0] and any(node.needs_input_grad):
+            node.inputs = args
+            node.versions = [t._version if isinstance(t, Tensor) else 0 for t in args]
+            out = Tensor._make(out._array, node)
+        return out

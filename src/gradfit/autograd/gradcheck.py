@@ -1,0 +1,118 @@
+"""``gradcheck``: compare autodiff with central finite differences, in float64.
+
+This is how the lecture checks hand-derived gradients: perturb one parameter by +-eps,
+see how the loss moves, and compare with what backprop says.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gradfit._grad_mode import enable_grad
+from gradfit.tensor import Tensor
+
+
+class GradcheckError(RuntimeError):
+    """Raised by ``gradcheck`` (with ``raise_exception=True``) when gradients disagree."""
+
+
+def _as_tuple(x):
+    return x if isinstance(x, tuple | list) else (x,)
+
+
+def numerical_jacobian(fn, inputs, eps: float = 1e-6) -> list:
+    """Central-difference Jacobians d(out)/d(input) for each input that requires grad.
+
+    Returns, per input, an array of shape (input.numel(), output.numel())."""
+    inputs = _as_tuple(inputs)
+    out0 = _as_tuple(fn(*inputs))
+    n_out = sum(o.numel() for o in out0)
+    jacs = []
+    for x in inputs:
+        if not (isinstance(x, Tensor) and x.requires_grad):
+            jacs.append(None)
+            continue
+        flat = x._array.reshape(-1)  # a view when contiguous; otherwise perturb a copy
+        if not np.shares_memory(flat, x._array):
+            x._array = x._array.copy()
+            flat = x._array.reshape(-1)
+        jac = np.zeros((flat.size, n_out))
+        for i in range(flat.size):
+            orig = flat[i]
+            flat[i] = orig + eps
+            plus = np.concatenate([o._array.reshape(-1) for o in _as_tuple(fn(*inputs))])
+            flat[i] = orig - eps
+            minus = np.concatenate([o._array.reshape(-1) for o in _as_tuple(fn(*inputs))])
+            flat[i] = orig
+            jac[i] = (plus - minus) / (2 * eps)
+        jacs.append(jac)
+    return jacs
+
+
+def analytical_jacobian(fn, inputs) -> list:
+    """Jacobians from reverse mode: one backward per output element."""
+    inputs = _as_tuple(inputs)
+    with enable_grad():
+        outs = _as_tuple(fn(*inputs))
+    n_out = sum(o.numel() for o in outs)
+    want = [x for x in inputs if isinstance(x, Tensor) and x.requires_grad]
+    jacs = {id(x): np.zeros((x.numel(), n_out)) for x in want}
+    from gradfit.autograd import grad as autograd_grad
+
+    col = 0
+    for o in outs:
+        for j in range(o.numel()):
+            seed = np.zeros(o.shape, dtype=o.dtype)
+            seed.reshape(-1)[j] = 1.0
+            if o.requires_grad:
+                gs = autograd_grad([o], want, grad_outputs=[Tensor._make(seed, None)],
+                                   retain_graph=True, allow_unused=True)
+                for x, g in zip(want, gs):
+                    if g is not None:
+                        jacs[id(x)][:, col] = g._array.reshape(-1)
+            col += 1
+    return [jacs.get(id(x)) if isinstance(x, Tensor) and x.requires_grad else None
+            for x in inputs]
+
+
+def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
+              raise_exception: bool = True) -> bool:
+    """Check ``fn``'s autodiff gradients against central differences.
+
+    Args:
+        fn: a function of Tensors returning a Tensor (or a tuple of Tensors).
+        inputs: a Tensor or tuple of Tensors; those with ``requires_grad`` are checked.
+            They should be float64: float32 rounding swamps a difference quotient.
+        eps: the perturbation; the derivative is (f(x + eps) - f(x - eps)) / (2 eps).
+        atol, rtol: pass when |analytical - numerical| <= atol + rtol * |numerical|.
+        raise_exception: raise ``GradcheckError`` naming the worst entry instead of
+            returning False.
+
+    Returns:
+        True when every entry agrees.
+    """
+    inputs = _as_tuple(inputs)
+    for i, x in enumerate(inputs):
+        if isinstance(x, Tensor) and x.requires_grad and x.dtype != np.float64:
+            import warnings
+
+            warnings.warn(f"gradcheck: input {i} is {x.dtype}, not float64; finite "
+                          "differences will be inaccurate", stacklevel=2)
+    if not any(isinstance(x, Tensor) and x.requires_grad for x in inputs):
+        raise ValueError("gradcheck: no input has requires_grad=True")
+    numerical = numerical_jacobian(fn, inputs, eps)
+    analytical = analytical_jacobian(fn, inputs)
+    for i, (num, ana) in enumerate(zip(numerical, analytical)):
+        if num is None:
+            continue
+        bad = np.abs(ana - num) > atol + rtol * np.abs(num)
+        if bad.any():
+            if not raise_exception:
+                return False
+            r, c = np.argwhere(bad)[0]
+            raise GradcheckError(
+                f"gradcheck: Jacobian mismatch for input {i} at (input element {r}, output "
+                f"element {c}): analytical {ana[r, c]!r}, numerical {num[r, c]!r} "
+                f"(atol={atol}, rtol={rtol}); {int(bad.sum())} of {bad.size} entries differ"
+            )
+    return True

@@ -1,0 +1,6 @@
+"""Primitive ops on NumPy arrays, each a ``gradfit.autograd.function.Op`` subclass.
+
+elementwise: arithmetic and pointwise functions; reduce: reductions and (log-)softmax;
+movement: reshaping, indexing, concatenation; matmul: matrix products and the fused linear
+layer; loss: fused, numerically stable loss primitives.
+"""

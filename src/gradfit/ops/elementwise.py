@@ -1,0 +1,349 @@
+"""Elementwise ops. Operands broadcast as in NumPy; the engine sums gradients back.
+
+Binary ops take two Tensors or a Tensor and a Python number (kept as a weak scalar, so
+float32 stays float32). ``backward`` returns one gradient per input (None for constants).
+The lecture's rules appear here: ADDITION passes delta_c to both operands; HADAMARD
+multiplies it by the other operand; FUNCTION multiplies it by f'(a).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gradfit.autograd.function import Op
+
+
+def _wants(ctx, i: int) -> bool:
+    t = ctx.inputs[i]
+    return getattr(t, "_requires_grad", False)
+
+
+class Add(Op):
+    """c = a + b;  delta_a = delta_c, delta_b = delta_c."""
+
+    saves_inputs = False
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return a + b
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output, grad_output
+
+
+class Sub(Op):
+    saves_inputs = False
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return a - b
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output, -grad_output if _wants(ctx, 1) else None
+
+
+class Mul(Op):
+    """Hadamard product c = a * b;  delta_a = delta_c * b, delta_b = delta_c * a."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.a, ctx.b = a, b
+        return a * b
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        ga = grad_output * ctx.b if _wants(ctx, 0) else None
+        gb = grad_output * ctx.a if _wants(ctx, 1) else None
+        return ga, gb
+
+
+class Div(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.a, ctx.b = a, b
+        return a / b
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        ga = grad_output / ctx.b if _wants(ctx, 0) else None
+        gb = -grad_output * ctx.a / (ctx.b * ctx.b) if _wants(ctx, 1) else None
+        return ga, gb
+
+
+class Neg(Op):
+    saves_inputs = False
+
+    @staticmethod
+    def forward(ctx, a):
+        return -a
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return -grad_output
+
+
+class Pow(Op):
+    """a ** b, with a scalar or tensor exponent.
+
+    d/da = b * a^(b-1); d/db = a^b * log(a), set to 0 where a == 0 and b >= 0 (PyTorch's
+    convention, so 0 ** 2 has a finite exponent gradient).
+    """
+
+    @staticmethod
+    def forward(ctx, a, b):
+        out = np.power(a, b)
+        ctx.a, ctx.b, ctx.out = a, b, out
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        a, b = ctx.a, ctx.b
+        ga = gb = None
+        if _wants(ctx, 0):
+            ga = grad_output * (b * np.power(a, b - 1))
+            if np.ndim(b) == 0 and b == 0:
+                ga = np.zeros_like(ga)
+        if _wants(ctx, 1):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                gb = grad_output * ctx.out * np.log(a)
+            gb = np.where((a == 0) & (b >= 0), 0, gb).astype(gb.dtype, copy=False)
+        return ga, gb
+
+
+class _Unary(Op):
+    """Pointwise f(a) with the lecture's FUNCTION rule: delta_a = delta_b * f'(a)."""
+
+
+class Exp(_Unary):
+    saves_inputs = False
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.out = np.exp(a)
+        return ctx.out
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output * ctx.out
+
+
+class Log(_Unary):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.a = a
+        return np.log(a)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output / ctx.a
+
+
+class Log1p(_Unary):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.a = a
+        return np.log1p(a)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output / (1 + ctx.a)
+
+
+class Sqrt(_Unary):
+    saves_inputs = False
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.out = np.sqrt(a)
+        return ctx.out
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output / (2 * ctx.out)
+
+
+class Abs(_Unary):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.a = a
+        return np.abs(a)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output * np.sign(ctx.a)
+
+
+class Sin(_Unary):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.a = a
+        return np.sin(a)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output * np.cos(ctx.a)
+
+
+class Cos(_Unary):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.a = a
+        return np.cos(a)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return -grad_output * np.sin(ctx.a)
+
+
+class Tanh(_Unary):
+    saves_inputs = False
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.out = np.tanh(a)
+        return ctx.out
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output * (1 - ctx.out * ctx.out)
+
+
+def sigmoid_array(a: np.ndarray) -> np.ndarray:
+    """Stable logistic 1 / (1 + exp(-a)): exp is only taken of non-positive numbers."""
+    e = np.exp(-np.abs(a))
+    return np.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
+
+
+class Sigmoid(_Unary):
+    """sigma(a) = 1 / (1 + exp(-a)), computed without overflow;  sigma' = sigma (1 - sigma)."""
+
+    saves_inputs = False
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.out = sigmoid_array(a)
+        return ctx.out
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        s = ctx.out
+        return grad_output * (s * (1 - s))
+
+
+class Relu(_Unary):
+    """ReLU a[z] = max(0, z); the derivative is the lecture's indicator I[z > 0]."""
+
+    @staticmethod
+    def forward(ctx, a):
+        out = np.maximum(a, 0)
+        ctx.out = out
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output * (ctx.out > 0)
+
+    saves_inputs = False
+
+
+class LeakyRelu(_Unary):
+    @staticmethod
+    def forward(ctx, a, negative_slope=0.01):
+        ctx.a, ctx.slope = a, negative_slope
+        return np.where(a > 0, a, a * negative_slope)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return np.where(ctx.a > 0, grad_output, grad_output * ctx.slope)
+
+
+class Softplus(_Unary):
+    """softplus(a) = log(1 + exp(beta a)) / beta, linear above ``threshold`` (PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, a, beta=1.0, threshold=20.0):
+        ctx.a, ctx.beta, ctx.threshold = a, beta, threshold
+        z = a * beta
+        soft = (np.log1p(np.exp(-np.abs(z))) + np.maximum(z, 0)) / beta
+        return np.where(z > threshold, a, soft)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        z = ctx.a * ctx.beta
+        return np.where(z > ctx.threshold, grad_output, grad_output * sigmoid_array(z))
+
+
+class Clamp(_Unary):
+    """clamp(a, min, max); the gradient passes where min <= a <= max (PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, a, min=None, max=None):  # noqa: A002
+        lo = getattr(min, "_array", min)
+        hi = getattr(max, "_array", max)
+        ctx.a, ctx.lo, ctx.hi = a, lo, hi
+        out = a
+        if lo is not None:
+            out = np.maximum(out, lo)
+        if hi is not None:
+            out = np.minimum(out, hi)
+        return out.astype(a.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        mask = np.ones(ctx.a.shape, dtype=bool)
+        if ctx.lo is not None:
+            mask &= ctx.a >= ctx.lo
+        if ctx.hi is not None:
+            mask &= ctx.a <= ctx.hi
+        return grad_output * mask
+
+
+class Maximum(Op):
+    """max(a, b) elementwise; at ties each operand gets half the gradient (PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.a, ctx.b = a, b
+        return np.maximum(a, b)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return _split_ties(grad_output, ctx.a > ctx.b, ctx.a == ctx.b)
+
+
+class Minimum(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.a, ctx.b = a, b
+        return np.minimum(a, b)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return _split_ties(grad_output, ctx.a < ctx.b, ctx.a == ctx.b)
+
+
+def _split_ties(g, a_wins, tie):
+    wa = a_wins + 0.5 * tie
+    ga = g * wa.astype(g.dtype, copy=False)
+    return ga, g - ga
+
+
+class Where(Op):
+    """where(cond, a, b): the gradient goes to a where cond holds, to b elsewhere."""
+
+    saves_inputs = False
+
+    @staticmethod
+    def forward(ctx, cond, a, b):
+        ctx.cond = np.asarray(cond, dtype=bool)
+        out = np.where(ctx.cond, a, b)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        zero = np.zeros((), dtype=grad_output.dtype)
+        ga = np.where(ctx.cond, grad_output, zero) if _wants(ctx, 1) else None
+        gb = np.where(ctx.cond, zero, grad_output) if _wants(ctx, 2) else None
+        return None, ga, gb

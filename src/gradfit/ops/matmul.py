@@ -1,0 +1,88 @@
+"""Matrix products: the lecture's MATRIX MULTIPLY rule, b = W a => delta_a = W^T delta_b,
+and the fused ``linear`` op (x W^T + b) used by nn.Linear."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gradfit.autograd.function import Op
+
+
+def _t(x: np.ndarray) -> np.ndarray:
+    return np.swapaxes(x, -1, -2)
+
+
+class MatMul(Op):
+    """``np.matmul`` semantics: 1-D operands are promoted and the added axis removed;
+    batch axes broadcast (the engine sums batch gradients back)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.a, ctx.b = a, b
+        return np.matmul(a, b)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        a, b, g = ctx.a, ctx.b, grad_output
+        if a.ndim == 1 and b.ndim == 1:
+            return g * b, g * a
+        if a.ndim == 1:  # (k) @ (..., k, m) -> (..., m)
+            ga = np.matmul(g[..., None, :], _t(b))[..., 0, :]
+            gb = a[:, None] * g[..., None, :]
+            return ga, gb
+        if b.ndim == 1:  # (..., n, k) @ (k) -> (..., n)
+            ga = g[..., :, None] * b
+            gb = np.matmul(_t(a), g[..., :, None])[..., 0]
+            return ga, gb
+        ga = np.matmul(g, _t(b)) if getattr(ctx.inputs[0], "_requires_grad", False) else None
+        gb = np.matmul(_t(a), g) if getattr(ctx.inputs[1], "_requires_grad", False) else None
+        return ga, gb
+
+
+def matmul(a, b):
+    if a.ndim == 0 or b.ndim == 0:
+        raise RuntimeError("matmul: both arguments need at least 1 dimension, got 0-d")
+    k_a = a.shape[-1]
+    k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
+    if k_a != k_b:
+        raise RuntimeError(
+            f"matmul: shapes {tuple(a.shape)} and {tuple(b.shape)} do not align "
+            f"({k_a} != {k_b})"
+        )
+    if a.dtype != b.dtype:
+        raise RuntimeError(f"matmul: expected both operands to have the same dtype, but got "
+                           f"{a.dtype} and {b.dtype}")
+    return MatMul.apply(a, b)
+
+
+class Linear(Op):
+    """y = x W^T + b for x of shape (..., in), W (out, in), b (out,) or None.
+
+    One node instead of three (matmul, transpose, add): the lecture's program is made of
+    small tensors, where per-node Python overhead, not arithmetic, sets the speed.
+    """
+
+    @staticmethod
+    def forward(ctx, x, weight, bias=None):
+        ctx.x, ctx.weight = x, weight
+        out = np.matmul(x, weight.T)
+        if bias is not None:
+            out += bias
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x, w, g = ctx.x, ctx.weight, grad_output
+        inputs = ctx.inputs
+        gx = np.matmul(g, w) if inputs[0]._requires_grad else None
+        gw = gb = None
+        if inputs[1]._requires_grad:
+            if x.ndim == 1:
+                gw = np.outer(g, x)
+            elif x.ndim == 2:
+                gw = np.matmul(g.T, x)
+            else:
+                gw = np.matmul(g.reshape(-1, g.shape[-1]).T, x.reshape(-1, x.shape[-1]))
+        if len(inputs) > 2 and inputs[2] is not None and inputs[2]._requires_grad:
+            gb = g.sum(axis=tuple(range(g.ndim - 1))) if g.ndim > 1 else g
+        return gx, gw, gb

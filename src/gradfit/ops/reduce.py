@@ -1,0 +1,178 @@
+"""Reductions, (log-)softmax and logsumexp. ``dim`` is None, an int or a tuple of ints
+(already normalised to non-negative by the Tensor method)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gradfit.autograd.function import Op
+
+
+def _restore(g: np.ndarray, dim, keepdim: bool, ndim: int) -> np.ndarray:
+    """Re-insert the reduced axes of ``g`` as size-1 axes, so it broadcasts to the input."""
+    if keepdim or dim is None and g.ndim == ndim:
+        return g
+    if dim is None:
+        return g.reshape((1,) * ndim)
+    return np.expand_dims(g, dim)
+
+
+def _count(shape: tuple, dim) -> int:
+    if dim is None:
+        return int(np.prod(shape))
+    dims = (dim,) if isinstance(dim, int) else dim
+    return int(np.prod([shape[d] for d in dims]))
+
+
+class Sum(Op):
+    saves_inputs = False
+
+    @staticmethod
+    def forward(ctx, a, dim=None, keepdim=False):
+        ctx.shape, ctx.dim, ctx.keepdim = a.shape, dim, keepdim
+        return np.asarray(a.sum(axis=dim, keepdims=keepdim))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        g = _restore(grad_output, ctx.dim, ctx.keepdim, len(ctx.shape))
+        return np.broadcast_to(g, ctx.shape)
+
+
+class Mean(Op):
+    saves_inputs = False
+
+    @staticmethod
+    def forward(ctx, a, dim=None, keepdim=False):
+        ctx.shape, ctx.dim, ctx.keepdim = a.shape, dim, keepdim
+        return np.asarray(a.mean(axis=dim, keepdims=keepdim))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        g = _restore(grad_output, ctx.dim, ctx.keepdim, len(ctx.shape))
+        n = _count(ctx.shape, ctx.dim)
+        return np.broadcast_to(g / n, ctx.shape)
+
+
+class Var(Op):
+    """Variance sum((a - mean)^2) / (N - correction); correction=1 is Bessel's (default)."""
+
+    @staticmethod
+    def forward(ctx, a, dim=None, correction=1, keepdim=False):
+        n = _count(a.shape, dim)
+        ctx.centered = a - a.mean(axis=dim, keepdims=True)
+        ctx.dim, ctx.keepdim, ctx.denom = dim, keepdim, max(n - correction, 0)
+        sq = (ctx.centered * ctx.centered).sum(axis=dim, keepdims=keepdim)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.asarray(sq / ctx.denom, dtype=a.dtype)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        g = _restore(grad_output, ctx.dim, ctx.keepdim, ctx.centered.ndim)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return g * (2 / ctx.denom if ctx.denom else np.nan) * ctx.centered
+
+
+class AMax(Op):
+    """amax/amin over ``dim`` (all dims for None); ties share the gradient evenly."""
+
+    @staticmethod
+    def forward(ctx, a, dim=None, keepdim=False, which="max"):
+        fn = np.max if which == "max" else np.min
+        if a.size == 0:
+            raise RuntimeError(f"{which}(): expected a non-empty tensor")
+        out = np.asarray(fn(a, axis=dim, keepdims=True))
+        ctx.a, ctx.out, ctx.dim, ctx.keepdim = a, out, dim, keepdim
+        return out if keepdim else (out.reshape(()) if dim is None else np.squeeze(out, dim))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        g = _restore(grad_output, ctx.dim, ctx.keepdim, ctx.a.ndim)
+        mask = (ctx.a == ctx.out).astype(grad_output.dtype)
+        return g * mask / mask.sum(axis=ctx.dim, keepdims=True)
+
+
+class TakeAlong(Op):
+    """Values at ``indices`` along ``dim`` (max/min with a dim): the gradient goes to the
+    chosen index only."""
+
+    saves_inputs = False
+
+    @staticmethod
+    def forward(ctx, a, indices=None, dim=0, keepdim=False):
+        ctx.shape, ctx.dtype, ctx.indices, ctx.dim, ctx.keepdim = (
+            a.shape, a.dtype, indices, dim, keepdim)
+        if a.ndim == 0:
+            return a.copy()
+        out = np.take_along_axis(a, indices, axis=dim)
+        return out if keepdim else np.squeeze(out, dim)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        if not ctx.shape:
+            return grad_output
+        g = grad_output if ctx.keepdim else np.expand_dims(grad_output, ctx.dim)
+        out = np.zeros(ctx.shape, dtype=grad_output.dtype)
+        np.put_along_axis(out, ctx.indices, g, axis=ctx.dim)
+        return out
+
+
+def _stable_max(a: np.ndarray, dim) -> np.ndarray:
+    m = np.max(a, axis=dim, keepdims=True)
+    return np.where(np.isfinite(m), m, 0).astype(a.dtype, copy=False)
+
+
+class LogSumExp(Op):
+    """log(sum(exp(a))) over ``dim``, shifted by the max so exp never overflows."""
+
+    saves_inputs = False
+
+    @staticmethod
+    def forward(ctx, a, dim=None, keepdim=False):
+        m = _stable_max(a, dim)
+        out = np.log(np.exp(a - m).sum(axis=dim, keepdims=True)) + m
+        ctx.a, ctx.out, ctx.dim, ctx.keepdim = a, out, dim, keepdim
+        return out if keepdim else (out.reshape(()) if dim is None else np.squeeze(out, dim))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        g = _restore(grad_output, ctx.dim, ctx.keepdim, ctx.a.ndim)
+        return g * np.exp(ctx.a - ctx.out)
+
+
+class Softmax(Op):
+    """softmax along ``dim``; backward s * (g - sum(g * s))."""
+
+    saves_inputs = False
+
+    @staticmethod
+    def forward(ctx, a, dim=-1):
+        e = np.exp(a - _stable_max(a, dim))
+        ctx.out = e / e.sum(axis=dim, keepdims=True)
+        ctx.dim = dim
+        return ctx.out
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        s = ctx.out
+        return s * (grad_output - (grad_output * s).sum(axis=ctx.dim, keepdims=True))
+
+
+def log_softmax_array(a: np.ndarray, dim) -> np.ndarray:
+    shifted = a - _stable_max(a, dim)
+    return shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
+
+
+class LogSoftmax(Op):
+    """log_softmax along ``dim``, stable; backward g - softmax * sum(g)."""
+
+    saves_inputs = False
+
+    @staticmethod
+    def forward(ctx, a, dim=-1):
+        ctx.out = log_softmax_array(a, dim)
+        ctx.dim = dim
+        return ctx.out
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output - np.exp(ctx.out) * grad_output.sum(axis=ctx.dim, keepdims=True)

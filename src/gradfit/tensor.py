@@ -1,0 +1,1063 @@
+"""Tensor: a NumPy array, its gradient, and its place in the computation graph.
+
+A Tensor holds its values in ``_array`` (an ``np.ndarray``). ``grad_fn`` is the graph node
+that made it (None for leaves), ``grad`` is filled by ``backward()`` on leaves that
+require a gradient. Operators and methods call ops from ``gradfit.ops``; those build the
+graph. ``.data`` is, as in PyTorch, a Tensor that shares the memory but stays outside the
+graph (the lecture's program calls ``layer.bias.data.fill_(0.0)``).
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections import namedtuple
+
+import numpy as np
+
+from gradfit import _dtypes
+from gradfit._grad_mode import _enabled
+
+_ReturnMinMax = namedtuple("_ReturnMinMax", ["values", "indices"])
+
+
+class device:  # noqa: N801 - PyTorch's name
+    """``gradfit.device("cpu")``: gradfit computes on the CPU only."""
+
+    __slots__ = ("type",)
+
+    def __init__(self, spec="cpu"):
+        name = spec.type if isinstance(spec, device) else str(spec)
+        if name.split(":")[0] != "cpu":
+            raise RuntimeError(f"device {name!r} is not available: gradfit runs on the CPU only")
+        self.type = "cpu"
+
+    def __eq__(self, other):
+        return isinstance(other, (device, str)) and str(other).split(":")[0] == "cpu"
+
+    def __hash__(self):
+        return hash("cpu")
+
+    def __repr__(self):
+        return "device(type='cpu')"
+
+    def __str__(self):
+        return "cpu"
+
+
+_CPU = device("cpu")
+
+
+def _check_device(dev) -> None:
+    if dev is not None:
+        device(dev)
+
+
+class _Handle:
+    def __init__(self, hooks: list, hook):
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self) -> None:
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+
+def _to_array(data, dtype=None) -> np.ndarray:
+    """Convert Python/NumPy data to an array with PyTorch's dtype inference."""
+    if isinstance(data, Tensor):
+        arr = data._array
+    elif isinstance(data, np.ndarray | np.generic):
+        arr = np.asarray(data)
+    else:
+        if isinstance(data, list | tuple) and any(isinstance(d, Tensor) for d in data):
+            data = [d._array if isinstance(d, Tensor) else d for d in data]
+        arr = np.asarray(data)
+        if dtype is None:
+            kind = arr.dtype.kind
+            if kind == "f":
+                arr = arr.astype(_dtypes.get_default_dtype(), copy=False)
+            elif kind in "iu":
+                arr = arr.astype(np.int64, copy=False)
+            elif kind not in "b":
+                raise TypeError(f"cannot make a tensor from {type(data).__name__} of {arr.dtype}")
+    if dtype is not None:
+        arr = arr.astype(_dtypes.to_dtype(dtype), copy=False)
+    return arr
+
+
+def _dims(dim, ndim: int):
+    """Normalise a ``dim`` argument (int, tuple, list or None) to what NumPy takes."""
+    if dim is None:
+        return None
+    if isinstance(dim, int):
+        if not -max(ndim, 1) <= dim < max(ndim, 1):
+            raise IndexError(
+                f"Dimension out of range (expected to be in range of [{-max(ndim, 1)}, "
+                f"{max(ndim, 1) - 1}], but got {dim})"
+            )
+        return dim % ndim if ndim else None
+    return tuple(_dims(d, ndim) for d in dim)
+
+
+def _shape_args(shape) -> tuple:
+    if len(shape) == 1 and isinstance(shape[0], tuple | list):
+        return tuple(shape[0])
+    return tuple(shape)
+
+
+class Tensor:
+    """An n-dimensional array with reverse-mode autodiff, PyTorch's API subset."""
+
+    __slots__ = ("_array", "grad", "grad_fn", "_requires_grad", "_version", "_hooks",
+                 "_retains_grad", "__weakref__", "__dict__")
+    __array_priority__ = 1000  # ndarray + Tensor defers to Tensor.__radd__
+
+    def __init__(self, data=None, *, requires_grad: bool = False, dtype=None):
+        if data is None:
+            data = []
+        if isinstance(data, int) and not isinstance(data, bool):
+            raise TypeError(
+                "Tensor(n) with a size is not supported; use gradfit.empty(n) or gradfit.tensor(data)"
+            )
+        self._array = _to_array(data, dtype)
+        self.grad = None
+        self.grad_fn = None
+        self._requires_grad = False
+        self._version = 0
+        self._hooks = None
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @staticmethod
+    def _make(arr, node) -> Tensor:
+        """Fast internal constructor: wrap ``arr`` (no copy) as the output of ``node``."""
+        t = object.__new__(Tensor)
+        t._array = arr if type(arr) is np.ndarray else np.asarray(arr)
+        t.grad = None
+        t.grad_fn = node
+        t._requires_grad = node is not None
+        t._version = 0
+        t._hooks = None
+        return t
+
+    # ------------------------------------------------------------------ attributes
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        self.requires_grad_(value)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        if requires_grad and self._array.dtype.kind not in "fc":
+            raise RuntimeError(
+                f"only Tensors of floating point dtype can require gradients, got {self.dtype}"
+            )
+        if not requires_grad and self.grad_fn is not None:
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables; use .detach()"
+            )
+        self._requires_grad = bool(requires_grad)
+        return self
+
+    @property
+    def data(self) -> Tensor:
+        """A Tensor sharing this one's memory, outside the graph (PyTorch's ``.data``)."""
+        return Tensor._make(self._array, None)
+
+    @data.setter
+    def data(self, value) -> None:
+        self._array = value._array if isinstance(value, Tensor) else np.asarray(value)
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    @property
+    def shape(self) -> tuple:
+        return self._array.shape
+
+    def size(self, dim: int | None = None):
+        if dim is None:
+            return self._array.shape
+        return self._array.shape[dim]
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self._array.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self._array.ndim
+
+    def dim(self) -> int:
+        return self._array.ndim
+
+    ndimension = dim
+
+    def numel(self) -> int:
+        return self._array.size
+
+    nelement = numel
+
+    def element_size(self) -> int:
+        return self._array.itemsize
+
+    @property
+    def device(self) -> device:
+        return _CPU
+
+    @property
+    def is_cuda(self) -> bool:
+        return False
+
+    def is_floating_point(self) -> bool:
+        return self._array.dtype.kind == "f"
+
+    def is_contiguous(self) -> bool:
+        return self._array.flags.c_contiguous
+
+    def stride(self, dim: int | None = None):
+        strides = tuple(s // self._array.itemsize for s in self._array.strides)
+        return strides if dim is None else strides[dim]
+
+    @property
+    def T(self) -> Tensor:  # noqa: N802 - PyTorch's name
+        return self.permute(*reversed(range(self.ndim)))
+
+    @property
+    def mT(self) -> Tensor:  # noqa: N802 - PyTorch's name
+        return self.transpose(-2, -1)
+
+    # ------------------------------------------------------------------ conversion
+    def item(self):
+        if self._array.size != 1:
+            raise ValueError(
+                f"item(): a Tensor with {self._array.size} elements cannot be converted to a "
+                "Python number (expected exactly 1 element)"
+            )
+        return self._array.item()
+
+    def numpy(self) -> np.ndarray:
+        if self._requires_grad:
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
+                "instead."
+            )
+        return self._array
+
+    def tolist(self):
+        return self._array.tolist()
+
+    def __array__(self, dtype=None, copy=None):
+        return self._array if dtype is None else self._array.astype(dtype)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self._array.dtype.kind not in "iu" or self._array.size != 1:
+            raise TypeError("only integer tensors of a single element can be used as an index")
+        return int(self._array.item())
+
+    def __bool__(self) -> bool:
+        if self._array.size != 1:
+            raise RuntimeError(
+                f"Boolean value of Tensor with {self._array.size} values is ambiguous"
+            )
+        return bool(self._array.item())
+
+    def __len__(self) -> int:
+        if self._array.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._array.shape[0]
+
+    def __iter__(self):
+        if self._array.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self._array.shape[0]))
+
+    def __format__(self, spec: str) -> str:
+        if self._array.ndim == 0:
+            return format(self._array.item(), spec)
+        return repr(self)
+
+    def __repr__(self) -> str:
+        arr = self._array
+        body = np.array2string(
+            arr, separator=", ", prefix="tensor(", precision=4,
+            floatmode="maxprec_equal" if arr.dtype.kind == "f" else "maxprec",
+        )
+        extras = []
+        default = _dtypes.get_default_dtype()
+        if arr.dtype not in (default, np.int64, np.bool_) or arr.size == 0:
+            extras.append(f"dtype=gradfit.{arr.dtype}")
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn=<{self.grad_fn.name()}>")
+        elif self._requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+    __hash__ = object.__hash__
+
+    # ------------------------------------------------------------------ dtype and device
+    def to(self, *args, **kwargs) -> Tensor:
+        """``to(dtype)``, ``to(device)``, ``to(other)``, ``to(device, dtype)``; CPU only."""
+        dtype = kwargs.pop("dtype", None)
+        dev = kwargs.pop("device", None)
+        kwargs.pop("non_blocking", None)
+        kwargs.pop("copy", None)
+        if kwargs:
+            raise TypeError(f"to(): unexpected keyword arguments {sorted(kwargs)}")
+        for a in args:
+            if isinstance(a, Tensor):
+                dtype = a.dtype
+            elif isinstance(a, device) or (isinstance(a, str) and a.split(":")[0] in
+                                            ("cpu", "cuda", "mps", "xla", "meta")):
+                dev = a
+            else:
+                dtype = a
+        _check_device(dev)
+        if dtype is None:
+            return self
+        dtype = _dtypes.to_dtype(dtype)
+        if dtype == self._array.dtype:
+            return self
+        return _mv.Cast.apply(self, dtype=dtype)
+
+    def type(self, dtype=None):
+        if dtype is None:
+            return f"gradfit.{self.dtype}"
+        return self.to(dtype)
+
+    def float(self) -> Tensor:
+        return self.to(np.float32)
+
+    def double(self) -> Tensor:
+        return self.to(np.float64)
+
+    def half(self) -> Tensor:
+        return self.to(np.float16)
+
+    def long(self) -> Tensor:
+        return self.to(np.int64)
+
+    def int(self) -> Tensor:
+        return self.to(np.int32)
+
+    def bool(self) -> Tensor:
+        return self.to(np.bool_)
+
+    def cpu(self) -> Tensor:
+        return self
+
+    def cuda(self, *args, **kwargs):
+        raise RuntimeError("CUDA is not available: gradfit runs on the CPU only")
+
+    # ------------------------------------------------------------------ autograd
+    def backward(self, gradient=None, retain_graph: bool | None = None,
+                 create_graph: bool = False, inputs=None) -> None:
+        """Backpropagate from this tensor, accumulating into the leaves' ``.grad``."""
+        from gradfit.autograd import engine
+
+        if create_graph:
+            raise NotImplementedError(
+                "create_graph=True: gradfit's engine is first-order (backward works on "
+                "arrays); take second derivatives by differencing gradients"
+            )
+        if not self._requires_grad:
+            raise RuntimeError(
+                "element 0 of tensors does not require grad and does not have a grad_fn"
+            )
+        if gradient is None:
+            if self._array.size != 1:
+                raise RuntimeError(
+                    f"grad can be implicitly created only for scalar outputs; this tensor has "
+                    f"shape {self.shape}: pass gradient= of that shape"
+                )
+            g = np.ones_like(self._array)
+        else:
+            g = _to_array(gradient).astype(self._array.dtype, copy=False)
+            if g.shape != self.shape:
+                raise RuntimeError(
+                    f"backward: gradient has shape {g.shape}, expected the output's shape "
+                    f"{self.shape}"
+                )
+        engine.run_backward([self], [g], bool(retain_graph))
+
+    def detach(self) -> Tensor:
+        return Tensor._make(self._array, None)
+
+    def detach_(self) -> Tensor:
+        self.grad_fn = None
+        self._requires_grad = False
+        return self
+
+    def register_hook(self, hook) -> _Handle:
+        """Call ``hook(grad)`` when this tensor's gradient is computed; it may return a
+        replacement gradient."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is None:
+            if self._hooks is None:
+                self._hooks = []
+            hooks = self._hooks
+        else:
+            hooks = self.grad_fn.__dict__.setdefault("hooks", [])
+        hooks.append(hook)
+        return _Handle(hooks, hook)
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` on a non-leaf tensor after backward."""
+        if self.grad_fn is None:
+            return
+        ref = weakref.ref(self)
+
+        def _store(grad):
+            t = ref()
+            if t is not None:
+                g = grad._array.copy()
+                if t.grad is None:
+                    t.grad = Tensor._make(g, None)
+                else:
+                    t.grad._array = t.grad._array + g
+
+        self.register_hook(_store)
+
+    # ------------------------------------------------------------------ in-place (no graph)
+    def _check_inplace(self) -> None:
+        if _enabled[0] and self._requires_grad:
+            if self.grad_fn is None:
+                raise RuntimeError(
+                    "a leaf Variable that requires grad is being used in an in-place operation; "
+                    "wrap it in `with gradfit.no_grad():`"
+                )
+            raise RuntimeError(
+                "in-place operations on tensors that are part of a graph are not supported by "
+                "gradfit; use the out-of-place form (e.g. x = x + y)"
+            )
+
+    def _inplace(self, values) -> Tensor:
+        self._check_inplace()
+        values = values._array if isinstance(values, Tensor) else values
+        np.copyto(self._array, values, casting="unsafe")
+        self._version += 1
+        return self
+
+    def zero_(self) -> Tensor:
+        return self._inplace(0)
+
+    def fill_(self, value) -> Tensor:
+        return self._inplace(value)
+
+    def copy_(self, src) -> Tensor:
+        src_arr = src._array if isinstance(src, Tensor) else np.asarray(src)
+        try:
+            np.broadcast_to(src_arr, self.shape)
+        except ValueError:
+            raise RuntimeError(
+                f"copy_: source of shape {src_arr.shape} cannot be broadcast to {self.shape}"
+            ) from None
+        return self._inplace(src_arr)
+
+    def add_(self, other, alpha=1) -> Tensor:
+        o = other._array if isinstance(other, Tensor) else other
+        self._check_inplace()
+        if alpha == 1:
+            np.add(self._array, o, out=self._array, casting="unsafe")
+        else:
+            np.add(self._array, np.multiply(o, alpha), out=self._array, casting="unsafe")
+        self._version += 1
+        return self
+
+    def sub_(self, other, alpha=1) -> Tensor:
+        o = other._array if isinstance(other, Tensor) else other
+        return self.add_(np.negative(o) if alpha == 1 else np.multiply(o, -alpha))
+
+    def mul_(self, other) -> Tensor:
+        o = other._array if isinstance(other, Tensor) else other
+        self._check_inplace()
+        np.multiply(self._array, o, out=self._array, casting="unsafe")
+        self._version += 1
+        return self
+
+    def div_(self, other) -> Tensor:
+        o = other._array if isinstance(other, Tensor) else other
+        self._check_inplace()
+        np.divide(self._array, o, out=self._array, casting="unsafe")
+        self._version += 1
+        return self
+
+    def clamp_(self, min=None, max=None) -> Tensor:  # noqa: A002 - PyTorch's names
+        self._check_inplace()
+        np.clip(self._array, min, max, out=self._array)
+        self._version += 1
+        return self
+
+    def uniform_(self, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
+        from gradfit import random
+
+        return self._inplace(random._uniform_array(self.numel(), a, b, self.dtype, generator)
+                             .reshape(self.shape))
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
+        from gradfit import random
+
+        return self._inplace(random._normal_array(self.numel(), mean, std, self.dtype, generator)
+                             .reshape(self.shape))
+
+    def _iop(self, op, other):
+        # x += y: in place when no graph is involved, as PyTorch does; inside a graph,
+        # rebind to the out-of-place result (Python assigns what __iadd__ returns).
+        if _enabled[0] and (self._requires_grad or (isinstance(other, Tensor)
+                                                   and other._requires_grad)):
+            if self.grad_fn is None and self._requires_grad:
+                self._check_inplace()
+            return op(self, other)
+        res = op(self.detach(), other)._array
+        if res.shape != self.shape:
+            raise RuntimeError(
+                f"output with shape {self.shape} doesn't match the broadcast shape {res.shape}"
+            )
+        np.copyto(self._array, res, casting="unsafe")
+        self._version += 1
+        return self
+
+    def __iadd__(self, other):
+        return self._iop(Tensor.__add__, other)
+
+    def __isub__(self, other):
+        return self._iop(Tensor.__sub__, other)
+
+    def __imul__(self, other):
+        return self._iop(Tensor.__mul__, other)
+
+    def __itruediv__(self, other):
+        return self._iop(Tensor.__truediv__, other)
+
+    def __setitem__(self, index, value) -> None:
+        self._check_inplace()
+        idx = _index_arrays(index)
+        self._array[idx] = value._array if isinstance(value, Tensor) else value
+        self._version += 1
+
+    def masked_fill_(self, mask, value) -> Tensor:
+        self._check_inplace()
+        self._array[mask._array if isinstance(mask, Tensor) else mask] = value
+        self._version += 1
+        return self
+
+    # ------------------------------------------------------------------ arithmetic
+    def _coerce(self, other):
+        """Python int/float operands stay weak scalars (NEP 50); an integer tensor with a
+        float scalar becomes the default float dtype, as in PyTorch."""
+        if isinstance(other, Tensor):
+            a, b = self._array.dtype, other._array.dtype
+            if a != b and (a.kind == "f") != (b.kind == "f"):
+                if a.kind == "f":
+                    return self, other.to(a)
+                return self.to(b), other
+            return self, other
+        if isinstance(other, float) and self._array.dtype.kind != "f":
+            return self.to(_dtypes.get_default_dtype()), other
+        if isinstance(other, np.ndarray):
+            return self, Tensor._make(other, None)
+        return self, other
+
+    def __add__(self, other):
+        a, b = self._coerce(other)
+        return _el.Add.apply(a, b)
+
+    def __radd__(self, other):
+        a, b = self._coerce(other)
+        return _el.Add.apply(b, a)
+
+    def __sub__(self, other):
+        a, b = self._coerce(other)
+        return _el.Sub.apply(a, b)
+
+    def __rsub__(self, other):
+        a, b = self._coerce(other)
+        return _el.Sub.apply(b, a)
+
+    def __mul__(self, other):
+        a, b = self._coerce(other)
+        return _el.Mul.apply(a, b)
+
+    def __rmul__(self, other):
+        a, b = self._coerce(other)
+        return _el.Mul.apply(b, a)
+
+    def __truediv__(self, other):
+        a, b = self._coerce(other)
+        if a._array.dtype.kind != "f" and (not isinstance(b, Tensor) or b.dtype.kind != "f"):
+            a = a.to(_dtypes.get_default_dtype())
+        return _el.Div.apply(a, b)
+
+    def __rtruediv__(self, other):
+        a, b = self._coerce(other)
+        if a._array.dtype.kind != "f":
+            a = a.to(_dtypes.get_default_dtype())
+        return _el.Div.apply(b, a)
+
+    def __neg__(self):
+        return _el.Neg.apply(self)
+
+    def __pos__(self):
+        return self
+
+    def __pow__(self, exponent):
+        a, b = self._coerce(exponent)
+        return _el.Pow.apply(a, b)
+
+    def __rpow__(self, base):
+        a, b = self._coerce(base)
+        if not isinstance(b, Tensor):
+            b = Tensor._make(np.asarray(b, dtype=a.dtype), None)
+        return _el.Pow.apply(b, a)
+
+    def __matmul__(self, other):
+        return _mm.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return _mm.matmul(Tensor(other) if not isinstance(other, Tensor) else other, self)
+
+    def __abs__(self):
+        return self.abs()
+
+    def __floordiv__(self, other):
+        o = other._array if isinstance(other, Tensor) else other
+        return Tensor._make(np.floor_divide(self._array, o), None)
+
+    def __mod__(self, other):
+        o = other._array if isinstance(other, Tensor) else other
+        return Tensor._make(np.mod(self._array, o), None)
+
+    def add(self, other, alpha=1):
+        return self + (other * alpha if alpha != 1 else other)
+
+    def sub(self, other, alpha=1):
+        return self - (other * alpha if alpha != 1 else other)
+
+    def mul(self, other):
+        return self * other
+
+    def div(self, other):
+        return self / other
+
+    multiply, divide, subtract, true_divide = mul, div, sub, div
+
+    def neg(self):
+        return -self
+
+    negative = neg
+
+    def pow(self, exponent):
+        return self ** exponent
+
+    def square(self):
+        return _el.Mul.apply(self, self)
+
+    def matmul(self, other):
+        return _mm.matmul(self, other)
+
+    def mm(self, other):
+        if self.ndim != 2 or other.ndim != 2:
+            raise RuntimeError(f"mm: expected 2-D tensors, got {self.ndim}-D and {other.ndim}-D")
+        return _mm.matmul(self, other)
+
+    def bmm(self, other):
+        if self.ndim != 3 or other.ndim != 3:
+            raise RuntimeError(f"bmm: expected 3-D tensors, got {self.ndim}-D and {other.ndim}-D")
+        return _mm.matmul(self, other)
+
+    def dot(self, other):
+        if self.ndim != 1 or other.ndim != 1:
+            raise RuntimeError(f"dot: expected 1-D tensors, got {self.ndim}-D and {other.ndim}-D")
+        return _mm.matmul(self, other)
+
+    # ------------------------------------------------------------------ comparisons (no grad)
+    def _cmp(self, ufunc, other):
+        o = other._array if isinstance(other, Tensor) else other
+        return Tensor._make(ufunc(self._array, o), None)
+
+    def __eq__(self, other):  # type: ignore[override]
+        return self._cmp(np.equal, other)
+
+    def __ne__(self, other):  # type: ignore[override]
+        return self._cmp(np.not_equal, other)
+
+    def __lt__(self, other):
+        return self._cmp(np.less, other)
+
+    def __le__(self, other):
+        return self._cmp(np.less_equal, other)
+
+    def __gt__(self, other):
+        return self._cmp(np.greater, other)
+
+    def __ge__(self, other):
+        return self._cmp(np.greater_equal, other)
+
+    eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
+
+    def __and__(self, other):
+        return self._cmp(np.logical_and if self.dtype == np.bool_ else np.bitwise_and, other)
+
+    def __or__(self, other):
+        return self._cmp(np.logical_or if self.dtype == np.bool_ else np.bitwise_or, other)
+
+    def __invert__(self):
+        return Tensor._make(np.logical_not(self._array) if self.dtype == np.bool_
+                            else np.invert(self._array), None)
+
+    def logical_not(self):
+        return Tensor._make(np.logical_not(self._array), None)
+
+    def equal(self, other) -> bool:
+        return self.shape == other.shape and bool(np.array_equal(self._array, other._array))
+
+    def allclose(self, other, rtol=1e-5, atol=1e-8) -> bool:
+        return bool(np.allclose(self._array, other._array, rtol=rtol, atol=atol))
+
+    def isnan(self):
+        return Tensor._make(np.isnan(self._array), None)
+
+    def isinf(self):
+        return Tensor._make(np.isinf(self._array), None)
+
+    def isfinite(self):
+        return Tensor._make(np.isfinite(self._array), None)
+
+    def all(self, dim=None):
+        return Tensor._make(np.all(self._array, axis=_dims(dim, self.ndim)), None)
+
+    def any(self, dim=None):
+        return Tensor._make(np.any(self._array, axis=_dims(dim, self.ndim)), None)
+
+    def sign(self):
+        return Tensor._make(np.sign(self._array), None)
+
+    def floor(self):
+        return Tensor._make(np.floor(self._array), None)
+
+    def ceil(self):
+        return Tensor._make(np.ceil(self._array), None)
+
+    def round(self):
+        return Tensor._make(np.round(self._array), None)
+
+    # ------------------------------------------------------------------ elementwise functions
+    def exp(self):
+        return _el.Exp.apply(self)
+
+    def log(self):
+        return _el.Log.apply(self)
+
+    def log1p(self):
+        return _el.Log1p.apply(self)
+
+    def sqrt(self):
+        return _el.Sqrt.apply(self)
+
+    def rsqrt(self):
+        return 1.0 / _el.Sqrt.apply(self)
+
+    def abs(self):
+        return _el.Abs.apply(self)
+
+    def sin(self):
+        return _el.Sin.apply(self)
+
+    def cos(self):
+        return _el.Cos.apply(self)
+
+    def tanh(self):
+        return _el.Tanh.apply(self)
+
+    def sigmoid(self):
+        return _el.Sigmoid.apply(self)
+
+    def relu(self):
+        return _el.Relu.apply(self)
+
+    def clamp(self, min=None, max=None):  # noqa: A002 - PyTorch's names
+        if min is None and max is None:
+            raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
+        return _el.Clamp.apply(self, min=min, max=max)
+
+    clip = clamp
+
+    def maximum(self, other):
+        return _el.Maximum.apply(*self._coerce(other))
+
+    def minimum(self, other):
+        return _el.Minimum.apply(*self._coerce(other))
+
+    def masked_fill(self, mask, value):
+        return _el.Where.apply(mask, Tensor._make(np.asarray(value, dtype=self.dtype), None), self)
+
+    # ------------------------------------------------------------------ reductions
+    def sum(self, dim=None, keepdim: bool = False, dtype=None):
+        x = self if dtype is None else self.to(dtype)
+        if x._array.dtype.kind in "biu" and dtype is None:
+            x = x.to(np.int64)
+        return _rd.Sum.apply(x, dim=_dims(dim, self.ndim), keepdim=keepdim)
+
+    def mean(self, dim=None, keepdim: bool = False, dtype=None):
+        x = self if dtype is None else self.to(dtype)
+        if x._array.dtype.kind != "f":
+            raise RuntimeError(
+                f"mean(): could not infer output dtype. Input dtype must be floating point, "
+                f"got {x.dtype}"
+            )
+        return _rd.Mean.apply(x, dim=_dims(dim, self.ndim), keepdim=keepdim)
+
+    def var(self, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
+            correction=None):
+        if correction is None:
+            correction = 1 if unbiased is None or unbiased else 0
+        return _rd.Var.apply(self, dim=_dims(dim, self.ndim), correction=correction,
+                             keepdim=keepdim)
+
+    def std(self, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
+            correction=None):
+        return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
+
+    def _minmax(self, which: str, dim, keepdim: bool):
+        if isinstance(dim, Tensor):
+            return self.maximum(dim) if which == "max" else self.minimum(dim)
+        if dim is None:
+            return _rd.AMax.apply(self, dim=None, keepdim=False, which=which)
+        d = _dims(dim, self.ndim)
+        arg = np.argmax if which == "max" else np.argmin
+        idx = np.expand_dims(arg(self._array, axis=d), d) if self.ndim else np.asarray(0)
+        values = _rd.TakeAlong.apply(self, indices=idx, dim=d, keepdim=keepdim)
+        indices = Tensor._make(idx if keepdim or not self.ndim else np.squeeze(idx, d), None)
+        return _ReturnMinMax(values, indices.long())
+
+    def max(self, dim=None, keepdim: bool = False):
+        """``max()`` (gradient split evenly among ties), ``max(dim)`` -> (values, indices),
+        or ``max(other)`` = ``maximum``."""
+        return self._minmax("max", dim, keepdim)
+
+    def min(self, dim=None, keepdim: bool = False):
+        return self._minmax("min", dim, keepdim)
+
+    def amax(self, dim=(), keepdim: bool = False):
+        dim = None if dim == () else dim
+        return _rd.AMax.apply(self, dim=_dims(dim, self.ndim), keepdim=keepdim, which="max")
+
+    def amin(self, dim=(), keepdim: bool = False):
+        dim = None if dim == () else dim
+        return _rd.AMax.apply(self, dim=_dims(dim, self.ndim), keepdim=keepdim, which="min")
+
+    def argmax(self, dim=None, keepdim: bool = False):
+        return _argext(np.argmax, self, dim, keepdim)
+
+    def argmin(self, dim=None, keepdim: bool = False):
+        return _argext(np.argmin, self, dim, keepdim)
+
+    def logsumexp(self, dim, keepdim: bool = False):
+        return _rd.LogSumExp.apply(self, dim=_dims(dim, self.ndim), keepdim=keepdim)
+
+    def softmax(self, dim, dtype=None):
+        x = self if dtype is None else self.to(dtype)
+        return _rd.Softmax.apply(x, dim=_dims(dim, self.ndim))
+
+    def log_softmax(self, dim, dtype=None):
+        x = self if dtype is None else self.to(dtype)
+        return _rd.LogSoftmax.apply(x, dim=_dims(dim, self.ndim))
+
+    def norm(self, p=2, dim=None, keepdim: bool = False):
+        if p == 2 or p == "fro":
+            return (self * self).sum(dim, keepdim).sqrt()
+        if p == 1:
+            return self.abs().sum(dim, keepdim)
+        if p == float("inf"):
+            return self.abs().amax(() if dim is None else dim, keepdim)
+        return (self.abs() ** p).sum(dim, keepdim) ** (1.0 / p)
+
+    # ------------------------------------------------------------------ movement
+    def reshape(self, *shape):
+        shape = _shape_args(shape)
+        try:
+            out_shape = _resolve_shape(self._array.size, shape)
+        except ValueError as e:
+            raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size "
+                               f"{self._array.size}") from e
+        if out_shape == self._array.shape:
+            return self
+        return _mv.Reshape.apply(self, shape=out_shape)
+
+    view = reshape
+
+    def view_as(self, other):
+        return self.reshape(other.shape)
+
+    reshape_as = view_as
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1):
+        if self.ndim == 0:
+            return self.reshape(1)
+        s, e = start_dim % self.ndim, end_dim % self.ndim
+        shape = self.shape[:s] + (int(np.prod(self.shape[s:e + 1])),) + self.shape[e + 1:]
+        return self.reshape(shape)
+
+    def squeeze(self, dim=None):
+        if dim is None:
+            shape = tuple(n for n in self.shape if n != 1)
+        else:
+            dims = {d % max(self.ndim, 1) for d in (dim if isinstance(dim, tuple) else (dim,))}
+            shape = tuple(n for i, n in enumerate(self.shape) if not (i in dims and n == 1))
+        return self.reshape(shape)
+
+    def unsqueeze(self, dim: int):
+        nd = self.ndim + 1
+        if not -nd <= dim < nd:
+            raise IndexError(f"unsqueeze: dim {dim} out of range for a {self.ndim}-D tensor")
+        d = dim % nd
+        return self.reshape(self.shape[:d] + (1,) + self.shape[d:])
+
+    def transpose(self, dim0: int, dim1: int):
+        if self.ndim < 2 and dim0 in (0, -1) and dim1 in (0, -1):
+            return self
+        axes = list(range(self.ndim))
+        d0, d1 = _dims(dim0, self.ndim), _dims(dim1, self.ndim)
+        axes[d0], axes[d1] = axes[d1], axes[d0]
+        return _mv.Permute.apply(self, dims=tuple(axes))
+
+    swapaxes = transpose
+
+    def t(self):
+        if self.ndim > 2:
+            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, got {self.ndim}")
+        return self.transpose(0, 1) if self.ndim == 2 else self
+
+    def permute(self, *dims):
+        dims = _shape_args(dims)
+        if sorted(d % max(self.ndim, 1) for d in dims) != list(range(self.ndim)):
+            raise RuntimeError(f"permute: dims {list(dims)} are not a permutation of "
+                               f"{self.ndim} dimensions")
+        dims = tuple(d % self.ndim for d in dims)
+        if dims == tuple(range(self.ndim)):
+            return self
+        return _mv.Permute.apply(self, dims=dims)
+
+    def expand(self, *sizes):
+        sizes = _shape_args(sizes)
+        lead = len(sizes) - self.ndim
+        if lead < 0:
+            raise RuntimeError(f"expand: the number of sizes {list(sizes)} must be at least "
+                               f"the number of dimensions {self.ndim}")
+        shape = tuple(self.shape[i - lead] if n == -1 else n for i, n in enumerate(sizes))
+        try:
+            np.broadcast_shapes(self.shape, shape)
+        except ValueError:
+            raise RuntimeError(f"expand: shape {self.shape} cannot be expanded to "
+                               f"{list(sizes)}") from None
+        if shape == self.shape:
+            return self
+        return _mv.Expand.apply(self, shape=shape)
+
+    def expand_as(self, other):
+        return self.expand(other.shape)
+
+    broadcast_to = expand
+
+    def repeat(self, *sizes):
+        sizes = _shape_args(sizes)
+        x = self.reshape((1,) * (len(sizes) - self.ndim) + self.shape)
+        expanded = []
+        for n, r in zip(x.shape, sizes):
+            expanded += [r, n]
+        inter = x.reshape(tuple(v for n in x.shape for v in (1, n))).expand(expanded)
+        return inter.reshape(tuple(n * r for n, r in zip(x.shape, sizes)))
+
+    def contiguous(self):
+        if self._array.flags.c_contiguous:
+            return self
+        return _mv.Contiguous.apply(self)
+
+    def clone(self, memory_format=None):
+        return _mv.Contiguous.apply(self)
+
+    def __getitem__(self, index):
+        return _mv.Index.apply(self, index=_index_arrays(index))
+
+    def split(self, split_size_or_sections, dim: int = 0):
+        d = _dims(dim, self.ndim)
+        n = self.shape[d]
+        if isinstance(split_size_or_sections, int):
+            size = split_size_or_sections
+            sizes = [min(size, n - i) for i in range(0, n, size)] or [0]
+        else:
+            sizes = list(split_size_or_sections)
+            if sum(sizes) != n:
+                raise RuntimeError(f"split: sizes {sizes} do not add up to dimension {d} of "
+                                   f"size {n}")
+        out, start = [], 0
+        for s in sizes:
+            idx = (slice(None),) * d + (slice(start, start + s),)
+            out.append(_mv.Index.apply(self, index=idx))
+            start += s
+        return tuple(out)
+
+    def chunk(self, chunks: int, dim: int = 0):
+        n = self.shape[_dims(dim, self.ndim)]
+        return self.split(max(1, -(-n // chunks)), dim)
+
+    def unbind(self, dim: int = 0):
+        d = _dims(dim, self.ndim)
+        return tuple(_mv.Index.apply(self, index=(slice(None),) * d + (i,))
+                     for i in range(self.shape[d]))
+
+
+def _resolve_shape(size: int, shape: tuple) -> tuple:
+    shape = tuple(int(s) for s in shape)
+    if shape.count(-1) > 1:
+        raise ValueError("only one dimension can be inferred")
+    if -1 in shape:
+        known = int(np.prod([s for s in shape if s != -1]))
+        if known == 0 or size % known:
+            raise ValueError("bad shape")
+        shape = tuple(size // known if s == -1 else s for s in shape)
+    if int(np.prod(shape)) != size or any(s < 0 for s in shape):
+        raise ValueError("bad shape")
+    return shape
+
+
+def _index_arrays(index):
+    """Turn Tensors inside an index into arrays (NumPy indexing is PyTorch's, for these)."""
+    if isinstance(index, Tensor):
+        return index._array
+    if isinstance(index, tuple):
+        return tuple(i._array if isinstance(i, Tensor) else i for i in index)
+    if isinstance(index, list):
+        return np.asarray(index)
+    return index
+
+
+def _argext(fn, t: Tensor, dim, keepdim: bool) -> Tensor:
+    if dim is None:
+        out = np.asarray(fn(t._array))
+        if keepdim:
+            out = out.reshape((1,) * t.ndim)
+    else:
+        d = _dims(dim, t.ndim)
+        out = fn(t._array, axis=d, keepdims=keepdim)
+    return Tensor._make(np.asarray(out, dtype=np.int64), None)
+
+
+class Size(tuple):
+    """``gradfit.Size``: a tuple, as ``torch.Size``."""
+
+
+# The ops import Tensor from this module, so they are bound after the class exists.
+from gradfit.ops import elementwise as _el  # noqa: E402
+from gradfit.ops import matmul as _mm  # noqa: E402
+from gradfit.ops import movement as _mv  # noqa: E402
+from gradfit.ops import reduce as _rd  # noqa: E402
