@@ -6,7 +6,7 @@ The public API is a PyTorch-compatible subset: ``import gradfit as torch`` style
 
 from __future__ import annotations
 
-from gradfit import _dtypes
+from gradfit import _dtypes, autograd
 from gradfit._dtypes import (
     bool_,
     float16,
@@ -18,8 +18,6 @@ from gradfit._dtypes import (
     set_default_dtype,
     uint8,
 )
-from gradfit.tensor import Size, Tensor, device  # noqa: I001  (Tensor before the ops)
-from gradfit import autograd
 from gradfit._factories import (
     arange,
     as_tensor,
@@ -55,6 +53,7 @@ from gradfit.random import (
     seed,
     set_rng_state,
 )
+from gradfit.tensor import Size, Tensor, device  # noqa: I001  (Tensor before the ops)
 
 float = float32  # noqa: A001 - PyTorch's alias
 double = float64
@@ -75,3 +74,31 @@ def get_num_threads() -> int:
     import os
 
     return os.cpu_count() or 1
+
+
+# Subpackages load on first use, so `import gradfit` stays fast; `gradfit.nn`,
+# `gradfit.optim` and `gradfit.utils.data` then work as `torch.nn` and friends do.
+_LAZY_MODULES = {
+    "nn",
+    "optim",
+    "utils",
+    "datasets",
+    "train",
+    "lecture",
+    "viz",
+    "distributed",
+    "cli",
+    "serialization",
+    "testing",
+}
+_LAZY_NAMES = {"save": "gradfit.serialization", "load": "gradfit.serialization"}
+
+
+def __getattr__(name: str):
+    import importlib
+
+    if name in _LAZY_MODULES:
+        return importlib.import_module(f"gradfit.{name}")
+    if name in _LAZY_NAMES:
+        return getattr(importlib.import_module(_LAZY_NAMES[name]), name)
+    raise AttributeError(f"module 'gradfit' has no attribute {name!r}")

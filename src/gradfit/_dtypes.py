@@ -55,7 +55,9 @@ def to_dtype(dtype) -> np.dtype:
         try:
             return _ALIASES[dtype.removeprefix("torch.").removeprefix("gradfit.")]
         except KeyError:
-            raise TypeError(f"unknown dtype {dtype!r}; expected one of {sorted(_ALIASES)}") from None
+            raise TypeError(
+                f"unknown dtype {dtype!r}; expected one of {sorted(_ALIASES)}"
+            ) from None
     if dtype is float:
         return _state["default"]
     if dtype is int:

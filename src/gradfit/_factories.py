@@ -60,15 +60,23 @@ def empty(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor
 
 def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     if dtype is None:
-        dtype = (_dtypes.bool_ if isinstance(fill_value, bool) else
-                 _dtypes.int64 if isinstance(fill_value, int) else None)
-    return _filled(fill_value, (size,) if isinstance(size, int) else size, dtype, device,
-                   requires_grad)
+        dtype = (
+            _dtypes.bool_
+            if isinstance(fill_value, bool)
+            else _dtypes.int64
+            if isinstance(fill_value, int)
+            else None
+        )
+    return _filled(
+        fill_value, (size,) if isinstance(size, int) else size, dtype, device, requires_grad
+    )
 
 
 def _like(fill, t: Tensor, dtype, requires_grad) -> Tensor:
-    return _finish(np.full(t.shape, fill, dtype=t.dtype if dtype is None else
-                           _dtypes.to_dtype(dtype)), requires_grad)
+    return _finish(
+        np.full(t.shape, fill, dtype=t.dtype if dtype is None else _dtypes.to_dtype(dtype)),
+        requires_grad,
+    )
 
 
 def zeros_like(input, *, dtype=None, device=None, requires_grad=False) -> Tensor:  # noqa: A002
@@ -87,8 +95,9 @@ def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False
     return _like(fill_value, input, dtype, requires_grad)
 
 
-def arange(start, end=None, step=1, *, dtype=None, device=None,
-           requires_grad: bool = False) -> Tensor:
+def arange(
+    start, end=None, step=1, *, dtype=None, device=None, requires_grad: bool = False
+) -> Tensor:
     """Values in [start, end) by ``step``; integer arguments give int64, as in PyTorch."""
     _check_device(device)
     if end is None:
@@ -100,13 +109,17 @@ def arange(start, end=None, step=1, *, dtype=None, device=None,
         dtype = _dtypes.int64 if all_int else _dtypes.get_default_dtype()
     dtype = _dtypes.to_dtype(dtype)
     n = max(0, int(np.ceil((end - start) / step)))
-    arr = (start + step * np.arange(n, dtype=np.float64)).astype(dtype) if not all_int \
+    arr = (
+        (start + step * np.arange(n, dtype=np.float64)).astype(dtype)
+        if not all_int
         else np.arange(start, end, step).astype(dtype)
+    )
     return _finish(arr, requires_grad)
 
 
-def linspace(start, end, steps: int, *, dtype=None, device=None,
-             requires_grad: bool = False) -> Tensor:
+def linspace(
+    start, end, steps: int, *, dtype=None, device=None, requires_grad: bool = False
+) -> Tensor:
     _check_device(device)
     if steps < 0:
         raise ValueError(f"linspace: number of steps must be non-negative, got {steps}")
@@ -114,7 +127,8 @@ def linspace(start, end, steps: int, *, dtype=None, device=None,
     return _finish(arr, requires_grad)
 
 
-def eye(n: int, m: int | None = None, *, dtype=None, device=None,
-        requires_grad: bool = False) -> Tensor:
+def eye(
+    n: int, m: int | None = None, *, dtype=None, device=None, requires_grad: bool = False
+) -> Tensor:
     _check_device(device)
     return _finish(np.eye(n, m, dtype=_dtypes.to_dtype(dtype)), requires_grad)

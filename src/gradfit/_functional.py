@@ -36,7 +36,7 @@ def neg(input):  # noqa: A002
 def pow(input, exponent):  # noqa: A001, A002
     if not isinstance(input, Tensor):
         return _t(exponent).__rpow__(input)
-    return input ** exponent
+    return input**exponent
 
 
 def matmul(input, other):  # noqa: A002
@@ -65,24 +65,53 @@ def _method(name: str):
 
 
 exp, log, log1p, sqrt, rsqrt, abs, sin, cos, tanh, sigmoid, relu = (  # noqa: A001
-    _method(n) for n in ("exp", "log", "log1p", "sqrt", "rsqrt", "abs", "sin", "cos", "tanh",
-                         "sigmoid", "relu"))
+    _method(n)
+    for n in (
+        "exp",
+        "log",
+        "log1p",
+        "sqrt",
+        "rsqrt",
+        "abs",
+        "sin",
+        "cos",
+        "tanh",
+        "sigmoid",
+        "relu",
+    )
+)
 square, sign, floor, ceil, round, isnan, isinf, isfinite = (  # noqa: A001
-    _method(n) for n in ("square", "sign", "floor", "ceil", "round", "isnan", "isinf",
-                         "isfinite"))
+    _method(n) for n in ("square", "sign", "floor", "ceil", "round", "isnan", "isinf", "isfinite")
+)
 clamp, clip, sum, mean, var, std, amax, amin, argmax, argmin = (  # noqa: A001
-    _method(n) for n in ("clamp", "clip", "sum", "mean", "var", "std", "amax", "amin",
-                         "argmax", "argmin"))
+    _method(n)
+    for n in ("clamp", "clip", "sum", "mean", "var", "std", "amax", "amin", "argmax", "argmin")
+)
 logsumexp, softmax, log_softmax, norm, all, any = (  # noqa: A001
-    _method(n) for n in ("logsumexp", "softmax", "log_softmax", "norm", "all", "any"))
+    _method(n) for n in ("logsumexp", "softmax", "log_softmax", "norm", "all", "any")
+)
 reshape, flatten, squeeze, unsqueeze, transpose, permute, t, split, chunk, unbind = (
-    _method(n) for n in ("reshape", "flatten", "squeeze", "unsqueeze", "transpose", "permute",
-                         "t", "split", "chunk", "unbind"))
+    _method(n)
+    for n in (
+        "reshape",
+        "flatten",
+        "squeeze",
+        "unsqueeze",
+        "transpose",
+        "permute",
+        "t",
+        "split",
+        "chunk",
+        "unbind",
+    )
+)
 eq, ne, lt, le, gt, ge, equal, allclose, masked_fill, clone = (
-    _method(n) for n in ("eq", "ne", "lt", "le", "gt", "ge", "equal", "allclose",
-                         "masked_fill", "clone"))
+    _method(n)
+    for n in ("eq", "ne", "lt", "le", "gt", "ge", "equal", "allclose", "masked_fill", "clone")
+)
 swapaxes, broadcast_to, detach, numel = (
-    _method(n) for n in ("swapaxes", "broadcast_to", "detach", "numel"))
+    _method(n) for n in ("swapaxes", "broadcast_to", "detach", "numel")
+)
 
 
 def max(input, dim=None, keepdim=False):  # noqa: A001, A002
@@ -131,8 +160,10 @@ def cat(tensors, dim: int = 0):
     nd = tensors[0].ndim
     d = dim % nd if nd else 0
     for i, x in enumerate(tensors):
-        if x.ndim != nd or x.shape[:d] + x.shape[d + 1:] != tensors[0].shape[:d] + \
-                tensors[0].shape[d + 1:]:
+        if (
+            x.ndim != nd
+            or x.shape[:d] + x.shape[d + 1 :] != tensors[0].shape[:d] + tensors[0].shape[d + 1 :]
+        ):
             raise RuntimeError(
                 f"cat: sizes of tensors must match except in dimension {d}; tensor 0 has "
                 f"shape {tuple(tensors[0].shape)} and tensor {i} has shape {tuple(x.shape)}"
@@ -151,8 +182,10 @@ def stack(tensors, dim: int = 0):
     shape = tensors[0].shape
     for i, x in enumerate(tensors):
         if x.shape != shape:
-            raise RuntimeError(f"stack expects each tensor to be equal size, but got {shape} "
-                               f"at entry 0 and {tuple(x.shape)} at entry {i}")
+            raise RuntimeError(
+                f"stack expects each tensor to be equal size, but got {shape} "
+                f"at entry 0 and {tuple(x.shape)} at entry {i}"
+            )
     d = dim % (len(shape) + 1)
     return _mv.Cat.apply(*[x.unsqueeze(d) for x in tensors], dim=d)
 

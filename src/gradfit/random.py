@@ -117,26 +117,30 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) ->
     """Uniform samples on [0, 1)."""
     _check_device(device)
     shape = _shape_args(size)
-    return _make(_uniform_array(int(np.prod(shape)), 0.0, 1.0, dtype, generator), shape,
-                 requires_grad)
+    return _make(
+        _uniform_array(int(np.prod(shape)), 0.0, 1.0, dtype, generator), shape, requires_grad
+    )
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Standard normal samples."""
     _check_device(device)
     shape = _shape_args(size)
-    return _make(_normal_array(int(np.prod(shape)), 0.0, 1.0, dtype, generator), shape,
-                 requires_grad)
+    return _make(
+        _normal_array(int(np.prod(shape)), 0.0, 1.0, dtype, generator), shape, requires_grad
+    )
 
 
 def rand_like(input, *, dtype=None, generator=None, requires_grad=False) -> Tensor:  # noqa: A002
-    return rand(input.shape, generator=generator, dtype=dtype or input.dtype,
-                requires_grad=requires_grad)
+    return rand(
+        input.shape, generator=generator, dtype=dtype or input.dtype, requires_grad=requires_grad
+    )
 
 
 def randn_like(input, *, dtype=None, generator=None, requires_grad=False) -> Tensor:  # noqa: A002
-    return randn(input.shape, generator=generator, dtype=dtype or input.dtype,
-                 requires_grad=requires_grad)
+    return randn(
+        input.shape, generator=generator, dtype=dtype or input.dtype, requires_grad=requires_grad
+    )
 
 
 def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None) -> Tensor:
@@ -147,8 +151,9 @@ def randint(low, high=None, size=None, *, generator=None, dtype=None, device=Non
     if high is None or size is None:
         raise TypeError("randint(low=0, high, size): high and size are required")
     if high <= low:
-        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} "
-                           f">= to={high}")
+        raise RuntimeError(
+            f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"
+        )
     shape = tuple(size)
     arr = _gen(generator).mt.randint(int(low), int(high), int(np.prod(shape)))
     return Tensor._make(arr.reshape(shape).astype(_dtypes.to_dtype(dtype or np.int64)), None)

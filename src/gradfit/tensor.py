@@ -107,8 +107,17 @@ def _shape_args(shape) -> tuple:
 class Tensor:
     """An n-dimensional array with reverse-mode autodiff, PyTorch's API subset."""
 
-    __slots__ = ("_array", "grad", "grad_fn", "_requires_grad", "_version", "_hooks",
-                 "_retains_grad", "__weakref__", "__dict__")
+    __slots__ = (
+        "_array",
+        "grad",
+        "grad_fn",
+        "_requires_grad",
+        "_version",
+        "_hooks",
+        "_retains_grad",
+        "__weakref__",
+        "__dict__",
+    )
     __array_priority__ = 1000  # ndarray + Tensor defers to Tensor.__radd__
 
     def __init__(self, data=None, *, requires_grad: bool = False, dtype=None):
@@ -116,7 +125,8 @@ class Tensor:
             data = []
         if isinstance(data, int) and not isinstance(data, bool):
             raise TypeError(
-                "Tensor(n) with a size is not supported; use gradfit.empty(n) or gradfit.tensor(data)"
+                "Tensor(n) with a size is not supported; "
+                "use gradfit.empty(n) or gradfit.tensor(data)"
             )
         self._array = _to_array(data, dtype)
         self.grad = None
@@ -288,7 +298,10 @@ class Tensor:
     def __repr__(self) -> str:
         arr = self._array
         body = np.array2string(
-            arr, separator=", ", prefix="tensor(", precision=4,
+            arr,
+            separator=", ",
+            prefix="tensor(",
+            precision=4,
             floatmode="maxprec_equal" if arr.dtype.kind == "f" else "maxprec",
         )
         extras = []
@@ -315,8 +328,9 @@ class Tensor:
         for a in args:
             if isinstance(a, Tensor):
                 dtype = a.dtype
-            elif isinstance(a, device) or (isinstance(a, str) and a.split(":")[0] in
-                                            ("cpu", "cuda", "mps", "xla", "meta")):
+            elif isinstance(a, device) or (
+                isinstance(a, str) and a.split(":")[0] in ("cpu", "cuda", "mps", "xla", "meta")
+            ):
                 dev = a
             else:
                 dtype = a
@@ -358,8 +372,13 @@ class Tensor:
         raise RuntimeError("CUDA is not available: gradfit runs on the CPU only")
 
     # ------------------------------------------------------------------ autograd
-    def backward(self, gradient=None, retain_graph: bool | None = None,
-                 create_graph: bool = False, inputs=None) -> None:
+    def backward(
+        self,
+        gradient=None,
+        retain_graph: bool | None = None,
+        create_graph: bool = False,
+        inputs=None,
+    ) -> None:
         """Backpropagate from this tensor, accumulating into the leaves' ``.grad``."""
         from gradfit.autograd import engine
 
@@ -500,20 +519,23 @@ class Tensor:
     def uniform_(self, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
         from gradfit import random
 
-        return self._inplace(random._uniform_array(self.numel(), a, b, self.dtype, generator)
-                             .reshape(self.shape))
+        return self._inplace(
+            random._uniform_array(self.numel(), a, b, self.dtype, generator).reshape(self.shape)
+        )
 
     def normal_(self, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
         from gradfit import random
 
-        return self._inplace(random._normal_array(self.numel(), mean, std, self.dtype, generator)
-                             .reshape(self.shape))
+        return self._inplace(
+            random._normal_array(self.numel(), mean, std, self.dtype, generator).reshape(self.shape)
+        )
 
     def _iop(self, op, other):
         # x += y: in place when no graph is involved, as PyTorch does; inside a graph,
         # rebind to the out-of-place result (Python assigns what __iadd__ returns).
-        if _enabled[0] and (self._requires_grad or (isinstance(other, Tensor)
-                                                   and other._requires_grad)):
+        if _enabled[0] and (
+            self._requires_grad or (isinstance(other, Tensor) and other._requires_grad)
+        ):
             if self.grad_fn is None and self._requires_grad:
                 self._check_inplace()
             return op(self, other)
@@ -656,7 +678,7 @@ class Tensor:
     negative = neg
 
     def pow(self, exponent):
-        return self ** exponent
+        return self**exponent
 
     def square(self):
         return _el.Mul.apply(self, self)
@@ -711,8 +733,9 @@ class Tensor:
         return self._cmp(np.logical_or if self.dtype == np.bool_ else np.bitwise_or, other)
 
     def __invert__(self):
-        return Tensor._make(np.logical_not(self._array) if self.dtype == np.bool_
-                            else np.invert(self._array), None)
+        return Tensor._make(
+            np.logical_not(self._array) if self.dtype == np.bool_ else np.invert(self._array), None
+        )
 
     def logical_not(self):
         return Tensor._make(np.logical_not(self._array), None)
@@ -816,15 +839,18 @@ class Tensor:
             )
         return _rd.Mean.apply(x, dim=_dims(dim, self.ndim), keepdim=keepdim)
 
-    def var(self, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
-            correction=None):
+    def var(
+        self, dim=None, unbiased: bool | None = None, keepdim: bool = False, *, correction=None
+    ):
         if correction is None:
             correction = 1 if unbiased is None or unbiased else 0
-        return _rd.Var.apply(self, dim=_dims(dim, self.ndim), correction=correction,
-                             keepdim=keepdim)
+        return _rd.Var.apply(
+            self, dim=_dims(dim, self.ndim), correction=correction, keepdim=keepdim
+        )
 
-    def std(self, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
-            correction=None):
+    def std(
+        self, dim=None, unbiased: bool | None = None, keepdim: bool = False, *, correction=None
+    ):
         return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
 
     def _minmax(self, which: str, dim, keepdim: bool):
@@ -887,8 +913,9 @@ class Tensor:
         try:
             out_shape = _resolve_shape(self._array.size, shape)
         except ValueError as e:
-            raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size "
-                               f"{self._array.size}") from e
+            raise RuntimeError(
+                f"shape '{list(shape)}' is invalid for input of size {self._array.size}"
+            ) from e
         if out_shape == self._array.shape:
             return self
         return _mv.Reshape.apply(self, shape=out_shape)
@@ -904,7 +931,7 @@ class Tensor:
         if self.ndim == 0:
             return self.reshape(1)
         s, e = start_dim % self.ndim, end_dim % self.ndim
-        shape = self.shape[:s] + (int(np.prod(self.shape[s:e + 1])),) + self.shape[e + 1:]
+        shape = self.shape[:s] + (int(np.prod(self.shape[s : e + 1])),) + self.shape[e + 1 :]
         return self.reshape(shape)
 
     def squeeze(self, dim=None):
@@ -940,8 +967,9 @@ class Tensor:
     def permute(self, *dims):
         dims = _shape_args(dims)
         if sorted(d % max(self.ndim, 1) for d in dims) != list(range(self.ndim)):
-            raise RuntimeError(f"permute: dims {list(dims)} are not a permutation of "
-                               f"{self.ndim} dimensions")
+            raise RuntimeError(
+                f"permute: dims {list(dims)} are not a permutation of {self.ndim} dimensions"
+            )
         dims = tuple(d % self.ndim for d in dims)
         if dims == tuple(range(self.ndim)):
             return self
@@ -951,14 +979,17 @@ class Tensor:
         sizes = _shape_args(sizes)
         lead = len(sizes) - self.ndim
         if lead < 0:
-            raise RuntimeError(f"expand: the number of sizes {list(sizes)} must be at least "
-                               f"the number of dimensions {self.ndim}")
+            raise RuntimeError(
+                f"expand: the number of sizes {list(sizes)} must be at least "
+                f"the number of dimensions {self.ndim}"
+            )
         shape = tuple(self.shape[i - lead] if n == -1 else n for i, n in enumerate(sizes))
         try:
             np.broadcast_shapes(self.shape, shape)
         except ValueError:
-            raise RuntimeError(f"expand: shape {self.shape} cannot be expanded to "
-                               f"{list(sizes)}") from None
+            raise RuntimeError(
+                f"expand: shape {self.shape} cannot be expanded to {list(sizes)}"
+            ) from None
         if shape == self.shape:
             return self
         return _mv.Expand.apply(self, shape=shape)
@@ -997,8 +1028,9 @@ class Tensor:
         else:
             sizes = list(split_size_or_sections)
             if sum(sizes) != n:
-                raise RuntimeError(f"split: sizes {sizes} do not add up to dimension {d} of "
-                                   f"size {n}")
+                raise RuntimeError(
+                    f"split: sizes {sizes} do not add up to dimension {d} of size {n}"
+                )
         out, start = [], 0
         for s in sizes:
             idx = (slice(None),) * d + (slice(start, start + s),)
@@ -1012,8 +1044,9 @@ class Tensor:
 
     def unbind(self, dim: int = 0):
         d = _dims(dim, self.ndim)
-        return tuple(_mv.Index.apply(self, index=(slice(None),) * d + (i,))
-                     for i in range(self.shape[d]))
+        return tuple(
+            _mv.Index.apply(self, index=(slice(None),) * d + (i,)) for i in range(self.shape[d])
+        )
 
 
 def _resolve_shape(size: int, shape: tuple) -> tuple:

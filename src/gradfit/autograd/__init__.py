@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from gradfit.autograd.function import Function, FunctionCtx
 from gradfit._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from gradfit.autograd.function import Function, FunctionCtx
 from gradfit.tensor import Tensor
 
 
@@ -38,8 +38,15 @@ def _root_grad(t: Tensor, g) -> np.ndarray:
     return arr.astype(t.dtype, copy=False)
 
 
-def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
-         allow_unused=None, materialize_grads=False):
+def grad(
+    outputs,
+    inputs,
+    grad_outputs=None,
+    retain_graph=None,
+    create_graph=False,
+    allow_unused=None,
+    materialize_grads=False,
+):
     """Gradients of ``outputs`` w.r.t. ``inputs``, returned (not accumulated into .grad).
 
     As ``torch.autograd.grad``: an input the outputs do not depend on raises unless
@@ -77,6 +84,14 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 from gradfit.autograd.gradcheck import GradcheckError, gradcheck  # noqa: E402
 
 __all__ = [
-    "Function", "FunctionCtx", "GradcheckError", "backward", "enable_grad", "grad", "gradcheck",
-    "is_grad_enabled", "no_grad", "set_grad_enabled",
+    "Function",
+    "FunctionCtx",
+    "GradcheckError",
+    "backward",
+    "enable_grad",
+    "grad",
+    "gradcheck",
+    "is_grad_enabled",
+    "no_grad",
+    "set_grad_enabled",
 ]

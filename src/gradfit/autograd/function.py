@@ -59,7 +59,8 @@ class Op:
     def next_functions(self):
         """The parents' nodes, as PyTorch exposes them (None for leaves)."""
         return tuple(
-            (t.grad_fn, 0) if isinstance(t, Tensor) else (None, 0) for t in getattr(self, "inputs", ())
+            (t.grad_fn, 0) if isinstance(t, Tensor) else (None, 0)
+            for t in getattr(self, "inputs", ())
         )
 
 
@@ -118,7 +119,7 @@ class Function:
                 return x * x
 
             @staticmethod
-            def backward(ctx, grad_output):   # the lecture's FUNCTION rule: delta_a = delta_b * f'(a)
+            def backward(ctx, grad_output):  # FUNCTION rule: delta_a = delta_b * f'(a)
                 (x,) = ctx.saved_tensors
                 return grad_output * 2 * x
 

@@ -65,18 +65,28 @@ def analytical_jacobian(fn, inputs) -> list:
             seed = np.zeros(o.shape, dtype=o.dtype)
             seed.reshape(-1)[j] = 1.0
             if o.requires_grad:
-                gs = autograd_grad([o], want, grad_outputs=[Tensor._make(seed, None)],
-                                   retain_graph=True, allow_unused=True)
+                gs = autograd_grad(
+                    [o],
+                    want,
+                    grad_outputs=[Tensor._make(seed, None)],
+                    retain_graph=True,
+                    allow_unused=True,
+                )
                 for x, g in zip(want, gs):
                     if g is not None:
                         jacs[id(x)][:, col] = g._array.reshape(-1)
             col += 1
-    return [jacs.get(id(x)) if isinstance(x, Tensor) and x.requires_grad else None
-            for x in inputs]
+    return [jacs.get(id(x)) if isinstance(x, Tensor) and x.requires_grad else None for x in inputs]
 
 
-def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
-              raise_exception: bool = True) -> bool:
+def gradcheck(
+    fn,
+    inputs,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    raise_exception: bool = True,
+) -> bool:
     """Check ``fn``'s autodiff gradients against central differences.
 
     Args:
@@ -96,8 +106,11 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
         if isinstance(x, Tensor) and x.requires_grad and x.dtype != np.float64:
             import warnings
 
-            warnings.warn(f"gradcheck: input {i} is {x.dtype}, not float64; finite "
-                          "differences will be inaccurate", stacklevel=2)
+            warnings.warn(
+                f"gradcheck: input {i} is {x.dtype}, not float64; finite "
+                "differences will be inaccurate",
+                stacklevel=2,
+            )
     if not any(isinstance(x, Tensor) and x.requires_grad for x in inputs):
         raise ValueError("gradcheck: no input has requires_grad=True")
     numerical = numerical_jacobian(fn, inputs, eps)

@@ -46,12 +46,13 @@ def matmul(a, b):
     k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
     if k_a != k_b:
         raise RuntimeError(
-            f"matmul: shapes {tuple(a.shape)} and {tuple(b.shape)} do not align "
-            f"({k_a} != {k_b})"
+            f"matmul: shapes {tuple(a.shape)} and {tuple(b.shape)} do not align ({k_a} != {k_b})"
         )
     if a.dtype != b.dtype:
-        raise RuntimeError(f"matmul: expected both operands to have the same dtype, but got "
-                           f"{a.dtype} and {b.dtype}")
+        raise RuntimeError(
+            f"matmul: expected both operands to have the same dtype, but got "
+            f"{a.dtype} and {b.dtype}"
+        )
     return MatMul.apply(a, b)
 
 

@@ -63,8 +63,9 @@ class Index(Op):
         try:
             out = a[index]
         except IndexError as e:
-            raise IndexError(f"index {index!r} is out of range for a tensor of shape "
-                             f"{a.shape}: {e}") from None
+            raise IndexError(
+                f"index {index!r} is out of range for a tensor of shape {a.shape}: {e}"
+            ) from None
         ctx.shape, ctx.index = a.shape, index
         return out
 

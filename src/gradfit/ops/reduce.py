@@ -100,7 +100,12 @@ class TakeAlong(Op):
     @staticmethod
     def forward(ctx, a, indices=None, dim=0, keepdim=False):
         ctx.shape, ctx.dtype, ctx.indices, ctx.dim, ctx.keepdim = (
-            a.shape, a.dtype, indices, dim, keepdim)
+            a.shape,
+            a.dtype,
+            indices,
+            dim,
+            keepdim,
+        )
         if a.ndim == 0:
             return a.copy()
         out = np.take_along_axis(a, indices, axis=dim)
