@@ -14,7 +14,6 @@ from __future__ import annotations
 import numpy as np
 
 from gradfit._grad_mode import _enabled, no_grad
-from gradfit.tensor import Tensor
 
 
 class Op:
@@ -148,3 +147,7 @@ class Function:
             node.versions = [t._version if isinstance(t, Tensor) else 0 for t in args]
             out = Tensor._make(out._array, node)
         return out
+
+
+# Bound last: tensor.py imports the ops, which subclass Op defined above.
+from gradfit.tensor import Tensor  # noqa: E402

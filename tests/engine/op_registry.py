@@ -1,0 +1,293 @@
+"""The registry of differentiable ops: one entry per op drives both the finite-difference
+gradient check (hypothesis shapes) and the PyTorch parity test.
+
+Each ``fn(lib, *tensors)`` is written once against the API gradfit shares with PyTorch,
+so the same lambda runs with ``lib = gradfit`` and with ``lib = torch``. A new op is
+checked by adding an entry here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from hypothesis import strategies as st
+
+Shape = tuple
+
+
+@dataclass
+class OpSpec:
+    name: str
+    fn: object  # fn(lib, *tensors) -> tensor
+    kind: str = "unary"  # unary | binary | custom
+    domain: str = "real"  # real | positive | unit (|x| < 1) | away0 (|x| > 0.1)
+    shapes: object = None  # custom: hypothesis strategy of a list of shapes
+    samples: list = field(default_factory=list)  # fixed shape lists for parity
+    grad: bool = True
+
+
+dims = st.integers(1, 4)
+shape_st = st.lists(dims, min_size=0, max_size=3).map(tuple)
+nonempty_shape_st = st.lists(dims, min_size=1, max_size=3).map(tuple)
+
+
+@st.composite
+def broadcast_pair(draw):
+    """Two shapes that broadcast: the second drops leading axes and sets some to 1."""
+    a = draw(shape_st)
+    keep = draw(st.integers(0, len(a)))
+    b = list(a[len(a) - keep :])
+    for i in range(len(b)):
+        if draw(st.booleans()):
+            b[i] = 1
+    pair = [a, tuple(b)]
+    if draw(st.booleans()):
+        pair.reverse()
+    return pair
+
+
+@st.composite
+def matmul_shapes(draw):
+    n, k, m = draw(dims), draw(dims), draw(dims)
+    case = draw(st.sampled_from(["2d", "1d-2d", "2d-1d", "1d-1d", "batched", "bcast"]))
+    if case == "2d":
+        return [(n, k), (k, m)]
+    if case == "1d-2d":
+        return [(k,), (k, m)]
+    if case == "2d-1d":
+        return [(n, k), (k,)]
+    if case == "1d-1d":
+        return [(k,), (k,)]
+    b = draw(dims)
+    if case == "batched":
+        return [(b, n, k), (b, k, m)]
+    return [(b, n, k), (k, m)]
+
+
+@st.composite
+def shape_and_dim(draw):
+    s = draw(nonempty_shape_st)
+    return [s], draw(st.integers(-len(s), len(s) - 1))
+
+
+def _dim_op(name, body, samples=None, domain="real"):
+    """An op taking a dim: the strategy draws (shapes, dim); fn closes over dim."""
+    return OpSpec(
+        name,
+        body,
+        kind="dim",
+        domain=domain,
+        samples=samples or [([(3, 4)], 1), ([(2, 3, 4)], 0), ([(5,)], -1)],
+    )
+
+
+def lin(lib, x, w, b):
+    return lib.nn.functional.linear(x, w, b)
+
+
+REGISTRY: list[OpSpec] = [
+    OpSpec("add", lambda lib, a, b: a + b, "binary"),
+    OpSpec("sub", lambda lib, a, b: a - b, "binary"),
+    OpSpec("mul", lambda lib, a, b: a * b, "binary"),
+    OpSpec("div", lambda lib, a, b: a / b, "binary", domain="away0"),
+    OpSpec("radd_scalar", lambda lib, a: 2.5 + a),
+    OpSpec("rsub_scalar", lambda lib, a: 2.5 - a),
+    OpSpec("rmul_scalar", lambda lib, a: 1.5 * a),
+    OpSpec("rdiv_scalar", lambda lib, a: 1.5 / a, domain="away0"),
+    OpSpec("neg", lambda lib, a: -a),
+    OpSpec("pow_scalar", lambda lib, a: a**3),
+    OpSpec("pow_frac", lambda lib, a: a**1.5, domain="positive"),
+    OpSpec("pow_tensor", lambda lib, a, b: a**b, "binary", domain="positive"),
+    OpSpec("rpow_scalar", lambda lib, a: 2.0**a),
+    OpSpec("exp", lambda lib, a: lib.exp(a)),
+    OpSpec("log", lambda lib, a: lib.log(a), domain="positive"),
+    OpSpec("log1p", lambda lib, a: lib.log1p(a), domain="positive"),
+    OpSpec("sqrt", lambda lib, a: lib.sqrt(a), domain="positive"),
+    OpSpec("abs", lambda lib, a: lib.abs(a), domain="away0"),
+    OpSpec("sin", lambda lib, a: lib.sin(a)),
+    OpSpec("cos", lambda lib, a: lib.cos(a)),
+    OpSpec("tanh", lambda lib, a: lib.tanh(a)),
+    OpSpec("sigmoid", lambda lib, a: lib.sigmoid(a)),
+    OpSpec("relu", lambda lib, a: lib.relu(a), domain="away0"),
+    OpSpec("leaky_relu", lambda lib, a: lib.nn.functional.leaky_relu(a, 0.1), domain="away0"),
+    OpSpec(
+        "softplus",
+        lambda lib, a: lib.nn.functional.softplus(a, beta=2.0, threshold=3.0),
+        domain="away0",
+    ),
+    OpSpec("clamp", lambda lib, a: lib.clamp(a, -0.5, 0.5), domain="away_clamp"),
+    OpSpec("clamp_min", lambda lib, a: a.clamp(min=0.2), domain="away_clamp"),
+    OpSpec("maximum", lambda lib, a, b: lib.maximum(a, b), "binary"),
+    OpSpec("minimum", lambda lib, a, b: lib.minimum(a, b), "binary"),
+    OpSpec("where", lambda lib, a, b: lib.where(a > 0, a, b), "binary", domain="away0"),
+    OpSpec("where_scalar", lambda lib, a: lib.where(a > 0, a, 0.5), domain="away0"),
+    OpSpec("sum_all", lambda lib, a: a.sum()),
+    OpSpec("mean_all", lambda lib, a: a.mean()),
+    OpSpec("max_all", lambda lib, a: a.max()),
+    OpSpec("min_all", lambda lib, a: a.min()),
+    OpSpec("square", lambda lib, a: lib.square(a)),
+    OpSpec(
+        "matmul",
+        lambda lib, a, b: a @ b,
+        "custom",
+        shapes=matmul_shapes(),
+        samples=[
+            [(3, 4), (4, 2)],
+            [(4,), (4, 2)],
+            [(3, 4), (4,)],
+            [(4,), (4,)],
+            [(2, 3, 4), (2, 4, 5)],
+            [(2, 3, 4), (4, 5)],
+        ],
+    ),
+    OpSpec(
+        "linear",
+        lin,
+        "custom",
+        shapes=st.tuples(dims, dims, dims).map(lambda t: [(t[0], t[1]), (t[2], t[1]), (t[2],)]),
+        samples=[[(5, 3), (4, 3), (4,)], [(1, 7), (2, 7), (2,)]],
+    ),
+    OpSpec(
+        "linear_3d",
+        lin,
+        "custom",
+        shapes=st.tuples(dims, dims, dims, dims).map(
+            lambda t: [(t[3], t[0], t[1]), (t[2], t[1]), (t[2],)]
+        ),
+        samples=[[(2, 5, 3), (4, 3), (4,)]],
+    ),
+    OpSpec(
+        "getitem_slice",
+        lambda lib, a: a[1:, ::2],
+        "custom",
+        shapes=st.tuples(st.integers(2, 4), st.integers(1, 4)).map(lambda t: [t]),
+        samples=[[(4, 5)]],
+    ),
+    OpSpec(
+        "getitem_int_array",
+        lambda lib, a: a[
+            lib.tensor([0, 2, 0, 1]) if lib.__name__ == "gradfit" else lib.tensor([0, 2, 0, 1])
+        ],
+        "custom",
+        shapes=st.integers(1, 3).map(lambda n: [(3, n)]),
+        samples=[[(3, 4)]],
+    ),
+    OpSpec(
+        "getitem_mixed",
+        lambda lib, a: a[:, [1, 0, 1]],
+        "custom",
+        shapes=st.integers(1, 3).map(lambda n: [(n, 2)]),
+        samples=[[(3, 2)]],
+    ),
+    OpSpec("getitem_bool", lambda lib, a: a[a > 0], domain="away0"),
+    OpSpec("reshape", lambda lib, a: a.reshape(-1), "unary"),
+    OpSpec(
+        "view_2d",
+        lambda lib, a: a.reshape(2, -1),
+        "custom",
+        shapes=st.tuples(dims, dims).map(lambda t: [(2, t[0], t[1])]),
+        samples=[[(2, 3, 4)]],
+    ),
+    OpSpec(
+        "flatten",
+        lambda lib, a: a.flatten(1),
+        "custom",
+        shapes=st.lists(dims, min_size=2, max_size=4).map(lambda s: [tuple(s)]),
+        samples=[[(2, 3, 4)]],
+    ),
+    OpSpec("unsqueeze_squeeze", lambda lib, a: a.unsqueeze(0).unsqueeze(-1).squeeze(0)),
+    OpSpec(
+        "transpose",
+        lambda lib, a: a.transpose(0, 1),
+        "custom",
+        shapes=st.lists(dims, min_size=2, max_size=3).map(lambda s: [tuple(s)]),
+        samples=[[(2, 3)], [(2, 3, 4)]],
+    ),
+    OpSpec(
+        "T",
+        lambda lib, a: a.T,
+        "custom",
+        shapes=st.tuples(dims, dims).map(lambda t: [t]),
+        samples=[[(2, 3)]],
+    ),
+    OpSpec(
+        "permute",
+        lambda lib, a: a.permute(2, 0, 1),
+        "custom",
+        shapes=st.tuples(dims, dims, dims).map(lambda t: [t]),
+        samples=[[(2, 3, 4)]],
+    ),
+    OpSpec("expand", lambda lib, a: a.expand(3, *a.shape), samples=[[(2, 1)]]),
+    OpSpec(
+        "cat",
+        lambda lib, a, b: lib.cat([a, b, a], dim=0),
+        "custom",
+        shapes=st.tuples(dims, dims, dims).map(lambda t: [(t[0], t[2]), (t[1], t[2])]),
+        samples=[[(2, 3), (1, 3)]],
+    ),
+    OpSpec(
+        "stack",
+        lambda lib, a, b: lib.stack([a, b], dim=1),
+        "custom",
+        shapes=shape_st.map(lambda s: [s, s]),
+        samples=[[(2, 3), (2, 3)]],
+    ),
+    OpSpec(
+        "split",
+        lambda lib, a: lib.cat([p * (i + 1) for i, p in enumerate(a.split(2, 0))]),
+        "custom",
+        shapes=st.tuples(st.integers(1, 6), dims).map(lambda t: [t]),
+        samples=[[(5, 3)]],
+    ),
+    OpSpec(
+        "chunk",
+        lambda lib, a: lib.cat([p * (i + 1) for i, p in enumerate(a.chunk(3, 1))], 1),
+        "custom",
+        shapes=st.tuples(dims, st.integers(1, 7)).map(lambda t: [t]),
+        samples=[[(2, 7)]],
+    ),
+    # ops with a dim argument: fn(lib, a, dim)
+    _dim_op("sum_dim", lambda lib, a, d: a.sum(dim=d)),
+    _dim_op("sum_keepdim", lambda lib, a, d: a.sum(dim=d, keepdim=True)),
+    _dim_op("mean_dim", lambda lib, a, d: a.mean(dim=d, keepdim=True)),
+    _dim_op("var_dim", lambda lib, a, d: a.var(dim=d) if a.shape[d] > 1 else a.sum(d)),
+    _dim_op("var_biased", lambda lib, a, d: a.var(dim=d, unbiased=False)),
+    _dim_op(
+        "std_dim", lambda lib, a, d: a.std(dim=d, keepdim=True) if a.shape[d] > 1 else a.sum(d)
+    ),
+    _dim_op("max_dim", lambda lib, a, d: a.max(dim=d)[0]),
+    _dim_op("min_dim_keepdim", lambda lib, a, d: a.min(dim=d, keepdim=True).values),
+    _dim_op("amax", lambda lib, a, d: a.amax(dim=d)),
+    _dim_op("amin", lambda lib, a, d: a.amin(dim=d, keepdim=True)),
+    _dim_op("logsumexp", lambda lib, a, d: lib.logsumexp(a, dim=d)),
+    _dim_op("softmax", lambda lib, a, d: lib.softmax(a, dim=d)),
+    _dim_op("log_softmax", lambda lib, a, d: lib.log_softmax(a, dim=d)),
+]
+
+NON_DIFF = {
+    "eq": lambda lib, a, b: a == b,
+    "lt": lambda lib, a, b: a < b,
+    "ge": lambda lib, a, b: a >= b,
+    "argmax": lambda lib, a, b: a.argmax(dim=0),
+    "argmin": lambda lib, a, b: (a + b).argmin(),
+}
+
+
+def make_array(shape: Shape, domain: str, rng: np.random.Generator) -> np.ndarray:
+    x = rng.standard_normal(shape)
+    if domain == "positive":
+        x = np.abs(x) + 0.5
+    elif domain == "away0":
+        x = np.sign(x) * (np.abs(x) + 0.2) + (x == 0) * 0.5
+    elif domain == "away_clamp":  # away from 0.2, +-0.5 so kinks are not straddled
+        x = np.round(x * 4) / 4 + 0.1
+    return np.asarray(x, dtype=np.float64)
+
+
+def unary_sample_shapes():
+    return [[(3, 4)], [(5,)], [()], [(2, 3, 4)]]
+
+
+def binary_sample_shapes():
+    return [[(3, 4), (3, 4)], [(3, 4), (4,)], [(2, 1, 4), (3, 1)], [(), (2, 3)]]
