@@ -33,32 +33,29 @@ def sum_to_shape(grad: np.ndarray, shape: tuple) -> np.ndarray:
 
 
 def _toposort(roots: list) -> list:
-    """Nodes reachable from ``roots``, each after all nodes that consume its output."""
+    """Nodes reachable from ``roots``, each before all nodes that produce its inputs."""
     order, seen = [], set()
     stack = [(r, False) for r in roots]
+    pop, push, add = stack.pop, stack.append, seen.add
     while stack:
-        node, expanded = stack.pop()
+        node, expanded = pop()
         if expanded:
             order.append(node)
             continue
         if node in seen:
             continue
-        seen.add(node)
-        stack.append((node, True))
+        add(node)
+        push((node, True))
         for t in node.inputs:
-            if isinstance(t, Tensor):
-                fn = t.grad_fn
-                if fn is not None and fn not in seen:
-                    stack.append((fn, False))
+            fn = getattr(t, "grad_fn", None)
+            if fn is not None and fn not in seen:
+                push((fn, False))
     order.reverse()
     return order
 
 
 def _check_versions(node) -> None:
-    versions = getattr(node, "versions", None)
-    if versions is None or not node.saves_inputs:
-        return
-    for t, v in zip(node.inputs, versions):
+    for t, v in zip(node.inputs, node.versions):
         if isinstance(t, Tensor) and t._version != v:
             raise RuntimeError(
                 f"one of the tensors needed for gradient computation has been modified by an "
@@ -81,61 +78,59 @@ def run_backward(roots, root_grads, retain_graph: bool, capture=None) -> dict | 
     leaf_grads: dict = {}
     nodes = []
     for t, g in zip(roots, root_grads):
-        if t.grad_fn is None:
-            if t.requires_grad:
+        fn = t.grad_fn
+        if fn is None:
+            if t._requires_grad:
                 _deliver_leaf(t, g, leaf_grads, capture, shared=True)
             continue
-        fn = t.grad_fn
         grads[fn] = grads[fn] + g if fn in grads else g
         nodes.append(fn)
     capture_nodes = {}
     if capture is not None:
-        for t in capture:
-            if t.grad_fn is not None:
-                capture_nodes[t.grad_fn] = t
+        capture_nodes = {t.grad_fn: t for t in capture if t.grad_fn is not None}
     captured: dict = {}
-    for node in _toposort(nodes):
+    for node in _toposort(nodes) if len(nodes) != 1 or nodes[0].inputs else nodes:
         g = grads.pop(node, None)
         if g is None:
             continue
-        if getattr(node, "_freed", False):
+        if node._freed:
             raise RuntimeError(
                 f"Trying to backward through the graph a second time ({node.name()} was "
                 "freed by an earlier backward). Specify retain_graph=True on the first "
                 "backward() if you need to backpropagate twice."
             )
-        hooks = getattr(node, "hooks", None)
-        if hooks:
-            for hook in hooks:
+        if node.hooks:
+            for hook in node.hooks:
                 res = hook(Tensor._make(g, None))
                 if res is not None:
                     g = res._array
-        if node in capture_nodes:
+        if capture_nodes and node in capture_nodes:
             captured[node] = g
-        _check_versions(node)
+        if node.versions is not None:
+            _check_versions(node)
         in_grads = node.backward(node, g)
         if type(in_grads) is not tuple:
             in_grads = (in_grads,)
         for t, ig in zip(node.inputs, in_grads):
-            if ig is None or not isinstance(t, Tensor) or not t.requires_grad:
+            if ig is None or not getattr(t, "_requires_grad", False):
                 continue
-            if ig.shape != t.shape:
-                ig = sum_to_shape(ig, t.shape)
-                if ig.shape != t.shape:
+            if ig.shape != t._array.shape:
+                ig = sum_to_shape(ig, t._array.shape)
+                if ig.shape != t._array.shape:
                     raise RuntimeError(
                         f"{node.name()} returned a gradient of shape {ig.shape} for an input "
                         f"of shape {t.shape}"
                     )
             fn = t.grad_fn
             if fn is None:
-                _deliver_leaf(t, ig, leaf_grads, capture, shared=(ig is g))
+                _deliver_leaf(t, ig, leaf_grads, capture, ig is g)
             elif fn in grads:
                 grads[fn] = grads[fn] + ig
             else:
                 grads[fn] = ig
         if not retain_graph:
             node.inputs = ()
-            node.__dict__.pop("versions", None)
+            node.versions = None
             node._freed = True
     if capture is not None:
         out = {}

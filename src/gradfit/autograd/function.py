@@ -15,6 +15,10 @@ import numpy as np
 
 from gradfit._grad_mode import _enabled, no_grad
 
+_new = object.__new__
+_ndarray = np.ndarray
+_asarray = np.asarray
+
 
 class Op:
     """Base class of gradfit's built-in ops (array level).
@@ -26,6 +30,10 @@ class Op:
     """
 
     saves_inputs = True  # ops whose backward reads an input set this to catch in-place edits
+    inputs = ()
+    versions = None
+    hooks = None
+    _freed = False
 
     @staticmethod
     def forward(ctx, *args, **kwargs):  # pragma: no cover - abstract
@@ -39,14 +47,24 @@ class Op:
     def apply(cls, *args, **kwargs) -> Tensor:
         ctx = cls()
         out = cls.forward(ctx, *[a._array if isinstance(a, Tensor) else a for a in args], **kwargs)
+        # Tensor._make inlined: this is the per-op path, where call overhead is the cost.
+        t = _new(Tensor)
+        t._array = out if type(out) is _ndarray else _asarray(out)
+        t.grad = None
+        t._version = 0
+        t._hooks = None
         if _enabled[0]:
             for a in args:
-                if isinstance(a, Tensor) and a.requires_grad:
+                if isinstance(a, Tensor) and a._requires_grad:
                     ctx.inputs = args
                     if cls.saves_inputs:
-                        ctx.versions = [t._version if isinstance(t, Tensor) else 0 for t in args]
-                    return Tensor._make(out, ctx)
-        return Tensor._make(out, None)
+                        ctx.versions = [getattr(x, "_version", 0) for x in args]
+                    t.grad_fn = ctx
+                    t._requires_grad = True
+                    return t
+        t.grad_fn = None
+        t._requires_grad = False
+        return t
 
     def name(self) -> str:
         return type(self).__name__ + "Backward"

@@ -17,6 +17,13 @@ def _restore(g: np.ndarray, dim, keepdim: bool, ndim: int) -> np.ndarray:
     return np.expand_dims(g, dim)
 
 
+def _expand(g: np.ndarray, shape: tuple) -> np.ndarray:
+    """``g`` broadcast to ``shape`` as a new array (np.broadcast_to costs ~5 us a call)."""
+    out = np.empty(shape, dtype=g.dtype)
+    out[...] = g
+    return out
+
+
 def _count(shape: tuple, dim) -> int:
     if dim is None:
         return int(np.prod(shape))
@@ -35,7 +42,7 @@ class Sum(Op):
     @staticmethod
     def backward(ctx, grad_output):
         g = _restore(grad_output, ctx.dim, ctx.keepdim, len(ctx.shape))
-        return np.broadcast_to(g, ctx.shape)
+        return _expand(g, ctx.shape)
 
 
 class Mean(Op):
@@ -50,7 +57,7 @@ class Mean(Op):
     def backward(ctx, grad_output):
         g = _restore(grad_output, ctx.dim, ctx.keepdim, len(ctx.shape))
         n = _count(ctx.shape, ctx.dim)
-        return np.broadcast_to(g / n, ctx.shape)
+        return _expand(g / n, ctx.shape)
 
 
 class Var(Op):
