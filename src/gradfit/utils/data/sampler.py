@@ -1,0 +1,188 @@
+"""Samplers: the order in which a data loader visits examples, as ``torch.utils.data.sampler``.
+
+The random samplers draw from gradfit's torch-compatible stream in the same order and amount
+as PyTorch's, so a shuffled epoch visits the examples in PyTorch's order for the same seed.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Iterator, Sized
+
+from gradfit import random as _random
+
+_INT63 = 2**63
+
+
+def _random_seed(generator=None) -> int:
+    """``int(torch.empty((), dtype=torch.int64).random_(generator=g).item())``.
+
+    PyTorch's ``random_()`` on an int64 tensor is ``random64() % 2**63``: one 64-bit draw
+    (two 32-bit MT19937 outputs). ``% 2**63`` keeps this right whichever convention
+    ``MT.random_int64`` follows for the sign bit.
+    """
+    return int(_random._gen(generator).mt.random_int64()) % _INT63
+
+
+class Sampler:
+    """Base class: an iterable of indices (or of lists of indices, for batch samplers)."""
+
+    def __init__(self, data_source: Sized | None = None) -> None:
+        pass
+
+    def __iter__(self) -> Iterator:
+        raise NotImplementedError(f"{type(self).__name__} should implement __iter__")
+
+
+class SequentialSampler(Sampler):
+    """Indices ``0, 1, ..., len(data_source) - 1`` in order."""
+
+    def __init__(self, data_source: Sized) -> None:
+        self.data_source = data_source
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(range(len(self.data_source)))
+
+    def __len__(self) -> int:
+        return len(self.data_source)
+
+
+class RandomSampler(Sampler):
+    """Random indices: a fresh permutation every epoch, or draws with replacement.
+
+    Exactly PyTorch's consumption of the random stream, each time ``iter()`` starts
+    running (the body is a generator, so nothing is drawn until the first index is asked):
+
+    1. Without ``generator``: one int64 seed from the global stream
+       (``random64() % 2**63``), then a private ``Generator`` seeded with it serves the rest.
+    2. Without replacement: ``num_samples // n`` permutations ``randperm(n)``, then one more
+       ``randperm(n)`` of which the first ``num_samples % n`` are used -- so an ordinary
+       epoch (``num_samples == n``) draws a second, discarded permutation after its last
+       index is taken.
+    3. With replacement: ``num_samples // 32`` blocks of ``randint(n, (32,))``, then one of
+       ``num_samples % 32``.
+
+    Args:
+        data_source: the dataset (only its length is used).
+        replacement: draw with replacement.
+        num_samples: how many indices per epoch (default ``len(data_source)``).
+        generator: the random stream (default: seeded from the global one each epoch).
+    """
+
+    def __init__(
+        self,
+        data_source: Sized,
+        replacement: bool = False,
+        num_samples: int | None = None,
+        generator=None,
+    ) -> None:
+        self.data_source = data_source
+        self.replacement = replacement
+        self._num_samples = num_samples
+        self.generator = generator
+        self._spare_mt = None
+        if not isinstance(replacement, bool):
+            raise TypeError(
+                f"replacement should be a boolean value, but got replacement={replacement}"
+            )
+        ns = self.num_samples
+        if not isinstance(ns, int) or isinstance(ns, bool) or ns <= 0:
+            raise ValueError(
+                f"num_samples should be a positive integer value, but got num_samples={ns}"
+            )
+
+    @property
+    def num_samples(self) -> int:
+        if self._num_samples is None:
+            return len(self.data_source)
+        return self._num_samples
+
+    def __iter__(self) -> Iterator[int]:
+        n = len(self.data_source)
+        if self.generator is None:
+            seed = _random_seed(None)
+            # PyTorch makes a new Generator seeded with `seed`. Reseeding a spare stream is the
+            # same stream and saves building one every epoch (it is the costly part of a small
+            # epoch); the spare is taken while in use, so simultaneous iterators never share.
+            mt, self._spare_mt = self._spare_mt, None
+            if mt is None:
+                from gradfit._mt import MT
+
+                mt = MT(seed)
+            else:
+                mt.manual_seed(seed)
+            try:
+                yield from self._indices(n, mt)
+            finally:
+                self._spare_mt = mt
+        else:
+            yield from self._indices(n, self.generator.mt)
+
+    def _indices(self, n: int, mt) -> Iterator[int]:
+        num_samples = self.num_samples
+        if self.replacement:
+            for _ in range(num_samples // 32):
+                yield from mt.randint(0, n, 32).tolist()
+            yield from mt.randint(0, n, num_samples % 32).tolist()
+        else:
+            for _ in range(num_samples // n):
+                yield from mt.randperm(n).tolist()
+            yield from mt.randperm(n).tolist()[: num_samples % n]
+
+    def __len__(self) -> int:
+        return self.num_samples
+
+
+class SubsetRandomSampler(Sampler):
+    """The given indices in random order: ``indices[i] for i in randperm(len(indices))``.
+
+    Draws from ``generator``, or from the global stream when it is None (as PyTorch).
+    """
+
+    def __init__(self, indices, generator=None) -> None:
+        self.indices = indices
+        self.generator = generator
+
+    def __iter__(self) -> Iterator[int]:
+        for i in _random._gen(self.generator).mt.randperm(len(self.indices)).tolist():
+            yield self.indices[i]
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+
+class BatchSampler(Sampler):
+    """Groups the indices of ``sampler`` into lists of ``batch_size``.
+
+    The last, shorter batch is kept unless ``drop_last``. ``len`` is
+    ``ceil(len(sampler) / batch_size)``, or ``floor`` with ``drop_last``.
+    """
+
+    def __init__(self, sampler: Sampler | Iterable[int], batch_size: int, drop_last: bool) -> None:
+        if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size <= 0:
+            raise ValueError(
+                f"batch_size should be a positive integer value, but got batch_size={batch_size}"
+            )
+        if not isinstance(drop_last, bool):
+            raise ValueError(f"drop_last should be a boolean value, but got drop_last={drop_last}")
+        self.sampler = sampler
+        self.batch_size = batch_size
+        self.drop_last = drop_last
+
+    def __iter__(self) -> Iterator[list[int]]:
+        # The two branches pull indices from the sampler exactly as PyTorch's do, so a random
+        # sampler's draws (its discarded last permutation included) happen at the same calls.
+        sampler_iter = iter(self.sampler)
+        if self.drop_last:
+            for batch in zip(*([sampler_iter] * self.batch_size)):
+                yield [*batch]
+        else:
+            batch = [*itertools.islice(sampler_iter, self.batch_size)]
+            while batch:
+                yield batch
+                batch = [*itertools.islice(sampler_iter, self.batch_size)]
+
+    def __len__(self) -> int:
+        if self.drop_last:
+            return len(self.sampler) // self.batch_size
+        return (len(self.sampler) + self.batch_size - 1) // self.batch_size
