@@ -1,0 +1,11 @@
+"""``gradfit.nn``: modules, parameters, layers, losses and initialisation, mirroring
+``torch.nn`` (``gradfit.nn.functional``, ``gradfit.nn.init``, ``gradfit.nn.utils``), so that
+PyTorch model code runs unchanged apart from its imports and gives the same numbers.
+"""
+
+from gradfit.nn import functional, init, utils
+from gradfit.nn.modules import *  # noqa: F403 - the layer classes, listed in modules.__all__
+from gradfit.nn.modules import __all__ as _modules_all
+from gradfit.nn.parameter import Buffer, Parameter
+
+__all__ = ["Buffer", "Parameter", "functional", "init", "utils", *_modules_all]

@@ -1,0 +1,536 @@
+"""``gradfit.nn.functional``: stateless layers, activations and losses, as
+``torch.nn.functional``.
+
+The losses check their arguments with cheap shape and dtype comparisons and then call one
+fused op from ``gradfit.ops.loss`` (a single graph node whose backward is the closed-form
+gradient). Reductions are "none", "mean" (the default) and "sum"; PyTorch's legacy
+``size_average``/``reduce`` arguments are accepted and mapped the way PyTorch maps them.
+
+One deliberate difference from PyTorch: the regression losses (``mse_loss``,
+``l1_loss``, ``huber_loss``, ``smooth_l1_loss``) raise ``ValueError`` when input and
+target shapes differ. PyTorch only warns and broadcasts, which turns a prediction of
+shape (N, 1) against targets of shape (N,) into an (N, N) loss that still trains, wrongly.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+
+from gradfit.ops import activation as _act
+from gradfit.ops import elementwise as _el
+from gradfit.ops import loss as _loss
+from gradfit.ops.matmul import Linear as _Linear
+from gradfit.tensor import Tensor
+
+_REDUCTIONS = ("none", "mean", "sum")
+
+
+# ---------------------------------------------------------------------------- helpers
+def _legacy_reduction(size_average, reduce) -> str:
+    """PyTorch's mapping of the deprecated ``size_average``/``reduce`` flags."""
+    warnings.warn(
+        "size_average and reduce args will be deprecated, please use reduction= instead.",
+        stacklevel=3,
+    )
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    if not reduce:
+        return "none"
+    return "mean" if size_average else "sum"
+
+
+def _bad_reduction(reduction) -> ValueError:
+    return ValueError(
+        f"{reduction} is not a valid value for reduction; expected one of {list(_REDUCTIONS)}"
+    )
+
+
+def _as_tensor(x, like: Tensor) -> Tensor:
+    if isinstance(x, Tensor):
+        return x
+    return Tensor._make(np.asarray(x, dtype=like.dtype), None)
+
+
+def _const(w, dtype, name: str):
+    """A weight argument as a constant array of ``dtype`` (no gradient flows to it)."""
+    if w is None:
+        return None
+    arr = w._array if isinstance(w, Tensor) else np.asarray(w)
+    if isinstance(w, Tensor) and w.requires_grad:
+        warnings.warn(
+            f"{name} requires grad, but gradfit's fused losses treat it as a constant",
+            stacklevel=3,
+        )
+    return arr.astype(dtype, copy=False)
+
+
+def _pair_error(fn: str, a: np.ndarray, b: np.ndarray) -> Exception:
+    if a.shape != b.shape:
+        return ValueError(
+            f"{fn}: input has shape {tuple(a.shape)} but target has shape {tuple(b.shape)}; "
+            f"they must match (PyTorch would broadcast them to "
+            f"{_broadcast_desc(a.shape, b.shape)} with only a warning, which is almost "
+            "always a bug: reshape the prediction or the target)"
+        )
+    return TypeError(
+        f"{fn}: input has dtype {a.dtype} but target has dtype {b.dtype}; convert one of them "
+        f"(e.g. target.to({a.dtype}))"
+    )
+
+
+def _broadcast_desc(a, b) -> str:
+    try:
+        return str(tuple(np.broadcast_shapes(a, b)))
+    except ValueError:
+        return "an error"
+
+
+# ---------------------------------------------------------------------------- layers
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:  # noqa: A002
+    """y = x W^T + b (the lecture's f = beta + Omega h), one fused op.
+
+    Raises:
+        RuntimeError: the last axis of ``input`` is not ``weight.shape[1]``, or the dtypes
+            differ (``linear: input has 7 features, layer expects 10``).
+    """
+    a, w = input._array, weight._array
+    if a.ndim == 0 or a.shape[-1] != w.shape[-1] or a.dtype != w.dtype:
+        _linear_error(a, w)
+    return _Linear.apply(input, weight, bias)
+
+
+def _linear_error(a: np.ndarray, w: np.ndarray) -> None:
+    if a.ndim == 0:
+        raise RuntimeError("linear: input is a 0-d tensor; expected at least 1 dimension")
+    if a.shape[-1] != w.shape[-1]:
+        raise RuntimeError(
+            f"linear: input has {a.shape[-1]} features, layer expects {w.shape[-1]} "
+            f"(input shape {tuple(a.shape)}, weight shape {tuple(w.shape)})"
+        )
+    raise RuntimeError(
+        f"linear: input has dtype {a.dtype} but the weight has dtype {w.dtype}; convert the "
+        f"input (x.to({w.dtype})) or the model (model.to({a.dtype}))"
+    )
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False):  # noqa: A002
+    """Zero each element with probability p and scale the rest by 1 / (1 - p) (training
+    only). The mask is drawn from gradfit's generator as PyTorch draws it
+    (``bernoulli_(1 - p)``); p = 0, p = 1 and eval mode draw nothing. ``inplace`` is
+    accepted and ignored (the result is a new tensor)."""
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0 or input._array.size == 0:
+        return input
+    a = input._array
+    if p == 1.0:
+        return input * Tensor._make(np.zeros((), dtype=a.dtype), None)
+    from gradfit.random import bernoulli_mask
+
+    mask = bernoulli_mask(a.shape, 1.0 - p, a.dtype)
+    mask = mask / np.asarray(1.0 - p, dtype=a.dtype)
+    return input * Tensor._make(mask.astype(a.dtype, copy=False), None)
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-5):  # noqa: A002
+    """Normalise over the trailing ``normalized_shape`` axes, then scale and shift:
+    y = (x - mean) / sqrt(var + eps) * weight + bias (biased variance), one fused op."""
+    if isinstance(normalized_shape, int):
+        normalized_shape = (normalized_shape,)
+    normalized_shape = tuple(normalized_shape)
+    k = len(normalized_shape)
+    if input.shape[input.ndim - k :] != normalized_shape or input.ndim < k:
+        raise RuntimeError(
+            f"Given normalized_shape={list(normalized_shape)}, expected input with shape "
+            f"[*, {', '.join(map(str, normalized_shape))}], but got input of size "
+            f"{list(input.shape)}"
+        )
+    return _act.LayerNorm.apply(input, weight, bias, k=k, eps=eps)
+
+
+# ---------------------------------------------------------------------------- activations
+def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """ReLU a[z] = max(0, z) (the lecture's activation). ``inplace`` is accepted and
+    ignored: gradfit returns a new tensor."""
+    return _el.Relu.apply(input)
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False):  # noqa: A002
+    """z for z > 0, negative_slope * z otherwise."""
+    return _el.LeakyRelu.apply(input, negative_slope=negative_slope)
+
+
+def sigmoid(input: Tensor) -> Tensor:  # noqa: A002
+    """1 / (1 + exp(-z)), computed without overflow."""
+    return _el.Sigmoid.apply(input)
+
+
+def tanh(input: Tensor) -> Tensor:  # noqa: A002
+    return _el.Tanh.apply(input)
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
+    """GELU: z Phi(z) with Phi the normal CDF (``approximate='none'``), or its tanh
+    approximation (``approximate='tanh'``)."""
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"approximate argument must be either none or tanh, got {approximate!r}")
+    return _act.Gelu.apply(input, approximate=approximate)
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """SiLU (swish): z sigma(z)."""
+    return _act.Silu.apply(input)
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:  # noqa: A002
+    """log(1 + exp(beta z)) / beta, and z itself where beta z > threshold (PyTorch)."""
+    return _el.Softplus.apply(input, beta=beta, threshold=threshold)
+
+
+def logsigmoid(input: Tensor) -> Tensor:  # noqa: A002
+    """log sigma(z) = -softplus(-z), stable for large |z|."""
+    return -_el.Softplus.apply(-input, beta=1.0, threshold=math.inf)
+
+
+def _softmax_dim(name: str, ndim: int, stacklevel: int) -> int:
+    warnings.warn(
+        f"Implicit dimension choice for {name} has been deprecated. "
+        "Change the call to include dim=X as an argument.",
+        stacklevel=stacklevel,
+    )
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None):  # noqa: A002
+    """exp(z_i) / sum_j exp(z_j) along ``dim`` (shifted by the max: no overflow). Without
+    ``dim``, PyTorch's legacy choice (0 for 0-, 1- and 3-D input, else 1) with a warning."""
+    if dim is None:
+        dim = _softmax_dim("softmax", input.ndim, _stacklevel)
+    return input.softmax(dim, dtype=dtype)
+
+
+def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None):  # noqa: A002
+    """z_i - logsumexp(z) along ``dim``, stable; the default ``dim`` as ``softmax``."""
+    if dim is None:
+        dim = _softmax_dim("log_softmax", input.ndim, _stacklevel)
+    return input.log_softmax(dim, dtype=dtype)
+
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """Integer class labels (any shape) to int64 one-hot vectors on a new last axis."""
+    t = tensor._array
+    if t.dtype.kind not in "iu":
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    if num_classes == -1:
+        num_classes = int(t.max()) + 1 if t.size else 0
+    if t.size and (t.min() < 0 or t.max() >= num_classes):
+        raise RuntimeError("Class values must be smaller than num_classes.")
+    out = np.zeros(t.shape + (num_classes,), dtype=np.int64)
+    np.put_along_axis(out, t[..., None].astype(np.int64), 1, axis=-1)
+    return Tensor._make(out, None)
+
+
+# ---------------------------------------------------------------------------- regression losses
+def _regression(fn_name, op, input, target, size_average, reduce, reduction, weight, **kw):
+    a, b = input._array, target._array
+    if a.shape != b.shape or a.dtype != b.dtype:
+        raise _pair_error(fn_name, a, b)
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction(size_average, reduce)
+    if reduction not in _REDUCTIONS:
+        raise _bad_reduction(reduction)
+    if weight is None:
+        return op.apply(input, target, reduction=reduction, **kw)
+    weight = _as_tensor(weight, input)
+    if weight.shape != input.shape:
+        raise ValueError(
+            f"{fn_name}: weight has shape {tuple(weight.shape)}, expected the input's shape "
+            f"{tuple(input.shape)}"
+        )
+    weighted = op.apply(input, target, reduction="none", **kw) * weight
+    if reduction == "none":
+        return weighted
+    if reduction == "sum":
+        return weighted.sum()
+    # PyTorch divides the weighted MSE and L1 by sum(weight), the weighted Huber by N.
+    if op is _loss.HuberLoss:
+        return weighted.mean()
+    return weighted.sum() / weight.sum()
+
+
+def mse_loss(
+    input: Tensor,  # noqa: A002
+    target: Tensor,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+    weight: Tensor | None = None,
+) -> Tensor:
+    """Squared error (x - y)^2, reduced; the lecture's least-squares loss. Fused op: the
+    mean's gradient is 2 (x - y) / N.
+
+    Unlike PyTorch, input and target must have the same shape (ValueError otherwise):
+    PyTorch warns and broadcasts (N, 1) against (N,) to (N, N). With ``weight`` (same
+    shape), "mean" is sum(w l) / sum(w) (PyTorch).
+    """
+    a, b = input._array, target._array
+    if (
+        a.shape == b.shape
+        and a.dtype == b.dtype
+        and weight is None
+        and size_average is None
+        and reduce is None
+        and (reduction == "mean" or reduction == "sum" or reduction == "none")
+    ):
+        return _loss.MSELoss.apply(input, target, reduction=reduction)
+    return _regression(
+        "mse_loss", _loss.MSELoss, input, target, size_average, reduce, reduction, weight
+    )
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):  # noqa: A002
+    """Absolute error |x - y|, reduced; the gradient at x = y is 0 (PyTorch). Shapes must
+    match (ValueError; PyTorch broadcasts with a warning). With ``weight``, "mean" is
+    sum(w l) / sum(w)."""
+    return _regression(
+        "l1_loss", _loss.L1Loss, input, target, size_average, reduce, reduction, weight
+    )
+
+
+def huber_loss(input, target, reduction="mean", delta: float = 1.0, weight=None):  # noqa: A002
+    """Huber: 0.5 d^2 if |d| < delta else delta (|d| - delta / 2), d = x - y. Shapes must
+    match (ValueError; PyTorch broadcasts with a warning). With ``weight``, "mean" is
+    mean(w l) (PyTorch)."""
+    if delta <= 0:
+        raise RuntimeError(
+            f"huber_loss does not support non-positive values for delta, got {delta}"
+        )
+    return _regression(
+        "huber_loss", _loss.HuberLoss, input, target, None, None, reduction, weight, delta=delta
+    )
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):  # noqa: A002
+    """Smooth L1: 0.5 d^2 / beta if |d| < beta else |d| - beta / 2 (beta = 0 gives L1).
+    Shapes must match (ValueError; PyTorch broadcasts with a warning)."""
+    if beta < 0:
+        raise RuntimeError(f"smooth_l1_loss does not support negative values for beta, got {beta}")
+    return _regression(
+        "smooth_l1_loss",
+        _loss.SmoothL1Loss,
+        input,
+        target,
+        size_average,
+        reduce,
+        reduction,
+        None,
+        beta=beta,
+    )
+
+
+# ---------------------------------------------------------------------------- classification
+def _class_weight(weight, input: Tensor, fn: str):
+    if weight is None:
+        return None
+    w = _const(weight, input.dtype, "weight")
+    c = input.shape[0] if input.ndim == 1 else input.shape[1]
+    if w.shape != (c,):
+        raise RuntimeError(
+            f"{fn}: weight tensor should be defined either for all {c} classes or no classes "
+            f"but got weight tensor of shape: {list(w.shape)}"
+        )
+    return w
+
+
+def _check_index_target(fn: str, x: np.ndarray, t: np.ndarray) -> None:
+    if t.dtype.kind not in "iu":
+        raise RuntimeError(
+            f"{fn}: expected integer class indices or (for cross_entropy) float class "
+            f"probabilities as target, got dtype {t.dtype}"
+        )
+    if x.ndim == 1:
+        if t.ndim != 0:
+            raise RuntimeError(
+                f"{fn}: for unbatched input of shape {tuple(x.shape)} the target must be a "
+                f"0-d class index, got shape {tuple(t.shape)}"
+            )
+        return
+    expected = x.shape[:1] + x.shape[2:]
+    if t.shape != expected:
+        if x.ndim == 2 and t.ndim == 1:
+            raise ValueError(
+                f"Expected input batch_size ({x.shape[0]}) to match target batch_size "
+                f"({t.shape[0]})."
+            )
+        raise RuntimeError(
+            f"{fn}: size mismatch (got input: {list(x.shape)}, target: {list(t.shape)}); "
+            f"expected target shape {list(expected)}"
+        )
+
+
+def cross_entropy(
+    input: Tensor,  # noqa: A002
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average=None,
+    ignore_index: int = -100,
+    reduce=None,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> Tensor:
+    """Cross-entropy of logits, fused with its log-softmax (stable for large logits).
+
+    ``input`` is (N, C), (N, C, d1, ...) or unbatched (C,). ``target`` holds class
+    indices (integers, shape (N,), (N, d1, ...) or ()) or class probabilities (floats,
+    the input's shape). Index targets: l_n = -w_{y_n} log softmax(x_n)[y_n], ignored
+    where y_n == ignore_index, and "mean" divides by the sum of the non-ignored targets'
+    weights. ``label_smoothing`` eps mixes in the uniform distribution:
+    (1 - eps) l_n + eps / C * sum_c (-w_c log softmax(x_n)_c). Probability targets: the
+    mean divides by N; ignore_index is not allowed. PyTorch's semantics throughout.
+    """
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction(size_average, reduce)
+    if reduction not in _REDUCTIONS:
+        raise _bad_reduction(reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    x, t = input._array, target._array
+    if x.ndim == 0:
+        raise RuntimeError("cross_entropy: input must have at least 1 dimension (classes)")
+    w = _class_weight(weight, input, "cross_entropy")
+    if t.dtype.kind == "f":
+        if t.shape != x.shape:
+            raise RuntimeError(
+                f"cross_entropy: probability targets must have the input's shape "
+                f"{list(x.shape)}, got {list(t.shape)}"
+            )
+        if ignore_index != -100:
+            raise RuntimeError("ignore_index is not supported for floating point target")
+        if t.dtype != x.dtype:
+            target = target.to(x.dtype)
+        return _loss.CrossEntropyProbLoss.apply(
+            input, target, weight=w, label_smoothing=label_smoothing, reduction=reduction
+        )
+    _check_index_target("cross_entropy", x, t)
+    return _loss.CrossEntropyLoss.apply(
+        input,
+        target,
+        weight=w,
+        ignore_index=ignore_index,
+        label_smoothing=label_smoothing,
+        reduction=reduction,
+    )
+
+
+def nll_loss(
+    input: Tensor,  # noqa: A002
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average=None,
+    ignore_index: int = -100,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
+    """Negative log-likelihood of log-probabilities: l_n = -w_{y_n} x[n, y_n]; weights,
+    ignore_index and the weighted mean as ``cross_entropy``."""
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction(size_average, reduce)
+    if reduction not in _REDUCTIONS:
+        raise _bad_reduction(reduction)
+    x, t = input._array, target._array
+    if x.ndim == 0:
+        raise RuntimeError("nll_loss: input must have at least 1 dimension (classes)")
+    w = _class_weight(weight, input, "nll_loss")
+    _check_index_target("nll_loss", x, t)
+    return _loss.NLLLoss.apply(
+        input, target, weight=w, ignore_index=ignore_index, reduction=reduction
+    )
+
+
+def _check_binary(fn: str, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
+    if target.shape != input.shape:
+        raise ValueError(
+            f"{fn}: Using a target size ({list(target.shape)}) that is different to the input "
+            f"size ({list(input.shape)}) is not allowed. Please ensure they have the same size."
+        )
+    if target.dtype != input.dtype:
+        target = target.to(input.dtype)
+    return target
+
+
+def binary_cross_entropy(
+    input: Tensor,  # noqa: A002
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
+    """-w (y log x + (1 - y) log(1 - x)) for probabilities x in [0, 1], each log clamped
+    at -100 as in PyTorch. Prefer ``binary_cross_entropy_with_logits`` on logits."""
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction(size_average, reduce)
+    if reduction not in _REDUCTIONS:
+        raise _bad_reduction(reduction)
+    target = _check_binary("binary_cross_entropy", input, target)
+    x, y = input._array, target._array
+    if x.size and (x.min() < 0 or x.max() > 1 or np.isnan(x).any()):
+        raise RuntimeError("all elements of input should be between 0 and 1")
+    if y.size and (y.min() < 0 or y.max() > 1):
+        raise RuntimeError("all elements of target should be between 0 and 1")
+    w = _const(weight, input.dtype, "weight")
+    return _loss.BCELoss.apply(input, target, weight=w, reduction=reduction)
+
+
+def binary_cross_entropy_with_logits(
+    input: Tensor,  # noqa: A002
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+    pos_weight: Tensor | None = None,
+) -> Tensor:
+    """Binary cross-entropy on logits, fused with the sigmoid and stable for any |x|:
+    l = w ((1 - y) x - (1 + (pw - 1) y) log sigma(x)). ``pos_weight`` (broadcast along the
+    last axis, typically (C,)) weighs the positive term; ``weight`` broadcasts to the
+    input. Both are constants (no gradient flows to them)."""
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction(size_average, reduce)
+    if reduction not in _REDUCTIONS:
+        raise _bad_reduction(reduction)
+    target = _check_binary("binary_cross_entropy_with_logits", input, target)
+    w = _const(weight, input.dtype, "weight")
+    pw = _const(pos_weight, input.dtype, "pos_weight")
+    return _loss.BCEWithLogitsLoss.apply(
+        input, target, weight=w, pos_weight=pw, reduction=reduction
+    )
+
+
+__all__ = [
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "cross_entropy",
+    "dropout",
+    "gelu",
+    "huber_loss",
+    "l1_loss",
+    "layer_norm",
+    "leaky_relu",
+    "linear",
+    "log_softmax",
+    "logsigmoid",
+    "mse_loss",
+    "nll_loss",
+    "one_hot",
+    "relu",
+    "sigmoid",
+    "silu",
+    "smooth_l1_loss",
+    "softmax",
+    "softplus",
+    "tanh",
+]
