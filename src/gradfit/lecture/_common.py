@@ -89,7 +89,9 @@ def linear_regression_data(seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
 
 
 def gabor(x, phi0, phi1):
-    """The lecture's Gabor model, f[x, phi] = sin(phi0 + 0.06 phi1 x) exp(-(phi0 + 0.06 phi1 x)^2 / 32).
+    """The lecture's Gabor model.
+
+    f[x, phi] = sin(phi0 + 0.06 phi1 x) exp(-(phi0 + 0.06 phi1 x)^2 / 32).
 
     Works on gradfit tensors (and broadcasts), so autodiff gives its gradients.
     """
@@ -160,7 +162,7 @@ def gabor_hessian(phi: np.ndarray, x, y, h: float = 1e-5) -> np.ndarray:
 
 def heatmap(ax, values: np.ndarray, xs: np.ndarray, ys: np.ndarray, log: bool = False, cmap="gray"):
     """Loss heatmap (bright = high loss, as the lecture draws it) with contour lines."""
-    shown = np.log(values) if log else values
+    shown = np.log(np.maximum(values, values.max() * 1e-9)) if log else values
     im = ax.imshow(
         shown,
         origin="lower",
