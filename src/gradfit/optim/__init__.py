@@ -1,0 +1,30 @@
+"""Optimizers and learning-rate schedules (PyTorch's ``torch.optim`` API).
+
+``SGD``, ``Adam``, ``AdamW``, ``RMSprop``, ``Adagrad`` and ``LBFGS`` follow PyTorch's
+update rules, state and ``state_dict`` layout; ``lr_scheduler`` holds the schedules;
+``lecture`` holds the lecture's own forms (line search, momentum, Nesterov, normalised
+gradients, Adam). The update maths is in ``_functional`` as plain NumPy functions.
+"""
+
+from __future__ import annotations
+
+from gradfit.optim import lecture, lr_scheduler
+from gradfit.optim.adagrad import Adagrad
+from gradfit.optim.adam import Adam, AdamW
+from gradfit.optim.lbfgs import LBFGS
+from gradfit.optim.optimizer import Optimizer, required
+from gradfit.optim.rmsprop import RMSprop
+from gradfit.optim.sgd import SGD
+
+__all__ = [
+    "Optimizer",
+    "required",
+    "SGD",
+    "Adam",
+    "AdamW",
+    "RMSprop",
+    "Adagrad",
+    "LBFGS",
+    "lr_scheduler",
+    "lecture",
+]

@@ -1,0 +1,131 @@
+"""Adagrad (PyTorch's ``torch.optim.Adagrad``)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gradfit.optim import _functional as F
+from gradfit.optim.optimizer import Optimizer, _check_nonnegative, _step_tensor
+from gradfit.tensor import Tensor
+
+
+class Adagrad(Optimizer):
+    """Adagrad (Duchi et al. 2011), as PyTorch does it (``torch/optim/adagrad.py``).
+
+    Update rule (g = grad, t = step count from 1, λ = weight_decay)::
+
+        g = ±grad + λ·p
+        α_t = lr / (1 + (t − 1)·lr_decay)
+        S = S + g²                          (S starts at initial_accumulator_value)
+        p = p − α_t · g / (√S + ε)
+
+    The lecture's normalised gradient (eqs. 6.13–6.14) divides by √(g²) of the current
+    gradient only; Adagrad divides by the root of the accumulated sum, so its steps shrink.
+
+    Unlike the other optimizers the state is created **eagerly** at construction (``step``
+    = 0, ``sum`` = initial_accumulator_value), so ``state_dict()`` has an entry for every
+    parameter before the first step, as in PyTorch.
+
+    Args:
+        params: parameters or parameter groups.
+        lr: learning rate (default 1e-2).
+        lr_decay: learning-rate decay per step (default 0).
+        weight_decay: λ (default 0).
+        initial_accumulator_value: start value of S (default 0).
+        eps: ε (default 1e-10).
+        foreach, differentiable, fused: accepted for compatibility, stored in groups.
+        maximize: ascend instead of descend.
+    """
+
+    def __init__(
+        self,
+        params,
+        lr: float = 1e-2,
+        lr_decay: float = 0,
+        weight_decay: float = 0,
+        initial_accumulator_value: float = 0,
+        eps: float = 1e-10,
+        foreach: bool | None = None,
+        *,
+        maximize: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
+    ) -> None:
+        _check_nonnegative("lr", lr, "learning rate")
+        _check_nonnegative("lr_decay", lr_decay, "lr_decay value")
+        _check_nonnegative("weight_decay", weight_decay, "weight_decay value")
+        _check_nonnegative(
+            "initial_accumulator_value",
+            initial_accumulator_value,
+            "initial_accumulator_value value",
+        )
+        _check_nonnegative("eps", eps, "epsilon value")
+        defaults = {
+            "lr": lr,
+            "lr_decay": lr_decay,
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "initial_accumulator_value": initial_accumulator_value,
+            "foreach": foreach,
+            "maximize": maximize,
+            "differentiable": differentiable,
+            "fused": fused,
+        }
+        super().__init__(params, defaults)
+        for group in self.param_groups:
+            self._init_state(group)
+
+    def _init_state(self, group: dict) -> None:
+        for p in group["params"]:
+            st = self.state[p]
+            if len(st) == 0:
+                st["step"] = _step_tensor()
+                st["sum"] = Tensor._make(
+                    np.full_like(p._array, group["initial_accumulator_value"]), None
+                )
+
+    def add_param_group(self, param_group: dict) -> None:
+        """Add a group; its state is created at once, as at construction."""
+        super().add_param_group(param_group)
+        if hasattr(self, "state") and len(self.param_groups) > 0:
+            self._init_state(self.param_groups[-1])
+
+    def __setstate__(self, state: dict) -> None:
+        super().__setstate__(state)
+        for group in self.param_groups:
+            group.setdefault("foreach", None)
+            group.setdefault("maximize", False)
+            group.setdefault("differentiable", False)
+            group.setdefault("fused", None)
+
+    def step(self, closure=None):
+        """Perform one step; ``closure`` (optional) re-evaluates the loss and is returned."""
+        loss = self._eval_closure(closure)
+        state = self.state
+        adagrad = F.adagrad
+        for group in self.param_groups:
+            lr = float(group["lr"])
+            lr_decay = group["lr_decay"]
+            weight_decay = group["weight_decay"]
+            eps = group["eps"]
+            maximize = group["maximize"]
+            for p in group["params"]:
+                grad = p.grad
+                if grad is None:
+                    continue
+                st = state[p]
+                step_t = st["step"]._array
+                step_t += 1
+                adagrad(
+                    p._array,
+                    grad._array,
+                    st["sum"]._array,
+                    float(step_t),
+                    lr=lr,
+                    lr_decay=lr_decay,
+                    weight_decay=weight_decay,
+                    eps=eps,
+                    maximize=maximize,
+                )
+                p._version += 1
+        return loss

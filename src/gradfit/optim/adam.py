@@ -1,0 +1,185 @@
+"""Adam and AdamW (PyTorch's ``torch.optim.Adam`` and ``torch.optim.AdamW``)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gradfit.optim import _functional as F
+from gradfit.optim.optimizer import Optimizer, _check_nonnegative, _step_tensor
+from gradfit.tensor import Tensor
+
+
+def _check_betas(betas) -> None:
+    for i, b in enumerate(betas):
+        if not 0.0 <= b < 1.0:
+            raise ValueError(f"Invalid beta parameter at index {i}: {b}")
+
+
+class Adam(Optimizer):
+    """Adaptive moment estimation, as PyTorch does it (``torch/optim/adam.py``).
+
+    Update rule (g = grad, t = step count from 1, α = lr, λ = weight_decay)::
+
+        g = ±grad;  g = g + λ·p  (or p = p·(1 − α·λ) when decoupled_weight_decay)
+        m = β1·m + (1 − β1)·g
+        v = β2·v + (1 − β2)·g²            (v̂ = max(v̂, v) if amsgrad, used instead of v)
+        p = p − α/(1 − β1^t) · m / (√v/√(1 − β2^t) + ε)
+
+    This is the lecture's Adam (eqs. 6.15–6.17, with β = β1 and γ = β2): the bias
+    corrections m/(1 − β^t) and v/(1 − γ^t) are the same, only folded into the step size,
+    and ε is added after correcting v as in eq. 6.17 (``gradfit.optim.lecture.Adam`` is
+    the literal form and agrees to rounding). A parameter whose ``.grad`` is None is
+    skipped entirely (no state, no step count).
+
+    State per parameter: ``step`` (0-d float Tensor), ``exp_avg`` (m), ``exp_avg_sq`` (v),
+    and ``max_exp_avg_sq`` when amsgrad.
+
+    Args:
+        params: parameters or parameter groups.
+        lr: α (default 1e-3).
+        betas: (β1, β2) (default (0.9, 0.999)).
+        eps: ε (default 1e-8).
+        weight_decay: λ (default 0): an L2 term added to the gradient, or, with
+            ``decoupled_weight_decay=True`` (AdamW), a decay of the weights.
+        amsgrad: use the running maximum of v.
+        maximize: ascend instead of descend.
+        foreach, capturable, differentiable, fused: accepted for compatibility with
+            PyTorch scripts and stored in the groups; gradfit has one implementation.
+        decoupled_weight_decay: AdamW's decay.
+    """
+
+    def __init__(
+        self,
+        params,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        amsgrad: bool = False,
+        *,
+        foreach: bool | None = None,
+        maximize: bool = False,
+        capturable: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
+        decoupled_weight_decay: bool = False,
+    ) -> None:
+        _check_nonnegative("lr", lr, "learning rate")
+        _check_nonnegative("eps", eps, "epsilon value")
+        _check_betas(betas)
+        _check_nonnegative("weight_decay", weight_decay, "weight_decay value")
+        defaults = {
+            "lr": lr,
+            "betas": betas,
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "amsgrad": amsgrad,
+            "maximize": maximize,
+            "foreach": foreach,
+            "capturable": capturable,
+            "differentiable": differentiable,
+            "fused": fused,
+            "decoupled_weight_decay": decoupled_weight_decay,
+        }
+        super().__init__(params, defaults)
+
+    def __setstate__(self, state: dict) -> None:
+        super().__setstate__(state)
+        for group in self.param_groups:
+            group.setdefault("amsgrad", False)
+            group.setdefault("maximize", False)
+            group.setdefault("foreach", None)
+            group.setdefault("capturable", False)
+            group.setdefault("differentiable", False)
+            group.setdefault("fused", None)
+            group.setdefault("decoupled_weight_decay", False)
+
+    def step(self, closure=None):
+        """Perform one step; ``closure`` (optional) re-evaluates the loss and is returned."""
+        loss = self._eval_closure(closure)
+        state = self.state
+        adam = F.adam
+        for group in self.param_groups:
+            lr = float(group["lr"])
+            beta1, beta2 = group["betas"]
+            beta1, beta2 = float(beta1), float(beta2)
+            eps = group["eps"]
+            weight_decay = group["weight_decay"]
+            amsgrad = group["amsgrad"]
+            maximize = group["maximize"]
+            decoupled = group["decoupled_weight_decay"]
+            for p in group["params"]:
+                grad = p.grad
+                if grad is None:
+                    continue
+                st = state[p]
+                if len(st) == 0:
+                    st["step"] = _step_tensor()
+                    st["exp_avg"] = Tensor._make(np.zeros_like(p._array), None)
+                    st["exp_avg_sq"] = Tensor._make(np.zeros_like(p._array), None)
+                    if amsgrad:
+                        st["max_exp_avg_sq"] = Tensor._make(np.zeros_like(p._array), None)
+                step_t = st["step"]._array
+                step_t += 1
+                adam(
+                    p._array,
+                    grad._array,
+                    st["exp_avg"]._array,
+                    st["exp_avg_sq"]._array,
+                    st["max_exp_avg_sq"]._array if amsgrad else None,
+                    float(step_t),
+                    lr=lr,
+                    beta1=beta1,
+                    beta2=beta2,
+                    eps=eps,
+                    weight_decay=weight_decay,
+                    amsgrad=amsgrad,
+                    maximize=maximize,
+                    decoupled_weight_decay=decoupled,
+                )
+                p._version += 1
+        return loss
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (``torch/optim/adamw.py``; Loshchilov & Hutter).
+
+    Same as ``Adam(..., decoupled_weight_decay=True)``: before the moment updates the
+    weights are multiplied by (1 − α·λ), with the scheduled α and without bias correction,
+    instead of adding λ·p to the gradient. The default ``weight_decay`` is 1e-2.
+    """
+
+    def __init__(
+        self,
+        params,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+        amsgrad: bool = False,
+        *,
+        maximize: bool = False,
+        foreach: bool | None = None,
+        capturable: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
+    ) -> None:
+        super().__init__(
+            params,
+            lr,
+            betas,
+            eps,
+            weight_decay,
+            amsgrad,
+            foreach=foreach,
+            maximize=maximize,
+            capturable=capturable,
+            differentiable=differentiable,
+            fused=fused,
+            decoupled_weight_decay=True,
+        )
+
+    def __setstate__(self, state: dict) -> None:
+        super().__setstate__(state)
+        for group in self.param_groups:
+            group["decoupled_weight_decay"] = True

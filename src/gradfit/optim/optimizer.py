@@ -1,0 +1,303 @@
+"""The ``Optimizer`` base class: parameter groups, per-parameter state, ``state_dict``.
+
+The bookkeeping follows ``torch/optim/optimizer.py`` so that a PyTorch training script
+(and a PyTorch ``state_dict``) works unchanged:
+
+* ``param_groups`` is a list of dicts, each with ``"params"`` (a list of Tensors) and the
+  group's hyperparameters; missing hyperparameters are filled from ``defaults``.
+* ``state`` is a ``defaultdict(dict)`` keyed by the parameter Tensor itself.
+* ``state_dict()`` replaces the Tensors by their position (numbered across all groups) and
+  ``load_state_dict()`` matches saved state to the current parameters by that position.
+
+The update rules themselves live in ``gradfit.optim._functional`` as plain NumPy functions;
+subclasses only gather arrays and hyperparameters and call them.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import defaultdict
+from itertools import chain
+
+import numpy as np
+
+from gradfit import _dtypes
+from gradfit._grad_mode import enable_grad
+from gradfit.tensor import Tensor
+
+
+class _RequiredParameter:
+    """Marks a hyperparameter without a default (PyTorch's ``optim.optimizer.required``)."""
+
+    def __repr__(self) -> str:
+        return "<required parameter>"
+
+
+required = _RequiredParameter()
+
+
+def _step_tensor(value: float = 0.0) -> Tensor:
+    """The ``state['step']`` counter: a 0-d float Tensor, as PyTorch stores it.
+
+    PyTorch keeps it in float32, or float64 when the default dtype is float64
+    (``_get_scalar_dtype``); integers up to 2**24 are exact either way.
+    """
+    dtype = np.float64 if _dtypes.get_default_dtype() == np.float64 else np.float32
+    return Tensor._make(np.array(value, dtype=dtype), None)
+
+
+def _as_tensor(value) -> Tensor | None:
+    """Convert an array-like from a foreign ``state_dict`` (a NumPy array or a PyTorch
+    tensor, which both expose ``__array__``) to a gradfit Tensor; None if it is not one."""
+    if isinstance(value, Tensor):
+        return value
+    if isinstance(value, np.ndarray):
+        return Tensor._make(value.copy(), None)
+    if hasattr(value, "__array__") and not isinstance(value, (int, float, bool, str)):
+        # call __array__ without arguments: older implementations (PyTorch's) reject the
+        # copy= keyword that np.array would pass
+        return Tensor._make(np.array(value.__array__(), copy=True), None)
+    return None
+
+
+def _check_nonnegative(name: str, value, label: str | None = None) -> None:
+    """PyTorch's hyperparameter check: ``ValueError: Invalid learning rate: -1``."""
+    if not 0.0 <= value:
+        raise ValueError(f"Invalid {label or name}: {value}")
+
+
+class Optimizer:
+    """Base class for all optimizers (PyTorch's ``torch.optim.Optimizer``).
+
+    Args:
+        params: an iterable of Tensors, of ``(name, Tensor)`` pairs, or of dicts defining
+            parameter groups (each dict has ``"params"`` and optional hyperparameters).
+        defaults: default hyperparameters, used for groups that do not set them.
+    """
+
+    def __init__(self, params, defaults: dict) -> None:
+        self.defaults = defaults
+        if isinstance(params, Tensor):
+            raise TypeError(
+                "params argument given to the optimizer should be an iterable of Tensors or "
+                f"dicts, but got {type(params).__name__}"
+            )
+        self.state: defaultdict = defaultdict(dict)
+        self.param_groups: list[dict] = []
+        param_groups = list(params)
+        if len(param_groups) == 0:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(param_groups[0], dict):
+            param_groups = [{"params": param_groups}]
+        for group in param_groups:
+            self.add_param_group(group)
+
+    # ------------------------------------------------------------------ pickling, repr
+    def __getstate__(self) -> dict:
+        return {"defaults": self.defaults, "state": self.state, "param_groups": self.param_groups}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+
+    def __repr__(self) -> str:
+        lines = [self.__class__.__name__ + " ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            for key in sorted(group):
+                if key != "params":
+                    lines.append(f"    {key}: {group[key]}")
+        lines.append(")")
+        return "\n".join(lines)
+
+    # ------------------------------------------------------------------ groups
+    def add_param_group(self, param_group: dict) -> None:
+        """Add a parameter group (e.g. layers unfrozen during fine-tuning).
+
+        Missing hyperparameters are taken from ``defaults``; a parameter may belong to
+        only one group.
+        """
+        if not isinstance(param_group, dict):
+            raise TypeError(f"param_group must be a dict, but got {type(param_group).__name__}")
+        params = param_group["params"]
+        if isinstance(params, Tensor):
+            params = [params]
+        elif isinstance(params, set):
+            raise TypeError(
+                "optimizer parameters need to be organized in ordered collections, but the "
+                "ordering of tensors in sets will change between runs. Please use a list instead."
+            )
+        else:
+            params = list(params)
+        tensors, names = [], []
+        for p in params:
+            if isinstance(p, tuple):
+                names.append(p[0])
+                tensors.append(p[1])
+            else:
+                tensors.append(p)
+        param_group["params"] = tensors
+        if names:
+            if len(names) != len(tensors):
+                raise ValueError(
+                    "all optimizer params should be with/without names. Some param names are "
+                    "missing"
+                )
+            param_group["param_names"] = names
+        for p in tensors:
+            if not isinstance(p, Tensor):
+                raise TypeError(
+                    "optimizer can only optimize Tensors, but one of the params is "
+                    f"{type(p).__name__}"
+                )
+            if p.grad_fn is not None:
+                raise ValueError("can't optimize a non-leaf Tensor")
+        for name, default in self.defaults.items():
+            if default is required and name not in param_group:
+                raise ValueError(
+                    "parameter group didn't specify a value of required optimization "
+                    f"parameter {name}"
+                )
+            param_group.setdefault(name, default)
+        if len({id(p) for p in tensors}) != len(tensors):
+            raise ValueError(
+                "optimizer contains a parameter group with duplicate parameters "
+                f"({len(tensors)} entries, {len({id(p) for p in tensors})} distinct)"
+            )
+        seen = set()
+        for group in self.param_groups:
+            seen.update(id(p) for p in group["params"])
+            if ("param_names" in param_group) != ("param_names" in group):
+                which = "with names" if "param_names" in param_group else "without names"
+                raise ValueError(
+                    "all optimizer param groups should be with/without names. "
+                    f"cannot add param group {which} to the optimizer"
+                )
+        if any(id(p) in seen for p in tensors):
+            raise ValueError("some parameters appear in more than one parameter group")
+        self.param_groups.append(param_group)
+
+    # ------------------------------------------------------------------ gradients, step
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Reset the gradients: ``None`` by default (PyTorch's default), else zeros.
+
+        The difference matters: a parameter whose ``.grad`` is None is skipped by ``step``
+        (no weight decay, no momentum, no state), while a zero gradient still moves it.
+        """
+        for group in self.param_groups:
+            for p in group["params"]:
+                g = p.grad
+                if g is not None:
+                    if set_to_none:
+                        p.grad = None
+                    else:
+                        g._array.fill(0)
+                        g._version += 1
+
+    def step(self, closure=None):
+        """Perform one optimization step; subclasses implement it."""
+        raise NotImplementedError
+
+    @staticmethod
+    def _eval_closure(closure):
+        """Call ``closure`` with recording on (PyTorch: ``with torch.enable_grad()``)."""
+        if closure is None:
+            return None
+        with enable_grad():
+            return closure()
+
+    # ------------------------------------------------------------------ state_dict
+    def state_dict(self) -> dict:
+        """The optimizer's state, in PyTorch's layout.
+
+        ``{'state': {index: {...}}, 'param_groups': [{hyperparameters..., 'params': [index,
+        ...]}]}``; parameters are numbered in order across all groups and only parameters
+        with state appear in ``'state'``. As in PyTorch, the values are the live state
+        Tensors (serialize or deep-copy them to keep a snapshot).
+        """
+        mapping: dict[int, int] = {}
+        start = 0
+
+        def pack_group(group: dict) -> dict:
+            nonlocal start
+            packed = {k: v for k, v in group.items() if k != "params"}
+            for i, p in enumerate(group["params"], start):
+                mapping.setdefault(id(p), i)
+            packed["params"] = [mapping[id(p)] for p in group["params"]]
+            start += len(packed["params"])
+            return packed
+
+        param_groups = [pack_group(g) for g in self.param_groups]
+        packed_state = {
+            (mapping[id(k)] if isinstance(k, Tensor) else k): v for k, v in self.state.items()
+        }
+        return {"state": packed_state, "param_groups": param_groups}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Load a state from ``state_dict()`` (gradfit's or PyTorch's, same layout).
+
+        Raises:
+            ValueError: if the number of groups or the size of a group differs.
+
+        Saved state is matched to the current parameters by position. Floating state is
+        copied and cast to the parameter's dtype, except ``step`` (PyTorch does not cast it
+        either); PyTorch tensors and NumPy arrays become gradfit Tensors. The saved
+        hyperparameters replace the current ones.
+        """
+        groups = self.param_groups
+        saved_groups = copy.deepcopy(state_dict["param_groups"])
+        if len(groups) != len(saved_groups):
+            raise ValueError(
+                "loaded state dict has a different number of parameter groups: "
+                f"{len(saved_groups)} saved, the optimizer has {len(groups)}"
+            )
+        for i, (g, s) in enumerate(zip(groups, saved_groups)):
+            if len(g["params"]) != len(s["params"]):
+                raise ValueError(
+                    "loaded state dict contains a parameter group that doesn't match the size "
+                    f"of optimizer's group: group {i} has {len(s['params'])} saved parameters, "
+                    f"the optimizer's has {len(g['params'])}"
+                )
+        id_map = dict(
+            zip(
+                chain.from_iterable(g["params"] for g in saved_groups),
+                chain.from_iterable(g["params"] for g in groups),
+            )
+        )
+
+        def cast(param: Tensor, value, key=None):
+            if key == "step" and isinstance(value, (int, float)):
+                return _step_tensor(float(value))  # old checkpoints kept a Python number
+            t = _as_tensor(value)
+            if t is not None:
+                arr = t._array
+                if key != "step" and param._array.dtype.kind == "f" and arr.dtype.kind == "f":
+                    arr = arr.astype(param._array.dtype)
+                else:
+                    arr = arr.copy()
+                return Tensor._make(arr, None)
+            if isinstance(value, dict):
+                return {k: cast(param, v, k) for k, v in value.items()}
+            if isinstance(value, (list, tuple)):
+                return type(value)(cast(param, v) for v in value)
+            return value
+
+        state: defaultdict = defaultdict(dict)
+        for k, v in state_dict["state"].items():
+            if k in id_map:
+                param = id_map[k]
+                state[param] = cast(param, v)
+            else:
+                state[k] = v
+
+        def update_group(group: dict, new_group: dict) -> dict:
+            new_group["params"] = group["params"]
+            if "param_names" in group and "param_names" not in new_group:
+                new_group["param_names"] = group["param_names"]
+            return new_group
+
+        self.__setstate__(
+            {
+                "state": state,
+                "param_groups": [update_group(g, ng) for g, ng in zip(groups, saved_groups)],
+            }
+        )
