@@ -1,0 +1,453 @@
+"""The ``gradfit`` command line: ``train``, ``evaluate``, ``search`` and ``figures``.
+
+``gradfit train`` with no arguments runs the lecture's recipe on MNIST-1D (an MLP
+40-100-100-10 with ReLU, He initialisation and zero biases, cross-entropy, SGD with lr 0.05
+and momentum 0.9, StepLR(10, 0.5), batches of 100, 50 epochs) and writes a run folder.
+
+Exit codes: 0 success, 2 bad input (``gradfit: error: ...``, nothing written), 3 the
+training diverged (NaN/inf loss; the last good checkpoint is kept), 130 interrupted.
+
+Importing this module is cheap: NumPy-heavy and plotting modules (matplotlib, optuna, tqdm,
+scikit-learn, mnist1d) are imported inside the commands that use them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+__all__ = ["main", "build_parser"]
+
+EXAMPLES_TRAIN = """\
+examples:
+  gradfit train                                   # the lecture's recipe on MNIST-1D
+  gradfit train --optimizer adam --lr 1e-3 --epochs 20 --hidden 128,128
+  gradfit train --data digits --standardize --activation tanh --out runs/digits
+  gradfit train --data table.csv --target label --val-split 0.25
+  gradfit train --config run.toml --seed 1        # flags override the file
+  gradfit train --resume runs/digits --epochs 80  # continue (or extend) a run
+"""
+
+EXAMPLES_SEARCH = """\
+examples:
+  gradfit search --epochs 10 --trials 30 --jobs 2 \\
+      --param lr=1e-4..1e-1:log --param momentum=0.5..0.99 --param batch_size=32,64,128
+  gradfit search --config space.toml --storage postgresql://user:pw@db/gradfit
+Re-running the same command continues the study stored in OUT/study.db.
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but errors are raised so ``main`` prints one line and returns 2."""
+
+    def error(self, message: str):
+        from gradfit.train.errors import UsageError
+
+        raise UsageError(f"{message} (see {self.prog} --help)")
+
+
+def _config_flags(p: argparse.ArgumentParser) -> None:
+    """The flags that override the configuration (shared by train and search)."""
+    g = p.add_argument_group("configuration (override --config; see docs/cli.md)")
+    g.add_argument("--config", metavar="FILE", help="a TOML configuration file")
+    g.add_argument(
+        "--data",
+        metavar="NAME|FILE",
+        help="built-in set (mnist1d, digits, gabor, linreg, lecture-random) or a "
+        ".csv/.npz file (default mnist1d)",
+    )
+    g.add_argument("--target", metavar="COLUMN", help="target column of a CSV (array of an NPZ)")
+    g.add_argument(
+        "--val-split",
+        metavar="FRACTION",
+        help='validation fraction, or "auto" (default: the set\'s own test split, else 0.2)',
+    )
+    g.add_argument(
+        "--standardize",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="standardise features with the training mean and std",
+    )
+    g.add_argument("--data-seed", type=int, metavar="N", help="seed of the validation split")
+    g.add_argument(
+        "--hidden",
+        metavar="W,W,...",
+        help="hidden layer widths (default 100,100; 'none' for a linear model)",
+    )
+    g.add_argument(
+        "--activation",
+        metavar="NAME",
+        help="relu (default), tanh, sigmoid, leaky_relu, elu, gelu, softplus",
+    )
+    g.add_argument(
+        "--init",
+        metavar="NAME",
+        help="kaiming_uniform (default), kaiming_normal, xavier_uniform, "
+        "xavier_normal, he_normal_fan_in|fan_out|fan_avg, default",
+    )
+    g.add_argument(
+        "--loss", metavar="NAME", help="auto (default), cross_entropy, mse, l1, huber, smooth_l1"
+    )
+    g.add_argument(
+        "--optimizer",
+        metavar="NAME",
+        help="sgd (default), adam, adamw, rmsprop, adagrad, lbfgs, "
+        "lecture.momentum, lecture.nesterov, lecture.adam, ...",
+    )
+    g.add_argument("--lr", type=float, metavar="LR", help="learning rate (default 0.05)")
+    g.add_argument("--momentum", type=float, metavar="M", help="momentum (SGD default 0.9)")
+    g.add_argument("--weight-decay", type=float, metavar="WD", help="weight decay")
+    g.add_argument(
+        "--optimizer-arg",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="any other optimizer argument, e.g. betas=0.9,0.99 (repeatable)",
+    )
+    g.add_argument(
+        "--scheduler",
+        metavar="NAME",
+        help="step_lr (default, step_size 10, gamma 0.5), none, multistep, "
+        "exponential, cosine, linear, onecycle, plateau, ...",
+    )
+    g.add_argument(
+        "--scheduler-arg",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a scheduler argument, e.g. T_max=50 (repeatable)",
+    )
+    g.add_argument("--epochs", type=int, metavar="N", help="epochs (default 50)")
+    g.add_argument("--batch-size", type=int, metavar="N", help="batch size (default 100)")
+    g.add_argument(
+        "--seed", type=int, metavar="N", help="seed of initialisation and shuffling (default 0)"
+    )
+    g.add_argument("--dtype", metavar="DTYPE", help="float32 (default) or float64")
+    g.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="SECTION.KEY=VALUE",
+        help="set any configuration value, e.g. train.shuffle=false (repeatable)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="gradfit",
+        description="Fit models by gradient descent and backpropagation (gradfit, on NumPy).",
+        epilog="Run 'gradfit COMMAND --help' for the options of a command.",
+    )
+    from gradfit import __version__
+
+    parser.add_argument("--version", action="version", version=f"gradfit {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    t = sub.add_parser(
+        "train",
+        help="train a model and write a run folder",
+        description="Train an MLP on a data set; writes config.toml, metrics.jsonl, "
+        "checkpoints and loss/accuracy plots to a run folder.",
+        epilog=EXAMPLES_TRAIN,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _config_flags(t)
+    r = t.add_argument_group("run folder")
+    r.add_argument("--out", metavar="DIR", help="run folder (default runs/<name or time>)")
+    r.add_argument("--name", metavar="NAME", help="run name, for the default folder runs/NAME")
+    r.add_argument(
+        "--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its last checkpoint"
+    )
+    r.add_argument(
+        "--overwrite", action="store_true", help="replace the run files in an existing --out folder"
+    )
+    _output_flags(t)
+    t.set_defaults(func=_cmd_train)
+
+    e = sub.add_parser(
+        "evaluate",
+        help="loss, accuracy and confusion matrix of a trained run",
+        description="Evaluate a run's model (default: on its validation data); prints the "
+        "loss, the accuracy and the confusion matrix, and writes confusion_matrix.png and "
+        "evaluation.json.",
+    )
+    e.add_argument("run_dir", metavar="RUN_DIR", help="a run folder written by gradfit train")
+    e.add_argument("--data", metavar="NAME|FILE", help="evaluate on this data set instead")
+    e.add_argument("--target", metavar="COLUMN", help="target column of a CSV")
+    e.add_argument(
+        "--split",
+        choices=("val", "train"),
+        default="val",
+        help="which part of the run's own data (default val)",
+    )
+    e.add_argument(
+        "--checkpoint",
+        metavar="FILE",
+        help="weights to use (default RUN_DIR/checkpoint.safetensors)",
+    )
+    e.add_argument("--out", metavar="DIR", help="where to write the outputs (default RUN_DIR)")
+    e.add_argument("--quiet", action="store_true", help="print nothing")
+    e.set_defaults(func=_cmd_evaluate)
+
+    s = sub.add_parser(
+        "search",
+        help="hyperparameter search with Optuna",
+        description="Search hyperparameters of the training configuration with Optuna; "
+        "prunes trials on the validation loss of each epoch (median pruner).",
+        epilog=EXAMPLES_SEARCH,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _config_flags(s)
+    sg = s.add_argument_group("search")
+    sg.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=SPACE",
+        help="a search dimension: lr=1e-4..1e-1:log, momentum=0.5..0.99, "
+        "hidden_width=16..256 (integers), batch_size=32,64,128 (choices)",
+    )
+    sg.add_argument("--trials", type=int, metavar="N", help="trials to add (default 20)")
+    sg.add_argument("--jobs", type=int, metavar="N", help="worker processes (default 1)")
+    sg.add_argument("--sampler", metavar="NAME", help="tpe (default), random or grid")
+    sg.add_argument("--pruner", metavar="NAME", help="median (default) or none")
+    sg.add_argument(
+        "--metric",
+        metavar="NAME",
+        help="objective: val_loss (default, minimised) or val_accuracy (maximised)",
+    )
+    sg.add_argument(
+        "--storage",
+        metavar="URL",
+        help="Optuna storage URL (default sqlite:///OUT/study.db); PostgreSQL or "
+        "MySQL to search from many machines",
+    )
+    sg.add_argument("--study-name", metavar="NAME", help="study name (default gradfit)")
+    sg.add_argument("--sampler-seed", type=int, metavar="N", help="seed of the sampler")
+    sg.add_argument("--out", metavar="DIR", help="search folder (default runs/search)")
+    _output_flags(s)
+    s.set_defaults(func=_cmd_search)
+
+    sub.add_parser(
+        "figures",
+        help="reproduce the lecture's figures (gradfit figures --help)",
+        add_help=False,
+    )
+    return parser
+
+
+def _output_flags(p: argparse.ArgumentParser) -> None:
+    o = p.add_argument_group("output")
+    o.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="show the progress bar (default: on a terminal)",
+    )
+    o.add_argument("--quiet", action="store_true", help="print only errors")
+
+
+# --- flags -> configuration layer -----------------------------------------------------------
+
+_SCALAR_FLAGS = {
+    # dest: (section, key)
+    "target": ("data", "target"),
+    "standardize": ("data", "standardize"),
+    "data_seed": ("data", "seed"),
+    "activation": ("model", "activation"),
+    "init": ("model", "init"),
+    "loss": ("loss", "name"),
+    "optimizer": ("optimizer", "name"),
+    "lr": ("optimizer", "lr"),
+    "momentum": ("optimizer", "momentum"),
+    "weight_decay": ("optimizer", "weight_decay"),
+    "scheduler": ("scheduler", "name"),
+    "epochs": ("train", "epochs"),
+    "batch_size": ("train", "batch_size"),
+    "seed": ("train", "seed"),
+    "dtype": ("train", "dtype"),
+}
+
+
+def flags_layer(args: argparse.Namespace) -> dict:
+    """The configuration values given as flags, as one layer ``{section: {key: value}}``."""
+    from gradfit import datasets
+    from gradfit.train.config import parse_assignment, parse_value, parse_widths
+
+    layer: dict[str, dict] = {}
+
+    def put(section, key, value):
+        layer.setdefault(section, {})[key] = value
+
+    for dest, (section, key) in _SCALAR_FLAGS.items():
+        v = getattr(args, dest, None)
+        if v is not None:
+            put(section, key, v)
+    if args.data is not None:
+        if args.data.lower().replace("_", "-") in datasets.BUILTIN:
+            put("data", "name", args.data.lower().replace("_", "-"))
+            put("data", "path", "")
+        else:
+            put("data", "path", args.data)
+    if args.val_split is not None:
+        v = parse_value(args.val_split)
+        put("data", "val_split", v)
+    if args.hidden is not None:
+        put("model", "hidden", parse_widths(args.hidden))
+    for text in args.optimizer_arg:
+        put("optimizer", *parse_assignment(text, "--optimizer-arg"))
+    for text in args.scheduler_arg:
+        put("scheduler", *parse_assignment(text, "--scheduler-arg"))
+    for text in args.set:
+        from gradfit.train.errors import UsageError
+
+        key, value = parse_assignment(text, "--set")
+        if key.count(".") != 1:
+            raise UsageError(
+                f"--set {text!r}: expected SECTION.KEY=VALUE, e.g. optimizer.weight_decay=1e-4"
+            )
+        section, k = key.split(".")
+        put(section, k, value)
+    return layer
+
+
+def resolve_config(args: argparse.Namespace) -> tuple[dict, dict]:
+    """(validated configuration, raw config file) from ``--config`` and the flags."""
+    from gradfit.train.config import config_from_layers, read_toml
+
+    layers = []
+    raw: dict = {}
+    if args.config:
+        raw = read_toml(args.config)
+        layers.append((raw, args.config))
+    layers.append((flags_layer(args), "the command line"))
+    return config_from_layers(layers), raw
+
+
+# --- commands -------------------------------------------------------------------------------
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from gradfit.train import run
+    from gradfit.train.errors import UsageError
+
+    if args.resume:
+        given = [f"--{k.replace('_', '-')}" for k, v in flags_layer_given(args).items()]
+        if given or args.config:
+            bad = ", ".join(given + (["--config"] if args.config else []))
+            raise UsageError(
+                f"--resume continues {args.resume} with its saved config.toml; {bad} cannot "
+                "change it (only --epochs can extend it; start a new run to change the rest)"
+            )
+        if args.out or args.overwrite or args.name:
+            raise UsageError(
+                "--resume writes into the run folder it continues; --out, --name "
+                "and --overwrite do not apply"
+            )
+        run.resume(args.resume, epochs=args.epochs, progress=args.progress, quiet=args.quiet)
+        return 0
+    cfg, _ = resolve_config(args)
+    run.train(
+        cfg,
+        out=args.out,
+        name=args.name,
+        overwrite=args.overwrite,
+        progress=args.progress,
+        quiet=args.quiet,
+    )
+    return 0
+
+
+def flags_layer_given(args: argparse.Namespace) -> dict:
+    """Configuration flags given on the command line, except --epochs."""
+    given = {}
+    for dest in (*_SCALAR_FLAGS, "data", "val_split", "hidden"):
+        if dest != "epochs" and getattr(args, dest, None) is not None:
+            given[dest] = getattr(args, dest)
+    for dest in ("optimizer_arg", "scheduler_arg", "set"):
+        if getattr(args, dest):
+            given[dest] = getattr(args, dest)
+    return given
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from gradfit.train import run
+
+    run.evaluate(
+        args.run_dir,
+        data=args.data,
+        target=args.target,
+        split=args.split,
+        checkpoint=args.checkpoint,
+        out=args.out,
+        quiet=args.quiet,
+    )
+    return 0
+
+
+def _cmd_search(args: argparse.Namespace) -> int:
+    from gradfit.train import search
+
+    cfg, raw = resolve_config(args)
+    search.search_command(cfg, raw, args)
+    return 0
+
+
+def _figures(argv: list[str]) -> int:
+    try:
+        from gradfit.lecture import cli_main
+    except ImportError as e:
+        print(
+            f"gradfit: error: the figures command needs gradfit.lecture.cli_main ({e})",
+            file=sys.stderr,
+        )
+        return 1
+    try:
+        return int(cli_main(list(argv)) or 0)
+    except SystemExit as e:  # its own --help or argument errors
+        return e.code if isinstance(e.code, int) else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "figures":
+        return _figures(argv[1:])
+    from gradfit.train.errors import DivergenceError, UsageError
+
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help()
+            return 0
+        return int(args.func(args) or 0)
+    except UsageError as e:
+        _error(str(e))
+        return e.exit_code
+    except DivergenceError as e:
+        _error(str(e))
+        return e.exit_code
+    except KeyboardInterrupt:
+        _error(
+            "interrupted; a run continues from its last checkpoint with "
+            "gradfit train --resume RUN_DIR"
+        )
+        return 130
+    except SystemExit as e:  # --help and --version
+        return e.code if isinstance(e.code, int) else 0
+    except BrokenPipeError:  # `gradfit ... | head`: stop quietly, as Unix tools do
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
+
+
+def _error(msg: str) -> None:
+    one_line = " ".join(msg.split("\n"))
+    print(f"gradfit: error: {one_line}", file=sys.stderr, flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

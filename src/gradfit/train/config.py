@@ -1,0 +1,363 @@
+"""The training configuration: defaults, TOML files, command-line overrides, validation.
+
+A configuration is a dict of one-level tables (``data``, ``model``, ``loss``, ``optimizer``,
+``scheduler``, ``train``). Layers are merged in order -- built-in defaults (the lecture's
+MNIST-1D recipe), then ``--config FILE``, then flags -- and the result is validated: an
+unknown key, a value of the wrong type or out of range raises ``UsageError`` naming the key,
+the value, what was expected and where it came from.
+
+``optimizer``, ``scheduler`` and ``loss`` are open tables: besides ``name`` they hold the
+keyword arguments of that class (checked against its signature when it is built). When a
+layer changes ``name``, the keyword arguments of earlier layers are dropped, since they
+belonged to another class (``--optimizer adam`` does not inherit SGD's ``momentum``).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from gradfit.train.errors import UsageError
+
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "data": {
+        "name": "mnist1d",
+        "path": "",
+        "target": "",
+        "val_split": "auto",
+        "standardize": False,
+        "seed": 0,
+    },
+    "model": {
+        "hidden": [100, 100],
+        "activation": "relu",
+        "init": "kaiming_uniform",
+        "bias": "zeros",
+    },
+    "loss": {"name": "auto"},
+    "optimizer": {"name": "sgd", "lr": 0.05, "momentum": 0.9},
+    "scheduler": {"name": "step_lr", "step_size": 10, "gamma": 0.5},
+    "train": {
+        "epochs": 50,
+        "batch_size": 100,
+        "seed": 0,
+        "dtype": "float32",
+        "shuffle": True,
+        "drop_last": False,
+    },
+}
+
+OPEN_SECTIONS = ("loss", "optimizer", "scheduler")
+# Tables a config file may hold for `gradfit search`; `gradfit train` ignores them.
+SEARCH_SECTIONS = ("search", "search_space")
+
+ACTIVATIONS = ("relu", "tanh", "sigmoid", "leaky_relu", "elu", "gelu", "softplus", "identity")
+INITS = (
+    "kaiming_uniform",
+    "kaiming_normal",
+    "xavier_uniform",
+    "xavier_normal",
+    "he_normal_fan_in",
+    "he_normal_fan_out",
+    "he_normal_fan_avg",
+    "default",
+)
+BIASES = ("zeros", "default")
+DTYPES = ("float32", "float64")
+
+
+def _fmt(v: Any) -> str:
+    return json.dumps(v) if isinstance(v, str) else repr(v)
+
+
+@dataclass
+class _Check:
+    """How one closed key is validated."""
+
+    kind: str  # int | float | bool | str | choice | widths | split
+    low: float | None = None
+    choices: tuple = ()
+    strict_low: bool = False
+
+    def __call__(self, key: str, v: Any, where: str) -> Any:
+        bad = f"{key} = {_fmt(v)}{where}: expected "
+        if self.kind == "bool":
+            if not isinstance(v, bool):
+                raise UsageError(bad + "true or false")
+            return v
+        if self.kind == "int":
+            if isinstance(v, bool) or not isinstance(v, int):
+                raise UsageError(bad + "an integer" + self._range())
+            if self.low is not None and v < self.low:
+                raise UsageError(bad + "an integer" + self._range())
+            return v
+        if self.kind == "str":
+            if not isinstance(v, str):
+                raise UsageError(bad + "a string")
+            return v
+        if self.kind == "choice":
+            if not isinstance(v, str) or v.lower() not in self.choices:
+                raise UsageError(bad + "one of " + ", ".join(self.choices))
+            return v.lower()
+        if self.kind == "widths":
+            if isinstance(v, int) and not isinstance(v, bool):
+                v = [v]
+            if not isinstance(v, list) or any(
+                isinstance(w, bool) or not isinstance(w, int) or w < 1 for w in v
+            ):
+                raise UsageError(bad + "a list of positive layer widths, e.g. [100, 100]")
+            return list(v)
+        if self.kind == "split":
+            if v == "auto":
+                return v
+            if isinstance(v, bool) or not isinstance(v, int | float) or not 0.0 < v < 1.0:
+                raise UsageError(bad + '"auto" or a fraction between 0 and 1 (exclusive)')
+            return float(v)
+        raise AssertionError(self.kind)
+
+    def _range(self) -> str:
+        return "" if self.low is None else f" >= {self.low:g}"
+
+
+CHECKS: dict[str, dict[str, _Check]] = {
+    "data": {
+        "name": _Check("str"),
+        "path": _Check("str"),
+        "target": _Check("str"),
+        "val_split": _Check("split"),
+        "standardize": _Check("bool"),
+        "seed": _Check("int", 0),
+    },
+    "model": {
+        "hidden": _Check("widths"),
+        "activation": _Check("choice", choices=ACTIVATIONS),
+        "init": _Check("choice", choices=INITS),
+        "bias": _Check("choice", choices=BIASES),
+    },
+    "train": {
+        "epochs": _Check("int", 1),
+        "batch_size": _Check("int", 1),
+        "seed": _Check("int", 0),
+        "dtype": _Check("choice", choices=DTYPES),
+        "shuffle": _Check("bool"),
+        "drop_last": _Check("bool"),
+    },
+}
+
+
+class Layers:
+    """Configuration layers merged in order, remembering where each value came from."""
+
+    def __init__(self):
+        self.config: dict[str, dict[str, Any]] = copy.deepcopy(DEFAULTS)
+        self.source: dict[tuple[str, str], str] = {}
+
+    def apply(self, layer: dict[str, dict[str, Any]], source: str) -> None:
+        """Merge one layer (``{section: {key: value}}``) given by ``source``."""
+        for section, table in layer.items():
+            if section in SEARCH_SECTIONS:
+                continue
+            if section not in DEFAULTS:
+                raise UsageError(
+                    f"{source}: unknown section [{section}] (expected one of: "
+                    f"{', '.join(DEFAULTS)})"
+                )
+            if not isinstance(table, dict):
+                raise UsageError(
+                    f"{source}: {section} must be a table [{section}], got {_fmt(table)}"
+                )
+            current = self.config[section]
+            if section in OPEN_SECTIONS:
+                if "name" in table and not isinstance(table["name"], str):
+                    raise UsageError(
+                        f"{section}.name = {_fmt(table['name'])} ({source}): expected a string"
+                    )
+                if "name" in table and _norm(table["name"]) != _norm(current.get("name", "")):
+                    # Keyword arguments of the previous class do not carry over.
+                    for k in list(current):
+                        if k != "name" and k not in table:
+                            del current[k]
+                            self.source.pop((section, k), None)
+            else:
+                for k in table:
+                    if k not in CHECKS[section]:
+                        raise UsageError(
+                            f"{source}: unknown key {section}.{k} (expected one of: "
+                            f"{', '.join(CHECKS[section])})"
+                        )
+            for k, v in table.items():
+                if isinstance(v, dict):
+                    raise UsageError(
+                        f"{source}: {section}.{k} is a table; gradfit configs "
+                        "have one level of tables"
+                    )
+                current[k] = v
+                self.source[(section, k)] = source
+
+    def where(self, section: str, key: str) -> str:
+        src = self.source.get((section, key))
+        return f" (from {src})" if src else ""
+
+    def validated(self) -> dict[str, dict[str, Any]]:
+        """The merged configuration with every closed key checked."""
+        cfg = copy.deepcopy(self.config)
+        for section, checks in CHECKS.items():
+            for key, check in checks.items():
+                cfg[section][key] = check(
+                    f"{section}.{key}", cfg[section][key], self.where(section, key)
+                )
+        for section in OPEN_SECTIONS:
+            name = cfg[section].get("name")
+            if not isinstance(name, str) or not name:
+                raise UsageError(
+                    f"{section}.name{self.where(section, 'name')}: expected a "
+                    f"{section} name, got {_fmt(name)}"
+                )
+            for k, v in cfg[section].items():
+                _check_toml_value(f"{section}.{k}", v, self.where(section, k))
+        if cfg["data"]["path"]:
+            cfg["data"]["name"] = ""  # a file replaces the built-in set
+        elif not cfg["data"]["name"]:
+            raise UsageError("data: set data.name (a built-in set) or data.path (a file)")
+        return cfg
+
+
+def _check_toml_value(key: str, v: Any, where: str) -> None:
+    if isinstance(v, float) and not math.isfinite(v):
+        raise UsageError(f"{key} = {v!r}{where}: expected a finite number")
+    if isinstance(v, list):
+        for item in v:
+            _check_toml_value(key, item, where)
+
+
+def _norm(name: str) -> str:
+    return str(name).lower().replace("_", "").replace("-", "").replace(" ", "")
+
+
+def read_toml(path: str | os.PathLike) -> dict[str, Any]:
+    """Read a TOML file, turning a missing file or a syntax error into a ``UsageError``."""
+    p = Path(path)
+    if not p.exists():
+        raise UsageError(f"config file {str(p)!r} does not exist")
+    if p.is_dir():
+        raise UsageError(f"config file {str(p)!r} is a directory, expected a .toml file")
+    try:
+        with open(p, "rb") as f:
+            return tomllib.load(f)
+    except tomllib.TOMLDecodeError as e:
+        raise UsageError(f"config file {str(p)!r} is not valid TOML: {e}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"config file {str(p)!r} is not a UTF-8 text file") from None
+
+
+def parse_value(text: str) -> Any:
+    """A command-line value as TOML would read it: ``0.9`` -> float, ``true`` -> bool,
+    ``[0.9, 0.99]`` or ``0.9,0.99`` -> list, anything else -> the string itself."""
+    text = text.strip()
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        pass
+    if "," in text:
+        return [parse_value(p) for p in text.split(",") if p.strip()]
+    low = text.lower()
+    if low in ("none", "null"):
+        return "none"
+    return text
+
+
+def parse_assignment(text: str, flag: str) -> tuple[str, Any]:
+    """``KEY=VALUE`` from a flag such as ``--optimizer-kw betas=0.9,0.99``."""
+    if "=" not in text:
+        raise UsageError(f"{flag} {text!r}: expected KEY=VALUE")
+    key, _, value = text.partition("=")
+    key = key.strip()
+    if not key:
+        raise UsageError(f"{flag} {text!r}: expected KEY=VALUE with a non-empty key")
+    return key, parse_value(value)
+
+
+def parse_widths(text: str) -> list[int]:
+    """``--hidden 100,100`` -> [100, 100]; ``--hidden none`` (or "") -> [] (a linear model)."""
+    t = text.strip().lower()
+    if t in ("", "none", "[]"):
+        return []
+    out = []
+    for part in t.strip("[]").split(","):
+        try:
+            w = int(part)
+        except ValueError:
+            raise UsageError(
+                f"--hidden {text!r}: expected comma-separated positive integers, e.g. 100,100"
+            ) from None
+        if w < 1:
+            raise UsageError(f"--hidden {text!r}: layer widths must be >= 1, got {w}")
+        out.append(w)
+    return out
+
+
+# --- writing TOML -----------------------------------------------------------------------
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        if math.isnan(v):
+            return "nan"
+        if math.isinf(v):
+            return "inf" if v > 0 else "-inf"
+        r = repr(v)
+        return r if any(c in r for c in ".en") else r + ".0"
+    if isinstance(v, str):
+        return json.dumps(v, ensure_ascii=False)
+    if isinstance(v, list | tuple):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    raise TypeError(f"cannot write {type(v).__name__} value {v!r} to TOML")
+
+
+def dumps_toml(cfg: dict[str, Any], header: str = "") -> str:
+    """TOML text for a dict of one-level tables (plus top-level scalars, written first)."""
+    lines = [f"# {h}" if h else "#" for h in header.splitlines()] if header else []
+    scalars = {k: v for k, v in cfg.items() if not isinstance(v, dict)}
+    for k, v in scalars.items():
+        lines.append(f"{_toml_key(k)} = {_toml_value(v)}")
+    for section, table in cfg.items():
+        if not isinstance(table, dict):
+            continue
+        if lines:
+            lines.append("")
+        lines.append(f"[{_toml_key(section)}]")
+        for k, v in table.items():
+            if v is None:
+                continue
+            lines.append(f"{_toml_key(k)} = {_toml_value(v)}")
+    return "\n".join(lines) + "\n"
+
+
+def _toml_key(k: str) -> str:
+    ok = k and all(c.isalnum() or c in "_-" for c in k)
+    return k if ok else json.dumps(k)
+
+
+def write_toml(path: str | os.PathLike, cfg: dict[str, Any], header: str = "") -> None:
+    """Write ``cfg`` as TOML atomically (temp file, fsync, rename)."""
+    from gradfit.train.checkpoint import atomic_write_bytes
+
+    atomic_write_bytes(path, dumps_toml(cfg, header).encode("utf-8"))
+
+
+def config_from_layers(layers: list[tuple[dict, str]]) -> dict[str, dict[str, Any]]:
+    """Defaults, then each ``(layer, source)`` in order, validated."""
+    lay = Layers()
+    for layer, source in layers:
+        lay.apply(layer, source)
+    return lay.validated()
