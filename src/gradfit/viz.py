@@ -256,36 +256,86 @@ def _layers(graph: Graph) -> dict[str, int]:
     return depth
 
 
-def layout(graph: Graph) -> dict[str, tuple[float, float]]:
-    """(x, y) positions for a layered drawing: inputs on top, outputs at y = 0, each row
-    ordered by the barycentre of its neighbours (fewer crossings)."""
+def layout(graph: Graph) -> tuple[dict[str, tuple[float, float]], dict[tuple, list]]:
+    """A layered (Sugiyama-style) drawing: inputs on top, outputs at y = 0.
+
+    Each node sits at its depth; an edge that spans several layers is routed through one
+    virtual point per layer in between, so that it runs between the nodes instead of
+    through them. Rows are ordered by a few sweeps of the barycentre heuristic (each node
+    moves towards the mean position of its neighbours in the row above or below).
+
+    Returns:
+        ``(pos, routes)``: ``pos[node_id] = (x, y)``, and ``routes[(a, b)]`` the list of
+        points an edge passes through (its ends included).
+    """
     depth = _layers(graph)
-    max_d = max(depth.values(), default=0)
-    rows: dict[int, list[str]] = {}
+    rows: dict[int, list] = {}
     for n in graph.nodes:  # discovery order keeps siblings in argument order
         rows.setdefault(depth[n.id], []).append(n.id)
-    pos: dict[str, tuple[float, float]] = {}
-    preds: dict[str, list[str]] = {n.id: [] for n in graph.nodes}
-    users: dict[str, list[str]] = {n.id: [] for n in graph.nodes}
+    up: dict = {}  # node -> neighbours one layer up (its inputs, real or virtual)
+    down: dict = {}  # node -> neighbours one layer down (its users)
+    chains: dict[tuple, list] = {}
     for a, b in graph.edges:
-        preds[b].append(a)
-        users[a].append(b)
+        chain = [a]
+        for d in range(depth[a] - 1, depth[b], -1):
+            v = ("virtual", a, b, d)
+            rows.setdefault(d, []).append(v)
+            chain.append(v)
+        chain.append(b)
+        chains[(a, b)] = chain
+        for u, w in zip(chain, chain[1:]):
+            down.setdefault(u, []).append(w)
+            up.setdefault(w, []).append(u)
+    max_d = max(rows, default=0)
+    order = {d: list(rows.get(d, [])) for d in range(max_d + 1)}
 
-    def place(row: list[str], d: int) -> None:
-        width = len(row)
-        for i, nid in enumerate(row):
-            pos[nid] = (i - (width - 1) / 2, float(d))
+    def index() -> dict:
+        return {n: i - (len(r) - 1) / 2 for r in order.values() for i, n in enumerate(r)}
 
-    for d in range(max_d + 1):  # first pass top-down by the users' positions
-        row = rows.get(d, [])
-        if d > 0:
-            row.sort(key=lambda n: np.mean([pos[u][0] for u in users[n] if u in pos] or [0.0]))
-        place(row, d)
-    for d in range(max_d - 1, -1, -1):  # second pass: order by the inputs above
-        row = rows.get(d, [])
-        row.sort(key=lambda n: np.mean([pos[p][0] for p in preds[n]] or [pos[n][0]]))
-        place(row, d)
-    return pos
+    for _ in range(4):
+        for d in range(1, max_d + 1):  # from the output upwards: follow the users
+            x = index()
+            order[d].sort(key=lambda n, x=x: np.mean([x[u] for u in down.get(n, [])] or [x[n]]))
+        for d in range(max_d - 1, -1, -1):  # from the inputs downwards: follow the inputs
+            x = index()
+            order[d].sort(key=lambda n, x=x: np.mean([x[u] for u in up.get(n, [])] or [x[n]]))
+    x = index()
+    pos_all = {n: (x[n], float(d)) for d, r in order.items() for n in r}
+    pos = {n.id: pos_all[n.id] for n in graph.nodes}
+    routes = {e: [pos_all[n] for n in chain] for e, chain in chains.items()}
+    return pos, routes
+
+
+def _clip_ends(pts: list, half_a: tuple, half_b: tuple) -> list:
+    """Pull an edge's ends back from the node centres to the edges of their boxes
+    (``half_a``/``half_b``: the boxes' half width and half height in data units), so the
+    arrow starts and ends at the boxes, not under them."""
+    pts = [np.asarray(p, dtype=float) for p in pts]
+
+    def toward(p, q, half):
+        d = q - p
+        ts = [h / abs(c) for h, c in zip(half, d) if abs(c) > 1e-12]
+        return p + d * min(min(ts, default=0.0), 0.45)
+
+    pts[0] = toward(pts[0], pts[1], half_a)
+    pts[-1] = toward(pts[-1], pts[-2], half_b)
+    return pts
+
+
+def _smooth_path(pts: list):
+    """A matplotlib Path through ``pts``: straight for two points, else quadratic Bézier
+    pieces that use the inner points as control points (a smooth curve)."""
+    from matplotlib.path import Path as MplPath
+
+    if len(pts) == 2:
+        return MplPath(pts, [MplPath.MOVETO, MplPath.LINETO])
+    verts = [pts[0], (pts[0] + pts[1]) / 2]
+    codes = [MplPath.MOVETO, MplPath.LINETO]
+    for k in range(1, len(pts) - 1):
+        end = (pts[k] + pts[k + 1]) / 2 if k < len(pts) - 2 else pts[-1]
+        verts += [pts[k], end]
+        codes += [MplPath.CURVE3, MplPath.CURVE3]
+    return MplPath(verts, codes)
 
 
 _MPL_COLORS = {"op": "#dbe8f6", "leaf": "#c9ecc4", "const": "#eeeeee", "output": "#f9d9a6"}
@@ -295,20 +345,31 @@ def draw_graph_matplotlib(graph: Graph, ax, title: str | None = None) -> None:
     """Draw ``graph`` into a matplotlib ``Axes`` with a layered layout (no Graphviz needed)."""
     from matplotlib.patches import FancyArrowPatch
 
-    pos = layout(graph)
+    pos, routes = layout(graph)
     xs = [p[0] for p in pos.values()] or [0.0]
     ys = [p[1] for p in pos.values()] or [0.0]
+    ax.set_xlim(min(xs) - 0.8, max(xs) + 0.8)
+    ax.set_ylim(min(ys) - 0.6, max(ys) + 0.6)
+    # Arrows stop at the node boxes: estimate each box's half size (8-point text plus its
+    # padding) and convert it to data units with the axes' current size.
+    box = ax.get_window_extent()
+    px = ax.figure.dpi / 72  # pixels per point
+    x_per_px = (max(xs) - min(xs) + 1.6) / max(box.width, 1.0)
+    y_per_px = (max(ys) - min(ys) + 1.2) / max(box.height, 1.0)
+    half = {}
+    for n in graph.nodes:
+        lines = n.label.split("\n")
+        w_pt = 8 * 0.62 * max(len(t) for t in lines) / 2 + 5
+        h_pt = 8 * 1.25 * len(lines) / 2 + 5
+        half[n.id] = (w_pt * px * x_per_px, h_pt * px * y_per_px)
     for a, b in graph.edges:
-        (x0, y0), (x1, y1) = pos[a], pos[b]
+        pts = _clip_ends(routes[(a, b)], half[a], half[b])
         ax.add_patch(
             FancyArrowPatch(
-                (x0, y0),
-                (x1, y1),
+                path=_smooth_path(pts),
                 arrowstyle="-|>",
                 mutation_scale=12,
                 color="#555555",
-                shrinkA=14,
-                shrinkB=14,
                 linewidth=1.0,
                 zorder=1,
             )
@@ -328,8 +389,6 @@ def draw_graph_matplotlib(graph: Graph, ax, title: str | None = None) -> None:
             bbox={"boxstyle": style, "fc": _MPL_COLORS[n.kind], "ec": "#333333", "lw": 0.8},
             zorder=2,
         )
-    ax.set_xlim(min(xs) - 0.8, max(xs) + 0.8)
-    ax.set_ylim(min(ys) - 0.6, max(ys) + 0.6)
     ax.set_axis_off()
     if title:
         ax.set_title(title)

@@ -56,7 +56,9 @@ def gru_step():
     h = gradfit.randn(1, n_hid, generator=g, dtype=C.DTYPE)
     cell_cls = getattr(gradfit.nn, "GRUCell", None) if _has_nn() else None
     if cell_cls is not None:
-        cell = cell_cls(n_in, n_hid).double()
+        cell = cell_cls(n_in, n_hid, dtype=C.DTYPE)
+        for p in cell.parameters():  # seeded, so the reported gradients are reproducible
+            gradfit.nn.init.uniform_(p, -0.5, 0.5, generator=g)
         h_new = cell(x, h)
         params = dict(cell.named_parameters())
         names = {**params, "x": x, "h": h, "h'": h_new}

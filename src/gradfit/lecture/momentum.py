@@ -36,7 +36,12 @@ SEED = 2
 
 
 def train_gabor(
-    make_optimizer: Callable, start, epochs: int, seed: int = SEED, closure: bool = False
+    make_optimizer: Callable,
+    start,
+    epochs: int,
+    seed: int = SEED,
+    closure: bool = False,
+    make_scheduler: Callable | None = None,
 ) -> dict:
     """Minibatch training of the Gabor model's phi; returns the path and full losses.
 
@@ -46,12 +51,15 @@ def train_gabor(
         epochs: passes over the data.
         seed: the data loader's shuffling seed (the same seed gives the same batches).
         closure: call ``opt.step(closure)`` (Nesterov evaluates the gradient itself).
+        make_scheduler: ``optimizer -> scheduler``, stepped once per epoch (after the
+            epoch's optimizer steps, PyTorch's order).
     """
     from gradfit.utils.data import DataLoader, TensorDataset
 
     x, y = C.gabor_data()
     phi = C.as_tensor(start, requires_grad=True)
     opt = make_optimizer([phi])
+    scheduler = make_scheduler(opt) if make_scheduler is not None else None
     loader = DataLoader(
         TensorDataset(C.as_tensor(x), C.as_tensor(y)),
         batch_size=BATCH,
@@ -60,7 +68,9 @@ def train_gabor(
         generator=C.generator(seed),
     )
     path = [phi.detach().numpy().copy()]
+    lrs = []
     for _ in range(epochs):
+        lrs.append(opt.param_groups[0]["lr"])
         for xb, yb in loader:
 
             def batch_loss(xb=xb, yb=yb):
@@ -75,6 +85,8 @@ def train_gabor(
                 batch_loss()
                 opt.step()
             path.append(phi.detach().numpy().copy())
+        if scheduler is not None:
+            scheduler.step()
     path = np.array(path)
     full = C.gabor_loss(C.as_tensor(path), x, y).numpy()
     steps_per_epoch = len(loader)
@@ -84,6 +96,7 @@ def train_gabor(
         "final_loss": float(full[-1]),
         "last_epoch_mean_loss": float(full[-steps_per_epoch:].mean()),
         "steps_per_epoch": steps_per_epoch,
+        "lr_per_epoch": lrs,
         "path_length": float(np.linalg.norm(np.diff(path, axis=0), axis=1).sum()),
     }
 
