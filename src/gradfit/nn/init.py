@@ -129,25 +129,56 @@ def trunc_normal_(
     b: float = 2.0,
     generator=None,
 ) -> Tensor:
-    """Fill with N(mean, std^2) truncated to [a, b], by PyTorch's inverse-CDF method:
-    u ~ U(2 Phi(alpha) - 1, 2 Phi(beta) - 1), x = mean + std sqrt(2) erfinv(u), clamped."""
-    from scipy.special import erfinv
+    """Fill with N(mean, std^2) truncated to [a, b], by PyTorch's (2.13) rejection sampling,
+    draw for draw.
 
-    def norm_cdf(x):
+    When the interval holds more than 30% of the mass, draw normals and redraw (a whole
+    tensor of normals, used where needed) every value outside [a, b]; otherwise draw
+    uniform candidates on [a, b] and accept each with probability
+    exp(-((x - mean) / std)^2 / 2) / peak, redrawing the rejected ones.
+    """
+
+    def norm_cdf(x: float) -> float:
         return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
 
-    if mean < a - 2 * std or mean > b + 2 * std:
+    if (mean < a - 2 * std) or (mean > b + 2 * std):
         warnings.warn(
             "mean is more than 2 std from [a, b] in nn.init.trunc_normal_. "
             "The distribution of values may be incorrect.",
             stacklevel=2,
         )
-    lo, hi = norm_cdf((a - mean) / std), norm_cdf((b - mean) / std)
+    from gradfit import random as _random
+
+    n, dtype = tensor.numel(), tensor.dtype
     with no_grad():
-        tensor.uniform_(2 * lo - 1, 2 * hi - 1, generator=generator)
-        arr = erfinv(tensor._array)
-        arr = arr * (std * math.sqrt(2.0)) + mean
-        tensor.copy_(np.clip(arr, a, b))
+        p = norm_cdf((b - mean) / std) - norm_cdf((a - mean) / std)
+        if p > 0.3:
+            lo, hi = dtype.type(a), dtype.type(b)
+            result = _random._normal_array(n, mean, std, dtype, generator)
+            while True:
+                mask = (result < lo) | (result > hi)
+                if not mask.any():
+                    break
+                fresh = _random._normal_array(n, mean, std, dtype, generator)
+                result = np.where(mask, fresh, result)
+        else:
+            mode = max(a, min(mean, b))
+            log_peak = -0.5 * ((mode - mean) / std) ** 2
+
+            def log_pdf(x):
+                return ((x - mean) / std) ** 2 * -0.5 - log_peak
+
+            def accept_draw():
+                with np.errstate(divide="ignore"):
+                    return np.log(_random._uniform_array(n, 0.0, 1.0, dtype, generator))
+
+            result = _random._uniform_array(n, a, b, dtype, generator)
+            pending = accept_draw() > log_pdf(result)
+            while pending.any():
+                candidates = _random._uniform_array(n, a, b, dtype, generator)
+                result = np.where(pending, candidates, result)
+                pending = np.where(pending, accept_draw() > log_pdf(candidates), pending)
+        tensor.copy_(result.reshape(tensor.shape))
     return tensor
 
 
