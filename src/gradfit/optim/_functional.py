@@ -31,6 +31,31 @@ def _lerp_(start: np.ndarray, end: np.ndarray, weight: float) -> None:
         np.subtract(end, diff, out=start)
 
 
+# Cache blocking of the elementwise updates. Adam is ~13 elementwise passes; on a whole
+# 1M-parameter layer each pass streams the arrays through memory, while on blocks of this
+# many elements (0.5 MB per float32 array) the block stays in cache for all the passes. The
+# same operations run on the same elements in the same order, so the result is
+# bit-identical; the step is ~2x faster on the 784-1024-1024-10 MLP (benchmarks/, W3).
+_BLOCK = 1 << 17
+
+
+def _flat_blocks(*arrays):
+    """Matching flat blocks of same-shape C-contiguous arrays (None entries stay None),
+    or None when one of them is not contiguous (then the caller works on the whole)."""
+    flat = []
+    for a in arrays:
+        if a is None:
+            flat.append(None)
+        elif a.flags.c_contiguous and a.shape == arrays[0].shape:
+            flat.append(a.reshape(-1))
+        else:
+            return None
+    n = flat[0].size
+    return [
+        tuple(None if f is None else f[i : i + _BLOCK] for f in flat) for i in range(0, n, _BLOCK)
+    ]
+
+
 def _prepare_grad(
     param: np.ndarray, grad: np.ndarray, weight_decay: float, maximize: bool
 ) -> tuple[np.ndarray, bool]:
@@ -138,6 +163,16 @@ def adam(
     corrections folded into the step size; ε is added after the correction of v, as in
     the lecture. AdamW's decay uses the scheduled α and is not bias-corrected.
     """
+    if param.size > _BLOCK:
+        blocks = _flat_blocks(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq)
+        if blocks is not None:
+            for p, g, m, v, vmax in blocks:
+                adam(
+                    p, g, m, v, vmax, step, lr=lr, beta1=beta1, beta2=beta2, eps=eps,
+                    weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize,
+                    decoupled_weight_decay=decoupled_weight_decay,
+                )  # fmt: skip
+            return
     if maximize:
         grad = np.negative(grad)
     if weight_decay != 0:
