@@ -289,17 +289,26 @@ def layout(graph: Graph) -> tuple[dict[str, tuple[float, float]], dict[tuple, li
     max_d = max(rows, default=0)
     order = {d: list(rows.get(d, [])) for d in range(max_d + 1)}
 
-    def index() -> dict:
-        return {n: i - (len(r) - 1) / 2 for r in order.values() for i, n in enumerate(r)}
+    x: dict = {}
+
+    def place(d: int) -> None:
+        row = order[d]
+        for i, n in enumerate(row):
+            x[n] = i - (len(row) - 1) / 2
+
+    for d in order:
+        place(d)
+
+    def bary(n, nbrs) -> float:
+        return float(np.mean([x[u] for u in nbrs.get(n, ())])) if n in nbrs else x[n]
 
     for _ in range(4):
         for d in range(1, max_d + 1):  # from the output upwards: follow the users
-            x = index()
-            order[d].sort(key=lambda n, x=x: np.mean([x[u] for u in down.get(n, [])] or [x[n]]))
+            order[d].sort(key=lambda n: bary(n, down))
+            place(d)
         for d in range(max_d - 1, -1, -1):  # from the inputs downwards: follow the inputs
-            x = index()
-            order[d].sort(key=lambda n, x=x: np.mean([x[u] for u in up.get(n, [])] or [x[n]]))
-    x = index()
+            order[d].sort(key=lambda n: bary(n, up))
+            place(d)
     pos_all = {n: (x[n], float(d)) for d, r in order.items() for n in r}
     pos = {n.id: pos_all[n.id] for n in graph.nodes}
     routes = {e: [pos_all[n] for n in chain] for e, chain in chains.items()}

@@ -105,7 +105,7 @@ def variances(model, n_networks: int, seed: int = 0) -> dict:
 
 
 def compute(fast: bool = False) -> dict:
-    n_networks = 10 if fast else 40
+    n_networks = 10 if fast else 100
     model = make_network()
     results = variances(model, n_networks, seed=100)
     out = {}
@@ -115,6 +115,8 @@ def compute(fast: bool = False) -> dict:
             "sigma2": s2,
             "activation_var": act,
             "grad_var": grd,
+            "activation_var_per_network": r["activation_var_per_network"],
+            "grad_var_per_network": r["grad_var_per_network"],
             "activation_ratio_last_first": float(act[-1] / act[0]),
             "grad_ratio_first_last": float(grd[0] / grd[-1]),
             "predicted_factor_per_layer": 0.5 * WIDTH * s2,
