@@ -262,7 +262,7 @@ class LBFGS(Optimizer):
         return loss, flat_grad
 
     # ------------------------------------------------------------------ step
-    def step(self, closure):
+    def step(self, closure=None):
         """Run up to ``max_iter`` L-BFGS iterations; returns the first closure's loss.
 
         Args:

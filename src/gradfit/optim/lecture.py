@@ -123,7 +123,7 @@ class LineSearchGD(Optimizer):
             raise ValueError(f"Invalid tol: {tol} (expected > 0)")
         super().__init__(params, {"max_dist": max_dist, "tol": tol, "max_iter": max_iter})
 
-    def step(self, closure):
+    def step(self, closure=None):
         """One line-search step; returns the loss at the starting point.
 
         Args:
@@ -215,7 +215,7 @@ class Nesterov(Momentum):
     Returns from ``step``: the loss at the look-ahead point.
     """
 
-    def step(self, closure):
+    def step(self, closure=None):
         if closure is None:
             raise RuntimeError(
                 "Nesterov.step needs a closure: the gradient is evaluated at the look-ahead "

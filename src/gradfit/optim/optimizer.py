@@ -61,8 +61,11 @@ def _as_tensor(value) -> Tensor | None:
 
 
 def _check_nonnegative(name: str, value, label: str | None = None) -> None:
-    """PyTorch's hyperparameter check: ``ValueError: Invalid learning rate: -1``."""
-    if not 0.0 <= value:
+    """PyTorch's hyperparameter check: ``ValueError: Invalid learning rate: -1``.
+
+    ``required`` (no default: each group must set it) is not checked here.
+    """
+    if value is not required and not 0.0 <= value:
         raise ValueError(f"Invalid {label or name}: {value}")
 
 

@@ -1,0 +1,86 @@
+"""Invalid hyperparameters and state_dicts raise, naming the bad value (as PyTorch does)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+import gradfit
+from gradfit import optim
+
+
+def _p():
+    return gradfit.zeros(2, requires_grad=True)
+
+
+@pytest.mark.parametrize(
+    ("cls", "kw", "message"),
+    [
+        (optim.SGD, dict(lr=-1), "Invalid learning rate: -1"),
+        (optim.SGD, dict(lr=0.1, momentum=-0.5), "Invalid momentum value: -0.5"),
+        (optim.SGD, dict(lr=0.1, weight_decay=-0.1), "Invalid weight_decay value: -0.1"),
+        (optim.Adam, dict(lr=-0.001), "Invalid learning rate: -0.001"),
+        (optim.Adam, dict(eps=-1e-8), "Invalid epsilon value: -1e-08"),
+        (optim.Adam, dict(betas=(1.0, 0.999)), "Invalid beta parameter at index 0: 1.0"),
+        (optim.Adam, dict(betas=(0.9, -0.1)), "Invalid beta parameter at index 1: -0.1"),
+        (optim.Adam, dict(weight_decay=-1), "Invalid weight_decay value: -1"),
+        (optim.AdamW, dict(betas=(0.9, 1.5)), "Invalid beta parameter at index 1: 1.5"),
+        (optim.AdamW, dict(lr=-2), "Invalid learning rate: -2"),
+        (optim.RMSprop, dict(lr=-0.01), "Invalid learning rate: -0.01"),
+        (optim.RMSprop, dict(alpha=-0.99), "Invalid alpha value: -0.99"),
+        (optim.RMSprop, dict(eps=-1), "Invalid epsilon value: -1"),
+        (optim.RMSprop, dict(momentum=-0.9), "Invalid momentum value: -0.9"),
+        (optim.RMSprop, dict(weight_decay=-0.5), "Invalid weight_decay value: -0.5"),
+        (optim.Adagrad, dict(lr=-0.1), "Invalid learning rate: -0.1"),
+        (optim.Adagrad, dict(lr_decay=-1), "Invalid lr_decay value: -1"),
+        (
+            optim.Adagrad,
+            dict(initial_accumulator_value=-1),
+            "Invalid initial_accumulator_value value: -1",
+        ),
+        (optim.Adagrad, dict(eps=-1), "Invalid epsilon value: -1"),
+        (optim.Adagrad, dict(weight_decay=-3), "Invalid weight_decay value: -3"),
+    ],
+)
+def test_optim_invalid_hyperparameters(cls, kw, message):
+    with pytest.raises(ValueError, match=message.replace("(", r"\(")):
+        cls([_p()], **kw)
+    # PyTorch rejects the same values with the same message
+    with pytest.raises(ValueError, match=message.replace("(", r"\(")):
+        getattr(torch.optim, cls.__name__)([torch.zeros(2, requires_grad=True)], **kw)
+
+
+def test_optim_nesterov_needs_momentum_and_no_dampening():
+    with pytest.raises(ValueError, match="Nesterov momentum requires a momentum"):
+        optim.SGD([_p()], lr=0.1, nesterov=True)
+    with pytest.raises(ValueError, match="dampening=0.5"):
+        optim.SGD([_p()], lr=0.1, momentum=0.9, dampening=0.5, nesterov=True)
+
+
+def test_optim_load_state_dict_with_wrong_groups_errors():
+    a, b, c = _p(), _p(), _p()
+    sd = optim.SGD([a, b], lr=0.1, momentum=0.9).state_dict()
+    with pytest.raises(ValueError, match="different number of parameter groups: 1 saved"):
+        optim.SGD([{"params": [a]}, {"params": [b]}], lr=0.1).load_state_dict(sd)
+    with pytest.raises(ValueError, match="group 0 has 2 saved parameters, the optimizer's has 3"):
+        optim.SGD([a, b, c], lr=0.1).load_state_dict(sd)
+
+
+def test_optim_param_list_errors():
+    with pytest.raises(ValueError, match="empty parameter list"):
+        optim.SGD([], lr=0.1)
+    with pytest.raises(TypeError, match="iterable of Tensors or dicts"):
+        optim.SGD(_p(), lr=0.1)
+    with pytest.raises(TypeError, match="can only optimize Tensors"):
+        optim.SGD([1.0], lr=0.1)
+    with pytest.raises(ValueError, match="non-leaf"):
+        optim.SGD([_p() * 2], lr=0.1)
+    p = _p()
+    with pytest.raises(ValueError, match="more than one parameter group"):
+        optim.SGD([{"params": [p]}, {"params": [p]}], lr=0.1)
+    with pytest.raises(ValueError, match="duplicate parameters"):
+        optim.SGD([p, p], lr=0.1)
+    with pytest.raises(TypeError, match="ordered collections"):
+        optim.SGD([{"params": {p}}], lr=0.1)
+    with pytest.raises(ValueError, match="didn't specify a value of required"):
+        optim.lecture.Momentum([{"params": [p]}], lr=optim.required, beta=0.9)
