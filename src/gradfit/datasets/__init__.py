@@ -406,6 +406,11 @@ def load_file(
     """A CSV or NPZ file; ``task`` forces classification or regression (else inferred)."""
     p = Path(path)
     if not p.exists():
+        if not p.suffix:
+            raise DataError(
+                f"no built-in data set or file named {str(p)!r} (built-in sets: "
+                f"{', '.join(BUILTIN)}; files: .csv or .npz)"
+            )
         raise DataError(f"data file {str(p)!r} does not exist")
     if p.is_dir():
         raise DataError(f"data file {str(p)!r} is a directory, expected a .csv or .npz file")

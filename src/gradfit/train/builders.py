@@ -54,7 +54,7 @@ _UNSUPPORTED_SCHEDULERS = {
 }
 PER_BATCH_SCHEDULERS = {"OneCycleLR", "CyclicLR"}
 # Optimizers whose step() evaluates the loss itself, through a closure.
-CLOSURE_OPTIMIZERS = {"LBFGS", "LineSearchGD"}
+CLOSURE_OPTIMIZERS = {"LBFGS", "LineSearchGD", "Nesterov"}
 
 
 def loss_name(name: str) -> str:
