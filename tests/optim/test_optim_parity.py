@@ -382,3 +382,28 @@ def test_optim_repr_lists_groups():
     p = gradfit.zeros(1, requires_grad=True)
     text = repr(gradfit.optim.SGD([p], lr=0.1))
     assert text.startswith("SGD (\nParameter Group 0\n") and "    lr: 0.1" in text
+
+
+@pytest.mark.parametrize(
+    ("name", "kw"),
+    [
+        ("SGD", dict(lr=0.1, momentum=0.9, weight_decay=0.1, nesterov=True, maximize=True)),
+        ("SGD", dict(lr=0.1, momentum=0.9, dampening=0.1)),
+        ("Adam", dict(lr=0.1, weight_decay=0.1, amsgrad=True)),
+        ("AdamW", dict(lr=0.1)),
+        ("RMSprop", dict(lr=0.1, momentum=0.9, centered=True, weight_decay=0.1)),
+        ("Adagrad", dict(lr=0.1, lr_decay=0.1, weight_decay=0.1)),
+    ],
+)
+def test_optim_float32_stays_float32(name, kw):
+    """No silent float64 promotion, even with NumPy float64 hyperparameters."""
+    kw = {k: np.float64(v) if isinstance(v, float) else v for k, v in kw.items()}
+    p = gradfit.tensor([1.0, -2.0, 3.0], requires_grad=True)
+    opt = getattr(gradfit.optim, name)([p], **kw)
+    for _ in range(3):
+        p.grad = gradfit.tensor([0.5, 0.25, -1.0])
+        opt.step()
+    assert p.dtype == gradfit.float32 and p.grad.dtype == gradfit.float32
+    for key, value in opt.state[p].items():
+        if key != "step":
+            assert value.dtype == gradfit.float32, key

@@ -105,9 +105,9 @@ class Adagrad(Optimizer):
         adagrad = F.adagrad
         for group in self.param_groups:
             lr = float(group["lr"])
-            lr_decay = group["lr_decay"]
-            weight_decay = group["weight_decay"]
-            eps = group["eps"]
+            lr_decay = float(group["lr_decay"])
+            weight_decay = float(group["weight_decay"])
+            eps = float(group["eps"])
             maximize = group["maximize"]
             for p in group["params"]:
                 grad = p.grad

@@ -103,8 +103,8 @@ class Adam(Optimizer):
             lr = float(group["lr"])
             beta1, beta2 = group["betas"]
             beta1, beta2 = float(beta1), float(beta2)
-            eps = group["eps"]
-            weight_decay = group["weight_decay"]
+            eps = float(group["eps"])
+            weight_decay = float(group["weight_decay"])
             amsgrad = group["amsgrad"]
             maximize = group["maximize"]
             decoupled = group["decoupled_weight_decay"]

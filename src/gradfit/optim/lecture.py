@@ -107,7 +107,8 @@ class LineSearchGD(Optimizer):
     closure at φ − t·g), and set φ ← φ − t·g. This is the notebook "Line Search"
     (gradient descent where the step size is found by line search along −g).
 
-    After the step the parameters' ``.grad`` hold g, the gradient that was used.
+    After the step the parameters' ``.grad`` hold g, the gradient that was used, and
+    ``state[first parameter of the group]["last_t"]`` the step length chosen.
 
     Args:
         params: parameters or parameter groups.
@@ -178,7 +179,7 @@ class Momentum(Optimizer):
         super().__init__(params, {"lr": lr, "beta": beta})
 
     def _momentum_update(self, group: dict) -> None:
-        lr, beta = float(group["lr"]), group["beta"]
+        lr, beta = float(group["lr"]), float(group["beta"])
         for p, a, g in _arrays_with_grad(group):
             st = self.state[p]
             if "momentum_buffer" not in st:
@@ -223,7 +224,7 @@ class Nesterov(Momentum):
             )
         saved = []
         for group in self.param_groups:
-            lr, beta = float(group["lr"]), group["beta"]
+            lr, beta = float(group["lr"]), float(group["beta"])
             for p in group["params"]:
                 st = self.state.get(p)
                 if st and "momentum_buffer" in st:
@@ -263,7 +264,7 @@ class NormalizedGD(Optimizer):
     def step(self, closure=None):
         loss = self._eval_closure(closure)
         for group in self.param_groups:
-            lr, eps = float(group["lr"]), group["eps"]
+            lr, eps = float(group["lr"]), float(group["eps"])
             for p, a, g in _arrays_with_grad(group):
                 denom = np.multiply(g, g)
                 np.sqrt(denom, out=denom)
@@ -305,7 +306,8 @@ class Adam(Optimizer):
     def step(self, closure=None):
         loss = self._eval_closure(closure)
         for group in self.param_groups:
-            lr, beta, gamma, eps = float(group["lr"]), group["beta"], group["gamma"], group["eps"]
+            lr, beta = float(group["lr"]), float(group["beta"])
+            gamma, eps = float(group["gamma"]), float(group["eps"])
             for p, a, g in _arrays_with_grad(group):
                 st = self.state[p]
                 if len(st) == 0:

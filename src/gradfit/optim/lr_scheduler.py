@@ -191,6 +191,10 @@ class LRScheduler:
         self._last_lr = _param_groups_val_list(self.optimizer, "lr")
 
 
+class _LRScheduler(LRScheduler):
+    """The old name of ``LRScheduler``, kept by PyTorch for compatibility."""
+
+
 def _patch_track_step_called(opt: Optimizer) -> None:
     """Wrap ``opt.step`` (once) so that it records that it has been called.
 

@@ -88,10 +88,10 @@ class RMSprop(Optimizer):
         rmsprop = F.rmsprop
         for group in self.param_groups:
             lr = float(group["lr"])
-            alpha = group["alpha"]
-            eps = group["eps"]
-            weight_decay = group["weight_decay"]
-            momentum = group["momentum"]
+            alpha = float(group["alpha"])
+            eps = float(group["eps"])
+            weight_decay = float(group["weight_decay"])
+            momentum = float(group["momentum"])
             centered = group["centered"]
             maximize = group["maximize"]
             for p in group["params"]:

@@ -90,9 +90,9 @@ class SGD(Optimizer):
         sgd = F.sgd
         for group in self.param_groups:
             lr = float(group["lr"])
-            momentum = group["momentum"]
-            dampening = group["dampening"]
-            weight_decay = group["weight_decay"]
+            momentum = float(group["momentum"])
+            dampening = float(group["dampening"])
+            weight_decay = float(group["weight_decay"])
             nesterov = group["nesterov"]
             maximize = group["maximize"]
             for p in group["params"]:
