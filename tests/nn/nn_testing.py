@@ -25,7 +25,13 @@ def assert_close(g, t, dtype, what: str = "") -> None:
     ta = t.detach().numpy() if isinstance(t, torch.Tensor) else np.asarray(t)
     assert ga.shape == ta.shape, f"{what}: shape {ga.shape} != torch {ta.shape}"
     assert ga.dtype == ta.dtype, f"{what}: dtype {ga.dtype} != torch {ta.dtype}"
-    np.testing.assert_allclose(ga, ta, err_msg=what, equal_nan=True, **tol(dtype))
+    t = dict(tol(dtype))
+    if np.dtype(dtype) == np.float32 and ta.size:
+        # float32: the two libraries round differently; entries near zero are judged
+        # against the array's scale, not their own.
+        finite = np.abs(ta[np.isfinite(ta)])
+        t["atol"] = t["atol"] * max(1.0, float(finite.max()) if finite.size else 1.0)
+    np.testing.assert_allclose(ga, ta, err_msg=what, equal_nan=True, **t)
 
 
 def pair(arr: np.ndarray, requires_grad: bool = True):

@@ -68,8 +68,9 @@ def clip_grad_norm_(
         )
     coef = np.asarray(max_norm, dtype=dtype) / (total + np.asarray(1e-6, dtype=dtype))
     coef = np.minimum(coef, np.asarray(1.0, dtype=dtype))
-    for g in grads:
-        np.multiply(g, coef, out=g, casting="unsafe")
+    with np.errstate(invalid="ignore"):  # inf * 0 with a non-finite norm gives nan, as torch
+        for g in grads:
+            np.multiply(g, coef, out=g, casting="unsafe")
     return Tensor._make(total, None)
 
 
