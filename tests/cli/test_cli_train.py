@@ -227,25 +227,9 @@ def test_other_optimizers_schedules_and_data(gf, tmp_path, args):
 def test_regression_sets_and_mse(gf, tmp_path):
     # The lecture's linear regression: a model with no hidden layer is phi0 + phi1 x, and
     # full-batch gradient descent reaches the least-squares line of the training points.
-    code, out, err = gf(
-        "train",
-        "--data",
-        "linreg",
-        "--hidden",
-        "none",
-        "--batch-size",
-        12,
-        "--lr",
-        0.2,
-        "--scheduler",
-        "none",
-        "--epochs",
-        300,
-        "--out",
-        "lin",
-        "--dtype",
-        "float64",
-    )
+    args = "--data linreg --hidden none --batch-size 12 --lr 0.5 --momentum 0.35 "
+    args += "--scheduler none --epochs 80 --dtype float64 --out lin"
+    code, out, err = gf("train", *args.split())
     assert code == 0, err
     m = [json.loads(s) for s in (tmp_path / "lin" / "metrics.jsonl").read_text().split("\n") if s]
     assert m[-1]["val_accuracy"] is None

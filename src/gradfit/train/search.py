@@ -31,6 +31,7 @@ import copy
 import csv
 import io
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -350,6 +351,7 @@ class _Objective:
                     raise optuna.TrialPruned(f"pruned at epoch {m['epoch']} ({metric} {v:.4g})")
 
         trial.set_user_attr("config", session.cfg)
+        trial.set_user_attr("pid", os.getpid())  # which worker process ran it
         shown = ", ".join(f"{k}={_short(v)}" for k, v in values.items())
         try:
             session.fit([Report()])

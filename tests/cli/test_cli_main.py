@@ -1,0 +1,63 @@
+"""The entry point: cheap import, help, the figures subcommand, the installed script."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import torch  # noqa: F401 - the project's tests require the reference implementation
+
+HEAVY = [
+    "matplotlib",
+    "optuna",
+    "tqdm",
+    "sklearn",
+    "mnist1d",
+    "sqlalchemy",
+    "gradfit.nn",
+    "gradfit.optim",
+    "gradfit.train.loop",
+    "gradfit.train.search",
+]
+
+
+def test_import_is_cheap():
+    code = (
+        "import sys, json, gradfit.cli as c; p = c.build_parser(); "
+        f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert json.loads(res.stdout) == []
+
+
+def test_figures_forwards_its_arguments(monkeypatch, capsys):
+    import gradfit.lecture
+    from gradfit.cli import main
+
+    calls = []
+
+    def fake(argv):
+        calls.append(argv)
+        return 7
+
+    monkeypatch.setattr(gradfit.lecture, "cli_main", fake)
+    assert main(["figures", "--only", "6.4", "--out", "x", "--fast"]) == 7
+    assert calls == [["--only", "6.4", "--out", "x", "--fast"]]
+
+
+def test_figures_list_runs_the_real_command(capsys):
+    from gradfit.cli import main
+
+    assert main(["figures", "--list"]) == 0
+    assert "gabor" in capsys.readouterr().out.lower()
+
+
+def test_the_installed_script(tmp_path):
+    exe = os.path.join(os.path.dirname(sys.executable), "gradfit")
+    res = subprocess.run([exe, "--help"], capture_output=True, text=True, cwd=tmp_path)
+    assert res.returncode == 0 and "train" in res.stdout and "search" in res.stdout
+    res = subprocess.run([exe, "train", "--lr", "-1"], capture_output=True, text=True, cwd=tmp_path)
+    assert res.returncode == 2 and res.stderr.startswith("gradfit: error: optimizer SGD")
+    assert not list(tmp_path.iterdir())
