@@ -105,7 +105,7 @@ def variances(model, n_networks: int, seed: int = 0) -> dict:
 
 
 def compute(fast: bool = False) -> dict:
-    n_networks = 10 if fast else 100
+    n_networks = 10 if fast else 50
     model = make_network()
     results = variances(model, n_networks, seed=100)
     out = {}
