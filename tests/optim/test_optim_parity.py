@@ -407,3 +407,16 @@ def test_optim_float32_stays_float32(name, kw):
     for key, value in opt.state[p].items():
         if key != "step":
             assert value.dtype == gradfit.float32, key
+
+
+@pytest.mark.parametrize(("name", "kw"), CASES)
+def test_optim_never_writes_to_grad_or_aliases_it(name, kw):
+    p = gradfit.tensor([1.0, -2.0, 3.0], requires_grad=True)
+    opt = getattr(gradfit.optim, name)([p], **kw)
+    p.grad = gradfit.tensor([0.5, 0.25, -1.0])
+    for _ in range(3):  # the same grad Tensor each step (no zero_grad)
+        opt.step()
+        assert np.array_equal(p.grad.numpy(), [0.5, 0.25, -1.0])
+    for key, value in opt.state[p].items():
+        assert not np.shares_memory(value.numpy(), p.grad.numpy()), key
+        assert not np.shares_memory(value.numpy(), p.detach().numpy()), key
