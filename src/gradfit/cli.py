@@ -245,6 +245,26 @@ def _output_flags(p: argparse.ArgumentParser) -> None:
         help="show the progress bar (default: on a terminal)",
     )
     o.add_argument("--quiet", action="store_true", help="print only errors")
+    o.add_argument(
+        "--threads",
+        type=_threads,
+        default="auto",
+        metavar="N",
+        help="BLAS threads: auto (default: 1 for small networks, where it is "
+        "fastest), or a number; results do not depend on it",
+    )
+
+
+def _threads(text: str):
+    if text == "auto":
+        return text
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected auto or a positive integer, got {text!r}")
+    return n
 
 
 # --- flags -> configuration layer -----------------------------------------------------------
@@ -344,7 +364,13 @@ def _cmd_train(args: argparse.Namespace) -> int:
                 "--resume writes into the run folder it continues; --out, --name "
                 "and --overwrite do not apply"
             )
-        run.resume(args.resume, epochs=args.epochs, progress=args.progress, quiet=args.quiet)
+        run.resume(
+            args.resume,
+            epochs=args.epochs,
+            progress=args.progress,
+            quiet=args.quiet,
+            threads=args.threads,
+        )
         return 0
     cfg, _ = resolve_config(args)
     run.train(

@@ -105,9 +105,18 @@ def _write_summary(run_dir: Path, session: Session, status: str, seconds: float)
     return summary
 
 
-def _run(session: Session, run_dir: Path, progress: bool | None, quiet: bool) -> dict:
+def _run(
+    session: Session,
+    run_dir: Path,
+    progress: bool | None,
+    quiet: bool,
+    threads: int | str | None = "auto",
+) -> dict:
     """Fit with the run-folder callbacks; on divergence keep the last good checkpoint."""
     import gradfit
+    from gradfit.train.loop import auto_threads, blas_threads
+
+    n_threads = auto_threads(session) if threads == "auto" else threads
 
     checkpointer = Checkpointer(run_dir)
     callbacks = [
@@ -118,7 +127,8 @@ def _run(session: Session, run_dir: Path, progress: bool | None, quiet: bool) ->
     ]
     t0 = time.perf_counter()
     try:
-        status = session.fit(callbacks)
+        with blas_threads(n_threads):
+            status = session.fit(callbacks)
     except DivergenceError as e:
         _write_summary(run_dir, session, "diverged", time.perf_counter() - t0)
         path = run_dir / ckpt.CHECKPOINT
@@ -159,6 +169,7 @@ def train(
     overwrite: bool = False,
     progress: bool | None = None,
     quiet: bool = False,
+    threads: int | str | None = "auto",
 ) -> dict:
     """Start a new run of ``cfg`` (validated) in ``out`` (default ``runs/<name|time>``)."""
     run_dir = Path(out) if out else default_run_dir("runs", name)
@@ -170,7 +181,7 @@ def train(
     write_toml(run_dir / CONFIG, session.cfg, header=_config_header(session))
     (run_dir / "metrics.jsonl").write_bytes(b"")
     _say(quiet, _banner(session, run_dir))
-    summary = _run(session, run_dir, progress, quiet)
+    summary = _run(session, run_dir, progress, quiet, threads)
     _report(summary, run_dir, quiet)
     return summary
 
@@ -225,6 +236,7 @@ def resume(
     epochs: int | None = None,
     progress: bool | None = None,
     quiet: bool = False,
+    threads: int | str | None = "auto",
 ) -> dict:
     """Continue the run in ``run_dir`` from its last checkpoint (to ``epochs`` if given)."""
     run_dir = Path(run_dir)
@@ -253,7 +265,7 @@ def resume(
     session.history = truncate_metrics(run_dir, session.epoch)
     if epochs is not None:
         write_toml(run_dir / CONFIG, session.cfg, header=_config_header(session))
-    summary = _run(session, run_dir, progress, quiet)
+    summary = _run(session, run_dir, progress, quiet, threads)
     _report(summary, run_dir, quiet)
     return summary
 

@@ -313,7 +313,15 @@ def _pruner(opts: dict):
 class _Objective:
     """Trains one configuration per trial, reporting the metric after every epoch."""
 
-    def __init__(self, base: dict, space: list[Param], metric: str, quiet: bool):
+    def __init__(
+        self,
+        base: dict,
+        space: list[Param],
+        metric: str,
+        quiet: bool,
+        threads: int | str | None = "auto",
+    ):
+        self.threads = threads
         self.base = base
         self.space = space
         self.metric = metric
@@ -350,11 +358,15 @@ class _Objective:
                 if trial.should_prune():
                     raise optuna.TrialPruned(f"pruned at epoch {m['epoch']} ({metric} {v:.4g})")
 
+        from gradfit.train.loop import auto_threads, blas_threads
+
+        threads = auto_threads(session) if self.threads == "auto" else self.threads
         trial.set_user_attr("config", session.cfg)
         trial.set_user_attr("pid", os.getpid())  # which worker process ran it
         shown = ", ".join(f"{k}={_short(v)}" for k, v in values.items())
         try:
-            session.fit([Report()])
+            with blas_threads(threads):
+                session.fit([Report()])
         except DivergenceError as e:
             trial.set_user_attr("diverged", str(e))
             trial.set_user_attr("epochs_run", session.epoch)
@@ -435,6 +447,7 @@ def search_command(cfg: dict, raw: dict, args) -> dict:
     import optuna
 
     opts = search_options(raw, args)
+    opts["threads"] = getattr(args, "threads", "auto")
     space = search_space(raw, list(getattr(args, "param", []) or []))
     quiet = bool(getattr(args, "quiet", False))
     out = Path(opts["out"])
@@ -466,7 +479,9 @@ def search_command(cfg: dict, raw: dict, args) -> dict:
         out / "search.toml",
         {
             **cfg,
-            "search": {k: v for k, v in opts.items() if k != "storage" or v},
+            "search": {
+                k: v for k, v in opts.items() if k in SEARCH_DEFAULTS and (k != "storage" or v)
+            },
             "search_space": {p.name: p.describe() for p in space},
         },
         header="gradfit search: base configuration, options and space (latest run)",
