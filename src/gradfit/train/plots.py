@@ -90,12 +90,15 @@ def plot_confusion(cm: np.ndarray, classes: list[str], path: str | Path, title: 
     return _save(fig, Path(path))
 
 
-def plot_search_history(numbers, values, path: str | Path, metric: str, title: str) -> str:
+def plot_search_history(
+    numbers, values, path: str | Path, metric: str, title: str, maximize: bool = False
+) -> str:
     """Objective of each finished trial and the best value so far."""
     fig = _figure()
     ax = fig.add_subplot(1, 1, 1)
     ax.plot(numbers, values, "o", ms=4, label="trial")
-    best = np.minimum.accumulate(np.asarray(values, dtype=float)) if values else []
+    acc = np.maximum if maximize else np.minimum
+    best = acc.accumulate(np.asarray(values, dtype=float)) if values else []
     ax.step(numbers, best, where="post", color="C3", label="best so far")
     ax.set_xlabel("trial")
     ax.set_ylabel(metric)
@@ -105,11 +108,15 @@ def plot_search_history(numbers, values, path: str | Path, metric: str, title: s
     return _save(fig, Path(path))
 
 
-def plot_param(xs, values, name: str, log: bool, path: str | Path, metric: str) -> str:
-    """One hyperparameter against the objective."""
+def plot_param(
+    xs, values, name: str, log: bool, path: str | Path, metric: str, pruned=((), ())
+) -> str:
+    """One hyperparameter against the objective; pruned trials at their last report."""
     fig = _figure()
     ax = fig.add_subplot(1, 1, 1)
     ax.plot(xs, values, "o", ms=5, label="finished trial")
+    if len(pruned[0]):
+        ax.plot(pruned[0], pruned[1], "x", ms=5, color="0.5", label="pruned (last report)")
     if log:
         ax.set_xscale("log")
     ax.set_xlabel(name)

@@ -607,17 +607,13 @@ def report(study, space: list[Param], opts: dict, out: Path, quiet: bool, before
         lines.append(f"wrote {out / 'best.toml'} (gradfit train --config {out / 'best.toml'})")
         nums = [t.number for t in complete]
         vals = [float(t.value) for t in complete]
-        if _direction(metric) == "maximize":
-            vals_plot = [-v for v in vals]
-            title = f"{opts['study_name']} (minus {metric})"
-        else:
-            vals_plot, title = vals, opts["study_name"]
         plot_search_history(
             nums,
-            vals_plot,
+            vals,
             out / "history.png",
-            metric if _direction(metric) == "minimize" else f"-{metric}",
-            title,
+            metric,
+            opts["study_name"],
+            maximize=_direction(metric) == "maximize",
         )
         for p in space:
             if p.kind == "categorical" and not all(
@@ -626,8 +622,19 @@ def report(study, space: list[Param], opts: dict, out: Path, quiet: bool, before
                 continue
             xs = [t.params[p.name] for t in complete if p.name in t.params]
             ys = [float(t.value) for t in complete if p.name in t.params]
+            cut = [
+                t
+                for t in study.trials
+                if t.state == optuna.trial.TrialState.PRUNED
+                and p.name in t.params
+                and t.intermediate_values
+            ]
+            pruned = (
+                [t.params[p.name] for t in cut],
+                [float(t.intermediate_values[max(t.intermediate_values)]) for t in cut],
+            )
             safe = p.name.replace(".", "_")
-            plot_param(xs, ys, p.name, p.log, out / f"param_{safe}.png", metric)
+            plot_param(xs, ys, p.name, p.log, out / f"param_{safe}.png", metric, pruned)
         lines.append(
             f"plots: {out / 'history.png'}, "
             + ", ".join(
