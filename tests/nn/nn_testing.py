@@ -4,6 +4,7 @@ in PyTorch on the same numbers and compare values and gradients."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
 import gradfit
@@ -13,6 +14,18 @@ TOL = {
     np.dtype(np.float32): {"rtol": 1e-5, "atol": 1e-6},
 }
 DTYPES = [np.float64, np.float32]
+
+
+@pytest.fixture(autouse=True)
+def torch_default_float32():
+    """PyTorch's own default dtype for every test (imported into each test module): another
+    module's ``torch.set_default_dtype(float64)`` at import time must not leak in here."""
+    old_t, old_g = torch.get_default_dtype(), gradfit.get_default_dtype()
+    torch.set_default_dtype(torch.float32)
+    gradfit.set_default_dtype(gradfit.float32)
+    yield
+    torch.set_default_dtype(old_t)
+    gradfit.set_default_dtype(old_g)
 
 
 def tol(dtype) -> dict:

@@ -5,7 +5,14 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from nn_testing import DTYPES, assert_close, check_fn, check_module, pair
+from nn_testing import (
+    DTYPES,
+    assert_close,
+    check_fn,
+    check_module,
+    pair,
+    torch_default_float32,  # noqa: F401 - autouse fixture
+)
 
 import gradfit
 import gradfit.nn as nn

@@ -4,7 +4,12 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as TF
-from nn_testing import DTYPES, assert_close, check_fn
+from nn_testing import (
+    DTYPES,
+    assert_close,
+    check_fn,
+    torch_default_float32,  # noqa: F401 - autouse fixture
+)
 
 import gradfit
 import gradfit.nn as nn

@@ -6,6 +6,7 @@ from collections import OrderedDict
 import numpy as np
 import pytest
 import torch
+from nn_testing import torch_default_float32  # noqa: F401 - autouse fixture
 
 import gradfit
 import gradfit.nn as nn

@@ -3,7 +3,11 @@
 import numpy as np
 import pytest
 import torch
-from nn_testing import DTYPES, check_module
+from nn_testing import (
+    DTYPES,
+    check_module,
+    torch_default_float32,  # noqa: F401 - autouse fixture
+)
 
 import gradfit
 import gradfit.nn as nn

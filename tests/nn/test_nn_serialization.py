@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import safetensors.torch
 import torch
+from nn_testing import torch_default_float32  # noqa: F401 - autouse fixture
 
 import gradfit
 import gradfit.nn as nn

@@ -81,7 +81,7 @@ class LayerNorm(Op):
         dweight = sum over the leading axes of g * x_hat, dbias = sum of g.
     """
 
-    saves_inputs = False
+    saves_inputs = True  # backward reads the weight: catch in-place updates
 
     @staticmethod
     def forward(ctx, x, weight=None, bias=None, k=1, eps=1e-5):

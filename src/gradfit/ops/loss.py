@@ -342,7 +342,7 @@ class BCELoss(Op):
     dl/dx = w (x - y) / max(x (1 - x), 1e-12);  dl/dy = w (log(1 - x) - log x).
     """
 
-    saves_inputs = False
+    saves_inputs = True  # backward reads x and y: catch in-place edits
 
     @staticmethod
     def forward(ctx, x, y, weight=None, reduction="mean"):
@@ -381,7 +381,7 @@ class BCEWithLogitsLoss(Op):
     dl/dx = w ((1 + (pw - 1) y) sigma(x) - pw y);  dl/dy = -w (x + (pw - 1) log sigma(x)).
     """
 
-    saves_inputs = False
+    saves_inputs = True  # backward reads x and y: catch in-place edits
 
     @staticmethod
     def forward(ctx, x, y, weight=None, pos_weight=None, reduction="mean"):

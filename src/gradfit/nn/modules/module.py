@@ -116,11 +116,17 @@ class Module:
         return result
 
     def register_forward_hook(
-        self, hook: Callable, *, prepend: bool = False, with_kwargs: bool = False
+        self,
+        hook: Callable,
+        *,
+        prepend: bool = False,
+        with_kwargs: bool = False,
+        always_call: bool = False,
     ) -> RemovableHandle:
         """Call ``hook(module, args, output)`` after every forward; a non-None return
         value replaces the output. With ``with_kwargs=True`` the hook is
-        ``hook(module, args, kwargs, output)``."""
+        ``hook(module, args, kwargs, output)``. ``always_call`` is accepted for
+        compatibility (hooks run only when forward returns)."""
         handle = RemovableHandle(self._forward_hooks)
         self._forward_hooks[handle.id] = hook
         if with_kwargs:
