@@ -13,7 +13,6 @@ run writes are removed.
 from __future__ import annotations
 
 import json
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -273,7 +272,7 @@ def resume(
 # --- evaluate -----------------------------------------------------------------------------
 
 
-def _load_weights(path: Path, run_dir: Path) -> tuple[dict, dict]:
+def _load_weights(path: Path) -> tuple[dict, dict]:
     """(model state, training checkpoint or {}) from a training checkpoint or a plain
     ``gradfit.save``'d state dict."""
     import gradfit
@@ -331,7 +330,7 @@ def evaluate(
     path = Path(checkpoint) if checkpoint else run_dir / ckpt.CHECKPOINT
     if not checkpoint and not path.exists() and (run_dir / MODEL).exists():
         path = run_dir / MODEL
-    weights, state = _load_weights(path, run_dir)
+    weights, state = _load_weights(path)
     out_dir = Path(out) if out else run_dir
 
     if data is None:
@@ -382,13 +381,24 @@ def evaluate(
         n_features = x.shape[1]
         n_outputs = len(classes) if task == "classification" else y.shape[1]
 
-    first = next(iter(weights.values()), None)
-    trained_in = int(first.shape[1]) if first is not None and len(first.shape) == 2 else None
-    if data is not None and trained_in is not None and n_features != trained_in:
-        raise UsageError(
-            f"data {data!r} has {n_features} features, the model of run "
-            f"{run_dir} expects {trained_in}"
-        )
+    # The trained model's input and output sizes, from the weights of its first and last
+    # Linear layer (Sequential indices 0, 2, 4, ...), so a data set that does not fit is
+    # named as the problem rather than the checkpoint.
+    first = weights.get("0.weight")
+    last = weights.get(f"{2 * len(cfg['model']['hidden'])}.weight")
+    if data is not None and first is not None and last is not None:
+        trained_in, trained_out = int(first.shape[1]), int(last.shape[0])
+        if n_features != trained_in:
+            raise UsageError(
+                f"data {data!r} has {n_features} features, the model of run "
+                f"{run_dir} expects {trained_in}"
+            )
+        if n_outputs != trained_out:
+            what = "classes" if task == "classification" else "target columns"
+            raise UsageError(
+                f"data {data!r} has {n_outputs} {what}, the model of run {run_dir} has "
+                f"{trained_out} outputs"
+            )
     import gradfit
 
     dtype = _dtype(cfg["train"]["dtype"])
@@ -455,7 +465,3 @@ def evaluate(
     )
     _say(quiet, "\n".join(lines))
     return result
-
-
-def print_error(msg: str) -> None:
-    print(f"gradfit: error: {msg}", file=sys.stderr, flush=True)

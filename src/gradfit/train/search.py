@@ -32,6 +32,8 @@ import csv
 import io
 import json
 import os
+import sys
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -282,12 +284,17 @@ def _direction(metric: str) -> str:
 
 
 def _storage(url: str):
+    """An Optuna RDB storage. Workers send a heartbeat, so the trials of a worker that was
+    killed are marked failed (after 3 minutes) instead of staying "running" forever."""
     import optuna
 
+    kwargs = {}
     if url.startswith("sqlite:"):
         # Several worker processes write to one SQLite file: wait for the lock, do not fail.
-        return optuna.storages.RDBStorage(url, engine_kwargs={"connect_args": {"timeout": 120}})
-    return url
+        kwargs["engine_kwargs"] = {"connect_args": {"timeout": 120}}
+    with warnings.catch_warnings():  # the heartbeat arguments are marked experimental
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return optuna.storages.RDBStorage(url, heartbeat_interval=60, grace_period=180, **kwargs)
 
 
 def _sampler(opts: dict, space: list[Param], worker: int):
@@ -414,9 +421,19 @@ def _worker(base, space, opts, storage_url, study_name, n_trials, worker, quiet)
         sampler=_sampler(opts, space, worker),
         pruner=_pruner(opts),
     )
-    study.optimize(
-        _Objective(base, space, opts["metric"], quiet), n_trials=n_trials, catch=(UsageError,)
-    )
+    objective = _Objective(base, space, opts["metric"], quiet, opts.get("threads", "auto"))
+    try:
+        study.optimize(objective, n_trials=n_trials, catch=(UsageError,))
+    except KeyboardInterrupt:  # Ctrl-C reaches every worker; the parent reports it once
+        if mp_child():
+            sys.exit(130)
+        raise
+
+
+def mp_child() -> bool:
+    import multiprocessing as mp
+
+    return mp.parent_process() is not None
 
 
 def validate_space(base: dict, space: list[Param], opts: dict) -> None:
