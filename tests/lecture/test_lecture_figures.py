@@ -16,7 +16,15 @@ import torch
 
 from gradfit.lecture import FIGURES, _common, run_all
 
-torch.set_default_dtype(torch.float64)
+
+@pytest.fixture(scope="module", autouse=True)
+def _torch_float64():
+    # Set for this module only: a module-level set_default_dtype ran at collection and
+    # leaked float64 into every other test module of the session.
+    old = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_default_dtype(old)
 
 
 @pytest.fixture(scope="module")
