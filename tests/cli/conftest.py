@@ -69,3 +69,17 @@ def spawn_gradfit():
 def assert_png():
     """``assert_png(path)``: the file is a valid PNG; returns (width, height)."""
     return _assert_png
+
+
+@pytest.fixture(autouse=True)
+def _torch_float32():
+    """The PyTorch references here run in float32, whatever another test module set as
+    torch's default dtype at import time."""
+    import torch
+
+    old = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float32)
+    try:
+        yield
+    finally:
+        torch.set_default_dtype(old)

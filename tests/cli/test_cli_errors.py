@@ -170,6 +170,12 @@ CASES = [
         ["train", "--resume", "existing", "--epochs", "0"],
         r"--epochs 0: the run already finished 1 epochs; expected at least 1",
     ),
+    (
+        "resume-foreign-checkpoint",
+        ["train", "--resume", "mixed"],
+        r"checkpoint mixed/checkpoint\.safetensors does not fit this model: 0\.weight has shape "
+        r"\(8, 40\), the model expects \(4, 40\)",
+    ),
     ("unknown-command", ["trian"], r"argument COMMAND: invalid choice: 'trian'"),
     (
         "evaluate-other-model",
@@ -242,6 +248,12 @@ def workspace(tmp_path_factory):
             assert main(["train", "--hidden", "8", "--epochs", "1", "--out", "other"]) == 0
     finally:
         os.chdir(old)
+    # A run folder whose checkpoint was written by another model.
+    (d / "mixed").mkdir()
+    (d / "mixed" / "config.toml").write_bytes((d / "existing" / "config.toml").read_bytes())
+    (d / "mixed" / "checkpoint.safetensors").write_bytes(
+        (d / "other" / "checkpoint.safetensors").read_bytes()
+    )
     return d
 
 

@@ -136,3 +136,29 @@ def test_resume_drops_metrics_logged_after_the_checkpoint(gf, tmp_path):
     assert [
         json.loads(s)["epoch"] for s in (tmp_path / "r" / "metrics.jsonl").read_text().splitlines()
     ] == [1, 2, 3]
+
+
+def test_ctrl_c_exits_130_and_the_run_resumes(tmp_path, spawn_gradfit, gf):
+    proc = spawn_gradfit(
+        ["train", *ARGS, "--out", "run"],
+        tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    ckpt = tmp_path / "run" / "checkpoint.safetensors"
+    deadline = time.monotonic() + 60
+    while not ckpt.exists():
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.005)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert err.startswith("gradfit: error: interrupted") and err.count("\n") == 1
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["status"] == "interrupted"
+    epoch = load_checkpoint(str(ckpt))["epoch"]
+    assert 1 <= epoch < EPOCHS
+    code, _, err = gf("train", "--resume", "run", "--quiet")
+    assert code == 0, err
+    assert len((tmp_path / "run" / "metrics.jsonl").read_text().splitlines()) == EPOCHS
