@@ -307,3 +307,35 @@ def test_default_run_folder_is_under_runs(gf, tmp_path):
     assert gf("train", "--hidden", 8, "--epochs", 1, "--quiet")[0] == 0
     assert gf("train", "--hidden", 8, "--epochs", 1, "--quiet")[0] == 0
     assert len(list((tmp_path / "runs").iterdir())) == 3
+
+
+def test_a_csv_run_resumes_from_another_directory(gf, tmp_path, monkeypatch):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(60, 3))
+    y = (x[:, 0] + x[:, 1] > 0).astype(int)
+    rows = ["a,b,c,label"] + [f"{a},{b},{c},{t}" for (a, b, c), t in zip(x, y)]
+    (tmp_path / "t.csv").write_text("\n".join(rows) + "\n")
+    code, _, err = gf(
+        "train",
+        "--data",
+        "t.csv",
+        "--target",
+        "label",
+        "--hidden",
+        8,
+        "--batch-size",
+        16,
+        "--epochs",
+        2,
+        "--out",
+        "r",
+        "--quiet",
+    )
+    assert code == 0, err
+    cfg = tomllib.loads((tmp_path / "r" / "config.toml").read_text())
+    assert cfg["data"]["path"] == str(tmp_path / "t.csv") and cfg["loss"]["name"] == "cross_entropy"
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    code, _, err = gf("train", "--resume", tmp_path / "r", "--epochs", 3, "--quiet")
+    assert code == 0, err
+    assert len((tmp_path / "r" / "metrics.jsonl").read_text().splitlines()) == 3

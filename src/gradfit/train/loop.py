@@ -18,6 +18,7 @@ import contextlib
 import math
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -78,6 +79,9 @@ class Session:
 
         if data is None:
             data = prepare(cfg)
+        if cfg["data"]["path"]:
+            # Saved absolute, so the run resumes (and re-runs) from any working directory.
+            cfg["data"]["path"] = str(Path(cfg["data"]["path"]).expanduser().resolve())
         elif cfg["loss"]["name"] == "auto":  # prepare() resolves it when it loads the data
             cfg["loss"]["name"] = "cross_entropy" if data.task == "classification" else "mse"
         tcfg = cfg["train"]
