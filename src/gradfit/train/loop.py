@@ -79,11 +79,11 @@ class Session:
 
         if data is None:
             data = prepare(cfg)
+        elif cfg["loss"]["name"] == "auto":  # prepare() resolves it when it loads the data
+            cfg["loss"]["name"] = "cross_entropy" if data.task == "classification" else "mse"
         if cfg["data"]["path"]:
             # Saved absolute, so the run resumes (and re-runs) from any working directory.
             cfg["data"]["path"] = str(Path(cfg["data"]["path"]).expanduser().resolve())
-        elif cfg["loss"]["name"] == "auto":  # prepare() resolves it when it loads the data
-            cfg["loss"]["name"] = "cross_entropy" if data.task == "classification" else "mse"
         tcfg = cfg["train"]
         dtype = _dtype(tcfg["dtype"])
         x_tr, y_tr = to_tensors(data.x_train, data.y_train, dtype, data.task, data.one_hot)
@@ -299,8 +299,9 @@ def auto_threads(session: Session) -> int | None:
 
 @contextlib.contextmanager
 def blas_threads(n: int | None):
-    """Limit the BLAS thread pool to ``n`` threads (None: leave it). The results do not
-    depend on it: each output element of a matrix product is computed by one thread."""
+    """Limit the BLAS thread pool to ``n`` threads (None: leave it). OpenBLAS computes each
+    output element of a matrix product in one thread, so the results do not depend on it
+    (the default recipe gives the same bits with 1 and 2 threads)."""
     if n is None:
         yield
         return
