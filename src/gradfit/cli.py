@@ -161,6 +161,12 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument(
         "--overwrite", action="store_true", help="replace the run files in an existing --out folder"
     )
+    r.add_argument(
+        "--distributed",
+        action="store_true",
+        help="data-parallel over MPI: run as `mpiexec -n N gradfit train --distributed ...` "
+        "(needs pip install 'gradfit[mpi]'); each rank trains on its shard of every batch",
+    )
     _output_flags(t)
     t.set_defaults(func=_cmd_train)
 
@@ -370,6 +376,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
             progress=args.progress,
             quiet=args.quiet,
             threads=args.threads,
+            distributed=args.distributed,
         )
         return 0
     cfg, _ = resolve_config(args)
@@ -380,6 +387,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         overwrite=args.overwrite,
         progress=args.progress,
         quiet=args.quiet,
+        distributed=args.distributed,
     )
     return 0
 
@@ -450,15 +458,19 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except UsageError as e:
         _error(str(e))
-        return e.exit_code
+        return _exit(e.exit_code)
     except DivergenceError as e:
-        _error(str(e))
+        # Every rank sees the same (allreduced) loss, so all stop here together: no abort,
+        # which would cut rank 0 short while it reports and keeps the last checkpoint.
+        if not _quiet_rank():
+            _error(str(e))
         return e.exit_code
     except KeyboardInterrupt:
-        _error(
-            "interrupted; a run continues from its last checkpoint with "
-            "gradfit train --resume RUN_DIR"
-        )
+        if not _quiet_rank():
+            _error(
+                "interrupted; a run continues from its last checkpoint with "
+                "gradfit train --resume RUN_DIR"
+            )
         return 130
     except SystemExit as e:  # --help and --version
         return e.code if isinstance(e.code, int) else 0
@@ -473,6 +485,24 @@ def main(argv: list[str] | None = None) -> int:
 def _error(msg: str) -> None:
     one_line = " ".join(msg.split("\n"))
     print(f"gradfit: error: {one_line}", file=sys.stderr, flush=True)
+
+
+def _exit(code: int) -> int:
+    """Under MPI, a rank that stops with an error ends the whole job (MPI_Abort) rather
+    than leaving the other ranks waiting in their next collective."""
+    if code:
+        from gradfit import distributed as dist
+
+        if dist.get_world_size() > 1:
+            dist.abort(code)
+    return code
+
+
+def _quiet_rank() -> bool:
+    """MPI ranks other than 0 leave the messages to rank 0."""
+    from gradfit import distributed as dist
+
+    return not dist.is_main_process()
 
 
 if __name__ == "__main__":

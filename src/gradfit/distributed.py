@@ -162,12 +162,14 @@ class DistributedSampler:
 class GradientAllreduce:
     """Averages gradients across ranks with one in-place Allreduce over a flat buffer.
 
-    The buffer is allocated once per dtype layout and reused every step. Parameters
-    whose gradient is None contribute zeros (and receive the averaged gradient), so that
-    every rank takes part in the same collective with the same buffer size.
+    The buffer is allocated once and reused every step. ``extra`` more slots carry
+    numbers averaged in the same collective (the training loop sends the batch loss, so
+    every rank sees the global loss). Parameters whose gradient is None contribute zeros
+    (and receive the averaged gradient), so every rank takes part in the same collective
+    with the same buffer size.
     """
 
-    def __init__(self, parameters, comm=None):
+    def __init__(self, parameters, comm=None, extra: int = 0):
         self.params = [p for p in parameters if p.requires_grad]
         self.comm = comm if comm is not None else init()
         dtypes = {p.dtype for p in self.params}
@@ -175,16 +177,21 @@ class GradientAllreduce:
             raise ValueError(f"GradientAllreduce: parameters mix dtypes {sorted(map(str, dtypes))}")
         self.dtype = dtypes.pop() if dtypes else np.float32
         self.sizes = [p.numel() for p in self.params]
-        self.buffer = np.zeros(sum(self.sizes), dtype=self.dtype)
+        self.extra = extra
+        self.buffer = np.zeros(sum(self.sizes) + extra, dtype=self.dtype)
 
-    def __call__(self) -> None:
+    def __call__(self, *values: float):
+        """Average the gradients (in place) and ``values``; returns the averaged values
+        (one number, a tuple, or None)."""
         from mpi4py import MPI
 
         import gradfit
 
+        if len(values) != self.extra:
+            raise ValueError(f"GradientAllreduce: got {len(values)} values, expected {self.extra}")
         world = self.comm.Get_size()
         if world == 1:
-            return
+            return _unpack(values)
         buf, offset = self.buffer, 0
         for p, n in zip(self.params, self.sizes):
             if p.grad is None:
@@ -192,6 +199,7 @@ class GradientAllreduce:
             else:
                 buf[offset : offset + n] = p.grad._array.reshape(-1)
             offset += n
+        buf[offset:] = values
         self.comm.Allreduce(MPI.IN_PLACE, buf, op=MPI.SUM)
         buf /= world
         offset = 0
@@ -202,6 +210,22 @@ class GradientAllreduce:
             else:
                 np.copyto(p.grad._array, chunk)
             offset += n
+        return _unpack(tuple(float(v) for v in buf[offset:]))
+
+    def sum_values(self, values: list) -> list:
+        """Sum a few numbers over all ranks (float64), e.g. an epoch's totals."""
+        from mpi4py import MPI
+
+        arr = np.asarray(values, dtype=np.float64)
+        if self.comm.Get_size() > 1:
+            self.comm.Allreduce(MPI.IN_PLACE, arr, op=MPI.SUM)
+        return arr.tolist()
+
+
+def _unpack(values: tuple):
+    if not values:
+        return None
+    return float(values[0]) if len(values) == 1 else values
 
 
 def allreduce_gradients(parameters, comm=None) -> None:

@@ -4,7 +4,6 @@ failing rank ends the job instead of hanging."""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -20,16 +19,10 @@ from gradfit import distributed as dist
 SCRIPT = Path(__file__).with_name("mpi_train_script.py")
 
 
-def mpiexec() -> list[str]:
-    exe = shutil.which("mpiexec", path=str(Path(sys.executable).parent)) or shutil.which("mpiexec")
-    assert exe, "mpiexec not found: install the extra, pip install -e '.[mpi]'"
-    return [exe, "--allow-run-as-root", "--oversubscribe", "-n", "2"]
-
-
-def run_mpi(args, timeout=120):
+def run_mpi(mpiexec, args, timeout=120):
     env = dict(os.environ, OMPI_MCA_rmaps_base_oversubscribe="1")
     return subprocess.run(
-        mpiexec() + [sys.executable, str(SCRIPT), *args],
+        mpiexec + [sys.executable, str(SCRIPT), *args],
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -37,8 +30,8 @@ def run_mpi(args, timeout=120):
     )
 
 
-def test_two_ranks_match_single_process(tmp_path):
-    res = run_mpi([str(tmp_path / "mpi")])
+def test_two_ranks_match_single_process(tmp_path, mpiexec):
+    res = run_mpi(mpiexec, [str(tmp_path / "mpi")])
     assert res.returncode == 0, res.stderr[-3000:]
     single = subprocess.run(
         [sys.executable, str(SCRIPT), str(tmp_path / "one"), "--single"],
@@ -57,9 +50,9 @@ def test_two_ranks_match_single_process(tmp_path):
         assert not np.array_equal(one[k], np.load(tmp_path / "one_rank0.npz")[k] * 0)
 
 
-def test_failing_rank_ends_the_job(tmp_path):
+def test_failing_rank_ends_the_job(tmp_path, mpiexec):
     try:
-        res = run_mpi([str(tmp_path / "fail"), "--fail-rank", "1"], timeout=90)
+        res = run_mpi(mpiexec, [str(tmp_path / "fail"), "--fail-rank", "1"], timeout=90)
     except subprocess.TimeoutExpired:
         pytest.fail("a failing rank left the job hanging")
     assert res.returncode != 0

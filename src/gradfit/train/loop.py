@@ -69,11 +69,21 @@ class Session:
     epoch: int = 0  # epochs completed
     history: list[dict] = field(default_factory=list)
     stop_requested: bool = False
+    sampler: Any = None  # a DistributedSampler when training over MPI
+    allreduce: Any = None  # averages gradients (and the loss) across MPI ranks
+
+    @property
+    def world_size(self) -> int:
+        return 1 if self.allreduce is None else self.allreduce.comm.Get_size()
 
     @classmethod
-    def build(cls, cfg: dict, data: Prepared | None = None) -> Session:
+    def build(cls, cfg: dict, data: Prepared | None = None, distributed: bool = False) -> Session:
         """Build everything from ``cfg`` (validated), in the order that makes runs
-        reproducible. Resolves ``cfg`` in place (loss name, optimizer/schedule defaults)."""
+        reproducible. Resolves ``cfg`` in place (loss name, optimizer/schedule defaults).
+
+        With ``distributed``, every MPI rank builds the same model (same seed) and loads
+        its shard of each global batch (``gradfit.distributed.DistributedSampler``, local
+        batch ``batch_size / world_size``); gradients are averaged after each backward."""
         import gradfit
         from gradfit.utils.data import DataLoader, TensorDataset
 
@@ -101,13 +111,33 @@ class Session:
         gen = gradfit.Generator()
         gen.manual_seed(tcfg["seed"])
         batch_size = min(tcfg["batch_size"], len(data.x_train))
-        loader = DataLoader(
-            TensorDataset(x_tr, y_tr),
-            batch_size=batch_size,
-            shuffle=tcfg["shuffle"],
-            drop_last=tcfg["drop_last"],
-            generator=gen,
-        )
+        dataset = TensorDataset(x_tr, y_tr)
+        sampler = allreduce = None
+        if distributed:
+            from gradfit import distributed as dist
+
+            dist.init()
+            world = dist.get_world_size()
+            if batch_size % world:
+                raise UsageError(
+                    f"train.batch_size = {batch_size} does not split evenly over {world} MPI "
+                    f"ranks; expected a multiple of {world}"
+                )
+            sampler = dist.DistributedSampler(
+                dataset, shuffle=tcfg["shuffle"], seed=tcfg["seed"], drop_last=tcfg["drop_last"]
+            )
+            loader = DataLoader(
+                dataset, batch_size=batch_size // world, sampler=sampler, generator=gen
+            )
+            allreduce = dist.GradientAllreduce(model.parameters(), extra=1)
+        else:
+            loader = DataLoader(
+                dataset,
+                batch_size=batch_size,
+                shuffle=tcfg["shuffle"],
+                drop_last=tcfg["drop_last"],
+                generator=gen,
+            )
         if len(loader) == 0:
             raise UsageError(
                 f"train.batch_size = {tcfg['batch_size']} with drop_last = true leaves no batch "
@@ -118,7 +148,9 @@ class Session:
             cfg["scheduler"], optimizer, tcfg["epochs"], len(loader)
         )
         _fill_defaults(cfg, criterion, optimizer, scheduler)
-        return cls(cfg, data, model, criterion, optimizer, scheduler, loader, gen, x_va, y_va)
+        session = cls(cfg, data, model, criterion, optimizer, scheduler, loader, gen, x_va, y_va)
+        session.sampler, session.allreduce = sampler, allreduce
+        return session
 
     # --- state ----------------------------------------------------------------------------
 
@@ -195,6 +227,9 @@ class Session:
         model, criterion, optimizer = self.model, self.criterion, self.optimizer
         model.train()
         total, correct, seen = 0.0, 0, 0
+        allreduce = self.allreduce
+        if self.sampler is not None:
+            self.sampler.set_epoch(epoch)
         for step, (xb, yb) in enumerate(self.loader):
             if closure_opt:
 
@@ -202,6 +237,8 @@ class Session:
                     optimizer.zero_grad()
                     loss = criterion(model(xb), yb)
                     loss.backward()
+                    if allreduce is not None:  # every rank sees the global loss and gradient
+                        loss = gradfit.tensor(allreduce(loss.item()), dtype=loss.dtype)
                     return loss
 
                 loss_t = optimizer.step(closure)
@@ -211,6 +248,17 @@ class Session:
                 if self.classification:
                     with gradfit.no_grad():
                         out = model(xb)
+            elif allreduce is not None:
+                optimizer.zero_grad()
+                out = model(xb)
+                loss_t = criterion(out, yb)
+                loss_t.backward()
+                # One Allreduce averages the gradients and the loss, so every rank takes
+                # the same divergence decision and the same step.
+                value = allreduce(loss_t.item())
+                if not math.isfinite(value):
+                    self._diverged(epoch, step, value)
+                optimizer.step()
             else:
                 optimizer.zero_grad()
                 out = model(xb)
@@ -233,6 +281,9 @@ class Session:
             for cb in callbacks:
                 cb.on_batch_end(self, step, value)
 
+        if allreduce is not None:  # epoch totals over all ranks' shards
+            total, correct, seen = allreduce.sum_values([total, correct, seen])
+            correct, seen = int(correct), int(seen)
         val = self.evaluate(self.x_val, self.y_val)
         if not math.isfinite(val["loss"]):
             self._diverged(epoch, step, val["loss"], "validation loss")

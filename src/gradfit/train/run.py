@@ -104,6 +104,13 @@ def _write_summary(run_dir: Path, session: Session, status: str, seconds: float)
     return summary
 
 
+def _is_main() -> bool:
+    """False on MPI ranks other than 0, which train but write nothing."""
+    from gradfit import distributed as dist
+
+    return dist.is_main_process()
+
+
 def _run(
     session: Session,
     run_dir: Path,
@@ -116,6 +123,10 @@ def _run(
     from gradfit.train.loop import auto_threads, blas_threads
 
     n_threads = auto_threads(session) if threads == "auto" else threads
+    if not _is_main():  # rank 0 alone writes checkpoints, metrics and progress
+        with blas_threads(n_threads):
+            session.fit([])
+        return {}
 
     checkpointer = Checkpointer(run_dir)
     callbacks = [
@@ -161,6 +172,25 @@ def _report(summary: dict, run_dir: Path, quiet: bool) -> None:
     )
 
 
+def _main_decides(decide):
+    """Run ``decide()`` on MPI rank 0 and give every rank its result (or its UsageError):
+    the run folder's name must be the same on all ranks, and an error must stop all."""
+    from gradfit import distributed as dist
+
+    if dist.get_world_size() == 1:
+        return decide()
+    result = None
+    if dist.is_main_process():
+        try:
+            result = ("ok", decide())
+        except UsageError as e:
+            result = ("error", str(e))
+    result = dist.init().bcast(result, root=0)
+    if result[0] == "error":
+        raise UsageError(result[1])
+    return result[1]
+
+
 def train(
     cfg: dict,
     out: str | Path | None = None,
@@ -169,19 +199,35 @@ def train(
     progress: bool | None = None,
     quiet: bool = False,
     threads: int | str | None = "auto",
+    distributed: bool = False,
 ) -> dict:
-    """Start a new run of ``cfg`` (validated) in ``out`` (default ``runs/<name|time>``)."""
-    run_dir = Path(out) if out else default_run_dir("runs", name)
-    check_out_dir(run_dir, overwrite)
-    session = Session.build(cfg)  # checks the whole config and loads the data first
-    run_dir.mkdir(parents=True, exist_ok=True)
-    if overwrite:
-        _clear_run_files(run_dir)
-    write_toml(run_dir / CONFIG, session.cfg, header=_config_header(session))
-    (run_dir / "metrics.jsonl").write_bytes(b"")
+    """Start a new run of ``cfg`` (validated) in ``out`` (default ``runs/<name|time>``).
+
+    With ``distributed``, every MPI rank trains its shard and rank 0 writes the run."""
+    if distributed:
+        from gradfit import distributed as dist
+
+        dist.init()
+
+    def choose_dir() -> str:
+        path = Path(out) if out else default_run_dir("runs", name)
+        check_out_dir(path, overwrite)
+        return str(path)
+
+    run_dir = Path(_main_decides(choose_dir))
+    session = Session.build(cfg, distributed=distributed)  # checks config, loads the data
+    main = _is_main()
+    quiet = quiet or not main
+    if main:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        if overwrite:
+            _clear_run_files(run_dir)
+        write_toml(run_dir / CONFIG, session.cfg, header=_config_header(session))
+        (run_dir / "metrics.jsonl").write_bytes(b"")
     _say(quiet, _banner(session, run_dir))
     summary = _run(session, run_dir, progress, quiet, threads)
-    _report(summary, run_dir, quiet)
+    if main:
+        _report(summary, run_dir, quiet)
     return summary
 
 
@@ -236,13 +282,18 @@ def resume(
     progress: bool | None = None,
     quiet: bool = False,
     threads: int | str | None = "auto",
+    distributed: bool = False,
 ) -> dict:
-    """Continue the run in ``run_dir`` from its last checkpoint (to ``epochs`` if given)."""
+    """Continue the run in ``run_dir`` from its last checkpoint (to ``epochs`` if given).
+
+    With ``distributed``, every rank reads the checkpoint (the run folder must be on a
+    file system all ranks see) and rank 0 writes."""
     run_dir = Path(run_dir)
     cfg = load_run_config(run_dir)
     if epochs is not None:
         cfg["train"]["epochs"] = epochs
-    session = Session.build(cfg)
+    session = Session.build(cfg, distributed=distributed)
+    quiet = quiet or not _is_main()
     path = run_dir / ckpt.CHECKPOINT
     ckpt.remove_stale_temporaries(run_dir)
     if path.exists():
@@ -261,11 +312,13 @@ def resume(
             quiet,
             f"{run_dir} already finished its {session.epoch} epochs; extend it with --epochs N",
         )
-    session.history = truncate_metrics(run_dir, session.epoch)
-    if epochs is not None:
-        write_toml(run_dir / CONFIG, session.cfg, header=_config_header(session))
+    if _is_main():
+        session.history = truncate_metrics(run_dir, session.epoch)
+        if epochs is not None:
+            write_toml(run_dir / CONFIG, session.cfg, header=_config_header(session))
     summary = _run(session, run_dir, progress, quiet, threads)
-    _report(summary, run_dir, quiet)
+    if _is_main():
+        _report(summary, run_dir, quiet)
     return summary
 
 
