@@ -81,7 +81,9 @@ def test_sigkill_and_resume_gives_bit_identical_weights(gf, tmp_path, spawn_grad
     proc.stderr.close()
     assert proc.returncode == -signal.SIGKILL, "the resumed run finished before the kill"
     killed_at.append(int(load_checkpoint(str(ckpt))["epoch"]))
-    assert killed_at[0] < killed_at[1] < EPOCHS  # both kills were in mid-training
+    # The second kill lands after at least one more epoch; on a fast machine it may come
+    # after the last checkpoint but before the process exits, which resume must handle too.
+    assert killed_at[0] < killed_at[1] <= EPOCHS
     code, out, err = gf("train", "--resume", "run")
     assert code == 0, err
     assert "resuming run after epoch" in out or "no checkpoint yet" in out
