@@ -265,6 +265,82 @@ REGISTRY: list[OpSpec] = [
     _dim_op("log_softmax", lambda lib, a, d: lib.log_softmax(a, dim=d)),
 ]
 
+
+def _targets(lib, n, c):
+    return lib.tensor([(3 * i + 1) % c for i in range(n)])
+
+
+def _probs(lib, shape):
+    t = lib.arange(shape[0] * shape[1], dtype=lib.float64).reshape(shape) % 3 + 1
+    return t / t.sum(1, keepdim=True)
+
+
+# Fused primitives of nn.functional (one node each): stable losses, GELU, layer norm.
+REGISTRY += [
+    OpSpec("gelu", lambda lib, a: lib.nn.functional.gelu(a)),
+    OpSpec("gelu_tanh", lambda lib, a: lib.nn.functional.gelu(a, approximate="tanh")),
+    OpSpec(
+        "mse_loss",
+        lambda lib, a, b: lib.nn.functional.mse_loss(a, b),
+        "custom",
+        shapes=shape_st.map(lambda s: [s, s]),
+        samples=[[(3, 4), (3, 4)], [(5,), (5,)]],
+    ),
+    OpSpec(
+        "l1_loss_sum",
+        lambda lib, a, b: lib.nn.functional.l1_loss(a, b, reduction="sum"),
+        "custom",
+        shapes=shape_st.map(lambda s: [s, s]),
+        samples=[[(3, 4), (3, 4)]],
+        domain="away0",
+    ),
+    OpSpec(
+        "huber_loss",
+        lambda lib, a, b: lib.nn.functional.huber_loss(a, b, delta=0.7),
+        "custom",
+        shapes=shape_st.map(lambda s: [s, s]),
+        samples=[[(3, 4), (3, 4)]],
+        domain="away0",
+    ),
+    OpSpec(
+        "cross_entropy",
+        lambda lib, a: lib.nn.functional.cross_entropy(a, _targets(lib, *a.shape)),
+        "custom",
+        shapes=st.tuples(dims, st.integers(2, 5)).map(lambda t: [t]),
+        samples=[[(4, 3)], [(1, 5)]],
+    ),
+    OpSpec(
+        "cross_entropy_smooth_sum",
+        lambda lib, a: lib.nn.functional.cross_entropy(
+            a, _targets(lib, *a.shape), label_smoothing=0.2, reduction="sum"
+        ),
+        "custom",
+        shapes=st.tuples(dims, st.integers(2, 5)).map(lambda t: [t]),
+        samples=[[(4, 3)]],
+    ),
+    OpSpec(
+        "cross_entropy_probs",
+        lambda lib, a: lib.nn.functional.cross_entropy(a, _probs(lib, a.shape).to(a.dtype)),
+        "custom",
+        shapes=st.tuples(dims, st.integers(2, 5)).map(lambda t: [t]),
+        samples=[[(4, 3)]],
+    ),
+    OpSpec(
+        "bce_with_logits",
+        lambda lib, a: lib.nn.functional.binary_cross_entropy_with_logits(
+            a, (lib.arange(a.numel(), dtype=a.dtype).reshape(a.shape) % 2)
+        ),
+        samples=[[(3, 4)], [(5,)]],
+    ),
+    OpSpec(
+        "layer_norm",
+        lambda lib, a: lib.nn.functional.layer_norm(a, a.shape[-1:]),
+        "custom",
+        shapes=st.tuples(dims, st.integers(2, 5)).map(lambda t: [t]),
+        samples=[[(3, 4)], [(2, 6)]],
+    ),
+]
+
 NON_DIFF = {
     "eq": lambda lib, a, b: a == b,
     "lt": lambda lib, a, b: a < b,
