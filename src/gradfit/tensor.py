@@ -380,8 +380,6 @@ class Tensor:
         inputs=None,
     ) -> None:
         """Backpropagate from this tensor, accumulating into the leaves' ``.grad``."""
-        from gradfit.autograd import engine
-
         if create_graph:
             raise NotImplementedError(
                 "create_graph=True: gradfit's engine is first-order (backward works on "
@@ -397,7 +395,7 @@ class Tensor:
                     f"grad can be implicitly created only for scalar outputs; this tensor has "
                     f"shape {self.shape}: pass gradient= of that shape"
                 )
-            g = np.ones_like(self._array)
+            g = _ones(self._array)
         else:
             g = _to_array(gradient).astype(self._array.dtype, copy=False)
             if g.shape != self.shape:
@@ -405,7 +403,7 @@ class Tensor:
                     f"backward: gradient has shape {g.shape}, expected the output's shape "
                     f"{self.shape}"
                 )
-        engine.run_backward([self], [g], bool(retain_graph))
+        _engine.run_backward([self], [g], bool(retain_graph))
 
     def detach(self) -> Tensor:
         return Tensor._make(self._array, None)
@@ -1049,6 +1047,23 @@ class Tensor:
         )
 
 
+_ONES: dict = {}
+
+
+def _ones(like: np.ndarray) -> np.ndarray:
+    """A read-only array of ones shaped like ``like`` (a one-element array): the implicit
+    gradient of ``loss.backward()``, cached because every training step asks for it. Ops
+    never write to their grad_output and the engine copies before giving it to a leaf, so
+    sharing is safe; read-only makes any violation fail loudly."""
+    key = (like.shape, like.dtype)
+    ones = _ONES.get(key)
+    if ones is None:
+        ones = np.ones(like.shape, like.dtype)
+        ones.flags.writeable = False
+        _ONES[key] = ones
+    return ones
+
+
 def _resolve_shape(size: int, shape: tuple) -> tuple:
     shape = tuple(int(s) for s in shape)
     if shape.count(-1) > 1:
@@ -1089,7 +1104,9 @@ class Size(tuple):
     """``gradfit.Size``: a tuple, as ``torch.Size``."""
 
 
-# The ops import Tensor from this module, so they are bound after the class exists.
+# The ops and the engine import Tensor from this module, so they are bound after the class
+# exists.
+from gradfit.autograd import engine as _engine  # noqa: E402
 from gradfit.ops import elementwise as _el  # noqa: E402
 from gradfit.ops import matmul as _mm  # noqa: E402
 from gradfit.ops import movement as _mv  # noqa: E402

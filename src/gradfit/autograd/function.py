@@ -25,8 +25,9 @@ class Op:
 
     Attributes set on the node by ``apply`` when the output needs a gradient:
         inputs: the arguments of the call (Tensors, numbers, arrays), in order.
-        versions: the inputs' version counters, checked before backward when the op
-            reads its saved inputs (``saves_inputs``), so an in-place change is caught.
+        versions: the inputs' version counters (None for non-tensors), checked before
+            backward when the op reads its saved inputs (``saves_inputs``), so an in-place
+            change is caught.
     """
 
     saves_inputs = True  # ops whose backward reads an input set this to catch in-place edits
@@ -45,25 +46,38 @@ class Op:
 
     @classmethod
     def apply(cls, *args, **kwargs) -> Tensor:
-        ctx = cls()
-        out = cls.forward(ctx, *[a._array if isinstance(a, Tensor) else a for a in args], **kwargs)
-        # Tensor._make inlined: this is the per-op path, where call overhead is the cost.
+        # The per-op path: the lecture's program spends most of its time here and in the
+        # engine, not in arithmetic. One loop unwraps the arrays, finds whether any input
+        # needs a gradient and notes the inputs' versions (None for non-tensors), instead
+        # of three comprehensions; the output Tensor is built inline (Tensor._make).
+        ctx = _new(cls)
+        arrays = []
+        versions = []
+        needs_grad = False
+        for a in args:
+            if isinstance(a, Tensor):
+                arrays.append(a._array)
+                versions.append(a._version)
+                if a._requires_grad:
+                    needs_grad = True
+            else:
+                arrays.append(a)
+                versions.append(None)
+        out = cls.forward(ctx, *arrays, **kwargs)
         t = _new(Tensor)
         t._array = out if type(out) is _ndarray else _asarray(out)
         t.grad = None
         t._version = 0
         t._hooks = None
-        if _enabled[0]:
-            for a in args:
-                if isinstance(a, Tensor) and a._requires_grad:
-                    ctx.inputs = args
-                    if cls.saves_inputs:
-                        ctx.versions = [getattr(x, "_version", 0) for x in args]
-                    t.grad_fn = ctx
-                    t._requires_grad = True
-                    return t
-        t.grad_fn = None
-        t._requires_grad = False
+        if needs_grad and _enabled[0]:
+            ctx.inputs = args
+            if cls.saves_inputs:
+                ctx.versions = versions
+            t.grad_fn = ctx
+            t._requires_grad = True
+        else:
+            t.grad_fn = None
+            t._requires_grad = False
         return t
 
     def name(self) -> str:
@@ -162,7 +176,7 @@ class Function:
             out = Tensor._make(np.asarray(out), None)
         if _enabled[0] and any(node.needs_input_grad):
             node.inputs = args
-            node.versions = [t._version if isinstance(t, Tensor) else 0 for t in args]
+            node.versions = [t._version if isinstance(t, Tensor) else None for t in args]
             out = Tensor._make(out._array, node)
         return out
 

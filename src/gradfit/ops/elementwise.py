@@ -232,20 +232,35 @@ class Sigmoid(_Unary):
         return grad_output * (s * (1 - s))
 
 
+def zero_of(dtype) -> np.ndarray:
+    """A read-only 0-d zero of ``dtype``. Comparing with it (or taking the maximum) costs
+    ~0.3 us less than with the Python number 0, which NumPy must convert on every call."""
+    z = _ZEROS.get(dtype)
+    if z is None:
+        z = np.zeros((), dtype)
+        z.flags.writeable = False
+        _ZEROS[dtype] = z
+    return z
+
+
+_ZEROS: dict = {}
+
+
 class Relu(_Unary):
     """ReLU a[z] = max(0, z); the derivative is the lecture's indicator I[z > 0]."""
 
+    saves_inputs = False
+
     @staticmethod
     def forward(ctx, a):
-        out = np.maximum(a, 0)
+        out = np.maximum(a, zero_of(a.dtype))
         ctx.out = out
         return out
 
     @staticmethod
     def backward(ctx, grad_output):
-        return grad_output * (ctx.out > 0)
-
-    saves_inputs = False
+        out = ctx.out
+        return grad_output * np.greater(out, zero_of(out.dtype))
 
 
 class LeakyRelu(_Unary):

@@ -19,11 +19,18 @@ class MatMul(Op):
     @staticmethod
     def forward(ctx, a, b):
         ctx.a, ctx.b = a, b
+        if a.ndim == 2 and b.ndim == 2:
+            return _dot(a, b)  # same gemm as matmul, less dispatch (see Linear)
         return np.matmul(a, b)
 
     @staticmethod
     def backward(ctx, grad_output):
         a, b, g = ctx.a, ctx.b, grad_output
+        if a.ndim == 2 and b.ndim == 2:
+            inputs = ctx.inputs
+            ga = _dot(g, b.T) if getattr(inputs[0], "_requires_grad", False) else None
+            gb = _dot(a.T, g) if getattr(inputs[1], "_requires_grad", False) else None
+            return ga, gb
         if a.ndim == 1 and b.ndim == 1:
             return g * b, g * a
         if a.ndim == 1:  # (k) @ (..., k, m) -> (..., m)
@@ -60,13 +67,16 @@ class Linear(Op):
     """y = x W^T + b for x of shape (..., in), W (out, in), b (out,) or None.
 
     One node instead of three (matmul, transpose, add): the lecture's program is made of
-    small tensors, where per-node Python overhead, not arithmetic, sets the speed.
+    small tensors, where per-node Python overhead, not arithmetic, sets the speed. For 2-D
+    inputs the products use ``np.dot``, which calls the same BLAS gemm as ``np.matmul``
+    (transposed operands included, no copies) without matmul's gufunc dispatch (~0.35 us
+    a call, eight calls a training step of an MLP).
     """
 
     @staticmethod
     def forward(ctx, x, weight, bias=None):
         ctx.x, ctx.weight = x, weight
-        out = np.matmul(x, weight.T)
+        out = _dot(x, weight.T) if x.ndim == 2 else np.matmul(x, weight.T)
         if bias is not None:
             out += bias
         return out
@@ -75,15 +85,26 @@ class Linear(Op):
     def backward(ctx, grad_output):
         x, w, g = ctx.x, ctx.weight, grad_output
         inputs = ctx.inputs
-        gx = np.matmul(g, w) if inputs[0]._requires_grad else None
-        gw = gb = None
+        gx = gw = gb = None
+        if x.ndim == 2:
+            if inputs[0]._requires_grad:
+                gx = _dot(g, w)
+            if inputs[1]._requires_grad:
+                gw = _dot(g.T, x)
+            if len(inputs) > 2 and inputs[2] is not None and inputs[2]._requires_grad:
+                gb = _add_reduce(g, 0)
+            return gx, gw, gb
+        if inputs[0]._requires_grad:
+            gx = np.matmul(g, w)
         if inputs[1]._requires_grad:
             if x.ndim == 1:
                 gw = np.outer(g, x)
-            elif x.ndim == 2:
-                gw = np.matmul(g.T, x)
             else:
                 gw = np.matmul(g.reshape(-1, g.shape[-1]).T, x.reshape(-1, x.shape[-1]))
         if len(inputs) > 2 and inputs[2] is not None and inputs[2]._requires_grad:
             gb = g.sum(axis=tuple(range(g.ndim - 1))) if g.ndim > 1 else g
         return gx, gw, gb
+
+
+_dot = np.dot
+_add_reduce = np.add.reduce
