@@ -52,6 +52,29 @@ def _check_device(dev) -> None:
         device(dev)
 
 
+def parse_to_args(args: tuple, kwargs: dict):
+    """The dtype asked for by ``to(dtype)``, ``to(device)``, ``to(tensor)`` or
+    ``to(device, dtype)`` (None if only a device); checks that the device is the CPU."""
+    kwargs = dict(kwargs)
+    dtype = kwargs.pop("dtype", None)
+    dev = kwargs.pop("device", None)
+    kwargs.pop("non_blocking", None)
+    kwargs.pop("copy", None)
+    if kwargs:
+        raise TypeError(f"to(): unexpected keyword arguments {sorted(kwargs)}")
+    for a in args:
+        if isinstance(a, Tensor):
+            dtype = a.dtype
+        elif isinstance(a, device) or (
+            isinstance(a, str) and a.split(":")[0] in ("cpu", "cuda", "mps", "xla", "meta")
+        ):
+            dev = a
+        else:
+            dtype = a
+    _check_device(dev)
+    return dtype
+
+
 class _Handle:
     def __init__(self, hooks: list, hook):
         self._hooks, self._hook = hooks, hook
@@ -319,22 +342,7 @@ class Tensor:
     # ------------------------------------------------------------------ dtype and device
     def to(self, *args, **kwargs) -> Tensor:
         """``to(dtype)``, ``to(device)``, ``to(other)``, ``to(device, dtype)``; CPU only."""
-        dtype = kwargs.pop("dtype", None)
-        dev = kwargs.pop("device", None)
-        kwargs.pop("non_blocking", None)
-        kwargs.pop("copy", None)
-        if kwargs:
-            raise TypeError(f"to(): unexpected keyword arguments {sorted(kwargs)}")
-        for a in args:
-            if isinstance(a, Tensor):
-                dtype = a.dtype
-            elif isinstance(a, device) or (
-                isinstance(a, str) and a.split(":")[0] in ("cpu", "cuda", "mps", "xla", "meta")
-            ):
-                dev = a
-            else:
-                dtype = a
-        _check_device(dev)
+        dtype = parse_to_args(args, kwargs)
         if dtype is None:
             return self
         dtype = _dtypes.to_dtype(dtype)

@@ -17,7 +17,7 @@ import numpy as np
 from gradfit import _dtypes
 from gradfit._grad_mode import no_grad
 from gradfit.nn.parameter import Buffer, Parameter
-from gradfit.tensor import Tensor, _check_device, device
+from gradfit.tensor import Tensor, parse_to_args
 
 _IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
@@ -437,21 +437,7 @@ class Module:
     def to(self, *args, **kwargs) -> Module:
         """``to(dtype)``, ``to(device)``, ``to(tensor)`` or ``to(device, dtype)``: casts
         floating-point parameters and buffers in place; CPU only."""
-        dtype = kwargs.pop("dtype", None)
-        dev = kwargs.pop("device", None)
-        kwargs.pop("non_blocking", None)
-        if kwargs:
-            raise TypeError(f"to(): unexpected keyword arguments {sorted(kwargs)}")
-        for a in args:
-            if isinstance(a, Tensor):
-                dtype = a.dtype
-            elif isinstance(a, device) or (
-                isinstance(a, str) and a.split(":")[0] in ("cpu", "cuda", "mps", "xla", "meta")
-            ):
-                dev = a
-            else:
-                dtype = a
-        _check_device(dev)
+        dtype = parse_to_args(args, kwargs)
         if dtype is None:
             return self
         dt = _dtypes.to_dtype(dtype)
