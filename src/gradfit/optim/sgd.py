@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from gradfit.optim import _functional as F
 from gradfit.optim.optimizer import Optimizer, _check_nonnegative
 from gradfit.tensor import Tensor
@@ -95,10 +97,19 @@ class SGD(Optimizer):
             weight_decay = float(group["weight_decay"])
             nesterov = group["nesterov"]
             maximize = group["maximize"]
+            # lr and momentum as 0-d arrays of the parameter's dtype, made once per group and
+            # step: NumPy converts a Python float operand on every ufunc call (~0.3 us each,
+            # three per parameter), and the converted value is the same (a Python float is
+            # cast to the array's dtype either way), so the update is bit-identical.
+            scalars: dict = {}
             for p in group["params"]:
                 grad = p.grad
                 if grad is None:
                     continue
+                dt = p._array.dtype
+                sc = scalars.get(dt)
+                if sc is None:
+                    sc = scalars[dt] = (np.asarray(lr, dt), np.asarray(momentum, dt))
                 if momentum != 0:
                     st = state[p]
                     buf = st.get("momentum_buffer")
@@ -106,8 +117,8 @@ class SGD(Optimizer):
                         p._array,
                         grad._array,
                         None if buf is None else buf._array,
-                        lr=lr,
-                        momentum=momentum,
+                        lr=sc[0],
+                        momentum=sc[1],
                         dampening=dampening,
                         weight_decay=weight_decay,
                         nesterov=nesterov,
@@ -120,7 +131,7 @@ class SGD(Optimizer):
                         p._array,
                         grad._array,
                         None,
-                        lr=lr,
+                        lr=sc[0],
                         momentum=0,
                         dampening=dampening,
                         weight_decay=weight_decay,
