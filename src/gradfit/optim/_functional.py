@@ -131,6 +131,25 @@ def sgd(
     return momentum_buffer
 
 
+def sgd_momentum_(
+    param: np.ndarray, grad: np.ndarray, momentum_buffer: np.ndarray, lr, momentum
+) -> None:
+    """``sgd`` in its common case, after the first step: momentum, no dampening, weight
+    decay, Nesterov or maximize. In place::
+
+        b = μ·b + g
+        p = p − α·b
+
+    ``lr`` and ``momentum`` may be 0-d arrays of the parameter's dtype (SGD passes them so):
+    NumPy converts a Python float operand on every ufunc call (~0.3 µs), and the value used
+    is the same either way (a float is cast to the array's dtype), so the result is
+    bit-identical to ``sgd``'s.
+    """
+    momentum_buffer *= momentum
+    momentum_buffer += grad
+    param -= lr * momentum_buffer
+
+
 def adam(
     param: np.ndarray,
     grad: np.ndarray,

@@ -97,28 +97,39 @@ class SGD(Optimizer):
             weight_decay = float(group["weight_decay"])
             nesterov = group["nesterov"]
             maximize = group["maximize"]
-            # lr and momentum as 0-d arrays of the parameter's dtype, made once per group and
-            # step: NumPy converts a Python float operand on every ufunc call (~0.3 us each,
-            # three per parameter), and the converted value is the same (a Python float is
-            # cast to the array's dtype either way), so the update is bit-identical.
+            # The common case (momentum; no dampening, weight decay, Nesterov or maximize),
+            # once a parameter has its buffer, takes F.sgd_momentum_ with lr and momentum as
+            # 0-d arrays of the parameter's dtype, made once per group and step: the same
+            # update, but NumPy no longer converts a Python float on each of the calls.
+            plain = (
+                momentum != 0
+                and dampening == 0
+                and weight_decay == 0
+                and not nesterov
+                and not maximize
+            )
             scalars: dict = {}
             for p in group["params"]:
                 grad = p.grad
                 if grad is None:
                     continue
-                dt = p._array.dtype
-                sc = scalars.get(dt)
-                if sc is None:
-                    sc = scalars[dt] = (np.asarray(lr, dt), np.asarray(momentum, dt))
                 if momentum != 0:
                     st = state[p]
                     buf = st.get("momentum_buffer")
+                    dt = p._array.dtype
+                    if plain and buf is not None and buf._array.dtype is dt:
+                        sc = scalars.get(dt)
+                        if sc is None:
+                            sc = scalars[dt] = (np.asarray(lr, dt), np.asarray(momentum, dt))
+                        F.sgd_momentum_(p._array, grad._array, buf._array, sc[0], sc[1])
+                        p._version += 1
+                        continue
                     new = sgd(
                         p._array,
                         grad._array,
                         None if buf is None else buf._array,
-                        lr=sc[0],
-                        momentum=sc[1],
+                        lr=lr,
+                        momentum=momentum,
                         dampening=dampening,
                         weight_decay=weight_decay,
                         nesterov=nesterov,
@@ -131,7 +142,7 @@ class SGD(Optimizer):
                         p._array,
                         grad._array,
                         None,
-                        lr=sc[0],
+                        lr=lr,
                         momentum=0,
                         dampening=dampening,
                         weight_decay=weight_decay,
