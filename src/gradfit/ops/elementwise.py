@@ -259,8 +259,10 @@ class Relu(_Unary):
 
     @staticmethod
     def backward(ctx, grad_output):
+        # PyTorch passes the gradient where not (out <= 0), NaN included. out = max(a, 0) is
+        # >= 0 or NaN, so that is out != 0: one comparison.
         out = ctx.out
-        return grad_output * np.greater(out, zero_of(out.dtype))
+        return grad_output * np.not_equal(out, zero_of(out.dtype))
 
 
 class LeakyRelu(_Unary):
