@@ -17,16 +17,18 @@ import sys
 import tempfile
 
 from benchmarks.config import MODES
-from benchmarks.harness import THREAD_ENV_VARS
+from benchmarks.harness import OPENBLAS_TUNING_VARS, THREAD_ENV_VARS
 from benchmarks.worker import WORKLOADS
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def run_worker(threads: int, mode: str, only: list[str]) -> dict:
+def run_worker(threads: int, mode: str, only: list[str], unset=()) -> dict:
     env = dict(os.environ)
     for var in THREAD_ENV_VARS:
         env[var] = str(threads)
+    for var in unset:
+        env.pop(var, None)
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "rows.json")
         cmd = [sys.executable, "-m", "benchmarks.worker", "--threads", str(threads)]
@@ -91,6 +93,14 @@ def main(argv=None) -> str:
         load[threads] = ", ".join(
             f"{a:.2f}→{b:.2f}" for a, b in zip(res["load_before"], res["load_after"])
         )
+    tuning = [v for v in OPENBLAS_TUNING_VARS if os.environ.get(v) is not None]
+    if tuning and "W3" in timed:
+        # These machines set OpenBLAS tuning variables; W3 is also reported without them
+        # (both unset together, for that worker process only).
+        res = run_worker(threads_list[0], mode, ["W3"], unset=OPENBLAS_TUNING_VARS)
+        for r in res["rows"]:
+            r["workload"] += "-untuned"
+        rows += res["rows"]
     if machine is None:
         from benchmarks.harness import machine_info
 

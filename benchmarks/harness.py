@@ -141,11 +141,10 @@ def blas_info() -> list[str]:
         return [f"numpy BLAS: {blas.get('name')} {blas.get('version')}"]
     lines = []
     for pool in threadpool_info():
-        lines.append(
-            f"{pool.get('internal_api')} {pool.get('version') or ''} "
-            f"({pool.get('architecture') or pool.get('threading_layer') or ''}, "
-            f"{pool.get('num_threads')} threads max) {os.path.basename(pool.get('filepath', ''))}"
-        )
+        name = " ".join(str(x) for x in (pool.get("internal_api"), pool.get("version")) if x)
+        extra = [str(x) for x in (pool.get("architecture"), pool.get("threading_layer")) if x]
+        extra.append(f"default threads: {pool.get('num_threads')}")
+        lines.append(f"{name} ({', '.join(extra)}) `{os.path.basename(pool.get('filepath', ''))}`")
     return lines
 
 

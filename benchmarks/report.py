@@ -203,6 +203,48 @@ def targets(rows: list[dict], mem: dict, threads: int = 1) -> list[tuple[str, st
     return out
 
 
+BRIEF_NUMPY_W1_US = 36.0  # the hand-written NumPy W1 step when issue #6 set the targets
+
+
+def analysis(rows: list[dict], threads: int = 1) -> list[str]:
+    """Plain-language reading of the targets: machine speed and the W3 ceiling."""
+    out = []
+    w1 = _find(rows, "W1", threads)
+    if w1 and "numpy" in w1["median_s"]:
+        np_us = _val(w1, "numpy")
+        f = np_us / BRIEF_NUMPY_W1_US
+        g = _val(w1, "gradfit")
+        line = (
+            f"- Machine speed: the hand-written NumPy W1 step took {np_us:.1f} µs in this run "
+            f"against {BRIEF_NUMPY_W1_US:.0f} µs when the targets were set, so the machine "
+            f"ran {f:.2f}× as slow; JAX's {JAX_W1_US:.0f} µs scales to ≈ {JAX_W1_US * f:.0f} µs."
+        )
+        if g is not None:
+            line += f" gradfit's W1 step is {g / np_us:.2f}× the hand-written NumPy step."
+        out.append(line)
+    adam = _find(rows, "W3-adam", threads)
+    for r in rows:
+        if r["workload"] != "W3" or r["threads"] != threads:
+            continue
+        ms = {k: v * 1e3 for k, v in r["median_s"].items()}
+        if not {"gradfit", "torch", "gemm"} <= set(ms):
+            continue
+        line = (
+            f"- W3 batch {r['batch']}: the matrix products alone take {ms['gemm']:.1f} ms in "
+            f"NumPy, PyTorch's whole step {ms['torch']:.1f} ms, so an engine on NumPy that did "
+            f"nothing but the products could be at most {ms['torch'] / ms['gemm']:.2f}× "
+            f"PyTorch's samples/s. gradfit spends {ms['gradfit'] - ms['gemm']:.1f} ms per step "
+            "outside them"
+        )
+        if adam and "gradfit" in adam["median_s"] and "torch" in adam["median_s"]:
+            line += (
+                f", {adam['median_s']['gradfit'] * 1e3:.1f} ms of it in the Adam update "
+                f"(PyTorch's Adam step: {adam['median_s']['torch'] * 1e3:.1f} ms)"
+            )
+        out.append(line + ".")
+    return out
+
+
 def table_targets(rows, mem, threads_list) -> list[str]:
     out = ["| target | threads | measured | met? |", "|---|---:|---|---|"]
     for threads in threads_list:
@@ -249,6 +291,10 @@ def render(rows: list[dict], mem: dict, header: dict) -> str:
         "",
         *table_targets(rows, mem, threads_list),
         "",
+        "Reading the targets (one thread):",
+        "",
+        *analysis(rows, threads_list[0]),
+        "",
         "## W0 — per-op overhead (issue #2)",
         "",
         *table_simple(rows, "W0"),
@@ -271,6 +317,16 @@ def render(rows: list[dict], mem: dict, header: dict) -> str:
         "",
         *table_wide(rows, "W3"),
         "",
+        *(
+            [
+                "### W3 with the OpenBLAS tuning variables unset",
+                "",
+                *table_wide(rows, "W3-untuned"),
+                "",
+            ]
+            if any(r["workload"] == "W3-untuned" for r in rows)
+            else []
+        ),
         "## W4 — memory and import time",
         "",
         "Each framework runs W3 "

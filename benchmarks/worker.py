@@ -110,6 +110,13 @@ def run_workloads(cfg: Config, threads: int, only=WORKLOADS, log=print) -> list[
             for batch in cfg.w3_batches:
                 log(f"[{threads} thr] W3 batch {batch}")
                 rows.append(_wide_row("W3", cfg.w3_sizes, batch, threads, cfg, with_numpy=True))
+            log(f"[{threads} thr] W3 optimizer step only")
+            builders = {
+                name: (lambda F=fws[name]: wl.adam_step_only(F, cfg.w3_sizes, cfg.w3_steps))
+                for name in ("gradfit", "torch")
+            }
+            t, e = _time(builders, cfg)
+            rows.append(_row("W3-adam", "Adam step only", "ms/step", threads, t, e))
         if "scaling" in only:
             for batch in cfg.scale_batches:
                 log(f"[{threads} thr] scaling batch {batch}")

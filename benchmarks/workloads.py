@@ -234,6 +234,23 @@ def wide_mlp(F, sizes: tuple[int, ...], batch: int, steps: int) -> Callable[[], 
     return run
 
 
+def adam_step_only(F, sizes: tuple[int, ...], steps: int) -> Callable[[], int]:
+    """Only ``optimizer.step()`` of W3's Adam, on fixed random gradients: the part of a
+    step that does not depend on the batch size (one call runs ``steps`` steps)."""
+    F.manual_seed(0)
+    model = _mlp(F, sizes)
+    for p in model.parameters():
+        p.grad = F.randn(*p.shape)
+    optimizer = F.optim.Adam(model.parameters(), lr=1e-3)
+
+    def run() -> int:
+        for _ in range(steps):
+            optimizer.step()
+        return steps
+
+    return run
+
+
 def gemm_ceiling(sizes: tuple[int, ...], batch: int, steps: int) -> Callable[[], int]:
     """Only the matrix products of one MLP training step, in NumPy, float32: the ceiling of
     any NumPy engine on this workload (its GFLOP/s is ``mlp_flops / time``)."""

@@ -42,15 +42,16 @@ def test_every_workload_times_both_frameworks():
         "W1",
         "W2",
         "W3",
+        "W3-adam",
         "scaling-batch",
         "scaling-width",
     }
-    assert len(rows) == 4 + 1 + 1 + len(TINY.w3_batches) + 4
+    assert len(rows) == 4 + 1 + 1 + len(TINY.w3_batches) + 1 + 4
     for r in rows:
         assert r["errors"] == {}, (r["workload"], r["case"], r["errors"])
         for fw in ("gradfit", "torch"):
             assert r["median_s"][fw] > 0, (r["workload"], r["case"], fw)
-        if r["workload"].startswith(("W3", "scaling")):
+        if r["workload"] in ("W3", "scaling-batch", "scaling-width"):
             assert r["median_s"]["gemm"] > 0
             assert r["flops"] == workloads.mlp_flops(tuple(r["sizes"]), r["batch"])
     text = render(rows, {}, _header(rows))
