@@ -171,3 +171,31 @@ def test_relu_zero_keeps_dtype_and_nan():
         tr.sum().backward()
         np.testing.assert_array_equal(y.detach().numpy(), tr.detach().numpy())
         np.testing.assert_array_equal(x.grad.numpy(), t.grad.numpy())
+
+
+@pytest.mark.parametrize(
+    "n, batch, drop_last",
+    [(100, 10, False), (103, 10, False), (103, 10, True), (5, 10, True), (5, 10, False),
+     (9, 3, True)],
+)  # fmt: skip
+def test_shuffled_batches_with_a_generator_keep_its_draw_timing(n, batch, drop_last):
+    """With DataLoader(generator=g) the generator outlives the epoch: draws interleaved
+    with the batches (and the discarded permutation) must land as in PyTorch."""
+    runs = []
+    for F in (torch, gradfit):
+        F.manual_seed(5)
+        g = F.Generator()
+        g.manual_seed(123)
+        ds = F.utils.data.TensorDataset(F.arange(n))
+        loader = F.utils.data.DataLoader(
+            ds, batch_size=batch, shuffle=True, drop_last=drop_last, generator=g
+        )
+        seen = []
+        for _ in range(3):
+            it = iter(loader)
+            seen.append(F.rand(1, generator=g).tolist())
+            for (b,) in it:
+                seen += [b.tolist(), F.rand(1, generator=g).tolist(), F.rand(1).tolist()]
+            seen.append(F.rand(1, generator=g).tolist())
+        runs.append(seen)
+    assert runs[0] == runs[1]

@@ -149,6 +149,22 @@ class RandomSampler(Sampler):
         for i in range(0, stop, batch_size):
             yield order[i : i + batch_size].tolist()
 
+    def _batches_from_generator(self, batch_size: int, drop_last: bool) -> Iterator[list[int]]:
+        """The same with a user ``generator`` and ``num_samples == len(data_source)`` (what
+        ``DataLoader(shuffle=True, generator=g)`` builds). The generator outlives the epoch,
+        so its draws keep PyTorch's timing: the permutation when the first batch is asked
+        for, and the discarded one when the per-index sampler would run out -- before the
+        short last batch, or else in the call that ends the iteration."""
+        n = len(self.data_source)
+        mt = self.generator.mt
+        order = mt.randperm(n)
+        full = n - n % batch_size
+        for i in range(0, full, batch_size):
+            yield order[i : i + batch_size].tolist()
+        mt.randperm(n)  # the discarded permutation
+        if full < n and not drop_last:
+            yield order[full:].tolist()
+
     def _indices(self, n: int, mt) -> Iterator[int]:
         num_samples = self.num_samples
         if self.replacement:
@@ -202,9 +218,14 @@ class BatchSampler(Sampler):
 
     def __iter__(self) -> Iterator[list[int]]:
         sampler = self.sampler
-        if type(sampler) is RandomSampler and sampler.generator is None and not sampler.replacement:
-            yield from sampler._batches(self.batch_size, self.drop_last)
-            return
+        if type(sampler) is RandomSampler and not sampler.replacement:
+            if sampler.generator is None:
+                yield from sampler._batches(self.batch_size, self.drop_last)
+                return
+            n = len(sampler.data_source)
+            if n and sampler.num_samples == n:
+                yield from sampler._batches_from_generator(self.batch_size, self.drop_last)
+                return
         # The two branches pull indices from the sampler exactly as PyTorch's do, so a random
         # sampler's draws (its discarded last permutation included) happen at the same calls.
         sampler_iter = iter(sampler)
