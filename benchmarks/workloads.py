@@ -175,9 +175,10 @@ def lecture_program(F, epochs: int, n_examples: int = 100) -> Callable[[], int]:
 
 
 def mnist1d_recipe(F, epochs: int, n_train: int = 4000, batch: int = 100) -> Callable[[], int]:
-    """``gradfit train``'s default recipe on MNIST-1D-shaped data: 40-100-100-10 ReLU MLP,
-    cross-entropy, SGD(lr 0.05, momentum 0.9), batch 100 from a shuffling DataLoader over
-    4000 examples (random inputs and labels of MNIST-1D's shapes: timing needs no real data).
+    """``gradfit train``'s default recipe (train/config.py DEFAULTS) on MNIST-1D-shaped data:
+    40-100-100-10 ReLU MLP, cross-entropy, SGD(lr 0.05, momentum 0.9), StepLR(10, 0.5) per
+    epoch, batch 100 from a DataLoader shuffling with its own seeded generator, over 4000
+    examples (random inputs and labels of MNIST-1D's shapes: timing needs no real data).
     """
     sizes = (40, 100, 100, 10)
     if F is np:
@@ -186,10 +187,13 @@ def mnist1d_recipe(F, epochs: int, n_train: int = 4000, batch: int = 100) -> Cal
     model = _mlp(F, sizes)
     criterion = F.nn.CrossEntropyLoss()
     optimizer = F.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    scheduler = F.optim.lr_scheduler.StepLR(optimizer, step_size=10, gamma=0.5)
     x = F.randn(n_train, sizes[0])
     y = F.randint(0, sizes[-1], (n_train,))
+    generator = F.Generator()
+    generator.manual_seed(0)
     loader = F.utils.data.DataLoader(
-        F.utils.data.TensorDataset(x, y), batch_size=batch, shuffle=True
+        F.utils.data.TensorDataset(x, y), batch_size=batch, shuffle=True, generator=generator
     )
 
     def run() -> int:
@@ -202,6 +206,7 @@ def mnist1d_recipe(F, epochs: int, n_train: int = 4000, batch: int = 100) -> Cal
                 optimizer.step()
                 loss.item()
                 steps += 1
+            scheduler.step()
         return steps
 
     return run
@@ -291,7 +296,7 @@ def _numpy_training(
 
     Forward z = h W^T + b, ReLU; MSE or softmax cross-entropy; backward by the lecture's
     rules; SGD with PyTorch's momentum (buffer starts at the first gradient) or Adam.
-    Shuffled mini-batches by fancy indexing; StepLR(10, 0.5) for the MSE (lecture) case.
+    Shuffled mini-batches by fancy indexing; StepLR(10, 0.5) per epoch with SGD (W1, W2).
     """
     rng = np.random.default_rng(0)
     f32 = np.float32
@@ -374,7 +379,7 @@ def _numpy_training(
                 step(x[idx], y[idx])
                 steps += 1
             epoch_count[0] += 1
-            if loss == "mse" and epoch_count[0] % 10 == 0:
+            if opt == "sgd" and epoch_count[0] % 10 == 0:
                 lr_now[0] *= 0.5
         return steps
 
