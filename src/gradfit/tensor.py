@@ -584,7 +584,7 @@ class Tensor:
         float scalar becomes the default float dtype, as in PyTorch."""
         if isinstance(other, Tensor):
             a, b = self._array.dtype, other._array.dtype
-            if a != b and (a.kind == "f") != (b.kind == "f"):
+            if a is not b and a != b and (a.kind == "f") != (b.kind == "f"):
                 if a.kind == "f":
                     return self, other.to(a)
                 return self.to(b), other
@@ -595,7 +595,11 @@ class Tensor:
             return self, Tensor._make(other, None)
         return self, other
 
+    # The binary operators go straight to the op when both operands are tensors of one
+    # dtype (the usual case, where _coerce has nothing to do): ~0.1 us of a ~1.3 us call.
     def __add__(self, other):
+        if isinstance(other, Tensor) and other._array.dtype is self._array.dtype:
+            return _el.Add.apply(self, other)
         a, b = self._coerce(other)
         return _el.Add.apply(a, b)
 
@@ -604,6 +608,8 @@ class Tensor:
         return _el.Add.apply(b, a)
 
     def __sub__(self, other):
+        if isinstance(other, Tensor) and other._array.dtype is self._array.dtype:
+            return _el.Sub.apply(self, other)
         a, b = self._coerce(other)
         return _el.Sub.apply(a, b)
 
@@ -612,6 +618,8 @@ class Tensor:
         return _el.Sub.apply(b, a)
 
     def __mul__(self, other):
+        if isinstance(other, Tensor) and other._array.dtype is self._array.dtype:
+            return _el.Mul.apply(self, other)
         a, b = self._coerce(other)
         return _el.Mul.apply(a, b)
 
