@@ -67,7 +67,11 @@ def main(argv=None) -> str:
     p.add_argument("--only", default=",".join((*WORKLOADS, "W4")), help="e.g. W0,W1,W4")
     p.add_argument("--output", default=os.path.join(ROOT, "BENCHMARKS.md"))
     p.add_argument("--no-write", action="store_true", help="print only")
-    p.add_argument("--notes", default=None, help="markdown file appended as ## Notes")
+    p.add_argument(
+        "--notes",
+        default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "notes.md"),
+        help="markdown file appended as ## Notes (default: benchmarks/notes.md)",
+    )
     args = p.parse_args(argv)
 
     mode = args.mode or ("quick" if args.quick else "full")
@@ -114,7 +118,7 @@ def main(argv=None) -> str:
     from benchmarks.report import render
 
     notes = None
-    if args.notes:
+    if args.notes and os.path.exists(args.notes):
         with open(args.notes) as f:
             notes = f.read()
     command = "python -m benchmarks" + (" " + " ".join(argv if argv is not None else sys.argv[1:]))
