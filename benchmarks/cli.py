@@ -65,7 +65,12 @@ def main(argv=None) -> str:
         help="comma-separated thread counts (default: 1 and all usable cores)",
     )
     p.add_argument("--only", default=",".join((*WORKLOADS, "W4")), help="e.g. W0,W1,W4")
-    p.add_argument("--output", default=os.path.join(ROOT, "BENCHMARKS.md"))
+    p.add_argument(
+        "--output",
+        default=None,
+        help="report file (default: BENCHMARKS.md for the full run; --quick only prints, so "
+        "a smoke run never overwrites the committed report)",
+    )
     p.add_argument("--no-write", action="store_true", help="print only")
     p.add_argument(
         "--notes",
@@ -136,8 +141,11 @@ def main(argv=None) -> str:
     }
     text = render(rows, mem, header)
     print(text)
-    if not args.no_write:
-        with open(args.output, "w") as f:
+    output = args.output
+    if output is None and mode == "full":
+        output = os.path.join(ROOT, "BENCHMARKS.md")
+    if output and not args.no_write:
+        with open(output, "w") as f:
             f.write(text)
-        print(f"\nwritten to {args.output}", file=sys.stderr)
+        print(f"\nwritten to {output}", file=sys.stderr)
     return text
