@@ -18,9 +18,9 @@ from gradfit.serialization import load_checkpoint
 
 # Small but with every kind of state: momentum buffers, a schedule that changes the lr
 # during the run, shuffling with the loader's generator.
-ARGS = "--hidden 24,12 --epochs 40 --batch-size 50 --seed 3 --scheduler-arg step_size=3 "
+ARGS = "--hidden 24,12 --epochs 150 --batch-size 50 --seed 3 --scheduler-arg step_size=3 "
 ARGS = (ARGS + "--scheduler-arg gamma=0.8 --quiet").split()
-EPOCHS = 40
+EPOCHS = 150  # long enough (a few seconds) that every kill lands mid-run
 
 
 def _metrics(run):
