@@ -139,7 +139,9 @@ def main(argv=None) -> str:
         "mem_steps": cfg.mem_steps,
         "notes": notes,
     }
-    text = render(rows, mem, header)
+    from benchmarks.distributed import with_mpi_section
+
+    text = with_mpi_section(render(rows, mem, header))  # the kept MPI table, if any
     print(text)
     output = args.output
     if output is None and mode == "full":

@@ -5,8 +5,10 @@ N ranks each rank computes the gradient of B / N samples and one Allreduce avera
 Each rank uses one BLAS thread, so N ranks on N cores is compared with one process on one
 core and with one process using N BLAS threads.
 
-Run:  python -m benchmarks.distributed [--ranks 2] [--batch 256] [--steps 20]
-It launches itself under ``mpiexec`` and prints a markdown table.
+Run:  python -m benchmarks.distributed [--ranks 2] [--batch 256] [--steps 20] [--write]
+It launches itself under ``mpiexec`` and prints a markdown table; ``--write`` keeps it in
+``benchmarks/mpi.md`` and puts it into BENCHMARKS.md (``python -m benchmarks`` carries the
+kept table into every report it writes).
 """
 
 from __future__ import annotations
@@ -20,6 +22,27 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+KEPT = HERE / "mpi.md"
+START, END = "<!-- mpi:start -->", "<!-- mpi:end -->"
+
+
+def with_mpi_section(report: str, section: str | None = None) -> str:
+    """``report`` with the MPI table (``section``, else the kept one) between markers,
+    replacing an older one, placed before the notes."""
+    if section is None:
+        if not KEPT.exists():
+            return report
+        section = KEPT.read_text()
+    block = f"{START}\n{section.strip()}\n{END}\n"
+    if START in report and END in report:
+        head, rest = report.split(START, 1)
+        return head + block + rest.split(END, 1)[1].lstrip("\n")
+    if "\n## Notes" in report:
+        head, tail = report.split("\n## Notes", 1)
+        return head.rstrip("\n") + "\n\n" + block + "\n## Notes" + tail
+    return report.rstrip("\n") + "\n\n" + block
 
 
 def _worker(batch: int, steps: int, warmup: int) -> None:
@@ -111,6 +134,7 @@ def main(argv=None) -> None:
     p.add_argument("--ranks", type=int, default=2)
     p.add_argument("--batch", type=int, default=256)
     p.add_argument("--steps", type=int, default=20)
+    p.add_argument("--write", action="store_true", help="keep the table, update BENCHMARKS.md")
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.worker:
@@ -122,22 +146,31 @@ def main(argv=None) -> None:
         _run(args.ranks, 1, args.batch, args.steps),
     ]
     base = rows[0]["samples_per_s"]
-    print(
-        f"W3 over MPI, global batch {args.batch}, {args.steps} timed steps (median), "
-        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-        f"{time.strftime('%Y-%m-%d')}"
-    )
-    print(
-        "command: python -m benchmarks.distributed "
-        f"--ranks {args.ranks} --batch {args.batch} --steps {args.steps}\n"
-    )
-    print("| ranks | BLAS threads per rank | ms / step | samples / s | vs 1 rank, 1 thread |")
-    print("|---:|---:|---:|---:|---:|")
+    lines = [
+        "## W3 over MPI — 1 rank against N ranks (issue #7)",
+        "",
+        f"Global batch {args.batch}, median of {args.steps} timed steps, "
+        f"{platform.machine()}, {os.cpu_count()} cores, {time.strftime('%Y-%m-%d')}. "
+        "Each rank computes the gradient of batch / N samples, one Allreduce averages them.",
+        "",
+        "Command: `python -m benchmarks.distributed "
+        f"--ranks {args.ranks} --batch {args.batch} --steps {args.steps} --write`",
+        "",
+        "| ranks | BLAS threads per rank | ms / step | samples / s | vs 1 rank, 1 thread |",
+        "|---:|---:|---:|---:|---:|",
+    ]
     for r in rows:
-        print(
+        lines.append(
             f"| {r['ranks']} | {r['threads_per_rank']} | {r['ms_per_step']:.1f} | "
             f"{r['samples_per_s']:.0f} | {r['samples_per_s'] / base:.2f}x |"
         )
+    text = "\n".join(lines) + "\n"
+    print(text)
+    if args.write:
+        KEPT.write_text(text)
+        report = HERE.parent / "BENCHMARKS.md"
+        if report.exists():
+            report.write_text(with_mpi_section(report.read_text(), text))
 
 
 if __name__ == "__main__":
