@@ -84,3 +84,28 @@ def test_optim_param_list_errors():
         optim.SGD([{"params": {p}}], lr=0.1)
     with pytest.raises(ValueError, match="didn't specify a value of required"):
         optim.lecture.Momentum([{"params": [p]}], lr=optim.required, beta=0.9)
+
+
+def test_state_dict_without_newer_options_gets_their_defaults():
+    """An older state dict (no maximize/nesterov/foreach keys) loads, and the missing
+    options take the optimizer's defaults, as in PyTorch."""
+    import numpy as np
+
+    import gradfit
+    from gradfit.optim import SGD, Adam
+
+    for cls, kwargs, dropped in (
+        (SGD, {"lr": 0.1, "momentum": 0.9}, ("nesterov", "maximize", "foreach")),
+        (Adam, {"lr": 0.01}, ("amsgrad", "maximize", "decoupled_weight_decay")),
+    ):
+        p = gradfit.tensor(np.ones(3), requires_grad=True)
+        opt = cls([p], **kwargs)
+        sd = opt.state_dict()
+        for key in dropped:
+            del sd["param_groups"][0][key]
+        fresh = cls([p], **kwargs)
+        fresh.load_state_dict(sd)
+        for key in dropped:
+            assert fresh.param_groups[0][key] == opt.defaults[key]
+        p.grad = gradfit.ones(3, dtype=gradfit.float64)
+        fresh.step()  # and it steps

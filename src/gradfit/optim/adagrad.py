@@ -90,14 +90,6 @@ class Adagrad(Optimizer):
         if hasattr(self, "state") and len(self.param_groups) > 0:
             self._init_state(self.param_groups[-1])
 
-    def __setstate__(self, state: dict) -> None:
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("fused", None)
-
     def step(self, closure=None):
         """Perform one step; ``closure`` (optional) re-evaluates the loss and is returned."""
         loss = self._eval_closure(closure)

@@ -100,7 +100,13 @@ class Optimizer:
         return {"defaults": self.defaults, "state": self.state, "param_groups": self.param_groups}
 
     def __setstate__(self, state: dict) -> None:
+        """Restore ``state``; a group saved without some option (an older or a PyTorch
+        state dict) gets the optimizer's default for it, as PyTorch's per-class
+        ``__setstate__`` methods do."""
         self.__dict__.update(state)
+        for group in self.param_groups:
+            for key, value in self.defaults.items():
+                group.setdefault(key, value)
 
     def __repr__(self) -> str:
         lines = [self.__class__.__name__ + " ("]

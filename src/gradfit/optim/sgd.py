@@ -76,15 +76,6 @@ class SGD(Optimizer):
             )
         super().__init__(params, defaults)
 
-    def __setstate__(self, state: dict) -> None:
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("nesterov", False)
-            group.setdefault("maximize", False)
-            group.setdefault("foreach", None)
-            group.setdefault("differentiable", False)
-            group.setdefault("fused", False)
-
     def step(self, closure=None):
         """Perform one step; ``closure`` (optional) re-evaluates the loss and is returned."""
         loss = self._eval_closure(closure)
