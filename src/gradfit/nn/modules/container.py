@@ -16,6 +16,21 @@ def _index(idx, n: int, kind: str) -> int:
     return idx % n
 
 
+def _delete_and_renumber(modules: dict, idx, owner: str) -> None:
+    """Delete entry ``idx`` (an int or a slice) of an indexed container, then renumber the
+    rest 0, 1, ..., as PyTorch does, so that indices and names stay in step."""
+    keys = list(modules.keys())
+    if isinstance(idx, slice):
+        for key in keys[idx]:
+            del modules[key]
+    else:
+        del modules[keys[_index(idx, len(keys), owner)]]
+    items = list(modules.values())
+    modules.clear()
+    for i, m in enumerate(items):
+        modules[str(i)] = m
+
+
 class Sequential(Module):
     """Modules applied in order: ``Sequential(Linear(10, 40), ReLU(), Linear(40, 5))``, or
     from an ``OrderedDict`` of named modules.
@@ -51,17 +66,7 @@ class Sequential(Module):
         setattr(self, key, module)
 
     def __delitem__(self, idx) -> None:
-        keys = list(self._modules.keys())
-        if isinstance(idx, slice):
-            for key in keys[idx]:
-                del self._modules[key]
-        else:
-            del self._modules[keys[_index(idx, len(keys), "Sequential")]]
-        # Renumber, as PyTorch does, so that indices and names stay in step.
-        items = list(self._modules.values())
-        self._modules.clear()
-        for i, m in enumerate(items):
-            self._modules[str(i)] = m
+        _delete_and_renumber(self._modules, idx, "Sequential")
 
     def __len__(self) -> int:
         return len(self._modules)
@@ -130,16 +135,7 @@ class ModuleList(Module):
         setattr(self, str(idx), module)
 
     def __delitem__(self, idx) -> None:
-        keys = list(self._modules.keys())
-        if isinstance(idx, slice):
-            for k in keys[idx]:
-                del self._modules[k]
-        else:
-            del self._modules[keys[_index(idx, len(keys), "ModuleList")]]
-        items = list(self._modules.values())
-        self._modules.clear()
-        for i, m in enumerate(items):
-            self._modules[str(i)] = m
+        _delete_and_renumber(self._modules, idx, "ModuleList")
 
     def __len__(self) -> int:
         return len(self._modules)
