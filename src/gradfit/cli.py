@@ -387,6 +387,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         overwrite=args.overwrite,
         progress=args.progress,
         quiet=args.quiet,
+        threads=args.threads,
         distributed=args.distributed,
     )
     return 0

@@ -61,3 +61,16 @@ def test_the_installed_script(tmp_path):
     res = subprocess.run([exe, "train", "--lr", "-1"], capture_output=True, text=True, cwd=tmp_path)
     assert res.returncode == 2 and res.stderr.startswith("gradfit: error: optimizer SGD")
     assert not list(tmp_path.iterdir())
+
+
+def test_threads_flag_reaches_new_and_resumed_runs(monkeypatch, tmp_path):
+    """--threads was once dropped for new runs (only --resume passed it on)."""
+    from gradfit import cli
+    from gradfit.train import run
+
+    seen = []
+    monkeypatch.setattr(run, "train", lambda cfg, **kw: seen.append(kw["threads"]))
+    monkeypatch.setattr(run, "resume", lambda path, **kw: seen.append(kw["threads"]))
+    assert cli.main(["train", "--threads", "1", "--out", str(tmp_path / "a")]) == 0
+    assert cli.main(["train", "--resume", str(tmp_path / "a"), "--threads", "2"]) == 0
+    assert seen == [1, 2]
