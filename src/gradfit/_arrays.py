@@ -1,0 +1,60 @@
+"""The internal array API: how code above the core reaches a tensor's NumPy array.
+
+The core (``tensor``, ``autograd``, ``ops``) owns a Tensor's private fields. Everything
+above it (``nn``, ``optim``, ``utils``, ``train``, ``lecture``, ``distributed``,
+``serialization``, the factories and random streams) goes through these functions, so the
+way a Tensor stores its data can change in one place. A test
+(``tests/test_architecture.py``) keeps it that way.
+
+- ``unwrap(t)``: the array inside ``t`` (no copy; NumPy data passes through ``asarray``).
+- ``wrap(arr)``: a Tensor around ``arr`` (no copy), outside the graph.
+- ``set_array(t, arr)``: make ``t`` hold ``arr`` (``param.data = ...``, loading weights).
+- ``bump_version(*ts)``: after editing arrays in place, mark the tensors as changed so
+  the engine refuses a backward through a graph that saved their old values.
+- ``modified(*ts)``: the same as a context manager, for code that reads better that way::
+
+      with modified(p) as (w,):
+          w -= lr * g
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import numpy as np
+
+from gradfit.tensor import Tensor
+
+__all__ = ["unwrap", "wrap", "set_array", "bump_version", "modified"]
+
+_make = Tensor._make
+
+
+def unwrap(t) -> np.ndarray:
+    """The array a Tensor holds (shared, not copied); other data as ``np.asarray``."""
+    return t._array if isinstance(t, Tensor) else np.asarray(t)
+
+
+def wrap(arr) -> Tensor:
+    """A Tensor sharing ``arr``'s memory, with no graph node and no gradient."""
+    return _make(arr, None)
+
+
+def set_array(t: Tensor, arr: np.ndarray) -> None:
+    """Make ``t`` hold ``arr`` (no copy), as ``t.data = arr`` does."""
+    t._array = arr
+
+
+def bump_version(*tensors: Tensor) -> None:
+    """Count an in-place edit of each tensor's array (made through ``unwrap``)."""
+    for t in tensors:
+        t._version += 1
+
+
+@contextmanager
+def modified(*tensors: Tensor):
+    """Yield the tensors' arrays for in-place edits; bump their versions afterwards."""
+    try:
+        yield tuple(t._array for t in tensors)
+    finally:
+        bump_version(*tensors)
