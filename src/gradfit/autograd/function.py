@@ -7,9 +7,16 @@ instance made by ``apply`` is the graph node: it is the output's ``grad_fn`` and
 back to its input's shape in one place (``engine.sum_to_shape``).
 
 This engine is first-order: ``backward`` works on arrays, so it records no graph.
+
+The graph machinery sits below ``gradfit.tensor`` and never imports it: it knows tensors
+through the protocol ``TensorProtocol`` (the fields it reads and writes) and builds
+them from the one class that ``gradfit.tensor`` binds (``autograd.bind_tensor_class``) when
+it defines ``Tensor``, as minitorch's autodiff knows its ``Variable`` only as a protocol.
 """
 
 from __future__ import annotations
+
+from typing import Protocol
 
 import numpy as np
 
@@ -18,6 +25,37 @@ from gradfit._grad_mode import _enabled, no_grad
 _new = object.__new__
 _ndarray = np.ndarray
 _asarray = np.asarray
+
+
+class TensorProtocol(Protocol):
+    """What the graph machinery (``Op.apply``, ``Function``, the engine, ``grad``,
+    ``gradcheck``) uses of a tensor.
+
+    Attributes:
+        _array: the values, an ``np.ndarray``.
+        _requires_grad: whether gradients flow to this tensor.
+        _version: counts in-place edits; a node checks it before reading saved values.
+        grad_fn: the node (an ``Op``) that made the tensor, None for a leaf.
+        grad: the accumulated gradient of a leaf (a tensor) or None.
+        _hooks: a leaf's gradient hooks (a list) or None.
+    """
+
+    _array: np.ndarray
+    _requires_grad: bool
+    _version: int
+    grad_fn: Op | None
+    grad: TensorProtocol | None
+    _hooks: list | None
+
+    @staticmethod
+    def _make(arr: np.ndarray, node: Op | None) -> TensorProtocol:
+        """Wrap ``arr`` (no copy) as the output of ``node`` (None: outside the graph)."""
+
+
+# The tensor class, bound once by ``gradfit.autograd.bind_tensor_class`` (gradfit.tensor
+# calls it when it defines Tensor). A module global, so the per-op path reads it as it
+# would an imported name.
+Tensor: type[TensorProtocol] = None  # type: ignore[assignment]
 
 
 class Op:
@@ -194,7 +232,3 @@ class Function:
             node.versions = [t._version if isinstance(t, Tensor) else None for t in args]
             out = Tensor._make(out._array, node)
         return out
-
-
-# Bound last: tensor.py imports the ops, which subclass Op defined above.
-from gradfit.tensor import Tensor  # noqa: E402

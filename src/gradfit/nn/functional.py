@@ -19,6 +19,7 @@ import warnings
 
 import numpy as np
 
+from gradfit import _rng
 from gradfit.ops import activation as _act
 from gradfit.ops import elementwise as _el
 from gradfit.ops import loss as _loss
@@ -128,9 +129,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     a = input._array
     if p == 1.0:
         return input * Tensor._make(np.zeros((), dtype=a.dtype), None)
-    from gradfit.random import bernoulli_mask
-
-    mask = bernoulli_mask(a.shape, 1.0 - p, a.dtype)
+    mask = _rng.bernoulli_mask(a.shape, 1.0 - p, a.dtype)
     mask = mask / np.asarray(1.0 - p, dtype=a.dtype)
     return input * Tensor._make(mask.astype(a.dtype, copy=False), None)
 
