@@ -834,7 +834,9 @@ class Tensor:
         return elementwise.Minimum.apply(*self._coerce(other))
 
     def masked_fill(self, mask, value):
-        return elementwise.Where.apply(mask, Tensor._make(np.asarray(value, dtype=self.dtype), None), self)
+        return elementwise.Where.apply(
+            mask, Tensor._make(np.asarray(value, dtype=self.dtype), None), self
+        )
 
     # ------------------------------------------------------------------ reductions
     def sum(self, dim=None, keepdim: bool = False, dtype=None):
@@ -1058,7 +1060,8 @@ class Tensor:
     def unbind(self, dim: int = 0):
         d = _dims(dim, self.ndim)
         return tuple(
-            movement.Index.apply(self, index=(slice(None),) * d + (i,)) for i in range(self.shape[d])
+            movement.Index.apply(self, index=(slice(None),) * d + (i,))
+            for i in range(self.shape[d])
         )
 
 

@@ -10,7 +10,8 @@ after defining it; ops (``gradfit.ops``) subclass ``function.Op`` and work on ar
 from __future__ import annotations
 
 from gradfit._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from gradfit.autograd import engine, function, gradcheck as _gradcheck_module
+from gradfit.autograd import engine, function
+from gradfit.autograd import gradcheck as _gradcheck_module
 from gradfit.autograd.engine import backward, grad
 from gradfit.autograd.function import Function, FunctionCtx, TensorProtocol
 from gradfit.autograd.gradcheck import GradcheckError, gradcheck
