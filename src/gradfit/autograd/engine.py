@@ -68,11 +68,12 @@ def _toposort(roots: list) -> list:
     return order
 
 
-def _version_error(node, t: Tensor, v: int) -> RuntimeError:
+def _version_error(node, t, expected: int, which: str) -> RuntimeError:
+    """PyTorch's error for a saved tensor edited in place after the forward pass."""
     return RuntimeError(
         f"one of the tensors needed for gradient computation has been modified by an "
-        f"in-place operation: a tensor of shape {t.shape} used by {node.name()} is at "
-        f"version {t._version}; expected version {v}"
+        f"in-place operation: a tensor of shape {tuple(t.shape)}, {which} of "
+        f"{node.name()}, is at version {t._version}; expected version {expected} instead"
     )
 
 
@@ -95,6 +96,8 @@ def run_backward(roots, root_grads, retain_graph: bool, capture=None) -> dict | 
             if t._requires_grad:
                 _deliver_leaf(t, g, leaf_grads, capture, shared=True)
             continue
+        if t._version and fn.saves_output:
+            raise _version_error(fn, t, 0, "the output")
         grads[fn] = grads[fn] + g if fn in grads else g
         nodes.append(fn)
     capture_nodes = {}
@@ -126,7 +129,8 @@ def run_backward(roots, root_grads, retain_graph: bool, capture=None) -> dict | 
         if versions is not None:
             for t, v in zip(inputs, versions):
                 if v is not None and t._version != v:
-                    raise _version_error(node, t, v)
+                    i = next(i for i, u in enumerate(inputs) if u is t)
+                    raise _version_error(node, t, v, f"input {i}")
         in_grads = node.backward(node, g)
         if type(in_grads) is not tuple:
             in_grads = (in_grads,)
@@ -145,6 +149,10 @@ def run_backward(roots, root_grads, retain_graph: bool, capture=None) -> dict | 
             if fn is None:
                 _deliver_leaf(t, ig, leaf_grads, capture, ig is g)
             else:
+                # An output is at version 0 when made: if it has been edited since, the
+                # node that saved it would differentiate through the new values.
+                if t._version and fn.saves_output:
+                    raise _version_error(fn, t, 0, "the output")
                 prev = get(fn)
                 grads[fn] = ig if prev is None else prev + ig
         if not retain_graph:
