@@ -6,7 +6,7 @@ The public API is a PyTorch-compatible subset: ``import gradfit as torch`` style
 
 from __future__ import annotations
 
-from gradfit import _dtypes, autograd
+from gradfit import _dtypes, autograd, return_types
 from gradfit._dtypes import (
     bool_,
     float16,
@@ -36,6 +36,30 @@ from gradfit._factories import (
 )
 from gradfit._functional import *  # noqa: F403 - the op functions, listed in _functional
 from gradfit._functional import max, min, pow, round, sum  # noqa: A004
+
+# Tensor operations of issue 13 (indexing, sorting, cumulative ops, linear algebra).
+from gradfit._tensorops import (  # noqa: I001
+    argsort,
+    argwhere,
+    cumprod,
+    cumsum,
+    gather,
+    index_add,
+    index_select,
+    kthvalue,
+    masked_fill,
+    masked_select,
+    msort,
+    nonzero,
+    scatter,
+    scatter_add,
+    sort,
+    take_along_dim,
+    topk,
+    tril,
+    triu,
+    where,
+)
 from gradfit.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from gradfit.random import (
     Generator,
