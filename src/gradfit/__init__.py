@@ -6,7 +6,7 @@ The public API is a PyTorch-compatible subset: ``import gradfit as torch`` style
 
 from __future__ import annotations
 
-from gradfit import _dtypes, autograd, return_types
+from gradfit import _dtypes, autograd, linalg, return_types
 from gradfit._dtypes import (
     bool_,
     float16,
@@ -38,26 +38,56 @@ from gradfit._functional import *  # noqa: F403 - the op functions, listed in _f
 from gradfit._functional import max, min, pow, round, sum  # noqa: A004
 
 # Tensor operations of issue 13 (indexing, sorting, cumulative ops, linear algebra).
-from gradfit._tensorops import (  # noqa: I001
+from gradfit._tensorops import (
     argsort,
     argwhere,
+    bincount,
+    cartesian_prod,
+    cdist,
+    cholesky,
     cumprod,
     cumsum,
+    det,
+    diag,
+    diag_embed,
+    diagonal,
+    einsum,
+    flip,
+    fliplr,
+    flipud,
     gather,
+    histc,
     index_add,
     index_select,
+    inverse,
     kthvalue,
+    logdet,
     masked_fill,
     masked_select,
+    median,
+    meshgrid,
     msort,
+    nanmedian,
+    narrow,
     nonzero,
+    norm,
+    quantile,
+    repeat_interleave,
+    roll,
+    rot90,
     scatter,
     scatter_add,
+    slogdet,
     sort,
+    svd,
     take_along_dim,
+    tile,
     topk,
+    trace,
     tril,
     triu,
+    unique,
+    unique_consecutive,
     where,
 )
 from gradfit.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled

@@ -12,7 +12,7 @@ import builtins
 
 import numpy as np
 
-from gradfit import _dtypes, return_types
+from gradfit import _dtypes, linalg, return_types
 from gradfit._arrays import unwrap, wrap
 from gradfit.ops import elementwise as _el
 from gradfit.ops import indexing as _ix
@@ -387,3 +387,554 @@ def cumprod(input, dim: int, *, dtype=None):  # noqa: A002
     if x.dtype.kind in "biu" and dtype is None:
         x = x.to(np.int64)
     return _ix.Cumprod.apply(x, dim=d)
+
+
+# ------------------------------------------------------------------ rearranging
+def _dim_list(fn: str, dims, ndim: int) -> tuple:
+    dims = (dims,) if isinstance(dims, int | np.integer) else tuple(dims)
+    out = tuple(_dim(fn, d, ndim) for d in dims)
+    if len(set(out)) != len(out):
+        raise RuntimeError(f"{fn}: dims {list(dims)} name a dimension twice")
+    return out
+
+
+def flip(input, dims):  # noqa: A002
+    """Reverse the order of the entries along each of ``dims``."""
+    d = _dim_list("flip", dims, input.ndim)
+    if input.ndim == 0 or not d:
+        return input.clone()
+    return _ix.Flip.apply(input, dims=d)
+
+
+def fliplr(input):  # noqa: A002
+    if input.ndim < 2:
+        raise RuntimeError("fliplr: input must be >= 2-d")
+    return flip(input, (1,))
+
+
+def flipud(input):  # noqa: A002
+    if input.ndim < 1:
+        raise RuntimeError("flipud: input must be >= 1-d")
+    return flip(input, (0,))
+
+
+def roll(input, shifts, dims=None):  # noqa: A002
+    """Shift entries cyclically by ``shifts`` along ``dims`` (the flattened tensor,
+    reshaped back, when ``dims`` is None)."""
+    if dims is None:
+        if not isinstance(shifts, int | np.integer):
+            if len(shifts) != 1:
+                raise RuntimeError("roll: with dims=None, shifts must be a single number")
+            shifts = shifts[0]
+        return _ix.Roll.apply(input, shifts=int(shifts), dims=None)
+    d = (dims,) if isinstance(dims, int | np.integer) else tuple(dims)
+    s = (shifts,) if isinstance(shifts, int | np.integer) else tuple(shifts)
+    if len(d) != len(s):
+        raise RuntimeError(
+            f"roll: shifts and dimensions must align. shifts: {len(s)}, dims: {len(d)}"
+        )
+    d = tuple(_dim("roll", k, input.ndim) for k in d)
+    if input.ndim == 0:
+        return input.clone()
+    return _ix.Roll.apply(input, shifts=tuple(int(k) for k in s), dims=d)
+
+
+def rot90(input, k: int = 1, dims=(0, 1)):  # noqa: A002
+    """Rotate by 90 degrees ``k`` times in the plane of ``dims`` (from the first axis
+    towards the second)."""
+    d0, d1 = _dim_list("rot90", dims, input.ndim)
+    k %= 4
+    if k == 0:
+        return input.clone()
+    if k == 1:
+        return flip(input, (d1,)).transpose(d0, d1)
+    if k == 2:
+        return flip(input, (d0, d1))
+    return flip(input, (d0,)).transpose(d0, d1)
+
+
+def narrow(input, dim: int, start, length: int):  # noqa: A002
+    """The ``length`` entries from ``start`` along ``dim`` (a slice)."""
+    d = _dim("narrow", dim, input.ndim)
+    n = input.shape[d]
+    start = int(start)
+    if not -n <= start <= n:
+        raise IndexError(f"narrow: start ({start}) out of range for dimension of size {n}")
+    if start < 0:
+        start += n
+    if length < 0 or start + length > n:
+        raise RuntimeError(
+            f"narrow: start ({start}) + length ({length}) exceeds dimension size ({n})."
+        )
+    return input[(slice(None),) * d + (slice(start, start + length),)]
+
+
+def tile(input, dims):  # noqa: A002
+    """Repeat the whole tensor ``dims[i]`` times along axis i (``dims`` padded with 1s
+    in front to the tensor's rank, or the tensor's shape with 1s to ``dims``' length)."""
+    dims = tuple(dims) if not isinstance(dims, int) else (dims,)
+    if len(dims) < input.ndim:
+        dims = (1,) * (input.ndim - len(dims)) + dims
+    return input.repeat(*dims)
+
+
+def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):  # noqa: A002
+    """Repeat each entry ``repeats`` times (an int, or one count per entry along
+    ``dim``); the tensor is flattened first when ``dim`` is None.
+    ``repeat_interleave(counts)`` (one argument) repeats each index i ``counts[i]`` times."""
+    if repeats is None:
+        counts = unwrap(input)
+        if counts.ndim != 1 or counts.dtype.kind not in "iu":
+            raise RuntimeError("repeat_interleave: repeats must be a 1-d integer tensor")
+        return wrap(np.repeat(np.arange(counts.size, dtype=np.int64), counts))
+    x = input.reshape(-1) if dim is None else input
+    d = 0 if dim is None else _dim("repeat_interleave", dim, x.ndim)
+    n = x.shape[d] if x.ndim else 1
+    r = unwrap(repeats) if isinstance(repeats, Tensor) else np.asarray(repeats)
+    if r.dtype.kind not in "iu":
+        raise RuntimeError(f"repeat_interleave: repeats must be integers, got {r.dtype}")
+    if r.ndim == 1 and r.size == 1:
+        r = r.reshape(())
+    if r.ndim > 1 or (r.ndim == 1 and r.size != n):
+        raise RuntimeError(
+            f"repeat_interleave: repeats must have the same size as input along dim, but got "
+            f"repeats.size(0) = {r.size} and input.size({d}) = {n}"
+        )
+    if (r < 0).any():
+        raise RuntimeError("repeat_interleave: repeats can not be negative")
+    idx = np.repeat(np.arange(n), r)
+    if x.ndim == 0:
+        x = x.reshape(1)
+    return _mv.Index.apply(x, index=(slice(None),) * d + (idx,))
+
+
+def unfold(input, dimension: int, size: int, step: int):  # noqa: A002
+    """``Tensor.unfold``: all ``size``-long windows ``step`` apart along ``dimension``,
+    as a new last axis of length ``size``."""
+    d = _dim("unfold", dimension, input.ndim)
+    n = input.shape[d] if input.ndim else 1
+    if size > n:
+        raise RuntimeError(f"maximum size for tensor at dimension {d} is {n} but size is {size}")
+    if step <= 0:
+        raise RuntimeError(f"step is {step} but must be > 0")
+    return _ix.Unfold.apply(input, dim=d, size=int(size), step=int(step))
+
+
+def diag(input, diagonal: int = 0):  # noqa: A002
+    """A 1-D input as the ``diagonal``-th diagonal of a square matrix, or the
+    ``diagonal``-th diagonal of a 2-D input as 1-D."""
+    if input.ndim not in (1, 2):
+        raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input.ndim}D")
+    return _ix.Diag.apply(input, offset=int(diagonal))
+
+
+def diagonal(input, offset: int = 0, dim1: int = 0, dim2: int = 1):  # noqa: A002
+    """The ``offset`` diagonal of the planes (dim1, dim2), on a new last axis."""
+    d1, d2 = _dim("diagonal", dim1, input.ndim), _dim("diagonal", dim2, input.ndim)
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    return _ix.Diagonal.apply(input, offset=int(offset), dim1=d1, dim2=d2)
+
+
+def diag_embed(input, offset: int = 0, dim1: int = -2, dim2: int = -1):  # noqa: A002
+    """The last axis of ``input`` written on the ``offset`` diagonal of new square planes."""
+    n = input.shape[-1] + abs(offset)
+    out_nd = input.ndim + 1
+    d1, d2 = _dim("diag_embed", dim1, out_nd), _dim("diag_embed", dim2, out_nd)
+    k = np.arange(input.shape[-1])
+    rows, cols = k + max(-offset, 0), k + max(offset, 0)
+    # A scatter of the entries into an (..., n*n) zero tensor along the last axis.
+    flat_idx = np.broadcast_to(rows * n + cols, input.shape).astype(np.int64)
+    zeros = wrap(np.zeros(input.shape[:-1] + (n * n,), dtype=input.dtype))
+    planes = _scatter("diag_embed", zeros, -1, wrap(np.ascontiguousarray(flat_idx)), input, None)
+    planes = planes.reshape(input.shape[:-1] + (n, n))
+    order = [i for i in range(out_nd) if i not in (d1, d2)]
+    perm = [0] * out_nd
+    for src, dst in enumerate(order + [d1, d2]):
+        perm[dst] = src
+    return planes.permute(*perm)
+
+
+def trace(input):  # noqa: A002
+    """Sum of the main diagonal of a 2-D tensor."""
+    if input.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.ndim}")
+    if input.dtype.kind in "biu":
+        return _ix.Diagonal.apply(input.to(np.int64), offset=0, dim1=0, dim2=1).sum()
+    return _ix.Diagonal.apply(input, offset=0, dim1=0, dim2=1).sum()
+
+
+# ------------------------------------------------------------------ einsum
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def einsum(equation: str, *operands):
+    """Einstein summation, NumPy's and PyTorch's notation (``'bij,bjk->bik'``, ellipsis,
+    implicit output, repeated letters for diagonals); differentiable in every operand."""
+    if len(operands) == 1 and isinstance(operands[0], list | tuple):
+        operands = tuple(operands[0])
+    eq = equation.replace(" ", "")
+    lhs, arrow, rhs = eq.partition("->")
+    ins = lhs.split(",")
+    if len(ins) != len(operands):
+        raise RuntimeError(
+            f"einsum(): {len(ins)} operands in the equation but {len(operands)} were given"
+        )
+    used = set(c for c in eq if c.isalpha())
+    spare = [c for c in _LETTERS if c not in used]
+    # Expand "..." into explicit letters, aligned at the right, and broadcast operands.
+    ell_nd = 0
+    for subs, x in zip(ins, operands):
+        if "..." in subs:
+            ell_nd = builtins.max(ell_nd, x.ndim - (len(subs) - 3))
+    ell = "".join(spare[:ell_nd])
+    shapes = []
+    for subs, x in zip(ins, operands):
+        if "..." in subs:
+            k = x.ndim - (len(subs) - 3)
+            shapes.append(x.shape[:k])
+    ell_shape = np.broadcast_shapes(*shapes) if shapes else ()
+    new_ins, new_ops = [], []
+    for subs, x in zip(ins, operands):
+        x = _t(x)
+        if "..." in subs:
+            k = x.ndim - (len(subs) - 3)
+            want = ell_shape[ell_nd - k :] if k else ()
+            if tuple(x.shape[:k]) != tuple(want):
+                x = x.expand(tuple(want) + tuple(x.shape[k:]))
+            subs = subs.replace("...", ell[ell_nd - k :])
+        if len(subs) != x.ndim:
+            raise RuntimeError(
+                f"einsum(): the number of subscripts in the equation ({len(subs)}) does not "
+                f"match the number of dimensions ({x.ndim}) for operand"
+            )
+        new_ins.append(subs)
+        new_ops.append(x)
+    if arrow:
+        out = rhs.replace("...", ell)
+    else:
+        counts = {}
+        for subs in new_ins:
+            for c in subs:
+                counts[c] = counts.get(c, 0) + 1
+        out = ell + "".join(sorted(c for c, n in counts.items() if n == 1 and c not in ell))
+    dtypes = {x.dtype for x in new_ops}
+    if len(dtypes) > 1:
+        common = np.result_type(*dtypes)
+        new_ops = [x.to(common) for x in new_ops]
+    return _ix.Einsum.apply(*new_ops, equation=",".join(new_ins) + "->" + out)
+
+
+# ------------------------------------------------------------------ sets and counts
+def unique(
+    input,  # noqa: A002
+    sorted: bool = True,  # noqa: A002
+    return_inverse: bool = False,
+    return_counts: bool = False,
+    dim=None,
+):
+    """The distinct values (sorted), optionally with each entry's position in them
+    (``return_inverse``, shaped like ``input``) and how often each occurs."""
+    a = unwrap(input)
+    if dim is None:
+        res = np.unique(a.reshape(-1), return_inverse=True, return_counts=True)
+        values, inverse, counts = res
+        inverse = inverse.reshape(a.shape)
+    else:
+        d = _dim("unique", dim, a.ndim)
+        values, inverse, counts = np.unique(a, return_inverse=True, return_counts=True, axis=d)
+        inverse = inverse.reshape(-1)
+    out = [wrap(values)]
+    if return_inverse:
+        out.append(wrap(inverse.astype(np.int64)))
+    if return_counts:
+        out.append(wrap(counts.astype(np.int64)))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):  # noqa: A002
+    """Drop consecutive repeats (of entries of the flattened tensor, or slices along
+    ``dim``)."""
+    a = unwrap(input)
+    if dim is None:
+        flat = a.reshape(-1)
+        starts = np.ones(flat.size, dtype=bool)
+        starts[1:] = flat[1:] != flat[:-1]
+        values = flat[starts]
+        group = np.cumsum(starts) - 1
+        inverse = group.reshape(a.shape)
+    else:
+        d = _dim("unique_consecutive", dim, a.ndim)
+        m = np.moveaxis(a, d, 0).reshape(a.shape[d], -1)
+        starts = np.ones(m.shape[0], dtype=bool)
+        starts[1:] = (m[1:] != m[:-1]).any(axis=1)
+        values = np.compress(starts, a, axis=d)
+        inverse = np.cumsum(starts) - 1
+    counts = np.diff(np.append(np.flatnonzero(starts), starts.size))
+    out = [wrap(values)]
+    if return_inverse:
+        out.append(wrap(inverse.astype(np.int64)))
+    if return_counts:
+        out.append(wrap(counts.astype(np.int64)))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def bincount(input, weights=None, minlength: int = 0):  # noqa: A002
+    """How often each non-negative integer occurs in a 1-D tensor (or the sum of its
+    ``weights``): length max(input) + 1, at least ``minlength``."""
+    a = unwrap(input)
+    if a.ndim != 1 or a.dtype.kind not in "iub":
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    if a.size and a.min() < 0:
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    if weights is None:
+        return wrap(np.bincount(a, minlength=minlength).astype(np.int64))
+    w = unwrap(weights)
+    if w.shape != a.shape:
+        raise RuntimeError("weights should be 1-d and have the same length as input")
+    out = np.bincount(a, weights=w, minlength=minlength)
+    return wrap(out.astype(w.dtype if w.dtype.kind == "f" else np.float64))
+
+
+def histc(input, bins: int = 100, min: float = 0.0, max: float = 0.0):  # noqa: A001, A002
+    """A histogram of ``bins`` equal bins over [min, max] (the data's range if both 0)."""
+    a = unwrap(input)
+    lo, hi = float(min), float(max)
+    if lo == hi and a.size:
+        lo, hi = float(a.min()), float(a.max())
+    if lo == hi:
+        lo, hi = lo - 1, hi + 1
+    counts, _ = np.histogram(a, bins=bins, range=(lo, hi))
+    return wrap(counts.astype(a.dtype))
+
+
+def meshgrid(*tensors, indexing: str | None = None):
+    """Coordinate grids from 1-D tensors: ``indexing='ij'`` (PyTorch's default, with its
+    warning when not given) or ``'xy'`` (the first two axes swapped)."""
+    if len(tensors) == 1 and isinstance(tensors[0], list | tuple):
+        tensors = tuple(tensors[0])
+    if indexing is None:
+        import warnings
+
+        warnings.warn(
+            "torch.meshgrid: in an upcoming release, it will be required to pass the "
+            "indexing argument.",
+            UserWarning,
+            stacklevel=2,
+        )
+        indexing = "ij"
+    if indexing not in ("ij", "xy"):
+        raise RuntimeError(
+            f'torch.meshgrid: indexing must be one of "xy" or "ij", but received: {indexing}'
+        )
+    ts = [t.reshape(-1) if t.ndim == 0 else t for t in tensors]
+    for t in ts:
+        if t.ndim != 1:
+            raise RuntimeError(
+                f"torch.meshgrid: Expected 0D or 1D tensor in the tensor list but got: {t.ndim}D"
+            )
+    swap = indexing == "xy" and len(ts) >= 2
+    if swap:
+        ts[0], ts[1] = ts[1], ts[0]
+    shape = tuple(t.shape[0] for t in ts)
+    grids = []
+    for i, t in enumerate(ts):
+        view = [1] * len(ts)
+        view[i] = shape[i]
+        grids.append(t.reshape(view).expand(shape))
+    if swap:  # 'xy' is 'ij' on the first two inputs swapped, outputs swapped back
+        grids[0], grids[1] = grids[1], grids[0]
+    return tuple(grids)
+
+
+def cartesian_prod(*tensors):
+    grids = meshgrid(*tensors, indexing="ij")
+    if len(grids) == 1:
+        return grids[0]
+    from gradfit._functional import stack
+
+    return stack([g.reshape(-1) for g in grids], dim=1)
+
+
+# ------------------------------------------------------------------ distances, statistics
+def cdist(x1, x2, p: float = 2.0, compute_mode: str = "use_mm_for_euclid_dist_if_necessary"):
+    """Pairwise p-norm distances between the rows of ``x1`` (..., P, M) and ``x2``
+    (..., R, M): (..., P, R). The gradient at a zero distance is 0, as PyTorch's."""
+    if x1.ndim < 2 or x2.ndim < 2:
+        raise RuntimeError(f"cdist only supports at least 2D tensors, X1 got: {x1.ndim}D")
+    if x1.shape[-1] != x2.shape[-1]:
+        raise RuntimeError(
+            f"X1 and X2 must have the same number of columns. X1: {x1.shape[-1]} X2: {x2.shape[-1]}"
+        )
+    if p < 0:
+        raise RuntimeError(f"cdist only supports non-negative p values, got {p}")
+    return _ix.Cdist.apply(x1, x2, p=float(p))
+
+
+def median(input, dim=None, keepdim: bool = False):  # noqa: A002
+    """The lower median (no averaging of the two middle values, as PyTorch): of all
+    entries (gradient shared by the entries equal to it), or along ``dim`` with indices."""
+    a = unwrap(input)
+    if dim is None:
+        if a.size == 0:
+            return wrap(np.asarray(np.nan, a.dtype))
+        flat = a.reshape(-1)
+        if a.dtype.kind == "f" and np.isnan(flat).any():
+            value = np.asarray(np.nan, a.dtype)
+        else:
+            value = np.partition(flat, (flat.size - 1) // 2)[(flat.size - 1) // 2]
+        return _ix.ShareEqual.apply(input, value=value)
+    d = _dim("median", dim, input.ndim)
+    if a.ndim == 0:
+        return return_types.median(input.clone(), wrap(np.zeros((), np.int64)))
+    n = a.shape[d]
+    order = _argsort_array(a, d, False)
+    pick = np.take(order, [(n - 1) // 2], axis=d)
+    if a.dtype.kind == "f":  # a NaN in the slice is its median (sorted last)
+        has_nan = np.isnan(a).any(axis=d, keepdims=True)
+        pick = np.where(has_nan, np.take(order, [n - 1], axis=d), pick)
+        if has_nan.any():  # the first NaN, as PyTorch reports
+            first_nan = np.argmax(np.isnan(a), axis=d)
+            pick = np.where(has_nan, np.expand_dims(first_nan, d), pick)
+    values = _ix.Gather.apply(input, index=pick, dim=d)
+    if not keepdim:
+        values, pick = values.squeeze(d), np.squeeze(pick, d)
+    return return_types.median(values, wrap(pick.astype(np.int64)))
+
+
+def nanmedian(input, dim=None, keepdim: bool = False):  # noqa: A002
+    """``median`` ignoring NaN (NaN only where a slice is all NaN)."""
+    a = unwrap(input)
+    if a.dtype.kind != "f" or not np.isnan(a).any():
+        return median(input, dim, keepdim)
+    if dim is None:
+        flat = a.reshape(-1)
+        ok = flat[~np.isnan(flat)]
+        if ok.size == 0:
+            return _ix.ShareEqual.apply(input, value=np.asarray(np.nan, a.dtype))
+        value = np.partition(ok, (ok.size - 1) // 2)[(ok.size - 1) // 2]
+        return _ix.ShareEqual.apply(input, value=value)
+    d = _dim("nanmedian", dim, input.ndim)
+    order = _argsort_array(a, d, False)  # NaN last
+    count = (~np.isnan(a)).sum(axis=d, keepdims=True)
+    pick = np.take_along_axis(order, np.maximum(count - 1, 0) // 2, axis=d)
+    values = _ix.Gather.apply(input, index=pick, dim=d)
+    if not keepdim:
+        values, pick = values.squeeze(d), np.squeeze(pick, d)
+    return return_types.nanmedian(values, wrap(pick.astype(np.int64)))
+
+
+_INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
+
+
+def quantile(input, q, dim=None, keepdim: bool = False, *, interpolation: str = "linear"):  # noqa: A002
+    """The ``q``-quantiles (a number or a 1-D tensor in [0, 1]) of all entries or along
+    ``dim``, interpolated between the two nearest ranks as PyTorch does; a 1-D ``q``
+    adds a leading axis. Differentiable through the two selected entries."""
+    if interpolation not in _INTERPOLATIONS:
+        raise RuntimeError(
+            f"quantile() interpolation must be one of {', '.join(_INTERPOLATIONS)}. Got "
+            f"{interpolation}"
+        )
+    if input.dtype.kind != "f":
+        raise RuntimeError(
+            f"quantile() input tensor must be either float or double dtype, got {input.dtype}"
+        )
+    qa = unwrap(q) if isinstance(q, Tensor) else np.asarray(q, dtype=np.float64)
+    scalar_q = qa.ndim == 0
+    if qa.ndim > 1:
+        raise RuntimeError("quantile() q must be a scalar or 1D tensor")
+    if qa.size and (qa.min() < 0 or qa.max() > 1):
+        raise RuntimeError("quantile() q values must be in the range [0, 1]")
+    x = input
+    if dim is None:
+        x = input.reshape(-1)
+        d = 0
+    else:
+        d = _dim("quantile", dim, input.ndim)
+    if x.ndim == 0:
+        x = x.reshape(1)
+    srt = sort(x, d).values
+    n = x.shape[d]
+    ranks = qa.reshape(-1).astype(np.float64) * (n - 1)
+    lo = np.floor(ranks).astype(np.int64)
+    hi = np.ceil(ranks).astype(np.int64)
+    if interpolation == "lower":
+        hi = lo
+    elif interpolation == "higher":
+        lo = hi
+    elif interpolation == "nearest":
+        lo = hi = np.round(ranks).astype(np.int64)  # half to even, as torch.round
+    below = srt.index_select(d, wrap(lo))
+    above = srt.index_select(d, wrap(hi))
+    shape = [1] * x.ndim
+    shape[d] = lo.size
+    if interpolation == "midpoint":
+        w = np.full(lo.size, 0.5)
+    elif interpolation == "linear":
+        w = ranks - lo
+    else:
+        w = np.zeros(lo.size)
+    w = wrap(w.astype(x.dtype).reshape(shape))
+    # PyTorch's lerp: below + w (above - below) for w < 0.5, else above - (above - below)(1 - w)
+    diff = above - below
+    out = where(w < 0.5, below + w * diff, above - diff * (1 - w))
+    a = unwrap(x)
+    nan_rows = np.isnan(a).any(axis=d, keepdims=True)
+    if nan_rows.any():
+        out = out.masked_fill(wrap(np.broadcast_to(nan_rows, out.shape)), float("nan"))
+    out = out.permute(d, *[i for i in range(x.ndim) if i != d])
+    if keepdim:
+        kept = [1 if dim is None or i == d else n_i for i, n_i in enumerate(input.shape)]
+        out = out.reshape([lo.size] + kept)
+    return out[0] if scalar_q else out
+
+
+# ------------------------------------------------------------------ norms and linear algebra
+def norm(input, p="fro", dim=None, keepdim: bool = False, dtype=None):  # noqa: A002
+    """``torch.norm``: 'fro' (the 2-norm of the entries over ``dim``), 'nuc' (the
+    nuclear norm of the matrices in the planes ``dim``) or a number p (a vector p-norm
+    over ``dim``, all entries if None). The 2-norm's gradient at 0 is 0, as PyTorch's."""
+    if isinstance(p, str):
+        if p == "fro":
+            return linalg.vector_norm(input, 2, dim, keepdim, dtype=dtype)
+        if p == "nuc":
+            return linalg.matrix_norm(input, "nuc", (-2, -1) if dim is None else dim, keepdim)
+        raise RuntimeError(f"norm(): unsupported norm type {p!r}")
+    return linalg.vector_norm(input, 2 if p is None else p, dim, keepdim, dtype=dtype)
+
+
+def inverse(input):  # noqa: A002
+    return linalg.inv(input)
+
+
+def det(input):  # noqa: A002
+    return linalg.det(input)
+
+
+def logdet(input):  # noqa: A002
+    """log det(A): NaN for a negative determinant, -inf for 0 (PyTorch's)."""
+    sign, logabs = linalg.slogdet(input)
+    s = unwrap(sign)
+    bad = np.where(s < 0, np.nan, np.where(s == 0, -np.inf, 0.0)).astype(input.dtype)
+    return logabs + wrap(bad)
+
+
+def slogdet(input):  # noqa: A002
+    sign, logabs = linalg.slogdet(input)
+    return return_types.slogdet(sign, logabs)
+
+
+def cholesky(input, upper: bool = False):  # noqa: A002
+    return linalg.cholesky(input, upper=upper)
+
+
+def svd(input, some: bool = True, compute_uv: bool = True):  # noqa: A002
+    """``torch.svd``: (U, S, V) with V (not V^T); ``some=False`` gives full U and V."""
+    u, s, vh = linalg.svd(input, full_matrices=not some)
+    if not compute_uv:
+        m, n = input.shape[-2:]
+        zeros_u = wrap(np.zeros(input.shape[:-2] + (m, m if not some else min(m, n)), input.dtype))
+        zeros_v = wrap(np.zeros(input.shape[:-2] + (n, n if not some else min(m, n)), input.dtype))
+        return return_types.svd(zeros_u, s, zeros_v)
+    return return_types.svd(u, s, vh.mT)

@@ -946,14 +946,8 @@ class Tensor:
         x = self if dtype is None else self.to(dtype)
         return _rd.LogSoftmax.apply(x, dim=_dims(dim, self.ndim))
 
-    def norm(self, p=2, dim=None, keepdim: bool = False):
-        if p == 2 or p == "fro":
-            return (self * self).sum(dim, keepdim).sqrt()
-        if p == 1:
-            return self.abs().sum(dim, keepdim)
-        if p == float("inf"):
-            return self.abs().amax(() if dim is None else dim, keepdim)
-        return (self.abs() ** p).sum(dim, keepdim) ** (1.0 / p)
+    def norm(self, p="fro", dim=None, keepdim: bool = False, dtype=None):
+        return _tops.norm(self, p, dim, keepdim, dtype=dtype)
 
     # ------------------------------------------------------------------ movement
     def reshape(self, *shape):
@@ -1176,6 +1170,110 @@ class Tensor:
 
     def cumsum_(self, dim: int, *, dtype=None):
         return self._inplace_op(lambda t: _tops.cumsum(t, dim, dtype=dtype))
+
+    def flip(self, *dims):
+        return _tops.flip(self, _shape_args(dims))
+
+    def fliplr(self):
+        return _tops.fliplr(self)
+
+    def flipud(self):
+        return _tops.flipud(self)
+
+    def roll(self, shifts, dims=None):
+        return _tops.roll(self, shifts, dims)
+
+    def rot90(self, k: int = 1, dims=(0, 1)):
+        return _tops.rot90(self, k, dims)
+
+    def narrow(self, dim: int, start, length: int):
+        return _tops.narrow(self, dim, start, length)
+
+    def tile(self, *dims):
+        return _tops.tile(self, _shape_args(dims))
+
+    def repeat_interleave(self, repeats=None, dim=None, *, output_size=None):
+        return _tops.repeat_interleave(self, repeats, dim)
+
+    def unfold(self, dimension: int, size: int, step: int):
+        return _tops.unfold(self, dimension, size, step)
+
+    def diag(self, diagonal: int = 0):
+        return _tops.diag(self, diagonal)
+
+    def diagonal(self, offset: int = 0, dim1: int = 0, dim2: int = 1):
+        return _tops.diagonal(self, offset, dim1, dim2)
+
+    def diag_embed(self, offset: int = 0, dim1: int = -2, dim2: int = -1):
+        return _tops.diag_embed(self, offset, dim1, dim2)
+
+    def trace(self):
+        return _tops.trace(self)
+
+    def unique(self, sorted: bool = True, return_inverse=False, return_counts=False, dim=None):  # noqa: A002
+        return _tops.unique(self, sorted, return_inverse, return_counts, dim)
+
+    def unique_consecutive(self, return_inverse=False, return_counts=False, dim=None):
+        return _tops.unique_consecutive(self, return_inverse, return_counts, dim)
+
+    def bincount(self, weights=None, minlength: int = 0):
+        return _tops.bincount(self, weights, minlength)
+
+    def histc(self, bins: int = 100, min: float = 0.0, max: float = 0.0):  # noqa: A002
+        return _tops.histc(self, bins, min, max)
+
+    def median(self, dim=None, keepdim: bool = False):
+        return _tops.median(self, dim, keepdim)
+
+    def nanmedian(self, dim=None, keepdim: bool = False):
+        return _tops.nanmedian(self, dim, keepdim)
+
+    def quantile(self, q, dim=None, keepdim: bool = False, *, interpolation: str = "linear"):
+        return _tops.quantile(self, q, dim, keepdim, interpolation=interpolation)
+
+    def inverse(self):
+        return _tops.inverse(self)
+
+    def det(self):
+        return _tops.det(self)
+
+    def logdet(self):
+        return _tops.logdet(self)
+
+    def slogdet(self):
+        return _tops.slogdet(self)
+
+    def cholesky(self, upper: bool = False):
+        return _tops.cholesky(self, upper)
+
+    def type_as(self, other):
+        return self.to(other.dtype)
+
+    def _new(self, arr, dtype, requires_grad):
+        t = Tensor._make(arr.astype(self.dtype if dtype is None else _dtypes.to_dtype(dtype)), None)
+        return t.requires_grad_() if requires_grad else t
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False, **_):
+        _check_device(device)
+        return self._new(np.zeros(_shape_args(size)), dtype, requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False, **_):
+        _check_device(device)
+        return self._new(np.ones(_shape_args(size)), dtype, requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False, **_):
+        _check_device(device)
+        return self._new(np.zeros(_shape_args(size)), dtype, requires_grad)
+
+    def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False, **_):
+        _check_device(device)
+        return self._new(np.full(tuple(size), fill_value), dtype, requires_grad)
+
+    def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False, **_):
+        """A copy of ``data`` with this tensor's dtype unless ``dtype`` is given."""
+        _check_device(device)
+        arr = np.array(data._array if isinstance(data, Tensor) else data)
+        return self._new(arr, dtype, requires_grad)
 
 
 _ONES: dict = {}

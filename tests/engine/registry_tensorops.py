@@ -238,3 +238,344 @@ TENSOROPS: list[OpSpec] = [
     ),
     OpSpec("setitem_mask", _setitem_mask, domain="away0"),
 ]
+
+
+# ---------------------------------------------------------------- rearranging, einsum, stats
+def _eye(lib, a):
+    return lib.eye(a.shape[-1], dtype=a.dtype)
+
+
+square = st.tuples(st.integers(0, 2), st.integers(1, 4)).map(
+    lambda t: [((t[0],) if t[0] else ()) + (t[1], t[1])]
+)
+tall = st.tuples(st.integers(1, 4), st.integers(0, 2)).map(lambda t: [(t[0] + t[1], t[0])])
+any_matrix = st.tuples(st.integers(1, 4), st.integers(1, 4)).map(lambda t: [t])
+
+
+def _einsum_spec(name, eq, shapes):
+    """``shapes(i, j, k, b)`` -> the operands' shapes for sizes drawn per letter."""
+    return OpSpec(
+        name,
+        lambda lib, *ts: lib.einsum(eq, *ts),
+        "custom",
+        shapes=st.tuples(dims, dims, dims, dims).map(lambda t: shapes(*t)),
+        samples=[shapes(3, 4, 2, 2)],
+    )
+
+
+TENSOROPS += [
+    _dim_spec("flip", lambda lib, a, d: lib.flip(a, [d])),
+    OpSpec(
+        "flip_many",
+        lambda lib, a: a.flip(0, -1),
+        "custom",
+        shapes=batched,
+        samples=[[(2, 3, 4)]],
+    ),
+    _dim_spec("roll", lambda lib, a, d: lib.roll(a, 2, d)),
+    OpSpec("roll_flat", lambda lib, a: a.roll(-3), "custom", shapes=one_shape, samples=[[(3, 4)]]),
+    OpSpec(
+        "roll_two",
+        lambda lib, a: lib.roll(a, (1, -2), (0, 1)),
+        "custom",
+        shapes=batched,
+        samples=[[(3, 4)]],
+    ),
+    OpSpec(
+        "rot90",
+        lambda lib, a: lib.rot90(a, 1, (0, 1)),
+        "custom",
+        shapes=batched,
+        samples=[[(2, 3)]],
+    ),
+    OpSpec(
+        "rot90_3", lambda lib, a: a.rot90(3, (1, 0)), "custom", shapes=batched, samples=[[(2, 3)]]
+    ),
+    _dim_spec(
+        "narrow",
+        lambda lib, a, d: a.narrow(d, a.shape[d] // 2, (a.shape[d] + 1) // 2),
+    ),
+    OpSpec(
+        "tile",
+        lambda lib, a: lib.tile(a, (2, 1, 3)),
+        "custom",
+        shapes=one_shape,
+        samples=[[(3, 4)]],
+    ),
+    OpSpec(
+        "tile_short", lambda lib, a: a.tile((2,)), "custom", shapes=one_shape, samples=[[(3, 4)]]
+    ),
+    _dim_spec("repeat_interleave", lambda lib, a, d: a.repeat_interleave(2, dim=d)),
+    _dim_spec(
+        "repeat_interleave_counts",
+        lambda lib, a, d: lib.repeat_interleave(a, _index(lib, (a.shape[d],), 3), dim=d),
+    ),
+    OpSpec(
+        "repeat_interleave_flat",
+        lambda lib, a: lib.repeat_interleave(a, 3),
+        "custom",
+        shapes=one_shape,
+        samples=[[(2, 3)]],
+    ),
+    _dim_spec("unfold", lambda lib, a, d: a.unfold(d, min(2, a.shape[d]), 1)),
+    _dim_spec("unfold_step", lambda lib, a, d: a.unfold(d, 1 if a.shape[d] < 3 else 2, 2)),
+    OpSpec(
+        "diag_vec",
+        lambda lib, a: lib.diag(a, 1),
+        "custom",
+        shapes=st.integers(1, 4).map(lambda n: [(n,)]),
+        samples=[[(3,)]],
+    ),
+    OpSpec(
+        "diag_mat",
+        lambda lib, a: a.diag(-1) if a.shape[0] > 1 else a.diag(),
+        "custom",
+        shapes=any_matrix,
+        samples=[[(3, 4)], [(4, 2)]],
+    ),
+    OpSpec(
+        "diagonal",
+        lambda lib, a: lib.diagonal(a, 1, 0, -1),
+        "custom",
+        shapes=batched,
+        samples=[[(3, 2, 4)]],
+    ),
+    OpSpec(
+        "diag_embed",
+        lambda lib, a: lib.diag_embed(a, -1) * 2.0,
+        "custom",
+        shapes=one_shape,
+        samples=[[(2, 3)]],
+    ),
+    OpSpec("trace", lambda lib, a: lib.trace(a), "custom", shapes=any_matrix, samples=[[(3, 4)]]),
+    OpSpec(
+        "median_all",
+        lambda lib, a: lib.median(a),
+        "custom",
+        shapes=one_shape,
+        samples=[[(3, 4)], [(5,)]],
+    ),
+    _dim_spec("median_dim", lambda lib, a, d: a.median(d).values),
+    _dim_spec("median_keepdim", lambda lib, a, d: lib.median(a, d, keepdim=True)[0]),
+    _dim_spec("quantile_scalar", lambda lib, a, d: lib.quantile(a, 0.3, dim=d)),
+    _dim_spec(
+        "quantile_tensor",
+        lambda lib, a, d: a.quantile(
+            lib.tensor([0.1, 0.5, 0.8], dtype=a.dtype), dim=d, keepdim=True
+        ),
+    ),
+    OpSpec(
+        "quantile_all",
+        lambda lib, a: lib.quantile(a, lib.tensor([0.25, 0.9], dtype=a.dtype)),
+        "custom",
+        shapes=one_shape,
+        samples=[[(3, 4)]],
+    ),
+    _dim_spec(
+        "quantile_midpoint",
+        lambda lib, a, d: lib.quantile(a, 0.4, dim=d, interpolation="midpoint"),
+    ),
+    _dim_spec(
+        "quantile_nearest",
+        lambda lib, a, d: lib.quantile(a, 0.6, dim=d, interpolation="nearest"),
+    ),
+    OpSpec(
+        "meshgrid",
+        lambda lib, a, b: sum(
+            (g * (i + 1.0) for i, g in enumerate(lib.meshgrid(a, b, indexing="xy"))), 0.0
+        ),
+        "custom",
+        shapes=st.tuples(dims, dims).map(lambda t: [(t[0],), (t[1],)]),
+        samples=[[(3,), (4,)]],
+    ),
+    OpSpec(
+        "cdist",
+        lambda lib, a, b: lib.cdist(a, b),
+        "custom",
+        shapes=st.tuples(dims, dims, dims).map(lambda t: [(t[0], t[2]), (t[1], t[2])]),
+        samples=[[(3, 4), (5, 4)], [(2, 3, 4), (2, 2, 4)]],
+    ),
+    OpSpec(
+        "cdist_p1",
+        lambda lib, a, b: lib.cdist(a, b, p=1.0),
+        "custom",
+        shapes=st.tuples(dims, dims, dims).map(lambda t: [(t[0], t[2]), (t[1], t[2])]),
+        samples=[[(3, 4), (5, 4)]],
+    ),
+    OpSpec(
+        "cdist_p3",
+        lambda lib, a, b: lib.cdist(a, b, p=3.0),
+        "custom",
+        shapes=st.tuples(dims, dims, dims).map(lambda t: [(t[0], t[2]), (t[1], t[2])]),
+        samples=[[(3, 4), (5, 4)]],
+    ),
+    OpSpec(
+        "cdist_inf",
+        lambda lib, a, b: lib.cdist(a, b, p=float("inf")),
+        "custom",
+        shapes=st.tuples(dims, dims, dims).map(lambda t: [(t[0], t[2]), (t[1], t[2])]),
+        samples=[[(3, 4), (5, 4)]],
+    ),
+]
+
+TENSOROPS += [
+    _einsum_spec("einsum_mm", "ij,jk->ik", lambda i, j, k, b: [(i, j), (j, k)]),
+    _einsum_spec("einsum_bmm", "bij,bjk->bik", lambda i, j, k, b: [(b, i, j), (b, j, k)]),
+    _einsum_spec("einsum_ellipsis_t", "...ij->...ji", lambda i, j, k, b: [(b, i, j)]),
+    _einsum_spec("einsum_diag", "ii->i", lambda i, j, k, b: [(i, i)]),
+    _einsum_spec("einsum_trace_implicit", "ii", lambda i, j, k, b: [(i, i)]),
+    _einsum_spec("einsum_outer", "i,j->ij", lambda i, j, k, b: [(i,), (j,)]),
+    _einsum_spec("einsum_sum", "ij->", lambda i, j, k, b: [(i, j)]),
+    _einsum_spec("einsum_implicit", "ij,jk", lambda i, j, k, b: [(i, j), (j, k)]),
+    _einsum_spec("einsum_three", "bij,jk,k->bi", lambda i, j, k, b: [(b, i, j), (j, k), (k,)]),
+    _einsum_spec("einsum_colsum", "ij,ij->j", lambda i, j, k, b: [(i, j), (i, j)]),
+    _einsum_spec("einsum_broadcast", "...j,...j->...", lambda i, j, k, b: [(b, i, j), (1, j)]),
+]
+
+# ---------------------------------------------------------------- norms and linear algebra
+TENSOROPS += [
+    OpSpec("norm_default", lambda lib, a: lib.norm(a), "unary", domain="away0"),
+    _dim_spec("norm_p1_dim", lambda lib, a, d: a.norm(1, d), domain="away0"),
+    _dim_spec("norm_p3_dim", lambda lib, a, d: lib.norm(a, 3, d, keepdim=True), domain="away0"),
+    _dim_spec("vector_norm_inf", lambda lib, a, d: lib.linalg.vector_norm(a, float("inf"), d)),
+    _dim_spec("vector_norm_2", lambda lib, a, d: lib.linalg.vector_norm(a, dim=d)),
+    OpSpec(
+        "matrix_norm_fro",
+        lambda lib, a: lib.linalg.matrix_norm(a),
+        "custom",
+        shapes=batched,
+        samples=[[(2, 3, 4)]],
+    ),
+    OpSpec(
+        "matrix_norm_nuc",
+        lambda lib, a: lib.linalg.matrix_norm(a, "nuc"),
+        "custom",
+        shapes=any_matrix,
+        samples=[[(3, 4)]],
+    ),
+    OpSpec(
+        "matrix_norm_2",
+        lambda lib, a: lib.linalg.matrix_norm(a, 2),
+        "custom",
+        shapes=any_matrix,
+        samples=[[(4, 3)]],
+    ),
+    OpSpec(
+        "matrix_norm_1",
+        lambda lib, a: lib.linalg.matrix_norm(a, 1),
+        "custom",
+        shapes=batched,
+        samples=[[(3, 4)]],
+    ),
+    OpSpec(
+        "matrix_norm_inf",
+        lambda lib, a: lib.linalg.norm(a, float("inf")),
+        "custom",
+        shapes=any_matrix,
+        samples=[[(3, 4)]],
+    ),
+    OpSpec(
+        "inv",
+        lambda lib, a: lib.linalg.inv(a + 4 * _eye(lib, a)),
+        "custom",
+        shapes=square,
+        samples=[[(3, 3)], [(2, 3, 3)]],
+    ),
+    OpSpec(
+        "det",
+        lambda lib, a: lib.linalg.det(a),
+        "custom",
+        shapes=square,
+        samples=[[(3, 3)], [(2, 4, 4)]],
+    ),
+    OpSpec(
+        "det_method",
+        lambda lib, a: (a + 3 * _eye(lib, a)).det(),
+        "custom",
+        shapes=square,
+        samples=[[(3, 3)]],
+    ),
+    OpSpec(
+        "slogdet",
+        lambda lib, a: lib.linalg.slogdet(a + 3 * _eye(lib, a))[1],
+        "custom",
+        shapes=square,
+        samples=[[(3, 3)]],
+    ),
+    OpSpec(
+        "solve",
+        lambda lib, a, b: lib.linalg.solve(a + 4 * _eye(lib, a), b),
+        "custom",
+        shapes=st.tuples(dims, dims).map(lambda t: [(t[0], t[0]), (t[0], t[1])]),
+        samples=[[(3, 3), (3, 2)]],
+    ),
+    OpSpec(
+        "solve_vector",
+        lambda lib, a, b: lib.linalg.solve(a + 4 * _eye(lib, a), b),
+        "custom",
+        shapes=st.tuples(dims, dims).map(lambda t: [(t[1], t[0], t[0]), (t[1], t[0])]),
+        samples=[[(2, 3, 3), (2, 3)]],
+    ),
+    OpSpec(
+        "cholesky",
+        lambda lib, a: lib.linalg.cholesky(a @ a.mT + 2 * _eye(lib, a)),
+        "custom",
+        shapes=square,
+        samples=[[(3, 3)], [(2, 4, 4)]],
+    ),
+    OpSpec(
+        "cholesky_upper",
+        lambda lib, a: lib.linalg.cholesky(a @ a.mT + 2 * _eye(lib, a), upper=True),
+        "custom",
+        shapes=square,
+        samples=[[(3, 3)]],
+    ),
+    OpSpec(
+        "qr",
+        lambda lib, a: lib.cat([f.reshape(-1) for f in lib.linalg.qr(a)]),
+        "custom",
+        shapes=tall,
+        samples=[[(4, 3)], [(3, 3)]],
+    ),
+    OpSpec(
+        "svdvals",
+        lambda lib, a: lib.linalg.svdvals(a),
+        "custom",
+        shapes=any_matrix,
+        samples=[[(3, 4)], [(4, 2)]],
+    ),
+    OpSpec(
+        "svd_vectors",
+        lambda lib, a: (
+            lambda usv: usv[0][..., :, :1] * usv[2][..., :1, :] * usv[1][..., :1, None]
+        )(lib.linalg.svd(a, full_matrices=False)),
+        "custom",
+        shapes=any_matrix,
+        samples=[[(3, 4)], [(4, 2)]],
+    ),
+    OpSpec(
+        "eigh",
+        lambda lib, a: (
+            lambda lv: lib.cat(
+                [lv[0].reshape(-1), (lv[1][..., :, :1] * lv[1][..., :, :1].mT).reshape(-1)]
+            )
+        )(lib.linalg.eigh(a + a.mT)),
+        "custom",
+        shapes=square,
+        samples=[[(3, 3)], [(2, 2, 2)]],
+    ),
+    OpSpec(
+        "matrix_power",
+        lambda lib, a: lib.linalg.matrix_power(a, 3),
+        "custom",
+        shapes=square,
+        samples=[[(3, 3)]],
+    ),
+    OpSpec(
+        "matrix_power_neg",
+        lambda lib, a: lib.linalg.matrix_power(a + 4 * _eye(lib, a), -2),
+        "custom",
+        shapes=square,
+        samples=[[(3, 3)]],
+    ),
+]

@@ -347,3 +347,176 @@ class Diagonal(Op):
         rows = np.arange(grad_output.shape[-1]) + max(-k, 0)
         np.moveaxis(out, (ctx.dim1, ctx.dim2), (-2, -1))[..., rows, rows + k] = grad_output
         return out
+
+
+class Unfold(Op):
+    """``Tensor.unfold(dim, size, step)``: every ``size``-long window along ``dim``, ``step``
+    apart, as a new last axis (a strided view, copied). Backward adds each window's
+    gradient back to the positions it covers."""
+
+    saves_inputs = False
+
+    @staticmethod
+    def forward(ctx, a, dim=0, size=1, step=1):
+        ctx.shape, ctx.dim, ctx.size, ctx.step = a.shape, dim, size, step
+        if a.ndim == 0:
+            return a.reshape(1).copy()
+        win = np.lib.stride_tricks.sliding_window_view(a, size, axis=dim)
+        return np.ascontiguousarray(win[(slice(None),) * dim + (slice(None, None, step),)])
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        if not ctx.shape:
+            return grad_output.reshape(())
+        dim, size, step = ctx.dim, ctx.size, ctx.step
+        out = np.zeros(ctx.shape, dtype=grad_output.dtype)
+        n_win = grad_output.shape[dim]
+        cols = step * np.arange(n_win)[:, None] + np.arange(size)  # (windows, size)
+        np.add.at(np.moveaxis(out, dim, -1), (Ellipsis, cols), np.moveaxis(grad_output, dim, -2))
+        return out
+
+
+class ShareEqual(Op):
+    """A value chosen from ``a`` (median, ...) given as ``value``: the gradient is shared
+    evenly by the entries of ``a`` equal to it (PyTorch's ``evenly_distribute_backward``)."""
+
+    @staticmethod
+    def forward(ctx, a, value=None):
+        ctx.a, ctx.value = a, value
+        return np.asarray(value, dtype=a.dtype).copy()
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        a, v = ctx.a, ctx.value
+        mask = (a == v) | (np.isnan(a) & np.isnan(v)) if a.dtype.kind == "f" else a == v
+        return grad_output * mask / max(int(mask.sum()), 1)
+
+
+class VectorNorm(Op):
+    """``(sum |x|^p)^(1/p)`` over ``dim`` (all axes for None); ``p`` may be inf, -inf or 0.
+
+    Backward: g x |x|^(p-2) / norm^(p-1); p = 2 gives g x / norm (0 where the norm is 0,
+    as PyTorch); p = 1 gives g sign(x); +-inf share g among the entries at the extreme.
+    """
+
+    @staticmethod
+    def forward(ctx, a, p=2.0, dim=None, keepdim=False):
+        ab = np.abs(a)
+        if p == np.inf:
+            out = np.max(ab, axis=dim, keepdims=True)
+        elif p == -np.inf:
+            out = np.min(ab, axis=dim, keepdims=True)
+        elif p == 0:
+            out = np.sum(ab != 0, axis=dim, keepdims=True).astype(a.dtype)
+        elif p == 1:
+            out = np.sum(ab, axis=dim, keepdims=True)
+        elif p == 2:
+            out = np.sqrt(np.sum(a * a, axis=dim, keepdims=True))
+        else:
+            out = np.sum(ab**p, axis=dim, keepdims=True) ** (1.0 / p)
+        out = out.astype(a.dtype, copy=False)
+        ctx.a, ctx.out, ctx.p, ctx.dim, ctx.keepdim = a, out, p, dim, keepdim
+        if keepdim:
+            return out
+        return out.reshape(()) if dim is None else np.squeeze(out, dim)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        a, out, p, dim = ctx.a, ctx.out, ctx.p, ctx.dim
+        g = grad_output
+        if not ctx.keepdim:
+            g = g.reshape((1,) * a.ndim) if dim is None else np.expand_dims(g, dim)
+        if p == 0:
+            return np.zeros_like(a)
+        if p == 1:
+            return g * np.sign(a)
+        if p in (np.inf, -np.inf):
+            mask = (np.abs(a) == out).astype(a.dtype)
+            return g * np.sign(a) * mask / mask.sum(axis=dim, keepdims=True)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if p == 2:
+                local = a / out
+            else:
+                local = a * np.abs(a) ** (p - 2) / out ** (p - 1)
+        return g * np.where(out == 0, 0, local).astype(a.dtype, copy=False)
+
+
+class Cdist(Op):
+    """Pairwise p-norm distances: out[..., i, j] = ||x1[..., i, :] - x2[..., j, :]||_p."""
+
+    @staticmethod
+    def forward(ctx, x1, x2, p=2.0):
+        diff = x1[..., :, None, :] - x2[..., None, :, :]
+        ad = np.abs(diff)
+        if p == np.inf:
+            out = ad.max(-1) if diff.shape[-1] else np.zeros(diff.shape[:-1], x1.dtype)
+        elif p == 0:
+            out = (ad != 0).sum(-1).astype(x1.dtype)
+        elif p == 1:
+            out = ad.sum(-1)
+        elif p == 2:
+            out = np.sqrt((diff * diff).sum(-1))
+        else:
+            out = (ad**p).sum(-1) ** (1.0 / p)
+        ctx.diff, ctx.out, ctx.p = diff, out, p
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        diff, out, p = ctx.diff, ctx.out[..., None], ctx.p
+        g = grad_output[..., None]
+        if p == 0:
+            local = np.zeros_like(diff)
+        elif p == 1:
+            local = np.sign(diff)
+        elif p == np.inf:
+            local = np.sign(diff) * (np.abs(diff) == out)
+        else:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                if p == 2:
+                    local = diff / out
+                else:
+                    local = diff * np.abs(diff) ** (p - 2) / out ** (p - 1)
+            local = np.where(out == 0, 0, local)
+        gd = (g * local).astype(diff.dtype, copy=False)
+        return gd.sum(-2), -gd.sum(-3)
+
+
+class Einsum(Op):
+    """``np.einsum`` on an equation with explicit output and no ellipsis (the caller
+    expands both). Backward for operand i: the einsum of the output gradient with the
+    other operands onto operand i's letters, broadcast over letters only it has, and
+    written onto the diagonal when a letter repeats in it (``'ii->i'``)."""
+
+    saves_inputs = False
+
+    @staticmethod
+    def forward(ctx, *arrays, equation=""):
+        ins, out = equation.split("->")
+        ctx.ins, ctx.out, ctx.arrays = ins.split(","), out, arrays
+        return np.asarray(np.einsum(equation, *arrays, optimize=len(arrays) > 2))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        grads = []
+        for i, (subs, a) in enumerate(zip(ctx.ins, ctx.arrays)):
+            if not _wants(ctx, i):
+                grads.append(None)
+                continue
+            others = [(s, x) for j, (s, x) in enumerate(zip(ctx.ins, ctx.arrays)) if j != i]
+            avail = set(ctx.out).union(*[set(s) for s, _ in others])
+            unique = "".join(dict.fromkeys(subs))
+            present = "".join(c for c in unique if c in avail)
+            eq = ",".join([ctx.out] + [s for s, _ in others]) + "->" + present
+            g = np.einsum(eq, grad_output, *[x for _, x in others], optimize=len(others) > 1)
+            sizes = {c: n for c, n in zip(subs, a.shape)}
+            # letters only this operand has were summed out: broadcast back over them
+            g = g.reshape([sizes[c] if c in present else 1 for c in unique])
+            g = np.broadcast_to(g, [sizes[c] for c in unique])
+            if len(unique) != len(subs):  # repeated letters: place on the diagonal
+                full = np.zeros(a.shape, dtype=grad_output.dtype)
+                grids = np.ix_(*[np.arange(sizes[c]) for c in unique])
+                full[tuple(grids[unique.index(c)] for c in subs)] = g
+                g = full
+            grads.append(np.ascontiguousarray(g, dtype=grad_output.dtype))
+        return tuple(grads)
