@@ -26,7 +26,7 @@ docs/architecture.md has the map, and where a new op, layer, optimizer or CLI op
 
 from __future__ import annotations
 
-from gradfit import _dtypes, autograd
+from gradfit import _dtypes, autograd, linalg, return_types
 from gradfit._dtypes import (
     bool_,
     float16,
@@ -56,6 +56,60 @@ from gradfit._factories import (
 )
 from gradfit._functional import *  # noqa: F403 - the op functions, listed in _functional
 from gradfit._functional import max, min, pow, round, sum  # noqa: A004
+
+# Tensor operations of issue 13 (indexing, sorting, cumulative ops, linear algebra).
+from gradfit._tensorops import (
+    argsort,
+    argwhere,
+    bincount,
+    cartesian_prod,
+    cdist,
+    cholesky,
+    cumprod,
+    cumsum,
+    det,
+    diag,
+    diag_embed,
+    diagonal,
+    einsum,
+    flip,
+    fliplr,
+    flipud,
+    gather,
+    histc,
+    index_add,
+    index_select,
+    inverse,
+    kthvalue,
+    logdet,
+    masked_fill,
+    masked_select,
+    median,
+    meshgrid,
+    msort,
+    nanmedian,
+    narrow,
+    nonzero,
+    norm,
+    quantile,
+    repeat_interleave,
+    roll,
+    rot90,
+    scatter,
+    scatter_add,
+    slogdet,
+    sort,
+    svd,
+    take_along_dim,
+    tile,
+    topk,
+    trace,
+    tril,
+    triu,
+    unique,
+    unique_consecutive,
+    where,
+)
 from gradfit.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from gradfit.random import (
     Generator,
