@@ -504,6 +504,11 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
             raise ValueError(f"interpolate: scale_factor must have {nd} entries, got {scale_factor}")
         out = tuple(int(math.floor(float(s) * f)) for s, f in zip(sizes, sf))
         scales = (None,) * nd if recompute_scale_factor else sf
+    if any(o <= 0 for o in out):
+        raise ValueError(
+            f"interpolate: input and output sizes should be greater than 0, but got input "
+            f"(spatial) size {tuple(sizes)} and output size {out}"
+        )
     if mode == "area":
         return _pool.AdaptiveAvgPoolNd.apply(input, output_size=out)
     dt = unwrap(input).dtype

@@ -84,6 +84,15 @@ class MaxPoolNd(Op):
             g * st + t * d - p
             for g, t, st, d, p in zip(grids, taps, stride, dilation, padding)
         ]
+        # a window made only of padding (possible with dilation) has no input element:
+        # its -inf output gets no gradient, as in PyTorch
+        bad = None
+        for c, size in zip(coords, spatial):
+            out_of = (c < 0) | (c >= size)
+            bad = out_of if bad is None else bad | out_of
+        if bad.any():
+            coords = [np.clip(c, 0, size - 1) for c, size in zip(coords, spatial)]
+            ctx.dead = bad
         ctx.indices = _flat_index(spatial, coords)
         ctx.shape = x.shape
         ctx.nd = nd
@@ -94,6 +103,9 @@ class MaxPoolNd(Op):
         shape, nd = ctx.shape, ctx.nd
         lead = _prod(shape[: len(shape) - nd])
         size = _prod(shape[len(shape) - nd :])
+        dead = getattr(ctx, "dead", None)
+        if dead is not None:
+            grad_output = np.where(dead, 0, grad_output)
         g = _scatter_sum(grad_output, ctx.indices, lead, size)
         return g.astype(grad_output.dtype, copy=False).reshape(shape)
 
