@@ -274,14 +274,14 @@ def _max_poolnd(nd, input, kernel_size, stride, padding, dilation, ceil_mode, re
 
 def _last_indices(y, input, k, s, p, d, ceil_mode):  # noqa: A002
     node = y.grad_fn
-    if node is not None and hasattr(node, "indices"):
-        return node.indices.astype(np.int64)
-    # no graph was recorded (no_grad or no input gradient): run the op's forward again
-    ctx = object.__new__(_pool.MaxPoolNd)
-    _pool.MaxPoolNd.forward(
-        ctx, unwrap(input), kernel_size=k, stride=s, padding=p, dilation=d, ceil_mode=ceil_mode
-    )
-    return ctx.indices.astype(np.int64)
+    if node is None or not hasattr(node, "arg"):
+        # no graph was recorded (no_grad or no input gradient): run the op's forward again
+        node = object.__new__(_pool.MaxPoolNd)
+        _pool.MaxPoolNd.forward(
+            node, unwrap(input), kernel_size=k, stride=s, padding=p, dilation=d,
+            ceil_mode=ceil_mode,
+        )
+    return _pool.MaxPoolNd.indices(node)
 
 
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):  # noqa: A002

@@ -45,16 +45,29 @@ def out_size(size: int, k: int, s: int, d: int, lo: int, hi: int) -> int:
     return (size + lo + hi - d * (k - 1) - 1) // s + 1
 
 
+def axis_order(a: np.ndarray) -> tuple:
+    """The axes of ``a`` from the largest stride to the smallest (its memory order)."""
+    return tuple(sorted(range(a.ndim), key=lambda i: -abs(a.strides[i])))
+
+
+def alloc(shape, order, value, dtype) -> np.ndarray:
+    """An array of ``shape`` filled with ``value`` whose axes lie in memory in ``order``
+    (so a padded copy or a gradient keeps the layout of the array it mirrors)."""
+    buf = np.full(tuple(shape[i] for i in order), value, dtype=dtype)
+    return buf.transpose(np.argsort(order))
+
+
 def pad_zeros(x: np.ndarray, padding, value=0.0) -> np.ndarray:
     """Pad the trailing ``len(padding)`` dims of ``x`` by ``(before, after)`` pairs."""
     if not any(lo or hi for lo, hi in padding):
         return x
     spatial = x.shape[x.ndim - len(padding) :]
-    out = np.full(
+    out = alloc(
         x.shape[: x.ndim - len(padding)]
         + tuple(s + lo + hi for s, (lo, hi) in zip(spatial, padding)),
+        axis_order(x),
         value,
-        dtype=x.dtype,
+        x.dtype,
     )
     inner = (Ellipsis,) + tuple(slice(lo, lo + s) for s, (lo, _) in zip(spatial, padding))
     out[inner] = x
@@ -138,47 +151,133 @@ def _to_rows(g: np.ndarray, groups: int) -> np.ndarray:
     return np.ascontiguousarray(g.transpose(perm)).reshape(groups, -1, og)
 
 
+def _channels_last_windows(xl: np.ndarray, k, s, d, out, groups: int) -> np.ndarray:
+    """Windows of a channels-last array (N, *P, C) as (N, *out, *k, G, Cg) (no copy)."""
+    n, c = xl.shape[0], xl.shape[-1]
+    nd = len(k)
+    st = xl.strides
+    sp = st[1 : 1 + nd]
+    cg = c // groups
+    return as_strided(
+        xl,
+        shape=(n,) + tuple(out) + tuple(k) + (groups, cg),
+        strides=(st[0],)
+        + tuple(a * b for a, b in zip(sp, s))
+        + tuple(a * b for a, b in zip(sp, d))
+        + (st[-1] * cg, st[-1]),
+        writeable=False,
+    )
+
+
 class ConvNd(Op):
     """y = x (*) w + b, a cross-correlation with stride, zero padding, dilation, groups.
 
-    Forward: columns ``X`` (``im2col``), ``Y = X W`` per group. Backward, with ``G`` the
-    output gradient in the same row layout: ``dW = G^T X`` (one matrix product),
-    ``dX = col2im(G W^T)`` (the transposed convolution), ``db = sum of G``.
+    Computed channels last: the input is viewed as (N, *S, C), its windows are copied
+    once into columns ``X`` of shape (G, N*L, K*Cg) ordered (tap, channel) so every tap
+    reads a contiguous run of channels, and ``Y = X W^T`` is one matrix product per group.
+    Backward, with ``G`` the output gradient as rows (N*L, O): ``dW = G^T X`` (one
+    product), ``dX = col2im(G W)`` (one product, then one strided addition per kernel tap
+    into the channels-last input gradient), ``db = sum of G``.
     """
 
     @staticmethod
     def forward(ctx, x, w, b=None, stride=(1,), padding=((0, 0),), dilation=(1,), groups=1):
-        n = x.shape[0]
+        n, c = x.shape[:2]
+        nd = x.ndim - 2
         k = w.shape[2:]
         o = w.shape[0]
-        xp = pad_zeros(x, padding)
+        og, cg = o // groups, c // groups
+        xl = np.moveaxis(x, 1, -1)  # (N, *S, C), a view
+        if any(lo or hi for lo, hi in padding):
+            padded = tuple(si + lo + hi for si, (lo, hi) in zip(xl.shape[1:-1], padding))
+            xpl = np.zeros((n,) + padded + (c,), dtype=x.dtype)
+            xpl[(slice(None),) + tuple(slice(lo, lo + si) for si, (lo, _) in zip(xl.shape[1:-1], padding))] = xl
+        else:
+            padded = xl.shape[1:-1]
+            xpl = xl
         out = tuple(
-            (p - di * (ki - 1) - 1) // si + 1
-            for p, ki, si, di in zip(xp.shape[2:], k, stride, dilation)
+            (p - di * (ki - 1) - 1) // si + 1 for p, ki, si, di in zip(padded, k, stride, dilation)
         )
-        cols = im2col(xp, groups, k, stride, dilation, out)
-        wm = w.reshape(groups, o // groups, -1)
-        y = np.matmul(cols, wm.transpose(0, 2, 1))
-        if b is not None:
-            y += b.reshape(groups, 1, o // groups)
-        ctx.cols, ctx.w, ctx.geo = cols, w, (n, xp.shape[2:], stride, dilation, padding, out)
-        ctx.groups = groups
-        return _to_channels_first(y, n, groups, o // groups, out)
+        win = _channels_last_windows(xpl, k, stride, dilation, out, groups)
+        rows = n * _prod(out)
+        kc = _prod(k) * cg
+        # weights ordered (tap, channel) like the columns: (G, Og, K*Cg)
+        wm = np.moveaxis(w.reshape((groups, og, cg) + k), 2, -1).reshape(groups, og, kc)
+        if groups == 1:
+            it = xpl.itemsize
+            if dilation[-1] == 1 and xpl.strides[-1] == it and xpl.strides[-2] == c * it:
+                # the last tap axis and the channels form one contiguous run per window:
+                # view them as one axis, so the copy moves runs of k*C, not of C
+                st = xpl.strides
+                win = as_strided(
+                    xpl,
+                    shape=(n,) + out + k[:-1] + (k[-1] * c,),
+                    strides=(st[0],)
+                    + tuple(a * b for a, b in zip(st[1 : 1 + nd], stride))
+                    + tuple(a * b for a, b in zip(st[1:nd], dilation[:-1]))
+                    + (it,),
+                    writeable=False,
+                )
+            cols = np.ascontiguousarray(win).reshape(rows, kc)
+            y = cols.dot(wm[0].T)
+            if b is not None:
+                y += b
+            y = y.reshape((n,) + out + (o,))
+        else:
+            perm = (1 + 2 * nd, 0) + tuple(range(1, 1 + 2 * nd)) + (2 + 2 * nd,)
+            cols = np.ascontiguousarray(win.transpose(perm)).reshape(groups, rows, kc)
+            y = np.matmul(cols, wm.transpose(0, 2, 1))  # (G, N*L, Og)
+            if b is not None:
+                y += b.reshape(groups, 1, og)
+            y = np.moveaxis(y.reshape((groups, n) + out + (og,)), 0, -2).reshape((n,) + out + (o,))
+        ctx.cols, ctx.wm, ctx.geo = cols, wm, (x.shape, padded, stride, dilation, padding, out)
+        ctx.groups, ctx.wshape = groups, w.shape
+        return np.moveaxis(y, -1, 1)
 
     @staticmethod
     def backward(ctx, grad_output):
-        n, padded, s, d, padding, out = ctx.geo
-        w, groups = ctx.w, ctx.groups
-        rows = _to_rows(grad_output, groups)  # (G, N*L, Og)
+        xshape, padded, s, d, padding, out = ctx.geo
+        groups, wm, cols = ctx.groups, ctx.wm, ctx.cols
+        n, c = xshape[:2]
+        nd = len(out)
+        o = grad_output.shape[1]
+        og, cg = o // groups, c // groups
+        k = ctx.wshape[2:]
+        gl = np.moveaxis(grad_output, 1, -1)  # (N, *out, O)
+        nl = n * _prod(out)
+        if groups == 1:
+            rows = gl.reshape(nl, o)
+        else:
+            rows = np.ascontiguousarray(gl.reshape(nl, groups, og).transpose(1, 0, 2))
         gx = gw = gb = None
-        wm = w.reshape(groups, w.shape[0] // groups, -1)
         if _wants(ctx, 0):
-            gcols = np.matmul(rows, wm)
-            gx = _crop(col2im(gcols, n, groups, padded, w.shape[2:], s, d, out), padding)
+            if groups == 1:
+                gc = rows.dot(wm[0]).reshape((n,) + out + k + (1, cg))
+            else:
+                gc = np.matmul(rows, wm).reshape((groups, n) + out + k + (cg,))
+                gc = np.moveaxis(gc, 0, -2)  # (N, *out, *k, G, Cg)
+            res = np.zeros((n,) + padded + (groups, cg), dtype=grad_output.dtype)
+            lead = (slice(None),) * (1 + nd)
+            for tap in itertools.product(*(range(ki) for ki in k)):
+                dst = (slice(None),) + tuple(
+                    slice(t * di, t * di + si * (oi - 1) + 1, si)
+                    for t, di, si, oi in zip(tap, d, s, out)
+                )
+                res[dst] += gc[lead + tap]
+            spatial = xshape[2:]
+            res = res[
+                (slice(None),)
+                + tuple(slice(lo, lo + si) for si, (lo, _) in zip(spatial, padding))
+            ].reshape((n,) + spatial + (c,))
+            gx = np.moveaxis(res, -1, 1)
         if _wants(ctx, 1):
-            gw = np.matmul(rows.transpose(0, 2, 1), ctx.cols).reshape(w.shape)
+            if groups == 1:
+                gwm = rows.T.dot(cols)[None]
+            else:
+                gwm = np.matmul(rows.transpose(0, 2, 1), cols)  # (G, Og, K*Cg)
+            gw = np.moveaxis(gwm.reshape((groups, og) + k + (cg,)), -1, 2).reshape(ctx.wshape)
         if _wants(ctx, 2):
-            gb = rows.sum(axis=1).reshape(-1)
+            gb = rows.sum(axis=-2).reshape(-1)
         return gx, gw, gb
 
 

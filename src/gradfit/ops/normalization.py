@@ -45,18 +45,21 @@ class BatchNorm(Op):
     ):
         axes = (0,) + tuple(range(2, x.ndim))
         dt = x.dtype
+        nd = x.ndim
         if training:
-            mu = x.mean(axis=axes)
-            xc = x - _chan(mu, x.ndim)
-            v = (xc * xc).mean(axis=axes)
+            inv_m = 1.0 / (x.size // x.shape[1])
+            mu = np.add.reduce(x, axis=axes) * inv_m
+            xc = x - _chan(mu, nd)
+            v = np.add.reduce(xc * xc, axis=axes) * inv_m
             if stats is not None:
                 stats.append((mu, v))
             invstd = (1.0 / np.sqrt(v + eps)).astype(dt, copy=False)
-            xhat = xc * _chan(invstd, x.ndim)
+            xc *= _chan(invstd, nd)
+            xhat = xc
         else:
             mu, v = mean.astype(dt, copy=False), var.astype(dt, copy=False)
             invstd = (1.0 / np.sqrt(v + eps)).astype(dt, copy=False)
-            xhat = (x - _chan(mu, x.ndim)) * _chan(invstd, x.ndim)
+            xhat = (x - _chan(mu, nd)) * _chan(invstd, nd)
         y = xhat if weight is None else xhat * _chan(weight, x.ndim)
         if bias is not None:
             y += _chan(bias, x.ndim)
@@ -74,15 +77,16 @@ class BatchNorm(Op):
         xhat, invstd, w, axes = ctx.xhat, ctx.invstd, ctx.weight, ctx.axes
         nd = g.ndim
         gx = gw = gb = None
-        sum_g = g.sum(axis=axes)
-        sum_gx = (g * xhat).sum(axis=axes)
+        sum_g = np.add.reduce(g, axis=axes)
+        sum_gx = np.add.reduce(g * xhat, axis=axes)
         if _wants(ctx, 0):
             scale = invstd if w is None else invstd * w
             if ctx.training:
                 m = g.size // g.shape[1]
-                gx = (
-                    g - _chan(sum_g / m, nd) - xhat * _chan(sum_gx / m, nd)
-                ) * _chan(scale, nd)
+                gx = xhat * _chan(sum_gx * (-1.0 / m), nd)
+                gx += g
+                gx -= _chan(sum_g * (1.0 / m), nd)
+                gx *= _chan(scale, nd)
             else:
                 gx = g * _chan(scale, nd)
         if _wants(ctx, 1):

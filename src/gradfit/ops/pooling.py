@@ -18,7 +18,7 @@ import math
 import numpy as np
 
 from gradfit.autograd.function import Op
-from gradfit.ops.conv import pad_zeros, windows
+from gradfit.ops.conv import alloc, axis_order, pad_zeros, windows
 
 
 def _prod(xs) -> int:
@@ -54,14 +54,28 @@ def _scatter_sum(values: np.ndarray, index: np.ndarray, lead: int, size: int) ->
     return out.reshape(lead, size)
 
 
+def _tap_slices(k, s, d, out):
+    """For every kernel tap (row-major), the strided slice of the padded input it reads."""
+    for tap in itertools.product(*(range(ki) for ki in k)):
+        yield (Ellipsis,) + tuple(
+            slice(t * di, t * di + si * (oi - 1) + 1, si) for t, di, si, oi in zip(tap, d, s, out)
+        )
+
+
 class MaxPoolNd(Op):
-    """y = max over each window (padding counts as -inf). The input gradient goes to the
-    first maximal element of each window (PyTorch's choice on ties)."""
+    """y = max over each window (padding counts as -inf).
+
+    The maximum is taken tap by tap (one strided slice per kernel tap, all positions at
+    once), keeping the index of the winning tap; the input gradient goes to that element.
+    Ties go to the first tap in row-major order and a NaN wins over any number, later NaN
+    over earlier, which is PyTorch's ``val > max || isnan(val)`` rule.
+    """
+
+    saves_inputs = False
 
     @staticmethod
     def forward(ctx, x, kernel_size=(1,), stride=(1,), padding=(0,), dilation=(1,), ceil_mode=False):
         nd = len(kernel_size)
-        lead = x.shape[: x.ndim - nd]
         spatial = x.shape[x.ndim - nd :]
         out = tuple(
             pool_out_size(s, k, st, p, d, ceil_mode)
@@ -73,41 +87,77 @@ class MaxPoolNd(Op):
             pads.append((p, max(need - s - p, 0)))
         fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
         xp = pad_zeros(x, pads, value=fill)
-        w = windows(xp, kernel_size, stride, dilation, out)
+        nan = x.dtype.kind == "f" and x.size > 0 and bool(np.isnan(x.max()))
         kk = _prod(kernel_size)
-        flat = w.reshape(lead + out + (kk,))  # copies: the taps become one axis
-        arg = flat.argmax(axis=-1)  # the first NaN of a window wins, as in PyTorch
-        y = np.take_along_axis(flat, arg[..., None], axis=-1)[..., 0]
-        taps = np.unravel_index(arg, kernel_size)
-        grids = np.meshgrid(*(np.arange(o) for o in out), indexing="ij")
-        coords = [
-            g * st + t * d - p
-            for g, t, st, d, p in zip(grids, taps, stride, dilation, padding)
-        ]
-        # a window made only of padding (possible with dilation) has no input element:
-        # its -inf output gets no gradient, as in PyTorch
-        bad = None
-        for c, size in zip(coords, spatial):
-            out_of = (c < 0) | (c >= size)
-            bad = out_of if bad is None else bad | out_of
-        if bad.any():
-            coords = [np.clip(c, 0, size - 1) for c, size in zip(coords, spatial)]
-            ctx.dead = bad
-        ctx.indices = _flat_index(spatial, coords)
-        ctx.shape = x.shape
-        ctx.nd = nd
+        adt = np.uint8 if kk < 256 else np.int32
+        arg = None
+        y = None
+        for i, sl in enumerate(_tap_slices(kernel_size, stride, dilation, out)):
+            v = xp[sl]
+            if y is None:
+                y = v.copy(order="K")
+                arg = np.zeros_like(y, dtype=adt)
+                continue
+            better = v > y
+            if nan:
+                better |= np.isnan(v)
+                np.copyto(y, v, where=better)
+            else:
+                np.maximum(y, v, out=y)
+            # arg = i where better, else unchanged: arithmetic, which NumPy does much
+            # faster than a masked assignment (wrapping uint8 arithmetic is exact here)
+            arg += better.view(np.uint8).astype(adt, copy=False) * (adt(i) - arg)
+        ctx.arg, ctx.layout = arg, axis_order(x)
+        ctx.geo = (x.shape, xp.shape, pads, kernel_size, stride, dilation, out)
         return y
 
     @staticmethod
     def backward(ctx, grad_output):
-        shape, nd = ctx.shape, ctx.nd
-        lead = _prod(shape[: len(shape) - nd])
-        size = _prod(shape[len(shape) - nd :])
-        dead = getattr(ctx, "dead", None)
-        if dead is not None:
-            grad_output = np.where(dead, 0, grad_output)
-        g = _scatter_sum(grad_output, ctx.indices, lead, size)
-        return g.astype(grad_output.dtype, copy=False).reshape(shape)
+        shape, pshape, pads, k, s, d, out = ctx.geo
+        arg = ctx.arg
+        # windows that never share an element write their slices; overlapping ones add
+        disjoint = all(ki == 1 or (di == 1 and si >= ki) for ki, si, di in zip(k, s, d))
+        nd = len(k)
+        sp = pshape[len(pshape) - nd :]
+        covered = disjoint and all(
+            si == ki and oi * si == n for ki, si, oi, n in zip(k, s, out, sp)
+        )  # the windows tile the (padded) input exactly: every element is written
+        if covered:
+            res = np.empty(tuple(pshape[i] for i in ctx.layout), dtype=grad_output.dtype)
+            res = res.transpose(np.argsort(ctx.layout))
+        else:
+            res = alloc(pshape, ctx.layout, 0, grad_output.dtype)
+        for i, sl in enumerate(_tap_slices(k, s, d, out)):
+            if disjoint:
+                np.multiply(grad_output, arg == i, out=res[sl])
+            else:
+                res[sl] += grad_output * (arg == i)
+        if pshape == shape:
+            return res
+        return res[(Ellipsis,) + tuple(slice(lo, n - hi) for n, (lo, hi) in zip(sp, pads))]
+
+    @staticmethod
+    def indices(ctx) -> np.ndarray:
+        """PyTorch's ``return_indices``: each maximum's flat position in its input plane."""
+        shape, _, pads, k, s, d, out = ctx.geo
+        nd = len(k)
+        spatial = shape[len(shape) - nd :]
+        taps = np.unravel_index(ctx.arg, k)
+        grids = np.meshgrid(*(np.arange(o) for o in out), indexing="ij")
+        coords = [
+            np.clip(g * st + t * di - lo, 0, size - 1)
+            for g, t, st, di, (lo, _), size in zip(grids, taps, s, d, pads, spatial)
+        ]
+        return _flat_index(spatial, coords).astype(np.int64)
+
+
+def _index_backward(ctx, grad_output):
+    """Gradient of a gather-by-index max: one bincount into the input planes."""
+    shape, nd = ctx.shape, ctx.nd
+    lead = _prod(shape[: len(shape) - nd])
+    size = _prod(shape[len(shape) - nd :])
+    g = _scatter_sum(grad_output, ctx.indices, lead, size)
+    return g.astype(grad_output.dtype, copy=False).reshape(shape)
 
 
 def _avg_divisors(spatial, out, kernel_size, stride, padding, count_include_pad, divisor_override):
@@ -227,7 +277,7 @@ class AdaptiveMaxPoolNd(Op):
         ctx.shape, ctx.nd = x.shape, nd
         return y
 
-    backward = staticmethod(MaxPoolNd.backward)
+    backward = staticmethod(_index_backward)
 
 
 def _bshape(idx):
