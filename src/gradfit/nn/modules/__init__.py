@@ -29,6 +29,36 @@ from gradfit.nn.modules.module import Module, RemovableHandle
 from gradfit.nn.modules.normalization import LayerNorm
 from gradfit.nn.modules.rnn import GRU, GRUCell
 
+# (issue 13) convolution, pooling, normalisation layers
+from gradfit.nn.modules.batchnorm import (
+    BatchNorm1d,
+    BatchNorm2d,
+    Dropout1d,
+    Dropout2d,
+    GroupNorm,
+    InstanceNorm1d,
+    InstanceNorm2d,
+)
+from gradfit.nn.modules.conv import (
+    Conv1d,
+    Conv2d,
+    ConvTranspose1d,
+    ConvTranspose2d,
+    Fold,
+    Unfold,
+)
+from gradfit.nn.modules.pooling import (
+    AdaptiveAvgPool1d,
+    AdaptiveAvgPool2d,
+    AdaptiveMaxPool1d,
+    AdaptiveMaxPool2d,
+    AvgPool1d,
+    AvgPool2d,
+    MaxPool1d,
+    MaxPool2d,
+    Upsample,
+)
+
 __all__ = [
     "BCELoss",
     "BCEWithLogitsLoss",
@@ -60,4 +90,27 @@ __all__ = [
     "Softplus",
     "Tanh",
     "Unflatten",
+    # (issue 13) convolution, pooling, normalisation layers
+    "AdaptiveAvgPool1d",
+    "AdaptiveAvgPool2d",
+    "AdaptiveMaxPool1d",
+    "AdaptiveMaxPool2d",
+    "AvgPool1d",
+    "AvgPool2d",
+    "BatchNorm1d",
+    "BatchNorm2d",
+    "Conv1d",
+    "Conv2d",
+    "ConvTranspose1d",
+    "ConvTranspose2d",
+    "Dropout1d",
+    "Dropout2d",
+    "Fold",
+    "GroupNorm",
+    "InstanceNorm1d",
+    "InstanceNorm2d",
+    "MaxPool1d",
+    "MaxPool2d",
+    "Unfold",
+    "Upsample",
 ]
