@@ -130,9 +130,29 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
         return input * Tensor._make(np.zeros((), dtype=a.dtype), None)
     from gradfit.random import bernoulli_mask
 
-    mask = bernoulli_mask(a.shape, 1.0 - p, a.dtype)
+    order = _memory_order(a)
+    if order is None:
+        mask = bernoulli_mask(a.shape, 1.0 - p, a.dtype)
+    else:  # PyTorch fills the mask in the input's memory order (a transposed view, say)
+        mask = bernoulli_mask(tuple(a.shape[i] for i in order), 1.0 - p, a.dtype)
+        mask = mask.transpose(np.argsort(order))
     mask = mask / np.asarray(1.0 - p, dtype=a.dtype)
     return input * Tensor._make(mask.astype(a.dtype, copy=False), None)
+
+
+def _memory_order(a: np.ndarray):
+    """The axes of a dense but not C-ordered array from the largest stride to the smallest
+    (the order its elements lie in memory), or None when logical order is memory order or
+    the array is not dense (PyTorch's ``empty_like`` keeps only dense layouts)."""
+    if a.flags.c_contiguous or a.ndim < 2:
+        return None
+    order = sorted(range(a.ndim), key=lambda i: -a.strides[i])
+    expected = a.itemsize
+    for i in reversed(order):
+        if a.shape[i] != 1 and a.strides[i] != expected:
+            return None
+        expected *= a.shape[i]
+    return order
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-5):  # noqa: A002
@@ -534,3 +554,12 @@ __all__ = [
     "softplus",
     "tanh",
 ]
+
+# ---------------------------------------------------------------------------- sequence models
+from gradfit.nn._seq_functional import (  # noqa: E402
+    embedding,
+    multi_head_attention_forward,
+    scaled_dot_product_attention,
+)
+
+__all__ += ["embedding", "multi_head_attention_forward", "scaled_dot_product_attention"]

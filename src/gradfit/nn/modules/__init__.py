@@ -11,6 +11,7 @@ from gradfit.nn.modules.activation import (
     Softplus,
     Tanh,
 )
+from gradfit.nn.modules.attention import MultiheadAttention  # noqa: E402
 from gradfit.nn.modules.container import ModuleDict, ModuleList, Sequential
 from gradfit.nn.modules.dropout import Dropout
 from gradfit.nn.modules.flatten import Flatten, Unflatten
@@ -27,7 +28,17 @@ from gradfit.nn.modules.loss import (
 )
 from gradfit.nn.modules.module import Module, RemovableHandle
 from gradfit.nn.modules.normalization import LayerNorm
-from gradfit.nn.modules.rnn import GRU, GRUCell
+
+# sequence models (embedding, recurrent layers, attention, transformer)
+from gradfit.nn.modules.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase  # noqa: E402, I001
+from gradfit.nn.modules.sparse import Embedding  # noqa: E402
+from gradfit.nn.modules.transformer import (  # noqa: E402
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
 
 __all__ = [
     "BCELoss",
@@ -60,4 +71,18 @@ __all__ = [
     "Softplus",
     "Tanh",
     "Unflatten",
+    # sequence models
+    "Embedding",
+    "LSTM",
+    "LSTMCell",
+    "RNN",
+    "RNNBase",
+    "RNNCell",
+    "RNNCellBase",
+    "MultiheadAttention",
+    "Transformer",
+    "TransformerDecoder",
+    "TransformerDecoderLayer",
+    "TransformerEncoder",
+    "TransformerEncoderLayer",
 ]
