@@ -367,3 +367,8 @@ def unary_sample_shapes():
 
 def binary_sample_shapes():
     return [[(3, 4), (3, 4)], [(3, 4), (4,)], [(2, 1, 4), (3, 1)], [(), (2, 3)]]
+
+# sequence models (embedding, attention, recurrent layers): tests/engine/registry_seq.py
+from .registry_seq import REGISTRY_SEQ  # noqa: E402
+
+REGISTRY += REGISTRY_SEQ
