@@ -127,7 +127,11 @@ for name, (first, last, val) in summary.items():
 
 def build() -> nbformat.NotebookNode:
     nb = new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     for kind, src in CELLS:
         nb.cells.append(new_markdown_cell(src) if kind == "md" else new_code_cell(src))
     return nb
