@@ -8,6 +8,9 @@ test suite executes it (``tests/lecture/test_lecture_notebooks.py``), so it stay
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -34,8 +37,10 @@ seconds: the curves are short, the samples rough.)""",
     (
         "code",
         """import math
-import numpy as np
+
 import matplotlib.pyplot as plt
+import numpy as np
+
 import gradfit
 from gradfit.datasets.text import CharText, stdlib_text
 from gradfit.models_text import build_text_model, generate
@@ -60,7 +65,7 @@ def train(model, steps=STEPS, lr=1e-2):
     opt = gradfit.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
     sched = gradfit.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps, eta_min=lr / 10)
     losses = []
-    for step in range(steps):
+    for _ in range(steps):
         x, y = data.batch("train", BATCH, BLOCK)
         _, loss = model(x, y)
         opt.zero_grad()
@@ -93,7 +98,9 @@ curves = {"LSTM": train(lstm), "transformer": train(gpt)}""",
 for name, losses in curves.items():
     ax.plot(losses, label=name)
 ax.axhline(math.log(data.vocab_size), color="gray", ls="--", label="uniform guess")
-ax.set_xlabel("step"); ax.set_ylabel("cross-entropy (nats)"); ax.legend()
+ax.set_xlabel("step")
+ax.set_ylabel("cross-entropy (nats)")
+ax.legend()
 plt.show()
 summary = {name: (losses[0], losses[-1], val_loss(m))
            for (name, losses), m in zip(curves.items(), (lstm, gpt))}
@@ -137,7 +144,20 @@ def build() -> nbformat.NotebookNode:
     return nb
 
 
-if __name__ == "__main__":
+def main() -> None:
     path = HERE / "12_sequences.ipynb"
-    nbformat.write(build(), path)
+    nb = build()
+    nbformat.validate(nb)
+    nbformat.write(nb, path)
     print(f"wrote {path}")
+    # The cells above are written compactly; the project's formatter lays them out.
+    exe = shutil.which("ruff") or str(Path(sys.executable).with_name("ruff"))
+    if Path(exe).exists():
+        subprocess.run([exe, "format", "--quiet", str(path)], check=True)
+        subprocess.run([exe, "check", "--fix", "--quiet", str(path)], check=True)
+    else:
+        print("ruff not found: the notebook is not formatted")
+
+
+if __name__ == "__main__":
+    main()

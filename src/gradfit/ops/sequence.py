@@ -12,7 +12,6 @@ from __future__ import annotations
 import numpy as np
 
 from gradfit.autograd.function import Op
-from gradfit.ops.elementwise import sigmoid_array
 
 
 def _swap(x: np.ndarray) -> np.ndarray:
@@ -53,7 +52,8 @@ class Embedding(Op):
 
 # --------------------------------------------------------------------------- attention
 def _softmax_last(s: np.ndarray) -> np.ndarray:
-    s = s - s.max(axis=-1, keepdims=True)
+    """Softmax over the last axis, in place (``s`` is a fresh array of scores)."""
+    s -= s.max(axis=-1, keepdims=True)
     np.exp(s, out=s)
     s /= s.sum(axis=-1, keepdims=True)
     return s
@@ -71,8 +71,8 @@ class ScaledDotProductAttention(Op):
 
     @staticmethod
     def forward(ctx, q, k, v, bias=None, keep=None, scale=1.0):
+        q = q * q.dtype.type(scale)  # scaling q costs L*E products, the scores L*S
         s = np.matmul(q, _swap(k))
-        s *= s.dtype.type(scale)
         if bias is not None:
             s += bias
         p = _softmax_last(s)
@@ -96,7 +96,7 @@ class ScaledDotProductAttention(Op):
         ds *= p
         scale = ds.dtype.type(ctx.scale)
         dq = np.matmul(ds, k) * scale if inputs[0]._requires_grad else None
-        dk = np.matmul(_swap(ds), q) * scale if inputs[1]._requires_grad else None
+        dk = np.matmul(_swap(ds), q) if inputs[1]._requires_grad else None  # q is scaled
         return dq, dk, dv
 
 
@@ -135,10 +135,20 @@ class RecurrentLayer(Op):
         c = c0.copy() if lstm else None
         acts = np.zeros((steps, batch, width), dtype=dt)
         h_prev = np.zeros((steps, batch, h_out), dtype=dt)
-        extra = np.zeros((steps, batch, hidden), dtype=dt) if mode != "RNN_TANH" else None
+        extra = np.zeros((steps, batch, hidden), dtype=dt) if lstm or mode == "GRU" else None
         extra2 = np.zeros((steps, batch, hidden), dtype=dt) if lstm else None
         m_all = np.zeros((steps, batch, hidden), dtype=dt) if w_hr is not None else None
-        w_hh_t = w_hh.T
+        w_hh_t = np.ascontiguousarray(w_hh.T)  # the per-step gemm is faster on C order
+        # sigma(x) = (1 + tanh(x / 2)) / 2: one tanh over all gates (g's block unscaled)
+        # instead of a stable sigmoid's exp, compare and select per gate.
+        scale = shift = None
+        if lstm or mode == "GRU":
+            n_sig = 2 * hidden if mode == "GRU" else width
+            scale = np.full(n_sig, 0.5, dtype=dt)
+            shift = np.full(n_sig, 0.5, dtype=dt)
+            if lstm:
+                scale[2 * hidden : 3 * hidden] = 1.0
+                shift[2 * hidden : 3 * hidden] = 0.0
         order = range(steps - 1, -1, -1) if reverse else range(steps)
         for t in order:
             b = batch if batch_sizes is None else int(batch_sizes[t])
@@ -148,11 +158,12 @@ class RecurrentLayer(Op):
             if b_hh is not None:
                 gh += b_hh
             if lstm:
-                gates = gi[t, :b] + gh
+                gh += gi[t, :b]
                 a = acts[t, :b]
-                a[:, : 2 * hidden] = sigmoid_array(gates[:, : 2 * hidden])
-                a[:, 2 * hidden : 3 * hidden] = np.tanh(gates[:, 2 * hidden : 3 * hidden])
-                a[:, 3 * hidden :] = sigmoid_array(gates[:, 3 * hidden :])
+                np.multiply(gh, scale, out=a)
+                np.tanh(a, out=a)
+                a *= scale
+                a += shift
                 i, f = a[:, :hidden], a[:, hidden : 2 * hidden]
                 g, o = a[:, 2 * hidden : 3 * hidden], a[:, 3 * hidden :]
                 extra[t, :b] = c[:b]  # c_{t-1}
@@ -169,7 +180,12 @@ class RecurrentLayer(Op):
             elif mode == "GRU":
                 two = 2 * hidden
                 a = acts[t, :b]
-                a[:, :two] = sigmoid_array(gi[t, :b, :two] + gh[:, :two])
+                rz = a[:, :two]
+                np.add(gi[t, :b, :two], gh[:, :two], out=rz)
+                rz *= scale
+                np.tanh(rz, out=rz)
+                rz *= scale
+                rz += shift
                 r, z = a[:, :hidden], a[:, hidden:two]
                 ghn = gh[:, two:]
                 extra[t, :b] = ghn
