@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 
+from gradfit import _rng
 from gradfit._arrays import modified, unwrap, wrap
 from gradfit.ops import sequence as _seq
 from gradfit.tensor import Tensor
@@ -152,9 +153,7 @@ def scaled_dot_product_attention(
         if dropout_p == 1.0:
             keep = np.zeros(shape, dtype=q.dtype)
         else:
-            from gradfit.random import bernoulli_mask
-
-            keep = bernoulli_mask(shape, 1.0 - dropout_p, q.dtype)
+            keep = _rng.bernoulli_mask(shape, 1.0 - dropout_p, q.dtype)
             keep /= np.asarray(1.0 - dropout_p, dtype=q.dtype)
     return _seq.ScaledDotProductAttention.apply(query, key, value, bias, keep, scale=scale)
 

@@ -129,20 +129,13 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
         return input
     a = unwrap(input)
     if p == 1.0:
-<<<<<<< HEAD
-        return input * Tensor._make(np.zeros((), dtype=a.dtype), None)
-    from gradfit.random import bernoulli_mask
-
+        return input * wrap(np.zeros((), dtype=a.dtype))
     order = _memory_order(a)
     if order is None:
-        mask = bernoulli_mask(a.shape, 1.0 - p, a.dtype)
+        mask = _rng.bernoulli_mask(a.shape, 1.0 - p, a.dtype)
     else:  # PyTorch fills the mask in the input's memory order (a transposed view, say)
-        mask = bernoulli_mask(tuple(a.shape[i] for i in order), 1.0 - p, a.dtype)
+        mask = _rng.bernoulli_mask(tuple(a.shape[i] for i in order), 1.0 - p, a.dtype)
         mask = mask.transpose(np.argsort(order))
-=======
-        return input * wrap(np.zeros((), dtype=a.dtype))
-    mask = _rng.bernoulli_mask(a.shape, 1.0 - p, a.dtype)
->>>>>>> main
     mask = mask / np.asarray(1.0 - p, dtype=a.dtype)
     return input * wrap(mask.astype(a.dtype, copy=False))
 
