@@ -37,6 +37,7 @@ from gradfit.nn import init
 from gradfit.nn.modules.module import Module
 from gradfit.nn.parameter import Parameter
 from gradfit.nn.utils.rnn import PackedSequence, _valid_mask
+from gradfit.ops import elementwise as _el
 from gradfit.ops import sequence as _seq
 from gradfit.ops.matmul import Linear as _LinearOp
 from gradfit.tensor import Tensor, _check_device
@@ -516,7 +517,12 @@ class LSTMCell(RNNCellBase):
 
 
 class GRUCell(RNNCellBase):
-    """One GRU step (equations in the module docstring); returns h' of hx's shape."""
+    """One GRU step (equations in the module docstring); returns h' of hx's shape.
+
+    Unlike the other cells and ``GRU``, the step is recorded gate by gate (linear, sigmoid,
+    tanh, products) rather than as one fused node, so its computation graph shows the
+    GRU's structure: the lecture draws that graph (``gradfit.lecture.computation_graphs``).
+    """
 
     _mode = "GRU"
 
@@ -527,5 +533,12 @@ class GRUCell(RNNCellBase):
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:  # noqa: A002
         x, (h,), batched = self._prepare(input, [hx])
-        out = self._step(x, h, None)[0]
+        hidden = self.hidden_size
+        gi = _LinearOp.apply(x, self.weight_ih, self.bias_ih)
+        gh = _LinearOp.apply(h, self.weight_hh, self.bias_hh)
+        two = 2 * hidden
+        rz = _el.Sigmoid.apply(gi[..., :two] + gh[..., :two])
+        r, z = rz[..., :hidden], rz[..., hidden:]
+        n = _el.Tanh.apply(gi[..., two:] + r * gh[..., two:])
+        out = n + z * (h - n)
         return out if batched else out.squeeze(0)
