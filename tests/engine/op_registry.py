@@ -378,3 +378,8 @@ def binary_sample_shapes():
 from .registry_tensorops import TENSOROPS  # noqa: E402
 
 REGISTRY += TENSOROPS
+
+# sequence models (embedding, attention, recurrent layers): tests/engine/registry_seq.py
+from .registry_seq import REGISTRY_SEQ  # noqa: E402
+
+REGISTRY += REGISTRY_SEQ

@@ -130,9 +130,29 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     a = unwrap(input)
     if p == 1.0:
         return input * wrap(np.zeros((), dtype=a.dtype))
-    mask = _rng.bernoulli_mask(a.shape, 1.0 - p, a.dtype)
+    order = _memory_order(a)
+    if order is None:
+        mask = _rng.bernoulli_mask(a.shape, 1.0 - p, a.dtype)
+    else:  # PyTorch fills the mask in the input's memory order (a transposed view, say)
+        mask = _rng.bernoulli_mask(tuple(a.shape[i] for i in order), 1.0 - p, a.dtype)
+        mask = mask.transpose(np.argsort(order))
     mask = mask / np.asarray(1.0 - p, dtype=a.dtype)
     return input * wrap(mask.astype(a.dtype, copy=False))
+
+
+def _memory_order(a: np.ndarray):
+    """The axes of a dense but not C-ordered array from the largest stride to the smallest
+    (the order its elements lie in memory), or None when logical order is memory order or
+    the array is not dense (PyTorch's ``empty_like`` keeps only dense layouts)."""
+    if a.flags.c_contiguous or a.ndim < 2:
+        return None
+    order = sorted(range(a.ndim), key=lambda i: -a.strides[i])
+    expected = a.itemsize
+    for i in reversed(order):
+        if a.shape[i] != 1 and a.strides[i] != expected:
+            return None
+        expected *= a.shape[i]
+    return order
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-5):  # noqa: A002
@@ -538,27 +558,11 @@ __all__ = [
 
 # ---------------------------------------------------------------------------- conv, pooling, norms
 # (issue 13) defined in gradfit.nn._functional_conv
-from gradfit.nn._functional_conv import (  # noqa: E402
-    adaptive_avg_pool1d,
-    adaptive_avg_pool2d,
-    adaptive_max_pool1d,
-    adaptive_max_pool2d,
-    avg_pool1d,
-    avg_pool2d,
-    batch_norm,
-    conv1d,
-    conv2d,
-    conv3d,
-    conv_transpose1d,
-    conv_transpose2d,
-    dropout1d,
-    dropout2d,
-    fold,
-    group_norm,
-    instance_norm,
-    interpolate,
-    max_pool1d,
-    max_pool2d,
-    pad,
-    unfold,
+# ---------------------------------------------------------------------------- sequence models
+from gradfit.nn._seq_functional import (  # noqa: E402
+    embedding,
+    multi_head_attention_forward,
+    scaled_dot_product_attention,
 )
+
+__all__ += ["embedding", "multi_head_attention_forward", "scaled_dot_product_attention"]
