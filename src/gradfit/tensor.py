@@ -595,7 +595,7 @@ class Tensor:
         return self, other
 
     # The binary operators go straight to the op when both operands are tensors of one
-    # dtype (the usual case, where _coerce has nothing to do): ~0.1 us of a ~1.3 us call.
+    # dtype: the usual case, where _coerce has nothing to do (W0 measures this path).
     def __add__(self, other):
         if isinstance(other, Tensor) and other._array.dtype is self._array.dtype:
             return elementwise.Add.apply(self, other)

@@ -114,8 +114,8 @@ class Op:
                 arrays.append(a)
                 if saves:
                     versions.append(None)
-        # Calls with one to three arrays and no keywords are spelled out: unpacking a list
-        # into a call costs ~0.1 us, a tenth of this whole function.
+        # Calls with one to three arrays and no keywords are spelled out, because
+        # unpacking a list into a call is a sizeable part of this short function.
         n = len(arrays)
         if kwargs:
             out = cls.forward(ctx, *arrays, **kwargs)

@@ -239,8 +239,8 @@ class Sigmoid(_Unary):
 
 
 def zero_of(dtype) -> np.ndarray:
-    """A read-only 0-d zero of ``dtype``. Comparing with it (or taking the maximum) costs
-    ~0.3 us less than with the Python number 0, which NumPy must convert on every call."""
+    """A read-only 0-d zero of ``dtype``, to compare with (or take the maximum with)
+    instead of the Python number 0, which NumPy would convert on every call."""
     z = _ZEROS.get(dtype)
     if z is None:
         z = np.zeros((), dtype)

@@ -70,8 +70,8 @@ class Linear(Op):
     small tensors, where per-node Python overhead, not arithmetic, sets the speed. For 2-D
     inputs the products use ``ndarray.dot``, which calls the same BLAS gemm as
     ``np.matmul`` (transposed operands included, no copies) without matmul's gufunc
-    dispatch or ``np.dot``'s ``__array_function__`` one (~0.6 us less a call, eight calls
-    a training step of an MLP).
+    dispatch or ``np.dot``'s ``__array_function__`` one (an MLP's training step makes
+    eight such calls).
     """
 
     @staticmethod

@@ -29,7 +29,7 @@ from gradfit.nn import functional as F
 from gradfit.nn import init
 from gradfit.nn.modules.module import Module
 from gradfit.nn.parameter import Parameter
-from gradfit.ops import elementwise as _el
+from gradfit.ops import elementwise
 from gradfit.ops.matmul import Linear as _LinearOp
 from gradfit.tensor import Tensor, _check_device
 
@@ -38,10 +38,10 @@ def _gru_step(gi: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None, hidden: 
     """One GRU update from the input projections ``gi`` = W_i x + b_i (N, 3H) and h."""
     gh = _LinearOp.apply(h, w_hh, b_hh)
     two = 2 * hidden
-    rz = _el.Sigmoid.apply(gi[..., :two] + gh[..., :two])
+    rz = elementwise.Sigmoid.apply(gi[..., :two] + gh[..., :two])
     r = rz[..., :hidden]
     z = rz[..., hidden:]
-    n = _el.Tanh.apply(gi[..., two:] + r * gh[..., two:])
+    n = elementwise.Tanh.apply(gi[..., two:] + r * gh[..., two:])
     return n + z * (h - n)
 
 
