@@ -5,6 +5,11 @@ that made it (None for leaves), ``grad`` is filled by ``backward()`` on leaves t
 require a gradient. Operators and methods call ops from ``gradfit.ops``; those build the
 graph. ``.data`` is, as in PyTorch, a Tensor that shares the memory but stays outside the
 graph (the lecture's program calls ``layer.bias.data.fill_(0.0)``).
+
+This module sits above ``gradfit.autograd`` and ``gradfit.ops`` and imports them; they never
+import it. Right after defining ``Tensor`` it hands the class to the graph machinery
+(``autograd.bind_tensor_class``), which builds op outputs with it. Code above the core
+reaches a tensor's array through ``gradfit._arrays``, not through ``_array``.
 """
 
 from __future__ import annotations
