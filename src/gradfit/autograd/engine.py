@@ -77,6 +77,14 @@ def _version_error(node, t, expected: int, which: str) -> RuntimeError:
     )
 
 
+def _check_edited_input(node, t, expected: int) -> None:
+    """``t``, an input of ``node``, was edited after the forward pass: an error if the
+    node's backward reads it (at any of the positions where it was passed)."""
+    for i, u in enumerate(node.inputs):
+        if u is t and node.reads_input(i):
+            raise _version_error(node, t, expected, f"input {i}")
+
+
 def run_backward(roots, root_grads, retain_graph: bool, capture=None) -> dict | None:
     """Backpropagate ``root_grads`` from the tensors ``roots``.
 
@@ -129,8 +137,7 @@ def run_backward(roots, root_grads, retain_graph: bool, capture=None) -> dict | 
         if versions is not None:
             for t, v in zip(inputs, versions):
                 if v is not None and t._version != v:
-                    i = next(i for i, u in enumerate(inputs) if u is t)
-                    raise _version_error(node, t, v, f"input {i}")
+                    _check_edited_input(node, t, v)
         in_grads = node.backward(node, g)
         if type(in_grads) is not tuple:
             in_grads = (in_grads,)

@@ -67,7 +67,10 @@ class Op:
     ``no_grad``). An op declares what it saves:
 
         saves_inputs: its backward reads its inputs (the default). ``apply`` notes the
-            inputs' versions; the engine compares them before calling ``backward``.
+            inputs' versions; the engine compares them before calling ``backward``. An
+            op whose backward reads an input only for another input's gradient (a
+            product's operands) says so in ``reads_input``, so an edit of an input it
+            did not need is no error, as in PyTorch.
         saves_output: its backward reads its output (exp, tanh, softmax, ...). A new
             output is at version 0; the engine checks that it still is when the output's
             gradient reaches the node. May be set per call on ``ctx`` in ``forward``.
@@ -91,6 +94,11 @@ class Op:
     @staticmethod
     def backward(ctx, grad_output):  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def reads_input(self, i: int) -> bool:
+        """Whether this node's backward reads input ``i`` (asked only when that input
+        was edited in place after the forward pass)."""
+        return True
 
     @classmethod
     def apply(cls, *args, **kwargs) -> Tensor:

@@ -45,6 +45,10 @@ class MatMul(Op):
         gb = np.matmul(_t(a), g) if getattr(ctx.inputs[1], "_requires_grad", False) else None
         return ga, gb
 
+    def reads_input(self, i: int) -> bool:
+        # Each operand is read for the other's gradient only (PyTorch saves it then).
+        return getattr(self.inputs[1 - i], "_requires_grad", False)
+
 
 def matmul(a, b):
     if a.ndim == 0 or b.ndim == 0:
@@ -105,6 +109,10 @@ class Linear(Op):
         if len(inputs) > 2 and inputs[2] is not None and inputs[2]._requires_grad:
             gb = g.sum(axis=tuple(range(g.ndim - 1))) if g.ndim > 1 else g
         return gx, gw, gb
+
+    def reads_input(self, i: int) -> bool:
+        # x is read for the weight's gradient, the weight for x's; the bias never.
+        return i < 2 and self.inputs[1 - i]._requires_grad
 
 
 _add_reduce = np.add.reduce
