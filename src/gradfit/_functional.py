@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
-
-from gradfit._arrays import wrap
 from gradfit.ops import elementwise, movement
 from gradfit.tensor import Tensor
 
@@ -105,9 +102,8 @@ reshape, flatten, squeeze, unsqueeze, transpose, permute, t, split, chunk, unbin
         "unbind",
     )
 )
-eq, ne, lt, le, gt, ge, equal, allclose, masked_fill, clone = (
-    _method(n)
-    for n in ("eq", "ne", "lt", "le", "gt", "ge", "equal", "allclose", "masked_fill", "clone")
+eq, ne, lt, le, gt, ge, equal, allclose, clone = (
+    _method(n) for n in ("eq", "ne", "lt", "le", "gt", "ge", "equal", "allclose", "clone")
 )
 swapaxes, broadcast_to, detach, numel = (
     _method(n) for n in ("swapaxes", "broadcast_to", "detach", "numel")
@@ -136,20 +132,6 @@ def leaky_relu(input, negative_slope: float = 0.01):  # noqa: A002
 
 def softplus(input, beta: float = 1.0, threshold: float = 20.0):  # noqa: A002
     return elementwise.Softplus.apply(input, beta=beta, threshold=threshold)
-
-
-def where(condition, input, other):  # noqa: A002
-    """Elements of ``input`` where ``condition`` holds, else of ``other``; both may be
-    numbers. Gradients flow to the chosen entries only."""
-    a = input if isinstance(input, Tensor) else None
-    b = other if isinstance(other, Tensor) else None
-    ref = a if a is not None else b
-    if ref is not None and ref.dtype.kind == "f":
-        if a is None:
-            input = wrap(np.asarray(input, dtype=ref.dtype))
-        if b is None:
-            other = wrap(np.asarray(other, dtype=ref.dtype))
-    return elementwise.Where.apply(condition, input, other)
 
 
 def cat(tensors, dim: int = 0):

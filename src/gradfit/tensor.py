@@ -15,17 +15,15 @@ reaches a tensor's array through ``gradfit._arrays``, not through ``_array``.
 from __future__ import annotations
 
 import weakref
-from collections import namedtuple
 
 import numpy as np
 
-from gradfit import _dtypes, _rng
+from gradfit import _dtypes, _rng, return_types
+from gradfit import _tensorops as _tops
 from gradfit._grad_mode import _enabled
 from gradfit.autograd import bind_tensor_class, engine
-from gradfit.ops import elementwise, movement, reduce
+from gradfit.ops import elementwise, indexing, movement, reduce
 from gradfit.ops.matmul import matmul as _matmul
-
-_ReturnMinMax = namedtuple("_ReturnMinMax", ["values", "indices"])
 
 
 class device:  # noqa: N801 - PyTorch's name
@@ -571,16 +569,55 @@ class Tensor:
         return self._iop(Tensor.__truediv__, other)
 
     def __setitem__(self, index, value) -> None:
-        self._check_inplace()
+        """``x[index] = value``, recorded in the graph when ``value`` or ``x`` needs a
+        gradient (the overwritten entries of ``x`` then get none)."""
         idx = _index_arrays(index)
+        if isinstance(value, Tensor) and value._array.dtype != self._array.dtype:
+            value = value.to(self._array.dtype)
+        if _enabled[0] and (
+            self._requires_grad or (isinstance(value, Tensor) and value._requires_grad)
+        ):
+            self._inplace_op(lambda t: indexing.IndexPut.apply(t, value, index=idx), value)
+            return
         self._array[idx] = value._array if isinstance(value, Tensor) else value
         self._version += 1
 
-    def masked_fill_(self, mask, value) -> Tensor:
-        self._check_inplace()
-        self._array[mask._array if isinstance(mask, Tensor) else mask] = value
+    def _inplace_op(self, fn, *others) -> Tensor:
+        """Make this tensor hold ``fn(self)`` (an out-of-place op), as PyTorch's in-place
+        ops do. Outside a graph the values are copied into this tensor's memory (views
+        see them); inside one, the tensor becomes the op's output, and the op reads an
+        alias that keeps the tensor's previous node. Only code that runs later sees the
+        new node; ops that saved the old values see the version bump and refuse."""
+        if not _enabled[0] or not (
+            self._requires_grad or any(isinstance(o, Tensor) and o._requires_grad for o in others)
+        ):
+            res = fn(Tensor._make(self._array, None))._array
+            if res.shape != self._array.shape:
+                raise RuntimeError(
+                    f"output with shape {self.shape} doesn't match the broadcast shape {res.shape}"
+                )
+            np.copyto(self._array, res, casting="unsafe")
+            self._version += 1
+            return self
+        if self.grad_fn is None and self._requires_grad:
+            self._check_inplace()  # a leaf that requires grad: PyTorch's error
+        old = Tensor._make(self._array, self.grad_fn)
+        old._requires_grad = self._requires_grad
+        out = fn(old)
+        if out._array.shape != self._array.shape:
+            raise RuntimeError(
+                f"output with shape {self.shape} doesn't match the broadcast shape "
+                f"{out._array.shape}"
+            )
+        self._array = out._array.astype(self._array.dtype, copy=False)
+        self.grad_fn, self._requires_grad = out.grad_fn, out._requires_grad
         self._version += 1
+        if self.grad_fn is not None:
+            self.grad_fn.output_version = self._version  # the version its output has now
         return self
+
+    def masked_fill_(self, mask, value) -> Tensor:
+        return self._inplace_op(lambda t: _tops.masked_fill(t, mask, value), value)
 
     # ------------------------------------------------------------------ arithmetic
     def _coerce(self, other):
@@ -839,9 +876,7 @@ class Tensor:
         return elementwise.Minimum.apply(*self._coerce(other))
 
     def masked_fill(self, mask, value):
-        return elementwise.Where.apply(
-            mask, Tensor._make(np.asarray(value, dtype=self.dtype), None), self
-        )
+        return _tops.masked_fill(self, mask, value)
 
     # ------------------------------------------------------------------ reductions
     def sum(self, dim=None, keepdim: bool = False, dtype=None):
@@ -883,7 +918,7 @@ class Tensor:
         idx = np.expand_dims(arg(self._array, axis=d), d) if self.ndim else np.asarray(0)
         values = reduce.TakeAlong.apply(self, indices=idx, dim=d, keepdim=keepdim)
         indices = Tensor._make(idx if keepdim or not self.ndim else np.squeeze(idx, d), None)
-        return _ReturnMinMax(values, indices.long())
+        return getattr(return_types, which)(values, indices.long())
 
     def max(self, dim=None, keepdim: bool = False):
         """``max()`` (gradient split evenly among ties), ``max(dim)`` -> (values, indices),
@@ -918,14 +953,8 @@ class Tensor:
         x = self if dtype is None else self.to(dtype)
         return reduce.LogSoftmax.apply(x, dim=_dims(dim, self.ndim))
 
-    def norm(self, p=2, dim=None, keepdim: bool = False):
-        if p == 2 or p == "fro":
-            return (self * self).sum(dim, keepdim).sqrt()
-        if p == 1:
-            return self.abs().sum(dim, keepdim)
-        if p == float("inf"):
-            return self.abs().amax(() if dim is None else dim, keepdim)
-        return (self.abs() ** p).sum(dim, keepdim) ** (1.0 / p)
+    def norm(self, p="fro", dim=None, keepdim: bool = False, dtype=None):
+        return _tops.norm(self, p, dim, keepdim, dtype=dtype)
 
     # ------------------------------------------------------------------ movement
     def reshape(self, *shape):
@@ -1068,6 +1097,191 @@ class Tensor:
             movement.Index.apply(self, index=(slice(None),) * d + (i,))
             for i in range(self.shape[d])
         )
+
+    # ------------------------------------------------------------------ tensor operations
+    # (gradfit._tensorops: indexing, sorting, cumulative ops, triangles, ...)
+    def tril(self, diagonal: int = 0):
+        return _tops.tril(self, diagonal)
+
+    def triu(self, diagonal: int = 0):
+        return _tops.triu(self, diagonal)
+
+    def tril_(self, diagonal: int = 0):
+        return self._inplace_op(lambda t: _tops.tril(t, diagonal))
+
+    def triu_(self, diagonal: int = 0):
+        return self._inplace_op(lambda t: _tops.triu(t, diagonal))
+
+    def where(self, condition, other):
+        return _tops.where(condition, self, other)
+
+    def masked_select(self, mask):
+        return _tops.masked_select(self, mask)
+
+    def nonzero(self, *, as_tuple: bool = False):
+        return _tops.nonzero(self, as_tuple=as_tuple)
+
+    def argwhere(self):
+        return _tops.nonzero(self)
+
+    def gather(self, dim: int, index, *, sparse_grad: bool = False):
+        return _tops.gather(self, dim, index)
+
+    def take_along_dim(self, indices, dim=None):
+        return _tops.take_along_dim(self, indices, dim)
+
+    def scatter(self, dim: int, index, src=None, *, value=None, reduce=None):
+        return _tops.scatter(self, dim, index, src, value=value, reduce=reduce)
+
+    def scatter_(self, dim: int, index, src=None, *, value=None, reduce=None):
+        return self._inplace_op(
+            lambda t: _tops.scatter(t, dim, index, src, value=value, reduce=reduce), src
+        )
+
+    def scatter_add(self, dim: int, index, src):
+        return _tops.scatter_add(self, dim, index, src)
+
+    def scatter_add_(self, dim: int, index, src):
+        return self._inplace_op(lambda t: _tops.scatter_add(t, dim, index, src), src)
+
+    def index_select(self, dim: int, index):
+        return _tops.index_select(self, dim, index)
+
+    def index_add(self, dim: int, index, source, *, alpha=1):
+        return _tops.index_add(self, dim, index, source, alpha=alpha)
+
+    def index_add_(self, dim: int, index, source, *, alpha=1):
+        return self._inplace_op(
+            lambda t: _tops.index_add(t, dim, index, source, alpha=alpha), source
+        )
+
+    def sort(self, dim: int = -1, descending: bool = False, stable: bool = False):
+        return _tops.sort(self, dim, descending, stable)
+
+    def argsort(self, dim: int = -1, descending: bool = False, stable: bool = False):
+        return _tops.argsort(self, dim, descending, stable)
+
+    def msort(self):
+        return _tops.msort(self)
+
+    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):  # noqa: A002
+        return _tops.topk(self, k, dim, largest, sorted)
+
+    def kthvalue(self, k: int, dim: int = -1, keepdim: bool = False):
+        return _tops.kthvalue(self, k, dim, keepdim)
+
+    def cumsum(self, dim: int, *, dtype=None):
+        return _tops.cumsum(self, dim, dtype=dtype)
+
+    def cumprod(self, dim: int, *, dtype=None):
+        return _tops.cumprod(self, dim, dtype=dtype)
+
+    def cumsum_(self, dim: int, *, dtype=None):
+        return self._inplace_op(lambda t: _tops.cumsum(t, dim, dtype=dtype))
+
+    def flip(self, *dims):
+        return _tops.flip(self, _shape_args(dims))
+
+    def fliplr(self):
+        return _tops.fliplr(self)
+
+    def flipud(self):
+        return _tops.flipud(self)
+
+    def roll(self, shifts, dims=None):
+        return _tops.roll(self, shifts, dims)
+
+    def rot90(self, k: int = 1, dims=(0, 1)):
+        return _tops.rot90(self, k, dims)
+
+    def narrow(self, dim: int, start, length: int):
+        return _tops.narrow(self, dim, start, length)
+
+    def tile(self, *dims):
+        return _tops.tile(self, _shape_args(dims))
+
+    def repeat_interleave(self, repeats=None, dim=None, *, output_size=None):
+        return _tops.repeat_interleave(self, repeats, dim)
+
+    def unfold(self, dimension: int, size: int, step: int):
+        return _tops.unfold(self, dimension, size, step)
+
+    def diag(self, diagonal: int = 0):
+        return _tops.diag(self, diagonal)
+
+    def diagonal(self, offset: int = 0, dim1: int = 0, dim2: int = 1):
+        return _tops.diagonal(self, offset, dim1, dim2)
+
+    def diag_embed(self, offset: int = 0, dim1: int = -2, dim2: int = -1):
+        return _tops.diag_embed(self, offset, dim1, dim2)
+
+    def trace(self):
+        return _tops.trace(self)
+
+    def unique(self, sorted: bool = True, return_inverse=False, return_counts=False, dim=None):  # noqa: A002
+        return _tops.unique(self, sorted, return_inverse, return_counts, dim)
+
+    def unique_consecutive(self, return_inverse=False, return_counts=False, dim=None):
+        return _tops.unique_consecutive(self, return_inverse, return_counts, dim)
+
+    def bincount(self, weights=None, minlength: int = 0):
+        return _tops.bincount(self, weights, minlength)
+
+    def histc(self, bins: int = 100, min: float = 0.0, max: float = 0.0):  # noqa: A002
+        return _tops.histc(self, bins, min, max)
+
+    def median(self, dim=None, keepdim: bool = False):
+        return _tops.median(self, dim, keepdim)
+
+    def nanmedian(self, dim=None, keepdim: bool = False):
+        return _tops.nanmedian(self, dim, keepdim)
+
+    def quantile(self, q, dim=None, keepdim: bool = False, *, interpolation: str = "linear"):
+        return _tops.quantile(self, q, dim, keepdim, interpolation=interpolation)
+
+    def inverse(self):
+        return _tops.inverse(self)
+
+    def det(self):
+        return _tops.det(self)
+
+    def logdet(self):
+        return _tops.logdet(self)
+
+    def slogdet(self):
+        return _tops.slogdet(self)
+
+    def cholesky(self, upper: bool = False):
+        return _tops.cholesky(self, upper)
+
+    def type_as(self, other):
+        return self.to(other.dtype)
+
+    def _new(self, arr, dtype, requires_grad):
+        t = Tensor._make(arr.astype(self.dtype if dtype is None else _dtypes.to_dtype(dtype)), None)
+        return t.requires_grad_() if requires_grad else t
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False, **_):
+        _check_device(device)
+        return self._new(np.zeros(_shape_args(size)), dtype, requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False, **_):
+        _check_device(device)
+        return self._new(np.ones(_shape_args(size)), dtype, requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False, **_):
+        _check_device(device)
+        return self._new(np.zeros(_shape_args(size)), dtype, requires_grad)
+
+    def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False, **_):
+        _check_device(device)
+        return self._new(np.full(tuple(size), fill_value), dtype, requires_grad)
+
+    def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False, **_):
+        """A copy of ``data`` with this tensor's dtype unless ``dtype`` is given."""
+        _check_device(device)
+        arr = np.array(data._array if isinstance(data, Tensor) else data)
+        return self._new(arr, dtype, requires_grad)
 
 
 _ONES: dict = {}

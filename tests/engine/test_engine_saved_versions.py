@@ -243,3 +243,19 @@ def test_in_place_edit_of_an_input_matches_torch(name, edit, other_grad):
     if got[0] == "ok":
         for g, t in zip(got[1], expected[1]):
             np.testing.assert_allclose(g, t, rtol=1e-12, atol=1e-12)
+
+
+def test_in_place_op_recorded_in_the_graph_keeps_its_output_checkable():
+    # An in-place op inside a graph makes the tensor the output of a new node at a
+    # version above 0 (as PyTorch's in-place ops do); an op that saves its output must
+    # accept that version and still refuse a later edit. Exp stands for any such op.
+    x = gradfit.tensor([0.5, -1.0], dtype=gradfit.float64, requires_grad=True)
+    h = x * 1.0
+    h._inplace_op(lambda t: t.exp())
+    assert h.grad_fn.name() == "ExpBackward" and h._version == 1
+    h.sum().backward(retain_graph=True)
+    np.testing.assert_allclose(x.grad.numpy(), np.exp([0.5, -1.0]), rtol=1e-15)
+    with gradfit.no_grad():
+        h.mul_(2.0)
+    with pytest.raises(RuntimeError, match="is at version 2; expected version 1"):
+        h.sum().backward()

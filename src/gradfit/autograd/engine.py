@@ -104,8 +104,8 @@ def run_backward(roots, root_grads, retain_graph: bool, capture=None) -> dict | 
             if t._requires_grad:
                 _deliver_leaf(t, g, leaf_grads, capture, shared=True)
             continue
-        if t._version and fn.saves_output:
-            raise _version_error(fn, t, 0, "the output")
+        if t._version and fn.saves_output and t._version != fn.output_version:
+            raise _version_error(fn, t, fn.output_version, "the output")
         grads[fn] = grads[fn] + g if fn in grads else g
         nodes.append(fn)
     capture_nodes = {}
@@ -156,10 +156,11 @@ def run_backward(roots, root_grads, retain_graph: bool, capture=None) -> dict | 
             if fn is None:
                 _deliver_leaf(t, ig, leaf_grads, capture, ig is g)
             else:
-                # An output is at version 0 when made: if it has been edited since, the
-                # node that saved it would differentiate through the new values.
-                if t._version and fn.saves_output:
-                    raise _version_error(fn, t, 0, "the output")
+                # An output is at version 0 when made (output_version after an in-place
+                # op recorded in the graph): if it has been edited since, the node that
+                # saved it would differentiate through the new values.
+                if t._version and fn.saves_output and t._version != fn.output_version:
+                    raise _version_error(fn, t, fn.output_version, "the output")
                 prev = get(fn)
                 grads[fn] = ig if prev is None else prev + ig
         if not retain_graph:

@@ -71,9 +71,10 @@ class Op:
             op whose backward reads an input only for another input's gradient (a
             product's operands) says so in ``reads_input``, so an edit of an input it
             did not need is no error, as in PyTorch.
-        saves_output: its backward reads its output (exp, tanh, softmax, ...). A new
-            output is at version 0; the engine checks that it still is when the output's
-            gradient reaches the node. May be set per call on ``ctx`` in ``forward``.
+        saves_output: its backward reads its output (exp, tanh, softmax, ...). The
+            engine checks that the output is still at ``output_version`` (0: a new
+            tensor's version; an in-place op recorded in the graph sets it) when the
+            output's gradient reaches the node. May be set per call in ``forward``.
 
     Attributes set on the node by ``apply`` when the output needs a gradient:
         inputs: the arguments of the call (Tensors, numbers, arrays), in order.
@@ -82,6 +83,7 @@ class Op:
 
     saves_inputs = True
     saves_output = False
+    output_version = 0
     inputs = ()
     versions = None
     hooks = None

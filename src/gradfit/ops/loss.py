@@ -232,7 +232,6 @@ class CrossEntropyLoss(Op):
         # The target is saved; the logits are not (backward reads their log-softmax).
         return i == 1
 
-
     @staticmethod
     def forward(
         ctx, x, target, weight=None, ignore_index=-100, label_smoothing=0.0, reduction="mean"
@@ -276,7 +275,6 @@ class NLLLoss(Op):
 
     # Saves its input and target, as PyTorch's nll_loss does (the default).
 
-
     @staticmethod
     def forward(ctx, x, target, weight=None, ignore_index=-100, reduction="mean"):
         ctx.shape = x.shape
@@ -304,7 +302,6 @@ class CrossEntropyProbLoss(Op):
     def reads_input(self, i: int) -> bool:
         # The target is saved; the logits are not (backward reads their log-softmax).
         return i == 1
-
 
     @staticmethod
     def forward(ctx, x, target, weight=None, label_smoothing=0.0, reduction="mean"):
