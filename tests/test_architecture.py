@@ -249,10 +249,9 @@ def test_every_module_imports_first_in_a_fresh_interpreter():
 CORE = ("tensor.py", "autograd/", "ops/", "_arrays.py")
 PRIVATE_FIELDS = {"_array", "_make", "_version"}
 
-# TEMPORARY, for the merge of issue 11 only: other helpers are converting these paths to
-# gradfit._arrays on their own branches right now (optim/: helper "optim"; train/,
-# cli.py, distributed.py, datasets/: helper "train"). The integrator deletes this list
-# once their work is merged.
+# TEMPORARY, for the merge of issue 11 only: helper "train" is converting these paths to
+# gradfit._arrays on its own branch right now (optim/, converted by helper "optim", is
+# merged and clean). The integrator deletes this list once that work is merged.
 ALLOWED_FOR_NOW = ("train/", "cli.py", "distributed.py", "datasets/")
 
 

@@ -29,7 +29,7 @@ from collections import OrderedDict
 import numpy as np
 
 from gradfit._arrays import unwrap, wrap
-from gradfit.tensor import Tensor
+from gradfit.tensor import Tensor, device
 
 __all__ = ["save", "load", "save_file", "load_file", "save_checkpoint", "load_checkpoint"]
 
@@ -271,7 +271,5 @@ def load(f, map_location=None, weights_only=None, **kwargs):
     ``weights_only`` are accepted for compatibility (gradfit is CPU-only and always loads
     data only)."""
     if map_location is not None:
-        from gradfit.tensor import device
-
         device(map_location if not callable(map_location) else "cpu")
     return load_checkpoint(f)

@@ -22,7 +22,7 @@ import numpy as np
 from gradfit import _rng
 from gradfit._arrays import unwrap, wrap
 from gradfit.ops import activation as _act
-from gradfit.ops import elementwise as _el
+from gradfit.ops import elementwise
 from gradfit.ops import loss as _loss
 from gradfit.ops.matmul import Linear as _Linear
 from gradfit.tensor import Tensor
@@ -175,21 +175,21 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
 def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """ReLU a[z] = max(0, z) (the lecture's activation). ``inplace`` is accepted and
     ignored: gradfit returns a new tensor."""
-    return _el.Relu.apply(input)
+    return elementwise.Relu.apply(input)
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False):  # noqa: A002
     """z for z > 0, negative_slope * z otherwise."""
-    return _el.LeakyRelu.apply(input, negative_slope=negative_slope)
+    return elementwise.LeakyRelu.apply(input, negative_slope=negative_slope)
 
 
 def sigmoid(input: Tensor) -> Tensor:  # noqa: A002
     """1 / (1 + exp(-z)), computed without overflow."""
-    return _el.Sigmoid.apply(input)
+    return elementwise.Sigmoid.apply(input)
 
 
 def tanh(input: Tensor) -> Tensor:  # noqa: A002
-    return _el.Tanh.apply(input)
+    return elementwise.Tanh.apply(input)
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
@@ -207,12 +207,12 @@ def silu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:  # noqa: A002
     """log(1 + exp(beta z)) / beta, and z itself where beta z > threshold (PyTorch)."""
-    return _el.Softplus.apply(input, beta=beta, threshold=threshold)
+    return elementwise.Softplus.apply(input, beta=beta, threshold=threshold)
 
 
 def logsigmoid(input: Tensor) -> Tensor:  # noqa: A002
     """log sigma(z) = -softplus(-z), stable for large |z|."""
-    return -_el.Softplus.apply(-input, beta=1.0, threshold=math.inf)
+    return -elementwise.Softplus.apply(-input, beta=1.0, threshold=math.inf)
 
 
 def _softmax_dim(name: str, ndim: int, stacklevel: int) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from gradfit.nn import functional as F
 from gradfit.nn.modules.module import Module
 from gradfit.ops import activation as _act
-from gradfit.ops import elementwise as _el
+from gradfit.ops import elementwise
 
 
 class ReLU(Module):
@@ -17,7 +17,7 @@ class ReLU(Module):
         self.inplace = inplace
 
     def forward(self, input):  # noqa: A002
-        return _el.Relu.apply(input)
+        return elementwise.Relu.apply(input)
 
     def extra_repr(self) -> str:
         return "inplace=True" if self.inplace else ""
@@ -32,7 +32,7 @@ class LeakyReLU(Module):
         self.inplace = inplace
 
     def forward(self, input):  # noqa: A002
-        return _el.LeakyRelu.apply(input, negative_slope=self.negative_slope)
+        return elementwise.LeakyRelu.apply(input, negative_slope=self.negative_slope)
 
     def extra_repr(self) -> str:
         return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
@@ -42,12 +42,12 @@ class Sigmoid(Module):
     """Logistic sigma(z) = 1 / (1 + exp(-z)), stable for large |z|."""
 
     def forward(self, input):  # noqa: A002
-        return _el.Sigmoid.apply(input)
+        return elementwise.Sigmoid.apply(input)
 
 
 class Tanh(Module):
     def forward(self, input):  # noqa: A002
-        return _el.Tanh.apply(input)
+        return elementwise.Tanh.apply(input)
 
 
 class GELU(Module):
@@ -91,7 +91,7 @@ class Softplus(Module):
         self.threshold = threshold
 
     def forward(self, input):  # noqa: A002
-        return _el.Softplus.apply(input, beta=self.beta, threshold=self.threshold)
+        return elementwise.Softplus.apply(input, beta=self.beta, threshold=self.threshold)
 
     def extra_repr(self) -> str:
         return f"beta={self.beta}, threshold={self.threshold}"
