@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from gradfit._out import with_out
-from gradfit.ops import elementwise as _el
-from gradfit.ops import movement as _mv
+from gradfit.ops import elementwise, movement
 from gradfit.tensor import Tensor
 
 
@@ -143,11 +142,11 @@ def minimum(input, other):  # noqa: A002
 
 
 def leaky_relu(input, negative_slope: float = 0.01):  # noqa: A002
-    return _el.LeakyRelu.apply(input, negative_slope=negative_slope)
+    return elementwise.LeakyRelu.apply(input, negative_slope=negative_slope)
 
 
 def softplus(input, beta: float = 1.0, threshold: float = 20.0):  # noqa: A002
-    return _el.Softplus.apply(input, beta=beta, threshold=threshold)
+    return elementwise.Softplus.apply(input, beta=beta, threshold=threshold)
 
 
 @with_out
@@ -167,7 +166,7 @@ def cat(tensors, dim: int = 0):
                 f"cat: sizes of tensors must match except in dimension {d}; tensor 0 has "
                 f"shape {tuple(tensors[0].shape)} and tensor {i} has shape {tuple(x.shape)}"
             )
-    return _mv.Cat.apply(*tensors, dim=d)
+    return movement.Cat.apply(*tensors, dim=d)
 
 
 concat = concatenate = cat
@@ -187,7 +186,7 @@ def stack(tensors, dim: int = 0):
                 f"at entry 0 and {tuple(x.shape)} at entry {i}"
             )
     d = dim % (len(shape) + 1)
-    return _mv.Cat.apply(*[x.unsqueeze(d) for x in tensors], dim=d)
+    return movement.Cat.apply(*[x.unsqueeze(d) for x in tensors], dim=d)
 
 
 @with_out

@@ -19,13 +19,13 @@ import numpy as np
 
 from gradfit._arrays import bump_version, set_array, unwrap
 from gradfit._grad_mode import _enabled
-from gradfit.tensor import Tensor
+from gradfit.autograd import function as _graph
 
 _RANK = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
 
 
-def _write(name: str, result, out: Tensor) -> Tensor:
-    if not isinstance(out, Tensor):
+def _write(name: str, result, out):
+    if not isinstance(out, _graph.Tensor):
         raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
     res = unwrap(result)
     if _RANK[res.dtype.kind] > _RANK[out.dtype.kind]:
@@ -75,14 +75,14 @@ def with_out(fn):
             return fn(*args, **kwargs)
         name = fn.__name__
         outs = tuple(out) if isinstance(out, tuple | list) else (out,)
-        if _enabled[0] and any(isinstance(o, Tensor) and o.requires_grad for o in outs):
+        if _enabled[0] and any(isinstance(o, _graph.Tensor) and o.requires_grad for o in outs):
             raise RuntimeError(
                 f"{name}(): functions with out=... arguments don't support automatic "
                 "differentiation, but one of the arguments requires grad."
             )
         result = fn(*args, **kwargs)
         results = tuple(result) if isinstance(result, tuple) else (result,)
-        if any(isinstance(r, Tensor) and r.requires_grad for r in results):
+        if any(isinstance(r, _graph.Tensor) and r.requires_grad for r in results):
             raise RuntimeError(
                 f"{name}(): functions with out=... arguments don't support automatic "
                 "differentiation, but one of the arguments requires grad."

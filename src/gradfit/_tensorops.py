@@ -9,22 +9,26 @@ same names call these. Differentiable results come from the ops in ``gradfit.ops
 from __future__ import annotations
 
 import builtins
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from gradfit import _dtypes, linalg, return_types
 from gradfit._arrays import unwrap, wrap
 from gradfit._out import with_out
+from gradfit.autograd import function as _graph
 from gradfit.ops import elementwise as _el
 from gradfit.ops import indexing as _ix
 from gradfit.ops import movement as _mv
-from gradfit.tensor import Tensor
+
+if TYPE_CHECKING:
+    from gradfit.tensor import Tensor
 
 _INDEX_KINDS = "iu"
 
 
 def _t(x) -> Tensor:
-    return x if isinstance(x, Tensor) else Tensor(x)
+    return x if isinstance(x, _graph.Tensor) else _graph.Tensor(x)
 
 
 def _dim(fn: str, dim, ndim: int) -> int:
@@ -88,7 +92,7 @@ def _scalar_dtype(v) -> np.dtype:
 def _promote(a, b):
     """PyTorch's type promotion for two operands, either a Python number: a number only
     changes the category (bool < int < float) of a tensor, never its width."""
-    ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
+    ta, tb = isinstance(a, _graph.Tensor), isinstance(b, _graph.Tensor)
     if ta and tb:
         if a.dtype != b.dtype:
             common = np.result_type(a.dtype, b.dtype)
@@ -132,7 +136,7 @@ def masked_fill(input, mask, value):  # noqa: A002
     """``input`` with ``value`` where ``mask`` holds (broadcast). A 0-d tensor ``value``
     receives the gradient of the entries it fills."""
     m = _check_mask("masked_fill", mask)
-    if isinstance(value, Tensor):
+    if isinstance(value, _graph.Tensor):
         if value.ndim != 0:
             raise RuntimeError(
                 "masked_fill_ only supports a 0-dimensional value tensor, but got tensor "
@@ -225,7 +229,7 @@ def _scatter(fn: str, input, dim, index, src, reduce):  # noqa: A002
     d = _dim(fn, dim, input.ndim)
     idx = _index_array(fn, index, int64=True)
     _check_gather_shapes(fn, input, idx, d)
-    if isinstance(src, Tensor):
+    if isinstance(src, _graph.Tensor):
         if src.ndim != idx.ndim and not (src.ndim == 0 and idx.ndim <= 1):
             raise RuntimeError(
                 f"{fn}(): Index tensor must have the same number of dimensions as src tensor"
@@ -251,7 +255,7 @@ def _scatter(fn: str, input, dim, index, src, reduce):  # noqa: A002
     _check_bounds(fn, idx, n)
     if input.ndim == 0:
         idx = idx.reshape(())
-    if not isinstance(src, Tensor):
+    if not isinstance(src, _graph.Tensor):
         src = np.asarray(src).astype(input.dtype)
     return _ix.Scatter.apply(input, src, index=idx, dim=d, reduce=reduce)
 
@@ -509,7 +513,7 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):  # no
     x = input.reshape(-1) if dim is None else input
     d = 0 if dim is None else _dim("repeat_interleave", dim, x.ndim)
     n = x.shape[d] if x.ndim else 1
-    r = unwrap(repeats) if isinstance(repeats, Tensor) else np.asarray(repeats)
+    r = unwrap(repeats) if isinstance(repeats, _graph.Tensor) else np.asarray(repeats)
     if r.dtype.kind not in "iu":
         raise RuntimeError(f"repeat_interleave: repeats must be integers, got {r.dtype}")
     if r.ndim == 1 and r.size == 1:
@@ -865,7 +869,7 @@ def quantile(input, q, dim=None, keepdim: bool = False, *, interpolation: str = 
         raise RuntimeError(
             f"quantile() input tensor must be either float or double dtype, got {input.dtype}"
         )
-    qa = unwrap(q) if isinstance(q, Tensor) else np.asarray(q, dtype=np.float64)
+    qa = unwrap(q) if isinstance(q, _graph.Tensor) else np.asarray(q, dtype=np.float64)
     scalar_q = qa.ndim == 0
     if qa.ndim > 1:
         raise RuntimeError("quantile() q must be a scalar or 1D tensor")

@@ -6,6 +6,8 @@ gradients where PyTorch defines them: ``inv``, ``det``, ``slogdet``, ``solve``,
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from gradfit import return_types
@@ -13,7 +15,9 @@ from gradfit._arrays import unwrap, wrap
 from gradfit._out import with_out
 from gradfit.ops import indexing as _ix
 from gradfit.ops import linalg as _la
-from gradfit.tensor import Tensor
+
+if TYPE_CHECKING:
+    from gradfit.tensor import Tensor
 
 __all__ = [
     "cholesky",

@@ -13,8 +13,12 @@ import weakref
 
 import numpy as np
 
-from gradfit import _dtypes, return_types
+from gradfit import _dtypes, _rng, return_types
+from gradfit import _tensorops as _tops
 from gradfit._grad_mode import _enabled
+from gradfit.autograd import bind_tensor_class, engine
+from gradfit.ops import elementwise, indexing, movement, reduce
+from gradfit.ops.matmul import matmul as _matmul
 
 
 class device:  # noqa: N801 - PyTorch's name
@@ -345,7 +349,7 @@ class Tensor:
         dtype = _dtypes.to_dtype(dtype)
         if dtype == self._array.dtype:
             return self
-        return _mv.Cast.apply(self, dtype=dtype)
+        return movement.Cast.apply(self, dtype=dtype)
 
     def type(self, dtype=None):
         if dtype is None:
@@ -408,7 +412,7 @@ class Tensor:
                     f"backward: gradient has shape {g.shape}, expected the output's shape "
                     f"{self.shape}"
                 )
-        _engine.run_backward([self], [g], bool(retain_graph))
+        engine.run_backward([self], [g], bool(retain_graph))
 
     def detach(self) -> Tensor:
         return Tensor._make(self._array, None)
@@ -520,17 +524,13 @@ class Tensor:
         return self
 
     def uniform_(self, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
-        from gradfit import random
-
         return self._inplace(
-            random._uniform_array(self.numel(), a, b, self.dtype, generator).reshape(self.shape)
+            _rng.uniform(self.numel(), a, b, self.dtype, generator).reshape(self.shape)
         )
 
     def normal_(self, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
-        from gradfit import random
-
         return self._inplace(
-            random._normal_array(self.numel(), mean, std, self.dtype, generator).reshape(self.shape)
+            _rng.normal(self.numel(), mean, std, self.dtype, generator).reshape(self.shape)
         )
 
     def _iop(self, op, other):
@@ -572,7 +572,7 @@ class Tensor:
         if _enabled[0] and (
             self._requires_grad or (isinstance(value, Tensor) and value._requires_grad)
         ):
-            self._inplace_op(lambda t: _ix.IndexPut.apply(t, value, index=idx), value)
+            self._inplace_op(lambda t: indexing.IndexPut.apply(t, value, index=idx), value)
             return
         self._array[idx] = value._array if isinstance(value, Tensor) else value
         self._version += 1
@@ -633,67 +633,67 @@ class Tensor:
     # dtype (the usual case, where _coerce has nothing to do): ~0.1 us of a ~1.3 us call.
     def __add__(self, other):
         if isinstance(other, Tensor) and other._array.dtype is self._array.dtype:
-            return _el.Add.apply(self, other)
+            return elementwise.Add.apply(self, other)
         a, b = self._coerce(other)
-        return _el.Add.apply(a, b)
+        return elementwise.Add.apply(a, b)
 
     def __radd__(self, other):
         a, b = self._coerce(other)
-        return _el.Add.apply(b, a)
+        return elementwise.Add.apply(b, a)
 
     def __sub__(self, other):
         if isinstance(other, Tensor) and other._array.dtype is self._array.dtype:
-            return _el.Sub.apply(self, other)
+            return elementwise.Sub.apply(self, other)
         a, b = self._coerce(other)
-        return _el.Sub.apply(a, b)
+        return elementwise.Sub.apply(a, b)
 
     def __rsub__(self, other):
         a, b = self._coerce(other)
-        return _el.Sub.apply(b, a)
+        return elementwise.Sub.apply(b, a)
 
     def __mul__(self, other):
         if isinstance(other, Tensor) and other._array.dtype is self._array.dtype:
-            return _el.Mul.apply(self, other)
+            return elementwise.Mul.apply(self, other)
         a, b = self._coerce(other)
-        return _el.Mul.apply(a, b)
+        return elementwise.Mul.apply(a, b)
 
     def __rmul__(self, other):
         a, b = self._coerce(other)
-        return _el.Mul.apply(b, a)
+        return elementwise.Mul.apply(b, a)
 
     def __truediv__(self, other):
         a, b = self._coerce(other)
         if a._array.dtype.kind != "f" and (not isinstance(b, Tensor) or b.dtype.kind != "f"):
             a = a.to(_dtypes.get_default_dtype())
-        return _el.Div.apply(a, b)
+        return elementwise.Div.apply(a, b)
 
     def __rtruediv__(self, other):
         a, b = self._coerce(other)
         if a._array.dtype.kind != "f":
             a = a.to(_dtypes.get_default_dtype())
-        return _el.Div.apply(b, a)
+        return elementwise.Div.apply(b, a)
 
     def __neg__(self):
-        return _el.Neg.apply(self)
+        return elementwise.Neg.apply(self)
 
     def __pos__(self):
         return self
 
     def __pow__(self, exponent):
         a, b = self._coerce(exponent)
-        return _el.Pow.apply(a, b)
+        return elementwise.Pow.apply(a, b)
 
     def __rpow__(self, base):
         a, b = self._coerce(base)
         if not isinstance(b, Tensor):
             b = Tensor._make(np.asarray(b, dtype=a.dtype), None)
-        return _el.Pow.apply(b, a)
+        return elementwise.Pow.apply(b, a)
 
     def __matmul__(self, other):
-        return _mm.matmul(self, other)
+        return _matmul(self, other)
 
     def __rmatmul__(self, other):
-        return _mm.matmul(Tensor(other) if not isinstance(other, Tensor) else other, self)
+        return _matmul(Tensor(other) if not isinstance(other, Tensor) else other, self)
 
     def __abs__(self):
         return self.abs()
@@ -729,25 +729,25 @@ class Tensor:
         return self**exponent
 
     def square(self):
-        return _el.Mul.apply(self, self)
+        return elementwise.Mul.apply(self, self)
 
     def matmul(self, other):
-        return _mm.matmul(self, other)
+        return _matmul(self, other)
 
     def mm(self, other):
         if self.ndim != 2 or other.ndim != 2:
             raise RuntimeError(f"mm: expected 2-D tensors, got {self.ndim}-D and {other.ndim}-D")
-        return _mm.matmul(self, other)
+        return _matmul(self, other)
 
     def bmm(self, other):
         if self.ndim != 3 or other.ndim != 3:
             raise RuntimeError(f"bmm: expected 3-D tensors, got {self.ndim}-D and {other.ndim}-D")
-        return _mm.matmul(self, other)
+        return _matmul(self, other)
 
     def dot(self, other):
         if self.ndim != 1 or other.ndim != 1:
             raise RuntimeError(f"dot: expected 1-D tensors, got {self.ndim}-D and {other.ndim}-D")
-        return _mm.matmul(self, other)
+        return _matmul(self, other)
 
     # ------------------------------------------------------------------ comparisons (no grad)
     def _cmp(self, ufunc, other):
@@ -823,50 +823,50 @@ class Tensor:
 
     # ------------------------------------------------------------------ elementwise functions
     def exp(self):
-        return _el.Exp.apply(self)
+        return elementwise.Exp.apply(self)
 
     def log(self):
-        return _el.Log.apply(self)
+        return elementwise.Log.apply(self)
 
     def log1p(self):
-        return _el.Log1p.apply(self)
+        return elementwise.Log1p.apply(self)
 
     def sqrt(self):
-        return _el.Sqrt.apply(self)
+        return elementwise.Sqrt.apply(self)
 
     def rsqrt(self):
-        return 1.0 / _el.Sqrt.apply(self)
+        return 1.0 / elementwise.Sqrt.apply(self)
 
     def abs(self):
-        return _el.Abs.apply(self)
+        return elementwise.Abs.apply(self)
 
     def sin(self):
-        return _el.Sin.apply(self)
+        return elementwise.Sin.apply(self)
 
     def cos(self):
-        return _el.Cos.apply(self)
+        return elementwise.Cos.apply(self)
 
     def tanh(self):
-        return _el.Tanh.apply(self)
+        return elementwise.Tanh.apply(self)
 
     def sigmoid(self):
-        return _el.Sigmoid.apply(self)
+        return elementwise.Sigmoid.apply(self)
 
     def relu(self):
-        return _el.Relu.apply(self)
+        return elementwise.Relu.apply(self)
 
     def clamp(self, min=None, max=None):  # noqa: A002 - PyTorch's names
         if min is None and max is None:
             raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
-        return _el.Clamp.apply(self, min=min, max=max)
+        return elementwise.Clamp.apply(self, min=min, max=max)
 
     clip = clamp
 
     def maximum(self, other):
-        return _el.Maximum.apply(*self._coerce(other))
+        return elementwise.Maximum.apply(*self._coerce(other))
 
     def minimum(self, other):
-        return _el.Minimum.apply(*self._coerce(other))
+        return elementwise.Minimum.apply(*self._coerce(other))
 
     def masked_fill(self, mask, value):
         return _tops.masked_fill(self, mask, value)
@@ -876,7 +876,7 @@ class Tensor:
         x = self if dtype is None else self.to(dtype)
         if x._array.dtype.kind in "biu" and dtype is None:
             x = x.to(np.int64)
-        return _rd.Sum.apply(x, dim=_dims(dim, self.ndim), keepdim=keepdim)
+        return reduce.Sum.apply(x, dim=_dims(dim, self.ndim), keepdim=keepdim)
 
     def mean(self, dim=None, keepdim: bool = False, dtype=None):
         x = self if dtype is None else self.to(dtype)
@@ -885,14 +885,14 @@ class Tensor:
                 f"mean(): could not infer output dtype. Input dtype must be floating point, "
                 f"got {x.dtype}"
             )
-        return _rd.Mean.apply(x, dim=_dims(dim, self.ndim), keepdim=keepdim)
+        return reduce.Mean.apply(x, dim=_dims(dim, self.ndim), keepdim=keepdim)
 
     def var(
         self, dim=None, unbiased: bool | None = None, keepdim: bool = False, *, correction=None
     ):
         if correction is None:
             correction = 1 if unbiased is None or unbiased else 0
-        return _rd.Var.apply(
+        return reduce.Var.apply(
             self, dim=_dims(dim, self.ndim), correction=correction, keepdim=keepdim
         )
 
@@ -905,11 +905,11 @@ class Tensor:
         if isinstance(dim, Tensor):
             return self.maximum(dim) if which == "max" else self.minimum(dim)
         if dim is None:
-            return _rd.AMax.apply(self, dim=None, keepdim=False, which=which)
+            return reduce.AMax.apply(self, dim=None, keepdim=False, which=which)
         d = _dims(dim, self.ndim)
         arg = np.argmax if which == "max" else np.argmin
         idx = np.expand_dims(arg(self._array, axis=d), d) if self.ndim else np.asarray(0)
-        values = _rd.TakeAlong.apply(self, indices=idx, dim=d, keepdim=keepdim)
+        values = reduce.TakeAlong.apply(self, indices=idx, dim=d, keepdim=keepdim)
         indices = Tensor._make(idx if keepdim or not self.ndim else np.squeeze(idx, d), None)
         return getattr(return_types, which)(values, indices.long())
 
@@ -923,11 +923,11 @@ class Tensor:
 
     def amax(self, dim=(), keepdim: bool = False):
         dim = None if dim == () else dim
-        return _rd.AMax.apply(self, dim=_dims(dim, self.ndim), keepdim=keepdim, which="max")
+        return reduce.AMax.apply(self, dim=_dims(dim, self.ndim), keepdim=keepdim, which="max")
 
     def amin(self, dim=(), keepdim: bool = False):
         dim = None if dim == () else dim
-        return _rd.AMax.apply(self, dim=_dims(dim, self.ndim), keepdim=keepdim, which="min")
+        return reduce.AMax.apply(self, dim=_dims(dim, self.ndim), keepdim=keepdim, which="min")
 
     def argmax(self, dim=None, keepdim: bool = False):
         return _argext(np.argmax, self, dim, keepdim)
@@ -936,15 +936,15 @@ class Tensor:
         return _argext(np.argmin, self, dim, keepdim)
 
     def logsumexp(self, dim, keepdim: bool = False):
-        return _rd.LogSumExp.apply(self, dim=_dims(dim, self.ndim), keepdim=keepdim)
+        return reduce.LogSumExp.apply(self, dim=_dims(dim, self.ndim), keepdim=keepdim)
 
     def softmax(self, dim, dtype=None):
         x = self if dtype is None else self.to(dtype)
-        return _rd.Softmax.apply(x, dim=_dims(dim, self.ndim))
+        return reduce.Softmax.apply(x, dim=_dims(dim, self.ndim))
 
     def log_softmax(self, dim, dtype=None):
         x = self if dtype is None else self.to(dtype)
-        return _rd.LogSoftmax.apply(x, dim=_dims(dim, self.ndim))
+        return reduce.LogSoftmax.apply(x, dim=_dims(dim, self.ndim))
 
     def norm(self, p="fro", dim=None, keepdim: bool = False, dtype=None):
         return _tops.norm(self, p, dim, keepdim, dtype=dtype)
@@ -960,7 +960,7 @@ class Tensor:
             ) from e
         if out_shape == self._array.shape:
             return self
-        return _mv.Reshape.apply(self, shape=out_shape)
+        return movement.Reshape.apply(self, shape=out_shape)
 
     view = reshape
 
@@ -997,7 +997,7 @@ class Tensor:
         axes = list(range(self.ndim))
         d0, d1 = _dims(dim0, self.ndim), _dims(dim1, self.ndim)
         axes[d0], axes[d1] = axes[d1], axes[d0]
-        return _mv.Permute.apply(self, dims=tuple(axes))
+        return movement.Permute.apply(self, dims=tuple(axes))
 
     swapaxes = transpose
 
@@ -1015,7 +1015,7 @@ class Tensor:
         dims = tuple(d % self.ndim for d in dims)
         if dims == tuple(range(self.ndim)):
             return self
-        return _mv.Permute.apply(self, dims=dims)
+        return movement.Permute.apply(self, dims=dims)
 
     def expand(self, *sizes):
         sizes = _shape_args(sizes)
@@ -1034,7 +1034,7 @@ class Tensor:
             ) from None
         if shape == self.shape:
             return self
-        return _mv.Expand.apply(self, shape=shape)
+        return movement.Expand.apply(self, shape=shape)
 
     def expand_as(self, other):
         return self.expand(other.shape)
@@ -1053,13 +1053,13 @@ class Tensor:
     def contiguous(self):
         if self._array.flags.c_contiguous:
             return self
-        return _mv.Contiguous.apply(self)
+        return movement.Contiguous.apply(self)
 
     def clone(self, memory_format=None):
-        return _mv.Contiguous.apply(self)
+        return movement.Contiguous.apply(self)
 
     def __getitem__(self, index):
-        return _mv.Index.apply(self, index=_index_arrays(index))
+        return movement.Index.apply(self, index=_index_arrays(index))
 
     def split(self, split_size_or_sections, dim: int = 0):
         d = _dims(dim, self.ndim)
@@ -1076,7 +1076,7 @@ class Tensor:
         out, start = [], 0
         for s in sizes:
             idx = (slice(None),) * d + (slice(start, start + s),)
-            out.append(_mv.Index.apply(self, index=idx))
+            out.append(movement.Index.apply(self, index=idx))
             start += s
         return tuple(out)
 
@@ -1087,7 +1087,8 @@ class Tensor:
     def unbind(self, dim: int = 0):
         d = _dims(dim, self.ndim)
         return tuple(
-            _mv.Index.apply(self, index=(slice(None),) * d + (i,)) for i in range(self.shape[d])
+            movement.Index.apply(self, index=(slice(None),) * d + (i,))
+            for i in range(self.shape[d])
         )
 
     # ------------------------------------------------------------------ tensor operations
@@ -1333,12 +1334,5 @@ class Size(tuple):
     """``gradfit.Size``: a tuple, as ``torch.Size``."""
 
 
-# The ops and the engine import Tensor from this module, so they are bound after the class
-# exists.
-from gradfit import _tensorops as _tops  # noqa: E402
-from gradfit.autograd import engine as _engine  # noqa: E402
-from gradfit.ops import elementwise as _el  # noqa: E402
-from gradfit.ops import indexing as _ix  # noqa: E402
-from gradfit.ops import matmul as _mm  # noqa: E402
-from gradfit.ops import movement as _mv  # noqa: E402
-from gradfit.ops import reduce as _rd  # noqa: E402
+# The graph machinery below this module builds its outputs as Tensors from here on.
+bind_tensor_class(Tensor)

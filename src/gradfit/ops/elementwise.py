@@ -121,6 +121,8 @@ class Pow(Op):
         with np.errstate(divide="ignore", invalid="ignore"):
             out = pow_array(a, b)
         ctx.a, ctx.b, ctx.out = a, b, out
+        # A tensor exponent's gradient reads the output (PyTorch saves it then, too).
+        ctx.saves_output = isinstance(b, np.ndarray)
         return out
 
     @staticmethod
@@ -145,6 +147,7 @@ class _Unary(Op):
 
 class Exp(_Unary):
     saves_inputs = False
+    saves_output = True
 
     @staticmethod
     def forward(ctx, a):
@@ -180,6 +183,7 @@ class Log1p(_Unary):
 
 class Sqrt(_Unary):
     saves_inputs = False
+    saves_output = True
 
     @staticmethod
     def forward(ctx, a):
@@ -226,6 +230,7 @@ class Cos(_Unary):
 
 class Tanh(_Unary):
     saves_inputs = False
+    saves_output = True
 
     @staticmethod
     def forward(ctx, a):
@@ -247,6 +252,7 @@ class Sigmoid(_Unary):
     """sigma(a) = 1 / (1 + exp(-a)), computed without overflow;  sigma' = sigma (1 - sigma)."""
 
     saves_inputs = False
+    saves_output = True
 
     @staticmethod
     def forward(ctx, a):
@@ -277,6 +283,7 @@ class Relu(_Unary):
     """ReLU a[z] = max(0, z); the derivative is the lecture's indicator I[z > 0]."""
 
     saves_inputs = False
+    saves_output = True
 
     @staticmethod
     def forward(ctx, a):

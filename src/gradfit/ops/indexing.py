@@ -215,6 +215,8 @@ class Cumprod(Op):
         k > z:  grad_k = 0 (every product it enters also holds a_z = 0).
     """
 
+    saves_output = True  # backward reads the result
+
     @staticmethod
     def forward(ctx, a, dim=0):
         ctx.a, ctx.dim = a, dim
@@ -399,6 +401,8 @@ class VectorNorm(Op):
     as PyTorch); p = 1 gives g sign(x); +-inf share g among the entries at the extreme.
     """
 
+    saves_output = True  # backward reads the result
+
     @staticmethod
     def forward(ctx, a, p=2.0, dim=None, keepdim=False):
         ab = np.abs(a)
@@ -443,6 +447,8 @@ class VectorNorm(Op):
 
 class Cdist(Op):
     """Pairwise p-norm distances: out[..., i, j] = ||x1[..., i, :] - x2[..., j, :]||_p."""
+
+    saves_output = True  # backward reads the result
 
     @staticmethod
     def forward(ctx, x1, x2, p=2.0):

@@ -40,6 +40,8 @@ def _solve_tri(a: np.ndarray, b: np.ndarray, lower: bool) -> np.ndarray:
 class Inv(Op):
     """A^{-1};  gA = -A^{-T} g A^{-T}."""
 
+    saves_output = True  # backward reads the result
+
     saves_inputs = False
 
     @staticmethod
@@ -90,6 +92,8 @@ class SlogDet(Op):
 class Solve(Op):
     """X = A^{-1} B (B a batch of matrices);  gB = A^{-T} g, gA = -gB X^T."""
 
+    saves_output = True  # backward reads the result
+
     saves_inputs = False
 
     @staticmethod
@@ -108,6 +112,8 @@ class Solve(Op):
 class Cholesky(Op):
     """Lower L with A = L L^T. Backward (Murray 2016, PyTorch's form):
     P = tril(L^T gL); P = (P + tril(P, -1)^T) / 2; gA = L^{-T} P L^{-1}."""
+
+    saves_output = True  # backward reads the result
 
     saves_inputs = False
 
