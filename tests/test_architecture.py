@@ -159,6 +159,7 @@ RUNGS = {
     "gradfit.autograd": 1,  # the graph machinery: Tensor only through TensorProtocol
     "gradfit.ops": 2,  # arrays in, arrays out
     "gradfit._arrays": 2,  # the internal array API (Tensor through the bound class)
+    "gradfit._out": 2,  # the out= keyword of the math functions (tensor ops)
     "gradfit.return_types": 0,  # the named tuples some ops return
     "gradfit.tensor": 3,  # the one place that wraps arrays as Tensors
     "gradfit._tensorops": 3,  # the tensor operations tensor.py's methods call

@@ -15,6 +15,7 @@ import numpy as np
 
 from gradfit import _dtypes, linalg, return_types
 from gradfit._arrays import unwrap, wrap
+from gradfit._out import with_out
 from gradfit.autograd import function as _graph
 from gradfit.ops import elementwise, movement
 from gradfit.ops import indexing as indexing_ops  # meshgrid has an `indexing` argument
@@ -54,6 +55,7 @@ def _check_bounds(fn: str, idx: np.ndarray, n: int) -> None:
 
 
 # ------------------------------------------------------------------ triangles
+@with_out
 def tril(input, diagonal: int = 0):  # noqa: A002
     """The lower triangle (on and below the ``diagonal``-th diagonal) of the last two
     axes; the rest set to 0."""
@@ -62,6 +64,7 @@ def tril(input, diagonal: int = 0):  # noqa: A002
     return indexing_ops.Tri.apply(input, diagonal=int(diagonal), upper=False)
 
 
+@with_out
 def triu(input, diagonal: int = 0):  # noqa: A002
     """The upper triangle (on and above the ``diagonal``-th diagonal) of the last two axes."""
     if input.ndim < 2:
@@ -115,6 +118,7 @@ def _promote(a, b):
     return (t, s) if ta else (s, t)
 
 
+@with_out
 def where(condition, input=None, other=None):  # noqa: A002
     """``where(condition, input, other)``: ``input`` where ``condition`` holds, else
     ``other`` (tensors or numbers, broadcast, promoted as PyTorch does); gradients flow
@@ -151,12 +155,14 @@ def masked_fill(input, mask, value):  # noqa: A002
     return elementwise.Where.apply(_saved_condition(mask, m), v, input)
 
 
+@with_out
 def masked_select(input, mask):  # noqa: A002
     """The entries of ``input`` (broadcast with ``mask``) where ``mask`` holds, as 1-D."""
     m = _check_mask("masked_select", mask)
     return indexing_ops.MaskedSelect.apply(input, mask=m)
 
 
+@with_out
 def nonzero(input, *, as_tuple: bool = False):  # noqa: A002
     """Indices of the non-zero entries: an (n, ndim) int64 tensor, or with ``as_tuple``
     one 1-D tensor per axis (a 0-d input counts as 1-D)."""
@@ -185,6 +191,7 @@ def _check_gather_shapes(fn: str, x: Tensor, idx: np.ndarray, d: int) -> None:
             )
 
 
+@with_out
 def gather(input, dim: int, index, *, sparse_grad: bool = False):  # noqa: A002
     """out[i][j] = input[index[i][j]][j] (dim 0) / input[i][index[i][j]] (dim 1), ...;
     the gradient scatter-adds back (repeated indices add up)."""
@@ -198,6 +205,7 @@ def gather(input, dim: int, index, *, sparse_grad: bool = False):  # noqa: A002
     return indexing_ops.Gather.apply(input, index=idx, dim=d)
 
 
+@with_out
 def take_along_dim(input, indices, dim: int | None = None):  # noqa: A002
     """``np.take_along_axis``: ``indices`` broadcast against ``input`` except along
     ``dim``; with ``dim=None`` both are flattened."""
@@ -259,6 +267,7 @@ def _scatter(fn: str, input, dim, index, src, reduce):  # noqa: A002
     return indexing_ops.Scatter.apply(input, src, index=idx, dim=d, reduce=reduce)
 
 
+@with_out
 def scatter(input, dim: int, index, src=None, *, value=None, reduce=None):  # noqa: A002
     """``input`` with ``src`` (a tensor, or a number ``value``) written at ``index``
     along ``dim``: out[index[i][j]][j] = src[i][j] (dim 0). ``reduce='add'`` or
@@ -266,11 +275,13 @@ def scatter(input, dim: int, index, src=None, *, value=None, reduce=None):  # no
     return _scatter("scatter", input, dim, index, value if src is None else src, reduce)
 
 
+@with_out
 def scatter_add(input, dim: int, index, src):  # noqa: A002
     """``input`` with ``src`` added at ``index`` along ``dim`` (repeats add up)."""
     return _scatter("scatter_add", input, dim, index, src, "sum")
 
 
+@with_out
 def index_select(input, dim: int, index):  # noqa: A002
     """The entries at ``index`` (1-D, integer) along ``dim``."""
     d = _dim("index_select", dim, input.ndim)
@@ -287,6 +298,7 @@ def index_select(input, dim: int, index):  # noqa: A002
     return movement.Index.apply(input, index=(slice(None),) * d + (idx,))
 
 
+@with_out
 def index_add(input, dim: int, index, source, *, alpha=1):  # noqa: A002
     """``input`` with ``alpha * source`` added at ``index`` (1-D) along ``dim``."""
     d = _dim("index_add", dim, input.ndim)
@@ -325,6 +337,7 @@ def _argsort_array(a: np.ndarray, d: int, descending: bool) -> np.ndarray:
     return np.argsort(~a, axis=d, kind="stable")
 
 
+@with_out
 def sort(input, dim: int = -1, descending: bool = False, stable: bool = False):  # noqa: A002
     """(values, indices) sorted along ``dim``; equal values keep their order (the sort
     is stable either way); NaN sorts as the largest value."""
@@ -338,6 +351,7 @@ def sort(input, dim: int = -1, descending: bool = False, stable: bool = False): 
     )
 
 
+@with_out
 def argsort(input, dim: int = -1, descending: bool = False, stable: bool = False):  # noqa: A002
     """The indices that sort ``input`` along ``dim`` (``sort(...).indices``)."""
     d = _dim("argsort", dim, input.ndim)
@@ -347,10 +361,12 @@ def argsort(input, dim: int = -1, descending: bool = False, stable: bool = False
     return wrap(_argsort_array(a, d, descending).astype(np.int64))
 
 
+@with_out
 def msort(input):  # noqa: A002
     return sort(input, 0).values
 
 
+@with_out
 def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):  # noqa: A002
     """The ``k`` largest (``largest=False``: smallest) entries along ``dim`` and their
     indices, in sorted order (ties in index order)."""
@@ -368,6 +384,7 @@ def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True
     )
 
 
+@with_out
 def kthvalue(input, k: int, dim: int = -1, keepdim: bool = False):  # noqa: A002
     """The ``k``-th smallest entry (1-based) along ``dim`` and its index."""
     d = _dim("kthvalue", dim, input.ndim)
@@ -385,6 +402,7 @@ def kthvalue(input, k: int, dim: int = -1, keepdim: bool = False):  # noqa: A002
 
 
 # ------------------------------------------------------------------ cumulative
+@with_out
 def cumsum(input, dim: int, *, dtype=None):  # noqa: A002
     """Cumulative sum along ``dim`` (integer and bool inputs give int64). Float32 sums
     accumulate in float64, as PyTorch's CPU kernel does."""
@@ -395,6 +413,7 @@ def cumsum(input, dim: int, *, dtype=None):  # noqa: A002
     return indexing_ops.Cumsum.apply(x, dim=d)
 
 
+@with_out
 def cumprod(input, dim: int, *, dtype=None):  # noqa: A002
     """Cumulative product along ``dim``; its gradient is exact where entries are 0."""
     d = _dim("cumprod", dim, input.ndim)
@@ -535,6 +554,7 @@ def unfold(input, dimension: int, size: int, step: int):  # noqa: A002
     return indexing_ops.Unfold.apply(input, dim=d, size=int(size), step=int(step))
 
 
+@with_out
 def diag(input, diagonal: int = 0):  # noqa: A002
     """A 1-D input as the ``diagonal``-th diagonal of a square matrix, or the
     ``diagonal``-th diagonal of a 2-D input as 1-D."""
@@ -694,6 +714,7 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
     return out[0] if len(out) == 1 else tuple(out)
 
 
+@with_out
 def bincount(input, weights=None, minlength: int = 0):  # noqa: A002
     """How often each non-negative integer occurs in a 1-D tensor (or the sum of its
     ``weights``): length max(input) + 1, at least ``minlength``."""
@@ -711,6 +732,7 @@ def bincount(input, weights=None, minlength: int = 0):  # noqa: A002
     return wrap(out.astype(w.dtype if w.dtype.kind == "f" else np.float64))
 
 
+@with_out
 def histc(input, bins: int = 100, min: float = 0.0, max: float = 0.0):  # noqa: A001, A002
     """A histogram of ``bins`` equal bins over [min, max] (the data's range if both 0)."""
     a = unwrap(input)
@@ -786,6 +808,7 @@ def cdist(x1, x2, p: float = 2.0, compute_mode: str = "use_mm_for_euclid_dist_if
     return indexing_ops.Cdist.apply(x1, x2, p=float(p))
 
 
+@with_out
 def median(input, dim=None, keepdim: bool = False):  # noqa: A002
     """The lower median (no averaging of the two middle values, as PyTorch): of all
     entries (gradient shared by the entries equal to it), or along ``dim`` with indices."""
@@ -817,6 +840,7 @@ def median(input, dim=None, keepdim: bool = False):  # noqa: A002
     return return_types.median(values, wrap(pick.astype(np.int64)))
 
 
+@with_out
 def nanmedian(input, dim=None, keepdim: bool = False):  # noqa: A002
     """``median`` ignoring NaN (NaN only where a slice is all NaN)."""
     a = unwrap(input)
@@ -842,6 +866,7 @@ def nanmedian(input, dim=None, keepdim: bool = False):  # noqa: A002
 _INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
 
 
+@with_out
 def quantile(input, q, dim=None, keepdim: bool = False, *, interpolation: str = "linear"):  # noqa: A002
     """The ``q``-quantiles (a number or a 1-D tensor in [0, 1]) of all entries or along
     ``dim``, interpolated between the two nearest ranks as PyTorch does; a 1-D ``q``
@@ -906,6 +931,7 @@ def quantile(input, q, dim=None, keepdim: bool = False, *, interpolation: str = 
 
 
 # ------------------------------------------------------------------ norms and linear algebra
+@with_out
 def norm(input, p="fro", dim=None, keepdim: bool = False, dtype=None):  # noqa: A002
     """``torch.norm``: 'fro' (the 2-norm of the entries over ``dim``), 'nuc' (the
     nuclear norm of the matrices in the planes ``dim``) or a number p (a vector p-norm
@@ -919,14 +945,17 @@ def norm(input, p="fro", dim=None, keepdim: bool = False, dtype=None):  # noqa: 
     return linalg.vector_norm(input, 2 if p is None else p, dim, keepdim, dtype=dtype)
 
 
+@with_out
 def inverse(input):  # noqa: A002
     return linalg.inv(input)
 
 
+@with_out
 def det(input):  # noqa: A002
     return linalg.det(input)
 
 
+@with_out
 def logdet(input):  # noqa: A002
     """log det(A): NaN for a negative determinant, -inf for 0 (PyTorch's)."""
     sign, logabs = linalg.slogdet(input)
@@ -940,6 +969,7 @@ def slogdet(input):  # noqa: A002
     return return_types.slogdet(sign, logabs)
 
 
+@with_out
 def cholesky(input, upper: bool = False):  # noqa: A002
     return linalg.cholesky(input, upper=upper)
 

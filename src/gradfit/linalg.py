@@ -12,6 +12,7 @@ import numpy as np
 
 from gradfit import return_types
 from gradfit._arrays import unwrap, wrap
+from gradfit._out import with_out
 from gradfit.ops import indexing
 from gradfit.ops import linalg as linalg_ops
 
@@ -65,6 +66,7 @@ def _singular(fn: str) -> RuntimeError:
     )
 
 
+@with_out
 def inv(A: Tensor) -> Tensor:  # noqa: N803 - PyTorch's name
     """A^{-1}; a singular matrix is an error, as in PyTorch."""
     _square("inv", A)
@@ -85,12 +87,14 @@ def inv_ex(A: Tensor, *, check_errors: bool = False):  # noqa: N803
         return return_types.linalg_inv_ex(nan, wrap(np.ones(A.shape[:-2], np.int32)))
 
 
+@with_out
 def det(A: Tensor) -> Tensor:  # noqa: N803
     """The determinant;  d det(A) / dA = det(A) A^{-T}."""
     _square("det", A)
     return linalg_ops.Det.apply(A)
 
 
+@with_out
 def slogdet(A: Tensor):  # noqa: N803
     """(sign, log|det A|), stable where ``det`` under- or overflows."""
     _square("slogdet", A)
@@ -98,6 +102,7 @@ def slogdet(A: Tensor):  # noqa: N803
     return return_types.linalg_slogdet(packed[..., 0].detach(), packed[..., 1])
 
 
+@with_out
 def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:  # noqa: N803
     """X with A X = B (``left=False``: X A = B). B is a vector batch when it has one
     dimension fewer than A (and the batch shapes agree) or is 1-D."""
@@ -120,6 +125,7 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:  # noqa: N803
     return x.squeeze(-1) if vector else x
 
 
+@with_out
 def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:  # noqa: N803
     """Lower-triangular L with A = L L^T (``upper=True``: U = L^T with A = U^T U)."""
     _square("cholesky", A)
@@ -148,6 +154,7 @@ def _unpack(packed: Tensor, shapes: list) -> list:
     return out
 
 
+@with_out
 def qr(A: Tensor, mode: str = "reduced"):  # noqa: N803
     """(Q, R) with A = Q R; ``mode`` 'reduced', 'complete' or 'r' (Q empty). Gradients
     for 'reduced' with at least as many rows as columns, as PyTorch."""
@@ -167,6 +174,7 @@ def qr(A: Tensor, mode: str = "reduced"):  # noqa: N803
     return return_types.linalg_qr(wrap(q), wrap(r))
 
 
+@with_out
 def svd(A: Tensor, full_matrices: bool = True, *, driver=None):  # noqa: N803
     """(U, S, Vh) with A = U diag(S) Vh, S descending. Gradients flow through the first
     min(m, n) singular vectors (PyTorch narrows full matrices the same way)."""
@@ -185,11 +193,13 @@ def svd(A: Tensor, full_matrices: bool = True, *, driver=None):  # noqa: N803
     return return_types.linalg_svd(u, s, vh)
 
 
+@with_out
 def svdvals(A: Tensor) -> Tensor:  # noqa: N803
     """The singular values, descending."""
     return svd(A, full_matrices=False).S
 
 
+@with_out
 def eigh(A: Tensor, UPLO: str = "L"):  # noqa: N803
     """(eigenvalues ascending, eigenvectors as columns) of a symmetric matrix, reading
     its ``UPLO`` triangle."""
@@ -201,6 +211,7 @@ def eigh(A: Tensor, UPLO: str = "L"):  # noqa: N803
     return return_types.linalg_eigh(lam, v)
 
 
+@with_out
 def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:  # noqa: N803
     return eigh(A, UPLO).eigenvalues
 
@@ -213,6 +224,7 @@ def _norm_dims(dim, ndim: int):
     return out[0] if len(out) == 1 else out
 
 
+@with_out
 def vector_norm(x, ord=2, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:  # noqa: A002
     """(sum |x_i|^ord)^(1/ord) over ``dim`` (all entries if None); ``ord`` may be inf,
     -inf or 0 (the count of non-zeros)."""
@@ -224,6 +236,7 @@ def vector_norm(x, ord=2, dim=None, keepdim: bool = False, *, dtype=None) -> Ten
     return indexing.VectorNorm.apply(x, p=float(ord), dim=_norm_dims(dim, x.ndim), keepdim=keepdim)
 
 
+@with_out
 def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dtype=None) -> Tensor:  # noqa: N803, A002
     """'fro', 'nuc', inf, -inf, 1, -1, 2, -2 norms of the matrices in the planes ``dim``."""
     if dtype is not None:
@@ -251,6 +264,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dtype=None
     raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
 
 
+@with_out
 def norm(A, ord=None, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:  # noqa: N803, A002
     """``vector_norm`` for a 1-D ``dim`` (or a 1-D input, or ``ord=None`` over all
     entries), ``matrix_norm`` for a 2-D ``dim`` (or a 2-D input with an ``ord``)."""
@@ -266,6 +280,7 @@ def norm(A, ord=None, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     return vector_norm(A, 2 if ord is None else ord, dim, keepdim, dtype=dtype)
 
 
+@with_out
 def matrix_power(A: Tensor, n: int) -> Tensor:  # noqa: N803
     """A^n by repeated squaring (n < 0: of the inverse; n = 0: the identity)."""
     _square("matrix_power", A)
@@ -284,6 +299,7 @@ def matrix_power(A: Tensor, n: int) -> Tensor:  # noqa: N803
     return result
 
 
+@with_out
 def multi_dot(tensors) -> Tensor:
     """The product of a chain of matrices (first and last may be vectors), left to right."""
     tensors = list(tensors)
@@ -295,6 +311,7 @@ def multi_dot(tensors) -> Tensor:
     return out
 
 
+@with_out
 def matrix_rank(A: Tensor, *, atol=None, rtol=None, hermitian: bool = False) -> Tensor:  # noqa: N803
     """The number of singular values above max(atol, rtol * largest) (PyTorch's default
     rtol: eps * max(m, n) when neither is given)."""
