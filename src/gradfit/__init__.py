@@ -90,6 +90,10 @@ _LAZY_MODULES = {
     "cli",
     "serialization",
     "testing",
+    # issue 16: PyTorch's device namespaces
+    "cuda",
+    "backends",
+    "accelerator",
 }
 _LAZY_NAMES = {"save": "gradfit.serialization", "load": "gradfit.serialization"}
 

@@ -20,36 +20,83 @@ from gradfit._grad_mode import _enabled
 _ReturnMinMax = namedtuple("_ReturnMinMax", ["values", "indices"])
 
 
+# The device types PyTorch's parser accepts ("Expected one of ... device type").
+_DEVICE_TYPES = (
+    "cpu cuda ipu xpu mkldnn opengl opencl ideep hip ve fpga maia xla lazy vulkan mps meta hpu "
+    "mtia privateuseone"
+).split()
+
+
 class device:  # noqa: N801 - PyTorch's name
-    """``gradfit.device("cpu")``: gradfit computes on the CPU only."""
+    """A device descriptor, as ``torch.device``: any PyTorch device string is accepted.
 
-    __slots__ = ("type",)
+    gradfit computes on the CPU only. As on a CPU-only PyTorch build, naming another device
+    (``device("cuda")``, ``device("cuda", 0)``) is allowed; placing data on it fails
+    (:func:`_check_device`).
+    """
 
-    def __init__(self, spec="cpu"):
-        name = spec.type if isinstance(spec, device) else str(spec)
-        if name.split(":")[0] != "cpu":
-            raise RuntimeError(f"device {name!r} is not available: gradfit runs on the CPU only")
-        self.type = "cpu"
+    __slots__ = ("type", "index")
+
+    def __init__(self, type="cpu", index=None):  # noqa: A002 - PyTorch's names
+        if isinstance(type, device):
+            self.type, self.index = type.type, type.index
+            return
+        if isinstance(type, int) and not isinstance(type, bool):
+            raise RuntimeError("Cannot access accelerator device when none is available.")
+        if not isinstance(type, str):
+            raise TypeError(f"device() expected a string or int, got {type.__class__.__name__}")
+        name, sep, idx = type.partition(":")
+        if name not in _DEVICE_TYPES:
+            raise RuntimeError(
+                f"Expected one of {', '.join(_DEVICE_TYPES)} device type at start of device "
+                f"string: {type}"
+            )
+        if sep:
+            if index is not None:
+                raise RuntimeError(
+                    f"type (string) must not include an index because index was passed "
+                    f"explicitly: {type}"
+                )
+            if not idx.isdigit():
+                raise RuntimeError(f"Invalid device string: '{type}'")
+            index = int(idx)
+        if index is not None and index < 0:
+            raise RuntimeError(f"Device index must not be negative, got {index}")
+        self.type, self.index = name, index
 
     def __eq__(self, other):
-        return isinstance(other, (device, str)) and str(other).split(":")[0] == "cpu"
+        if not isinstance(other, device):
+            return NotImplemented
+        return self.type == other.type and self.index == other.index
 
     def __hash__(self):
-        return hash("cpu")
+        return hash((self.type, self.index))
 
     def __repr__(self):
-        return "device(type='cpu')"
+        if self.index is None:
+            return f"device(type='{self.type}')"
+        return f"device(type='{self.type}', index={self.index})"
 
     def __str__(self):
-        return "cpu"
+        return self.type if self.index is None else f"{self.type}:{self.index}"
 
 
 _CPU = device("cpu")
 
 
+def _no_device_error(kind: str) -> Exception:
+    """The error for placing data on a device gradfit lacks, in PyTorch's CPU-build form."""
+    if kind == "cuda":
+        return AssertionError("gradfit not compiled with CUDA enabled (it runs on the CPU only)")
+    return RuntimeError(f"gradfit is not linked with support for {kind} devices (CPU only)")
+
+
 def _check_device(dev) -> None:
+    """Refuse data placement on any device but the CPU (naming one is fine)."""
     if dev is not None:
-        device(dev)
+        d = dev if isinstance(dev, device) else device(dev)
+        if d.type != "cpu":
+            raise _no_device_error(d.type)
 
 
 def parse_to_args(args: tuple, kwargs: dict):
@@ -66,7 +113,7 @@ def parse_to_args(args: tuple, kwargs: dict):
         if isinstance(a, Tensor):
             dtype = a.dtype
         elif isinstance(a, device) or (
-            isinstance(a, str) and a.split(":")[0] in ("cpu", "cuda", "mps", "xla", "meta")
+            isinstance(a, str) and a.partition(":")[0] in _DEVICE_TYPES
         ):
             dev = a
         else:
@@ -377,7 +424,7 @@ class Tensor:
         return self
 
     def cuda(self, *args, **kwargs):
-        raise RuntimeError("CUDA is not available: gradfit runs on the CPU only")
+        raise _no_device_error("cuda")
 
     # ------------------------------------------------------------------ autograd
     def backward(

@@ -463,7 +463,9 @@ class Module:
         return self
 
     def cuda(self, device=None) -> Module:
-        raise RuntimeError("CUDA is not available: gradfit runs on the CPU only")
+        from gradfit.tensor import _no_device_error
+
+        raise _no_device_error("cuda")
 
     # ------------------------------------------------------------------ state dict
     def state_dict(self, *args, destination=None, prefix: str = "", keep_vars: bool = False):
