@@ -55,6 +55,20 @@ from gradfit.random import (
 )
 from gradfit.tensor import Size, Tensor, device  # noqa: I001  (Tensor before the ops)
 
+# --- issue 16: legacy tensor types and printing options, as PyTorch's -----------------------
+from gradfit._legacy import (  # noqa: E402
+    BoolTensor,
+    ByteTensor,
+    CharTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    ShortTensor,
+)
+from gradfit._tensor_str import get_printoptions, printoptions, set_printoptions  # noqa: E402
+
 float = float32  # noqa: A001 - PyTorch's alias
 double = float64
 half = float16

@@ -154,6 +154,39 @@ def _to_array(data, dtype=None) -> np.ndarray:
     return arr
 
 
+def _legacy_array(args: tuple, dtype) -> np.ndarray:
+    """The array of PyTorch's legacy constructors (``Tensor(2, 3)``, ``FloatTensor([1, 2])``).
+
+    All-int arguments (or one ``Size``) are a shape, filled with zeros (PyTorch leaves the
+    memory uninitialised); one sequence or array is data, converted to ``dtype``; a Tensor
+    keeps its own array; no argument gives an empty 1-d tensor.
+    """
+    dt = _dtypes.to_dtype(dtype)
+    if not args:
+        return np.empty((0,), dt)
+    if len(args) == 1 and isinstance(args[0], Tensor):
+        return args[0]._array
+    if len(args) == 1 and isinstance(args[0], Size):
+        args = tuple(args[0])
+    if all(isinstance(a, int | np.integer) and not isinstance(a, bool) for a in args):
+        if any(a < 0 for a in args):
+            raise RuntimeError(f"Trying to create tensor with negative dimension: {list(args)}")
+        return np.zeros(tuple(int(a) for a in args), dt)
+    if len(args) != 1:
+        raise TypeError(
+            f"Tensor(): expected sizes (ints) or one sequence of data, got {len(args)} arguments"
+        )
+    data = args[0]
+    if isinstance(data, float | bool | complex) or (
+        isinstance(data, np.generic) and not isinstance(data, np.integer)
+    ):
+        raise TypeError(
+            f"Tensor(): new(): data must be a sequence (got {type(data).__name__}); "
+            "use gradfit.tensor(x) for a 0-d tensor"
+        )
+    return np.array(_to_array(data), dtype=dt)
+
+
 def _dims(dim, ndim: int):
     """Normalise a ``dim`` argument (int, tuple, list or None) to what NumPy takes."""
     if dim is None:
@@ -190,15 +223,16 @@ class Tensor:
     )
     __array_priority__ = 1000  # ndarray + Tensor defers to Tensor.__radd__
 
-    def __init__(self, data=None, *, requires_grad: bool = False, dtype=None):
-        if data is None:
-            data = []
-        if isinstance(data, int) and not isinstance(data, bool):
-            raise TypeError(
-                "Tensor(n) with a size is not supported; "
-                "use gradfit.empty(n) or gradfit.tensor(data)"
-            )
-        self._array = _to_array(data, dtype)
+    def __init__(self, *args, requires_grad: bool = False, dtype=None):
+        if type(self) is Tensor:
+            # ``Tensor(...)`` called as a constructor is PyTorch's legacy one: sizes
+            # (``Tensor(2, 3)``) or data, always of the default float type (or ``dtype``),
+            # whatever the data's own type; a Tensor argument is kept as it is.
+            arr = _legacy_array(args, dtype or _dtypes.get_default_dtype())
+        else:  # Parameter, Buffer: ``Subclass(data)`` keeps the data's type
+            data = args[0] if args else None
+            arr = _to_array([] if data is None else data, dtype)
+        self._array = arr
         self.grad = None
         self.grad_fn = None
         self._requires_grad = False
@@ -254,12 +288,12 @@ class Tensor:
         return self.grad_fn is None
 
     @property
-    def shape(self) -> tuple:
-        return self._array.shape
+    def shape(self) -> Size:
+        return Size(self._array.shape)
 
     def size(self, dim: int | None = None):
         if dim is None:
-            return self._array.shape
+            return Size(self._array.shape)
         return self._array.shape[dim]
 
     @property
@@ -361,28 +395,20 @@ class Tensor:
         return (self[i] for i in range(self._array.shape[0]))
 
     def __format__(self, spec: str) -> str:
-        if self._array.ndim == 0:
+        # PyTorch formats a plain 0-d tensor as its number; anything else only without a spec.
+        if self._array.ndim == 0 and type(self) is Tensor:
             return format(self._array.item(), spec)
-        return repr(self)
+        if spec:
+            raise TypeError("unsupported format string passed to Tensor.__format__")
+        return str(self)
 
     def __repr__(self) -> str:
-        arr = self._array
-        body = np.array2string(
-            arr,
-            separator=", ",
-            prefix="tensor(",
-            precision=4,
-            floatmode="maxprec_equal" if arr.dtype.kind == "f" else "maxprec",
+        from gradfit._tensor_str import tensor_repr
+
+        node = self.grad_fn
+        return tensor_repr(
+            self._array, None if node is None else node.name(), self._requires_grad
         )
-        extras = []
-        default = _dtypes.get_default_dtype()
-        if arr.dtype not in (default, np.int64, np.bool_) or arr.size == 0:
-            extras.append(f"dtype=gradfit.{arr.dtype}")
-        if self.grad_fn is not None:
-            extras.append(f"grad_fn=<{self.grad_fn.name()}>")
-        elif self._requires_grad:
-            extras.append("requires_grad=True")
-        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
 
     __hash__ = object.__hash__
 
@@ -398,9 +424,13 @@ class Tensor:
         return _mv.Cast.apply(self, dtype=dtype)
 
     def type(self, dtype=None):
+        """``type()``: PyTorch's type string (``'torch.FloatTensor'``); ``type(t)``: a cast
+        to a dtype, a legacy type (``gradfit.DoubleTensor``) or its name."""
+        from gradfit import _legacy
+
         if dtype is None:
-            return f"gradfit.{self.dtype}"
-        return self.to(dtype)
+            return _legacy.type_string(self.dtype)
+        return self.to(_legacy.target_dtype(dtype))
 
     def float(self) -> Tensor:
         return self.to(np.float32)
@@ -448,15 +478,15 @@ class Tensor:
             if self._array.size != 1:
                 raise RuntimeError(
                     f"grad can be implicitly created only for scalar outputs; this tensor has "
-                    f"shape {self.shape}: pass gradient= of that shape"
+                    f"shape {self._array.shape}: pass gradient= of that shape"
                 )
             g = _ones(self._array)
         else:
             g = _to_array(gradient).astype(self._array.dtype, copy=False)
-            if g.shape != self.shape:
+            if g.shape != self._array.shape:
                 raise RuntimeError(
                     f"backward: gradient has shape {g.shape}, expected the output's shape "
-                    f"{self.shape}"
+                    f"{self._array.shape}"
                 )
         _engine.run_backward([self], [g], bool(retain_graph))
 
@@ -528,10 +558,10 @@ class Tensor:
     def copy_(self, src) -> Tensor:
         src_arr = src._array if isinstance(src, Tensor) else np.asarray(src)
         try:
-            np.broadcast_to(src_arr, self.shape)
+            np.broadcast_to(src_arr, self._array.shape)
         except ValueError:
             raise RuntimeError(
-                f"copy_: source of shape {src_arr.shape} cannot be broadcast to {self.shape}"
+                f"copy_: source of shape {src_arr.shape} cannot be broadcast to {self._array.shape}"
             ) from None
         return self._inplace(src_arr)
 
@@ -573,14 +603,14 @@ class Tensor:
         from gradfit import random
 
         return self._inplace(
-            random._uniform_array(self.numel(), a, b, self.dtype, generator).reshape(self.shape)
+            random._uniform_array(self.numel(), a, b, self.dtype, generator).reshape(self._array.shape)
         )
 
     def normal_(self, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
         from gradfit import random
 
         return self._inplace(
-            random._normal_array(self.numel(), mean, std, self.dtype, generator).reshape(self.shape)
+            random._normal_array(self.numel(), mean, std, self.dtype, generator).reshape(self._array.shape)
         )
 
     def _iop(self, op, other):
@@ -593,9 +623,9 @@ class Tensor:
                 self._check_inplace()
             return op(self, other)
         res = op(self.detach(), other)._array
-        if res.shape != self.shape:
+        if res.shape != self._array.shape:
             raise RuntimeError(
-                f"output with shape {self.shape} doesn't match the broadcast shape {res.shape}"
+                f"output with shape {self._array.shape} doesn't match the broadcast shape {res.shape}"
             )
         np.copyto(self._array, res, casting="unsafe")
         self._version += 1
@@ -802,7 +832,7 @@ class Tensor:
         return Tensor._make(np.logical_not(self._array), None)
 
     def equal(self, other) -> bool:
-        return self.shape == other.shape and bool(np.array_equal(self._array, other._array))
+        return self._array.shape == other.shape and bool(np.array_equal(self._array, other._array))
 
     def allclose(self, other, rtol=1e-5, atol=1e-8) -> bool:
         return bool(np.allclose(self._array, other._array, rtol=rtol, atol=atol))
@@ -992,15 +1022,15 @@ class Tensor:
         if self.ndim == 0:
             return self.reshape(1)
         s, e = start_dim % self.ndim, end_dim % self.ndim
-        shape = self.shape[:s] + (int(np.prod(self.shape[s : e + 1])),) + self.shape[e + 1 :]
+        shape = self._array.shape[:s] + (int(np.prod(self._array.shape[s : e + 1])),) + self._array.shape[e + 1 :]
         return self.reshape(shape)
 
     def squeeze(self, dim=None):
         if dim is None:
-            shape = tuple(n for n in self.shape if n != 1)
+            shape = tuple(n for n in self._array.shape if n != 1)
         else:
             dims = {d % max(self.ndim, 1) for d in (dim if isinstance(dim, tuple) else (dim,))}
-            shape = tuple(n for i, n in enumerate(self.shape) if not (i in dims and n == 1))
+            shape = tuple(n for i, n in enumerate(self._array.shape) if not (i in dims and n == 1))
         return self.reshape(shape)
 
     def unsqueeze(self, dim: int):
@@ -1008,7 +1038,7 @@ class Tensor:
         if not -nd <= dim < nd:
             raise IndexError(f"unsqueeze: dim {dim} out of range for a {self.ndim}-D tensor")
         d = dim % nd
-        return self.reshape(self.shape[:d] + (1,) + self.shape[d:])
+        return self.reshape(self._array.shape[:d] + (1,) + self._array.shape[d:])
 
     def transpose(self, dim0: int, dim1: int):
         if self.ndim < 2 and dim0 in (0, -1) and dim1 in (0, -1):
@@ -1044,14 +1074,14 @@ class Tensor:
                 f"expand: the number of sizes {list(sizes)} must be at least "
                 f"the number of dimensions {self.ndim}"
             )
-        shape = tuple(self.shape[i - lead] if n == -1 else n for i, n in enumerate(sizes))
+        shape = tuple(self._array.shape[i - lead] if n == -1 else n for i, n in enumerate(sizes))
         try:
-            np.broadcast_shapes(self.shape, shape)
+            np.broadcast_shapes(self._array.shape, shape)
         except ValueError:
             raise RuntimeError(
-                f"expand: shape {self.shape} cannot be expanded to {list(sizes)}"
+                f"expand: shape {self._array.shape} cannot be expanded to {list(sizes)}"
             ) from None
-        if shape == self.shape:
+        if shape == self._array.shape:
             return self
         return _mv.Expand.apply(self, shape=shape)
 
@@ -1062,7 +1092,7 @@ class Tensor:
 
     def repeat(self, *sizes):
         sizes = _shape_args(sizes)
-        x = self.reshape((1,) * (len(sizes) - self.ndim) + self.shape)
+        x = self.reshape((1,) * (len(sizes) - self.ndim) + self._array.shape)
         expanded = []
         for n, r in zip(x.shape, sizes):
             expanded += [r, n]
@@ -1082,7 +1112,7 @@ class Tensor:
 
     def split(self, split_size_or_sections, dim: int = 0):
         d = _dims(dim, self.ndim)
-        n = self.shape[d]
+        n = self._array.shape[d]
         if isinstance(split_size_or_sections, int):
             size = split_size_or_sections
             sizes = [min(size, n - i) for i in range(0, n, size)] or [0]
@@ -1100,13 +1130,13 @@ class Tensor:
         return tuple(out)
 
     def chunk(self, chunks: int, dim: int = 0):
-        n = self.shape[_dims(dim, self.ndim)]
+        n = self._array.shape[_dims(dim, self.ndim)]
         return self.split(max(1, -(-n // chunks)), dim)
 
     def unbind(self, dim: int = 0):
         d = _dims(dim, self.ndim)
         return tuple(
-            _mv.Index.apply(self, index=(slice(None),) * d + (i,)) for i in range(self.shape[d])
+            _mv.Index.apply(self, index=(slice(None),) * d + (i,)) for i in range(self._array.shape[d])
         )
 
 
@@ -1164,7 +1194,27 @@ def _argext(fn, t: Tensor, dim, keepdim: bool) -> Tensor:
 
 
 class Size(tuple):
-    """``gradfit.Size``: a tuple, as ``torch.Size``."""
+    """``gradfit.Size``: a tuple, as ``torch.Size``, printed ``gradfit.Size([3, 4])``."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"gradfit.Size({list(self)})"
+
+    __str__ = __repr__
+
+    def numel(self) -> int:
+        n = 1
+        for d in self:
+            n *= d
+        return n
+
+    def __getitem__(self, index):
+        out = tuple.__getitem__(self, index)
+        return Size(out) if isinstance(index, slice) else out
+
+    def __add__(self, other):
+        return Size(tuple.__add__(self, tuple(other)))
 
 
 # The ops and the engine import Tensor from this module, so they are bound after the class

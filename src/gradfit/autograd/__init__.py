@@ -95,3 +95,6 @@ __all__ = [
     "no_grad",
     "set_grad_enabled",
 ]
+
+# PyTorch's legacy ``Variable`` (now just the Tensor), for old tutorials.
+from gradfit._legacy import Variable  # noqa: E402

@@ -457,7 +457,9 @@ class Module:
         return self.to(np.float16)
 
     def type(self, dst_type) -> Module:
-        return self.to(dst_type)
+        from gradfit._legacy import target_dtype
+
+        return self.to(target_dtype(dst_type))
 
     def cpu(self) -> Module:
         return self
