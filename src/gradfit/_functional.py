@@ -187,7 +187,10 @@ def stack(tensors, dim: int = 0):
                 f"at entry 0 and {tuple(x.shape)} at entry {i}"
             )
     d = dim % (len(shape) + 1)
-    return _mv.Cat.apply(*[x.unsqueeze(d) for x in tensors], dim=d)
+    out = _mv.Cat.apply(*[x.unsqueeze(d) for x in tensors], dim=d)
+    if out.grad_fn is not None:
+        out.grad_fn.torch_name = "StackBackward0"  # PyTorch's grad_fn name (issue 16)
+    return out
 
 
 def outer(input, vec2):  # noqa: A002

@@ -187,6 +187,15 @@ def _legacy_array(args: tuple, dtype) -> np.ndarray:
     return np.array(_to_array(data), dtype=dt)
 
 
+def _named(out: Tensor, name: str) -> Tensor:
+    """Give ``out``'s node PyTorch's name when the op it shares with other methods would be
+    named otherwise (``unsqueeze`` is a ``Reshape``; see ``autograd/_torch_names``)."""
+    node = out.grad_fn
+    if node is not None:
+        node.torch_name = name
+    return out
+
+
 def _dims(dim, ndim: int):
     """Normalise a ``dim`` argument (int, tuple, list or None) to what NumPy takes."""
     if dim is None:
@@ -912,7 +921,8 @@ class Tensor:
         return _el.Minimum.apply(*self._coerce(other))
 
     def masked_fill(self, mask, value):
-        return _el.Where.apply(mask, Tensor._make(np.asarray(value, dtype=self.dtype), None), self)
+        out = _el.Where.apply(mask, Tensor._make(np.asarray(value, dtype=self.dtype), None), self)
+        return _named(out, "MaskedFillBackward0")
 
     # ------------------------------------------------------------------ reductions
     def sum(self, dim=None, keepdim: bool = False, dtype=None):
@@ -942,17 +952,19 @@ class Tensor:
     def std(
         self, dim=None, unbiased: bool | None = None, keepdim: bool = False, *, correction=None
     ):
-        return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
+        return _named(self.var(dim, unbiased, keepdim, correction=correction).sqrt(), "StdBackward0")
 
     def _minmax(self, which: str, dim, keepdim: bool):
         if isinstance(dim, Tensor):
             return self.maximum(dim) if which == "max" else self.minimum(dim)
         if dim is None:
-            return _rd.AMax.apply(self, dim=None, keepdim=False, which=which)
+            out = _rd.AMax.apply(self, dim=None, keepdim=False, which=which)
+            return _named(out, "MaxBackward1" if which == "max" else "MinBackward1")
         d = _dims(dim, self.ndim)
         arg = np.argmax if which == "max" else np.argmin
         idx = np.expand_dims(arg(self._array, axis=d), d) if self.ndim else np.asarray(0)
         values = _rd.TakeAlong.apply(self, indices=idx, dim=d, keepdim=keepdim)
+        _named(values, "MaxBackward0" if which == "max" else "MinBackward0")
         indices = Tensor._make(idx if keepdim or not self.ndim else np.squeeze(idx, d), None)
         return _ReturnMinMax(values, indices.long())
 
@@ -970,7 +982,8 @@ class Tensor:
 
     def amin(self, dim=(), keepdim: bool = False):
         dim = None if dim == () else dim
-        return _rd.AMax.apply(self, dim=_dims(dim, self.ndim), keepdim=keepdim, which="min")
+        out = _rd.AMax.apply(self, dim=_dims(dim, self.ndim), keepdim=keepdim, which="min")
+        return _named(out, "AminBackward0")
 
     def argmax(self, dim=None, keepdim: bool = False):
         return _argext(np.argmax, self, dim, keepdim)
@@ -1031,14 +1044,16 @@ class Tensor:
         else:
             dims = {d % max(self.ndim, 1) for d in (dim if isinstance(dim, tuple) else (dim,))}
             shape = tuple(n for i, n in enumerate(self._array.shape) if not (i in dims and n == 1))
-        return self.reshape(shape)
+        return _named(self.reshape(shape), "SqueezeBackward0" if dim is None else "SqueezeBackward1")
 
     def unsqueeze(self, dim: int):
         nd = self.ndim + 1
         if not -nd <= dim < nd:
             raise IndexError(f"unsqueeze: dim {dim} out of range for a {self.ndim}-D tensor")
         d = dim % nd
-        return self.reshape(self._array.shape[:d] + (1,) + self._array.shape[d:])
+        return _named(
+            self.reshape(self._array.shape[:d] + (1,) + self._array.shape[d:]), "UnsqueezeBackward0"
+        )
 
     def transpose(self, dim0: int, dim1: int):
         if self.ndim < 2 and dim0 in (0, -1) and dim1 in (0, -1):
@@ -1046,14 +1061,14 @@ class Tensor:
         axes = list(range(self.ndim))
         d0, d1 = _dims(dim0, self.ndim), _dims(dim1, self.ndim)
         axes[d0], axes[d1] = axes[d1], axes[d0]
-        return _mv.Permute.apply(self, dims=tuple(axes))
+        return _named(_mv.Permute.apply(self, dims=tuple(axes)), "TransposeBackward0")
 
     swapaxes = transpose
 
     def t(self):
         if self.ndim > 2:
             raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, got {self.ndim}")
-        return self.transpose(0, 1) if self.ndim == 2 else self
+        return _named(self.transpose(0, 1), "TBackward0") if self.ndim == 2 else self
 
     def permute(self, *dims):
         dims = _shape_args(dims)
@@ -1097,7 +1112,7 @@ class Tensor:
         for n, r in zip(x.shape, sizes):
             expanded += [r, n]
         inter = x.reshape(tuple(v for n in x.shape for v in (1, n))).expand(expanded)
-        return inter.reshape(tuple(n * r for n, r in zip(x.shape, sizes)))
+        return _named(inter.reshape(tuple(n * r for n, r in zip(x.shape, sizes))), "RepeatBackward0")
 
     def contiguous(self):
         if self._array.flags.c_contiguous:
@@ -1125,7 +1140,7 @@ class Tensor:
         out, start = [], 0
         for s in sizes:
             idx = (slice(None),) * d + (slice(start, start + s),)
-            out.append(_mv.Index.apply(self, index=idx))
+            out.append(_named(_mv.Index.apply(self, index=idx), "SplitBackward0"))
             start += s
         return tuple(out)
 
@@ -1136,7 +1151,8 @@ class Tensor:
     def unbind(self, dim: int = 0):
         d = _dims(dim, self.ndim)
         return tuple(
-            _mv.Index.apply(self, index=(slice(None),) * d + (i,)) for i in range(self._array.shape[d])
+            _named(_mv.Index.apply(self, index=(slice(None),) * d + (i,)), "UnbindBackward0")
+            for i in range(self._array.shape[d])
         )
 
 
