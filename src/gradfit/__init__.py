@@ -36,6 +36,20 @@ from gradfit._factories import (
 )
 from gradfit._functional import *  # noqa: F403 - the op functions, listed in _functional
 from gradfit._functional import max, min, pow, round, sum  # noqa: A004
+
+# --- issue 16: legacy tensor types and printing options, as PyTorch's -----------------------
+from gradfit._legacy import (
+    BoolTensor,
+    ByteTensor,
+    CharTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    ShortTensor,
+)
+from gradfit._tensor_str import get_printoptions, printoptions, set_printoptions
 from gradfit.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from gradfit.random import (
     Generator,
@@ -54,20 +68,6 @@ from gradfit.random import (
     set_rng_state,
 )
 from gradfit.tensor import Size, Tensor, device  # noqa: I001  (Tensor before the ops)
-
-# --- issue 16: legacy tensor types and printing options, as PyTorch's -----------------------
-from gradfit._legacy import (  # noqa: E402
-    BoolTensor,
-    ByteTensor,
-    CharTensor,
-    DoubleTensor,
-    FloatTensor,
-    HalfTensor,
-    IntTensor,
-    LongTensor,
-    ShortTensor,
-)
-from gradfit._tensor_str import get_printoptions, printoptions, set_printoptions  # noqa: E402
 
 float = float32  # noqa: A001 - PyTorch's alias
 double = float64

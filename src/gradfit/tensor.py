@@ -112,9 +112,7 @@ def parse_to_args(args: tuple, kwargs: dict):
     for a in args:
         if isinstance(a, Tensor):
             dtype = a.dtype
-        elif isinstance(a, device) or (
-            isinstance(a, str) and a.partition(":")[0] in _DEVICE_TYPES
-        ):
+        elif isinstance(a, device) or (isinstance(a, str) and a.partition(":")[0] in _DEVICE_TYPES):
             dev = a
         else:
             dtype = a
@@ -415,9 +413,7 @@ class Tensor:
         from gradfit._tensor_str import tensor_repr
 
         node = self.grad_fn
-        return tensor_repr(
-            self._array, None if node is None else node.name(), self._requires_grad
-        )
+        return tensor_repr(self._array, None if node is None else node.name(), self._requires_grad)
 
     __hash__ = object.__hash__
 
@@ -612,14 +608,18 @@ class Tensor:
         from gradfit import random
 
         return self._inplace(
-            random._uniform_array(self.numel(), a, b, self.dtype, generator).reshape(self._array.shape)
+            random._uniform_array(self.numel(), a, b, self.dtype, generator).reshape(
+                self._array.shape
+            )
         )
 
     def normal_(self, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
         from gradfit import random
 
         return self._inplace(
-            random._normal_array(self.numel(), mean, std, self.dtype, generator).reshape(self._array.shape)
+            random._normal_array(self.numel(), mean, std, self.dtype, generator).reshape(
+                self._array.shape
+            )
         )
 
     def _iop(self, op, other):
@@ -634,7 +634,8 @@ class Tensor:
         res = op(self.detach(), other)._array
         if res.shape != self._array.shape:
             raise RuntimeError(
-                f"output with shape {self._array.shape} doesn't match the broadcast shape {res.shape}"
+                f"output with shape {self._array.shape} doesn't match the broadcast shape "
+                f"{res.shape}"
             )
         np.copyto(self._array, res, casting="unsafe")
         self._version += 1
@@ -952,7 +953,9 @@ class Tensor:
     def std(
         self, dim=None, unbiased: bool | None = None, keepdim: bool = False, *, correction=None
     ):
-        return _named(self.var(dim, unbiased, keepdim, correction=correction).sqrt(), "StdBackward0")
+        return _named(
+            self.var(dim, unbiased, keepdim, correction=correction).sqrt(), "StdBackward0"
+        )
 
     def _minmax(self, which: str, dim, keepdim: bool):
         if isinstance(dim, Tensor):
@@ -1035,7 +1038,11 @@ class Tensor:
         if self.ndim == 0:
             return self.reshape(1)
         s, e = start_dim % self.ndim, end_dim % self.ndim
-        shape = self._array.shape[:s] + (int(np.prod(self._array.shape[s : e + 1])),) + self._array.shape[e + 1 :]
+        shape = (
+            self._array.shape[:s]
+            + (int(np.prod(self._array.shape[s : e + 1])),)
+            + self._array.shape[e + 1 :]
+        )
         return self.reshape(shape)
 
     def squeeze(self, dim=None):
@@ -1044,7 +1051,9 @@ class Tensor:
         else:
             dims = {d % max(self.ndim, 1) for d in (dim if isinstance(dim, tuple) else (dim,))}
             shape = tuple(n for i, n in enumerate(self._array.shape) if not (i in dims and n == 1))
-        return _named(self.reshape(shape), "SqueezeBackward0" if dim is None else "SqueezeBackward1")
+        return _named(
+            self.reshape(shape), "SqueezeBackward0" if dim is None else "SqueezeBackward1"
+        )
 
     def unsqueeze(self, dim: int):
         nd = self.ndim + 1
@@ -1112,7 +1121,9 @@ class Tensor:
         for n, r in zip(x.shape, sizes):
             expanded += [r, n]
         inter = x.reshape(tuple(v for n in x.shape for v in (1, n))).expand(expanded)
-        return _named(inter.reshape(tuple(n * r for n, r in zip(x.shape, sizes))), "RepeatBackward0")
+        return _named(
+            inter.reshape(tuple(n * r for n, r in zip(x.shape, sizes))), "RepeatBackward0"
+        )
 
     def contiguous(self):
         if self._array.flags.c_contiguous:

@@ -97,4 +97,4 @@ __all__ = [
 ]
 
 # PyTorch's legacy ``Variable`` (now just the Tensor), for old tutorials.
-from gradfit._legacy import Variable  # noqa: E402
+from gradfit._legacy import Variable  # noqa: E402, F401
