@@ -53,6 +53,9 @@ from gradfit._tensor_str import get_printoptions, printoptions, set_printoptions
 from gradfit.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from gradfit.random import (
     Generator,
+    bernoulli,
+    multinomial,
+    randint_like,
     default_generator,
     get_rng_state,
     initial_seed,

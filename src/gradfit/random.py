@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from gradfit import _dtypes
+from gradfit._arrays import unwrap, wrap
 from gradfit.tensor import Tensor, _check_device, _shape_args
 
 _DEFAULT_SEED = 67280421310721
@@ -53,10 +54,10 @@ class Generator:
         return self.mt.initial_seed
 
     def get_state(self) -> Tensor:
-        return Tensor._make(self.mt.get_state(), None)
+        return wrap(self.mt.get_state())
 
     def set_state(self, new_state) -> Generator:
-        arr = new_state._array if isinstance(new_state, Tensor) else np.asarray(new_state)
+        arr = unwrap(new_state)
         self.mt.set_state(arr.astype(np.uint8, copy=False))
         return self
 
@@ -107,73 +108,246 @@ def _normal_array(n: int, mean: float, std: float, dtype, generator=None) -> np.
 
 
 def _make(arr: np.ndarray, shape: tuple, requires_grad: bool) -> Tensor:
-    t = Tensor._make(arr.reshape(shape), None)
+    t = wrap(arr.reshape(shape))
     if requires_grad:
         t.requires_grad_(True)
     return t
 
 
-def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """Uniform samples on [0, 1)."""
-    _check_device(device)
+def _size(size: tuple, size_kw) -> tuple:
+    """The shape of ``rand(2, 3)``, ``rand((2, 3))`` or ``rand(size=(2, 3))``."""
+    if size_kw is not None:
+        if size:
+            raise TypeError("expected the size either positionally or as size=, not both")
+        size = (size_kw,)
     shape = _shape_args(size)
+    for n in shape:
+        if not isinstance(n, int | np.integer) or isinstance(n, bool) or n < 0:
+            raise TypeError(f"size must be non-negative ints, got {list(shape)}")
+    return tuple(int(n) for n in shape)
+
+
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, **kw) -> Tensor:
+    """Uniform samples on [0, 1): ``rand(2, 3)``, ``rand((2, 3))`` or ``rand(size=(2, 3))``."""
+    _check_device(device)
+    shape = _size(size, kw.pop("size", None))
+    _no_extra("rand", kw)
     return _make(
         _uniform_array(int(np.prod(shape)), 0.0, 1.0, dtype, generator), shape, requires_grad
     )
 
 
-def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """Standard normal samples."""
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, **kw) -> Tensor:
+    """Standard normal samples: ``randn(2, 3)``, ``randn((2, 3))`` or ``randn(size=(2, 3))``."""
     _check_device(device)
-    shape = _shape_args(size)
+    shape = _size(size, kw.pop("size", None))
+    _no_extra("randn", kw)
     return _make(
         _normal_array(int(np.prod(shape)), 0.0, 1.0, dtype, generator), shape, requires_grad
     )
 
 
-def rand_like(input, *, dtype=None, generator=None, requires_grad=False) -> Tensor:  # noqa: A002
+def _no_extra(name: str, kw: dict) -> None:
+    kw.pop("layout", None)
+    kw.pop("pin_memory", None)
+    if kw:
+        raise TypeError(f"{name}() got unexpected keyword arguments {sorted(kw)}")
+
+
+def rand_like(
+    input,
+    *,
+    dtype=None,
+    generator=None,
+    device=None,
+    requires_grad=False,  # noqa: A002
+) -> Tensor:
     return rand(
         input.shape, generator=generator, dtype=dtype or input.dtype, requires_grad=requires_grad
     )
 
 
-def randn_like(input, *, dtype=None, generator=None, requires_grad=False) -> Tensor:  # noqa: A002
+def randn_like(
+    input,
+    *,
+    dtype=None,
+    generator=None,
+    device=None,
+    requires_grad=False,  # noqa: A002
+) -> Tensor:
     return randn(
         input.shape, generator=generator, dtype=dtype or input.dtype, requires_grad=requires_grad
     )
 
 
-def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None) -> Tensor:
-    """Integers uniform on [low, high); ``randint(high, size)`` as in PyTorch."""
+def randint(*args, generator=None, dtype=None, device=None, requires_grad=False, **kw) -> Tensor:
+    """Integers uniform on [low, high), in all of PyTorch's spellings.
+
+    ``randint(high, size)``, ``randint(low, high, size)``, ``randint(9, size=(1,))``,
+    ``randint(low=0, high=5, size=(2,))``; int64 unless ``dtype`` says otherwise.
+    """
     _check_device(device)
-    if size is None:
-        low, high, size = 0, low, high
+    names = ("low", "high", "size")
+    given = dict(kw)
+    if len(args) > 3:
+        raise TypeError(f"randint() takes at most 3 positional arguments, got {len(args)}")
+    if len(args) == 3 or (len(args) == 2 and "size" not in given):
+        pos = dict(zip(names, args)) if len(args) == 3 else {"high": args[0], "size": args[1]}
+    elif len(args) == 2:
+        pos = {"low": args[0], "high": args[1]}
+    elif len(args) == 1:
+        pos = {"high": args[0]} if "high" not in given else {"low": args[0]}
+    else:
+        pos = {}
+    for k, v in pos.items():
+        if k in given:
+            raise TypeError(f"randint() got multiple values for argument '{k}'")
+        given[k] = v
+    low, high, size = given.pop("low", 0), given.pop("high", None), given.pop("size", None)
+    _no_extra("randint", given)
     if high is None or size is None:
         raise TypeError("randint(low=0, high, size): high and size are required")
+    low, high = int(low), int(high)
     if high <= low:
         raise RuntimeError(
             f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"
         )
-    shape = tuple(size)
-    arr = _gen(generator).mt.randint(int(low), int(high), int(np.prod(shape)))
-    return Tensor._make(arr.reshape(shape).astype(_dtypes.to_dtype(dtype or np.int64)), None)
+    shape = _size((size,), None)
+    arr = _gen(generator).mt.randint(low, high, int(np.prod(shape)))
+    return _make(arr.astype(_dtypes.to_dtype(dtype or np.int64)), shape, requires_grad)
 
 
-def randperm(n: int, *, generator=None, dtype=None, device=None) -> Tensor:
+def randint_like(input, low=0, high=None, *, dtype=None, generator=None, device=None) -> Tensor:  # noqa: A002
+    """``randint_like(input, high)`` or ``randint_like(input, low, high)``."""
+    if high is None:
+        low, high = 0, low
+    return randint(low, high, tuple(input.shape), generator=generator, dtype=dtype or input.dtype)
+
+
+def randperm(n: int, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """A random permutation of 0..n-1."""
     _check_device(device)
     if n < 0:
         raise RuntimeError(f"randperm: n must be non-negative, got {n}")
     arr = _gen(generator).mt.randperm(int(n))
-    return Tensor._make(arr.astype(_dtypes.to_dtype(dtype or np.int64), copy=False), None)
+    return _make(arr.astype(_dtypes.to_dtype(dtype or np.int64), copy=False), (int(n),), False)
 
 
-def normal(mean, std, size=None, *, generator=None, dtype=None) -> Tensor:
-    """``normal(mean: float, std: float, size)`` samples."""
-    if size is None:
-        raise TypeError("normal(mean, std, size): only the float form with a size is supported")
-    shape = tuple(size)
-    return _make(_normal_array(int(np.prod(shape)), mean, std, dtype, generator), shape, False)
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None, **kw):
+    """Normal samples in all of PyTorch's forms, drawn as PyTorch draws them.
+
+    - ``normal(mean, std, size)`` with numbers: ``empty(size).normal_(mean, std)``;
+    - ``normal(mean_tensor, std=1.0)``: ``normal_(0, std)`` over ``mean``'s shape, then
+      ``+ mean``;
+    - ``normal(mean, std_tensor)`` and ``normal(mean_tensor, std_tensor)``: ``normal_(0, 1)``
+      over the broadcast shape, then ``* std + mean``.
+    """
+    _check_device(device)
+    requires_grad = kw.pop("requires_grad", False)
+    _no_extra("normal", kw)
+    m_t, s_t = isinstance(mean, Tensor), isinstance(std, Tensor)
+    if not m_t and not s_t:
+        if size is None:
+            raise TypeError("normal(mean: float, std: float) needs a size: normal(mean, std, size)")
+        shape = _size((size,), None)
+        arr = _normal_array(int(np.prod(shape)), float(mean), float(std), dtype, generator)
+        return _make(arr, shape, requires_grad)
+    if size is not None:
+        raise TypeError("normal(): size= is only for float mean and std")
+    m = unwrap(mean) if m_t else None
+    s = unwrap(std) if s_t else None
+    for name, a in (("mean", m), ("std", s)):
+        if a is not None and a.dtype.kind != "f":
+            raise RuntimeError(f"normal expects floating-point {name}, got {a.dtype}")
+    if s is not None and s.size and not np.all(s >= 0):
+        raise RuntimeError("normal expects all elements of std >= 0.0")
+    out_dtype = (m if m is not None else s).dtype
+    if s is None:
+        z = _normal_array(m.size, 0.0, float(std), out_dtype, generator).reshape(m.shape)
+        return wrap(z + m)
+    shape = np.broadcast_shapes(s.shape, () if m is None else m.shape)
+    z = _normal_array(int(np.prod(shape)), 0.0, 1.0, out_dtype, generator).reshape(shape)
+    z = z * s
+    return wrap((z + (out_dtype.type(mean) if m is None else m)).astype(out_dtype, copy=False))
+
+
+def bernoulli(input, p=None, *, generator=None) -> Tensor:  # noqa: A002
+    """``bernoulli(probs)``: 0/1 with each element's probability; ``bernoulli(x, p)``: with
+    one probability ``p`` for every element of ``x``'s shape. Keeps the input's dtype."""
+    a = unwrap(input)
+    if a.dtype.kind != "f":
+        raise RuntimeError(f"bernoulli expects a floating-point input, got {a.dtype}")
+    mt = _gen(generator).mt
+    if p is not None:
+        return wrap(mt.bernoulli(a.size, float(p), a.dtype).reshape(a.shape))
+    return wrap(mt.bernoulli_p(a, a.dtype))
+
+
+def multinomial(input, num_samples: int, replacement: bool = False, *, generator=None):  # noqa: A002
+    """Category indices drawn from each row of non-negative weights, as ``torch.multinomial``.
+
+    Without replacement (and for one sample) PyTorch races exponentials; with replacement it
+    searches the normalised running sum (see ``gradfit._mt.MT.multinomial``). Each is
+    reproduced draw for draw.
+    """
+    p = unwrap(input)
+    if p.dtype.kind != "f":
+        raise RuntimeError(
+            f"multinomial only supports floating-point dtypes for input, got {p.dtype}"
+        )
+    if p.ndim not in (1, 2):
+        raise RuntimeError(f"prob_dist must be 1 or 2 dim, got a {p.ndim}-D tensor")
+    if num_samples <= 0:
+        raise RuntimeError(f"cannot sample n_sample <= 0 samples, got {num_samples}")
+    n_cat = p.shape[-1]
+    if not replacement and num_samples > n_cat:
+        raise RuntimeError(
+            f"cannot sample n_sample > prob_dist.size(-1) samples without replacement "
+            f"(n_sample={num_samples}, categories={n_cat})"
+        )
+    rows = p.reshape(-1, n_cat)
+    if not np.all(np.isfinite(rows)) or np.any(rows < 0):
+        raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+    if np.any(rows.sum(axis=1) <= 0):
+        raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+    out = _gen(generator).mt.multinomial(rows, int(num_samples), bool(replacement))
+    return wrap(out.reshape(p.shape[:-1] + (int(num_samples),)))
+
+
+def fill_array(kind: str, shape: tuple, dtype, args: tuple, generator=None) -> np.ndarray:
+    """The values an in-place random fill (``x.uniform_(...)``, ``x.bernoulli_(p)``, ...) writes
+    into a tensor of ``shape``/``dtype``, drawn as PyTorch's CPU kernel draws them."""
+    n = int(np.prod(shape))
+    mt = _gen(generator).mt
+    dt = _dtypes.to_dtype(dtype)
+    if kind == "uniform":
+        arr = _uniform_array(n, float(args[0]), float(args[1]), dt, generator)
+    elif kind == "normal":
+        arr = _normal_array(n, float(args[0]), float(args[1]), dt, generator)
+    elif kind == "exponential":
+        arr = mt.exponential(n, float(args[0]), dt)
+    elif kind == "geometric":
+        arr = mt.geometric(n, float(args[0]), dt)
+    elif kind == "cauchy":
+        arr = mt.cauchy(n, float(args[0]), float(args[1]), dt)
+    elif kind == "log_normal":
+        arr = mt.log_normal(n, float(args[0]), float(args[1]), dt)
+    elif kind == "bernoulli":
+        p = args[0]
+        if isinstance(p, Tensor):
+            return mt.bernoulli_p(np.broadcast_to(unwrap(p), shape), dt)
+        arr = mt.bernoulli(n, float(p), dt)
+    elif kind == "random":
+        low, high = args
+        if high is None and low == 0:
+            arr = mt.random_full(n, dt)
+        else:
+            if high is None:
+                low, high = 0, low
+            arr = mt.randint(int(low), int(high), n).astype(dt)
+    else:  # pragma: no cover - the Tensor methods pass only the kinds above
+        raise ValueError(f"unknown random fill {kind!r}")
+    return arr.reshape(shape)
 
 
 def bernoulli_mask(shape: tuple, p: float, dtype, generator=None) -> np.ndarray:

@@ -604,23 +604,47 @@ class Tensor:
         self._version += 1
         return self
 
-    def uniform_(self, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
+    # In-place random fills, drawn from the stream exactly as PyTorch's CPU kernels draw.
+    def _random_fill(self, kind: str, args: tuple, generator) -> Tensor:
         from gradfit import random
 
         return self._inplace(
-            random._uniform_array(self.numel(), a, b, self.dtype, generator).reshape(
-                self._array.shape
-            )
+            random.fill_array(kind, self._array.shape, self._array.dtype, args, generator)
         )
 
-    def normal_(self, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
+    def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator=None) -> Tensor:
+        return self._random_fill("uniform", (a, b), generator)
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator=None) -> Tensor:
+        return self._random_fill("normal", (mean, std), generator)
+
+    def random_(self, from_: int = 0, to: int | None = None, *, generator=None) -> Tensor:
+        return self._random_fill("random", (from_, to), generator)
+
+    def bernoulli_(self, p=0.5, *, generator=None) -> Tensor:
+        return self._random_fill("bernoulli", (p,), generator)
+
+    def exponential_(self, lambd: float = 1.0, *, generator=None) -> Tensor:
+        return self._random_fill("exponential", (lambd,), generator)
+
+    def geometric_(self, p: float, *, generator=None) -> Tensor:
+        return self._random_fill("geometric", (p,), generator)
+
+    def cauchy_(self, median: float = 0.0, sigma: float = 1.0, *, generator=None) -> Tensor:
+        return self._random_fill("cauchy", (median, sigma), generator)
+
+    def log_normal_(self, mean: float = 1.0, std: float = 2.0, *, generator=None) -> Tensor:
+        return self._random_fill("log_normal", (mean, std), generator)
+
+    def bernoulli(self, p=None, *, generator=None) -> Tensor:
         from gradfit import random
 
-        return self._inplace(
-            random._normal_array(self.numel(), mean, std, self.dtype, generator).reshape(
-                self._array.shape
-            )
-        )
+        return random.bernoulli(self, p, generator=generator)
+
+    def multinomial(self, num_samples: int, replacement: bool = False, *, generator=None):
+        from gradfit import random
+
+        return random.multinomial(self, num_samples, replacement, generator=generator)
 
     def _iop(self, op, other):
         # x += y: in place when no graph is involved, as PyTorch does; inside a graph,
