@@ -13,6 +13,8 @@ from gradfit._dtypes import (
     float32,
     float64,
     get_default_dtype,
+    int8,
+    int16,
     int32,
     int64,
     set_default_dtype,
@@ -76,6 +78,7 @@ float = float32  # noqa: A001 - PyTorch's alias
 double = float64
 half = float16
 long = int64
+short = int16
 int = int32  # noqa: A001
 bool = bool_  # noqa: A001
 dtype = type(float32)
