@@ -101,7 +101,7 @@ class Op:
         return _torch_names.node_name(self)
 
     def __repr__(self) -> str:
-        return f"<{self.name()}>"
+        return f"<{self.name()} object at {id(self):#x}>"  # PyTorch's form
 
     @property
     def next_functions(self):
