@@ -1,20 +1,19 @@
 """Random streams that reproduce PyTorch's CPU generator.
 
-``manual_seed(s)`` followed by the same calls gives the same numbers as PyTorch:
-``randperm`` and data-loader shuffles exactly, uniform and normal draws exactly in float64
-and within 1 ulp in float32. The stream itself (MT19937 and PyTorch's transforms) is in
-``gradfit._mt``; this module holds the ``Generator`` object and the tensor factories.
+``manual_seed(s)`` followed by the same calls gives the same numbers as PyTorch, bit for
+bit: ``randperm`` and data-loader shuffles, uniform and normal draws in float32 and
+float64 (``tests/test_mt_parity.py``). The stream itself (MT19937 and PyTorch's
+transforms) is in ``gradfit._mt`` and the array-level draws in ``gradfit._rng``; this
+module holds the ``Generator`` object and the tensor factories.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from gradfit import _dtypes
+from gradfit import _dtypes, _rng
 from gradfit._arrays import unwrap, wrap
-from gradfit.tensor import Tensor, _check_device, _shape_args
-
-_DEFAULT_SEED = 67280421310721
+from gradfit.tensor import _CPU, Tensor, _check_device, _shape_args
 
 
 class Generator:
@@ -26,16 +25,13 @@ class Generator:
 
     @property
     def mt(self):
+        """The ``_mt.MT`` stream (``default_generator`` shares ``_rng``'s default one)."""
         if self._mt is None:
-            from gradfit._mt import MT
-
-            self._mt = MT(_DEFAULT_SEED)
+            self._mt = _rng.default_stream() if self is default_generator else _rng.new_stream()
         return self._mt
 
     @property
     def device(self):
-        from gradfit.tensor import _CPU
-
         return _CPU
 
     def manual_seed(self, seed: int) -> Generator:
@@ -57,16 +53,11 @@ class Generator:
         return wrap(self.mt.get_state())
 
     def set_state(self, new_state) -> Generator:
-        arr = unwrap(new_state)
-        self.mt.set_state(arr.astype(np.uint8, copy=False))
+        self.mt.set_state(unwrap(new_state).astype(np.uint8, copy=False))
         return self
 
 
 default_generator = Generator()
-
-
-def _gen(generator) -> Generator:
-    return default_generator if generator is None else generator
 
 
 def manual_seed(seed: int) -> Generator:
@@ -88,23 +79,6 @@ def get_rng_state() -> Tensor:
 
 def set_rng_state(new_state) -> None:
     default_generator.set_state(new_state)
-
-
-def _float_dtype(dtype) -> np.dtype:
-    d = _dtypes.to_dtype(dtype)
-    if d.kind != "f":
-        raise TypeError(f"expected a floating point dtype, got {d}")
-    return d
-
-
-def _uniform_array(n: int, a: float, b: float, dtype, generator=None) -> np.ndarray:
-    return _gen(generator).mt.uniform(n, a, b, _float_dtype(dtype))
-
-
-def _normal_array(n: int, mean: float, std: float, dtype, generator=None) -> np.ndarray:
-    if std < 0:
-        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
-    return _gen(generator).mt.normal(n, mean, std, _float_dtype(dtype))
 
 
 def _make(arr: np.ndarray, shape: tuple, requires_grad: bool) -> Tensor:
@@ -133,7 +107,7 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, **
     shape = _size(size, kw.pop("size", None))
     _no_extra("rand", kw)
     return _make(
-        _uniform_array(int(np.prod(shape)), 0.0, 1.0, dtype, generator), shape, requires_grad
+        _rng.uniform(int(np.prod(shape)), 0.0, 1.0, dtype, generator), shape, requires_grad
     )
 
 
@@ -142,9 +116,7 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, *
     _check_device(device)
     shape = _size(size, kw.pop("size", None))
     _no_extra("randn", kw)
-    return _make(
-        _normal_array(int(np.prod(shape)), 0.0, 1.0, dtype, generator), shape, requires_grad
-    )
+    return _make(_rng.normal(int(np.prod(shape)), 0.0, 1.0, dtype, generator), shape, requires_grad)
 
 
 def _no_extra(name: str, kw: dict) -> None:
@@ -213,7 +185,7 @@ def randint(*args, generator=None, dtype=None, device=None, requires_grad=False,
             f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"
         )
     shape = _size((size,), None)
-    arr = _gen(generator).mt.randint(low, high, int(np.prod(shape)))
+    arr = _rng.stream(generator).randint(low, high, int(np.prod(shape)))
     return _make(arr.astype(_dtypes.to_dtype(dtype or np.int64)), shape, requires_grad)
 
 
@@ -229,7 +201,7 @@ def randperm(n: int, *, generator=None, dtype=None, device=None, requires_grad=F
     _check_device(device)
     if n < 0:
         raise RuntimeError(f"randperm: n must be non-negative, got {n}")
-    arr = _gen(generator).mt.randperm(int(n))
+    arr = _rng.stream(generator).randperm(int(n))
     return _make(arr.astype(_dtypes.to_dtype(dtype or np.int64), copy=False), (int(n),), False)
 
 
@@ -250,7 +222,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
         if size is None:
             raise TypeError("normal(mean: float, std: float) needs a size: normal(mean, std, size)")
         shape = _size((size,), None)
-        arr = _normal_array(int(np.prod(shape)), float(mean), float(std), dtype, generator)
+        arr = _rng.normal(int(np.prod(shape)), float(mean), float(std), dtype, generator)
         return _make(arr, shape, requires_grad)
     if size is not None:
         raise TypeError("normal(): size= is only for float mean and std")
@@ -263,10 +235,10 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
         raise RuntimeError("normal expects all elements of std >= 0.0")
     out_dtype = (m if m is not None else s).dtype
     if s is None:
-        z = _normal_array(m.size, 0.0, float(std), out_dtype, generator).reshape(m.shape)
+        z = _rng.normal(m.size, 0.0, float(std), out_dtype, generator).reshape(m.shape)
         return wrap(z + m)
     shape = np.broadcast_shapes(s.shape, () if m is None else m.shape)
-    z = _normal_array(int(np.prod(shape)), 0.0, 1.0, out_dtype, generator).reshape(shape)
+    z = _rng.normal(int(np.prod(shape)), 0.0, 1.0, out_dtype, generator).reshape(shape)
     z = z * s
     return wrap((z + (out_dtype.type(mean) if m is None else m)).astype(out_dtype, copy=False))
 
@@ -274,13 +246,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
 def bernoulli(input, p=None, *, generator=None) -> Tensor:  # noqa: A002
     """``bernoulli(probs)``: 0/1 with each element's probability; ``bernoulli(x, p)``: with
     one probability ``p`` for every element of ``x``'s shape. Keeps the input's dtype."""
-    a = unwrap(input)
-    if a.dtype.kind != "f":
-        raise RuntimeError(f"bernoulli expects a floating-point input, got {a.dtype}")
-    mt = _gen(generator).mt
-    if p is not None:
-        return wrap(mt.bernoulli(a.size, float(p), a.dtype).reshape(a.shape))
-    return wrap(mt.bernoulli_p(a, a.dtype))
+    return wrap(_rng.bernoulli(unwrap(input), p, generator))
 
 
 def multinomial(input, num_samples: int, replacement: bool = False, *, generator=None):  # noqa: A002
@@ -290,66 +256,4 @@ def multinomial(input, num_samples: int, replacement: bool = False, *, generator
     searches the normalised running sum (see ``gradfit._mt.MT.multinomial``). Each is
     reproduced draw for draw.
     """
-    p = unwrap(input)
-    if p.dtype.kind != "f":
-        raise RuntimeError(
-            f"multinomial only supports floating-point dtypes for input, got {p.dtype}"
-        )
-    if p.ndim not in (1, 2):
-        raise RuntimeError(f"prob_dist must be 1 or 2 dim, got a {p.ndim}-D tensor")
-    if num_samples <= 0:
-        raise RuntimeError(f"cannot sample n_sample <= 0 samples, got {num_samples}")
-    n_cat = p.shape[-1]
-    if not replacement and num_samples > n_cat:
-        raise RuntimeError(
-            f"cannot sample n_sample > prob_dist.size(-1) samples without replacement "
-            f"(n_sample={num_samples}, categories={n_cat})"
-        )
-    rows = p.reshape(-1, n_cat)
-    if not np.all(np.isfinite(rows)) or np.any(rows < 0):
-        raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
-    if np.any(rows.sum(axis=1) <= 0):
-        raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
-    out = _gen(generator).mt.multinomial(rows, int(num_samples), bool(replacement))
-    return wrap(out.reshape(p.shape[:-1] + (int(num_samples),)))
-
-
-def fill_array(kind: str, shape: tuple, dtype, args: tuple, generator=None) -> np.ndarray:
-    """The values an in-place random fill (``x.uniform_(...)``, ``x.bernoulli_(p)``, ...) writes
-    into a tensor of ``shape``/``dtype``, drawn as PyTorch's CPU kernel draws them."""
-    n = int(np.prod(shape))
-    mt = _gen(generator).mt
-    dt = _dtypes.to_dtype(dtype)
-    if kind == "uniform":
-        arr = _uniform_array(n, float(args[0]), float(args[1]), dt, generator)
-    elif kind == "normal":
-        arr = _normal_array(n, float(args[0]), float(args[1]), dt, generator)
-    elif kind == "exponential":
-        arr = mt.exponential(n, float(args[0]), dt)
-    elif kind == "geometric":
-        arr = mt.geometric(n, float(args[0]), dt)
-    elif kind == "cauchy":
-        arr = mt.cauchy(n, float(args[0]), float(args[1]), dt)
-    elif kind == "log_normal":
-        arr = mt.log_normal(n, float(args[0]), float(args[1]), dt)
-    elif kind == "bernoulli":
-        p = args[0]
-        if isinstance(p, Tensor):
-            return mt.bernoulli_p(np.broadcast_to(unwrap(p), shape), dt)
-        arr = mt.bernoulli(n, float(p), dt)
-    elif kind == "random":
-        low, high = args
-        if high is None and low == 0:
-            arr = mt.random_full(n, dt)
-        else:
-            if high is None:
-                low, high = 0, low
-            arr = mt.randint(int(low), int(high), n).astype(dt)
-    else:  # pragma: no cover - the Tensor methods pass only the kinds above
-        raise ValueError(f"unknown random fill {kind!r}")
-    return arr.reshape(shape)
-
-
-def bernoulli_mask(shape: tuple, p: float, dtype, generator=None) -> np.ndarray:
-    """A 0/1 array with P(1) = p, drawn from the stream (used by dropout)."""
-    return _gen(generator).mt.bernoulli(int(np.prod(shape)), p, dtype).reshape(shape)
+    return wrap(_rng.multinomial(unwrap(input), num_samples, replacement, generator))

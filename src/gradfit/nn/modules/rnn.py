@@ -23,6 +23,7 @@ import math
 import numpy as np
 
 from gradfit import _dtypes
+from gradfit._arrays import wrap
 from gradfit._functional import cat, stack
 from gradfit.nn import functional as F
 from gradfit.nn import init
@@ -98,7 +99,7 @@ class GRUCell(Module):
         if not batched:
             input = input.unsqueeze(0)
         if hx is None:
-            hx = Tensor._make(np.zeros((input.shape[0], self.hidden_size), dtype=input.dtype), None)
+            hx = wrap(np.zeros((input.shape[0], self.hidden_size), dtype=input.dtype))
         elif not batched:
             hx = hx.unsqueeze(0)
         if hx.shape != (input.shape[0], self.hidden_size):
@@ -244,7 +245,7 @@ class GRU(Module):
         num_directions = 2 if self.bidirectional else 1
         expected = (self.num_layers * num_directions, batch, self.hidden_size)
         if hx is None:
-            hx = Tensor._make(np.zeros(expected, dtype=input.dtype), None)
+            hx = wrap(np.zeros(expected, dtype=input.dtype))
         elif tuple(hx.shape) != expected:
             raise RuntimeError(f"Expected hidden size {expected}, got {list(hx.shape)}")
 
