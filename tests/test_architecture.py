@@ -156,6 +156,8 @@ RUNGS = {
     "gradfit._grad_mode": 0,
     "gradfit._mt": 0,
     "gradfit._rng": 0,
+    "gradfit._tensor_str": 0,  # tensor printing (issue 16)
+    "gradfit._typenames": 0,  # PyTorch's legacy type strings (issue 16)
     "gradfit.autograd": 1,  # the graph machinery: Tensor only through TensorProtocol
     "gradfit.ops": 2,  # arrays in, arrays out
     "gradfit._arrays": 2,  # the internal array API (Tensor through the bound class)

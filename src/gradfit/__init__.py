@@ -36,6 +36,8 @@ from gradfit._dtypes import (
     float32,
     float64,
     get_default_dtype,
+    int8,
+    int16,
     int32,
     int64,
     set_default_dtype,
@@ -59,6 +61,20 @@ from gradfit._factories import (
 )
 from gradfit._functional import *  # noqa: F403 - the op functions, listed in _functional
 from gradfit._functional import max, min, pow, round, sum  # noqa: A004
+
+# --- issue 16: legacy tensor types and printing options, as PyTorch's -----------------------
+from gradfit._legacy import (
+    BoolTensor,
+    ByteTensor,
+    CharTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    ShortTensor,
+)
+from gradfit._tensor_str import get_printoptions, printoptions, set_printoptions
 
 # Tensor operations of issue 13 (indexing, sorting, cumulative ops, linear algebra).
 from gradfit._tensorops import (
@@ -116,14 +132,17 @@ from gradfit._tensorops import (
 from gradfit.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from gradfit.random import (
     Generator,
+    bernoulli,
     default_generator,
     get_rng_state,
     initial_seed,
     manual_seed,
+    multinomial,
     normal,
     rand,
     rand_like,
     randint,
+    randint_like,
     randn,
     randn_like,
     randperm,
@@ -136,6 +155,7 @@ float = float32  # noqa: A001 - PyTorch's alias
 double = float64
 half = float16
 long = int64
+short = int16
 int = int32  # noqa: A001
 bool = bool_  # noqa: A001
 dtype = type(float32)
@@ -167,6 +187,10 @@ _LAZY_MODULES = {
     "cli",
     "serialization",
     "testing",
+    # issue 16: PyTorch's device namespaces
+    "cuda",
+    "backends",
+    "accelerator",
 }
 _LAZY_NAMES = {"save": "gradfit.serialization", "load": "gradfit.serialization"}
 

@@ -21,6 +21,7 @@ from typing import Protocol
 import numpy as np
 
 from gradfit._grad_mode import _enabled, no_grad
+from gradfit.autograd import _torch_names
 
 _new = object.__new__
 _ndarray = np.ndarray
@@ -154,10 +155,11 @@ class Op:
         return t
 
     def name(self) -> str:
-        return type(self).__name__ + "Backward"
+        """PyTorch's name for this node (``AddmmBackward0``), from one table."""
+        return _torch_names.node_name(self)
 
     def __repr__(self) -> str:
-        return f"<{self.name()}>"
+        return f"<{self.name()} object at {id(self):#x}>"  # PyTorch's form
 
     @property
     def next_functions(self):
