@@ -34,21 +34,30 @@ def test_outside_a_kernel_there_are_no_widgets(monkeypatch):
     assert interactive.widgets_available() is False  # pytest is no Jupyter kernel
 
 
-def test_sliders_redraw_with_the_chosen_values(monkeypatch):
+def test_sliders_redraw_with_the_chosen_values():
     ipywidgets = pytest.importorskip("ipywidgets")  # the test extra installs it
-    monkeypatch.setattr(interactive, "widgets_available", lambda: True)
     draw, calls = _recorder()
-    widget = interactive.explore(
-        draw,
-        [{"lr": 0.1, "batch": 3}],
-        {"lr": ("log", 0.01, 1.0, 0.1), "batch": [1, 3, 28], "steps": (1, 50, 1, 10)},
+    widget = interactive.sliders(
+        draw, {"lr": ("log", 0.01, 1.0, 0.1), "batch": [1, 3, 28], "steps": (1, 50, 1, 10)}
     )
     assert isinstance(widget, ipywidgets.interactive)
     kinds = {c.description: type(c).__name__ for c in widget.children[:-1]}
     assert kinds == {"lr": "FloatLogSlider", "batch": "SelectionSlider", "steps": "IntSlider"}
-    assert calls[1] == {"lr": pytest.approx(0.1), "batch": 3, "steps": 10}  # the first drawing
+    assert calls == [{"lr": pytest.approx(0.1), "batch": 3, "steps": 10}]  # the first drawing
     widget.children[0].value = 0.5
     assert calls[-1]["lr"] == pytest.approx(0.5)
+
+
+def test_explore_shows_the_sliders_where_widgets_run(monkeypatch):
+    pytest.importorskip("ipywidgets")
+    import IPython.display
+
+    shown = []
+    monkeypatch.setattr(interactive, "widgets_available", lambda: True)
+    monkeypatch.setattr(IPython.display, "display", shown.append)
+    draw, calls = _recorder()
+    assert interactive.explore(draw, [{"lr": 0.2}], {"lr": (0.0, 1.0, 0.1, 0.3)}) is None
+    assert len(shown) == 1 and calls == [{"lr": 0.2}, {"lr": pytest.approx(0.3)}]
 
 
 def test_bad_slider_spec_is_named():

@@ -210,8 +210,10 @@ does not settle: it keeps jittering around the minimum as long as $\alpha$ stays
 r"""
 ## Batch size and learning rate
 
-Try other settings. Small batches make noisy paths that wander between valleys; large
-batches follow the full gradient closely. The learning rate scales the noise too: a large
+Now start at $\phi = [3, 20]$, on the slope of a local minimum, and vary the batch size
+with the learning rate fixed. Small batches make noisy paths that can wander from one valley
+to the next; large batches follow the full gradient closely, into the nearest valley. The
+learning rate scales the noise too: a large
 $\alpha$ with a small batch jumps around a lot, which helps early (exploring) and hurts late
 (settling). This is why the lecture schedules the learning rate (see the end of the lesson).
 """
@@ -219,7 +221,7 @@ $\alpha$ with a small batch jumps around a lot, which helps early (exploring) an
 
 # %%
 def draw_sgd(ax, batch_size, lr):
-    path = train(start, lr=lr, batch_size=batch_size, epochs=12, seed=1)
+    path = train([3.0, 20.0], lr=lr, batch_size=batch_size, epochs=12, seed=1)
     draw_landscape(ax, f"batch {batch_size}, lr {lr:.2g}: loss {full_loss(path[-1]):.2f}")
     ax.plot(path[:, 0], path[:, 1], ".-", color="tab:red", ms=2, lw=0.8)
 
@@ -229,7 +231,7 @@ explore(
     panels=[
         {"batch_size": 1, "lr": 0.3},
         {"batch_size": 4, "lr": 0.3},
-        {"batch_size": 14, "lr": 0.3},
+        {"batch_size": 28, "lr": 0.3},
     ],
     sliders={"batch_size": [1, 2, 3, 4, 7, 14, 28], "lr": ("log", 0.01, 1.0, 0.3)},
 )

@@ -153,7 +153,6 @@ axes[0].set_title("forward: variance of f_k")
 axes[1].set_title("backward: variance of ∂ℓ/∂f_k")
 for ax in axes:
     ax.set_xlabel("layer k")
-    ax.set_ylim(1e-60, 1e60)
     ax.legend()
 plt.show()
 forward, backward = variances(he_variance(D))

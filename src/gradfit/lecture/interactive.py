@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import os
 
-__all__ = ["explore", "widgets_available"]
+__all__ = ["explore", "sliders", "widgets_available"]
 
 
 def widgets_available() -> bool:
@@ -97,19 +97,42 @@ def _check_spec(name: str, spec) -> None:
         )
 
 
-def explore(draw, panels: list[dict], sliders: dict | None = None, *, size=(4.0, 3.2)):
+def sliders(draw, specs: dict, *, size=(4.0, 3.2)):
+    """An ``ipywidgets.interactive`` that redraws ``draw(ax, **values)`` as sliders move.
+
+    Args:
+        draw: ``draw(ax, **values)`` plots into a matplotlib ``Axes``.
+        specs: name -> spec: ``(min, max, step, value)`` (an int slider when all four are
+            ints), ``("log", min, max, value)`` or a list of allowed values (the middle one
+            first).
+        size: the size of one panel in inches (the interactive plot is 1.4 times larger).
+    """
+    import ipywidgets as w
+    import matplotlib.pyplot as plt
+
+    for name, spec in specs.items():
+        _check_spec(name, spec)
+
+    def redraw(**values):
+        fig, ax = plt.subplots(figsize=(size[0] * 1.4, size[1] * 1.4), layout="constrained")
+        draw(ax, **values)
+        plt.show()
+
+    return w.interactive(redraw, **{n: _slider(n, s) for n, s in specs.items()})
+
+
+def explore(draw, panels: list[dict], sliders: dict | None = None, *, size=(4.0, 3.2)) -> None:
     """Draw ``draw(ax, **values)`` for each of ``panels``, then with sliders if possible.
 
     Args:
         draw: ``draw(ax, **values)`` plots into a matplotlib ``Axes``.
         panels: the static plots, one dict of keyword values each (a row of subplots).
-        sliders: name -> spec, for the interactive plot: ``(min, max, step, value)`` (an
-            int slider when all four are ints), ``("log", min, max, value)`` or a list of
-            allowed values. None: static plots only.
+        sliders: name -> spec for the interactive plot (see ``sliders``); None: static
+            plots only.
         size: the size of one panel in inches.
 
-    Returns:
-        The ``ipywidgets.interactive`` widget, or None when sliders are not available.
+    The interactive plot is displayed, not returned, so that a notebook cell ending in
+    ``explore(...)`` shows it once.
     """
     import matplotlib.pyplot as plt
 
@@ -128,21 +151,16 @@ def explore(draw, panels: list[dict], sliders: dict | None = None, *, size=(4.0,
         draw(ax, **values)
     plt.show()
     if not sliders:
-        return None
+        return
     if not widgets_available():
         print(
             "(Sliders need ipywidgets in a Jupyter kernel: pip install ipywidgets. "
             "The plots above show the same settings.)"
         )
-        return None
-    import ipywidgets as w
+        return
     from IPython.display import display
 
-    def redraw(**values):
-        fig, ax = plt.subplots(figsize=(size[0] * 1.4, size[1] * 1.4), layout="constrained")
-        draw(ax, **values)
-        plt.show()
+    display(_sliders(draw, sliders, size=size))
 
-    widget = w.interactive(redraw, **{n: _slider(n, s) for n, s in sliders.items()})
-    display(widget)
-    return widget
+
+_sliders = sliders  # explore's parameter of the same name hides the function
