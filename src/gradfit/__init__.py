@@ -2,11 +2,31 @@
 
 The public API is a PyTorch-compatible subset: ``import gradfit as torch`` style scripts
 (Tensor, autograd, nn, optim, utils.data) run and give PyTorch's numbers.
+
+Layers. The modules form a ladder: each imports only from the rungs below it, at module
+level, so any module can be imported first (``tests/test_architecture.py`` checks both).
+From the bottom:
+
+1. ``_dtypes``, ``_grad_mode``, ``_mt``, ``_rng``: NumPy and the standard library only.
+2. ``autograd``: the graph machinery (``function.Op``, the engine, ``grad``, ``Function``,
+   ``gradcheck``). It never imports ``tensor``: it knows tensors through
+   ``autograd.function.TensorProtocol`` and gets the class from ``tensor`` once
+   (``autograd.bind_tensor_class``).
+3. ``ops``: one ``Op`` subclass per differentiable operation, arrays in, arrays out.
+4. ``tensor``: ``Tensor``, the one place that wraps arrays; its methods call the ops.
+   Layers 2-4 are the core and own a tensor's private fields (``_array``, ``_version``,
+   ``Tensor._make``).
+5. ``_arrays`` (the internal array API: everything above the core reaches arrays through
+   it), ``random``, ``_factories``, ``_functional``, then this package's namespace.
+6. ``nn``, ``optim``, ``utils.data``, ``serialization``.
+7. ``datasets``, ``distributed``, ``train``, ``lecture``, ``viz``, ``cli``.
+
+docs/architecture.md has the map, and where a new op, layer, optimizer or CLI option goes.
 """
 
 from __future__ import annotations
 
-from gradfit import _dtypes, autograd
+from gradfit import _dtypes, autograd, linalg, return_types
 from gradfit._dtypes import (
     bool_,
     float16,
@@ -36,6 +56,60 @@ from gradfit._factories import (
 )
 from gradfit._functional import *  # noqa: F403 - the op functions, listed in _functional
 from gradfit._functional import max, min, pow, round, sum  # noqa: A004
+
+# Tensor operations of issue 13 (indexing, sorting, cumulative ops, linear algebra).
+from gradfit._tensorops import (
+    argsort,
+    argwhere,
+    bincount,
+    cartesian_prod,
+    cdist,
+    cholesky,
+    cumprod,
+    cumsum,
+    det,
+    diag,
+    diag_embed,
+    diagonal,
+    einsum,
+    flip,
+    fliplr,
+    flipud,
+    gather,
+    histc,
+    index_add,
+    index_select,
+    inverse,
+    kthvalue,
+    logdet,
+    masked_fill,
+    masked_select,
+    median,
+    meshgrid,
+    msort,
+    nanmedian,
+    narrow,
+    nonzero,
+    norm,
+    quantile,
+    repeat_interleave,
+    roll,
+    rot90,
+    scatter,
+    scatter_add,
+    slogdet,
+    sort,
+    svd,
+    take_along_dim,
+    tile,
+    topk,
+    trace,
+    tril,
+    triu,
+    unique,
+    unique_consecutive,
+    where,
+)
 from gradfit.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from gradfit.random import (
     Generator,
@@ -53,7 +127,7 @@ from gradfit.random import (
     seed,
     set_rng_state,
 )
-from gradfit.tensor import Size, Tensor, device  # noqa: I001  (Tensor before the ops)
+from gradfit.tensor import Size, Tensor, device
 
 float = float32  # noqa: A001 - PyTorch's alias
 double = float64

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import numpy as np
-
-from gradfit.ops import elementwise as _el
-from gradfit.ops import movement as _mv
+from gradfit.ops import elementwise, movement
 from gradfit.tensor import Tensor
 
 
@@ -105,9 +102,8 @@ reshape, flatten, squeeze, unsqueeze, transpose, permute, t, split, chunk, unbin
         "unbind",
     )
 )
-eq, ne, lt, le, gt, ge, equal, allclose, masked_fill, clone = (
-    _method(n)
-    for n in ("eq", "ne", "lt", "le", "gt", "ge", "equal", "allclose", "masked_fill", "clone")
+eq, ne, lt, le, gt, ge, equal, allclose, clone = (
+    _method(n) for n in ("eq", "ne", "lt", "le", "gt", "ge", "equal", "allclose", "clone")
 )
 swapaxes, broadcast_to, detach, numel = (
     _method(n) for n in ("swapaxes", "broadcast_to", "detach", "numel")
@@ -131,25 +127,11 @@ def minimum(input, other):  # noqa: A002
 
 
 def leaky_relu(input, negative_slope: float = 0.01):  # noqa: A002
-    return _el.LeakyRelu.apply(input, negative_slope=negative_slope)
+    return elementwise.LeakyRelu.apply(input, negative_slope=negative_slope)
 
 
 def softplus(input, beta: float = 1.0, threshold: float = 20.0):  # noqa: A002
-    return _el.Softplus.apply(input, beta=beta, threshold=threshold)
-
-
-def where(condition, input, other):  # noqa: A002
-    """Elements of ``input`` where ``condition`` holds, else of ``other``; both may be
-    numbers. Gradients flow to the chosen entries only."""
-    a = input if isinstance(input, Tensor) else None
-    b = other if isinstance(other, Tensor) else None
-    ref = a if a is not None else b
-    if ref is not None and ref.dtype.kind == "f":
-        if a is None:
-            input = Tensor._make(np.asarray(input, dtype=ref.dtype), None)
-        if b is None:
-            other = Tensor._make(np.asarray(other, dtype=ref.dtype), None)
-    return _el.Where.apply(condition, input, other)
+    return elementwise.Softplus.apply(input, beta=beta, threshold=threshold)
 
 
 def cat(tensors, dim: int = 0):
@@ -168,7 +150,7 @@ def cat(tensors, dim: int = 0):
                 f"cat: sizes of tensors must match except in dimension {d}; tensor 0 has "
                 f"shape {tuple(tensors[0].shape)} and tensor {i} has shape {tuple(x.shape)}"
             )
-    return _mv.Cat.apply(*tensors, dim=d)
+    return movement.Cat.apply(*tensors, dim=d)
 
 
 concat = concatenate = cat
@@ -187,7 +169,7 @@ def stack(tensors, dim: int = 0):
                 f"at entry 0 and {tuple(x.shape)} at entry {i}"
             )
     d = dim % (len(shape) + 1)
-    return _mv.Cat.apply(*[x.unsqueeze(d) for x in tensors], dim=d)
+    return movement.Cat.apply(*[x.unsqueeze(d) for x in tensors], dim=d)
 
 
 def outer(input, vec2):  # noqa: A002

@@ -1,19 +1,19 @@
 """Random streams that reproduce PyTorch's CPU generator.
 
-``manual_seed(s)`` followed by the same calls gives the same numbers as PyTorch:
-``randperm`` and data-loader shuffles exactly, uniform and normal draws exactly in float64
-and within 1 ulp in float32. The stream itself (MT19937 and PyTorch's transforms) is in
-``gradfit._mt``; this module holds the ``Generator`` object and the tensor factories.
+``manual_seed(s)`` followed by the same calls gives the same numbers as PyTorch, bit for
+bit: ``randperm`` and data-loader shuffles, uniform and normal draws in float32 and
+float64 (``tests/test_mt_parity.py``). The stream itself (MT19937 and PyTorch's
+transforms) is in ``gradfit._mt`` and the array-level draws in ``gradfit._rng``; this
+module holds the ``Generator`` object and the tensor factories.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from gradfit import _dtypes
-from gradfit.tensor import Tensor, _check_device, _shape_args
-
-_DEFAULT_SEED = 67280421310721
+from gradfit import _dtypes, _rng
+from gradfit._arrays import unwrap, wrap
+from gradfit.tensor import _CPU, Tensor, _check_device, _shape_args
 
 
 class Generator:
@@ -25,16 +25,13 @@ class Generator:
 
     @property
     def mt(self):
+        """The ``_mt.MT`` stream (``default_generator`` shares ``_rng``'s default one)."""
         if self._mt is None:
-            from gradfit._mt import MT
-
-            self._mt = MT(_DEFAULT_SEED)
+            self._mt = _rng.default_stream() if self is default_generator else _rng.new_stream()
         return self._mt
 
     @property
     def device(self):
-        from gradfit.tensor import _CPU
-
         return _CPU
 
     def manual_seed(self, seed: int) -> Generator:
@@ -53,19 +50,14 @@ class Generator:
         return self.mt.initial_seed
 
     def get_state(self) -> Tensor:
-        return Tensor._make(self.mt.get_state(), None)
+        return wrap(self.mt.get_state())
 
     def set_state(self, new_state) -> Generator:
-        arr = new_state._array if isinstance(new_state, Tensor) else np.asarray(new_state)
-        self.mt.set_state(arr.astype(np.uint8, copy=False))
+        self.mt.set_state(unwrap(new_state).astype(np.uint8, copy=False))
         return self
 
 
 default_generator = Generator()
-
-
-def _gen(generator) -> Generator:
-    return default_generator if generator is None else generator
 
 
 def manual_seed(seed: int) -> Generator:
@@ -89,25 +81,8 @@ def set_rng_state(new_state) -> None:
     default_generator.set_state(new_state)
 
 
-def _float_dtype(dtype) -> np.dtype:
-    d = _dtypes.to_dtype(dtype)
-    if d.kind != "f":
-        raise TypeError(f"expected a floating point dtype, got {d}")
-    return d
-
-
-def _uniform_array(n: int, a: float, b: float, dtype, generator=None) -> np.ndarray:
-    return _gen(generator).mt.uniform(n, a, b, _float_dtype(dtype))
-
-
-def _normal_array(n: int, mean: float, std: float, dtype, generator=None) -> np.ndarray:
-    if std < 0:
-        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
-    return _gen(generator).mt.normal(n, mean, std, _float_dtype(dtype))
-
-
-def _make(arr: np.ndarray, shape: tuple, requires_grad: bool) -> Tensor:
-    t = Tensor._make(arr.reshape(shape), None)
+def _sampled(arr: np.ndarray, shape: tuple, requires_grad: bool) -> Tensor:
+    t = wrap(arr.reshape(shape))
     if requires_grad:
         t.requires_grad_(True)
     return t
@@ -117,8 +92,8 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) ->
     """Uniform samples on [0, 1)."""
     _check_device(device)
     shape = _shape_args(size)
-    return _make(
-        _uniform_array(int(np.prod(shape)), 0.0, 1.0, dtype, generator), shape, requires_grad
+    return _sampled(
+        _rng.uniform(int(np.prod(shape)), 0.0, 1.0, dtype, generator), shape, requires_grad
     )
 
 
@@ -126,8 +101,8 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -
     """Standard normal samples."""
     _check_device(device)
     shape = _shape_args(size)
-    return _make(
-        _normal_array(int(np.prod(shape)), 0.0, 1.0, dtype, generator), shape, requires_grad
+    return _sampled(
+        _rng.normal(int(np.prod(shape)), 0.0, 1.0, dtype, generator), shape, requires_grad
     )
 
 
@@ -155,8 +130,8 @@ def randint(low, high=None, size=None, *, generator=None, dtype=None, device=Non
             f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"
         )
     shape = tuple(size)
-    arr = _gen(generator).mt.randint(int(low), int(high), int(np.prod(shape)))
-    return Tensor._make(arr.reshape(shape).astype(_dtypes.to_dtype(dtype or np.int64)), None)
+    arr = _rng.stream(generator).randint(int(low), int(high), int(np.prod(shape)))
+    return wrap(arr.reshape(shape).astype(_dtypes.to_dtype(dtype or np.int64)))
 
 
 def randperm(n: int, *, generator=None, dtype=None, device=None) -> Tensor:
@@ -164,8 +139,8 @@ def randperm(n: int, *, generator=None, dtype=None, device=None) -> Tensor:
     _check_device(device)
     if n < 0:
         raise RuntimeError(f"randperm: n must be non-negative, got {n}")
-    arr = _gen(generator).mt.randperm(int(n))
-    return Tensor._make(arr.astype(_dtypes.to_dtype(dtype or np.int64), copy=False), None)
+    arr = _rng.stream(generator).randperm(int(n))
+    return wrap(arr.astype(_dtypes.to_dtype(dtype or np.int64), copy=False))
 
 
 def normal(mean, std, size=None, *, generator=None, dtype=None) -> Tensor:
@@ -173,9 +148,4 @@ def normal(mean, std, size=None, *, generator=None, dtype=None) -> Tensor:
     if size is None:
         raise TypeError("normal(mean, std, size): only the float form with a size is supported")
     shape = tuple(size)
-    return _make(_normal_array(int(np.prod(shape)), mean, std, dtype, generator), shape, False)
-
-
-def bernoulli_mask(shape: tuple, p: float, dtype, generator=None) -> np.ndarray:
-    """A 0/1 array with P(1) = p, drawn from the stream (used by dropout)."""
-    return _gen(generator).mt.bernoulli(int(np.prod(shape)), p, dtype).reshape(shape)
+    return _sampled(_rng.normal(int(np.prod(shape)), mean, std, dtype, generator), shape, False)

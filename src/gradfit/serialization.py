@@ -28,6 +28,7 @@ from collections import OrderedDict
 
 import numpy as np
 
+from gradfit._arrays import unwrap, wrap
 from gradfit.tensor import Tensor
 
 __all__ = ["save", "load", "save_file", "load_file", "save_checkpoint", "load_checkpoint"]
@@ -79,7 +80,7 @@ def _atomic_write(path, data: bytes) -> None:
 
 
 def _array(value) -> np.ndarray:
-    arr = value._array if isinstance(value, Tensor) else np.asarray(value)
+    arr = unwrap(value)
     # np.ascontiguousarray would turn a 0-d array (an optimizer's step) into 1-d.
     return arr if arr.flags.c_contiguous else np.ascontiguousarray(arr).reshape(arr.shape)
 
@@ -142,7 +143,7 @@ def load_file(path) -> OrderedDict:
     """Read a safetensors file as an OrderedDict ``{name: Tensor}`` (names sorted, as
     safetensors stores them)."""
     arrays, _ = _read(path)
-    return OrderedDict((k, Tensor._make(arrays[k], None)) for k in arrays)
+    return OrderedDict((k, wrap(arrays[k])) for k in arrays)
 
 
 # ---------------------------------------------------------------------------- nested data
@@ -195,7 +196,7 @@ def _unflatten(spec, arrays: dict):
         arr = arrays[spec["__tensor__"]]
         if spec.get("kind") == "ndarray":
             return arr
-        t = Tensor._make(arr, None)
+        t = wrap(arr)
         if spec.get("requires_grad"):
             t.requires_grad_(True)
         return t
@@ -231,7 +232,7 @@ def load_checkpoint(path):
     back as an OrderedDict of Tensors."""
     arrays, metadata = _read(path)
     if _STRUCTURE_KEY not in metadata:
-        return OrderedDict((k, Tensor._make(arrays[k], None)) for k in arrays)
+        return OrderedDict((k, wrap(arrays[k])) for k in arrays)
     return _unflatten(json.loads(metadata[_STRUCTURE_KEY]), arrays)
 
 

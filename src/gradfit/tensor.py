@@ -10,14 +10,15 @@ graph (the lecture's program calls ``layer.bias.data.fill_(0.0)``).
 from __future__ import annotations
 
 import weakref
-from collections import namedtuple
 
 import numpy as np
 
-from gradfit import _dtypes
+from gradfit import _dtypes, _rng, return_types
+from gradfit import _tensorops as _tops
 from gradfit._grad_mode import _enabled
-
-_ReturnMinMax = namedtuple("_ReturnMinMax", ["values", "indices"])
+from gradfit.autograd import bind_tensor_class, engine
+from gradfit.ops import elementwise, indexing, movement, reduce
+from gradfit.ops.matmul import matmul as _matmul
 
 
 class device:  # noqa: N801 - PyTorch's name
@@ -348,7 +349,7 @@ class Tensor:
         dtype = _dtypes.to_dtype(dtype)
         if dtype == self._array.dtype:
             return self
-        return _mv.Cast.apply(self, dtype=dtype)
+        return movement.Cast.apply(self, dtype=dtype)
 
     def type(self, dtype=None):
         if dtype is None:
@@ -411,7 +412,7 @@ class Tensor:
                     f"backward: gradient has shape {g.shape}, expected the output's shape "
                     f"{self.shape}"
                 )
-        _engine.run_backward([self], [g], bool(retain_graph))
+        engine.run_backward([self], [g], bool(retain_graph))
 
     def detach(self) -> Tensor:
         return Tensor._make(self._array, None)
@@ -523,17 +524,13 @@ class Tensor:
         return self
 
     def uniform_(self, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
-        from gradfit import random
-
         return self._inplace(
-            random._uniform_array(self.numel(), a, b, self.dtype, generator).reshape(self.shape)
+            _rng.uniform(self.numel(), a, b, self.dtype, generator).reshape(self.shape)
         )
 
     def normal_(self, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
-        from gradfit import random
-
         return self._inplace(
-            random._normal_array(self.numel(), mean, std, self.dtype, generator).reshape(self.shape)
+            _rng.normal(self.numel(), mean, std, self.dtype, generator).reshape(self.shape)
         )
 
     def _iop(self, op, other):
@@ -567,16 +564,53 @@ class Tensor:
         return self._iop(Tensor.__truediv__, other)
 
     def __setitem__(self, index, value) -> None:
-        self._check_inplace()
+        """``x[index] = value``, recorded in the graph when ``value`` or ``x`` needs a
+        gradient (the overwritten entries of ``x`` then get none)."""
         idx = _index_arrays(index)
+        if isinstance(value, Tensor) and value._array.dtype != self._array.dtype:
+            value = value.to(self._array.dtype)
+        if _enabled[0] and (
+            self._requires_grad or (isinstance(value, Tensor) and value._requires_grad)
+        ):
+            self._inplace_op(lambda t: indexing.IndexPut.apply(t, value, index=idx), value)
+            return
         self._array[idx] = value._array if isinstance(value, Tensor) else value
         self._version += 1
 
-    def masked_fill_(self, mask, value) -> Tensor:
-        self._check_inplace()
-        self._array[mask._array if isinstance(mask, Tensor) else mask] = value
+    def _inplace_op(self, fn, *others) -> Tensor:
+        """Make this tensor hold ``fn(self)`` (an out-of-place op), as PyTorch's in-place
+        ops do. Outside a graph the values are copied into this tensor's memory (views
+        see them); inside one, the tensor becomes the op's output, and the op reads an
+        alias that keeps the tensor's previous node. Only code that runs later sees the
+        new node; ops that saved the old values see the version bump and refuse."""
+        if not _enabled[0] or not (
+            self._requires_grad or any(isinstance(o, Tensor) and o._requires_grad for o in others)
+        ):
+            res = fn(Tensor._make(self._array, None))._array
+            if res.shape != self._array.shape:
+                raise RuntimeError(
+                    f"output with shape {self.shape} doesn't match the broadcast shape {res.shape}"
+                )
+            np.copyto(self._array, res, casting="unsafe")
+            self._version += 1
+            return self
+        if self.grad_fn is None and self._requires_grad:
+            self._check_inplace()  # a leaf that requires grad: PyTorch's error
+        old = Tensor._make(self._array, self.grad_fn)
+        old._requires_grad = self._requires_grad
+        out = fn(old)
+        if out._array.shape != self._array.shape:
+            raise RuntimeError(
+                f"output with shape {self.shape} doesn't match the broadcast shape "
+                f"{out._array.shape}"
+            )
+        self._array = out._array.astype(self._array.dtype, copy=False)
+        self.grad_fn, self._requires_grad = out.grad_fn, out._requires_grad
         self._version += 1
         return self
+
+    def masked_fill_(self, mask, value) -> Tensor:
+        return self._inplace_op(lambda t: _tops.masked_fill(t, mask, value), value)
 
     # ------------------------------------------------------------------ arithmetic
     def _coerce(self, other):
@@ -599,67 +633,67 @@ class Tensor:
     # dtype (the usual case, where _coerce has nothing to do): ~0.1 us of a ~1.3 us call.
     def __add__(self, other):
         if isinstance(other, Tensor) and other._array.dtype is self._array.dtype:
-            return _el.Add.apply(self, other)
+            return elementwise.Add.apply(self, other)
         a, b = self._coerce(other)
-        return _el.Add.apply(a, b)
+        return elementwise.Add.apply(a, b)
 
     def __radd__(self, other):
         a, b = self._coerce(other)
-        return _el.Add.apply(b, a)
+        return elementwise.Add.apply(b, a)
 
     def __sub__(self, other):
         if isinstance(other, Tensor) and other._array.dtype is self._array.dtype:
-            return _el.Sub.apply(self, other)
+            return elementwise.Sub.apply(self, other)
         a, b = self._coerce(other)
-        return _el.Sub.apply(a, b)
+        return elementwise.Sub.apply(a, b)
 
     def __rsub__(self, other):
         a, b = self._coerce(other)
-        return _el.Sub.apply(b, a)
+        return elementwise.Sub.apply(b, a)
 
     def __mul__(self, other):
         if isinstance(other, Tensor) and other._array.dtype is self._array.dtype:
-            return _el.Mul.apply(self, other)
+            return elementwise.Mul.apply(self, other)
         a, b = self._coerce(other)
-        return _el.Mul.apply(a, b)
+        return elementwise.Mul.apply(a, b)
 
     def __rmul__(self, other):
         a, b = self._coerce(other)
-        return _el.Mul.apply(b, a)
+        return elementwise.Mul.apply(b, a)
 
     def __truediv__(self, other):
         a, b = self._coerce(other)
         if a._array.dtype.kind != "f" and (not isinstance(b, Tensor) or b.dtype.kind != "f"):
             a = a.to(_dtypes.get_default_dtype())
-        return _el.Div.apply(a, b)
+        return elementwise.Div.apply(a, b)
 
     def __rtruediv__(self, other):
         a, b = self._coerce(other)
         if a._array.dtype.kind != "f":
             a = a.to(_dtypes.get_default_dtype())
-        return _el.Div.apply(b, a)
+        return elementwise.Div.apply(b, a)
 
     def __neg__(self):
-        return _el.Neg.apply(self)
+        return elementwise.Neg.apply(self)
 
     def __pos__(self):
         return self
 
     def __pow__(self, exponent):
         a, b = self._coerce(exponent)
-        return _el.Pow.apply(a, b)
+        return elementwise.Pow.apply(a, b)
 
     def __rpow__(self, base):
         a, b = self._coerce(base)
         if not isinstance(b, Tensor):
             b = Tensor._make(np.asarray(b, dtype=a.dtype), None)
-        return _el.Pow.apply(b, a)
+        return elementwise.Pow.apply(b, a)
 
     def __matmul__(self, other):
-        return _mm.matmul(self, other)
+        return _matmul(self, other)
 
     def __rmatmul__(self, other):
-        return _mm.matmul(Tensor(other) if not isinstance(other, Tensor) else other, self)
+        return _matmul(Tensor(other) if not isinstance(other, Tensor) else other, self)
 
     def __abs__(self):
         return self.abs()
@@ -695,25 +729,25 @@ class Tensor:
         return self**exponent
 
     def square(self):
-        return _el.Mul.apply(self, self)
+        return elementwise.Mul.apply(self, self)
 
     def matmul(self, other):
-        return _mm.matmul(self, other)
+        return _matmul(self, other)
 
     def mm(self, other):
         if self.ndim != 2 or other.ndim != 2:
             raise RuntimeError(f"mm: expected 2-D tensors, got {self.ndim}-D and {other.ndim}-D")
-        return _mm.matmul(self, other)
+        return _matmul(self, other)
 
     def bmm(self, other):
         if self.ndim != 3 or other.ndim != 3:
             raise RuntimeError(f"bmm: expected 3-D tensors, got {self.ndim}-D and {other.ndim}-D")
-        return _mm.matmul(self, other)
+        return _matmul(self, other)
 
     def dot(self, other):
         if self.ndim != 1 or other.ndim != 1:
             raise RuntimeError(f"dot: expected 1-D tensors, got {self.ndim}-D and {other.ndim}-D")
-        return _mm.matmul(self, other)
+        return _matmul(self, other)
 
     # ------------------------------------------------------------------ comparisons (no grad)
     def _cmp(self, ufunc, other):
@@ -789,60 +823,60 @@ class Tensor:
 
     # ------------------------------------------------------------------ elementwise functions
     def exp(self):
-        return _el.Exp.apply(self)
+        return elementwise.Exp.apply(self)
 
     def log(self):
-        return _el.Log.apply(self)
+        return elementwise.Log.apply(self)
 
     def log1p(self):
-        return _el.Log1p.apply(self)
+        return elementwise.Log1p.apply(self)
 
     def sqrt(self):
-        return _el.Sqrt.apply(self)
+        return elementwise.Sqrt.apply(self)
 
     def rsqrt(self):
-        return 1.0 / _el.Sqrt.apply(self)
+        return 1.0 / elementwise.Sqrt.apply(self)
 
     def abs(self):
-        return _el.Abs.apply(self)
+        return elementwise.Abs.apply(self)
 
     def sin(self):
-        return _el.Sin.apply(self)
+        return elementwise.Sin.apply(self)
 
     def cos(self):
-        return _el.Cos.apply(self)
+        return elementwise.Cos.apply(self)
 
     def tanh(self):
-        return _el.Tanh.apply(self)
+        return elementwise.Tanh.apply(self)
 
     def sigmoid(self):
-        return _el.Sigmoid.apply(self)
+        return elementwise.Sigmoid.apply(self)
 
     def relu(self):
-        return _el.Relu.apply(self)
+        return elementwise.Relu.apply(self)
 
     def clamp(self, min=None, max=None):  # noqa: A002 - PyTorch's names
         if min is None and max is None:
             raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
-        return _el.Clamp.apply(self, min=min, max=max)
+        return elementwise.Clamp.apply(self, min=min, max=max)
 
     clip = clamp
 
     def maximum(self, other):
-        return _el.Maximum.apply(*self._coerce(other))
+        return elementwise.Maximum.apply(*self._coerce(other))
 
     def minimum(self, other):
-        return _el.Minimum.apply(*self._coerce(other))
+        return elementwise.Minimum.apply(*self._coerce(other))
 
     def masked_fill(self, mask, value):
-        return _el.Where.apply(mask, Tensor._make(np.asarray(value, dtype=self.dtype), None), self)
+        return _tops.masked_fill(self, mask, value)
 
     # ------------------------------------------------------------------ reductions
     def sum(self, dim=None, keepdim: bool = False, dtype=None):
         x = self if dtype is None else self.to(dtype)
         if x._array.dtype.kind in "biu" and dtype is None:
             x = x.to(np.int64)
-        return _rd.Sum.apply(x, dim=_dims(dim, self.ndim), keepdim=keepdim)
+        return reduce.Sum.apply(x, dim=_dims(dim, self.ndim), keepdim=keepdim)
 
     def mean(self, dim=None, keepdim: bool = False, dtype=None):
         x = self if dtype is None else self.to(dtype)
@@ -851,14 +885,14 @@ class Tensor:
                 f"mean(): could not infer output dtype. Input dtype must be floating point, "
                 f"got {x.dtype}"
             )
-        return _rd.Mean.apply(x, dim=_dims(dim, self.ndim), keepdim=keepdim)
+        return reduce.Mean.apply(x, dim=_dims(dim, self.ndim), keepdim=keepdim)
 
     def var(
         self, dim=None, unbiased: bool | None = None, keepdim: bool = False, *, correction=None
     ):
         if correction is None:
             correction = 1 if unbiased is None or unbiased else 0
-        return _rd.Var.apply(
+        return reduce.Var.apply(
             self, dim=_dims(dim, self.ndim), correction=correction, keepdim=keepdim
         )
 
@@ -871,13 +905,13 @@ class Tensor:
         if isinstance(dim, Tensor):
             return self.maximum(dim) if which == "max" else self.minimum(dim)
         if dim is None:
-            return _rd.AMax.apply(self, dim=None, keepdim=False, which=which)
+            return reduce.AMax.apply(self, dim=None, keepdim=False, which=which)
         d = _dims(dim, self.ndim)
         arg = np.argmax if which == "max" else np.argmin
         idx = np.expand_dims(arg(self._array, axis=d), d) if self.ndim else np.asarray(0)
-        values = _rd.TakeAlong.apply(self, indices=idx, dim=d, keepdim=keepdim)
+        values = reduce.TakeAlong.apply(self, indices=idx, dim=d, keepdim=keepdim)
         indices = Tensor._make(idx if keepdim or not self.ndim else np.squeeze(idx, d), None)
-        return _ReturnMinMax(values, indices.long())
+        return getattr(return_types, which)(values, indices.long())
 
     def max(self, dim=None, keepdim: bool = False):
         """``max()`` (gradient split evenly among ties), ``max(dim)`` -> (values, indices),
@@ -889,11 +923,11 @@ class Tensor:
 
     def amax(self, dim=(), keepdim: bool = False):
         dim = None if dim == () else dim
-        return _rd.AMax.apply(self, dim=_dims(dim, self.ndim), keepdim=keepdim, which="max")
+        return reduce.AMax.apply(self, dim=_dims(dim, self.ndim), keepdim=keepdim, which="max")
 
     def amin(self, dim=(), keepdim: bool = False):
         dim = None if dim == () else dim
-        return _rd.AMax.apply(self, dim=_dims(dim, self.ndim), keepdim=keepdim, which="min")
+        return reduce.AMax.apply(self, dim=_dims(dim, self.ndim), keepdim=keepdim, which="min")
 
     def argmax(self, dim=None, keepdim: bool = False):
         return _argext(np.argmax, self, dim, keepdim)
@@ -902,24 +936,18 @@ class Tensor:
         return _argext(np.argmin, self, dim, keepdim)
 
     def logsumexp(self, dim, keepdim: bool = False):
-        return _rd.LogSumExp.apply(self, dim=_dims(dim, self.ndim), keepdim=keepdim)
+        return reduce.LogSumExp.apply(self, dim=_dims(dim, self.ndim), keepdim=keepdim)
 
     def softmax(self, dim, dtype=None):
         x = self if dtype is None else self.to(dtype)
-        return _rd.Softmax.apply(x, dim=_dims(dim, self.ndim))
+        return reduce.Softmax.apply(x, dim=_dims(dim, self.ndim))
 
     def log_softmax(self, dim, dtype=None):
         x = self if dtype is None else self.to(dtype)
-        return _rd.LogSoftmax.apply(x, dim=_dims(dim, self.ndim))
+        return reduce.LogSoftmax.apply(x, dim=_dims(dim, self.ndim))
 
-    def norm(self, p=2, dim=None, keepdim: bool = False):
-        if p == 2 or p == "fro":
-            return (self * self).sum(dim, keepdim).sqrt()
-        if p == 1:
-            return self.abs().sum(dim, keepdim)
-        if p == float("inf"):
-            return self.abs().amax(() if dim is None else dim, keepdim)
-        return (self.abs() ** p).sum(dim, keepdim) ** (1.0 / p)
+    def norm(self, p="fro", dim=None, keepdim: bool = False, dtype=None):
+        return _tops.norm(self, p, dim, keepdim, dtype=dtype)
 
     # ------------------------------------------------------------------ movement
     def reshape(self, *shape):
@@ -932,7 +960,7 @@ class Tensor:
             ) from e
         if out_shape == self._array.shape:
             return self
-        return _mv.Reshape.apply(self, shape=out_shape)
+        return movement.Reshape.apply(self, shape=out_shape)
 
     view = reshape
 
@@ -969,7 +997,7 @@ class Tensor:
         axes = list(range(self.ndim))
         d0, d1 = _dims(dim0, self.ndim), _dims(dim1, self.ndim)
         axes[d0], axes[d1] = axes[d1], axes[d0]
-        return _mv.Permute.apply(self, dims=tuple(axes))
+        return movement.Permute.apply(self, dims=tuple(axes))
 
     swapaxes = transpose
 
@@ -987,7 +1015,7 @@ class Tensor:
         dims = tuple(d % self.ndim for d in dims)
         if dims == tuple(range(self.ndim)):
             return self
-        return _mv.Permute.apply(self, dims=dims)
+        return movement.Permute.apply(self, dims=dims)
 
     def expand(self, *sizes):
         sizes = _shape_args(sizes)
@@ -1006,7 +1034,7 @@ class Tensor:
             ) from None
         if shape == self.shape:
             return self
-        return _mv.Expand.apply(self, shape=shape)
+        return movement.Expand.apply(self, shape=shape)
 
     def expand_as(self, other):
         return self.expand(other.shape)
@@ -1025,13 +1053,13 @@ class Tensor:
     def contiguous(self):
         if self._array.flags.c_contiguous:
             return self
-        return _mv.Contiguous.apply(self)
+        return movement.Contiguous.apply(self)
 
     def clone(self, memory_format=None):
-        return _mv.Contiguous.apply(self)
+        return movement.Contiguous.apply(self)
 
     def __getitem__(self, index):
-        return _mv.Index.apply(self, index=_index_arrays(index))
+        return movement.Index.apply(self, index=_index_arrays(index))
 
     def split(self, split_size_or_sections, dim: int = 0):
         d = _dims(dim, self.ndim)
@@ -1048,7 +1076,7 @@ class Tensor:
         out, start = [], 0
         for s in sizes:
             idx = (slice(None),) * d + (slice(start, start + s),)
-            out.append(_mv.Index.apply(self, index=idx))
+            out.append(movement.Index.apply(self, index=idx))
             start += s
         return tuple(out)
 
@@ -1059,8 +1087,194 @@ class Tensor:
     def unbind(self, dim: int = 0):
         d = _dims(dim, self.ndim)
         return tuple(
-            _mv.Index.apply(self, index=(slice(None),) * d + (i,)) for i in range(self.shape[d])
+            movement.Index.apply(self, index=(slice(None),) * d + (i,))
+            for i in range(self.shape[d])
         )
+
+    # ------------------------------------------------------------------ tensor operations
+    # (gradfit._tensorops: indexing, sorting, cumulative ops, triangles, ...)
+    def tril(self, diagonal: int = 0):
+        return _tops.tril(self, diagonal)
+
+    def triu(self, diagonal: int = 0):
+        return _tops.triu(self, diagonal)
+
+    def tril_(self, diagonal: int = 0):
+        return self._inplace_op(lambda t: _tops.tril(t, diagonal))
+
+    def triu_(self, diagonal: int = 0):
+        return self._inplace_op(lambda t: _tops.triu(t, diagonal))
+
+    def where(self, condition, other):
+        return _tops.where(condition, self, other)
+
+    def masked_select(self, mask):
+        return _tops.masked_select(self, mask)
+
+    def nonzero(self, *, as_tuple: bool = False):
+        return _tops.nonzero(self, as_tuple=as_tuple)
+
+    def argwhere(self):
+        return _tops.nonzero(self)
+
+    def gather(self, dim: int, index, *, sparse_grad: bool = False):
+        return _tops.gather(self, dim, index)
+
+    def take_along_dim(self, indices, dim=None):
+        return _tops.take_along_dim(self, indices, dim)
+
+    def scatter(self, dim: int, index, src=None, *, value=None, reduce=None):
+        return _tops.scatter(self, dim, index, src, value=value, reduce=reduce)
+
+    def scatter_(self, dim: int, index, src=None, *, value=None, reduce=None):
+        return self._inplace_op(
+            lambda t: _tops.scatter(t, dim, index, src, value=value, reduce=reduce), src
+        )
+
+    def scatter_add(self, dim: int, index, src):
+        return _tops.scatter_add(self, dim, index, src)
+
+    def scatter_add_(self, dim: int, index, src):
+        return self._inplace_op(lambda t: _tops.scatter_add(t, dim, index, src), src)
+
+    def index_select(self, dim: int, index):
+        return _tops.index_select(self, dim, index)
+
+    def index_add(self, dim: int, index, source, *, alpha=1):
+        return _tops.index_add(self, dim, index, source, alpha=alpha)
+
+    def index_add_(self, dim: int, index, source, *, alpha=1):
+        return self._inplace_op(
+            lambda t: _tops.index_add(t, dim, index, source, alpha=alpha), source
+        )
+
+    def sort(self, dim: int = -1, descending: bool = False, stable: bool = False):
+        return _tops.sort(self, dim, descending, stable)
+
+    def argsort(self, dim: int = -1, descending: bool = False, stable: bool = False):
+        return _tops.argsort(self, dim, descending, stable)
+
+    def msort(self):
+        return _tops.msort(self)
+
+    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):  # noqa: A002
+        return _tops.topk(self, k, dim, largest, sorted)
+
+    def kthvalue(self, k: int, dim: int = -1, keepdim: bool = False):
+        return _tops.kthvalue(self, k, dim, keepdim)
+
+    def cumsum(self, dim: int, *, dtype=None):
+        return _tops.cumsum(self, dim, dtype=dtype)
+
+    def cumprod(self, dim: int, *, dtype=None):
+        return _tops.cumprod(self, dim, dtype=dtype)
+
+    def cumsum_(self, dim: int, *, dtype=None):
+        return self._inplace_op(lambda t: _tops.cumsum(t, dim, dtype=dtype))
+
+    def flip(self, *dims):
+        return _tops.flip(self, _shape_args(dims))
+
+    def fliplr(self):
+        return _tops.fliplr(self)
+
+    def flipud(self):
+        return _tops.flipud(self)
+
+    def roll(self, shifts, dims=None):
+        return _tops.roll(self, shifts, dims)
+
+    def rot90(self, k: int = 1, dims=(0, 1)):
+        return _tops.rot90(self, k, dims)
+
+    def narrow(self, dim: int, start, length: int):
+        return _tops.narrow(self, dim, start, length)
+
+    def tile(self, *dims):
+        return _tops.tile(self, _shape_args(dims))
+
+    def repeat_interleave(self, repeats=None, dim=None, *, output_size=None):
+        return _tops.repeat_interleave(self, repeats, dim)
+
+    def unfold(self, dimension: int, size: int, step: int):
+        return _tops.unfold(self, dimension, size, step)
+
+    def diag(self, diagonal: int = 0):
+        return _tops.diag(self, diagonal)
+
+    def diagonal(self, offset: int = 0, dim1: int = 0, dim2: int = 1):
+        return _tops.diagonal(self, offset, dim1, dim2)
+
+    def diag_embed(self, offset: int = 0, dim1: int = -2, dim2: int = -1):
+        return _tops.diag_embed(self, offset, dim1, dim2)
+
+    def trace(self):
+        return _tops.trace(self)
+
+    def unique(self, sorted: bool = True, return_inverse=False, return_counts=False, dim=None):  # noqa: A002
+        return _tops.unique(self, sorted, return_inverse, return_counts, dim)
+
+    def unique_consecutive(self, return_inverse=False, return_counts=False, dim=None):
+        return _tops.unique_consecutive(self, return_inverse, return_counts, dim)
+
+    def bincount(self, weights=None, minlength: int = 0):
+        return _tops.bincount(self, weights, minlength)
+
+    def histc(self, bins: int = 100, min: float = 0.0, max: float = 0.0):  # noqa: A002
+        return _tops.histc(self, bins, min, max)
+
+    def median(self, dim=None, keepdim: bool = False):
+        return _tops.median(self, dim, keepdim)
+
+    def nanmedian(self, dim=None, keepdim: bool = False):
+        return _tops.nanmedian(self, dim, keepdim)
+
+    def quantile(self, q, dim=None, keepdim: bool = False, *, interpolation: str = "linear"):
+        return _tops.quantile(self, q, dim, keepdim, interpolation=interpolation)
+
+    def inverse(self):
+        return _tops.inverse(self)
+
+    def det(self):
+        return _tops.det(self)
+
+    def logdet(self):
+        return _tops.logdet(self)
+
+    def slogdet(self):
+        return _tops.slogdet(self)
+
+    def cholesky(self, upper: bool = False):
+        return _tops.cholesky(self, upper)
+
+    def type_as(self, other):
+        return self.to(other.dtype)
+
+    def _new(self, arr, dtype, requires_grad):
+        t = Tensor._make(arr.astype(self.dtype if dtype is None else _dtypes.to_dtype(dtype)), None)
+        return t.requires_grad_() if requires_grad else t
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False, **_):
+        _check_device(device)
+        return self._new(np.zeros(_shape_args(size)), dtype, requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False, **_):
+        _check_device(device)
+        return self._new(np.ones(_shape_args(size)), dtype, requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False, **_):
+        _check_device(device)
+        return self._new(np.zeros(_shape_args(size)), dtype, requires_grad)
+
+    def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False, **_):
+        _check_device(device)
+        return self._new(np.full(tuple(size), fill_value), dtype, requires_grad)
+
+    def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False, **_):
+        """A copy of ``data`` with this tensor's dtype unless ``dtype`` is given."""
+        _check_device(device)
+        arr = np.array(data._array if isinstance(data, Tensor) else data)
+        return self._new(arr, dtype, requires_grad)
 
 
 _ONES: dict = {}
@@ -1120,10 +1334,5 @@ class Size(tuple):
     """``gradfit.Size``: a tuple, as ``torch.Size``."""
 
 
-# The ops and the engine import Tensor from this module, so they are bound after the class
-# exists.
-from gradfit.autograd import engine as _engine  # noqa: E402
-from gradfit.ops import elementwise as _el  # noqa: E402
-from gradfit.ops import matmul as _mm  # noqa: E402
-from gradfit.ops import movement as _mv  # noqa: E402
-from gradfit.ops import reduce as _rd  # noqa: E402
+# The graph machinery below this module builds its outputs as Tensors from here on.
+bind_tensor_class(Tensor)

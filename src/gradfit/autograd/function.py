@@ -7,9 +7,16 @@ instance made by ``apply`` is the graph node: it is the output's ``grad_fn`` and
 back to its input's shape in one place (``engine.sum_to_shape``).
 
 This engine is first-order: ``backward`` works on arrays, so it records no graph.
+
+The graph machinery sits below ``gradfit.tensor`` and never imports it: it knows tensors
+through the protocol ``TensorProtocol`` (the fields it reads and writes) and builds
+them from the one class that ``gradfit.tensor`` binds (``autograd.bind_tensor_class``) when
+it defines ``Tensor``, as minitorch's autodiff knows its ``Variable`` only as a protocol.
 """
 
 from __future__ import annotations
+
+from typing import Protocol
 
 import numpy as np
 
@@ -20,17 +27,58 @@ _ndarray = np.ndarray
 _asarray = np.asarray
 
 
+class TensorProtocol(Protocol):
+    """What the graph machinery (``Op.apply``, ``Function``, the engine, ``grad``,
+    ``gradcheck``) uses of a tensor.
+
+    Attributes:
+        _array: the values, an ``np.ndarray``.
+        _requires_grad: whether gradients flow to this tensor.
+        _version: counts in-place edits; a node checks it before reading saved values.
+        grad_fn: the node (an ``Op``) that made the tensor, None for a leaf.
+        grad: the accumulated gradient of a leaf (a tensor) or None.
+        _hooks: a leaf's gradient hooks (a list) or None.
+    """
+
+    _array: np.ndarray
+    _requires_grad: bool
+    _version: int
+    grad_fn: Op | None
+    grad: TensorProtocol | None
+    _hooks: list | None
+
+    @staticmethod
+    def _make(arr: np.ndarray, node: Op | None) -> TensorProtocol:
+        """Wrap ``arr`` (no copy) as the output of ``node`` (None: outside the graph)."""
+
+
+# The tensor class, bound once by ``gradfit.autograd.bind_tensor_class`` (gradfit.tensor
+# calls it when it defines Tensor). A module global, so the per-op path reads it as it
+# would an imported name.
+Tensor: type[TensorProtocol] = None  # type: ignore[assignment]
+
+
 class Op:
     """Base class of gradfit's built-in ops (array level).
 
+    Saved tensors are version-checked, as PyTorch checks its saved variables: an op whose
+    backward reads what it saved raises, instead of computing a wrong gradient, when one
+    of those tensors was edited in place after the forward pass (``y.mul_(0)`` under
+    ``no_grad``). An op declares what it saves:
+
+        saves_inputs: its backward reads its inputs (the default). ``apply`` notes the
+            inputs' versions; the engine compares them before calling ``backward``.
+        saves_output: its backward reads its output (exp, tanh, softmax, ...). A new
+            output is at version 0; the engine checks that it still is when the output's
+            gradient reaches the node. May be set per call on ``ctx`` in ``forward``.
+
     Attributes set on the node by ``apply`` when the output needs a gradient:
         inputs: the arguments of the call (Tensors, numbers, arrays), in order.
-        versions: the inputs' version counters (None for non-tensors), checked before
-            backward when the op reads its saved inputs (``saves_inputs``), so an in-place
-            change is caught.
+        versions: the inputs' version counters (None for non-tensors and unsaved inputs).
     """
 
-    saves_inputs = True  # ops whose backward reads an input set this to catch in-place edits
+    saves_inputs = True
+    saves_output = False
     inputs = ()
     versions = None
     hooks = None
@@ -115,6 +163,7 @@ class FunctionCtx:
 
     def save_for_backward(self, *tensors) -> None:
         self._saved = tensors
+        self._saved_versions = [getattr(t, "_version", None) for t in tensors]
 
     @property
     def saved_tensors(self) -> tuple:
@@ -132,6 +181,7 @@ class _UserNode(Op, FunctionCtx):
     def __init__(self, fn_cls):
         self.fn_cls = fn_cls
         self._saved = ()
+        self._saved_versions = ()
         self.needs_input_grad = ()
 
     @staticmethod
@@ -191,10 +241,9 @@ class Function:
             out = Tensor._make(np.asarray(out), None)
         if _enabled[0] and any(node.needs_input_grad):
             node.inputs = args
-            node.versions = [t._version if isinstance(t, Tensor) else None for t in args]
+            # Only what forward saved is checked, with its version when it was saved.
+            saved = dict(zip(map(id, node._saved), node._saved_versions))
+            node.versions = [saved.get(id(a)) if isinstance(a, Tensor) else None for a in args]
+            node.saves_output = id(out) in saved
             out = Tensor._make(out._array, node)
         return out
-
-
-# Bound last: tensor.py imports the ops, which subclass Op defined above.
-from gradfit.tensor import Tensor  # noqa: E402

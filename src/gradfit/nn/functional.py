@@ -19,6 +19,8 @@ import warnings
 
 import numpy as np
 
+from gradfit import _rng
+from gradfit._arrays import unwrap, wrap
 from gradfit.ops import activation as _act
 from gradfit.ops import elementwise as _el
 from gradfit.ops import loss as _loss
@@ -51,14 +53,14 @@ def _bad_reduction(reduction) -> ValueError:
 def _as_tensor(x, like: Tensor) -> Tensor:
     if isinstance(x, Tensor):
         return x
-    return Tensor._make(np.asarray(x, dtype=like.dtype), None)
+    return wrap(np.asarray(x, dtype=like.dtype))
 
 
 def _const(w, dtype, name: str):
     """A weight argument as a constant array of ``dtype`` (no gradient flows to it)."""
     if w is None:
         return None
-    arr = w._array if isinstance(w, Tensor) else np.asarray(w)
+    arr = unwrap(w)
     if isinstance(w, Tensor) and w.requires_grad:
         warnings.warn(
             f"{name} requires grad, but gradfit's fused losses treat it as a constant",
@@ -96,7 +98,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         RuntimeError: the last axis of ``input`` is not ``weight.shape[1]``, or the dtypes
             differ (``linear: input has 7 features, layer expects 10``).
     """
-    a, w = input._array, weight._array
+    a, w = unwrap(input), unwrap(weight)
     if a.ndim == 0 or a.shape[-1] != w.shape[-1] or a.dtype != w.dtype:
         _linear_error(a, w)
     return _Linear.apply(input, weight, bias)
@@ -123,16 +125,34 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     accepted and ignored (the result is a new tensor)."""
     if p < 0.0 or p > 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-    if not training or p == 0.0 or input._array.size == 0:
+    if not training or p == 0.0 or unwrap(input).size == 0:
         return input
-    a = input._array
+    a = unwrap(input)
     if p == 1.0:
-        return input * Tensor._make(np.zeros((), dtype=a.dtype), None)
-    from gradfit.random import bernoulli_mask
-
-    mask = bernoulli_mask(a.shape, 1.0 - p, a.dtype)
+        return input * wrap(np.zeros((), dtype=a.dtype))
+    order = _memory_order(a)
+    if order is None:
+        mask = _rng.bernoulli_mask(a.shape, 1.0 - p, a.dtype)
+    else:  # PyTorch fills the mask in the input's memory order (a transposed view, say)
+        mask = _rng.bernoulli_mask(tuple(a.shape[i] for i in order), 1.0 - p, a.dtype)
+        mask = mask.transpose(np.argsort(order))
     mask = mask / np.asarray(1.0 - p, dtype=a.dtype)
-    return input * Tensor._make(mask.astype(a.dtype, copy=False), None)
+    return input * wrap(mask.astype(a.dtype, copy=False))
+
+
+def _memory_order(a: np.ndarray):
+    """The axes of a dense but not C-ordered array from the largest stride to the smallest
+    (the order its elements lie in memory), or None when logical order is memory order or
+    the array is not dense (PyTorch's ``empty_like`` keeps only dense layouts)."""
+    if a.flags.c_contiguous or a.ndim < 2:
+        return None
+    order = sorted(range(a.ndim), key=lambda i: -a.strides[i])
+    expected = a.itemsize
+    for i in reversed(order):
+        if a.shape[i] != 1 and a.strides[i] != expected:
+            return None
+        expected *= a.shape[i]
+    return order
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-5):  # noqa: A002
@@ -221,7 +241,7 @@ def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dty
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """Integer class labels (any shape) to int64 one-hot vectors on a new last axis."""
-    t = tensor._array
+    t = unwrap(tensor)
     if t.dtype.kind not in "iu":
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
     if num_classes == -1:
@@ -230,12 +250,12 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
         raise RuntimeError("Class values must be smaller than num_classes.")
     out = np.zeros(t.shape + (num_classes,), dtype=np.int64)
     np.put_along_axis(out, t[..., None].astype(np.int64), 1, axis=-1)
-    return Tensor._make(out, None)
+    return wrap(out)
 
 
 # ---------------------------------------------------------------------------- regression losses
 def _regression(fn_name, op, input, target, size_average, reduce, reduction, weight, **kw):
-    a, b = input._array, target._array
+    a, b = unwrap(input), unwrap(target)
     if a.shape != b.shape or a.dtype != b.dtype:
         raise _pair_error(fn_name, a, b)
     if size_average is not None or reduce is not None:
@@ -276,7 +296,7 @@ def mse_loss(
     PyTorch warns and broadcasts (N, 1) against (N,) to (N, N). With ``weight`` (same
     shape), "mean" is sum(w l) / sum(w) (PyTorch).
     """
-    a, b = input._array, target._array
+    a, b = unwrap(input), unwrap(target)
     if (
         a.shape == b.shape
         and a.dtype == b.dtype
@@ -397,7 +417,7 @@ def cross_entropy(
         raise _bad_reduction(reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
-    x, t = input._array, target._array
+    x, t = unwrap(input), unwrap(target)
     if x.ndim == 0:
         raise RuntimeError("cross_entropy: input must have at least 1 dimension (classes)")
     w = _class_weight(weight, input, "cross_entropy")
@@ -440,7 +460,7 @@ def nll_loss(
         reduction = _legacy_reduction(size_average, reduce)
     if reduction not in _REDUCTIONS:
         raise _bad_reduction(reduction)
-    x, t = input._array, target._array
+    x, t = unwrap(input), unwrap(target)
     if x.ndim == 0:
         raise RuntimeError("nll_loss: input must have at least 1 dimension (classes)")
     w = _class_weight(weight, input, "nll_loss")
@@ -476,7 +496,7 @@ def binary_cross_entropy(
     if reduction not in _REDUCTIONS:
         raise _bad_reduction(reduction)
     target = _check_binary("binary_cross_entropy", input, target)
-    x, y = input._array, target._array
+    x, y = unwrap(input), unwrap(target)
     if x.size and (x.min() < 0 or x.max() > 1 or np.isnan(x).any()):
         raise RuntimeError("all elements of input should be between 0 and 1")
     if y.size and (y.min() < 0 or y.max() > 1):
@@ -534,3 +554,65 @@ __all__ = [
     "softplus",
     "tanh",
 ]
+
+
+# ---------------------------------------------------------------------------- conv, pooling, norms
+# (issue 13) defined in gradfit.nn._functional_conv
+from gradfit.nn._functional_conv import (  # noqa: E402
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    batch_norm,
+    conv1d,
+    conv2d,
+    conv3d,
+    conv_transpose1d,
+    conv_transpose2d,
+    dropout1d,
+    dropout2d,
+    fold,
+    group_norm,
+    instance_norm,
+    interpolate,
+    max_pool1d,
+    max_pool2d,
+    pad,
+    unfold,
+)
+
+__all__ += [
+    "adaptive_avg_pool1d",
+    "adaptive_avg_pool2d",
+    "adaptive_max_pool1d",
+    "adaptive_max_pool2d",
+    "avg_pool1d",
+    "avg_pool2d",
+    "batch_norm",
+    "conv1d",
+    "conv2d",
+    "conv3d",
+    "conv_transpose1d",
+    "conv_transpose2d",
+    "dropout1d",
+    "dropout2d",
+    "fold",
+    "group_norm",
+    "instance_norm",
+    "interpolate",
+    "max_pool1d",
+    "max_pool2d",
+    "pad",
+    "unfold",
+]
+
+# ---------------------------------------------------------------------------- sequence models
+from gradfit.nn._seq_functional import (  # noqa: E402
+    embedding,
+    multi_head_attention_forward,
+    scaled_dot_product_attention,
+)
+
+__all__ += ["embedding", "multi_head_attention_forward", "scaled_dot_product_attention"]

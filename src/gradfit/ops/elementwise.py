@@ -95,6 +95,8 @@ class Pow(Op):
     def forward(ctx, a, b):
         out = np.power(a, b)
         ctx.a, ctx.b, ctx.out = a, b, out
+        # A tensor exponent's gradient reads the output (PyTorch saves it then, too).
+        ctx.saves_output = isinstance(b, np.ndarray)
         return out
 
     @staticmethod
@@ -118,6 +120,7 @@ class _Unary(Op):
 
 class Exp(_Unary):
     saves_inputs = False
+    saves_output = True
 
     @staticmethod
     def forward(ctx, a):
@@ -153,6 +156,7 @@ class Log1p(_Unary):
 
 class Sqrt(_Unary):
     saves_inputs = False
+    saves_output = True
 
     @staticmethod
     def forward(ctx, a):
@@ -199,6 +203,7 @@ class Cos(_Unary):
 
 class Tanh(_Unary):
     saves_inputs = False
+    saves_output = True
 
     @staticmethod
     def forward(ctx, a):
@@ -220,6 +225,7 @@ class Sigmoid(_Unary):
     """sigma(a) = 1 / (1 + exp(-a)), computed without overflow;  sigma' = sigma (1 - sigma)."""
 
     saves_inputs = False
+    saves_output = True
 
     @staticmethod
     def forward(ctx, a):
@@ -250,6 +256,7 @@ class Relu(_Unary):
     """ReLU a[z] = max(0, z); the derivative is the lecture's indicator I[z > 0]."""
 
     saves_inputs = False
+    saves_output = True
 
     @staticmethod
     def forward(ctx, a):

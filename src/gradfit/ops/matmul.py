@@ -76,17 +76,32 @@ class Linear(Op):
 
     @staticmethod
     def forward(ctx, x, weight, bias=None):
-        ctx.x, ctx.weight = x, weight
+        shape = None
+        if x.ndim > 2:
+            # One (batch*..., in) gemm: np.matmul on a stack loops over small gemms, and
+            # over a non-contiguous stack (a transposed batch_first input) without BLAS.
+            shape = x.shape[:-1] + (weight.shape[0],)
+            x = x.reshape(-1, x.shape[-1])
+        ctx.x, ctx.weight, ctx.shape = x, weight, shape
         out = x.dot(weight.T) if x.ndim == 2 else np.matmul(x, weight.T)
         if bias is not None:
             out += bias
-        return out
+        return out if shape is None else out.reshape(shape)
 
     @staticmethod
     def backward(ctx, grad_output):
         x, w, g = ctx.x, ctx.weight, grad_output
         inputs = ctx.inputs
         gx = gw = gb = None
+        if ctx.shape is not None:
+            g = g.reshape(-1, g.shape[-1])
+            if inputs[0]._requires_grad:
+                gx = g.dot(w).reshape(inputs[0]._array.shape)
+            if inputs[1]._requires_grad:
+                gw = g.T.dot(x)
+            if len(inputs) > 2 and inputs[2] is not None and inputs[2]._requires_grad:
+                gb = _add_reduce(g, 0)
+            return gx, gw, gb
         if x.ndim == 2:
             if inputs[0]._requires_grad:
                 gx = g.dot(w)

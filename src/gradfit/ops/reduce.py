@@ -83,6 +83,8 @@ class Var(Op):
 class AMax(Op):
     """amax/amin over ``dim`` (all dims for None); ties share the gradient evenly."""
 
+    saves_output = True  # and the input (the default)
+
     @staticmethod
     def forward(ctx, a, dim=None, keepdim=False, which="max"):
         fn = np.max if which == "max" else np.min
@@ -142,7 +144,7 @@ def _stable_max(a: np.ndarray, dim) -> np.ndarray:
 class LogSumExp(Op):
     """log(sum(exp(a))) over ``dim``, shifted by the max so exp never overflows."""
 
-    saves_inputs = False
+    saves_output = True  # and the input (the default)
 
     @staticmethod
     def forward(ctx, a, dim=None, keepdim=False):
@@ -161,6 +163,7 @@ class Softmax(Op):
     """softmax along ``dim``; backward s * (g - sum(g * s))."""
 
     saves_inputs = False
+    saves_output = True
 
     @staticmethod
     def forward(ctx, a, dim=-1):
@@ -198,6 +201,7 @@ class LogSoftmax(Op):
     """log_softmax along ``dim``, stable; backward g - softmax * sum(g)."""
 
     saves_inputs = False
+    saves_output = True
 
     @staticmethod
     def forward(ctx, a, dim=-1):

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 import numpy as np
 
 from gradfit import _dtypes
+from gradfit._arrays import modified, set_array, unwrap
 from gradfit._grad_mode import no_grad
 from gradfit.nn.parameter import Buffer, Parameter
 from gradfit.tensor import Tensor, parse_to_args
@@ -416,7 +417,8 @@ class Module:
                 if set_to_none:
                     p.grad = None
                 else:
-                    p.grad._array[...] = 0
+                    with modified(p.grad) as (grad,):
+                        grad[...] = 0
 
     # ------------------------------------------------------------------ dtype and device
     def _apply_arrays(self, fn: Callable[[np.ndarray], np.ndarray]) -> Module:
@@ -426,12 +428,12 @@ class Module:
             for p in module._parameters.values():
                 if p is None:
                     continue
-                p._array = fn(p._array)
+                set_array(p, fn(unwrap(p)))
                 if p.grad is not None:
-                    p.grad._array = fn(p.grad._array)
+                    set_array(p.grad, fn(unwrap(p.grad)))
             for b in module._buffers.values():
                 if b is not None:
-                    b._array = fn(b._array)
+                    set_array(b, fn(unwrap(b)))
         return self
 
     def to(self, *args, **kwargs) -> Module:
@@ -532,12 +534,12 @@ class Module:
             if key not in state_dict:
                 continue
             value = state_dict[key]
-            arr = value._array if isinstance(value, Tensor) else np.asarray(value)
-            if arr.shape != target._array.shape:
+            arr = unwrap(value)
+            if arr.shape != unwrap(target).shape:
                 errors.append(
                     f"size mismatch for {key}: copying a param with shape "
                     f"{_shape_str(arr.shape)} from checkpoint, the shape in current model "
-                    f"is {_shape_str(target._array.shape)}."
+                    f"is {_shape_str(unwrap(target).shape)}."
                 )
                 continue
             pending.append((target, arr))
@@ -565,7 +567,7 @@ class Module:
         with no_grad():
             for target, arr in pending:
                 if assign:
-                    target._array = np.array(arr, dtype=target._array.dtype, copy=True)
+                    set_array(target, np.array(arr, dtype=unwrap(target).dtype, copy=True))
                 else:
                     target.copy_(arr)
         return _IncompatibleKeys(missing, unexpected)
