@@ -136,8 +136,10 @@ print(f"your search: minimum at t = {t_best:.5f}, loss {loss_1d(t_best).item():.
 r"""
 ## Watching the bracket shrink
 
-gradfit has the same search as `gradfit.optim.lecture.line_search`; with
-`return_history=True` it also returns every bracket. The plots show the bracket after a few
+gradfit has the same search as `gradfit.optim.lecture.line_search` (it starts $b$ and $c$
+at 0.33 and 0.66 of the interval, as the course's notebooks do, instead of the exact thirds;
+after the first iteration the rule is yours); with `return_history=True` it also returns
+every bracket. The plots show the bracket after a few
 iterations: the shaded interval $[a, d]$ closes in on the dip. With the slider (when
 ipywidgets runs) you can step through the iterations one at a time.
 """

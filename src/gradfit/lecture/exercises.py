@@ -177,8 +177,13 @@ def _randn(seed: int, *shape) -> np.ndarray:
 
 # --------------------------------------------------------------------------- 01 line search
 def _expected_bracket(a: float, d: float, values: tuple[float, float, float, float]):
-    """One iteration of gradfit's line search on a function with the given four values."""
-    b, c = a + (d - a) / 3, a + 2 * (d - a) / 3
+    """One iteration of gradfit's line search on a function with the given four values.
+
+    The bracket is the one gradfit's search starts from (b and c at 0.33 and 0.66 of
+    [a, d]), so that its first iteration is the expected answer.
+    """
+    b = a + L.NOTEBOOK_START[0] * (d - a)
+    c = a + L.NOTEBOOK_START[1] * (d - a)
     table = dict(zip((a, b, c, d), values))
     _, history = L.line_search(lambda t: table[t], a, d, tol=1e-12, max_iter=1, return_history=True)
     return (a, b, c, d), history[1]
