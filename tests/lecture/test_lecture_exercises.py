@@ -378,3 +378,5 @@ def test_checker_rejects_a_non_function_and_a_non_number():
         ex.check_he_variance(None)
     with pytest.raises(ex.ExerciseError, match="expected a number or an array"):
         ex.check_he_variance(lambda fan_in: "two over fan_in")
+    with pytest.raises(ex.ExerciseError, match="got None; does your function return"):
+        ex.check_linreg_gradient(lambda phi, x, y: None)

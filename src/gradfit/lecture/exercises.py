@@ -94,6 +94,8 @@ def _call(fn, name: str, *args, **kwargs):
 
 def _array(label: str, got) -> np.ndarray:
     __tracebackhide__ = True
+    if got is None:
+        raise ExerciseError(f"{label}: got None; does your function return its result?")
     if hasattr(got, "detach"):  # a gradfit (or torch) tensor
         got = got.detach().numpy()
     try:
@@ -275,7 +277,6 @@ def check_step_length(step_length) -> bool:
             value.backward()
             return value
 
-        g = None
         p0 = p.detach().numpy().copy()
         opt.step(closure)
         g = p.grad.numpy().copy()
