@@ -1,15 +1,32 @@
 """The layer classes of ``gradfit.nn`` (re-exported there)."""
 
 from gradfit.nn.modules.activation import (
+    CELU,
+    ELU,
     GELU,
+    GLU,
+    SELU,
+    Hardshrink,
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
     LeakyReLU,
+    LogSigmoid,
     LogSoftmax,
+    Mish,
+    PReLU,
     ReLU,
+    ReLU6,
     Sigmoid,
     SiLU,
     Softmax,
+    Softmin,
     Softplus,
+    Softshrink,
+    Softsign,
     Tanh,
+    Tanhshrink,
+    Threshold,
 )
 from gradfit.nn.modules.attention import MultiheadAttention  # noqa: E402
 
@@ -71,6 +88,24 @@ from gradfit.nn.modules.transformer import (  # noqa: E402
 )
 
 __all__ = [
+    # more activations (issue 12 section 8)
+    "CELU",
+    "ELU",
+    "GLU",
+    "SELU",
+    "Hardshrink",
+    "Hardsigmoid",
+    "Hardswish",
+    "Hardtanh",
+    "LogSigmoid",
+    "Mish",
+    "PReLU",
+    "ReLU6",
+    "Softmin",
+    "Softshrink",
+    "Softsign",
+    "Tanhshrink",
+    "Threshold",
     "BCELoss",
     "BCEWithLogitsLoss",
     "CrossEntropyLoss",
