@@ -13,6 +13,16 @@ import numpy as np
 from gradfit.autograd.function import Op
 
 
+def piecewise_linear_graph(ctx, g):
+    """``backward_graph`` of an op whose derivative is constant between kinks (relu, abs,
+    clamp, hardtanh, ...): the local derivative is a constant array (its second
+    derivative is zero almost everywhere), so g times it is recorded as one product."""
+    local = type(ctx).backward(ctx, np.ones(g.shape, dtype=g.dtype))
+    if type(local) is not tuple:
+        return g * local
+    return tuple(None if d is None else g * d for d in local)
+
+
 def _wants(ctx, i: int) -> bool:
     t = ctx.inputs[i]
     return getattr(t, "_requires_grad", False)
