@@ -187,6 +187,54 @@ class Op:
         )
 
 
+class _LinearAdjoint(Op):
+    """The backward of an op that is linear (or affine) in its first input, as an op of
+    its own: forward is that op's ``backward`` (J^T g), and its gradient is J v, the
+    original op applied to v minus its value at 0 (exact for linear ops, and right for
+    affine ones such as padding with a constant). Its own derivative is the original op
+    again, so such ops are differentiable to any order."""
+
+    saves_inputs = False
+
+    @staticmethod
+    def forward(ctx, g, node=None):
+        ctx.op, ctx.kwargs_of_op = type(node), node.kwargs
+        ctx.rest = tuple(getattr(a, "_array", a) for a in node.inputs[1:])
+        out = node.backward(node, g)
+        return out[0] if type(out) is tuple else out
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        def f(v):
+            return ctx.op.forward(_new(ctx.op), v, *ctx.rest, **ctx.kwargs_of_op)
+
+        return _asarray(f(grad_output)) - _asarray(f(np.zeros_like(grad_output)))
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        zero = Tensor._make(np.zeros_like(g._array), None)
+        op = ctx.op
+        return op.apply(g, *ctx.rest, **ctx.kwargs_of_op) - op.apply(
+            zero, *ctx.rest, **ctx.kwargs_of_op
+        )
+
+    def name(self) -> str:
+        return self.op.__name__ + "BackwardBackward"
+
+
+def linear_backward_graph(ctx, grad_output):
+    """``backward_graph`` of an op linear (or affine) in its first input, all other
+    arguments constant (flip, roll, cumsum, gather, padding, average pooling, ...):
+    ``Op.backward_graph = staticmethod(linear_backward_graph)``."""
+    for t in ctx.inputs[1:]:
+        if isinstance(t, Tensor) and t._requires_grad:
+            raise RuntimeError(
+                f"{ctx.name()} has no second-order derivative in gradfit when its other "
+                "inputs require grad: create_graph=True cannot go through it"
+            )
+    return _LinearAdjoint.apply(grad_output, node=ctx)
+
+
 class FunctionCtx:
     """The ``ctx`` a user ``Function`` sees: save tensors, read them back in backward."""
 

@@ -200,7 +200,7 @@ def hessian(
         return _grads((out,), inp, (None,), True, strict)
 
     res = jacobian(gradient, inputs, create_graph, strict, vectorize, outer_jacobian_strategy)
-    return res if in_tuple else res[0]
+    return res if in_tuple else res[0][0]
 
 
 def _check_scalar(out, fn: str) -> None:

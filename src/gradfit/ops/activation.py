@@ -241,7 +241,7 @@ class Hardtanh(Op):
         a = ctx.a
         return grad_output * ((a > ctx.lo) & (a < ctx.hi))
 
-    backward_graph = piecewise_linear_graph
+    backward_graph = staticmethod(piecewise_linear_graph)
 
 
 class Hardswish(Op):
@@ -285,7 +285,7 @@ class Hardsigmoid(Op):
         # PyTorch's kernel multiplies by the float constant 1.0f / 6.0f for every dtype.
         return grad_output * ((a > -3) & (a < 3)) * _ONE_SIXTH_F32
 
-    backward_graph = piecewise_linear_graph
+    backward_graph = staticmethod(piecewise_linear_graph)
 
 
 class Threshold(Op):
@@ -300,7 +300,7 @@ class Threshold(Op):
     def backward(ctx, grad_output):
         return grad_output * ctx.mask
 
-    backward_graph = piecewise_linear_graph
+    backward_graph = staticmethod(piecewise_linear_graph)
 
 
 class LogSigmoid(Op):
@@ -398,7 +398,7 @@ class Shrink(Op):
     def backward(ctx, grad_output):
         return grad_output * ctx.mask
 
-    backward_graph = piecewise_linear_graph
+    backward_graph = staticmethod(piecewise_linear_graph)
 
 
 class NormalCdf(Op):

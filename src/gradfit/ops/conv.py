@@ -28,7 +28,7 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from gradfit.autograd.function import Op
+from gradfit.autograd.function import Op, linear_backward_graph
 
 
 def _wants(ctx, i: int) -> bool:
@@ -360,6 +360,8 @@ class Unfold(Op):
         n, padded, k, s, d, padding, out = ctx.geo
         return _crop(fold_array(grad_output, n, padded, k, s, d, out), padding)
 
+    backward_graph = staticmethod(linear_backward_graph)
+
 
 def fold_array(g: np.ndarray, n: int, padded, k, s, d, out) -> np.ndarray:
     """``(N, C*K, L)`` -> ``(N, C, *padded)``: sum every block back in place."""
@@ -401,3 +403,5 @@ class Fold(Op):
         w = windows(gp, k, s, d, out)
         perm = (0, 1) + tuple(range(2 + nd, 2 + 2 * nd)) + tuple(range(2, 2 + nd))
         return np.ascontiguousarray(w.transpose(perm)).reshape(n, c * _prod(k), -1)
+
+    backward_graph = staticmethod(linear_backward_graph)

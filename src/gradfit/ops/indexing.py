@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gradfit.autograd.function import Op
+from gradfit.autograd.function import Op, linear_backward_graph
 
 
 def _wants(ctx, i: int) -> bool:
@@ -59,6 +59,8 @@ class Gather(Op):
         out = np.zeros(ctx.shape, dtype=grad_output.dtype)
         np.add.at(out, full_index(ctx.index, ctx.dim), grad_output)
         return out
+
+    backward_graph = staticmethod(linear_backward_graph)
 
 
 class Scatter(Op):
@@ -205,6 +207,8 @@ class Cumsum(Op):
             return grad_output
         return _rev_cumsum(grad_output, ctx.dim)
 
+    backward_graph = staticmethod(linear_backward_graph)
+
 
 class Cumprod(Op):
     """out_i = prod_{j <= i} a_j along ``dim``.
@@ -261,6 +265,8 @@ class Tri(Op):
     def backward(ctx, grad_output):
         return (np.triu if ctx.upper else np.tril)(grad_output, ctx.diagonal)
 
+    backward_graph = staticmethod(linear_backward_graph)
+
 
 class Flip(Op):
     saves_inputs = False
@@ -273,6 +279,8 @@ class Flip(Op):
     @staticmethod
     def backward(ctx, grad_output):
         return np.flip(grad_output, ctx.dims)
+
+    backward_graph = staticmethod(linear_backward_graph)
 
 
 class Roll(Op):
@@ -287,6 +295,8 @@ class Roll(Op):
     def backward(ctx, grad_output):
         neg = tuple(-s for s in ctx.shifts) if isinstance(ctx.shifts, tuple) else -ctx.shifts
         return np.roll(grad_output, neg, ctx.dims)
+
+    backward_graph = staticmethod(linear_backward_graph)
 
 
 class MaskedSelect(Op):
@@ -305,6 +315,8 @@ class MaskedSelect(Op):
         out = np.zeros(ctx.shape, dtype=grad_output.dtype)
         out[ctx.mask] = grad_output
         return out
+
+    backward_graph = staticmethod(linear_backward_graph)
 
 
 class Diag(Op):
@@ -331,6 +343,8 @@ class Diag(Op):
         out[rows, rows + k] = grad_output
         return out
 
+    backward_graph = staticmethod(linear_backward_graph)
+
 
 class Diagonal(Op):
     """``diagonal(offset, dim1, dim2)``: the diagonal moved to the last axis."""
@@ -349,6 +363,8 @@ class Diagonal(Op):
         rows = np.arange(grad_output.shape[-1]) + max(-k, 0)
         np.moveaxis(out, (ctx.dim1, ctx.dim2), (-2, -1))[..., rows, rows + k] = grad_output
         return out
+
+    backward_graph = staticmethod(linear_backward_graph)
 
 
 class Unfold(Op):
@@ -376,6 +392,8 @@ class Unfold(Op):
         cols = step * np.arange(n_win)[:, None] + np.arange(size)  # (windows, size)
         np.add.at(np.moveaxis(out, dim, -1), (Ellipsis, cols), np.moveaxis(grad_output, dim, -2))
         return out
+
+    backward_graph = staticmethod(linear_backward_graph)
 
 
 class ShareEqual(Op):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gradfit.autograd.function import Op
+from gradfit.autograd.function import Op, linear_backward_graph
 from gradfit.ops.elementwise import Exp
 from gradfit.ops.movement import Expand, Reshape
 
@@ -155,6 +155,8 @@ class TakeAlong(Op):
         out = np.zeros(ctx.shape, dtype=grad_output.dtype)
         np.put_along_axis(out, ctx.indices, g, axis=ctx.dim)
         return out
+
+    backward_graph = staticmethod(linear_backward_graph)
 
 
 def _stable_max(a: np.ndarray, dim) -> np.ndarray:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gradfit.autograd.function import Op
+from gradfit.autograd.function import Op, linear_backward_graph
 from gradfit.ops.elementwise import Relu, Sigmoid, Tanh
 from gradfit.ops.matmul import MatMul
 from gradfit.ops.movement import Cat, Index, Permute, Reshape
@@ -51,6 +51,8 @@ class Embedding(Op):
         if ctx.padding_idx is not None:
             gw[ctx.padding_idx] = 0
         return gw, None
+
+    backward_graph = staticmethod(linear_backward_graph)
 
 
 # --------------------------------------------------------------------------- attention
@@ -354,6 +356,8 @@ class MaskedRows(Op):
         out[ctx.mask] = grad_output
         return out
 
+    backward_graph = staticmethod(linear_backward_graph)
+
 
 class ScatterRows(Op):
     """The inverse of ``MaskedRows``: rows into the True places of ``mask``, zeros (or
@@ -371,3 +375,5 @@ class ScatterRows(Op):
     @staticmethod
     def backward(ctx, grad_output):
         return grad_output[ctx.mask]
+
+    backward_graph = staticmethod(linear_backward_graph)

@@ -1,0 +1,76 @@
+"""Second order (create_graph=True) in the op registry: the ops that do not have it yet.
+
+Each op named here must raise, under create_graph, an error naming itself; every other
+registered op is checked against PyTorch's double backward and by gradgradcheck
+(tests/engine/test_engine_second_order.py). Remove a name when its op gains a
+``backward_graph`` or ``composite`` (gradfit.autograd.function.Op).
+"""
+
+NO_SECOND_ORDER: set[str] = {
+    "adaptive_max_pool1d",
+    "adaptive_max_pool2d",
+    "batch_norm_eval",
+    "batch_norm_train",
+    "cdist",
+    "cdist_inf",
+    "cdist_p1",
+    "cdist_p3",
+    "cholesky",
+    "cholesky_upper",
+    "conv1d",
+    "conv2d",
+    "conv_transpose1d",
+    "conv_transpose2d",
+    "cumprod",
+    "det",
+    "det_method",
+    "diag_embed",
+    "eigh",
+    "einsum_bmm",
+    "einsum_broadcast",
+    "einsum_colsum",
+    "einsum_diag",
+    "einsum_ellipsis_t",
+    "einsum_implicit",
+    "einsum_mm",
+    "einsum_outer",
+    "einsum_sum",
+    "einsum_three",
+    "einsum_trace_implicit",
+    "group_norm",
+    "index_add",
+    "instance_norm",
+    "inv",
+    "matrix_norm_2",
+    "matrix_norm_fro",
+    "matrix_norm_nuc",
+    "matrix_power_neg",
+    "max_pool1d",
+    "max_pool2d",
+    "median_all",
+    "norm_default",
+    "norm_p1_dim",
+    "norm_p3_dim",
+    "qr",
+    "scatter_add",
+    "scatter_partial",
+    "scatter_src",
+    "scatter_value",
+    "sdpa",
+    "sdpa_bool_mask",
+    "sdpa_causal",
+    "setitem_int_tensor",
+    "setitem_mask",
+    "setitem_slice",
+    "slogdet",
+    "solve",
+    "solve_vector",
+    "svd_vectors",
+    "svdvals",
+    "vector_norm_2",
+    "vector_norm_inf",
+}
+
+# PyTorch itself has no double backward for these ("derivative for
+# aten::hardsigmoid_backward is not implemented"): checked by gradgradcheck only.
+TORCH_HAS_NO_DOUBLE_BACKWARD: set[str] = {"hardsigmoid"}
