@@ -341,6 +341,11 @@ REGISTRY += [
     ),
 ]
 
+# (issue 13) convolution, pooling, padding, interpolation, normalisation
+from .registry_conv import CONV_REGISTRY  # noqa: E402
+
+REGISTRY += CONV_REGISTRY
+
 NON_DIFF = {
     "eq": lambda lib, a, b: a == b,
     "lt": lambda lib, a, b: a < b,
