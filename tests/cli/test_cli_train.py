@@ -233,7 +233,9 @@ def test_regression_sets_and_mse(gf, tmp_path):
     assert code == 0, err
     m = [json.loads(s) for s in (tmp_path / "lin" / "metrics.jsonl").read_text().split("\n") if s]
     assert m[-1]["val_accuracy"] is None
-    assert not (tmp_path / "lin" / "accuracy.png").exists() and "MLP 1-1" in out
+    assert (
+        not (tmp_path / "lin" / "accuracy.png").exists() and "model     linear 1-1, kaiming" in out
+    )
     from gradfit.train.config import config_from_layers
     from gradfit.train.data import prepare
 

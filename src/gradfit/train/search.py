@@ -46,6 +46,7 @@ from gradfit.train.config import (
     write_toml,
 )
 from gradfit.train.errors import DivergenceError, UsageError
+from gradfit.train.rundir import atomic_write, write_json
 
 SHORT_NAMES = {
     "lr": ("optimizer", "lr"),
@@ -344,10 +345,10 @@ class _Objective:
         return self._data[key]
 
     def session(self, values: dict, source: str):
-        from gradfit.train.loop import Session
+        from gradfit.train.session import build_session
 
         cfg = apply_values(self.base, values, source)
-        return Session.build(cfg, data=self._prepared(cfg))
+        return build_session(cfg, data=self._prepared(cfg))
 
     def __call__(self, trial) -> float:
         import optuna
@@ -365,7 +366,7 @@ class _Objective:
                 if trial.should_prune():
                     raise optuna.TrialPruned(f"pruned at epoch {m['epoch']} ({metric} {v:.4g})")
 
-        from gradfit.train.loop import auto_threads, blas_threads
+        from gradfit.train.loop import auto_threads, blas_threads, fit
 
         threads = auto_threads(session) if self.threads == "auto" else self.threads
         trial.set_user_attr("config", session.cfg)
@@ -373,7 +374,7 @@ class _Objective:
         shown = ", ".join(f"{k}={_short(v)}" for k, v in values.items())
         try:
             with blas_threads(threads):
-                session.fit([Report()])
+                fit(session, [Report()])
         except DivergenceError as e:
             trial.set_user_attr("diverged", str(e))
             trial.set_user_attr("epochs_run", session.epoch)
@@ -584,7 +585,6 @@ def report(study, space: list[Param], opts: dict, out: Path, quiet: bool, before
     """Print the table of trials; write trials.csv, best.toml and the plots."""
     import optuna
 
-    from gradfit.train.checkpoint import atomic_write_bytes
     from gradfit.train.plots import plot_param, plot_search_history
 
     metric = opts["metric"]
@@ -595,7 +595,7 @@ def report(study, space: list[Param], opts: dict, out: Path, quiet: bool, before
     w.writeheader()
     for r in rows:
         w.writerow(r)
-    atomic_write_bytes(out / "trials.csv", buf.getvalue().encode())
+    atomic_write(out / "trials.csv", buf.getvalue().encode())
     complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     result: dict[str, Any] = {
         "trials": len(rows),
@@ -664,8 +664,5 @@ def report(study, space: list[Param], opts: dict, out: Path, quiet: bool, before
         lines.append("no trial has completed yet (all pruned or failed); nothing to report as best")
     if not quiet:
         print("\n".join(lines), flush=True)
-    atomic_write_bytes(
-        out / "summary.json",
-        (json.dumps({k: v for k, v in result.items()}, indent=2, default=str) + "\n").encode(),
-    )
+    write_json(out / "summary.json", result)
     return result
