@@ -50,21 +50,32 @@ RUN_FILES = (
     "evaluation.json",
 )
 
-# Test-only switches (see tests/cli/test_cli_faults.py): make a run die or fail at an exact
-# point instead of racing a timer. GRADFIT_TEST_KILL = "step:N" (SIGKILL before the N-th
-# optimizer step of this process) or "write:NAME" (SIGKILL halfway through writing NAME);
-# GRADFIT_TEST_WRITE_ERROR = "NAME:ENOSPC" (writing NAME fails with that errno).
+# Test-only switches (tests/cli/test_cli_safety.py): make a run die or fail at an exact
+# point instead of racing a timer.
+# GRADFIT_TEST_KILL = "step:N" (before the N-th optimizer step of this process) or
+# "write:NAME[:N]" (halfway through the N-th write of file NAME, default the first): the
+# process sends itself SIGKILL, or the signal GRADFIT_TEST_SIGNAL names (e.g. INT).
+# GRADFIT_TEST_WRITE_ERROR = "NAME:ENOSPC": writing NAME fails with that errno.
 KILL_ENV = "GRADFIT_TEST_KILL"
+SIGNAL_ENV = "GRADFIT_TEST_SIGNAL"
 WRITE_ERROR_ENV = "GRADFIT_TEST_WRITE_ERROR"
+_events: dict[str, int] = {}
 
 
-def test_kill_point(kind: str, where: str) -> bool:
-    """True when ``GRADFIT_TEST_KILL`` names this point (``kind:where``)."""
-    return os.environ.get(KILL_ENV) == f"{kind}:{where}"
-
-
-def kill_self() -> None:
-    os.kill(os.getpid(), signal.SIGKILL)
+def test_kill_point(kind: str, where: str) -> None:
+    """Count this event; if ``GRADFIT_TEST_KILL`` names it, signal this process."""
+    want = os.environ.get(KILL_ENV)
+    if not want:
+        return
+    key = f"{kind}:{where}"
+    _events[key] = _events.get(key, 0) + 1
+    if kind == "step":
+        hit = want == f"step:{_events[key]}"
+    else:
+        hit = want in (f"{key}:{_events[key]}", key if _events[key] == 1 else None)
+    if hit:
+        sig = os.environ.get(SIGNAL_ENV, "KILL")
+        os.kill(os.getpid(), getattr(signal, "SIG" + sig))
 
 
 def _umask() -> int:
@@ -98,12 +109,11 @@ def atomic_write(path: str | os.PathLike, data: bytes | Callable[[Any], None]) -
         with os.fdopen(fd, "wb") as f:
             if callable(data):
                 data(f)
-            elif test_kill_point("write", path.name):
+            else:
                 f.write(data[: len(data) // 2])
                 f.flush()
-                kill_self()
-            else:
-                f.write(data)
+                test_kill_point("write", path.name)
+                f.write(data[len(data) // 2 :])
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
