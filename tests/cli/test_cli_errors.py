@@ -319,7 +319,8 @@ SAFETY_CASES = [
     (
         "milestones-text",
         ["train", "--scheduler", "multistep", "--scheduler-arg", "milestones=abc"],
-        r"scheduler\.milestones = 'abc': MultiStepLR expects a number or a list of numbers, not text",
+        r"scheduler\.milestones = 'abc': MultiStepLR expects a number or a list of numbers, "
+        r"not text",
     ),
     (
         "step-size-fraction",
