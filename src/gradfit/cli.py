@@ -521,7 +521,7 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as e:  # a read-only folder, a full disk, a path that is a file
         if isinstance(e, BrokenPipeError):
             return _broken_pipe()
-        _error(f"cannot write or read {describe_os_error(e)}")
+        _error(describe_os_error(e))
         return _exit(EXIT_OS)
     except SystemExit as e:  # --help and --version
         return e.code if isinstance(e.code, int) else 0

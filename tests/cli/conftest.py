@@ -31,9 +31,10 @@ def gf(capsys, monkeypatch, tmp_path):
     return run
 
 
-def _gradfit_subprocess(args, cwd, **kw) -> subprocess.Popen:
-    """``python -m gradfit.cli ARGS`` in ``cwd`` (a real process that can be killed)."""
-    env = dict(os.environ)
+def _gradfit_subprocess(args, cwd, env_extra=None, **kw) -> subprocess.Popen:
+    """``python -m gradfit.cli ARGS`` in ``cwd`` (a real process that can be killed), with
+    ``env_extra`` added to the environment."""
+    env = dict(os.environ, **(env_extra or {}))
     env["PYTHONPATH"] = SRC + os.pathsep + env.get("PYTHONPATH", "")
     return subprocess.Popen(
         [sys.executable, "-m", "gradfit.cli", *map(str, args)], cwd=cwd, env=env, **kw

@@ -117,8 +117,10 @@ def atomic_write(path: str | os.PathLike, data: bytes | Callable[[Any], None]) -
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(e, OSError) and not e.filename:  # a failed write names no file
+            raise OSError(e.errno, e.strerror, str(path)) from None
         raise
     _fsync_dir(path.parent)
 
