@@ -89,7 +89,6 @@ _LAZY_MODULES = {
     "distributed",
     "cli",
     "serialization",
-    "testing",
 }
 _LAZY_NAMES = {"save": "gradfit.serialization", "load": "gradfit.serialization"}
 

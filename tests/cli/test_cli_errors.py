@@ -370,9 +370,9 @@ SAFETY_CASES = [
         r"--allow-data-change applies to --resume only",
     ),
     (
-        "lecture-optimizer-without-lr",
-        ["train", "--optimizer", "lecture.momentum"],
-        r"optimizer 'lecture\.momentum': Momentum needs lr \(set --lr \(optimizer\.lr\)",
+        "gamma-text",
+        ["train", "--scheduler-arg", "gamma=half"],
+        r"scheduler\.gamma = 'half': StepLR expects a number, not text",
     ),
     (
         "onecycle-without-max-lr",
