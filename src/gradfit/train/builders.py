@@ -92,7 +92,15 @@ MODELS: dict[str, ModelKind] = {
 }
 
 # Activation modules that act along a dimension (not elementwise) are not layer activations.
-_NOT_LAYER_ACTIVATIONS = {"Softmax", "LogSoftmax", "Softmin", "Softmax2d", "MultiheadAttention"}
+# GLU halves its input's width.
+_NOT_LAYER_ACTIVATIONS = {
+    "Softmax",
+    "LogSoftmax",
+    "Softmin",
+    "Softmax2d",
+    "MultiheadAttention",
+    "GLU",
+}
 
 
 def activation_classes() -> dict[str, type]:
@@ -102,7 +110,8 @@ def activation_classes() -> dict[str, type]:
     import gradfit.nn.functional as F
 
     nn = _nn()
-    functional = {norm_name(n): n for n in dir(F) if not n.startswith("_")}
+    # In-place forms (relu_) share the normalised name; the plain one is the name.
+    functional = {norm_name(n): n for n in dir(F) if not n.startswith("_") and not n.endswith("_")}
     out: dict[str, type] = {}
     for cls_name in dir(nn):
         cls = getattr(nn, cls_name)
