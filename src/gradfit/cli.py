@@ -475,10 +475,15 @@ def _figures(argv: list[str]) -> int:
             file=sys.stderr,
         )
         return 1
+    from gradfit.train.errors import EXIT_OS, describe_os_error
+
     try:
         return int(cli_main(list(argv)) or 0)
     except SystemExit as e:  # its own --help or argument errors
         return e.code if isinstance(e.code, int) else 0
+    except OSError as e:  # a read-only or impossible --out, as for the other commands
+        _error(describe_os_error(e))
+        return EXIT_OS
 
 
 def main(argv: list[str] | None = None) -> int:

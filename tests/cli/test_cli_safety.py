@@ -248,3 +248,9 @@ def test_a_killed_searchs_running_trials_are_marked_failed(gf, tmp_path):
     assert "marked failed: trials [0] of a search that was killed" in out
     states = [t.state for t in optuna.load_study(study_name="gradfit", storage=url).trials]
     assert states[:2] == [optuna.trial.TrialState.FAIL, optuna.trial.TrialState.RUNNING]
+
+
+def test_figures_into_an_impossible_folder_is_one_line(gf, tmp_path):
+    (tmp_path / "afile").write_text("keep")
+    code, _, err = gf("figures", "--only", "gabor_data", "--fast", "--out", "afile/sub")
+    assert code == 4 and _one_error_line(err) == "gradfit: error: 'afile/sub': Not a directory"
