@@ -57,6 +57,11 @@ def _assert_png(path: Path, min_size: int = 100) -> tuple[int, int]:
 
     with Image.open(path) as im:
         im.verify()
+    with Image.open(path) as im:  # something is drawn: axes, lines, text in several colours
+        colours = im.convert("RGB").getcolors(maxcolors=1 << 20)
+    assert colours is not None and len(colours) > 16, f"{path} looks blank"
+    white = max(colours)[0]
+    assert white < 0.98 * w * h, f"{path} is almost all one colour"
     return w, h
 
 

@@ -149,7 +149,8 @@ def _lock_holder(fd: int) -> str:
 
 class RunLock:
     """An exclusive OS lock (``flock``) on a folder itself, held until ``release`` or the
-    process ends. No file is written for it."""
+    process ends. No file is written for it. Where the file system cannot lock a folder
+    (some NFS mounts), the run goes on unlocked."""
 
     def __init__(self, folder: str | os.PathLike, what: str = "run folder"):
         import fcntl
@@ -165,6 +166,13 @@ class RunLock:
                 f"{what} {str(self.folder)!r} is in use by {holder} (another gradfit run); "
                 "wait for it to finish or use another folder"
             ) from None
+        except OSError as e:
+            # NFS emulates flock with byte-range locks, which a folder opened read-only
+            # cannot take: run unlocked there rather than not at all.
+            if e.errno not in (errno.EBADF, errno.ENOLCK, errno.EINVAL, errno.EOPNOTSUPP):
+                raise
+            os.close(self.fd)
+            self.fd = None
 
     def release(self) -> None:
         if self.fd is not None:

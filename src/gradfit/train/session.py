@@ -229,9 +229,12 @@ def rehearse(session: Session) -> None:
     import gradfit
 
     x, y = session.loader.dataset[0:2]
+    model = session.model
     try:
+        # Eval mode: no dropout draw from the global generator, no batch-norm statistics.
+        model.eval()
         with gradfit.no_grad():
-            session.criterion(session.model(x), y)
+            session.criterion(model(x), y)
     except (ValueError, RuntimeError, IndexError) as e:
         c = session.cfg["loss"]
         shown = ", ".join(f"{k}={v!r}" for k, v in c.items() if k != "name")
@@ -239,13 +242,13 @@ def rehearse(session: Session) -> None:
             f"loss {c['name']}({shown}) cannot be computed on this data "
             f"(targets of shape {tuple(y.shape)}, model output {session.data.num_outputs}): {e}"
         ) from None
+    finally:
+        model.train()
     sched = session.scheduler
     if sched is None:
         return
-    opt = type(session.optimizer)
     cfg = copy.deepcopy(session.cfg)
     probe = builders.build_optimizer(cfg["optimizer"], [gradfit.zeros(1, requires_grad=True)])
-    assert type(probe) is opt
     copy_sched = builders.build_scheduler(
         cfg["scheduler"], probe, cfg["train"]["epochs"], len(session.loader)
     )
