@@ -499,9 +499,11 @@ def main(argv: list[str] | None = None) -> int:
         describe_os_error,
     )
 
+    command = None
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
+        command = args.command
         if args.command is None:
             parser.print_help()
             return 0
@@ -516,12 +518,17 @@ def main(argv: list[str] | None = None) -> int:
             _error(str(e))
         return e.exit_code
     except KeyboardInterrupt as e:
-        if not _quiet_rank():
-            where = e.run_dir if isinstance(e, Interrupted) else "RUN_DIR"
+        if _quiet_rank():
+            return 130
+        if isinstance(e, Interrupted):
             _error(
                 "interrupted; the run continues from its last checkpoint with "
-                f"gradfit train --resume {where}"
+                f"gradfit train --resume {e.run_dir}"
             )
+        elif command == "search":
+            _error("interrupted; running the same gradfit search again continues the study")
+        else:
+            _error("interrupted")
         return 130
     except OSError as e:  # a read-only folder, a full disk, a path that is a file
         if isinstance(e, BrokenPipeError):

@@ -132,3 +132,19 @@ def test_search_shows_accuracy_in_percent_like_train():
     assert format_value("val_loss", 1.23456) == "1.2346"
     rows = [{"trial": 0, "state": "complete", "value": 0.5, "epochs": 2}]
     assert "50.00%" in format_table(rows, "val_accuracy", [])
+
+
+def test_ctrl_c_hint_fits_the_command(monkeypatch, capsys):
+    from gradfit import cli
+    from gradfit.train import search
+
+    def interrupted(*args, **kw):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(search, "search_command", interrupted)
+    assert cli.main(["search", "--param", "lr=0.1,0.2"]) == 130
+    err = capsys.readouterr().err
+    assert (
+        err
+        == "gradfit: error: interrupted; running the same gradfit search again continues the study\n"
+    )
