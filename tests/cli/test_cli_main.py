@@ -144,7 +144,5 @@ def test_ctrl_c_hint_fits_the_command(monkeypatch, capsys):
     monkeypatch.setattr(search, "search_command", interrupted)
     assert cli.main(["search", "--param", "lr=0.1,0.2"]) == 130
     err = capsys.readouterr().err
-    assert (
-        err
-        == "gradfit: error: interrupted; running the same gradfit search again continues the study\n"
-    )
+    hint = "interrupted; running the same gradfit search again continues the study"
+    assert err == f"gradfit: error: {hint}\n"
