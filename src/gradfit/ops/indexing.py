@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from gradfit.autograd.function import Op, linear_backward_graph
+from gradfit.ops.elementwise import Abs, Sqrt
+from gradfit.ops.reduce import AMax, Sum
 
 
 def _wants(ctx, i: int) -> bool:
@@ -462,6 +464,19 @@ class VectorNorm(Op):
                 local = a * np.abs(a) ** (p - 2) / out ** (p - 1)
         return g * np.where(out == 0, 0, local).astype(a.dtype, copy=False)
 
+    @staticmethod
+    def composite(a, p=2.0, dim=None, keepdim=False):
+        if p == 0:
+            return VectorNorm.apply(a.detach(), p=0, dim=dim, keepdim=keepdim)
+        ab = Abs.apply(a)
+        if p in (np.inf, -np.inf):
+            return AMax.apply(ab, dim=dim, keepdim=keepdim, which="max" if p > 0 else "min")
+        if p == 1:
+            return Sum.apply(ab, dim=dim, keepdim=keepdim)
+        if p == 2:
+            return Sqrt.apply(Sum.apply(a * a, dim=dim, keepdim=keepdim))
+        return Sum.apply(ab**p, dim=dim, keepdim=keepdim) ** (1.0 / p)
+
 
 class Cdist(Op):
     """Pairwise p-norm distances: out[..., i, j] = ||x1[..., i, :] - x2[..., j, :]||_p."""
@@ -504,6 +519,10 @@ class Cdist(Op):
             local = np.where(out == 0, 0, local)
         gd = (g * local).astype(diff.dtype, copy=False)
         return gd.sum(-2), -gd.sum(-3)
+
+    @staticmethod
+    def composite(x1, x2, p=2.0):
+        return VectorNorm.apply(x1.unsqueeze(-2) - x2.unsqueeze(-3), p=p, dim=-1)
 
 
 class Einsum(Op):

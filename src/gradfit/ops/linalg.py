@@ -54,6 +54,11 @@ class Inv(Op):
         it = _mT(ctx.inv)
         return -(it @ grad_output @ it)
 
+    @staticmethod
+    def backward_graph(ctx, g):
+        it = Inv.apply(ctx.inputs[0]).transpose(-1, -2)
+        return -(it @ g @ it)
+
 
 class Det(Op):
     """det(A);  gA = g det(A) A^{-T} (through a solve, so singular A gives inf/nan as
@@ -70,6 +75,12 @@ class Det(Op):
         a = ctx.a
         g = np.asarray(grad_output * ctx.det)[..., None, None]
         return _mT(np.linalg.inv(a)) * g
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        a = ctx.inputs[0]
+        scale = (g * Det.apply(a)).unsqueeze(-1).unsqueeze(-1)
+        return Inv.apply(a).transpose(-1, -2) * scale
 
 
 class SlogDet(Op):
@@ -106,6 +117,13 @@ class Solve(Op):
     def backward(ctx, grad_output):
         gb = np.linalg.solve(_mT(ctx.a), grad_output)
         ga = -(gb @ _mT(ctx.x)) if _wants(ctx, 0) else None
+        return ga, gb
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        a, b = ctx.inputs
+        gb = Solve.apply(a.transpose(-1, -2), g)
+        ga = -(gb @ Solve.apply(a, b).transpose(-1, -2)) if _wants(ctx, 0) else None
         return ga, gb
 
 

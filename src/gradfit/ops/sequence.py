@@ -15,6 +15,7 @@ from gradfit.autograd.function import Op, linear_backward_graph
 from gradfit.ops.elementwise import Relu, Sigmoid, Tanh
 from gradfit.ops.matmul import MatMul
 from gradfit.ops.movement import Cat, Index, Permute, Reshape
+from gradfit.ops.reduce import Softmax
 
 
 def _swap(x: np.ndarray) -> np.ndarray:
@@ -103,6 +104,16 @@ class ScaledDotProductAttention(Op):
         dq = np.matmul(ds, k) * scale if inputs[0]._requires_grad else None
         dk = np.matmul(_swap(ds), q) if inputs[1]._requires_grad else None  # q is scaled
         return dq, dk, dv
+
+    @staticmethod
+    def composite(q, k, v, bias=None, keep=None, scale=1.0):
+        s = MatMul.apply(q * scale, k.transpose(-1, -2))
+        if bias is not None:
+            s = s + bias
+        p = Softmax.apply(s, dim=-1)
+        if keep is not None:
+            p = p * keep
+        return MatMul.apply(p, v)
 
 
 # --------------------------------------------------------------------------- recurrent layers
