@@ -11,8 +11,6 @@ NO_SECOND_ORDER: set[str] = {
     "adaptive_max_pool2d",
     "cholesky",
     "cholesky_upper",
-    "conv1d",
-    "conv2d",
     "conv_transpose1d",
     "conv_transpose2d",
     "cumprod",

@@ -281,6 +281,26 @@ class ConvNd(Op):
             gb = rows.sum(axis=-2).reshape(-1)
         return gx, gw, gb
 
+    @staticmethod
+    def composite(x, w, b=None, stride=(1,), padding=((0, 0),), dilation=(1,), groups=1):
+        """im2col (``Unfold``, linear) and one batched product per group, in gradfit ops."""
+        from gradfit.ops.matmul import MatMul
+        from gradfit.ops.movement import Reshape
+
+        n, c = x.shape[:2]
+        o, k = w.shape[0], tuple(w.shape[2:])
+        out = tuple(
+            (si + lo + hi - di * (ki - 1) - 1) // st + 1
+            for si, (lo, hi), ki, st, di in zip(x.shape[2:], padding, k, stride, dilation)
+        )
+        cols = Unfold.apply(x, kernel_size=k, dilation=dilation, padding=padding, stride=stride)
+        cols = Reshape.apply(cols, shape=(n, groups, (c // groups) * _prod(k), -1))
+        wg = Reshape.apply(w, shape=(groups, o // groups, -1))
+        y = Reshape.apply(MatMul.apply(wg, cols), shape=(n, o) + out)
+        if b is None:
+            return y
+        return y + Reshape.apply(b, shape=(1, o) + (1,) * len(out))
+
 
 class ConvTransposeNd(Op):
     """The adjoint of ``ConvNd`` with respect to its input (PyTorch's
