@@ -563,3 +563,32 @@ class Einsum(Op):
                 g = full
             grads.append(np.ascontiguousarray(g, dtype=grad_output.dtype))
         return tuple(grads)
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        """``backward`` in gradfit ops: the same einsums, recorded (Einsum is linear in
+        each operand, so its gradients are einsums again)."""
+        from gradfit.ops.movement import Expand, IndexScatter, Reshape
+
+        grads = []
+        for i, (subs, a) in enumerate(zip(ctx.ins, ctx.inputs)):
+            if not _wants(ctx, i):
+                grads.append(None)
+                continue
+            others = [(s, x) for j, (s, x) in enumerate(zip(ctx.ins, ctx.inputs)) if j != i]
+            avail = set(ctx.out).union(*[set(s) for s, _ in others])
+            unique = "".join(dict.fromkeys(subs))
+            present = "".join(c for c in unique if c in avail)
+            eq = ",".join([ctx.out] + [s for s, _ in others]) + "->" + present
+            gi = Einsum.apply(g, *[x for _, x in others], equation=eq)
+            sizes = {c: n for c, n in zip(subs, a.shape)}
+            gi = Reshape.apply(gi, shape=tuple(sizes[c] if c in present else 1 for c in unique))
+            full = tuple(sizes[c] for c in unique)
+            if tuple(gi.shape) != full:
+                gi = Expand.apply(gi, shape=full)
+            if len(unique) != len(subs):  # repeated letters: onto the diagonal
+                grids = np.ix_(*[np.arange(sizes[c]) for c in unique])
+                index = tuple(grids[unique.index(c)] for c in subs)
+                gi = IndexScatter.apply(gi, shape=tuple(a.shape), index=index)
+            grads.append(gi)
+        return tuple(grads)
