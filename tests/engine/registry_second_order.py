@@ -21,7 +21,6 @@ NO_SECOND_ORDER: set[str] = {
     "matrix_norm_nuc",
     "max_pool1d",
     "max_pool2d",
-    "median_all",
     "qr",
     "scatter_add",
     "scatter_partial",
@@ -30,7 +29,6 @@ NO_SECOND_ORDER: set[str] = {
     "setitem_int_tensor",
     "setitem_mask",
     "setitem_slice",
-    "slogdet",
     "svd_vectors",
     "svdvals",
 }

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from gradfit.autograd.function import Op, linear_backward_graph
-from gradfit.ops.elementwise import Abs, Sqrt
+from gradfit.ops.elementwise import Abs, Sqrt, piecewise_linear_graph
 from gradfit.ops.reduce import AMax, Sum
 
 
@@ -412,6 +412,9 @@ class ShareEqual(Op):
         a, v = ctx.a, ctx.value
         mask = (a == v) | (np.isnan(a) & np.isnan(v)) if a.dtype.kind == "f" else a == v
         return grad_output * mask / max(int(mask.sum()), 1)
+
+    # g times a constant mask / count: zero second derivative almost everywhere.
+    backward_graph = staticmethod(piecewise_linear_graph)
 
 
 class VectorNorm(Op):

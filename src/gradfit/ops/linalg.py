@@ -99,6 +99,12 @@ class SlogDet(Op):
     def backward(ctx, grad_output):
         return ctx.inv_t * grad_output[..., 1][..., None, None]
 
+    @staticmethod
+    def backward_graph(ctx, g):
+        # Only log|det| has a gradient (the sign is piecewise constant).
+        scale = g[..., 1].unsqueeze(-1).unsqueeze(-1)
+        return Inv.apply(ctx.inputs[0]).transpose(-1, -2) * scale
+
 
 class Solve(Op):
     """X = A^{-1} B (B a batch of matrices);  gB = A^{-T} g, gA = -gB X^T."""
