@@ -7,17 +7,20 @@ Layers. The modules form a ladder: each imports only from the rungs below it, at
 level, so any module can be imported first (``tests/test_architecture.py`` checks both).
 From the bottom:
 
-1. ``_dtypes``, ``_grad_mode``, ``_mt``, ``_rng``: NumPy and the standard library only.
+1. ``_dtypes``, ``_grad_mode``, ``_mt``, ``_rng``, ``return_types``: NumPy and the
+   standard library only.
 2. ``autograd``: the graph machinery (``function.Op``, the engine, ``grad``, ``Function``,
    ``gradcheck``). It never imports ``tensor``: it knows tensors through
    ``autograd.function.TensorProtocol`` and gets the class from ``tensor`` once
    (``autograd.bind_tensor_class``).
-3. ``ops``: one ``Op`` subclass per differentiable operation, arrays in, arrays out.
-4. ``tensor``: ``Tensor``, the one place that wraps arrays; its methods call the ops.
-   Layers 2-4 are the core and own a tensor's private fields (``_array``, ``_version``,
-   ``Tensor._make``).
-5. ``_arrays`` (the internal array API: everything above the core reaches arrays through
-   it), ``random``, ``_factories``, ``_functional``, then this package's namespace.
+3. ``ops``: one ``Op`` subclass per differentiable operation, arrays in, arrays out; and
+   ``_arrays``, the internal array API (unwrap, wrap, edit in place with the version
+   bumped), which knows the Tensor class as the graph machinery does.
+4. ``tensor``: ``Tensor``, the one place that wraps arrays; its methods call the ops and
+   the tensor-level operations of ``_tensorops`` and ``linalg``.
+   Rungs 2-4 are the core and own a tensor's private fields (``_array``, ``_version``,
+   ``Tensor._make``); everything above reaches arrays through ``_arrays``.
+5. ``random``, ``_factories``, ``_functional``, then this package's namespace.
 6. ``nn``, ``optim``, ``utils.data``, ``serialization``.
 7. ``datasets``, ``distributed``, ``train``, ``lecture``, ``viz``, ``cli``.
 

@@ -73,7 +73,3 @@ def to_dtype(dtype) -> np.dtype:
         return np.dtype(dtype)
     except TypeError:
         raise TypeError(f"unknown dtype {dtype!r}") from None
-
-
-def is_floating(dtype: np.dtype) -> bool:
-    return dtype.kind == "f"

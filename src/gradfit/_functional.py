@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from gradfit._out import with_out
 from gradfit.ops import elementwise, movement
 from gradfit.tensor import Tensor
 
@@ -10,44 +11,54 @@ def _t(x) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor(x)
 
 
+@with_out
 def add(input, other, *, alpha=1):  # noqa: A002
     return _t(input).add(other, alpha=alpha)
 
 
+@with_out
 def sub(input, other, *, alpha=1):  # noqa: A002
     return _t(input).sub(other, alpha=alpha)
 
 
+@with_out
 def mul(input, other):  # noqa: A002
     return _t(input) * other
 
 
+@with_out
 def div(input, other):  # noqa: A002
     return _t(input) / other
 
 
+@with_out
 def neg(input):  # noqa: A002
     return -input
 
 
+@with_out
 def pow(input, exponent):  # noqa: A001, A002
     if not isinstance(input, Tensor):
         return _t(exponent).__rpow__(input)
     return input**exponent
 
 
+@with_out
 def matmul(input, other):  # noqa: A002
     return input.matmul(other)
 
 
+@with_out
 def mm(input, mat2):  # noqa: A002
     return input.mm(mat2)
 
 
+@with_out
 def bmm(input, mat2):  # noqa: A002
     return input.bmm(mat2)
 
 
+@with_out
 def dot(input, other):  # noqa: A002
     return input.dot(other)
 
@@ -58,7 +69,7 @@ def _method(name: str):
 
     fn.__name__ = name
     fn.__doc__ = f"``gradfit.{name}(t, ...)`` is ``t.{name}(...)``."
-    return fn
+    return with_out(fn)
 
 
 exp, log, log1p, sqrt, rsqrt, abs, sin, cos, tanh, sigmoid, relu = (  # noqa: A001
@@ -110,18 +121,22 @@ swapaxes, broadcast_to, detach, numel = (
 )
 
 
+@with_out
 def max(input, dim=None, keepdim=False):  # noqa: A001, A002
     return input.max(dim, keepdim)
 
 
+@with_out
 def min(input, dim=None, keepdim=False):  # noqa: A001, A002
     return input.min(dim, keepdim)
 
 
+@with_out
 def maximum(input, other):  # noqa: A002
     return input.maximum(other)
 
 
+@with_out
 def minimum(input, other):  # noqa: A002
     return input.minimum(other)
 
@@ -134,6 +149,7 @@ def softplus(input, beta: float = 1.0, threshold: float = 20.0):  # noqa: A002
     return elementwise.Softplus.apply(input, beta=beta, threshold=threshold)
 
 
+@with_out
 def cat(tensors, dim: int = 0):
     """Concatenate along an existing dimension."""
     tensors = list(tensors)
@@ -156,6 +172,7 @@ def cat(tensors, dim: int = 0):
 concat = concatenate = cat
 
 
+@with_out
 def stack(tensors, dim: int = 0):
     """Stack equal-shaped tensors along a new dimension."""
     tensors = list(tensors)
@@ -175,6 +192,7 @@ def stack(tensors, dim: int = 0):
     return out
 
 
+@with_out
 def outer(input, vec2):  # noqa: A002
     return input.reshape(-1, 1) * vec2.reshape(1, -1)
 

@@ -415,9 +415,10 @@ class MT:
         if not -(1 << 63) <= seed < (1 << 64):
             raise ValueError("Overflow when unpacking long long")
         seed &= (1 << 64) - 1
-        # RandomState(bg).seed runs MT19937's init_genrand on _bg itself: the same key and
-        # position (624) as RandomState(seed).get_state(), in ~2 us instead of ~270 us, and
-        # every shuffled DataLoader epoch reseeds a generator (PyTorch's RandomSampler).
+        # RandomState(bg).seed runs MT19937's init_genrand on _bg itself, in C: the same
+        # key and position (624) as RandomState(seed).get_state() without building a
+        # state tuple, and every shuffled DataLoader epoch reseeds a generator (PyTorch's
+        # RandomSampler).
         np.random.RandomState(self._bg).seed(seed & 0xFFFFFFFF)
         self.initial_seed = seed
         self._fresh = True

@@ -12,8 +12,9 @@ import numpy as np
 
 from gradfit import return_types
 from gradfit._arrays import unwrap, wrap
-from gradfit.ops import indexing as _ix
-from gradfit.ops import linalg as _la
+from gradfit._out import with_out
+from gradfit.ops import indexing
+from gradfit.ops import linalg as linalg_ops
 
 if TYPE_CHECKING:
     from gradfit.tensor import Tensor
@@ -65,11 +66,12 @@ def _singular(fn: str) -> RuntimeError:
     )
 
 
+@with_out
 def inv(A: Tensor) -> Tensor:  # noqa: N803 - PyTorch's name
     """A^{-1}; a singular matrix is an error, as in PyTorch."""
     _square("inv", A)
     try:
-        return _la.Inv.apply(A)
+        return linalg_ops.Inv.apply(A)
     except np.linalg.LinAlgError:
         raise _singular("inv") from None
 
@@ -85,19 +87,22 @@ def inv_ex(A: Tensor, *, check_errors: bool = False):  # noqa: N803
         return return_types.linalg_inv_ex(nan, wrap(np.ones(A.shape[:-2], np.int32)))
 
 
+@with_out
 def det(A: Tensor) -> Tensor:  # noqa: N803
     """The determinant;  d det(A) / dA = det(A) A^{-T}."""
     _square("det", A)
-    return _la.Det.apply(A)
+    return linalg_ops.Det.apply(A)
 
 
+@with_out
 def slogdet(A: Tensor):  # noqa: N803
     """(sign, log|det A|), stable where ``det`` under- or overflows."""
     _square("slogdet", A)
-    packed = _la.SlogDet.apply(A)
+    packed = linalg_ops.SlogDet.apply(A)
     return return_types.linalg_slogdet(packed[..., 0].detach(), packed[..., 1])
 
 
+@with_out
 def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:  # noqa: N803
     """X with A X = B (``left=False``: X A = B). B is a vector batch when it has one
     dimension fewer than A (and the batch shapes agree) or is 1-D."""
@@ -112,7 +117,7 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:  # noqa: N803
             f"({A.shape[-2]}x{A.shape[-1]} and {b.shape[-2]}x{b.shape[-1]})"
         )
     try:
-        x = _la.Solve.apply(A, b)
+        x = linalg_ops.Solve.apply(A, b)
     except np.linalg.LinAlgError:
         raise RuntimeError(
             "torch.linalg.solve: The solver failed because the input matrix is singular."
@@ -120,10 +125,11 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:  # noqa: N803
     return x.squeeze(-1) if vector else x
 
 
+@with_out
 def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:  # noqa: N803
     """Lower-triangular L with A = L L^T (``upper=True``: U = L^T with A = U^T U)."""
     _square("cholesky", A)
-    return _la.Cholesky.apply(A, upper=upper)
+    return linalg_ops.Cholesky.apply(A, upper=upper)
 
 
 def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False):  # noqa: N803
@@ -148,6 +154,7 @@ def _unpack(packed: Tensor, shapes: list) -> list:
     return out
 
 
+@with_out
 def qr(A: Tensor, mode: str = "reduced"):  # noqa: N803
     """(Q, R) with A = Q R; ``mode`` 'reduced', 'complete' or 'r' (Q empty). Gradients
     for 'reduced' with at least as many rows as columns, as PyTorch."""
@@ -157,7 +164,7 @@ def qr(A: Tensor, mode: str = "reduced"):  # noqa: N803
     m, n = A.shape[-2], A.shape[-1]
     if mode == "reduced" or (mode == "complete" and m <= n):
         k = min(m, n)
-        q, r = _unpack(_la.QR.apply(A), [(m, k), (k, n)])
+        q, r = _unpack(linalg_ops.QR.apply(A), [(m, k), (k, n)])
         return return_types.linalg_qr(q, r)
     a = unwrap(A)
     if mode == "r":
@@ -167,13 +174,14 @@ def qr(A: Tensor, mode: str = "reduced"):  # noqa: N803
     return return_types.linalg_qr(wrap(q), wrap(r))
 
 
+@with_out
 def svd(A: Tensor, full_matrices: bool = True, *, driver=None):  # noqa: N803
     """(U, S, Vh) with A = U diag(S) Vh, S descending. Gradients flow through the first
     min(m, n) singular vectors (PyTorch narrows full matrices the same way)."""
     _float("svd", A)
     m, n = A.shape[-2], A.shape[-1]
     k = min(m, n)
-    u, s, vh = _unpack(_la.SVD.apply(A), [(m, k), (k,), (k, n)])
+    u, s, vh = _unpack(linalg_ops.SVD.apply(A), [(m, k), (k,), (k, n)])
     if full_matrices and m != n:
         uf, _, vhf = np.linalg.svd(unwrap(A), full_matrices=True)
         from gradfit._functional import cat
@@ -185,11 +193,13 @@ def svd(A: Tensor, full_matrices: bool = True, *, driver=None):  # noqa: N803
     return return_types.linalg_svd(u, s, vh)
 
 
+@with_out
 def svdvals(A: Tensor) -> Tensor:  # noqa: N803
     """The singular values, descending."""
     return svd(A, full_matrices=False).S
 
 
+@with_out
 def eigh(A: Tensor, UPLO: str = "L"):  # noqa: N803
     """(eigenvalues ascending, eigenvectors as columns) of a symmetric matrix, reading
     its ``UPLO`` triangle."""
@@ -197,10 +207,11 @@ def eigh(A: Tensor, UPLO: str = "L"):  # noqa: N803
     if UPLO not in ("L", "U"):
         raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
     n = A.shape[-1]
-    lam, v = _unpack(_la.Eigh.apply(A, uplo=UPLO), [(n,), (n, n)])
+    lam, v = _unpack(linalg_ops.Eigh.apply(A, uplo=UPLO), [(n,), (n, n)])
     return return_types.linalg_eigh(lam, v)
 
 
+@with_out
 def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:  # noqa: N803
     return eigh(A, UPLO).eigenvalues
 
@@ -213,6 +224,7 @@ def _norm_dims(dim, ndim: int):
     return out[0] if len(out) == 1 else out
 
 
+@with_out
 def vector_norm(x, ord=2, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:  # noqa: A002
     """(sum |x_i|^ord)^(1/ord) over ``dim`` (all entries if None); ``ord`` may be inf,
     -inf or 0 (the count of non-zeros)."""
@@ -221,9 +233,10 @@ def vector_norm(x, ord=2, dim=None, keepdim: bool = False, *, dtype=None) -> Ten
     _float("vector_norm", x)
     if x.ndim == 0:
         x, dim = x.reshape(1), None if dim is None else 0
-    return _ix.VectorNorm.apply(x, p=float(ord), dim=_norm_dims(dim, x.ndim), keepdim=keepdim)
+    return indexing.VectorNorm.apply(x, p=float(ord), dim=_norm_dims(dim, x.ndim), keepdim=keepdim)
 
 
+@with_out
 def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dtype=None) -> Tensor:  # noqa: N803, A002
     """'fro', 'nuc', inf, -inf, 1, -1, 2, -2 norms of the matrices in the planes ``dim``."""
     if dtype is not None:
@@ -251,6 +264,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dtype=None
     raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
 
 
+@with_out
 def norm(A, ord=None, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:  # noqa: N803, A002
     """``vector_norm`` for a 1-D ``dim`` (or a 1-D input, or ``ord=None`` over all
     entries), ``matrix_norm`` for a 2-D ``dim`` (or a 2-D input with an ``ord``)."""
@@ -266,6 +280,7 @@ def norm(A, ord=None, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     return vector_norm(A, 2 if ord is None else ord, dim, keepdim, dtype=dtype)
 
 
+@with_out
 def matrix_power(A: Tensor, n: int) -> Tensor:  # noqa: N803
     """A^n by repeated squaring (n < 0: of the inverse; n = 0: the identity)."""
     _square("matrix_power", A)
@@ -284,6 +299,7 @@ def matrix_power(A: Tensor, n: int) -> Tensor:  # noqa: N803
     return result
 
 
+@with_out
 def multi_dot(tensors) -> Tensor:
     """The product of a chain of matrices (first and last may be vectors), left to right."""
     tensors = list(tensors)
@@ -295,6 +311,7 @@ def multi_dot(tensors) -> Tensor:
     return out
 
 
+@with_out
 def matrix_rank(A: Tensor, *, atol=None, rtol=None, hermitian: bool = False) -> Tensor:  # noqa: N803
     """The number of singular values above max(atol, rtol * largest) (PyTorch's default
     rtol: eps * max(m, n) when neither is given)."""

@@ -30,7 +30,7 @@ from collections import OrderedDict
 import numpy as np
 
 from gradfit._arrays import unwrap, wrap
-from gradfit.tensor import Tensor
+from gradfit.tensor import Tensor, device
 
 __all__ = ["save", "load", "save_file", "load_file", "save_checkpoint", "load_checkpoint"]
 
@@ -296,6 +296,8 @@ def load(f, map_location=None, weights_only=None, **kwargs):
     ``{name: Tensor}`` or the stored structure. ``map_location`` is accepted: gradfit is
     CPU-only, so everything lands on the CPU.
     """
+    if map_location is not None:
+        device(map_location if not callable(map_location) else "cpu")
     kwargs.pop("mmap", None)
     kwargs.pop("pickle_module", None)
     if kwargs:

@@ -579,3 +579,82 @@ TENSOROPS += [
         samples=[[(3, 3)]],
     ),
 ]
+
+
+# ---------------------------------------------------------------- activations (issue 12 s. 8)
+def _fn(name, **kw):
+    return lambda lib, a: getattr(lib.nn.functional, name)(a, **kw)
+
+
+def _mod(name, *args, scale=1.0):
+    return lambda lib, a: getattr(lib.nn, name)(*args)(a * scale)
+
+
+def _inplace(name, **kw):
+    # on a non-leaf copy: PyTorch's in-place activations keep the graph
+    return lambda lib, a: getattr(lib.nn.functional, name)(a * 1.0, inplace=True, **kw)
+
+
+def _prelu(lib, a, w):
+    return lib.nn.functional.prelu(a, w)
+
+
+TENSOROPS += [
+    OpSpec("elu", _fn("elu", alpha=0.7), domain="away0"),
+    OpSpec("elu_module", _mod("ELU"), domain="away0"),
+    OpSpec("elu_inplace", _inplace("elu"), domain="away0"),
+    OpSpec("selu", _fn("selu"), domain="away0"),
+    OpSpec("selu_module_inplace", _mod("SELU", True), domain="away0"),
+    OpSpec("celu", _fn("celu", alpha=1.3), domain="away0"),
+    OpSpec("celu_module", _mod("CELU", 0.6), domain="away0"),
+    OpSpec("silu", _fn("silu")),
+    OpSpec("silu_inplace", _inplace("silu")),
+    OpSpec("mish", _fn("mish")),
+    OpSpec("mish_module", _mod("Mish", scale=4.0)),
+    OpSpec("softplus_module", _mod("Softplus", 2.0, 5.0), domain="away0"),
+    OpSpec("leaky_relu_module", _mod("LeakyReLU", 0.2), domain="away0"),
+    OpSpec("leaky_relu_inplace", _inplace("leaky_relu", negative_slope=0.3), domain="away0"),
+    OpSpec("relu_inplace", _inplace("relu"), domain="away0"),
+    OpSpec("hardtanh", _fn("hardtanh", min_val=-0.5, max_val=0.8), domain="away_clamp"),
+    OpSpec("hardtanh_module", _mod("Hardtanh"), domain="away0"),
+    OpSpec("relu6", _mod("ReLU6", scale=4.0), domain="away0"),
+    OpSpec("relu6_inplace", _inplace("relu6"), domain="away0"),
+    OpSpec("hardswish", _mod("Hardswish", scale=3.0)),
+    OpSpec("hardsigmoid", _mod("Hardsigmoid", scale=3.0)),
+    OpSpec("hardswish_inplace", _inplace("hardswish")),
+    OpSpec("softsign", _mod("Softsign")),
+    OpSpec("tanhshrink", _mod("Tanhshrink")),
+    OpSpec("logsigmoid", _mod("LogSigmoid", scale=5.0)),
+    _dim_spec("softmin", lambda lib, a, d: lib.nn.Softmin(dim=d)(a)),
+    OpSpec("threshold", _mod("Threshold", 0.2, -1.5), domain="away_clamp"),
+    OpSpec(
+        "threshold_inplace", _inplace("threshold", threshold=0.2, value=3.0), domain="away_clamp"
+    ),
+    OpSpec("hardshrink", _mod("Hardshrink"), domain="away_clamp"),
+    OpSpec("softshrink", _fn("softshrink", lambd=0.3), domain="away_clamp"),
+    OpSpec(
+        "glu",
+        lambda lib, a: lib.nn.GLU(dim=0)(a),
+        "custom",
+        shapes=st.tuples(dims, dims).map(lambda t: [(2 * t[0], t[1])]),
+        samples=[[(4, 3)]],
+    ),
+    OpSpec(
+        "prelu_channels",
+        _prelu,
+        "custom",
+        shapes=st.tuples(dims, dims, st.integers(0, 3)).map(
+            lambda t: [(t[0], t[1]) + (t[2],) * (t[2] > 0), (t[1],)]
+        ),
+        samples=[[(2, 3, 4), (3,)], [(4, 3), (3,)]],
+        domain="away0",
+    ),
+    OpSpec(
+        "prelu_shared",
+        _prelu,
+        "custom",
+        shapes=nonempty_shape_st.map(lambda s: [s, (1,)]),
+        samples=[[(2, 3, 4), (1,)], [(5,), (1,)]],
+        domain="away0",
+    ),
+]
