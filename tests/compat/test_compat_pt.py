@@ -27,6 +27,25 @@ LAYERS = {
         nn.Linear(3, 5), nn.ReLU(), nn.Dropout(0.1), nn.Linear(5, 2), nn.Tanh()
     ),
     "ReLU": lambda nn: nn.ReLU(),
+    "Conv1d": lambda nn: nn.Conv1d(2, 3, 3),
+    "Conv2d": lambda nn: nn.Conv2d(2, 3, (3, 2), groups=1, bias=False),
+    "ConvTranspose1d": lambda nn: nn.ConvTranspose1d(2, 4, 3, groups=2),
+    "ConvTranspose2d": lambda nn: nn.ConvTranspose2d(2, 3, 2),
+    "BatchNorm1d": lambda nn: nn.BatchNorm1d(3),
+    "BatchNorm2d": lambda nn: nn.BatchNorm2d(2, affine=False),
+    "GroupNorm": lambda nn: nn.GroupNorm(2, 4),
+    "InstanceNorm1d": lambda nn: nn.InstanceNorm1d(3, affine=True, track_running_stats=True),
+    "Embedding": lambda nn: nn.Embedding(6, 3, padding_idx=0),
+    "RNN": lambda nn: nn.RNN(3, 4, num_layers=2, bidirectional=True),
+    "RNNCell": lambda nn: nn.RNNCell(3, 2),
+    "LSTM": lambda nn: nn.LSTM(3, 4, proj_size=2),
+    "LSTMCell": lambda nn: nn.LSTMCell(3, 2),
+    "PReLU": lambda nn: nn.PReLU(3),
+    "MultiheadAttention": lambda nn: nn.MultiheadAttention(4, 2),
+    "TransformerEncoderLayer": lambda nn: nn.TransformerEncoderLayer(4, 2, dim_feedforward=8),
+    "Transformer": lambda nn: nn.Transformer(
+        4, 2, num_encoder_layers=1, num_decoder_layers=1, dim_feedforward=8
+    ),
 }
 
 
