@@ -172,6 +172,16 @@ def test_nested_objects_of_every_dtype_both_ways(tmp_path):
     assert_same_tree(t, gradfit.load(tmp_path / "t.pt"))
 
 
+def test_legacy_format_from_torch(tmp_path):
+    import torch
+
+    t = _nested(torch, DTYPE_NAMES)
+    t["model"] = torch.nn.Linear(3, 2).state_dict()
+    torch.save(t, tmp_path / "old.pt", _use_new_zipfile_serialization=False)
+    assert not zipfile.is_zipfile(tmp_path / "old.pt")
+    assert_same_tree(t, gradfit.load(tmp_path / "old.pt"))
+
+
 def test_shared_storages_views_and_file_objects_from_torch():
     import torch
 
@@ -269,7 +279,13 @@ def test_malicious_pickles_are_refused_without_running(kind, tmp_path):
     assert not os.path.exists(marker)
     raw = tmp_path / "legacy.pt"  # the same bytes as a bare (legacy-format) pickle
     raw.write_bytes(pkl)
-    with pytest.raises(ValueError, match="legacy"):
+    with pytest.raises(pickle.UnpicklingError, match="refusing to load"):
+        gradfit.load(raw)
+    assert not os.path.exists(marker)
+    # ... and as the object of a well-formed legacy file (after its three header pickles).
+    head = b"".join(pickle.dumps(v, protocol=2) for v in (0x1950A86A20F9469CFC6C, 1001, {}))
+    raw.write_bytes(head + pkl)
+    with pytest.raises(pickle.UnpicklingError, match="refusing to load"):
         gradfit.load(raw)
     assert not os.path.exists(marker)
 
