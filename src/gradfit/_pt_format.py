@@ -8,12 +8,13 @@ bytes go to ``<stem>/data/<key>``, 64-byte aligned, next to ``data.pkl``, ``.for
 ``.storage_alignment``, ``byteorder``, ``version`` and ``.data/serialization_id``. PyTorch's
 ``torch.load(path, weights_only=True)`` reads it back.
 
-Reading (the zip format, and the legacy pre-1.6 format): the pickle goes through an unpickler whose ``find_class`` admits only PyTorch's
-``weights_only`` allow-list (tensor and parameter rebuild functions, storage types, dtypes,
-``torch.Size``, ``torch.device``, ``collections.OrderedDict`` and a few primitive builtins),
-each mapped to a gradfit function written here; every other global, ``os.system``, ``eval``,
-``builtins.getattr`` and the like included, is refused before anything is called. No module
-is imported on a file's behalf. Tensor views are bounds-checked against their storage.
+Reading (the zip format, and the legacy pre-1.6 format): the pickle goes through an
+unpickler whose ``find_class`` admits only PyTorch's ``weights_only`` allow-list (tensor
+and parameter rebuild functions, storage types, dtypes, ``torch.Size``, ``torch.device``,
+``collections.OrderedDict`` and a few primitive builtins), each mapped to a gradfit function
+written here; every other global, ``os.system``, ``eval``, ``builtins.getattr`` and the like
+included, is refused before anything is called. No module is imported on a file's behalf.
+Tensor views are bounds-checked against their storage.
 """
 
 from __future__ import annotations
