@@ -1145,6 +1145,15 @@ class Tensor:
     def scatter_add_(self, dim: int, index, src):
         return self._inplace_op(lambda t: _tops.scatter_add(t, dim, index, src), src)
 
+    def scatter_reduce(self, dim: int, index, src, reduce: str, *, include_self: bool = True):
+        return _tops.scatter_reduce(self, dim, index, src, reduce, include_self=include_self)
+
+    def scatter_reduce_(self, dim: int, index, src, reduce: str, *, include_self: bool = True):
+        return self._inplace_op(
+            lambda t: _tops.scatter_reduce(t, dim, index, src, reduce, include_self=include_self),
+            src,
+        )
+
     def index_select(self, dim: int, index):
         return _tops.index_select(self, dim, index)
 
@@ -1155,6 +1164,18 @@ class Tensor:
         return self._inplace_op(
             lambda t: _tops.index_add(t, dim, index, source, alpha=alpha), source
         )
+
+    def index_put(self, indices, values, accumulate: bool = False):
+        return _tops.index_put(self, indices, values, accumulate)
+
+    def index_put_(self, indices, values, accumulate: bool = False):
+        return self._inplace_op(lambda t: _tops.index_put(t, indices, values, accumulate), values)
+
+    def index_fill(self, dim: int, index, value):
+        return _tops.index_fill(self, dim, index, value)
+
+    def index_fill_(self, dim: int, index, value):
+        return self._inplace_op(lambda t: _tops.index_fill(t, dim, index, value), value)
 
     def sort(self, dim: int = -1, descending: bool = False, stable: bool = False):
         return _tops.sort(self, dim, descending, stable)
