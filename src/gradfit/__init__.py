@@ -7,17 +7,20 @@ Layers. The modules form a ladder: each imports only from the rungs below it, at
 level, so any module can be imported first (``tests/test_architecture.py`` checks both).
 From the bottom:
 
-1. ``_dtypes``, ``_grad_mode``, ``_mt``, ``_rng``: NumPy and the standard library only.
+1. ``_dtypes``, ``_grad_mode``, ``_mt``, ``_rng``, ``return_types``: NumPy and the
+   standard library only.
 2. ``autograd``: the graph machinery (``function.Op``, the engine, ``grad``, ``Function``,
    ``gradcheck``). It never imports ``tensor``: it knows tensors through
    ``autograd.function.TensorProtocol`` and gets the class from ``tensor`` once
    (``autograd.bind_tensor_class``).
-3. ``ops``: one ``Op`` subclass per differentiable operation, arrays in, arrays out.
-4. ``tensor``: ``Tensor``, the one place that wraps arrays; its methods call the ops.
-   Layers 2-4 are the core and own a tensor's private fields (``_array``, ``_version``,
-   ``Tensor._make``).
-5. ``_arrays`` (the internal array API: everything above the core reaches arrays through
-   it), ``random``, ``_factories``, ``_functional``, then this package's namespace.
+3. ``ops``: one ``Op`` subclass per differentiable operation, arrays in, arrays out; and
+   ``_arrays``, the internal array API (unwrap, wrap, edit in place with the version
+   bumped), which knows the Tensor class as the graph machinery does.
+4. ``tensor``: ``Tensor``, the one place that wraps arrays; its methods call the ops and
+   the tensor-level operations of ``_tensorops`` and ``linalg``.
+   Rungs 2-4 are the core and own a tensor's private fields (``_array``, ``_version``,
+   ``Tensor._make``); everything above reaches arrays through ``_arrays``.
+5. ``random``, ``_factories``, ``_functional``, then this package's namespace.
 6. ``nn``, ``optim``, ``utils.data``, ``serialization``.
 7. ``datasets``, ``distributed``, ``train``, ``lecture``, ``viz``, ``cli``.
 
@@ -33,6 +36,8 @@ from gradfit._dtypes import (
     float32,
     float64,
     get_default_dtype,
+    int8,
+    int16,
     int32,
     int64,
     set_default_dtype,
@@ -56,6 +61,20 @@ from gradfit._factories import (
 )
 from gradfit._functional import *  # noqa: F403 - the op functions, listed in _functional
 from gradfit._functional import max, min, pow, round, sum  # noqa: A004
+
+# --- issue 16: legacy tensor types and printing options, as PyTorch's -----------------------
+from gradfit._legacy import (
+    BoolTensor,
+    ByteTensor,
+    CharTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    ShortTensor,
+)
+from gradfit._tensor_str import get_printoptions, printoptions, set_printoptions
 
 # Tensor operations of issue 13 (indexing, sorting, cumulative ops, linear algebra).
 from gradfit._tensorops import (
@@ -116,14 +135,17 @@ from gradfit._tensorops import (
 from gradfit.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from gradfit.random import (
     Generator,
+    bernoulli,
     default_generator,
     get_rng_state,
     initial_seed,
     manual_seed,
+    multinomial,
     normal,
     rand,
     rand_like,
     randint,
+    randint_like,
     randn,
     randn_like,
     randperm,
@@ -136,6 +158,7 @@ float = float32  # noqa: A001 - PyTorch's alias
 double = float64
 half = float16
 long = int64
+short = int16
 int = int32  # noqa: A001
 bool = bool_  # noqa: A001
 dtype = type(float32)
@@ -167,6 +190,10 @@ _LAZY_MODULES = {
     "cli",
     "serialization",
     "testing",
+    # issue 16: PyTorch's device namespaces
+    "cuda",
+    "backends",
+    "accelerator",
 }
 _LAZY_NAMES = {"save": "gradfit.serialization", "load": "gradfit.serialization"}
 

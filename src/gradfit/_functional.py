@@ -186,7 +186,10 @@ def stack(tensors, dim: int = 0):
                 f"at entry 0 and {tuple(x.shape)} at entry {i}"
             )
     d = dim % (len(shape) + 1)
-    return movement.Cat.apply(*[x.unsqueeze(d) for x in tensors], dim=d)
+    out = movement.Cat.apply(*[x.unsqueeze(d) for x in tensors], dim=d)
+    if out.grad_fn is not None:
+        out.grad_fn.torch_name = "StackBackward0"  # PyTorch's grad_fn name (issue 16)
+    return out
 
 
 @with_out

@@ -17,9 +17,8 @@ from gradfit import _dtypes, linalg, return_types
 from gradfit._arrays import unwrap, wrap
 from gradfit._out import with_out
 from gradfit.autograd import function as _graph
-from gradfit.ops import elementwise as _el
-from gradfit.ops import indexing as _ix
-from gradfit.ops import movement as _mv
+from gradfit.ops import elementwise, movement
+from gradfit.ops import indexing as indexing_ops  # meshgrid has an `indexing` argument
 
 if TYPE_CHECKING:
     from gradfit.tensor import Tensor
@@ -62,7 +61,7 @@ def tril(input, diagonal: int = 0):  # noqa: A002
     axes; the rest set to 0."""
     if input.ndim < 2:
         raise RuntimeError(f"tril: input tensor must have at least 2 dimensions, got {input.ndim}")
-    return _ix.Tri.apply(input, diagonal=int(diagonal), upper=False)
+    return indexing_ops.Tri.apply(input, diagonal=int(diagonal), upper=False)
 
 
 @with_out
@@ -70,7 +69,7 @@ def triu(input, diagonal: int = 0):  # noqa: A002
     """The upper triangle (on and above the ``diagonal``-th diagonal) of the last two axes."""
     if input.ndim < 2:
         raise RuntimeError(f"triu: input tensor must have at least 2 dimensions, got {input.ndim}")
-    return _ix.Tri.apply(input, diagonal=int(diagonal), upper=True)
+    return indexing_ops.Tri.apply(input, diagonal=int(diagonal), upper=True)
 
 
 # ------------------------------------------------------------------ where / masks
@@ -79,6 +78,14 @@ def _check_mask(fn: str, mask) -> np.ndarray:
     if m.dtype != np.bool_:
         raise RuntimeError(f"{fn}: expected a boolean mask, but got mask with dtype {m.dtype}")
     return m
+
+
+def _saved_condition(condition, cond: np.ndarray):
+    """What ``Where`` gets as its condition: the tensor itself when ``cond`` is its array,
+    so that an in-place edit of the condition is caught (Where saves it, as PyTorch)."""
+    if isinstance(condition, _graph.Tensor) and cond is unwrap(condition):
+        return condition
+    return cond
 
 
 def _scalar_dtype(v) -> np.dtype:
@@ -129,7 +136,7 @@ def where(condition, input=None, other=None):  # noqa: A002
             f"{cond.dtype}"
         )
     a, b = _promote(input, other)
-    return _el.Where.apply(cond, a, b)
+    return elementwise.Where.apply(_saved_condition(condition, cond), a, b)
 
 
 def masked_fill(input, mask, value):  # noqa: A002
@@ -145,14 +152,14 @@ def masked_fill(input, mask, value):  # noqa: A002
         v = value.to(input.dtype)
     else:
         v = wrap(np.asarray(value).astype(input.dtype))
-    return _el.Where.apply(m, v, input)
+    return elementwise.Where.apply(_saved_condition(mask, m), v, input)
 
 
 @with_out
 def masked_select(input, mask):  # noqa: A002
     """The entries of ``input`` (broadcast with ``mask``) where ``mask`` holds, as 1-D."""
     m = _check_mask("masked_select", mask)
-    return _ix.MaskedSelect.apply(input, mask=m)
+    return indexing_ops.MaskedSelect.apply(input, mask=m)
 
 
 @with_out
@@ -193,9 +200,9 @@ def gather(input, dim: int, index, *, sparse_grad: bool = False):  # noqa: A002
     _check_gather_shapes("gather", input, idx, d)
     if input.ndim == 0:
         _check_bounds("gather", idx, 1)
-        return _ix.Gather.apply(input, index=idx.reshape(()), dim=0).reshape(idx.shape)
+        return indexing_ops.Gather.apply(input, index=idx.reshape(()), dim=0).reshape(idx.shape)
     _check_bounds("gather", idx, input.shape[d])
-    return _ix.Gather.apply(input, index=idx, dim=d)
+    return indexing_ops.Gather.apply(input, index=idx, dim=d)
 
 
 @with_out
@@ -257,7 +264,7 @@ def _scatter(fn: str, input, dim, index, src, reduce):  # noqa: A002
         idx = idx.reshape(())
     if not isinstance(src, _graph.Tensor):
         src = np.asarray(src).astype(input.dtype)
-    return _ix.Scatter.apply(input, src, index=idx, dim=d, reduce=reduce)
+    return indexing_ops.Scatter.apply(input, src, index=idx, dim=d, reduce=reduce)
 
 
 @with_out
@@ -308,10 +315,10 @@ def index_select(input, dim: int, index):  # noqa: A002
     _check_bounds("index_select", idx, n)
     idx = idx.reshape(-1).astype(np.intp, copy=False)
     if input.ndim == 0:
-        return _mv.Index.apply(input.reshape(1), index=idx).reshape(
+        return movement.Index.apply(input.reshape(1), index=idx).reshape(
             idx.shape if idx.size != 1 else ()
         )
-    return _mv.Index.apply(input, index=(slice(None),) * d + (idx,))
+    return movement.Index.apply(input, index=(slice(None),) * d + (idx,))
 
 
 @with_out
@@ -336,7 +343,7 @@ def index_add(input, dim: int, index, source, *, alpha=1):  # noqa: A002
             f"index_add_(): self ({input.dtype}) and source ({src.dtype}) must have the "
             "same scalar type"
         )
-    return _ix.IndexAdd.apply(input, src, index=idx, dim=d, alpha=alpha)
+    return indexing_ops.IndexAdd.apply(input, src, index=idx, dim=d, alpha=alpha)
 
 
 def index_put(input, indices, values, accumulate: bool = False):  # noqa: A002
@@ -388,7 +395,9 @@ def sort(input, dim: int = -1, descending: bool = False, stable: bool = False): 
     if a.ndim == 0:
         return return_types.sort(input.clone(), wrap(np.zeros((), np.int64)))
     idx = _argsort_array(a, d, descending)
-    return return_types.sort(_ix.Gather.apply(input, index=idx, dim=d), wrap(idx.astype(np.int64)))
+    return return_types.sort(
+        indexing_ops.Gather.apply(input, index=idx, dim=d), wrap(idx.astype(np.int64))
+    )
 
 
 @with_out
@@ -419,7 +428,9 @@ def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True
         return return_types.topk(input.clone(), wrap(np.zeros((), np.int64)))
     idx = _argsort_array(a, d, largest)
     idx = np.take(idx, np.arange(k), axis=d)
-    return return_types.topk(_ix.Gather.apply(input, index=idx, dim=d), wrap(idx.astype(np.int64)))
+    return return_types.topk(
+        indexing_ops.Gather.apply(input, index=idx, dim=d), wrap(idx.astype(np.int64))
+    )
 
 
 @with_out
@@ -433,7 +444,7 @@ def kthvalue(input, k: int, dim: int = -1, keepdim: bool = False):  # noqa: A002
     if a.ndim == 0:
         return return_types.kthvalue(input.clone(), wrap(np.zeros((), np.int64)))
     idx = np.take(_argsort_array(a, d, False), [k - 1], axis=d)
-    values = _ix.Gather.apply(input, index=idx, dim=d)
+    values = indexing_ops.Gather.apply(input, index=idx, dim=d)
     if not keepdim:
         values, idx = values.squeeze(d), np.squeeze(idx, d)
     return return_types.kthvalue(values, wrap(idx.astype(np.int64)))
@@ -448,7 +459,7 @@ def cumsum(input, dim: int, *, dtype=None):  # noqa: A002
     x = input if dtype is None else input.to(dtype)
     if x.dtype.kind in "biu" and dtype is None:
         x = x.to(np.int64)
-    return _ix.Cumsum.apply(x, dim=d)
+    return indexing_ops.Cumsum.apply(x, dim=d)
 
 
 @with_out
@@ -458,7 +469,7 @@ def cumprod(input, dim: int, *, dtype=None):  # noqa: A002
     x = input if dtype is None else input.to(dtype)
     if x.dtype.kind in "biu" and dtype is None:
         x = x.to(np.int64)
-    return _ix.Cumprod.apply(x, dim=d)
+    return indexing_ops.Cumprod.apply(x, dim=d)
 
 
 # ------------------------------------------------------------------ rearranging
@@ -475,7 +486,7 @@ def flip(input, dims):  # noqa: A002
     d = _dim_list("flip", dims, input.ndim)
     if input.ndim == 0 or not d:
         return input.clone()
-    return _ix.Flip.apply(input, dims=d)
+    return indexing_ops.Flip.apply(input, dims=d)
 
 
 def fliplr(input):  # noqa: A002
@@ -498,7 +509,7 @@ def roll(input, shifts, dims=None):  # noqa: A002
             if len(shifts) != 1:
                 raise RuntimeError("roll: with dims=None, shifts must be a single number")
             shifts = shifts[0]
-        return _ix.Roll.apply(input, shifts=int(shifts), dims=None)
+        return indexing_ops.Roll.apply(input, shifts=int(shifts), dims=None)
     d = (dims,) if isinstance(dims, int | np.integer) else tuple(dims)
     s = (shifts,) if isinstance(shifts, int | np.integer) else tuple(shifts)
     if len(d) != len(s):
@@ -508,7 +519,7 @@ def roll(input, shifts, dims=None):  # noqa: A002
     d = tuple(_dim("roll", k, input.ndim) for k in d)
     if input.ndim == 0:
         return input.clone()
-    return _ix.Roll.apply(input, shifts=tuple(int(k) for k in s), dims=d)
+    return indexing_ops.Roll.apply(input, shifts=tuple(int(k) for k in s), dims=d)
 
 
 def rot90(input, k: int = 1, dims=(0, 1)):  # noqa: A002
@@ -577,7 +588,7 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):  # no
     idx = np.repeat(np.arange(n), r)
     if x.ndim == 0:
         x = x.reshape(1)
-    return _mv.Index.apply(x, index=(slice(None),) * d + (idx,))
+    return movement.Index.apply(x, index=(slice(None),) * d + (idx,))
 
 
 def unfold(input, dimension: int, size: int, step: int):  # noqa: A002
@@ -589,7 +600,7 @@ def unfold(input, dimension: int, size: int, step: int):  # noqa: A002
         raise RuntimeError(f"maximum size for tensor at dimension {d} is {n} but size is {size}")
     if step <= 0:
         raise RuntimeError(f"step is {step} but must be > 0")
-    return _ix.Unfold.apply(input, dim=d, size=int(size), step=int(step))
+    return indexing_ops.Unfold.apply(input, dim=d, size=int(size), step=int(step))
 
 
 @with_out
@@ -598,7 +609,7 @@ def diag(input, diagonal: int = 0):  # noqa: A002
     ``diagonal``-th diagonal of a 2-D input as 1-D."""
     if input.ndim not in (1, 2):
         raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input.ndim}D")
-    return _ix.Diag.apply(input, offset=int(diagonal))
+    return indexing_ops.Diag.apply(input, offset=int(diagonal))
 
 
 def diagonal(input, offset: int = 0, dim1: int = 0, dim2: int = 1):  # noqa: A002
@@ -606,7 +617,7 @@ def diagonal(input, offset: int = 0, dim1: int = 0, dim2: int = 1):  # noqa: A00
     d1, d2 = _dim("diagonal", dim1, input.ndim), _dim("diagonal", dim2, input.ndim)
     if d1 == d2:
         raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
-    return _ix.Diagonal.apply(input, offset=int(offset), dim1=d1, dim2=d2)
+    return indexing_ops.Diagonal.apply(input, offset=int(offset), dim1=d1, dim2=d2)
 
 
 def diag_embed(input, offset: int = 0, dim1: int = -2, dim2: int = -1):  # noqa: A002
@@ -633,8 +644,8 @@ def trace(input):  # noqa: A002
     if input.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.ndim}")
     if input.dtype.kind in "biu":
-        return _ix.Diagonal.apply(input.to(np.int64), offset=0, dim1=0, dim2=1).sum()
-    return _ix.Diagonal.apply(input, offset=0, dim1=0, dim2=1).sum()
+        return indexing_ops.Diagonal.apply(input.to(np.int64), offset=0, dim1=0, dim2=1).sum()
+    return indexing_ops.Diagonal.apply(input, offset=0, dim1=0, dim2=1).sum()
 
 
 # ------------------------------------------------------------------ einsum
@@ -695,7 +706,7 @@ def einsum(equation: str, *operands):
     if len(dtypes) > 1:
         common = np.result_type(*dtypes)
         new_ops = [x.to(common) for x in new_ops]
-    return _ix.Einsum.apply(*new_ops, equation=",".join(new_ins) + "->" + out)
+    return indexing_ops.Einsum.apply(*new_ops, equation=",".join(new_ins) + "->" + out)
 
 
 # ------------------------------------------------------------------ sets and counts
@@ -843,7 +854,7 @@ def cdist(x1, x2, p: float = 2.0, compute_mode: str = "use_mm_for_euclid_dist_if
         )
     if p < 0:
         raise RuntimeError(f"cdist only supports non-negative p values, got {p}")
-    return _ix.Cdist.apply(x1, x2, p=float(p))
+    return indexing_ops.Cdist.apply(x1, x2, p=float(p))
 
 
 @with_out
@@ -859,7 +870,7 @@ def median(input, dim=None, keepdim: bool = False):  # noqa: A002
             value = np.asarray(np.nan, a.dtype)
         else:
             value = np.partition(flat, (flat.size - 1) // 2)[(flat.size - 1) // 2]
-        return _ix.ShareEqual.apply(input, value=value)
+        return indexing_ops.ShareEqual.apply(input, value=value)
     d = _dim("median", dim, input.ndim)
     if a.ndim == 0:
         return return_types.median(input.clone(), wrap(np.zeros((), np.int64)))
@@ -872,7 +883,7 @@ def median(input, dim=None, keepdim: bool = False):  # noqa: A002
         if has_nan.any():  # the first NaN, as PyTorch reports
             first_nan = np.argmax(np.isnan(a), axis=d)
             pick = np.where(has_nan, np.expand_dims(first_nan, d), pick)
-    values = _ix.Gather.apply(input, index=pick, dim=d)
+    values = indexing_ops.Gather.apply(input, index=pick, dim=d)
     if not keepdim:
         values, pick = values.squeeze(d), np.squeeze(pick, d)
     return return_types.median(values, wrap(pick.astype(np.int64)))
@@ -888,14 +899,14 @@ def nanmedian(input, dim=None, keepdim: bool = False):  # noqa: A002
         flat = a.reshape(-1)
         ok = flat[~np.isnan(flat)]
         if ok.size == 0:
-            return _ix.ShareEqual.apply(input, value=np.asarray(np.nan, a.dtype))
+            return indexing_ops.ShareEqual.apply(input, value=np.asarray(np.nan, a.dtype))
         value = np.partition(ok, (ok.size - 1) // 2)[(ok.size - 1) // 2]
-        return _ix.ShareEqual.apply(input, value=value)
+        return indexing_ops.ShareEqual.apply(input, value=value)
     d = _dim("nanmedian", dim, input.ndim)
     order = _argsort_array(a, d, False)  # NaN last
     count = (~np.isnan(a)).sum(axis=d, keepdims=True)
     pick = np.take_along_axis(order, np.maximum(count - 1, 0) // 2, axis=d)
-    values = _ix.Gather.apply(input, index=pick, dim=d)
+    values = indexing_ops.Gather.apply(input, index=pick, dim=d)
     if not keepdim:
         values, pick = values.squeeze(d), np.squeeze(pick, d)
     return return_types.nanmedian(values, wrap(pick.astype(np.int64)))

@@ -13,8 +13,8 @@ import numpy as np
 from gradfit import return_types
 from gradfit._arrays import unwrap, wrap
 from gradfit._out import with_out
-from gradfit.ops import indexing as _ix
-from gradfit.ops import linalg as _la
+from gradfit.ops import indexing
+from gradfit.ops import linalg as linalg_ops
 
 if TYPE_CHECKING:
     from gradfit.tensor import Tensor
@@ -71,7 +71,7 @@ def inv(A: Tensor) -> Tensor:  # noqa: N803 - PyTorch's name
     """A^{-1}; a singular matrix is an error, as in PyTorch."""
     _square("inv", A)
     try:
-        return _la.Inv.apply(A)
+        return linalg_ops.Inv.apply(A)
     except np.linalg.LinAlgError:
         raise _singular("inv") from None
 
@@ -91,14 +91,14 @@ def inv_ex(A: Tensor, *, check_errors: bool = False):  # noqa: N803
 def det(A: Tensor) -> Tensor:  # noqa: N803
     """The determinant;  d det(A) / dA = det(A) A^{-T}."""
     _square("det", A)
-    return _la.Det.apply(A)
+    return linalg_ops.Det.apply(A)
 
 
 @with_out
 def slogdet(A: Tensor):  # noqa: N803
     """(sign, log|det A|), stable where ``det`` under- or overflows."""
     _square("slogdet", A)
-    packed = _la.SlogDet.apply(A)
+    packed = linalg_ops.SlogDet.apply(A)
     return return_types.linalg_slogdet(packed[..., 0].detach(), packed[..., 1])
 
 
@@ -117,7 +117,7 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:  # noqa: N803
             f"({A.shape[-2]}x{A.shape[-1]} and {b.shape[-2]}x{b.shape[-1]})"
         )
     try:
-        x = _la.Solve.apply(A, b)
+        x = linalg_ops.Solve.apply(A, b)
     except np.linalg.LinAlgError:
         raise RuntimeError(
             "torch.linalg.solve: The solver failed because the input matrix is singular."
@@ -129,7 +129,7 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:  # noqa: N803
 def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:  # noqa: N803
     """Lower-triangular L with A = L L^T (``upper=True``: U = L^T with A = U^T U)."""
     _square("cholesky", A)
-    return _la.Cholesky.apply(A, upper=upper)
+    return linalg_ops.Cholesky.apply(A, upper=upper)
 
 
 def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False):  # noqa: N803
@@ -164,7 +164,7 @@ def qr(A: Tensor, mode: str = "reduced"):  # noqa: N803
     m, n = A.shape[-2], A.shape[-1]
     if mode == "reduced" or (mode == "complete" and m <= n):
         k = min(m, n)
-        q, r = _unpack(_la.QR.apply(A), [(m, k), (k, n)])
+        q, r = _unpack(linalg_ops.QR.apply(A), [(m, k), (k, n)])
         return return_types.linalg_qr(q, r)
     a = unwrap(A)
     if mode == "r":
@@ -181,7 +181,7 @@ def svd(A: Tensor, full_matrices: bool = True, *, driver=None):  # noqa: N803
     _float("svd", A)
     m, n = A.shape[-2], A.shape[-1]
     k = min(m, n)
-    u, s, vh = _unpack(_la.SVD.apply(A), [(m, k), (k,), (k, n)])
+    u, s, vh = _unpack(linalg_ops.SVD.apply(A), [(m, k), (k,), (k, n)])
     if full_matrices and m != n:
         uf, _, vhf = np.linalg.svd(unwrap(A), full_matrices=True)
         from gradfit._functional import cat
@@ -207,7 +207,7 @@ def eigh(A: Tensor, UPLO: str = "L"):  # noqa: N803
     if UPLO not in ("L", "U"):
         raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
     n = A.shape[-1]
-    lam, v = _unpack(_la.Eigh.apply(A, uplo=UPLO), [(n,), (n, n)])
+    lam, v = _unpack(linalg_ops.Eigh.apply(A, uplo=UPLO), [(n,), (n, n)])
     return return_types.linalg_eigh(lam, v)
 
 
@@ -233,7 +233,7 @@ def vector_norm(x, ord=2, dim=None, keepdim: bool = False, *, dtype=None) -> Ten
     _float("vector_norm", x)
     if x.ndim == 0:
         x, dim = x.reshape(1), None if dim is None else 0
-    return _ix.VectorNorm.apply(x, p=float(ord), dim=_norm_dims(dim, x.ndim), keepdim=keepdim)
+    return indexing.VectorNorm.apply(x, p=float(ord), dim=_norm_dims(dim, x.ndim), keepdim=keepdim)
 
 
 @with_out

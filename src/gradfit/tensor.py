@@ -5,6 +5,11 @@ that made it (None for leaves), ``grad`` is filled by ``backward()`` on leaves t
 require a gradient. Operators and methods call ops from ``gradfit.ops``; those build the
 graph. ``.data`` is, as in PyTorch, a Tensor that shares the memory but stays outside the
 graph (the lecture's program calls ``layer.bias.data.fill_(0.0)``).
+
+This module sits above ``gradfit.autograd`` and ``gradfit.ops`` and imports them; they never
+import it. Right after defining ``Tensor`` it hands the class to the graph machinery
+(``autograd.bind_tensor_class``), which builds op outputs with it. Code above the core
+reaches a tensor's array through ``gradfit._arrays``, not through ``_array``.
 """
 
 from __future__ import annotations
@@ -13,44 +18,91 @@ import weakref
 
 import numpy as np
 
-from gradfit import _dtypes, _rng, return_types
+from gradfit import _dtypes, _rng, _typenames, return_types
 from gradfit import _tensorops as _tops
 from gradfit._grad_mode import _enabled
+from gradfit._tensor_str import tensor_repr
 from gradfit.autograd import bind_tensor_class, engine
 from gradfit.ops import elementwise, indexing, movement, reduce
 from gradfit.ops.matmul import matmul as _matmul
 
+# The device types PyTorch's parser accepts ("Expected one of ... device type").
+_DEVICE_TYPES = (
+    "cpu cuda ipu xpu mkldnn opengl opencl ideep hip ve fpga maia xla lazy vulkan mps meta hpu "
+    "mtia privateuseone"
+).split()
+
 
 class device:  # noqa: N801 - PyTorch's name
-    """``gradfit.device("cpu")``: gradfit computes on the CPU only."""
+    """A device descriptor, as ``torch.device``: any PyTorch device string is accepted.
 
-    __slots__ = ("type",)
+    gradfit computes on the CPU only. As on a CPU-only PyTorch build, naming another device
+    (``device("cuda")``, ``device("cuda", 0)``) is allowed; placing data on it fails
+    (:func:`_check_device`).
+    """
 
-    def __init__(self, spec="cpu"):
-        name = spec.type if isinstance(spec, device) else str(spec)
-        if name.split(":")[0] != "cpu":
-            raise RuntimeError(f"device {name!r} is not available: gradfit runs on the CPU only")
-        self.type = "cpu"
+    __slots__ = ("type", "index")
+
+    def __init__(self, type="cpu", index=None):  # noqa: A002 - PyTorch's names
+        if isinstance(type, device):
+            self.type, self.index = type.type, type.index
+            return
+        if isinstance(type, int) and not isinstance(type, bool):
+            raise RuntimeError("Cannot access accelerator device when none is available.")
+        if not isinstance(type, str):
+            raise TypeError(f"device() expected a string or int, got {type.__class__.__name__}")
+        name, sep, idx = type.partition(":")
+        if name not in _DEVICE_TYPES:
+            raise RuntimeError(
+                f"Expected one of {', '.join(_DEVICE_TYPES)} device type at start of device "
+                f"string: {type}"
+            )
+        if sep:
+            if index is not None:
+                raise RuntimeError(
+                    f"type (string) must not include an index because index was passed "
+                    f"explicitly: {type}"
+                )
+            if not idx.isdigit():
+                raise RuntimeError(f"Invalid device string: '{type}'")
+            index = int(idx)
+        if index is not None and index < 0:
+            raise RuntimeError(f"Device index must not be negative, got {index}")
+        self.type, self.index = name, index
 
     def __eq__(self, other):
-        return isinstance(other, (device, str)) and str(other).split(":")[0] == "cpu"
+        if not isinstance(other, device):
+            return NotImplemented
+        return self.type == other.type and self.index == other.index
 
     def __hash__(self):
-        return hash("cpu")
+        return hash((self.type, self.index))
 
     def __repr__(self):
-        return "device(type='cpu')"
+        if self.index is None:
+            return f"device(type='{self.type}')"
+        return f"device(type='{self.type}', index={self.index})"
 
     def __str__(self):
-        return "cpu"
+        return self.type if self.index is None else f"{self.type}:{self.index}"
 
 
 _CPU = device("cpu")
 
 
+def _no_device_error(kind: str) -> Exception:
+    """The error for placing data on a device gradfit lacks, in PyTorch's CPU-build form."""
+    if kind == "cuda":
+        return AssertionError("gradfit not compiled with CUDA enabled (it runs on the CPU only)")
+    return RuntimeError(f"gradfit is not linked with support for {kind} devices (CPU only)")
+
+
 def _check_device(dev) -> None:
+    """Refuse data placement on any device but the CPU (naming one is fine)."""
     if dev is not None:
-        device(dev)
+        d = dev if isinstance(dev, device) else device(dev)
+        if d.type != "cpu":
+            raise _no_device_error(d.type)
 
 
 def parse_to_args(args: tuple, kwargs: dict):
@@ -66,9 +118,7 @@ def parse_to_args(args: tuple, kwargs: dict):
     for a in args:
         if isinstance(a, Tensor):
             dtype = a.dtype
-        elif isinstance(a, device) or (
-            isinstance(a, str) and a.split(":")[0] in ("cpu", "cuda", "mps", "xla", "meta")
-        ):
+        elif isinstance(a, device) or (isinstance(a, str) and a.partition(":")[0] in _DEVICE_TYPES):
             dev = a
         else:
             dtype = a
@@ -108,6 +158,48 @@ def _to_array(data, dtype=None) -> np.ndarray:
     return arr
 
 
+def _legacy_array(args: tuple, dtype) -> np.ndarray:
+    """The array of PyTorch's legacy constructors (``Tensor(2, 3)``, ``FloatTensor([1, 2])``).
+
+    All-int arguments (or one ``Size``) are a shape, filled with zeros (PyTorch leaves the
+    memory uninitialised); one sequence or array is data, converted to ``dtype``; a Tensor
+    keeps its own array; no argument gives an empty 1-d tensor.
+    """
+    dt = _dtypes.to_dtype(dtype)
+    if not args:
+        return np.empty((0,), dt)
+    if len(args) == 1 and isinstance(args[0], Tensor):
+        return args[0]._array
+    if len(args) == 1 and isinstance(args[0], Size):
+        args = tuple(args[0])
+    if all(isinstance(a, int | np.integer) and not isinstance(a, bool) for a in args):
+        if any(a < 0 for a in args):
+            raise RuntimeError(f"Trying to create tensor with negative dimension: {list(args)}")
+        return np.zeros(tuple(int(a) for a in args), dt)
+    if len(args) != 1:
+        raise TypeError(
+            f"Tensor(): expected sizes (ints) or one sequence of data, got {len(args)} arguments"
+        )
+    data = args[0]
+    if isinstance(data, float | bool | complex) or (
+        isinstance(data, np.generic) and not isinstance(data, np.integer)
+    ):
+        raise TypeError(
+            f"Tensor(): new(): data must be a sequence (got {type(data).__name__}); "
+            "use gradfit.tensor(x) for a 0-d tensor"
+        )
+    return np.array(_to_array(data), dtype=dt)
+
+
+def _named(out: Tensor, name: str) -> Tensor:
+    """Give ``out``'s node PyTorch's name when the op it shares with other methods would be
+    named otherwise (``unsqueeze`` is a ``Reshape``; see ``autograd/_torch_names``)."""
+    node = out.grad_fn
+    if node is not None:
+        node.torch_name = name
+    return out
+
+
 def _dims(dim, ndim: int):
     """Normalise a ``dim`` argument (int, tuple, list or None) to what NumPy takes."""
     if dim is None:
@@ -144,15 +236,16 @@ class Tensor:
     )
     __array_priority__ = 1000  # ndarray + Tensor defers to Tensor.__radd__
 
-    def __init__(self, data=None, *, requires_grad: bool = False, dtype=None):
-        if data is None:
-            data = []
-        if isinstance(data, int) and not isinstance(data, bool):
-            raise TypeError(
-                "Tensor(n) with a size is not supported; "
-                "use gradfit.empty(n) or gradfit.tensor(data)"
-            )
-        self._array = _to_array(data, dtype)
+    def __init__(self, *args, requires_grad: bool = False, dtype=None):
+        if type(self) is Tensor:
+            # ``Tensor(...)`` called as a constructor is PyTorch's legacy one: sizes
+            # (``Tensor(2, 3)``) or data, always of the default float type (or ``dtype``),
+            # whatever the data's own type; a Tensor argument is kept as it is.
+            arr = _legacy_array(args, dtype or _dtypes.get_default_dtype())
+        else:  # Parameter, Buffer: ``Subclass(data)`` keeps the data's type
+            data = args[0] if args else None
+            arr = _to_array([] if data is None else data, dtype)
+        self._array = arr
         self.grad = None
         self.grad_fn = None
         self._requires_grad = False
@@ -208,12 +301,12 @@ class Tensor:
         return self.grad_fn is None
 
     @property
-    def shape(self) -> tuple:
-        return self._array.shape
+    def shape(self) -> Size:
+        return Size(self._array.shape)
 
     def size(self, dim: int | None = None):
         if dim is None:
-            return self._array.shape
+            return Size(self._array.shape)
         return self._array.shape[dim]
 
     @property
@@ -315,28 +408,16 @@ class Tensor:
         return (self[i] for i in range(self._array.shape[0]))
 
     def __format__(self, spec: str) -> str:
-        if self._array.ndim == 0:
+        # PyTorch formats a plain 0-d tensor as its number; anything else only without a spec.
+        if self._array.ndim == 0 and type(self) is Tensor:
             return format(self._array.item(), spec)
-        return repr(self)
+        if spec:
+            raise TypeError("unsupported format string passed to Tensor.__format__")
+        return str(self)
 
     def __repr__(self) -> str:
-        arr = self._array
-        body = np.array2string(
-            arr,
-            separator=", ",
-            prefix="tensor(",
-            precision=4,
-            floatmode="maxprec_equal" if arr.dtype.kind == "f" else "maxprec",
-        )
-        extras = []
-        default = _dtypes.get_default_dtype()
-        if arr.dtype not in (default, np.int64, np.bool_) or arr.size == 0:
-            extras.append(f"dtype=gradfit.{arr.dtype}")
-        if self.grad_fn is not None:
-            extras.append(f"grad_fn=<{self.grad_fn.name()}>")
-        elif self._requires_grad:
-            extras.append("requires_grad=True")
-        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+        node = self.grad_fn
+        return tensor_repr(self._array, None if node is None else node.name(), self._requires_grad)
 
     __hash__ = object.__hash__
 
@@ -352,9 +433,11 @@ class Tensor:
         return movement.Cast.apply(self, dtype=dtype)
 
     def type(self, dtype=None):
+        """``type()``: PyTorch's type string (``'torch.FloatTensor'``); ``type(t)``: a cast
+        to a dtype, a legacy type (``gradfit.DoubleTensor``) or its name."""
         if dtype is None:
-            return f"gradfit.{self.dtype}"
-        return self.to(dtype)
+            return _typenames.type_string(self.dtype)
+        return self.to(_typenames.target_dtype(dtype))
 
     def float(self) -> Tensor:
         return self.to(np.float32)
@@ -378,7 +461,7 @@ class Tensor:
         return self
 
     def cuda(self, *args, **kwargs):
-        raise RuntimeError("CUDA is not available: gradfit runs on the CPU only")
+        raise _no_device_error("cuda")
 
     # ------------------------------------------------------------------ autograd
     def backward(
@@ -402,15 +485,15 @@ class Tensor:
             if self._array.size != 1:
                 raise RuntimeError(
                     f"grad can be implicitly created only for scalar outputs; this tensor has "
-                    f"shape {self.shape}: pass gradient= of that shape"
+                    f"shape {self._array.shape}: pass gradient= of that shape"
                 )
             g = _ones(self._array)
         else:
             g = _to_array(gradient).astype(self._array.dtype, copy=False)
-            if g.shape != self.shape:
+            if g.shape != self._array.shape:
                 raise RuntimeError(
                     f"backward: gradient has shape {g.shape}, expected the output's shape "
-                    f"{self.shape}"
+                    f"{self._array.shape}"
                 )
         engine.run_backward([self], [g], bool(retain_graph))
 
@@ -482,10 +565,10 @@ class Tensor:
     def copy_(self, src) -> Tensor:
         src_arr = src._array if isinstance(src, Tensor) else np.asarray(src)
         try:
-            np.broadcast_to(src_arr, self.shape)
+            np.broadcast_to(src_arr, self._array.shape)
         except ValueError:
             raise RuntimeError(
-                f"copy_: source of shape {src_arr.shape} cannot be broadcast to {self.shape}"
+                f"copy_: source of shape {src_arr.shape} cannot be broadcast to {self._array.shape}"
             ) from None
         return self._inplace(src_arr)
 
@@ -523,14 +606,41 @@ class Tensor:
         self._version += 1
         return self
 
-    def uniform_(self, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
-        return self._inplace(
-            _rng.uniform(self.numel(), a, b, self.dtype, generator).reshape(self.shape)
-        )
+    # In-place random fills, drawn from the stream exactly as PyTorch's CPU kernels draw.
+    def _random_fill(self, kind: str, args: tuple, generator) -> Tensor:
+        args = tuple(a._array if isinstance(a, Tensor) else a for a in args)
+        return self._inplace(_rng.fill(kind, self._array.shape, self._array.dtype, args, generator))
 
-    def normal_(self, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
-        return self._inplace(
-            _rng.normal(self.numel(), mean, std, self.dtype, generator).reshape(self.shape)
+    def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator=None) -> Tensor:
+        return self._random_fill("uniform", (a, b), generator)
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator=None) -> Tensor:
+        return self._random_fill("normal", (mean, std), generator)
+
+    def random_(self, from_: int = 0, to: int | None = None, *, generator=None) -> Tensor:
+        return self._random_fill("random", (from_, to), generator)
+
+    def bernoulli_(self, p=0.5, *, generator=None) -> Tensor:
+        return self._random_fill("bernoulli", (p,), generator)
+
+    def exponential_(self, lambd: float = 1.0, *, generator=None) -> Tensor:
+        return self._random_fill("exponential", (lambd,), generator)
+
+    def geometric_(self, p: float, *, generator=None) -> Tensor:
+        return self._random_fill("geometric", (p,), generator)
+
+    def cauchy_(self, median: float = 0.0, sigma: float = 1.0, *, generator=None) -> Tensor:
+        return self._random_fill("cauchy", (median, sigma), generator)
+
+    def log_normal_(self, mean: float = 1.0, std: float = 2.0, *, generator=None) -> Tensor:
+        return self._random_fill("log_normal", (mean, std), generator)
+
+    def bernoulli(self, p=None, *, generator=None) -> Tensor:
+        return Tensor._make(_rng.bernoulli(self._array, p, generator), None)
+
+    def multinomial(self, num_samples: int, replacement: bool = False, *, generator=None):
+        return Tensor._make(
+            _rng.multinomial(self._array, num_samples, replacement, generator), None
         )
 
     def _iop(self, op, other):
@@ -543,9 +653,10 @@ class Tensor:
                 self._check_inplace()
             return op(self, other)
         res = op(self.detach(), other)._array
-        if res.shape != self.shape:
+        if res.shape != self._array.shape:
             raise RuntimeError(
-                f"output with shape {self.shape} doesn't match the broadcast shape {res.shape}"
+                f"output with shape {self._array.shape} doesn't match the broadcast shape "
+                f"{res.shape}"
             )
         np.copyto(self._array, res, casting="unsafe")
         self._version += 1
@@ -615,6 +726,8 @@ class Tensor:
             self._array = out._array.astype(self._array.dtype, copy=False)
         self.grad_fn, self._requires_grad = node, out._requires_grad
         self._version += 1
+        if self.grad_fn is not None:
+            self.grad_fn.output_version = self._version  # the version its output has now
         return self
 
     def masked_fill_(self, mask, value) -> Tensor:
@@ -638,7 +751,7 @@ class Tensor:
         return self, other
 
     # The binary operators go straight to the op when both operands are tensors of one
-    # dtype (the usual case, where _coerce has nothing to do): ~0.1 us of a ~1.3 us call.
+    # dtype: the usual case, where _coerce has nothing to do (W0 measures this path).
     def __add__(self, other):
         if isinstance(other, Tensor) and other._array.dtype is self._array.dtype:
             return elementwise.Add.apply(self, other)
@@ -797,7 +910,7 @@ class Tensor:
         return Tensor._make(np.logical_not(self._array), None)
 
     def equal(self, other) -> bool:
-        return self.shape == other.shape and bool(np.array_equal(self._array, other._array))
+        return self._array.shape == other.shape and bool(np.array_equal(self._array, other._array))
 
     def allclose(self, other, rtol=1e-5, atol=1e-8) -> bool:
         return bool(np.allclose(self._array, other._array, rtol=rtol, atol=atol))
@@ -877,7 +990,7 @@ class Tensor:
         return elementwise.Minimum.apply(*self._coerce(other))
 
     def masked_fill(self, mask, value):
-        return _tops.masked_fill(self, mask, value)
+        return _named(_tops.masked_fill(self, mask, value), "MaskedFillBackward0")
 
     # ------------------------------------------------------------------ reductions
     def sum(self, dim=None, keepdim: bool = False, dtype=None):
@@ -907,17 +1020,21 @@ class Tensor:
     def std(
         self, dim=None, unbiased: bool | None = None, keepdim: bool = False, *, correction=None
     ):
-        return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
+        return _named(
+            self.var(dim, unbiased, keepdim, correction=correction).sqrt(), "StdBackward0"
+        )
 
     def _minmax(self, which: str, dim, keepdim: bool):
         if isinstance(dim, Tensor):
             return self.maximum(dim) if which == "max" else self.minimum(dim)
         if dim is None:
-            return reduce.AMax.apply(self, dim=None, keepdim=False, which=which)
+            out = reduce.AMax.apply(self, dim=None, keepdim=False, which=which)
+            return _named(out, "MaxBackward1" if which == "max" else "MinBackward1")
         d = _dims(dim, self.ndim)
         arg = np.argmax if which == "max" else np.argmin
         idx = np.expand_dims(arg(self._array, axis=d), d) if self.ndim else np.asarray(0)
         values = reduce.TakeAlong.apply(self, indices=idx, dim=d, keepdim=keepdim)
+        _named(values, "MaxBackward0" if which == "max" else "MinBackward0")
         indices = Tensor._make(idx if keepdim or not self.ndim else np.squeeze(idx, d), None)
         return getattr(return_types, which)(values, indices.long())
 
@@ -935,7 +1052,8 @@ class Tensor:
 
     def amin(self, dim=(), keepdim: bool = False):
         dim = None if dim == () else dim
-        return reduce.AMax.apply(self, dim=_dims(dim, self.ndim), keepdim=keepdim, which="min")
+        out = reduce.AMax.apply(self, dim=_dims(dim, self.ndim), keepdim=keepdim, which="min")
+        return _named(out, "AminBackward0")
 
     def argmax(self, dim=None, keepdim: bool = False):
         return _argext(np.argmax, self, dim, keepdim)
@@ -981,23 +1099,31 @@ class Tensor:
         if self.ndim == 0:
             return self.reshape(1)
         s, e = start_dim % self.ndim, end_dim % self.ndim
-        shape = self.shape[:s] + (int(np.prod(self.shape[s : e + 1])),) + self.shape[e + 1 :]
+        shape = (
+            self._array.shape[:s]
+            + (int(np.prod(self._array.shape[s : e + 1])),)
+            + self._array.shape[e + 1 :]
+        )
         return self.reshape(shape)
 
     def squeeze(self, dim=None):
         if dim is None:
-            shape = tuple(n for n in self.shape if n != 1)
+            shape = tuple(n for n in self._array.shape if n != 1)
         else:
             dims = {d % max(self.ndim, 1) for d in (dim if isinstance(dim, tuple) else (dim,))}
-            shape = tuple(n for i, n in enumerate(self.shape) if not (i in dims and n == 1))
-        return self.reshape(shape)
+            shape = tuple(n for i, n in enumerate(self._array.shape) if not (i in dims and n == 1))
+        return _named(
+            self.reshape(shape), "SqueezeBackward0" if dim is None else "SqueezeBackward1"
+        )
 
     def unsqueeze(self, dim: int):
         nd = self.ndim + 1
         if not -nd <= dim < nd:
             raise IndexError(f"unsqueeze: dim {dim} out of range for a {self.ndim}-D tensor")
         d = dim % nd
-        return self.reshape(self.shape[:d] + (1,) + self.shape[d:])
+        return _named(
+            self.reshape(self._array.shape[:d] + (1,) + self._array.shape[d:]), "UnsqueezeBackward0"
+        )
 
     def transpose(self, dim0: int, dim1: int):
         if self.ndim < 2 and dim0 in (0, -1) and dim1 in (0, -1):
@@ -1005,14 +1131,14 @@ class Tensor:
         axes = list(range(self.ndim))
         d0, d1 = _dims(dim0, self.ndim), _dims(dim1, self.ndim)
         axes[d0], axes[d1] = axes[d1], axes[d0]
-        return movement.Permute.apply(self, dims=tuple(axes))
+        return _named(movement.Permute.apply(self, dims=tuple(axes)), "TransposeBackward0")
 
     swapaxes = transpose
 
     def t(self):
         if self.ndim > 2:
             raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, got {self.ndim}")
-        return self.transpose(0, 1) if self.ndim == 2 else self
+        return _named(self.transpose(0, 1), "TBackward0") if self.ndim == 2 else self
 
     def permute(self, *dims):
         dims = _shape_args(dims)
@@ -1033,14 +1159,14 @@ class Tensor:
                 f"expand: the number of sizes {list(sizes)} must be at least "
                 f"the number of dimensions {self.ndim}"
             )
-        shape = tuple(self.shape[i - lead] if n == -1 else n for i, n in enumerate(sizes))
+        shape = tuple(self._array.shape[i - lead] if n == -1 else n for i, n in enumerate(sizes))
         try:
-            np.broadcast_shapes(self.shape, shape)
+            np.broadcast_shapes(self._array.shape, shape)
         except ValueError:
             raise RuntimeError(
-                f"expand: shape {self.shape} cannot be expanded to {list(sizes)}"
+                f"expand: shape {self._array.shape} cannot be expanded to {list(sizes)}"
             ) from None
-        if shape == self.shape:
+        if shape == self._array.shape:
             return self
         return movement.Expand.apply(self, shape=shape)
 
@@ -1051,12 +1177,14 @@ class Tensor:
 
     def repeat(self, *sizes):
         sizes = _shape_args(sizes)
-        x = self.reshape((1,) * (len(sizes) - self.ndim) + self.shape)
+        x = self.reshape((1,) * (len(sizes) - self.ndim) + self._array.shape)
         expanded = []
         for n, r in zip(x.shape, sizes):
             expanded += [r, n]
         inter = x.reshape(tuple(v for n in x.shape for v in (1, n))).expand(expanded)
-        return inter.reshape(tuple(n * r for n, r in zip(x.shape, sizes)))
+        return _named(
+            inter.reshape(tuple(n * r for n, r in zip(x.shape, sizes))), "RepeatBackward0"
+        )
 
     def contiguous(self):
         if self._array.flags.c_contiguous:
@@ -1071,7 +1199,7 @@ class Tensor:
 
     def split(self, split_size_or_sections, dim: int = 0):
         d = _dims(dim, self.ndim)
-        n = self.shape[d]
+        n = self._array.shape[d]
         if isinstance(split_size_or_sections, int):
             size = split_size_or_sections
             sizes = [min(size, n - i) for i in range(0, n, size)] or [0]
@@ -1084,19 +1212,19 @@ class Tensor:
         out, start = [], 0
         for s in sizes:
             idx = (slice(None),) * d + (slice(start, start + s),)
-            out.append(movement.Index.apply(self, index=idx))
+            out.append(_named(movement.Index.apply(self, index=idx), "SplitBackward0"))
             start += s
         return tuple(out)
 
     def chunk(self, chunks: int, dim: int = 0):
-        n = self.shape[_dims(dim, self.ndim)]
+        n = self._array.shape[_dims(dim, self.ndim)]
         return self.split(max(1, -(-n // chunks)), dim)
 
     def unbind(self, dim: int = 0):
         d = _dims(dim, self.ndim)
         return tuple(
-            movement.Index.apply(self, index=(slice(None),) * d + (i,))
-            for i in range(self.shape[d])
+            _named(movement.Index.apply(self, index=(slice(None),) * d + (i,)), "UnbindBackward0")
+            for i in range(self._array.shape[d])
         )
 
     # ------------------------------------------------------------------ tensor operations
@@ -1360,7 +1488,27 @@ def _argext(fn, t: Tensor, dim, keepdim: bool) -> Tensor:
 
 
 class Size(tuple):
-    """``gradfit.Size``: a tuple, as ``torch.Size``."""
+    """``gradfit.Size``: a tuple, as ``torch.Size``, printed ``gradfit.Size([3, 4])``."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"gradfit.Size({list(self)})"
+
+    __str__ = __repr__
+
+    def numel(self) -> int:
+        n = 1
+        for d in self:
+            n *= d
+        return n
+
+    def __getitem__(self, index):
+        out = tuple.__getitem__(self, index)
+        return Size(out) if isinstance(index, slice) else out
+
+    def __add__(self, other):
+        return Size(tuple.__add__(self, tuple(other)))
 
 
 # The graph machinery below this module builds its outputs as Tensors from here on.

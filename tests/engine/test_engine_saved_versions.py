@@ -178,3 +178,84 @@ def test_user_function_checks_what_it_saved_as_torch_does(fn):
             assert re.search(INPLACE, str(e))
             outcomes.append(("raised", None))
     assert outcomes[0] == outcomes[1]
+
+
+# Edits of an op's inputs: an error exactly when the op saved that input for a gradient
+# that is needed (PyTorch saves a product's operand only for the other's gradient, the
+# condition of where but not its values, the target of a cross-entropy but not the
+# logits). name -> (f(m, h, other), other's values, other's dtype).
+INPUT_CASES = {
+    "mul": (lambda m, h, o: h * o, [2.0, -1.0, 0.5], "float64"),
+    "mul_scalar": (lambda m, h, o: h * 2.0, [2.0, -1.0, 0.5], "float64"),
+    "div": (lambda m, h, o: h / o, [2.0, -1.0, 0.5], "float64"),
+    "matmul": (lambda m, h, o: h @ o, [[1.0, 2.0], [0.5, -1.0], [3.0, 0.25]], "float64"),
+    "linear": (
+        lambda m, h, o: m.nn.functional.linear(h, o, m.tensor([0.1, 0.2], dtype=m.float64)),
+        [[1.0, 2.0, 0.5], [-1.0, 3.0, 0.25]],
+        "float64",
+    ),
+    "where": (lambda m, h, o: m.where(o, h, h * 0.0), [True, False, True], "bool"),
+    # (C,) logits and a 0-d target: a reshape would make a view, and gradfit's views do
+    # not share their base's version counter as PyTorch's do.
+    "cross_entropy": (lambda m, h, o: m.nn.functional.cross_entropy(h, o), 2, "int64"),
+    "nll_loss": (lambda m, h, o: m.nn.functional.nll_loss(h, o), 1, "int64"),
+    "logsumexp": (lambda m, h, o: h.logsumexp(0), [0.0], "float64"),
+}
+
+
+def _run_input_edit(m, name, edit, other_grad):
+    fn, values, dtype = INPUT_CASES[name]
+    x = m.tensor(X, dtype=m.float64, requires_grad=True)
+    h = x * 1.0
+    other = m.tensor(values, dtype=getattr(m, dtype))
+    if other_grad:
+        other.requires_grad_(True)
+    y = fn(m, h, other)
+    target = h if edit == "h" else other
+    fill = {"float64": 0.5, "int64": 0, "bool": False}[str(target.dtype).split(".")[-1]]
+    with m.no_grad():
+        target.fill_(fill)
+    try:
+        y.sum().backward()
+    except RuntimeError as e:
+        assert re.search(INPLACE, str(e)), e
+        return ("raised",)
+    unused = other_grad and other.grad is None  # an operand the op ignores
+    grads = [x.grad.tolist()] + ([other.grad.tolist()] if other_grad and not unused else [])
+    return ("ok", grads)
+
+
+@pytest.mark.parametrize(
+    "name, edit, other_grad",
+    [
+        (name, edit, other_grad)
+        for name, (_, _, dtype) in sorted(INPUT_CASES.items())
+        for edit in ("h", "other")
+        for other_grad in ((False, True) if dtype == "float64" else (False,))
+    ],
+)
+def test_in_place_edit_of_an_input_matches_torch(name, edit, other_grad):
+    import torch
+
+    expected = _run_input_edit(torch, name, edit, other_grad)
+    got = _run_input_edit(gradfit, name, edit, other_grad)
+    assert got[0] == expected[0], f"{name}: torch {expected}, gradfit {got}"
+    if got[0] == "ok":
+        for g, t in zip(got[1], expected[1]):
+            np.testing.assert_allclose(g, t, rtol=1e-12, atol=1e-12)
+
+
+def test_in_place_op_recorded_in_the_graph_keeps_its_output_checkable():
+    # An in-place op inside a graph makes the tensor the output of a new node at a
+    # version above 0 (as PyTorch's in-place ops do); an op that saves its output must
+    # accept that version and still refuse a later edit. Exp stands for any such op.
+    x = gradfit.tensor([0.5, -1.0], dtype=gradfit.float64, requires_grad=True)
+    h = x * 1.0
+    h._inplace_op(lambda t: t.exp())
+    assert h.grad_fn.name() == "ExpBackward" and h._version == 1
+    h.sum().backward(retain_graph=True)
+    np.testing.assert_allclose(x.grad.numpy(), np.exp([0.5, -1.0]), rtol=1e-15)
+    with gradfit.no_grad():
+        h.mul_(2.0)
+    with pytest.raises(RuntimeError, match="is at version 2; expected version 1"):
+        h.sum().backward()

@@ -28,6 +28,7 @@ __all__ = [
     "Function",
     "FunctionCtx",
     "GradcheckError",
+    "Variable",
     "backward",
     "enable_grad",
     "grad",
@@ -36,3 +37,16 @@ __all__ = [
     "no_grad",
     "set_grad_enabled",
 ]
+
+
+def Variable(data, requires_grad: bool = False, volatile: bool = False):  # noqa: N802
+    """``torch.autograd.Variable`` with its current meaning: returns the Tensor itself.
+
+    Since PyTorch 0.4 a Variable is a Tensor; ``Variable(t, requires_grad=True)`` marks ``t``
+    (a leaf) as requiring a gradient and returns it. Old tutorials still call it.
+    """
+    if not isinstance(data, function.Tensor):
+        raise TypeError(f"Variable data has to be a tensor, but got {type(data).__name__}")
+    if requires_grad:
+        data.requires_grad_(True)
+    return data

@@ -77,6 +77,14 @@ def _version_error(node, t, expected: int, which: str) -> RuntimeError:
     )
 
 
+def _check_edited_input(node, t, expected: int) -> None:
+    """``t``, an input of ``node``, was edited after the forward pass: an error if the
+    node's backward reads it (at any of the positions where it was passed)."""
+    for i, u in enumerate(node.inputs):
+        if u is t and node.reads_input(i):
+            raise _version_error(node, t, expected, f"input {i}")
+
+
 def run_backward(roots, root_grads, retain_graph: bool, capture=None) -> dict | None:
     """Backpropagate ``root_grads`` from the tensors ``roots``.
 
@@ -96,8 +104,8 @@ def run_backward(roots, root_grads, retain_graph: bool, capture=None) -> dict | 
             if t._requires_grad:
                 _deliver_leaf(t, g, leaf_grads, capture, shared=True)
             continue
-        if t._version and fn.saves_output:
-            raise _version_error(fn, t, 0, "the output")
+        if t._version and fn.saves_output and t._version != fn.output_version:
+            raise _version_error(fn, t, fn.output_version, "the output")
         grads[fn] = grads[fn] + g if fn in grads else g
         nodes.append(fn)
     capture_nodes = {}
@@ -129,8 +137,7 @@ def run_backward(roots, root_grads, retain_graph: bool, capture=None) -> dict | 
         if versions is not None:
             for t, v in zip(inputs, versions):
                 if v is not None and t._version != v:
-                    i = next(i for i, u in enumerate(inputs) if u is t)
-                    raise _version_error(node, t, v, f"input {i}")
+                    _check_edited_input(node, t, v)
         in_grads = node.backward(node, g)
         if type(in_grads) is not tuple:
             in_grads = (in_grads,)
@@ -149,10 +156,11 @@ def run_backward(roots, root_grads, retain_graph: bool, capture=None) -> dict | 
             if fn is None:
                 _deliver_leaf(t, ig, leaf_grads, capture, ig is g)
             else:
-                # An output is at version 0 when made: if it has been edited since, the
-                # node that saved it would differentiate through the new values.
-                if t._version and fn.saves_output:
-                    raise _version_error(fn, t, 0, "the output")
+                # An output is at version 0 when made (output_version after an in-place
+                # op recorded in the graph): if it has been edited since, the node that
+                # saved it would differentiate through the new values.
+                if t._version and fn.saves_output and t._version != fn.output_version:
+                    raise _version_error(fn, t, fn.output_version, "the output")
                 prev = get(fn)
                 grads[fn] = ig if prev is None else prev + ig
         if not retain_graph:

@@ -21,6 +21,7 @@ from typing import Protocol
 import numpy as np
 
 from gradfit._grad_mode import _enabled, no_grad
+from gradfit.autograd import _torch_names
 
 _new = object.__new__
 _ndarray = np.ndarray
@@ -67,10 +68,14 @@ class Op:
     ``no_grad``). An op declares what it saves:
 
         saves_inputs: its backward reads its inputs (the default). ``apply`` notes the
-            inputs' versions; the engine compares them before calling ``backward``.
-        saves_output: its backward reads its output (exp, tanh, softmax, ...). A new
-            output is at version 0; the engine checks that it still is when the output's
-            gradient reaches the node. May be set per call on ``ctx`` in ``forward``.
+            inputs' versions; the engine compares them before calling ``backward``. An
+            op whose backward reads an input only for another input's gradient (a
+            product's operands) says so in ``reads_input``, so an edit of an input it
+            did not need is no error, as in PyTorch.
+        saves_output: its backward reads its output (exp, tanh, softmax, ...). The
+            engine checks that the output is still at ``output_version`` (0: a new
+            tensor's version; an in-place op recorded in the graph sets it) when the
+            output's gradient reaches the node. May be set per call in ``forward``.
 
     Attributes set on the node by ``apply`` when the output needs a gradient:
         inputs: the arguments of the call (Tensors, numbers, arrays), in order.
@@ -79,6 +84,7 @@ class Op:
 
     saves_inputs = True
     saves_output = False
+    output_version = 0
     inputs = ()
     versions = None
     hooks = None
@@ -91,6 +97,11 @@ class Op:
     @staticmethod
     def backward(ctx, grad_output):  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def reads_input(self, i: int) -> bool:
+        """Whether this node's backward reads input ``i`` (asked only when that input
+        was edited in place after the forward pass)."""
+        return True
 
     @classmethod
     def apply(cls, *args, **kwargs) -> Tensor:
@@ -114,8 +125,8 @@ class Op:
                 arrays.append(a)
                 if saves:
                     versions.append(None)
-        # Calls with one to three arrays and no keywords are spelled out: unpacking a list
-        # into a call costs ~0.1 us, a tenth of this whole function.
+        # Calls with one to three arrays and no keywords are spelled out, because
+        # unpacking a list into a call is a sizeable part of this short function.
         n = len(arrays)
         if kwargs:
             out = cls.forward(ctx, *arrays, **kwargs)
@@ -144,10 +155,11 @@ class Op:
         return t
 
     def name(self) -> str:
-        return type(self).__name__ + "Backward"
+        """PyTorch's name for this node (``AddmmBackward0``), from one table."""
+        return _torch_names.node_name(self)
 
     def __repr__(self) -> str:
-        return f"<{self.name()}>"
+        return f"<{self.name()} object at {id(self):#x}>"  # PyTorch's form
 
     @property
     def next_functions(self):

@@ -21,7 +21,7 @@ import numpy as np
 from gradfit import _rng
 from gradfit._arrays import unwrap, wrap
 from gradfit.ops import activation as _act
-from gradfit.ops import elementwise as _el
+from gradfit.ops import elementwise
 from gradfit.ops import loss as _loss
 from gradfit.ops.matmul import Linear as _Linear
 from gradfit.tensor import Tensor
@@ -175,26 +175,26 @@ def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """ReLU a[z] = max(0, z) (the lecture's activation); ``inplace=True`` overwrites and
     returns ``input``, as PyTorch's."""
     if inplace:
-        return _act.apply_inplace(input, _el.Relu.apply)
-    return _el.Relu.apply(input)
+        return _act.apply_inplace(input, elementwise.Relu.apply)
+    return elementwise.Relu.apply(input)
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False):  # noqa: A002
     """z for z > 0, negative_slope * z otherwise."""
     if inplace:
         return _act.apply_inplace(
-            input, lambda t: _el.LeakyRelu.apply(t, negative_slope=negative_slope)
+            input, lambda t: elementwise.LeakyRelu.apply(t, negative_slope=negative_slope)
         )
-    return _el.LeakyRelu.apply(input, negative_slope=negative_slope)
+    return elementwise.LeakyRelu.apply(input, negative_slope=negative_slope)
 
 
 def sigmoid(input: Tensor) -> Tensor:  # noqa: A002
     """1 / (1 + exp(-z)), computed without overflow."""
-    return _el.Sigmoid.apply(input)
+    return elementwise.Sigmoid.apply(input)
 
 
 def tanh(input: Tensor) -> Tensor:  # noqa: A002
-    return _el.Tanh.apply(input)
+    return elementwise.Tanh.apply(input)
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
@@ -214,7 +214,7 @@ def silu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:  # noqa: A002
     """log(1 + exp(beta z)) / beta, and z itself where beta z > threshold (PyTorch)."""
-    return _el.Softplus.apply(input, beta=beta, threshold=threshold)
+    return elementwise.Softplus.apply(input, beta=beta, threshold=threshold)
 
 
 def logsigmoid(input: Tensor) -> Tensor:  # noqa: A002
@@ -384,7 +384,7 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:  # noqa: A002
             f"Halving dimension must be even, but dimension {dim % input.ndim} is size {n}"
         )
     a, b = input.split(n // 2, dim)
-    return a * _el.Sigmoid.apply(b)
+    return a * elementwise.Sigmoid.apply(b)
 
 
 def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None):  # noqa: A002

@@ -18,7 +18,8 @@ def _restore(g: np.ndarray, dim, keepdim: bool, ndim: int) -> np.ndarray:
 
 
 def _expand(g: np.ndarray, shape: tuple) -> np.ndarray:
-    """``g`` broadcast to ``shape`` as a new array (np.broadcast_to costs ~5 us a call)."""
+    """``g`` broadcast to ``shape`` as a new array (an assignment into an empty array:
+    ``np.broadcast_to`` builds a read-only view through much slower Python-level code)."""
     out = np.empty(shape, dtype=g.dtype)
     out[...] = g
     return out
@@ -187,8 +188,8 @@ def log_softmax_array(a: np.ndarray, dim) -> np.ndarray:
     if a.ndim == 2 and dim in (1, -1) and a.shape[1] <= _NARROW_ROWS:
         # (batch, classes) with few classes, as in every classifier's loss: NumPy reduces a
         # short contiguous axis with one inner-loop call per row, while in the transposed
-        # copy each reduction runs across all rows at once (2-3x faster for 256 x 10
-        # logits). Same values, except the row sums add their terms in another order.
+        # copy each reduction runs across all rows at once (benchmarks/notes.md). Same
+        # values, except the row sums add their terms in another order.
         t = a.T.copy()  # a new C-ordered array: it is modified in place below
         t -= _stable_max(t, 0)
         t -= np.log(np.add.reduce(np.exp(t), axis=0, keepdims=True))

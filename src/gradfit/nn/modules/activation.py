@@ -5,7 +5,7 @@ from __future__ import annotations
 from gradfit.nn import functional as F
 from gradfit.nn.modules.module import Module
 from gradfit.ops import activation as _act
-from gradfit.ops import elementwise as _el
+from gradfit.ops import elementwise
 
 
 class ReLU(Module):
@@ -19,7 +19,7 @@ class ReLU(Module):
     def forward(self, input):  # noqa: A002
         if self.inplace:
             return F.relu(input, inplace=True)
-        return _el.Relu.apply(input)
+        return elementwise.Relu.apply(input)
 
     def extra_repr(self) -> str:
         return "inplace=True" if self.inplace else ""
@@ -44,12 +44,12 @@ class Sigmoid(Module):
     """Logistic sigma(z) = 1 / (1 + exp(-z)), stable for large |z|."""
 
     def forward(self, input):  # noqa: A002
-        return _el.Sigmoid.apply(input)
+        return elementwise.Sigmoid.apply(input)
 
 
 class Tanh(Module):
     def forward(self, input):  # noqa: A002
-        return _el.Tanh.apply(input)
+        return elementwise.Tanh.apply(input)
 
 
 class GELU(Module):
@@ -93,7 +93,7 @@ class Softplus(Module):
         self.threshold = threshold
 
     def forward(self, input):  # noqa: A002
-        return _el.Softplus.apply(input, beta=self.beta, threshold=self.threshold)
+        return elementwise.Softplus.apply(input, beta=self.beta, threshold=self.threshold)
 
     def extra_repr(self) -> str:
         return f"beta={self.beta}, threshold={self.threshold}"

@@ -20,7 +20,18 @@ from gradfit._grad_mode import no_grad
 from gradfit.nn.parameter import Buffer, Parameter
 from gradfit.tensor import Tensor, parse_to_args
 
-_IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+
+class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    """``load_state_dict``'s result; prints as PyTorch's when every key matched."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return super().__repr__()
+
+    __str__ = __repr__
 
 
 class RemovableHandle:
@@ -459,13 +470,17 @@ class Module:
         return self.to(np.float16)
 
     def type(self, dst_type) -> Module:
-        return self.to(dst_type)
+        from gradfit._typenames import target_dtype
+
+        return self.to(target_dtype(dst_type))
 
     def cpu(self) -> Module:
         return self
 
     def cuda(self, device=None) -> Module:
-        raise RuntimeError("CUDA is not available: gradfit runs on the CPU only")
+        from gradfit.tensor import _no_device_error
+
+        raise _no_device_error("cuda")
 
     # ------------------------------------------------------------------ state dict
     def state_dict(self, *args, destination=None, prefix: str = "", keep_vars: bool = False):

@@ -37,8 +37,7 @@ from gradfit.nn import init
 from gradfit.nn.modules.module import Module
 from gradfit.nn.parameter import Parameter
 from gradfit.nn.utils.rnn import PackedSequence, _valid_mask
-from gradfit.ops import elementwise as _el
-from gradfit.ops import sequence as _seq
+from gradfit.ops import elementwise, sequence
 from gradfit.ops.matmul import Linear as _LinearOp
 from gradfit.tensor import Tensor, _check_device
 
@@ -192,7 +191,7 @@ class RNNBase(Module):
             data, bs_t, sorted_indices, unsorted_indices = input
             batch_sizes = unwrap(bs_t).astype(np.int64)
             mask = _valid_mask(batch_sizes)
-            x = _seq.ScatterRows.apply(data, mask=mask)
+            x = sequence.ScatterRows.apply(data, mask=mask)
             batched = True
             if hx is not None and sorted_indices is not None:
                 order = unwrap(sorted_indices)
@@ -251,7 +250,7 @@ class RNNBase(Module):
 
         if packed:
             output = PackedSequence(
-                _seq.MaskedRows.apply(output, mask=mask),
+                sequence.MaskedRows.apply(output, mask=mask),
                 input.batch_sizes,
                 sorted_indices,
                 unsorted_indices,
@@ -282,7 +281,7 @@ class RNNBase(Module):
                 w_ih, w_hh, b_ih, b_hh, w_hr = self._weights(layer, direction)
                 k = layer * num_directions + direction
                 gi = _LinearOp.apply(layer_input, w_ih, b_ih)  # every step's W_ih x_t + b_ih
-                res = _seq.RecurrentLayer.apply(
+                res = sequence.RecurrentLayer.apply(
                     gi,
                     w_hh,
                     b_hh,
@@ -303,9 +302,9 @@ class RNNBase(Module):
                     layer_output = F.dropout(layer_output, self.dropout, True)
                 else:  # PyTorch drops out the packed data: draw the mask in that shape
                     dropped = F.dropout(
-                        _seq.MaskedRows.apply(layer_output, mask=mask), self.dropout, True
+                        sequence.MaskedRows.apply(layer_output, mask=mask), self.dropout, True
                     )
-                    layer_output = _seq.ScatterRows.apply(dropped, mask=mask)
+                    layer_output = sequence.ScatterRows.apply(dropped, mask=mask)
             layer_input = layer_output
         return layer_input, stack(h_n, 0), (stack(c_n, 0) if lstm else None)
 
@@ -457,7 +456,7 @@ class RNNCellBase(Module):
 
     def _step(self, input: Tensor, h: Tensor, c):  # noqa: A002
         gi = _LinearOp.apply(input, self.weight_ih, self.bias_ih).unsqueeze(0)
-        return _seq.RecurrentLayer.apply(
+        return sequence.RecurrentLayer.apply(
             gi, self.weight_hh, self.bias_hh, h, c, None, mode=self._mode
         )
 
@@ -537,8 +536,8 @@ class GRUCell(RNNCellBase):
         gi = _LinearOp.apply(x, self.weight_ih, self.bias_ih)
         gh = _LinearOp.apply(h, self.weight_hh, self.bias_hh)
         two = 2 * hidden
-        rz = _el.Sigmoid.apply(gi[..., :two] + gh[..., :two])
+        rz = elementwise.Sigmoid.apply(gi[..., :two] + gh[..., :two])
         r, z = rz[..., :hidden], rz[..., hidden:]
-        n = _el.Tanh.apply(gi[..., two:] + r * gh[..., two:])
+        n = elementwise.Tanh.apply(gi[..., two:] + r * gh[..., two:])
         out = n + z * (h - n)
         return out if batched else out.squeeze(0)

@@ -10,6 +10,7 @@ import numpy as np
 
 from gradfit import _factories
 from gradfit._arrays import unwrap, wrap
+from gradfit._functional import stack
 from gradfit.tensor import Tensor
 
 # numpy dtypes that cannot become tensors: strings, bytes, objects (PyTorch's pattern).
@@ -30,8 +31,6 @@ def _stack(batch: list[Tensor]) -> Tensor:
                 f"and {list(t.shape)} at entry {i}"
             )
     if any(t.requires_grad for t in batch):
-        from gradfit._functional import stack
-
         return stack(batch, 0)
     # Same values as the graph-recording stack, without building a graph no one can use.
     return wrap(np.stack([unwrap(t) for t in batch]))
