@@ -299,7 +299,7 @@ def scatter_reduce(input, dim: int, index, src, reduce: str, *, include_self: bo
     if not isinstance(src, _graph.Tensor) or src.dtype != input.dtype:
         raise RuntimeError("scatter_reduce(): Expected self.dtype to be equal to src.dtype")
     _check_bounds("scatter_reduce", idx, input.shape[d] if input.ndim else 1)
-    return _ix.ScatterReduce.apply(
+    return indexing_ops.ScatterReduce.apply(
         input, src, index=idx, dim=d, reduce=reduce, include_self=include_self
     )
 
@@ -355,7 +355,7 @@ def index_put(input, indices, values, accumulate: bool = False):  # noqa: A002
     v = _t(values)
     if v.dtype != input.dtype:
         v = v.to(input.dtype)
-    return _ix.IndexPut.apply(input, v, index=idx, accumulate=accumulate)
+    return indexing_ops.IndexPut.apply(input, v, index=idx, accumulate=accumulate)
 
 
 def index_fill(input, dim: int, index, value):  # noqa: A002
@@ -369,7 +369,9 @@ def index_fill(input, dim: int, index, value):  # noqa: A002
         if isinstance(value, _graph.Tensor)
         else np.asarray(value, input.dtype)
     )
-    return _ix.IndexPut.apply(input, v, index=(slice(None),) * d + (idx,), accumulate=False)
+    return indexing_ops.IndexPut.apply(
+        input, v, index=(slice(None),) * d + (idx,), accumulate=False
+    )
 
 
 # ------------------------------------------------------------------ sorting
