@@ -694,7 +694,9 @@ TENSOROPS += [
     OpSpec(
         "index_put_",
         # distinct rows: with repeats, which write wins (and gets the gradient) is unspecified
-        lambda lib, a, b: (a * 1.0).index_put_((lib.tensor(np.arange(a.shape[0])[::-2].copy()),), b),
+        lambda lib, a, b: (a * 1.0).index_put_(
+            (lib.tensor(np.arange(a.shape[0])[::-2].copy()),), b
+        ),
         "custom",
         shapes=st.tuples(dims, dims).map(lambda t: [t, (t[1],)]),
         samples=[[(3, 4), (4,)]],
