@@ -716,18 +716,14 @@ class Tensor:
                 f"{out._array.shape}"
             )
         node = out.grad_fn
-        if node is not None and node.saves_output:
-            # The node keeps its output array to itself (this tensor gets a copy), so no
-            # later edit of this tensor can reach what its backward reads; the version
-            # bump below is for the nodes that saved this tensor's earlier values.
-            self._array = out._array.astype(self._array.dtype, copy=True)
-            node.saves_output = False
-        else:
-            self._array = out._array.astype(self._array.dtype, copy=False)
+        self._array = out._array.astype(self._array.dtype, copy=False)
         self.grad_fn, self._requires_grad = node, out._requires_grad
+        # The bump is for the nodes that saved this tensor's earlier values; the new node
+        # (whose output this tensor now is) expects this version, and a node that reads
+        # its output refuses a later edit, as PyTorch's exp_() then mul_() does.
         self._version += 1
-        if self.grad_fn is not None:
-            self.grad_fn.output_version = self._version  # the version its output has now
+        if node is not None:
+            node.output_version = self._version
         return self
 
     def masked_fill_(self, mask, value) -> Tensor:
