@@ -266,8 +266,8 @@ def test_in_place_op_recorded_in_the_graph_keeps_its_output_checkable():
 def test_inplace_activation_matches_torch(activation, edit_after):
     # F.relu(h, inplace=True) (and sigmoid_, through Tensor's in-place mechanism) inside
     # a graph: the backward works, and a later edit of h is refused, as the node reads
-    # its result. (PyTorch's elu_ also saves its result where gradfit's ELU reads a copy
-    # of its input: no error there, and a correct gradient.)
+    # its result. (PyTorch's elu_ saves its result too; gradfit's ELU reads its input's
+    # earlier values, which the edit does not reach: no error, and a correct gradient.)
     import torch
 
     outcomes = []
