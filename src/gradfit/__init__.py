@@ -186,7 +186,6 @@ _LAZY_MODULES = {
     "distributed",
     "cli",
     "serialization",
-    "testing",
     # issue 16: PyTorch's device namespaces
     "cuda",
     "backends",
