@@ -839,9 +839,7 @@ def cartesian_prod(*tensors):
     grids = meshgrid(*tensors, indexing="ij")
     if len(grids) == 1:
         return grids[0]
-    from gradfit._functional import stack
-
-    return stack([g.reshape(-1) for g in grids], dim=1)
+    return movement.Cat.apply(*[g.reshape(-1, 1) for g in grids], dim=1)
 
 
 # ------------------------------------------------------------------ distances, statistics

@@ -727,11 +727,15 @@ class Tensor:
                 f"output with shape {self.shape} doesn't match the broadcast shape "
                 f"{out._array.shape}"
             )
+        node = out.grad_fn
         self._array = out._array.astype(self._array.dtype, copy=False)
-        self.grad_fn, self._requires_grad = out.grad_fn, out._requires_grad
+        self.grad_fn, self._requires_grad = node, out._requires_grad
+        # The bump is for the nodes that saved this tensor's earlier values; the new node
+        # (whose output this tensor now is) expects this version, and a node that reads
+        # its output refuses a later edit, as PyTorch's exp_() then mul_() does.
         self._version += 1
-        if self.grad_fn is not None:
-            self.grad_fn.output_version = self._version  # the version its output has now
+        if node is not None:
+            node.output_version = self._version
         return self
 
     def masked_fill_(self, mask, value) -> Tensor:
