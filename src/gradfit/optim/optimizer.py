@@ -196,14 +196,15 @@ class Optimizer:
         (no weight decay, no momentum, no state), while a zero gradient still moves it.
         """
         for group in self.param_groups:
+            if set_to_none:
+                for p in group["params"]:
+                    p.grad = None
+                continue
             for p in group["params"]:
                 g = p.grad
                 if g is not None:
-                    if set_to_none:
-                        p.grad = None
-                    else:
-                        unwrap(g).fill(0)
-                        bump_version(g)
+                    unwrap(g).fill(0)
+                    bump_version(g)
 
     def step(self, closure=None):
         """Perform one optimization step; subclasses implement it."""

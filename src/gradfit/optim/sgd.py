@@ -83,17 +83,21 @@ class SGD(Optimizer):
         state = self.state
         for group in self.param_groups:
             momentum = float(group["momentum"])
-            params, arrays, grads, buffers = [], [], [], []
+            params, arrays, grads, buffers, fresh = [], [], [], [], []
             for p in group["params"]:
                 grad = p.grad
-                if grad is not None:
-                    params.append(p)
-                    arrays.append(unwrap(p))
-                    grads.append(unwrap(grad))
-                    if momentum != 0:
-                        buffer = state[p].get("momentum_buffer")
-                        buffers.append(None if buffer is None else unwrap(buffer))
-            fresh = [i for i, b in enumerate(buffers) if b is None]
+                if grad is None:
+                    continue
+                params.append(p)
+                arrays.append(unwrap(p))
+                grads.append(unwrap(grad))
+                if momentum != 0:
+                    buffer = state[p].get("momentum_buffer")
+                    if buffer is None:  # sgd makes it on this first step
+                        fresh.append(len(buffers))
+                        buffers.append(None)
+                    else:
+                        buffers.append(unwrap(buffer))
             sgd(
                 arrays,
                 grads,
@@ -105,7 +109,7 @@ class SGD(Optimizer):
                 nesterov=group["nesterov"],
                 maximize=group["maximize"],
             )
-            for i in fresh:  # sgd made these buffers on this first step
+            for i in fresh:
                 state[params[i]]["momentum_buffer"] = wrap(buffers[i])
             bump_version(*params)
         return loss
