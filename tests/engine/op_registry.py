@@ -341,6 +341,11 @@ REGISTRY += [
     ),
 ]
 
+# (issue 13) convolution, pooling, padding, interpolation, normalisation
+from .registry_conv import CONV_REGISTRY  # noqa: E402
+
+REGISTRY += CONV_REGISTRY
+
 NON_DIFF = {
     "eq": lambda lib, a, b: a == b,
     "lt": lambda lib, a, b: a < b,
@@ -367,3 +372,14 @@ def unary_sample_shapes():
 
 def binary_sample_shapes():
     return [[(3, 4), (3, 4)], [(3, 4), (4,)], [(2, 1, 4), (3, 1)], [(), (2, 3)]]
+
+
+# Tensor operations of issue 13 (indexing, sorting, cumulative ops, linear algebra, ...).
+from .registry_tensorops import TENSOROPS  # noqa: E402
+
+REGISTRY += TENSOROPS
+
+# sequence models (embedding, attention, recurrent layers): tests/engine/registry_seq.py
+from .registry_seq import REGISTRY_SEQ  # noqa: E402
+
+REGISTRY += REGISTRY_SEQ

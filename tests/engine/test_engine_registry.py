@@ -32,8 +32,8 @@ def _strategy(spec):
         return shape_st.map(lambda s: ([s], None))
     if spec.kind == "binary":
         return broadcast_pair().map(lambda p: (p, None))
-    if spec.kind == "dim":
-        return shape_and_dim()
+    if spec.kind == "dim":  # a spec may draw its own (shapes, argument) pairs
+        return spec.shapes if spec.shapes is not None else shape_and_dim()
     return spec.shapes.map(lambda p: (p, None))
 
 
