@@ -63,6 +63,12 @@ def _as_tensor(value) -> Tensor | None:
     return None
 
 
+def _defaults(arguments: dict) -> dict:
+    """An optimizer's group defaults from its constructor's arguments (``locals()`` taken
+    before anything else is assigned): all of them but ``self`` and ``params``."""
+    return {k: v for k, v in arguments.items() if k not in ("self", "params", "__class__")}
+
+
 def _check_nonnegative(name: str, value, label: str | None = None) -> None:
     """PyTorch's hyperparameter check: ``ValueError: Invalid learning rate: -1``.
 

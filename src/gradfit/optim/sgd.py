@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from gradfit._arrays import bump_version, unwrap, wrap
 from gradfit.optim._functional import sgd
-from gradfit.optim.optimizer import Optimizer, _check_nonnegative
+from gradfit.optim.optimizer import Optimizer, _check_nonnegative, _defaults
 
 
 class SGD(Optimizer):
@@ -56,20 +56,10 @@ class SGD(Optimizer):
         differentiable: bool = False,
         fused: bool | None = None,
     ) -> None:
+        defaults = _defaults(locals())  # every argument but params
         _check_nonnegative("lr", lr, "learning rate")
         _check_nonnegative("momentum", momentum, "momentum value")
         _check_nonnegative("weight_decay", weight_decay, "weight_decay value")
-        defaults = {
-            "lr": lr,
-            "momentum": momentum,
-            "dampening": dampening,
-            "weight_decay": weight_decay,
-            "nesterov": nesterov,
-            "maximize": maximize,
-            "foreach": foreach,
-            "differentiable": differentiable,
-            "fused": fused,
-        }
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError(
                 "Nesterov momentum requires a momentum and zero dampening, got "
