@@ -141,7 +141,9 @@ def main(argv=None) -> str:
     }
     from benchmarks.distributed import with_mpi_section
 
-    text = with_mpi_section(render(rows, mem, header))  # the kept MPI table, if any
+    from benchmarks.workloads_conv import with_conv_section  # (issue 13) the kept W5 table
+
+    text = with_conv_section(with_mpi_section(render(rows, mem, header)))  # kept tables, if any
     print(text)
     output = args.output
     if output is None and mode == "full":
