@@ -2,17 +2,42 @@
 
 The public API is a PyTorch-compatible subset: ``import gradfit as torch`` style scripts
 (Tensor, autograd, nn, optim, utils.data) run and give PyTorch's numbers.
+
+Layers. The modules form a ladder: each imports only from the rungs below it, at module
+level, so any module can be imported first (``tests/test_architecture.py`` checks both).
+From the bottom:
+
+1. ``_dtypes``, ``_grad_mode``, ``_mt``, ``_rng``, ``return_types``: NumPy and the
+   standard library only.
+2. ``autograd``: the graph machinery (``function.Op``, the engine, ``grad``, ``Function``,
+   ``gradcheck``). It never imports ``tensor``: it knows tensors through
+   ``autograd.function.TensorProtocol`` and gets the class from ``tensor`` once
+   (``autograd.bind_tensor_class``).
+3. ``ops``: one ``Op`` subclass per differentiable operation, arrays in, arrays out; and
+   ``_arrays``, the internal array API (unwrap, wrap, edit in place with the version
+   bumped), which knows the Tensor class as the graph machinery does.
+4. ``tensor``: ``Tensor``, the one place that wraps arrays; its methods call the ops and
+   the tensor-level operations of ``_tensorops`` and ``linalg``.
+   Rungs 2-4 are the core and own a tensor's private fields (``_array``, ``_version``,
+   ``Tensor._make``); everything above reaches arrays through ``_arrays``.
+5. ``random``, ``_factories``, ``_functional``, then this package's namespace.
+6. ``nn``, ``optim``, ``utils.data``, ``serialization``.
+7. ``datasets``, ``distributed``, ``train``, ``lecture``, ``viz``, ``cli``.
+
+docs/architecture.md has the map, and where a new op, layer, optimizer or CLI option goes.
 """
 
 from __future__ import annotations
 
-from gradfit import _dtypes, autograd
+from gradfit import _dtypes, autograd, linalg, return_types
 from gradfit._dtypes import (
     bool_,
     float16,
     float32,
     float64,
     get_default_dtype,
+    int8,
+    int16,
     int32,
     int64,
     set_default_dtype,
@@ -36,29 +61,101 @@ from gradfit._factories import (
 )
 from gradfit._functional import *  # noqa: F403 - the op functions, listed in _functional
 from gradfit._functional import max, min, pow, round, sum  # noqa: A004
+
+# --- issue 16: legacy tensor types and printing options, as PyTorch's -----------------------
+from gradfit._legacy import (
+    BoolTensor,
+    ByteTensor,
+    CharTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    ShortTensor,
+)
+from gradfit._tensor_str import get_printoptions, printoptions, set_printoptions
+
+# Tensor operations of issue 13 (indexing, sorting, cumulative ops, linear algebra).
+from gradfit._tensorops import (
+    argsort,
+    argwhere,
+    bincount,
+    cartesian_prod,
+    cdist,
+    cholesky,
+    cumprod,
+    cumsum,
+    det,
+    diag,
+    diag_embed,
+    diagonal,
+    einsum,
+    flip,
+    fliplr,
+    flipud,
+    gather,
+    histc,
+    index_add,
+    index_select,
+    inverse,
+    kthvalue,
+    logdet,
+    masked_fill,
+    masked_select,
+    median,
+    meshgrid,
+    msort,
+    nanmedian,
+    narrow,
+    nonzero,
+    norm,
+    quantile,
+    repeat_interleave,
+    roll,
+    rot90,
+    scatter,
+    scatter_add,
+    slogdet,
+    sort,
+    svd,
+    take_along_dim,
+    tile,
+    topk,
+    trace,
+    tril,
+    triu,
+    unique,
+    unique_consecutive,
+    where,
+)
 from gradfit.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from gradfit.random import (
     Generator,
+    bernoulli,
     default_generator,
     get_rng_state,
     initial_seed,
     manual_seed,
+    multinomial,
     normal,
     rand,
     rand_like,
     randint,
+    randint_like,
     randn,
     randn_like,
     randperm,
     seed,
     set_rng_state,
 )
-from gradfit.tensor import Size, Tensor, device  # noqa: I001  (Tensor before the ops)
+from gradfit.tensor import Size, Tensor, device
 
 float = float32  # noqa: A001 - PyTorch's alias
 double = float64
 half = float16
 long = int64
+short = int16
 int = int32  # noqa: A001
 bool = bool_  # noqa: A001
 dtype = type(float32)
@@ -90,6 +187,10 @@ _LAZY_MODULES = {
     "cli",
     "serialization",
     "testing",
+    # issue 16: PyTorch's device namespaces
+    "cuda",
+    "backends",
+    "accelerator",
 }
 _LAZY_NAMES = {"save": "gradfit.serialization", "load": "gradfit.serialization"}
 

@@ -1,5 +1,9 @@
 """The internal array API: how code above the core reaches a tensor's NumPy array.
 
+It sits below ``gradfit.tensor`` (it knows the Tensor class as the graph machinery does,
+through ``autograd.function.Tensor``, bound once by ``gradfit.tensor``), so the tensor-level
+helpers that ``tensor.py`` imports (``_tensorops``, ``linalg``) can use it too.
+
 The core (``tensor``, ``autograd``, ``ops``) owns a Tensor's private fields. Everything
 above it (``nn``, ``optim``, ``utils``, ``train``, ``lecture``, ``distributed``,
 ``serialization``, the factories and random streams) goes through these functions, so the
@@ -23,36 +27,34 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from gradfit.tensor import Tensor
+from gradfit.autograd import function as _graph
 
 __all__ = ["unwrap", "wrap", "set_array", "bump_version", "modified"]
-
-_make = Tensor._make
 
 
 def unwrap(t) -> np.ndarray:
     """The array a Tensor holds (shared, not copied); other data as ``np.asarray``."""
-    return t._array if isinstance(t, Tensor) else np.asarray(t)
+    return t._array if isinstance(t, _graph.Tensor) else np.asarray(t)
 
 
-def wrap(arr) -> Tensor:
+def wrap(arr):
     """A Tensor sharing ``arr``'s memory, with no graph node and no gradient."""
-    return _make(arr, None)
+    return _graph.Tensor._make(arr, None)
 
 
-def set_array(t: Tensor, arr: np.ndarray) -> None:
+def set_array(t, arr: np.ndarray) -> None:
     """Make ``t`` hold ``arr`` (no copy), as ``t.data = arr`` does."""
     t._array = arr
 
 
-def bump_version(*tensors: Tensor) -> None:
+def bump_version(*tensors) -> None:
     """Count an in-place edit of each tensor's array (made through ``unwrap``)."""
     for t in tensors:
         t._version += 1
 
 
 @contextmanager
-def modified(*tensors: Tensor):
+def modified(*tensors):
     """Yield the tensors' arrays for in-place edits; bump their versions afterwards."""
     try:
         yield tuple(t._array for t in tensors)

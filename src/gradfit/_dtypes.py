@@ -13,6 +13,8 @@ float64 = np.dtype("float64")
 float16 = np.dtype("float16")
 int64 = np.dtype("int64")
 int32 = np.dtype("int32")
+int16 = np.dtype("int16")
+int8 = np.dtype("int8")
 uint8 = np.dtype("uint8")
 bool_ = np.dtype("bool")
 
@@ -29,6 +31,9 @@ _ALIASES = {
     "int64": int64,
     "int": int32,
     "int32": int32,
+    "int16": int16,
+    "short": int16,
+    "int8": int8,
     "uint8": uint8,
     "bool": bool_,
 }
@@ -68,7 +73,3 @@ def to_dtype(dtype) -> np.dtype:
         return np.dtype(dtype)
     except TypeError:
         raise TypeError(f"unknown dtype {dtype!r}") from None
-
-
-def is_floating(dtype: np.dtype) -> bool:
-    return dtype.kind == "f"

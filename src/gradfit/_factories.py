@@ -6,11 +6,12 @@ from __future__ import annotations
 import numpy as np
 
 from gradfit import _dtypes
+from gradfit._arrays import wrap
 from gradfit.tensor import Tensor, _check_device, _shape_args, _to_array
 
 
 def _finish(arr: np.ndarray, requires_grad: bool) -> Tensor:
-    t = Tensor._make(arr, None)
+    t = wrap(arr)
     if requires_grad:
         t.requires_grad_(True)
     return t
@@ -28,14 +29,14 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
     _check_device(device)
     if isinstance(data, Tensor) and (dtype is None or _dtypes.to_dtype(dtype) == data.dtype):
         return data
-    return Tensor._make(_to_array(data, dtype), None)
+    return wrap(_to_array(data, dtype))
 
 
 def from_numpy(array: np.ndarray) -> Tensor:
     """A tensor sharing memory with ``array`` (its dtype is kept)."""
     if not isinstance(array, np.ndarray):
         raise TypeError(f"from_numpy: expected np.ndarray (got {type(array).__name__})")
-    return Tensor._make(array, None)
+    return wrap(array)
 
 
 def _filled(fill, shape, dtype, device, requires_grad) -> Tensor:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import numpy as np
-
-from gradfit.ops import elementwise as _el
-from gradfit.ops import movement as _mv
+from gradfit._out import with_out
+from gradfit.ops import elementwise, movement
 from gradfit.tensor import Tensor
 
 
@@ -13,44 +11,54 @@ def _t(x) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor(x)
 
 
+@with_out
 def add(input, other, *, alpha=1):  # noqa: A002
     return _t(input).add(other, alpha=alpha)
 
 
+@with_out
 def sub(input, other, *, alpha=1):  # noqa: A002
     return _t(input).sub(other, alpha=alpha)
 
 
+@with_out
 def mul(input, other):  # noqa: A002
     return _t(input) * other
 
 
+@with_out
 def div(input, other):  # noqa: A002
     return _t(input) / other
 
 
+@with_out
 def neg(input):  # noqa: A002
     return -input
 
 
+@with_out
 def pow(input, exponent):  # noqa: A001, A002
     if not isinstance(input, Tensor):
         return _t(exponent).__rpow__(input)
     return input**exponent
 
 
+@with_out
 def matmul(input, other):  # noqa: A002
     return input.matmul(other)
 
 
+@with_out
 def mm(input, mat2):  # noqa: A002
     return input.mm(mat2)
 
 
+@with_out
 def bmm(input, mat2):  # noqa: A002
     return input.bmm(mat2)
 
 
+@with_out
 def dot(input, other):  # noqa: A002
     return input.dot(other)
 
@@ -61,7 +69,7 @@ def _method(name: str):
 
     fn.__name__ = name
     fn.__doc__ = f"``gradfit.{name}(t, ...)`` is ``t.{name}(...)``."
-    return fn
+    return with_out(fn)
 
 
 exp, log, log1p, sqrt, rsqrt, abs, sin, cos, tanh, sigmoid, relu = (  # noqa: A001
@@ -105,53 +113,43 @@ reshape, flatten, squeeze, unsqueeze, transpose, permute, t, split, chunk, unbin
         "unbind",
     )
 )
-eq, ne, lt, le, gt, ge, equal, allclose, masked_fill, clone = (
-    _method(n)
-    for n in ("eq", "ne", "lt", "le", "gt", "ge", "equal", "allclose", "masked_fill", "clone")
+eq, ne, lt, le, gt, ge, equal, allclose, clone = (
+    _method(n) for n in ("eq", "ne", "lt", "le", "gt", "ge", "equal", "allclose", "clone")
 )
 swapaxes, broadcast_to, detach, numel = (
     _method(n) for n in ("swapaxes", "broadcast_to", "detach", "numel")
 )
 
 
+@with_out
 def max(input, dim=None, keepdim=False):  # noqa: A001, A002
     return input.max(dim, keepdim)
 
 
+@with_out
 def min(input, dim=None, keepdim=False):  # noqa: A001, A002
     return input.min(dim, keepdim)
 
 
+@with_out
 def maximum(input, other):  # noqa: A002
     return input.maximum(other)
 
 
+@with_out
 def minimum(input, other):  # noqa: A002
     return input.minimum(other)
 
 
 def leaky_relu(input, negative_slope: float = 0.01):  # noqa: A002
-    return _el.LeakyRelu.apply(input, negative_slope=negative_slope)
+    return elementwise.LeakyRelu.apply(input, negative_slope=negative_slope)
 
 
 def softplus(input, beta: float = 1.0, threshold: float = 20.0):  # noqa: A002
-    return _el.Softplus.apply(input, beta=beta, threshold=threshold)
+    return elementwise.Softplus.apply(input, beta=beta, threshold=threshold)
 
 
-def where(condition, input, other):  # noqa: A002
-    """Elements of ``input`` where ``condition`` holds, else of ``other``; both may be
-    numbers. Gradients flow to the chosen entries only."""
-    a = input if isinstance(input, Tensor) else None
-    b = other if isinstance(other, Tensor) else None
-    ref = a if a is not None else b
-    if ref is not None and ref.dtype.kind == "f":
-        if a is None:
-            input = Tensor._make(np.asarray(input, dtype=ref.dtype), None)
-        if b is None:
-            other = Tensor._make(np.asarray(other, dtype=ref.dtype), None)
-    return _el.Where.apply(condition, input, other)
-
-
+@with_out
 def cat(tensors, dim: int = 0):
     """Concatenate along an existing dimension."""
     tensors = list(tensors)
@@ -168,12 +166,13 @@ def cat(tensors, dim: int = 0):
                 f"cat: sizes of tensors must match except in dimension {d}; tensor 0 has "
                 f"shape {tuple(tensors[0].shape)} and tensor {i} has shape {tuple(x.shape)}"
             )
-    return _mv.Cat.apply(*tensors, dim=d)
+    return movement.Cat.apply(*tensors, dim=d)
 
 
 concat = concatenate = cat
 
 
+@with_out
 def stack(tensors, dim: int = 0):
     """Stack equal-shaped tensors along a new dimension."""
     tensors = list(tensors)
@@ -187,9 +186,13 @@ def stack(tensors, dim: int = 0):
                 f"at entry 0 and {tuple(x.shape)} at entry {i}"
             )
     d = dim % (len(shape) + 1)
-    return _mv.Cat.apply(*[x.unsqueeze(d) for x in tensors], dim=d)
+    out = movement.Cat.apply(*[x.unsqueeze(d) for x in tensors], dim=d)
+    if out.grad_fn is not None:
+        out.grad_fn.torch_name = "StackBackward0"  # PyTorch's grad_fn name (issue 16)
+    return out
 
 
+@with_out
 def outer(input, vec2):  # noqa: A002
     return input.reshape(-1, 1) * vec2.reshape(1, -1)
 

@@ -415,9 +415,10 @@ class MT:
         if not -(1 << 63) <= seed < (1 << 64):
             raise ValueError("Overflow when unpacking long long")
         seed &= (1 << 64) - 1
-        # RandomState(bg).seed runs MT19937's init_genrand on _bg itself: the same key and
-        # position (624) as RandomState(seed).get_state(), in ~2 us instead of ~270 us, and
-        # every shuffled DataLoader epoch reseeds a generator (PyTorch's RandomSampler).
+        # RandomState(bg).seed runs MT19937's init_genrand on _bg itself, in C: the same
+        # key and position (624) as RandomState(seed).get_state() without building a
+        # state tuple, and every shuffled DataLoader epoch reseeds a generator (PyTorch's
+        # RandomSampler).
         np.random.RandomState(self._bg).seed(seed & 0xFFFFFFFF)
         self.initial_seed = seed
         self._fresh = True
@@ -793,3 +794,105 @@ class MT:
         if not 0.0 <= p <= 1.0:
             raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
         return (self._u53(operator.index(n)) < float(p)).astype(np.dtype(dtype))
+
+    # ---------------------------------------------------------------- more distributions
+    # The kernels below are torch 2.13's serial CPU templates (``cpu/DistributionTemplates.h``
+    # with ``ATen/core/DistributionsHelper.h`` and ``TransformationHelper.h``; the MKL paths
+    # are compiled out of the released builds): one ``double`` draw per element, in order,
+    # transformed in double with the C library's functions, then cast to the dtype.
+
+    def _per_element(self, n: int, fn, dtype) -> np.ndarray:
+        u = self._u53(operator.index(n)).tolist()
+        return np.fromiter(map(fn, u), np.float64, count=len(u)).astype(np.dtype(dtype))
+
+    def exponential(self, n: int, lambd: float = 1.0, dtype=np.float32) -> np.ndarray:
+        """``exponential_(lambd)``: ``-1/lambd * log1p(-u)`` per element, ``u`` a 53-bit uniform."""
+        if not lambd > 0.0:
+            raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
+        scale = -1.0 / float(lambd)
+        return self._per_element(n, lambda u: scale * math.log1p(-u), dtype)
+
+    def cauchy(self, n: int, median: float = 0.0, sigma: float = 1.0, dtype=np.float32):
+        """``cauchy_(median, sigma)``: ``median + sigma * tan(pi * (u - 0.5))`` per element."""
+        m, s = float(median), float(sigma)
+        return self._per_element(n, lambda u: m + s * math.tan(math.pi * (u - 0.5)), dtype)
+
+    def geometric(self, n: int, p: float, dtype=np.float32) -> np.ndarray:
+        """``geometric_(p)``: ``ceil(log(u) / log1p(-p))`` per element."""
+        if not 0.0 < p < 1.0:
+            raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p}")
+        d = math.log1p(-float(p))
+        return self._per_element(n, lambda u: math.ceil(math.log(u) / d), dtype)
+
+    def log_normal(self, n: int, mean: float = 1.0, std: float = 2.0, dtype=np.float32):
+        """``log_normal_(mean, std)``: ``exp`` of the scalar ``normal_distribution<double>``
+        draw (the Box-Muller path with the generator's cached sample), per element."""
+        if not std > 0.0:
+            raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std}")
+        z = self._normal_scalar(operator.index(n), float(mean), float(std))
+        return _libm(math.exp, z).astype(np.dtype(dtype))
+
+    def bernoulli_p(self, p: np.ndarray, dtype=np.float32) -> np.ndarray:
+        """``bernoulli_(p_tensor)`` / ``torch.bernoulli(p)``: per element ``u < p`` with ``u``
+        a uniform of ``p``'s precision (53-bit for float64 ``p``, 24-bit otherwise)."""
+        p = np.asarray(p)
+        if p.size and not (np.all(p >= 0) and np.all(p <= 1)):
+            raise RuntimeError("bernoulli_: all elements of p must be in [0, 1]")
+        flat = p.ravel()
+        if p.dtype == np.float64:
+            u = self._u53(flat.size)
+        else:
+            u = self._u24(flat.size)
+            flat = flat.astype(np.float32)
+        return (u < flat).astype(np.dtype(dtype)).reshape(p.shape)
+
+    def random_full(self, n: int, dtype) -> np.ndarray:
+        """``random_()`` without bounds: integers on ``[0, 2**digits]`` for floats (24 or 53
+        digits, ``random()``/``random64()``) and ``[0, max]`` for integer types."""
+        dt = np.dtype(dtype)
+        n = operator.index(n)
+        if dt == np.float64:
+            return (self.random64(n) % np.uint64(2**53 + 1)).astype(dt)
+        if dt == np.float32:
+            return (self.random32(n) % np.uint32(2**24 + 1)).astype(dt)
+        if dt == np.float16:
+            return (self.random32(n) % np.uint32(2**11 + 1)).astype(dt)
+        if dt == np.int64:
+            return (self.random64(n) % np.uint64(2**63)).astype(dt)
+        if dt == np.bool_:
+            return (self.random32(n) % np.uint32(2)).astype(dt)
+        if dt.kind in "iu":
+            top = int(np.iinfo(dt).max) + 1
+            return (self.random32(n).astype(np.uint64) % np.uint64(top)).astype(dt)
+        raise TypeError(f"random_: unsupported dtype {dt}")
+
+    def multinomial(self, probs: np.ndarray, num_samples: int, replacement: bool) -> np.ndarray:
+        """Exactly ``torch.multinomial(probs, num_samples, replacement)`` on CPU (int64).
+
+        ``multinomial`` (``ATen/native/Distributions.cpp``): without replacement, or for a
+        single sample, it races exponentials: ``q = empty_like(probs).exponential_(1)`` over
+        the whole tensor, then the indices of the ``num_samples`` largest ``probs / q`` per
+        row (``argmax``/``topk``). With replacement (``cpu/MultinomialKernel.cpp``), per row:
+        the running sum in the dtype, divided by the total, its last entry set to 1; per
+        sample one 53-bit uniform ``u`` and a binary search for the first entry ``>= u``.
+
+        Args:
+            probs: 2-D float array of non-negative weights, one distribution per row.
+            num_samples: samples per row.
+            replacement: draw with replacement.
+        """
+        if not replacement or num_samples == 1:
+            q = self.exponential(probs.size, 1.0, probs.dtype).reshape(probs.shape)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                race = probs / q
+            order = np.argsort(-race, axis=-1, kind="stable")
+            return order[:, :num_samples].astype(np.int64)
+        out = np.empty((probs.shape[0], num_samples), np.int64)
+        for i, row in enumerate(probs):
+            cum = np.cumsum(row, dtype=row.dtype)
+            total = cum[-1]
+            if total > 0:
+                cum = cum / total
+            cum[-1] = 1
+            out[i] = np.searchsorted(cum.astype(np.float64), self._u53(num_samples), side="left")
+        return out

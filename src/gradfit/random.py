@@ -1,19 +1,19 @@
 """Random streams that reproduce PyTorch's CPU generator.
 
-``manual_seed(s)`` followed by the same calls gives the same numbers as PyTorch:
-``randperm`` and data-loader shuffles exactly, uniform and normal draws exactly in float64
-and within 1 ulp in float32. The stream itself (MT19937 and PyTorch's transforms) is in
-``gradfit._mt``; this module holds the ``Generator`` object and the tensor factories.
+``manual_seed(s)`` followed by the same calls gives the same numbers as PyTorch, bit for
+bit: ``randperm`` and data-loader shuffles, uniform and normal draws in float32 and
+float64 (``tests/test_mt_parity.py``). The stream itself (MT19937 and PyTorch's
+transforms) is in ``gradfit._mt`` and the array-level draws in ``gradfit._rng``; this
+module holds the ``Generator`` object and the tensor factories.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from gradfit import _dtypes
-from gradfit.tensor import Tensor, _check_device, _shape_args
-
-_DEFAULT_SEED = 67280421310721
+from gradfit import _dtypes, _rng
+from gradfit._arrays import unwrap, wrap
+from gradfit.tensor import _CPU, Tensor, _check_device, _shape_args
 
 
 class Generator:
@@ -25,16 +25,13 @@ class Generator:
 
     @property
     def mt(self):
+        """The ``_mt.MT`` stream (``default_generator`` shares ``_rng``'s default one)."""
         if self._mt is None:
-            from gradfit._mt import MT
-
-            self._mt = MT(_DEFAULT_SEED)
+            self._mt = _rng.default_stream() if self is default_generator else _rng.new_stream()
         return self._mt
 
     @property
     def device(self):
-        from gradfit.tensor import _CPU
-
         return _CPU
 
     def manual_seed(self, seed: int) -> Generator:
@@ -53,19 +50,14 @@ class Generator:
         return self.mt.initial_seed
 
     def get_state(self) -> Tensor:
-        return Tensor._make(self.mt.get_state(), None)
+        return wrap(self.mt.get_state())
 
     def set_state(self, new_state) -> Generator:
-        arr = new_state._array if isinstance(new_state, Tensor) else np.asarray(new_state)
-        self.mt.set_state(arr.astype(np.uint8, copy=False))
+        self.mt.set_state(unwrap(new_state).astype(np.uint8, copy=False))
         return self
 
 
 default_generator = Generator()
-
-
-def _gen(generator) -> Generator:
-    return default_generator if generator is None else generator
 
 
 def manual_seed(seed: int) -> Generator:
@@ -89,93 +81,179 @@ def set_rng_state(new_state) -> None:
     default_generator.set_state(new_state)
 
 
-def _float_dtype(dtype) -> np.dtype:
-    d = _dtypes.to_dtype(dtype)
-    if d.kind != "f":
-        raise TypeError(f"expected a floating point dtype, got {d}")
-    return d
-
-
-def _uniform_array(n: int, a: float, b: float, dtype, generator=None) -> np.ndarray:
-    return _gen(generator).mt.uniform(n, a, b, _float_dtype(dtype))
-
-
-def _normal_array(n: int, mean: float, std: float, dtype, generator=None) -> np.ndarray:
-    if std < 0:
-        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
-    return _gen(generator).mt.normal(n, mean, std, _float_dtype(dtype))
-
-
 def _make(arr: np.ndarray, shape: tuple, requires_grad: bool) -> Tensor:
-    t = Tensor._make(arr.reshape(shape), None)
+    t = wrap(arr.reshape(shape))
     if requires_grad:
         t.requires_grad_(True)
     return t
 
 
-def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """Uniform samples on [0, 1)."""
-    _check_device(device)
+def _size(size: tuple, size_kw) -> tuple:
+    """The shape of ``rand(2, 3)``, ``rand((2, 3))`` or ``rand(size=(2, 3))``."""
+    if size_kw is not None:
+        if size:
+            raise TypeError("expected the size either positionally or as size=, not both")
+        size = (size_kw,)
     shape = _shape_args(size)
+    for n in shape:
+        if not isinstance(n, int | np.integer) or isinstance(n, bool) or n < 0:
+            raise TypeError(f"size must be non-negative ints, got {list(shape)}")
+    return tuple(int(n) for n in shape)
+
+
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, **kw) -> Tensor:
+    """Uniform samples on [0, 1): ``rand(2, 3)``, ``rand((2, 3))`` or ``rand(size=(2, 3))``."""
+    _check_device(device)
+    shape = _size(size, kw.pop("size", None))
+    _no_extra("rand", kw)
     return _make(
-        _uniform_array(int(np.prod(shape)), 0.0, 1.0, dtype, generator), shape, requires_grad
+        _rng.uniform(int(np.prod(shape)), 0.0, 1.0, dtype, generator), shape, requires_grad
     )
 
 
-def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """Standard normal samples."""
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, **kw) -> Tensor:
+    """Standard normal samples: ``randn(2, 3)``, ``randn((2, 3))`` or ``randn(size=(2, 3))``."""
     _check_device(device)
-    shape = _shape_args(size)
-    return _make(
-        _normal_array(int(np.prod(shape)), 0.0, 1.0, dtype, generator), shape, requires_grad
-    )
+    shape = _size(size, kw.pop("size", None))
+    _no_extra("randn", kw)
+    return _make(_rng.normal(int(np.prod(shape)), 0.0, 1.0, dtype, generator), shape, requires_grad)
 
 
-def rand_like(input, *, dtype=None, generator=None, requires_grad=False) -> Tensor:  # noqa: A002
+def _no_extra(name: str, kw: dict) -> None:
+    kw.pop("layout", None)
+    kw.pop("pin_memory", None)
+    if kw:
+        raise TypeError(f"{name}() got unexpected keyword arguments {sorted(kw)}")
+
+
+def rand_like(
+    input,
+    *,
+    dtype=None,
+    generator=None,
+    device=None,
+    requires_grad=False,  # noqa: A002
+) -> Tensor:
     return rand(
         input.shape, generator=generator, dtype=dtype or input.dtype, requires_grad=requires_grad
     )
 
 
-def randn_like(input, *, dtype=None, generator=None, requires_grad=False) -> Tensor:  # noqa: A002
+def randn_like(
+    input,
+    *,
+    dtype=None,
+    generator=None,
+    device=None,
+    requires_grad=False,  # noqa: A002
+) -> Tensor:
     return randn(
         input.shape, generator=generator, dtype=dtype or input.dtype, requires_grad=requires_grad
     )
 
 
-def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None) -> Tensor:
-    """Integers uniform on [low, high); ``randint(high, size)`` as in PyTorch."""
+def randint(*args, generator=None, dtype=None, device=None, requires_grad=False, **kw) -> Tensor:
+    """Integers uniform on [low, high), in all of PyTorch's spellings.
+
+    ``randint(high, size)``, ``randint(low, high, size)``, ``randint(9, size=(1,))``,
+    ``randint(low=0, high=5, size=(2,))``; int64 unless ``dtype`` says otherwise.
+    """
     _check_device(device)
-    if size is None:
-        low, high, size = 0, low, high
+    names = ("low", "high", "size")
+    given = dict(kw)
+    if len(args) > 3:
+        raise TypeError(f"randint() takes at most 3 positional arguments, got {len(args)}")
+    if len(args) == 3 or (len(args) == 2 and "size" not in given):
+        pos = dict(zip(names, args)) if len(args) == 3 else {"high": args[0], "size": args[1]}
+    elif len(args) == 2:
+        pos = {"low": args[0], "high": args[1]}
+    elif len(args) == 1:
+        pos = {"high": args[0]} if "high" not in given else {"low": args[0]}
+    else:
+        pos = {}
+    for k, v in pos.items():
+        if k in given:
+            raise TypeError(f"randint() got multiple values for argument '{k}'")
+        given[k] = v
+    low, high, size = given.pop("low", 0), given.pop("high", None), given.pop("size", None)
+    _no_extra("randint", given)
     if high is None or size is None:
         raise TypeError("randint(low=0, high, size): high and size are required")
+    low, high = int(low), int(high)
     if high <= low:
         raise RuntimeError(
             f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"
         )
-    shape = tuple(size)
-    arr = _gen(generator).mt.randint(int(low), int(high), int(np.prod(shape)))
-    return Tensor._make(arr.reshape(shape).astype(_dtypes.to_dtype(dtype or np.int64)), None)
+    shape = _size((size,), None)
+    arr = _rng.stream(generator).randint(low, high, int(np.prod(shape)))
+    return _make(arr.astype(_dtypes.to_dtype(dtype or np.int64)), shape, requires_grad)
 
 
-def randperm(n: int, *, generator=None, dtype=None, device=None) -> Tensor:
+def randint_like(input, low=0, high=None, *, dtype=None, generator=None, device=None) -> Tensor:  # noqa: A002
+    """``randint_like(input, high)`` or ``randint_like(input, low, high)``."""
+    if high is None:
+        low, high = 0, low
+    return randint(low, high, tuple(input.shape), generator=generator, dtype=dtype or input.dtype)
+
+
+def randperm(n: int, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """A random permutation of 0..n-1."""
     _check_device(device)
     if n < 0:
         raise RuntimeError(f"randperm: n must be non-negative, got {n}")
-    arr = _gen(generator).mt.randperm(int(n))
-    return Tensor._make(arr.astype(_dtypes.to_dtype(dtype or np.int64), copy=False), None)
+    arr = _rng.stream(generator).randperm(int(n))
+    return _make(arr.astype(_dtypes.to_dtype(dtype or np.int64), copy=False), (int(n),), False)
 
 
-def normal(mean, std, size=None, *, generator=None, dtype=None) -> Tensor:
-    """``normal(mean: float, std: float, size)`` samples."""
-    if size is None:
-        raise TypeError("normal(mean, std, size): only the float form with a size is supported")
-    shape = tuple(size)
-    return _make(_normal_array(int(np.prod(shape)), mean, std, dtype, generator), shape, False)
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None, **kw):
+    """Normal samples in all of PyTorch's forms, drawn as PyTorch draws them.
+
+    - ``normal(mean, std, size)`` with numbers: ``empty(size).normal_(mean, std)``;
+    - ``normal(mean_tensor, std=1.0)``: ``normal_(0, std)`` over ``mean``'s shape, then
+      ``+ mean``;
+    - ``normal(mean, std_tensor)`` and ``normal(mean_tensor, std_tensor)``: ``normal_(0, 1)``
+      over the broadcast shape, then ``* std + mean``.
+    """
+    _check_device(device)
+    requires_grad = kw.pop("requires_grad", False)
+    _no_extra("normal", kw)
+    m_t, s_t = isinstance(mean, Tensor), isinstance(std, Tensor)
+    if not m_t and not s_t:
+        if size is None:
+            raise TypeError("normal(mean: float, std: float) needs a size: normal(mean, std, size)")
+        shape = _size((size,), None)
+        arr = _rng.normal(int(np.prod(shape)), float(mean), float(std), dtype, generator)
+        return _make(arr, shape, requires_grad)
+    if size is not None:
+        raise TypeError("normal(): size= is only for float mean and std")
+    m = unwrap(mean) if m_t else None
+    s = unwrap(std) if s_t else None
+    for name, a in (("mean", m), ("std", s)):
+        if a is not None and a.dtype.kind != "f":
+            raise RuntimeError(f"normal expects floating-point {name}, got {a.dtype}")
+    if s is not None and s.size and not np.all(s >= 0):
+        raise RuntimeError("normal expects all elements of std >= 0.0")
+    out_dtype = (m if m is not None else s).dtype
+    if s is None:
+        z = _rng.normal(m.size, 0.0, float(std), out_dtype, generator).reshape(m.shape)
+        return wrap(z + m)
+    shape = np.broadcast_shapes(s.shape, () if m is None else m.shape)
+    z = _rng.normal(int(np.prod(shape)), 0.0, 1.0, out_dtype, generator).reshape(shape)
+    z = z * s
+    return wrap((z + (out_dtype.type(mean) if m is None else m)).astype(out_dtype, copy=False))
 
 
-def bernoulli_mask(shape: tuple, p: float, dtype, generator=None) -> np.ndarray:
-    """A 0/1 array with P(1) = p, drawn from the stream (used by dropout)."""
-    return _gen(generator).mt.bernoulli(int(np.prod(shape)), p, dtype).reshape(shape)
+def bernoulli(input, p=None, *, generator=None) -> Tensor:  # noqa: A002
+    """``bernoulli(probs)``: 0/1 with each element's probability; ``bernoulli(x, p)``: with
+    one probability ``p`` for every element of ``x``'s shape. Keeps the input's dtype."""
+    return wrap(_rng.bernoulli(unwrap(input), p, generator))
+
+
+def multinomial(input, num_samples: int, replacement: bool = False, *, generator=None):  # noqa: A002
+    """Category indices drawn from each row of non-negative weights, as ``torch.multinomial``.
+
+    Without replacement (and for one sample) PyTorch races exponentials; with replacement it
+    searches the normalised running sum (see ``gradfit._mt.MT.multinomial``). Each is
+    reproduced draw for draw.
+    """
+    return wrap(_rng.multinomial(unwrap(input), num_samples, replacement, generator))

@@ -15,8 +15,9 @@ Every write is atomic: the bytes go to a temporary file in the target's director
 flushed and fsync'd, and the file is then ``os.replace``'d over the target. A crash or an
 error midway leaves the old file intact and removes the temporary file.
 
-PyTorch's ``.pt``/``.pth`` files (zip + pickle) are refused with an explanation: reading
-them would mean executing pickle.
+PyTorch's ``.pt``/``.pth`` files (zip + pickle) are read and written by ``save``/``load``
+through ``gradfit._pt_format``, whose unpickler admits only PyTorch's ``weights_only``
+allow-list, so loading never runs code from the file.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ from collections import OrderedDict
 
 import numpy as np
 
-from gradfit.tensor import Tensor
+from gradfit._arrays import unwrap, wrap
+from gradfit.tensor import Tensor, device
 
 __all__ = ["save", "load", "save_file", "load_file", "save_checkpoint", "load_checkpoint"]
 
@@ -79,7 +81,7 @@ def _atomic_write(path, data: bytes) -> None:
 
 
 def _array(value) -> np.ndarray:
-    arr = value._array if isinstance(value, Tensor) else np.asarray(value)
+    arr = unwrap(value)
     # np.ascontiguousarray would turn a 0-d array (an optimizer's step) into 1-d.
     return arr if arr.flags.c_contiguous else np.ascontiguousarray(arr).reshape(arr.shape)
 
@@ -142,7 +144,7 @@ def load_file(path) -> OrderedDict:
     """Read a safetensors file as an OrderedDict ``{name: Tensor}`` (names sorted, as
     safetensors stores them)."""
     arrays, _ = _read(path)
-    return OrderedDict((k, Tensor._make(arrays[k], None)) for k in arrays)
+    return OrderedDict((k, wrap(arrays[k])) for k in arrays)
 
 
 # ---------------------------------------------------------------------------- nested data
@@ -195,7 +197,7 @@ def _unflatten(spec, arrays: dict):
         arr = arrays[spec["__tensor__"]]
         if spec.get("kind") == "ndarray":
             return arr
-        t = Tensor._make(arr, None)
+        t = wrap(arr)
         if spec.get("requires_grad"):
             t.requires_grad_(True)
         return t
@@ -231,7 +233,7 @@ def load_checkpoint(path):
     back as an OrderedDict of Tensors."""
     arrays, metadata = _read(path)
     if _STRUCTURE_KEY not in metadata:
-        return OrderedDict((k, Tensor._make(arrays[k], None)) for k in arrays)
+        return OrderedDict((k, wrap(arrays[k])) for k in arrays)
     return _unflatten(json.loads(metadata[_STRUCTURE_KEY]), arrays)
 
 
@@ -244,33 +246,71 @@ def _is_flat_tensor_dict(obj) -> bool:
     )
 
 
-def save(obj, f, **kwargs) -> None:
-    """Save ``obj`` to the path ``f`` (``torch.save``'s place, without pickle).
+def _wants_safetensors(f) -> bool:
+    return isinstance(f, str | os.PathLike) and os.fspath(f).endswith(".safetensors")
 
-    A ``state_dict()`` (a non-empty ``{str: Tensor}`` dict) is written as a plain
-    safetensors file that ``safetensors.torch.load_file`` reads; any other supported
-    structure in the checkpoint format (see ``save_checkpoint``). PyTorch's
-    ``pickle_module``/``pickle_protocol`` arguments are accepted and ignored.
+
+def save(obj, f, **kwargs) -> None:
+    """Save ``obj`` to ``f`` (a path or a binary file object), as ``torch.save`` does.
+
+    - A name ending in ``.safetensors`` (gradfit's run folders use these): a state dict (a
+      non-empty ``{str: Tensor}`` dict) as a plain safetensors file that
+      ``safetensors.torch.load_file`` reads, any other supported structure in the checkpoint
+      format (see ``save_checkpoint``).
+    - Any other name, or a file object: PyTorch's own zip format (``gradfit._pt_format``), so
+      ``torch.load(path, weights_only=True)`` reads it: state dicts, optimizer state dicts,
+      tensors, and dicts/lists/tuples of them and of numbers and strings.
+
+    PyTorch's ``pickle_module``/``pickle_protocol`` arguments are accepted and ignored. The
+    write is atomic for paths.
     """
     kwargs.pop("pickle_module", None)
     kwargs.pop("pickle_protocol", None)
     kwargs.pop("_use_new_zipfile_serialization", None)
     if kwargs:
         raise TypeError(f"save(): unexpected keyword arguments {sorted(kwargs)}")
-    if _is_flat_tensor_dict(obj):
-        save_file(obj, f)
-    else:
-        save_checkpoint(obj, f)
+    if _wants_safetensors(f):
+        if _is_flat_tensor_dict(obj):
+            save_file(obj, f)
+        else:
+            save_checkpoint(obj, f)
+        return
+    from gradfit import _pt_format
+
+    if hasattr(f, "write"):
+        name = os.path.basename(str(getattr(f, "name", "archive")))
+        f.write(_pt_format.save_pt(obj, os.path.splitext(name)[0] or "archive"))
+        return
+    stem = os.path.splitext(os.path.basename(os.fspath(f)))[0] or "archive"
+    _atomic_write(f, _pt_format.save_pt(obj, stem))
 
 
 def load(f, map_location=None, weights_only=None, **kwargs):
-    """Load what ``save`` wrote, or any safetensors file (e.g. one written by
-    ``safetensors.torch.save_file(model.state_dict(), path)``): a state dict comes back as
-    an OrderedDict ``{name: Tensor}`` for ``Module.load_state_dict``. ``map_location`` and
-    ``weights_only`` are accepted for compatibility (gradfit is CPU-only and always loads
-    data only)."""
-    if map_location is not None:
-        from gradfit.tensor import device
+    """Load what ``save`` or ``torch.save`` wrote, or any safetensors file.
 
+    The format is recognised from the file's first bytes: PyTorch's zip format is read
+    through a restricted unpickler that admits only tensors, storages, containers and
+    primitive types, as ``torch.load(weights_only=True)`` does (a file asking for anything
+    else is refused before anything in it runs, whatever ``weights_only`` says: gradfit
+    never loads arbitrary pickles); safetensors files come back as an OrderedDict
+    ``{name: Tensor}`` or the stored structure. ``map_location`` is accepted: gradfit is
+    CPU-only, so everything lands on the CPU.
+    """
+    if map_location is not None:
         device(map_location if not callable(map_location) else "cpu")
-    return load_checkpoint(f)
+    kwargs.pop("mmap", None)
+    kwargs.pop("pickle_module", None)
+    if kwargs:
+        raise TypeError(f"load(): unexpected keyword arguments {sorted(kwargs)}")
+    from gradfit import _pt_format
+
+    if hasattr(f, "read"):
+        return _pt_format.load_pt(f)
+    path = os.fspath(f)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"gradfit.load: no such file: {path!r}")
+    with open(path, "rb") as fh:
+        head = fh.read(9)
+    if _pt_format.is_pt_file(head):
+        return _pt_format.load_pt(path)
+    return load_checkpoint(path)

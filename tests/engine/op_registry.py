@@ -372,3 +372,14 @@ def unary_sample_shapes():
 
 def binary_sample_shapes():
     return [[(3, 4), (3, 4)], [(3, 4), (4,)], [(2, 1, 4), (3, 1)], [(), (2, 3)]]
+
+
+# Tensor operations of issue 13 (indexing, sorting, cumulative ops, linear algebra, ...).
+from .registry_tensorops import TENSOROPS  # noqa: E402
+
+REGISTRY += TENSOROPS
+
+# sequence models (embedding, attention, recurrent layers): tests/engine/registry_seq.py
+from .registry_seq import REGISTRY_SEQ  # noqa: E402
+
+REGISTRY += REGISTRY_SEQ

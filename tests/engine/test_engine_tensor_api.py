@@ -77,7 +77,7 @@ def test_attributes():
     assert x.dtype == gradfit.float32 == gradfit.float
     assert x.device == gradfit.device("cpu")
     y = x * 2
-    assert not y.is_leaf and y.grad_fn.name() == "MulBackward"
+    assert not y.is_leaf and y.grad_fn.name() == "MulBackward0"
     assert y.sum().item() == 12.0
     assert y.tolist() == [[2.0, 4.0, 6.0]]
     assert x.detach().numpy().dtype == np.float32
@@ -90,9 +90,10 @@ def test_attributes():
 def test_device_keywords_and_errors():
     assert gradfit.zeros(2, device="cpu").device.type == "cpu"
     assert gradfit.ones(2).to("cpu").shape == (2,)
-    with pytest.raises(RuntimeError, match="cuda.*CPU only"):
+    # PyTorch's CPU build raises AssertionError("Torch not compiled with CUDA enabled").
+    with pytest.raises(AssertionError, match="CUDA.*CPU only"):
         gradfit.zeros(2, device="cuda")
-    with pytest.raises(RuntimeError, match="CPU only"):
+    with pytest.raises(AssertionError, match="CPU only"):
         gradfit.ones(2).cuda()
 
 
@@ -114,7 +115,7 @@ def test_repr_resembles_torch():
     assert repr(gradfit.tensor([1.0], requires_grad=True)) == "tensor([1.], requires_grad=True)"
     assert repr(gradfit.tensor([1, 2])) == "tensor([1, 2])"
     assert "dtype=gradfit.float64" in repr(gradfit.tensor([1.0], dtype=gradfit.float64))
-    assert "grad_fn=<MulBackward>" in repr(gradfit.tensor([1.0], requires_grad=True) * 2)
+    assert "grad_fn=<MulBackward0>" in repr(gradfit.tensor([1.0], requires_grad=True) * 2)
 
 
 def test_max_min_with_indices_and_split_chunk_match_torch():

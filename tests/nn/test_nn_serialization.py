@@ -83,11 +83,13 @@ def test_mismatched_file_names_key_and_both_shapes(tmp_path):
     assert "size mismatch for bias" in msg and "[6]" in msg and "[5]" in msg
 
 
-def test_torch_pickle_files_are_refused_without_unpickling(tmp_path):
+def test_torch_pt_files_load_through_the_restricted_reader(tmp_path):
+    # The .pt reader and its refusal of anything beyond weights are tested in tests/compat.
     path = tmp_path / "model.pt"
-    torch.save(torch.nn.Linear(2, 2).state_dict(), str(path))
-    with pytest.raises(ValueError, match="pickle"):
-        gradfit.load(path)
+    t = torch.nn.Linear(2, 2)
+    torch.save(t.state_dict(), str(path))
+    loaded = gradfit.load(path)
+    np.testing.assert_array_equal(loaded["weight"].numpy(), t.weight.detach().numpy())
     with pytest.raises(FileNotFoundError):
         gradfit.load(tmp_path / "missing.safetensors")
 

@@ -161,6 +161,55 @@ def test_optim_lecture_adam_equals_torch_adam_over_50_steps(float64):
         assert_rel_close(gsd[i]["exp_avg_sq"].numpy(), tsd[i]["exp_avg_sq"].numpy(), 1e-10)
 
 
+# ---------------------------------------------------------------------- shared maths
+def _mlp_run(make_opt, steps=30, prepare=None):
+    model = Model(gradfit, init_arrays())
+    opt = make_opt(model.parameters())
+    if prepare is not None:
+        prepare(opt, model.parameters())
+    for _ in range(steps):
+        opt.zero_grad()
+        model.loss().backward()
+        opt.step()
+    return model.arrays()
+
+
+def _zero_buffers(opt, params):
+    for p in params:
+        opt.state[p]["momentum_buffer"] = gradfit.zeros_like(p)
+
+
+def _assert_same_arrays(a: dict, b: dict) -> None:
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+
+
+def test_optim_lecture_forms_are_the_pytorch_rules_with_the_lectures_conventions():
+    # eq. 6.11 is SGD with dampening β and a buffer that starts at 0: the same numbers
+    lecture_momentum = _mlp_run(lambda p: lecture.Momentum(p, lr=0.1, beta=0.8))
+    _assert_same_arrays(
+        lecture_momentum,
+        _mlp_run(lambda p: gradfit.optim.SGD(p, lr=0.1, momentum=0.8, dampening=0.8),
+                 prepare=_zero_buffers),
+    )  # fmt: skip
+    # ... and, up to rounding, SGD(lr=α(1 − β), momentum=β) with a zero-initialised buffer
+    undamped = _mlp_run(
+        lambda p: gradfit.optim.SGD(p, lr=0.1 * (1 - 0.8), momentum=0.8), prepare=_zero_buffers
+    )
+    for k in undamped:
+        assert_rel_close(undamped[k], lecture_momentum[k], 1e-12, k)
+    # eqs. 6.15-6.17 are PyTorch's Adam with betas (β, γ): the same function, the same numbers
+    _assert_same_arrays(
+        _mlp_run(lambda p: lecture.Adam(p, lr=0.01, beta=0.85, gamma=0.99)),
+        _mlp_run(lambda p: gradfit.optim.Adam(p, lr=0.01, betas=(0.85, 0.99))),
+    )
+    # normalised gradients are Adam without the averages (β = γ = 0)
+    _assert_same_arrays(
+        _mlp_run(lambda p: lecture.NormalizedGD(p, lr=0.01)),
+        _mlp_run(lambda p: gradfit.optim.Adam(p, lr=0.01, betas=(0.0, 0.0))),
+    )
+
+
 # ---------------------------------------------------------------------- line search
 def test_optim_line_search_finds_minimiser_of_quadratic():
     x = lecture.line_search(lambda t: (t - 0.37) ** 2, 0.0, 1.0, tol=1e-6)
@@ -183,20 +232,26 @@ def test_optim_line_search_non_quadratic_and_near_the_ends():
 def test_optim_line_search_history_follows_the_rules():
     f = lambda t: (t - 0.1) ** 2  # noqa: E731
     x, hist = lecture.line_search(f, 0.0, 1.0, tol=1e-4, return_history=True)
-    assert hist[0] == pytest.approx((0.0, 1 / 3, 2 / 3, 1.0))
+    assert hist[0] == (0.0, 0.33, 0.66, 1.0)  # the notebooks' start, not the exact thirds
+    rules = set()
     for (a0, b0, c0, d0), (a, b, c, d) in zip(hist, hist[1:]):
         assert a < b < c < d
-        assert b == pytest.approx(a + (d - a) / 3) and c == pytest.approx(a + 2 * (d - a) / 3)
         fa, fb, fc, fd = f(a0), f(b0), f(c0), f(d0)
         if fa <= min(fb, fc, fd):
-            assert (a, d) == pytest.approx((a0, a0 + (d0 - a0) / 2))  # rule 1
-        elif fb < fc:
+            rules.add(1)  # b, c, d halfway towards a: b and c keep their place in [a, d]
+            assert (a, b, c, d) == pytest.approx((a0, (a0 + b0) / 2, (a0 + c0) / 2, (a0 + d0) / 2))
+            continue
+        if fb < fc:
+            rules.add(2)
             assert (a, d) == pytest.approx((a0, c0))  # rule 2: d <- c
         else:
+            rules.add(3)
             assert (a, d) == pytest.approx((b0, d0))  # rule 3: a <- b
+        assert b == pytest.approx(a + (d - a) / 3) and c == pytest.approx(a + 2 * (d - a) / 3)
+    assert rules == {1, 2, 3}
     a, b, c, d = hist[-1]
-    assert abs(b - c) < 1e-4 and x == (b + c) / 2
-    assert abs(hist[-2][1] - hist[-2][2]) >= 1e-4  # it stopped as soon as |b - c| < tol
+    assert abs(b - c) <= 1e-4 and x == (b + c) / 2
+    assert abs(hist[-2][1] - hist[-2][2]) > 1e-4  # it stopped as soon as |b - c| <= tol
     _, short = lecture.line_search(f, 0.0, 1.0, tol=1e-12, max_iter=5, return_history=True)
     assert len(short) == 6
     with pytest.raises(ValueError, match="a < d"):
@@ -213,6 +268,106 @@ def test_optim_line_search_gd_takes_the_exact_line_minimum():
     np.testing.assert_allclose(_value(phi), PHI0 - t_star * g, atol=1e-8)
     np.testing.assert_allclose(phi.grad.numpy(), g)  # .grad holds the gradient used
     assert opt.state[phi]["last_t"] == pytest.approx(t_star, abs=1e-8)
+
+
+# The course's "Gradient descent" notebook (6.2), transcribed in plain NumPy: its data, its
+# loss and hand-derived gradient, its line search (inner points from 0.33 and 0.66 of
+# [0, max_dist], stop when |b - c| <= thresh or after max_iter iterations) and its descent
+# loop (10 steps from phi = (1.6, -0.5), thresh 1e-5, max_dist 0.1, max_iter 15).
+NB_X = np.array([0.03, 0.19, 0.34, 0.46, 0.78, 0.81, 1.08, 1.18, 1.39, 1.60, 1.65, 1.90])
+NB_Y = np.array([0.67, 0.85, 1.05, 1.00, 1.40, 1.50, 1.30, 1.54, 1.55, 1.68, 1.73, 1.60])
+
+
+def _nb_loss(phi):
+    pred_y = phi[0] + phi[1] * NB_X
+    return np.sum((pred_y - NB_Y) ** 2)
+
+
+def _nb_gradient(phi):
+    dl_dphi0 = 2 * np.sum(phi[0] + phi[1] * NB_X - NB_Y)
+    dl_dphi1 = 2 * np.sum((phi[0] + phi[1] * NB_X - NB_Y) * NB_X)
+    return np.array([dl_dphi0, dl_dphi1])
+
+
+def _nb_line_search(phi, gradient, thresh, max_dist, max_iter, start=(0.33, 0.66)):
+    def loss_1d(dist_prop):
+        return _nb_loss(phi - gradient * dist_prop)
+
+    a, b, c, d = 0, start[0] * max_dist, start[1] * max_dist, 1.0 * max_dist
+    n_iter = 0
+    while np.abs(b - c) > thresh and n_iter < max_iter:
+        n_iter = n_iter + 1
+        lossa, lossb, lossc, lossd = loss_1d(a), loss_1d(b), loss_1d(c), loss_1d(d)
+        # Rule 1: a is the lowest: halve the distances from a to b, c and d
+        if np.argmin((lossa, lossb, lossc, lossd)) == 0:
+            b = a + (b - a) / 2
+            c = a + (c - a) / 2
+            d = a + (d - a) / 2
+            continue
+        # Rule 2: b below c: d becomes c, b and c at the thirds of the new [a, d]
+        if lossb < lossc:
+            d = c
+            b = a + (d - a) / 3
+            c = a + 2 * (d - a) / 3
+            continue
+        # Rule 3: a becomes b, b and c at the thirds of the new [a, d]
+        a = b
+        b = a + (d - a) / 3
+        c = a + 2 * (d - a) / 3
+    return (b + c) / 2.0
+
+
+def _nb_descent(n_steps=10, **search):
+    phi = np.array([1.6, -0.5])
+    path = [phi]
+    for _ in range(n_steps):
+        gradient = _nb_gradient(phi)
+        alpha = _nb_line_search(phi, gradient, **search)
+        phi = phi - alpha * gradient
+        path.append(phi)
+    return np.array(path)
+
+
+NB_SEARCH = dict(thresh=1e-5, max_dist=0.1, max_iter=15)
+
+
+def _gradfit_descent(hand_gradient: bool, n_steps=10):
+    p = gradfit.tensor([1.6, -0.5], dtype=gradfit.float64, requires_grad=True)
+    opt = lecture.LineSearchGD([p], max_dist=0.1, tol=1e-5, max_iter=15)
+    x, y = gradfit.tensor(NB_X), gradfit.tensor(NB_Y)
+
+    def closure():
+        opt.zero_grad()
+        if hand_gradient:  # the notebook's own loss and gradient, on the same numbers
+            phi = p.detach().numpy()
+            p.grad = gradfit.tensor(_nb_gradient(phi))
+            return gradfit.tensor(_nb_loss(phi))
+        loss = ((p[0] + p[1] * x - y) ** 2).sum()
+        loss.backward()
+        return loss
+
+    path = [_value(p)]
+    for _ in range(n_steps):
+        opt.step(closure)
+        path.append(_value(p))
+    return np.array(path)
+
+
+def test_optim_line_search_gd_is_the_notebooks_gradient_descent():
+    reference = _nb_descent(**NB_SEARCH)
+    # the same loss and gradient numbers: the same decisions, the same path to the bit
+    np.testing.assert_array_equal(_gradfit_descent(hand_gradient=True), reference)
+    # the gradient by autodiff rounds differently, not by more than rounding
+    np.testing.assert_allclose(_gradfit_descent(hand_gradient=False), reference, rtol=1e-12)
+    # every step goes downhill, towards the least-squares line
+    losses = [_nb_loss(phi) for phi in reference]
+    assert all(after < before for before, after in zip(losses, losses[1:]))
+    design = np.stack([np.ones_like(NB_X), NB_X], axis=1)
+    best = _nb_loss(np.linalg.lstsq(design, NB_Y, rcond=None)[0])
+    assert losses[-1] < 1.1 * best < losses[0] / 10
+    # with the iteration cap, starting from the exact thirds takes another path
+    thirds = _nb_descent(**NB_SEARCH, start=(1 / 3, 2 / 3))
+    assert np.max(np.abs(thirds - reference)) > 1e-3
 
 
 # ---------------------------------------------------------------------- Optimizer API

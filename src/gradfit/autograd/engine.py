@@ -9,13 +9,18 @@ ops' own ``backward`` methods.
 
 Broadcasting is undone here and only here (``sum_to_shape``), and every edge's shape is
 checked. After the pass the graph is freed unless ``retain_graph=True``.
+
+``backward`` and ``grad`` (``gradfit.autograd.backward`` / ``grad``) are the public entry
+points. Like the rest of the graph machinery, this module knows tensors only through
+``function.TensorProtocol``; the class is bound by ``gradfit.autograd.bind_tensor_class``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from gradfit.tensor import Tensor
+# Bound by gradfit.autograd.bind_tensor_class (see function.TensorProtocol).
+Tensor = None
 
 
 def sum_to_shape(grad: np.ndarray, shape: tuple) -> np.ndarray:
@@ -63,12 +68,21 @@ def _toposort(roots: list) -> list:
     return order
 
 
-def _version_error(node, t: Tensor, v: int) -> RuntimeError:
+def _version_error(node, t, expected: int, which: str) -> RuntimeError:
+    """PyTorch's error for a saved tensor edited in place after the forward pass."""
     return RuntimeError(
         f"one of the tensors needed for gradient computation has been modified by an "
-        f"in-place operation: a tensor of shape {t.shape} used by {node.name()} is at "
-        f"version {t._version}; expected version {v}"
+        f"in-place operation: a tensor of shape {tuple(t.shape)}, {which} of "
+        f"{node.name()}, is at version {t._version}; expected version {expected} instead"
     )
+
+
+def _check_edited_input(node, t, expected: int) -> None:
+    """``t``, an input of ``node``, was edited after the forward pass: an error if the
+    node's backward reads it (at any of the positions where it was passed)."""
+    for i, u in enumerate(node.inputs):
+        if u is t and node.reads_input(i):
+            raise _version_error(node, t, expected, f"input {i}")
 
 
 def run_backward(roots, root_grads, retain_graph: bool, capture=None) -> dict | None:
@@ -90,6 +104,8 @@ def run_backward(roots, root_grads, retain_graph: bool, capture=None) -> dict | 
             if t._requires_grad:
                 _deliver_leaf(t, g, leaf_grads, capture, shared=True)
             continue
+        if t._version and fn.saves_output and t._version != fn.output_version:
+            raise _version_error(fn, t, fn.output_version, "the output")
         grads[fn] = grads[fn] + g if fn in grads else g
         nodes.append(fn)
     capture_nodes = {}
@@ -121,7 +137,7 @@ def run_backward(roots, root_grads, retain_graph: bool, capture=None) -> dict | 
         if versions is not None:
             for t, v in zip(inputs, versions):
                 if v is not None and t._version != v:
-                    raise _version_error(node, t, v)
+                    _check_edited_input(node, t, v)
         in_grads = node.backward(node, g)
         if type(in_grads) is not tuple:
             in_grads = (in_grads,)
@@ -140,6 +156,11 @@ def run_backward(roots, root_grads, retain_graph: bool, capture=None) -> dict | 
             if fn is None:
                 _deliver_leaf(t, ig, leaf_grads, capture, ig is g)
             else:
+                # An output is at version 0 when made (output_version after an in-place
+                # op recorded in the graph): if it has been edited since, the node that
+                # saved it would differentiate through the new values.
+                if t._version and fn.saves_output and t._version != fn.output_version:
+                    raise _version_error(fn, t, fn.output_version, "the output")
                 prev = get(fn)
                 grads[fn] = ig if prev is None else prev + ig
         if not retain_graph:
@@ -179,3 +200,73 @@ def _deliver_leaf(t: Tensor, g: np.ndarray, leaf_grads: dict, capture, shared=Fa
         t.grad = Tensor._make(g, None)
     else:
         t.grad._array += g
+
+
+# ---------------------------------------------------------------- public entry points
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None) -> None:
+    """Accumulate gradients of ``tensors`` into the leaves (``torch.autograd.backward``)."""
+    tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
+    if grad_tensors is None:
+        grad_tensors = [None] * len(tensors)
+    elif isinstance(grad_tensors, Tensor):
+        grad_tensors = [grad_tensors]
+    grads = [_root_grad(t, g) for t, g in zip(tensors, grad_tensors)]
+    run_backward(tensors, grads, bool(retain_graph))
+
+
+def _root_grad(t: Tensor, g) -> np.ndarray:
+    if not t.requires_grad:
+        raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
+    if g is None:
+        if t.numel() != 1:
+            raise RuntimeError(
+                f"grad can be implicitly created only for scalar outputs; got shape {t.shape}"
+            )
+        return np.ones_like(t._array)
+    arr = g._array if isinstance(g, Tensor) else np.asarray(g)
+    if arr.shape != t.shape:
+        raise RuntimeError(f"grad_outputs has shape {arr.shape}, expected {t.shape}")
+    return arr.astype(t.dtype, copy=False)
+
+
+def grad(
+    outputs,
+    inputs,
+    grad_outputs=None,
+    retain_graph=None,
+    create_graph=False,
+    allow_unused=None,
+    materialize_grads=False,
+):
+    """Gradients of ``outputs`` w.r.t. ``inputs``, returned (not accumulated into .grad).
+
+    As ``torch.autograd.grad``: an input the outputs do not depend on raises unless
+    ``allow_unused=True`` (then its gradient is None, or zeros with ``materialize_grads``).
+    """
+    if create_graph:
+        raise NotImplementedError("create_graph=True: gradfit's engine is first-order")
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    single = isinstance(inputs, Tensor)
+    inputs = [inputs] if single else list(inputs)
+    for x in inputs:
+        if not x.requires_grad:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+    if grad_outputs is None or isinstance(grad_outputs, Tensor):
+        grad_outputs = [grad_outputs] * len(outputs) if grad_outputs is None else [grad_outputs]
+    grads = [_root_grad(t, g) for t, g in zip(outputs, grad_outputs)]
+    captured = run_backward(outputs, grads, bool(retain_graph), capture=inputs)
+    result = []
+    for x in inputs:
+        g = captured.get(id(x))
+        if g is None:
+            if materialize_grads:
+                g = np.zeros_like(x._array)
+            elif not (allow_unused or materialize_grads):
+                raise RuntimeError(
+                    "One of the differentiated Tensors appears to not have been used in the "
+                    "graph. Set allow_unused=True if this is the desired behavior."
+                )
+        result.append(None if g is None else Tensor._make(np.array(g, copy=True), None))
+    return tuple(result)

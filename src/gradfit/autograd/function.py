@@ -7,30 +7,84 @@ instance made by ``apply`` is the graph node: it is the output's ``grad_fn`` and
 back to its input's shape in one place (``engine.sum_to_shape``).
 
 This engine is first-order: ``backward`` works on arrays, so it records no graph.
+
+The graph machinery sits below ``gradfit.tensor`` and never imports it: it knows tensors
+through the protocol ``TensorProtocol`` (the fields it reads and writes) and builds
+them from the one class that ``gradfit.tensor`` binds (``autograd.bind_tensor_class``) when
+it defines ``Tensor``, as minitorch's autodiff knows its ``Variable`` only as a protocol.
 """
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import numpy as np
 
 from gradfit._grad_mode import _enabled, no_grad
+from gradfit.autograd import _torch_names
 
 _new = object.__new__
 _ndarray = np.ndarray
 _asarray = np.asarray
 
 
+class TensorProtocol(Protocol):
+    """What the graph machinery (``Op.apply``, ``Function``, the engine, ``grad``,
+    ``gradcheck``) uses of a tensor.
+
+    Attributes:
+        _array: the values, an ``np.ndarray``.
+        _requires_grad: whether gradients flow to this tensor.
+        _version: counts in-place edits; a node checks it before reading saved values.
+        grad_fn: the node (an ``Op``) that made the tensor, None for a leaf.
+        grad: the accumulated gradient of a leaf (a tensor) or None.
+        _hooks: a leaf's gradient hooks (a list) or None.
+    """
+
+    _array: np.ndarray
+    _requires_grad: bool
+    _version: int
+    grad_fn: Op | None
+    grad: TensorProtocol | None
+    _hooks: list | None
+
+    @staticmethod
+    def _make(arr: np.ndarray, node: Op | None) -> TensorProtocol:
+        """Wrap ``arr`` (no copy) as the output of ``node`` (None: outside the graph)."""
+
+
+# The tensor class, bound once by ``gradfit.autograd.bind_tensor_class`` (gradfit.tensor
+# calls it when it defines Tensor). A module global, so the per-op path reads it as it
+# would an imported name.
+Tensor: type[TensorProtocol] = None  # type: ignore[assignment]
+
+
 class Op:
     """Base class of gradfit's built-in ops (array level).
 
+    Saved tensors are version-checked, as PyTorch checks its saved variables: an op whose
+    backward reads what it saved raises, instead of computing a wrong gradient, when one
+    of those tensors was edited in place after the forward pass (``y.mul_(0)`` under
+    ``no_grad``). An op declares what it saves:
+
+        saves_inputs: its backward reads its inputs (the default). ``apply`` notes the
+            inputs' versions; the engine compares them before calling ``backward``. An
+            op whose backward reads an input only for another input's gradient (a
+            product's operands) says so in ``reads_input``, so an edit of an input it
+            did not need is no error, as in PyTorch.
+        saves_output: its backward reads its output (exp, tanh, softmax, ...). The
+            engine checks that the output is still at ``output_version`` (0: a new
+            tensor's version; an in-place op recorded in the graph sets it) when the
+            output's gradient reaches the node. May be set per call in ``forward``.
+
     Attributes set on the node by ``apply`` when the output needs a gradient:
         inputs: the arguments of the call (Tensors, numbers, arrays), in order.
-        versions: the inputs' version counters (None for non-tensors), checked before
-            backward when the op reads its saved inputs (``saves_inputs``), so an in-place
-            change is caught.
+        versions: the inputs' version counters (None for non-tensors and unsaved inputs).
     """
 
-    saves_inputs = True  # ops whose backward reads an input set this to catch in-place edits
+    saves_inputs = True
+    saves_output = False
+    output_version = 0
     inputs = ()
     versions = None
     hooks = None
@@ -43,6 +97,11 @@ class Op:
     @staticmethod
     def backward(ctx, grad_output):  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def reads_input(self, i: int) -> bool:
+        """Whether this node's backward reads input ``i`` (asked only when that input
+        was edited in place after the forward pass)."""
+        return True
 
     @classmethod
     def apply(cls, *args, **kwargs) -> Tensor:
@@ -66,8 +125,8 @@ class Op:
                 arrays.append(a)
                 if saves:
                     versions.append(None)
-        # Calls with one to three arrays and no keywords are spelled out: unpacking a list
-        # into a call costs ~0.1 us, a tenth of this whole function.
+        # Calls with one to three arrays and no keywords are spelled out, because
+        # unpacking a list into a call is a sizeable part of this short function.
         n = len(arrays)
         if kwargs:
             out = cls.forward(ctx, *arrays, **kwargs)
@@ -96,10 +155,11 @@ class Op:
         return t
 
     def name(self) -> str:
-        return type(self).__name__ + "Backward"
+        """PyTorch's name for this node (``AddmmBackward0``), from one table."""
+        return _torch_names.node_name(self)
 
     def __repr__(self) -> str:
-        return f"<{self.name()}>"
+        return f"<{self.name()} object at {id(self):#x}>"  # PyTorch's form
 
     @property
     def next_functions(self):
@@ -115,6 +175,7 @@ class FunctionCtx:
 
     def save_for_backward(self, *tensors) -> None:
         self._saved = tensors
+        self._saved_versions = [getattr(t, "_version", None) for t in tensors]
 
     @property
     def saved_tensors(self) -> tuple:
@@ -132,6 +193,7 @@ class _UserNode(Op, FunctionCtx):
     def __init__(self, fn_cls):
         self.fn_cls = fn_cls
         self._saved = ()
+        self._saved_versions = ()
         self.needs_input_grad = ()
 
     @staticmethod
@@ -191,10 +253,9 @@ class Function:
             out = Tensor._make(np.asarray(out), None)
         if _enabled[0] and any(node.needs_input_grad):
             node.inputs = args
-            node.versions = [t._version if isinstance(t, Tensor) else None for t in args]
+            # Only what forward saved is checked, with its version when it was saved.
+            saved = dict(zip(map(id, node._saved), node._saved_versions))
+            node.versions = [saved.get(id(a)) if isinstance(a, Tensor) else None for a in args]
+            node.saves_output = id(out) in saved
             out = Tensor._make(out._array, node)
         return out
-
-
-# Bound last: tensor.py imports the ops, which subclass Op defined above.
-from gradfit.tensor import Tensor  # noqa: E402

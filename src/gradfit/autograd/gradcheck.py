@@ -6,10 +6,15 @@ see how the loss moves, and compare with what backprop says.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from gradfit._grad_mode import enable_grad
-from gradfit.tensor import Tensor
+from gradfit.autograd.engine import grad as autograd_grad
+
+# Bound by gradfit.autograd.bind_tensor_class (see function.TensorProtocol).
+Tensor = None
 
 
 class GradcheckError(RuntimeError):
@@ -57,8 +62,6 @@ def analytical_jacobian(fn, inputs) -> list:
     n_out = sum(o.numel() for o in outs)
     want = [x for x in inputs if isinstance(x, Tensor) and x.requires_grad]
     jacs = {id(x): np.zeros((x.numel(), n_out)) for x in want}
-    from gradfit.autograd import grad as autograd_grad
-
     col = 0
     for o in outs:
         for j in range(o.numel()):
@@ -104,8 +107,6 @@ def gradcheck(
     inputs = _as_tuple(inputs)
     for i, x in enumerate(inputs):
         if isinstance(x, Tensor) and x.requires_grad and x.dtype != np.float64:
-            import warnings
-
             warnings.warn(
                 f"gradcheck: input {i} is {x.dtype}, not float64; finite "
                 "differences will be inaccurate",

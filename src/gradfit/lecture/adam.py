@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 import gradfit
-from gradfit.lecture import _common as C
+from gradfit.lecture import _common
 from gradfit.optim.lecture import Adam, NormalizedGD
 
 NAME = "adam"
@@ -53,7 +53,7 @@ def make_optimizer(key: str, params):
 
 
 def descend(key: str, steps: int = STEPS) -> np.ndarray:
-    phi = C.as_tensor(START, requires_grad=True)
+    phi = _common.as_tensor(START, requires_grad=True)
     opt = make_optimizer(key, [phi])
     path = [phi.detach().numpy().copy()]
     for _ in range(steps):
@@ -68,7 +68,7 @@ def compute(fast: bool = False) -> dict:
     runs = {}
     for key, (label, lr) in RUNS.items():
         path = descend(key)
-        losses = loss(C.as_tensor(path)).numpy()
+        losses = loss(_common.as_tensor(path)).numpy()
         runs[key] = {
             "label": label,
             "lr": lr,
@@ -90,16 +90,16 @@ def compute(fast: bool = False) -> dict:
         "runs": runs,
         "phi0": p0,
         "phi1": p1,
-        "loss_grid": loss(C.as_tensor(grid_phi)).numpy(),
+        "loss_grid": loss(_common.as_tensor(grid_phi)).numpy(),
     }
 
 
 def plot(res: dict, out_dir: Path) -> str:
-    fig = C.new_figure(13, 8.5)
+    fig = _common.new_figure(13, 8.5)
     for k, run in enumerate(res["runs"].values()):
         ax = fig.add_subplot(2, 2, k + 1)
         # log(L + 0.05): the valley shows as a band without the exact zero dominating
-        C.heatmap(ax, np.asarray(res["loss_grid"]) + 0.05, res["phi0"], res["phi1"], log=True)
+        _common.heatmap(ax, np.asarray(res["loss_grid"]) + 0.05, res["phi0"], res["phi1"], log=True)
         path = np.asarray(run["path"])
         inside = np.all(np.abs(path) < 50, axis=1)
         ax.plot(path[inside, 0], path[inside, 1], "o-", color="#3aa0ff", ms=3, lw=1)
@@ -113,12 +113,12 @@ def plot(res: dict, out_dir: Path) -> str:
         ax.set_title(f"{run['label']}\nloss after {res['steps']} steps: {final:.3g}", fontsize=10)
         ax.legend(fontsize=8, loc="lower right")
     fig.suptitle(TITLE + "\nL[φ] = 0.05 φ0² + 5 φ1²")
-    return C.save_figure(fig, out_dir, NAME)
+    return _common.save_figure(fig, out_dir, NAME)
 
 
 def run(out_dir: Path, fast: bool = False) -> dict:
     res = compute(fast)
-    out = {"png": plot(res, out_dir), "json": C.save_json(res, out_dir, NAME)}
+    out = {"png": plot(res, out_dir), "json": _common.save_json(res, out_dir, NAME)}
     for key, r in res["runs"].items():
         out[f"{key}_final_loss"] = r["final_loss"]
         out[f"{key}_final_phi"] = r["final_phi"].tolist()

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 import gradfit
-from gradfit.lecture import _common as C
+from gradfit.lecture import _common
 
 NAME = "backprop_deep"
 TITLE = "Overall backprop algorithm: deep ReLU network, by hand (NumPy) vs. gradfit autodiff"
@@ -33,20 +33,22 @@ K, D_IN, D_HID, D_OUT = 5, 4, 6, 2
 
 def make_network(seed: int = 7):
     """Weights Omega_k, biases beta_k (column vectors), one input x and target y."""
-    g = C.generator(seed)
+    g = _common.generator(seed)
     sizes = [D_IN] + [D_HID] * K + [D_OUT]
     omegas, betas = [], []
     for k in range(K + 1):
         fan_in = sizes[k]
         omegas.append(
             (
-                gradfit.randn(sizes[k + 1], fan_in, generator=g, dtype=C.DTYPE)
+                gradfit.randn(sizes[k + 1], fan_in, generator=g, dtype=_common.DTYPE)
                 * np.sqrt(2.0 / fan_in)
             ).numpy()
         )
-        betas.append((gradfit.randn(sizes[k + 1], 1, generator=g, dtype=C.DTYPE) * 0.1).numpy())
-    x = gradfit.randn(D_IN, 1, generator=g, dtype=C.DTYPE).numpy()
-    y = gradfit.randn(D_OUT, 1, generator=g, dtype=C.DTYPE).numpy()
+        betas.append(
+            (gradfit.randn(sizes[k + 1], 1, generator=g, dtype=_common.DTYPE) * 0.1).numpy()
+        )
+    x = gradfit.randn(D_IN, 1, generator=g, dtype=_common.DTYPE).numpy()
+    y = gradfit.randn(D_OUT, 1, generator=g, dtype=_common.DTYPE).numpy()
     return omegas, betas, x, y
 
 
@@ -73,9 +75,9 @@ def by_hand(omegas, betas, x, y) -> dict:
 
 def by_autodiff(omegas, betas, x, y) -> dict:
     """The same network in gradfit; gradients from ``backward()``."""
-    om = [C.as_tensor(w, requires_grad=True) for w in omegas]
-    be = [C.as_tensor(b, requires_grad=True) for b in betas]
-    xt, yt = C.as_tensor(x), C.as_tensor(y)
+    om = [_common.as_tensor(w, requires_grad=True) for w in omegas]
+    be = [_common.as_tensor(b, requires_grad=True) for b in betas]
+    xt, yt = _common.as_tensor(x), _common.as_tensor(y)
     f = [be[0] + om[0] @ xt]
     for k in range(1, K + 1):
         f.append(be[k] + om[k] @ gradfit.relu(f[k - 1]))
@@ -132,7 +134,7 @@ def compute(fast: bool = False) -> dict:
 
 
 def plot(res: dict, out_dir: Path) -> str:
-    fig = C.new_figure(15, 4.8)
+    fig = _common.new_figure(15, 4.8)
     ax1, ax2, ax3 = (fig.add_subplot(1, 3, i) for i in (1, 2, 3))
     hand, auto = np.asarray(res["hand_grads"]), np.asarray(res["autodiff_grads"])
     lim = np.abs(np.concatenate([hand, auto])).max() * 1.1
@@ -185,14 +187,14 @@ def plot(res: dict, out_dir: Path) -> str:
     ax3.set_title("c) ∂ℓ/∂f_k; '0' where 𝕀[f_k > 0] = 0 blocks it")
     fig.colorbar(im, ax=ax3, label="∂ℓ/∂f_k")
     fig.suptitle(TITLE)
-    return C.save_figure(fig, out_dir, NAME)
+    return _common.save_figure(fig, out_dir, NAME)
 
 
 def run(out_dir: Path, fast: bool = False) -> dict:
     res = compute(fast)
     return {
         "png": plot(res, out_dir),
-        "json": C.save_json(res, out_dir, NAME),
+        "json": _common.save_json(res, out_dir, NAME),
         "max_abs_diff": res["max_abs_diff"],
         "loss": res["loss_autodiff"],
     }

@@ -24,7 +24,7 @@ import math
 from pathlib import Path
 
 import gradfit
-from gradfit.lecture import _common as C
+from gradfit.lecture import _common
 
 NAME = "backprop_toy"
 TITLE = "Figures 7.3-7.5: backprop in the toy model, engine vs. chain rule"
@@ -36,8 +36,8 @@ X, Y = 2.3, 2.0
 
 def engine_values(beta=BETA, omega=OMEGA, x=X, y=Y) -> dict[str, float]:
     """Forward and backward quantities of the toy model from gradfit's autodiff."""
-    b = [gradfit.tensor(v, dtype=C.DTYPE, requires_grad=True) for v in beta]
-    w = [gradfit.tensor(v, dtype=C.DTYPE, requires_grad=True) for v in omega]
+    b = [gradfit.tensor(v, dtype=_common.DTYPE, requires_grad=True) for v in beta]
+    w = [gradfit.tensor(v, dtype=_common.DTYPE, requires_grad=True) for v in omega]
     f0 = b[0] + w[0] * x
     h1 = gradfit.sin(f0)
     f1 = b[1] + w[1] * h1
@@ -133,7 +133,7 @@ def plot(res: dict, out_dir: Path) -> str:
             [r for r in rows if r["quantity"][4:5] in ("b", "o")],
         ),
     ]
-    fig = C.new_figure(9.5, 9.5)
+    fig = _common.new_figure(9.5, 9.5)
     gs = fig.add_gridspec(3, 1, height_ratios=[len(g[1]) + 1.5 for g in groups])
     for i, (label, grp) in enumerate(groups):
         ax = fig.add_subplot(gs[i])
@@ -174,14 +174,14 @@ def plot(res: dict, out_dir: Path) -> str:
         f"largest |difference| = {res['max_abs_diff']:.1e}",
         fontsize=11,
     )
-    return C.save_figure(fig, out_dir, NAME)
+    return _common.save_figure(fig, out_dir, NAME)
 
 
 def run(out_dir: Path, fast: bool = False) -> dict:
     res = compute(fast)
     return {
         "png": plot(res, out_dir),
-        "json": C.save_json(res, out_dir, NAME),
+        "json": _common.save_json(res, out_dir, NAME),
         "max_abs_diff": res["max_abs_diff"],
         "loss": next(r["engine"] for r in res["rows"] if r["quantity"] == "l"),
         "dl/domega0": next(r["engine"] for r in res["rows"] if r["quantity"] == "dl/domega0"),

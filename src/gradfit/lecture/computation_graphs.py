@@ -21,17 +21,17 @@ from pathlib import Path
 
 import gradfit
 from gradfit import viz
-from gradfit.lecture import _common as C
+from gradfit.lecture import _common
 
 NAME = "computation_graphs"
 TITLE = "Computation graphs recorded by gradfit's autodiff"
 
 
 def logistic_regression():
-    w = gradfit.tensor(0.8, dtype=C.DTYPE, requires_grad=True)
-    b = gradfit.tensor(-0.3, dtype=C.DTYPE, requires_grad=True)
-    x = gradfit.tensor(1.5, dtype=C.DTYPE)
-    t = gradfit.tensor(1.0, dtype=C.DTYPE)
+    w = gradfit.tensor(0.8, dtype=_common.DTYPE, requires_grad=True)
+    b = gradfit.tensor(-0.3, dtype=_common.DTYPE, requires_grad=True)
+    x = gradfit.tensor(1.5, dtype=_common.DTYPE)
+    t = gradfit.tensor(1.0, dtype=_common.DTYPE)
     z = w * x + b
     y = gradfit.sigmoid(z)
     loss = 0.5 * (y - t) ** 2
@@ -40,8 +40,8 @@ def logistic_regression():
 
 
 def a_plus_b_times_b_plus_1():
-    a = gradfit.tensor(2.0, dtype=C.DTYPE, requires_grad=True)
-    b = gradfit.tensor(1.0, dtype=C.DTYPE, requires_grad=True)
+    a = gradfit.tensor(2.0, dtype=_common.DTYPE, requires_grad=True)
+    b = gradfit.tensor(1.0, dtype=_common.DTYPE, requires_grad=True)
     c = a + b
     d = b + 1
     e = c * d
@@ -50,13 +50,13 @@ def a_plus_b_times_b_plus_1():
 
 def gru_step():
     """One GRU step h' = GRU(x, h): nn.GRUCell if gradfit has it, else the equations."""
-    g = C.generator(3)
+    g = _common.generator(3)
     n_in, n_hid = 3, 4
-    x = gradfit.randn(1, n_in, generator=g, dtype=C.DTYPE)
-    h = gradfit.randn(1, n_hid, generator=g, dtype=C.DTYPE)
+    x = gradfit.randn(1, n_in, generator=g, dtype=_common.DTYPE)
+    h = gradfit.randn(1, n_hid, generator=g, dtype=_common.DTYPE)
     cell_cls = getattr(gradfit.nn, "GRUCell", None) if _has_nn() else None
     if cell_cls is not None:
-        cell = cell_cls(n_in, n_hid, dtype=C.DTYPE)
+        cell = cell_cls(n_in, n_hid, dtype=_common.DTYPE)
         for p in cell.parameters():  # seeded, so the reported gradients are reproducible
             gradfit.nn.init.uniform_(p, -0.5, 0.5, generator=g)
         h_new = cell(x, h)
@@ -67,9 +67,9 @@ def gru_step():
     # n = tanh(W_n x + b_n + r * (U_n h + c_n)), h' = (1 - z) * n + z * h  (PyTorch's form)
     params = {}
     for gate in ("r", "z", "n"):
-        params[f"W_{gate}"] = gradfit.randn(n_in, n_hid, generator=g, dtype=C.DTYPE) * 0.5
-        params[f"U_{gate}"] = gradfit.randn(n_hid, n_hid, generator=g, dtype=C.DTYPE) * 0.5
-        params[f"b_{gate}"] = gradfit.zeros(n_hid, dtype=C.DTYPE)
+        params[f"W_{gate}"] = gradfit.randn(n_in, n_hid, generator=g, dtype=_common.DTYPE) * 0.5
+        params[f"U_{gate}"] = gradfit.randn(n_hid, n_hid, generator=g, dtype=_common.DTYPE) * 0.5
+        params[f"b_{gate}"] = gradfit.zeros(n_hid, dtype=_common.DTYPE)
     for p in params.values():
         p.requires_grad_(True)
     r = gradfit.sigmoid(x @ params["W_r"] + h @ params["U_r"] + params["b_r"])
@@ -123,7 +123,7 @@ def compute(fast: bool = False) -> dict:
 def plot(res: dict, out_dir: Path) -> str:
     graphs = res["_graph_objects"]
     info = res["graphs"]
-    fig = C.new_figure(20, 10)
+    fig = _common.new_figure(20, 10)
     gs = fig.add_gridspec(1, 3, width_ratios=[1, 1, 2.6])
     lr = info["logistic_regression"]
     ab = info["a_plus_b_times_b_plus_1"]
@@ -145,7 +145,7 @@ def plot(res: dict, out_dir: Path) -> str:
     )
     for key, gph in graphs.items():
         (Path(out_dir) / f"{NAME}_{key}.dot").write_text(viz.to_dot(gph))
-    return C.save_figure(fig, out_dir, NAME)
+    return _common.save_figure(fig, out_dir, NAME)
 
 
 def run(out_dir: Path, fast: bool = False) -> dict:
@@ -154,7 +154,7 @@ def run(out_dir: Path, fast: bool = False) -> dict:
     data = {"graphs": res["graphs"]}
     return {
         "png": png,
-        "json": C.save_json(data, out_dir, NAME),
+        "json": _common.save_json(data, out_dir, NAME),
         "logistic_regression_grads": res["graphs"]["logistic_regression"]["grads"],
         "a_plus_b_grads": res["graphs"]["a_plus_b_times_b_plus_1"]["grads"],
         "gru_source": res["graphs"]["gru_step"]["source"],

@@ -13,25 +13,25 @@ from pathlib import Path
 
 import numpy as np
 
-from gradfit.lecture import _common as C
+from gradfit.lecture import _common
 
 NAME = "gabor_data"
 TITLE = "Figure 6.3: training data for the Gabor model"
 
 
 def compute(fast: bool = False) -> dict:
-    x, y = C.gabor_data()
+    x, y = _common.gabor_data()
     xs = np.linspace(-15, 15, 400)
-    true_curve = C.gabor(C.as_tensor(xs), *C.GABOR_TRUE_PHI).numpy()
-    clean = C.gabor(C.as_tensor(x), *C.GABOR_TRUE_PHI).numpy()
+    true_curve = _common.gabor(_common.as_tensor(xs), *_common.GABOR_TRUE_PHI).numpy()
+    clean = _common.gabor(_common.as_tensor(x), *_common.GABOR_TRUE_PHI).numpy()
     loss_true = float(((clean - y) ** 2).sum())
     return {
         "x": x,
         "y": y,
         "n": int(x.size),
-        "true_phi": list(C.GABOR_TRUE_PHI),
-        "noise_std": C.GABOR_NOISE_STD,
-        "seed": C.GABOR_SEED,
+        "true_phi": list(_common.GABOR_TRUE_PHI),
+        "noise_std": _common.GABOR_NOISE_STD,
+        "seed": _common.GABOR_SEED,
         "curve_x": xs,
         "curve_y": true_curve,
         "loss_at_true_phi": loss_true,
@@ -40,7 +40,7 @@ def compute(fast: bool = False) -> dict:
 
 
 def plot(res: dict, out_dir: Path) -> str:
-    fig = C.new_figure(7, 4)
+    fig = _common.new_figure(7, 4)
     ax = fig.add_subplot(1, 1, 1)
     ax.plot(
         res["curve_x"],
@@ -65,14 +65,14 @@ def plot(res: dict, out_dir: Path) -> str:
     ax.set_ylim(-1.2, 1.2)
     ax.set_title(TITLE)
     ax.legend(loc="lower left", fontsize=9)
-    return C.save_figure(fig, out_dir, NAME)
+    return _common.save_figure(fig, out_dir, NAME)
 
 
 def run(out_dir: Path, fast: bool = False) -> dict:
     res = compute(fast)
     return {
         "png": plot(res, out_dir),
-        "json": C.save_json(res, out_dir, NAME),
+        "json": _common.save_json(res, out_dir, NAME),
         "n": res["n"],
         "noise_std": res["noise_std"],
         "loss_at_true_phi": res["loss_at_true_phi"],

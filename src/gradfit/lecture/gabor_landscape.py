@@ -27,14 +27,14 @@ from pathlib import Path
 import numpy as np
 
 import gradfit
-from gradfit.lecture import _common as C
+from gradfit.lecture import _common
 
 NAME = "gabor_landscape"
 TITLE = "Figure 6.4: Gabor model loss landscape"
 
 
 def _in_window(phi: np.ndarray) -> np.ndarray:
-    (a0, b0), (a1, b1) = C.GABOR_WINDOW
+    (a0, b0), (a1, b1) = _common.GABOR_WINDOW
     return (phi[:, 0] >= a0) & (phi[:, 0] <= b0) & (phi[:, 1] >= a1) & (phi[:, 1] <= b1)
 
 
@@ -51,8 +51,8 @@ def newton(phi: np.ndarray, x, y, iters: int, max_step: float = 0.5) -> np.ndarr
     long. It converges to the nearest stationary point, minimum or saddle alike."""
     phi = np.array(phi, dtype=np.float64)
     for _ in range(iters):
-        g = C.gabor_grad(phi, x, y)
-        hess = C.gabor_hessian(phi, x, y)
+        g = _common.gabor_grad(phi, x, y)
+        hess = _common.gabor_hessian(phi, x, y)
         det = hess[:, 0, 0] * hess[:, 1, 1] - hess[:, 0, 1] ** 2
         ok = np.abs(det) > 1e-12
         inv = np.zeros_like(hess)
@@ -68,18 +68,18 @@ def newton(phi: np.ndarray, x, y, iters: int, max_step: float = 0.5) -> np.ndarr
 
 def descend(starts: np.ndarray, x, y, steps: int, lr: float = 0.05) -> np.ndarray:
     """Multi-start descent with ``gradfit.optim.Adam``: all starts in one (S, 2) tensor."""
-    phi = C.as_tensor(starts, requires_grad=True)
+    phi = _common.as_tensor(starts, requires_grad=True)
     opt = gradfit.optim.Adam([phi], lr=lr)
     for _ in range(steps):
         opt.zero_grad()
-        C.gabor_loss(phi, x, y).sum().backward()
+        _common.gabor_loss(phi, x, y).sum().backward()
         opt.step()
     return phi.detach().numpy().copy()
 
 
 def _stationary(phi: np.ndarray, x, y, grad_tol: float):
-    g = C.gabor_grad(phi, x, y)
-    hess = C.gabor_hessian(phi, x, y)
+    g = _common.gabor_grad(phi, x, y)
+    hess = _common.gabor_hessian(phi, x, y)
     eig = np.linalg.eigvalsh(hess)
     gnorm = np.linalg.norm(g, axis=1)
     ok = (gnorm < grad_tol) & _in_window(phi) & np.all(np.isfinite(phi), axis=1)
@@ -88,12 +88,12 @@ def _stationary(phi: np.ndarray, x, y, grad_tol: float):
 
 def compute(fast: bool = False) -> dict:
     """Grid, minima, global minimum and saddle points of the Gabor loss (float64)."""
-    x, y = C.gabor_data()
+    x, y = _common.gabor_data()
     n = 81 if fast else 201
-    (a0, b0), (a1, b1) = C.GABOR_WINDOW
+    (a0, b0), (a1, b1) = _common.GABOR_WINDOW
     phi0 = np.linspace(a0, b0, n)
     phi1 = np.linspace(a1, b1, n)
-    grid = C.gabor_loss_grid(x, y, phi0, phi1)
+    grid = _common.gabor_loss_grid(x, y, phi0, phi1)
 
     # Local minima: multi-start descent, then Newton polish (Hessian checked below).
     # (the same in fast mode: a coarser start grid misses the smaller basins)
@@ -102,7 +102,7 @@ def compute(fast: bool = False) -> dict:
     starts = np.stack([s0.ravel(), s1.ravel()], axis=1)
     ends = descend(starts, x, y, steps=500)
     ends = newton(ends, x, y, iters=8, max_step=0.05)
-    loss_ends = C.gabor_loss(C.as_tensor(ends), x, y).numpy()
+    loss_ends = _common.gabor_loss(_common.as_tensor(ends), x, y).numpy()
     g, eig, gnorm, ok = _stationary(ends, x, y, grad_tol=1e-6)
     is_min = ok & (eig[:, 0] > 0)
     cand = np.flatnonzero(is_min)
@@ -124,7 +124,7 @@ def compute(fast: bool = False) -> dict:
     s0, s1 = np.meshgrid(np.linspace(a0, b0, k), np.linspace(a1, b1, k))
     starts = np.stack([s0.ravel(), s1.ravel()], axis=1)
     stat = newton(starts, x, y, iters=25 if fast else 40)
-    loss_stat = C.gabor_loss(C.as_tensor(stat), x, y).numpy()
+    loss_stat = _common.gabor_loss(_common.as_tensor(stat), x, y).numpy()
     g, eig, gnorm, ok = _stationary(stat, x, y, grad_tol=1e-7)
     scale = np.abs(eig).max(axis=1)
     is_saddle = ok & (eig[:, 0] < -1e-6 * scale) & (eig[:, 1] > 1e-6 * scale)
@@ -161,7 +161,7 @@ def compute(fast: bool = False) -> dict:
         "saddles": saddles,
         "n_maxima": n_maxima,
         "minima_missed_by_descent": missed,
-        "true_phi": list(C.GABOR_TRUE_PHI),
+        "true_phi": list(_common.GABOR_TRUE_PHI),
         "hessian_method": "central differences (h=1e-5) of gradfit autodiff gradients",
     }
 
@@ -171,11 +171,11 @@ def plot(res: dict, out_dir: Path) -> str:
     n_fit = len(minima)
     cols = 3
     rows = max(2, -(-n_fit // cols))
-    fig = C.new_figure(15, max(7.0, 2.3 * rows))
+    fig = _common.new_figure(15, max(7.0, 2.3 * rows))
     gs = fig.add_gridspec(rows, 2 + cols, width_ratios=[1.6, 1.6, 1, 1, 1])
     ax = fig.add_subplot(gs[:, :2])
     phi0, phi1 = res["phi0"], res["phi1"]
-    im = C.heatmap(ax, res["loss_grid"], phi0, phi1, log=True)
+    im = _common.heatmap(ax, res["loss_grid"], phi0, phi1, log=True)
     fig.colorbar(im, ax=ax, label="log L[φ]", shrink=0.8)
     letters = "bcdefghijklmnopqrstuvwxyz"
     for k, m in enumerate(minima):
@@ -216,12 +216,12 @@ def plot(res: dict, out_dir: Path) -> str:
     ax.legend(loc="lower left", fontsize=8, framealpha=0.9)
 
     xs = np.linspace(-15, 15, 300)
-    xt = C.as_tensor(xs)
+    xt = _common.as_tensor(xs)
     for k, m in enumerate(minima):
         axk = fig.add_subplot(gs[k // cols, 2 + k % cols])
         p = m["phi"]
         axk.plot(res["x"], res["y"], "o", ms=3, color="#d08a3a", label="data")
-        axk.plot(xs, C.gabor(xt, p[0], p[1]).numpy(), color="#222222", lw=1.2, label="model")
+        axk.plot(xs, _common.gabor(xt, p[0], p[1]).numpy(), color="#222222", lw=1.2, label="model")
         kind = "global min" if k == 0 else "local min"
         axk.set_title(f"{letters[k]}) {kind}, L = {m['loss']:.2f}", fontsize=9)
         axk.set_ylim(-1.2, 1.2)
@@ -233,13 +233,13 @@ def plot(res: dict, out_dir: Path) -> str:
         if k == 0:
             axk.legend(fontsize=7, loc="lower left")
     fig.suptitle(TITLE + f": {len(minima)} minima, {len(res['saddles'])} saddle points")
-    return C.save_figure(fig, out_dir, NAME)
+    return _common.save_figure(fig, out_dir, NAME)
 
 
 def run(out_dir: Path, fast: bool = False) -> dict:
     res = compute(fast)
     png = plot(res, out_dir)
-    js = C.save_json(res, out_dir, NAME)
+    js = _common.save_json(res, out_dir, NAME)
     glob = res["global_minimum"]
     return {
         "png": png,

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 import gradfit
-from gradfit.lecture import _common as C
+from gradfit.lecture import _common
 
 NAME = "hyperparameter_search"
 TITLE = "Hyperparameter search: loss after training over learning rate × momentum"
@@ -29,7 +29,7 @@ D_I, D_K, D_O = 10, 40, 5
 
 
 def make_data(seed: int = 0):
-    g = C.generator(seed)
+    g = _common.generator(seed)
     x = gradfit.randn(100, D_I, generator=g)
     y = gradfit.randn(100, D_O, generator=g)
     return x, y
@@ -37,7 +37,7 @@ def make_data(seed: int = 0):
 
 def make_model(seed: int = 1):
     nn = gradfit.nn
-    g = C.generator(seed)
+    g = _common.generator(seed)
     model = nn.Sequential(
         nn.Linear(D_I, D_K), nn.ReLU(), nn.Linear(D_K, D_K), nn.ReLU(), nn.Linear(D_K, D_O)
     )
@@ -59,7 +59,9 @@ def train(lr: float, momentum: float, epochs: int, x, y, state: dict) -> float:
     criterion = gradfit.nn.MSELoss()
     optimizer = gradfit.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
     scheduler = StepLR(optimizer, step_size=10, gamma=0.5)
-    loader = DataLoader(TensorDataset(x, y), batch_size=10, shuffle=True, generator=C.generator(2))
+    loader = DataLoader(
+        TensorDataset(x, y), batch_size=10, shuffle=True, generator=_common.generator(2)
+    )
     with np.errstate(all="ignore"):  # a diverging run overflows; that is its result
         for _ in range(epochs):
             for x_batch, y_batch in loader:
@@ -105,7 +107,7 @@ def plot(res: dict, out_dir: Path) -> str:
 
     grid = np.asarray(res["final_loss"], dtype=float)
     lrs, momenta = res["learning_rates"], res["momenta"]
-    fig = C.new_figure(8.5, 5.5)
+    fig = _common.new_figure(8.5, 5.5)
     ax = fig.add_subplot(1, 1, 1)
     shown = np.ma.masked_invalid(np.where(np.isfinite(grid), grid, np.nan))
     finite = grid[np.isfinite(grid)]
@@ -137,14 +139,14 @@ def plot(res: dict, out_dir: Path) -> str:
         f"momentum = {b['momentum']:g}: {b['loss']:.3f}",
         fontsize=10,
     )
-    return C.save_figure(fig, out_dir, NAME)
+    return _common.save_figure(fig, out_dir, NAME)
 
 
 def run(out_dir: Path, fast: bool = False) -> dict:
     res = compute(fast)
     return {
         "png": plot(res, out_dir),
-        "json": C.save_json(res, out_dir, NAME),
+        "json": _common.save_json(res, out_dir, NAME),
         "best": res["best"],
         "initial_loss": res["initial_loss"],
         "n_diverged": res["n_diverged"],

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 import gradfit
-from gradfit.lecture import _common as C
+from gradfit.lecture import _common
 
 NAME = "initialisation"
 TITLE = "Figure 7.7: variance per layer for 5 initial weight variances (50 layers x 100 units)"
@@ -41,8 +41,8 @@ def make_network():
     nn = gradfit.nn
     layers = []
     for _ in range(DEPTH):
-        layers += [nn.Linear(WIDTH, WIDTH, dtype=C.DTYPE), nn.ReLU()]
-    layers.append(nn.Linear(WIDTH, 1, dtype=C.DTYPE))
+        layers += [nn.Linear(WIDTH, WIDTH, dtype=_common.DTYPE), nn.ReLU()]
+    layers.append(nn.Linear(WIDTH, 1, dtype=_common.DTYPE))
     return nn.Sequential(*layers)
 
 
@@ -75,15 +75,15 @@ def variances(model, n_networks: int, seed: int = 0) -> dict:
     each sigma^2: ``{sigma2: {...}}``."""
     from gradfit.nn.utils import GradientMonitor
 
-    g = C.generator(seed)
+    g = _common.generator(seed)
     hidden = [m for m in model.modules() if isinstance(m, gradfit.nn.Linear)][:DEPTH]
     criterion = gradfit.nn.MSELoss()
-    target = gradfit.zeros(1, 1, dtype=C.DTYPE)
+    target = gradfit.zeros(1, 1, dtype=_common.DTYPE)
     acts = {s2: [] for s2 in SIGMA2}
     grads = {s2: [] for s2 in SIGMA2}
     for _ in range(n_networks):
         draws = draw_network(model, g)
-        x = gradfit.randn(1, WIDTH, generator=g, dtype=C.DTYPE)
+        x = gradfit.randn(1, WIDTH, generator=g, dtype=_common.DTYPE)
         for s2 in SIGMA2:
             scale_network(model, draws, s2)
             with GradientMonitor(model, modules=hidden, warn=False) as monitor:
@@ -134,7 +134,7 @@ def compute(fast: bool = False) -> dict:
 
 
 def plot(res: dict, out_dir: Path) -> str:
-    fig = C.new_figure(13, 5.2)
+    fig = _common.new_figure(13, 5.2)
     axes = [fig.add_subplot(1, 2, i) for i in (1, 2)]
     colors = ["#1f77b4", "#2ca02c", "#000000", "#ff7f0e", "#d62728"]
     layers = np.arange(res["depth"])
@@ -162,12 +162,12 @@ def plot(res: dict, out_dir: Path) -> str:
     fig.suptitle(
         TITLE + f"\ngeometric mean over {res['n_networks']} random networks and inputs; float64"
     )
-    return C.save_figure(fig, out_dir, NAME)
+    return _common.save_figure(fig, out_dir, NAME)
 
 
 def run(out_dir: Path, fast: bool = False) -> dict:
     res = compute(fast)
-    out = {"png": plot(res, out_dir), "json": C.save_json(res, out_dir, NAME)}
+    out = {"png": plot(res, out_dir), "json": _common.save_json(res, out_dir, NAME)}
     out["n_networks"] = res["n_networks"]
     for key, r in res["runs"].items():
         out[f"activation_ratio_last_first[{key}]"] = r["activation_ratio_last_first"]

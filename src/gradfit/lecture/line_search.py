@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 import gradfit
-from gradfit.lecture import _common as C
+from gradfit.lecture import _common
 from gradfit.optim.lecture import line_search
 
 NAME = "line_search"
@@ -27,7 +27,7 @@ TOL = 1e-4
 
 def loss_1d(t):
     """f(t) = 1 - 0.8 exp(-(t - 0.62)^2 / 0.05) + 0.3 t on gradfit tensors (or floats)."""
-    tt = C.as_tensor(t)
+    tt = _common.as_tensor(t)
     return 1.0 - 0.8 * gradfit.exp(-((tt - 0.62) ** 2) / 0.05) + 0.3 * tt
 
 
@@ -63,7 +63,7 @@ def compute(fast: bool = False) -> dict:
 def plot(res: dict, out_dir: Path) -> str:
     hist = np.asarray(res["history"])
     n_show = min(len(hist), 9)
-    fig = C.new_figure(13, 5.2)
+    fig = _common.new_figure(13, 5.2)
     gs = fig.add_gridspec(2, 2, width_ratios=[2.0, 1.0], height_ratios=[1.2, 1.0])
     ax = fig.add_subplot(gs[0, 0])
     ax.plot(res["curve_t"], res["curve_f"], color="#222222", lw=1.5, label="f(t)")
@@ -108,14 +108,14 @@ def plot(res: dict, out_dir: Path) -> str:
     )
     ax3.legend(fontsize=8)
     fig.suptitle(TITLE + " (gradfit.optim.lecture.line_search)")
-    return C.save_figure(fig, out_dir, NAME)
+    return _common.save_figure(fig, out_dir, NAME)
 
 
 def run(out_dir: Path, fast: bool = False) -> dict:
     res = compute(fast)
     return {
         "png": plot(res, out_dir),
-        "json": C.save_json(res, out_dir, NAME),
+        "json": _common.save_json(res, out_dir, NAME),
         "t_min": res["t_min"],
         "true_t_min": res["true_t_min"],
         "error": res["error"],

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gradfit.lecture import _common as C
+from gradfit.lecture import _common
 from gradfit.optim.lecture import LineSearchGD
 
 NAME = "linear_regression"
@@ -30,13 +30,13 @@ N_ITER = 4
 
 def loss(phi, x, y):
     """L[phi] = sum_i (phi0 + phi1 x_i - y_i)^2 for phi of shape (..., 2)."""
-    pred = phi[..., 0:1] + phi[..., 1:2] * C.as_tensor(x)
-    return ((pred - C.as_tensor(y)) ** 2).sum(-1)
+    pred = phi[..., 0:1] + phi[..., 1:2] * _common.as_tensor(x)
+    return ((pred - _common.as_tensor(y)) ** 2).sum(-1)
 
 
 def compute(fast: bool = False) -> dict:
-    x, y = C.linear_regression_data()
-    phi = C.as_tensor(START, requires_grad=True)
+    x, y = _common.linear_regression_data()
+    phi = _common.as_tensor(START, requires_grad=True)
     opt = LineSearchGD([phi], max_dist=1.0, tol=1e-6)
 
     def closure():
@@ -62,7 +62,7 @@ def compute(fast: bool = False) -> dict:
     p0 = np.linspace(*WINDOW[0], n)
     p1 = np.linspace(*WINDOW[1], n)
     grid_phi = np.stack(np.meshgrid(p0, p1), axis=-1)  # rows follow phi1
-    grid = loss(C.as_tensor(grid_phi), x, y).numpy()
+    grid = loss(_common.as_tensor(grid_phi), x, y).numpy()
     d = np.diff(iterates, axis=0)
     cosines = [
         float(d[k] @ d[k + 1] / (np.linalg.norm(d[k]) * np.linalg.norm(d[k + 1])))
@@ -88,7 +88,7 @@ def plot(res: dict, out_dir: Path) -> str:
     it = np.asarray(res["iterates"])
     x, y = np.asarray(res["x"]), np.asarray(res["y"])
     p0, p1, grid = res["phi0"], res["phi1"], np.asarray(res["loss_grid"])
-    fig = C.new_figure(12, 10)
+    fig = _common.new_figure(12, 10)
     shades = np.linspace(0.75, 0.0, len(it))  # lightest line = iteration 0
 
     ax = fig.add_subplot(2, 2, 1)
@@ -111,7 +111,7 @@ def plot(res: dict, out_dir: Path) -> str:
     ax3d.set_title("b) Loss surface L[φ] and iterates 0-4")
 
     ax = fig.add_subplot(2, 2, 3)
-    im = C.heatmap(ax, grid, p0, p1, log=True)
+    im = _common.heatmap(ax, grid, p0, p1, log=True)
     ax.set_aspect("equal")  # so that the line search's right-angle turns look square
     fig.colorbar(im, ax=ax, label="log L[φ]")
     ax.plot(it[:, 0], it[:, 1], "o-", color="#3060ff", ms=5)
@@ -153,14 +153,14 @@ def plot(res: dict, out_dir: Path) -> str:
     ax.set_title("d) Model at each iterate (darker = later)")
     ax.legend(fontsize=7, loc="upper left")
     fig.suptitle(TITLE + " (gradfit.optim.lecture.LineSearchGD)")
-    return C.save_figure(fig, out_dir, NAME)
+    return _common.save_figure(fig, out_dir, NAME)
 
 
 def run(out_dir: Path, fast: bool = False) -> dict:
     res = compute(fast)
     return {
         "png": plot(res, out_dir),
-        "json": C.save_json(res, out_dir, NAME),
+        "json": _common.save_json(res, out_dir, NAME),
         "losses": res["losses"],
         "final_phi": res["iterates"][-1].tolist(),
         "least_squares_phi": res["least_squares_phi"].tolist(),

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 import gradfit
-from gradfit.lecture import _common as C
+from gradfit.lecture import _common
 from gradfit.optim.lecture import Momentum
 
 NAME = "momentum"
@@ -56,16 +56,16 @@ def train_gabor(
     """
     from gradfit.utils.data import DataLoader, TensorDataset
 
-    x, y = C.gabor_data()
-    phi = C.as_tensor(start, requires_grad=True)
+    x, y = _common.gabor_data()
+    phi = _common.as_tensor(start, requires_grad=True)
     opt = make_optimizer([phi])
     scheduler = make_scheduler(opt) if make_scheduler is not None else None
     loader = DataLoader(
-        TensorDataset(C.as_tensor(x), C.as_tensor(y)),
+        TensorDataset(_common.as_tensor(x), _common.as_tensor(y)),
         batch_size=BATCH,
         shuffle=True,
         drop_last=True,
-        generator=C.generator(seed),
+        generator=_common.generator(seed),
     )
     path = [phi.detach().numpy().copy()]
     lrs = []
@@ -75,7 +75,7 @@ def train_gabor(
 
             def batch_loss(xb=xb, yb=yb):
                 opt.zero_grad()
-                loss = ((C.gabor(xb, phi[0], phi[1]) - yb) ** 2).sum()
+                loss = ((_common.gabor(xb, phi[0], phi[1]) - yb) ** 2).sum()
                 loss.backward()
                 return loss
 
@@ -88,7 +88,7 @@ def train_gabor(
         if scheduler is not None:
             scheduler.step()
     path = np.array(path)
-    full = C.gabor_loss(C.as_tensor(path), x, y).numpy()
+    full = _common.gabor_loss(_common.as_tensor(path), x, y).numpy()
     steps_per_epoch = len(loader)
     return {
         "path": path,
@@ -122,15 +122,15 @@ def compute(fast: bool = False) -> dict:
 
 def zoom_grid(paths: list, fast: bool, pad: float = 1.0):
     """The Gabor loss on the box around ``paths`` (inside the lecture's window)."""
-    x, y = C.gabor_data()
+    x, y = _common.gabor_data()
     pts = np.concatenate(paths)
-    (a0, b0), (a1, b1) = C.GABOR_WINDOW
+    (a0, b0), (a1, b1) = _common.GABOR_WINDOW
     lo = np.maximum(pts.min(0) - pad, [a0, a1])
     hi = np.minimum(pts.max(0) + pad, [b0, b1])
     n = 61 if fast else 161
     phi0 = np.linspace(lo[0], hi[0], n)
     phi1 = np.linspace(lo[1], hi[1], n)
-    return phi0, phi1, C.gabor_loss_grid(x, y, phi0, phi1)
+    return phi0, phi1, _common.gabor_loss_grid(x, y, phi0, phi1)
 
 
 def plot_paths(fig, res: dict, runs: list[tuple[str, str, str]], title: str, n_extra: int = 0):
@@ -139,7 +139,7 @@ def plot_paths(fig, res: dict, runs: list[tuple[str, str, str]], title: str, n_e
     gs = fig.add_gridspec(1, 3 + n_extra)
     for k, (key, label, color) in enumerate(runs):
         ax = fig.add_subplot(gs[k])
-        C.heatmap(ax, res["loss_grid"], res["phi0"], res["phi1"], log=True)
+        _common.heatmap(ax, res["loss_grid"], res["phi0"], res["phi1"], log=True)
         path = np.asarray(res[key]["path"])
         ax.plot(path[:, 0], path[:, 1], "-", color=color, lw=0.9, alpha=0.9)
         ax.plot(path[:, 0], path[:, 1], ".", color=color, ms=2.5)
@@ -172,7 +172,7 @@ def plot_paths(fig, res: dict, runs: list[tuple[str, str, str]], title: str, n_e
 
 
 def plot(res: dict, out_dir: Path) -> str:
-    fig = C.new_figure(16, 5.4)
+    fig = _common.new_figure(16, 5.4)
     plot_paths(
         fig,
         res,
@@ -182,14 +182,14 @@ def plot(res: dict, out_dir: Path) -> str:
         ],
         TITLE,
     )
-    return C.save_figure(fig, out_dir, NAME)
+    return _common.save_figure(fig, out_dir, NAME)
 
 
 def run(out_dir: Path, fast: bool = False) -> dict:
     res = compute(fast)
     return {
         "png": plot(res, out_dir),
-        "json": C.save_json(res, out_dir, NAME),
+        "json": _common.save_json(res, out_dir, NAME),
         "sgd_last_epoch_mean_loss": res["sgd"]["last_epoch_mean_loss"],
         "momentum_last_epoch_mean_loss": res["momentum"]["last_epoch_mean_loss"],
         "sgd_final_loss": res["sgd"]["final_loss"],

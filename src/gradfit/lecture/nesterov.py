@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gradfit.lecture import _common as C
+from gradfit.lecture import _common
 from gradfit.lecture.momentum import BETA, LR, START, plot_paths, train_gabor, zoom_grid
 from gradfit.optim.lecture import Momentum, Nesterov
 
@@ -31,7 +31,7 @@ DIAGRAM_LR = 0.3  # a small full-batch step so the five points are well apart
 def _full_closure(phi, opt, x, y):
     def closure():
         opt.zero_grad()
-        loss = C.gabor_loss(phi, x, y)
+        loss = _common.gabor_loss(phi, x, y)
         loss.backward()
         return loss
 
@@ -40,9 +40,9 @@ def _full_closure(phi, opt, x, y):
 
 def diagram(steps_before: int = 4) -> dict:
     """Points 0 (previous), 1, 2, 3 (momentum) and 4, 5 (Nesterov) of the lecture diagram."""
-    x, y = C.gabor_data()
+    x, y = _common.gabor_data()
     start = np.array([-0.8, 13.0])
-    phi = C.as_tensor(start, requires_grad=True)
+    phi = _common.as_tensor(start, requires_grad=True)
     opt = Momentum([phi], lr=DIAGRAM_LR, beta=BETA)
     prev = start
     for _ in range(steps_before):  # build up some momentum along a path
@@ -52,18 +52,18 @@ def diagram(steps_before: int = 4) -> dict:
     m = opt.state[phi]["momentum_buffer"].numpy().copy()
 
     def one_step(cls) -> np.ndarray:
-        q = C.as_tensor(p1, requires_grad=True)
+        q = _common.as_tensor(p1, requires_grad=True)
         o = cls([q], lr=DIAGRAM_LR, beta=BETA)
-        o.state[q]["momentum_buffer"] = C.as_tensor(m)
+        o.state[q]["momentum_buffer"] = _common.as_tensor(m)
         o.step(_full_closure(q, o, x, y))
         return q.detach().numpy().copy()
 
     p3 = one_step(Momentum)
     p5 = one_step(Nesterov)
-    g1 = C.gabor_grad(p1, x, y)
+    g1 = _common.gabor_grad(p1, x, y)
     p4 = p1 - DIAGRAM_LR * BETA * m
     p2 = p1 - DIAGRAM_LR * (1 - BETA) * g1
-    g4 = C.gabor_grad(p4, x, y)
+    g4 = _common.gabor_grad(p4, x, y)
     return {
         "point0": prev,
         "point1": p1,
@@ -108,7 +108,7 @@ def compute(fast: bool = False) -> dict:
 
 
 def plot(res: dict, out_dir: Path) -> str:
-    fig = C.new_figure(20, 5.4)
+    fig = _common.new_figure(20, 5.4)
     gs = plot_paths(
         fig,
         res,
@@ -120,7 +120,9 @@ def plot(res: dict, out_dir: Path) -> str:
         n_extra=1,
     )
     ax = fig.add_subplot(gs[3])
-    C.heatmap(ax, res["diagram_loss_grid"], res["diagram_phi0"], res["diagram_phi1"], log=True)
+    _common.heatmap(
+        ax, res["diagram_loss_grid"], res["diagram_phi0"], res["diagram_phi1"], log=True
+    )
     dg = res["diagram"]
     p = {k: np.asarray(dg[f"point{k}"]) for k in range(6)}
     arrow = {"arrowstyle": "->", "lw": 1.8}
@@ -150,7 +152,7 @@ def plot(res: dict, out_dir: Path) -> str:
         fontsize=10,
     )
     ax.legend(fontsize=7, loc="lower left")
-    return C.save_figure(fig, out_dir, NAME)
+    return _common.save_figure(fig, out_dir, NAME)
 
 
 def run(out_dir: Path, fast: bool = False) -> dict:
@@ -158,7 +160,7 @@ def run(out_dir: Path, fast: bool = False) -> dict:
     dg = res["diagram"]
     return {
         "png": plot(res, out_dir),
-        "json": C.save_json(res, out_dir, NAME),
+        "json": _common.save_json(res, out_dir, NAME),
         "momentum_last_epoch_mean_loss": res["momentum"]["last_epoch_mean_loss"],
         "nesterov_last_epoch_mean_loss": res["nesterov"]["last_epoch_mean_loss"],
         "momentum_path_length": res["momentum"]["path_length"],

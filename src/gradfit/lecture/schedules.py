@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 import gradfit
-from gradfit.lecture import _common as C
+from gradfit.lecture import _common
 from gradfit.lecture.momentum import START, plot_paths, train_gabor, zoom_grid
 from gradfit.optim.lr_scheduler import StepLR
 
@@ -56,7 +56,7 @@ def compute(fast: bool = False) -> dict:
 
 
 def plot(res: dict, out_dir: Path) -> str:
-    fig = C.new_figure(20, 5.4)
+    fig = _common.new_figure(20, 5.4)
     gs = plot_paths(
         fig,
         res,
@@ -82,14 +82,14 @@ def plot(res: dict, out_dir: Path) -> str:
     ax.set_ylabel("learning rate α (log scale)")
     ax.set_title("d) Learning rate per epoch", fontsize=10)
     ax.legend(fontsize=8)
-    return C.save_figure(fig, out_dir, NAME)
+    return _common.save_figure(fig, out_dir, NAME)
 
 
 def run(out_dir: Path, fast: bool = False) -> dict:
     res = compute(fast)
     return {
         "png": plot(res, out_dir),
-        "json": C.save_json(res, out_dir, NAME),
+        "json": _common.save_json(res, out_dir, NAME),
         "constant_last_epoch_mean_loss": res["constant"]["last_epoch_mean_loss"],
         "step_lr_last_epoch_mean_loss": res["step_lr"]["last_epoch_mean_loss"],
         "step_lr_final_lr": res["step_lr"]["lr_per_epoch"][-1],

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 import gradfit
-from gradfit.lecture import _common as C
+from gradfit.lecture import _common
 
 NAME = "sgd"
 TITLE = "Figure 6.6: SGD with batch size 3 on the Gabor model"
@@ -34,39 +34,39 @@ BATCH = 3
 def per_example_grads(phi, x, y) -> np.ndarray:
     """dl_i/dphi for every example i, shape (n, 2), from one backward pass."""
     n = len(x)
-    p = C.as_tensor(np.tile(np.asarray(phi, dtype=np.float64), (n, 1)), requires_grad=True)
-    pred = C.gabor(C.as_tensor(x), p[:, 0], p[:, 1])
-    ((pred - C.as_tensor(y)) ** 2).sum().backward()
+    p = _common.as_tensor(np.tile(np.asarray(phi, dtype=np.float64), (n, 1)), requires_grad=True)
+    pred = _common.gabor(_common.as_tensor(x), p[:, 0], p[:, 1])
+    ((pred - _common.as_tensor(y)) ** 2).sum().backward()
     return p.grad.numpy()
 
 
 def batch_losses(phi: np.ndarray, idx: np.ndarray, x, y) -> np.ndarray:
     """L_B at phi[k] for batch idx[k] (phi (K, 2), idx (K, 3)) -> (K,)."""
-    xb, yb = C.as_tensor(x[idx]), C.as_tensor(y[idx])
-    p = C.as_tensor(phi)
-    pred = C.gabor(xb, p[:, 0:1], p[:, 1:2])
+    xb, yb = _common.as_tensor(x[idx]), _common.as_tensor(y[idx])
+    p = _common.as_tensor(phi)
+    pred = _common.gabor(xb, p[:, 0:1], p[:, 1:2])
     return ((pred - yb) ** 2).sum(-1).numpy()
 
 
 def sgd_step(phi, xb, yb, lr: float) -> np.ndarray:
     """One ``gradfit.optim.SGD`` step on the batch loss (sum of the batch's l_i)."""
-    p = C.as_tensor(phi, requires_grad=True)
+    p = _common.as_tensor(phi, requires_grad=True)
     opt = gradfit.optim.SGD([p], lr=lr)
     opt.zero_grad()
-    C.gabor_loss(p, xb, yb).backward()
+    _common.gabor_loss(p, xb, yb).backward()
     opt.step()
     return p.detach().numpy().copy()
 
 
 def compute(fast: bool = False) -> dict:
-    x, y = C.gabor_data()
+    x, y = _common.gabor_data()
     phi_c = np.array(PHI_C)
     idx = np.array(list(itertools.combinations(range(len(x)), BATCH)))
     grads = per_example_grads(phi_c, x, y)
     g_batch = grads[idx].sum(1)
     updates = phi_c - LR * g_batch
-    full_before = C.gabor_loss(C.as_tensor(phi_c), x, y).item()
-    full_after = C.gabor_loss(C.as_tensor(updates), x, y).numpy()
+    full_before = _common.gabor_loss(_common.as_tensor(phi_c), x, y).item()
+    full_after = _common.gabor_loss(_common.as_tensor(updates), x, y).numpy()
     batch_before = batch_losses(np.tile(phi_c, (len(idx), 1)), idx, x, y)
     batch_after = batch_losses(updates, idx, x, y)
     full_step = phi_c - LR * grads.sum(0)
@@ -74,7 +74,7 @@ def compute(fast: bool = False) -> dict:
     uphill = (full_after > full_before) & (batch_after < batch_before)
     # Two ordinary batches (downhill on both losses, differently directed) and the batch
     # that climbs the full loss most while descending its own.
-    g = C.generator(66)
+    g = _common.generator(66)
     step_len = np.linalg.norm(updates - phi_c, axis=1)
     down = np.flatnonzero(
         ~uphill & (full_after < full_before) & (step_len > np.quantile(step_len, 0.7))
@@ -101,10 +101,10 @@ def compute(fast: bool = False) -> dict:
                 "batch_loss_after": float(batch_after[b]),
                 "full_loss_before": full_before,
                 "full_loss_after": float(full_after[b]),
-                "batch_loss_grid": C.gabor_loss_grid(xb, yb, p0, p1),
+                "batch_loss_grid": _common.gabor_loss_grid(xb, yb, p0, p1),
             }
         )
-    (a0, b0), (a1, b1w) = C.GABOR_WINDOW
+    (a0, b0), (a1, b1w) = _common.GABOR_WINDOW
     m = 61 if fast else 161
     w0 = np.linspace(a0, b0, m)
     w1 = np.linspace(a1, b1w, m)
@@ -125,17 +125,17 @@ def compute(fast: bool = False) -> dict:
         "shown_batches": shown,
         "zoom_phi0": p0,
         "zoom_phi1": p1,
-        "zoom_full_loss": C.gabor_loss_grid(x, y, p0, p1),
+        "zoom_full_loss": _common.gabor_loss_grid(x, y, p0, p1),
         "phi0": w0,
         "phi1": w1,
-        "loss_grid": C.gabor_loss_grid(x, y, w0, w1),
+        "loss_grid": _common.gabor_loss_grid(x, y, w0, w1),
     }
 
 
 def plot(res: dict, out_dir: Path) -> str:
     from matplotlib.patches import Rectangle
 
-    fig = C.new_figure(17, 8.5)
+    fig = _common.new_figure(17, 8.5)
     gs = fig.add_gridspec(2, 4, height_ratios=[1.35, 1])
     phi_c = np.asarray(res["phi_c"])
     upd = np.asarray(res["updates"])
@@ -143,7 +143,7 @@ def plot(res: dict, out_dir: Path) -> str:
     up = dfull > 0
 
     ax = fig.add_subplot(gs[0, 0])
-    C.heatmap(ax, res["loss_grid"], res["phi0"], res["phi1"], log=True)
+    _common.heatmap(ax, res["loss_grid"], res["phi0"], res["phi1"], log=True)
     ax.plot(*phi_c, "o", color="#3060ff", mec="white", ms=8, label="current φ")
     z0, z1 = res["zoom_phi0"], res["zoom_phi1"]
     ax.add_patch(
@@ -155,7 +155,7 @@ def plot(res: dict, out_dir: Path) -> str:
     ax.legend(fontsize=8, loc="lower left")
 
     ax = fig.add_subplot(gs[1, 0])
-    C.heatmap(ax, res["zoom_full_loss"], z0, z1, log=True)
+    _common.heatmap(ax, res["zoom_full_loss"], z0, z1, log=True)
     ax.plot(upd[~up, 0], upd[~up, 1], ".", ms=2, color="cyan", alpha=0.5, label="update lowers L")
     ax.plot(upd[up, 0], upd[up, 1], ".", ms=2, color="#ff5050", alpha=0.5, label="update raises L")
     fs = res["full_step"]
@@ -173,10 +173,10 @@ def plot(res: dict, out_dir: Path) -> str:
 
     letters = "bcd"
     xs = np.linspace(-15, 15, 300)
-    xt = C.as_tensor(xs)
+    xt = _common.as_tensor(xs)
     for k, sb in enumerate(res["shown_batches"]):
         ax = fig.add_subplot(gs[0, k + 1])
-        C.heatmap(ax, sb["batch_loss_grid"], z0, z1, log=True)
+        _common.heatmap(ax, sb["batch_loss_grid"], z0, z1, log=True)
         after = np.asarray(sb["phi_after"])
         ax.annotate("", after, phi_c, arrowprops={"arrowstyle": "->", "color": "cyan", "lw": 2})
         ax.plot(*phi_c, "o", color="#3060ff", mec="white", ms=7)
@@ -202,10 +202,12 @@ def plot(res: dict, out_dir: Path) -> str:
             mec="black",
             label="batch",
         )
-        ax2.plot(xs, C.gabor(xt, *phi_c).numpy(), "--", color="#222222", lw=1, label="model before")
+        ax2.plot(
+            xs, _common.gabor(xt, *phi_c).numpy(), "--", color="#222222", lw=1, label="model before"
+        )
         ax2.plot(
             xs,
-            C.gabor(xt, after[0], after[1]).numpy(),
+            _common.gabor(xt, after[0], after[1]).numpy(),
             color="#3060ff",
             lw=1.3,
             label="model after",
@@ -220,14 +222,14 @@ def plot(res: dict, out_dir: Path) -> str:
         TITLE + f" (α = {res['lr']}; {100 * res['fraction_uphill_on_full_downhill_on_batch']:.0f}%"
         " of the batches go downhill on their loss but uphill on the full loss)"
     )
-    return C.save_figure(fig, out_dir, NAME)
+    return _common.save_figure(fig, out_dir, NAME)
 
 
 def run(out_dir: Path, fast: bool = False) -> dict:
     res = compute(fast)
     return {
         "png": plot(res, out_dir),
-        "json": C.save_json(res, out_dir, NAME),
+        "json": _common.save_json(res, out_dir, NAME),
         "n_batches": res["n_batches"],
         "fraction_uphill_on_full_downhill_on_batch": res[
             "fraction_uphill_on_full_downhill_on_batch"

@@ -82,7 +82,9 @@ def conv_padding(padding, k, d, nd: int, stride, fn: str):
                 total = di * (ki - 1)
                 out.append((total // 2, total - total // 2))
             return tuple(out)
-        raise ValueError(f"{fn}: invalid padding string {padding!r}, should be one of {{'valid', 'same'}}")
+        raise ValueError(
+            f"{fn}: invalid padding string {padding!r}, should be one of {{'valid', 'same'}}"
+        )
     p = _ntuple(padding, nd, "padding", fn)
     if any(v < 0 for v in p):
         raise RuntimeError(f"{fn}: negative padding is not supported, got {p}")
@@ -143,7 +145,9 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return _convnd(3, input, weight, bias, stride, padding, dilation, groups, "conv3d")
 
 
-def _conv_transposend(nd, input, weight, bias, stride, padding, output_padding, groups, dilation, fn):  # noqa: A002
+def _conv_transposend(
+    nd, input, weight, bias, stride, padding, output_padding, groups, dilation, fn
+):  # noqa: A002
     x, unbatched = _batched(input, nd, fn)
     stride = _ntuple(stride, nd, "stride", fn)
     padding = _ntuple(padding, nd, "padding", fn)
@@ -179,17 +183,39 @@ def _conv_transposend(nd, input, weight, bias, stride, padding, output_padding, 
     return y.squeeze(0) if unbatched else y
 
 
-def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):  # noqa: A002
+def conv_transpose1d(
+    input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1
+):  # noqa: A002
     """Transposed 1-D convolution (the input gradient of ``conv1d``)."""
     return _conv_transposend(
-        1, input, weight, bias, stride, padding, output_padding, groups, dilation, "conv_transpose1d"
+        1,
+        input,
+        weight,
+        bias,
+        stride,
+        padding,
+        output_padding,
+        groups,
+        dilation,
+        "conv_transpose1d",
     )
 
 
-def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):  # noqa: A002
+def conv_transpose2d(
+    input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1
+):  # noqa: A002
     """Transposed 2-D convolution (the input gradient of ``conv2d``)."""
     return _conv_transposend(
-        2, input, weight, bias, stride, padding, output_padding, groups, dilation, "conv_transpose2d"
+        2,
+        input,
+        weight,
+        bias,
+        stride,
+        padding,
+        output_padding,
+        groups,
+        dilation,
+        "conv_transpose2d",
     )
 
 
@@ -204,9 +230,7 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):  # noqa: A002
     d = _ntuple(dilation, 2, "dilation", "unfold")
     p = _ntuple(padding, 2, "padding", "unfold")
     s = _ntuple(stride, 2, "stride", "unfold")
-    y = _conv.Unfold.apply(
-        x, kernel_size=k, dilation=d, padding=tuple((v, v) for v in p), stride=s
-    )
+    y = _conv.Unfold.apply(x, kernel_size=k, dilation=d, padding=tuple((v, v) for v in p), stride=s)
     return y.squeeze(0) if unbatched else y
 
 
@@ -232,8 +256,10 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):  # n
 # ------------------------------------------------------------------------ pooling
 def _pool_args(nd, kernel_size, stride, padding, dilation, fn):
     k = _ntuple(kernel_size, nd, "kernel_size", fn)
-    s = k if stride is None or (not isinstance(stride, int) and len(stride) == 0) else _ntuple(
-        stride, nd, "stride", fn
+    s = (
+        k
+        if stride is None or (not isinstance(stride, int) and len(stride) == 0)
+        else _ntuple(stride, nd, "stride", fn)
     )
     p = _ntuple(padding, nd, "padding", fn)
     d = _ntuple(dilation, nd, "dilation", fn)
@@ -278,27 +304,38 @@ def _last_indices(y, input, k, s, p, d, ceil_mode):  # noqa: A002
         # no graph was recorded (no_grad or no input gradient): run the op's forward again
         node = object.__new__(_pool.MaxPoolNd)
         _pool.MaxPoolNd.forward(
-            node, unwrap(input), kernel_size=k, stride=s, padding=p, dilation=d,
+            node,
+            unwrap(input),
+            kernel_size=k,
+            stride=s,
+            padding=p,
+            dilation=d,
             ceil_mode=ceil_mode,
         )
     return _pool.MaxPoolNd.indices(node)
 
 
-def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):  # noqa: A002
+def max_pool1d(
+    input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
+):  # noqa: A002
     """Max over windows of (N, C, L) (-inf padding, PyTorch's ``ceil_mode``)."""
     return _max_poolnd(
         1, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, "max_pool1d"
     )
 
 
-def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):  # noqa: A002
+def max_pool2d(
+    input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
+):  # noqa: A002
     """Max over windows of (N, C, H, W) (-inf padding, PyTorch's ``ceil_mode``)."""
     return _max_poolnd(
         2, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, "max_pool2d"
     )
 
 
-def _avg_poolnd(nd, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, fn):  # noqa: A002
+def _avg_poolnd(
+    nd, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, fn
+):  # noqa: A002
     _check_pool_input(input, nd, fn)
     k, s, p, _ = _pool_args(nd, kernel_size, stride, padding, 1, fn)
     if divisor_override is not None and divisor_override == 0:
@@ -321,7 +358,15 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     )
 
 
-def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None):  # noqa: A002
+def avg_pool2d(
+    input,
+    kernel_size,
+    stride=None,
+    padding=0,
+    ceil_mode=False,
+    count_include_pad=True,
+    divisor_override=None,
+):  # noqa: A002
     """Mean over windows of (N, C, H, W) (``divisor_override`` replaces the count)."""
     return _avg_poolnd(
         2,
@@ -340,7 +385,9 @@ def _adaptive_size(nd, input, output_size, fn):  # noqa: A002
     _check_pool_input(input, nd, fn)
     if isinstance(output_size, numbers.Integral) or output_size is None:
         output_size = (output_size,) * nd
-    out = tuple(input.shape[input.ndim - nd + i] if o is None else int(o) for i, o in enumerate(output_size))
+    out = tuple(
+        input.shape[input.ndim - nd + i] if o is None else int(o) for i, o in enumerate(output_size)
+    )
     if len(out) != nd or any(o <= 0 for o in out):
         raise ValueError(f"{fn}: output_size must be {nd} positive ints, got {output_size!r}")
     return out
@@ -462,7 +509,15 @@ def _interp_map(size_in, size_out, scale, mode, align_corners, dtype):
     return idx, wts
 
 
-def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None, antialias=False):  # noqa: A002
+def interpolate(
+    input,
+    size=None,
+    scale_factor=None,
+    mode="nearest",
+    align_corners=None,
+    recompute_scale_factor=None,
+    antialias=False,
+):  # noqa: A002
     """Resize the spatial dims of (N, C, *S): 'nearest', 'linear' (3-D input), 'bilinear'
     (4-D), 'trilinear' (5-D), with PyTorch's ``align_corners`` and scale rules; 'area' is
     adaptive average pooling."""
@@ -501,7 +556,9 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
             else (float(scale_factor),) * nd
         )
         if len(sf) != nd:
-            raise ValueError(f"interpolate: scale_factor must have {nd} entries, got {scale_factor}")
+            raise ValueError(
+                f"interpolate: scale_factor must have {nd} entries, got {scale_factor}"
+            )
         out = tuple(int(math.floor(float(s) * f)) for s, f in zip(sizes, sf))
         scales = (None,) * nd if recompute_scale_factor else sf
     if any(o <= 0 for o in out):
@@ -519,7 +576,9 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
 
 
 # ------------------------------------------------------------------------ normalisation
-def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):  # noqa: A002
+def batch_norm(
+    input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5
+):  # noqa: A002
     """Normalise each channel (axis 1) of (N, C, *S), then scale and shift.
 
     In training the batch statistics are used, and the running estimates (if given) are
@@ -575,7 +634,16 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):  # noqa: A0
     return _norm.GroupNorm.apply(input, weight, bias, num_groups=num_groups, eps=eps)
 
 
-def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True, momentum=0.1, eps=1e-5):  # noqa: A002
+def instance_norm(
+    input,
+    running_mean=None,
+    running_var=None,
+    weight=None,
+    bias=None,
+    use_input_stats=True,
+    momentum=0.1,
+    eps=1e-5,
+):  # noqa: A002
     """Normalise each (sample, channel) over its positions. With ``use_input_stats`` the
     running estimates (if given) are updated with the batch average of the instance
     statistics, as PyTorch does; without, they are used instead."""

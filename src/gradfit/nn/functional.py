@@ -14,13 +14,14 @@ shape (N, 1) against targets of shape (N,) into an (N, N) loss that still trains
 
 from __future__ import annotations
 
-import math
 import warnings
 
 import numpy as np
 
+from gradfit import _rng
+from gradfit._arrays import unwrap, wrap
 from gradfit.ops import activation as _act
-from gradfit.ops import elementwise as _el
+from gradfit.ops import elementwise
 from gradfit.ops import loss as _loss
 from gradfit.ops.matmul import Linear as _Linear
 from gradfit.tensor import Tensor
@@ -51,14 +52,14 @@ def _bad_reduction(reduction) -> ValueError:
 def _as_tensor(x, like: Tensor) -> Tensor:
     if isinstance(x, Tensor):
         return x
-    return Tensor._make(np.asarray(x, dtype=like.dtype), None)
+    return wrap(np.asarray(x, dtype=like.dtype))
 
 
 def _const(w, dtype, name: str):
     """A weight argument as a constant array of ``dtype`` (no gradient flows to it)."""
     if w is None:
         return None
-    arr = w._array if isinstance(w, Tensor) else np.asarray(w)
+    arr = unwrap(w)
     if isinstance(w, Tensor) and w.requires_grad:
         warnings.warn(
             f"{name} requires grad, but gradfit's fused losses treat it as a constant",
@@ -96,7 +97,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         RuntimeError: the last axis of ``input`` is not ``weight.shape[1]``, or the dtypes
             differ (``linear: input has 7 features, layer expects 10``).
     """
-    a, w = input._array, weight._array
+    a, w = unwrap(input), unwrap(weight)
     if a.ndim == 0 or a.shape[-1] != w.shape[-1] or a.dtype != w.dtype:
         _linear_error(a, w)
     return _Linear.apply(input, weight, bias)
@@ -123,16 +124,34 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     accepted and ignored (the result is a new tensor)."""
     if p < 0.0 or p > 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-    if not training or p == 0.0 or input._array.size == 0:
+    if not training or p == 0.0 or unwrap(input).size == 0:
         return input
-    a = input._array
+    a = unwrap(input)
     if p == 1.0:
-        return input * Tensor._make(np.zeros((), dtype=a.dtype), None)
-    from gradfit.random import bernoulli_mask
-
-    mask = bernoulli_mask(a.shape, 1.0 - p, a.dtype)
+        return input * wrap(np.zeros((), dtype=a.dtype))
+    order = _memory_order(a)
+    if order is None:
+        mask = _rng.bernoulli_mask(a.shape, 1.0 - p, a.dtype)
+    else:  # PyTorch fills the mask in the input's memory order (a transposed view, say)
+        mask = _rng.bernoulli_mask(tuple(a.shape[i] for i in order), 1.0 - p, a.dtype)
+        mask = mask.transpose(np.argsort(order))
     mask = mask / np.asarray(1.0 - p, dtype=a.dtype)
-    return input * Tensor._make(mask.astype(a.dtype, copy=False), None)
+    return input * wrap(mask.astype(a.dtype, copy=False))
+
+
+def _memory_order(a: np.ndarray):
+    """The axes of a dense but not C-ordered array from the largest stride to the smallest
+    (the order its elements lie in memory), or None when logical order is memory order or
+    the array is not dense (PyTorch's ``empty_like`` keeps only dense layouts)."""
+    if a.flags.c_contiguous or a.ndim < 2:
+        return None
+    order = sorted(range(a.ndim), key=lambda i: -a.strides[i])
+    expected = a.itemsize
+    for i in reversed(order):
+        if a.shape[i] != 1 and a.strides[i] != expected:
+            return None
+        expected *= a.shape[i]
+    return order
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-5):  # noqa: A002
@@ -153,23 +172,29 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
 
 # ---------------------------------------------------------------------------- activations
 def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
-    """ReLU a[z] = max(0, z) (the lecture's activation). ``inplace`` is accepted and
-    ignored: gradfit returns a new tensor."""
-    return _el.Relu.apply(input)
+    """ReLU a[z] = max(0, z) (the lecture's activation); ``inplace=True`` overwrites and
+    returns ``input``, as PyTorch's."""
+    if inplace:
+        return _act.apply_inplace(input, elementwise.Relu.apply)
+    return elementwise.Relu.apply(input)
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False):  # noqa: A002
     """z for z > 0, negative_slope * z otherwise."""
-    return _el.LeakyRelu.apply(input, negative_slope=negative_slope)
+    if inplace:
+        return _act.apply_inplace(
+            input, lambda t: elementwise.LeakyRelu.apply(t, negative_slope=negative_slope)
+        )
+    return elementwise.LeakyRelu.apply(input, negative_slope=negative_slope)
 
 
 def sigmoid(input: Tensor) -> Tensor:  # noqa: A002
     """1 / (1 + exp(-z)), computed without overflow."""
-    return _el.Sigmoid.apply(input)
+    return elementwise.Sigmoid.apply(input)
 
 
 def tanh(input: Tensor) -> Tensor:  # noqa: A002
-    return _el.Tanh.apply(input)
+    return elementwise.Tanh.apply(input)
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
@@ -182,17 +207,192 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """SiLU (swish): z sigma(z)."""
+    if inplace:
+        return _act.apply_inplace(input, _act.Silu.apply)
     return _act.Silu.apply(input)
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:  # noqa: A002
     """log(1 + exp(beta z)) / beta, and z itself where beta z > threshold (PyTorch)."""
-    return _el.Softplus.apply(input, beta=beta, threshold=threshold)
+    return elementwise.Softplus.apply(input, beta=beta, threshold=threshold)
 
 
 def logsigmoid(input: Tensor) -> Tensor:  # noqa: A002
-    """log sigma(z) = -softplus(-z), stable for large |z|."""
-    return -_el.Softplus.apply(-input, beta=1.0, threshold=math.inf)
+    """log sigma(z) = min(z, 0) - log1p(exp(-|z|)), stable for large |z|."""
+    return _act.LogSigmoid.apply(input)
+
+
+# ---------------------------------------------------------------------------- more activations
+# (issue 12 section 8) Each is one fused op of gradfit.ops.activation; ``inplace=True``
+# overwrites and returns ``input`` as PyTorch's does.
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def _maybe_inplace(input, fn, inplace: bool):  # noqa: A002
+    return _act.apply_inplace(input, fn) if inplace else fn(input)
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
+    """z for z > 0, alpha (exp(z) - 1) otherwise."""
+    return _maybe_inplace(input, lambda t: _act.Elu.apply(t, alpha=alpha), inplace)
+
+
+def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:  # noqa: A002
+    return elu(input, alpha, inplace=True)
+
+
+def selu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """scale * elu(z, alpha) with the self-normalising constants (Klambauer et al. 2017)."""
+    return _maybe_inplace(
+        input, lambda t: _act.Elu.apply(t, alpha=_SELU_ALPHA, scale=_SELU_SCALE), inplace
+    )
+
+
+def selu_(input: Tensor) -> Tensor:  # noqa: A002
+    return selu(input, inplace=True)
+
+
+def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
+    """max(0, z) + min(0, alpha (exp(z / alpha) - 1))."""
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError: celu with alpha = 0")
+    grad_scale = 1.0 / float(np.float32(alpha))  # PyTorch's derivative rounds alpha to float
+    return _maybe_inplace(
+        input,
+        lambda t: _act.Elu.apply(
+            t, alpha=alpha, input_scale=1.0 / alpha, grad_input_scale=grad_scale
+        ),
+        inplace,
+    )
+
+
+def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:  # noqa: A002
+    return celu(input, alpha, inplace=True)
+
+
+def mish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """z tanh(softplus(z))."""
+    return _maybe_inplace(input, _act.Mish.apply, inplace)
+
+
+def hardtanh(
+    input: Tensor,  # noqa: A002
+    min_val: float = -1.0,
+    max_val: float = 1.0,
+    inplace: bool = False,
+) -> Tensor:
+    """z clamped to [min_val, max_val]; the gradient passes strictly inside."""
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
+    return _maybe_inplace(
+        input, lambda t: _act.Hardtanh.apply(t, min_val=min_val, max_val=max_val), inplace
+    )
+
+
+def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:  # noqa: A002
+    return hardtanh(input, min_val, max_val, inplace=True)
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """min(max(0, z), 6)."""
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """z relu6(z + 3) / 6."""
+    return _maybe_inplace(input, _act.Hardswish.apply, inplace)
+
+
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """relu6(z + 3) / 6."""
+    return _maybe_inplace(input, _act.Hardsigmoid.apply, inplace)
+
+
+def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:  # noqa: A002
+    """z where z > threshold, else value."""
+    return _maybe_inplace(
+        input, lambda t: _act.Threshold.apply(t, threshold=threshold, value=value), inplace
+    )
+
+
+_threshold = threshold  # the name the argument shadows below
+
+
+def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:  # noqa: A002
+    return _threshold(input, threshold, value, inplace=True)
+
+
+def relu_(input: Tensor) -> Tensor:  # noqa: A002
+    return relu(input, inplace=True)
+
+
+def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:  # noqa: A002
+    return leaky_relu(input, negative_slope, inplace=True)
+
+
+def prelu(input: Tensor, weight: Tensor) -> Tensor:  # noqa: A002
+    """z for z > 0, weight * z otherwise, with one weight per channel (axis 1) or one
+    shared weight."""
+    if input.dtype != weight.dtype:
+        names = {"float64": "Double", "float32": "Float", "float16": "Half"}
+        raise RuntimeError(
+            f"prelu: Type promoting not supported. Got {names.get(str(input.dtype), input.dtype)}"
+            f" and {names.get(str(weight.dtype), weight.dtype)}"
+        )
+    n = weight.numel()
+    if n != 1:
+        channels = input.shape[1] if input.ndim >= 2 else 1
+        if weight.ndim != 1 or n != channels:
+            raise RuntimeError(
+                f"Mismatch of parameter numbers and input channel size. Found parameter "
+                f"numbers = {n} and channel size = {channels}."
+            )
+        weight = weight.reshape((n,) + (1,) * (input.ndim - 2))
+    elif input.ndim == 0:
+        weight = weight.reshape(())
+    return _act.Prelu.apply(input, weight)
+
+
+def softsign(input: Tensor) -> Tensor:  # noqa: A002
+    """z / (1 + |z|)."""
+    return _act.Softsign.apply(input)
+
+
+def tanhshrink(input: Tensor) -> Tensor:  # noqa: A002
+    """z - tanh(z)."""
+    return _act.Tanhshrink.apply(input)
+
+
+def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
+    """z where |z| > lambd, else 0."""
+    return _act.Shrink.apply(input, lambd=lambd, soft=False)
+
+
+def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
+    """z - lambd above lambd, z + lambd below -lambd, else 0."""
+    if lambd < 0:
+        raise RuntimeError(f"lambda must be greater or equal to 0, but found to be {lambd}.")
+    return _act.Shrink.apply(input, lambd=lambd, soft=True)
+
+
+def glu(input: Tensor, dim: int = -1) -> Tensor:  # noqa: A002
+    """a * sigmoid(b), with a and b the halves of ``input`` along ``dim``."""
+    n = input.shape[dim]
+    if n % 2:
+        raise RuntimeError(
+            f"Halving dimension must be even, but dimension {dim % input.ndim} is size {n}"
+        )
+    a, b = input.split(n // 2, dim)
+    return a * elementwise.Sigmoid.apply(b)
+
+
+def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None):  # noqa: A002
+    """softmax(-z) along ``dim`` (the default ``dim`` as ``softmax``)."""
+    if dim is None:
+        dim = _softmax_dim("softmin", input.ndim, _stacklevel)
+    x = input if dtype is None else input.to(dtype)
+    return (-x).softmax(dim)
 
 
 def _softmax_dim(name: str, ndim: int, stacklevel: int) -> int:
@@ -221,7 +421,7 @@ def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dty
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """Integer class labels (any shape) to int64 one-hot vectors on a new last axis."""
-    t = tensor._array
+    t = unwrap(tensor)
     if t.dtype.kind not in "iu":
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
     if num_classes == -1:
@@ -230,12 +430,12 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
         raise RuntimeError("Class values must be smaller than num_classes.")
     out = np.zeros(t.shape + (num_classes,), dtype=np.int64)
     np.put_along_axis(out, t[..., None].astype(np.int64), 1, axis=-1)
-    return Tensor._make(out, None)
+    return wrap(out)
 
 
 # ---------------------------------------------------------------------------- regression losses
 def _regression(fn_name, op, input, target, size_average, reduce, reduction, weight, **kw):
-    a, b = input._array, target._array
+    a, b = unwrap(input), unwrap(target)
     if a.shape != b.shape or a.dtype != b.dtype:
         raise _pair_error(fn_name, a, b)
     if size_average is not None or reduce is not None:
@@ -276,7 +476,7 @@ def mse_loss(
     PyTorch warns and broadcasts (N, 1) against (N,) to (N, N). With ``weight`` (same
     shape), "mean" is sum(w l) / sum(w) (PyTorch).
     """
-    a, b = input._array, target._array
+    a, b = unwrap(input), unwrap(target)
     if (
         a.shape == b.shape
         and a.dtype == b.dtype
@@ -397,7 +597,7 @@ def cross_entropy(
         raise _bad_reduction(reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
-    x, t = input._array, target._array
+    x, t = unwrap(input), unwrap(target)
     if x.ndim == 0:
         raise RuntimeError("cross_entropy: input must have at least 1 dimension (classes)")
     w = _class_weight(weight, input, "cross_entropy")
@@ -440,7 +640,7 @@ def nll_loss(
         reduction = _legacy_reduction(size_average, reduce)
     if reduction not in _REDUCTIONS:
         raise _bad_reduction(reduction)
-    x, t = input._array, target._array
+    x, t = unwrap(input), unwrap(target)
     if x.ndim == 0:
         raise RuntimeError("nll_loss: input must have at least 1 dimension (classes)")
     w = _class_weight(weight, input, "nll_loss")
@@ -476,7 +676,7 @@ def binary_cross_entropy(
     if reduction not in _REDUCTIONS:
         raise _bad_reduction(reduction)
     target = _check_binary("binary_cross_entropy", input, target)
-    x, y = input._array, target._array
+    x, y = unwrap(input), unwrap(target)
     if x.size and (x.min() < 0 or x.max() > 1 or np.isnan(x).any()):
         raise RuntimeError("all elements of input should be between 0 and 1")
     if y.size and (y.min() < 0 or y.max() > 1):
@@ -562,3 +762,37 @@ from gradfit.nn._functional_conv import (  # noqa: E402
     pad,
     unfold,
 )
+
+__all__ += [
+    "adaptive_avg_pool1d",
+    "adaptive_avg_pool2d",
+    "adaptive_max_pool1d",
+    "adaptive_max_pool2d",
+    "avg_pool1d",
+    "avg_pool2d",
+    "batch_norm",
+    "conv1d",
+    "conv2d",
+    "conv3d",
+    "conv_transpose1d",
+    "conv_transpose2d",
+    "dropout1d",
+    "dropout2d",
+    "fold",
+    "group_norm",
+    "instance_norm",
+    "interpolate",
+    "max_pool1d",
+    "max_pool2d",
+    "pad",
+    "unfold",
+]
+
+# ---------------------------------------------------------------------------- sequence models
+from gradfit.nn._seq_functional import (  # noqa: E402
+    embedding,
+    multi_head_attention_forward,
+    scaled_dot_product_attention,
+)
+
+__all__ += ["embedding", "multi_head_attention_forward", "scaled_dot_product_attention"]

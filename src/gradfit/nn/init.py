@@ -19,6 +19,7 @@ import warnings
 
 import numpy as np
 
+from gradfit import _rng
 from gradfit._grad_mode import no_grad
 from gradfit.tensor import Tensor
 
@@ -147,19 +148,17 @@ def trunc_normal_(
             "The distribution of values may be incorrect.",
             stacklevel=2,
         )
-    from gradfit import random as _random
-
     n, dtype = tensor.numel(), tensor.dtype
     with no_grad():
         p = norm_cdf((b - mean) / std) - norm_cdf((a - mean) / std)
         if p > 0.3:
             lo, hi = dtype.type(a), dtype.type(b)
-            result = _random._normal_array(n, mean, std, dtype, generator)
+            result = _rng.normal(n, mean, std, dtype, generator)
             while True:
                 mask = (result < lo) | (result > hi)
                 if not mask.any():
                     break
-                fresh = _random._normal_array(n, mean, std, dtype, generator)
+                fresh = _rng.normal(n, mean, std, dtype, generator)
                 result = np.where(mask, fresh, result)
         else:
             mode = max(a, min(mean, b))
@@ -170,12 +169,12 @@ def trunc_normal_(
 
             def accept_draw():
                 with np.errstate(divide="ignore"):
-                    return np.log(_random._uniform_array(n, 0.0, 1.0, dtype, generator))
+                    return np.log(_rng.uniform(n, 0.0, 1.0, dtype, generator))
 
-            result = _random._uniform_array(n, a, b, dtype, generator)
+            result = _rng.uniform(n, a, b, dtype, generator)
             pending = accept_draw() > log_pdf(result)
             while pending.any():
-                candidates = _random._uniform_array(n, a, b, dtype, generator)
+                candidates = _rng.uniform(n, a, b, dtype, generator)
                 result = np.where(pending, candidates, result)
                 pending = np.where(pending, accept_draw() > log_pdf(candidates), pending)
         tensor.copy_(result.reshape(tensor.shape))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from gradfit._arrays import unwrap, wrap
 from gradfit.tensor import Tensor
 
 
@@ -33,9 +34,9 @@ class Parameter(Tensor):
     def __deepcopy__(self, memo):
         if id(self) in memo:
             return memo[id(self)]
-        out = Parameter(self._array.copy(), requires_grad=self._requires_grad)
+        out = Parameter(unwrap(self).copy(), requires_grad=self.requires_grad)
         if self.grad is not None:
-            out.grad = Tensor._make(self.grad._array.copy(), None)
+            out.grad = wrap(unwrap(self.grad).copy())
         memo[id(self)] = out
         return out
 

@@ -1,4 +1,6 @@
-"""Activation ops beyond the elementwise basics: GELU (exact and tanh forms), SiLU.
+"""Activation ops beyond the elementwise basics: GELU (exact and tanh forms), SiLU, ELU
+(SELU, CELU), Mish, Hardtanh (ReLU6), Hardswish, Hardsigmoid, Threshold, LogSigmoid,
+Softsign, Tanhshrink, PReLU, Hard/Softshrink.
 
 Each follows the lecture's FUNCTION rule, delta_a = delta_b * f'(a), with f' written out
 in closed form (PyTorch's formulas, aten/src/ATen/native/cpu/Activation.cpp).
@@ -117,3 +119,198 @@ class LayerNorm(Op):
         if len(inputs) > 2 and getattr(inputs[2], "_requires_grad", False):
             gb = g.sum(axis=lead) if lead else g
         return gx, gw, gb
+
+
+# ---------------------------------------------------------------------------- more activations
+# PyTorch's formulas (aten/src/ATen/native/cpu/Activation.cpp); each op saves the one array
+# its backward reads.
+
+
+def apply_inplace(x, fn):
+    """``x`` made to hold ``fn(x)``: the ``inplace=True`` form of an activation (PyTorch's
+    semantics: the input tensor is modified and returned; refused on a leaf that
+    requires grad)."""
+    return x._inplace_op(fn)
+
+
+class Elu(Op):
+    """ELU: scale * x for x > 0, scale * alpha * (exp(input_scale * x) - 1) otherwise
+    (SELU and CELU are ELU with other constants).
+    Derivative: scale for x > 0, scale * alpha * input_scale * exp(input_scale * x) else."""
+
+    @staticmethod
+    def forward(ctx, a, alpha=1.0, scale=1.0, input_scale=1.0, grad_input_scale=None):
+        # grad_input_scale: CELU's derivative in PyTorch uses 1 / float32(alpha) where its
+        # forward uses 1 / alpha (derivatives.yaml: ``1.0/alpha.toFloat()``).
+        neg = np.expm1(np.minimum(a, 0) * input_scale)
+        ctx.a, ctx.neg, ctx.k = a, neg, (alpha, scale, input_scale, grad_input_scale)
+        out = np.where(a > 0, a * scale, neg * (alpha * scale))
+        return out.astype(a.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        alpha, scale, input_scale, grad_scale = ctx.k
+        if grad_scale is None:
+            grad_scale, ex = input_scale, ctx.neg + 1
+        else:
+            ex = np.exp(np.minimum(ctx.a, 0) * grad_scale)
+        local = np.where(ctx.a > 0, scale, ex * (grad_scale * alpha * scale))
+        return grad_output * local.astype(grad_output.dtype, copy=False)
+
+
+class Mish(Op):
+    """Mish: x tanh(softplus(x));  derivative t + x sigma(x) (1 - t^2), t = tanh(softplus(x))."""
+
+    @staticmethod
+    def forward(ctx, a):
+        t = np.tanh(np.log1p(np.exp(-np.abs(a))) + np.maximum(a, 0))
+        ctx.a, ctx.t = a, t
+        return a * t
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        a, t = ctx.a, ctx.t
+        return grad_output * (t + a * sigmoid_array(a) * (1 - t * t))
+
+
+class Hardtanh(Op):
+    """clamp(x, min_val, max_val); the gradient passes strictly inside (PyTorch's
+    hardtanh_backward, unlike clamp's closed interval)."""
+
+    @staticmethod
+    def forward(ctx, a, min_val=-1.0, max_val=1.0):
+        ctx.a, ctx.lo, ctx.hi = a, min_val, max_val
+        return np.minimum(np.maximum(a, min_val), max_val).astype(a.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        a = ctx.a
+        return grad_output * ((a > ctx.lo) & (a < ctx.hi))
+
+
+class Hardswish(Op):
+    """x relu6(x + 3) / 6;  derivative 0 below -3, x / 3 + 1/2 up to 3, 1 above."""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.a = a
+        return a * np.minimum(np.maximum(a + 3, 0), 6) / 6
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        a = ctx.a
+        mid = grad_output * (a / 3 + 0.5)
+        return np.where(a < -3, 0, np.where(a <= 3, mid, grad_output)).astype(
+            grad_output.dtype, copy=False
+        )
+
+
+_ONE_SIXTH_F32 = float(np.float32(1.0) / np.float32(6.0))
+
+
+class Hardsigmoid(Op):
+    """relu6(x + 3) / 6;  derivative 1/6 strictly between -3 and 3, else 0."""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.a = a
+        return np.minimum(np.maximum(a + 3, 0), 6) / 6
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        a = ctx.a
+        # PyTorch's kernel multiplies by the float constant 1.0f / 6.0f for every dtype.
+        return grad_output * ((a > -3) & (a < 3)) * _ONE_SIXTH_F32
+
+
+class Threshold(Op):
+    """x where x > threshold, else value;  the gradient passes where x > threshold."""
+
+    @staticmethod
+    def forward(ctx, a, threshold=0.0, value=0.0):
+        ctx.mask = a > threshold
+        return np.where(ctx.mask, a, np.asarray(value, a.dtype))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output * ctx.mask
+
+
+class LogSigmoid(Op):
+    """log sigma(x) = min(x, 0) - log1p(exp(-|x|));  derivative sigma(-x)."""
+
+    @staticmethod
+    def forward(ctx, a):
+        e = np.exp(-np.abs(a))
+        ctx.a, ctx.e = a, e
+        return np.minimum(a, 0) - np.log1p(e)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        e = ctx.e
+        s = np.where(ctx.a < 0, 1 / (1 + e), e / (1 + e))  # sigma(-x) from exp(-|x|)
+        return grad_output * s.astype(grad_output.dtype, copy=False)
+
+
+class Softsign(Op):
+    """x / (1 + |x|);  derivative 1 / (1 + |x|)^2."""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.d = 1 + np.abs(a)
+        return a / ctx.d
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output / (ctx.d * ctx.d)
+
+
+class Tanhshrink(Op):
+    """x - tanh(x);  derivative tanh(x)^2."""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.t = np.tanh(a)
+        return a - ctx.t
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output * (ctx.t * ctx.t)
+
+
+class Prelu(Op):
+    """x for x > 0, w x otherwise, with ``w`` broadcast over the input (the caller shapes
+    it to the channel axis); dw sums g x over the negative entries (engine broadcast)."""
+
+    @staticmethod
+    def forward(ctx, a, w):
+        ctx.a, ctx.w = a, w
+        return np.where(a > 0, a, w * a)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        a, g = ctx.a, grad_output
+        pos = a > 0
+        ga = (
+            np.where(pos, g, g * ctx.w) if getattr(ctx.inputs[0], "_requires_grad", False) else None
+        )
+        gw = np.where(pos, 0, g * a).astype(g.dtype, copy=False)
+        return ga, gw
+
+
+class Shrink(Op):
+    """hardshrink (x where |x| > lambd, else 0) or softshrink (x -+ lambd outside
+    [-lambd, lambd], else 0); the gradient passes where |x| > lambd."""
+
+    @staticmethod
+    def forward(ctx, a, lambd=0.5, soft=False):
+        ctx.mask = (a > lambd) | (a < -lambd)
+        if soft:
+            out = np.where(a > lambd, a - lambd, np.where(a < -lambd, a + lambd, 0))
+        else:
+            out = np.where(ctx.mask, a, 0)
+        return out.astype(a.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output * ctx.mask

@@ -115,8 +115,7 @@ def col2im(cols: np.ndarray, n: int, groups: int, padded, k, s, d, out) -> np.nd
     res = np.zeros((n, groups, cg) + tuple(padded), dtype=cols.dtype)
     for tap in itertools.product(*(range(ki) for ki in k)):
         dst = (Ellipsis,) + tuple(
-            slice(t * di, t * di + si * (oi - 1) + 1, si)
-            for t, di, si, oi in zip(tap, d, s, out)
+            slice(t * di, t * di + si * (oi - 1) + 1, si) for t, di, si, oi in zip(tap, d, s, out)
         )
         res[dst] += c6[(slice(None),) * 3 + tap]
     return res.reshape((n, groups * cg) + tuple(padded))
@@ -191,7 +190,10 @@ class ConvNd(Op):
         if any(lo or hi for lo, hi in padding):
             padded = tuple(si + lo + hi for si, (lo, hi) in zip(xl.shape[1:-1], padding))
             xpl = np.zeros((n,) + padded + (c,), dtype=x.dtype)
-            xpl[(slice(None),) + tuple(slice(lo, lo + si) for si, (lo, _) in zip(xl.shape[1:-1], padding))] = xl
+            xpl[
+                (slice(None),)
+                + tuple(slice(lo, lo + si) for si, (lo, _) in zip(xl.shape[1:-1], padding))
+            ] = xl
         else:
             padded = xl.shape[1:-1]
             xpl = xl
@@ -266,8 +268,7 @@ class ConvNd(Op):
                 res[dst] += gc[lead + tap]
             spatial = xshape[2:]
             res = res[
-                (slice(None),)
-                + tuple(slice(lo, lo + si) for si, (lo, _) in zip(spatial, padding))
+                (slice(None),) + tuple(slice(lo, lo + si) for si, (lo, _) in zip(spatial, padding))
             ].reshape((n,) + spatial + (c,))
             gx = np.moveaxis(res, -1, 1)
         if _wants(ctx, 1):

@@ -18,6 +18,11 @@ def _wants(ctx, i: int) -> bool:
     return getattr(t, "_requires_grad", False)
 
 
+def _read_for_the_other(self, i: int) -> bool:
+    """``reads_input`` of a product: each operand is read for the other's gradient only."""
+    return _wants(self, 1 - i)
+
+
 class Add(Op):
     """c = a + b;  delta_a = delta_c, delta_b = delta_c."""
 
@@ -58,6 +63,8 @@ class Mul(Op):
         gb = grad_output * ctx.a if _wants(ctx, 1) else None
         return ga, gb
 
+    reads_input = _read_for_the_other
+
 
 class Div(Op):
     @staticmethod
@@ -70,6 +77,10 @@ class Div(Op):
         ga = grad_output / ctx.b if _wants(ctx, 0) else None
         gb = -grad_output * ctx.a / (ctx.b * ctx.b) if _wants(ctx, 1) else None
         return ga, gb
+
+    def reads_input(self, i: int) -> bool:
+        # The divisor is read for both gradients, the dividend for the divisor's only.
+        return i == 1 or _wants(self, 1)
 
 
 class Neg(Op):
@@ -84,8 +95,33 @@ class Neg(Op):
         return -grad_output
 
 
+def pow_array(a: np.ndarray, b):
+    """a ** b rounded as PyTorch's CPU kernel (aten/src/ATen/native/cpu/PowKernel.cpp):
+    for a float tensor and a number exponent, 2, 3, -2, 0.5, -0.5 and -1 are computed as
+    a*a, a*a*a, 1/(a*a), sqrt(a), 1/sqrt(a) and 1/a. Other number exponents of a float32
+    tensor go through a double-precision pow rounded to float32, as the kernel's scalar
+    path (std::pow(float, double)) does: it agrees with PyTorch's vectorised pow on ~98 %
+    of inputs, where a float32 np.power agrees on ~80 %."""
+    if a.dtype.kind == "f" and isinstance(b, int | float) and not isinstance(b, bool):
+        if b == 2:
+            return a * a
+        if b == 3:
+            return a * a * a
+        if b == -2:
+            return 1 / (a * a)
+        if b == 0.5:
+            return np.sqrt(a)
+        if b == -0.5:
+            return 1 / np.sqrt(a)
+        if b == -1:
+            return 1 / a
+        if a.dtype == np.float32:
+            return np.power(a.astype(np.float64), b).astype(np.float32)
+    return np.power(a, b)
+
+
 class Pow(Op):
-    """a ** b, with a scalar or tensor exponent.
+    """a ** b, with a scalar or tensor exponent (rounded as PyTorch's: ``pow_array``).
 
     d/da = b * a^(b-1); d/db = a^b * log(a), set to 0 where a == 0 and b >= 0 (PyTorch's
     convention, so 0 ** 2 has a finite exponent gradient).
@@ -93,8 +129,11 @@ class Pow(Op):
 
     @staticmethod
     def forward(ctx, a, b):
-        out = np.power(a, b)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = pow_array(a, b)
         ctx.a, ctx.b, ctx.out = a, b, out
+        # A tensor exponent's gradient reads the output (PyTorch saves it then, too).
+        ctx.saves_output = isinstance(b, np.ndarray)
         return out
 
     @staticmethod
@@ -102,7 +141,8 @@ class Pow(Op):
         a, b = ctx.a, ctx.b
         ga = gb = None
         if _wants(ctx, 0):
-            ga = grad_output * (b * np.power(a, b - 1))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ga = grad_output * (b * pow_array(a, b - 1))
             if np.ndim(b) == 0 and b == 0:
                 ga = np.zeros_like(ga)
         if _wants(ctx, 1):
@@ -118,6 +158,7 @@ class _Unary(Op):
 
 class Exp(_Unary):
     saves_inputs = False
+    saves_output = True
 
     @staticmethod
     def forward(ctx, a):
@@ -153,6 +194,7 @@ class Log1p(_Unary):
 
 class Sqrt(_Unary):
     saves_inputs = False
+    saves_output = True
 
     @staticmethod
     def forward(ctx, a):
@@ -199,6 +241,7 @@ class Cos(_Unary):
 
 class Tanh(_Unary):
     saves_inputs = False
+    saves_output = True
 
     @staticmethod
     def forward(ctx, a):
@@ -220,6 +263,7 @@ class Sigmoid(_Unary):
     """sigma(a) = 1 / (1 + exp(-a)), computed without overflow;  sigma' = sigma (1 - sigma)."""
 
     saves_inputs = False
+    saves_output = True
 
     @staticmethod
     def forward(ctx, a):
@@ -233,8 +277,8 @@ class Sigmoid(_Unary):
 
 
 def zero_of(dtype) -> np.ndarray:
-    """A read-only 0-d zero of ``dtype``. Comparing with it (or taking the maximum) costs
-    ~0.3 us less than with the Python number 0, which NumPy must convert on every call."""
+    """A read-only 0-d zero of ``dtype``, to compare with (or take the maximum with)
+    instead of the Python number 0, which NumPy would convert on every call."""
     z = _ZEROS.get(dtype)
     if z is None:
         z = np.zeros((), dtype)
@@ -250,6 +294,7 @@ class Relu(_Unary):
     """ReLU a[z] = max(0, z); the derivative is the lecture's indicator I[z > 0]."""
 
     saves_inputs = False
+    saves_output = True
 
     @staticmethod
     def forward(ctx, a):
@@ -350,7 +395,8 @@ def _split_ties(g, a_wins, tie):
 class Where(Op):
     """where(cond, a, b): the gradient goes to a where cond holds, to b elsewhere."""
 
-    saves_inputs = False
+    def reads_input(self, i: int) -> bool:
+        return i == 0  # the condition, not the values it chooses between
 
     @staticmethod
     def forward(ctx, cond, a, b):

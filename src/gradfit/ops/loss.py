@@ -228,7 +228,9 @@ class CrossEntropyLoss(Op):
     gradient is the closed form w (softmax(x) - onehot(y)) (+ the smoothing term).
     """
 
-    saves_inputs = False
+    def reads_input(self, i: int) -> bool:
+        # The target is saved; the logits are not (backward reads their log-softmax).
+        return i == 1
 
     @staticmethod
     def forward(
@@ -271,7 +273,7 @@ class NLLLoss(Op):
     l_n = -w_{y_n} x[n, y_n];  dl_n/dx[n, y_n] = -w_{y_n}. Weights, ignore_index and
     the weighted mean are as in ``CrossEntropyLoss``."""
 
-    saves_inputs = False
+    # Saves its input and target, as PyTorch's nll_loss does (the default).
 
     @staticmethod
     def forward(ctx, x, target, weight=None, ignore_index=-100, reduction="mean"):
@@ -297,7 +299,9 @@ class CrossEntropyProbLoss(Op):
     dl_n/dx_n = softmax(x_n) sum_c w_c t'_c - w t'_n;  dl_n/dt_c = -(1 - eps) w_c logp_c.
     """
 
-    saves_inputs = False
+    def reads_input(self, i: int) -> bool:
+        # The target is saved; the logits are not (backward reads their log-softmax).
+        return i == 1
 
     @staticmethod
     def forward(ctx, x, target, weight=None, label_smoothing=0.0, reduction="mean"):

@@ -45,6 +45,10 @@ class MatMul(Op):
         gb = np.matmul(_t(a), g) if getattr(ctx.inputs[1], "_requires_grad", False) else None
         return ga, gb
 
+    def reads_input(self, i: int) -> bool:
+        # Each operand is read for the other's gradient only (PyTorch saves it then).
+        return getattr(self.inputs[1 - i], "_requires_grad", False)
+
 
 def matmul(a, b):
     if a.ndim == 0 or b.ndim == 0:
@@ -70,23 +74,38 @@ class Linear(Op):
     small tensors, where per-node Python overhead, not arithmetic, sets the speed. For 2-D
     inputs the products use ``ndarray.dot``, which calls the same BLAS gemm as
     ``np.matmul`` (transposed operands included, no copies) without matmul's gufunc
-    dispatch or ``np.dot``'s ``__array_function__`` one (~0.6 us less a call, eight calls
-    a training step of an MLP).
+    dispatch or ``np.dot``'s ``__array_function__`` one (an MLP's training step makes
+    eight such calls).
     """
 
     @staticmethod
     def forward(ctx, x, weight, bias=None):
-        ctx.x, ctx.weight = x, weight
+        shape = None
+        if x.ndim > 2:
+            # One (batch*..., in) gemm: np.matmul on a stack loops over small gemms, and
+            # over a non-contiguous stack (a transposed batch_first input) without BLAS.
+            shape = x.shape[:-1] + (weight.shape[0],)
+            x = x.reshape(-1, x.shape[-1])
+        ctx.x, ctx.weight, ctx.shape = x, weight, shape
         out = x.dot(weight.T) if x.ndim == 2 else np.matmul(x, weight.T)
         if bias is not None:
             out += bias
-        return out
+        return out if shape is None else out.reshape(shape)
 
     @staticmethod
     def backward(ctx, grad_output):
         x, w, g = ctx.x, ctx.weight, grad_output
         inputs = ctx.inputs
         gx = gw = gb = None
+        if ctx.shape is not None:
+            g = g.reshape(-1, g.shape[-1])
+            if inputs[0]._requires_grad:
+                gx = g.dot(w).reshape(inputs[0]._array.shape)
+            if inputs[1]._requires_grad:
+                gw = g.T.dot(x)
+            if len(inputs) > 2 and inputs[2] is not None and inputs[2]._requires_grad:
+                gb = _add_reduce(g, 0)
+            return gx, gw, gb
         if x.ndim == 2:
             if inputs[0]._requires_grad:
                 gx = g.dot(w)
@@ -105,6 +124,10 @@ class Linear(Op):
         if len(inputs) > 2 and inputs[2] is not None and inputs[2]._requires_grad:
             gb = g.sum(axis=tuple(range(g.ndim - 1))) if g.ndim > 1 else g
         return gx, gw, gb
+
+    def reads_input(self, i: int) -> bool:
+        # x is read for the weight's gradient, the weight for x's; the bias never.
+        return i < 2 and self.inputs[1 - i]._requires_grad
 
 
 _add_reduce = np.add.reduce

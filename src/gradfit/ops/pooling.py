@@ -74,7 +74,9 @@ class MaxPoolNd(Op):
     saves_inputs = False
 
     @staticmethod
-    def forward(ctx, x, kernel_size=(1,), stride=(1,), padding=(0,), dilation=(1,), ceil_mode=False):
+    def forward(
+        ctx, x, kernel_size=(1,), stride=(1,), padding=(0,), dilation=(1,), ceil_mode=False
+    ):
         nd = len(kernel_size)
         spatial = x.shape[x.ndim - nd :]
         out = tuple(
@@ -211,11 +213,7 @@ class AvgPoolNd(Op):
         div = _avg_divisors(
             spatial, out, kernel_size, stride, padding, count_include_pad, divisor_override
         )
-        div = (
-            np.asarray(divisor_override, dtype=x.dtype)
-            if div is None
-            else div.astype(x.dtype)
-        )
+        div = np.asarray(divisor_override, dtype=x.dtype) if div is None else div.astype(x.dtype)
         ctx.geo = (x.shape, pads, kernel_size, stride, out, div, xp.shape)
         return total / div
 
@@ -329,9 +327,7 @@ class AdaptiveAvgPoolNd(Op):
         lead = _prod(lead_shape)
         g = grad_output / count
         out = grad_output.shape[grad_output.ndim - nd :]
-        vals = np.broadcast_to(
-            g.reshape(g.shape + (1,) * nd) * mask, lead_shape + _bshape(idx)
-        )
+        vals = np.broadcast_to(g.reshape(g.shape + (1,) * nd) * mask, lead_shape + _bshape(idx))
         flat_idx = np.broadcast_to(
             _flat_index(spatial, [np.broadcast_to(i, _bshape(idx)) for i in idx]),
             lead_shape + _bshape(idx),
@@ -372,7 +368,9 @@ def _linear_map_transpose(g: np.ndarray, index_weights, in_sizes, nd: int) -> np
         vals = gm[..., :, None] if wts is None else gm[..., :, None] * wts.astype(g.dtype)
         vals = np.broadcast_to(vals, lead + (o, j))
         m = _prod(lead)
-        res = _scatter_sum(vals.reshape(m, o * j), np.broadcast_to(idx.ravel(), (m, o * j)), m, size)
+        res = _scatter_sum(
+            vals.reshape(m, o * j), np.broadcast_to(idx.ravel(), (m, o * j)), m, size
+        )
         g = np.moveaxis(res.astype(g.dtype, copy=False).reshape(lead + (size,)), -1, ax)
     return g
 
@@ -416,9 +414,7 @@ class ConstantPad(Op):
         shape, crop, pos = ctx.geo
         nd = len(pos)
         sp = grad_output.shape[grad_output.ndim - nd :]
-        g = grad_output[
-            (Ellipsis,) + tuple(slice(lo, s - hi) for s, (lo, hi) in zip(sp, pos))
-        ]
+        g = grad_output[(Ellipsis,) + tuple(slice(lo, s - hi) for s, (lo, hi) in zip(sp, pos))]
         if g.shape == shape:
             return g
         res = np.zeros(shape, dtype=grad_output.dtype)

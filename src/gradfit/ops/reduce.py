@@ -18,7 +18,8 @@ def _restore(g: np.ndarray, dim, keepdim: bool, ndim: int) -> np.ndarray:
 
 
 def _expand(g: np.ndarray, shape: tuple) -> np.ndarray:
-    """``g`` broadcast to ``shape`` as a new array (np.broadcast_to costs ~5 us a call)."""
+    """``g`` broadcast to ``shape`` as a new array (an assignment into an empty array:
+    ``np.broadcast_to`` builds a read-only view through much slower Python-level code)."""
     out = np.empty(shape, dtype=g.dtype)
     out[...] = g
     return out
@@ -83,6 +84,8 @@ class Var(Op):
 class AMax(Op):
     """amax/amin over ``dim`` (all dims for None); ties share the gradient evenly."""
 
+    saves_output = True  # and the input (the default)
+
     @staticmethod
     def forward(ctx, a, dim=None, keepdim=False, which="max"):
         fn = np.max if which == "max" else np.min
@@ -142,7 +145,7 @@ def _stable_max(a: np.ndarray, dim) -> np.ndarray:
 class LogSumExp(Op):
     """log(sum(exp(a))) over ``dim``, shifted by the max so exp never overflows."""
 
-    saves_inputs = False
+    saves_output = True  # and the input (the default)
 
     @staticmethod
     def forward(ctx, a, dim=None, keepdim=False):
@@ -161,6 +164,7 @@ class Softmax(Op):
     """softmax along ``dim``; backward s * (g - sum(g * s))."""
 
     saves_inputs = False
+    saves_output = True
 
     @staticmethod
     def forward(ctx, a, dim=-1):
@@ -184,8 +188,8 @@ def log_softmax_array(a: np.ndarray, dim) -> np.ndarray:
     if a.ndim == 2 and dim in (1, -1) and a.shape[1] <= _NARROW_ROWS:
         # (batch, classes) with few classes, as in every classifier's loss: NumPy reduces a
         # short contiguous axis with one inner-loop call per row, while in the transposed
-        # copy each reduction runs across all rows at once (2-3x faster for 256 x 10
-        # logits). Same values, except the row sums add their terms in another order.
+        # copy each reduction runs across all rows at once (benchmarks/notes.md). Same
+        # values, except the row sums add their terms in another order.
         t = a.T.copy()  # a new C-ordered array: it is modified in place below
         t -= _stable_max(t, 0)
         t -= np.log(np.add.reduce(np.exp(t), axis=0, keepdims=True))
@@ -198,6 +202,7 @@ class LogSoftmax(Op):
     """log_softmax along ``dim``, stable; backward g - softmax * sum(g)."""
 
     saves_inputs = False
+    saves_output = True
 
     @staticmethod
     def forward(ctx, a, dim=-1):

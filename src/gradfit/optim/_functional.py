@@ -1,23 +1,34 @@
-"""The update rules of the optimizers, as plain functions on NumPy arrays.
+"""The update rules of the optimizers, each written once, as functions over NumPy arrays.
 
-Each function updates ``param`` (and its state buffers) **in place** and never writes to
-``grad``, which is the parameter's own ``.grad`` array. They follow the single-tensor
-(``_single_tensor_*``) code paths of ``torch/optim`` (the ones PyTorch runs on the CPU),
-including the order of floating-point operations where it is cheap to keep, so float64
-runs agree with PyTorch to rounding. The optimizer classes do the bookkeeping (which
-parameters have gradients, state creation, hyperparameters per group) and call these.
+This is the shape of PyTorch's functional optimizers (``torch.optim.sgd.sgd(params,
+d_p_list, momentum_buffer_list, ...)``) and of optax: a rule is one function of lists of
+arrays (parameters, gradients, state buffers) and of the hyperparameters, with no
+Tensors, parameter groups or ``state_dict`` in sight. The classes (``SGD``, ``Adam``, ...)
+do that bookkeeping and call these; so do the lecture's forms in ``optim.lecture``, with
+the lecture's conventions as arguments (``lecture.Momentum`` is ``sgd`` with dampening
+β and a buffer that starts at 0, ``lecture.Adam`` is ``adam``, ``lecture.NormalizedGD`` is
+``normalized_gd``). Each rule is stated once, in the docstring of its class.
 
-Temporaries are reused where the maths allows (``out=``), since these functions are on the
-hot path of every training loop; a temporary is allocated only when an input must survive.
+Unlike optax's, these functions work **in place**: they update the parameters and the
+state buffers they are given (the arrays of the optimizer's state Tensors, so
+``state_dict`` sees the new values), and never write to a gradient. They follow the
+single-tensor (``_single_tensor_*``) code paths of ``torch/optim``, the ones PyTorch runs
+on the CPU, including the order of floating-point operations, so float64 runs agree with
+PyTorch to rounding.
+
+Temporaries are reused (``out=``) where the maths allows, as these run on every step of
+every training loop: a temporary is allocated only when an input must survive.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+# ----------------------------------------------------------------------------- pieces
+
 
 def _lerp_(start: np.ndarray, end: np.ndarray, weight: float) -> None:
-    """``start += weight * (end - start)`` in place, with PyTorch's two-branch ``lerp``.
+    """``start += weight·(end − start)`` in place, with PyTorch's two-branch ``lerp``.
 
     PyTorch computes ``start + w·(end − start)`` for |w| < 0.5 and
     ``end − (end − start)·(1 − w)`` otherwise (better rounding near w = 1).
@@ -31,11 +42,64 @@ def _lerp_(start: np.ndarray, end: np.ndarray, weight: float) -> None:
         np.subtract(end, diff, out=start)
 
 
+def _ema_square_(average: np.ndarray, g: np.ndarray, decay: float) -> np.ndarray:
+    """The second-moment average, in place: ``v ← decay·v + (1 − decay)·g²``.
+
+    Returns the temporary (1 − decay)·g², free for the caller to reuse.
+    """
+    average *= decay
+    square = g * (1 - decay)
+    square *= g
+    average += square
+    return square
+
+
+def _normalized_update_(
+    param: np.ndarray,
+    direction: np.ndarray,
+    second_moment: np.ndarray,
+    out: np.ndarray,
+    *,
+    step_size: float,
+    eps: float,
+    correction: float = 1.0,
+) -> None:
+    """``param ← param − step_size · direction / (√second_moment / correction + ε)``.
+
+    The step shared by Adam, RMSprop, Adagrad and the lecture's normalised gradients.
+    ``out`` (which may be ``second_moment`` itself) receives the denominator.
+    """
+    denom = np.sqrt(second_moment, out=out)
+    if correction != 1.0:
+        denom /= correction
+    denom += eps
+    # PyTorch's addcdiv computes (value·direction)/denom
+    update = np.multiply(direction, -step_size)
+    update /= denom
+    param += update
+
+
+def _decayed_grad(param: np.ndarray, grad: np.ndarray, weight_decay, maximize: bool):
+    """``g = ±grad (+ weight_decay·param)``; returns g and whether it is a fresh array.
+
+    ``weight_decay`` may be a 0-d array (see ``sgd``); a zero one adds nothing."""
+    owned = False
+    if maximize:
+        grad = np.negative(grad)
+        owned = True
+    if weight_decay != 0:
+        if owned:
+            grad += weight_decay * param
+        else:
+            grad = grad + weight_decay * param
+            owned = True
+    return grad, owned
+
+
 # Cache blocking of the elementwise updates. Adam is ~13 elementwise passes; on a whole
 # 1M-parameter layer each pass streams the arrays through memory, while on blocks of this
 # many elements (0.5 MB per float32 array) the block stays in cache for all the passes. The
-# same operations run on the same elements in the same order, so the result is
-# bit-identical; the step is ~2x faster on the 784-1024-1024-10 MLP (benchmarks/, W3).
+# same operations run on the same elements in the same order, so the result is the same.
 _BLOCK = 1 << 17
 
 
@@ -56,27 +120,13 @@ def _flat_blocks(*arrays):
     ]
 
 
-def _prepare_grad(
-    param: np.ndarray, grad: np.ndarray, weight_decay: float, maximize: bool
-) -> tuple[np.ndarray, bool]:
-    """``g = ±grad (+ weight_decay·param)``; returns g and whether it is a fresh array."""
-    owned = False
-    if maximize:
-        grad = np.negative(grad)
-        owned = True
-    if weight_decay != 0:
-        if owned:
-            grad += weight_decay * param
-        else:
-            grad = grad + weight_decay * param
-            owned = True
-    return grad, owned
+# ----------------------------------------------------------------------------- rules
 
 
 def sgd(
-    param: np.ndarray,
-    grad: np.ndarray,
-    momentum_buffer: np.ndarray | None,
+    params: list[np.ndarray],
+    grads: list[np.ndarray],
+    momentum_buffers: list[np.ndarray | None],
     *,
     lr: float,
     momentum: float,
@@ -84,112 +134,65 @@ def sgd(
     weight_decay: float,
     nesterov: bool,
     maximize: bool,
-) -> np.ndarray | None:
-    """One SGD step (``torch/optim/sgd.py``, ``_single_tensor_sgd``), in place.
-
-    Update rule::
-
-        g = ±grad + λ·p
-        b = g                       on the first step (no dampening)
-        b = μ·b + (1 − τ)·g         afterwards
-        g = g + μ·b  if nesterov  else  b
-        p = p − α·g
-
-    Differs from the lecture's momentum (eq. 6.11, ``m ← β·m + (1 − β)·g`` with m starting
-    at 0): PyTorch's buffer starts at the first gradient and is not damped unless
-    ``dampening`` is set, so its steps are 1/(1 − β) times larger at steady state.
-
-    Returns:
-        The momentum buffer (a new array on the first step with momentum), or None when
-        ``momentum == 0``.
-    """
-    g, owned = _prepare_grad(param, grad, weight_decay, maximize)
-    if momentum != 0:
-        if momentum_buffer is None:
-            momentum_buffer = g.copy() if not owned else g
-            owned = False  # g is now the buffer and must not be scaled in place
-        else:
-            momentum_buffer *= momentum
-            if dampening != 0:
-                momentum_buffer += (1 - dampening) * g
-            else:
-                momentum_buffer += g
-        if nesterov:
-            if owned:
-                np.add(g, momentum * momentum_buffer, out=g)
-            else:
-                g = g + momentum * momentum_buffer
-                owned = True
-        else:
-            g = momentum_buffer
-            owned = False
-    if owned:
-        g *= lr
-        param -= g
-    else:
-        param -= lr * g
-    return momentum_buffer
-
-
-def sgd_momentum_(
-    param: np.ndarray, grad: np.ndarray, momentum_buffer: np.ndarray, lr, momentum
 ) -> None:
-    """``sgd`` in its common case, after the first step: momentum, no dampening, weight
-    decay, Nesterov or maximize. In place::
+    """One step of ``gradfit.optim.SGD`` (``torch/optim/sgd.py``, ``_single_tensor_sgd``).
 
-        b = μ·b + g
-        p = p − α·b
+    ``momentum_buffers`` has one entry per parameter (ignored when ``momentum == 0``); an
+    entry that is None gets a new buffer, a copy of the first (decayed) gradient, as in
+    PyTorch. A buffer of zeros instead gives the lecture's momentum, which starts at 0.
 
-    ``lr`` and ``momentum`` may be 0-d arrays of the parameter's dtype (SGD passes them so):
-    NumPy converts a Python float operand on every ufunc call (~0.3 µs), and the value used
-    is the same either way (a float is cast to the array's dtype), so the result is
-    bit-identical to ``sgd``'s.
+    The hyperparameters are turned into 0-d arrays of the parameters' dtype once per
+    call: the values are those a Python float would be cast to, so the result is the
+    same, and NumPy no longer converts a Python float inside every operation.
     """
-    momentum_buffer *= momentum
-    momentum_buffer += grad
-    param -= lr * momentum_buffer
+    decayed = maximize or weight_decay != 0
+    dtype = None
+    for i, param in enumerate(params):
+        if param.dtype is not dtype:
+            dtype = param.dtype
+            lr_ = np.asarray(lr, dtype)
+            momentum_ = np.asarray(momentum, dtype)
+            decay_ = np.asarray(weight_decay, dtype) if decayed else None
+        if decayed:
+            g, owned = _decayed_grad(param, grads[i], decay_, maximize)
+        else:
+            g, owned = grads[i], False
+        if momentum != 0:
+            buffer = momentum_buffers[i]
+            if buffer is None:
+                buffer = momentum_buffers[i] = g if owned else g.copy()
+                owned = False  # g is now the buffer and must not be scaled in place
+            else:  # the heavy ball b ← μ·b + (1 − τ)·g
+                buffer *= momentum_
+                buffer += g if dampening == 0 else (1 - dampening) * g
+            if nesterov:
+                if owned:
+                    g += momentum_ * buffer
+                else:
+                    g = g + momentum_ * buffer
+                    owned = True
+            else:
+                g = buffer
+                owned = False
+        if owned:
+            g *= lr_
+            param -= g
+        else:
+            param -= lr_ * g
 
 
-def adam(
-    param: np.ndarray,
-    grad: np.ndarray,
-    exp_avg: np.ndarray,
-    exp_avg_sq: np.ndarray,
-    max_exp_avg_sq: np.ndarray | None,
-    step: float,
-    *,
-    lr: float,
-    beta1: float,
-    beta2: float,
-    eps: float,
-    weight_decay: float,
-    amsgrad: bool,
-    maximize: bool,
-    decoupled_weight_decay: bool,
-) -> None:
-    """One Adam/AdamW step (``torch/optim/adam.py``, ``_single_tensor_adam``), in place.
-
-    ``step`` is the step count t after incrementing (1 on the first step). Update rule::
-
-        g = ±grad
-        decoupled (AdamW): p = p·(1 − α·λ)     else: g = g + λ·p
-        m = m + (1 − β1)·(g − m)               # = β1·m + (1 − β1)·g
-        v = β2·v + (1 − β2)·g²
-        v̂ = max(v̂, v) if amsgrad (the max of the *uncorrected* v), used in place of v
-        p = p − α/(1 − β1^t) · m / (√v / √(1 − β2^t) + ε)
-
-    This is the lecture's Adam (eqs. 6.15–6.17, β = β1, γ = β2) with the bias
-    corrections folded into the step size; ε is added after the correction of v, as in
-    the lecture. AdamW's decay uses the scheduled α and is not bias-corrected.
-    """
+def _adam_one(
+    param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, lr, beta1, beta2, eps,
+    weight_decay, amsgrad, maximize, decoupled_weight_decay,
+) -> None:  # fmt: skip
+    """``adam`` on one parameter (``step`` already incremented)."""
     if param.size > _BLOCK:
         blocks = _flat_blocks(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq)
         if blocks is not None:
             for p, g, m, v, vmax in blocks:
-                adam(
-                    p, g, m, v, vmax, step, lr=lr, beta1=beta1, beta2=beta2, eps=eps,
-                    weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize,
-                    decoupled_weight_decay=decoupled_weight_decay,
+                _adam_one(
+                    p, g, m, v, vmax, step, lr, beta1, beta2, eps, weight_decay, amsgrad,
+                    maximize, decoupled_weight_decay,
                 )  # fmt: skip
             return
     if maximize:
@@ -200,33 +203,62 @@ def adam(
         else:
             grad = grad + weight_decay * param
     _lerp_(exp_avg, grad, 1 - beta1)
-    exp_avg_sq *= beta2
-    sq = grad * (1 - beta2)
-    sq *= grad
-    exp_avg_sq += sq
-    bias_correction1 = 1 - beta1**step
-    bias_correction2 = 1 - beta2**step
-    step_size = lr / bias_correction1
-    bias_correction2_sqrt = bias_correction2**0.5
+    square = _ema_square_(exp_avg_sq, grad, beta2)
     if amsgrad:
         np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
-        denom = np.sqrt(max_exp_avg_sq, out=sq)
+        second_moment = max_exp_avg_sq
     else:
-        denom = np.sqrt(exp_avg_sq, out=sq)
-    denom /= bias_correction2_sqrt
-    denom += eps
-    # PyTorch's addcdiv computes (value·m)/denom
-    upd = np.multiply(exp_avg, -step_size)
-    upd /= denom
-    param += upd
+        second_moment = exp_avg_sq
+    _normalized_update_(
+        param,
+        exp_avg,
+        second_moment,
+        square,
+        step_size=lr / (1 - beta1**step),
+        eps=eps,
+        correction=(1 - beta2**step) ** 0.5,
+    )
+
+
+def adam(
+    params: list[np.ndarray],
+    grads: list[np.ndarray],
+    exp_avgs: list[np.ndarray],
+    exp_avg_sqs: list[np.ndarray],
+    max_exp_avg_sqs: list[np.ndarray | None],
+    steps: list[np.ndarray],
+    *,
+    lr: float,
+    beta1: float,
+    beta2: float,
+    eps: float,
+    weight_decay: float,
+    amsgrad: bool,
+    maximize: bool,
+    decoupled_weight_decay: bool,
+) -> None:
+    """One step of ``gradfit.optim.Adam`` / ``AdamW`` (``torch/optim/adam.py``,
+    ``_single_tensor_adam``).
+
+    ``steps`` are the 0-d step counters, incremented here before use (t = 1 on the first
+    step); ``max_exp_avg_sqs`` is read only when ``amsgrad``.
+    """
+    for i, param in enumerate(params):
+        step = steps[i]
+        step += 1
+        _adam_one(
+            param, grads[i], exp_avgs[i], exp_avg_sqs[i], max_exp_avg_sqs[i], float(step),
+            lr, beta1, beta2, eps, weight_decay, amsgrad, maximize, decoupled_weight_decay,
+        )  # fmt: skip
 
 
 def rmsprop(
-    param: np.ndarray,
-    grad: np.ndarray,
-    square_avg: np.ndarray,
-    grad_avg: np.ndarray | None,
-    momentum_buffer: np.ndarray | None,
+    params: list[np.ndarray],
+    grads: list[np.ndarray],
+    square_avgs: list[np.ndarray],
+    grad_avgs: list[np.ndarray | None],
+    momentum_buffers: list[np.ndarray | None],
+    steps: list[np.ndarray],
     *,
     lr: float,
     alpha: float,
@@ -236,46 +268,40 @@ def rmsprop(
     centered: bool,
     maximize: bool,
 ) -> None:
-    """One RMSprop step (``torch/optim/rmsprop.py``, ``_single_tensor_rmsprop``), in place.
+    """One step of ``gradfit.optim.RMSprop`` (``torch/optim/rmsprop.py``,
+    ``_single_tensor_rmsprop``).
 
-    Update rule (no bias correction; all buffers start at 0)::
-
-        g = ±grad + λ·p
-        s = α·s + (1 − α)·g²
-        centered: ḡ = ḡ + (1 − α)·(g − ḡ);  a = √(s − ḡ²) + ε     else: a = √s + ε
-        μ > 0: b = μ·b + g/a;  p = p − lr·b        else: p = p − lr·g/a
-
-    The lecture does not cover RMSprop; it is Adam without the first moment and without
-    bias correction (α here plays the role of the lecture's γ).
+    ``grad_avgs`` is read only when ``centered``, ``momentum_buffers`` only when
+    ``momentum > 0``; ``steps`` are incremented (PyTorch counts them, the rule does not
+    use them).
     """
-    g, _ = _prepare_grad(param, grad, weight_decay, maximize)
-    square_avg *= alpha
-    sq = g * (1 - alpha)
-    sq *= g
-    square_avg += sq
-    if centered:
-        _lerp_(grad_avg, g, 1 - alpha)
-        np.multiply(grad_avg, grad_avg, out=sq)
-        avg = np.subtract(square_avg, sq, out=sq)
-        np.sqrt(avg, out=avg)
-    else:
-        avg = np.sqrt(square_avg, out=sq)
-    avg += eps
-    if momentum > 0:
-        momentum_buffer *= momentum
-        momentum_buffer += g / avg
-        param -= lr * momentum_buffer
-    else:
-        upd = g * (-lr)
-        upd /= avg
-        param += upd
+    for i, param in enumerate(params):
+        steps[i] += 1
+        g, _ = _decayed_grad(param, grads[i], weight_decay, maximize)
+        square = _ema_square_(square_avgs[i], g, alpha)
+        if centered:
+            grad_avg = grad_avgs[i]
+            _lerp_(grad_avg, g, 1 - alpha)
+            np.multiply(grad_avg, grad_avg, out=square)
+            second_moment = np.subtract(square_avgs[i], square, out=square)
+        else:
+            second_moment = square_avgs[i]
+        if momentum > 0:
+            denom = np.sqrt(second_moment, out=square)
+            denom += eps
+            buffer = momentum_buffers[i]
+            buffer *= momentum
+            buffer += g / denom
+            param -= lr * buffer
+        else:
+            _normalized_update_(param, g, second_moment, square, step_size=lr, eps=eps)
 
 
 def adagrad(
-    param: np.ndarray,
-    grad: np.ndarray,
-    state_sum: np.ndarray,
-    step: float,
+    params: list[np.ndarray],
+    grads: list[np.ndarray],
+    state_sums: list[np.ndarray],
+    steps: list[np.ndarray],
     *,
     lr: float,
     lr_decay: float,
@@ -283,24 +309,28 @@ def adagrad(
     eps: float,
     maximize: bool,
 ) -> None:
-    """One Adagrad step (``torch/optim/adagrad.py``, ``_single_tensor_adagrad``), in place.
+    """One step of ``gradfit.optim.Adagrad`` (``torch/optim/adagrad.py``,
+    ``_single_tensor_adagrad``); ``steps`` are incremented before use."""
+    for i, param in enumerate(params):
+        step = steps[i]
+        step += 1
+        g, _ = _decayed_grad(param, grads[i], weight_decay, maximize)
+        square = np.multiply(g, g)
+        state_sums[i] += square
+        _normalized_update_(
+            param,
+            g,
+            state_sums[i],
+            square,
+            step_size=lr / (1 + (float(step) - 1) * lr_decay),
+            eps=eps,
+        )
 
-    ``step`` is the step count t after incrementing. Update rule::
 
-        g = ±grad + λ·p
-        α_t = α / (1 + (t − 1)·lr_decay)
-        S = S + g²
-        p = p − α_t · g / (√S + ε)
-
-    Like the lecture's normalised gradient (eqs. 6.13–6.14), but normalised by the *sum*
-    of all past squared gradients, so the steps shrink over time.
-    """
-    g, _ = _prepare_grad(param, grad, weight_decay, maximize)
-    clr = lr / (1 + (step - 1) * lr_decay)
-    sq = np.multiply(g, g)
-    state_sum += sq
-    std = np.sqrt(state_sum, out=sq)
-    std += eps
-    upd = g * (-clr)
-    upd /= std
-    param += upd
+def normalized_gd(params: list[np.ndarray], grads: list[np.ndarray], *, lr: float, eps: float):
+    """One step of the lecture's normalised gradients (``lecture.NormalizedGD``,
+    eqs. 6.13–6.14): Adam's update with m = g and v = g² (no averaging, no bias
+    correction)."""
+    for param, g in zip(params, grads):
+        square = np.multiply(g, g)
+        _normalized_update_(param, g, square, square, step_size=lr, eps=eps)

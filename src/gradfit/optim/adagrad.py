@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from gradfit.optim import _functional as F
-from gradfit.optim.optimizer import Optimizer, _check_nonnegative, _step_tensor
-from gradfit.tensor import Tensor
+from gradfit._arrays import bump_version
+from gradfit.optim._functional import adagrad
+from gradfit.optim.optimizer import Optimizer, _check_nonnegative, _step_array
 
 
 class Adagrad(Optimizer):
@@ -76,13 +76,9 @@ class Adagrad(Optimizer):
             self._init_state(group)
 
     def _init_state(self, group: dict) -> None:
-        for p in group["params"]:
-            st = self.state[p]
-            if len(st) == 0:
-                st["step"] = _step_tensor()
-                st["sum"] = Tensor._make(
-                    np.full_like(p._array, group["initial_accumulator_value"]), None
-                )
+        value = group["initial_accumulator_value"]
+        self._state_arrays(group["params"], "step", _step_array)
+        self._state_arrays(group["params"], "sum", lambda a: np.full_like(a, value))
 
     def add_param_group(self, param_group: dict) -> None:
         """Add a group; its state is created at once, as at construction."""
@@ -93,31 +89,18 @@ class Adagrad(Optimizer):
     def step(self, closure=None):
         """Perform one step; ``closure`` (optional) re-evaluates the loss and is returned."""
         loss = self._eval_closure(closure)
-        state = self.state
-        adagrad = F.adagrad
         for group in self.param_groups:
-            lr = float(group["lr"])
-            lr_decay = float(group["lr_decay"])
-            weight_decay = float(group["weight_decay"])
-            eps = float(group["eps"])
-            maximize = group["maximize"]
-            for p in group["params"]:
-                grad = p.grad
-                if grad is None:
-                    continue
-                st = state[p]
-                step_t = st["step"]._array
-                step_t += 1
-                adagrad(
-                    p._array,
-                    grad._array,
-                    st["sum"]._array,
-                    float(step_t),
-                    lr=lr,
-                    lr_decay=lr_decay,
-                    weight_decay=weight_decay,
-                    eps=eps,
-                    maximize=maximize,
-                )
-                p._version += 1
+            params, arrays, grads = self._with_grad(group)
+            adagrad(
+                arrays,
+                grads,
+                self._state_arrays(params, "sum"),
+                self._state_arrays(params, "step", _step_array),
+                lr=float(group["lr"]),
+                lr_decay=float(group["lr_decay"]),
+                weight_decay=float(group["weight_decay"]),
+                eps=float(group["eps"]),
+                maximize=group["maximize"],
+            )
+            bump_version(*params)
         return loss

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import numpy as np
-
-from gradfit.optim import _functional as F
-from gradfit.optim.optimizer import Optimizer, _check_nonnegative, _step_tensor
-from gradfit.tensor import Tensor
+from gradfit._arrays import bump_version
+from gradfit.optim._functional import adam
+from gradfit.optim.optimizer import Optimizer, _check_nonnegative, _step_array
 
 
 def _check_betas(betas) -> None:
@@ -86,47 +84,31 @@ class Adam(Optimizer):
     def step(self, closure=None):
         """Perform one step; ``closure`` (optional) re-evaluates the loss and is returned."""
         loss = self._eval_closure(closure)
-        state = self.state
-        adam = F.adam
         for group in self.param_groups:
-            lr = float(group["lr"])
-            beta1, beta2 = group["betas"]
-            beta1, beta2 = float(beta1), float(beta2)
-            eps = float(group["eps"])
-            weight_decay = float(group["weight_decay"])
+            params, arrays, grads = self._with_grad(group)
             amsgrad = group["amsgrad"]
-            maximize = group["maximize"]
-            decoupled = group["decoupled_weight_decay"]
-            for p in group["params"]:
-                grad = p.grad
-                if grad is None:
-                    continue
-                st = state[p]
-                if len(st) == 0:
-                    st["step"] = _step_tensor()
-                    st["exp_avg"] = Tensor._make(np.zeros_like(p._array), None)
-                    st["exp_avg_sq"] = Tensor._make(np.zeros_like(p._array), None)
-                    if amsgrad:
-                        st["max_exp_avg_sq"] = Tensor._make(np.zeros_like(p._array), None)
-                step_t = st["step"]._array
-                step_t += 1
-                adam(
-                    p._array,
-                    grad._array,
-                    st["exp_avg"]._array,
-                    st["exp_avg_sq"]._array,
-                    st["max_exp_avg_sq"]._array if amsgrad else None,
-                    float(step_t),
-                    lr=lr,
-                    beta1=beta1,
-                    beta2=beta2,
-                    eps=eps,
-                    weight_decay=weight_decay,
-                    amsgrad=amsgrad,
-                    maximize=maximize,
-                    decoupled_weight_decay=decoupled,
-                )
-                p._version += 1
+            beta1, beta2 = group["betas"]
+            # created in PyTorch's order, which the state_dict keeps
+            steps = self._state_arrays(params, "step", _step_array)
+            exp_avgs = self._state_arrays(params, "exp_avg")
+            exp_avg_sqs = self._state_arrays(params, "exp_avg_sq")
+            adam(
+                arrays,
+                grads,
+                exp_avgs,
+                exp_avg_sqs,
+                self._state_arrays(params, "max_exp_avg_sq") if amsgrad else [None] * len(params),
+                steps,
+                lr=float(group["lr"]),
+                beta1=float(beta1),
+                beta2=float(beta2),
+                eps=float(group["eps"]),
+                weight_decay=float(group["weight_decay"]),
+                amsgrad=amsgrad,
+                maximize=group["maximize"],
+                decoupled_weight_decay=group["decoupled_weight_decay"],
+            )
+            bump_version(*params)
         return loss
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from gradfit._arrays import bump_version, unwrap, wrap
 from gradfit.optim.optimizer import Optimizer, _check_nonnegative
 from gradfit.tensor import Tensor
 
@@ -144,14 +145,16 @@ def _strong_wolfe(obj_func, x, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_chang
     return bracket_f[low_pos], bracket_g[low_pos], t, ls_func_evals
 
 
-def _wrap(value, dtype):
+def _as_state(value, dtype):
     """Array or number → Tensor for the state (PyTorch keeps these as tensors)."""
-    return Tensor._make(np.asarray(value, dtype=dtype), None)
+    return wrap(np.asarray(value, dtype=dtype))
 
 
-def _unwrap(value):
+def _from_state(value):
+    """A state Tensor → its array (a float for a 0-d one); other values as they are."""
     if isinstance(value, Tensor):
-        return value._array if value._array.ndim else float(value._array)
+        arr = unwrap(value)
+        return arr if arr.ndim else float(arr)
     return value
 
 
@@ -232,27 +235,28 @@ class LBFGS(Optimizer):
         views = []
         for p in self._params:
             if p.grad is None:
-                views.append(np.zeros(p._array.size, dtype=p._array.dtype))
+                a = unwrap(p)
+                views.append(np.zeros(a.size, dtype=a.dtype))
             else:
-                views.append(p.grad._array.reshape(-1))
+                views.append(unwrap(p.grad).reshape(-1))
         return np.concatenate(views)
 
     def _add_grad(self, step_size: float, update: np.ndarray) -> None:
         offset = 0
         for p in self._params:
-            a = p._array
+            a = unwrap(p)
             n = a.size
             a += step_size * update[offset : offset + n].reshape(a.shape)
-            p._version += 1
             offset += n
+        bump_version(*self._params)
 
     def _clone_param(self) -> list[np.ndarray]:
-        return [p._array.copy() for p in self._params]
+        return [unwrap(p).copy() for p in self._params]
 
     def _set_param(self, params_data: list[np.ndarray]) -> None:
         for p, data in zip(self._params, params_data):
-            np.copyto(p._array, data)
-            p._version += 1
+            np.copyto(unwrap(p), data)
+        bump_version(*self._params)
 
     def _directional_evaluate(self, closure, x, t, d):
         self._add_grad(t, d)
@@ -300,17 +304,17 @@ class LBFGS(Optimizer):
         if opt_cond:
             return orig_loss
 
-        d = _unwrap(state.get("d"))
-        t = _unwrap(state.get("t"))
-        old_dirs = [_unwrap(v) for v in state.get("old_dirs") or []]
-        old_stps = [_unwrap(v) for v in state.get("old_stps") or []]
-        ro = [_unwrap(v) for v in state.get("ro") or []]
-        H_diag = _unwrap(state.get("H_diag"))
-        prev_flat_grad = _unwrap(state.get("prev_flat_grad"))
+        d = _from_state(state.get("d"))
+        t = _from_state(state.get("t"))
+        old_dirs = [_from_state(v) for v in state.get("old_dirs") or []]
+        old_stps = [_from_state(v) for v in state.get("old_stps") or []]
+        ro = [_from_state(v) for v in state.get("ro") or []]
+        H_diag = _from_state(state.get("H_diag"))
+        prev_flat_grad = _from_state(state.get("prev_flat_grad"))
         if prev_flat_grad is not None:
             prev_flat_grad = prev_flat_grad.copy()
         prev_loss = state.get("prev_loss")
-        al = [_unwrap(v) for v in state["al"]] if "al" in state else None
+        al = [_from_state(v) for v in state["al"]] if "al" in state else None
 
         n_iter = 0
         while n_iter < max_iter:
@@ -402,14 +406,14 @@ class LBFGS(Optimizer):
 
         # PyTorch keeps these as tensors (0-d for the scalars), t as a Python number
         dt = flat_grad.dtype
-        state["d"] = _wrap(d, dt)
+        state["d"] = _as_state(d, dt)
         state["t"] = t
-        state["old_dirs"] = [_wrap(v, dt) for v in old_dirs]
-        state["old_stps"] = [_wrap(v, dt) for v in old_stps]
-        state["ro"] = [_wrap(v, dt) for v in ro]
-        state["H_diag"] = _wrap(H_diag, dt)
-        state["prev_flat_grad"] = _wrap(prev_flat_grad, dt)
+        state["old_dirs"] = [_as_state(v, dt) for v in old_dirs]
+        state["old_stps"] = [_as_state(v, dt) for v in old_stps]
+        state["ro"] = [_as_state(v, dt) for v in ro]
+        state["H_diag"] = _as_state(H_diag, dt)
+        state["prev_flat_grad"] = _as_state(prev_flat_grad, dt)
         state["prev_loss"] = prev_loss
         if al is not None:
-            state["al"] = [None if v is None else _wrap(v, dt) for v in al]
+            state["al"] = [None if v is None else _as_state(v, dt) for v in al]
         return orig_loss

@@ -3,12 +3,17 @@
 These follow the equations of the lecture literally, where PyTorch's optimizers follow
 PyTorch's conventions (see ``gradfit.optim.SGD``, ``gradfit.optim.Adam``):
 
-* ``line_search`` / ``LineSearchGD``: the bracketing line search of the "Line Search"
-  notebook, and gradient descent whose step length it chooses.
+* ``line_search`` / ``LineSearchGD``: the bracketing line search of the course's "Line
+  search" notebook (with its starting points, 0.33 and 0.66 of the interval), and the
+  gradient descent of the "Gradient descent" notebook, whose step length it chooses.
 * ``Momentum``: eq. 6.11, m ← β·m + (1 − β)·g, φ ← φ − α·m, with m starting at 0.
 * ``Nesterov``: eq. 6.12, the same with g taken at the look-ahead point φ − α·β·m.
 * ``NormalizedGD``: eqs. 6.13–6.14, φ ← φ − α·g/(√(g²) + ε).
 * ``Adam``: eqs. 6.15–6.17 with bias correction; equal to ``torch.optim.Adam``.
+
+The maths is shared with PyTorch's optimizers: each form calls the function of
+``gradfit.optim._functional`` that ``SGD`` or ``Adam`` calls, with the lecture's
+conventions as arguments (``Momentum`` is SGD with dampening β and a buffer starting at 0).
 
 The gradient is whatever the loss gives. The lecture's loss is the *sum* of the
 per-example losses ℓ_i over the batch (L = Σ ℓ_i), i.e. ``reduction="sum"``; with
@@ -23,10 +28,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from gradfit.optim.optimizer import Optimizer, _check_nonnegative, _step_tensor
-from gradfit.tensor import Tensor
+from gradfit._arrays import bump_version, modified, unwrap, wrap
+from gradfit.optim._functional import adam, normalized_gd, sgd
+from gradfit.optim.optimizer import Optimizer, _check_nonnegative, _step_array
 
 __all__ = ["line_search", "LineSearchGD", "Momentum", "Nesterov", "NormalizedGD", "Adam"]
+
+
+# Where the course's notebooks put the inner points b and c at the start: 0.33 and 0.66 of
+# the interval, not the exact thirds. With their iteration cap (15 in "Gradient descent")
+# the search ends before it converges, and the two starts give visibly different steps.
+NOTEBOOK_START = (0.33, 0.66)
 
 
 def line_search(
@@ -34,23 +46,27 @@ def line_search(
 ):
     """The lecture's bracketing line search for the minimum of ``f`` on [a, d].
 
-    Four points a < b < c < d, with b and c at the thirds of [a, d]. Each iteration:
+    The procedure of the course's notebooks ("Line search" 6.1, and inside "Gradient
+    descent" 6.2). Four points a < b < c < d, with b and c at 0.33 and 0.66 of [a, d] at
+    the start (the notebooks' values, not the exact thirds). While |b − c| > tol and fewer
+    than ``max_iter`` iterations have run, evaluate f at the four points and:
 
-    1. if f(a) is the lowest of the four, pull b, c and d halfway towards a (the minimum
-       is near a: shrink the interval towards it);
+    1. if f(a) is the lowest of the four (ties included), halve the distances from a to b,
+       c and d (the minimum is near a: shrink the interval towards it);
     2. otherwise, if f(b) < f(c), the minimum is left of c: d ← c;
     3. otherwise it is right of b: a ← b;
 
-    then b and c are put at the thirds of the new [a, d]. The search stops when
-    |b − c| < tol or after ``max_iter`` iterations and returns (b + c)/2. No derivatives
-    are used; for a unimodal f on [a, d] the result is within about ``tol`` of the
-    minimiser.
+    after rule 2 or 3, b and c are put at the thirds of the new [a, d]. The result is
+    (b + c)/2. No derivatives are used; for a unimodal f on [a, d] and enough iterations
+    the result is within about ``tol`` of the minimiser. Each distinct point is evaluated
+    once (a and d often stay put between iterations), which changes nothing for a
+    deterministic f.
 
     Args:
         f: a function of one float returning a float.
         a, d: the ends of the search interval (a < d).
-        tol: stop when the two middle points are closer than this.
-        max_iter: the most iterations.
+        tol: stop when the two middle points are this close (the notebooks' ``thresh``).
+        max_iter: the most iterations (the notebooks use 10 and 15).
         return_history: also return the list of brackets (a, b, c, d): the initial one,
             then one per iteration, for plotting.
 
@@ -63,17 +79,16 @@ def line_search(
     cache: dict[float, float] = {}
 
     def fx(x: float) -> float:
-        # a and d are often unchanged between iterations: evaluate each point once
         v = cache.get(x)
         if v is None:
             v = cache[x] = float(f(x))
         return v
 
-    b = a + (d - a) / 3
-    c = a + 2 * (d - a) / 3
+    b = a + NOTEBOOK_START[0] * (d - a)
+    c = a + NOTEBOOK_START[1] * (d - a)
     history = [(a, b, c, d)]
     n_iter = 0
-    while abs(b - c) >= tol and n_iter < max_iter:
+    while abs(b - c) > tol and n_iter < max_iter:
         n_iter += 1
         fa, fb, fc, fd = fx(a), fx(b), fx(c), fx(d)
         if fa <= fb and fa <= fc and fa <= fd:
@@ -92,20 +107,15 @@ def line_search(
     return (x, history) if return_history else x
 
 
-def _arrays_with_grad(group: dict):
-    """(param, param array, grad array) for the parameters of ``group`` that have a grad."""
-    for p in group["params"]:
-        if p.grad is not None:
-            yield p, p._array, p.grad._array
-
-
 class LineSearchGD(Optimizer):
     """Gradient descent with the step length chosen by the lecture's line search.
 
     ``step(closure)``: evaluate the loss and gradient g at φ, then search the step length
     t ∈ [0, max_dist] minimising L[φ − t·g] with ``line_search`` (each trial evaluates the
-    closure at φ − t·g), and set φ ← φ − t·g. This is the notebook "Line Search"
-    (gradient descent where the step size is found by line search along −g).
+    closure at φ − t·g), and set φ ← φ − t·g. This is ``gradient_descent_step`` of the
+    course's "Gradient descent" notebook (6.2), whose line search starts its inner points
+    at 0.33 and 0.66 of [0, max_dist]; the notebook's own settings are ``max_dist=0.1,
+    tol=1e-5, max_iter=15``.
 
     After the step the parameters' ``.grad`` hold g, the gradient that was used, and
     ``state[first parameter of the group]["last_t"]`` the step length chosen.
@@ -135,27 +145,34 @@ class LineSearchGD(Optimizer):
             raise RuntimeError("LineSearchGD.step needs a closure that re-evaluates the loss")
         loss = self._eval_closure(closure)
         for group in self.param_groups:
-            items = list(_arrays_with_grad(group))
-            if not items:
+            params, arrays, grads = self._with_grad(group)
+            if not params:
                 continue
-            start = [a.copy() for _, a, _ in items]
-            grads = [g.copy() for _, _, g in items]
+            start = [a.copy() for a in arrays]
+            grads = [g.copy() for g in grads]
 
-            def loss_at(t: float, items=items, start=start, grads=grads) -> float:
-                for (p, a, _), a0, g in zip(items, start, grads):
+            def move_to(t: float, params=params, arrays=arrays, start=start, grads=grads):
+                for a, a0, g in zip(arrays, start, grads):
                     np.subtract(a0, t * g, out=a)
-                    p._version += 1
+                bump_version(*params)
+
+            def loss_at(t: float, move_to=move_to) -> float:
+                move_to(t)
                 return float(self._eval_closure(closure))
 
             t = line_search(
                 loss_at, 0.0, group["max_dist"], tol=group["tol"], max_iter=group["max_iter"]
             )
-            for (p, a, _), a0, g in zip(items, start, grads):
-                np.subtract(a0, t * g, out=a)
-                p._version += 1
-                p.grad = Tensor._make(g, None)
+            move_to(t)
+            for p, g in zip(params, grads):
+                p.grad = wrap(g)
             self.state[group["params"][0]]["last_t"] = t
         return loss
+
+
+def _check_beta(name: str, value: float) -> None:
+    if not 0.0 <= value < 1.0:
+        raise ValueError(f"Invalid {name} value: {value} (expected 0 <= {name} < 1)")
 
 
 class Momentum(Optimizer):
@@ -166,29 +183,33 @@ class Momentum(Optimizer):
         m ← β·m + (1 − β)·g         (m starts at 0)
         φ ← φ − α·m
 
-    PyTorch's ``SGD(momentum=β)`` instead starts m at the first gradient and does not damp
-    it by (1 − β), so its steps are 1/(1 − β) times larger at steady state.
+    This is ``SGD``'s rule with momentum μ = β, dampening τ = β and a buffer that starts
+    at 0 (PyTorch's starts at the first gradient and is undamped, so its steps are
+    1/(1 − β) times larger at steady state); the same function computes both.
 
     State per parameter: ``momentum_buffer`` (m).
     """
 
     def __init__(self, params, lr: float, beta: float = 0.9):
         _check_nonnegative("lr", lr, "learning rate")
-        if not 0.0 <= beta < 1.0:
-            raise ValueError(f"Invalid beta value: {beta} (expected 0 <= beta < 1)")
+        _check_beta("beta", beta)
         super().__init__(params, {"lr": lr, "beta": beta})
 
     def _momentum_update(self, group: dict) -> None:
-        lr, beta = float(group["lr"]), float(group["beta"])
-        for p, a, g in _arrays_with_grad(group):
-            st = self.state[p]
-            if "momentum_buffer" not in st:
-                st["momentum_buffer"] = Tensor._make(np.zeros_like(a), None)
-            m = st["momentum_buffer"]._array
-            m *= beta
-            m += (1 - beta) * g
-            a -= lr * m
-            p._version += 1
+        params, arrays, grads = self._with_grad(group)
+        beta = float(group["beta"])
+        sgd(
+            arrays,
+            grads,
+            self._state_arrays(params, "momentum_buffer"),
+            lr=float(group["lr"]),
+            momentum=beta,
+            dampening=beta,
+            weight_decay=0.0,
+            nesterov=False,
+            maximize=False,
+        )
+        bump_version(*params)
 
     def step(self, closure=None):
         """One step with the current gradients; ``closure`` (optional) is evaluated first."""
@@ -209,9 +230,9 @@ class Nesterov(Momentum):
     The gradient is taken at the point momentum alone would reach next (the book's
     eq. 6.12; the slide abbreviates the look-ahead as φ − α·m). ``step(closure)`` moves
     the parameters there, evaluates the closure (which zeroes the grads, computes the
-    loss, calls ``backward`` and returns the loss), restores the parameters and updates.
-    PyTorch's ``SGD(nesterov=True)`` is an equivalent rewrite that needs no look-ahead
-    evaluation, with PyTorch's momentum convention.
+    loss, calls ``backward`` and returns the loss), restores the parameters and makes
+    ``Momentum``'s update. PyTorch's ``SGD(nesterov=True)`` is an equivalent rewrite that
+    needs no look-ahead evaluation, with PyTorch's momentum convention.
 
     Returns from ``step``: the loss at the look-ahead point.
     """
@@ -228,16 +249,15 @@ class Nesterov(Momentum):
             for p in group["params"]:
                 st = self.state.get(p)
                 if st and "momentum_buffer" in st:
-                    a = p._array
-                    saved.append((p, a.copy()))
-                    a -= (lr * beta) * st["momentum_buffer"]._array
-                    p._version += 1
+                    with modified(p) as (a,):
+                        saved.append((p, a.copy()))
+                        a -= (lr * beta) * unwrap(st["momentum_buffer"])
         try:
             loss = self._eval_closure(closure)
         finally:
             for p, a0 in saved:
-                np.copyto(p._array, a0)  # exact restore, not a subtraction
-                p._version += 1
+                np.copyto(unwrap(p), a0)  # exact restore, not a subtraction
+            bump_version(*(p for p, _ in saved))
         for group in self.param_groups:
             self._momentum_update(group)
         return loss
@@ -253,7 +273,8 @@ class NormalizedGD(Optimizer):
 
     Each coordinate moves by α·sign(g) (up to ε): a fixed distance per step, whatever the
     gradient's size. As the lecture notes, it does not converge to the exact minimum but
-    oscillates around it within about α.
+    oscillates around it within about α. It is Adam's step without the averages (β = γ = 0,
+    where the bias corrections are 1), and shares its code.
     """
 
     def __init__(self, params, lr: float, eps: float = 1e-8):
@@ -264,15 +285,9 @@ class NormalizedGD(Optimizer):
     def step(self, closure=None):
         loss = self._eval_closure(closure)
         for group in self.param_groups:
-            lr, eps = float(group["lr"]), float(group["eps"])
-            for p, a, g in _arrays_with_grad(group):
-                denom = np.multiply(g, g)
-                np.sqrt(denom, out=denom)
-                denom += eps
-                upd = g * lr
-                upd /= denom
-                a -= upd
-                p._version += 1
+            params, arrays, grads = self._with_grad(group)
+            normalized_gd(arrays, grads, lr=float(group["lr"]), eps=float(group["eps"]))
+            bump_version(*params)
         return loss
 
 
@@ -285,9 +300,10 @@ class Adam(Optimizer):
         m̃ ← m/(1 − β^t)                     ṽ ← v/(1 − γ^t)
         φ ← φ − α·m̃/(√ṽ + ε)
 
-    with m and v starting at 0. This is PyTorch's Adam with betas=(β, γ) (PyTorch folds
-    the corrections into the step size; the two agree to rounding). The first step moves
-    every coordinate by α (up to ε), since m̃ = g and √ṽ = |g|.
+    with m and v starting at 0. This is ``gradfit.optim.Adam`` with betas=(β, γ), and the
+    same function computes both: PyTorch folds the corrections into the step size,
+    φ ← φ − α/(1 − β^t) · m/(√v/√(1 − γ^t) + ε), which is the same expression. The first
+    step moves every coordinate by α (up to ε), since m̃ = g and √ṽ = |g|.
 
     State per parameter: ``step``, ``exp_avg`` (m), ``exp_avg_sq`` (v).
     """
@@ -297,36 +313,31 @@ class Adam(Optimizer):
     ):
         _check_nonnegative("lr", lr, "learning rate")
         _check_nonnegative("eps", eps, "epsilon value")
-        if not 0.0 <= beta < 1.0:
-            raise ValueError(f"Invalid beta value: {beta} (expected 0 <= beta < 1)")
-        if not 0.0 <= gamma < 1.0:
-            raise ValueError(f"Invalid gamma value: {gamma} (expected 0 <= gamma < 1)")
+        _check_beta("beta", beta)
+        _check_beta("gamma", gamma)
         super().__init__(params, {"lr": lr, "beta": beta, "gamma": gamma, "eps": eps})
 
     def step(self, closure=None):
         loss = self._eval_closure(closure)
         for group in self.param_groups:
-            lr, beta = float(group["lr"]), float(group["beta"])
-            gamma, eps = float(group["gamma"]), float(group["eps"])
-            for p, a, g in _arrays_with_grad(group):
-                st = self.state[p]
-                if len(st) == 0:
-                    st["step"] = _step_tensor()
-                    st["exp_avg"] = Tensor._make(np.zeros_like(a), None)
-                    st["exp_avg_sq"] = Tensor._make(np.zeros_like(a), None)
-                st["step"]._array += 1
-                t = float(st["step"]._array)
-                m, v = st["exp_avg"]._array, st["exp_avg_sq"]._array
-                m *= beta
-                m += (1 - beta) * g
-                v *= gamma
-                v += (1 - gamma) * (g * g)
-                m_hat = m / (1 - beta**t)
-                v_hat = v / (1 - gamma**t)
-                np.sqrt(v_hat, out=v_hat)
-                v_hat += eps
-                m_hat *= lr
-                m_hat /= v_hat
-                a -= m_hat
-                p._version += 1
+            params, arrays, grads = self._with_grad(group)
+            steps = self._state_arrays(params, "step", _step_array)
+            exp_avgs = self._state_arrays(params, "exp_avg")
+            adam(
+                arrays,
+                grads,
+                exp_avgs,
+                self._state_arrays(params, "exp_avg_sq"),
+                [None] * len(params),
+                steps,
+                lr=float(group["lr"]),
+                beta1=float(group["beta"]),
+                beta2=float(group["gamma"]),
+                eps=float(group["eps"]),
+                weight_decay=0.0,
+                amsgrad=False,
+                maximize=False,
+                decoupled_weight_decay=False,
+            )
+            bump_version(*params)
         return loss

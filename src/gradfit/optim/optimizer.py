@@ -9,8 +9,9 @@ The bookkeeping follows ``torch/optim/optimizer.py`` so that a PyTorch training 
 * ``state_dict()`` replaces the Tensors by their position (numbered across all groups) and
   ``load_state_dict()`` matches saved state to the current parameters by that position.
 
-The update rules themselves live in ``gradfit.optim._functional`` as plain NumPy functions;
-subclasses only gather arrays and hyperparameters and call them.
+The update rules themselves live in ``gradfit.optim._functional`` as functions over NumPy
+arrays; subclasses gather the arrays (``_with_grad``, ``_state_arrays``) and the group's
+hyperparameters, call the rule, and mark the parameters as changed (one ``bump_version``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from itertools import chain
 import numpy as np
 
 from gradfit import _dtypes
+from gradfit._arrays import bump_version, unwrap, wrap
 from gradfit._grad_mode import enable_grad
 from gradfit.tensor import Tensor
 
@@ -36,14 +38,15 @@ class _RequiredParameter:
 required = _RequiredParameter()
 
 
-def _step_tensor(value: float = 0.0) -> Tensor:
-    """The ``state['step']`` counter: a 0-d float Tensor, as PyTorch stores it.
+def _step_array(_param=None, value: float = 0.0) -> np.ndarray:
+    """The array of a ``state['step']`` counter: 0-d float, as PyTorch stores it.
 
     PyTorch keeps it in float32, or float64 when the default dtype is float64
-    (``_get_scalar_dtype``); integers up to 2**24 are exact either way.
+    (``_get_scalar_dtype``), whatever the parameter's dtype (``_param`` is ignored: the
+    signature is that of ``_state_arrays``' ``make``); integers up to 2**24 are exact.
     """
     dtype = np.float64 if _dtypes.get_default_dtype() == np.float64 else np.float32
-    return Tensor._make(np.array(value, dtype=dtype), None)
+    return np.array(value, dtype=dtype)
 
 
 def _as_tensor(value) -> Tensor | None:
@@ -52,11 +55,11 @@ def _as_tensor(value) -> Tensor | None:
     if isinstance(value, Tensor):
         return value
     if isinstance(value, np.ndarray):
-        return Tensor._make(value.copy(), None)
+        return wrap(value.copy())
     if hasattr(value, "__array__") and not isinstance(value, (int, float, bool, str)):
         # call __array__ without arguments: older implementations (PyTorch's) reject the
         # copy= keyword that np.array would pass
-        return Tensor._make(np.array(value.__array__(), copy=True), None)
+        return wrap(np.array(value.__array__(), copy=True))
     return None
 
 
@@ -199,12 +202,38 @@ class Optimizer:
                     if set_to_none:
                         p.grad = None
                     else:
-                        g._array.fill(0)
-                        g._version += 1
+                        unwrap(g).fill(0)
+                        bump_version(g)
 
     def step(self, closure=None):
         """Perform one optimization step; subclasses implement it."""
         raise NotImplementedError
+
+    @staticmethod
+    def _with_grad(group: dict) -> tuple[list, list, list]:
+        """The group's parameters that have a gradient (the others are skipped, with no
+        state and no decay, as in PyTorch), their arrays and their gradients' arrays."""
+        params, arrays, grads = [], [], []
+        for p in group["params"]:
+            g = p.grad
+            if g is not None:
+                params.append(p)
+                arrays.append(unwrap(p))
+                grads.append(unwrap(g))
+        return params, arrays, grads
+
+    def _state_arrays(self, params: list, key: str, make=np.zeros_like) -> list:
+        """The arrays of ``state[p][key]`` for each parameter, created as
+        ``make(array of p)`` (zeros by default) where missing."""
+        state = self.state
+        out = []
+        for p in params:
+            st = state[p]
+            t = st.get(key)
+            if t is None:
+                t = st[key] = wrap(make(unwrap(p)))
+            out.append(unwrap(t))
+        return out
 
     @staticmethod
     def _eval_closure(closure):
@@ -275,15 +304,16 @@ class Optimizer:
 
         def cast(param: Tensor, value, key=None):
             if key == "step" and isinstance(value, (int, float)):
-                return _step_tensor(float(value))  # old checkpoints kept a Python number
+                return wrap(_step_array(value=float(value)))  # old checkpoints kept a number
             t = _as_tensor(value)
             if t is not None:
-                arr = t._array
-                if key != "step" and param._array.dtype.kind == "f" and arr.dtype.kind == "f":
-                    arr = arr.astype(param._array.dtype)
+                arr = unwrap(t)
+                dtype = unwrap(param).dtype
+                if key != "step" and dtype.kind == "f" and arr.dtype.kind == "f":
+                    arr = arr.astype(dtype)
                 else:
                     arr = arr.copy()
-                return Tensor._make(arr, None)
+                return wrap(arr)
             if isinstance(value, dict):
                 return {k: cast(param, v, k) for k, v in value.items()}
             if isinstance(value, (list, tuple)):

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import numpy as np
-
-from gradfit.optim import _functional as F
-from gradfit.optim.optimizer import Optimizer, _check_nonnegative, _step_tensor
-from gradfit.tensor import Tensor
+from gradfit._arrays import bump_version
+from gradfit.optim._functional import rmsprop
+from gradfit.optim.optimizer import Optimizer, _check_nonnegative, _step_array
 
 
 class RMSprop(Optimizer):
@@ -74,42 +72,29 @@ class RMSprop(Optimizer):
     def step(self, closure=None):
         """Perform one step; ``closure`` (optional) re-evaluates the loss and is returned."""
         loss = self._eval_closure(closure)
-        state = self.state
-        rmsprop = F.rmsprop
         for group in self.param_groups:
-            lr = float(group["lr"])
-            alpha = float(group["alpha"])
-            eps = float(group["eps"])
-            weight_decay = float(group["weight_decay"])
+            params, arrays, grads = self._with_grad(group)
             momentum = float(group["momentum"])
             centered = group["centered"]
-            maximize = group["maximize"]
-            for p in group["params"]:
-                grad = p.grad
-                if grad is None:
-                    continue
-                st = state[p]
-                if len(st) == 0:
-                    st["step"] = _step_tensor()
-                    st["square_avg"] = Tensor._make(np.zeros_like(p._array), None)
-                    if momentum > 0:
-                        st["momentum_buffer"] = Tensor._make(np.zeros_like(p._array), None)
-                    if centered:
-                        st["grad_avg"] = Tensor._make(np.zeros_like(p._array), None)
-                st["step"]._array += 1
-                rmsprop(
-                    p._array,
-                    grad._array,
-                    st["square_avg"]._array,
-                    st["grad_avg"]._array if centered else None,
-                    st["momentum_buffer"]._array if momentum > 0 else None,
-                    lr=lr,
-                    alpha=alpha,
-                    eps=eps,
-                    weight_decay=weight_decay,
-                    momentum=momentum,
-                    centered=centered,
-                    maximize=maximize,
-                )
-                p._version += 1
+            nothing = [None] * len(params)
+            # created in PyTorch's order, which the state_dict keeps
+            steps = self._state_arrays(params, "step", _step_array)
+            square_avgs = self._state_arrays(params, "square_avg")
+            buffers = self._state_arrays(params, "momentum_buffer") if momentum > 0 else nothing
+            rmsprop(
+                arrays,
+                grads,
+                square_avgs,
+                self._state_arrays(params, "grad_avg") if centered else nothing,
+                buffers,
+                steps,
+                lr=float(group["lr"]),
+                alpha=float(group["alpha"]),
+                eps=float(group["eps"]),
+                weight_decay=float(group["weight_decay"]),
+                momentum=momentum,
+                centered=centered,
+                maximize=group["maximize"],
+            )
+            bump_version(*params)
         return loss

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import numpy as np
-
-from gradfit.optim import _functional as F
+from gradfit._arrays import bump_version, unwrap, wrap
+from gradfit.optim._functional import sgd
 from gradfit.optim.optimizer import Optimizer, _check_nonnegative
-from gradfit.tensor import Tensor
 
 
 class SGD(Optimizer):
@@ -21,11 +19,14 @@ class SGD(Optimizer):
         p = p − α·g
 
     Without momentum this is the lecture's gradient step φ ← φ − α·∂L/∂φ (eq. 6.3; with
-    a batch, SGD eq. 6.9). With momentum it differs from the lecture's eq. 6.11
-    (``m ← β·m + (1 − β)·g``, m starting at 0, see ``gradfit.optim.lecture.Momentum``):
-    PyTorch's buffer starts at the first gradient and is undamped by default. PyTorch's
-    Nesterov variant is the "look-ahead" form rewritten so that the gradient is taken at the
-    current parameters. A parameter whose ``.grad`` is None is skipped entirely.
+    a batch, SGD eq. 6.9). The lecture's momentum (eq. 6.11, ``m ← β·m + (1 − β)·g``,
+    ``gradfit.optim.lecture.Momentum``) is this rule with τ = μ = β and a buffer that
+    starts at 0 instead of at the first gradient (equivalently, ``SGD(lr=α(1 − β),
+    momentum=β)`` with a zero-initialised buffer): PyTorch's undamped buffer makes steps
+    1/(1 − β) times larger at steady state. PyTorch's Nesterov variant is the "look-ahead"
+    form (eq. 6.12, ``lecture.Nesterov``) rewritten so that the gradient is taken at the
+    current parameters. A parameter whose ``.grad`` is None is skipped entirely. The
+    maths is ``gradfit.optim._functional.sgd``.
 
     State per parameter: ``momentum_buffer`` (only when momentum ≠ 0).
 
@@ -80,65 +81,31 @@ class SGD(Optimizer):
         """Perform one step; ``closure`` (optional) re-evaluates the loss and is returned."""
         loss = self._eval_closure(closure)
         state = self.state
-        sgd = F.sgd
         for group in self.param_groups:
-            lr = float(group["lr"])
             momentum = float(group["momentum"])
-            dampening = float(group["dampening"])
-            weight_decay = float(group["weight_decay"])
-            nesterov = group["nesterov"]
-            maximize = group["maximize"]
-            # The common case (momentum; no dampening, weight decay, Nesterov or maximize),
-            # once a parameter has its buffer, takes F.sgd_momentum_ with lr and momentum as
-            # 0-d arrays of the parameter's dtype, made once per group and step: the same
-            # update, but NumPy no longer converts a Python float on each of the calls.
-            plain = (
-                momentum != 0
-                and dampening == 0
-                and weight_decay == 0
-                and not nesterov
-                and not maximize
-            )
-            scalars: dict = {}
+            params, arrays, grads, buffers = [], [], [], []
             for p in group["params"]:
                 grad = p.grad
-                if grad is None:
-                    continue
-                if momentum != 0:
-                    st = state[p]
-                    buf = st.get("momentum_buffer")
-                    dt = p._array.dtype
-                    if plain and buf is not None and buf._array.dtype is dt:
-                        sc = scalars.get(dt)
-                        if sc is None:
-                            sc = scalars[dt] = (np.asarray(lr, dt), np.asarray(momentum, dt))
-                        F.sgd_momentum_(p._array, grad._array, buf._array, sc[0], sc[1])
-                        p._version += 1
-                        continue
-                    new = sgd(
-                        p._array,
-                        grad._array,
-                        None if buf is None else buf._array,
-                        lr=lr,
-                        momentum=momentum,
-                        dampening=dampening,
-                        weight_decay=weight_decay,
-                        nesterov=nesterov,
-                        maximize=maximize,
-                    )
-                    if buf is None:
-                        st["momentum_buffer"] = Tensor._make(new, None)
-                else:
-                    sgd(
-                        p._array,
-                        grad._array,
-                        None,
-                        lr=lr,
-                        momentum=0,
-                        dampening=dampening,
-                        weight_decay=weight_decay,
-                        nesterov=nesterov,
-                        maximize=maximize,
-                    )
-                p._version += 1
+                if grad is not None:
+                    params.append(p)
+                    arrays.append(unwrap(p))
+                    grads.append(unwrap(grad))
+                    if momentum != 0:
+                        buffer = state[p].get("momentum_buffer")
+                        buffers.append(None if buffer is None else unwrap(buffer))
+            fresh = [i for i, b in enumerate(buffers) if b is None]
+            sgd(
+                arrays,
+                grads,
+                buffers,
+                lr=float(group["lr"]),
+                momentum=momentum,
+                dampening=float(group["dampening"]),
+                weight_decay=float(group["weight_decay"]),
+                nesterov=group["nesterov"],
+                maximize=group["maximize"],
+            )
+            for i in fresh:  # sgd made these buffers on this first step
+                state[params[i]]["momentum_buffer"] = wrap(buffers[i])
+            bump_version(*params)
         return loss

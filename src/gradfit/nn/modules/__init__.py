@@ -1,17 +1,54 @@
 """The layer classes of ``gradfit.nn`` (re-exported there)."""
 
 from gradfit.nn.modules.activation import (
+    CELU,
+    ELU,
     GELU,
+    GLU,
+    SELU,
+    Hardshrink,
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
     LeakyReLU,
+    LogSigmoid,
     LogSoftmax,
+    Mish,
+    PReLU,
     ReLU,
+    ReLU6,
     Sigmoid,
     SiLU,
     Softmax,
+    Softmin,
     Softplus,
+    Softshrink,
+    Softsign,
     Tanh,
+    Tanhshrink,
+    Threshold,
+)
+from gradfit.nn.modules.attention import MultiheadAttention  # noqa: E402
+
+# (issue 13) convolution, pooling, normalisation layers
+from gradfit.nn.modules.batchnorm import (
+    BatchNorm1d,
+    BatchNorm2d,
+    Dropout1d,
+    Dropout2d,
+    GroupNorm,
+    InstanceNorm1d,
+    InstanceNorm2d,
 )
 from gradfit.nn.modules.container import ModuleDict, ModuleList, Sequential
+from gradfit.nn.modules.conv import (
+    Conv1d,
+    Conv2d,
+    ConvTranspose1d,
+    ConvTranspose2d,
+    Fold,
+    Unfold,
+)
 from gradfit.nn.modules.dropout import Dropout
 from gradfit.nn.modules.flatten import Flatten, Unflatten
 from gradfit.nn.modules.linear import Identity, Linear
@@ -27,26 +64,6 @@ from gradfit.nn.modules.loss import (
 )
 from gradfit.nn.modules.module import Module, RemovableHandle
 from gradfit.nn.modules.normalization import LayerNorm
-from gradfit.nn.modules.rnn import GRU, GRUCell
-
-# (issue 13) convolution, pooling, normalisation layers
-from gradfit.nn.modules.batchnorm import (
-    BatchNorm1d,
-    BatchNorm2d,
-    Dropout1d,
-    Dropout2d,
-    GroupNorm,
-    InstanceNorm1d,
-    InstanceNorm2d,
-)
-from gradfit.nn.modules.conv import (
-    Conv1d,
-    Conv2d,
-    ConvTranspose1d,
-    ConvTranspose2d,
-    Fold,
-    Unfold,
-)
 from gradfit.nn.modules.pooling import (
     AdaptiveAvgPool1d,
     AdaptiveAvgPool2d,
@@ -59,7 +76,36 @@ from gradfit.nn.modules.pooling import (
     Upsample,
 )
 
+# sequence models (embedding, recurrent layers, attention, transformer)
+from gradfit.nn.modules.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase  # noqa: E402, I001
+from gradfit.nn.modules.sparse import Embedding  # noqa: E402
+from gradfit.nn.modules.transformer import (  # noqa: E402
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
+
 __all__ = [
+    # more activations (issue 12 section 8)
+    "CELU",
+    "ELU",
+    "GLU",
+    "SELU",
+    "Hardshrink",
+    "Hardsigmoid",
+    "Hardswish",
+    "Hardtanh",
+    "LogSigmoid",
+    "Mish",
+    "PReLU",
+    "ReLU6",
+    "Softmin",
+    "Softshrink",
+    "Softsign",
+    "Tanhshrink",
+    "Threshold",
     "BCELoss",
     "BCEWithLogitsLoss",
     "CrossEntropyLoss",
@@ -113,4 +159,18 @@ __all__ = [
     "MaxPool2d",
     "Unfold",
     "Upsample",
+    # sequence models
+    "Embedding",
+    "LSTM",
+    "LSTMCell",
+    "RNN",
+    "RNNBase",
+    "RNNCell",
+    "RNNCellBase",
+    "MultiheadAttention",
+    "Transformer",
+    "TransformerDecoder",
+    "TransformerDecoderLayer",
+    "TransformerEncoder",
+    "TransformerEncoderLayer",
 ]

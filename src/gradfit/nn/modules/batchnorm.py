@@ -97,7 +97,11 @@ class _BatchNorm(_NormBase):
             with modified(self.num_batches_tracked) as (n,):
                 n += 1
             # momentum=None: a cumulative moving average, weight 1 / batches seen
-            factor = 1.0 / float(unwrap(self.num_batches_tracked)) if self.momentum is None else self.momentum
+            factor = (
+                1.0 / float(unwrap(self.num_batches_tracked))
+                if self.momentum is None
+                else self.momentum
+            )
         bn_training = self.training or (self.running_mean is None and self.running_var is None)
         use_running = not self.training or self.track_running_stats
         return Fc.batch_norm(
@@ -142,9 +146,7 @@ class _InstanceNorm(_NormBase):
     def forward(self, input):  # noqa: A002
         nb = self._no_batch_dim
         if input.ndim not in (nb, nb + 1):
-            raise ValueError(
-                f"expected {nb}D or {nb + 1}D input (got {input.ndim}D input)"
-            )
+            raise ValueError(f"expected {nb}D or {nb + 1}D input (got {input.ndim}D input)")
         feature_dim = input.ndim - nb
         if input.shape[feature_dim] != self.num_features:
             if self.affine:

@@ -88,7 +88,9 @@ class _ConvNd(Module):
         else:
             self.padding = _ntuple(padding, nd, "padding")
         if self.transposed and (isinstance(padding, str) or padding_mode != "zeros"):
-            raise ValueError(f"Only 'zeros' padding mode with int/tuple padding is supported for {name}")
+            raise ValueError(
+                f"Only 'zeros' padding mode with int/tuple padding is supported for {name}"
+            )
         # F.pad order for the non-zero padding modes: last dim first, (before, after)
         pairs = Fc.conv_padding(self.padding, self.kernel_size, self.dilation, nd, (1,) * nd, name)
         self._reversed_padding_repeated_twice = [v for lo_hi in reversed(pairs) for v in lo_hi]
@@ -137,7 +139,14 @@ class _ConvNd(Module):
         else:
             padding = self.padding
         return Fc._convnd(
-            nd, input, weight, bias, self.stride, padding, self.dilation, self.groups,
+            nd,
+            input,
+            weight,
+            bias,
+            self.stride,
+            padding,
+            self.dilation,
+            self.groups,
             f"conv{nd}d",
         )
 
@@ -157,8 +166,18 @@ class Conv1d(_ConvNd):
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True, padding_mode="zeros", device=None, dtype=None) -> None:  # fmt: skip
         super().__init__(
-            in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
-            padding_mode, 0, device, dtype,
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            groups,
+            bias,
+            padding_mode,
+            0,
+            device,
+            dtype,
         )
 
 
@@ -171,8 +190,18 @@ class Conv2d(_ConvNd):
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True, padding_mode="zeros", device=None, dtype=None) -> None:  # fmt: skip
         super().__init__(
-            in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
-            padding_mode, 0, device, dtype,
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            groups,
+            bias,
+            padding_mode,
+            0,
+            device,
+            dtype,
         )
 
 
@@ -205,8 +234,16 @@ class _ConvTransposeNd(_ConvNd):
     def forward(self, input, output_size=None):  # noqa: A002
         op = self._output_padding(input, output_size)
         return Fc._conv_transposend(
-            self._nd, input, self.weight, self.bias, self.stride, self.padding, op,
-            self.groups, self.dilation, f"conv_transpose{self._nd}d",
+            self._nd,
+            input,
+            self.weight,
+            self.bias,
+            self.stride,
+            self.padding,
+            op,
+            self.groups,
+            self.dilation,
+            f"conv_transpose{self._nd}d",
         )
 
 
@@ -219,8 +256,18 @@ class ConvTranspose1d(_ConvTransposeNd):
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1, bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None) -> None:  # fmt: skip
         super().__init__(
-            in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
-            padding_mode, output_padding, device, dtype,
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            groups,
+            bias,
+            padding_mode,
+            output_padding,
+            device,
+            dtype,
         )
 
 
@@ -231,8 +278,18 @@ class ConvTranspose2d(_ConvTransposeNd):
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1, bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None) -> None:  # fmt: skip
         super().__init__(
-            in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
-            padding_mode, output_padding, device, dtype,
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            groups,
+            bias,
+            padding_mode,
+            output_padding,
+            device,
+            dtype,
         )
 
 
@@ -242,7 +299,10 @@ class Unfold(Module):
     def __init__(self, kernel_size, dilation=1, padding=0, stride=1) -> None:
         super().__init__()
         self.kernel_size, self.dilation, self.padding, self.stride = (
-            kernel_size, dilation, padding, stride,
+            kernel_size,
+            dilation,
+            padding,
+            stride,
         )
 
     def forward(self, input):  # noqa: A002

@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from gradfit import _dtypes
+from gradfit._arrays import unwrap
 from gradfit.nn import init
 from gradfit.nn.functional import _linear_error
 from gradfit.nn.modules.module import Module
@@ -68,9 +69,9 @@ class Linear(Module):
         # Hot path: one dict read for both parameters, two cheap checks, one fused op.
         p = self._parameters
         w = p["weight"]
-        a = input._array
-        if a.ndim == 0 or a.shape[-1] != self.in_features or a.dtype != w._array.dtype:
-            _linear_error(a, w._array)
+        a = unwrap(input)
+        if a.ndim == 0 or a.shape[-1] != self.in_features or a.dtype != unwrap(w).dtype:
+            _linear_error(a, unwrap(w))
         return _LinearOp.apply(input, w, p["bias"])
 
     def extra_repr(self) -> str:

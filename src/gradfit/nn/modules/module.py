@@ -15,11 +15,23 @@ from collections.abc import Callable, Iterator
 import numpy as np
 
 from gradfit import _dtypes
+from gradfit._arrays import modified, set_array, unwrap
 from gradfit._grad_mode import no_grad
 from gradfit.nn.parameter import Buffer, Parameter
 from gradfit.tensor import Tensor, parse_to_args
 
-_IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+
+class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    """``load_state_dict``'s result; prints as PyTorch's when every key matched."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return super().__repr__()
+
+    __str__ = __repr__
 
 
 class RemovableHandle:
@@ -416,7 +428,8 @@ class Module:
                 if set_to_none:
                     p.grad = None
                 else:
-                    p.grad._array[...] = 0
+                    with modified(p.grad) as (grad,):
+                        grad[...] = 0
 
     # ------------------------------------------------------------------ dtype and device
     def _apply_arrays(self, fn: Callable[[np.ndarray], np.ndarray]) -> Module:
@@ -426,12 +439,12 @@ class Module:
             for p in module._parameters.values():
                 if p is None:
                     continue
-                p._array = fn(p._array)
+                set_array(p, fn(unwrap(p)))
                 if p.grad is not None:
-                    p.grad._array = fn(p.grad._array)
+                    set_array(p.grad, fn(unwrap(p.grad)))
             for b in module._buffers.values():
                 if b is not None:
-                    b._array = fn(b._array)
+                    set_array(b, fn(unwrap(b)))
         return self
 
     def to(self, *args, **kwargs) -> Module:
@@ -457,13 +470,17 @@ class Module:
         return self.to(np.float16)
 
     def type(self, dst_type) -> Module:
-        return self.to(dst_type)
+        from gradfit._typenames import target_dtype
+
+        return self.to(target_dtype(dst_type))
 
     def cpu(self) -> Module:
         return self
 
     def cuda(self, device=None) -> Module:
-        raise RuntimeError("CUDA is not available: gradfit runs on the CPU only")
+        from gradfit.tensor import _no_device_error
+
+        raise _no_device_error("cuda")
 
     # ------------------------------------------------------------------ state dict
     def state_dict(self, *args, destination=None, prefix: str = "", keep_vars: bool = False):
@@ -532,12 +549,12 @@ class Module:
             if key not in state_dict:
                 continue
             value = state_dict[key]
-            arr = value._array if isinstance(value, Tensor) else np.asarray(value)
-            if arr.shape != target._array.shape:
+            arr = unwrap(value)
+            if arr.shape != unwrap(target).shape:
                 errors.append(
                     f"size mismatch for {key}: copying a param with shape "
                     f"{_shape_str(arr.shape)} from checkpoint, the shape in current model "
-                    f"is {_shape_str(target._array.shape)}."
+                    f"is {_shape_str(unwrap(target).shape)}."
                 )
                 continue
             pending.append((target, arr))
@@ -565,7 +582,7 @@ class Module:
         with no_grad():
             for target, arr in pending:
                 if assign:
-                    target._array = np.array(arr, dtype=target._array.dtype, copy=True)
+                    set_array(target, np.array(arr, dtype=unwrap(target).dtype, copy=True))
                 else:
                     target.copy_(arr)
         return _IncompatibleKeys(missing, unexpected)

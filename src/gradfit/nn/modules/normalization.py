@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from gradfit import _dtypes
+from gradfit._arrays import modified
 from gradfit.nn import functional as F
 from gradfit.nn.modules.module import Module
 from gradfit.nn.parameter import Parameter
@@ -52,9 +53,11 @@ class LayerNorm(Module):
 
     def reset_parameters(self) -> None:
         if self.weight is not None:
-            self.weight._array[...] = 1
+            with modified(self.weight) as (weight,):
+                weight[...] = 1
         if self.bias is not None:
-            self.bias._array[...] = 0
+            with modified(self.bias) as (bias,):
+                bias[...] = 0
 
     def forward(self, input):  # noqa: A002
         k = len(self.normalized_shape)

@@ -39,8 +39,13 @@ class MaxPool1d(_MaxPoolNd):
 
     def forward(self, input):  # noqa: A002
         return Fc.max_pool1d(
-            input, self.kernel_size, self.stride, self.padding, self.dilation,
-            ceil_mode=self.ceil_mode, return_indices=self.return_indices,
+            input,
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.dilation,
+            ceil_mode=self.ceil_mode,
+            return_indices=self.return_indices,
         )
 
 
@@ -49,8 +54,13 @@ class MaxPool2d(_MaxPoolNd):
 
     def forward(self, input):  # noqa: A002
         return Fc.max_pool2d(
-            input, self.kernel_size, self.stride, self.padding, self.dilation,
-            ceil_mode=self.ceil_mode, return_indices=self.return_indices,
+            input,
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.dilation,
+            ceil_mode=self.ceil_mode,
+            return_indices=self.return_indices,
         )
 
 
@@ -60,14 +70,20 @@ class AvgPool1d(Module):
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True) -> None:  # fmt: skip
         super().__init__()
         self.kernel_size = Fc._ntuple(kernel_size, 1, "kernel_size", "AvgPool1d")
-        self.stride = Fc._ntuple(stride if stride is not None else kernel_size, 1, "stride", "AvgPool1d")
+        self.stride = Fc._ntuple(
+            stride if stride is not None else kernel_size, 1, "stride", "AvgPool1d"
+        )
         self.padding = Fc._ntuple(padding, 1, "padding", "AvgPool1d")
         self.ceil_mode = ceil_mode
         self.count_include_pad = count_include_pad
 
     def forward(self, input):  # noqa: A002
         return Fc.avg_pool1d(
-            input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+            input,
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.ceil_mode,
             self.count_include_pad,
         )
 
@@ -89,8 +105,13 @@ class AvgPool2d(Module):
 
     def forward(self, input):  # noqa: A002
         return Fc.avg_pool2d(
-            input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
-            self.count_include_pad, self.divisor_override,
+            input,
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.ceil_mode,
+            self.count_include_pad,
+            self.divisor_override,
         )
 
     def extra_repr(self) -> str:
@@ -147,14 +168,20 @@ class Upsample(Module):
     def __init__(self, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None) -> None:  # fmt: skip
         super().__init__()
         self.size = size
-        self.scale_factor = float(scale_factor) if isinstance(scale_factor, int | float) else scale_factor
+        self.scale_factor = (
+            float(scale_factor) if isinstance(scale_factor, int | float) else scale_factor
+        )
         self.mode = mode
         self.align_corners = align_corners
         self.recompute_scale_factor = recompute_scale_factor
 
     def forward(self, input):  # noqa: A002
         return Fc.interpolate(
-            input, self.size, self.scale_factor, self.mode, self.align_corners,
+            input,
+            self.size,
+            self.scale_factor,
+            self.mode,
+            self.align_corners,
             recompute_scale_factor=self.recompute_scale_factor,
         )
 

@@ -6,13 +6,14 @@ import math
 
 import numpy as np
 
+from gradfit._arrays import unwrap, wrap
 from gradfit.tensor import Tensor
 
 
 def _grads(parameters) -> list[np.ndarray]:
     if isinstance(parameters, Tensor):
         parameters = [parameters]
-    return [p.grad._array for p in parameters if p.grad is not None]
+    return [unwrap(p.grad) for p in parameters if p.grad is not None]
 
 
 def _vector_norm(a: np.ndarray, p: float) -> np.ndarray:
@@ -56,7 +57,7 @@ def clip_grad_norm_(
     grads = _grads(parameters)
     norm_type = float(norm_type)
     if not grads:
-        return Tensor._make(np.zeros((), dtype=np.float32), None)
+        return wrap(np.zeros((), dtype=np.float32))
     dtype = np.result_type(*grads)
     norms = np.stack([_vector_norm(g, norm_type).astype(dtype) for g in grads])
     total = np.asarray(_vector_norm(norms, norm_type), dtype=dtype)
@@ -71,7 +72,7 @@ def clip_grad_norm_(
     with np.errstate(invalid="ignore"):  # inf * 0 with a non-finite norm gives nan, as torch
         for g in grads:
             np.multiply(g, coef, out=g, casting="unsafe")
-    return Tensor._make(total, None)
+    return wrap(total)
 
 
 def clip_grad_value_(parameters, clip_value: float, foreach=None) -> None:
@@ -87,13 +88,13 @@ def get_total_norm(
     """The ``norm_type`` norm of the norms of ``tensors`` (PyTorch 2.6+)."""
     if isinstance(tensors, Tensor):
         tensors = [tensors]
-    arrays = [t._array for t in tensors]
+    arrays = [unwrap(t) for t in tensors]
     if not arrays:
-        return Tensor._make(np.zeros((), dtype=np.float32), None)
+        return wrap(np.zeros((), dtype=np.float32))
     norm_type = float(norm_type)
     dtype = np.result_type(*arrays)
     norms = np.stack([_vector_norm(a, norm_type).astype(dtype) for a in arrays])
     total = np.asarray(_vector_norm(norms, norm_type), dtype=dtype)
     if error_if_nonfinite and not np.isfinite(total):
         raise RuntimeError(f"The total norm of order {norm_type} is non-finite")
-    return Tensor._make(total, None)
+    return wrap(total)

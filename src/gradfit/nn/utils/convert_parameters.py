@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from gradfit._arrays import set_array, unwrap
 from gradfit._functional import cat
 from gradfit.tensor import Tensor
 
@@ -23,5 +24,5 @@ def vector_to_parameters(vec: Tensor, parameters) -> None:
             raise RuntimeError(
                 f"vector_to_parameters: vec has {vec.numel()} elements, too few for the parameters"
             )
-        param.data = Tensor._make(vec._array[pointer : pointer + n].reshape(param.shape), None)
+        set_array(param, unwrap(vec)[pointer : pointer + n].reshape(param.shape))
         pointer += n

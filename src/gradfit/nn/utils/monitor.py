@@ -54,6 +54,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from gradfit._arrays import unwrap
 from gradfit._grad_mode import _enabled
 from gradfit.nn.modules.module import Module
 from gradfit.tensor import Tensor
@@ -107,7 +108,7 @@ class Flag:
 def _variance(t: Tensor) -> float:
     # float64 accumulation: float32 activations near overflow would square to inf.
     with np.errstate(all="ignore"):
-        return float(np.var(t._array, dtype=np.float64)) if t._array.size else math.nan
+        return float(np.var(unwrap(t), dtype=np.float64)) if unwrap(t).size else math.nan
 
 
 def _mean(xs: list) -> float | None:

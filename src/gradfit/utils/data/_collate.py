@@ -9,6 +9,8 @@ import re
 import numpy as np
 
 from gradfit import _factories
+from gradfit._arrays import unwrap, wrap
+from gradfit._functional import stack
 from gradfit.tensor import Tensor
 
 # numpy dtypes that cannot become tensors: strings, bytes, objects (PyTorch's pattern).
@@ -29,11 +31,9 @@ def _stack(batch: list[Tensor]) -> Tensor:
                 f"and {list(t.shape)} at entry {i}"
             )
     if any(t.requires_grad for t in batch):
-        from gradfit._functional import stack
-
         return stack(batch, 0)
     # Same values as the graph-recording stack, without building a graph no one can use.
-    return Tensor._make(np.stack([t._array for t in batch]), None)
+    return wrap(np.stack([unwrap(t) for t in batch]))
 
 
 def _is_numpy_value(elem) -> bool:
@@ -103,7 +103,7 @@ def default_collate(batch):
             raise TypeError(_ERR.format(elem.dtype))
         return default_collate([_factories.as_tensor(b) for b in batch])
     if isinstance(elem, np.bool_ | np.number | np.object_):
-        return Tensor._make(np.asarray(batch), None)
+        return wrap(np.asarray(batch))
     if isinstance(elem, float):
         return _factories.tensor(batch, dtype=np.float64)
     if isinstance(elem, int):

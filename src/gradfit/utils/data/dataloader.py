@@ -22,6 +22,7 @@ import math
 
 import numpy as np
 
+from gradfit._arrays import unwrap, wrap
 from gradfit.tensor import Tensor
 from gradfit.utils.data._collate import default_collate, default_convert
 from gradfit.utils.data.dataset import IterableDataset, Subset, TensorDataset
@@ -226,7 +227,7 @@ def _tensor_rows(dataset):
     tensors = dataset.tensors
     if any(not isinstance(t, Tensor) or t.requires_grad or t.ndim == 0 for t in tensors):
         return None
-    return tuple(t._array for t in tensors), index_map
+    return tuple(unwrap(t) for t in tensors), index_map
 
 
 class _DataLoaderIter:
@@ -272,7 +273,7 @@ class _DataLoaderIter:
                 idx = np.asarray(index, dtype=np.intp)
                 if index_map is not None:
                     idx = index_map[idx]
-                data = [Tensor._make(a[idx], None) for a in arrays]
+                data = [wrap(a[idx]) for a in arrays]
             elif self._auto_collation:
                 ds = self._dataset
                 getitems = getattr(ds, "__getitems__", None)

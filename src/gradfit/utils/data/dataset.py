@@ -8,6 +8,7 @@ import math
 import warnings
 from collections.abc import Iterable, Sequence
 
+from gradfit import _rng
 from gradfit import random as _random
 from gradfit.tensor import Tensor
 
@@ -178,7 +179,7 @@ def random_split(
             f"random_split: sum of input lengths {list(lengths)} is {sum(lengths)}, which does "
             f"not equal the length of the input dataset ({n})"
         )
-    indices = _random._gen(generator).mt.randperm(n).tolist()
+    indices = _rng.stream(generator).randperm(n).tolist()
     return [
         Subset(dataset, indices[end - length : end])
         for end, length in zip(itertools.accumulate(lengths), lengths)

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator, Sized
 
 import numpy as np
 
-from gradfit import random as _random
+from gradfit import _rng
 
 _INT63 = 2**63
 
@@ -23,7 +23,7 @@ def _random_seed(generator=None) -> int:
     (two 32-bit MT19937 outputs). ``% 2**63`` keeps this right whichever convention
     ``MT.random_int64`` follows for the sign bit.
     """
-    return int(_random._gen(generator).mt.random_int64()) % _INT63
+    return int(_rng.stream(generator).random_int64()) % _INT63
 
 
 class Sampler:
@@ -191,7 +191,7 @@ class SubsetRandomSampler(Sampler):
         self.generator = generator
 
     def __iter__(self) -> Iterator[int]:
-        for i in _random._gen(self.generator).mt.randperm(len(self.indices)).tolist():
+        for i in _rng.stream(self.generator).randperm(len(self.indices)).tolist():
             yield self.indices[i]
 
     def __len__(self) -> int:

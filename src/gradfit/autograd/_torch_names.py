@@ -1,0 +1,166 @@
+"""PyTorch's names for gradfit's graph nodes (``grad_fn=<AddmmBackward0>``).
+
+Programs and users print ``grad_fn``; the names tell what the engine recorded, and printed
+output is compared with PyTorch's. One gradfit op can stand for several PyTorch functions
+(``Reshape`` is ``view``, ``unsqueeze`` and ``squeeze``; ``Linear`` is ``addmm`` or ``mm``),
+so an entry is either PyTorch's name or a function of the node choosing it from the inputs
+the node recorded. Tensor methods that share an op with others name their node themselves
+(``node.torch_name``, set by ``tensor._named``), which wins over this table.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _is_tensor(x) -> bool:
+    return hasattr(x, "grad_fn")
+
+
+def _ndim(x) -> int:
+    return np.ndim(x._array) if _is_tensor(x) else np.ndim(x)
+
+
+def _sub(node) -> str:
+    return "SubBackward0" if _is_tensor(node.inputs[0]) else "RsubBackward1"
+
+
+def _div(node) -> str:
+    # PyTorch computes ``number / x`` as ``x.reciprocal() * number``.
+    return "DivBackward0" if _is_tensor(node.inputs[0]) else "MulBackward0"
+
+
+def _pow(node) -> str:
+    base, exponent = node.inputs[0], node.inputs[1]
+    if not _is_tensor(exponent):
+        return "PowBackward0"
+    if _is_tensor(base) and not base.requires_grad and _ndim(base) == 0:
+        return "PowBackward2"  # number ** tensor
+    return "PowBackward1"
+
+
+def _matmul(node) -> str:
+    a, b = _ndim(node.inputs[0]), _ndim(node.inputs[1])
+    if a == 1 and b == 1:
+        return "DotBackward0"
+    if a == 2 and b == 2:
+        return "MmBackward0"
+    if a == 2 and b == 1:
+        return "MvBackward0"
+    if a == 1 and b == 2:
+        return "SqueezeBackward4"
+    return "UnsafeViewBackward0"
+
+
+def _linear(node) -> str:
+    has_bias = len(node.inputs) > 2 and node.inputs[2] is not None
+    if _ndim(node.inputs[0]) == 2:
+        return "AddmmBackward0" if has_bias else "MmBackward0"
+    return "ViewBackward0" if has_bias else "UnsafeViewBackward0"
+
+
+def _reshape(node) -> str:
+    x = node.inputs[0]
+    contiguous = x._array.flags.c_contiguous if _is_tensor(x) else True
+    return "ViewBackward0" if contiguous else "UnsafeViewBackward0"
+
+
+def _index(node) -> str:
+    index = node.index if isinstance(node.index, tuple) else (node.index,)
+    if any(isinstance(i, np.ndarray | list) for i in index):
+        return "IndexBackward0"
+    if any(isinstance(i, int | np.integer) for i in index):
+        return "SelectBackward0"
+    return "SliceBackward0"
+
+
+def _reduced(name: str):
+    """``sum()``/``mean()`` over everything is overload 0, over ``dim`` overload 1."""
+
+    def pick(node) -> str:
+        return f"{name}Backward0" if node.dim is None else f"{name}Backward1"
+
+    return pick
+
+
+def _l1(node) -> str:
+    return {"mean": "MeanBackward0", "sum": "SumBackward0"}.get(node.reduction, "AbsBackward0")
+
+
+def _prob_ce(node) -> str:
+    return {"mean": "DivBackward1", "sum": "NegBackward0"}.get(
+        getattr(node, "reduction", "mean"), "NegBackward0"
+    )
+
+
+TORCH_NAMES = {
+    "Add": "AddBackward0",
+    "Sub": _sub,
+    "Mul": "MulBackward0",
+    "Div": _div,
+    "Neg": "NegBackward0",
+    "Pow": _pow,
+    "Exp": "ExpBackward0",
+    "Log": "LogBackward0",
+    "Log1p": "Log1PBackward0",
+    "Sqrt": "SqrtBackward0",
+    "Abs": "AbsBackward0",
+    "Sin": "SinBackward0",
+    "Cos": "CosBackward0",
+    "Tanh": "TanhBackward0",
+    "Sigmoid": "SigmoidBackward0",
+    "Relu": "ReluBackward0",
+    "LeakyRelu": "LeakyReluBackward0",
+    "Softplus": "SoftplusBackward0",
+    "Clamp": "ClampBackward1",
+    "Maximum": "MaximumBackward0",
+    "Minimum": "MinimumBackward0",
+    "Where": "WhereBackward0",
+    "Gelu": "GeluBackward0",
+    "Silu": "SiluBackward0",
+    "LayerNorm": "NativeLayerNormBackward0",
+    "MSELoss": "MseLossBackward0",
+    "L1Loss": _l1,
+    "HuberLoss": "HuberLossBackward0",
+    "SmoothL1Loss": "SmoothL1LossBackward0",
+    "CrossEntropyLoss": "NllLossBackward0",
+    "NLLLoss": "NllLossBackward0",
+    "CrossEntropyProbLoss": _prob_ce,
+    "BCELoss": "BinaryCrossEntropyBackward0",
+    "BCEWithLogitsLoss": "BinaryCrossEntropyWithLogitsBackward0",
+    "MatMul": _matmul,
+    "Linear": _linear,
+    "Reshape": _reshape,
+    "Permute": "PermuteBackward0",
+    "Expand": "ExpandBackward0",
+    "Index": _index,
+    "Cat": "CatBackward0",
+    "Contiguous": "CloneBackward0",
+    "Cast": "ToCopyBackward0",
+    "Sum": _reduced("Sum"),
+    "Mean": _reduced("Mean"),
+    "Var": "VarBackward0",
+    "AMax": "AmaxBackward0",
+    "TakeAlong": "GatherBackward0",
+    "LogSumExp": "LogsumexpBackward0",
+    "Softmax": "SoftmaxBackward0",
+    "LogSoftmax": "LogSoftmaxBackward0",
+}
+
+
+def node_name(node) -> str:
+    """PyTorch's ``grad_fn`` name for ``node``; ops without an entry keep ``<Op>Backward``."""
+    own = node.__dict__.get("torch_name")
+    if own is not None:
+        return own
+    cls = type(node).__name__
+    entry = TORCH_NAMES.get(cls)
+    if entry is None:
+        return cls + "Backward"
+    if isinstance(entry, str):
+        return entry
+    try:
+        return entry(node)
+    except (AttributeError, IndexError, TypeError):
+        # The node's recorded inputs were freed by backward(); the generic pick is still fair.
+        return cls + "Backward0"

@@ -1,0 +1,528 @@
+"""Index-driven ops: gather/scatter along a dim, index_select/index_add, index assignment,
+cumulative sums and products, triangular masks, flips and rolls.
+
+Everything is vectorised: a gather along ``dim`` is ``np.take_along_axis``; its adjoint,
+the scatter-add, is ``np.add.at`` on a full index tuple (``full_index``), which adds
+repeated indices up as PyTorch's ``scatter_add`` does.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gradfit.autograd.function import Op
+
+
+def _wants(ctx, i: int) -> bool:
+    return getattr(ctx.inputs[i], "_requires_grad", False)
+
+
+def full_index(index: np.ndarray, dim: int) -> tuple:
+    """The advanced-index tuple that addresses ``out[i0, .., index[i], .., ik]`` for every
+    position ``i`` of ``index`` (positions along the other axes broadcast as open grids)."""
+    nd = index.ndim
+    grids = []
+    for d, n in enumerate(index.shape):
+        if d == dim:
+            grids.append(index)
+        else:
+            shape = [1] * nd
+            shape[d] = n
+            grids.append(np.arange(n).reshape(shape))
+    return tuple(grids)
+
+
+def _leading(a: np.ndarray, shape: tuple, skip: int | None = None) -> np.ndarray:
+    """``a`` cut to ``shape`` on every axis except ``skip`` (PyTorch lets an index be
+    smaller than the tensor it reads from or writes to)."""
+    if a.shape == shape:
+        return a
+    return a[tuple(slice(None) if d == skip else slice(0, n) for d, n in enumerate(shape))]
+
+
+class Gather(Op):
+    """out[i][j][k] = a[index[i][j][k]][j][k] (dim 0); backward scatter-adds the gradient."""
+
+    saves_inputs = False
+
+    @staticmethod
+    def forward(ctx, a, index=None, dim=0):
+        ctx.shape, ctx.index, ctx.dim = a.shape, index, dim
+        if a.ndim == 0:
+            return a.copy()
+        return np.take_along_axis(_leading(a, index.shape, dim), index, axis=dim)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        if not ctx.shape:
+            return grad_output
+        out = np.zeros(ctx.shape, dtype=grad_output.dtype)
+        np.add.at(out, full_index(ctx.index, ctx.dim), grad_output)
+        return out
+
+
+class Scatter(Op):
+    """``a`` with ``src`` written (``reduce=None``), added (``'sum'``: scatter_add;
+    ``'add'``: scatter's reduce argument) or multiplied (``'multiply'``) at ``index``
+    along ``dim``. ``src`` is a tensor or a number.
+
+    Backward (write): the overwritten entries of ``a`` get no gradient; ``src`` gets the
+    gradient gathered at ``index``. (sum): ``a`` gets it all. As in PyTorch, scatter with
+    a ``reduce`` argument has no derivative.
+    """
+
+    saves_inputs = False
+
+    @staticmethod
+    def forward(ctx, a, src, index=None, dim=0, reduce=None):
+        idx = full_index(index, dim) if a.ndim else ()
+        out = a.copy()
+        vals = src if np.ndim(src) == 0 else _leading(src, index.shape)
+        if a.ndim == 0:
+            vals = np.asarray(vals).reshape(())
+        if reduce is None:
+            out[idx] = vals
+        elif reduce in ("add", "sum"):
+            np.add.at(out, idx, np.broadcast_to(vals, index.shape))
+        else:
+            np.multiply.at(out, idx, np.broadcast_to(vals, index.shape))
+        ctx.idx, ctx.index, ctx.reduce = idx, index, reduce
+        ctx.src_shape = np.shape(src)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        if ctx.reduce in ("add", "multiply"):
+            # As PyTorch: scatter_add is the differentiable form of reduce='add'.
+            raise RuntimeError(
+                f"the derivative of scatter with reduce={ctx.reduce!r} is not implemented "
+                "(use scatter_add)"
+            )
+        g = grad_output
+        ga = gs = None
+        if _wants(ctx, 0):
+            if ctx.reduce == "sum":
+                ga = g
+            else:
+                ga = np.array(g)  # a copy; g may be a NumPy scalar for 0-d tensors
+                ga[ctx.idx] = 0
+        if len(ctx.inputs) > 1 and _wants(ctx, 1):
+            picked = g[ctx.idx] if ctx.idx else g
+            gs = np.zeros(ctx.src_shape, dtype=g.dtype)
+            gs[tuple(slice(0, n) for n in picked.shape)] = picked
+        return ga, gs
+
+
+class IndexAdd(Op):
+    """``a`` with ``alpha * source`` added at ``index`` (1-D) along ``dim``."""
+
+    saves_inputs = False
+
+    @staticmethod
+    def forward(ctx, a, source, index=None, dim=0, alpha=1):
+        sel = (slice(None),) * dim + (index,)
+        out = a.copy()
+        src = source if alpha == 1 else source * alpha
+        np.add.at(out, sel, src.astype(a.dtype, copy=False))
+        ctx.sel, ctx.alpha = sel, alpha
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        gs = None
+        if _wants(ctx, 1):
+            gs = grad_output[ctx.sel]
+            if ctx.alpha != 1:
+                gs = gs * ctx.alpha
+        return grad_output, gs
+
+
+class IndexPut(Op):
+    """``a`` with ``a[index] = value`` (PyTorch's index assignment, recorded): the
+    overwritten entries of ``a`` get no gradient, ``value`` gets the gradient read back at
+    ``index`` (summed over its broadcast by the engine)."""
+
+    saves_inputs = False
+
+    @staticmethod
+    def forward(ctx, a, value, index=None, accumulate=False):
+        out = a.copy()
+        if accumulate:
+            np.add.at(out, index, value)
+        else:
+            out[index] = value
+        ctx.index, ctx.accumulate = index, accumulate
+        ctx.value_shape = np.shape(value)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        g = grad_output
+        ga = gv = None
+        if _wants(ctx, 0):
+            if ctx.accumulate:
+                ga = g
+            else:
+                ga = np.array(g)  # a copy; g may be a NumPy scalar for 0-d tensors
+                ga[ctx.index] = 0
+        if _wants(ctx, 1):
+            gv = g[ctx.index]
+            # NumPy lets a value with extra leading 1-axes fill a smaller region: give the
+            # gradient those axes so the engine can sum it back to the value's shape.
+            extra = len(ctx.value_shape) - gv.ndim
+            if extra > 0:
+                gv = gv.reshape((1,) * extra + gv.shape)
+        return ga, gv
+
+
+def _acc_dtype(a: np.ndarray):
+    # PyTorch accumulates float32 cumulative sums and products in double on the CPU.
+    return np.float64 if a.dtype == np.float32 else a.dtype
+
+
+def _rev_cumsum(g: np.ndarray, dim: int) -> np.ndarray:
+    """sum_{j >= i} g_j along ``dim``."""
+    return np.flip(np.cumsum(np.flip(g, dim), dim, dtype=_acc_dtype(g)), dim).astype(
+        g.dtype, copy=False
+    )
+
+
+class Cumsum(Op):
+    """out_i = sum_{j <= i} a_j along ``dim``;  backward: the reversed cumulative sum."""
+
+    saves_inputs = False
+
+    @staticmethod
+    def forward(ctx, a, dim=0):
+        ctx.dim = dim
+        if a.ndim == 0:
+            return a.copy()
+        return np.cumsum(a, dim, dtype=_acc_dtype(a)).astype(a.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        if grad_output.ndim == 0:
+            return grad_output
+        return _rev_cumsum(grad_output, ctx.dim)
+
+
+class Cumprod(Op):
+    """out_i = prod_{j <= i} a_j along ``dim``.
+
+    Backward, exact with zeros (z = position of the first zero along ``dim``):
+        k < z:  grad_k = sum_{j >= k} g_j out_j / a_k
+        k = z:  grad_z = sum_{j >= z} g_j prod_{i <= j, i != z} a_i
+        k > z:  grad_k = 0 (every product it enters also holds a_z = 0).
+    """
+
+    saves_output = True  # backward reads the result
+
+    @staticmethod
+    def forward(ctx, a, dim=0):
+        ctx.a, ctx.dim = a, dim
+        if a.ndim == 0:
+            ctx.out = a.copy()
+            return ctx.out
+        ctx.out = np.cumprod(a, dim, dtype=_acc_dtype(a)).astype(a.dtype, copy=False)
+        return ctx.out
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        a, g, dim = ctx.a, grad_output, ctx.dim
+        if a.ndim == 0:
+            return g
+        zero = a == 0
+        if not zero.any():
+            return _rev_cumsum(g * ctx.out, dim) / a
+        n = a.shape[dim]
+        pos = np.arange(n).reshape([n if d == dim else 1 for d in range(a.ndim)])
+        first = np.where(zero.any(dim, keepdims=True), zero.argmax(dim, keepdims=True), n)
+        before, at = pos < first, pos == first
+        safe = np.where(before, a, 1)
+        grad = np.where(before, _rev_cumsum(g * ctx.out, dim) / safe, 0)
+        ones_at_zero = np.where(at, 1, a).astype(a.dtype, copy=False)
+        out1 = np.cumprod(ones_at_zero, dim, dtype=_acc_dtype(a)).astype(a.dtype, copy=False)
+        grad = np.where(at, _rev_cumsum(g * out1, dim), grad)
+        return grad.astype(g.dtype, copy=False)
+
+
+class Tri(Op):
+    """tril/triu of the last two axes (``diagonal`` as in NumPy); the gradient is masked
+    the same way."""
+
+    saves_inputs = False
+
+    @staticmethod
+    def forward(ctx, a, diagonal=0, upper=False):
+        ctx.diagonal, ctx.upper = diagonal, upper
+        return (np.triu if upper else np.tril)(a, diagonal)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return (np.triu if ctx.upper else np.tril)(grad_output, ctx.diagonal)
+
+
+class Flip(Op):
+    saves_inputs = False
+
+    @staticmethod
+    def forward(ctx, a, dims=()):
+        ctx.dims = dims
+        return np.flip(a, dims).copy()
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return np.flip(grad_output, ctx.dims)
+
+
+class Roll(Op):
+    saves_inputs = False
+
+    @staticmethod
+    def forward(ctx, a, shifts=0, dims=None):
+        ctx.shifts, ctx.dims = shifts, dims
+        return np.roll(a, shifts, dims)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        neg = tuple(-s for s in ctx.shifts) if isinstance(ctx.shifts, tuple) else -ctx.shifts
+        return np.roll(grad_output, neg, ctx.dims)
+
+
+class MaskedSelect(Op):
+    """The entries of ``a`` (broadcast with ``mask``) where ``mask`` holds, as 1-D."""
+
+    saves_inputs = False
+
+    @staticmethod
+    def forward(ctx, a, mask=None):
+        shape = np.broadcast_shapes(a.shape, mask.shape)
+        ctx.shape, ctx.mask = shape, np.broadcast_to(mask, shape)
+        return np.broadcast_to(a, shape)[ctx.mask]
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        out = np.zeros(ctx.shape, dtype=grad_output.dtype)
+        out[ctx.mask] = grad_output
+        return out
+
+
+class Diag(Op):
+    """``diag``: a 1-D input becomes the ``offset`` diagonal of a square matrix; a 2-D input
+    gives its ``offset`` diagonal as 1-D."""
+
+    saves_inputs = False
+
+    @staticmethod
+    def forward(ctx, a, offset=0):
+        ctx.shape, ctx.offset = a.shape, offset
+        if a.ndim == 1:
+            return np.diag(a, offset)
+        return np.diagonal(a, offset).copy()
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        if len(ctx.shape) == 1:
+            return np.diagonal(grad_output, ctx.offset).copy()
+        out = np.zeros(ctx.shape, dtype=grad_output.dtype)
+        k = ctx.offset
+        n = grad_output.shape[0]
+        rows = np.arange(n) + max(-k, 0)
+        out[rows, rows + k] = grad_output
+        return out
+
+
+class Diagonal(Op):
+    """``diagonal(offset, dim1, dim2)``: the diagonal moved to the last axis."""
+
+    saves_inputs = False
+
+    @staticmethod
+    def forward(ctx, a, offset=0, dim1=0, dim2=1):
+        ctx.shape, ctx.offset, ctx.dim1, ctx.dim2 = a.shape, offset, dim1, dim2
+        return np.diagonal(a, offset, dim1, dim2).copy()
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        out = np.zeros(ctx.shape, dtype=grad_output.dtype)
+        k = ctx.offset
+        rows = np.arange(grad_output.shape[-1]) + max(-k, 0)
+        np.moveaxis(out, (ctx.dim1, ctx.dim2), (-2, -1))[..., rows, rows + k] = grad_output
+        return out
+
+
+class Unfold(Op):
+    """``Tensor.unfold(dim, size, step)``: every ``size``-long window along ``dim``, ``step``
+    apart, as a new last axis (a strided view, copied). Backward adds each window's
+    gradient back to the positions it covers."""
+
+    saves_inputs = False
+
+    @staticmethod
+    def forward(ctx, a, dim=0, size=1, step=1):
+        ctx.shape, ctx.dim, ctx.size, ctx.step = a.shape, dim, size, step
+        if a.ndim == 0:
+            return a.reshape(1).copy()
+        win = np.lib.stride_tricks.sliding_window_view(a, size, axis=dim)
+        return np.ascontiguousarray(win[(slice(None),) * dim + (slice(None, None, step),)])
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        if not ctx.shape:
+            return grad_output.reshape(())
+        dim, size, step = ctx.dim, ctx.size, ctx.step
+        out = np.zeros(ctx.shape, dtype=grad_output.dtype)
+        n_win = grad_output.shape[dim]
+        cols = step * np.arange(n_win)[:, None] + np.arange(size)  # (windows, size)
+        np.add.at(np.moveaxis(out, dim, -1), (Ellipsis, cols), np.moveaxis(grad_output, dim, -2))
+        return out
+
+
+class ShareEqual(Op):
+    """A value chosen from ``a`` (median, ...) given as ``value``: the gradient is shared
+    evenly by the entries of ``a`` equal to it (PyTorch's ``evenly_distribute_backward``)."""
+
+    @staticmethod
+    def forward(ctx, a, value=None):
+        ctx.a, ctx.value = a, value
+        return np.asarray(value, dtype=a.dtype).copy()
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        a, v = ctx.a, ctx.value
+        mask = (a == v) | (np.isnan(a) & np.isnan(v)) if a.dtype.kind == "f" else a == v
+        return grad_output * mask / max(int(mask.sum()), 1)
+
+
+class VectorNorm(Op):
+    """``(sum |x|^p)^(1/p)`` over ``dim`` (all axes for None); ``p`` may be inf, -inf or 0.
+
+    Backward: g x |x|^(p-2) / norm^(p-1); p = 2 gives g x / norm (0 where the norm is 0,
+    as PyTorch); p = 1 gives g sign(x); +-inf share g among the entries at the extreme.
+    """
+
+    saves_output = True  # backward reads the result
+
+    @staticmethod
+    def forward(ctx, a, p=2.0, dim=None, keepdim=False):
+        ab = np.abs(a)
+        if p == np.inf:
+            out = np.max(ab, axis=dim, keepdims=True)
+        elif p == -np.inf:
+            out = np.min(ab, axis=dim, keepdims=True)
+        elif p == 0:
+            out = np.sum(ab != 0, axis=dim, keepdims=True).astype(a.dtype)
+        elif p == 1:
+            out = np.sum(ab, axis=dim, keepdims=True)
+        elif p == 2:
+            out = np.sqrt(np.sum(a * a, axis=dim, keepdims=True))
+        else:
+            out = np.sum(ab**p, axis=dim, keepdims=True) ** (1.0 / p)
+        out = out.astype(a.dtype, copy=False)
+        ctx.a, ctx.out, ctx.p, ctx.dim, ctx.keepdim = a, out, p, dim, keepdim
+        if keepdim:
+            return out
+        return out.reshape(()) if dim is None else np.squeeze(out, dim)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        a, out, p, dim = ctx.a, ctx.out, ctx.p, ctx.dim
+        g = grad_output
+        if not ctx.keepdim:
+            g = g.reshape((1,) * a.ndim) if dim is None else np.expand_dims(g, dim)
+        if p == 0:
+            return np.zeros_like(a)
+        if p == 1:
+            return g * np.sign(a)
+        if p in (np.inf, -np.inf):
+            mask = (np.abs(a) == out).astype(a.dtype)
+            return g * np.sign(a) * mask / mask.sum(axis=dim, keepdims=True)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if p == 2:
+                local = a / out
+            else:
+                local = a * np.abs(a) ** (p - 2) / out ** (p - 1)
+        return g * np.where(out == 0, 0, local).astype(a.dtype, copy=False)
+
+
+class Cdist(Op):
+    """Pairwise p-norm distances: out[..., i, j] = ||x1[..., i, :] - x2[..., j, :]||_p."""
+
+    saves_output = True  # backward reads the result
+
+    @staticmethod
+    def forward(ctx, x1, x2, p=2.0):
+        diff = x1[..., :, None, :] - x2[..., None, :, :]
+        ad = np.abs(diff)
+        if p == np.inf:
+            out = ad.max(-1) if diff.shape[-1] else np.zeros(diff.shape[:-1], x1.dtype)
+        elif p == 0:
+            out = (ad != 0).sum(-1).astype(x1.dtype)
+        elif p == 1:
+            out = ad.sum(-1)
+        elif p == 2:
+            out = np.sqrt((diff * diff).sum(-1))
+        else:
+            out = (ad**p).sum(-1) ** (1.0 / p)
+        ctx.diff, ctx.out, ctx.p = diff, out, p
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        diff, out, p = ctx.diff, ctx.out[..., None], ctx.p
+        g = grad_output[..., None]
+        if p == 0:
+            local = np.zeros_like(diff)
+        elif p == 1:
+            local = np.sign(diff)
+        elif p == np.inf:
+            local = np.sign(diff) * (np.abs(diff) == out)
+        else:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                if p == 2:
+                    local = diff / out
+                else:
+                    local = diff * np.abs(diff) ** (p - 2) / out ** (p - 1)
+            local = np.where(out == 0, 0, local)
+        gd = (g * local).astype(diff.dtype, copy=False)
+        return gd.sum(-2), -gd.sum(-3)
+
+
+class Einsum(Op):
+    """``np.einsum`` on an equation with explicit output and no ellipsis (the caller
+    expands both). Backward for operand i: the einsum of the output gradient with the
+    other operands onto operand i's letters, broadcast over letters only it has, and
+    written onto the diagonal when a letter repeats in it (``'ii->i'``)."""
+
+    saves_inputs = False
+
+    @staticmethod
+    def forward(ctx, *arrays, equation=""):
+        ins, out = equation.split("->")
+        ctx.ins, ctx.out, ctx.arrays = ins.split(","), out, arrays
+        return np.asarray(np.einsum(equation, *arrays, optimize=len(arrays) > 2))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        grads = []
+        for i, (subs, a) in enumerate(zip(ctx.ins, ctx.arrays)):
+            if not _wants(ctx, i):
+                grads.append(None)
+                continue
+            others = [(s, x) for j, (s, x) in enumerate(zip(ctx.ins, ctx.arrays)) if j != i]
+            avail = set(ctx.out).union(*[set(s) for s, _ in others])
+            unique = "".join(dict.fromkeys(subs))
+            present = "".join(c for c in unique if c in avail)
+            eq = ",".join([ctx.out] + [s for s, _ in others]) + "->" + present
+            g = np.einsum(eq, grad_output, *[x for _, x in others], optimize=len(others) > 1)
+            sizes = {c: n for c, n in zip(subs, a.shape)}
+            # letters only this operand has were summed out: broadcast back over them
+            g = g.reshape([sizes[c] if c in present else 1 for c in unique])
+            g = np.broadcast_to(g, [sizes[c] for c in unique])
+            if len(unique) != len(subs):  # repeated letters: place on the diagonal
+                full = np.zeros(a.shape, dtype=grad_output.dtype)
+                grids = np.ix_(*[np.arange(sizes[c]) for c in unique])
+                full[tuple(grids[unique.index(c)] for c in subs)] = g
+                g = full
+            grads.append(np.ascontiguousarray(g, dtype=grad_output.dtype))
+        return tuple(grads)

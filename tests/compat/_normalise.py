@@ -1,0 +1,17 @@
+"""The one difference allowed between PyTorch's printed text and gradfit's.
+
+gradfit names its own module in dtype and Size reprs (``gradfit.float64``,
+``gradfit.Size([2, 3])``) where PyTorch prints ``torch.``; everything else must be the same
+character for character.
+"""
+
+from __future__ import annotations
+
+import re
+
+_OWN = re.compile(r"\btorch\.(float16|float32|float64|int8|int16|int32|int64|uint8|bool|Size)\b")
+
+
+def as_gradfit(torch_text: str) -> str:
+    """PyTorch's printed text with ``torch.<dtype>``/``torch.Size`` spelled as gradfit's."""
+    return _OWN.sub(r"gradfit.\1", torch_text)
