@@ -71,7 +71,9 @@ x = gradfit.randn(1, 2, 9, dtype=gradfit.float64)
 w, b = conv.weight.detach().numpy(), conv.bias.detach().numpy()
 xp = np.pad(x.numpy()[0], ((0, 0), (1, 1)))  # zero padding p = 1
 n_out = (9 + 2 * 1 - 3) // 2 + 1
-by_hand = np.array([[b[o] + (w[o] * xp[:, 2 * i : 2 * i + 3]).sum() for i in range(n_out)] for o in range(3)])
+by_hand = np.array(
+    [[b[o] + (w[o] * xp[:, 2 * i : 2 * i + 3]).sum() for i in range(n_out)] for o in range(3)]
+)
 layer = conv(x).detach().numpy()[0]
 hand_error = float(np.abs(by_hand - layer).max())
 print("output shape", layer.shape, "largest difference from the loops:", hand_error)""",
@@ -82,8 +84,8 @@ print("output shape", layer.shape, "largest difference from the loops:", hand_er
 
 Both see the same 4000 training signals for a few epochs with the course's recipe (SGD with
 momentum 0.9, learning rate 0.05, batch 100). The convolutional network has far fewer
-parameters, and needs more epochs to get going. (With 60+ epochs the CNN passes 90 % validation accuracy: see
-`examples/cnn1d_mnist1d.py`; here a few epochs keep the notebook quick.)""",
+parameters, and needs more epochs to get going. (With 60+ epochs the CNN passes 90 %
+validation accuracy: see `examples/cnn1d_mnist1d.py`; a few epochs keep this notebook quick.)""",
     ),
     (
         "code",
@@ -110,7 +112,9 @@ def train(model, epochs=4):
 
 gradfit.manual_seed(1)
 cnn = models.cnn1d((40,), 10)
-mlp = nn.Sequential(nn.Linear(40, 100), nn.ReLU(), nn.Linear(100, 100), nn.ReLU(), nn.Linear(100, 10))
+mlp = nn.Sequential(
+    nn.Linear(40, 100), nn.ReLU(), nn.Linear(100, 100), nn.ReLU(), nn.Linear(100, 10)
+)
 cnn_curve, mlp_curve = train(cnn), train(mlp)
 print(cnn)
 print(f"CNN: {n_params(cnn)} parameters, validation accuracy {cnn_curve[-1]:.1f} %")
@@ -179,7 +183,8 @@ for name, v in variances.items():
     print(f"{name:22s} gradient variance, first conv / last conv: {v[0] / v[-1]:.3g}")
 for name, v in variances.items():
     plt.semilogy(v, "o-", label=name)
-plt.xlabel("convolution layer"); plt.ylabel("variance of the output gradient"); plt.legend(); plt.show()""",
+plt.xlabel("convolution layer"); plt.ylabel("variance of the output gradient")
+plt.legend(); plt.show()""",
     ),
     (
         "md",
@@ -211,15 +216,20 @@ accuracy = {name: train(net) for name, net in nets.items()}
 for name in nets:
     s, a = spread(variances[name]), accuracy[name]
     print(f"{name:22s} spread {s:5.2f} decades, validation accuracy {a:.1f} %")
-print("SUMMARY " + json.dumps({"spread": {k: spread(v) for k, v in variances.items()}, "accuracy": accuracy,
-                                "layers": {k: len(v) for k, v in variances.items()}}))""",
+summary = {"spread": {k: spread(v) for k, v in variances.items()}, "accuracy": accuracy,
+           "layers": {k: len(v) for k, v in variances.items()}}
+print("SUMMARY " + json.dumps(summary))""",
     ),
 ]
 
 
 def build(name: str, cells: list[tuple[str, str]]) -> nbformat.NotebookNode:
     nb = new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nb.metadata["language_info"] = {"name": "python"}
     nb.cells = [new_markdown_cell(s) if kind == "md" else new_code_cell(s) for kind, s in cells]
     for i, cell in enumerate(nb.cells):

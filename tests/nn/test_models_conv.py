@@ -35,7 +35,9 @@ def test_builder_matches_torch_twin(kind, kwargs):
     t.eval()
     out = g(gradfit.tensor(x))
     assert tuple(out.shape) == (5, 10)
-    np.testing.assert_allclose(out.detach().numpy(), t(torch.tensor(x)).detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(
+        out.detach().numpy(), t(torch.tensor(x)).detach().numpy(), rtol=1e-10, atol=1e-12
+    )
 
 
 def test_cnn1d_is_the_course_network():

@@ -116,7 +116,9 @@ def _convnd(nd, input, weight, bias, stride, padding, dilation, groups, fn):  # 
             raise RuntimeError(
                 f"{fn}: calculated padded input size per channel: "
                 f"({', '.join(str(s + a + b) for s, (a, b) in zip(x.shape[2:], pads))}). "
-                f"Kernel size: ({', '.join(str(di * (ki - 1) + 1) for ki, di in zip(k, dilation))}). "
+                "Kernel size: ("
+                + ", ".join(str(di * (ki - 1) + 1) for ki, di in zip(k, dilation))
+                + "). "
                 "Kernel size can't be greater than actual input size"
             )
     if unwrap(x).dtype != unwrap(weight).dtype:
@@ -653,7 +655,8 @@ def instance_norm(
     m = input.numel() // (n * c)
     if m <= 1:
         raise ValueError(
-            f"Expected more than 1 spatial element when training, got input size {list(input.shape)}"
+            "Expected more than 1 spatial element when training, got input size "
+            f"{list(input.shape)}"
         )
     y = _norm.GroupNorm.apply(input, weight, bias, num_groups=c, eps=eps)
     if running_mean is not None or running_var is not None:
@@ -686,7 +689,7 @@ def _feature_dropout(input, p, training, fn, allowed):  # noqa: A002
     a = unwrap(input)
     if p == 1.0:
         return input * wrap(np.zeros((), dtype=a.dtype))
-    from gradfit.random import bernoulli_mask
+    from gradfit._rng import bernoulli_mask
 
     batched = input.ndim == max(allowed)
     lead = a.shape[:2] if batched else (1, a.shape[0])

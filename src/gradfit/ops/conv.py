@@ -15,9 +15,8 @@ and ``(C, O/G, *k)`` for a transposed one. Padding is given per spatial dim as
 ``(before, after)`` (asymmetric padding is what ``padding='same'`` needs for even
 kernels); only zero padding happens here, the other modes are ``pad`` applied first.
 
-Outputs are returned in the layout the matrix product leaves them, channels last in
-memory (``(N, *S, O)`` viewed as ``(N, O, *S)``): values, shapes and gradients are
-PyTorch's, ``is_contiguous()`` may differ.
+Convolutions compute channels last internally (see ``ConvNd``) and return PyTorch's
+contiguous ``(N, O, *S)`` layout.
 """
 
 from __future__ import annotations
@@ -234,7 +233,9 @@ class ConvNd(Op):
             y = np.moveaxis(y.reshape((groups, n) + out + (og,)), 0, -2).reshape((n,) + out + (o,))
         ctx.cols, ctx.wm, ctx.geo = cols, wm, (x.shape, padded, stride, dilation, padding, out)
         ctx.groups, ctx.wshape = groups, w.shape
-        return np.moveaxis(y, -1, 1)
+        # (N, O, *out) in PyTorch's memory order: what reads memory order (a dropout mask
+        # drawn after the convolution, stride(), is_contiguous()) then behaves as PyTorch's
+        return np.ascontiguousarray(np.moveaxis(y, -1, 1))
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -294,7 +295,7 @@ class ConvTransposeNd(Op):
     ):
         n = x.shape[0]
         k = w.shape[2:]
-        cin, og = w.shape[0], w.shape[1]
+        cin = w.shape[0]
         spatial = x.shape[2:]
         full = tuple(
             (si - 1) * st + di * (ki - 1) + 1 + op
@@ -305,7 +306,7 @@ class ConvTransposeNd(Op):
         cols = np.matmul(rows, wm)
         y = col2im(cols, n, groups, full, k, stride, dilation, spatial)
         pads = tuple((p, p) for p in padding)
-        y = _crop(y, pads)
+        y = np.ascontiguousarray(_crop(y, pads))
         if b is not None:
             y += b.reshape((1, -1) + (1,) * len(k))
         ctx.rows, ctx.w, ctx.groups = rows, w, groups
@@ -390,7 +391,8 @@ class Fold(Op):
                 f"{tuple(kernel_size)} and output size {tuple(output_size)}, got {x.shape}"
             )
         ctx.geo = (kernel_size, stride, dilation, padding, out)
-        return _crop(fold_array(x, n, padded, kernel_size, stride, dilation, out), padding)
+        y = fold_array(x, n, padded, kernel_size, stride, dilation, out)
+        return np.ascontiguousarray(_crop(y, padding))
 
     @staticmethod
     def backward(ctx, grad_output):
