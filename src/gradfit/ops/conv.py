@@ -220,17 +220,20 @@ class ConvNd(Op):
                     writeable=False,
                 )
             cols = np.ascontiguousarray(win).reshape(rows, kc)
-            y = cols.dot(wm[0].T)
+            # one product per sample, W (O, K*C) @ X_n^T, writes (N, O, L) directly: the
+            # output is in PyTorch's layout without a transposing copy
+            y = np.matmul(wm[0], cols.reshape(n, -1, kc).transpose(0, 2, 1))
             if b is not None:
-                y += b
-            y = y.reshape((n,) + out + (o,))
-        else:
-            perm = (1 + 2 * nd, 0) + tuple(range(1, 1 + 2 * nd)) + (2 + 2 * nd,)
-            cols = np.ascontiguousarray(win.transpose(perm)).reshape(groups, rows, kc)
-            y = np.matmul(cols, wm.transpose(0, 2, 1))  # (G, N*L, Og)
-            if b is not None:
-                y += b.reshape(groups, 1, og)
-            y = np.moveaxis(y.reshape((groups, n) + out + (og,)), 0, -2).reshape((n,) + out + (o,))
+                y += b[:, None]
+            ctx.cols, ctx.wm, ctx.geo = cols, wm, (x.shape, padded, stride, dilation, padding, out)
+            ctx.groups, ctx.wshape = groups, w.shape
+            return y.reshape((n, o) + out)
+        perm = (1 + 2 * nd, 0) + tuple(range(1, 1 + 2 * nd)) + (2 + 2 * nd,)
+        cols = np.ascontiguousarray(win.transpose(perm)).reshape(groups, rows, kc)
+        y = np.matmul(cols, wm.transpose(0, 2, 1))  # (G, N*L, Og)
+        if b is not None:
+            y += b.reshape(groups, 1, og)
+        y = np.moveaxis(y.reshape((groups, n) + out + (og,)), 0, -2).reshape((n,) + out + (o,))
         ctx.cols, ctx.wm, ctx.geo = cols, wm, (x.shape, padded, stride, dilation, padding, out)
         ctx.groups, ctx.wshape = groups, w.shape
         # (N, O, *out) in PyTorch's memory order: what reads memory order (a dropout mask
@@ -246,16 +249,17 @@ class ConvNd(Op):
         o = grad_output.shape[1]
         og, cg = o // groups, c // groups
         k = ctx.wshape[2:]
-        gl = np.moveaxis(grad_output, 1, -1)  # (N, *out, O)
         nl = n * _prod(out)
         if groups == 1:
-            rows = gl.reshape(nl, o)
+            g3 = grad_output.reshape(n, o, -1)  # (N, O, L), per-sample products as forward
+            rows = None
         else:
+            gl = np.moveaxis(grad_output, 1, -1)  # (N, *out, O)
             rows = np.ascontiguousarray(gl.reshape(nl, groups, og).transpose(1, 0, 2))
         gx = gw = gb = None
         if _wants(ctx, 0):
             if groups == 1:
-                gc = rows.dot(wm[0]).reshape((n,) + out + k + (1, cg))
+                gc = np.matmul(g3.transpose(0, 2, 1), wm[0]).reshape((n,) + out + k + (1, cg))
             else:
                 gc = np.matmul(rows, wm).reshape((groups, n) + out + k + (cg,))
                 gc = np.moveaxis(gc, 0, -2)  # (N, *out, *k, G, Cg)
@@ -274,12 +278,12 @@ class ConvNd(Op):
             gx = np.moveaxis(res, -1, 1)
         if _wants(ctx, 1):
             if groups == 1:
-                gwm = rows.T.dot(cols)[None]
+                gwm = np.matmul(g3, cols.reshape(n, -1, cols.shape[-1])).sum(axis=0)[None]
             else:
                 gwm = np.matmul(rows.transpose(0, 2, 1), cols)  # (G, Og, K*Cg)
             gw = np.moveaxis(gwm.reshape((groups, og) + k + (cg,)), -1, 2).reshape(ctx.wshape)
         if _wants(ctx, 2):
-            gb = rows.sum(axis=-2).reshape(-1)
+            gb = g3.sum(axis=(0, 2)) if groups == 1 else rows.sum(axis=-2).reshape(-1)
         return gx, gw, gb
 
 
