@@ -1,25 +1,67 @@
-"""Every notebook in examples/notebooks runs top to bottom (nbclient, a fresh kernel).
+"""The notebooks: every one runs top to bottom in a fresh kernel (nbclient).
 
-The kernel is named ``python3`` and must be this interpreter (the one with gradfit
-installed), whatever kernel specs the machine has: the test writes a kernel spec whose argv
-is ``sys.executable`` into a temporary folder and puts it first on ``JUPYTER_PATH``, so no
+- ``examples/notebooks/solved/*.ipynb``, the lessons with their exercises filled in, run
+  without an error and every checker in them prints its check mark;
+- ``src/gradfit/lecture/notebooks/*.ipynb``, the student versions shipped in the package:
+  their exercise cells define functions that raise ``NotImplementedError``, and every checker
+  cell then reports ``NotDoneError`` (run in this process: the imports cell, the exercise
+  cells and the checker cells, which is all a "not done" report depends on);
+- any other notebook at the top of ``examples/notebooks`` (other topics) runs.
+
+The kernels run concurrently (two at a time, one BLAS thread each). The kernel is named
+``python3`` and must be this interpreter: the test writes a kernel spec whose argv is
+``sys.executable`` into a temporary folder and puts it first on ``JUPYTER_PATH``, so no
 ``ipykernel install`` step is needed.
 """
 
+import asyncio
 import json
+import os
 import sys
+import warnings
 from pathlib import Path
 
 import nbformat
 import pytest
 from nbclient import NotebookClient
 
-NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "examples" / "notebooks"
-NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
+from gradfit.lecture.exercises import NotDoneError
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOK_DIR = ROOT / "examples" / "notebooks"
+SOLVED = sorted((NOTEBOOK_DIR / "solved").glob("*.ipynb"))
+STUDENT = sorted((ROOT / "src" / "gradfit" / "lecture" / "notebooks").glob("*.ipynb"))
+OTHERS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))  # other topics' notebooks, not lessons
+PARALLEL = 2
+
+
+def _checker_cells(nb):
+    """Indices of the code cells that call a checker of gradfit.lecture.exercises."""
+    return [
+        i
+        for i, cell in enumerate(nb.cells)
+        if cell.cell_type == "code"
+        and any(line.startswith("check_") for line in cell.source.splitlines())
+    ]
+
+
+def _errors(nb):
+    return [
+        (i, out)
+        for i, cell in enumerate(nb.cells)
+        if cell.cell_type == "code"
+        for out in cell.outputs
+        if out.output_type == "error"
+    ]
+
+
+def _text(cell) -> str:
+    return "".join(out.get("text", "") for out in cell.outputs if out.output_type == "stream")
 
 
 @pytest.fixture(scope="module")
-def kernel_path(tmp_path_factory):
+def executed(tmp_path_factory):
+    """Run every notebook once; path -> the executed notebook (or the exception raised)."""
     root = tmp_path_factory.mktemp("jupyter")
     spec = root / "kernels" / "python3"
     spec.mkdir(parents=True)
@@ -32,24 +74,59 @@ def kernel_path(tmp_path_factory):
             }
         )
     )
-    return root
+    saved = dict(os.environ)  # restored below: the kernels' settings stay theirs
+    os.environ["JUPYTER_PATH"] = str(root)
+    # two kernels share two cores: one BLAS thread each, no oversubscription
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = "1"
+    os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+
+    async def run_one(path, gate):
+        async with gate:
+            nb = nbformat.read(path, as_version=4)
+            work = tmp_path_factory.mktemp(path.stem)  # files a notebook writes go here
+            client = NotebookClient(
+                nb,
+                timeout=180,
+                kernel_name="python3",
+                resources={"metadata": {"path": str(work)}},
+            )
+            try:
+                await client.async_execute()
+            except Exception as err:  # reported by the test of this notebook
+                return path, err
+            return path, nb
+
+    async def run_all():
+        gate = asyncio.Semaphore(PARALLEL)
+        return dict(await asyncio.gather(*[run_one(p, gate) for p in SOLVED + OTHERS]))
+
+    try:
+        return asyncio.run(run_all())
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
-def test_there_is_a_notebook_for_each_colab_time():
-    names = {p.stem.split("_", 1)[1] for p in NOTEBOOKS}
-    assert {
+def test_there_is_a_lesson_for_each_colab_time_and_idea():
+    names = {p.stem.split("_", 1)[1] for p in SOLVED}
+    assert names == {
         "line_search",
         "gradient_descent",
+        "sgd",
         "momentum",
         "adam",
+        "hyperparameter_search",
         "backprop_toy",
         "backprop_deep",
-        "sgd",
         "initialisation",
-    } <= names
+    }
+    assert [p.name for p in STUDENT] == [p.name for p in SOLVED]
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+@pytest.mark.parametrize(
+    "path", SOLVED + OTHERS + STUDENT, ids=lambda p: p.parent.name + "/" + p.stem
+)
 def test_notebook_is_committed_without_outputs(path):
     nb = nbformat.read(path, as_version=4)
     for cell in nb.cells:
@@ -57,22 +134,44 @@ def test_notebook_is_committed_without_outputs(path):
             assert cell.outputs == [] and cell.execution_count is None, path.name
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_notebook_runs(path, kernel_path, tmp_path, monkeypatch):
-    monkeypatch.setenv("JUPYTER_PATH", str(kernel_path))
+@pytest.mark.parametrize("path", SOLVED, ids=lambda p: p.stem)
+def test_solved_lesson_runs_and_passes_its_checks(path, executed):
+    nb = executed[path]
+    assert not isinstance(nb, Exception), f"{path.name}: {nb}"
+    assert _errors(nb) == []
+    checks = _checker_cells(nb)
+    assert len(checks) >= 3
+    for i in checks:
+        assert "\u2714" in _text(nb.cells[i]) and "correct" in _text(nb.cells[i]), (path.name, i)
+
+
+@pytest.mark.parametrize("path", STUDENT, ids=lambda p: p.stem)
+def test_student_lesson_reports_every_exercise_not_done(path, tmp_path, monkeypatch):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    monkeypatch.chdir(tmp_path)
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(
-        nb,
-        timeout=120,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(tmp_path)}},  # files the notebook writes go here
-    )
-    client.execute()
-    errors = [
-        out
-        for cell in nb.cells
-        if cell.cell_type == "code"
-        for out in cell.outputs
-        if out.output_type == "error"
-    ]
-    assert errors == []
+    code = [c.source for c in nb.cells if c.cell_type == "code"]
+    exercises = [c for c in code if "raise NotImplementedError" in c]
+    checks = [nb.cells[i].source for i in _checker_cells(nb)]
+    assert len(exercises) >= 3 and len(checks) >= 3
+    namespace = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Agg's "cannot show the figure"
+        exec(code[0], namespace)  # the imports (and the data they load)
+        for cell in exercises:
+            exec(cell, namespace)
+        for cell in checks:
+            with pytest.raises(NotDoneError, match="not done yet"):
+                exec(cell, namespace)
+    plt.close("all")
+
+
+@pytest.mark.parametrize("path", OTHERS, ids=lambda p: p.stem)
+def test_other_notebook_runs(path, executed):
+    nb = executed[path]
+    assert not isinstance(nb, Exception), f"{path.name}: {nb}"
+    assert _errors(nb) == []
