@@ -252,11 +252,6 @@ def test_every_module_imports_first_in_a_fresh_interpreter():
 CORE = ("tensor.py", "autograd/", "ops/", "_arrays.py")
 PRIVATE_FIELDS = {"_array", "_make", "_version"}
 
-# TEMPORARY, for the merge of issue 11 only: helper "train" is converting these paths to
-# gradfit._arrays on its own branch right now (optim/, converted by helper "optim", is
-# merged and clean). The integrator deletes this list once that work is merged.
-ALLOWED_FOR_NOW = ("train/", "cli.py", "distributed.py", "datasets/")
-
 
 def _private_uses(source: str, label: str) -> list[str]:
     """``label:line name`` for each attribute ``_array``/``_make``/``_version`` used, and
@@ -308,8 +303,7 @@ def test_scan_sees_private_fields():
 
 def test_private_fields_stay_in_the_core():
     uses = _outside_core()
-    unexpected = {k: v for k, v in uses.items() if not k.startswith(ALLOWED_FOR_NOW)}
-    assert not unexpected, (
+    assert not uses, (
         "use gradfit._arrays (unwrap, wrap, set_array, bump_version, modified) instead of "
-        "Tensor's private fields:\n" + "\n".join(u for v in unexpected.values() for u in v)
+        "Tensor's private fields:\n" + "\n".join(u for v in uses.values() for u in v)
     )

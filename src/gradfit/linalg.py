@@ -149,7 +149,11 @@ def _unpack(packed: Tensor, shapes: list) -> list:
     lead = tuple(packed.shape[:-1])
     for s in shapes:
         n = int(np.prod(s))
-        out.append(packed[..., start : start + n].reshape(lead + tuple(s)))
+        piece = packed[..., start : start + n].reshape(lead + tuple(s))
+        if piece.grad_fn is not None and packed.grad_fn is not None:
+            # Each output prints the decomposition's own node name, as in PyTorch (issue 16).
+            piece.grad_fn.torch_name = packed.grad_fn.name()
+        out.append(piece)
         start += n
     return out
 

@@ -608,8 +608,20 @@ class Tensor:
 
     # In-place random fills, drawn from the stream exactly as PyTorch's CPU kernels draw.
     def _random_fill(self, kind: str, args: tuple, generator) -> Tensor:
-        args = tuple(a._array if isinstance(a, Tensor) else a for a in args)
-        return self._inplace(_rng.fill(kind, self._array.shape, self._array.dtype, args, generator))
+        a = self._array
+        args = tuple(x._array if isinstance(x, Tensor) else x for x in args)
+        if a.flags.c_contiguous:
+            return self._inplace(_rng.fill(kind, a.shape, a.dtype, args, generator))
+        # PyTorch fills a strided view in memory order (its iterator sorts the dimensions by
+        # stride), and normal_ then takes its per-element path: draw in that order.
+        order = sorted(range(a.ndim), key=lambda d: -abs(a.strides[d]))
+        shape = tuple(a.shape[d] for d in order)
+        args = tuple(
+            np.broadcast_to(x, a.shape).transpose(order) if isinstance(x, np.ndarray) else x
+            for x in args
+        )
+        values = _rng.fill(kind, shape, a.dtype, args, generator, contiguous=False)
+        return self._inplace(values.transpose(np.argsort(order)))
 
     def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator=None) -> Tensor:
         return self._random_fill("uniform", (a, b), generator)
