@@ -117,7 +117,9 @@ def _convnd(nd, input, weight, bias, stride, padding, dilation, groups, fn):  # 
             raise RuntimeError(
                 f"{fn}: calculated padded input size per channel: "
                 f"({', '.join(str(s + a + b) for s, (a, b) in zip(x.shape[2:], pads))}). "
-                f"Kernel size: ({', '.join(str(di * (ki - 1) + 1) for ki, di in zip(k, dilation))}). "
+                "Kernel size: ("
+                + ", ".join(str(di * (ki - 1) + 1) for ki, di in zip(k, dilation))
+                + "). "
                 "Kernel size can't be greater than actual input size"
             )
     if unwrap(x).dtype != unwrap(weight).dtype:
@@ -654,7 +656,8 @@ def instance_norm(
     m = input.numel() // (n * c)
     if m <= 1:
         raise ValueError(
-            f"Expected more than 1 spatial element when training, got input size {list(input.shape)}"
+            "Expected more than 1 spatial element when training, got input size "
+            f"{list(input.shape)}"
         )
     y = _norm.GroupNorm.apply(input, weight, bias, num_groups=c, eps=eps)
     if running_mean is not None or running_var is not None:
