@@ -14,6 +14,7 @@ import warnings
 
 import numpy as np
 
+from gradfit import _rng
 from gradfit._arrays import bump_version, unwrap, wrap
 from gradfit._grad_mode import no_grad
 from gradfit.ops import conv as _conv
@@ -689,12 +690,10 @@ def _feature_dropout(input, p, training, fn, allowed):  # noqa: A002
     a = unwrap(input)
     if p == 1.0:
         return input * wrap(np.zeros((), dtype=a.dtype))
-    from gradfit._rng import bernoulli_mask
-
     batched = input.ndim == max(allowed)
     lead = a.shape[:2] if batched else (1, a.shape[0])
     noise_shape = lead + (1,) * (a.ndim - (2 if batched else 1))
-    mask = bernoulli_mask(noise_shape, 1.0 - p, a.dtype)
+    mask = _rng.bernoulli_mask(noise_shape, 1.0 - p, a.dtype)
     mask = mask / np.asarray(1.0 - p, dtype=a.dtype)
     if not batched:
         mask = mask[0]
