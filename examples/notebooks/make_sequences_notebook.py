@@ -45,7 +45,7 @@ import gradfit
 from gradfit.datasets.text import CharText, stdlib_text
 from gradfit.models_text import build_text_model, generate
 
-data = CharText(stdlib_text(40_000))
+data = CharText(stdlib_text(20_000))
 print(f"{len(data.text):,} characters, vocabulary of {data.vocab_size}")
 print(data.text[:200])""",
     ),
@@ -59,9 +59,9 @@ cosine learning-rate schedule, gradient clipping at norm 1 — the recipe of
     ),
     (
         "code",
-        """STEPS, BATCH, BLOCK = 60, 16, 32
+        """STEPS, BATCH, BLOCK = 40, 16, 32
 
-def train(model, steps=STEPS, lr=1e-2):
+def train(model, steps=STEPS, lr=2e-2):
     opt = gradfit.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
     sched = gradfit.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps, eta_min=lr / 10)
     losses = []
@@ -86,7 +86,7 @@ def val_loss(model, n=4):
 gradfit.manual_seed(0)
 lstm = build_text_model("lstm", data.vocab_size, n_embd=32, hidden_size=64, num_layers=1,
                         block_size=BLOCK)
-gpt = build_text_model("transformer", data.vocab_size, block_size=BLOCK, n_layer=2,
+gpt = build_text_model("transformer", data.vocab_size, block_size=BLOCK, n_layer=1,
                        n_head=4, n_embd=32)
 for name, m in (("LSTM", lstm), ("transformer", gpt)):
     print(f"{name}: {sum(p.numel() for p in m.parameters()):,} parameters")
@@ -113,7 +113,7 @@ for name, (first, last, val) in summary.items():
 
 Each model continues the prompt `def ` one character at a time, sampling from its predicted
 distribution (temperature 0.8). After a minute of CPU at full size
-(`python examples/char_transformer.py`) the transformer writes plausible Python; after 60
+(`python examples/char_transformer.py`) the transformer writes plausible Python; after 40
 toy steps both have learned spaces, common letters and the odd keyword.""",
     ),
     (
@@ -121,7 +121,7 @@ toy steps both have learned spaces, common letters and the odd keyword.""",
         """gradfit.manual_seed(1)
 prompt = gradfit.tensor([data.encode("def ")])
 for name, m in (("LSTM", lstm), ("transformer", gpt)):
-    text = data.decode(generate(m, prompt, 120, temperature=0.8)[0].tolist())
+    text = data.decode(generate(m, prompt, 80, temperature=0.8)[0].tolist())
     print(f"--- {name}\\n{text}\\n")
 # the numbers this notebook stands for: both models learn (the loss falls well below the
 # uniform guess) on held-out text too

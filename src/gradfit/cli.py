@@ -4,8 +4,10 @@
 40-100-100-10 with ReLU, He initialisation and zero biases, cross-entropy, SGD with lr 0.05
 and momentum 0.9, StepLR(10, 0.5), batches of 100, 50 epochs) and writes a run folder.
 
-Exit codes: 0 success, 2 bad input (``gradfit: error: ...``, nothing written), 3 the
-training diverged (NaN/inf loss; the last good checkpoint is kept), 130 interrupted.
+Exit codes: 0 success, 2 bad input or a run folder in use (``gradfit: error: ...``,
+nothing written), 3 the training diverged (NaN/inf loss; the last good checkpoint is kept),
+4 an operating-system error (a read-only folder, a full disk: one line naming the path and
+the reason; files already on disk stay whole), 130 interrupted.
 
 Importing this module is cheap: NumPy-heavy and plotting modules (matplotlib, optuna, tqdm,
 scikit-learn, mnist1d) are imported inside the commands that use them.
@@ -46,6 +48,29 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see {self.prog} --help)")
 
 
+class _LazyHelp(str):
+    """A help text computed when help is shown (argparse formats it with ``%``), so that
+    building the parser does not import gradfit.nn to list what it offers."""
+
+    def __new__(cls, text, shown: str):
+        obj = super().__new__(cls, shown)
+        obj.text = text
+        return obj
+
+    def __mod__(self, params):
+        return self.text() % params
+
+
+def _listing(prefix: str, table: str) -> _LazyHelp:
+    def text():
+        from gradfit.train import builders
+
+        names = getattr(builders, table)
+        return prefix + ", ".join(names() if callable(names) else names)
+
+    return _LazyHelp(text, prefix)
+
+
 def _config_flags(p: argparse.ArgumentParser) -> None:
     """The flags that override the configuration (shared by train and search)."""
     g = p.add_argument_group("configuration (override --config; see docs/cli.md)")
@@ -70,6 +95,11 @@ def _config_flags(p: argparse.ArgumentParser) -> None:
     )
     g.add_argument("--data-seed", type=int, metavar="N", help="seed of the validation split")
     g.add_argument(
+        "--model",
+        metavar="KIND",
+        help=_listing("model kind (default mlp): ", "MODELS"),
+    )
+    g.add_argument(
         "--hidden",
         metavar="W,W,...",
         help="hidden layer widths (default 100,100; 'none' for a linear model)",
@@ -77,13 +107,12 @@ def _config_flags(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--activation",
         metavar="NAME",
-        help="relu (default), tanh, sigmoid, leaky_relu, elu, gelu, softplus",
+        help=_listing("activation after each hidden layer (default relu): ", "activation_classes"),
     )
     g.add_argument(
         "--init",
         metavar="NAME",
-        help="kaiming_uniform (default), kaiming_normal, xavier_uniform, "
-        "xavier_normal, he_normal_fan_in|fan_out|fan_avg, default",
+        help=_listing("weight initialisation (default kaiming_uniform): ", "INITS"),
     )
     g.add_argument(
         "--loss", metavar="NAME", help="auto (default), cross_entropy, mse, l1, huber, smooth_l1"
@@ -160,6 +189,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     r.add_argument(
         "--overwrite", action="store_true", help="replace the run files in an existing --out folder"
+    )
+    r.add_argument(
+        "--allow-data-change",
+        action="store_true",
+        help="with --resume: continue even though the data file changed since the checkpoint",
     )
     r.add_argument(
         "--distributed",
@@ -280,6 +314,7 @@ _SCALAR_FLAGS = {
     "target": ("data", "target"),
     "standardize": ("data", "standardize"),
     "data_seed": ("data", "seed"),
+    "model": ("model", "kind"),
     "activation": ("model", "activation"),
     "init": ("model", "init"),
     "loss": ("loss", "name"),
@@ -377,8 +412,11 @@ def _cmd_train(args: argparse.Namespace) -> int:
             quiet=args.quiet,
             threads=args.threads,
             distributed=args.distributed,
+            allow_data_change=args.allow_data_change,
         )
         return 0
+    if args.allow_data_change:
+        raise UsageError("--allow-data-change applies to --resume only")
     cfg, _ = resolve_config(args)
     run.train(
         cfg,
@@ -437,10 +475,15 @@ def _figures(argv: list[str]) -> int:
             file=sys.stderr,
         )
         return 1
+    from gradfit.train.errors import EXIT_OS, describe_os_error
+
     try:
         return int(cli_main(list(argv)) or 0)
     except SystemExit as e:  # its own --help or argument errors
         return e.code if isinstance(e.code, int) else 0
+    except OSError as e:  # a read-only or impossible --out, as for the other commands
+        _error(describe_os_error(e))
+        return EXIT_OS
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -448,11 +491,19 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "figures":
         return _figures(argv[1:])
-    from gradfit.train.errors import DivergenceError, UsageError
+    from gradfit.train.errors import (
+        EXIT_OS,
+        DivergenceError,
+        Interrupted,
+        UsageError,
+        describe_os_error,
+    )
 
+    command = None
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
+        command = args.command
         if args.command is None:
             parser.print_help()
             return 0
@@ -466,21 +517,35 @@ def main(argv: list[str] | None = None) -> int:
         if not _quiet_rank():
             _error(str(e))
         return e.exit_code
-    except KeyboardInterrupt:
-        if not _quiet_rank():
+    except KeyboardInterrupt as e:
+        if _quiet_rank():
+            return 130
+        if isinstance(e, Interrupted):
             _error(
-                "interrupted; a run continues from its last checkpoint with "
-                "gradfit train --resume RUN_DIR"
+                "interrupted; the run continues from its last checkpoint with "
+                f"gradfit train --resume {e.run_dir}"
             )
+        elif command == "search":
+            _error("interrupted; running the same gradfit search again continues the study")
+        else:
+            _error("interrupted")
         return 130
+    except OSError as e:  # a read-only folder, a full disk, a path that is a file
+        if isinstance(e, BrokenPipeError):
+            return _broken_pipe()
+        _error(describe_os_error(e))
+        return _exit(EXIT_OS)
     except SystemExit as e:  # --help and --version
         return e.code if isinstance(e.code, int) else 0
-    except BrokenPipeError:  # `gradfit ... | head`: stop quietly, as Unix tools do
-        import os
 
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return 141
+
+def _broken_pipe() -> int:
+    """`gradfit ... | head`: stop quietly, as Unix tools do."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return 141
 
 
 def _error(msg: str) -> None:

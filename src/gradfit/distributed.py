@@ -5,10 +5,11 @@ gradients, dL/dphi = sum_i dl_i/dphi, so each process can compute the sum over i
 of the batch and one Allreduce adds the shares up.
 
 - Every rank holds a replica of the model, initialised identically (same seed).
-- ``DistributedSampler`` gives every rank the same epoch permutation and each rank its own
-  slice: with a local batch size of B / world_size, local batch t of rank r is
-  ``perm[t*B + r :: world_size]`` within global batch t, so the ranks' shards are disjoint
-  and together form exactly the global batch a single process would see.
+- ``gradfit train --distributed`` gives every rank the single-process data loader (same
+  generator, same global batches) and each rank a contiguous slice of every global batch,
+  its loss weighted by its share, so the run equals ``gradfit train`` on one process.
+  ``DistributedSampler`` is PyTorch's alternative for scripts: each rank its slice of one
+  shared permutation drawn from its own stream.
 - After ``backward()``, ``allreduce_gradients`` packs every gradient into one flat buffer,
   runs a single in-place ``Allreduce`` (sum) and divides by the number of ranks: with a
   mean-reduced loss and equal shards this is the global batch's mean gradient, so every
@@ -186,6 +187,7 @@ class GradientAllreduce:
         from mpi4py import MPI
 
         import gradfit
+        from gradfit._arrays import unwrap
 
         if len(values) != self.extra:
             raise ValueError(f"GradientAllreduce: got {len(values)} values, expected {self.extra}")
@@ -197,7 +199,7 @@ class GradientAllreduce:
             if p.grad is None:
                 buf[offset : offset + n] = 0
             else:
-                buf[offset : offset + n] = p.grad._array.reshape(-1)
+                buf[offset : offset + n] = unwrap(p.grad).reshape(-1)
             offset += n
         buf[offset:] = values
         self.comm.Allreduce(MPI.IN_PLACE, buf, op=MPI.SUM)
@@ -208,7 +210,7 @@ class GradientAllreduce:
             if p.grad is None:
                 p.grad = gradfit.tensor(chunk.copy())
             else:
-                np.copyto(p.grad._array, chunk)
+                np.copyto(unwrap(p.grad), chunk)
             offset += n
         return _unpack(tuple(float(v) for v in buf[offset:]))
 
@@ -232,15 +234,3 @@ def allreduce_gradients(parameters, comm=None) -> None:
     """One-off gradient averaging (builds the buffer each call; prefer GradientAllreduce
     in a training loop)."""
     GradientAllreduce(parameters, comm)()
-
-
-def broadcast_parameters(parameters, root: int = 0, comm=None) -> None:
-    """Copy rank ``root``'s parameter values to every rank (in place)."""
-    comm = comm if comm is not None else init()
-    if comm.Get_size() == 1:
-        return
-    for p in parameters:
-        arr = np.ascontiguousarray(p._array)
-        comm.Bcast(arr, root=root)
-        if arr is not p._array:
-            np.copyto(p._array, arr)

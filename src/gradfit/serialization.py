@@ -219,13 +219,21 @@ def save_checkpoint(obj, path) -> None:
     value are JSON in the metadata. Dict keys may be str, int, float, bool or None (an
     optimizer state dict's integer keys come back as integers).
     """
+    _atomic_write(path, checkpoint_bytes(obj))
+
+
+def checkpoint_bytes(obj) -> bytes:
+    """The bytes ``save_checkpoint`` writes, for callers with their own atomic writer
+    (``gradfit.train`` writes every file of a run folder through one)."""
+    from safetensors.numpy import save as _st_save
+
     tensors: dict = {}
     structure = _flatten(obj, "", tensors)
     metadata = {
         _FORMAT_KEY: "checkpoint-1",
         _STRUCTURE_KEY: json.dumps(structure, allow_nan=True),
     }
-    save_file(tensors, path, metadata)
+    return _st_save({k: _array(v) for k, v in tensors.items()}, metadata=metadata)
 
 
 def load_checkpoint(path):

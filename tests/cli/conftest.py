@@ -31,9 +31,10 @@ def gf(capsys, monkeypatch, tmp_path):
     return run
 
 
-def _gradfit_subprocess(args, cwd, **kw) -> subprocess.Popen:
-    """``python -m gradfit.cli ARGS`` in ``cwd`` (a real process that can be killed)."""
-    env = dict(os.environ)
+def _gradfit_subprocess(args, cwd, env_extra=None, **kw) -> subprocess.Popen:
+    """``python -m gradfit.cli ARGS`` in ``cwd`` (a real process that can be killed), with
+    ``env_extra`` added to the environment."""
+    env = dict(os.environ, **(env_extra or {}))
     env["PYTHONPATH"] = SRC + os.pathsep + env.get("PYTHONPATH", "")
     return subprocess.Popen(
         [sys.executable, "-m", "gradfit.cli", *map(str, args)], cwd=cwd, env=env, **kw
@@ -56,6 +57,11 @@ def _assert_png(path: Path, min_size: int = 100) -> tuple[int, int]:
 
     with Image.open(path) as im:
         im.verify()
+    with Image.open(path) as im:  # something is drawn: axes, lines, text in several colours
+        colours = im.convert("RGB").getcolors(maxcolors=1 << 20)
+    assert colours is not None and len(colours) > 16, f"{path} looks blank"
+    white = max(colours)[0]
+    assert white < 0.98 * w * h, f"{path} is almost all one colour"
     return w, h
 
 

@@ -24,6 +24,7 @@ def test_defaults_are_the_lecture_recipe():
     c = config_from_layers([])
     assert c["data"]["name"] == "mnist1d"
     assert c["model"] == {
+        "kind": "mlp",
         "hidden": [100, 100],
         "activation": "relu",
         "init": "kaiming_uniform",

@@ -55,9 +55,37 @@ def test_mnist1d_is_generated_offline_cached_and_leaves_numpy_alone(tmp_path, mo
     # mnist1d's generator standardises the whole set (train and test together).
     both = np.concatenate([ds.x, ds.x_test])
     assert abs(both.mean()) < 1e-9 and abs(both.std() - 1) < 1e-9
-    assert cached.stat().st_size > 100_000 and not list(tmp_path.glob("*.tmp"))
+    with np.load(cached) as f:  # the cache holds the very arrays
+        assert np.array_equal(f["x"], ds.x) and np.array_equal(f["y_test"], ds.y_test)
+    assert not list(tmp_path.glob(".tmp-*"))
     again = datasets.mnist1d()  # from the cache
     assert np.array_equal(again.x, ds.x) and np.array_equal(again.y_test, ds.y_test)
+
+    # A truncated cache (a killed copy, a full disk) is rebuilt, not a BadZipFile.
+    import mnist1d.data
+
+    made = []
+    arrays = {"x": ds.x, "y": ds.y, "x_test": ds.x_test, "y_test": ds.y_test}
+    monkeypatch.setattr(mnist1d.data, "make_dataset", lambda args: made.append(1) or arrays)
+    cached.write_bytes(cached.read_bytes()[: cached.stat().st_size // 2])
+    assert np.array_equal(datasets.mnist1d().x, ds.x) and made == [1]
+    with np.load(cached) as f:
+        assert np.array_equal(f["y"], ds.y)
+
+
+def test_mnist1d_in_an_unwritable_cache_folder_still_loads(tmp_path, monkeypatch, capsys):
+    import mnist1d.data
+
+    (tmp_path / "afile").write_text("")
+    monkeypatch.setenv("GRADFIT_CACHE", str(tmp_path / "afile" / "cache"))
+    x = np.arange(8.0).reshape(2, 4)
+    arrays = {"x": x, "y": np.array([0, 1]), "x_test": x, "y_test": np.array([1, 0])}
+    monkeypatch.setattr(mnist1d.data, "make_dataset", lambda args: arrays)
+    ds = datasets.mnist1d()
+    assert np.array_equal(ds.x, x)
+    err = capsys.readouterr().err
+    assert err.startswith("gradfit: warning: cannot cache MNIST-1D in ") and err.count("\n") == 1
+    assert str(tmp_path / "afile" / "cache") in err and "Not a directory" in err
 
 
 def test_digits():

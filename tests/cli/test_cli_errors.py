@@ -17,6 +17,11 @@ FILES = {
     "colors.csv": "a,color,y\n1,red,0\n2,blue,1\n3,red,0\n",
     "plain.csv": "a,b,y\n1,2,0\n2,3,1\n3,4,0\n4,5,1\n5,6,1\n",
     "nolabel.npz": None,  # written by the fixture
+    "latin1.csv": None,
+    "nanlabel.csv": "a,b,label\n1,2,0\n2,3,1\n3,4,nan\n4,5,1\n",
+    "twice.csv": "a,a,c,label\n1,2,3,0\n2,3,4,1\n3,4,5,0\n",
+    "ragged.csv": "a,b,y\n1,2,0\n2,3\n",
+    "fp.csv": "a,b,y\n" + "".join(f"{i},{i % 3},{i % 2}\n" for i in range(20)),
 }
 
 # (id, argv, regex the one-line message must match)
@@ -70,7 +75,7 @@ CASES = [
     (
         "unknown-activation",
         ["train", "--activation", "relux"],
-        r'model\.activation = "relux" \(from the command line\): expected one of relu, tanh',
+        r'model\.activation = "relux" \(from the command line\): expected one of .*relu, .*tanh',
     ),
     (
         "unknown-init",
@@ -224,12 +229,211 @@ CASES = [
 ]
 
 
+# Issue 12: each case ends with exit 2, one line on stderr, no traceback, nothing written.
+# (id, argv, regex, setup: {"env": {...}} or {"lock": folder held by another process})
+SAFETY_CASES = [
+    (
+        "resume-metrics-not-utf8",
+        ["train", "--resume", "metrics_binary"],
+        r"metrics_binary/metrics\.jsonl is not UTF-8 text \(byte 0\); expected the JSON lines",
+    ),
+    (
+        "resume-metrics-garbage",
+        ["train", "--resume", "metrics_garbage"],
+        r"metrics_garbage/metrics\.jsonl line 1 is not an epoch's metrics \('hello world'\)",
+    ),
+    (
+        "csv-latin1",
+        ["train", "--data", "latin1.csv", "--target", "y"],
+        r"latin1\.csv: not UTF-8 text \(byte 0xe9 at offset \d+\); save the CSV as UTF-8",
+    ),
+    (
+        "npz-object-array",
+        ["train", "--data", "pickled.npz"],
+        r"pickled\.npz: holds an object array \(pickled Python objects\), which gradfit never",
+    ),
+    (
+        "npz-targets-3d",
+        ["train", "--data", "y3d.npz"],
+        r"y3d\.npz: targets of shape \(60, 2, 2\); expected \(N,\) class labels or \(N, K\)",
+    ),
+    (
+        "npz-x-test-width",
+        ["train", "--data", "xtest.npz"],
+        r"xtest\.npz: x_test has 4 features, x has 3; expected the same width",
+    ),
+    (
+        "npz-empty-x",
+        ["train", "--data", "empty.npz"],
+        r"empty\.npz: feature array 'x' is empty \(shape \(0, 3\)\); expected \(N, D\)",
+    ),
+    (
+        "npz-target-rows",
+        ["train", "--data", "ylen.npz"],
+        r"ylen\.npz: 10 feature rows but 9 targets",
+    ),
+    (
+        "step-size-zero",
+        ["train", "--scheduler-arg", "step_size=0"],
+        r"scheduler StepLR\(step_size=0, gamma=0\.5\) cannot run for 50 epochs: "
+        r"(integer modulo by zero|ZeroDivisionError)",
+    ),
+    (
+        "cosine-t-max-zero",
+        ["train", "--scheduler", "cosine", "--scheduler-arg", "T_max=0"],
+        r"scheduler CosineAnnealingLR\(T_max=0, eta_min=0\.0\) cannot run for 50 epochs",
+    ),
+    (
+        "seed-too-large",
+        ["train", "--seed", "99999999999999999999"],
+        r"train\.seed = 99999999999999999999 \(from the command line\): expected an integer "
+        r"from 0 to 18446744073709551615",
+    ),
+    (
+        "data-seed-too-large",
+        ["train", "--data-seed", "-1"],
+        r"data\.seed = -1 \(from the command line\): expected an integer from 0 to",
+    ),
+    (
+        "model-too-large",
+        ["train", "--hidden", "1000000,1000000"],
+        r"model\.hidden = \[1000000, 1000000\]: 1,000,\d{3},\d{3},\d{3} parameters need about "
+        r"[\d,.]+ GiB .* GiB is available; expected a smaller model",
+    ),
+    (
+        "label-smoothing-5",
+        ["train", "--set", "loss.label_smoothing=5"],
+        r"loss cross_entropy\(label_smoothing=5.*\) cannot be computed on this data .*"
+        r"label_smoothing must be between 0\.0 and 1\.0",
+    ),
+    (
+        "loss-reduction-sum",
+        ["train", "--set", "loss.reduction=sum"],
+        r"loss\.reduction = 'sum': training uses the mean loss; expected \"mean\"",
+    ),
+    (
+        "search-accuracy-on-regression",
+        ["search", "--data", "gabor", "--metric", "val_accuracy", "--param", "lr=0.01,0.1"],
+        r"--metric val_accuracy: data set 'gabor' is a regression set, which has no accuracy",
+    ),
+    (
+        "milestones-text",
+        ["train", "--scheduler", "multistep", "--scheduler-arg", "milestones=abc"],
+        r"scheduler\.milestones = 'abc': MultiStepLR expects a number or a list of numbers, "
+        r"not text",
+    ),
+    (
+        "step-size-fraction",
+        ["train", "--scheduler-arg", "step_size=1.5"],
+        r"scheduler\.step_size = 1\.5: StepLR expects an integer",
+    ),
+    (
+        "nan-class-label",
+        ["train", "--data", "nanlabel.csv", "--target", "label"],
+        r"nanlabel\.csv: target column 'label' is 'nan' on line 4; expected a number or a class",
+    ),
+    (
+        "duplicate-csv-column",
+        ["train", "--data", "twice.csv", "--target", "a"],
+        r"twice\.csv: the header names column 'a' more than once; expected distinct column names",
+    ),
+    (
+        "csv-ragged-line",
+        ["train", "--data", "ragged.csv", "--target", "y"],
+        r"ragged\.csv: line 3 has 2 fields, the header has 3",
+    ),
+    (
+        "name-escapes-runs",
+        ["train", "--name", "../../escape"],
+        r"--name '\.\./\.\./escape': expected a plain folder name for runs/NAME",
+    ),
+    (
+        "resume-sgd-checkpoint-in-adam-run",
+        ["train", "--resume", "adam_sgd"],
+        r"checkpoint adam_sgd/checkpoint\.safetensors was written by optimizer SGD, this run "
+        r"uses Adam",
+    ),
+    (
+        "resume-step-checkpoint-in-cosine-run",
+        ["train", "--resume", "cosine_step"],
+        r"was written by scheduler StepLR, this run uses CosineAnnealingLR",
+    ),
+    (
+        "resume-on-changed-data",
+        ["train", "--resume", "fprun"],
+        r"the data of this run changed since checkpoint fprun/checkpoint\.safetensors was "
+        r"written .*Add --allow-data-change",
+    ),
+    (
+        "allow-data-change-needs-resume",
+        ["train", "--allow-data-change"],
+        r"--allow-data-change applies to --resume only",
+    ),
+    (
+        "gamma-text",
+        ["train", "--scheduler-arg", "gamma=half"],
+        r"scheduler\.gamma = 'half': StepLR expects a number, not text",
+    ),
+    (
+        "onecycle-without-max-lr",
+        ["train", "--scheduler", "onecycle"],
+        r"scheduler 'onecycle': OneCycleLR needs max_lr \(set scheduler\.max_lr",
+    ),
+    (
+        "unknown-model-kind",
+        ["train", "--model", "cnn9"],
+        r'model\.kind = "cnn9" .*expected one of mlp',
+    ),
+    (
+        "negative-width",
+        ["train", "--hidden", "10,-3"],
+        r"--hidden '10,-3': layer widths must be >= 1, got -3",
+    ),
+    (
+        "val-split-leaves-nothing",
+        ["train", "--data", "linreg", "--val-split", "0.01"],
+        r"data\.val_split = 0\.01: with 12 samples this leaves 0 for validation",
+    ),
+    (
+        "evaluate-out-is-a-file",
+        ["evaluate", "existing", "--out", "existing/config.toml"],
+        r"--out 'existing/config\.toml' is a file, expected a folder for the outputs",
+    ),
+    (
+        "out-in-use",
+        ["train", "--hidden", "4", "--epochs", "1", "--out", "busy"],
+        r"run folder 'busy' is in use by process \d+ \(another gradfit run\)",
+        {"lock": "busy"},
+    ),
+    (
+        "resume-in-use",
+        ["train", "--resume", "existing"],
+        r"run folder 'existing' is in use by process \d+ \(another gradfit run\)",
+        {"lock": "existing"},
+    ),
+    (
+        "mpi-launcher-without-distributed",
+        ["train", "--hidden", "4", "--out", "mpi"],
+        r"started by an MPI launcher as 2 processes \(OMPI_COMM_WORLD_SIZE=2\) without "
+        r"--distributed; add --distributed",
+        {"env": {"OMPI_COMM_WORLD_SIZE": "2"}},
+    ),
+    (
+        "pmi-launcher-without-distributed",
+        ["train", "--resume", "existing"],
+        r"started by an MPI launcher as 4 processes \(PMI_SIZE=4\)",
+        {"env": {"PMI_SIZE": "4"}},
+    ),
+]
+
+
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory):
     """A folder with the bad files, an existing run and a run of another model."""
     import contextlib
     import io
     import os
+    import shutil
 
     import numpy as np
 
@@ -240,20 +444,57 @@ def workspace(tmp_path_factory):
         if text is not None:
             (d / name).write_text(text)
     np.savez(d / "nolabel.npz", x=np.zeros((4, 2)))
+    (d / "latin1.csv").write_bytes("a,b,y\n1,2,caf\u00e9\n2,3,th\u00e9\n".encode("latin-1"))
+    np.savez(d / "pickled.npz", x=np.array([{"a": 1}, None], dtype=object), y=np.zeros(2))
+    rng = np.random.default_rng(0)
+    np.savez(d / "y3d.npz", x=rng.normal(size=(60, 3)), y=rng.normal(size=(60, 2, 2)))
+    np.savez(d / "ylen.npz", x=rng.normal(size=(10, 3)), y=rng.normal(size=(9,)))
+    np.savez(d / "empty.npz", x=np.zeros((0, 3)), y=np.zeros(0))
+    np.savez(
+        d / "xtest.npz",
+        x=rng.normal(size=(20, 3)),
+        y=rng.integers(0, 2, 20),
+        x_test=rng.normal(size=(5, 4)),
+        y_test=rng.integers(0, 2, 5),
+    )
     old = os.getcwd()
     os.chdir(d)
+    tiny = ["--hidden", "4", "--epochs", "1"]
     try:
         with contextlib.redirect_stdout(io.StringIO()):
-            assert main(["train", "--hidden", "4", "--epochs", "1", "--out", "existing"]) == 0
+            assert main(["train", *tiny, "--out", "existing"]) == 0
             assert main(["train", "--hidden", "8", "--epochs", "1", "--out", "other"]) == 0
+            assert (
+                main(["train", *tiny, "--optimizer", "adam", "--lr", "0.01", "--out", "adam"]) == 0
+            )
+            cos = ["--scheduler", "cosine", "--scheduler-arg", "T_max=5"]
+            assert main(["train", *tiny, *cos, "--out", "cosine"]) == 0
+            assert (
+                main(["train", *tiny, "--data", "fp.csv", "--target", "y", "--out", "fprun"]) == 0
+            )
     finally:
         os.chdir(old)
-    # A run folder whose checkpoint was written by another model.
-    (d / "mixed").mkdir()
-    (d / "mixed" / "config.toml").write_bytes((d / "existing" / "config.toml").read_bytes())
-    (d / "mixed" / "checkpoint.safetensors").write_bytes(
-        (d / "other" / "checkpoint.safetensors").read_bytes()
-    )
+    # The data file of fprun changes after it was trained (one value).
+    (d / "fp.csv").write_text((d / "fp.csv").read_text().replace("\n7,1,1\n", "\n7,2,1\n"))
+    # Run folders whose checkpoint was written by another model, optimizer or schedule.
+    for name, config, weights in [
+        ("mixed", "existing", "other"),
+        ("adam_sgd", "adam", "existing"),
+        ("cosine_step", "cosine", "existing"),
+    ]:
+        (d / name).mkdir()
+        (d / name / "config.toml").write_bytes((d / config / "config.toml").read_bytes())
+        (d / name / "checkpoint.safetensors").write_bytes(
+            (d / weights / "checkpoint.safetensors").read_bytes()
+        )
+    # Runs with a damaged metrics file.
+    for name, text in [
+        ("metrics_binary", b"\xff\xfe\x00garbage\n"),
+        ("metrics_garbage", b"hello world\n" + (d / "existing" / "metrics.jsonl").read_bytes()),
+    ]:
+        shutil.copytree(d / "existing", d / name)
+        (d / name / "metrics.jsonl").write_bytes(text)
+    (d / "busy").mkdir()
     return d
 
 
@@ -263,15 +504,31 @@ def _snapshot(folder):
 
 def test_there_are_at_least_15_cases():
     assert len(CASES) >= 15 and len({c[0] for c in CASES}) == len(CASES)
+    assert len(SAFETY_CASES) >= 30 and not {c[0] for c in SAFETY_CASES} & {c[0] for c in CASES}
 
 
-@pytest.mark.parametrize("argv, message", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
-def test_bad_input(workspace, capsys, monkeypatch, argv, message):
+ALL = CASES + SAFETY_CASES
+
+
+@pytest.mark.parametrize(
+    "argv, message, setup",
+    [(*c[1:3], c[3] if len(c) > 3 else {}) for c in ALL],
+    ids=[c[0] for c in ALL],
+)
+def test_bad_input(workspace, capsys, monkeypatch, argv, message, setup):
     from gradfit.cli import main
+    from gradfit.train.rundir import RunLock
 
     monkeypatch.chdir(workspace)
+    for k, v in setup.get("env", {}).items():
+        monkeypatch.setenv(k, v)
+    lock = RunLock(workspace / setup["lock"]) if "lock" in setup else None
     before = _snapshot(workspace)
-    code = main(argv)
+    try:
+        code = main(argv)
+    finally:
+        if lock is not None:
+            lock.release()
     out, err = capsys.readouterr()
     assert code == 2, (code, err)
     assert err.count("\n") == 1 and err.startswith("gradfit: error: "), err

@@ -74,3 +74,75 @@ def test_threads_flag_reaches_new_and_resumed_runs(monkeypatch, tmp_path):
     assert cli.main(["train", "--threads", "1", "--out", str(tmp_path / "a")]) == 0
     assert cli.main(["train", "--resume", str(tmp_path / "a"), "--threads", "2"]) == 0
     assert seen == [1, 2]
+
+
+def test_every_lazily_listed_module_exists():
+    """`gradfit.testing` was listed once and did not exist."""
+    import importlib
+
+    import gradfit
+
+    for name in sorted(gradfit._LAZY_MODULES):
+        assert importlib.import_module(f"gradfit.{name}") is getattr(gradfit, name)
+
+
+def test_progress_bar_falls_back_to_a_fixed_width_on_a_zero_width_terminal(monkeypatch):
+    import os
+    import shutil
+
+    from gradfit.train import report
+
+    monkeypatch.setattr(shutil, "get_terminal_size", lambda fallback=None: os.terminal_size((0, 0)))
+    assert report._columns() == report.FALLBACK_COLUMNS
+    monkeypatch.setattr(
+        shutil, "get_terminal_size", lambda fallback=None: os.terminal_size((57, 9))
+    )
+    assert report._columns() == 57
+
+
+def test_progress_bar_shows_the_new_validation_result_when_the_epoch_ends(
+    gf, tmp_path, monkeypatch
+):
+    """The bar's val_acc once lagged an epoch: it changed only at the next batch."""
+    import io
+
+    from gradfit.train import report
+
+    seen = []
+    real = report.ProgressBar.on_epoch_end
+
+    def spy(self, session, metrics):
+        real(self, session, metrics)
+        seen.append((metrics["val_accuracy"], self.bar.postfix))
+
+    monkeypatch.setattr(report.ProgressBar, "on_epoch_end", spy)
+    monkeypatch.setattr("sys.stderr", io.StringIO())
+    args = ["--hidden", "8", "--epochs", "2", "--batch-size", "1000", "--progress"]
+    code, _, err = gf("train", *args, "--out", "r")
+    assert code == 0, err
+    assert len(seen) == 2
+    for acc, postfix in seen:
+        assert f"val_acc={100 * acc:.2f}%" in postfix
+
+
+def test_search_shows_accuracy_in_percent_like_train():
+    from gradfit.train.search import format_table, format_value
+
+    assert format_value("val_accuracy", 0.629) == "62.90%"
+    assert format_value("val_loss", 1.23456) == "1.2346"
+    rows = [{"trial": 0, "state": "complete", "value": 0.5, "epochs": 2}]
+    assert "50.00%" in format_table(rows, "val_accuracy", [])
+
+
+def test_ctrl_c_hint_fits_the_command(monkeypatch, capsys):
+    from gradfit import cli
+    from gradfit.train import search
+
+    def interrupted(*args, **kw):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(search, "search_command", interrupted)
+    assert cli.main(["search", "--param", "lr=0.1,0.2"]) == 130
+    err = capsys.readouterr().err
+    hint = "interrupted; running the same gradfit search again continues the study"
+    assert err == f"gradfit: error: {hint}\n"

@@ -1,7 +1,8 @@
-"""`mpiexec -n 2 gradfit train --distributed` against one process, through the CLI."""
+"""`mpiexec -n 2 gradfit train --distributed` against plain `gradfit train`, through the CLI."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -11,36 +12,22 @@ import pytest
 import gradfit
 
 GRADFIT = [sys.executable, "-m", "gradfit.cli"]
-ARGS = [
-    "train",
-    "--distributed",
-    "--data",
-    "lecture-random",
-    "--epochs",
-    "4",
-    "--batch-size",
-    "10",
-    "--dtype",
-    "float64",
-    "--quiet",
-]
+# 80 training samples in batches of 9: the last global batch (8) and every batch of 9 split
+# unevenly over two ranks, which the loss weighting must make exact.
+ARGS = ["train", "--data", "lecture-random", "--epochs", "4", "--batch-size", "9"]
+ARGS += ["--dtype", "float64", "--hidden", "16"]
 
 
-def test_two_rank_cli_run_equals_one_process(tmp_path, mpiexec):
-    one = subprocess.run(
-        GRADFIT + ARGS + ["--out", str(tmp_path / "one")],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+def _run(cmd, tmp_path, timeout=180):
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=tmp_path)
+
+
+def test_two_rank_run_equals_plain_gradfit_train(tmp_path, mpiexec):
+    one = _run(GRADFIT + ARGS + ["--out", "one"], tmp_path)
     assert one.returncode == 0, one.stderr
-    two = subprocess.run(
-        mpiexec + GRADFIT + ARGS + ["--out", str(tmp_path / "two")],
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
+    two = _run(mpiexec + GRADFIT + ARGS + ["--distributed", "--out", "two"], tmp_path)
     assert two.returncode == 0, two.stderr[-3000:]
+    assert "ranks     2 MPI processes" in two.stdout and "ranks" not in one.stdout
     a = gradfit.load(str(tmp_path / "one" / "model.safetensors"))
     b = gradfit.load(str(tmp_path / "two" / "model.safetensors"))
     assert set(a) == set(b)
@@ -48,21 +35,21 @@ def test_two_rank_cli_run_equals_one_process(tmp_path, mpiexec):
         x, y = a[k].numpy(), b[k].numpy()
         assert np.max(np.abs(x - y)) <= 1e-12 * np.max(np.abs(x)), k
     # rank 0 alone wrote the run: one metrics line per epoch, the same losses
-    lines_one = (tmp_path / "one" / "metrics.jsonl").read_text().splitlines()
-    lines_two = (tmp_path / "two" / "metrics.jsonl").read_text().splitlines()
-    assert len(lines_one) == len(lines_two) == 4
+    m1 = [json.loads(s) for s in (tmp_path / "one" / "metrics.jsonl").read_text().splitlines()]
+    m2 = [json.loads(s) for s in (tmp_path / "two" / "metrics.jsonl").read_text().splitlines()]
+    assert [m["epoch"] for m in m2] == [1, 2, 3, 4]
+    for p, q in zip(m1, m2):
+        assert abs(p["train_loss"] - q["train_loss"]) <= 1e-12 * p["train_loss"]
+        assert abs(p["val_loss"] - q["val_loss"]) <= 1e-12 * p["val_loss"]
 
 
-def test_batch_not_divisible_by_ranks_is_a_usage_error(tmp_path, mpiexec):
-    args = [a if a != "10" else "9" for a in ARGS]
-    res = subprocess.run(
-        mpiexec + GRADFIT + args + ["--out", str(tmp_path / "odd")],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert res.returncode == 2
-    assert "batch_size = 9 does not split evenly over 2 MPI ranks" in res.stderr
+def test_mpi_launcher_without_distributed_is_refused(tmp_path, mpiexec):
+    res = _run(mpiexec + GRADFIT + ARGS + ["--out", "x", "--quiet"], tmp_path, timeout=120)
+    assert res.returncode == 2, res.stderr
+    lines = [s for s in res.stderr.splitlines() if s.startswith("gradfit: error:")]
+    assert lines and "without --distributed; add --distributed" in lines[0]
+    assert "Traceback" not in res.stderr
+    assert not (tmp_path / "x").exists()
 
 
 @pytest.mark.parametrize("ranks", [2])
@@ -83,7 +70,7 @@ def test_a_rank_failing_alone_aborts_the_job(tmp_path, ranks, mpiexec):
             mpiexec
             + [sys.executable, str(script)]
             + ARGS
-            + ["--out", str(tmp_path / "x"), "--epochs", "50"],
+            + ["--distributed", "--quiet", "--out", str(tmp_path / "x"), "--epochs", "50"],
             capture_output=True,
             text=True,
             timeout=90,

@@ -1,7 +1,10 @@
 """Registry entries of the sequence-model ops: embedding, scaled dot-product attention
 (masks, causal), multi-head attention, the recurrent layers (packed and padded) and the
 packing functions. Layers are built inside ``fn`` after ``lib.manual_seed(0)``: gradfit and
-PyTorch initialise them identically, so one lambda serves both libraries."""
+PyTorch initialise them identically, so one lambda serves both libraries.
+
+``scale_grad_by_freq`` is not here: it scales the gradient, so it is not a derivative that
+finite differences could check; tests/nn/test_nn_seq_parity.py compares it with PyTorch."""
 
 from __future__ import annotations
 

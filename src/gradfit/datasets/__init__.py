@@ -26,7 +26,9 @@ from __future__ import annotations
 
 import csv
 import os
+import sys
 import tempfile
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -112,8 +114,11 @@ def _atomic_savez(path: Path, **arrays) -> None:
     # Two processes may generate the cache at once; each writes a private temp file and
     # os.replace makes the switch atomic, so a reader never sees half a file.
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-" + path.name + ".", dir=path.parent)
     try:
+        mask = os.umask(0o022)
+        os.umask(mask)
+        os.fchmod(fd, 0o666 & ~mask)  # as open() would create it, not mkstemp's 0600
         with os.fdopen(fd, "wb") as f:
             np.savez(f, **arrays)
             f.flush()
@@ -132,8 +137,8 @@ def mnist1d() -> DataSet:
         try:
             with np.load(path) as f:
                 arrays = {k: f[k] for k in ("x", "y", "x_test", "y_test")}
-        except (OSError, ValueError, KeyError):
-            arrays = None  # a damaged cache is regenerated, not trusted
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError):
+            arrays = None  # a damaged or truncated cache is regenerated, not trusted
     if arrays is None:
         import mnist1d.data
 
@@ -144,7 +149,14 @@ def mnist1d() -> DataSet:
         finally:
             np.random.set_state(state)
         arrays = {k: np.asarray(d[k]) for k in ("x", "y", "x_test", "y_test")}
-        _atomic_savez(path, **arrays)
+        try:
+            _atomic_savez(path, **arrays)
+        except OSError as e:  # a read-only cache: use the data, say why it is not kept
+            print(
+                f"gradfit: warning: cannot cache MNIST-1D in {str(path.parent)!r} "
+                f"({e.strerror or e}); set GRADFIT_CACHE to a writable folder",
+                file=sys.stderr,
+            )
     return DataSet(
         "mnist1d",
         arrays["x"].astype(np.float64),
@@ -278,6 +290,25 @@ def _infer_task(y_raw: np.ndarray) -> str:
 
 
 def _finish_file(name, x, y_raw, task, feature_names, target_names, x_test=None, y_test=None):
+    for what, y in (("targets", y_raw), ("test targets", y_test)):
+        if y is None:
+            continue
+        if y.ndim > 2:
+            raise DataError(
+                f"{name}: {what} of shape {y.shape}; expected (N,) class labels or (N, K) "
+                "regression targets"
+            )
+        if y.dtype.kind in "fc" and not np.all(np.isfinite(y)):
+            i = int(np.flatnonzero(~np.isfinite(y.reshape(len(y), -1)).all(axis=1))[0])
+            raise DataError(
+                f"{name}: {what} hold NaN or infinite values (row {i + 1}); expected numbers "
+                "or class labels in every row"
+            )
+    if x_test is not None and x_test.shape[1] != x.shape[1]:
+        raise DataError(
+            f"{name}: x_test has {x_test.shape[1]} features, x has {x.shape[1]}; expected "
+            "the same width"
+        )
     if task is None:
         task = _infer_task(y_raw)
     if task == "classification":
@@ -314,8 +345,14 @@ def load_csv(path: str | os.PathLike, target: str | None, task: str | None = Non
     hold numbers or labels; every other column must be numeric.
     """
     path = Path(path)
-    with open(path, newline="", encoding="utf-8-sig") as f:
-        rows = [r for r in csv.reader(f) if r and any(c.strip() for c in r)]
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            rows = [r for r in csv.reader(f) if r and any(c.strip() for c in r)]
+    except UnicodeDecodeError as e:
+        raise DataError(
+            f"{path}: not UTF-8 text (byte 0x{e.object[e.start]:02x} at offset {e.start}); "
+            "save the CSV as UTF-8"
+        ) from None
     if not rows:
         raise DataError(f"{path}: the CSV file is empty")
     if all(_is_number(c) for c in rows[0]):
@@ -324,6 +361,12 @@ def load_csv(path: str | os.PathLike, target: str | None, task: str | None = Non
         header, rows = [c.strip() for c in rows[0]], rows[1:]
     if not rows:
         raise DataError(f"{path}: the CSV file has a header but no data rows")
+    twice = sorted({c for c in header if header.count(c) > 1})
+    if twice:
+        raise DataError(
+            f"{path}: the header names column {twice[0]!r} more than once; expected "
+            "distinct column names"
+        )
     if not target:
         raise DataError(
             f"{path}: name the target column with --target (columns: {', '.join(header)})"
@@ -352,6 +395,12 @@ def load_csv(path: str | os.PathLike, target: str | None, task: str | None = Non
                     "feature columns must hold numbers"
                 ) from None
     col = [r[t].strip() for r in rows]
+    bad = [i for i, c in enumerate(col) if c.lower() in ("nan", "inf", "-inf", "+inf")]
+    if bad:
+        raise DataError(
+            f"{path}: target column {target!r} is {col[bad[0]]!r} on line {bad[0] + 2}; "
+            "expected a number or a class label in every row"
+        )
     if any(not c for c in col):
         i = col.index("")
         raise DataError(f"{path}: target column {target!r} is empty on line {i + 2}")
@@ -384,16 +433,26 @@ def load_npz(path: str | os.PathLike, target: str | None, task: str | None = Non
             raise DataError(f"{path}: no feature array 'x' (arrays: {', '.join(keys)})")
         if yk is None or yk not in keys:
             raise DataError(f"{path}: no target array {yk or 'y'!r} (arrays: {', '.join(keys)})")
-        x = np.asarray(f[xk])
-        y_raw = np.asarray(f[yk])
-        x_test = np.asarray(f["x_test"]) if "x_test" in keys else None
-        y_test = np.asarray(f["y_test"]) if "y_test" in keys and x_test is not None else None
+        try:
+            x = np.asarray(f[xk])
+            y_raw = np.asarray(f[yk])
+            x_test = np.asarray(f["x_test"]) if "x_test" in keys else None
+            y_test = np.asarray(f["y_test"]) if "y_test" in keys and x_test is not None else None
+        except ValueError:  # NumPy refuses object arrays without allow_pickle
+            raise DataError(
+                f"{path}: holds an object array (pickled Python objects), which gradfit "
+                "never loads because unpickling can run code; save numeric arrays"
+            ) from None
+    if x.ndim == 0 or len(x) == 0 or x.size == 0:
+        raise DataError(f"{path}: feature array {xk!r} is empty (shape {x.shape}); expected (N, D)")
     if x.dtype.kind not in "iufb":
         raise DataError(f"{path}: features {xk!r} are not numeric (dtype {x.dtype})")
     x = x.reshape(len(x), -1).astype(np.float64)
     if len(y_raw) != len(x):
         raise DataError(f"{path}: {len(x)} feature rows but {len(y_raw)} targets")
     if x_test is not None:
+        if x_test.dtype.kind not in "iufb" or x_test.ndim == 0:
+            raise DataError(f"{path}: x_test is not a numeric array (dtype {x_test.dtype})")
         x_test = x_test.reshape(len(x_test), -1).astype(np.float64)
         if y_test is None:
             x_test = None

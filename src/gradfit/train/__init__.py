@@ -1,14 +1,23 @@
-"""Training: configuration, the fit loop, callbacks, checkpoints, run folders, search.
+"""Training: the command line's ``gradfit train | evaluate | search``, split by job.
 
-The command line (``gradfit train | evaluate | search``) is a thin layer over this package:
-
-- ``config``: defaults (the lecture's MNIST-1D recipe), TOML files, flags, validation.
-- ``loop``: ``Session`` (model, loss, optimizer, schedule, data loader, built reproducibly
-  from a config) and its ``fit`` loop with ``Callback`` hooks.
-- ``callbacks``: progress bar, metrics file, checkpoints, plots.
-- ``checkpoint``: atomic files and training checkpoints (safetensors).
-- ``run``: run folders, ``train``, ``resume`` and ``evaluate``.
+- ``config``: defaults (the lecture's MNIST-1D recipe), recipes that converge for the other
+  built-in sets and optimizers, TOML files, flags, validation.
+- ``builders``: the tables every choice comes from (model kinds, activations, inits,
+  losses, optimizers, schedules) and the objects built from them; ``build_model`` is the one
+  place a model is made (seeded, in the run's dtype).
+- ``data``: load, split, standardise, fingerprint the data.
+- ``session``: ``build_session``, the one builder of a run (train, resume, evaluate and
+  search use it), its state for checkpoints, and the checks before anything is written.
+- ``loop``: ``train_step`` (plain, closure and distributed optimizers alike), ``train_epoch``,
+  ``fit`` with ``Callback`` hooks, ``evaluate_model``.
+- ``rundir``: the run folder: file names, the one atomic writer, the lock, metrics.
+- ``checkpoint``: training checkpoints (safetensors).
+- ``report`` and ``plots``: the console (header, progress bar, epoch lines) and PNG plots.
+- ``run``: the commands on a run folder: ``train``, ``resume``, ``evaluate``.
 - ``search``: hyperparameter search with Optuna.
+
+A new model kind is one entry of ``builders.MODELS``; a new activation, optimizer or schedule
+in ``gradfit.nn`` / ``gradfit.optim`` is offered by the command line without any edit here.
 
 Submodules are imported on use, so ``import gradfit.train`` stays cheap.
 """

@@ -1,5 +1,17 @@
-"""From configuration tables to objects: the MLP, its initialisation, the loss, the
+"""From configuration tables to objects: the model, its initialisation, the loss, the
 optimizer and the learning-rate schedule.
+
+Every list the command line offers comes from one table here or from the library itself,
+so nothing is kept in sync by hand:
+
+- model kinds: ``MODELS`` (kind -> builder and parameter count). A new kind (a 1-D CNN, a
+  transformer) is one entry;
+- activations: every activation module of ``gradfit.nn`` (``activation_classes``);
+- initialisations: ``INITS``;
+- losses: ``CLASSIFICATION_LOSSES`` and ``REGRESSION_LOSSES``;
+- optimizers: every ``Optimizer`` of ``gradfit.optim`` and ``gradfit.optim.lecture``;
+- schedules: every schedule class of ``gradfit.optim.lr_scheduler`` plus short aliases
+  for the classes that exist.
 
 Names are matched loosely (case, ``_`` and ``-`` ignored): ``sgd``, ``AdamW``,
 ``lecture.nesterov``, ``step_lr``, ``StepLR``, ``cosine``. The keyword arguments of an
@@ -11,67 +23,17 @@ from __future__ import annotations
 
 import inspect
 import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from gradfit.train.config import _norm
 from gradfit.train.errors import UsageError
 
-CLASSIFICATION_LOSSES = {"cross_entropy": "CrossEntropyLoss"}
-REGRESSION_LOSSES = {
-    "mse": "MSELoss",
-    "l1": "L1Loss",
-    "huber": "HuberLoss",
-    "smooth_l1": "SmoothL1Loss",
-}
-ACTIVATION_CLASSES = {
-    "relu": "ReLU",
-    "tanh": "Tanh",
-    "sigmoid": "Sigmoid",
-    "leaky_relu": "LeakyReLU",
-    "elu": "ELU",
-    "gelu": "GELU",
-    "softplus": "Softplus",
-    "identity": "Identity",
-}
-SCHEDULER_ALIASES = {
-    "step": "StepLR",
-    "multistep": "MultiStepLR",
-    "exponential": "ExponentialLR",
-    "cosine": "CosineAnnealingLR",
-    "linear": "LinearLR",
-    "onecycle": "OneCycleLR",
-    "plateau": "ReduceLROnPlateau",
-    "constant": "ConstantLR",
-    "polynomial": "PolynomialLR",
-}
-# Schedules that take a function or other schedules cannot be written in a TOML file.
-_UNSUPPORTED_SCHEDULERS = {
-    "LRScheduler",
-    "LambdaLR",
-    "MultiplicativeLR",
-    "SequentialLR",
-    "ChainedScheduler",
-}
-PER_BATCH_SCHEDULERS = {"OneCycleLR", "CyclicLR"}
-# Optimizers whose step() evaluates the loss itself, through a closure.
-CLOSURE_OPTIMIZERS = {"LBFGS", "LineSearchGD", "Nesterov"}
 
-
-def loss_name(name: str) -> str:
-    """The canonical loss name, or UsageError."""
-    n = _norm(name)
-    for canon in (*CLASSIFICATION_LOSSES, *REGRESSION_LOSSES):
-        cls = {**CLASSIFICATION_LOSSES, **REGRESSION_LOSSES}[canon]
-        if n in (_norm(canon), _norm(cls), _norm(cls).removesuffix("loss")):
-            return canon
-    if n in ("ce", "crossentropy", "nll"):
-        return "cross_entropy"
-    if n in ("l2", "meansquarederror", "leastsquares"):
-        return "mse"
-    raise UsageError(
-        f"unknown loss {name!r} (expected one of: auto, "
-        f"{', '.join([*CLASSIFICATION_LOSSES, *REGRESSION_LOSSES])})"
-    )
+def norm_name(name: str) -> str:
+    """A name with case, ``_``, ``-`` and spaces ignored, for loose matching."""
+    return str(name).lower().replace("_", "").replace("-", "").replace(" ", "")
 
 
 def _nn():
@@ -83,82 +45,199 @@ def _nn():
 # --- model --------------------------------------------------------------------------------
 
 
-def build_model(model_cfg: dict, in_features: int, out_features: int):
-    """An MLP ``in -> hidden... -> out`` with an activation after every hidden layer.
+@dataclass(frozen=True)
+class ModelKind:
+    """How one ``model.kind`` is built: ``build(model_cfg, in_features, out_features,
+    activation_class)`` returns the module; ``num_parameters`` (same arguments but the
+    activation) counts its parameters before anything is allocated, for the memory check;
+    ``describe(model_cfg, in_features, out_features)`` is the run header's word for it."""
 
-    Initialisation (``model.init``), applied to every Linear layer's weight, as the
-    lecture's program does with ``model.apply(weights_init)``:
+    build: Callable[..., Any]
+    num_parameters: Callable[[dict, int, int], int]
+    describe: Callable[[dict, int, int], str]
+    # Activations of the widest layer per sample, for the memory estimate.
+    activations_per_sample: Callable[[dict, int, int], int]
 
-    - ``kaiming_uniform``: ``nn.init.kaiming_uniform_(w)``, He uniform,
-      U(-b, b) with b = sqrt(6 / fan_in) (PyTorch's defaults: gain sqrt(2)).
-    - ``kaiming_normal``: N(0, 2 / fan_in).
-    - ``xavier_uniform`` / ``xavier_normal``: Glorot, variance 2 / (fan_in + fan_out).
-    - ``he_normal_fan_in`` / ``_fan_out`` / ``_fan_avg``: N(0, 2 / fan) with fan the fan-in,
-      the fan-out or their mean (the lecture's compromise for forward and backward pass,
-      variance 4 / (fan_in + fan_out)).
-    - ``default``: ``nn.Linear``'s own initialisation.
 
-    Biases are set to zero (``model.bias = "zeros"``, the lecture's ``bias.data.fill_(0.0)``)
-    or keep ``nn.Linear``'s default.
-    """
+def _mlp_widths(cfg: dict, n_in: int, n_out: int) -> list[int]:
+    return [n_in, *cfg["hidden"], n_out]
+
+
+def _build_mlp(cfg: dict, n_in: int, n_out: int, act_cls):
     nn = _nn()
-    act_name = model_cfg["activation"]
-    act_cls = getattr(nn, ACTIVATION_CLASSES[act_name], None)
-    if act_cls is None:
-        raise UsageError(
-            f"model.activation = {act_name!r}: gradfit.nn has no {ACTIVATION_CLASSES[act_name]}"
-        )
+    widths = _mlp_widths(cfg, n_in, n_out)
     layers = []
-    width = in_features
-    for h in model_cfg["hidden"]:
-        layers += [nn.Linear(width, h), act_cls()]
-        width = h
-    layers.append(nn.Linear(width, out_features))
-    model = nn.Sequential(*layers)
-    init = model_cfg["init"]
-    zero_bias = model_cfg["bias"] == "zeros"
+    for a, b in zip(widths[:-2], widths[1:-1]):
+        layers += [nn.Linear(a, b), act_cls()]
+    layers.append(nn.Linear(widths[-2], widths[-1]))
+    return nn.Sequential(*layers)
+
+
+def _describe_mlp(cfg: dict, n_in: int, n_out: int) -> str:
+    shape = "-".join(map(str, _mlp_widths(cfg, n_in, n_out)))
+    if not cfg["hidden"]:
+        return f"linear {shape}"
+    return f"MLP {shape}, {cfg['activation']}"
+
+
+MODELS: dict[str, ModelKind] = {
+    "mlp": ModelKind(
+        build=_build_mlp,
+        num_parameters=lambda c, i, o: sum(
+            (a + 1) * b for a, b in zip(_mlp_widths(c, i, o), _mlp_widths(c, i, o)[1:])
+        ),
+        describe=_describe_mlp,
+        activations_per_sample=lambda c, i, o: sum(_mlp_widths(c, i, o)),
+    ),
+}
+
+# Activation modules that act along a dimension (not elementwise) are not layer activations.
+# GLU halves its input's width.
+_NOT_LAYER_ACTIVATIONS = {
+    "Softmax",
+    "LogSoftmax",
+    "Softmin",
+    "Softmax2d",
+    "MultiheadAttention",
+    "GLU",
+}
+
+
+def activation_classes() -> dict[str, type]:
+    """``{name: class}`` for every elementwise activation module of ``gradfit.nn`` that
+    can be built without arguments, plus ``identity``. Names are ``nn.functional``'s
+    (``leaky_relu``, ``gelu``), else the class name in lower case."""
+    import gradfit.nn.functional as F
+
+    nn = _nn()
+    # In-place forms (relu_) share the normalised name; the plain one is the name.
+    functional = {norm_name(n): n for n in dir(F) if not n.startswith("_") and not n.endswith("_")}
+    out: dict[str, type] = {}
+    for cls_name in dir(nn):
+        cls = getattr(nn, cls_name)
+        if (
+            not inspect.isclass(cls)
+            or not issubclass(cls, nn.Module)
+            or ".activation" not in cls.__module__
+            or cls_name in _NOT_LAYER_ACTIVATIONS
+        ):
+            continue
+        params = list(inspect.signature(cls.__init__).parameters.values())[1:]
+        if any(
+            p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in params
+        ):
+            continue
+        out[functional.get(norm_name(cls_name), cls_name.lower())] = cls
+    out["identity"] = nn.Identity
+    return dict(sorted(out.items()))
+
+
+def _he_normal_fan_avg(nn, w) -> None:
+    fan_out, fan_in = w.shape[0], w.shape[1]
+    nn.init.normal_(w, 0.0, math.sqrt(4.0 / (fan_in + fan_out)))
+
+
+INITS: dict[str, Callable | None] = {
+    "kaiming_uniform": lambda nn, w: nn.init.kaiming_uniform_(w),
+    "kaiming_normal": lambda nn, w: nn.init.kaiming_normal_(w),
+    "xavier_uniform": lambda nn, w: nn.init.xavier_uniform_(w),
+    "xavier_normal": lambda nn, w: nn.init.xavier_normal_(w),
+    "he_normal_fan_in": lambda nn, w: nn.init.kaiming_normal_(w, mode="fan_in"),
+    "he_normal_fan_out": lambda nn, w: nn.init.kaiming_normal_(w, mode="fan_out"),
+    "he_normal_fan_avg": _he_normal_fan_avg,
+    "default": None,
+}
+"""Initialisation of every Linear layer's weight, as the lecture's program does with
+``model.apply(weights_init)``:
+
+- ``kaiming_uniform``: He uniform, U(-b, b) with b = sqrt(6 / fan_in) (PyTorch's defaults:
+  gain sqrt(2));
+- ``kaiming_normal``: N(0, 2 / fan_in);
+- ``xavier_uniform`` / ``xavier_normal``: Glorot, variance 2 / (fan_in + fan_out);
+- ``he_normal_fan_in`` / ``_fan_out`` / ``_fan_avg``: N(0, 2 / fan) with fan the fan-in, the
+  fan-out or their mean (the lecture's compromise for forward and backward pass, variance
+  4 / (fan_in + fan_out));
+- ``default``: ``nn.Linear``'s own initialisation.
+"""
+
+
+def build_model(cfg: dict, in_features: int, out_features: int):
+    """The model of ``cfg`` (a full, validated configuration), built reproducibly: the
+    global generator is seeded with ``train.seed`` and the default dtype is ``train.dtype``
+    while the layers are made and initialised. Biases are zero (``model.bias = "zeros"``,
+    the lecture's ``bias.data.fill_(0.0)``) or keep the layer's default."""
+    import gradfit
+
+    mcfg = cfg["model"]
+    nn = _nn()
+    act_cls = activation_classes()[mcfg["activation"]]
+    init = INITS[mcfg["init"]]
+    zero_bias = mcfg["bias"] == "zeros"
 
     def weights_init(layer):
         if isinstance(layer, nn.Linear):
-            _init_weight(nn, layer.weight, init)
+            if init is not None:
+                init(nn, layer.weight)
             if zero_bias and layer.bias is not None:
                 layer.bias.data.fill_(0.0)
 
-    model.apply(weights_init)
+    gradfit.manual_seed(cfg["train"]["seed"])
+    old_default = gradfit.get_default_dtype()
+    gradfit.set_default_dtype(torch_dtype(cfg["train"]["dtype"]))
+    try:
+        model = MODELS[mcfg["kind"]].build(mcfg, in_features, out_features, act_cls)
+        model.apply(weights_init)
+    finally:
+        gradfit.set_default_dtype(old_default)
     return model
 
 
-def _init_weight(nn, w, init: str) -> None:
-    if init == "default":
-        return
-    if init == "kaiming_uniform":
-        nn.init.kaiming_uniform_(w)
-    elif init == "kaiming_normal":
-        nn.init.kaiming_normal_(w)
-    elif init == "xavier_uniform":
-        nn.init.xavier_uniform_(w)
-    elif init == "xavier_normal":
-        nn.init.xavier_normal_(w)
-    elif init in ("he_normal_fan_in", "he_normal_fan_out"):
-        nn.init.kaiming_normal_(w, mode=init.removeprefix("he_normal_"), nonlinearity="relu")
-    elif init == "he_normal_fan_avg":
-        fan_out, fan_in = w.shape[0], w.shape[1]
-        nn.init.normal_(w, 0.0, math.sqrt(4.0 / (fan_in + fan_out)))
-    else:  # the config check lists the names; this is a programming error
-        raise AssertionError(init)
+def torch_dtype(name: str):
+    import gradfit
+
+    return gradfit.float64 if name == "float64" else gradfit.float32
 
 
 # --- loss ---------------------------------------------------------------------------------
 
+CLASSIFICATION_LOSSES = {"cross_entropy": "CrossEntropyLoss"}
+REGRESSION_LOSSES = {
+    "mse": "MSELoss",
+    "l1": "L1Loss",
+    "huber": "HuberLoss",
+    "smooth_l1": "SmoothL1Loss",
+}
+_LOSS_ALIASES = {
+    "ce": "cross_entropy",
+    "crossentropy": "cross_entropy",
+    "nll": "cross_entropy",
+    "l2": "mse",
+    "meansquarederror": "mse",
+    "leastsquares": "mse",
+}
+# Loss arguments a TOML file cannot state or that would change what training minimises.
+_LOSS_SKIP = ("weight", "size_average", "reduce", "reduction", "pos_weight")
+
+
+def loss_name(name: str) -> str:
+    """The canonical loss name, or UsageError."""
+    n = norm_name(name)
+    for canon, cls in {**CLASSIFICATION_LOSSES, **REGRESSION_LOSSES}.items():
+        if n in (norm_name(canon), norm_name(cls), norm_name(cls).removesuffix("loss")):
+            return canon
+    if n in _LOSS_ALIASES:
+        return _LOSS_ALIASES[n]
+    raise UsageError(
+        f"unknown loss {name!r} (expected one of: auto, "
+        f"{', '.join([*CLASSIFICATION_LOSSES, *REGRESSION_LOSSES])})"
+    )
+
 
 def build_loss(loss_cfg: dict):
     """The loss module named by ``loss.name`` (already resolved from ``auto``)."""
-    nn = _nn()
     name = loss_name(loss_cfg["name"])
     cls_name = {**CLASSIFICATION_LOSSES, **REGRESSION_LOSSES}[name]
-    cls = getattr(nn, cls_name, None)
-    if cls is None:
-        raise UsageError(f"loss {name!r}: gradfit.nn has no {cls_name}")
+    cls = getattr(_nn(), cls_name)
     kwargs = {k: v for k, v in loss_cfg.items() if k != "name"}
     if "reduction" in kwargs and kwargs["reduction"] != "mean":
         raise UsageError(
@@ -170,45 +249,46 @@ def build_loss(loss_cfg: dict):
 
 # --- optimizer ----------------------------------------------------------------------------
 
+# Optimizers whose step() evaluates the loss itself, through a closure.
+CLOSURE_OPTIMIZERS = {"LBFGS", "LineSearchGD", "Nesterov"}
+
 
 def optimizer_registry() -> dict[str, type]:
     """Every optimizer of ``gradfit.optim`` and ``gradfit.optim.lecture`` by normalised
     name; the lecture forms are ``lecture.<name>``."""
     import gradfit.optim as optim
 
-    base = optim.Optimizer
-    reg: dict[str, type] = {}
-    for name, obj in vars(optim).items():
-        if inspect.isclass(obj) and issubclass(obj, base) and obj is not base:
-            reg[_norm(name)] = obj
+    modules = [("", optim)]
     try:
         import gradfit.optim.lecture as lecture
+
+        modules.append(("lecture.", lecture))
     except ImportError:  # the lecture forms are optional for the command line
-        lecture = None
-    if lecture is not None:
-        for name, obj in vars(lecture).items():
-            if inspect.isclass(obj) and issubclass(obj, base) and obj is not base:
-                reg["lecture." + _norm(name)] = obj
+        pass
+    reg: dict[str, type] = {}
+    for prefix, module in modules:
+        for name, obj in vars(module).items():
+            if (
+                inspect.isclass(obj)
+                and issubclass(obj, optim.Optimizer)
+                and obj is not optim.Optimizer
+            ):
+                reg[prefix + norm_name(name)] = obj
     return reg
-
-
-def _optimizer_display_names(reg: dict[str, type]) -> list[str]:
-    return [
-        (k.split(".")[0] + "." + cls.__name__ if k.startswith("lecture.") else cls.__name__).lower()
-        for k, cls in reg.items()
-    ]
 
 
 def optimizer_class(name: str) -> type:
     reg = optimizer_registry()
-    n = _norm(name)
+    n = norm_name(name)
     if n.startswith("lecture") and not n.startswith("lecture."):
         n = "lecture." + n.removeprefix("lecture")
     if n in reg:
         return reg[n]
-    raise UsageError(
-        f"unknown optimizer {name!r} (expected one of: {', '.join(_optimizer_display_names(reg))})"
-    )
+    shown = [
+        k.partition(".")[0] + "." + c.__name__.lower() if "." in k else c.__name__.lower()
+        for k, c in reg.items()
+    ]
+    raise UsageError(f"unknown optimizer {name!r} (expected one of: {', '.join(shown)})")
 
 
 def build_optimizer(opt_cfg: dict, params):
@@ -228,32 +308,63 @@ def needs_closure(optimizer) -> bool:
 
 # --- scheduler ----------------------------------------------------------------------------
 
+# Short names, offered for the classes gradfit.optim.lr_scheduler has.
+SCHEDULER_ALIASES = {
+    "step": "StepLR",
+    "multistep": "MultiStepLR",
+    "exponential": "ExponentialLR",
+    "cosine": "CosineAnnealingLR",
+    "linear": "LinearLR",
+    "onecycle": "OneCycleLR",
+    "cyclic": "CyclicLR",
+    "plateau": "ReduceLROnPlateau",
+    "constant": "ConstantLR",
+    "polynomial": "PolynomialLR",
+}
+# Schedules that take a function or other schedules cannot be written in a TOML file.
+_UNSUPPORTED_SCHEDULERS = {
+    "LRScheduler",
+    "LambdaLR",
+    "MultiplicativeLR",
+    "SequentialLR",
+    "ChainedScheduler",
+}
+PER_BATCH_SCHEDULERS = {"OneCycleLR", "CyclicLR"}
+
 
 def scheduler_registry() -> dict[str, type]:
+    """Every schedule class a TOML file can configure, by normalised name, aliases
+    included (only those whose class exists)."""
     import gradfit.optim.lr_scheduler as lrs
 
     reg = {}
     for name, obj in vars(lrs).items():
-        if inspect.isclass(obj) and obj.__module__.startswith("gradfit.optim"):
-            if name.startswith("_") or name in _UNSUPPORTED_SCHEDULERS:
-                continue
-            if hasattr(obj, "step") and hasattr(obj, "state_dict"):
-                reg[_norm(name)] = obj
+        if (
+            inspect.isclass(obj)
+            and obj.__module__.startswith("gradfit.optim")
+            and not name.startswith("_")
+            and name not in _UNSUPPORTED_SCHEDULERS
+            and hasattr(obj, "step")
+            and hasattr(obj, "state_dict")
+        ):
+            reg[norm_name(name)] = obj
+    for alias, cls_name in SCHEDULER_ALIASES.items():
+        if norm_name(cls_name) in reg:
+            reg[alias] = reg[norm_name(cls_name)]
     return reg
 
 
 def scheduler_class(name: str) -> type | None:
-    n = _norm(name)
-    if n in ("none", "", "off", "constantlr0"):
+    n = norm_name(name)
+    if n in ("none", "", "off"):
         return None
     reg = scheduler_registry()
-    n = _norm(SCHEDULER_ALIASES.get(n, n))
     for cand in (n, n + "lr"):
         if cand in reg:
             return reg[cand]
     raise UsageError(
         f"unknown scheduler {name!r} (expected none or one of: "
-        f"{', '.join(sorted(c.__name__ for c in reg.values()))})"
+        f"{', '.join(sorted({c.__name__ for c in reg.values()}))})"
     )
 
 
@@ -320,40 +431,65 @@ def signature_defaults(cls: type, n_args: int = 1, skip=()) -> dict[str, Any]:
     return out
 
 
+def fill_defaults(cfg: dict, criterion, optimizer, scheduler) -> None:
+    """Write the constructor defaults of the loss, optimizer and schedule into ``cfg``, so the
+    saved config.toml states every hyperparameter that was used."""
+    for k, v in signature_defaults(type(criterion), n_args=0, skip=_LOSS_SKIP).items():
+        cfg["loss"].setdefault(k, v)
+    for k, v in signature_defaults(type(optimizer)).items():
+        cfg["optimizer"].setdefault(k, v)
+    if scheduler is not None:
+        for k, v in signature_defaults(type(scheduler), skip=("last_epoch", "verbose")).items():
+            cfg["scheduler"].setdefault(k, v)
+
+
 def _is_required(default) -> bool:
     return type(default).__name__ == "_RequiredParameter"  # gradfit.optim's `required`
 
 
+def _check_kind(kind: str, cls: type, p: inspect.Parameter, v: Any) -> None:
+    """Refuse a value whose type the parameter cannot take (``milestones = "abc"`` would
+    otherwise be read as three milestones that never come)."""
+    note = str(p.annotation) if p.annotation is not p.empty else ""
+    takes_str = isinstance(p.default, str) or "str" in note or "Literal" in note
+    words = set(re.findall(r"[A-Za-z_]+", note))
+    if isinstance(v, str) and not takes_str:
+        expected = "a number" if words & {"int", "float"} else "a number or a list of numbers"
+        raise UsageError(f"{kind}.{p.name} = {v!r}: {cls.__name__} expects {expected}, not text")
+    if words and words <= {"int"} and (isinstance(v, bool) or not isinstance(v, int)):
+        raise UsageError(f"{kind}.{p.name} = {v!r}: {cls.__name__} expects an integer")
+
+
 def _construct(kind: str, name: str, cls: type, args: tuple, kwargs: dict, skip=()):
-    sig = inspect.signature(cls.__init__)
-    params = list(sig.parameters.values())[1 + len(args) :]
+    params = list(inspect.signature(cls.__init__).parameters.values())[1 + len(args) :]
     accepts_any = any(p.kind == p.VAR_KEYWORD for p in params)
-    allowed = [p.name for p in params if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
-    allowed = [a for a in allowed if a not in skip]
-    for k in kwargs:
+    named = {p.name: p for p in params if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
+    allowed = [a for a in named if a not in skip]
+    for k, v in kwargs.items():
         if k not in allowed and not accepts_any:
             raise UsageError(
                 f"{kind}.{k}: {cls.__name__} has no argument {k!r} (expected one of: "
                 f"{', '.join(allowed) or 'none'})"
             )
+        if k in named:
+            _check_kind(kind, cls, named[k], v)
     missing = [
         p.name
-        for p in params
+        for p in named.values()
         if (p.default is inspect.Parameter.empty or _is_required(p.default))
-        and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
         and p.name not in kwargs
     ]
     if missing:
+        flag = "--lr (optimizer.lr)" if missing[0] == "lr" else f"{kind}.{missing[0]}"
         raise UsageError(
             f"{kind} {name!r}: {cls.__name__} needs {', '.join(missing)} "
-            f"(set {kind}.{missing[0]} in the config)"
+            f"(set {flag} in the config or on the command line)"
         )
     call = {
-        k: tuple(v) if isinstance(v, list) and k not in ("milestones",) else v
-        for k, v in kwargs.items()
+        k: tuple(v) if isinstance(v, list) and k != "milestones" else v for k, v in kwargs.items()
     }
     try:
         return cls(*args, **call)
-    except (ValueError, TypeError) as e:
+    except (ValueError, TypeError, ZeroDivisionError) as e:
         shown = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
         raise UsageError(f"{kind} {cls.__name__}({shown}): {e}") from None

@@ -19,10 +19,12 @@ import json
 import math
 import os
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from gradfit.train import builders
 from gradfit.train.errors import UsageError
 
 DEFAULTS: dict[str, dict[str, Any]] = {
@@ -35,6 +37,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "seed": 0,
     },
     "model": {
+        "kind": "mlp",
         "hidden": [100, 100],
         "activation": "relu",
         "init": "kaiming_uniform",
@@ -53,23 +56,48 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     },
 }
 
+# Defaults that converge for the other built-in sets and optimizers (the recipe above is
+# the lecture's for MNIST-1D with SGD). A recipe fills only what no config file or flag
+# set; its optimizer or scheduler values apply while that class is the one in use.
+DATA_RECIPES: dict[str, dict[str, dict[str, Any]]] = {
+    # x spans [-15, 15]: unscaled, the first SGD step overflows.
+    "gabor": {
+        "data": {"standardize": True},
+        "optimizer": {"name": "sgd", "lr": 0.02},
+        "scheduler": {"name": "step_lr", "step_size": 50},
+        "train": {"epochs": 200},
+    },
+    # The lecture's linear regression: a line, fit by full-batch gradient descent.
+    "linreg": {
+        "model": {"hidden": []},
+        "optimizer": {"name": "sgd", "lr": 0.1},
+        "train": {"epochs": 100},
+    },
+    # Pixel values 0..16: unscaled, ReLU units die in the first epoch.
+    "digits": {"data": {"standardize": True}},
+}
+OPTIMIZER_RECIPES: dict[str, dict[str, dict[str, Any]]] = {
+    # Full-batch quasi-Newton with a line search, no schedule on top of it.
+    "lbfgs": {
+        "optimizer": {"name": "lbfgs", "line_search_fn": "strong_wolfe"},
+        "scheduler": {"name": "none"},
+        "train": {"batch_size": 1_000_000, "epochs": 10},
+    },
+    # The lecture's averages damp the step by (1 - beta): ten times SGD's rate.
+    "lecture.momentum": {"optimizer": {"name": "lecture.momentum", "lr": 0.5}},
+    "lecture.nesterov": {"optimizer": {"name": "lecture.nesterov", "lr": 0.5}},
+    "lecture.adam": {"optimizer": {"name": "lecture.adam", "lr": 0.003}},
+    "lecture.normalizedgd": {"optimizer": {"name": "lecture.normalizedgd", "lr": 0.01}},
+}
+
 OPEN_SECTIONS = ("loss", "optimizer", "scheduler")
 # Tables a config file may hold for `gradfit search`; `gradfit train` ignores them.
 SEARCH_SECTIONS = ("search", "search_space")
 
-ACTIVATIONS = ("relu", "tanh", "sigmoid", "leaky_relu", "elu", "gelu", "softplus", "identity")
-INITS = (
-    "kaiming_uniform",
-    "kaiming_normal",
-    "xavier_uniform",
-    "xavier_normal",
-    "he_normal_fan_in",
-    "he_normal_fan_out",
-    "he_normal_fan_avg",
-    "default",
-)
 BIASES = ("zeros", "default")
 DTYPES = ("float32", "float64")
+# The largest seed the generators take (PyTorch's manual_seed accepts 64-bit seeds).
+MAX_SEED = 2**64 - 1
 
 
 def _fmt(v: Any) -> str:
@@ -80,10 +108,10 @@ def _fmt(v: Any) -> str:
 class _Check:
     """How one closed key is validated."""
 
-    kind: str  # int | float | bool | str | choice | widths | split
-    low: float | None = None
-    choices: tuple = ()
-    strict_low: bool = False
+    kind: str  # int | bool | str | choice | widths | split
+    low: int | None = None
+    choices: tuple | Callable[[], tuple] = ()
+    high: int | None = None
 
     def __call__(self, key: str, v: Any, where: str) -> Any:
         bad = f"{key} = {_fmt(v)}{where}: expected "
@@ -94,7 +122,7 @@ class _Check:
         if self.kind == "int":
             if isinstance(v, bool) or not isinstance(v, int):
                 raise UsageError(bad + "an integer" + self._range())
-            if self.low is not None and v < self.low:
+            if (self.low is not None and v < self.low) or (self.high is not None and v > self.high):
                 raise UsageError(bad + "an integer" + self._range())
             return v
         if self.kind == "str":
@@ -102,9 +130,11 @@ class _Check:
                 raise UsageError(bad + "a string")
             return v
         if self.kind == "choice":
-            if not isinstance(v, str) or v.lower() not in self.choices:
-                raise UsageError(bad + "one of " + ", ".join(self.choices))
-            return v.lower()
+            choices = self.choices() if callable(self.choices) else self.choices
+            by_norm = {builders.norm_name(c): c for c in choices}
+            if not isinstance(v, str) or builders.norm_name(v) not in by_norm:
+                raise UsageError(bad + "one of " + ", ".join(choices))
+            return by_norm[builders.norm_name(v)]
         if self.kind == "widths":
             if isinstance(v, int) and not isinstance(v, bool):
                 v = [v]
@@ -122,7 +152,9 @@ class _Check:
         raise AssertionError(self.kind)
 
     def _range(self) -> str:
-        return "" if self.low is None else f" >= {self.low:g}"
+        if self.high is not None:
+            return f" from {self.low} to {self.high}"
+        return "" if self.low is None else f" >= {self.low}"
 
 
 CHECKS: dict[str, dict[str, _Check]] = {
@@ -132,18 +164,19 @@ CHECKS: dict[str, dict[str, _Check]] = {
         "target": _Check("str"),
         "val_split": _Check("split"),
         "standardize": _Check("bool"),
-        "seed": _Check("int", 0),
+        "seed": _Check("int", 0, high=MAX_SEED),
     },
     "model": {
+        "kind": _Check("choice", choices=lambda: tuple(builders.MODELS)),
         "hidden": _Check("widths"),
-        "activation": _Check("choice", choices=ACTIVATIONS),
-        "init": _Check("choice", choices=INITS),
+        "activation": _Check("choice", choices=lambda: tuple(builders.activation_classes())),
+        "init": _Check("choice", choices=tuple(builders.INITS)),
         "bias": _Check("choice", choices=BIASES),
     },
     "train": {
         "epochs": _Check("int", 1),
         "batch_size": _Check("int", 1),
-        "seed": _Check("int", 0),
+        "seed": _Check("int", 0, high=MAX_SEED),
         "dtype": _Check("choice", choices=DTYPES),
         "shuffle": _Check("bool"),
         "drop_last": _Check("bool"),
@@ -178,7 +211,9 @@ class Layers:
                     raise UsageError(
                         f"{section}.name = {_fmt(table['name'])} ({source}): expected a string"
                     )
-                if "name" in table and _norm(table["name"]) != _norm(current.get("name", "")):
+                if "name" in table and builders.norm_name(table["name"]) != builders.norm_name(
+                    current.get("name", "")
+                ):
                     # Keyword arguments of the previous class do not carry over.
                     for k in list(current):
                         if k != "name" and k not in table:
@@ -200,12 +235,34 @@ class Layers:
                 current[k] = v
                 self.source[(section, k)] = source
 
+    def apply_recipes(self) -> None:
+        """Fill in the recipe of the chosen data set and optimizer (``DATA_RECIPES``,
+        ``OPTIMIZER_RECIPES``) where nothing was set."""
+
+        def norm(name: str) -> str:  # lectureAdam, lecture_adam, lecture.adam alike
+            n = builders.norm_name(name)
+            return "lecture." + n[7:] if n.startswith("lecture") and n[7:8] != "." else n
+
+        data = self.config["data"]["name"] if not self.config["data"]["path"] else ""
+        opt = norm(self.config["optimizer"]["name"])
+        for recipe in (DATA_RECIPES.get(data, {}), OPTIMIZER_RECIPES.get(opt, {})):
+            for section, table in recipe.items():
+                current = self.config[section]
+                if section in OPEN_SECTIONS and norm(table["name"]) != norm(current["name"]):
+                    if any(sec == section for sec, _ in self.source):
+                        continue  # the user chose this class or its arguments
+                    self.config[section] = current = {}
+                for k, v in table.items():
+                    if (section, k) not in self.source:
+                        current[k] = copy.deepcopy(v)
+
     def where(self, section: str, key: str) -> str:
         src = self.source.get((section, key))
         return f" (from {src})" if src else ""
 
     def validated(self) -> dict[str, dict[str, Any]]:
-        """The merged configuration with every closed key checked."""
+        """The merged configuration, recipes filled in, with every closed key checked."""
+        self.apply_recipes()
         cfg = copy.deepcopy(self.config)
         for section, checks in CHECKS.items():
             for key, check in checks.items():
@@ -234,10 +291,6 @@ def _check_toml_value(key: str, v: Any, where: str) -> None:
     if isinstance(v, list):
         for item in v:
             _check_toml_value(key, item, where)
-
-
-def _norm(name: str) -> str:
-    return str(name).lower().replace("_", "").replace("-", "").replace(" ", "")
 
 
 def read_toml(path: str | os.PathLike) -> dict[str, Any]:
@@ -350,9 +403,9 @@ def _toml_key(k: str) -> str:
 
 def write_toml(path: str | os.PathLike, cfg: dict[str, Any], header: str = "") -> None:
     """Write ``cfg`` as TOML atomically (temp file, fsync, rename)."""
-    from gradfit.train.checkpoint import atomic_write_bytes
+    from gradfit.train.rundir import atomic_write
 
-    atomic_write_bytes(path, dumps_toml(cfg, header).encode("utf-8"))
+    atomic_write(path, dumps_toml(cfg, header).encode("utf-8"))
 
 
 def config_from_layers(layers: list[tuple[dict, str]]) -> dict[str, dict[str, Any]]:

@@ -7,7 +7,9 @@ does not depend on (or disturb) the random streams of initialisation and shuffli
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -34,6 +36,23 @@ class Prepared:
     mean: np.ndarray | None = None  # standardisation, from the training part
     std: np.ndarray | None = None
     val_source: str = ""
+    fingerprint: str = ""  # what the data was, so a resume can tell it changed
+
+
+def fingerprint(data_cfg: dict, ds) -> str:
+    """A file's size and SHA-256; for a built-in set, the SHA-256 of its arrays (which its
+    fixed generation arguments determine)."""
+    h = hashlib.sha256()
+    if data_cfg["path"]:
+        path = Path(data_cfg["path"])
+        with open(path, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+        return f"{path.stat().st_size} bytes, sha256 {h.hexdigest()[:16]}"
+    for a in (ds.x, ds.y, ds.x_test, ds.y_test):
+        if a is not None:
+            h.update(np.ascontiguousarray(a).tobytes())
+    return f"built-in {ds.name}, sha256 {h.hexdigest()[:16]}"
 
 
 def load_dataset(data_cfg: dict, task: str | None = None):
@@ -123,6 +142,7 @@ def prepare(cfg: dict) -> Prepared:
         mean=mean,
         std=std,
         val_source=val_source,
+        fingerprint=fingerprint(data_cfg, ds),
     )
 
 

@@ -1,15 +1,20 @@
 """Errors the training command line turns into exit codes.
 
-``UsageError`` is bad input (a config key, a value, a file): the command prints
-``gradfit: error: <message>`` and exits with code 2, having written nothing.
-``DivergenceError`` is a run whose loss became NaN or infinite: exit code 3, the last good
-checkpoint kept.
+- ``UsageError`` is bad input (a config key, a value, a file) or a run folder another
+  process holds: ``gradfit: error: <message>``, exit code 2, nothing written.
+- ``DivergenceError`` is a run whose loss became NaN or infinite: exit code 3, the last
+  good checkpoint kept.
+- An ``OSError`` (read-only folder, disk full, file-size limit, a path that is a file) is
+  reported in one line naming the path and the OS reason: exit code 4. Files are replaced
+  atomically, so what was on disk before stays whole.
+- Ctrl-C: exit code 130, the run resumable from its last checkpoint.
 """
 
 from __future__ import annotations
 
 EXIT_USAGE = 2
 EXIT_DIVERGED = 3
+EXIT_OS = 4
 EXIT_INTERRUPTED = 130
 
 
@@ -24,8 +29,27 @@ class DivergenceError(RuntimeError):
 
     exit_code = EXIT_DIVERGED
 
-    def __init__(self, message: str, *, epoch: int, step: int, lr: float):
+    def __init__(self, message: str, *, epoch: int, step: int, lr: float | None):
         super().__init__(message)
         self.epoch = epoch
         self.step = step
         self.lr = lr
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during a run; ``run_dir`` is the folder to resume."""
+
+    exit_code = EXIT_INTERRUPTED
+
+    def __init__(self, run_dir: str):
+        super().__init__(run_dir)
+        self.run_dir = run_dir
+
+
+def describe_os_error(e: OSError) -> str:
+    """``PATH: reason`` for an OSError (both paths of a rename)."""
+    reason = e.strerror or str(e)
+    paths = [p for p in (e.filename, e.filename2) if p not in (None, "")]
+    if not paths:
+        return reason
+    return " -> ".join(repr(str(p)) for p in paths) + f": {reason}"

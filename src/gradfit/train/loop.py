@@ -1,15 +1,11 @@
-"""The fit loop: the lecture's training program with metrics, callbacks and checkpoints.
+"""One training step, one epoch, the fit loop: the lecture's training program with
+metrics and callbacks.
 
 One epoch is the lecture's loop over the data loader -- ``zero_grad``, forward, loss,
 ``backward``, ``step`` -- followed by an evaluation on the validation data and
 ``scheduler.step()`` (``scheduler.step(val_loss)`` for ReduceLROnPlateau; per-batch
-schedules such as OneCycleLR step after every batch).
-
-Everything that decides the future of a run is built from the configuration in a fixed
-order (``Session.build``) and saved at the end of every epoch (``Session.state_dict``):
-the global generator is seeded with ``train.seed`` before the model is built, and the data
-loader shuffles with its own ``gradfit.Generator`` seeded with ``train.seed``. A run
-resumed from a checkpoint therefore continues exactly as if it had never stopped.
+schedules such as OneCycleLR step after every batch). Every optimizer, plain or driven by
+a closure, on one process or over MPI, goes through ``train_step``.
 """
 
 from __future__ import annotations
@@ -17,21 +13,20 @@ from __future__ import annotations
 import contextlib
 import math
 import time
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from gradfit.train import builders
-from gradfit.train.data import Prepared, prepare, to_tensors
-from gradfit.train.errors import DivergenceError, UsageError
+from gradfit.train.errors import DivergenceError
+from gradfit.train.rundir import test_kill_point
+from gradfit.train.session import Session
 
 EVAL_CHUNK = 8192
 
 
 class Callback:
-    """Hooks called by ``Session.fit``; override the ones you need."""
+    """Hooks called by ``fit``; override the ones you need."""
 
     def on_train_begin(self, session: Session) -> None:
         pass
@@ -46,291 +41,154 @@ class Callback:
         """``status``: ``"completed"``, ``"diverged"``, ``"interrupted"`` or ``"failed"``."""
 
 
-def _dtype(name: str):
+def _diverged(session: Session, epoch: int, step: int, value: float, what: str = "loss"):
+    raise DivergenceError(
+        f"training diverged: the {what} became {value} at epoch {epoch + 1}, step "
+        f"{step + 1} (learning rate {session.lr}); lower the learning rate "
+        f"(optimizer.lr) or change the optimizer",
+        epoch=epoch + 1,
+        step=step + 1,
+        lr=session.lr,
+    )
+
+
+def _local_part(session: Session, xb, yb):
+    """This rank's contiguous slice of a global batch, and the weight n_local * world / n
+    that makes the average over ranks of the weighted mean losses the global batch's mean
+    loss (the slices differ in size by at most one sample)."""
+    if session.shard is None:
+        return xb, yb, 1.0
+    rank, world = session.shard
+    n = len(xb)
+    lo, hi = rank * n // world, (rank + 1) * n // world
+    return xb[lo:hi], yb[lo:hi], (hi - lo) * world / n
+
+
+def train_step(session: Session, xb, yb, epoch: int, step: int):
+    """One optimisation step on a global batch; returns (mean loss, model output on this
+    process's samples, or None for a regression).
+
+    Plain, distributed and closure-driven optimizers (LBFGS, line search) share one closure:
+    zero_grad, forward, loss, backward, over MPI one Allreduce of the gradients and the
+    loss, then the divergence check, so no update is ever applied from a NaN loss."""
     import gradfit
 
-    return gradfit.float64 if name == "float64" else gradfit.float32
+    model, criterion, optimizer = session.model, session.criterion, session.optimizer
+    x, y, weight = _local_part(session, xb, yb)
+    last = {}
+
+    def closure():
+        optimizer.zero_grad()
+        if len(x) == 0:  # a global batch smaller than the number of ranks
+            value = session.allreduce(0.0)
+            last.update(value=value, out=None)
+            return gradfit.tensor(value)
+        out = model(x)
+        loss = criterion(out, y) * weight if weight != 1.0 else criterion(out, y)
+        loss.backward()
+        value = float(loss.item())
+        if session.allreduce is not None:  # every rank sees the global loss and gradient
+            value = session.allreduce(value)
+            loss = gradfit.tensor(value, dtype=loss.dtype)
+        if not math.isfinite(value):
+            _diverged(session, epoch, step, value)
+        last.update(value=value, out=out)
+        return loss
+
+    test_kill_point("step", "")
+    if not builders.needs_closure(optimizer):
+        closure()
+        optimizer.step()
+        return last["value"], last["out"] if session.classification and len(x) else None
+    result = optimizer.step(closure)
+    value = float(result.item() if hasattr(result, "item") else result)
+    if not math.isfinite(value):
+        _diverged(session, epoch, step, value)
+    if not session.classification or len(x) == 0:
+        return value, None
+    with gradfit.no_grad():  # the accuracy of the weights the step arrived at
+        return value, model(x)
 
 
-@dataclass
-class Session:
-    """A configured training run: data, model, loss, optimizer, schedule, loader."""
-
-    cfg: dict
-    data: Prepared
-    model: Any
-    criterion: Any
-    optimizer: Any
-    scheduler: Any
-    loader: Any
-    loader_generator: Any
-    x_val: Any
-    y_val: Any
-    epoch: int = 0  # epochs completed
-    history: list[dict] = field(default_factory=list)
-    stop_requested: bool = False
-    sampler: Any = None  # a DistributedSampler when training over MPI
-    allreduce: Any = None  # averages gradients (and the loss) across MPI ranks
-
-    @property
-    def world_size(self) -> int:
-        return 1 if self.allreduce is None else self.allreduce.comm.Get_size()
-
-    @classmethod
-    def build(cls, cfg: dict, data: Prepared | None = None, distributed: bool = False) -> Session:
-        """Build everything from ``cfg`` (validated), in the order that makes runs
-        reproducible. Resolves ``cfg`` in place (loss name, optimizer/schedule defaults).
-
-        With ``distributed``, every MPI rank builds the same model (same seed) and loads
-        its shard of each global batch (``gradfit.distributed.DistributedSampler``, local
-        batch ``batch_size / world_size``); gradients are averaged after each backward."""
-        import gradfit
-        from gradfit.utils.data import DataLoader, TensorDataset
-
-        if data is None:
-            data = prepare(cfg)
-        elif cfg["loss"]["name"] == "auto":  # prepare() resolves it when it loads the data
-            cfg["loss"]["name"] = "cross_entropy" if data.task == "classification" else "mse"
-        if cfg["data"]["path"]:
-            # Saved absolute, so the run resumes (and re-runs) from any working directory.
-            cfg["data"]["path"] = str(Path(cfg["data"]["path"]).expanduser().resolve())
-        tcfg = cfg["train"]
-        dtype = _dtype(tcfg["dtype"])
-        x_tr, y_tr = to_tensors(data.x_train, data.y_train, dtype, data.task, data.one_hot)
-        x_va, y_va = to_tensors(data.x_val, data.y_val, dtype, data.task, data.one_hot)
-
-        gradfit.manual_seed(tcfg["seed"])
-        old_default = gradfit.get_default_dtype()
-        gradfit.set_default_dtype(dtype)
-        try:
-            model = builders.build_model(cfg["model"], data.num_features, data.num_outputs)
-        finally:
-            gradfit.set_default_dtype(old_default)
-        criterion = builders.build_loss(cfg["loss"])
-
-        gen = gradfit.Generator()
-        gen.manual_seed(tcfg["seed"])
-        batch_size = min(tcfg["batch_size"], len(data.x_train))
-        dataset = TensorDataset(x_tr, y_tr)
-        sampler = allreduce = None
-        if distributed:
-            from gradfit import distributed as dist
-
-            dist.init()
-            world = dist.get_world_size()
-            if batch_size % world:
-                raise UsageError(
-                    f"train.batch_size = {batch_size} does not split evenly over {world} MPI "
-                    f"ranks; expected a multiple of {world}"
-                )
-            sampler = dist.DistributedSampler(
-                dataset, shuffle=tcfg["shuffle"], seed=tcfg["seed"], drop_last=tcfg["drop_last"]
-            )
-            loader = DataLoader(
-                dataset, batch_size=batch_size // world, sampler=sampler, generator=gen
-            )
-            allreduce = dist.GradientAllreduce(model.parameters(), extra=1)
-        else:
-            loader = DataLoader(
-                dataset,
-                batch_size=batch_size,
-                shuffle=tcfg["shuffle"],
-                drop_last=tcfg["drop_last"],
-                generator=gen,
-            )
-        if len(loader) == 0:
-            raise UsageError(
-                f"train.batch_size = {tcfg['batch_size']} with drop_last = true leaves no batch "
-                f"of the {len(data.x_train)} training samples"
-            )
-        optimizer = builders.build_optimizer(cfg["optimizer"], model.parameters())
-        scheduler = builders.build_scheduler(
-            cfg["scheduler"], optimizer, tcfg["epochs"], len(loader)
-        )
-        _fill_defaults(cfg, criterion, optimizer, scheduler)
-        session = cls(cfg, data, model, criterion, optimizer, scheduler, loader, gen, x_va, y_va)
-        session.sampler, session.allreduce = sampler, allreduce
-        return session
-
-    # --- state ----------------------------------------------------------------------------
-
-    def state_dict(self) -> dict[str, Any]:
-        import gradfit
-
-        norm = {}
-        if self.data.mean is not None:
-            norm = {"mean": np.asarray(self.data.mean), "std": np.asarray(self.data.std)}
-        return {
-            "epoch": self.epoch,
-            "model": self.model.state_dict(),
-            "optimizer": self.optimizer.state_dict(),
-            "scheduler": {} if self.scheduler is None else self.scheduler.state_dict(),
-            "rng": {
-                "global": gradfit.get_rng_state(),
-                "loader": self.loader_generator.get_state(),
-            },
-            "normalizer": norm,
-            "classes": list(self.data.classes),
-        }
-
-    def load_state_dict(self, state: dict[str, Any], source: str) -> None:
-        import gradfit
-        from gradfit.train.checkpoint import check_model_state
-
-        check_model_state(self.model, state["model"], source)
-        try:
-            self.model.load_state_dict(state["model"])
-            self.optimizer.load_state_dict(state["optimizer"])
-            if self.scheduler is not None and state.get("scheduler"):
-                self.scheduler.load_state_dict(state["scheduler"])
-        except (ValueError, KeyError, RuntimeError) as e:
-            raise UsageError(f"checkpoint {source} does not fit this run: {e}") from None
-        gradfit.set_rng_state(state["rng"]["global"])
-        self.loader_generator.set_state(state["rng"]["loader"])
-        self.epoch = int(state["epoch"])
-
-    # --- training -------------------------------------------------------------------------
-
-    @property
-    def lr(self) -> float | None:
-        """The learning rate of the first parameter group (None for a line search)."""
-        lr = self.optimizer.param_groups[0].get("lr")
-        return None if lr is None else float(lr)
-
-    @property
-    def classification(self) -> bool:
-        return self.data.task == "classification"
-
-    def evaluate(self, x, y) -> dict[str, Any]:
-        """Mean loss and (for classification) accuracy and predictions on ``(x, y)``."""
-        return evaluate_model(self.model, self.criterion, x, y, self.data.task, self.data.one_hot)
-
-    def _diverged(self, epoch: int, step: int, value: float, what: str = "loss"):
-        raise DivergenceError(
-            f"training diverged: the {what} became {value} at epoch {epoch + 1}, step "
-            f"{step + 1} (learning rate {self.lr}); lower the learning rate "
-            f"(optimizer.lr) or change the optimizer",
-            epoch=epoch + 1,
-            step=step + 1,
-            lr=self.lr,
-        )
-
-    def train_epoch(self, callbacks: list[Callback]) -> dict[str, Any]:
-        """One pass over the training data; returns the epoch's metrics."""
-        import gradfit
-
-        epoch = self.epoch
-        t0 = time.perf_counter()
-        lr = self.lr
-        mode = None if self.scheduler is None else builders.scheduler_mode(self.scheduler)
-        closure_opt = builders.needs_closure(self.optimizer)
-        model, criterion, optimizer = self.model, self.criterion, self.optimizer
-        model.train()
-        total, correct, seen = 0.0, 0, 0
-        allreduce = self.allreduce
-        if self.sampler is not None:
-            self.sampler.set_epoch(epoch)
-        for step, (xb, yb) in enumerate(self.loader):
-            if closure_opt:
-
-                def closure(xb=xb, yb=yb):
-                    optimizer.zero_grad()
-                    loss = criterion(model(xb), yb)
-                    loss.backward()
-                    if allreduce is not None:  # every rank sees the global loss and gradient
-                        loss = gradfit.tensor(allreduce(loss.item()), dtype=loss.dtype)
-                    return loss
-
-                loss_t = optimizer.step(closure)
-                value = float(loss_t.item() if hasattr(loss_t, "item") else loss_t)
-                if not math.isfinite(value):
-                    self._diverged(epoch, step, value)
-                if self.classification:
-                    with gradfit.no_grad():
-                        out = model(xb)
-            elif allreduce is not None:
-                optimizer.zero_grad()
-                out = model(xb)
-                loss_t = criterion(out, yb)
-                loss_t.backward()
-                # One Allreduce averages the gradients and the loss, so every rank takes
-                # the same divergence decision and the same step.
-                value = allreduce(loss_t.item())
-                if not math.isfinite(value):
-                    self._diverged(epoch, step, value)
-                optimizer.step()
-            else:
-                optimizer.zero_grad()
-                out = model(xb)
-                loss_t = criterion(out, yb)
-                value = float(loss_t.item())
-                # Checked before the update, so the weights never take a NaN step.
-                if not math.isfinite(value):
-                    self._diverged(epoch, step, value)
-                loss_t.backward()
-                optimizer.step()
-            n = len(xb)
-            total += value * n
-            seen += n
-            if self.classification:
-                p = out.detach().numpy().argmax(axis=1)
-                t = yb.numpy().argmax(axis=1) if self.data.one_hot else yb.numpy()
-                correct += int((p == t).sum())
-            if mode == "batch":
-                self.scheduler.step()
-            for cb in callbacks:
-                cb.on_batch_end(self, step, value)
-
-        if allreduce is not None:  # epoch totals over all ranks' shards
-            total, correct, seen = allreduce.sum_values([total, correct, seen])
-            correct, seen = int(correct), int(seen)
-        val = self.evaluate(self.x_val, self.y_val)
-        if not math.isfinite(val["loss"]):
-            self._diverged(epoch, step, val["loss"], "validation loss")
-        if mode == "epoch":
-            self.scheduler.step()
-        elif mode == "metric":
-            self.scheduler.step(val["loss"])
-        self.epoch += 1
-        metrics = {
-            "epoch": self.epoch,
-            "train_loss": total / seen,
-            "train_accuracy": correct / seen if self.classification else None,
-            "val_loss": val["loss"],
-            "val_accuracy": val.get("accuracy"),
-            "lr": lr,
-            "seconds": time.perf_counter() - t0,
-        }
-        self.history.append(metrics)
-        return metrics
-
-    def fit(self, callbacks: list[Callback] | None = None) -> str:
-        """Train up to ``train.epochs``; returns the final status (``"completed"`` or
-        ``"stopped"`` when a callback asked to stop). Raises ``DivergenceError``."""
-        callbacks = list(callbacks or [])
+def train_epoch(session: Session, callbacks: list[Callback]) -> dict[str, Any]:
+    """One pass over the training data; returns the epoch's metrics."""
+    epoch, t0, lr = session.epoch, time.perf_counter(), session.lr
+    mode = None if session.scheduler is None else builders.scheduler_mode(session.scheduler)
+    session.model.train()
+    total, correct, seen = 0.0, 0, 0
+    for step, (xb, yb) in enumerate(session.loader):
+        value, out = train_step(session, xb, yb, epoch, step)
+        total += value * len(xb)
+        seen += len(xb)
+        if out is not None:
+            _, y, _ = _local_part(session, xb, yb)
+            correct += _correct(out, y, session.data.one_hot)
+        if mode == "batch":
+            session.scheduler.step()
         for cb in callbacks:
-            cb.on_train_begin(self)
-        status = "failed"
+            cb.on_batch_end(session, step, value)
+    if session.allreduce is not None:  # each rank counted the hits on its own slices
+        (correct,) = session.allreduce.sum_values([correct])
+        correct = int(correct)
+    val = evaluate_model(
+        session.model,
+        session.criterion,
+        session.x_val,
+        session.y_val,
+        session.data.task,
+        session.data.one_hot,
+    )
+    if not math.isfinite(val["loss"]):
+        _diverged(session, epoch, step, val["loss"], "validation loss")
+    if mode == "epoch":
+        session.scheduler.step()
+    elif mode == "metric":
+        session.scheduler.step(val["loss"])
+    session.epoch += 1
+    metrics = {
+        "epoch": session.epoch,
+        "train_loss": total / seen,
+        "train_accuracy": correct / seen if session.classification else None,
+        "val_loss": val["loss"],
+        "val_accuracy": val.get("accuracy"),
+        "lr": lr,
+        "seconds": time.perf_counter() - t0,
+    }
+    session.history.append(metrics)
+    return metrics
+
+
+def fit(session: Session, callbacks: list[Callback] | None = None) -> str:
+    """Train up to ``train.epochs``; returns the final status (``"completed"`` or
+    ``"stopped"`` when a callback asked to stop). Raises ``DivergenceError``."""
+    callbacks = list(callbacks or [])
+    for cb in callbacks:
+        cb.on_train_begin(session)
+    status = "failed"
+    try:
         # Overflow and NaN are reported as divergence, by step, not as NumPy warnings.
-        errstate = np.errstate(over="ignore", invalid="ignore", divide="ignore")
-        errstate.__enter__()
-        try:
-            while self.epoch < self.cfg["train"]["epochs"] and not self.stop_requested:
-                metrics = self.train_epoch(callbacks)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            while session.epoch < session.cfg["train"]["epochs"] and not session.stop_requested:
+                metrics = train_epoch(session, callbacks)
                 for cb in callbacks:
-                    cb.on_epoch_end(self, metrics)
-            status = "stopped" if self.stop_requested else "completed"
-        except DivergenceError:
-            status = "diverged"
-            raise
-        except KeyboardInterrupt:
-            status = "interrupted"
-            raise
-        finally:
-            errstate.__exit__(None, None, None)
-            for cb in callbacks:
-                cb.on_train_end(self, status)
-        return status
+                    cb.on_epoch_end(session, metrics)
+        status = "stopped" if session.stop_requested else "completed"
+    except DivergenceError:
+        status = "diverged"
+        raise
+    except KeyboardInterrupt:
+        status = "interrupted"
+        raise
+    finally:
+        for cb in callbacks:
+            cb.on_train_end(session, status)
+    return status
+
+
+def _correct(out, y, one_hot: bool) -> int:
+    p = out.detach().numpy().argmax(axis=1)
+    t = y.numpy().argmax(axis=1) if one_hot else y.numpy()
+    return int((p == t).sum())
 
 
 # Above this many multiply-adds per batch in the largest layer, BLAS threads pay off.
@@ -382,10 +240,8 @@ def evaluate_model(model, criterion, x, y, task: str, one_hot: bool = False) -> 
                 out = model(xb)
                 total += float(criterion(out, yb).item()) * len(xb)
                 if classification:
-                    p = out.numpy().argmax(axis=1)
-                    t = yb.numpy().argmax(axis=1) if one_hot else yb.numpy()
-                    correct += int((p == t).sum())
-                    preds.append(p)
+                    correct += _correct(out, yb, one_hot)
+                    preds.append(out.numpy().argmax(axis=1))
     finally:
         model.train(was_training)
     res: dict[str, Any] = {"loss": total / n}
@@ -393,17 +249,3 @@ def evaluate_model(model, criterion, x, y, task: str, one_hot: bool = False) -> 
         res["accuracy"] = correct / n
         res["predictions"] = np.concatenate(preds)
     return res
-
-
-def _fill_defaults(cfg: dict, criterion, optimizer, scheduler) -> None:
-    """Write the constructor defaults of the loss, optimizer and schedule into ``cfg``, so the
-    saved config.toml states every hyperparameter that was used."""
-    skip = ("weight", "size_average", "reduce", "reduction", "pos_weight")
-    for k, v in builders.signature_defaults(type(criterion), n_args=0, skip=skip).items():
-        cfg["loss"].setdefault(k, v)
-    for k, v in builders.signature_defaults(type(optimizer)).items():
-        cfg["optimizer"].setdefault(k, v)
-    if scheduler is not None:
-        skip = ("last_epoch", "verbose")
-        for k, v in builders.signature_defaults(type(scheduler), skip=skip).items():
-            cfg["scheduler"].setdefault(k, v)

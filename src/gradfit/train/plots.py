@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gradfit.train.checkpoint import atomic_save_figure
+from gradfit.train.rundir import atomic_write
 
 
 def _figure(width: float = 6.4, height: float = 4.2):
@@ -23,7 +23,7 @@ def _figure(width: float = 6.4, height: float = 4.2):
 
 
 def _save(fig, path: Path) -> str:
-    atomic_save_figure(fig, path, dpi=100)
+    atomic_write(path, lambda f: fig.savefig(f, format="png", dpi=100))
     return str(path)
 
 

@@ -27,11 +27,13 @@ Names are configuration keys (``optimizer.weight_decay``) or short forms: ``lr``
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import csv
 import io
 import json
 import os
+import socket
 import sys
 import warnings
 from dataclasses import dataclass
@@ -46,6 +48,7 @@ from gradfit.train.config import (
     write_toml,
 )
 from gradfit.train.errors import DivergenceError, UsageError
+from gradfit.train.rundir import atomic_write, write_json
 
 SHORT_NAMES = {
     "lr": ("optimizer", "lr"),
@@ -289,12 +292,59 @@ def _storage(url: str):
     import optuna
 
     kwargs = {}
-    if url.startswith("sqlite:"):
-        # Several worker processes write to one SQLite file: wait for the lock, do not fail.
+    if url.startswith("sqlite:///"):
+        # Several processes write to one SQLite file: wait for its lock, do not fail.
         kwargs["engine_kwargs"] = {"connect_args": {"timeout": 120}}
-    with warnings.catch_warnings():  # the heartbeat arguments are marked experimental
+    with (
+        _creation_lock(url),
+        warnings.catch_warnings(),
+    ):  # the heartbeat arguments are marked experimental
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         return optuna.storages.RDBStorage(url, heartbeat_interval=60, grace_period=180, **kwargs)
+
+
+@contextlib.contextmanager
+def _creation_lock(url: str):
+    """For a SQLite file, an exclusive ``flock`` (waiting for other holders) on a lock file
+    beside it: the first process to open a new file creates the schema and the study, and
+    two doing it at once collide (``UNIQUE constraint failed: alembic_version``)."""
+    import fcntl
+
+    if not url.startswith("sqlite:///"):
+        yield
+        return
+    path = Path(url.removeprefix("sqlite:///")).with_suffix(".lock")
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def fail_stale_trials(study) -> list[int]:
+    """Mark failed the RUNNING trials of worker processes on this machine that no longer
+    exist (a search killed with SIGKILL); returns their numbers. Trials of live workers
+    (a search running next to this one) and of other machines are left to the heartbeat."""
+    import optuna
+
+    host, stale = socket.gethostname(), []
+    for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
+        pid = t.user_attrs.get("pid")
+        if t.user_attrs.get("host") == host and isinstance(pid, int) and not _alive(pid):
+            study._storage.set_trial_state_values(t._trial_id, optuna.trial.TrialState.FAIL)
+            stale.append(t.number)
+    return stale
 
 
 def _sampler(opts: dict, space: list[Param], worker: int):
@@ -344,16 +394,18 @@ class _Objective:
         return self._data[key]
 
     def session(self, values: dict, source: str):
-        from gradfit.train.loop import Session
+        from gradfit.train.session import build_session
 
         cfg = apply_values(self.base, values, source)
-        return Session.build(cfg, data=self._prepared(cfg))
+        return build_session(cfg, data=self._prepared(cfg))
 
     def __call__(self, trial) -> float:
         import optuna
 
         from gradfit.train.loop import Callback
 
+        trial.set_user_attr("pid", os.getpid())  # which worker process ran it
+        trial.set_user_attr("host", socket.gethostname())
         values = {p.name: p.suggest(trial) for p in self.space}
         session = self.session(values, f"trial {trial.number}")
         metric = self.metric
@@ -365,15 +417,14 @@ class _Objective:
                 if trial.should_prune():
                     raise optuna.TrialPruned(f"pruned at epoch {m['epoch']} ({metric} {v:.4g})")
 
-        from gradfit.train.loop import auto_threads, blas_threads
+        from gradfit.train.loop import auto_threads, blas_threads, fit
 
         threads = auto_threads(session) if self.threads == "auto" else self.threads
         trial.set_user_attr("config", session.cfg)
-        trial.set_user_attr("pid", os.getpid())  # which worker process ran it
         shown = ", ".join(f"{k}={_short(v)}" for k, v in values.items())
         try:
             with blas_threads(threads):
-                session.fit([Report()])
+                fit(session, [Report()])
         except DivergenceError as e:
             trial.set_user_attr("diverged", str(e))
             trial.set_user_attr("epochs_run", session.epoch)
@@ -384,7 +435,7 @@ class _Objective:
             last = session.history[-1][metric]
             self._say(
                 f"trial {trial.number:>3}: pruned after epoch {session.epoch}, "
-                f"{metric} {last:.4f} ({shown})"
+                f"{metric} {format_value(metric, last)} ({shown})"
             )
             raise
         last = session.history[-1]
@@ -392,12 +443,19 @@ class _Objective:
         for k in ("val_loss", "val_accuracy", "train_loss"):
             if last.get(k) is not None:
                 trial.set_user_attr(k, last[k])
-        self._say(f"trial {trial.number:>3}: {metric} {last[metric]:.4f} ({shown})")
+        self._say(
+            f"trial {trial.number:>3}: {metric} {format_value(metric, last[metric])} ({shown})"
+        )
         return float(last[metric])
 
     def _say(self, msg: str) -> None:
         if not self.quiet:
             print(msg, flush=True)
+
+
+def format_value(metric: str, v: float) -> str:
+    """An objective as the training lines show it: accuracy in percent, a loss as is."""
+    return f"{100 * v:.2f}%" if metric == "val_accuracy" else f"{v:.4f}"
 
 
 def _short(v) -> str:
@@ -440,6 +498,14 @@ def validate_space(base: dict, space: list[Param], opts: dict) -> None:
     """Build a run at every bound of every dimension, so an impossible value (a negative
     learning rate, an unknown optimizer) is reported before any trial starts."""
     obj = _Objective(base, space, opts["metric"], quiet=True)
+    if (
+        opts["metric"] == "val_accuracy"
+        and obj.session({}, "--metric").data.task != "classification"
+    ):
+        raise UsageError(
+            f"--metric val_accuracy: data set {base['data']['path'] or base['data']['name']!r} "
+            "is a regression set, which has no accuracy; expected --metric val_loss"
+        )
     if opts["sampler"] == "grid":
         ranges = [p.name for p in space if p.kind != "categorical"]
         if ranges:
@@ -477,12 +543,14 @@ def search_command(cfg: dict, raw: dict, args) -> dict:
     storage_url = opts["storage"] or f"sqlite:///{(out / 'study.db').resolve()}"
     _quiet_optuna()
     try:
-        study = optuna.create_study(
-            storage=_storage(storage_url),
-            study_name=opts["study_name"],
-            direction=_direction(opts["metric"]),
-            load_if_exists=True,
-        )
+        storage = _storage(storage_url)
+        with _creation_lock(storage_url):
+            study = optuna.create_study(
+                storage=storage,
+                study_name=opts["study_name"],
+                direction=_direction(opts["metric"]),
+                load_if_exists=True,
+            )
     except Exception as e:  # a bad URL, a missing driver, an unreachable server
         raise UsageError(f"--storage {storage_url!r}: cannot open the study: {e}") from None
     if study.direction.name.lower() != _direction(opts["metric"]):
@@ -491,6 +559,9 @@ def search_command(cfg: dict, raw: dict, args) -> dict:
             f"{study.direction.name.lower()}s; --metric {opts['metric']} would "
             f"{_direction(opts['metric'])}"
         )
+    stale = fail_stale_trials(study)
+    if stale and not quiet:
+        print(f"marked failed: trials {stale} of a search that was killed", flush=True)
     before = len(study.trials)
     write_toml(
         out / "search.toml",
@@ -566,7 +637,7 @@ def format_table(rows: list[dict], metric: str, names: list[str]) -> str:
             [
                 str(r["trial"]),
                 r["state"],
-                "" if v is None else f"{v:.4f}",
+                "" if v is None else format_value(metric, v),
                 "" if r["epochs"] is None else str(r["epochs"]),
                 *[_short(r[n]) if r[n] is not None else "" for n in names],
             ]
@@ -584,7 +655,6 @@ def report(study, space: list[Param], opts: dict, out: Path, quiet: bool, before
     """Print the table of trials; write trials.csv, best.toml and the plots."""
     import optuna
 
-    from gradfit.train.checkpoint import atomic_write_bytes
     from gradfit.train.plots import plot_param, plot_search_history
 
     metric = opts["metric"]
@@ -595,7 +665,7 @@ def report(study, space: list[Param], opts: dict, out: Path, quiet: bool, before
     w.writeheader()
     for r in rows:
         w.writerow(r)
-    atomic_write_bytes(out / "trials.csv", buf.getvalue().encode())
+    atomic_write(out / "trials.csv", buf.getvalue().encode())
     complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     result: dict[str, Any] = {
         "trials": len(rows),
@@ -617,7 +687,7 @@ def report(study, space: list[Param], opts: dict, out: Path, quiet: bool, before
         write_toml(out / "best.toml", best_cfg, header=header)
         result.update(best_trial=best.number, best_value=best.value, best_params=best.params)
         lines.append(
-            f"best: trial {best.number}, {metric} {best.value:.4f} ("
+            f"best: trial {best.number}, {metric} {format_value(metric, best.value)} ("
             + ", ".join(f"{k}={_short(v)}" for k, v in best.params.items())
             + ")"
         )
@@ -664,8 +734,5 @@ def report(study, space: list[Param], opts: dict, out: Path, quiet: bool, before
         lines.append("no trial has completed yet (all pruned or failed); nothing to report as best")
     if not quiet:
         print("\n".join(lines), flush=True)
-    atomic_write_bytes(
-        out / "summary.json",
-        (json.dumps({k: v for k, v in result.items()}, indent=2, default=str) + "\n").encode(),
-    )
+    write_json(out / "summary.json", result)
     return result

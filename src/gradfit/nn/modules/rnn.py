@@ -34,9 +34,9 @@ from gradfit._arrays import unwrap, wrap
 from gradfit._functional import cat, stack
 from gradfit.nn import functional as F
 from gradfit.nn import init
+from gradfit.nn._packed import PackedSequence, _valid_mask
 from gradfit.nn.modules.module import Module
 from gradfit.nn.parameter import Parameter
-from gradfit.nn.utils.rnn import PackedSequence, _valid_mask
 from gradfit.ops import elementwise, sequence
 from gradfit.ops.matmul import Linear as _LinearOp
 from gradfit.tensor import Tensor, _check_device

@@ -1,0 +1,173 @@
+"""Reporting on the console: the run header, the progress bar and epoch lines, the final
+line, the confusion matrix. (PNG plots: ``plots``.)"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gradfit.train import builders
+from gradfit.train.loop import Callback
+from gradfit.train.session import Session
+
+# Width of the progress bar when the terminal reports none (`script`, some CI logs).
+FALLBACK_COLUMNS = 100
+
+
+def say(quiet: bool, *args) -> None:
+    if not quiet:
+        print(*args, flush=True)
+
+
+def percent(fraction: float) -> str:
+    return f"{100 * fraction:.2f}%"
+
+
+def format_metrics(m: dict[str, Any], epochs: int) -> str:
+    """One line per epoch, e.g. ``epoch  3/50  train_loss 1.2345  val_loss ...``."""
+    w = len(str(epochs))
+    parts = [f"epoch {m['epoch']:>{w}}/{epochs}", f"train_loss {m['train_loss']:.4f}"]
+    if m.get("train_accuracy") is not None:
+        parts.append(f"train_acc {100 * m['train_accuracy']:5.2f}%")
+    parts.append(f"val_loss {m['val_loss']:.4f}")
+    if m.get("val_accuracy") is not None:
+        parts.append(f"val_acc {100 * m['val_accuracy']:5.2f}%")
+    if m.get("lr") is not None:
+        parts.append(f"lr {m['lr']:.3g}")
+    parts.append(f"{m['seconds']:.2f}s")
+    return "  ".join(parts)
+
+
+def _columns() -> int:
+    cols = shutil.get_terminal_size((0, 0)).columns
+    return cols if cols > 0 else FALLBACK_COLUMNS
+
+
+class ProgressBar(Callback):
+    """A tqdm bar over all batches of the run, with the running loss and the last epoch's
+    validation result, and one printed line per epoch. ``bar=None`` shows the bar only on a
+    terminal."""
+
+    def __init__(self, bar: bool | None = None, lines: bool = True, stream=None):
+        self.bar_enabled = bar
+        self.lines = lines
+        self.stream = stream
+        self.bar = None
+        self._sum, self._n = 0.0, 0
+        self._postfix: dict[str, str] = {}
+
+    def on_train_begin(self, session: Session) -> None:
+        from tqdm.auto import tqdm
+
+        steps = len(session.loader)
+        epochs = session.cfg["train"]["epochs"]
+        self.bar = tqdm(
+            total=epochs * steps,
+            initial=min(session.epoch, epochs) * steps,
+            desc=f"epoch {session.epoch + 1}/{epochs}",
+            unit="batch",
+            file=sys.stderr,
+            disable=None if self.bar_enabled is None else not self.bar_enabled,
+            ncols=_columns(),
+            leave=False,
+        )
+
+    def _shown(self) -> bool:
+        return self.bar is not None and not self.bar.disable
+
+    def on_batch_end(self, session: Session, step: int, loss: float) -> None:
+        self._sum += loss
+        self._n += 1
+        if self._shown():
+            self._postfix["loss"] = f"{self._sum / self._n:.4f}"
+            self.bar.set_postfix(self._postfix, refresh=False)
+            self.bar.update(1)
+
+    def on_epoch_end(self, session: Session, metrics: dict[str, Any]) -> None:
+        self._sum, self._n = 0.0, 0
+        epochs = session.cfg["train"]["epochs"]
+        if metrics.get("val_accuracy") is not None:
+            self._postfix = {"val_acc": percent(metrics["val_accuracy"])}
+        else:
+            self._postfix = {"val_loss": f"{metrics['val_loss']:.4f}"}
+        if self._shown():  # shown now, not only from the next batch on
+            self.bar.set_description(
+                f"epoch {min(session.epoch + 1, epochs)}/{epochs}", refresh=False
+            )
+            self.bar.set_postfix(self._postfix, refresh=True)
+        if self.lines:
+            line = format_metrics(metrics, epochs)
+            if self._shown():
+                self.bar.write(line, file=self.stream or sys.stdout)
+            else:
+                print(line, file=self.stream or sys.stdout, flush=True)
+
+    def on_train_end(self, session: Session, status: str) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _kwargs(table: dict, keys: tuple = ()) -> str:
+    items = [(k, v) for k, v in table.items() if k != "name" and (not keys or k in keys)]
+    return ", ".join(f"{k} {v}" for k, v in items)
+
+
+def banner(session: Session, run_dir: Path) -> str:
+    """The run header: data, model, training recipe, run folder (and MPI ranks)."""
+    c, d = session.cfg, session.data
+    kind = d.task + (f", {len(d.classes)} classes" if d.task == "classification" else "")
+    model = builders.MODELS[c["model"]["kind"]].describe(c["model"], d.num_features, d.num_outputs)
+    opt = f"{c['optimizer']['name']} ({_kwargs(c['optimizer'], ('lr', 'momentum', 'betas'))})"
+    sched = c["scheduler"]["name"]
+    if session.scheduler is not None:
+        sched += f" ({_kwargs(c['scheduler'])})"
+    lines = [
+        f"data      {d.name}: {len(d.x_train)} training / {len(d.x_val)} validation samples "
+        f"({kind})",
+        f"model     {model}, {c['model']['init']} init, {session.num_parameters} parameters, "
+        f"{c['train']['dtype']}",
+        f"training  {c['loss']['name']} loss, {opt}, scheduler {sched}, "
+        f"{c['train']['epochs']} epochs of batch {c['train']['batch_size']}, seed "
+        f"{c['train']['seed']}",
+        f"run       {run_dir}",
+    ]
+    if session.shard is not None:
+        lines.append(
+            f"ranks     {session.world_size} MPI processes, each on 1/{session.world_size} "
+            "of every batch"
+        )
+    return "\n".join(lines)
+
+
+def final_report(summary: dict, run_dir: Path) -> str:
+    f = summary.get("final") or {}
+    if not f:
+        return f"run {run_dir}: nothing to train"
+    msg = f"finished {summary['epochs_completed']} epochs in {summary['seconds']:.1f}s: "
+    msg += f"val_loss {f['val_loss']:.4f}"
+    if f.get("val_accuracy") is not None:
+        msg += f", val_accuracy {percent(f['val_accuracy'])} "
+        msg += f"(error {percent(1 - f['val_accuracy'])})"
+    return (
+        f"{msg}\nrun folder: {run_dir}  (resume/extend: gradfit train --resume {run_dir} "
+        f"--epochs N; evaluate: gradfit evaluate {run_dir})"
+    )
+
+
+def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n: int) -> np.ndarray:
+    """``cm[i, j]`` = number of samples of true class i predicted as class j."""
+    cm = np.zeros((n, n), dtype=np.int64)
+    np.add.at(cm, (y_true, y_pred), 1)
+    return cm
+
+
+def format_confusion(cm: np.ndarray, classes: list[str]) -> str:
+    w = max(5, max(len(c) for c in classes) + 1, len(str(int(cm.max(initial=0)))) + 1)
+    rows = ["true\\pred".ljust(10) + "".join(c.rjust(w) for c in classes)]
+    for i, c in enumerate(classes):
+        rows.append(c.ljust(10) + "".join(str(int(v)).rjust(w) for v in cm[i]))
+    return "\n".join(rows)
