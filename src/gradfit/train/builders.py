@@ -25,7 +25,7 @@ import inspect
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from gradfit.train.errors import UsageError
@@ -50,13 +50,23 @@ class ModelKind:
     """How one ``model.kind`` is built: ``build(model_cfg, in_features, out_features,
     activation_class)`` returns the module; ``num_parameters`` (same arguments but the
     activation) counts its parameters before anything is allocated, for the memory check;
-    ``describe(model_cfg, in_features, out_features)`` is the run header's word for it."""
+    ``describe(model_cfg, in_features, out_features)`` is the run header's word for it.
+
+    ``options``: the kind's own ``[model]`` keys, ``{key: (default, check)}`` with ``check``
+    one of ``"int"`` (>= 1), ``"fraction"`` (0 <= f < 1), ``"bool"`` or a tuple of allowed
+    strings; they are filled into the configuration of a run of this kind only.
+    ``text``: the model reads character ids (``--data text:PATH`` or ``stdlib-text``) and
+    predicts the next character at every position. ``linear_init``: the ``model.init`` /
+    ``model.bias`` of every Linear layer apply (a transformer keeps its own scheme)."""
 
     build: Callable[..., Any]
     num_parameters: Callable[[dict, int, int], int]
     describe: Callable[[dict, int, int], str]
     # Activations of the widest layer per sample, for the memory estimate.
     activations_per_sample: Callable[[dict, int, int], int]
+    options: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    text: bool = False
+    linear_init: bool = True
 
 
 def _mlp_widths(cfg: dict, n_in: int, n_out: int) -> list[int]:
@@ -80,6 +90,107 @@ def _describe_mlp(cfg: dict, n_in: int, n_out: int) -> str:
     return f"MLP {shape}, {cfg['activation']}"
 
 
+def kind_options(cfg: dict) -> dict[str, Any]:
+    """The values of the ``[model]`` keys that belong to ``cfg["kind"]``."""
+    return {k: cfg[k] for k in MODELS[cfg["kind"]].options}
+
+
+def _count(kind: str):
+    """A parameter count that builds the model (the non-MLP kinds are small; their exact
+    count is easier to get from the layers than to restate)."""
+
+    def count(cfg: dict, n_in: int, n_out: int) -> int:
+        model = MODELS[kind].build(cfg, n_in, n_out, None)
+        seen, total = set(), 0
+        for p in model.parameters():
+            if id(p) not in seen:  # tied weights count once
+                seen.add(id(p))
+                total += p.numel()
+        return total
+
+    return count
+
+
+# --- convolutional kinds (gradfit.models: the course's chapters 10 and 11) ---------------
+
+
+def _build_conv(kind: str):
+    def build(cfg: dict, n_in: int, n_out: int, act_cls):
+        from gradfit import models
+
+        return getattr(models, kind)((n_in,), n_out, **kind_options(cfg))
+
+    return build
+
+
+def _cnn1d_lengths(cfg: dict, n_in: int) -> list[int]:
+    lengths = [n_in]
+    for _ in range(cfg["layers"]):
+        lengths.append((lengths[-1] - cfg["kernel_size"]) // cfg["stride"] + 1)
+    return lengths
+
+
+def _describe_cnn1d(cfg: dict, n_in: int, n_out: int) -> str:
+    return (
+        f"1-D CNN {cfg['layers']} x Conv1d({cfg['channels']} channels, kernel "
+        f"{cfg['kernel_size']}, stride {cfg['stride']}) + ReLU, Linear "
+        f"{cfg['channels'] * _cnn1d_lengths(cfg, n_in)[-1]}-{n_out}"
+    )
+
+
+def _describe_resnet1d(cfg: dict, n_in: int, n_out: int) -> str:
+    bn = "BatchNorm" if cfg["batch_norm"] else "no BatchNorm"
+    return (
+        f"residual 1-D CNN, {cfg['blocks']} blocks of {cfg['channels']} channels, kernel "
+        f"{cfg['kernel_size']}, {bn}, {cfg['head']} head, {n_out} outputs"
+    )
+
+
+# --- character-level language models (gradfit.models_text) ------------------------------
+
+
+def _text_module():
+    nn = _nn()
+
+    class TokenLogits(nn.Module):
+        """A character model as a classifier of every position: token ids (N, T) ->
+        logits (N, vocab, T), PyTorch's layout for ``cross_entropy`` over positions."""
+
+        def __init__(self, lm):
+            super().__init__()
+            self.lm = lm
+
+        def forward(self, idx):
+            logits, _ = self.lm(idx)
+            return logits.transpose(1, 2)
+
+    return TokenLogits
+
+
+def _build_text(kind: str):
+    def build(cfg: dict, n_in: int, n_out: int, act_cls):
+        from gradfit.models_text import build_text_model
+
+        # n_in is the context (block_size); n_out the vocabulary.
+        return _text_module()(build_text_model(kind, n_out, **kind_options(cfg)))
+
+    return build
+
+
+def _describe_transformer(cfg: dict, n_in: int, n_out: int) -> str:
+    return (
+        f"character GPT, {cfg['n_layer']} layers, {cfg['n_head']} heads, width "
+        f"{cfg['n_embd']}, context {cfg['block_size']}, vocabulary {n_out}"
+    )
+
+
+def _describe_lstm(cfg: dict, n_in: int, n_out: int) -> str:
+    return (
+        f"character LSTM, {cfg['num_layers']} layers of {cfg['hidden_size']}, embedding "
+        f"{cfg['n_embd']}, context {cfg['block_size']}, vocabulary {n_out}"
+    )
+
+
 MODELS: dict[str, ModelKind] = {
     "mlp": ModelKind(
         build=_build_mlp,
@@ -89,7 +200,78 @@ MODELS: dict[str, ModelKind] = {
         describe=_describe_mlp,
         activations_per_sample=lambda c, i, o: sum(_mlp_widths(c, i, o)),
     ),
+    # The course's 1-D CNN (Notebook 10.2); ReLU, He-initialised head with zero bias.
+    "cnn1d": ModelKind(
+        build=_build_conv("cnn1d"),
+        num_parameters=_count("cnn1d"),
+        describe=_describe_cnn1d,
+        activations_per_sample=lambda c, i, o: c["channels"] * sum(_cnn1d_lengths(c, i)) + o,
+        options={
+            "channels": (15, "int"),
+            "kernel_size": (3, "int"),
+            "stride": (2, "int"),
+            "layers": (3, "int"),
+        },
+    ),
+    "resnet1d": ModelKind(
+        build=_build_conv("resnet1d"),
+        num_parameters=_count("resnet1d"),
+        describe=_describe_resnet1d,
+        activations_per_sample=lambda c, i, o: 6 * c["channels"] * i * (c["blocks"] + 1) + o,
+        options={
+            "channels": (32, "int"),
+            "blocks": (3, "int"),
+            "kernel_size": (3, "int"),
+            "batch_norm": (True, "bool"),
+            "head": ("flatten", ("flatten", "avgpool")),
+        },
+    ),
+    "transformer": ModelKind(
+        build=_build_text("transformer"),
+        num_parameters=_count("transformer"),
+        describe=_describe_transformer,
+        activations_per_sample=lambda c, i, o: (
+            c["block_size"] * (16 * c["n_embd"] * c["n_layer"] + 2 * o)
+            + c["n_head"] * c["block_size"] ** 2 * c["n_layer"]
+        ),
+        options={
+            "block_size": (64, "int"),
+            "n_layer": (4, "int"),
+            "n_head": (4, "int"),
+            "n_embd": (128, "int"),
+            "dropout": (0.0, "fraction"),
+        },
+        text=True,
+        linear_init=False,
+    ),
+    "lstm": ModelKind(
+        build=_build_text("lstm"),
+        num_parameters=_count("lstm"),
+        describe=_describe_lstm,
+        activations_per_sample=lambda c, i, o: (
+            c["block_size"] * (c["n_embd"] + 6 * c["hidden_size"] * c["num_layers"] + 2 * o)
+        ),
+        options={
+            "block_size": (64, "int"),
+            "n_embd": (64, "int"),
+            "hidden_size": (256, "int"),
+            "num_layers": (2, "int"),
+            "dropout": (0.0, "fraction"),
+        },
+        text=True,
+        linear_init=False,
+    ),
 }
+
+
+def model_option_keys() -> dict[str, list[str]]:
+    """``{key: [kinds that take it]}`` for every kind-specific ``[model]`` key."""
+    out: dict[str, list[str]] = {}
+    for kind, spec in MODELS.items():
+        for k in spec.options:
+            out.setdefault(k, []).append(kind)
+    return out
+
 
 # Activation modules that act along a dimension (not elementwise) are not layer activations.
 # GLU halves its input's width.
@@ -174,8 +356,10 @@ def build_model(cfg: dict, in_features: int, out_features: int):
     init = INITS[mcfg["init"]]
     zero_bias = mcfg["bias"] == "zeros"
 
+    kind = MODELS[mcfg["kind"]]
+
     def weights_init(layer):
-        if isinstance(layer, nn.Linear):
+        if isinstance(layer, nn.Linear) and kind.linear_init:
             if init is not None:
                 init(nn, layer.weight)
             if zero_bias and layer.bias is not None:
@@ -185,7 +369,7 @@ def build_model(cfg: dict, in_features: int, out_features: int):
     old_default = gradfit.get_default_dtype()
     gradfit.set_default_dtype(torch_dtype(cfg["train"]["dtype"]))
     try:
-        model = MODELS[mcfg["kind"]].build(mcfg, in_features, out_features, act_cls)
+        model = kind.build(mcfg, in_features, out_features, act_cls)
         model.apply(weights_init)
     finally:
         gradfit.set_default_dtype(old_default)
@@ -383,6 +567,9 @@ def build_scheduler(sched_cfg: dict, optimizer, epochs: int, steps_per_epoch: in
     if cls.__name__ == "OneCycleLR" and "total_steps" not in kwargs and "epochs" not in kwargs:
         # Written into the config too, so a resumed run keeps the same cycle.
         kwargs["total_steps"] = sched_cfg["total_steps"] = epochs * steps_per_epoch
+    if cls.__name__ == "CosineAnnealingLR" and "T_max" not in kwargs:
+        # One half cosine over the whole run; written into the config as OneCycleLR's is.
+        kwargs["T_max"] = sched_cfg["T_max"] = epochs
     if "last_epoch" in kwargs:
         raise UsageError(
             "scheduler.last_epoch: resuming is done with --resume, not by setting last_epoch"

@@ -17,6 +17,10 @@ from gradfit.train.builders import CLASSIFICATION_LOSSES, loss_name
 from gradfit.train.errors import UsageError
 
 DEFAULT_VAL_SPLIT = 0.2
+# The built-in text: the first characters of the standard library's source files.
+STDLIB_TEXT = "stdlib-text"
+STDLIB_TEXT_CHARS = 1_000_000
+DEFAULT_TEXT_VAL_SPLIT = 0.1
 
 
 @dataclass
@@ -37,6 +41,7 @@ class Prepared:
     std: np.ndarray | None = None
     val_source: str = ""
     fingerprint: str = ""  # what the data was, so a resume can tell it changed
+    tokens: bool = False  # x holds character ids (a text model), not features
 
 
 def fingerprint(data_cfg: dict, ds) -> str:
@@ -81,10 +86,96 @@ def task_of_loss(name: str) -> str | None:
     return "classification" if loss_name(name) in CLASSIFICATION_LOSSES else "regression"
 
 
+def is_text_model(cfg: dict) -> bool:
+    from gradfit.train.builders import MODELS
+
+    return MODELS[cfg["model"]["kind"]].text
+
+
+def _read_text(data_cfg: dict) -> tuple[str, str]:
+    """(text, fingerprint) of ``stdlib-text`` or a text file / folder."""
+    from gradfit.datasets.text import load_text, stdlib_text
+
+    if not data_cfg["path"]:
+        text = stdlib_text(STDLIB_TEXT_CHARS)
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+        return text, f"built-in {STDLIB_TEXT} ({len(text)} characters), sha256 {digest}"
+    path = Path(data_cfg["path"])
+    try:
+        text = load_text(path)
+    except FileNotFoundError:
+        raise UsageError(f"text file {str(path)!r} does not exist") from None
+    except OSError as e:
+        raise UsageError(f"cannot read text {str(path)!r}: {e.strerror or e}") from None
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+    return text, f"{len(text)} characters, sha256 {digest}"
+
+
+def prepare_text(cfg: dict) -> Prepared:
+    """Character data for a text model: the vocabulary (sorted characters) is the set of
+    classes; the first ``1 - val_split`` of the text trains and the rest validates, each cut
+    into windows of ``model.block_size`` characters whose targets are the next characters."""
+    data_cfg, block = cfg["data"], cfg["model"]["block_size"]
+    src = data_cfg["path"] or data_cfg["name"]
+    if not data_cfg["path"] and data_cfg["name"] != STDLIB_TEXT:
+        raise UsageError(
+            f"model {cfg['model']['kind']!r} reads text, data {src!r} is not text; expected "
+            f"--data {STDLIB_TEXT} or --data text:PATH"
+        )
+    if cfg["loss"]["name"] == "auto":
+        cfg["loss"]["name"] = "cross_entropy"
+    elif loss_name(cfg["loss"]["name"]) not in CLASSIFICATION_LOSSES:
+        raise UsageError(
+            f"loss {cfg['loss']['name']!r}: a text model predicts characters; expected "
+            "cross_entropy"
+        )
+    text, fp = _read_text(data_cfg)
+    from gradfit.datasets.text import CharText
+
+    frac = DEFAULT_TEXT_VAL_SPLIT if data_cfg["val_split"] == "auto" else data_cfg["val_split"]
+    if len(text) < 2:
+        raise UsageError(f"text {src!r} has {len(text)} characters; expected at least 2")
+    chars = CharText(text, train_fraction=1.0 - frac)
+
+    def windows(ids: np.ndarray, part: str):
+        n = (len(ids) - 1) // block
+        if n < 1:
+            raise UsageError(
+                f"text {src!r}: its {part} part has {len(ids)} characters, fewer than "
+                f"model.block_size + 1 = {block + 1}; expected more text or a smaller "
+                "block_size (or another data.val_split)"
+            )
+        return ids[: n * block].reshape(n, block), ids[1 : n * block + 1].reshape(n, block)
+
+    x_tr, y_tr = windows(chars.train, "training")
+    x_va, y_va = windows(chars.val, "validation")
+    return Prepared(
+        name=str(src),
+        task="classification",
+        x_train=x_tr,
+        y_train=y_tr,
+        x_val=x_va,
+        y_val=y_va,
+        num_features=block,
+        num_outputs=chars.vocab_size,
+        classes=list(chars.vocab),
+        val_source=f"the last {frac:g} of the text ({len(chars.val)} characters)",
+        fingerprint=fp,
+        tokens=True,
+    )
+
+
 def prepare(cfg: dict) -> Prepared:
     """Load, split and standardise the data of ``cfg``; resolves ``loss.name = "auto"`` in
     place (cross_entropy for class labels, mse otherwise)."""
+    if is_text_model(cfg):
+        return prepare_text(cfg)
     data_cfg = cfg["data"]
+    if data_cfg["name"] == STDLIB_TEXT and not data_cfg["path"]:
+        raise UsageError(
+            f"data {STDLIB_TEXT!r} is text; a model of kind {cfg['model']['kind']!r} cannot "
+            "read it (expected --model transformer or --model lstm)"
+        )
     loss = cfg["loss"]["name"]
     want = task_of_loss(loss)
     ds = load_dataset(data_cfg, want if data_cfg["path"] else None)
@@ -146,11 +237,12 @@ def prepare(cfg: dict) -> Prepared:
     )
 
 
-def to_tensors(x: np.ndarray, y: np.ndarray, dtype, task: str, one_hot: bool):
-    """Tensors for the model: features in ``dtype``; class indices int64, else ``dtype``."""
+def to_tensors(x: np.ndarray, y: np.ndarray, dtype, task: str, one_hot: bool, tokens=False):
+    """Tensors for the model: features in ``dtype`` (character ids: int64); class indices
+    int64, else ``dtype``."""
     import gradfit
 
-    xt = gradfit.from_numpy(np.ascontiguousarray(x, dtype=dtype))
+    xt = gradfit.from_numpy(np.ascontiguousarray(x, dtype=np.int64 if tokens else dtype))
     if task == "classification" and not one_hot:
         yt = gradfit.from_numpy(np.ascontiguousarray(y, dtype=np.int64))
     else:

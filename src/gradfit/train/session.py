@@ -145,8 +145,8 @@ def build_session(cfg: dict, data: Prepared | None = None, distributed: bool = F
     tcfg = cfg["train"]
     check_memory(cfg, data)
     dtype = builders.torch_dtype(tcfg["dtype"])
-    x_tr, y_tr = to_tensors(data.x_train, data.y_train, dtype, data.task, data.one_hot)
-    x_va, y_va = to_tensors(data.x_val, data.y_val, dtype, data.task, data.one_hot)
+    x_tr, y_tr = to_tensors(data.x_train, data.y_train, dtype, data.task, data.one_hot, data.tokens)
+    x_va, y_va = to_tensors(data.x_val, data.y_val, dtype, data.task, data.one_hot, data.tokens)
     model = builders.build_model(cfg, data.num_features, data.num_outputs)
     criterion = builders.build_loss(cfg["loss"])
 
