@@ -79,8 +79,9 @@ def _config_flags(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--data",
         metavar="NAME|FILE",
-        help="built-in set (mnist1d, digits, gabor, linreg, lecture-random) or a "
-        ".csv/.npz file (default mnist1d)",
+        help="built-in set (mnist1d, digits, gabor, linreg, lecture-random), a "
+        ".csv/.npz file (default mnist1d), or text for --model transformer/lstm: "
+        "stdlib-text (the Python standard library's source) or text:PATH (a file or folder)",
     )
     g.add_argument("--target", metavar="COLUMN", help="target column of a CSV (array of an NPZ)")
     g.add_argument(
@@ -391,9 +392,18 @@ def flags_layer(args: argparse.Namespace) -> dict:
         if v is not None:
             put(section, key, v)
     if args.data is not None:
-        if args.data.lower().replace("_", "-") in datasets.BUILTIN:
-            put("data", "name", args.data.lower().replace("_", "-"))
+        from gradfit.train.data import STDLIB_TEXT
+
+        name = args.data.lower().replace("_", "-")
+        if name in datasets.BUILTIN or name == STDLIB_TEXT:
+            put("data", "name", name)
             put("data", "path", "")
+        elif args.data.startswith("text:"):
+            # A text file or folder: a character model reads it (a transformer unless
+            # --model says which).
+            put("data", "path", args.data.removeprefix("text:"))
+            if args.model is None:
+                put("model", "kind", "transformer")
         else:
             put("data", "path", args.data)
     if args.val_split is not None:

@@ -95,12 +95,22 @@ def kind_options(cfg: dict) -> dict[str, Any]:
     return {k: cfg[k] for k in MODELS[cfg["kind"]].options}
 
 
+def _checked_build(kind: str, cfg: dict, n_in: int, n_out: int, act_cls):
+    """The kind's builder; its refusal of a shape (a CNN deeper than the input is long)
+    becomes a UsageError naming the settings."""
+    try:
+        return MODELS[kind].build(cfg, n_in, n_out, act_cls)
+    except ValueError as e:
+        shown = ", ".join(f"{k} = {v!r}" for k, v in kind_options(cfg).items())
+        raise UsageError(f"model {kind!r} ({shown}): {e}") from None
+
+
 def _count(kind: str):
     """A parameter count that builds the model (the non-MLP kinds are small; their exact
     count is easier to get from the layers than to restate)."""
 
     def count(cfg: dict, n_in: int, n_out: int) -> int:
-        model = MODELS[kind].build(cfg, n_in, n_out, None)
+        model = _checked_build(kind, cfg, n_in, n_out, None)
         seen, total = set(), 0
         for p in model.parameters():
             if id(p) not in seen:  # tied weights count once
@@ -369,7 +379,7 @@ def build_model(cfg: dict, in_features: int, out_features: int):
     old_default = gradfit.get_default_dtype()
     gradfit.set_default_dtype(torch_dtype(cfg["train"]["dtype"]))
     try:
-        model = kind.build(mcfg, in_features, out_features, act_cls)
+        model = _checked_build(mcfg["kind"], mcfg, in_features, out_features, act_cls)
         model.apply(weights_init)
     finally:
         gradfit.set_default_dtype(old_default)

@@ -75,6 +75,8 @@ DATA_RECIPES: dict[str, dict[str, dict[str, Any]]] = {
     },
     # Pixel values 0..16: unscaled, ReLU units die in the first epoch.
     "digits": {"data": {"standardize": True}},
+    # Text: a character model reads it.
+    "stdlib-text": {"model": {"kind": "transformer"}},
 }
 OPTIMIZER_RECIPES: dict[str, dict[str, dict[str, Any]]] = {
     # Full-batch quasi-Newton with a line search, no schedule on top of it.
@@ -94,12 +96,16 @@ OPTIMIZER_RECIPES: dict[str, dict[str, dict[str, Any]]] = {
 # SGD(momentum 0.9) on MNIST-1D; the character models train with AdamW and a cosine
 # schedule on the standard library's source (or the user's text file).
 MODEL_RECIPES: dict[str, dict[str, dict[str, Any]]] = {
+    # init "default": the builders initialise as the course does (cnn1d: He-uniform head,
+    # zero bias), which a second He draw would only replace by another sample of itself.
     "cnn1d": {
+        "model": {"init": "default"},
         "optimizer": {"name": "sgd", "lr": 0.05, "momentum": 0.9},
         "scheduler": {"name": "step_lr", "step_size": 20, "gamma": 0.5},
         "train": {"epochs": 100},
     },
     "resnet1d": {
+        "model": {"init": "default"},
         "optimizer": {"name": "sgd", "lr": 0.05, "momentum": 0.9},
         "scheduler": {"name": "step_lr", "step_size": 10, "gamma": 0.5},
         "train": {"epochs": 30},
@@ -273,12 +279,11 @@ class Layers:
             return "lecture." + n[7:] if n.startswith("lecture") and n[7:8] != "." else n
 
         data = self.config["data"]["name"] if not self.config["data"]["path"] else ""
-        kind = builders.norm_name(self.config["model"]["kind"])
         # In order: a recipe fills what the ones before it left (the model's recipe may
         # name the optimizer whose recipe then applies).
         for recipe in (
             lambda: DATA_RECIPES.get(data, {}),
-            lambda: MODEL_RECIPES.get(kind, {}),
+            lambda: MODEL_RECIPES.get(builders.norm_name(self.config["model"]["kind"]), {}),
             lambda: OPTIMIZER_RECIPES.get(norm(self.config["optimizer"]["name"]), {}),
         ):
             for section, table in recipe().items():
