@@ -140,8 +140,9 @@ def main(argv=None) -> str:
         "notes": notes,
     }
     from benchmarks.distributed import with_mpi_section
+    from benchmarks.workloads_conv import with_conv_section  # (issue 13) the kept W5 table
 
-    text = with_mpi_section(render(rows, mem, header))  # the kept MPI table, if any
+    text = with_conv_section(with_mpi_section(render(rows, mem, header)))  # kept tables, if any
     print(text)
     output = args.output
     if output is None and mode == "full":

@@ -228,7 +228,8 @@ def render(rows: list[dict], command: str) -> str:
         g, t = m["gradfit"] * 1e3, m["torch"] * 1e3
         gemm = m.get("gemm")
         lines.append(
-            f"| {r['workload']}: {r['case']} | {r['threads']} | {g:.2f} (±{s['gradfit'] * 50:.0f}%) "
+            f"| {r['workload']}: {r['case']} | {r['threads']} "
+            f"| {g:.2f} (±{s['gradfit'] * 50:.0f}%) "
             f"| {t:.2f} (±{s['torch'] * 50:.0f}%) | {g / t:.2f} | {'yes' if g <= t else '**no**'} "
             f"| {'—' if gemm is None else f'{gemm * 1e3:.2f}'} "
             f"| {'—' if gemm is None else f'{100 * gemm * 1e3 / g:.0f}%'} |"
@@ -269,7 +270,9 @@ def main(argv=None) -> None:
         return
     threads = tuple(int(t) for t in args.threads.split(","))
     rows = run(threads, args.repeats, args.steps)
-    command = "python -m benchmarks.workloads_conv " + " ".join(argv if argv is not None else sys.argv[1:])
+    command = "python -m benchmarks.workloads_conv " + " ".join(
+        argv if argv is not None else sys.argv[1:]
+    )
     text = render(rows, command.strip())
     print(text)
     if args.write:

@@ -7,8 +7,8 @@ Layers. The modules form a ladder: each imports only from the rungs below it, at
 level, so any module can be imported first (``tests/test_architecture.py`` checks both).
 From the bottom:
 
-1. ``_dtypes``, ``_grad_mode``, ``_mt``, ``_rng``, ``return_types``: NumPy and the
-   standard library only.
+1. ``_dtypes``, ``_grad_mode``, ``_mt``, ``_rng``, ``return_types``, ``_tensor_str``
+   (printing), ``_typenames`` (legacy type strings): NumPy and the standard library only.
 2. ``autograd``: the graph machinery (``function.Op``, the engine, ``grad``, ``Function``,
    ``gradcheck``). It never imports ``tensor``: it knows tensors through
    ``autograd.function.TensorProtocol`` and gets the class from ``tensor`` once
@@ -97,6 +97,8 @@ from gradfit._tensorops import (
     gather,
     histc,
     index_add,
+    index_fill,
+    index_put,
     index_select,
     inverse,
     kthvalue,
@@ -116,6 +118,7 @@ from gradfit._tensorops import (
     rot90,
     scatter,
     scatter_add,
+    scatter_reduce,
     slogdet,
     sort,
     svd,

@@ -8,12 +8,13 @@ bytes go to ``<stem>/data/<key>``, 64-byte aligned, next to ``data.pkl``, ``.for
 ``.storage_alignment``, ``byteorder``, ``version`` and ``.data/serialization_id``. PyTorch's
 ``torch.load(path, weights_only=True)`` reads it back.
 
-Reading: the pickle goes through an unpickler whose ``find_class`` admits only PyTorch's
-``weights_only`` allow-list (tensor and parameter rebuild functions, storage types, dtypes,
-``torch.Size``, ``torch.device``, ``collections.OrderedDict`` and a few primitive builtins),
-each mapped to a gradfit function written here; every other global, ``os.system``, ``eval``,
-``builtins.getattr`` and the like included, is refused before anything is called. No module
-is imported on a file's behalf. Tensor views are bounds-checked against their storage.
+Reading (the zip format, and the legacy pre-1.6 format): the pickle goes through an
+unpickler whose ``find_class`` admits only PyTorch's ``weights_only`` allow-list (tensor
+and parameter rebuild functions, storage types, dtypes, ``torch.Size``, ``torch.device``,
+``collections.OrderedDict`` and a few primitive builtins), each mapped to a gradfit function
+written here; every other global, ``os.system``, ``eval``, ``builtins.getattr`` and the like
+included, is refused before anything is called. No module is imported on a file's behalf.
+Tensor views are bounds-checked against their storage.
 """
 
 from __future__ import annotations
@@ -299,9 +300,12 @@ _ALLOWED = _allowed()
 
 
 class _RestrictedUnpickler(pickle.Unpickler):
-    def __init__(self, file, read_storage):
+    """``find_class`` admits only the allow-list; a storage's persistent id is resolved by
+    ``storage_for(key, storage_type, numel)`` (once per key)."""
+
+    def __init__(self, file, storage_for):
         super().__init__(file)
-        self._read_storage = read_storage
+        self._storage_for = storage_for
         self._storages: dict = {}
 
     def find_class(self, module: str, name: str):
@@ -315,18 +319,78 @@ class _RestrictedUnpickler(pickle.Unpickler):
             ) from None
 
     def persistent_load(self, pid):
-        if not (isinstance(pid, tuple) and len(pid) == 5 and pid[0] == "storage"):
+        # Zip format: ('storage', type, key, location, numel); legacy format: the same and
+        # a view_metadata entry (None unless the storage is a view of another).
+        if not (isinstance(pid, tuple) and len(pid) in (5, 6) and pid[0] == "storage"):
             raise UnsafePickleError(f"gradfit.load: unknown persistent id {pid!r}")
-        _, kind, key, _location, numel = pid
+        _, kind, key, _location, numel = pid[:5]
+        if len(pid) == 6 and pid[5] is not None:
+            raise UnsafePickleError("gradfit.load: storage views of the legacy format are not read")
         if not isinstance(kind, _StorageType) or not isinstance(key, str):
             raise UnsafePickleError(f"gradfit.load: bad storage reference {pid!r}")
+        if not isinstance(numel, int) or numel < 0:
+            raise UnsafePickleError(f"gradfit.load: bad storage size {numel!r}")
         if key not in self._storages:
-            raw = self._read_storage(key)
-            dt = kind.dtype.newbyteorder("<")
-            if len(raw) % dt.itemsize:
-                raise UnsafePickleError(f"gradfit.load: storage {key} has a partial element")
-            self._storages[key] = np.frombuffer(raw, dt).astype(kind.dtype)
+            self._storages[key] = self._storage_for(key, kind, numel)
         return self._storages[key]
+
+
+class _PrimitiveUnpickler(_RestrictedUnpickler):
+    """For the legacy format's header pickles, which hold numbers, strings and dicts only."""
+
+    def __init__(self, file):
+        super().__init__(file, None)
+
+    def persistent_load(self, pid):
+        raise UnsafePickleError("gradfit.load: unexpected storage in a file header")
+
+
+def _frombytes(raw: bytes, kind: _StorageType, what: str) -> np.ndarray:
+    dt = kind.dtype.newbyteorder("<")
+    if len(raw) % dt.itemsize:
+        raise UnsafePickleError(f"gradfit.load: storage {what} has a partial element")
+    return np.frombuffer(raw, dt).astype(kind.dtype)
+
+
+_LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
+_LEGACY_PROTOCOL = 1001
+
+
+def _load_legacy(data: bytes, name) -> object:
+    """PyTorch's legacy (pre-1.6, ``_use_new_zipfile_serialization=False``) format: pickles
+    of the magic number, the protocol version and system info, the object (storages as
+    persistent ids), the list of storage keys, then each storage as an int64 element count
+    and its bytes. The object is unpickled twice: first with stand-in storages to find where
+    it ends, then with the real ones; both times through the allow-list."""
+    f = io.BytesIO(data)
+    if _PrimitiveUnpickler(f).load() != _LEGACY_MAGIC:
+        raise ValueError(f"gradfit.load: {name!r} is not a torch.save file")
+    if _PrimitiveUnpickler(f).load() != _LEGACY_PROTOCOL:
+        raise ValueError(f"gradfit.load: {name!r} has an unknown legacy protocol version")
+    info = _PrimitiveUnpickler(f).load()
+    if not (isinstance(info, dict) and info.get("little_endian", True)):
+        raise ValueError(f"gradfit.load: {name!r} was written on a big-endian machine")
+    start = f.tell()
+    kinds = {}
+
+    def stand_in(key, kind, numel):
+        kinds[key] = kind
+        return np.broadcast_to(np.zeros((), kind.dtype), (numel,))  # no memory
+
+    _RestrictedUnpickler(f, stand_in).load()
+    keys = _PrimitiveUnpickler(f).load()
+    if not isinstance(keys, list) or set(keys) - set(kinds):
+        raise UnsafePickleError(f"gradfit.load: {name!r} lists storages it does not use")
+    storages = {}
+    for key in keys:
+        (count,) = struct.unpack("<q", f.read(8) or b"\0" * 8)
+        nbytes = count * kinds[key].dtype.itemsize
+        raw = f.read(nbytes)
+        if count < 0 or len(raw) != nbytes:
+            raise ValueError(f"gradfit.load: {name!r} is truncated (storage {key})")
+        storages[key] = _frombytes(raw, kinds[key], key)
+    f.seek(start)
+    return _RestrictedUnpickler(f, lambda key, kind, numel: storages[key]).load()
 
 
 def is_pt_file(head: bytes) -> bool:
@@ -343,10 +407,7 @@ def load_pt(source) -> object:
     data = source.read() if hasattr(source, "read") else open(os.fspath(source), "rb").read()
     name = getattr(source, "name", None) if hasattr(source, "read") else os.fspath(source)
     if data.startswith(b"\x80"):
-        raise ValueError(
-            f"gradfit.load: {name!r} is in PyTorch's legacy (pre-1.6, non-zip) format, which "
-            "gradfit does not read; re-save it with a current torch.save"
-        )
+        return _load_legacy(data, name)
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile as e:
@@ -357,10 +418,10 @@ def load_pt(source) -> object:
         raise ValueError(f"gradfit.load: {name!r} has no data.pkl: not a torch.save file")
     prefix = pkl[0][: -len("data.pkl")]
 
-    def read_storage(key: str) -> bytes:
+    def read_storage(key: str, kind: _StorageType, numel: int) -> np.ndarray:
         entry = f"{prefix}data/{key}"
         if entry not in names:
             raise UnsafePickleError(f"gradfit.load: storage {key!r} is missing from the file")
-        return archive.read(entry)
+        return _frombytes(archive.read(entry), kind, key)
 
     return _RestrictedUnpickler(io.BytesIO(archive.read(pkl[0])), read_storage).load()

@@ -105,14 +105,22 @@ def multinomial(p: np.ndarray, num_samples: int, replacement: bool, generator=No
     return out.reshape(p.shape[:-1] + (int(num_samples),))
 
 
-def fill(kind: str, shape: tuple, dtype, args: tuple, generator=None) -> np.ndarray:
+def fill(
+    kind: str, shape: tuple, dtype, args: tuple, generator=None, contiguous: bool = True
+) -> np.ndarray:
     """The values an in-place random fill (``x.uniform_(...)``, ``x.bernoulli_(p)``, ...)
-    writes into a tensor of ``shape``/``dtype`` (a probability tensor given as an array)."""
+    writes into a tensor of ``shape``/``dtype`` (a probability tensor given as an array), in
+    the order drawn. ``contiguous=False``: the target is a strided view, for which PyTorch's
+    ``normal_`` draws element by element (the scalar Box-Muller path) whatever the size."""
     n = int(np.prod(shape))
     mt = stream(generator)
     dt = _dtypes.to_dtype(dtype)
     if kind == "uniform":
         arr = uniform(n, float(args[0]), float(args[1]), dt, generator)
+    elif kind == "normal" and not contiguous:
+        if not float(args[1]) >= 0.0:
+            raise RuntimeError(f"normal expects std >= 0.0, but found std {args[1]}")
+        arr = mt._normal_scalar(n, float(args[0]), float(args[1])).astype(float_dtype(dt))
     elif kind == "normal":
         arr = normal(n, float(args[0]), float(args[1]), dt, generator)
     elif kind == "exponential":

@@ -281,6 +281,29 @@ def scatter_add(input, dim: int, index, src):  # noqa: A002
     return _scatter("scatter_add", input, dim, index, src, "sum")
 
 
+_SCATTER_REDUCTIONS = ("sum", "prod", "mean", "amax", "amin")
+
+
+@with_out
+def scatter_reduce(input, dim: int, index, src, reduce: str, *, include_self: bool = True):  # noqa: A002
+    """``input`` with ``src`` combined in at ``index`` along ``dim`` by ``reduce``
+    ('sum', 'prod', 'mean', 'amax', 'amin'); ``include_self=False`` leaves ``input``'s own
+    values out where something is scattered."""
+    if reduce not in _SCATTER_REDUCTIONS:
+        raise RuntimeError(
+            f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}"
+        )
+    d = _dim("scatter_reduce", dim, input.ndim)
+    idx = _index_array("scatter_reduce", index, int64=True)
+    _check_gather_shapes("scatter_reduce", input, idx, d)
+    if not isinstance(src, _graph.Tensor) or src.dtype != input.dtype:
+        raise RuntimeError("scatter_reduce(): Expected self.dtype to be equal to src.dtype")
+    _check_bounds("scatter_reduce", idx, input.shape[d] if input.ndim else 1)
+    return indexing_ops.ScatterReduce.apply(
+        input, src, index=idx, dim=d, reduce=reduce, include_self=include_self
+    )
+
+
 @with_out
 def index_select(input, dim: int, index):  # noqa: A002
     """The entries at ``index`` (1-D, integer) along ``dim``."""
@@ -321,6 +344,34 @@ def index_add(input, dim: int, index, source, *, alpha=1):  # noqa: A002
             "same scalar type"
         )
     return indexing_ops.IndexAdd.apply(input, src, index=idx, dim=d, alpha=alpha)
+
+
+def index_put(input, indices, values, accumulate: bool = False):  # noqa: A002
+    """``input`` with ``input[indices] = values`` (``accumulate``: added, repeats adding
+    up); ``indices`` is a tuple of index tensors, as ``Tensor.index_put_`` takes."""
+    if not isinstance(indices, tuple | list):
+        raise TypeError("index_put(): indices must be a tuple of tensors")
+    idx = tuple(unwrap(i) if i is not None else slice(None) for i in indices)
+    v = _t(values)
+    if v.dtype != input.dtype:
+        v = v.to(input.dtype)
+    return indexing_ops.IndexPut.apply(input, v, index=idx, accumulate=accumulate)
+
+
+def index_fill(input, dim: int, index, value):  # noqa: A002
+    """``input`` with ``value`` (a number or 0-d tensor) along ``dim`` at ``index``."""
+    d = _dim("index_fill", dim, input.ndim)
+    idx = _index_array("index_fill", index).reshape(-1)
+    n = input.shape[d] if input.ndim else 1
+    _check_bounds("index_fill", idx, n)
+    v = (
+        value.to(input.dtype)
+        if isinstance(value, _graph.Tensor)
+        else np.asarray(value, input.dtype)
+    )
+    return indexing_ops.IndexPut.apply(
+        input, v, index=(slice(None),) * d + (idx,), accumulate=False
+    )
 
 
 # ------------------------------------------------------------------ sorting
@@ -788,9 +839,7 @@ def cartesian_prod(*tensors):
     grids = meshgrid(*tensors, indexing="ij")
     if len(grids) == 1:
         return grids[0]
-    from gradfit._functional import stack
-
-    return stack([g.reshape(-1) for g in grids], dim=1)
+    return movement.Cat.apply(*[g.reshape(-1, 1) for g in grids], dim=1)
 
 
 # ------------------------------------------------------------------ distances, statistics

@@ -62,7 +62,8 @@ def seed_all() -> None:
 
 
 def synchronize(device=None) -> None:
-    """No-op: there is no device work to wait for."""
+    """Raises, as PyTorch's CPU build does: there is no CUDA device to wait for."""
+    raise _unavailable()
 
 
 def empty_cache() -> None:

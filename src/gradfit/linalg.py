@@ -13,7 +13,7 @@ import numpy as np
 from gradfit import return_types
 from gradfit._arrays import unwrap, wrap
 from gradfit._out import with_out
-from gradfit.ops import indexing
+from gradfit.ops import indexing, movement
 from gradfit.ops import linalg as linalg_ops
 
 if TYPE_CHECKING:
@@ -149,7 +149,11 @@ def _unpack(packed: Tensor, shapes: list) -> list:
     lead = tuple(packed.shape[:-1])
     for s in shapes:
         n = int(np.prod(s))
-        out.append(packed[..., start : start + n].reshape(lead + tuple(s)))
+        piece = packed[..., start : start + n].reshape(lead + tuple(s))
+        if piece.grad_fn is not None and packed.grad_fn is not None:
+            # Each output prints the decomposition's own node name, as in PyTorch (issue 16).
+            piece.grad_fn.torch_name = packed.grad_fn.name()
+        out.append(piece)
         start += n
     return out
 
@@ -184,12 +188,12 @@ def svd(A: Tensor, full_matrices: bool = True, *, driver=None):  # noqa: N803
     u, s, vh = _unpack(linalg_ops.SVD.apply(A), [(m, k), (k,), (k, n)])
     if full_matrices and m != n:
         uf, _, vhf = np.linalg.svd(unwrap(A), full_matrices=True)
-        from gradfit._functional import cat
-
         if m > k:
-            u = cat([u, wrap(np.ascontiguousarray(uf[..., :, k:]))], dim=-1)
+            u = movement.Cat.apply(u, wrap(np.ascontiguousarray(uf[..., :, k:])), dim=u.ndim - 1)
         if n > k:
-            vh = cat([vh, wrap(np.ascontiguousarray(vhf[..., k:, :]))], dim=-2)
+            vh = movement.Cat.apply(
+                vh, wrap(np.ascontiguousarray(vhf[..., k:, :])), dim=vh.ndim - 2
+            )
     return return_types.linalg_svd(u, s, vh)
 
 

@@ -81,7 +81,7 @@ def set_rng_state(new_state) -> None:
     default_generator.set_state(new_state)
 
 
-def _make(arr: np.ndarray, shape: tuple, requires_grad: bool) -> Tensor:
+def _sampled(arr: np.ndarray, shape: tuple, requires_grad: bool) -> Tensor:
     t = wrap(arr.reshape(shape))
     if requires_grad:
         t.requires_grad_(True)
@@ -106,7 +106,7 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, **
     _check_device(device)
     shape = _size(size, kw.pop("size", None))
     _no_extra("rand", kw)
-    return _make(
+    return _sampled(
         _rng.uniform(int(np.prod(shape)), 0.0, 1.0, dtype, generator), shape, requires_grad
     )
 
@@ -116,7 +116,9 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, *
     _check_device(device)
     shape = _size(size, kw.pop("size", None))
     _no_extra("randn", kw)
-    return _make(_rng.normal(int(np.prod(shape)), 0.0, 1.0, dtype, generator), shape, requires_grad)
+    return _sampled(
+        _rng.normal(int(np.prod(shape)), 0.0, 1.0, dtype, generator), shape, requires_grad
+    )
 
 
 def _no_extra(name: str, kw: dict) -> None:
@@ -186,7 +188,7 @@ def randint(*args, generator=None, dtype=None, device=None, requires_grad=False,
         )
     shape = _size((size,), None)
     arr = _rng.stream(generator).randint(low, high, int(np.prod(shape)))
-    return _make(arr.astype(_dtypes.to_dtype(dtype or np.int64)), shape, requires_grad)
+    return _sampled(arr.astype(_dtypes.to_dtype(dtype or np.int64)), shape, requires_grad)
 
 
 def randint_like(input, low=0, high=None, *, dtype=None, generator=None, device=None) -> Tensor:  # noqa: A002
@@ -202,7 +204,7 @@ def randperm(n: int, *, generator=None, dtype=None, device=None, requires_grad=F
     if n < 0:
         raise RuntimeError(f"randperm: n must be non-negative, got {n}")
     arr = _rng.stream(generator).randperm(int(n))
-    return _make(arr.astype(_dtypes.to_dtype(dtype or np.int64), copy=False), (int(n),), False)
+    return _sampled(arr.astype(_dtypes.to_dtype(dtype or np.int64), copy=False), (int(n),), False)
 
 
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None, **kw):
@@ -223,7 +225,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
             raise TypeError("normal(mean: float, std: float) needs a size: normal(mean, std, size)")
         shape = _size((size,), None)
         arr = _rng.normal(int(np.prod(shape)), float(mean), float(std), dtype, generator)
-        return _make(arr, shape, requires_grad)
+        return _sampled(arr, shape, requires_grad)
     if size is not None:
         raise TypeError("normal(): size= is only for float mean and std")
     m = unwrap(mean) if m_t else None

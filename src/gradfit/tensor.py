@@ -608,8 +608,20 @@ class Tensor:
 
     # In-place random fills, drawn from the stream exactly as PyTorch's CPU kernels draw.
     def _random_fill(self, kind: str, args: tuple, generator) -> Tensor:
-        args = tuple(a._array if isinstance(a, Tensor) else a for a in args)
-        return self._inplace(_rng.fill(kind, self._array.shape, self._array.dtype, args, generator))
+        a = self._array
+        args = tuple(x._array if isinstance(x, Tensor) else x for x in args)
+        if a.flags.c_contiguous:
+            return self._inplace(_rng.fill(kind, a.shape, a.dtype, args, generator))
+        # PyTorch fills a strided view in memory order (its iterator sorts the dimensions by
+        # stride), and normal_ then takes its per-element path: draw in that order.
+        order = sorted(range(a.ndim), key=lambda d: -abs(a.strides[d]))
+        shape = tuple(a.shape[d] for d in order)
+        args = tuple(
+            np.broadcast_to(x, a.shape).transpose(order) if isinstance(x, np.ndarray) else x
+            for x in args
+        )
+        values = _rng.fill(kind, shape, a.dtype, args, generator, contiguous=False)
+        return self._inplace(values.transpose(np.argsort(order)))
 
     def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator=None) -> Tensor:
         return self._random_fill("uniform", (a, b), generator)
@@ -716,18 +728,14 @@ class Tensor:
                 f"{out._array.shape}"
             )
         node = out.grad_fn
-        if node is not None and node.saves_output:
-            # The node keeps its output array to itself (this tensor gets a copy), so no
-            # later edit of this tensor can reach what its backward reads; the version
-            # bump below is for the nodes that saved this tensor's earlier values.
-            self._array = out._array.astype(self._array.dtype, copy=True)
-            node.saves_output = False
-        else:
-            self._array = out._array.astype(self._array.dtype, copy=False)
+        self._array = out._array.astype(self._array.dtype, copy=False)
         self.grad_fn, self._requires_grad = node, out._requires_grad
+        # The bump is for the nodes that saved this tensor's earlier values; the new node
+        # (whose output this tensor now is) expects this version, and a node that reads
+        # its output refuses a later edit, as PyTorch's exp_() then mul_() does.
         self._version += 1
-        if self.grad_fn is not None:
-            self.grad_fn.output_version = self._version  # the version its output has now
+        if node is not None:
+            node.output_version = self._version
         return self
 
     def masked_fill_(self, mask, value) -> Tensor:
@@ -1273,6 +1281,15 @@ class Tensor:
     def scatter_add_(self, dim: int, index, src):
         return self._inplace_op(lambda t: _tops.scatter_add(t, dim, index, src), src)
 
+    def scatter_reduce(self, dim: int, index, src, reduce: str, *, include_self: bool = True):
+        return _tops.scatter_reduce(self, dim, index, src, reduce, include_self=include_self)
+
+    def scatter_reduce_(self, dim: int, index, src, reduce: str, *, include_self: bool = True):
+        return self._inplace_op(
+            lambda t: _tops.scatter_reduce(t, dim, index, src, reduce, include_self=include_self),
+            src,
+        )
+
     def index_select(self, dim: int, index):
         return _tops.index_select(self, dim, index)
 
@@ -1283,6 +1300,18 @@ class Tensor:
         return self._inplace_op(
             lambda t: _tops.index_add(t, dim, index, source, alpha=alpha), source
         )
+
+    def index_put(self, indices, values, accumulate: bool = False):
+        return _tops.index_put(self, indices, values, accumulate)
+
+    def index_put_(self, indices, values, accumulate: bool = False):
+        return self._inplace_op(lambda t: _tops.index_put(t, indices, values, accumulate), values)
+
+    def index_fill(self, dim: int, index, value):
+        return _tops.index_fill(self, dim, index, value)
+
+    def index_fill_(self, dim: int, index, value):
+        return self._inplace_op(lambda t: _tops.index_fill(t, dim, index, value), value)
 
     def sort(self, dim: int = -1, descending: bool = False, stable: bool = False):
         return _tops.sort(self, dim, descending, stable)

@@ -27,6 +27,25 @@ LAYERS = {
         nn.Linear(3, 5), nn.ReLU(), nn.Dropout(0.1), nn.Linear(5, 2), nn.Tanh()
     ),
     "ReLU": lambda nn: nn.ReLU(),
+    "Conv1d": lambda nn: nn.Conv1d(2, 3, 3),
+    "Conv2d": lambda nn: nn.Conv2d(2, 3, (3, 2), groups=1, bias=False),
+    "ConvTranspose1d": lambda nn: nn.ConvTranspose1d(2, 4, 3, groups=2),
+    "ConvTranspose2d": lambda nn: nn.ConvTranspose2d(2, 3, 2),
+    "BatchNorm1d": lambda nn: nn.BatchNorm1d(3),
+    "BatchNorm2d": lambda nn: nn.BatchNorm2d(2, affine=False),
+    "GroupNorm": lambda nn: nn.GroupNorm(2, 4),
+    "InstanceNorm1d": lambda nn: nn.InstanceNorm1d(3, affine=True, track_running_stats=True),
+    "Embedding": lambda nn: nn.Embedding(6, 3, padding_idx=0),
+    "RNN": lambda nn: nn.RNN(3, 4, num_layers=2, bidirectional=True),
+    "RNNCell": lambda nn: nn.RNNCell(3, 2),
+    "LSTM": lambda nn: nn.LSTM(3, 4, proj_size=2),
+    "LSTMCell": lambda nn: nn.LSTMCell(3, 2),
+    "PReLU": lambda nn: nn.PReLU(3),
+    "MultiheadAttention": lambda nn: nn.MultiheadAttention(4, 2),
+    "TransformerEncoderLayer": lambda nn: nn.TransformerEncoderLayer(4, 2, dim_feedforward=8),
+    "Transformer": lambda nn: nn.Transformer(
+        4, 2, num_encoder_layers=1, num_decoder_layers=1, dim_feedforward=8
+    ),
 }
 
 
@@ -153,6 +172,16 @@ def test_nested_objects_of_every_dtype_both_ways(tmp_path):
     assert_same_tree(t, gradfit.load(tmp_path / "t.pt"))
 
 
+def test_legacy_format_from_torch(tmp_path):
+    import torch
+
+    t = _nested(torch, DTYPE_NAMES)
+    t["model"] = torch.nn.Linear(3, 2).state_dict()
+    torch.save(t, tmp_path / "old.pt", _use_new_zipfile_serialization=False)
+    assert not zipfile.is_zipfile(tmp_path / "old.pt")
+    assert_same_tree(t, gradfit.load(tmp_path / "old.pt"))
+
+
 def test_shared_storages_views_and_file_objects_from_torch():
     import torch
 
@@ -250,7 +279,13 @@ def test_malicious_pickles_are_refused_without_running(kind, tmp_path):
     assert not os.path.exists(marker)
     raw = tmp_path / "legacy.pt"  # the same bytes as a bare (legacy-format) pickle
     raw.write_bytes(pkl)
-    with pytest.raises(ValueError, match="legacy"):
+    with pytest.raises(pickle.UnpicklingError, match="refusing to load"):
+        gradfit.load(raw)
+    assert not os.path.exists(marker)
+    # ... and as the object of a well-formed legacy file (after its three header pickles).
+    head = b"".join(pickle.dumps(v, protocol=2) for v in (0x1950A86A20F9469CFC6C, 1001, {}))
+    raw.write_bytes(head + pkl)
+    with pytest.raises(pickle.UnpicklingError, match="refusing to load"):
         gradfit.load(raw)
     assert not os.path.exists(marker)
 

@@ -41,6 +41,10 @@ CASES = [
     "T.empty(8).exponential_()", "T.empty(8, dtype=T.float64).exponential_(2.5)",
     "T.empty(8).geometric_(0.3)", "T.empty(8).cauchy_()", "T.empty(8).cauchy_(1.0, 0.5)",
     "T.empty(8).log_normal_()", "T.empty(20, dtype=T.float64).log_normal_(0.0, 0.25)",
+    # Strided views: PyTorch fills them in memory order, normal_ element by element.
+    "T.empty(4, 5).t().uniform_()", "T.empty(4, 6)[:, ::2].normal_()",
+    "T.empty(5, 4).t().normal_(1.0, 2.0)", "T.empty(3, 4, 5).permute(2, 0, 1).bernoulli_(0.4)",
+    "T.empty(2, 3).t().bernoulli_(P[:1, :2])", "T.empty(6, 4).t().random_(0, 9)",
 ]  # fmt: skip
 
 

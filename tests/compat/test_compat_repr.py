@@ -169,11 +169,28 @@ GRAD_FN_EXPRESSIONS = [
 ]  # fmt: skip
 
 
+# The later layers' ops (N is the library's nn, x4 a 1x2x6x6 image batch, x3 a 1x2x8 signal).
+GRAD_FN_EXPRESSIONS += [
+    "N.Conv2d(2, 3, 3)(x4)", "N.Conv1d(2, 3, 3)(x3)", "N.ConvTranspose2d(2, 3, 3)(x4)",
+    "F.unfold(x4, 2)", "F.max_pool2d(x4, 2)", "F.max_pool1d(x3, 2)", "F.avg_pool2d(x4, 2)",
+    "F.adaptive_max_pool2d(x4, 2)", "F.adaptive_avg_pool2d(x4, 2)", "F.pad(x4, (1, 1))",
+    "N.BatchNorm2d(2)(x4)", "N.GroupNorm(1, 2)(x4)", "N.Embedding(5, 3)(t)",
+    "x.gather(1, t[:, None])", "x.cumsum(0)", "x.cumprod(0)", "x.tril()", "x.triu()",
+    "x.flip(0)", "x.roll(1, 0)", "x.masked_select(x > 0)", "x[0].diag()", "x.diagonal()",
+    "x.unfold(0, 2, 1)", "T.cdist(x, x)", "T.linalg.inv(x[:3, :3])", "T.linalg.det(x[:3, :3])",
+    "T.linalg.qr(x)[0]", "T.linalg.svd(x)[0]", "F.elu(x)", "F.mish(x)", "F.hardtanh(x)",
+    "F.hardswish(x)", "F.hardsigmoid(x)", "F.logsigmoid(x)", "F.softsign(x)",
+    "F.tanhshrink(x)", "F.hardshrink(x)", "F.softshrink(x)", "F.selu(x)",
+]  # fmt: skip
+
+
 def _bind(T, F):
     rng = np.random.default_rng(1)
     x, y, w = (rng.standard_normal(s).astype(np.float32) for s in ((3, 4), (3, 4), (5, 4)))
     b, v = rng.standard_normal(5).astype(np.float32), rng.standard_normal(4).astype(np.float32)
-    env = {"T": T, "F": F, "t": T.tensor([0, 1, 2])}
+    env = {"T": T, "F": F, "N": T.nn, "t": T.tensor([0, 1, 2])}
+    env["x4"] = T.tensor(rng.standard_normal((1, 2, 6, 6)).astype(np.float32), requires_grad=True)
+    env["x3"] = T.tensor(rng.standard_normal((1, 2, 8)).astype(np.float32), requires_grad=True)
     for k, a in {"x": x, "y": y, "w": w, "b": b, "v": v}.items():
         env[k] = T.tensor(a, requires_grad=True)
     return env

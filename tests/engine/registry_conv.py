@@ -117,7 +117,13 @@ CONV = [
         [
             (
                 [(2, 3, 4, 3), (3, 2, 3, 2), (2,)],
-                {"stride": (2, 1), "padding": (1, 0), "output_padding": (1, 0), "dilation": 1, "groups": 1},
+                {
+                    "stride": (2, 1),
+                    "padding": (1, 0),
+                    "output_padding": (1, 0),
+                    "dilation": 1,
+                    "groups": 1,
+                },
             ),
             (
                 [(1, 4, 3, 3), (4, 1, 2, 2), (2,)],
@@ -186,7 +192,12 @@ POOL = [
         "max_pool1d",
         _max_pool(1),
         pool_cfg(1),
-        [([(2, 3, 10)], {"kernel_size": 3, "stride": 2, "padding": 1, "dilation": 2, "ceil_mode": True})],
+        [
+            (
+                [(2, 3, 10)],
+                {"kernel_size": 3, "stride": 2, "padding": 1, "dilation": 2, "ceil_mode": True},
+            )
+        ],
     ),
     _spec(
         "max_pool2d",
@@ -194,14 +205,28 @@ POOL = [
         pool_cfg(2),
         [
             ([(2, 3, 6, 8)], {"kernel_size": 2}),
-            ([(1, 2, 7, 5)], {"kernel_size": (3, 2), "stride": (2, 1), "padding": (1, 1), "ceil_mode": True}),
+            (
+                [(1, 2, 7, 5)],
+                {"kernel_size": (3, 2), "stride": (2, 1), "padding": (1, 1), "ceil_mode": True},
+            ),
         ],
     ),
     _spec(
         "avg_pool1d",
         _avg_pool(1),
         avg_cfg(1),
-        [([(2, 3, 10)], {"kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True, "count_include_pad": False})],
+        [
+            (
+                [(2, 3, 10)],
+                {
+                    "kernel_size": 3,
+                    "stride": 2,
+                    "padding": 1,
+                    "ceil_mode": True,
+                    "count_include_pad": False,
+                },
+            )
+        ],
     ),
     _spec(
         "avg_pool2d",
@@ -212,15 +237,30 @@ POOL = [
             ([(1, 2, 5, 5)], {"kernel_size": 2, "divisor_override": 3}),
         ],
     ),
-    _spec("adaptive_avg_pool1d", _adaptive("avg", 1), adaptive_cfg(1), [([(2, 3, 10)], {"output_size": (4,)})]),
+    _spec(
+        "adaptive_avg_pool1d",
+        _adaptive("avg", 1),
+        adaptive_cfg(1),
+        [([(2, 3, 10)], {"output_size": (4,)})],
+    ),
     _spec(
         "adaptive_avg_pool2d",
         _adaptive("avg", 2),
         adaptive_cfg(2),
         [([(2, 3, 7, 5)], {"output_size": (3, 2)}), ([(1, 2, 6, 4)], {"output_size": (3, 2)})],
     ),
-    _spec("adaptive_max_pool1d", _adaptive("max", 1), adaptive_cfg(1), [([(2, 3, 10)], {"output_size": (4,)})]),
-    _spec("adaptive_max_pool2d", _adaptive("max", 2), adaptive_cfg(2), [([(2, 3, 7, 5)], {"output_size": (3, 4)})]),
+    _spec(
+        "adaptive_max_pool1d",
+        _adaptive("max", 1),
+        adaptive_cfg(1),
+        [([(2, 3, 10)], {"output_size": (4,)})],
+    ),
+    _spec(
+        "adaptive_max_pool2d",
+        _adaptive("max", 2),
+        adaptive_cfg(2),
+        [([(2, 3, 7, 5)], {"output_size": (3, 4)})],
+    ),
 ]
 
 
@@ -276,7 +316,9 @@ def fold_cfg(draw):
     n, c = shape[:2]
     out = shape[2:]
     blocks = 1
-    for o, k, d, s, p in zip(out, cfg["kernel_size"], cfg["dilation"], cfg["stride"], cfg["padding"]):
+    for o, k, d, s, p in zip(
+        out, cfg["kernel_size"], cfg["dilation"], cfg["stride"], cfg["padding"]
+    ):
         blocks *= (o + 2 * p - d * (k - 1) - 1) // s + 1
     cfg["output_size"] = out
     return [(n, c * cfg["kernel_size"][0] * cfg["kernel_size"][1], blocks)], cfg
@@ -310,13 +352,23 @@ RESHAPE = [
         "unfold",
         lambda lib, x, cfg: _F(lib).unfold(x, **cfg),
         unfold_cfg(),
-        [([(2, 3, 5, 6)], {"kernel_size": (2, 3), "dilation": (1, 2), "padding": 1, "stride": (2, 1)})],
+        [
+            (
+                [(2, 3, 5, 6)],
+                {"kernel_size": (2, 3), "dilation": (1, 2), "padding": 1, "stride": (2, 1)},
+            )
+        ],
     ),
     _spec(
         "fold",
         lambda lib, x, cfg: _F(lib).fold(x, **cfg),
         fold_cfg(),
-        [([(2, 12, 15)], {"output_size": (4, 5), "kernel_size": (2, 3), "padding": (1, 0), "stride": 1})],
+        [
+            (
+                [(2, 12, 15)],
+                {"output_size": (4, 5), "kernel_size": (2, 3), "padding": (1, 0), "stride": 1},
+            )
+        ],
     ),
 ]
 
@@ -345,7 +397,9 @@ def _bn_eval(lib, x, w, b, cfg):
 def group_cfg(draw):
     g = draw(st.integers(1, 3))
     c = g * draw(st.integers(1, 2))
-    shape = (draw(st.integers(1, 2)), c) + tuple(draw(st.integers(1, 3)) for _ in range(draw(st.integers(1, 2))))
+    shape = (draw(st.integers(1, 2)), c) + tuple(
+        draw(st.integers(1, 3)) for _ in range(draw(st.integers(1, 2)))
+    )
     if shape[1] // g * int(__import__("math").prod(shape[2:])) < 2:
         shape = shape[:2] + (2,) + shape[3:]
     return [shape, (c,), (c,)], {"num_groups": g}
@@ -354,7 +408,9 @@ def group_cfg(draw):
 @st.composite
 def instance_cfg(draw):
     c = draw(st.integers(1, 3))
-    shape = (draw(st.integers(1, 2)), c) + tuple(draw(st.integers(2, 4)) for _ in range(draw(st.integers(1, 2))))
+    shape = (draw(st.integers(1, 2)), c) + tuple(
+        draw(st.integers(2, 4)) for _ in range(draw(st.integers(1, 2)))
+    )
     return [shape, (c,), (c,)], {}
 
 
@@ -363,7 +419,11 @@ NORM = [
         "batch_norm_train",
         _bn_train,
         norm_cfg(),
-        [([(4, 3), (3,), (3,)], {}), ([(3, 2, 5), (2,), (2,)], {}), ([(2, 3, 3, 2), (3,), (3,)], {})],
+        [
+            ([(4, 3), (3,), (3,)], {}),
+            ([(3, 2, 5), (2,), (2,)], {}),
+            ([(2, 3, 3, 2), (3,), (3,)], {}),
+        ],
     ),
     _spec(
         "batch_norm_eval",
@@ -375,7 +435,10 @@ NORM = [
         "group_norm",
         lambda lib, x, w, b, cfg: _F(lib).group_norm(x, cfg["num_groups"], w, b),
         group_cfg(),
-        [([(2, 6, 5), (6,), (6,)], {"num_groups": 3}), ([(1, 4, 3, 2), (4,), (4,)], {"num_groups": 2})],
+        [
+            ([(2, 6, 5), (6,), (6,)], {"num_groups": 3}),
+            ([(1, 4, 3, 2), (4,), (4,)], {"num_groups": 2}),
+        ],
     ),
     _spec(
         "instance_norm",

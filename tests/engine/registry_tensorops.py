@@ -658,3 +658,51 @@ TENSOROPS += [
         domain="away0",
     ),
 ]
+
+
+# ---------------------------------------------------------------- scatter_reduce, index_put/fill
+def _scatter_reduce(reduce, include_self):
+    def fn(lib, a, b):
+        idx = _index(lib, b.shape, a.shape[0])
+        return a.scatter_reduce(0, idx, b, reduce, include_self=include_self)
+
+    return fn
+
+
+_sr_shapes = st.tuples(dims, dims, dims).map(lambda t: [(t[0], t[1]), (t[2], t[1])])
+
+TENSOROPS += [
+    OpSpec(
+        f"scatter_reduce_{r}_{'self' if inc else 'noself'}",
+        _scatter_reduce(r, inc),
+        "custom",
+        shapes=_sr_shapes,
+        samples=[[(4, 3), (6, 3)], [(2, 2), (1, 2)]],
+    )
+    for r in ("sum", "mean", "amax", "amin")
+    for inc in (True, False)
+] + [
+    OpSpec(
+        "index_put_accumulate",
+        lambda lib, a, b: a.index_put(
+            (_index(lib, (5,), a.shape[0]), _index(lib, (5,), a.shape[1])), b, accumulate=True
+        ),
+        "custom",
+        shapes=st.tuples(dims, dims).map(lambda t: [t, (5,)]),
+        samples=[[(3, 4), (5,)]],
+    ),
+    OpSpec(
+        "index_put_",
+        # distinct rows: with repeats, which write wins (and gets the gradient) is unspecified
+        lambda lib, a, b: (a * 1.0).index_put_(
+            (lib.tensor(np.arange(a.shape[0])[::-2].copy()),), b
+        ),
+        "custom",
+        shapes=st.tuples(dims, dims).map(lambda t: [t, (t[1],)]),
+        samples=[[(3, 4), (4,)]],
+    ),
+    _dim_spec(
+        "index_fill",
+        lambda lib, a, d: a.index_fill(d, _index(lib, (2,), a.shape[d]), -2.5),
+    ),
+]

@@ -259,3 +259,34 @@ def test_in_place_op_recorded_in_the_graph_keeps_its_output_checkable():
         h.mul_(2.0)
     with pytest.raises(RuntimeError, match="is at version 2; expected version 1"):
         h.sum().backward()
+
+
+@pytest.mark.parametrize("edit_after", [False, True], ids=["unchanged", "edited_later"])
+@pytest.mark.parametrize("activation", ["relu", "sigmoid"])
+def test_inplace_activation_matches_torch(activation, edit_after):
+    # F.relu(h, inplace=True) (and sigmoid_, through Tensor's in-place mechanism) inside
+    # a graph: the backward works, and a later edit of h is refused, as the node reads
+    # its result. (PyTorch's elu_ saves its result too; gradfit's ELU reads its input's
+    # earlier values, which the edit does not reach: no error, and a correct gradient.)
+    import torch
+
+    outcomes = []
+    for m in (torch, gradfit):
+        x = m.tensor(X, dtype=m.float64, requires_grad=True)
+        h = x * 1.0
+        if activation == "sigmoid":
+            h.sigmoid_() if m is torch else h._inplace_op(lambda t: t.sigmoid())
+        else:
+            getattr(m.nn.functional, activation)(h, inplace=True)
+        if edit_after:
+            with m.no_grad():
+                h.mul_(2.0)
+        try:
+            h.sum().backward()
+            outcomes.append(("ok", x.grad.tolist()))
+        except RuntimeError as e:
+            assert re.search(INPLACE, str(e)), e
+            outcomes.append(("raised",))
+    assert outcomes[0][0] == outcomes[1][0], outcomes
+    if outcomes[0][0] == "ok":
+        np.testing.assert_allclose(outcomes[1][1], outcomes[0][1], rtol=1e-12)

@@ -489,3 +489,37 @@ def test_linalg_forms_and_errors():
     z = gradfit.zeros(3, requires_grad=True)
     gradfit.linalg.vector_norm(z).backward()
     assert z.grad.tolist() == [0.0, 0.0, 0.0]  # PyTorch's gradient of the norm at 0
+
+
+def test_index_assignment_after_a_saving_use_is_refused_as_pytorch():
+    a = gradfit.ones(3, requires_grad=True)
+    x = a * 2.0
+    y = x * x  # saves x
+    x[0] = 5.0
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        y.sum().backward()
+    at = torch.ones(3, requires_grad=True)
+    xt = at * 2.0
+    yt = xt * xt
+    xt[0] = 5.0
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        yt.sum().backward()
+
+
+def test_scatter_reduce_prod_forward_matches_and_its_gradient_is_refused():
+    rng = np.random.default_rng(5)
+    a, s, idx = rng.standard_normal((4, 3)), rng.standard_normal((5, 3)), rng.integers(0, 4, (5, 3))
+    for inc in (True, False):
+        ours = gradfit.tensor(a).scatter_reduce(
+            0, gradfit.tensor(idx), gradfit.tensor(s), "prod", include_self=inc
+        )
+        ref = torch.tensor(a).scatter_reduce(
+            0, torch.tensor(idx), torch.tensor(s), "prod", include_self=inc
+        )
+        np.testing.assert_allclose(ours.numpy(), ref.numpy(), rtol=1e-12)
+    x = gradfit.tensor(a, requires_grad=True)
+    y = x.scatter_reduce(0, gradfit.tensor(idx), gradfit.tensor(s), "prod")
+    with pytest.raises(RuntimeError, match="reduce='prod' is not implemented"):
+        y.sum().backward()
+    with pytest.raises(RuntimeError, match="sum, prod, mean, amax or amin"):
+        x.scatter_reduce(0, gradfit.tensor(idx), gradfit.tensor(s), "max")

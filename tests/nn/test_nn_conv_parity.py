@@ -31,7 +31,11 @@ def _x(shape, dtype=np.float64, seed=0):
 # ------------------------------------------------------------------ init and state dict
 LAYERS = [
     ("Conv1d", (3, 5, 3), {}),
-    ("Conv1d", (4, 6, 4), {"stride": 2, "padding": "same" if False else 1, "groups": 2, "bias": False}),
+    (
+        "Conv1d",
+        (4, 6, 4),
+        {"stride": 2, "padding": "same" if False else 1, "groups": 2, "bias": False},
+    ),
     ("Conv1d", (2, 3, 4), {"padding": "same", "padding_mode": "circular", "dilation": 2}),
     ("Conv2d", (3, 8, (3, 2)), {"stride": (2, 1), "padding": (1, 0)}),
     ("Conv2d", (4, 4, 3), {"padding": "same", "padding_mode": "reflect", "groups": 4}),
@@ -63,7 +67,9 @@ LAYERS = [
 ]
 
 
-@pytest.mark.parametrize("name, args, kwargs", LAYERS, ids=[f"{n}-{i}" for i, (n, _, _) in enumerate(LAYERS)])
+@pytest.mark.parametrize(
+    "name, args, kwargs", LAYERS, ids=[f"{n}-{i}" for i, (n, _, _) in enumerate(LAYERS)]
+)
 def test_same_seed_same_init_keys_and_repr(name, args, kwargs):
     gradfit.manual_seed(123)
     torch.manual_seed(123)
@@ -87,10 +93,14 @@ def test_module_to_casts_buffers_but_not_the_counter():
     assert bn.num_batches_tracked.dtype == np.int64
     bn.to(gradfit.float32)
     assert bn.running_var.dtype == np.float32
-    assert [n for n, _ in bn.named_buffers()] == ["running_mean", "running_var", "num_batches_tracked"]
+    assert [n for n, _ in bn.named_buffers()] == [
+        "running_mean",
+        "running_var",
+        "num_batches_tracked",
+    ]
 
 
-# ------------------------------------------------------------------ forward / backward with copied weights
+# ------------------------------------------------------------ forward/backward, copied weights
 MODULE_CASES = [
     ("Conv1d", (3, 4, 3), {"stride": 2, "padding": 1, "dilation": 2}, (2, 3, 11)),
     ("Conv1d", (4, 6, 2), {"padding": "same", "groups": 2}, (2, 4, 7)),
@@ -99,7 +109,12 @@ MODULE_CASES = [
     ("Conv2d", (3, 4, (3, 2)), {"stride": (2, 1), "padding": (1, 2)}, (2, 3, 7, 6)),
     ("Conv2d", (2, 4, 3), {"padding": "same", "padding_mode": "reflect"}, (2, 2, 5, 6)),
     ("Conv2d", (2, 4, 3), {"padding": 1, "padding_mode": "replicate", "bias": False}, (1, 2, 4, 5)),
-    ("ConvTranspose1d", (4, 6, 3), {"stride": 2, "padding": 1, "output_padding": 1, "groups": 2}, (2, 4, 5)),
+    (
+        "ConvTranspose1d",
+        (4, 6, 3),
+        {"stride": 2, "padding": 1, "output_padding": 1, "groups": 2},
+        (2, 4, 5),
+    ),
     ("ConvTranspose2d", (3, 2, (2, 3)), {"stride": (2, 1), "dilation": 2}, (2, 3, 4, 3)),
     ("MaxPool1d", (3,), {"stride": 2, "padding": 1, "ceil_mode": True}, (2, 3, 10)),
     ("MaxPool2d", (2,), {}, (2, 3, 6, 7)),
@@ -120,7 +135,11 @@ MODULE_CASES = [
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("name, args, kwargs, shape", MODULE_CASES, ids=[c[0] + str(i) for i, c in enumerate(MODULE_CASES)])
+@pytest.mark.parametrize(
+    "name, args, kwargs, shape",
+    MODULE_CASES,
+    ids=[c[0] + str(i) for i, c in enumerate(MODULE_CASES)],
+)
 @pytest.mark.parametrize("mode", ["train", "eval"])
 def test_module_matches_torch(name, args, kwargs, shape, dtype, mode):
     g = getattr(nn, name)(*args, **kwargs).to(dtype)
@@ -140,7 +159,16 @@ def test_module_matches_torch(name, args, kwargs, shape, dtype, mode):
 
 def test_max_pool_indices_match_torch():
     x = _x((2, 3, 7, 9))
-    for kw in ({"kernel_size": 2}, {"kernel_size": (3, 2), "stride": (2, 3), "padding": 1, "dilation": (1, 2), "ceil_mode": True}):
+    for kw in (
+        {"kernel_size": 2},
+        {
+            "kernel_size": (3, 2),
+            "stride": (2, 3),
+            "padding": 1,
+            "dilation": (1, 2),
+            "ceil_mode": True,
+        },
+    ):
         y, i = F.max_pool2d(gradfit.tensor(x), return_indices=True, **kw)
         ty, ti = torch.nn.functional.max_pool2d(torch.tensor(x), return_indices=True, **kw)
         np.testing.assert_array_equal(y.numpy(), ty.numpy())
@@ -151,10 +179,50 @@ def test_max_pool_indices_match_torch():
     np.testing.assert_array_equal(i.numpy(), ti.numpy())
 
 
+def test_max_pool_nan_and_ties_as_torch():
+    x = np.zeros((1, 2, 4, 6))  # all ties: the first element of each window wins
+    x[0, 1, 0, 3] = np.nan  # a NaN wins its window, and the gradient goes to it
+    x[0, 1, 2, 0] = x[0, 1, 3, 1] = np.nan  # two NaNs in one window: PyTorch takes the later
+    g = gradfit.tensor(x, requires_grad=True)
+    t = torch.tensor(x, requires_grad=True)
+    (yg, ig), (yt, it) = (
+        F.max_pool2d(g, 2, return_indices=True),
+        torch.nn.functional.max_pool2d(t, 2, return_indices=True),
+    )
+    np.testing.assert_array_equal(ig.numpy(), it.numpy())
+    np.testing.assert_array_equal(np.isnan(yg.detach().numpy()), np.isnan(yt.detach().numpy()))
+    yg.sum().backward()
+    yt.sum().backward()
+    np.testing.assert_array_equal(g.grad.numpy(), t.grad.numpy())
+
+
+def test_functional_errors_name_the_bad_value():
+    x = gradfit.zeros(1, 2, 5)
+    with pytest.raises(RuntimeError, match="padding size should be less than"):
+        F.pad(x, (5, 0), mode="reflect")
+    with pytest.raises(NotImplementedError, match="unsupported padding mode 'mirror'"):
+        F.pad(x, (1, 1), mode="mirror")
+    with pytest.raises(ValueError, match="only one of size or scale_factor"):
+        F.interpolate(x, size=3, scale_factor=2)
+    with pytest.raises(ValueError, match="align_corners option can only be set"):
+        F.interpolate(x, size=3, align_corners=True)
+    with pytest.raises(RuntimeError, match="pad should be at most half"):
+        F.max_pool1d(x, 2, padding=2)
+    with pytest.raises(RuntimeError, match="output padding must be smaller"):
+        F.conv_transpose1d(x, gradfit.zeros(2, 1, 3), stride=2, output_padding=2)
+    with pytest.raises(
+        ValueError, match="num_channels \\(5\\) must be divisible by num_groups \\(2\\)"
+    ):
+        nn.GroupNorm(2, 5)
+
+
 def test_conv_transpose_output_size_argument():
     gradfit.manual_seed(0)
     torch.manual_seed(0)
-    g, t = nn.ConvTranspose2d(2, 3, 3, stride=2, padding=1), torch.nn.ConvTranspose2d(2, 3, 3, stride=2, padding=1)
+    g, t = (
+        nn.ConvTranspose2d(2, 3, 3, stride=2, padding=1),
+        torch.nn.ConvTranspose2d(2, 3, 3, stride=2, padding=1),
+    )
     x = _x((1, 2, 4, 4), np.float32)
     yg = g(gradfit.tensor(x), output_size=(8, 8))
     yt = t(torch.tensor(x), output_size=(8, 8))
@@ -165,7 +233,10 @@ def test_conv_transpose_output_size_argument():
 
 # ------------------------------------------------------------------ BatchNorm running statistics
 @pytest.mark.parametrize("momentum", [0.1, 0.5, None])
-@pytest.mark.parametrize("cls, shape", [("BatchNorm1d", (6, 3)), ("BatchNorm1d", (4, 3, 5)), ("BatchNorm2d", (3, 3, 2, 4))])
+@pytest.mark.parametrize(
+    "cls, shape",
+    [("BatchNorm1d", (6, 3)), ("BatchNorm1d", (4, 3, 5)), ("BatchNorm2d", (3, 3, 2, 4))],
+)
 def test_batchnorm_running_stats_over_steps(cls, shape, momentum):
     g = getattr(nn, cls)(3, momentum=momentum).double()
     t = getattr(torch.nn, cls)(3, momentum=momentum).double()
@@ -210,7 +281,13 @@ def test_instance_norm_running_stats_train_then_eval():
 
 # ------------------------------------------------------------------ channel dropout masks
 @pytest.mark.parametrize(
-    "name, shape", [("Dropout1d", (4, 5, 3)), ("Dropout1d", (5, 3)), ("Dropout2d", (3, 4, 2, 2)), ("Dropout2d", (2, 3, 4))]
+    "name, shape",
+    [
+        ("Dropout1d", (4, 5, 3)),
+        ("Dropout1d", (5, 3)),
+        ("Dropout2d", (3, 4, 2, 2)),
+        ("Dropout2d", (2, 3, 4)),
+    ],
 )
 def test_channel_dropout_masks_equal_torch(name, shape):
     x = np.abs(_x(shape, np.float32)) + 1
@@ -229,6 +306,21 @@ def test_channel_dropout_masks_equal_torch(name, shape):
     assert g(gradfit.tensor(x)) is not None and np.array_equal(g(gradfit.tensor(x)).numpy(), x)
 
 
+def test_dropout_after_a_convolution_draws_torchs_mask():
+    # the mask is filled in the input's memory order, so the layout of a convolution's
+    # output must be PyTorch's (contiguous) for the masks to agree
+    x = _x((3, 2, 9), np.float32)
+    gradfit.manual_seed(11)
+    torch.manual_seed(11)
+    g = nn.Sequential(nn.Conv1d(2, 4, 3), nn.Dropout(0.5), nn.ConvTranspose1d(4, 2, 3, stride=2))
+    t = torch.nn.Sequential(
+        torch.nn.Conv1d(2, 4, 3), torch.nn.Dropout(0.5), torch.nn.ConvTranspose1d(4, 2, 3, stride=2)
+    )
+    yg, yt = g(gradfit.tensor(x)), t(torch.tensor(x))
+    assert g[0](gradfit.tensor(x)).is_contiguous() and yg.is_contiguous()
+    assert_close(yg, yt, np.float32, "conv -> dropout -> conv_transpose")
+
+
 class _nothing:
     def __enter__(self):
         return self
@@ -237,7 +329,7 @@ class _nothing:
         return False
 
 
-# ------------------------------------------------------------------ registry configs drawn by hypothesis
+# ------------------------------------------------------------ registry configs, hypothesis
 def _registry():
     import sys
     from pathlib import Path
@@ -318,7 +410,9 @@ def _make_residual(lib):
     return ResNet1d()
 
 
-@pytest.mark.parametrize("make, shape", [(_cnn, (6, 1, 8, 8)), (_make_residual, (6, 1, 20))], ids=["cnn2d", "resnet1d"])
+@pytest.mark.parametrize(
+    "make, shape", [(_cnn, (6, 1, 8, 8)), (_make_residual, (6, 1, 20))], ids=["cnn2d", "resnet1d"]
+)
 def test_network_trains_five_sgd_steps_like_torch(make, shape):
     gradfit.manual_seed(0)
     torch.manual_seed(0)
@@ -343,7 +437,9 @@ def test_network_trains_five_sgd_steps_like_torch(make, shape):
         og.step()
         ot.step()
     for k, v in t.state_dict().items():
-        np.testing.assert_allclose(g.state_dict()[k].numpy(), v.numpy(), rtol=1e-9, atol=1e-12, err_msg=k)
+        np.testing.assert_allclose(
+            g.state_dict()[k].numpy(), v.numpy(), rtol=1e-9, atol=1e-12, err_msg=k
+        )
     g.eval()
     t.eval()
     x = rng.standard_normal(shape)

@@ -31,6 +31,16 @@ class Decay:
         return 1.0 / (1.0 + self.rate * epoch)
 
 
+class Shrink:
+    """A callable object as CyclicLR's scale_fn: its ``__dict__`` goes in the state_dict."""
+
+    def __init__(self, rate: float):
+        self.rate = rate
+
+    def __call__(self, x: float) -> float:
+        return 1.0 / (1.0 + self.rate * x)
+
+
 def _sched(lib, name: str, opt):
     """Build the scheduler ``name`` from library ``lib`` (gradfit or torch)."""
     L = lib.optim.lr_scheduler
@@ -66,6 +76,16 @@ def _sched(lib, name: str, opt):
         warm = L.LinearLR(opt, start_factor=0.1, total_iters=10)
         cos = L.CosineAnnealingLR(opt, T_max=90)
         return L.SequentialLR(opt, [warm, cos], milestones=[10])
+    if name == "CyclicLR":
+        return L.CyclicLR(opt, base_lr=0.01, max_lr=0.1, step_size_up=10, step_size_down=15)
+    if name == "CyclicLR-triangular2":
+        return L.CyclicLR(opt, 0.01, 0.1, step_size_up=8, mode="triangular2", max_momentum=0.95)
+    if name == "CyclicLR-exp_range-no-momentum":
+        return L.CyclicLR(
+            opt, 0.01, 0.1, step_size_up=7, mode="exp_range", gamma=0.98, cycle_momentum=False
+        )
+    if name == "CyclicLR-scale_fn-object":
+        return L.CyclicLR(opt, 0.02, 0.08, 6, 4, scale_fn=Shrink(0.1), scale_mode="iterations")
     if name == "ChainedScheduler":
         return L.ChainedScheduler([L.ExponentialLR(opt, 0.99), L.StepLR(opt, 20, 0.5)])
     raise KeyError(name)
@@ -87,6 +107,10 @@ NAMES = [
     "ReduceLROnPlateau",
     "SequentialLR",
     "ChainedScheduler",
+    "CyclicLR",
+    "CyclicLR-triangular2",
+    "CyclicLR-exp_range-no-momentum",
+    "CyclicLR-scale_fn-object",
 ]
 
 
@@ -153,6 +177,8 @@ def test_optim_scheduler_save_load_at_50_continues_identically(float64, name):
     m2, o2, s2 = _setup(gradfit, name, arrays=saved["model"])
     if name == "LambdaLR-object":
         s2.lr_lambdas[0].rate = 123.0  # must be restored from the state_dict
+    if name == "CyclicLR-scale_fn-object":
+        s2._scale_fn_custom.rate = 123.0  # likewise
     o2.load_state_dict(saved["optim"])
     s2.load_state_dict(saved["sched"])
     second, _ = _run(m2, o2, s2, STEPS - STEPS // 2)
@@ -246,6 +272,76 @@ def test_optim_two_schedulers_compose():
         b.step()
         lrs.append(opt.param_groups[0]["lr"])
     assert lrs == pytest.approx([0.05, 0.0025, 0.00125, 0.0000625])
+
+
+def test_optim_cyclic_lr_cycles_adam_beta1_like_torch(float64):
+    runs = {}
+    for lib in (gradfit, torch):
+        model = Model(lib, init_arrays())
+        opt = lib.optim.Adam(model.parameters(), lr=0.01, betas=(0.9, 0.99))
+        sched = lib.optim.lr_scheduler.CyclicLR(
+            opt, [0.001], [0.01], step_size_up=5, mode="triangular2", base_momentum=0.85
+        )
+        betas = []
+        for _ in range(30):
+            opt.zero_grad()
+            model.loss().backward()
+            opt.step()
+            sched.step()
+            betas.append(opt.param_groups[0]["betas"])
+        runs[lib.__name__] = (betas, sched.get_last_lr(), model.arrays())
+    (gb, glr, ga), (tb, tlr, ta) = runs["gradfit"], runs["torch"]
+    assert gb == tb and glr == tlr
+    assert {b[1] for b in gb} == {0.99} and len({b[0] for b in gb}) > 3
+    for k in ga:
+        assert_rel_close(ga[k], ta[k], 1e-10, k)
+
+
+def test_optim_cyclic_lr_triangle_reference_values():
+    opt = _sgd(0.5, momentum=0.9)
+    s = gls.CyclicLR(opt, base_lr=0.1, max_lr=0.5, step_size_up=2, step_size_down=4)
+    assert opt.param_groups[0]["lr"] == 0.1 and opt.param_groups[0]["momentum"] == 0.9
+    # up in 2 steps, down in 4, then again: the height is 0, 1/2, 1, 3/4, 1/2, 1/4, 0, 1/2
+    heights = [0, 0.5, 1, 0.75, 0.5, 0.25, 0, 0.5]
+    assert _trajectory(s, 7) == pytest.approx([0.1 + 0.4 * h for h in heights], rel=1e-12)
+    assert opt.param_groups[0]["momentum"] == pytest.approx(0.9 - 0.1 * 0.5)
+
+
+def test_optim_cyclic_lr_errors():
+    with pytest.raises(ValueError, match="mode is invalid and scale_fn is None"):
+        gls.CyclicLR(_sgd(), 0.1, 1.0, mode="sawtooth")
+    p = gradfit.zeros(2, requires_grad=True)
+    with pytest.raises(ValueError, match="must support momentum or beta1"):
+        gls.CyclicLR(gradfit.optim.Adagrad([p]), 0.1, 1.0)
+    with pytest.raises(ValueError, match="step_size_up must be > 0"):
+        gls.CyclicLR(_sgd(), 0.1, 1.0, step_size_up=0)
+    with pytest.raises(ValueError, match="max_lr must have the same length"):
+        gls.CyclicLR(_sgd(), 0.1, [1.0, 2.0])
+
+
+def test_optim_sequential_restart_uses_each_schedules_formula_from_the_base(float64):
+    """At a milestone PyTorch restarts the next schedule at epoch 0: from the base lr for
+    the schedules with a closed form, from the current lr for the others."""
+    for lib in (gradfit, torch):
+        L = lib.optim.lr_scheduler
+        p = lib.zeros(2, requires_grad=True)
+        opt = lib.optim.SGD([p], lr=0.3, momentum=0.9)
+        parts = [
+            L.ExponentialLR(opt, 0.9),
+            L.ConstantLR(opt, 0.5, 3),
+            L.MultiplicativeLR(opt, lambda e: 0.8),
+            L.CosineAnnealingLR(opt, 7, eta_min=0.07),
+            L.LinearLR(opt, 0.2, total_iters=3),
+        ]
+        s = L.SequentialLR(opt, parts, milestones=[4, 8, 12, 20])
+        lrs = []
+        for _ in range(25):
+            opt.step()
+            s.step()
+            lrs.append(opt.param_groups[0]["lr"])
+        if lib is gradfit:
+            mine = lrs
+    assert mine == lrs  # bit for bit
 
 
 # ---------------------------------------------------------------------- warnings, errors

@@ -148,13 +148,94 @@ TORCH_NAMES = {
 }
 
 
+def _pool(kind: str):
+    """Pooling over 1-D signals is a 2-D pool plus a squeeze in PyTorch; 2-D and 3-D pools
+    have their own nodes. The spatial rank is read from the (batched) input."""
+
+    def pick(node) -> str:
+        rank = _ndim(node.inputs[0]) - 2
+        if rank <= 1:
+            return "SqueezeBackward1"
+        return kind.format(d=rank)
+
+    return pick
+
+
+def _tri(node) -> str:
+    return "TriuBackward0" if node.upper else "TrilBackward0"
+
+
+def _elu(node) -> str:
+    alpha, scale, input_scale, _ = node.k
+    return "CeluBackward0" if input_scale != 1.0 and scale == 1.0 else "EluBackward0"
+
+
+# The ops of the later layers (convolution, pooling, normalisation, sequences, tensor ops,
+# linear algebra, more activations), named as PyTorch's CPU kernels name their nodes.
+TORCH_NAMES_MORE = {
+    "ConvNd": "ConvolutionBackward0",
+    "ConvTransposeNd": "ConvolutionBackward0",
+    "conv.Unfold": "Im2ColBackward0",
+    "Fold": "Col2ImBackward0",
+    "MaxPoolNd": _pool("MaxPool{d}DWithIndicesBackward0"),
+    "AvgPoolNd": _pool("AvgPool{d}DBackward0"),
+    "AdaptiveMaxPoolNd": _pool("AdaptiveMaxPool{d}DBackward0"),
+    "AdaptiveAvgPoolNd": _pool("AdaptiveAvgPool{d}DBackward0"),
+    "ConstantPad": "ConstantPadNdBackward0",
+    "BatchNorm": "NativeBatchNormBackward0",
+    "GroupNorm": "NativeGroupNormBackward0",
+    "Embedding": "EmbeddingBackward0",
+    "ScaledDotProductAttention": "UnsafeViewBackward0",
+    "RecurrentLayer": "StackBackward0",
+    "Gather": "GatherBackward0",
+    "Scatter": "ScatterBackward0",
+    "IndexAdd": "IndexAddBackward0",
+    "IndexPut": "IndexPutBackward0",
+    "Cumsum": "CumsumBackward0",
+    "Cumprod": "CumprodBackward0",
+    "Tri": _tri,
+    "Flip": "FlipBackward0",
+    "Roll": "RollBackward0",
+    "MaskedSelect": "MaskedSelectBackward0",
+    "Diag": "DiagEmbedBackward0",
+    "Diagonal": "DiagonalBackward0",
+    "indexing.Unfold": "UnfoldBackward0",
+    "VectorNorm": "LinalgVectorNormBackward0",
+    "Cdist": "CdistBackward0",
+    "Einsum": "ViewBackward0",
+    "Inv": "LinalgInvExBackward0",
+    "Det": "LinalgDetBackward0",
+    "SlogDet": "LinalgSlogdetBackward0",
+    "Solve": "LinalgSolveExBackward0",
+    "Cholesky": "LinalgCholeskyExBackward0",
+    "QR": "LinalgQrBackward0",
+    "SVD": "LinalgSvdBackward0",
+    "Eigh": "LinalgEighBackward0",
+    "Elu": _elu,
+    "Mish": "MishBackward0",
+    "Hardtanh": "HardtanhBackward0",
+    "Hardswish": "HardswishBackward0",
+    "Hardsigmoid": "HardsigmoidBackward0",
+    "Threshold": "ThresholdBackward0",
+    "LogSigmoid": "LogSigmoidBackward0",
+    "Softsign": "DivBackward0",
+    "Tanhshrink": "SubBackward0",
+    "Prelu": "PreluKernelBackward0",
+    "Shrink": lambda node: (
+        "SoftshrinkBackward0" if getattr(node, "soft", False) else "HardshrinkBackward0"
+    ),
+}
+TORCH_NAMES.update(TORCH_NAMES_MORE)
+
+
 def node_name(node) -> str:
     """PyTorch's ``grad_fn`` name for ``node``; ops without an entry keep ``<Op>Backward``."""
     own = node.__dict__.get("torch_name")
     if own is not None:
         return own
     cls = type(node).__name__
-    entry = TORCH_NAMES.get(cls)
+    module = type(node).__module__.rpartition(".")[2]
+    entry = TORCH_NAMES.get(f"{module}.{cls}", TORCH_NAMES.get(cls))
     if entry is None:
         return cls + "Backward"
     if isinstance(entry, str):

@@ -1,9 +1,10 @@
 """Line search ("Colab time: Line Search"): the bracketing search, iteration by iteration.
 
-``gradfit.optim.lecture.line_search`` keeps four points a < b < c < d. Each iteration
-either pulls b, c, d halfway towards a (when f(a) is the lowest of the four) or drops the
-outer third that cannot hold the minimum (d <- c when f(b) < f(c), else a <- b), then
-puts b and c back at the thirds. The search stops when |b - c| < tol.
+``gradfit.optim.lecture.line_search`` keeps four points a < b < c < d, with b and c
+starting at 0.33 and 0.66 of [a, d] as in the course's notebooks. Each iteration either
+pulls b, c, d halfway towards a (when f(a) is the lowest of the four) or drops the outer
+part that cannot hold the minimum (d <- c when f(b) < f(c), else a <- b), then puts b and
+c at the thirds of the new [a, d]. The search stops when |b - c| <= tol.
 
 The 1-D function is a tilted Gaussian dip evaluated with gradfit tensors,
 f(t) = 1 - 0.8 exp(-(t - 0.62)^2 / 0.05) + 0.3 t, searched on [0, 1]; its true minimiser

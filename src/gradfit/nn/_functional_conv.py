@@ -14,6 +14,7 @@ import warnings
 
 import numpy as np
 
+from gradfit import _rng
 from gradfit._arrays import bump_version, unwrap, wrap
 from gradfit._grad_mode import no_grad
 from gradfit.ops import conv as _conv
@@ -116,7 +117,9 @@ def _convnd(nd, input, weight, bias, stride, padding, dilation, groups, fn):  # 
             raise RuntimeError(
                 f"{fn}: calculated padded input size per channel: "
                 f"({', '.join(str(s + a + b) for s, (a, b) in zip(x.shape[2:], pads))}). "
-                f"Kernel size: ({', '.join(str(di * (ki - 1) + 1) for ki, di in zip(k, dilation))}). "
+                "Kernel size: ("
+                + ", ".join(str(di * (ki - 1) + 1) for ki, di in zip(k, dilation))
+                + "). "
                 "Kernel size can't be greater than actual input size"
             )
     if unwrap(x).dtype != unwrap(weight).dtype:
@@ -653,7 +656,8 @@ def instance_norm(
     m = input.numel() // (n * c)
     if m <= 1:
         raise ValueError(
-            f"Expected more than 1 spatial element when training, got input size {list(input.shape)}"
+            "Expected more than 1 spatial element when training, got input size "
+            f"{list(input.shape)}"
         )
     y = _norm.GroupNorm.apply(input, weight, bias, num_groups=c, eps=eps)
     if running_mean is not None or running_var is not None:
@@ -686,12 +690,10 @@ def _feature_dropout(input, p, training, fn, allowed):  # noqa: A002
     a = unwrap(input)
     if p == 1.0:
         return input * wrap(np.zeros((), dtype=a.dtype))
-    from gradfit.random import bernoulli_mask
-
     batched = input.ndim == max(allowed)
     lead = a.shape[:2] if batched else (1, a.shape[0])
     noise_shape = lead + (1,) * (a.ndim - (2 if batched else 1))
-    mask = bernoulli_mask(noise_shape, 1.0 - p, a.dtype)
+    mask = _rng.bernoulli_mask(noise_shape, 1.0 - p, a.dtype)
     mask = mask / np.asarray(1.0 - p, dtype=a.dtype)
     if not batched:
         mask = mask[0]

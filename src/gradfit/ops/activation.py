@@ -305,6 +305,7 @@ class Shrink(Op):
     @staticmethod
     def forward(ctx, a, lambd=0.5, soft=False):
         ctx.mask = (a > lambd) | (a < -lambd)
+        ctx.soft = soft  # names the node (autograd/_torch_names.py)
         if soft:
             out = np.where(a > lambd, a - lambd, np.where(a < -lambd, a + lambd, 0))
         else:

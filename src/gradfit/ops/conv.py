@@ -15,9 +15,8 @@ and ``(C, O/G, *k)`` for a transposed one. Padding is given per spatial dim as
 ``(before, after)`` (asymmetric padding is what ``padding='same'`` needs for even
 kernels); only zero padding happens here, the other modes are ``pad`` applied first.
 
-Outputs are returned in the layout the matrix product leaves them, channels last in
-memory (``(N, *S, O)`` viewed as ``(N, O, *S)``): values, shapes and gradients are
-PyTorch's, ``is_contiguous()`` may differ.
+Convolutions compute channels last internally (see ``ConvNd``) and return PyTorch's
+contiguous ``(N, O, *S)`` layout.
 """
 
 from __future__ import annotations
@@ -221,20 +220,25 @@ class ConvNd(Op):
                     writeable=False,
                 )
             cols = np.ascontiguousarray(win).reshape(rows, kc)
-            y = cols.dot(wm[0].T)
+            # one product per sample, W (O, K*C) @ X_n^T, writes (N, O, L) directly: the
+            # output is in PyTorch's layout without a transposing copy
+            y = np.matmul(wm[0], cols.reshape(n, -1, kc).transpose(0, 2, 1))
             if b is not None:
-                y += b
-            y = y.reshape((n,) + out + (o,))
-        else:
-            perm = (1 + 2 * nd, 0) + tuple(range(1, 1 + 2 * nd)) + (2 + 2 * nd,)
-            cols = np.ascontiguousarray(win.transpose(perm)).reshape(groups, rows, kc)
-            y = np.matmul(cols, wm.transpose(0, 2, 1))  # (G, N*L, Og)
-            if b is not None:
-                y += b.reshape(groups, 1, og)
-            y = np.moveaxis(y.reshape((groups, n) + out + (og,)), 0, -2).reshape((n,) + out + (o,))
+                y += b[:, None]
+            ctx.cols, ctx.wm, ctx.geo = cols, wm, (x.shape, padded, stride, dilation, padding, out)
+            ctx.groups, ctx.wshape = groups, w.shape
+            return y.reshape((n, o) + out)
+        perm = (1 + 2 * nd, 0) + tuple(range(1, 1 + 2 * nd)) + (2 + 2 * nd,)
+        cols = np.ascontiguousarray(win.transpose(perm)).reshape(groups, rows, kc)
+        y = np.matmul(cols, wm.transpose(0, 2, 1))  # (G, N*L, Og)
+        if b is not None:
+            y += b.reshape(groups, 1, og)
+        y = np.moveaxis(y.reshape((groups, n) + out + (og,)), 0, -2).reshape((n,) + out + (o,))
         ctx.cols, ctx.wm, ctx.geo = cols, wm, (x.shape, padded, stride, dilation, padding, out)
         ctx.groups, ctx.wshape = groups, w.shape
-        return np.moveaxis(y, -1, 1)
+        # (N, O, *out) in PyTorch's memory order: what reads memory order (a dropout mask
+        # drawn after the convolution, stride(), is_contiguous()) then behaves as PyTorch's
+        return np.ascontiguousarray(np.moveaxis(y, -1, 1))
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -245,16 +249,17 @@ class ConvNd(Op):
         o = grad_output.shape[1]
         og, cg = o // groups, c // groups
         k = ctx.wshape[2:]
-        gl = np.moveaxis(grad_output, 1, -1)  # (N, *out, O)
         nl = n * _prod(out)
         if groups == 1:
-            rows = gl.reshape(nl, o)
+            g3 = grad_output.reshape(n, o, -1)  # (N, O, L), per-sample products as forward
+            rows = None
         else:
+            gl = np.moveaxis(grad_output, 1, -1)  # (N, *out, O)
             rows = np.ascontiguousarray(gl.reshape(nl, groups, og).transpose(1, 0, 2))
         gx = gw = gb = None
         if _wants(ctx, 0):
             if groups == 1:
-                gc = rows.dot(wm[0]).reshape((n,) + out + k + (1, cg))
+                gc = np.matmul(g3.transpose(0, 2, 1), wm[0]).reshape((n,) + out + k + (1, cg))
             else:
                 gc = np.matmul(rows, wm).reshape((groups, n) + out + k + (cg,))
                 gc = np.moveaxis(gc, 0, -2)  # (N, *out, *k, G, Cg)
@@ -273,12 +278,12 @@ class ConvNd(Op):
             gx = np.moveaxis(res, -1, 1)
         if _wants(ctx, 1):
             if groups == 1:
-                gwm = rows.T.dot(cols)[None]
+                gwm = np.matmul(g3, cols.reshape(n, -1, cols.shape[-1])).sum(axis=0)[None]
             else:
                 gwm = np.matmul(rows.transpose(0, 2, 1), cols)  # (G, Og, K*Cg)
             gw = np.moveaxis(gwm.reshape((groups, og) + k + (cg,)), -1, 2).reshape(ctx.wshape)
         if _wants(ctx, 2):
-            gb = rows.sum(axis=-2).reshape(-1)
+            gb = g3.sum(axis=(0, 2)) if groups == 1 else rows.sum(axis=-2).reshape(-1)
         return gx, gw, gb
 
 
@@ -294,7 +299,7 @@ class ConvTransposeNd(Op):
     ):
         n = x.shape[0]
         k = w.shape[2:]
-        cin, og = w.shape[0], w.shape[1]
+        cin = w.shape[0]
         spatial = x.shape[2:]
         full = tuple(
             (si - 1) * st + di * (ki - 1) + 1 + op
@@ -305,7 +310,7 @@ class ConvTransposeNd(Op):
         cols = np.matmul(rows, wm)
         y = col2im(cols, n, groups, full, k, stride, dilation, spatial)
         pads = tuple((p, p) for p in padding)
-        y = _crop(y, pads)
+        y = np.ascontiguousarray(_crop(y, pads))
         if b is not None:
             y += b.reshape((1, -1) + (1,) * len(k))
         ctx.rows, ctx.w, ctx.groups = rows, w, groups
@@ -390,7 +395,8 @@ class Fold(Op):
                 f"{tuple(kernel_size)} and output size {tuple(output_size)}, got {x.shape}"
             )
         ctx.geo = (kernel_size, stride, dilation, padding, out)
-        return _crop(fold_array(x, n, padded, kernel_size, stride, dilation, out), padding)
+        y = fold_array(x, n, padded, kernel_size, stride, dilation, out)
+        return np.ascontiguousarray(_crop(y, padding))
 
     @staticmethod
     def backward(ctx, grad_output):

@@ -526,3 +526,89 @@ class Einsum(Op):
                 g = full
             grads.append(np.ascontiguousarray(g, dtype=grad_output.dtype))
         return tuple(grads)
+
+
+_REDUCE_UFUNC = {
+    "sum": np.add,
+    "mean": np.add,
+    "prod": np.multiply,
+    "amax": np.maximum,
+    "amin": np.minimum,
+}
+
+
+def _identity(reduce: str, dtype):
+    if reduce in ("sum", "mean"):
+        return 0
+    if reduce == "prod":
+        return 1
+    if dtype.kind == "f":
+        return -np.inf if reduce == "amax" else np.inf
+    info = np.iinfo(dtype)
+    return info.min if reduce == "amax" else info.max
+
+
+class ScatterReduce(Op):
+    """``scatter_reduce``: ``src`` combined into ``a`` at ``index`` along ``dim`` by
+    sum/prod/mean/amax/amin, with or without ``a``'s own values (``include_self``).
+
+    Backward (PyTorch's scatter_reduce_backward): sum passes g; mean divides it by the
+    count at each position; amax/amin share it evenly among the entries equal to the
+    result (a's and src's). prod has no gradient here.
+    """
+
+    @staticmethod
+    def forward(ctx, a, src, index=None, dim=0, reduce="sum", include_self=True):
+        idx = full_index(index, dim)
+        vals = _leading(src, index.shape)
+        out = a.copy()
+        scattered = np.zeros(a.shape, dtype=bool)
+        scattered[idx] = True
+        if not include_self:
+            out[scattered] = _identity(reduce, a.dtype)
+        _REDUCE_UFUNC[reduce].at(out, idx, vals)
+        count = None
+        if reduce == "mean":
+            count = np.zeros(a.shape, dtype=np.int64)
+            np.add.at(count, idx, 1)
+            count = count + (1 if include_self else 0)
+            count = np.maximum(count, 1)
+            if a.dtype.kind == "f":
+                out = out / count
+            else:
+                out = np.floor_divide(out, count)
+            out = out.astype(a.dtype, copy=False)
+        ctx.a, ctx.vals, ctx.out, ctx.idx, ctx.index, ctx.dim = a, vals, out, idx, index, dim
+        ctx.reduce, ctx.include_self, ctx.scattered, ctx.count = (
+            reduce,
+            include_self,
+            scattered,
+            count,
+        )
+        ctx.src_shape = src.shape
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        g, reduce, idx = grad_output, ctx.reduce, ctx.idx
+        if reduce == "prod":
+            raise RuntimeError(
+                "scatter_reduce: the derivative for reduce='prod' is not implemented in gradfit"
+            )
+        if reduce in ("sum", "mean"):
+            gd = g / ctx.count if reduce == "mean" else g
+            ga = np.where(ctx.scattered, 0, gd) if not ctx.include_self else gd
+            gv = gd[idx]
+        else:
+            self_is = ctx.a == ctx.out
+            if not ctx.include_self:
+                self_is &= ~ctx.scattered
+            src_is = ctx.vals == ctx.out[idx]
+            n = self_is.astype(g.dtype)
+            np.add.at(n, idx, src_is.astype(g.dtype))
+            gd = g / np.maximum(n, 1)
+            ga = np.where(self_is, gd, 0)
+            gv = np.where(src_is, gd[idx], 0)
+        gs = np.zeros(ctx.src_shape, dtype=g.dtype)
+        gs[tuple(slice(0, k) for k in gv.shape)] = gv
+        return ga.astype(g.dtype, copy=False), gs

@@ -96,6 +96,27 @@ def _decayed_grad(param: np.ndarray, grad: np.ndarray, weight_decay, maximize: b
     return grad, owned
 
 
+_scalar_arrays: dict = {}
+
+
+def _scalar(dtype: np.dtype, value: float) -> np.ndarray:
+    """``value`` as a read-only 0-d array of ``dtype``.
+
+    A ufunc given a Python float converts it on every call; a 0-d array of the operand's
+    dtype holds the value the float would be cast to, so results are the same. The arrays
+    are kept (a training loop asks for the same few values at every step), up to a few
+    hundred, as a schedule changes the rate.
+    """
+    key = (value, dtype)
+    a = _scalar_arrays.get(key)
+    if a is None:
+        if len(_scalar_arrays) > 256:
+            _scalar_arrays.clear()
+        a = _scalar_arrays[key] = np.asarray(value, dtype)
+        a.flags.writeable = False
+    return a
+
+
 # Cache blocking of the elementwise updates. Adam is ~13 elementwise passes; on a whole
 # 1M-parameter layer each pass streams the arrays through memory, while on blocks of this
 # many elements (0.5 MB per float32 array) the block stays in cache for all the passes. The
@@ -140,45 +161,28 @@ def sgd(
     ``momentum_buffers`` has one entry per parameter (ignored when ``momentum == 0``); an
     entry that is None gets a new buffer, a copy of the first (decayed) gradient, as in
     PyTorch. A buffer of zeros instead gives the lecture's momentum, which starts at 0.
-
-    The hyperparameters are turned into 0-d arrays of the parameters' dtype once per
-    call: the values are those a Python float would be cast to, so the result is the
-    same, and NumPy no longer converts a Python float inside every operation.
+    The hyperparameters enter the operations as 0-d arrays of the parameters' dtype
+    (``_scalar``).
     """
     decayed = maximize or weight_decay != 0
+    heavy_ball = momentum != 0
     dtype = None
     for i, param in enumerate(params):
         if param.dtype is not dtype:
             dtype = param.dtype
-            lr_ = np.asarray(lr, dtype)
-            momentum_ = np.asarray(momentum, dtype)
-            decay_ = np.asarray(weight_decay, dtype) if decayed else None
-        if decayed:
-            g, owned = _decayed_grad(param, grads[i], decay_, maximize)
-        else:
-            g, owned = grads[i], False
-        if momentum != 0:
+            lr_, momentum_ = _scalar(dtype, lr), _scalar(dtype, momentum)
+        g = grads[i]
+        if decayed:  # a fresh array: it may become the buffer
+            g = _decayed_grad(param, g, _scalar(dtype, weight_decay), maximize)[0]
+        if heavy_ball:  # b ← μ·b + (1 − τ)·g, b = g on the first step
             buffer = momentum_buffers[i]
             if buffer is None:
-                buffer = momentum_buffers[i] = g if owned else g.copy()
-                owned = False  # g is now the buffer and must not be scaled in place
-            else:  # the heavy ball b ← μ·b + (1 − τ)·g
+                buffer = momentum_buffers[i] = g if decayed else g.copy()
+            else:
                 buffer *= momentum_
                 buffer += g if dampening == 0 else (1 - dampening) * g
-            if nesterov:
-                if owned:
-                    g += momentum_ * buffer
-                else:
-                    g = g + momentum_ * buffer
-                    owned = True
-            else:
-                g = buffer
-                owned = False
-        if owned:
-            g *= lr_
-            param -= g
-        else:
-            param -= lr_ * g
+            g = g + momentum_ * buffer if nesterov else buffer
+        param -= lr_ * g
 
 
 def _adam_one(

@@ -6,7 +6,7 @@ import numpy as np
 
 from gradfit._arrays import bump_version
 from gradfit.optim._functional import adagrad
-from gradfit.optim.optimizer import Optimizer, _check_nonnegative, _step_array
+from gradfit.optim.optimizer import Optimizer, _check_nonnegative, _defaults, _step_array
 
 
 class Adagrad(Optimizer):
@@ -51,6 +51,7 @@ class Adagrad(Optimizer):
         differentiable: bool = False,
         fused: bool | None = None,
     ) -> None:
+        defaults = _defaults(locals())  # every argument but params
         _check_nonnegative("lr", lr, "learning rate")
         _check_nonnegative("lr_decay", lr_decay, "lr_decay value")
         _check_nonnegative("weight_decay", weight_decay, "weight_decay value")
@@ -60,17 +61,6 @@ class Adagrad(Optimizer):
             "initial_accumulator_value value",
         )
         _check_nonnegative("eps", eps, "epsilon value")
-        defaults = {
-            "lr": lr,
-            "lr_decay": lr_decay,
-            "eps": eps,
-            "weight_decay": weight_decay,
-            "initial_accumulator_value": initial_accumulator_value,
-            "foreach": foreach,
-            "maximize": maximize,
-            "differentiable": differentiable,
-            "fused": fused,
-        }
         super().__init__(params, defaults)
         for group in self.param_groups:
             self._init_state(group)

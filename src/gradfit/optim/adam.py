@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from gradfit._arrays import bump_version
 from gradfit.optim._functional import adam
-from gradfit.optim.optimizer import Optimizer, _check_nonnegative, _step_array
+from gradfit.optim.optimizer import Optimizer, _check_nonnegative, _defaults, _step_array
 
 
 def _check_betas(betas) -> None:
@@ -62,23 +62,11 @@ class Adam(Optimizer):
         fused: bool | None = None,
         decoupled_weight_decay: bool = False,
     ) -> None:
+        defaults = _defaults(locals())  # every argument but params
         _check_nonnegative("lr", lr, "learning rate")
         _check_nonnegative("eps", eps, "epsilon value")
         _check_betas(betas)
         _check_nonnegative("weight_decay", weight_decay, "weight_decay value")
-        defaults = {
-            "lr": lr,
-            "betas": betas,
-            "eps": eps,
-            "weight_decay": weight_decay,
-            "amsgrad": amsgrad,
-            "maximize": maximize,
-            "foreach": foreach,
-            "capturable": capturable,
-            "differentiable": differentiable,
-            "fused": fused,
-            "decoupled_weight_decay": decoupled_weight_decay,
-        }
         super().__init__(params, defaults)
 
     def step(self, closure=None):

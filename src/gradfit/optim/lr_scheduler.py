@@ -3,12 +3,22 @@
 The lecture (slides "SGD with learning rate schedule") decreases α by a constant factor
 every N epochs: that is ``StepLR``. The others are PyTorch's standard schedules.
 
-The rates are computed exactly as PyTorch computes them, **chainably**: each ``step()``
-multiplies the *current* ``group["lr"]`` (``get_lr``), rather than evaluating a closed form
-of the epoch from ``base_lrs``. So two schedulers on one optimizer compose, and the
-values agree with PyTorch bit for bit (the recursive cosine differs from the closed form by
-about 1e-17). The closed forms (``_get_closed_form_lr``) are used only by the deprecated
-``step(epoch)`` and by ``SequentialLR`` at a milestone.
+Each schedule has one formula, ``_lr(lr, base_lr, i)``: the learning rate of group ``i``
+at ``last_epoch``, given the group's current ``lr`` and its ``base_lr``. Where PyTorch has
+it, the formula is PyTorch's **chainable** recurrence and moves the *current* lr (StepLR,
+MultiStepLR, ConstantLR, LinearLR, ExponentialLR, PolynomialLR, CosineAnnealingLR,
+MultiplicativeLR): so two of them on one optimizer compose (their factors multiply, as in
+``ChainedScheduler``), and the values agree with PyTorch's bit for bit (the recursive
+cosine differs from its closed form by about 1e-17). ``LambdaLR``, ``OneCycleLR`` and
+``CyclicLR`` compute the lr from the base lr or their own bounds and override whatever
+ran before them, as in PyTorch.
+
+PyTorch's deprecated ``step(epoch)`` (jump to an epoch through a second, closed-form
+formula) is not offered. The one place PyTorch still jumps is ``SequentialLR`` at a
+milestone, which restarts the next schedule at epoch 0: the schedules PyTorch gives a
+closed form evaluate their formula from the base lrs there (``_restart_lrs``; cosine
+annealing writes PyTorch's closed form at 0, η_min + (base − η_min), which can differ from
+base by a rounding), the others continue from the current lrs.
 
 Protocol: the constructor records ``initial_lr`` in each group, sets ``base_lrs`` and
 performs one step (``last_epoch`` goes from -1 to 0; e.g. ``LinearLR`` applies its start
@@ -23,7 +33,7 @@ import types
 import warnings
 from bisect import bisect_right
 from collections import Counter
-from functools import wraps
+from functools import partial, wraps
 from weakref import ref
 
 from gradfit.optim.optimizer import Optimizer
@@ -43,15 +53,9 @@ __all__ = [
     "CosineAnnealingLR",
     "ChainedScheduler",
     "ReduceLROnPlateau",
+    "CyclicLR",
     "OneCycleLR",
 ]
-
-EPOCH_DEPRECATION_WARNING = (
-    "The epoch parameter in `scheduler.step()` was not necessary and is being deprecated "
-    "where possible. Please use `scheduler.step()` to step the scheduler. During the "
-    "deprecation, if epoch is different from None, the closed form is used instead of the "
-    "new chainable form, where available."
-)
 
 
 def _format_param(name: str, optimizer: Optimizer, param) -> list:
@@ -66,11 +70,14 @@ def _format_param(name: str, optimizer: Optimizer, param) -> list:
     return [param] * len(optimizer.param_groups)
 
 
+def _same(value):
+    """``value`` unchanged, copied if it is a Tensor (so a group's lr is never aliased)."""
+    return value.clone() if isinstance(value, Tensor) else value
+
+
 def _param_groups_val_list(optimizer: Optimizer, key: str) -> list:
     """``[group[key] for group in param_groups]``, copying Tensor values (no aliasing)."""
-    return [
-        g[key].clone() if isinstance(g[key], Tensor) else g[key] for g in optimizer.param_groups
-    ]
+    return [_same(g[key]) for g in optimizer.param_groups]
 
 
 def _update_param_group_val(group: dict, key: str, val) -> None:
@@ -83,8 +90,8 @@ def _update_param_group_val(group: dict, key: str, val) -> None:
 class LRScheduler:
     """Base class of the schedules (PyTorch's ``LRScheduler``).
 
-    Subclasses implement ``get_lr()``, which returns the next lr of each group, usually
-    from the current ``group["lr"]`` (chainable form).
+    Subclasses give their formula as ``_lr(lr, base_lr, i)`` (see the module docstring);
+    a subclass written for PyTorch, which overrides ``get_lr()`` instead, works too.
 
     Attributes:
         optimizer: the optimizer whose ``param_groups[i]["lr"]`` are written.
@@ -101,10 +108,7 @@ class LRScheduler:
         self.optimizer = optimizer
         if last_epoch == -1:
             for group in optimizer.param_groups:
-                initial_lr = group["lr"]
-                if isinstance(initial_lr, Tensor):
-                    initial_lr = initial_lr.clone()
-                group.setdefault("initial_lr", initial_lr)
+                group.setdefault("initial_lr", _same(group["lr"]))
         else:
             for i, group in enumerate(optimizer.param_groups):
                 if "initial_lr" not in group:
@@ -139,15 +143,24 @@ class LRScheduler:
         return self._last_lr
 
     def get_lr(self) -> list:
-        """The next learning rate of each group (subclasses implement it)."""
+        """The learning rate of each group at ``last_epoch`` (called by ``step``)."""
+        _warn_get_lr_called_within_step(self)
+        return [
+            self._lr(group["lr"], base_lr, i)
+            for i, (group, base_lr) in enumerate(zip(self.optimizer.param_groups, self.base_lrs))
+        ]
+
+    def _lr(self, lr, base_lr, i: int):
+        """The schedule's formula: group ``i``'s lr at ``last_epoch``."""
         raise NotImplementedError
 
-    def step(self, epoch: int | None = None) -> None:
-        """Advance the schedule by one and write the new lrs into the optimizer.
+    def _restart_lrs(self) -> list:
+        """The lrs when ``SequentialLR`` restarts this schedule at epoch 0 (a schedule
+        without a closed form in PyTorch continues from the current lrs)."""
+        return self.get_lr()
 
-        Args:
-            epoch: deprecated (as in PyTorch): jump to this epoch with the closed form.
-        """
+    def step(self) -> None:
+        """Advance the schedule by one and write the new lrs into the optimizer."""
         if self._step_count == 1:
             if not hasattr(self.optimizer.step, "_wrapped_by_lr_sched"):
                 warnings.warn(
@@ -168,22 +181,18 @@ class LRScheduler:
                     stacklevel=2,
                 )
         self._step_count += 1
-        if epoch is not None:
-            warnings.warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
-        self._update_lr(epoch)
+        self._update_lr()
 
-    def _update_lr(self, epoch: int | None = None) -> None:
+    def _update_lr(self, restart: bool = False) -> None:
+        """Advance ``last_epoch`` (or, ``restart``, set it to 0) and write the lrs."""
         self._get_lr_called_within_step = True
         try:
-            if epoch is None:
+            if restart:
+                self.last_epoch = 0
+                values = self._restart_lrs()
+            else:
                 self.last_epoch += 1
                 values = self.get_lr()
-            else:
-                self.last_epoch = epoch
-                if hasattr(self, "_get_closed_form_lr"):
-                    values = self._get_closed_form_lr()
-                else:
-                    values = self.get_lr()
         finally:
             self._get_lr_called_within_step = False
         for group, lr in zip(self.optimizer.param_groups, values):
@@ -191,8 +200,16 @@ class LRScheduler:
         self._last_lr = _param_groups_val_list(self.optimizer, "lr")
 
 
-class _LRScheduler(LRScheduler):
-    """The old name of ``LRScheduler``, kept by PyTorch for compatibility."""
+class _RestartsFromBase:
+    """For the schedules PyTorch gives a closed form: a ``SequentialLR`` restart evaluates
+    the formula at epoch 0 from the base lrs, which is PyTorch's closed form there."""
+
+    def _restart_lrs(self) -> list:
+        self._is_initial = True
+        try:
+            return [self._lr(base_lr, base_lr, i) for i, base_lr in enumerate(self.base_lrs)]
+        finally:
+            self._is_initial = False
 
 
 def _patch_track_step_called(opt: Optimizer) -> None:
@@ -231,19 +248,28 @@ class _LambdaMixin:
 
     def state_dict(self) -> dict:
         sd = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "lr_lambdas")}
-        sd["lr_lambdas"] = [None] * len(self.lr_lambdas)
-        for i, fn in enumerate(self.lr_lambdas):
-            if not isinstance(fn, types.FunctionType):
-                sd["lr_lambdas"][i] = fn.__dict__.copy()
+        sd["lr_lambdas"] = [_saved_callable(fn) for fn in self.lr_lambdas]
         return sd
 
     def load_state_dict(self, state_dict: dict) -> None:
         lr_lambdas = state_dict.pop("lr_lambdas")
         self.__dict__.update(state_dict)
         state_dict["lr_lambdas"] = lr_lambdas  # leave the caller's dict as it was
-        for i, fn in enumerate(lr_lambdas):
-            if fn is not None:
-                self.lr_lambdas[i].__dict__.update(fn)
+        for fn, saved in zip(self.lr_lambdas, lr_lambdas):
+            _restore_callable(fn, saved)
+
+
+def _saved_callable(fn):
+    """What a state_dict keeps of a user function: nothing for a plain function or lambda,
+    the ``__dict__`` of a callable object (PyTorch's rule)."""
+    if fn is None or isinstance(fn, types.FunctionType):
+        return None
+    return fn.__dict__.copy()
+
+
+def _restore_callable(fn, saved) -> None:
+    if saved is not None:
+        fn.__dict__.update(saved)
 
 
 def _lambdas(optimizer: Optimizer, lr_lambda) -> list:
@@ -264,9 +290,8 @@ class LambdaLR(_LambdaMixin, LRScheduler):
         self.lr_lambdas = _lambdas(optimizer, lr_lambda)
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self) -> list:
-        _warn_get_lr_called_within_step(self)
-        return [base * f(self.last_epoch) for f, base in zip(self.lr_lambdas, self.base_lrs)]
+    def _lr(self, lr, base_lr, i: int):
+        return base_lr * self.lr_lambdas[i](self.last_epoch)
 
 
 class MultiplicativeLR(_LambdaMixin, LRScheduler):
@@ -280,22 +305,15 @@ class MultiplicativeLR(_LambdaMixin, LRScheduler):
                 raise TypeError(f"lr_lambda should be a function, but got {type(f).__name__}")
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self) -> list:
-        _warn_get_lr_called_within_step(self)
+    def _lr(self, lr, base_lr, i: int):
         if self._is_initial:
-            return _param_groups_val_list(self.optimizer, "lr")
-        return [
-            g["lr"] * f(self.last_epoch)
-            for f, g in zip(self.lr_lambdas, self.optimizer.param_groups)
-        ]
+            return _same(lr)
+        return lr * self.lr_lambdas[i](self.last_epoch)
 
 
-class StepLR(LRScheduler):
-    """lr ← γ·lr every ``step_size`` epochs (the lecture's schedule).
-
-    Chainable form: multiply by γ when epoch > 0 and epoch % step_size == 0.
-    Closed form: base_lr · γ^⌊epoch / step_size⌋.
-    """
+class StepLR(_RestartsFromBase, LRScheduler):
+    """lr ← γ·lr every ``step_size`` epochs (the lecture's schedule): base_lr·γ^⌊e/step_size⌋,
+    as a chainable step (multiply by γ when e > 0 and e % step_size == 0)."""
 
     def __init__(
         self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1
@@ -304,21 +322,15 @@ class StepLR(LRScheduler):
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self) -> list:
-        _warn_get_lr_called_within_step(self)
+    def _lr(self, lr, base_lr, i: int):
         if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
-            return _param_groups_val_list(self.optimizer, "lr")
-        return [g["lr"] * self.gamma for g in self.optimizer.param_groups]
-
-    def _get_closed_form_lr(self) -> list:
-        return [b * self.gamma ** (self.last_epoch // self.step_size) for b in self.base_lrs]
+            return _same(lr)
+        return lr * self.gamma
 
 
-class MultiStepLR(LRScheduler):
-    """lr ← γ^k·lr at each milestone (k = how often the epoch appears in ``milestones``).
-
-    Closed form: base_lr · γ^(number of milestones ≤ epoch).
-    """
+class MultiStepLR(_RestartsFromBase, LRScheduler):
+    """lr ← γ^k·lr at each milestone (k = how often the epoch appears in ``milestones``):
+    base_lr·γ^(number of milestones ≤ epoch)."""
 
     def __init__(
         self, optimizer: Optimizer, milestones, gamma: float = 0.1, last_epoch: int = -1
@@ -327,21 +339,13 @@ class MultiStepLR(LRScheduler):
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self) -> list:
-        _warn_get_lr_called_within_step(self)
+    def _lr(self, lr, base_lr, i: int):
         if self.last_epoch not in self.milestones:
-            return _param_groups_val_list(self.optimizer, "lr")
-        return [
-            g["lr"] * self.gamma ** self.milestones[self.last_epoch]
-            for g in self.optimizer.param_groups
-        ]
-
-    def _get_closed_form_lr(self) -> list:
-        milestones = sorted(self.milestones.elements())
-        return [b * self.gamma ** bisect_right(milestones, self.last_epoch) for b in self.base_lrs]
+            return _same(lr)
+        return lr * self.gamma ** self.milestones[self.last_epoch]
 
 
-class ConstantLR(LRScheduler):
+class ConstantLR(_RestartsFromBase, LRScheduler):
     """lr · factor until epoch ``total_iters``, then lr (multiplied back by 1/factor)."""
 
     def __init__(
@@ -359,22 +363,15 @@ class ConstantLR(LRScheduler):
         self.total_iters = total_iters
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self) -> list:
-        _warn_get_lr_called_within_step(self)
+    def _lr(self, lr, base_lr, i: int):
         if self.last_epoch == 0:
-            return [g["lr"] * self.factor for g in self.optimizer.param_groups]
+            return lr * self.factor
         if self.last_epoch != self.total_iters:
-            return _param_groups_val_list(self.optimizer, "lr")
-        return [g["lr"] * (1.0 / self.factor) for g in self.optimizer.param_groups]
-
-    def _get_closed_form_lr(self) -> list:
-        return [
-            b * (self.factor + (self.last_epoch >= self.total_iters) * (1 - self.factor))
-            for b in self.base_lrs
-        ]
+            return _same(lr)
+        return lr * (1.0 / self.factor)
 
 
-class LinearLR(LRScheduler):
+class LinearLR(_RestartsFromBase, LRScheduler):
     """Warm-up: the factor goes linearly from ``start_factor`` to ``end_factor`` over
     ``total_iters`` steps.
 
@@ -405,53 +402,28 @@ class LinearLR(LRScheduler):
         self.total_iters = total_iters
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self) -> list:
-        _warn_get_lr_called_within_step(self)
+    def _lr(self, lr, base_lr, i: int):
         if self.last_epoch == 0:
-            return [g["lr"] * self.start_factor for g in self.optimizer.param_groups]
+            return lr * self.start_factor
         if self._is_initial or self.last_epoch > self.total_iters:
-            return _param_groups_val_list(self.optimizer, "lr")
-        return [
-            g["lr"]
-            * (
-                1.0
-                + (self.end_factor - self.start_factor)
-                / (
-                    self.total_iters * self.start_factor
-                    + (self.last_epoch - 1) * (self.end_factor - self.start_factor)
-                )
-            )
-            for g in self.optimizer.param_groups
-        ]
-
-    def _get_closed_form_lr(self) -> list:
-        return [
-            b
-            * (
-                self.start_factor
-                + (self.end_factor - self.start_factor)
-                * min(self.total_iters, self.last_epoch)
-                / self.total_iters
-            )
-            for b in self.base_lrs
-        ]
+            return _same(lr)
+        slope = self.end_factor - self.start_factor
+        return lr * (
+            1.0 + slope / (self.total_iters * self.start_factor + (self.last_epoch - 1) * slope)
+        )
 
 
-class ExponentialLR(LRScheduler):
-    """lr ← γ·lr at every step (not at construction). Closed form: base_lr·γ^epoch."""
+class ExponentialLR(_RestartsFromBase, LRScheduler):
+    """lr ← γ·lr at every step (not at construction): base_lr·γ^epoch."""
 
     def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1) -> None:
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self) -> list:
-        _warn_get_lr_called_within_step(self)
+    def _lr(self, lr, base_lr, i: int):
         if self._is_initial:
-            return _param_groups_val_list(self.optimizer, "lr")
-        return [g["lr"] * self.gamma for g in self.optimizer.param_groups]
-
-    def _get_closed_form_lr(self) -> list:
-        return [b * self.gamma**self.last_epoch for b in self.base_lrs]
+            return _same(lr)
+        return lr * self.gamma
 
 
 class SequentialLR(LRScheduler):
@@ -459,7 +431,8 @@ class SequentialLR(LRScheduler):
 
     At construction the lrs are reset to ``initial_lr`` and the sub-schedulers' initial
     steps are undone; only the first one's initial step is redone. At a milestone the next
-    scheduler restarts at its epoch 0 through its closed form, as in PyTorch.
+    scheduler restarts at its epoch 0 (``_restart_lrs``, see the module docstring), as in
+    PyTorch.
     """
 
     def __init__(
@@ -514,7 +487,7 @@ class SequentialLR(LRScheduler):
         idx = bisect_right(self._milestones, self.last_epoch)
         scheduler = self._schedulers[idx]
         if idx > 0 and self._milestones[idx - 1] == self.last_epoch:
-            scheduler._update_lr(0)
+            scheduler._update_lr(restart=True)
         else:
             scheduler.step()
         self._last_lr = scheduler.get_last_lr()
@@ -532,8 +505,9 @@ class SequentialLR(LRScheduler):
             s.load_state_dict(sd)
 
 
-class PolynomialLR(LRScheduler):
-    """lr decays as (1 − e/total_iters)^power until ``total_iters``, then stays."""
+class PolynomialLR(_RestartsFromBase, LRScheduler):
+    """lr decays as base_lr·(1 − e/total_iters)^power until ``total_iters``, then stays;
+    as a chainable step, lr ← lr·((1 − e/T)/(1 − (e − 1)/T))^power."""
 
     def __init__(
         self,
@@ -546,31 +520,24 @@ class PolynomialLR(LRScheduler):
         self.power = power
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self) -> list:
-        _warn_get_lr_called_within_step(self)
+    def _lr(self, lr, base_lr, i: int):
         if self._is_initial or self.last_epoch > self.total_iters:
-            return _param_groups_val_list(self.optimizer, "lr")
+            return _same(lr)
         decay = (
             (1.0 - self.last_epoch / self.total_iters)
             / (1.0 - (self.last_epoch - 1) / self.total_iters)
         ) ** self.power
-        return [g["lr"] * decay for g in self.optimizer.param_groups]
-
-    def _get_closed_form_lr(self) -> list:
-        return [
-            b * (1.0 - min(self.total_iters, self.last_epoch) / self.total_iters) ** self.power
-            for b in self.base_lrs
-        ]
+        return lr * decay
 
 
 class CosineAnnealingLR(LRScheduler):
     """Cosine annealing from base_lr to ``eta_min`` over ``T_max`` steps (SGDR without
-    restarts), in PyTorch's recursive form.
+    restarts): η_min + (base − η_min)(1 + cos(πe/T_max))/2, in PyTorch's chainable form.
 
-    For (e − 1 − T_max) % (2·T_max) == 0: lr + (base − η_min)(1 − cos(π/T_max))/2; otherwise
-    η_min + (lr − η_min)(1 + cos(πe/T_max))/(1 + cos(π(e − 1)/T_max)). This follows the
-    closed form η_min + (base − η_min)(1 + cos(πe/T_max))/2 to about 1e-17. There is no
-    clamp at T_max: the rate rises back to base_lr at 2·T_max.
+    The step multiplies lr − η_min by (1 + cos(πe/T_max))/(1 + cos(π(e − 1)/T_max)), except
+    where that ratio is 0/0, (e − 1 − T_max) % (2·T_max) == 0, where it adds
+    (base − η_min)(1 − cos(π/T_max))/2. The result follows the closed form to about 1e-17.
+    There is no clamp at T_max: the rate rises back to base_lr at 2·T_max.
     """
 
     def __init__(
@@ -580,35 +547,18 @@ class CosineAnnealingLR(LRScheduler):
         self.eta_min = eta_min
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self) -> list:
-        _warn_get_lr_called_within_step(self)
+    def _lr(self, lr, base_lr, i: int):
         if self._is_initial:
-            return _param_groups_val_list(self.optimizer, "lr")
-        if self._step_count == 1 and self.last_epoch > 0:
-            return [
-                self.eta_min
-                + (base - self.eta_min) * (1 + math.cos(self.last_epoch * math.pi / self.T_max)) / 2
-                for base in self.base_lrs
-            ]
+            return _same(lr)
         if (self.last_epoch - 1 - self.T_max) % (2 * self.T_max) == 0:
-            return [
-                g["lr"] + (base - self.eta_min) * (1 - math.cos(math.pi / self.T_max)) / 2
-                for base, g in zip(self.base_lrs, self.optimizer.param_groups)
-            ]
-        return [
-            (1 + math.cos(math.pi * self.last_epoch / self.T_max))
-            / (1 + math.cos(math.pi * (self.last_epoch - 1) / self.T_max))
-            * (g["lr"] - self.eta_min)
-            + self.eta_min
-            for g in self.optimizer.param_groups
-        ]
+            return lr + (base_lr - self.eta_min) * (1 - math.cos(math.pi / self.T_max)) / 2
+        return (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / (
+            1 + math.cos(math.pi * (self.last_epoch - 1) / self.T_max)
+        ) * (lr - self.eta_min) + self.eta_min
 
-    def _get_closed_form_lr(self) -> list:
-        return [
-            self.eta_min
-            + (base - self.eta_min) * (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2
-            for base in self.base_lrs
-        ]
+    def _restart_lrs(self) -> list:
+        # PyTorch's closed form at epoch 0: (base − η_min)·(1 + cos 0)/2 is exactly base − η_min
+        return [self.eta_min + (base_lr - self.eta_min) for base_lr in self.base_lrs]
 
 
 class ChainedScheduler(LRScheduler):
@@ -697,14 +647,10 @@ class ReduceLROnPlateau(LRScheduler):
         self.cooldown_counter = 0
         self.num_bad_epochs = 0
 
-    def step(self, metrics, epoch=None) -> None:
+    def step(self, metrics) -> None:
         """Record the metric of one epoch and reduce the lr if it has plateaued."""
         current = float(metrics)
-        if epoch is None:
-            epoch = self.last_epoch + 1
-        else:
-            warnings.warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
-        self.last_epoch = epoch
+        self.last_epoch += 1
         if self._is_better(current, self.best):
             self.best = current
             self.num_bad_epochs = 0
@@ -714,12 +660,12 @@ class ReduceLROnPlateau(LRScheduler):
             self.cooldown_counter -= 1
             self.num_bad_epochs = 0
         if self.num_bad_epochs > self.patience:
-            self._reduce_lr(epoch)
+            self._reduce_lr()
             self.cooldown_counter = self.cooldown
             self.num_bad_epochs = 0
         self._last_lr = _param_groups_val_list(self.optimizer, "lr")
 
-    def _reduce_lr(self, epoch) -> None:
+    def _reduce_lr(self) -> None:
         if len(self.optimizer.param_groups) != len(self.min_lrs):
             if self.default_min_lr is None:
                 raise RuntimeError(
@@ -762,6 +708,172 @@ class ReduceLROnPlateau(LRScheduler):
         self._init_is_better(
             mode=self.mode, threshold=self.threshold, threshold_mode=self.threshold_mode
         )
+
+
+def _set_momentum(group: dict, value, use_beta1: bool) -> None:
+    """Write a cycled momentum: Adam's β1 (``betas[0]``) or SGD's ``momentum``."""
+    if use_beta1:
+        group["betas"] = (value, *group["betas"][1:])
+    else:
+        group["momentum"] = value
+
+
+def _start_momentum_cycle(scheduler, base_momentum, max_momentum, last_epoch: int) -> tuple:
+    """``cycle_momentum``'s set-up, shared by CyclicLR and OneCycleLR: the optimizer must
+    have a momentum or a β1; on a fresh start (``last_epoch == -1``) each group gets
+    ``max_momentum`` as its momentum and records both bounds. Returns the two bounds
+    per group."""
+    optimizer = scheduler.optimizer
+    if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+        raise ValueError(
+            "optimizer must support momentum or beta1 with `cycle_momentum` option enabled"
+        )
+    scheduler.use_beta1 = "betas" in optimizer.defaults
+    base_momentums = _format_param("base_momentum", optimizer, base_momentum)
+    max_momentums = _format_param("max_momentum", optimizer, max_momentum)
+    if last_epoch == -1:
+        for m_mom, b_mom, group in zip(max_momentums, base_momentums, optimizer.param_groups):
+            _set_momentum(group, m_mom, scheduler.use_beta1)
+            group["max_momentum"] = m_mom
+            group["base_momentum"] = b_mom
+    return base_momentums, max_momentums
+
+
+class CyclicLR(LRScheduler):
+    """Cyclical learning rates (Smith 2017), as PyTorch does it: the lr goes back and forth
+    between ``base_lr`` and ``max_lr``, stepped after every batch.
+
+    A cycle is ``step_size_up`` steps up and ``step_size_down`` (default: the same) down.
+    At step e, with cycle = ⌊1 + e/total⌋ and x = 1 + e/total − cycle (the position in the
+    cycle, 0 to 1), the height h is x/r on the way up (x ≤ r = up/total) and
+    (x − 1)/(r − 1) on the way down, and::
+
+        lr = base_lr + (max_lr − base_lr)·h·scale
+
+    with scale = ``scale_fn(cycle)`` (``scale_mode="cycle"``) or ``scale_fn(e)``
+    (``"iterations"``). The modes: ``"triangular"`` (scale 1), ``"triangular2"`` (the
+    amplitude halves every cycle, 1/2^(cycle − 1)) and ``"exp_range"`` (γ^e, per
+    iteration); a ``scale_fn`` replaces the mode's. With ``cycle_momentum`` the momentum
+    (or Adam's β1) moves the opposite way, momentum = max_momentum − (max_momentum −
+    base_momentum)·h·scale, and starts at ``max_momentum``. The lr is set to ``base_lr`` at
+    construction; not chainable (it overrides what other schedules wrote).
+    """
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        base_lr,
+        max_lr,
+        step_size_up: int = 2000,
+        step_size_down: int | None = None,
+        mode: str = "triangular",
+        gamma: float = 1.0,
+        scale_fn=None,
+        scale_mode: str = "cycle",
+        cycle_momentum: bool = True,
+        base_momentum=0.8,
+        max_momentum=0.9,
+        last_epoch: int = -1,
+    ) -> None:
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+        self.optimizer = optimizer
+        base_lrs = _format_param("base_lr", optimizer, base_lr)
+        if last_epoch == -1:
+            for lr, group in zip(base_lrs, optimizer.param_groups):
+                _update_param_group_val(group, "lr", lr)
+        self.max_lrs = _format_param("max_lr", optimizer, max_lr)
+        step_size_up = float(step_size_up)
+        step_size_down = float(step_size_down) if step_size_down is not None else step_size_up
+        if not step_size_up > 0 or not step_size_down >= 0:
+            raise ValueError(
+                f"CyclicLR: step_size_up must be > 0 and step_size_down >= 0, got "
+                f"{step_size_up} and {step_size_down}"
+            )
+        self.total_size = step_size_up + step_size_down
+        self.step_ratio = step_size_up / self.total_size
+        if mode not in ("triangular", "triangular2", "exp_range") and scale_fn is None:
+            raise ValueError("mode is invalid and scale_fn is None")
+        if scale_mode not in ("cycle", "iterations"):
+            raise ValueError(f"scale_mode must be 'cycle' or 'iterations', got {scale_mode!r}")
+        self.mode = mode
+        self.gamma = gamma
+        self._scale_fn_custom = scale_fn
+        self.scale_mode = scale_mode
+        self._init_scale_fn()
+        self.cycle_momentum = cycle_momentum
+        if cycle_momentum:
+            self.base_momentums, self.max_momentums = _start_momentum_cycle(
+                self, base_momentum, max_momentum, last_epoch
+            )
+        super().__init__(optimizer, last_epoch)
+        self.base_lrs = base_lrs
+
+    def _init_scale_fn(self) -> None:
+        """The mode's scale function (and its scale mode), unless ``scale_fn`` was given."""
+        if self._scale_fn_custom is not None:
+            return
+        if self.mode == "triangular":
+            self._scale_fn_ref = self._triangular_scale_fn
+            self.scale_mode = "cycle"
+        elif self.mode == "triangular2":
+            self._scale_fn_ref = self._triangular2_scale_fn
+            self.scale_mode = "cycle"
+        elif self.mode == "exp_range":
+            self._scale_fn_ref = partial(self._exp_range_scale_fn, self.gamma)
+            self.scale_mode = "iterations"
+
+    def scale_fn(self, x) -> float:
+        """The amplitude's scale at cycle (or iteration) ``x``."""
+        if self._scale_fn_custom is not None:
+            return self._scale_fn_custom(x)
+        return self._scale_fn_ref(x)
+
+    @staticmethod
+    def _triangular_scale_fn(x: float) -> float:
+        return 1.0
+
+    @staticmethod
+    def _triangular2_scale_fn(x: float) -> float:
+        return 1 / (2.0 ** (x - 1))
+
+    @staticmethod
+    def _exp_range_scale_fn(gamma: float, x: float) -> float:
+        return gamma**x
+
+    def _height_and_scale(self) -> tuple[float, float]:
+        """h (0 at the bottom of the cycle, 1 at the top) and the scale, at last_epoch."""
+        cycle = math.floor(1 + self.last_epoch / self.total_size)
+        x = 1.0 + self.last_epoch / self.total_size - cycle
+        if x <= self.step_ratio:
+            height = x / self.step_ratio
+        else:
+            height = (x - 1) / (self.step_ratio - 1)
+        scale = self.scale_fn(cycle if self.scale_mode == "cycle" else self.last_epoch)
+        return height, scale
+
+    def _lr(self, lr, base_lr, i: int):
+        height, scale = self._height_and_scale()
+        if self.cycle_momentum:
+            max_momentum = self.max_momentums[i]
+            momentum = max_momentum - (max_momentum - self.base_momentums[i]) * height * scale
+            _set_momentum(self.optimizer.param_groups[i], momentum, self.use_beta1)
+        return base_lr + (self.max_lrs[i] - base_lr) * height * scale
+
+    def state_dict(self) -> dict:
+        """PyTorch's layout: a ``scale_fn`` is saved only as a callable object's
+        ``__dict__`` (not as a function), the mode's bound function not at all."""
+        sd = super().state_dict()
+        sd.pop("_scale_fn_ref", None)
+        sd["_scale_fn_custom"] = _saved_callable(sd.pop("_scale_fn_custom"))
+        return sd
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        saved = state_dict.pop("_scale_fn_custom")
+        super().load_state_dict(state_dict)  # keeps this object's own scale_fn
+        state_dict["_scale_fn_custom"] = saved  # leave the caller's dict as it was
+        _restore_callable(self._scale_fn_custom, saved)
+        self._init_scale_fn()
 
 
 class OneCycleLR(LRScheduler):
@@ -866,23 +978,7 @@ class OneCycleLR(LRScheduler):
                 group["min_lr"] = group["initial_lr"] / final_div_factor
         self.cycle_momentum = cycle_momentum
         if self.cycle_momentum:
-            if "momentum" not in self.optimizer.defaults and "betas" not in self.optimizer.defaults:
-                raise ValueError(
-                    "optimizer must support momentum or beta1 with `cycle_momentum` option enabled"
-                )
-            self.use_beta1 = "betas" in self.optimizer.defaults
-            max_momentums = _format_param("max_momentum", optimizer, max_momentum)
-            base_momentums = _format_param("base_momentum", optimizer, base_momentum)
-            if last_epoch == -1:
-                for m_mom, b_mom, group in zip(
-                    max_momentums, base_momentums, optimizer.param_groups
-                ):
-                    if self.use_beta1:
-                        group["betas"] = (m_mom, *group["betas"][1:])
-                    else:
-                        group["momentum"] = m_mom
-                    group["max_momentum"] = m_mom
-                    group["base_momentum"] = b_mom
+            _start_momentum_cycle(self, base_momentum, max_momentum, last_epoch)
         super().__init__(optimizer, last_epoch)
 
     def _anneal_func(self, start, end, pct):
@@ -901,34 +997,23 @@ class OneCycleLR(LRScheduler):
         """Linear anneal from ``start`` to ``end`` as pct goes from 0 to 1."""
         return (end - start) * pct + start
 
-    def get_lr(self) -> list:
-        _warn_get_lr_called_within_step(self)
-        lrs = []
+    def _lr(self, lr, base_lr, i: int):
         step_num = self.last_epoch
         if step_num > self.total_steps:
             raise ValueError(
                 f"Tried to step {step_num} times. The specified number of total steps is "
                 f"{self.total_steps}"
             )
-        for group in self.optimizer.param_groups:
-            start_step = 0.0
-            for i, phase in enumerate(self._schedule_phases):
-                end_step = phase["end_step"]
-                if step_num <= end_step or i == len(self._schedule_phases) - 1:
-                    pct = (step_num - start_step) / (end_step - start_step)
-                    computed_lr = self._anneal_func(
-                        group[phase["start_lr"]], group[phase["end_lr"]], pct
+        group = self.optimizer.param_groups[i]
+        start_step = 0.0
+        for k, phase in enumerate(self._schedule_phases):
+            end_step = phase["end_step"]
+            if step_num <= end_step or k == len(self._schedule_phases) - 1:
+                pct = (step_num - start_step) / (end_step - start_step)
+                if self.cycle_momentum:
+                    momentum = self._anneal_func(
+                        group[phase["start_momentum"]], group[phase["end_momentum"]], pct
                     )
-                    if self.cycle_momentum:
-                        computed_momentum = self._anneal_func(
-                            group[phase["start_momentum"]], group[phase["end_momentum"]], pct
-                        )
-                    break
-                start_step = phase["end_step"]
-            lrs.append(computed_lr)
-            if self.cycle_momentum:
-                if self.use_beta1:
-                    group["betas"] = (computed_momentum, *group["betas"][1:])
-                else:
-                    group["momentum"] = computed_momentum
-        return lrs
+                    _set_momentum(group, momentum, self.use_beta1)
+                return self._anneal_func(group[phase["start_lr"]], group[phase["end_lr"]], pct)
+            start_step = phase["end_step"]

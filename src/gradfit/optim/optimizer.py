@@ -63,6 +63,12 @@ def _as_tensor(value) -> Tensor | None:
     return None
 
 
+def _defaults(arguments: dict) -> dict:
+    """An optimizer's group defaults from its constructor's arguments (``locals()`` taken
+    before anything else is assigned): all of them but ``self`` and ``params``."""
+    return {k: v for k, v in arguments.items() if k not in ("self", "params", "__class__")}
+
+
 def _check_nonnegative(name: str, value, label: str | None = None) -> None:
     """PyTorch's hyperparameter check: ``ValueError: Invalid learning rate: -1``.
 
@@ -196,14 +202,15 @@ class Optimizer:
         (no weight decay, no momentum, no state), while a zero gradient still moves it.
         """
         for group in self.param_groups:
+            if set_to_none:
+                for p in group["params"]:
+                    p.grad = None
+                continue
             for p in group["params"]:
                 g = p.grad
                 if g is not None:
-                    if set_to_none:
-                        p.grad = None
-                    else:
-                        unwrap(g).fill(0)
-                        bump_version(g)
+                    unwrap(g).fill(0)
+                    bump_version(g)
 
     def step(self, closure=None):
         """Perform one optimization step; subclasses implement it."""

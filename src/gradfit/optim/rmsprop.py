@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from gradfit._arrays import bump_version
 from gradfit.optim._functional import rmsprop
-from gradfit.optim.optimizer import Optimizer, _check_nonnegative, _step_array
+from gradfit.optim.optimizer import Optimizer, _check_nonnegative, _defaults, _step_array
 
 
 class RMSprop(Optimizer):
@@ -50,23 +50,12 @@ class RMSprop(Optimizer):
         maximize: bool = False,
         differentiable: bool = False,
     ) -> None:
+        defaults = _defaults(locals())  # every argument but params
         _check_nonnegative("lr", lr, "learning rate")
         _check_nonnegative("eps", eps, "epsilon value")
         _check_nonnegative("momentum", momentum, "momentum value")
         _check_nonnegative("weight_decay", weight_decay, "weight_decay value")
         _check_nonnegative("alpha", alpha, "alpha value")
-        defaults = {
-            "lr": lr,
-            "momentum": momentum,
-            "alpha": alpha,
-            "eps": eps,
-            "centered": centered,
-            "weight_decay": weight_decay,
-            "capturable": capturable,
-            "foreach": foreach,
-            "maximize": maximize,
-            "differentiable": differentiable,
-        }
         super().__init__(params, defaults)
 
     def step(self, closure=None):

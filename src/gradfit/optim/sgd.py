@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from gradfit._arrays import bump_version, unwrap, wrap
 from gradfit.optim._functional import sgd
-from gradfit.optim.optimizer import Optimizer, _check_nonnegative
+from gradfit.optim.optimizer import Optimizer, _check_nonnegative, _defaults
 
 
 class SGD(Optimizer):
@@ -56,20 +56,10 @@ class SGD(Optimizer):
         differentiable: bool = False,
         fused: bool | None = None,
     ) -> None:
+        defaults = _defaults(locals())  # every argument but params
         _check_nonnegative("lr", lr, "learning rate")
         _check_nonnegative("momentum", momentum, "momentum value")
         _check_nonnegative("weight_decay", weight_decay, "weight_decay value")
-        defaults = {
-            "lr": lr,
-            "momentum": momentum,
-            "dampening": dampening,
-            "weight_decay": weight_decay,
-            "nesterov": nesterov,
-            "maximize": maximize,
-            "foreach": foreach,
-            "differentiable": differentiable,
-            "fused": fused,
-        }
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError(
                 "Nesterov momentum requires a momentum and zero dampening, got "
@@ -83,17 +73,21 @@ class SGD(Optimizer):
         state = self.state
         for group in self.param_groups:
             momentum = float(group["momentum"])
-            params, arrays, grads, buffers = [], [], [], []
+            params, arrays, grads, buffers, fresh = [], [], [], [], []
             for p in group["params"]:
                 grad = p.grad
-                if grad is not None:
-                    params.append(p)
-                    arrays.append(unwrap(p))
-                    grads.append(unwrap(grad))
-                    if momentum != 0:
-                        buffer = state[p].get("momentum_buffer")
-                        buffers.append(None if buffer is None else unwrap(buffer))
-            fresh = [i for i, b in enumerate(buffers) if b is None]
+                if grad is None:
+                    continue
+                params.append(p)
+                arrays.append(unwrap(p))
+                grads.append(unwrap(grad))
+                if momentum != 0:
+                    buffer = state[p].get("momentum_buffer")
+                    if buffer is None:  # sgd makes it on this first step
+                        fresh.append(len(buffers))
+                        buffers.append(None)
+                    else:
+                        buffers.append(unwrap(buffer))
             sgd(
                 arrays,
                 grads,
@@ -105,7 +99,7 @@ class SGD(Optimizer):
                 nesterov=group["nesterov"],
                 maximize=group["maximize"],
             )
-            for i in fresh:  # sgd made these buffers on this first step
+            for i in fresh:
                 state[params[i]]["momentum_buffer"] = wrap(buffers[i])
             bump_version(*params)
         return loss

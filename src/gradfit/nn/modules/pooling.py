@@ -67,7 +67,9 @@ class MaxPool2d(_MaxPoolNd):
 class AvgPool1d(Module):
     """Mean over windows of (N, C, L); ``count_include_pad`` counts the zero padding."""
 
-    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True) -> None:  # fmt: skip
+    def __init__(
+        self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True
+    ) -> None:
         super().__init__()
         self.kernel_size = Fc._ntuple(kernel_size, 1, "kernel_size", "AvgPool1d")
         self.stride = Fc._ntuple(
@@ -94,7 +96,15 @@ class AvgPool1d(Module):
 class AvgPool2d(Module):
     """Mean over windows of (N, C, H, W); ``divisor_override`` replaces the count."""
 
-    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        kernel_size,
+        stride=None,
+        padding=0,
+        ceil_mode=False,
+        count_include_pad=True,
+        divisor_override=None,
+    ) -> None:
         super().__init__()
         self.kernel_size = kernel_size
         self.stride = stride if stride is not None else kernel_size
@@ -165,7 +175,14 @@ class AdaptiveMaxPool2d(_AdaptiveMaxPool):
 class Upsample(Module):
     """Resize with ``interpolate`` (nearest, linear, bilinear, trilinear)."""
 
-    def __init__(self, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        size=None,
+        scale_factor=None,
+        mode="nearest",
+        align_corners=None,
+        recompute_scale_factor=None,
+    ) -> None:
         super().__init__()
         self.size = size
         self.scale_factor = (

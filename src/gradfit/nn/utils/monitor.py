@@ -51,13 +51,16 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from gradfit._arrays import unwrap
 from gradfit._grad_mode import _enabled
-from gradfit.nn.modules.module import Module
 from gradfit.tensor import Tensor
+
+if TYPE_CHECKING:  # nn.modules imports nn.utils (packed sequences): no import at run time
+    from gradfit.nn.modules.module import Module
 
 
 class GradientHealthWarning(RuntimeWarning):
