@@ -92,6 +92,13 @@ OPTIMIZER_RECIPES: dict[str, dict[str, dict[str, Any]]] = {
     "lecture.normalizedgd": {"optimizer": {"name": "lecture.normalizedgd", "lr": 0.01}},
 }
 
+
+def _run_epochs(cfg: dict) -> int:
+    """A recipe value computed from the rest of the configuration: one half cosine over
+    the whole run, however many epochs it has."""
+    return cfg["train"]["epochs"]
+
+
 # The course's recipes for the other model kinds. The 1-D CNNs of chapters 10-11 train with
 # SGD(momentum 0.9) on MNIST-1D; the character models train with AdamW and a cosine
 # schedule on the standard library's source (or the user's text file).
@@ -113,13 +120,13 @@ MODEL_RECIPES: dict[str, dict[str, dict[str, Any]]] = {
     "transformer": {
         "data": {"name": "stdlib-text"},
         "optimizer": {"name": "adamw", "lr": 1e-3, "weight_decay": 0.1},
-        "scheduler": {"name": "cosine"},
+        "scheduler": {"name": "cosine", "T_max": _run_epochs},
         "train": {"epochs": 10, "batch_size": 32},
     },
     "lstm": {
         "data": {"name": "stdlib-text"},
         "optimizer": {"name": "adamw", "lr": 2e-3, "weight_decay": 0.0},
-        "scheduler": {"name": "cosine"},
+        "scheduler": {"name": "cosine", "T_max": _run_epochs},
         "train": {"epochs": 10, "batch_size": 32},
     },
 }
@@ -296,7 +303,11 @@ class Layers:
                     self.config[section] = current = {}
                 for k, v in table.items():
                     if (section, k) not in self.source:
-                        current[k] = copy.deepcopy(v)
+                        current[k] = v if callable(v) else copy.deepcopy(v)
+        for table in self.config.values():  # values computed from the final configuration
+            for k, v in table.items():
+                if callable(v):
+                    table[k] = v(self.config)
 
     def where(self, section: str, key: str) -> str:
         src = self.source.get((section, key))

@@ -19,7 +19,7 @@ from gradfit.train.errors import UsageError
 DEFAULT_VAL_SPLIT = 0.2
 # The built-in text: the first characters of the standard library's source files.
 STDLIB_TEXT = "stdlib-text"
-STDLIB_TEXT_CHARS = 1_000_000
+STDLIB_TEXT_CHARS = 500_000
 DEFAULT_TEXT_VAL_SPLIT = 0.1
 
 
