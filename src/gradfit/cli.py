@@ -29,6 +29,8 @@ examples:
   gradfit train --data table.csv --target label --val-split 0.25
   gradfit train --config run.toml --seed 1        # flags override the file
   gradfit train --resume runs/digits --epochs 80  # continue (or extend) a run
+  gradfit train --model cnn1d                     # the course's 1-D CNN on MNIST-1D
+  gradfit train --model transformer --data text:notes.txt --tensorboard
 """
 
 EXAMPLES_SEARCH = """\
@@ -177,7 +179,8 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser(
         "train",
         help="train a model and write a run folder",
-        description="Train an MLP on a data set; writes config.toml, metrics.jsonl, "
+        description="Train a model (an MLP, the course's 1-D CNNs, a character transformer "
+        "or LSTM) on a data set; writes config.toml, metrics.jsonl, "
         "checkpoints and loss/accuracy plots to a run folder.",
         epilog=EXAMPLES_TRAIN,
         formatter_class=argparse.RawDescriptionHelpFormatter,
