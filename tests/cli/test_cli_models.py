@@ -187,12 +187,15 @@ def test_transformer_on_a_text_file_reports_the_cross_entropy_of_its_weights(gf,
     m = _metrics(run)
     assert m[1]["train_loss"] < m[0]["train_loss"]
     # Recompute the validation loss and accuracy from the saved weights with the model
-    # class itself: the last 10 % of the text in windows of 16, targets shifted by one.
+    # class itself: a random 10 % (seed 0) of the text's windows of 16 characters, each
+    # with the next characters as targets.
     text = text_file.read_text(encoding="utf-8")
-    chars = CharText(text, train_fraction=0.9)
-    n = (len(chars.val) - 1) // 16
-    x = gradfit.tensor(chars.val[: n * 16].reshape(n, 16))
-    y = gradfit.tensor(chars.val[1 : n * 16 + 1].reshape(n, 16))
+    chars = CharText(text, train_fraction=1.0)
+    n = (len(text) - 1) // 16
+    val = np.sort(np.random.default_rng(0).permutation(n)[: round(0.1 * n)])
+    starts = 16 * val[:, None] + np.arange(16)
+    x = gradfit.tensor(chars.train[starts])
+    y = gradfit.tensor(chars.train[starts + 1])
     lm = build_text_model(
         "transformer", chars.vocab_size, block_size=16, n_layer=1, n_embd=16, n_head=2
     )
@@ -317,11 +320,16 @@ def test_stdlib_text_is_the_default_data_of_a_text_model():
     cfg, _ = resolve_config(build_parser().parse_args(["train", "--model", "transformer"]))
     assert cfg["data"]["name"] == "stdlib-text" and cfg["data"]["path"] == ""
     prep = prepare(cfg)
-    chars = CharText(stdlib_text(STDLIB_TEXT_CHARS), train_fraction=0.9)
-    assert prep.classes == chars.vocab and prep.num_features == cfg["model"]["block_size"]
+    chars = CharText(stdlib_text(STDLIB_TEXT_CHARS), train_fraction=1.0)
+    block = cfg["model"]["block_size"]
+    assert prep.classes == chars.vocab and prep.num_features == block
     np.testing.assert_array_equal(prep.x_train[:, 1:], prep.y_train[:, :-1])
-    np.testing.assert_array_equal(prep.x_train[0], chars.train[: prep.num_features])
-    np.testing.assert_array_equal(prep.x_val[0], chars.val[: prep.num_features])
+    # Every window, training or validation, is a window of the text: together, all of them.
+    n = (STDLIB_TEXT_CHARS - 1) // block
+    assert len(prep.x_train) + len(prep.x_val) == n and len(prep.x_val) == round(0.1 * n)
+    windows = chars.train[: n * block].reshape(n, block)
+    both = np.concatenate([prep.x_train, prep.x_val])
+    assert np.array_equal(np.unique(both, axis=0), np.unique(windows, axis=0))
 
 
 # --- lessons ----------------------------------------------------------------------------

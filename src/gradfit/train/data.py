@@ -113,8 +113,11 @@ def _read_text(data_cfg: dict) -> tuple[str, str]:
 
 def prepare_text(cfg: dict) -> Prepared:
     """Character data for a text model: the vocabulary (sorted characters) is the set of
-    classes; the first ``1 - val_split`` of the text trains and the rest validates, each cut
-    into windows of ``model.block_size`` characters whose targets are the next characters."""
+    classes; the text is cut into windows of ``model.block_size`` characters whose targets
+    are the next characters, and a random ``val_split`` of the windows (default 0.1, drawn
+    with ``data.seed``, as for the other data) validates. Random windows rather than the
+    text's tail: the standard library's last files are machine-generated tables
+    (``_sysconfigdata``) unlike the code before them."""
     data_cfg, block = cfg["data"], cfg["model"]["block_size"]
     src = data_cfg["path"] or data_cfg["name"]
     if not data_cfg["path"] and data_cfg["name"] != STDLIB_TEXT:
@@ -135,31 +138,31 @@ def prepare_text(cfg: dict) -> Prepared:
     frac = DEFAULT_TEXT_VAL_SPLIT if data_cfg["val_split"] == "auto" else data_cfg["val_split"]
     if len(text) < 2:
         raise UsageError(f"text {src!r} has {len(text)} characters; expected at least 2")
-    chars = CharText(text, train_fraction=1.0 - frac)
-
-    def windows(ids: np.ndarray, part: str):
-        n = (len(ids) - 1) // block
-        if n < 1:
-            raise UsageError(
-                f"text {src!r}: its {part} part has {len(ids)} characters, fewer than "
-                f"model.block_size + 1 = {block + 1}; expected more text or a smaller "
-                "block_size (or another data.val_split)"
-            )
-        return ids[: n * block].reshape(n, block), ids[1 : n * block + 1].reshape(n, block)
-
-    x_tr, y_tr = windows(chars.train, "training")
-    x_va, y_va = windows(chars.val, "validation")
+    chars = CharText(text, train_fraction=1.0)
+    ids = chars.train
+    n = (len(ids) - 1) // block
+    n_val = int(round(frac * n))
+    if n_val < 1 or n - n_val < 1:
+        raise UsageError(
+            f"text {src!r}: {len(ids)} characters make {n} windows of model.block_size = "
+            f"{block}, {n_val} of them for validation (data.val_split = {frac:g}) and "
+            f"{n - n_val} for training; expected at least one of each (more text or a "
+            "smaller block_size)"
+        )
+    x, y = ids[: n * block].reshape(n, block), ids[1 : n * block + 1].reshape(n, block)
+    perm = np.random.default_rng(data_cfg["seed"]).permutation(n)
+    va, tr = np.sort(perm[:n_val]), np.sort(perm[n_val:])
     return Prepared(
         name=str(src),
         task="classification",
-        x_train=x_tr,
-        y_train=y_tr,
-        x_val=x_va,
-        y_val=y_va,
+        x_train=x[tr],
+        y_train=y[tr],
+        x_val=x[va],
+        y_val=y[va],
         num_features=block,
         num_outputs=chars.vocab_size,
         classes=list(chars.vocab),
-        val_source=f"the last {frac:g} of the text ({len(chars.val)} characters)",
+        val_source=f"a random {frac:g} of the windows ({n_val}, seed {data_cfg['seed']})",
         fingerprint=fp,
         tokens=True,
     )
