@@ -133,6 +133,47 @@ def test_bad_model_settings_are_one_line_before_anything_is_written(gf, tmp_path
     assert not (tmp_path / "run").exists()
 
 
+@pytest.mark.parametrize(
+    "kind, options",
+    [
+        ("cnn1d", {}),
+        ("cnn1d", {"channels": 7, "kernel_size": 5, "stride": 1, "layers": 2}),
+        ("resnet1d", {}),
+        ("resnet1d", {"batch_norm": False, "head": "avgpool", "blocks": 2, "kernel_size": 5}),
+        ("transformer", {}),
+        ("transformer", {"n_layer": 3, "n_embd": 24, "n_head": 3, "block_size": 10}),
+        ("lstm", {"num_layers": 3, "hidden_size": 20, "n_embd": 7}),
+    ],
+)
+def test_parameter_counts_before_building_are_the_built_models(kind, options):
+    """The memory check counts parameters without allocating them; the count is the built
+    model's (tied weights once)."""
+    from gradfit.train import builders
+
+    spec = builders.MODELS[kind]
+    cfg = {"kind": kind, **{k: d for k, (d, _) in spec.options.items()}, **options}
+    n_in, n_out = (cfg["block_size"], 55) if spec.text else (40, 10)
+    model = spec.build(cfg, n_in, n_out, None)
+    unique = {id(p): p.numel() for p in model.parameters()}
+    assert spec.num_parameters(cfg, n_in, n_out) == sum(unique.values())
+
+
+def test_a_model_too_large_for_the_memory_is_refused_before_it_is_allocated(gf, tmp_path):
+    code, out, err = gf(
+        "train",
+        "--model",
+        "transformer",
+        "--set",
+        "model.n_embd=40000",
+        "--set",
+        "model.n_head=1",
+        "--out",
+        "run",
+    )
+    assert code == 2 and "model 'transformer' (" in err and "GiB" in err, err
+    assert not (tmp_path / "run").exists()
+
+
 # --- character models -------------------------------------------------------------------
 
 

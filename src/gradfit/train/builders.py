@@ -105,22 +105,6 @@ def _checked_build(kind: str, cfg: dict, n_in: int, n_out: int, act_cls):
         raise UsageError(f"model {kind!r} ({shown}): {e}") from None
 
 
-def _count(kind: str):
-    """A parameter count that builds the model (the non-MLP kinds are small; their exact
-    count is easier to get from the layers than to restate)."""
-
-    def count(cfg: dict, n_in: int, n_out: int) -> int:
-        model = _checked_build(kind, cfg, n_in, n_out, None)
-        seen, total = set(), 0
-        for p in model.parameters():
-            if id(p) not in seen:  # tied weights count once
-                seen.add(id(p))
-                total += p.numel()
-        return total
-
-    return count
-
-
 # --- convolutional kinds (gradfit.models: the course's chapters 10 and 11) ---------------
 
 
@@ -138,6 +122,20 @@ def _cnn1d_lengths(cfg: dict, n_in: int) -> list[int]:
     for _ in range(cfg["layers"]):
         lengths.append((lengths[-1] - cfg["kernel_size"]) // cfg["stride"] + 1)
     return lengths
+
+
+def _cnn1d_parameters(cfg: dict, n_in: int, n_out: int) -> int:
+    c, k = cfg["channels"], cfg["kernel_size"]
+    convs = (c * k + c) + (cfg["layers"] - 1) * (c * c * k + c)
+    return convs + c * _cnn1d_lengths(cfg, n_in)[-1] * n_out + n_out
+
+
+def _resnet1d_parameters(cfg: dict, n_in: int, n_out: int) -> int:
+    c, k, bn = cfg["channels"], cfg["kernel_size"], cfg["batch_norm"]
+    stem = c * k + (2 * c if bn else c)
+    block = 2 * (c * c * k + (2 * c if bn else c))
+    head = (c * n_in if cfg["head"] == "flatten" else c) * n_out + n_out
+    return stem + cfg["blocks"] * block + head
 
 
 def _describe_cnn1d(cfg: dict, n_in: int, n_out: int) -> str:
@@ -187,6 +185,19 @@ def _build_text(kind: str):
     return build
 
 
+def _transformer_parameters(cfg: dict, n_in: int, n_out: int) -> int:
+    # Embeddings (the output layer shares the token embedding), per block two LayerNorms,
+    # attention (qkv, proj) and the 4x MLP, the final LayerNorm.
+    e = cfg["n_embd"]
+    return (n_out + cfg["block_size"]) * e + cfg["n_layer"] * (12 * e * e + 13 * e) + 2 * e
+
+
+def _lstm_parameters(cfg: dict, n_in: int, n_out: int) -> int:
+    e, h = cfg["n_embd"], cfg["hidden_size"]
+    layers = 4 * h * (e + h) + 8 * h + (cfg["num_layers"] - 1) * (4 * h * 2 * h + 8 * h)
+    return n_out * e + layers + h * n_out + n_out
+
+
 def _describe_transformer(cfg: dict, n_in: int, n_out: int) -> str:
     return (
         f"character GPT, {cfg['n_layer']} layers, {cfg['n_head']} heads, width "
@@ -213,7 +224,7 @@ MODELS: dict[str, ModelKind] = {
     # The course's 1-D CNN (Notebook 10.2); ReLU, He-initialised head with zero bias.
     "cnn1d": ModelKind(
         build=_build_conv("cnn1d"),
-        num_parameters=_count("cnn1d"),
+        num_parameters=_cnn1d_parameters,
         describe=_describe_cnn1d,
         activations_per_sample=lambda c, i, o: c["channels"] * sum(_cnn1d_lengths(c, i)) + o,
         options={
@@ -225,7 +236,7 @@ MODELS: dict[str, ModelKind] = {
     ),
     "resnet1d": ModelKind(
         build=_build_conv("resnet1d"),
-        num_parameters=_count("resnet1d"),
+        num_parameters=_resnet1d_parameters,
         describe=_describe_resnet1d,
         activations_per_sample=lambda c, i, o: 6 * c["channels"] * i * (c["blocks"] + 1) + o,
         options={
@@ -238,7 +249,7 @@ MODELS: dict[str, ModelKind] = {
     ),
     "transformer": ModelKind(
         build=_build_text("transformer"),
-        num_parameters=_count("transformer"),
+        num_parameters=_transformer_parameters,
         describe=_describe_transformer,
         activations_per_sample=lambda c, i, o: (
             c["block_size"] * (16 * c["n_embd"] * c["n_layer"] + 2 * o)
@@ -258,7 +269,7 @@ MODELS: dict[str, ModelKind] = {
     ),
     "lstm": ModelKind(
         build=_build_text("lstm"),
-        num_parameters=_count("lstm"),
+        num_parameters=_lstm_parameters,
         describe=_describe_lstm,
         activations_per_sample=lambda c, i, o: (
             c["block_size"] * (c["n_embd"] + 6 * c["hidden_size"] * c["num_layers"] + 2 * o)
