@@ -102,7 +102,7 @@ def test_resnet1d_trains_evaluates_and_searches(gf, tmp_path, mnist_small):
         "--epochs",
         "1",
         "--trials",
-        "2",
+        "1",
         "--param",
         "lr=0.01..0.1:log",
         "--out",
