@@ -447,7 +447,7 @@ def evaluate(
     lines = [
         f"run {run_dir}, checkpoint {path}"
         + (f" (epoch {state['epoch']})" if "epoch" in state else ""),
-        f"data: {desc}, {len(x)} samples",
+        f"data: {desc}, {len(x)} " + (f"windows of {n_in} characters" if tokens else "samples"),
         f"loss ({cfg['loss']['name']}): {res['loss']:.4f}",
     ]
     cm = None
