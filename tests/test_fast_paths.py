@@ -38,13 +38,13 @@ def test_blocked_adam_is_bit_identical(monkeypatch, dtype, flags):
     """Cache blocking runs the same operations on the same elements: same bits."""
     plain = _adam_state((37, 29), dtype)
     blocked = tuple(a.copy() for a in plain)
-    for step in (1.0, 2.0, 3.0):
-        monkeypatch.setattr(OF, "_BLOCK", 1 << 40)
-        p, g, m, v, vmax = plain
-        OF.adam(p, g, m, v, vmax if flags["amsgrad"] else None, step, **ADAM_KW, **flags)
-        monkeypatch.setattr(OF, "_BLOCK", 100)  # 11 blocks, the last one short
-        p, g, m, v, vmax = blocked
-        OF.adam(p, g, m, v, vmax if flags["amsgrad"] else None, step, **ADAM_KW, **flags)
+    steps = {"plain": np.array(0.0), "blocked": np.array(0.0)}  # adam counts them up
+    for _ in range(3):
+        for name, state, block in (("plain", plain, 1 << 40), ("blocked", blocked, 100)):
+            monkeypatch.setattr(OF, "_BLOCK", block)  # 100: 11 blocks, the last one short
+            p, g, m, v, vmax = state
+            OF.adam([p], [g], [m], [v], [vmax if flags["amsgrad"] else None], [steps[name]],
+                    **ADAM_KW, **flags)  # fmt: skip
     for a, b in zip(plain, blocked):
         np.testing.assert_array_equal(a, b)
     assert not np.array_equal(plain[0], _adam_state((37, 29), dtype)[0])  # it did move
@@ -55,26 +55,30 @@ def test_blocked_adam_falls_back_on_non_contiguous(monkeypatch):
     p, g, m, v, _ = _adam_state((20, 30), np.float32)
     pt, gt, mt, vt = (np.asfortranarray(a) for a in (p, g, m, v))  # not C-contiguous
     assert OF._flat_blocks(pt, gt, mt, vt, None) is None
-    OF.adam(pt, gt, mt, vt, None, 1.0, **ADAM_KW, weight_decay=0, amsgrad=False,
-            maximize=False, decoupled_weight_decay=False)  # fmt: skip
+    OF.adam([pt], [gt], [mt], [vt], [None], [np.array(0.0)], **ADAM_KW, weight_decay=0,
+            amsgrad=False, maximize=False, decoupled_weight_decay=False)  # fmt: skip
     monkeypatch.setattr(OF, "_BLOCK", 1 << 40)
-    OF.adam(p, g, m, v, None, 1.0, **ADAM_KW, weight_decay=0, amsgrad=False,
-            maximize=False, decoupled_weight_decay=False)  # fmt: skip
+    OF.adam([p], [g], [m], [v], [None], [np.array(0.0)], **ADAM_KW, weight_decay=0,
+            amsgrad=False, maximize=False, decoupled_weight_decay=False)  # fmt: skip
     np.testing.assert_array_equal(p, pt)
     np.testing.assert_array_equal(v, vt)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_sgd_momentum_fast_path_matches_sgd(dtype):
+def test_sgd_with_hyperparameters_as_arrays_matches_float_arithmetic(dtype):
+    """sgd passes lr and momentum to NumPy as 0-d arrays of the parameter's dtype: the
+    same bits as the Python floats, which NumPy casts to that dtype."""
     rng = np.random.default_rng(1)
     p1 = rng.standard_normal((13, 7)).astype(dtype)
     b1 = rng.standard_normal((13, 7)).astype(dtype)
     g = rng.standard_normal((13, 7)).astype(dtype)
     p2, b2 = p1.copy(), b1.copy()
     for _ in range(3):
-        OF.sgd(p1, g, b1, lr=0.1, momentum=0.9, dampening=0, weight_decay=0,
+        OF.sgd([p1], [g], [b1], lr=0.1, momentum=0.9, dampening=0, weight_decay=0,
                nesterov=False, maximize=False)  # fmt: skip
-        OF.sgd_momentum_(p2, g, b2, np.asarray(0.1, dtype), np.asarray(0.9, dtype))
+        b2 *= 0.9
+        b2 += g
+        p2 -= 0.1 * b2
     np.testing.assert_array_equal(p1, p2)
     np.testing.assert_array_equal(b1, b2)
 
@@ -94,8 +98,8 @@ def _lecture_steps(F, steps, **sgd_kw):
 @pytest.mark.parametrize(
     "kw",
     [
-        dict(lr=0.1, momentum=0.9),  # the fast path
-        dict(lr=0.1, momentum=0.9, nesterov=True),  # the general path
+        dict(lr=0.1, momentum=0.9),  # the common case
+        dict(lr=0.1, momentum=0.9, nesterov=True),
         dict(lr=0.1, momentum=0.9, weight_decay=0.01),
     ],
 )

@@ -109,6 +109,9 @@ MODULE_CASES = [
     ("Conv2d", (3, 4, (3, 2)), {"stride": (2, 1), "padding": (1, 2)}, (2, 3, 7, 6)),
     ("Conv2d", (2, 4, 3), {"padding": "same", "padding_mode": "reflect"}, (2, 2, 5, 6)),
     ("Conv2d", (2, 4, 3), {"padding": 1, "padding_mode": "replicate", "bias": False}, (1, 2, 4, 5)),
+    # >= 128 output positions per sample: the per-sample product path
+    ("Conv2d", (3, 4, 3), {"padding": 1}, (2, 3, 12, 12)),
+    ("Conv1d", (2, 3, 3), {"padding": 1, "bias": False}, (2, 2, 130)),
     (
         "ConvTranspose1d",
         (4, 6, 3),

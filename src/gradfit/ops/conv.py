@@ -149,6 +149,12 @@ def _to_rows(g: np.ndarray, groups: int) -> np.ndarray:
     return np.ascontiguousarray(g.transpose(perm)).reshape(groups, -1, og)
 
 
+# From this many output positions per sample on, a convolution multiplies sample by sample
+# (writing PyTorch's layout directly); below, one product over all rows and a transposing
+# copy is faster (the per-sample products are too small for the BLAS).
+_PER_SAMPLE_MIN_L = 128
+
+
 def _channels_last_windows(xl: np.ndarray, k, s, d, out, groups: int) -> np.ndarray:
     """Windows of a channels-last array (N, *P, C) as (N, *out, *k, G, Cg) (no copy)."""
     n, c = xl.shape[0], xl.shape[-1]
@@ -220,14 +226,20 @@ class ConvNd(Op):
                     writeable=False,
                 )
             cols = np.ascontiguousarray(win).reshape(rows, kc)
-            # one product per sample, W (O, K*C) @ X_n^T, writes (N, O, L) directly: the
-            # output is in PyTorch's layout without a transposing copy
-            y = np.matmul(wm[0], cols.reshape(n, -1, kc).transpose(0, 2, 1))
-            if b is not None:
-                y += b[:, None]
             ctx.cols, ctx.wm, ctx.geo = cols, wm, (x.shape, padded, stride, dilation, padding, out)
             ctx.groups, ctx.wshape = groups, w.shape
-            return y.reshape((n, o) + out)
+            if rows // n >= _PER_SAMPLE_MIN_L:
+                # one product per sample, W (O, K*C) @ X_n^T, writes (N, O, L) directly:
+                # PyTorch's layout without a transposing copy
+                y = np.matmul(wm[0], cols.reshape(n, -1, kc).transpose(0, 2, 1))
+                if b is not None:
+                    y += b[:, None]
+                return y.reshape((n, o) + out)
+            # few positions per sample: one product over all rows, then one transposing copy
+            y = cols.dot(wm[0].T)
+            if b is not None:
+                y += b
+            return np.ascontiguousarray(np.moveaxis(y.reshape((n,) + out + (o,)), -1, 1))
         perm = (1 + 2 * nd, 0) + tuple(range(1, 1 + 2 * nd)) + (2 + 2 * nd,)
         cols = np.ascontiguousarray(win.transpose(perm)).reshape(groups, rows, kc)
         y = np.matmul(cols, wm.transpose(0, 2, 1))  # (G, N*L, Og)
@@ -250,16 +262,20 @@ class ConvNd(Op):
         og, cg = o // groups, c // groups
         k = ctx.wshape[2:]
         nl = n * _prod(out)
-        if groups == 1:
+        per_sample = groups == 1 and nl // n >= _PER_SAMPLE_MIN_L
+        if per_sample:
             g3 = grad_output.reshape(n, o, -1)  # (N, O, L), per-sample products as forward
-            rows = None
+        elif groups == 1:
+            rows = np.moveaxis(grad_output, 1, -1).reshape(nl, o)
         else:
             gl = np.moveaxis(grad_output, 1, -1)  # (N, *out, O)
             rows = np.ascontiguousarray(gl.reshape(nl, groups, og).transpose(1, 0, 2))
         gx = gw = gb = None
         if _wants(ctx, 0):
-            if groups == 1:
+            if per_sample:
                 gc = np.matmul(g3.transpose(0, 2, 1), wm[0]).reshape((n,) + out + k + (1, cg))
+            elif groups == 1:
+                gc = rows.dot(wm[0]).reshape((n,) + out + k + (1, cg))
             else:
                 gc = np.matmul(rows, wm).reshape((groups, n) + out + k + (cg,))
                 gc = np.moveaxis(gc, 0, -2)  # (N, *out, *k, G, Cg)
@@ -277,13 +293,15 @@ class ConvNd(Op):
             ].reshape((n,) + spatial + (c,))
             gx = np.moveaxis(res, -1, 1)
         if _wants(ctx, 1):
-            if groups == 1:
+            if per_sample:
                 gwm = np.matmul(g3, cols.reshape(n, -1, cols.shape[-1])).sum(axis=0)[None]
+            elif groups == 1:
+                gwm = rows.T.dot(cols)[None]
             else:
                 gwm = np.matmul(rows.transpose(0, 2, 1), cols)  # (G, Og, K*Cg)
             gw = np.moveaxis(gwm.reshape((groups, og) + k + (cg,)), -1, 2).reshape(ctx.wshape)
         if _wants(ctx, 2):
-            gb = g3.sum(axis=(0, 2)) if groups == 1 else rows.sum(axis=-2).reshape(-1)
+            gb = g3.sum(axis=(0, 2)) if per_sample else rows.sum(axis=-2).reshape(-1)
         return gx, gw, gb
 
 
