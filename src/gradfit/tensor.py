@@ -471,12 +471,13 @@ class Tensor:
         create_graph: bool = False,
         inputs=None,
     ) -> None:
-        """Backpropagate from this tensor, accumulating into the leaves' ``.grad``."""
-        if create_graph:
-            raise NotImplementedError(
-                "create_graph=True: gradfit's engine is first-order (backward works on "
-                "arrays); take second derivatives by differencing gradients"
-            )
+        """Backpropagate from this tensor, accumulating into the leaves' ``.grad``.
+
+        ``create_graph=True`` records the backward pass (``.grad`` gets a ``grad_fn``) so
+        it can be differentiated again; ``retain_graph`` then defaults to True."""
+        if create_graph or inputs is not None:
+            engine.backward(self, gradient, retain_graph, create_graph, inputs)
+            return
         if not self._requires_grad:
             raise RuntimeError(
                 "element 0 of tensors does not require grad and does not have a grad_fn"

@@ -10,11 +10,11 @@ after defining it; ops (``gradfit.ops``) subclass ``function.Op`` and work on ar
 from __future__ import annotations
 
 from gradfit._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from gradfit.autograd import engine, function
+from gradfit.autograd import engine, function, functional
 from gradfit.autograd import gradcheck as _gradcheck_module
 from gradfit.autograd.engine import backward, grad
-from gradfit.autograd.function import Function, FunctionCtx, TensorProtocol
-from gradfit.autograd.gradcheck import GradcheckError, gradcheck
+from gradfit.autograd.function import Function, FunctionCtx, TensorProtocol, once_differentiable
+from gradfit.autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck
 
 
 def bind_tensor_class(cls: type[TensorProtocol]) -> None:
@@ -32,9 +32,12 @@ __all__ = [
     "backward",
     "enable_grad",
     "grad",
+    "functional",
     "gradcheck",
+    "gradgradcheck",
     "is_grad_enabled",
     "no_grad",
+    "once_differentiable",
     "set_grad_enabled",
 ]
 

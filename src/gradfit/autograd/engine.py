@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from gradfit import _grad_mode
+
 # Bound by gradfit.autograd.bind_tensor_class (see function.TensorProtocol).
 Tensor = None
 
@@ -202,18 +204,257 @@ def _deliver_leaf(t: Tensor, g: np.ndarray, leaf_grads: dict, capture, shared=Fa
         t.grad._array += g
 
 
+# ------------------------------------------------------- create_graph: gradients of gradients
+
+
+def _toposort_graph(roots: list, stop: dict | None) -> list:
+    """``_toposort`` that does not go past the tensors in ``stop`` (ids): a composite's
+    derivative (``_composite_grads``) wants the partial derivatives w.r.t. its inputs, so
+    the graph above them is neither walked nor differentiated."""
+    order = []
+    expanded = set()
+    emitted = set()
+    stack = list(roots)
+    while stack:
+        node = stack[-1]
+        if node in expanded:
+            stack.pop()
+            if node not in emitted:
+                emitted.add(node)
+                order.append(node)
+            continue
+        expanded.add(node)
+        for t in node.inputs:
+            if isinstance(t, Tensor) and (stop is None or id(t) not in stop):
+                fn = t.grad_fn
+                if fn is not None and fn not in expanded:
+                    stack.append(fn)
+    order.reverse()
+    return order
+
+
+def _prune(order: list, capture: dict) -> list:
+    """The nodes of ``order`` from which a captured tensor is reachable (PyTorch's
+    exec_info): ``grad`` differentiates only those, not the rest of the graph."""
+    needed = set()
+    for node in reversed(order):  # producers before consumers
+        for t in node.inputs:
+            if isinstance(t, Tensor) and (id(t) in capture or t.grad_fn in needed):
+                needed.add(node)
+                break
+    return [node for node in order if node in needed]
+
+
+def _sum_to_shape_graph(g, shape: tuple):
+    """``sum_to_shape`` with gradfit operations, so that it is recorded in the graph."""
+    lead = g.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1
+    )
+    out = g.sum(dim=axes, keepdim=True) if axes else g
+    return out.reshape(shape) if lead else out
+
+
+def _derivative(node, g):
+    """A node's input gradients as Tensors built from gradfit operations (recorded)."""
+    backward_graph = getattr(node, "backward_graph", None)
+    if backward_graph is not None:
+        return backward_graph(node, g)
+    if getattr(node, "composite", None) is not None:
+        return _composite_grads(node, g)
+    raise RuntimeError(
+        f"{node.name()} has no second-order derivative in gradfit: create_graph=True "
+        "(a gradient of a gradient, hessian, gradgradcheck) cannot go through it"
+    )
+
+
+def _composite_grads(node, g):
+    """Derivative of a fused op from its ``composite``: the same function written in
+    differentiable gradfit operations, re-run on the node's inputs and differentiated
+    with create_graph (partial derivatives: the walk stops at the inputs)."""
+    inputs = node.inputs
+    out = node.composite(*inputs, **node.kwargs)
+    want = {}
+    for t in inputs:
+        if isinstance(t, Tensor) and t._requires_grad:
+            want[id(t)] = t
+    if not out._requires_grad:
+        return tuple(None for _ in inputs)
+    captured = run_backward_graph([out], [g], True, capture=want, stop_at_capture=True)
+    seen = set()
+    result = []
+    for t in inputs:
+        # An input passed twice gets its whole gradient once (the engine adds per edge).
+        if isinstance(t, Tensor) and id(t) not in seen:
+            seen.add(id(t))
+            result.append(captured.get(id(t)))
+        else:
+            result.append(None)
+    return tuple(result)
+
+
+def _accumulate(store: dict, key, g) -> None:
+    prev = store.get(key)
+    store[key] = g if prev is None else prev + g
+
+
+def run_backward_graph(
+    roots, root_grads, retain_graph: bool, capture=None, stop_at_capture=False
+) -> dict | None:
+    """``run_backward`` for ``create_graph=True``: gradients are Tensors and each node's
+    derivative is computed with gradfit operations (``Op.backward_graph``, or the op's
+    ``composite`` differentiated), under grad mode, so the pass itself is recorded and
+    can be differentiated again. The first-order ``run_backward`` is untouched.
+
+    Args:
+        roots, retain_graph: as ``run_backward``; ``root_grads`` are Tensors.
+        capture: {id: tensor} whose gradients are returned (summed over the edges into
+            them) instead of accumulated into leaves' ``.grad``.
+        stop_at_capture: do not walk past the captured tensors (partial derivatives).
+    """
+    grads: dict = {}
+    captured: dict = {}
+    nodes = []
+    for t, g in zip(roots, root_grads):
+        if capture is not None and id(t) in capture:
+            _accumulate(captured, id(t), g)
+            if stop_at_capture:
+                continue
+        fn = t.grad_fn
+        if fn is None:
+            if t._requires_grad and capture is None:
+                _deliver_leaf_graph(t, g)
+            continue
+        if t._version and fn.saves_output and t._version != fn.output_version:
+            raise _version_error(fn, t, fn.output_version, "the output")
+        _accumulate(grads, fn, g)
+        nodes.append(fn)
+    order = _toposort_graph(nodes, capture if stop_at_capture else None)
+    if capture is not None and not stop_at_capture:
+        order = _prune(order, capture)
+    previous = _grad_mode._enabled[0]
+    _grad_mode._enabled[0] = True
+    try:
+        for node in order:
+            g = grads.pop(node, None)
+            if g is None:
+                continue
+            if node._freed:
+                raise RuntimeError(
+                    f"Trying to backward through the graph a second time ({node.name()} "
+                    "was freed by an earlier backward). Specify retain_graph=True on the "
+                    "first backward() if you need to backpropagate twice."
+                )
+            if node.hooks:
+                for hook in node.hooks:
+                    res = hook(g)
+                    if res is not None:
+                        g = res
+            inputs = node.inputs
+            if node.versions is not None:
+                for t, v in zip(inputs, node.versions):
+                    if v is not None and t._version != v:
+                        _check_edited_input(node, t, v)
+            in_grads = _derivative(node, g)
+            if type(in_grads) is not tuple:
+                in_grads = (in_grads,)
+            for t, ig in zip(inputs, in_grads):
+                if ig is None or not isinstance(t, Tensor) or not t._requires_grad:
+                    continue
+                if not isinstance(ig, Tensor):
+                    ig = Tensor._make(np.asarray(ig), None)
+                shape = t._array.shape
+                if ig.shape != shape:
+                    ig = _sum_to_shape_graph(ig, shape)
+                    if ig.shape != shape:
+                        raise RuntimeError(
+                            f"{node.name()} returned a gradient of shape {tuple(ig.shape)} "
+                            f"for an input of shape {shape}"
+                        )
+                if capture is not None and id(t) in capture:
+                    _accumulate(captured, id(t), ig)
+                    if stop_at_capture:
+                        continue
+                fn = t.grad_fn
+                if fn is None:
+                    if capture is None:
+                        _deliver_leaf_graph(t, ig)
+                    continue
+                if t._version and fn.saves_output and t._version != fn.output_version:
+                    raise _version_error(fn, t, fn.output_version, "the output")
+                _accumulate(grads, fn, ig)
+            if not retain_graph:
+                node.inputs = ()
+                node.versions = None
+                node._freed = True
+    finally:
+        _grad_mode._enabled[0] = previous
+    return captured if capture is not None else None
+
+
+def _deliver_leaf_graph(t, g) -> None:
+    """Accumulate the Tensor ``g`` into leaf ``t`` out of place, as PyTorch does under
+    create_graph: ``.grad`` is then a differentiable tensor with a ``grad_fn``."""
+    if t._hooks:
+        for hook in t._hooks:
+            res = hook(g)
+            if res is not None:
+                g = res
+    if g.dtype != t.dtype:
+        g = g.to(t.dtype)
+    if t.grad is None:
+        # Its own tensor: the same gradient may also reach another leaf (ADD).
+        t.grad = g.clone() if g.grad_fn is not None else Tensor._make(g._array.copy(), None)
+    else:
+        t.grad = t.grad + g
+
+
 # ---------------------------------------------------------------- public entry points
 
 
-def backward(tensors, grad_tensors=None, retain_graph=None) -> None:
-    """Accumulate gradients of ``tensors`` into the leaves (``torch.autograd.backward``)."""
+def backward(
+    tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None
+) -> None:
+    """Accumulate gradients of ``tensors`` into the leaves (``torch.autograd.backward``).
+
+    ``create_graph=True`` records the backward pass, so the leaves' ``.grad`` can be
+    differentiated again; ``retain_graph`` then defaults to True, as in PyTorch.
+    ``inputs``: accumulate only into these tensors' ``.grad``.
+    """
     tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
     if grad_tensors is None:
         grad_tensors = [None] * len(tensors)
     elif isinstance(grad_tensors, Tensor):
         grad_tensors = [grad_tensors]
+    if retain_graph is None:
+        retain_graph = create_graph
+    if inputs is not None:
+        inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+        grads = grad(tensors, inputs, grad_tensors, retain_graph, create_graph, True)
+        for x, g in zip(inputs, grads):
+            if g is not None:
+                if create_graph:
+                    _deliver_leaf_graph(x, g)
+                else:
+                    _deliver_leaf(x, g._array, {}, None, shared=True)
+        return
+    if create_graph:
+        grads = [_root_grad_graph(t, g) for t, g in zip(tensors, grad_tensors)]
+        run_backward_graph(tensors, grads, bool(retain_graph))
+        return
     grads = [_root_grad(t, g) for t, g in zip(tensors, grad_tensors)]
     run_backward(tensors, grads, bool(retain_graph))
+
+
+def _root_grad_graph(t: Tensor, g) -> Tensor:
+    """The seed of a create_graph pass, as a Tensor (it may itself require grad: hvp)."""
+    if isinstance(g, Tensor):
+        if not t.requires_grad:
+            _root_grad(t, None if t.numel() == 1 else g)
+        if tuple(g.shape) != tuple(t.shape):
+            raise RuntimeError(f"grad_outputs has shape {tuple(g.shape)}, expected {t.shape}")
+        return g if g.dtype == t.dtype else g.to(t.dtype)
+    return Tensor._make(_root_grad(t, g), None)
 
 
 def _root_grad(t: Tensor, g) -> np.ndarray:
@@ -245,8 +486,8 @@ def grad(
     As ``torch.autograd.grad``: an input the outputs do not depend on raises unless
     ``allow_unused=True`` (then its gradient is None, or zeros with ``materialize_grads``).
     """
-    if create_graph:
-        raise NotImplementedError("create_graph=True: gradfit's engine is first-order")
+    if retain_graph is None:
+        retain_graph = create_graph
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     single = isinstance(inputs, Tensor)
     inputs = [inputs] if single else list(inputs)
@@ -255,6 +496,10 @@ def grad(
             raise RuntimeError("One of the differentiated Tensors does not require grad")
     if grad_outputs is None or isinstance(grad_outputs, Tensor):
         grad_outputs = [grad_outputs] * len(outputs) if grad_outputs is None else [grad_outputs]
+    if create_graph:
+        return _grad_graph(
+            outputs, inputs, grad_outputs, retain_graph, allow_unused, materialize_grads
+        )
     grads = [_root_grad(t, g) for t, g in zip(outputs, grad_outputs)]
     captured = run_backward(outputs, grads, bool(retain_graph), capture=inputs)
     result = []
@@ -269,4 +514,24 @@ def grad(
                     "graph. Set allow_unused=True if this is the desired behavior."
                 )
         result.append(None if g is None else Tensor._make(np.array(g, copy=True), None))
+    return tuple(result)
+
+
+def _grad_graph(outputs, inputs, grad_outputs, retain_graph, allow_unused, materialize_grads):
+    """``grad(..., create_graph=True)``: the gradients are Tensors with a ``grad_fn``."""
+    grads = [_root_grad_graph(t, g) for t, g in zip(outputs, grad_outputs)]
+    capture = {id(x): x for x in inputs}
+    captured = run_backward_graph(outputs, grads, bool(retain_graph), capture=capture)
+    result = []
+    for x in inputs:
+        g = captured.get(id(x))
+        if g is None:
+            if materialize_grads:
+                g = Tensor._make(np.zeros_like(x._array), None)
+            elif not allow_unused:
+                raise RuntimeError(
+                    "One of the differentiated Tensors appears to not have been used in the "
+                    "graph. Set allow_unused=True if this is the desired behavior."
+                )
+        result.append(g)
     return tuple(result)

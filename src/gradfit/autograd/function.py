@@ -6,7 +6,12 @@ instance made by ``apply`` is the graph node: it is the output's ``grad_fn`` and
 ``ctx`` both methods see. Ops never undo broadcasting: the engine sums every gradient
 back to its input's shape in one place (``engine.sum_to_shape``).
 
-This engine is first-order: ``backward`` works on arrays, so it records no graph.
+``backward`` works on arrays and records nothing: the first-order path. For
+``create_graph=True`` (gradients of gradients) the engine asks each node instead for
+``backward_graph(ctx, grad_output)``, the same derivative written with gradfit operations
+on Tensors (so it is recorded), or, for a fused op, differentiates its ``composite``: the
+op's function written in differentiable gradfit operations. An op with neither raises
+under create_graph, naming itself (never a silently wrong second derivative).
 
 The graph machinery sits below ``gradfit.tensor`` and never imports it: it knows tensors
 through the protocol ``TensorProtocol`` (the fields it reads and writes) and builds
@@ -16,6 +21,7 @@ it defines ``Tensor``, as minitorch's autodiff knows its ``Variable`` only as a 
 
 from __future__ import annotations
 
+import functools
 from typing import Protocol
 
 import numpy as np
@@ -80,6 +86,13 @@ class Op:
     Attributes set on the node by ``apply`` when the output needs a gradient:
         inputs: the arguments of the call (Tensors, numbers, arrays), in order.
         versions: the inputs' version counters (None for non-tensors and unsaved inputs).
+        kwargs: the keyword arguments of the call.
+
+    Second order (``create_graph=True``), one of:
+        backward_graph(ctx, grad_output): as ``backward``, on Tensors, with gradfit
+            operations; ``ctx.inputs`` holds the input Tensors.
+        composite(*inputs, **kwargs): the forward function in gradfit operations on
+            Tensors; its derivative is taken through the engine.
     """
 
     saves_inputs = True
@@ -87,8 +100,11 @@ class Op:
     output_version = 0
     inputs = ()
     versions = None
+    kwargs: dict = {}  # never mutated: apply replaces it per node
     hooks = None
     _freed = False
+    backward_graph = None
+    composite = None
 
     @staticmethod
     def forward(ctx, *args, **kwargs):  # pragma: no cover - abstract
@@ -145,6 +161,7 @@ class Op:
         t._hooks = None
         if needs_grad and _enabled[0]:
             ctx.inputs = args
+            ctx.kwargs = kwargs
             if saves:
                 ctx.versions = versions
             t.grad_fn = ctx
@@ -168,6 +185,54 @@ class Op:
             (t.grad_fn, 0) if isinstance(t, Tensor) else (None, 0)
             for t in getattr(self, "inputs", ())
         )
+
+
+class _LinearAdjoint(Op):
+    """The backward of an op that is linear (or affine) in its first input, as an op of
+    its own: forward is that op's ``backward`` (J^T g), and its gradient is J v, the
+    original op applied to v minus its value at 0 (exact for linear ops, and right for
+    affine ones such as padding with a constant). Its own derivative is the original op
+    again, so such ops are differentiable to any order."""
+
+    saves_inputs = False
+
+    @staticmethod
+    def forward(ctx, g, node=None):
+        ctx.op, ctx.kwargs_of_op = type(node), node.kwargs
+        ctx.rest = tuple(getattr(a, "_array", a) for a in node.inputs[1:])
+        out = node.backward(node, g)
+        return out[0] if type(out) is tuple else out
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        def f(v):
+            return ctx.op.forward(_new(ctx.op), v, *ctx.rest, **ctx.kwargs_of_op)
+
+        return _asarray(f(grad_output)) - _asarray(f(np.zeros_like(grad_output)))
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        zero = Tensor._make(np.zeros_like(g._array), None)
+        op = ctx.op
+        return op.apply(g, *ctx.rest, **ctx.kwargs_of_op) - op.apply(
+            zero, *ctx.rest, **ctx.kwargs_of_op
+        )
+
+    def name(self) -> str:
+        return self.op.__name__ + "BackwardBackward"
+
+
+def linear_backward_graph(ctx, grad_output):
+    """``backward_graph`` of an op linear (or affine) in its first input, all other
+    arguments constant (flip, roll, cumsum, gather, padding, average pooling, ...):
+    ``Op.backward_graph = staticmethod(linear_backward_graph)``."""
+    for t in ctx.inputs[1:]:
+        if isinstance(t, Tensor) and t._requires_grad:
+            raise RuntimeError(
+                f"{ctx.name()} has no second-order derivative in gradfit when its other "
+                "inputs require grad: create_graph=True cannot go through it"
+            )
+    return _LinearAdjoint.apply(grad_output, node=ctx)
 
 
 class FunctionCtx:
@@ -210,8 +275,66 @@ class _UserNode(Op, FunctionCtx):
             )
         return tuple(g._array if isinstance(g, Tensor) else g for g in grads)
 
+    @staticmethod
+    def backward_graph(ctx, grad_output):
+        """create_graph: the user's backward runs on Tensors with grad mode on, so the
+        gradfit operations it uses are recorded. A gradient that needs no grad although
+        its inputs do was computed outside gradfit operations (on arrays, or under
+        ``once_differentiable``): it is returned behind a node that raises if reached."""
+        grads = ctx.fn_cls.backward(ctx, grad_output)
+        if not isinstance(grads, tuple):
+            grads = (grads,)
+        if len(grads) != len(ctx.inputs):
+            raise RuntimeError(
+                f"{ctx.fn_cls.__name__}.backward returned {len(grads)} gradients, "
+                f"expected {len(ctx.inputs)} (one per forward input, None for non-tensors)"
+            )
+        deps = [t for t in (grad_output, *ctx.inputs) if isinstance(t, Tensor) and t._requires_grad]
+        out = []
+        for g in grads:
+            if isinstance(g, Tensor) and deps and not g._requires_grad:
+                g = _NotTwiceDifferentiable.apply(g, *deps, name=ctx.name())
+            out.append(g)
+        return tuple(out)
+
     def name(self) -> str:
         return self.fn_cls.__name__ + "Backward"
+
+
+class _NotTwiceDifferentiable(Op):
+    """PyTorch's DelayedError: stands for a gradient that was computed outside gradfit
+    operations; differentiating through it raises."""
+
+    saves_inputs = False
+
+    @staticmethod
+    def forward(ctx, value, *deps, name=""):
+        ctx.fn_name = name
+        return value
+
+    @staticmethod
+    def _raise(ctx, grad_output):
+        raise RuntimeError(
+            f"{ctx.fn_name} is not differentiable twice: its backward computes outside "
+            "gradfit operations (on arrays, or under once_differentiable). Write the "
+            "backward with gradfit operations to take gradients of gradients."
+        )
+
+    backward = _raise
+    backward_graph = _raise
+
+
+def once_differentiable(backward):
+    """Decorator for a ``Function.backward`` that is not differentiable (PyTorch's
+    ``torch.autograd.function.once_differentiable``): it runs without recording, and a
+    gradient of its gradient raises instead of silently being zero."""
+
+    @functools.wraps(backward)
+    def wrapper(ctx, *grad_outputs):
+        with no_grad():
+            return backward(ctx, *grad_outputs)
+
+    return wrapper
 
 
 class Function:

@@ -130,3 +130,59 @@ def gradcheck(
                 f"(atol={atol}, rtol={rtol}); {int(bad.sum())} of {bad.size} entries differ"
             )
     return True
+
+
+def gradgradcheck(
+    fn,
+    inputs,
+    grad_outputs=None,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    gen_non_contig_grad_outputs: bool = False,
+    raise_exception: bool = True,
+) -> bool:
+    """Check second derivatives: ``gradcheck`` of the gradient function, as PyTorch's.
+
+    The function checked maps (inputs, grad_outputs) to the gradients of ``fn``'s outputs
+    w.r.t. the inputs, computed with ``create_graph=True``; its own Jacobian comes from a
+    backward through that recorded backward pass, and is compared with central
+    differences of it. ``grad_outputs`` default to random float64 tensors (seeded, so a
+    failure repeats), which are checked too, as the backward is linear in them.
+    """
+    inputs = _as_tuple(inputs)
+    with enable_grad():
+        outputs = _as_tuple(fn(*inputs))
+    if grad_outputs is None:
+        rng = np.random.default_rng(0)
+        grad_outputs = []
+        for o in outputs:
+            arr = rng.standard_normal(tuple(o.shape)).astype(o._array.dtype)
+            if gen_non_contig_grad_outputs and arr.ndim:
+                arr = np.asfortranarray(arr)
+            grad_outputs.append(Tensor._make(arr, None).requires_grad_(True))
+    grad_outputs = tuple(_as_tuple(grad_outputs))
+    n_out = len(grad_outputs)
+
+    def gradients(*args):
+        xs, gos = args[:-n_out], args[-n_out:]
+        outs = _as_tuple(fn(*xs))
+        diff = [x for x in xs if isinstance(x, Tensor) and x.requires_grad]
+        pairs = [(o, g) for o, g in zip(outs, gos) if o.requires_grad]
+        gs = autograd_grad(
+            [o for o, _ in pairs],
+            diff,
+            grad_outputs=[g for _, g in pairs],
+            create_graph=True,
+            allow_unused=True,
+        )
+        return tuple(g for g in gs if g is not None)
+
+    return gradcheck(
+        gradients,
+        inputs + grad_outputs,
+        eps=eps,
+        atol=atol,
+        rtol=rtol,
+        raise_exception=raise_exception,
+    )

@@ -15,9 +15,9 @@ figure 6.3 data is non-convex. This module
   is a saddle when the gradient is ~0 and the Hessian has eigenvalues of both signs;
 * draws the model at each minimum over the data (the lecture's panels b-f).
 
-The Hessian: gradfit's engine is first-order, so it is built from central differences of
-gradfit's autodiff gradients (``_common.gabor_hessian``: H[:, j] = (g(phi + h e_j) -
-g(phi - h e_j)) / 2h, h = 1e-5, symmetrised).
+The Hessian comes from the engine's second derivatives (``_common.gabor_hessian``: a
+gradient with ``create_graph=True``, differentiated once more per column), checked against
+``torch.autograd.functional.hessian`` in tests/autograd/test_higher_order.py.
 """
 
 from __future__ import annotations

@@ -13,7 +13,19 @@ import math
 import numpy as np
 
 from gradfit.autograd.function import Op
-from gradfit.ops.elementwise import sigmoid_array
+from gradfit.ops.elementwise import (
+    Abs,
+    Exp,
+    Log1p,
+    Relu,
+    Sigmoid,
+    Sqrt,
+    Tanh,
+    Where,
+    piecewise_linear_graph,
+    sigmoid_array,
+)
+from gradfit.ops.reduce import Mean
 
 _SQRT1_2 = math.sqrt(0.5)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)  # PyTorch's M_2_SQRTPI * M_SQRT1_2 * 0.5
@@ -56,6 +68,19 @@ class Gelu(Op):
         pdf = np.exp(-0.5 * (a * a)) * _INV_SQRT_2PI
         return grad_output * (ctx.cdf + a * pdf)
 
+    @staticmethod
+    def backward_graph(ctx, g):
+        a = ctx.inputs[0]
+        if ctx.approximate == "tanh":
+            return _composite_grad(Gelu.composite_tanh, a, g)
+        pdf = Exp.apply(a * a * -0.5) * _INV_SQRT_2PI
+        return g * (NormalCdf.apply(a) + a * pdf)
+
+    @staticmethod
+    def composite_tanh(a):
+        inner = (a + a * a * a * _TANH_KAPPA) * _TANH_BETA
+        return a * 0.5 * (1 + Tanh.apply(inner))
+
 
 class Silu(Op):
     """SiLU(x) = x sigma(x);  derivative sigma(x) (1 + x (1 - sigma(x)))."""
@@ -70,6 +95,10 @@ class Silu(Op):
     def backward(ctx, grad_output):
         s = ctx.s
         return grad_output * (s * (1 + ctx.a * (1 - s)))
+
+    @staticmethod
+    def composite(a):
+        return a * Sigmoid.apply(a)
 
 
 class LayerNorm(Op):
@@ -120,6 +149,16 @@ class LayerNorm(Op):
             gb = g.sum(axis=lead) if lead else g
         return gx, gw, gb
 
+    @staticmethod
+    def composite(x, weight=None, bias=None, k=1, eps=1e-5):
+        axes = tuple(range(x.ndim - k, x.ndim))
+        xc = x - Mean.apply(x, dim=axes, keepdim=True)
+        var = Mean.apply(xc * xc, dim=axes, keepdim=True)
+        out = xc / Sqrt.apply(var + eps)
+        if weight is not None:
+            out = out * weight
+        return out if bias is None else out + bias
+
 
 # ---------------------------------------------------------------------------- more activations
 # PyTorch's formulas (aten/src/ATen/native/cpu/Activation.cpp); each op saves the one array
@@ -157,6 +196,16 @@ class Elu(Op):
         local = np.where(ctx.a > 0, scale, ex * (grad_scale * alpha * scale))
         return grad_output * local.astype(grad_output.dtype, copy=False)
 
+    @staticmethod
+    def backward_graph(ctx, g):
+        alpha, scale, input_scale, grad_scale = ctx.k
+        grad_scale = input_scale if grad_scale is None else grad_scale
+        neg = ctx.a <= 0
+        # exp of the negative part only: exp(0) = 1 where the branch is not taken.
+        ex = Exp.apply(ctx.inputs[0] * neg.astype(g.dtype) * grad_scale)
+        local = Where.apply(~neg, np.asarray(scale, g.dtype), ex * (grad_scale * alpha * scale))
+        return g * local
+
 
 class Mish(Op):
     """Mish: x tanh(softplus(x));  derivative t + x sigma(x) (1 - t^2), t = tanh(softplus(x))."""
@@ -172,6 +221,11 @@ class Mish(Op):
         a, t = ctx.a, ctx.t
         return grad_output * (t + a * sigmoid_array(a) * (1 - t * t))
 
+    @staticmethod
+    def composite(a):
+        softplus = Log1p.apply(Exp.apply(-Abs.apply(a))) + Relu.apply(a)
+        return a * Tanh.apply(softplus)
+
 
 class Hardtanh(Op):
     """clamp(x, min_val, max_val); the gradient passes strictly inside (PyTorch's
@@ -186,6 +240,8 @@ class Hardtanh(Op):
     def backward(ctx, grad_output):
         a = ctx.a
         return grad_output * ((a > ctx.lo) & (a < ctx.hi))
+
+    backward_graph = staticmethod(piecewise_linear_graph)
 
 
 class Hardswish(Op):
@@ -203,6 +259,13 @@ class Hardswish(Op):
         return np.where(a < -3, 0, np.where(a <= 3, mid, grad_output)).astype(
             grad_output.dtype, copy=False
         )
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        a = ctx.a
+        mid = g * (ctx.inputs[0] / 3 + 0.5)
+        zero = np.zeros((), g.dtype)
+        return Where.apply(a < -3, zero, Where.apply(a <= 3, mid, g))
 
 
 _ONE_SIXTH_F32 = float(np.float32(1.0) / np.float32(6.0))
@@ -222,6 +285,8 @@ class Hardsigmoid(Op):
         # PyTorch's kernel multiplies by the float constant 1.0f / 6.0f for every dtype.
         return grad_output * ((a > -3) & (a < 3)) * _ONE_SIXTH_F32
 
+    backward_graph = staticmethod(piecewise_linear_graph)
+
 
 class Threshold(Op):
     """x where x > threshold, else value;  the gradient passes where x > threshold."""
@@ -234,6 +299,8 @@ class Threshold(Op):
     @staticmethod
     def backward(ctx, grad_output):
         return grad_output * ctx.mask
+
+    backward_graph = staticmethod(piecewise_linear_graph)
 
 
 class LogSigmoid(Op):
@@ -251,6 +318,10 @@ class LogSigmoid(Op):
         s = np.where(ctx.a < 0, 1 / (1 + e), e / (1 + e))  # sigma(-x) from exp(-|x|)
         return grad_output * s.astype(grad_output.dtype, copy=False)
 
+    @staticmethod
+    def composite(a):
+        return -(Relu.apply(-a) + Log1p.apply(Exp.apply(-Abs.apply(a))))
+
 
 class Softsign(Op):
     """x / (1 + |x|);  derivative 1 / (1 + |x|)^2."""
@@ -264,6 +335,10 @@ class Softsign(Op):
     def backward(ctx, grad_output):
         return grad_output / (ctx.d * ctx.d)
 
+    @staticmethod
+    def composite(a):
+        return a / (1 + Abs.apply(a))
+
 
 class Tanhshrink(Op):
     """x - tanh(x);  derivative tanh(x)^2."""
@@ -276,6 +351,10 @@ class Tanhshrink(Op):
     @staticmethod
     def backward(ctx, grad_output):
         return grad_output * (ctx.t * ctx.t)
+
+    @staticmethod
+    def composite(a):
+        return a - Tanh.apply(a)
 
 
 class Prelu(Op):
@@ -297,6 +376,10 @@ class Prelu(Op):
         gw = np.where(pos, 0, g * a).astype(g.dtype, copy=False)
         return ga, gw
 
+    @staticmethod
+    def composite(a, w):
+        return Where.apply(_array(a) > 0, a, a * w)
+
 
 class Shrink(Op):
     """hardshrink (x where |x| > lambd, else 0) or softshrink (x -+ lambd outside
@@ -315,3 +398,36 @@ class Shrink(Op):
     @staticmethod
     def backward(ctx, grad_output):
         return grad_output * ctx.mask
+
+    backward_graph = staticmethod(piecewise_linear_graph)
+
+
+class NormalCdf(Op):
+    """Phi(x), the standard normal CDF (GELU's second derivative needs it as an op);
+    Phi' = phi, the density."""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.a = a
+        return 0.5 * (1 + _erf(a * _SQRT1_2))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output * (np.exp(-0.5 * (ctx.a * ctx.a)) * _INV_SQRT_2PI)
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        a = ctx.inputs[0]
+        return g * (Exp.apply(a * a * -0.5) * _INV_SQRT_2PI)
+
+
+def _array(t):
+    return t._array if hasattr(t, "_array") else np.asarray(t)
+
+
+def _composite_grad(fn, a, g):
+    """d/da <g, fn(a)> with create_graph (the derivative of a fused op's composite)."""
+    from gradfit.autograd.engine import run_backward_graph
+
+    out = fn(a)
+    return run_backward_graph([out], [g], True, capture={id(a): a}, stop_at_capture=True).get(id(a))

@@ -27,7 +27,7 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from gradfit.autograd.function import Op
+from gradfit.autograd.function import Op, linear_backward_graph
 
 
 def _wants(ctx, i: int) -> bool:
@@ -304,6 +304,26 @@ class ConvNd(Op):
             gb = g3.sum(axis=(0, 2)) if per_sample else rows.sum(axis=-2).reshape(-1)
         return gx, gw, gb
 
+    @staticmethod
+    def composite(x, w, b=None, stride=(1,), padding=((0, 0),), dilation=(1,), groups=1):
+        """im2col (``Unfold``, linear) and one batched product per group, in gradfit ops."""
+        from gradfit.ops.matmul import MatMul
+        from gradfit.ops.movement import Reshape
+
+        n, c = x.shape[:2]
+        o, k = w.shape[0], tuple(w.shape[2:])
+        out = tuple(
+            (si + lo + hi - di * (ki - 1) - 1) // st + 1
+            for si, (lo, hi), ki, st, di in zip(x.shape[2:], padding, k, stride, dilation)
+        )
+        cols = Unfold.apply(x, kernel_size=k, dilation=dilation, padding=padding, stride=stride)
+        cols = Reshape.apply(cols, shape=(n, groups, (c // groups) * _prod(k), -1))
+        wg = Reshape.apply(w, shape=(groups, o // groups, -1))
+        y = Reshape.apply(MatMul.apply(wg, cols), shape=(n, o) + out)
+        if b is None:
+            return y
+        return y + Reshape.apply(b, shape=(1, o) + (1,) * len(out))
+
 
 class ConvTransposeNd(Op):
     """The adjoint of ``ConvNd`` with respect to its input (PyTorch's
@@ -383,6 +403,8 @@ class Unfold(Op):
         n, padded, k, s, d, padding, out = ctx.geo
         return _crop(fold_array(grad_output, n, padded, k, s, d, out), padding)
 
+    backward_graph = staticmethod(linear_backward_graph)
+
 
 def fold_array(g: np.ndarray, n: int, padded, k, s, d, out) -> np.ndarray:
     """``(N, C*K, L)`` -> ``(N, C, *padded)``: sum every block back in place."""
@@ -425,3 +447,5 @@ class Fold(Op):
         w = windows(gp, k, s, d, out)
         perm = (0, 1) + tuple(range(2 + nd, 2 + 2 * nd)) + tuple(range(2, 2 + nd))
         return np.ascontiguousarray(w.transpose(perm)).reshape(n, c * _prod(k), -1)
+
+    backward_graph = staticmethod(linear_backward_graph)

@@ -13,6 +13,16 @@ import numpy as np
 from gradfit.autograd.function import Op
 
 
+def piecewise_linear_graph(ctx, g):
+    """``backward_graph`` of an op whose derivative is constant between kinks (relu, abs,
+    clamp, hardtanh, ...): the local derivative is a constant array (its second
+    derivative is zero almost everywhere), so g times it is recorded as one product."""
+    local = type(ctx).backward(ctx, np.ones(g.shape, dtype=g.dtype))
+    if type(local) is not tuple:
+        return g * local
+    return tuple(None if d is None else g * d for d in local)
+
+
 def _wants(ctx, i: int) -> bool:
     t = ctx.inputs[i]
     return getattr(t, "_requires_grad", False)
@@ -36,6 +46,10 @@ class Add(Op):
     def backward(ctx, grad_output):
         return grad_output, grad_output
 
+    @staticmethod
+    def backward_graph(ctx, g):
+        return g, g
+
 
 class Sub(Op):
     saves_inputs = False
@@ -47,6 +61,10 @@ class Sub(Op):
     @staticmethod
     def backward(ctx, grad_output):
         return grad_output, -grad_output if _wants(ctx, 1) else None
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        return g, -g if _wants(ctx, 1) else None
 
 
 class Mul(Op):
@@ -65,6 +83,11 @@ class Mul(Op):
 
     reads_input = _read_for_the_other
 
+    @staticmethod
+    def backward_graph(ctx, g):
+        a, b = ctx.inputs
+        return (g * b if _wants(ctx, 0) else None), (g * a if _wants(ctx, 1) else None)
+
 
 class Div(Op):
     @staticmethod
@@ -82,6 +105,13 @@ class Div(Op):
         # The divisor is read for both gradients, the dividend for the divisor's only.
         return i == 1 or _wants(self, 1)
 
+    @staticmethod
+    def backward_graph(ctx, g):
+        a, b = ctx.inputs
+        ga = g / b if _wants(ctx, 0) else None
+        gb = -g * a / (b * b) if _wants(ctx, 1) else None
+        return ga, gb
+
 
 class Neg(Op):
     saves_inputs = False
@@ -93,6 +123,10 @@ class Neg(Op):
     @staticmethod
     def backward(ctx, grad_output):
         return -grad_output
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        return -g
 
 
 def pow_array(a: np.ndarray, b):
@@ -151,6 +185,17 @@ class Pow(Op):
             gb = np.where((a == 0) & (b >= 0), 0, gb).astype(gb.dtype, copy=False)
         return ga, gb
 
+    @staticmethod
+    def backward_graph(ctx, g):
+        a, b = ctx.inputs
+        ga = gb = None
+        if _wants(ctx, 0):
+            ga = g * 0 if np.ndim(ctx.b) == 0 and ctx.b == 0 else g * (b * a ** (b - 1))
+        if _wants(ctx, 1):
+            zero = (ctx.a == 0) & (ctx.b >= 0)
+            gb = Where.apply(zero, zero_of(g.dtype), g * a**b * Log.apply(a))
+        return ga, gb
+
 
 class _Unary(Op):
     """Pointwise f(a) with the lecture's FUNCTION rule: delta_a = delta_b * f'(a)."""
@@ -169,6 +214,10 @@ class Exp(_Unary):
     def backward(ctx, grad_output):
         return grad_output * ctx.out
 
+    @staticmethod
+    def backward_graph(ctx, g):
+        return g * Exp.apply(ctx.inputs[0])
+
 
 class Log(_Unary):
     @staticmethod
@@ -180,6 +229,10 @@ class Log(_Unary):
     def backward(ctx, grad_output):
         return grad_output / ctx.a
 
+    @staticmethod
+    def backward_graph(ctx, g):
+        return g / ctx.inputs[0]
+
 
 class Log1p(_Unary):
     @staticmethod
@@ -190,6 +243,10 @@ class Log1p(_Unary):
     @staticmethod
     def backward(ctx, grad_output):
         return grad_output / (1 + ctx.a)
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        return g / (1 + ctx.inputs[0])
 
 
 class Sqrt(_Unary):
@@ -205,6 +262,10 @@ class Sqrt(_Unary):
     def backward(ctx, grad_output):
         return grad_output / (2 * ctx.out)
 
+    @staticmethod
+    def backward_graph(ctx, g):
+        return g / (2 * Sqrt.apply(ctx.inputs[0]))
+
 
 class Abs(_Unary):
     @staticmethod
@@ -215,6 +276,10 @@ class Abs(_Unary):
     @staticmethod
     def backward(ctx, grad_output):
         return grad_output * np.sign(ctx.a)
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        return g * np.sign(ctx.a)
 
 
 class Sin(_Unary):
@@ -227,6 +292,10 @@ class Sin(_Unary):
     def backward(ctx, grad_output):
         return grad_output * np.cos(ctx.a)
 
+    @staticmethod
+    def backward_graph(ctx, g):
+        return g * Cos.apply(ctx.inputs[0])
+
 
 class Cos(_Unary):
     @staticmethod
@@ -237,6 +306,10 @@ class Cos(_Unary):
     @staticmethod
     def backward(ctx, grad_output):
         return -grad_output * np.sin(ctx.a)
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        return -g * Sin.apply(ctx.inputs[0])
 
 
 class Tanh(_Unary):
@@ -251,6 +324,11 @@ class Tanh(_Unary):
     @staticmethod
     def backward(ctx, grad_output):
         return grad_output * (1 - ctx.out * ctx.out)
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        y = Tanh.apply(ctx.inputs[0])
+        return g * (1 - y * y)
 
 
 def sigmoid_array(a: np.ndarray) -> np.ndarray:
@@ -274,6 +352,11 @@ class Sigmoid(_Unary):
     def backward(ctx, grad_output):
         s = ctx.out
         return grad_output * (s * (1 - s))
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        s = Sigmoid.apply(ctx.inputs[0])
+        return g * (s * (1 - s))
 
 
 def zero_of(dtype) -> np.ndarray:
@@ -309,6 +392,10 @@ class Relu(_Unary):
         out = ctx.out
         return grad_output * np.not_equal(out, zero_of(out.dtype))
 
+    @staticmethod
+    def backward_graph(ctx, g):
+        return g * np.not_equal(ctx.out, zero_of(ctx.out.dtype)).astype(g.dtype)
+
 
 class LeakyRelu(_Unary):
     @staticmethod
@@ -319,6 +406,10 @@ class LeakyRelu(_Unary):
     @staticmethod
     def backward(ctx, grad_output):
         return np.where(ctx.a > 0, grad_output, grad_output * ctx.slope)
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        return g * np.where(ctx.a > 0, 1, ctx.slope).astype(g.dtype)
 
 
 class Softplus(_Unary):
@@ -335,6 +426,11 @@ class Softplus(_Unary):
     def backward(ctx, grad_output):
         z = ctx.a * ctx.beta
         return np.where(z > ctx.threshold, grad_output, grad_output * sigmoid_array(z))
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        z = ctx.inputs[0] * ctx.beta
+        return Where.apply(ctx.a * ctx.beta > ctx.threshold, g, g * Sigmoid.apply(z))
 
 
 class Clamp(_Unary):
@@ -361,6 +457,15 @@ class Clamp(_Unary):
             mask &= ctx.a <= ctx.hi
         return grad_output * mask
 
+    @staticmethod
+    def backward_graph(ctx, g):
+        mask = np.ones(ctx.a.shape, dtype=bool)
+        if ctx.lo is not None:
+            mask &= ctx.a >= ctx.lo
+        if ctx.hi is not None:
+            mask &= ctx.a <= ctx.hi
+        return g * mask.astype(g.dtype)
+
 
 class Maximum(Op):
     """max(a, b) elementwise; at ties each operand gets half the gradient (PyTorch)."""
@@ -374,6 +479,10 @@ class Maximum(Op):
     def backward(ctx, grad_output):
         return _split_ties(grad_output, ctx.a > ctx.b, ctx.a == ctx.b)
 
+    @staticmethod
+    def backward_graph(ctx, g):
+        return _split_ties_graph(g, ctx.a > ctx.b, ctx.a == ctx.b)
+
 
 class Minimum(Op):
     @staticmethod
@@ -384,6 +493,16 @@ class Minimum(Op):
     @staticmethod
     def backward(ctx, grad_output):
         return _split_ties(grad_output, ctx.a < ctx.b, ctx.a == ctx.b)
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        return _split_ties_graph(g, ctx.a < ctx.b, ctx.a == ctx.b)
+
+
+def _split_ties_graph(g, a_wins, tie):
+    wa = (a_wins + 0.5 * tie).astype(g.dtype)
+    ga = g * wa
+    return ga, g - ga
 
 
 def _split_ties(g, a_wins, tie):
@@ -409,4 +528,11 @@ class Where(Op):
         zero = np.zeros((), dtype=grad_output.dtype)
         ga = np.where(ctx.cond, grad_output, zero) if _wants(ctx, 1) else None
         gb = np.where(ctx.cond, zero, grad_output) if _wants(ctx, 2) else None
+        return None, ga, gb
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        zero = zero_of(g.dtype)
+        ga = Where.apply(ctx.cond, g, zero) if _wants(ctx, 1) else None
+        gb = Where.apply(ctx.cond, zero, g) if _wants(ctx, 2) else None
         return None, ga, gb

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from gradfit.autograd.function import Op
+from gradfit.autograd.function import Op, linear_backward_graph
+from gradfit.ops.elementwise import Abs, Sqrt, piecewise_linear_graph
+from gradfit.ops.reduce import AMax, Sum
 
 
 def _wants(ctx, i: int) -> bool:
@@ -59,6 +61,8 @@ class Gather(Op):
         out = np.zeros(ctx.shape, dtype=grad_output.dtype)
         np.add.at(out, full_index(ctx.index, ctx.dim), grad_output)
         return out
+
+    backward_graph = staticmethod(linear_backward_graph)
 
 
 class Scatter(Op):
@@ -205,6 +209,8 @@ class Cumsum(Op):
             return grad_output
         return _rev_cumsum(grad_output, ctx.dim)
 
+    backward_graph = staticmethod(linear_backward_graph)
+
 
 class Cumprod(Op):
     """out_i = prod_{j <= i} a_j along ``dim``.
@@ -261,6 +267,8 @@ class Tri(Op):
     def backward(ctx, grad_output):
         return (np.triu if ctx.upper else np.tril)(grad_output, ctx.diagonal)
 
+    backward_graph = staticmethod(linear_backward_graph)
+
 
 class Flip(Op):
     saves_inputs = False
@@ -273,6 +281,8 @@ class Flip(Op):
     @staticmethod
     def backward(ctx, grad_output):
         return np.flip(grad_output, ctx.dims)
+
+    backward_graph = staticmethod(linear_backward_graph)
 
 
 class Roll(Op):
@@ -287,6 +297,8 @@ class Roll(Op):
     def backward(ctx, grad_output):
         neg = tuple(-s for s in ctx.shifts) if isinstance(ctx.shifts, tuple) else -ctx.shifts
         return np.roll(grad_output, neg, ctx.dims)
+
+    backward_graph = staticmethod(linear_backward_graph)
 
 
 class MaskedSelect(Op):
@@ -305,6 +317,8 @@ class MaskedSelect(Op):
         out = np.zeros(ctx.shape, dtype=grad_output.dtype)
         out[ctx.mask] = grad_output
         return out
+
+    backward_graph = staticmethod(linear_backward_graph)
 
 
 class Diag(Op):
@@ -331,6 +345,8 @@ class Diag(Op):
         out[rows, rows + k] = grad_output
         return out
 
+    backward_graph = staticmethod(linear_backward_graph)
+
 
 class Diagonal(Op):
     """``diagonal(offset, dim1, dim2)``: the diagonal moved to the last axis."""
@@ -349,6 +365,8 @@ class Diagonal(Op):
         rows = np.arange(grad_output.shape[-1]) + max(-k, 0)
         np.moveaxis(out, (ctx.dim1, ctx.dim2), (-2, -1))[..., rows, rows + k] = grad_output
         return out
+
+    backward_graph = staticmethod(linear_backward_graph)
 
 
 class Unfold(Op):
@@ -377,6 +395,8 @@ class Unfold(Op):
         np.add.at(np.moveaxis(out, dim, -1), (Ellipsis, cols), np.moveaxis(grad_output, dim, -2))
         return out
 
+    backward_graph = staticmethod(linear_backward_graph)
+
 
 class ShareEqual(Op):
     """A value chosen from ``a`` (median, ...) given as ``value``: the gradient is shared
@@ -392,6 +412,9 @@ class ShareEqual(Op):
         a, v = ctx.a, ctx.value
         mask = (a == v) | (np.isnan(a) & np.isnan(v)) if a.dtype.kind == "f" else a == v
         return grad_output * mask / max(int(mask.sum()), 1)
+
+    # g times a constant mask / count: zero second derivative almost everywhere.
+    backward_graph = staticmethod(piecewise_linear_graph)
 
 
 class VectorNorm(Op):
@@ -444,6 +467,19 @@ class VectorNorm(Op):
                 local = a * np.abs(a) ** (p - 2) / out ** (p - 1)
         return g * np.where(out == 0, 0, local).astype(a.dtype, copy=False)
 
+    @staticmethod
+    def composite(a, p=2.0, dim=None, keepdim=False):
+        if p == 0:
+            return VectorNorm.apply(a.detach(), p=0, dim=dim, keepdim=keepdim)
+        ab = Abs.apply(a)
+        if p in (np.inf, -np.inf):
+            return AMax.apply(ab, dim=dim, keepdim=keepdim, which="max" if p > 0 else "min")
+        if p == 1:
+            return Sum.apply(ab, dim=dim, keepdim=keepdim)
+        if p == 2:
+            return Sqrt.apply(Sum.apply(a * a, dim=dim, keepdim=keepdim))
+        return Sum.apply(ab**p, dim=dim, keepdim=keepdim) ** (1.0 / p)
+
 
 class Cdist(Op):
     """Pairwise p-norm distances: out[..., i, j] = ||x1[..., i, :] - x2[..., j, :]||_p."""
@@ -487,6 +523,10 @@ class Cdist(Op):
         gd = (g * local).astype(diff.dtype, copy=False)
         return gd.sum(-2), -gd.sum(-3)
 
+    @staticmethod
+    def composite(x1, x2, p=2.0):
+        return VectorNorm.apply(x1.unsqueeze(-2) - x2.unsqueeze(-3), p=p, dim=-1)
+
 
 class Einsum(Op):
     """``np.einsum`` on an equation with explicit output and no ellipsis (the caller
@@ -525,6 +565,35 @@ class Einsum(Op):
                 full[tuple(grids[unique.index(c)] for c in subs)] = g
                 g = full
             grads.append(np.ascontiguousarray(g, dtype=grad_output.dtype))
+        return tuple(grads)
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        """``backward`` in gradfit ops: the same einsums, recorded (Einsum is linear in
+        each operand, so its gradients are einsums again)."""
+        from gradfit.ops.movement import Expand, IndexScatter, Reshape
+
+        grads = []
+        for i, (subs, a) in enumerate(zip(ctx.ins, ctx.inputs)):
+            if not _wants(ctx, i):
+                grads.append(None)
+                continue
+            others = [(s, x) for j, (s, x) in enumerate(zip(ctx.ins, ctx.inputs)) if j != i]
+            avail = set(ctx.out).union(*[set(s) for s, _ in others])
+            unique = "".join(dict.fromkeys(subs))
+            present = "".join(c for c in unique if c in avail)
+            eq = ",".join([ctx.out] + [s for s, _ in others]) + "->" + present
+            gi = Einsum.apply(g, *[x for _, x in others], equation=eq)
+            sizes = {c: n for c, n in zip(subs, a.shape)}
+            gi = Reshape.apply(gi, shape=tuple(sizes[c] if c in present else 1 for c in unique))
+            full = tuple(sizes[c] for c in unique)
+            if tuple(gi.shape) != full:
+                gi = Expand.apply(gi, shape=full)
+            if len(unique) != len(subs):  # repeated letters: onto the diagonal
+                grids = np.ix_(*[np.arange(sizes[c]) for c in unique])
+                index = tuple(grids[unique.index(c)] for c in subs)
+                gi = IndexScatter.apply(gi, shape=tuple(a.shape), index=index)
+            grads.append(gi)
         return tuple(grads)
 
 

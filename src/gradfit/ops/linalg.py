@@ -54,6 +54,11 @@ class Inv(Op):
         it = _mT(ctx.inv)
         return -(it @ grad_output @ it)
 
+    @staticmethod
+    def backward_graph(ctx, g):
+        it = Inv.apply(ctx.inputs[0]).transpose(-1, -2)
+        return -(it @ g @ it)
+
 
 class Det(Op):
     """det(A);  gA = g det(A) A^{-T} (through a solve, so singular A gives inf/nan as
@@ -71,6 +76,12 @@ class Det(Op):
         g = np.asarray(grad_output * ctx.det)[..., None, None]
         return _mT(np.linalg.inv(a)) * g
 
+    @staticmethod
+    def backward_graph(ctx, g):
+        a = ctx.inputs[0]
+        scale = (g * Det.apply(a)).unsqueeze(-1).unsqueeze(-1)
+        return Inv.apply(a).transpose(-1, -2) * scale
+
 
 class SlogDet(Op):
     """(sign, log|det A|) stacked on a last axis of size 2; the gradient of log|det| is
@@ -87,6 +98,12 @@ class SlogDet(Op):
     @staticmethod
     def backward(ctx, grad_output):
         return ctx.inv_t * grad_output[..., 1][..., None, None]
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        # Only log|det| has a gradient (the sign is piecewise constant).
+        scale = g[..., 1].unsqueeze(-1).unsqueeze(-1)
+        return Inv.apply(ctx.inputs[0]).transpose(-1, -2) * scale
 
 
 class Solve(Op):
@@ -106,6 +123,13 @@ class Solve(Op):
     def backward(ctx, grad_output):
         gb = np.linalg.solve(_mT(ctx.a), grad_output)
         ga = -(gb @ _mT(ctx.x)) if _wants(ctx, 0) else None
+        return ga, gb
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        a, b = ctx.inputs
+        gb = Solve.apply(a.transpose(-1, -2), g)
+        ga = -(gb @ Solve.apply(a, b).transpose(-1, -2)) if _wants(ctx, 0) else None
         return ga, gb
 
 

@@ -45,6 +45,25 @@ class MatMul(Op):
         gb = np.matmul(_t(a), g) if getattr(ctx.inputs[1], "_requires_grad", False) else None
         return ga, gb
 
+    @staticmethod
+    def backward_graph(ctx, g):
+        a, b = ctx.inputs
+        wa = getattr(a, "_requires_grad", False)
+        wb = getattr(b, "_requires_grad", False)
+        if a.ndim == 1 and b.ndim == 1:
+            return g * b if wa else None, g * a if wb else None
+        if a.ndim == 1:  # (k) @ (..., k, m) -> (..., m)
+            ga = (g.unsqueeze(-2) @ b.transpose(-1, -2)).squeeze(-2) if wa else None
+            gb = a.unsqueeze(-1) * g.unsqueeze(-2) if wb else None
+            return ga, gb
+        if b.ndim == 1:  # (..., n, k) @ (k) -> (..., n)
+            ga = g.unsqueeze(-1) * b if wa else None
+            gb = (a.transpose(-1, -2) @ g.unsqueeze(-1)).squeeze(-1) if wb else None
+            return ga, gb
+        ga = g @ b.transpose(-1, -2) if wa else None
+        gb = a.transpose(-1, -2) @ g if wb else None
+        return ga, gb
+
     def reads_input(self, i: int) -> bool:
         # Each operand is read for the other's gradient only (PyTorch saves it then).
         return getattr(self.inputs[1 - i], "_requires_grad", False)
@@ -124,6 +143,11 @@ class Linear(Op):
         if len(inputs) > 2 and inputs[2] is not None and inputs[2]._requires_grad:
             gb = g.sum(axis=tuple(range(g.ndim - 1))) if g.ndim > 1 else g
         return gx, gw, gb
+
+    @staticmethod
+    def composite(x, weight, bias=None):
+        out = x @ weight.transpose(0, 1) if weight.ndim == 2 else x @ weight
+        return out if bias is None else out + bias
 
     def reads_input(self, i: int) -> bool:
         # x is read for the weight's gradient, the weight for x's; the bias never.

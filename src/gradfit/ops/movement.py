@@ -19,6 +19,10 @@ class Reshape(Op):
     def backward(ctx, grad_output):
         return grad_output.reshape(ctx.shape)
 
+    @staticmethod
+    def backward_graph(ctx, g):
+        return Reshape.apply(g, shape=ctx.shape)
+
 
 class Permute(Op):
     saves_inputs = False
@@ -31,6 +35,10 @@ class Permute(Op):
     @staticmethod
     def backward(ctx, grad_output):
         return grad_output.transpose(ctx.inverse)
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        return Permute.apply(g, dims=ctx.inverse)
 
 
 class Expand(Op):
@@ -45,6 +53,10 @@ class Expand(Op):
     @staticmethod
     def backward(ctx, grad_output):
         return grad_output
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        return g
 
 
 def _is_advanced(index) -> bool:
@@ -78,6 +90,10 @@ class Index(Op):
             out[ctx.index] = grad_output
         return out
 
+    @staticmethod
+    def backward_graph(ctx, g):
+        return IndexScatter.apply(g, shape=ctx.shape, index=ctx.index)
+
 
 class Cat(Op):
     """Concatenate along ``dim``; the gradient is split back into the pieces."""
@@ -95,6 +111,15 @@ class Cat(Op):
         bounds = np.cumsum(ctx.sizes)[:-1]
         return tuple(np.split(grad_output, bounds, axis=ctx.dim))
 
+    @staticmethod
+    def backward_graph(ctx, g):
+        lead = (slice(None),) * (ctx.dim % g.ndim)
+        out, start = [], 0
+        for n in ctx.sizes:
+            out.append(Index.apply(g, index=lead + (slice(start, start + n),)))
+            start += n
+        return tuple(out)
+
 
 class Contiguous(Op):
     """A C-contiguous copy (``clone``/``contiguous``); the gradient passes through."""
@@ -108,6 +133,10 @@ class Contiguous(Op):
     @staticmethod
     def backward(ctx, grad_output):
         return grad_output
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        return g
 
 
 class Cast(Op):
@@ -125,3 +154,36 @@ class Cast(Op):
         if ctx.dtype.kind != "f":
             return None
         return grad_output.astype(ctx.dtype)
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        if ctx.dtype.kind != "f":
+            return None
+        return Cast.apply(g, dtype=ctx.dtype)
+
+
+class IndexScatter(Op):
+    """The gradient of ``Index`` as an op (for create_graph): ``g`` added into zeros of
+    ``shape`` at ``index``. Its own gradient is ``Index`` again."""
+
+    saves_inputs = False
+
+    @staticmethod
+    def forward(ctx, g, shape=(), index=None):
+        ctx.index = index
+        return Index.backward(_Shape(shape, index), g)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output[ctx.index]
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        return Index.apply(g, index=ctx.index)
+
+
+class _Shape:
+    """The fields ``Index.backward`` reads from its ctx."""
+
+    def __init__(self, shape, index):
+        self.shape, self.index = shape, index

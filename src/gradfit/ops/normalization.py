@@ -20,6 +20,9 @@ from __future__ import annotations
 import numpy as np
 
 from gradfit.autograd.function import Op
+from gradfit.ops.elementwise import Sqrt
+from gradfit.ops.movement import Reshape
+from gradfit.ops.reduce import Mean
 
 
 def _wants(ctx, i: int) -> bool:
@@ -95,6 +98,20 @@ class BatchNorm(Op):
             gb = sum_g
         return gx, gw, gb
 
+    @staticmethod
+    def composite(
+        x, weight=None, bias=None, mean=None, var=None, training=True, eps=1e-5, stats=None
+    ):
+        axes = (0,) + tuple(range(2, x.ndim))
+        if training:
+            xc = x - Mean.apply(x, dim=axes, keepdim=True)
+            xhat = xc / Sqrt.apply(Mean.apply(xc * xc, dim=axes, keepdim=True) + eps)
+        else:
+            dt = x._array.dtype
+            inv = (1.0 / np.sqrt(var.astype(dt) + eps)).astype(dt, copy=False)
+            xhat = (x - _chan(mean.astype(dt), x.ndim)) * _chan(inv, x.ndim)
+        return _affine_graph(xhat, weight, bias)
+
 
 class GroupNorm(Op):
     """Fused group normalisation of (N, C, *S) with ``num_groups`` groups of channels,
@@ -138,3 +155,19 @@ class GroupNorm(Op):
         if _wants(ctx, 2):
             gb = g.sum(axis=axes)
         return gx, gw, gb
+
+    @staticmethod
+    def composite(x, weight=None, bias=None, num_groups=1, eps=1e-5):
+        n = x.shape[0]
+        xg = Reshape.apply(x, shape=(n, num_groups, -1))
+        xc = xg - Mean.apply(xg, dim=2, keepdim=True)
+        xhat = xc / Sqrt.apply(Mean.apply(xc * xc, dim=2, keepdim=True) + eps)
+        return _affine_graph(Reshape.apply(xhat, shape=tuple(x.shape)), weight, bias)
+
+
+def _affine_graph(xhat, weight, bias):
+    """The per-channel affine map of a normalisation's composite (gradfit ops)."""
+    shape = (1, -1) + (1,) * (xhat.ndim - 2)
+    if weight is not None:
+        xhat = xhat * Reshape.apply(weight, shape=shape)
+    return xhat if bias is None else xhat + Reshape.apply(bias, shape=shape)

@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 
-from gradfit.autograd.function import Op
+from gradfit.autograd.function import Op, linear_backward_graph
 from gradfit.ops.conv import alloc, axis_order, pad_zeros, windows
 
 
@@ -230,6 +230,8 @@ class AvgPoolNd(Op):
         sp = pshape[len(pshape) - len(k) :]
         return res[(Ellipsis,) + tuple(slice(lo, n - hi) for n, (lo, hi) in zip(sp, pads))]
 
+    backward_graph = staticmethod(linear_backward_graph)
+
 
 def _adaptive_index(size: int, out: int):
     """Per output cell: start, end, and an index array (out, Lmax) clipped to end - 1."""
@@ -336,6 +338,8 @@ class AdaptiveAvgPoolNd(Op):
         res = _scatter_sum(vals, flat_idx, lead, _prod(spatial))
         return res.astype(grad_output.dtype, copy=False).reshape(shape)
 
+    backward_graph = staticmethod(linear_backward_graph)
+
 
 def _linear_map_apply(x: np.ndarray, index_weights, nd: int) -> np.ndarray:
     """Apply per-axis maps y[o] = sum_j w[o, j] x[idx[o, j]] over the trailing nd axes."""
@@ -392,6 +396,8 @@ class AxisMap(Op):
     def backward(ctx, grad_output):
         return _linear_map_transpose(grad_output, ctx.maps, ctx.in_sizes, len(ctx.maps))
 
+    backward_graph = staticmethod(linear_backward_graph)
+
 
 class ConstantPad(Op):
     """Constant padding; negative amounts crop, as in PyTorch."""
@@ -420,3 +426,5 @@ class ConstantPad(Op):
         res = np.zeros(shape, dtype=grad_output.dtype)
         res[(Ellipsis,) + crop] = g
         return res
+
+    backward_graph = staticmethod(linear_backward_graph)

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from gradfit.autograd.function import Op
+from gradfit.autograd.function import Op, linear_backward_graph
+from gradfit.ops.elementwise import Exp
+from gradfit.ops.movement import Expand, Reshape
 
 
 def _restore(g: np.ndarray, dim, keepdim: bool, ndim: int) -> np.ndarray:
@@ -46,6 +48,10 @@ class Sum(Op):
         g = _restore(grad_output, ctx.dim, ctx.keepdim, len(ctx.shape))
         return _expand(g, ctx.shape)
 
+    @staticmethod
+    def backward_graph(ctx, g):
+        return _expand_graph(g, ctx.shape, ctx.dim, ctx.keepdim)
+
 
 class Mean(Op):
     saves_inputs = False
@@ -60,6 +66,11 @@ class Mean(Op):
         g = _restore(grad_output, ctx.dim, ctx.keepdim, len(ctx.shape))
         n = _count(ctx.shape, ctx.dim)
         return _expand(g / n, ctx.shape)
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        n = _count(ctx.shape, ctx.dim)
+        return _expand_graph(g / n, ctx.shape, ctx.dim, ctx.keepdim)
 
 
 class Var(Op):
@@ -79,6 +90,14 @@ class Var(Op):
         g = _restore(grad_output, ctx.dim, ctx.keepdim, ctx.centered.ndim)
         with np.errstate(divide="ignore", invalid="ignore"):
             return g * (2 / ctx.denom if ctx.denom else np.nan) * ctx.centered
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        a = ctx.inputs[0]
+        g = _restore_graph(g, a.shape, ctx.dim, ctx.keepdim)
+        centered = a - Mean.apply(a, dim=ctx.dim, keepdim=True)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return g * (2 / ctx.denom if ctx.denom else np.nan) * centered
 
 
 class AMax(Op):
@@ -100,6 +119,12 @@ class AMax(Op):
         g = _restore(grad_output, ctx.dim, ctx.keepdim, ctx.a.ndim)
         mask = (ctx.a == ctx.out).astype(grad_output.dtype)
         return g * mask / mask.sum(axis=ctx.dim, keepdims=True)
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        g = _restore_graph(g, ctx.a.shape, ctx.dim, ctx.keepdim)
+        mask = (ctx.a == ctx.out).astype(g.dtype)
+        return g * (mask / mask.sum(axis=ctx.dim, keepdims=True))
 
 
 class TakeAlong(Op):
@@ -131,6 +156,8 @@ class TakeAlong(Op):
         np.put_along_axis(out, ctx.indices, g, axis=ctx.dim)
         return out
 
+    backward_graph = staticmethod(linear_backward_graph)
+
 
 def _stable_max(a: np.ndarray, dim) -> np.ndarray:
     """The max over ``dim`` (kept), with non-finite maxima replaced by 0 so that shifting
@@ -159,6 +186,12 @@ class LogSumExp(Op):
         g = _restore(grad_output, ctx.dim, ctx.keepdim, ctx.a.ndim)
         return g * np.exp(ctx.a - ctx.out)
 
+    @staticmethod
+    def backward_graph(ctx, g):
+        a = ctx.inputs[0]
+        g = _restore_graph(g, a.shape, ctx.dim, ctx.keepdim)
+        return g * Exp.apply(a - LogSumExp.apply(a, dim=ctx.dim, keepdim=True))
+
 
 class Softmax(Op):
     """softmax along ``dim``; backward s * (g - sum(g * s))."""
@@ -177,6 +210,11 @@ class Softmax(Op):
     def backward(ctx, grad_output):
         s = ctx.out
         return s * (grad_output - (grad_output * s).sum(axis=ctx.dim, keepdims=True))
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        s = Softmax.apply(ctx.inputs[0], dim=ctx.dim)
+        return s * (g - Sum.apply(g * s, dim=ctx.dim, keepdim=True))
 
 
 # Logits with at most this many classes per row are reduced in the transposed layout.
@@ -213,3 +251,24 @@ class LogSoftmax(Op):
     @staticmethod
     def backward(ctx, grad_output):
         return grad_output - np.exp(ctx.out) * grad_output.sum(axis=ctx.dim, keepdims=True)
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        s = Exp.apply(LogSoftmax.apply(ctx.inputs[0], dim=ctx.dim))
+        return g - s * Sum.apply(g, dim=ctx.dim, keepdim=True)
+
+
+def _restore_graph(g, shape: tuple, dim, keepdim: bool):
+    """``_restore`` on a Tensor: the reduced axes back as size-1 axes (recorded)."""
+    if keepdim:
+        return g
+    dims = range(len(shape)) if dim is None else ((dim,) if isinstance(dim, int) else dim)
+    dims = {d % len(shape) for d in dims} if shape else set()
+    kept = tuple(1 if i in dims else n for i, n in enumerate(shape))
+    return g if tuple(g.shape) == kept else Reshape.apply(g, shape=kept)
+
+
+def _expand_graph(g, shape: tuple, dim, keepdim: bool):
+    """The gradient of a sum: ``g`` with the reduced axes restored, broadcast to ``shape``."""
+    g = _restore_graph(g, shape, dim, keepdim)
+    return g if tuple(g.shape) == tuple(shape) else Expand.apply(g, shape=shape)

@@ -11,7 +11,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from gradfit.autograd.function import Op
+from gradfit.autograd.function import Op, linear_backward_graph
+from gradfit.ops.elementwise import Relu, Sigmoid, Tanh
+from gradfit.ops.matmul import MatMul
+from gradfit.ops.movement import Cat, Index, Permute, Reshape
+from gradfit.ops.reduce import Softmax
 
 
 def _swap(x: np.ndarray) -> np.ndarray:
@@ -48,6 +52,8 @@ class Embedding(Op):
         if ctx.padding_idx is not None:
             gw[ctx.padding_idx] = 0
         return gw, None
+
+    backward_graph = staticmethod(linear_backward_graph)
 
 
 # --------------------------------------------------------------------------- attention
@@ -98,6 +104,16 @@ class ScaledDotProductAttention(Op):
         dq = np.matmul(ds, k) * scale if inputs[0]._requires_grad else None
         dk = np.matmul(_swap(ds), q) if inputs[1]._requires_grad else None  # q is scaled
         return dq, dk, dv
+
+    @staticmethod
+    def composite(q, k, v, bias=None, keep=None, scale=1.0):
+        s = MatMul.apply(q * scale, k.transpose(-1, -2))
+        if bias is not None:
+            s = s + bias
+        p = Softmax.apply(s, dim=-1)
+        if keep is not None:
+            p = p * keep
+        return MatMul.apply(p, v)
 
 
 # --------------------------------------------------------------------------- recurrent layers
@@ -266,6 +282,72 @@ class RecurrentLayer(Op):
             dw_hr = dproj.reshape(-1, h_out).T.dot(m_all.reshape(-1, hidden))
         return dgi, dw_hh, db_hh, dh, dc, dw_hr
 
+    @staticmethod
+    def composite(gi, w_hh, b_hh, h0, c0, w_hr, mode="LSTM", reverse=False, batch_sizes=None):
+        """The same recurrence step by step in differentiable gradfit ops (for
+        create_graph=True): PyTorch's gate equations, the output laid out as ``forward``'s."""
+        steps, batch, width = gi.shape
+        hidden = width // _GATES[mode]
+        dt = gi._array.dtype
+        h, c = h0, c0
+        rows = [None] * steps
+        order = range(steps - 1, -1, -1) if reverse else range(steps)
+        for t in order:
+            b = batch if batch_sizes is None else int(batch_sizes[t])
+            hp = h if b == batch else Index.apply(h, index=slice(0, b))
+            gh = MatMul.apply(hp, Permute.apply(w_hh, dims=(1, 0)))
+            if b_hh is not None:
+                gh = gh + b_hh
+            x = Index.apply(gi, index=(t, slice(0, b)))
+            if mode == "LSTM":
+                pre = x + gh
+                gate = [
+                    Index.apply(pre, index=(slice(None), slice(k * hidden, (k + 1) * hidden)))
+                    for k in range(4)
+                ]
+                i, f, o = Sigmoid.apply(gate[0]), Sigmoid.apply(gate[1]), Sigmoid.apply(gate[3])
+                cp = c if b == batch else Index.apply(c, index=slice(0, b))
+                c_new = f * cp + i * Tanh.apply(gate[2])
+                m = o * Tanh.apply(c_new)
+                h_new = m if w_hr is None else MatMul.apply(m, Permute.apply(w_hr, dims=(1, 0)))
+                c = _keep_rest(c_new, c, b, batch)
+            elif mode == "GRU":
+                cols = [slice(k * hidden, (k + 1) * hidden) for k in range(3)]
+
+                def part(a, k, cols=cols):
+                    return Index.apply(a, index=(slice(None), cols[k]))
+
+                r = Sigmoid.apply(part(x, 0) + part(gh, 0))
+                z = Sigmoid.apply(part(x, 1) + part(gh, 1))
+                n = Tanh.apply(part(x, 2) + r * part(gh, 2))
+                h_new = n + z * (hp - n)
+            else:
+                pre = x + gh
+                h_new = Tanh.apply(pre) if mode == "RNN_TANH" else Relu.apply(pre)
+            h = _keep_rest(h_new, h, b, batch)
+            rows[t] = _pad_row(h_new, batch, hidden, dt)
+        rows.append(_pad_row(h, batch, hidden, dt))
+        if mode == "LSTM":
+            rows.append(c)
+        return Cat.apply(*[Reshape.apply(r, shape=(1, batch, hidden)) for r in rows], dim=0)
+
+
+def _keep_rest(new, old, b: int, batch: int):
+    """The state after a step where only the first ``b`` sequences run."""
+    if b == batch:
+        return new
+    return Cat.apply(new, Index.apply(old, index=slice(b, batch)), dim=0)
+
+
+def _pad_row(h, batch: int, hidden: int, dt):
+    """One output row (batch, hidden): ``h`` in the first rows and columns, zeros elsewhere."""
+    rows, cols = h.shape
+    if cols < hidden:
+        h = Cat.apply(h, np.zeros((rows, hidden - cols), dt), dim=1)
+    if rows < batch:
+        h = Cat.apply(h, np.zeros((batch - rows, hidden), dt), dim=0)
+    return h
+
 
 # --------------------------------------------------------------------------- packing
 class MaskedRows(Op):
@@ -285,6 +367,8 @@ class MaskedRows(Op):
         out[ctx.mask] = grad_output
         return out
 
+    backward_graph = staticmethod(linear_backward_graph)
+
 
 class ScatterRows(Op):
     """The inverse of ``MaskedRows``: rows into the True places of ``mask``, zeros (or
@@ -302,3 +386,5 @@ class ScatterRows(Op):
     @staticmethod
     def backward(ctx, grad_output):
         return grad_output[ctx.mask]
+
+    backward_graph = staticmethod(linear_backward_graph)

@@ -10,6 +10,8 @@ PyTorch's conventions (see ``gradfit.optim.SGD``, ``gradfit.optim.Adam``):
 * ``Nesterov``: eq. 6.12, the same with g taken at the look-ahead point φ − α·β·m.
 * ``NormalizedGD``: eqs. 6.13–6.14, φ ← φ − α·g/(√(g²) + ε).
 * ``Adam``: eqs. 6.15–6.17 with bias correction; equal to ``torch.optim.Adam``.
+* ``Newton``: the damped Newton step φ ← φ − α (H + λI)⁻¹ ∇L, with the Hessian H from
+  the engine's second derivatives (``create_graph=True``).
 
 The maths is shared with PyTorch's optimizers: each form calls the function of
 ``gradfit.optim._functional`` that ``SGD`` or ``Adam`` calls, with the lecture's
@@ -32,7 +34,15 @@ from gradfit._arrays import bump_version, modified, unwrap, wrap
 from gradfit.optim._functional import adam, normalized_gd, sgd
 from gradfit.optim.optimizer import Optimizer, _check_nonnegative, _step_array
 
-__all__ = ["line_search", "LineSearchGD", "Momentum", "Nesterov", "NormalizedGD", "Adam"]
+__all__ = [
+    "line_search",
+    "LineSearchGD",
+    "Momentum",
+    "Nesterov",
+    "NormalizedGD",
+    "Adam",
+    "Newton",
+]
 
 
 # Where the course's notebooks put the inner points b and c at the start: 0.33 and 0.66 of
@@ -341,3 +351,86 @@ class Adam(Optimizer):
             )
             bump_version(*params)
         return loss
+
+
+class Newton(Optimizer):
+    """Damped Newton's method: φ ← φ − α (H + λI)⁻¹ ∇L.
+
+    H is the Hessian of the loss w.r.t. all parameters of a group (flattened and
+    concatenated), computed by the engine: the gradient with ``create_graph=True``, then
+    one more backward per entry. On a quadratic loss (least squares) with λ = 0 and
+    α = 1 one step lands on the minimum. λ > 0 (Levenberg's damping) keeps the step a
+    descent direction where H is not positive definite (the Gabor loss's saddles); the
+    step costs one backward per parameter, so this is for small models.
+
+    After the step the parameters' ``.grad`` hold ∇L at the starting point, and
+    ``state[first parameter of the group]["hessian"]`` the Hessian (an array).
+
+    Args:
+        params: parameters or parameter groups (the Hessian is taken within each group).
+        lr: α, the step's scale (default 1: the full Newton step).
+        damping: λ, added to H's diagonal (default 0).
+    """
+
+    def __init__(self, params, lr: float = 1.0, damping: float = 0.0):
+        _check_nonnegative("lr", lr)
+        _check_nonnegative("damping", damping)
+        super().__init__(params, {"lr": lr, "damping": damping})
+
+    def step(self, closure=None):
+        """One Newton step; returns the loss at the starting point.
+
+        Args:
+            closure: computes and returns the loss (without calling ``backward``: the
+                optimizer differentiates it twice itself).
+        """
+        from gradfit import autograd
+        from gradfit._grad_mode import enable_grad
+
+        if closure is None:
+            raise RuntimeError("Newton.step needs a closure that computes the loss")
+        with enable_grad():
+            loss = closure()
+        if not getattr(loss, "requires_grad", False):
+            raise RuntimeError(
+                "Newton.step: the closure's loss does not require grad (it must compute the "
+                "loss from the parameters, without calling backward or detaching it)"
+            )
+        for group in self.param_groups:
+            params = [p for p in group["params"] if p.requires_grad]
+            if not params:
+                continue
+            grads = autograd.grad(loss, params, create_graph=True, allow_unused=True)
+            flat_g = [
+                g.reshape(-1) if g is not None else wrap(np.zeros(p.numel(), unwrap(p).dtype))
+                for p, g in zip(params, grads)
+            ]
+            g_vec = np.concatenate([unwrap(g) for g in flat_g])
+            n = g_vec.size
+            hess = np.zeros((n, n), dtype=np.float64)
+            row = 0
+            for g in flat_g:
+                for k in range(g.numel()):
+                    if g.requires_grad:
+                        second = autograd.grad(g[k], params, retain_graph=True, allow_unused=True)
+                        hess[row] = np.concatenate(
+                            [
+                                np.zeros(p.numel()) if h is None else unwrap(h).reshape(-1)
+                                for p, h in zip(params, second)
+                            ]
+                        )
+                    row += 1
+            hess = 0.5 * (hess + hess.T)
+            step = np.linalg.solve(hess + group["damping"] * np.eye(n), g_vec)
+            start = 0
+            with modified(*params) as arrays:
+                for a in arrays:
+                    size = a.size
+                    a -= (group["lr"] * step[start : start + size]).reshape(a.shape).astype(a.dtype)
+                    start += size
+            start = 0
+            for p in params:
+                p.grad = wrap(g_vec[start : start + p.numel()].reshape(tuple(p.shape)).copy())
+                start += p.numel()
+            self.state[group["params"][0]]["hessian"] = hess
+        return loss.detach()

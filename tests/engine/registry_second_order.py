@@ -1,0 +1,56 @@
+"""Second order (create_graph=True) in the op registry: the ops that do not have it yet.
+
+Each op named here must raise, under create_graph, an error naming itself; every other
+registered op is checked against PyTorch's double backward and by gradgradcheck
+(tests/engine/test_engine_second_order.py). Remove a name when its op gains a
+``backward_graph`` or ``composite`` (gradfit.autograd.function.Op).
+"""
+
+NO_SECOND_ORDER: set[str] = {
+    "adaptive_max_pool1d",
+    "adaptive_max_pool2d",
+    "cholesky",
+    "cholesky_upper",
+    "conv_transpose1d",
+    "conv_transpose2d",
+    "cumprod",
+    "diag_embed",
+    "eigh",
+    "index_add",
+    "index_fill",
+    "index_put_",
+    "index_put_accumulate",
+    "matrix_norm_2",
+    "matrix_norm_nuc",
+    "max_pool1d",
+    "max_pool2d",
+    "qr",
+    "scatter_add",
+    "scatter_partial",
+    "scatter_reduce_amax_noself",
+    "scatter_reduce_amax_self",
+    "scatter_reduce_amin_noself",
+    "scatter_reduce_amin_self",
+    "scatter_reduce_mean_noself",
+    "scatter_reduce_mean_self",
+    "scatter_reduce_sum_noself",
+    "scatter_reduce_sum_self",
+    "scatter_src",
+    "scatter_value",
+    "setitem_int_tensor",
+    "setitem_mask",
+    "setitem_slice",
+    "svd_vectors",
+    "svdvals",
+}
+
+# PyTorch itself has no double backward for these ("derivative for
+# aten::hardsigmoid_backward is not implemented", "_cdist_backward"): checked by
+# gradgradcheck only.
+TORCH_HAS_NO_DOUBLE_BACKWARD: set[str] = {
+    "hardsigmoid",
+    "cdist",
+    "cdist_p1",
+    "cdist_p3",
+    "cdist_inf",
+}
