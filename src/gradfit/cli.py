@@ -1,4 +1,5 @@
-"""The ``gradfit`` command line: ``train``, ``evaluate``, ``search`` and ``figures``.
+"""The ``gradfit`` command line: ``train``, ``evaluate``, ``search``, ``sample``, ``lesson``
+and ``figures``.
 
 ``gradfit train`` with no arguments runs the lecture's recipe on MNIST-1D (an MLP
 40-100-100-10 with ReLU, He initialisation and zero biases, cross-entropy, SGD with lr 0.05
@@ -28,6 +29,8 @@ examples:
   gradfit train --data table.csv --target label --val-split 0.25
   gradfit train --config run.toml --seed 1        # flags override the file
   gradfit train --resume runs/digits --epochs 80  # continue (or extend) a run
+  gradfit train --model cnn1d                     # the course's 1-D CNN on MNIST-1D
+  gradfit train --model transformer --data text:notes.txt --tensorboard
 """
 
 EXAMPLES_SEARCH = """\
@@ -78,8 +81,9 @@ def _config_flags(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--data",
         metavar="NAME|FILE",
-        help="built-in set (mnist1d, digits, gabor, linreg, lecture-random) or a "
-        ".csv/.npz file (default mnist1d)",
+        help="built-in set (mnist1d, digits, gabor, linreg, lecture-random), a "
+        ".csv/.npz file (default mnist1d), or text for --model transformer/lstm: "
+        "stdlib-text (the Python standard library's source) or text:PATH (a file or folder)",
     )
     g.add_argument("--target", metavar="COLUMN", help="target column of a CSV (array of an NPZ)")
     g.add_argument(
@@ -175,7 +179,8 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser(
         "train",
         help="train a model and write a run folder",
-        description="Train an MLP on a data set; writes config.toml, metrics.jsonl, "
+        description="Train a model (an MLP, the course's 1-D CNNs, a character transformer "
+        "or LSTM) on a data set; writes config.toml, metrics.jsonl, "
         "checkpoints and loss/accuracy plots to a run folder.",
         epilog=EXAMPLES_TRAIN,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -201,7 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="data-parallel over MPI: run as `mpiexec -n N gradfit train --distributed ...` "
         "(needs pip install 'gradfit[mpi]'); each rank trains on its shard of every batch",
     )
-    _output_flags(t)
+    _output_flags(t, tensorboard=True)
     t.set_defaults(func=_cmd_train)
 
     e = sub.add_parser(
@@ -268,6 +273,44 @@ def build_parser() -> argparse.ArgumentParser:
     _output_flags(s)
     s.set_defaults(func=_cmd_search)
 
+    sp = sub.add_parser(
+        "sample",
+        help="write text with a trained character model",
+        description="Continue a prompt with the character model of a run trained with "
+        "gradfit train --model transformer (or lstm); prints the prompt and the new text.",
+    )
+    sp.add_argument("run_dir", metavar="RUN_DIR", help="a run folder of a text model")
+    sp.add_argument(
+        "--prompt", default="\n", metavar="TEXT", help="text to continue (default: a newline)"
+    )
+    sp.add_argument(
+        "--tokens", type=int, default=200, metavar="N", help="characters to add (default 200)"
+    )
+    sp.add_argument(
+        "--temperature",
+        type=float,
+        default=1.0,
+        metavar="T",
+        help="divide the logits by T: below 1 safer, above 1 more varied (default 1)",
+    )
+    sp.add_argument(
+        "--top-k", type=int, metavar="K", help="draw only from the K most likely characters"
+    )
+    sp.add_argument(
+        "--seed", type=int, default=0, metavar="S", help="seed of the draws (default 0)"
+    )
+    sp.add_argument(
+        "--checkpoint",
+        metavar="FILE",
+        help="weights to use (default RUN_DIR/checkpoint.safetensors)",
+    )
+    sp.set_defaults(func=_cmd_sample)
+
+    sub.add_parser(
+        "lesson",
+        help="copy a lesson notebook into the current folder (gradfit lesson --help)",
+        add_help=False,
+    )
     sub.add_parser(
         "figures",
         help="reproduce the lecture's figures (gradfit figures --help)",
@@ -276,8 +319,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _output_flags(p: argparse.ArgumentParser) -> None:
+def _output_flags(p: argparse.ArgumentParser, tensorboard: bool = False) -> None:
     o = p.add_argument_group("output")
+    if tensorboard:
+        o.add_argument(
+            "--tensorboard",
+            action="store_true",
+            help="log metrics, learning rate and per-layer gradient/activation statistics "
+            "to RUN/tensorboard (needs pip install 'gradfit[tensorboard]')",
+        )
     o.add_argument(
         "--progress",
         action=argparse.BooleanOptionalAction,
@@ -345,9 +395,18 @@ def flags_layer(args: argparse.Namespace) -> dict:
         if v is not None:
             put(section, key, v)
     if args.data is not None:
-        if args.data.lower().replace("_", "-") in datasets.BUILTIN:
-            put("data", "name", args.data.lower().replace("_", "-"))
+        from gradfit.train.data import STDLIB_TEXT
+
+        name = args.data.lower().replace("_", "-")
+        if name in datasets.BUILTIN or name == STDLIB_TEXT:
+            put("data", "name", name)
             put("data", "path", "")
+        elif args.data.startswith("text:"):
+            # A text file or folder: a character model reads it (a transformer unless
+            # --model says which).
+            put("data", "path", args.data.removeprefix("text:"))
+            if args.model is None:
+                put("model", "kind", "transformer")
         else:
             put("data", "path", args.data)
     if args.val_split is not None:
@@ -413,6 +472,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
             threads=args.threads,
             distributed=args.distributed,
             allow_data_change=args.allow_data_change,
+            tensorboard=args.tensorboard,
         )
         return 0
     if args.allow_data_change:
@@ -427,6 +487,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         quiet=args.quiet,
         threads=args.threads,
         distributed=args.distributed,
+        tensorboard=args.tensorboard,
     )
     return 0
 
@@ -466,6 +527,34 @@ def _cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_sample(args: argparse.Namespace) -> int:
+    from gradfit.train.sample import sample
+
+    text = sample(
+        args.run_dir,
+        prompt=args.prompt,
+        tokens=args.tokens,
+        temperature=args.temperature,
+        top_k=args.top_k,
+        seed=args.seed,
+        checkpoint=args.checkpoint,
+    )
+    print(text)
+    return 0
+
+
+def _lesson(argv: list[str]) -> int:
+    """``gradfit lesson``: ``gradfit.lecture.lesson.main`` (its own parser and messages)."""
+    from gradfit.lecture.lesson import main as lesson_main
+
+    try:
+        return int(lesson_main(list(argv)) or 0)
+    except SystemExit as e:  # its own --help or argument errors
+        return e.code if isinstance(e.code, int) else 0
+    except BrokenPipeError:
+        return _broken_pipe()
+
+
 def _figures(argv: list[str]) -> int:
     try:
         from gradfit.lecture import cli_main
@@ -491,6 +580,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "figures":
         return _figures(argv[1:])
+    if argv and argv[0] == "lesson":
+        return _lesson(argv[1:])
     from gradfit.train.errors import (
         EXIT_OS,
         DivergenceError,

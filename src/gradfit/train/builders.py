@@ -25,7 +25,7 @@ import inspect
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from gradfit.train.errors import UsageError
@@ -50,13 +50,23 @@ class ModelKind:
     """How one ``model.kind`` is built: ``build(model_cfg, in_features, out_features,
     activation_class)`` returns the module; ``num_parameters`` (same arguments but the
     activation) counts its parameters before anything is allocated, for the memory check;
-    ``describe(model_cfg, in_features, out_features)`` is the run header's word for it."""
+    ``describe(model_cfg, in_features, out_features)`` is the run header's word for it.
+
+    ``options``: the kind's own ``[model]`` keys, ``{key: (default, check)}`` with ``check``
+    one of ``"int"`` (>= 1), ``"fraction"`` (0 <= f < 1), ``"bool"`` or a tuple of allowed
+    strings; they are filled into the configuration of a run of this kind only.
+    ``text``: the model reads character ids (``--data text:PATH`` or ``stdlib-text``) and
+    predicts the next character at every position. ``linear_init``: the ``model.init`` /
+    ``model.bias`` of every Linear layer apply (a transformer keeps its own scheme)."""
 
     build: Callable[..., Any]
     num_parameters: Callable[[dict, int, int], int]
     describe: Callable[[dict, int, int], str]
     # Activations of the widest layer per sample, for the memory estimate.
     activations_per_sample: Callable[[dict, int, int], int]
+    options: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    text: bool = False
+    linear_init: bool = True
 
 
 def _mlp_widths(cfg: dict, n_in: int, n_out: int) -> list[int]:
@@ -80,6 +90,128 @@ def _describe_mlp(cfg: dict, n_in: int, n_out: int) -> str:
     return f"MLP {shape}, {cfg['activation']}"
 
 
+def kind_options(cfg: dict) -> dict[str, Any]:
+    """The values of the ``[model]`` keys that belong to ``cfg["kind"]``."""
+    return {k: cfg[k] for k in MODELS[cfg["kind"]].options}
+
+
+def _checked_build(kind: str, cfg: dict, n_in: int, n_out: int, act_cls):
+    """The kind's builder; its refusal of a shape (a CNN deeper than the input is long)
+    becomes a UsageError naming the settings."""
+    try:
+        return MODELS[kind].build(cfg, n_in, n_out, act_cls)
+    except ValueError as e:
+        shown = ", ".join(f"{k} = {v!r}" for k, v in kind_options(cfg).items())
+        raise UsageError(f"model {kind!r} ({shown}): {e}") from None
+
+
+# --- convolutional kinds (gradfit.models: the course's chapters 10 and 11) ---------------
+
+
+def _build_conv(kind: str):
+    def build(cfg: dict, n_in: int, n_out: int, act_cls):
+        from gradfit import models
+
+        return getattr(models, kind)((n_in,), n_out, **kind_options(cfg))
+
+    return build
+
+
+def _cnn1d_lengths(cfg: dict, n_in: int) -> list[int]:
+    lengths = [n_in]
+    for _ in range(cfg["layers"]):
+        lengths.append((lengths[-1] - cfg["kernel_size"]) // cfg["stride"] + 1)
+    return lengths
+
+
+def _cnn1d_parameters(cfg: dict, n_in: int, n_out: int) -> int:
+    c, k = cfg["channels"], cfg["kernel_size"]
+    convs = (c * k + c) + (cfg["layers"] - 1) * (c * c * k + c)
+    return convs + c * _cnn1d_lengths(cfg, n_in)[-1] * n_out + n_out
+
+
+def _resnet1d_parameters(cfg: dict, n_in: int, n_out: int) -> int:
+    c, k, bn = cfg["channels"], cfg["kernel_size"], cfg["batch_norm"]
+    stem = c * k + (2 * c if bn else c)
+    block = 2 * (c * c * k + (2 * c if bn else c))
+    head = (c * n_in if cfg["head"] == "flatten" else c) * n_out + n_out
+    return stem + cfg["blocks"] * block + head
+
+
+def _describe_cnn1d(cfg: dict, n_in: int, n_out: int) -> str:
+    return (
+        f"1-D CNN {cfg['layers']} x Conv1d({cfg['channels']} channels, kernel "
+        f"{cfg['kernel_size']}, stride {cfg['stride']}) + ReLU, Linear "
+        f"{cfg['channels'] * _cnn1d_lengths(cfg, n_in)[-1]}-{n_out}"
+    )
+
+
+def _describe_resnet1d(cfg: dict, n_in: int, n_out: int) -> str:
+    bn = "BatchNorm" if cfg["batch_norm"] else "no BatchNorm"
+    return (
+        f"residual 1-D CNN, {cfg['blocks']} blocks of {cfg['channels']} channels, kernel "
+        f"{cfg['kernel_size']}, {bn}, {cfg['head']} head, {n_out} outputs"
+    )
+
+
+# --- character-level language models (gradfit.models_text) ------------------------------
+
+
+def _text_module():
+    nn = _nn()
+
+    class TokenLogits(nn.Module):
+        """A character model as a classifier of every position: token ids (N, T) ->
+        logits (N, vocab, T), PyTorch's layout for ``cross_entropy`` over positions."""
+
+        def __init__(self, lm):
+            super().__init__()
+            self.lm = lm
+
+        def forward(self, idx):
+            logits, _ = self.lm(idx)
+            return logits.transpose(1, 2)
+
+    return TokenLogits
+
+
+def _build_text(kind: str):
+    def build(cfg: dict, n_in: int, n_out: int, act_cls):
+        from gradfit.models_text import build_text_model
+
+        # n_in is the context (block_size); n_out the vocabulary.
+        return _text_module()(build_text_model(kind, n_out, **kind_options(cfg)))
+
+    return build
+
+
+def _transformer_parameters(cfg: dict, n_in: int, n_out: int) -> int:
+    # Embeddings (the output layer shares the token embedding), per block two LayerNorms,
+    # attention (qkv, proj) and the 4x MLP, the final LayerNorm.
+    e = cfg["n_embd"]
+    return (n_out + cfg["block_size"]) * e + cfg["n_layer"] * (12 * e * e + 13 * e) + 2 * e
+
+
+def _lstm_parameters(cfg: dict, n_in: int, n_out: int) -> int:
+    e, h = cfg["n_embd"], cfg["hidden_size"]
+    layers = 4 * h * (e + h) + 8 * h + (cfg["num_layers"] - 1) * (4 * h * 2 * h + 8 * h)
+    return n_out * e + layers + h * n_out + n_out
+
+
+def _describe_transformer(cfg: dict, n_in: int, n_out: int) -> str:
+    return (
+        f"character GPT, {cfg['n_layer']} layers, {cfg['n_head']} heads, width "
+        f"{cfg['n_embd']}, context {cfg['block_size']}, vocabulary {n_out}"
+    )
+
+
+def _describe_lstm(cfg: dict, n_in: int, n_out: int) -> str:
+    return (
+        f"character LSTM, {cfg['num_layers']} layers of {cfg['hidden_size']}, embedding "
+        f"{cfg['n_embd']}, context {cfg['block_size']}, vocabulary {n_out}"
+    )
+
+
 MODELS: dict[str, ModelKind] = {
     "mlp": ModelKind(
         build=_build_mlp,
@@ -89,7 +221,80 @@ MODELS: dict[str, ModelKind] = {
         describe=_describe_mlp,
         activations_per_sample=lambda c, i, o: sum(_mlp_widths(c, i, o)),
     ),
+    # The course's 1-D CNN (Notebook 10.2); ReLU, He-initialised head with zero bias.
+    "cnn1d": ModelKind(
+        build=_build_conv("cnn1d"),
+        num_parameters=_cnn1d_parameters,
+        describe=_describe_cnn1d,
+        activations_per_sample=lambda c, i, o: c["channels"] * sum(_cnn1d_lengths(c, i)) + o,
+        options={
+            "channels": (15, "int"),
+            "kernel_size": (3, "int"),
+            "stride": (2, "int"),
+            "layers": (3, "int"),
+        },
+    ),
+    "resnet1d": ModelKind(
+        build=_build_conv("resnet1d"),
+        num_parameters=_resnet1d_parameters,
+        describe=_describe_resnet1d,
+        activations_per_sample=lambda c, i, o: 6 * c["channels"] * i * (c["blocks"] + 1) + o,
+        options={
+            "channels": (32, "int"),
+            "blocks": (3, "int"),
+            "kernel_size": (3, "int"),
+            "batch_norm": (True, "bool"),
+            "head": ("flatten", ("flatten", "avgpool")),
+        },
+    ),
+    "transformer": ModelKind(
+        build=_build_text("transformer"),
+        num_parameters=_transformer_parameters,
+        describe=_describe_transformer,
+        activations_per_sample=lambda c, i, o: (
+            c["block_size"] * (16 * c["n_embd"] * c["n_layer"] + 2 * o)
+            + c["n_head"] * c["block_size"] ** 2 * c["n_layer"]
+        ),
+        options={
+            # Smaller than the example's 4 x 128 (W6a), so that an epoch of the built-in
+            # text takes about a minute on a laptop's CPU.
+            "block_size": (64, "int"),
+            "n_layer": (2, "int"),
+            "n_head": (4, "int"),
+            "n_embd": (64, "int"),
+            "dropout": (0.0, "fraction"),
+        },
+        text=True,
+        linear_init=False,
+    ),
+    "lstm": ModelKind(
+        build=_build_text("lstm"),
+        num_parameters=_lstm_parameters,
+        describe=_describe_lstm,
+        activations_per_sample=lambda c, i, o: (
+            c["block_size"] * (c["n_embd"] + 6 * c["hidden_size"] * c["num_layers"] + 2 * o)
+        ),
+        options={
+            "block_size": (64, "int"),
+            "n_embd": (64, "int"),
+            "hidden_size": (128, "int"),
+            "num_layers": (2, "int"),
+            "dropout": (0.0, "fraction"),
+        },
+        text=True,
+        linear_init=False,
+    ),
 }
+
+
+def model_option_keys() -> dict[str, list[str]]:
+    """``{key: [kinds that take it]}`` for every kind-specific ``[model]`` key."""
+    out: dict[str, list[str]] = {}
+    for kind, spec in MODELS.items():
+        for k in spec.options:
+            out.setdefault(k, []).append(kind)
+    return out
+
 
 # Activation modules that act along a dimension (not elementwise) are not layer activations.
 # GLU halves its input's width.
@@ -174,8 +379,10 @@ def build_model(cfg: dict, in_features: int, out_features: int):
     init = INITS[mcfg["init"]]
     zero_bias = mcfg["bias"] == "zeros"
 
+    kind = MODELS[mcfg["kind"]]
+
     def weights_init(layer):
-        if isinstance(layer, nn.Linear):
+        if isinstance(layer, nn.Linear) and kind.linear_init:
             if init is not None:
                 init(nn, layer.weight)
             if zero_bias and layer.bias is not None:
@@ -185,7 +392,7 @@ def build_model(cfg: dict, in_features: int, out_features: int):
     old_default = gradfit.get_default_dtype()
     gradfit.set_default_dtype(torch_dtype(cfg["train"]["dtype"]))
     try:
-        model = MODELS[mcfg["kind"]].build(mcfg, in_features, out_features, act_cls)
+        model = _checked_build(mcfg["kind"], mcfg, in_features, out_features, act_cls)
         model.apply(weights_init)
     finally:
         gradfit.set_default_dtype(old_default)

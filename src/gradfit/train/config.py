@@ -75,6 +75,8 @@ DATA_RECIPES: dict[str, dict[str, dict[str, Any]]] = {
     },
     # Pixel values 0..16: unscaled, ReLU units die in the first epoch.
     "digits": {"data": {"standardize": True}},
+    # Text: a character model reads it.
+    "stdlib-text": {"model": {"kind": "transformer"}},
 }
 OPTIMIZER_RECIPES: dict[str, dict[str, dict[str, Any]]] = {
     # Full-batch quasi-Newton with a line search, no schedule on top of it.
@@ -88,6 +90,45 @@ OPTIMIZER_RECIPES: dict[str, dict[str, dict[str, Any]]] = {
     "lecture.nesterov": {"optimizer": {"name": "lecture.nesterov", "lr": 0.5}},
     "lecture.adam": {"optimizer": {"name": "lecture.adam", "lr": 0.003}},
     "lecture.normalizedgd": {"optimizer": {"name": "lecture.normalizedgd", "lr": 0.01}},
+}
+
+
+def _run_epochs(cfg: dict) -> int:
+    """A recipe value computed from the rest of the configuration: one half cosine over
+    the whole run, however many epochs it has."""
+    return cfg["train"]["epochs"]
+
+
+# The course's recipes for the other model kinds. The 1-D CNNs of chapters 10-11 train with
+# SGD(momentum 0.9) on MNIST-1D; the character models train with AdamW and a cosine
+# schedule on the standard library's source (or the user's text file).
+MODEL_RECIPES: dict[str, dict[str, dict[str, Any]]] = {
+    # init "default": the builders initialise as the course does (cnn1d: He-uniform head,
+    # zero bias), which a second He draw would only replace by another sample of itself.
+    "cnn1d": {
+        "model": {"init": "default"},
+        "optimizer": {"name": "sgd", "lr": 0.05, "momentum": 0.9},
+        "scheduler": {"name": "step_lr", "step_size": 20, "gamma": 0.5},
+        "train": {"epochs": 100},
+    },
+    "resnet1d": {
+        "model": {"init": "default"},
+        "optimizer": {"name": "sgd", "lr": 0.05, "momentum": 0.9},
+        "scheduler": {"name": "step_lr", "step_size": 10, "gamma": 0.5},
+        "train": {"epochs": 30},
+    },
+    "transformer": {
+        "data": {"name": "stdlib-text"},
+        "optimizer": {"name": "adamw", "lr": 1e-3, "weight_decay": 0.1},
+        "scheduler": {"name": "cosine", "T_max": _run_epochs},
+        "train": {"epochs": 10, "batch_size": 32},
+    },
+    "lstm": {
+        "data": {"name": "stdlib-text"},
+        "optimizer": {"name": "adamw", "lr": 2e-3, "weight_decay": 0.0},
+        "scheduler": {"name": "cosine", "T_max": _run_epochs},
+        "train": {"epochs": 10, "batch_size": 32},
+    },
 }
 
 OPEN_SECTIONS = ("loss", "optimizer", "scheduler")
@@ -220,11 +261,12 @@ class Layers:
                             del current[k]
                             self.source.pop((section, k), None)
             else:
+                extra = builders.model_option_keys() if section == "model" else {}
                 for k in table:
-                    if k not in CHECKS[section]:
+                    if k not in CHECKS[section] and k not in extra:
                         raise UsageError(
                             f"{source}: unknown key {section}.{k} (expected one of: "
-                            f"{', '.join(CHECKS[section])})"
+                            f"{', '.join([*CHECKS[section], *extra])})"
                         )
             for k, v in table.items():
                 if isinstance(v, dict):
@@ -244,9 +286,16 @@ class Layers:
             return "lecture." + n[7:] if n.startswith("lecture") and n[7:8] != "." else n
 
         data = self.config["data"]["name"] if not self.config["data"]["path"] else ""
-        opt = norm(self.config["optimizer"]["name"])
-        for recipe in (DATA_RECIPES.get(data, {}), OPTIMIZER_RECIPES.get(opt, {})):
-            for section, table in recipe.items():
+        # In order: a recipe fills what the ones before it left (the model's recipe may
+        # name the optimizer whose recipe then applies).
+        for recipe in (
+            lambda: DATA_RECIPES.get(data, {}),
+            lambda: MODEL_RECIPES.get(builders.norm_name(self.config["model"]["kind"]), {}),
+            lambda: OPTIMIZER_RECIPES.get(norm(self.config["optimizer"]["name"]), {}),
+        ):
+            for section, table in recipe().items():
+                if section == "data" and "name" in table and self.config["data"]["path"]:
+                    continue  # a data file is the user's choice of data
                 current = self.config[section]
                 if section in OPEN_SECTIONS and norm(table["name"]) != norm(current["name"]):
                     if any(sec == section for sec, _ in self.source):
@@ -254,7 +303,11 @@ class Layers:
                     self.config[section] = current = {}
                 for k, v in table.items():
                     if (section, k) not in self.source:
-                        current[k] = copy.deepcopy(v)
+                        current[k] = v if callable(v) else copy.deepcopy(v)
+        for table in self.config.values():  # values computed from the final configuration
+            for k, v in table.items():
+                if callable(v):
+                    table[k] = v(self.config)
 
     def where(self, section: str, key: str) -> str:
         src = self.source.get((section, key))
@@ -278,11 +331,38 @@ class Layers:
                 )
             for k, v in cfg[section].items():
                 _check_toml_value(f"{section}.{k}", v, self.where(section, k))
+        _check_model_options(cfg["model"], self.where)
         if cfg["data"]["path"]:
             cfg["data"]["name"] = ""  # a file replaces the built-in set
         elif not cfg["data"]["name"]:
             raise UsageError("data: set data.name (a built-in set) or data.path (a file)")
         return cfg
+
+
+def _check_model_options(mcfg: dict, where) -> None:
+    """Fill in and check the ``[model]`` keys of the chosen kind; refuse those of other
+    kinds (they would be silently ignored)."""
+    spec = builders.MODELS[mcfg["kind"]]
+    owners = builders.model_option_keys()
+    for k in list(mcfg):
+        if k in owners and k not in spec.options:
+            raise UsageError(
+                f"model.{k}{where('model', k)}: applies to model kind "
+                f"{' or '.join(owners[k])}, not {mcfg['kind']!r}"
+            )
+    for k, (default, check) in spec.options.items():
+        v = mcfg.setdefault(k, default)
+        bad = f"model.{k} = {_fmt(v)}{where('model', k)}: expected "
+        if check == "int":
+            mcfg[k] = _Check("int", 1)(f"model.{k}", v, where("model", k))
+        elif check == "bool":
+            mcfg[k] = _Check("bool")(f"model.{k}", v, where("model", k))
+        elif check == "fraction":
+            if isinstance(v, bool) or not isinstance(v, int | float) or not 0 <= v < 1:
+                raise UsageError(bad + "a fraction from 0 to 1 (exclusive)")
+            mcfg[k] = float(v)
+        else:
+            mcfg[k] = _Check("choice", choices=check)(f"model.{k}", v, where("model", k))
 
 
 def _check_toml_value(key: str, v: Any, where: str) -> None:

@@ -17,6 +17,10 @@ from gradfit.train.builders import CLASSIFICATION_LOSSES, loss_name
 from gradfit.train.errors import UsageError
 
 DEFAULT_VAL_SPLIT = 0.2
+# The built-in text: the first characters of the standard library's source files.
+STDLIB_TEXT = "stdlib-text"
+STDLIB_TEXT_CHARS = 500_000
+DEFAULT_TEXT_VAL_SPLIT = 0.1
 
 
 @dataclass
@@ -37,6 +41,7 @@ class Prepared:
     std: np.ndarray | None = None
     val_source: str = ""
     fingerprint: str = ""  # what the data was, so a resume can tell it changed
+    tokens: bool = False  # x holds character ids (a text model), not features
 
 
 def fingerprint(data_cfg: dict, ds) -> str:
@@ -81,10 +86,99 @@ def task_of_loss(name: str) -> str | None:
     return "classification" if loss_name(name) in CLASSIFICATION_LOSSES else "regression"
 
 
+def is_text_model(cfg: dict) -> bool:
+    from gradfit.train.builders import MODELS
+
+    return MODELS[cfg["model"]["kind"]].text
+
+
+def _read_text(data_cfg: dict) -> tuple[str, str]:
+    """(text, fingerprint) of ``stdlib-text`` or a text file / folder."""
+    from gradfit.datasets.text import load_text, stdlib_text
+
+    if not data_cfg["path"]:
+        text = stdlib_text(STDLIB_TEXT_CHARS)
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+        return text, f"built-in {STDLIB_TEXT} ({len(text)} characters), sha256 {digest}"
+    path = Path(data_cfg["path"])
+    try:
+        text = load_text(path)
+    except FileNotFoundError:
+        raise UsageError(f"text file {str(path)!r} does not exist") from None
+    except OSError as e:
+        raise UsageError(f"cannot read text {str(path)!r}: {e.strerror or e}") from None
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+    return text, f"{len(text)} characters, sha256 {digest}"
+
+
+def prepare_text(cfg: dict) -> Prepared:
+    """Character data for a text model: the vocabulary (sorted characters) is the set of
+    classes; the text is cut into windows of ``model.block_size`` characters whose targets
+    are the next characters, and a random ``val_split`` of the windows (default 0.1, drawn
+    with ``data.seed``, as for the other data) validates. Random windows rather than the
+    text's tail: the standard library's last files are machine-generated tables
+    (``_sysconfigdata``) unlike the code before them."""
+    data_cfg, block = cfg["data"], cfg["model"]["block_size"]
+    src = data_cfg["path"] or data_cfg["name"]
+    if not data_cfg["path"] and data_cfg["name"] != STDLIB_TEXT:
+        raise UsageError(
+            f"model {cfg['model']['kind']!r} reads text, data {src!r} is not text; expected "
+            f"--data {STDLIB_TEXT} or --data text:PATH"
+        )
+    if cfg["loss"]["name"] == "auto":
+        cfg["loss"]["name"] = "cross_entropy"
+    elif loss_name(cfg["loss"]["name"]) not in CLASSIFICATION_LOSSES:
+        raise UsageError(
+            f"loss {cfg['loss']['name']!r}: a text model predicts characters; expected "
+            "cross_entropy"
+        )
+    text, fp = _read_text(data_cfg)
+    from gradfit.datasets.text import CharText
+
+    frac = DEFAULT_TEXT_VAL_SPLIT if data_cfg["val_split"] == "auto" else data_cfg["val_split"]
+    if len(text) < 2:
+        raise UsageError(f"text {src!r} has {len(text)} characters; expected at least 2")
+    chars = CharText(text, train_fraction=1.0)
+    ids = chars.train
+    n = (len(ids) - 1) // block
+    n_val = int(round(frac * n))
+    if n_val < 1 or n - n_val < 1:
+        raise UsageError(
+            f"text {src!r}: {len(ids)} characters make {n} windows of model.block_size = "
+            f"{block}, {n_val} of them for validation (data.val_split = {frac:g}) and "
+            f"{n - n_val} for training; expected at least one of each (more text or a "
+            "smaller block_size)"
+        )
+    x, y = ids[: n * block].reshape(n, block), ids[1 : n * block + 1].reshape(n, block)
+    perm = np.random.default_rng(data_cfg["seed"]).permutation(n)
+    va, tr = np.sort(perm[:n_val]), np.sort(perm[n_val:])
+    return Prepared(
+        name=str(src),
+        task="classification",
+        x_train=x[tr],
+        y_train=y[tr],
+        x_val=x[va],
+        y_val=y[va],
+        num_features=block,
+        num_outputs=chars.vocab_size,
+        classes=list(chars.vocab),
+        val_source=f"a random {frac:g} of the windows ({n_val}, seed {data_cfg['seed']})",
+        fingerprint=fp,
+        tokens=True,
+    )
+
+
 def prepare(cfg: dict) -> Prepared:
     """Load, split and standardise the data of ``cfg``; resolves ``loss.name = "auto"`` in
     place (cross_entropy for class labels, mse otherwise)."""
+    if is_text_model(cfg):
+        return prepare_text(cfg)
     data_cfg = cfg["data"]
+    if data_cfg["name"] == STDLIB_TEXT and not data_cfg["path"]:
+        raise UsageError(
+            f"data {STDLIB_TEXT!r} is text; a model of kind {cfg['model']['kind']!r} cannot "
+            "read it (expected --model transformer or --model lstm)"
+        )
     loss = cfg["loss"]["name"]
     want = task_of_loss(loss)
     ds = load_dataset(data_cfg, want if data_cfg["path"] else None)
@@ -146,11 +240,12 @@ def prepare(cfg: dict) -> Prepared:
     )
 
 
-def to_tensors(x: np.ndarray, y: np.ndarray, dtype, task: str, one_hot: bool):
-    """Tensors for the model: features in ``dtype``; class indices int64, else ``dtype``."""
+def to_tensors(x: np.ndarray, y: np.ndarray, dtype, task: str, one_hot: bool, tokens=False):
+    """Tensors for the model: features in ``dtype`` (character ids: int64); class indices
+    int64, else ``dtype``."""
     import gradfit
 
-    xt = gradfit.from_numpy(np.ascontiguousarray(x, dtype=dtype))
+    xt = gradfit.from_numpy(np.ascontiguousarray(x, dtype=np.int64 if tokens else dtype))
     if task == "classification" and not one_hot:
         yt = gradfit.from_numpy(np.ascontiguousarray(y, dtype=np.int64))
     else:

@@ -115,21 +115,22 @@ def train_epoch(session: Session, callbacks: list[Callback]) -> dict[str, Any]:
     epoch, t0, lr = session.epoch, time.perf_counter(), session.lr
     mode = None if session.scheduler is None else builders.scheduler_mode(session.scheduler)
     session.model.train()
-    total, correct, seen = 0.0, 0, 0
+    total, correct, seen, predicted = 0.0, 0, 0, 0
     for step, (xb, yb) in enumerate(session.loader):
         value, out = train_step(session, xb, yb, epoch, step)
         total += value * len(xb)
         seen += len(xb)
         if out is not None:
             _, y, _ = _local_part(session, xb, yb)
-            correct += _correct(out, y, session.data.one_hot)
+            hits, n = _correct(out, y, session.data.one_hot)
+            correct, predicted = correct + hits, predicted + n
         if mode == "batch":
             session.scheduler.step()
         for cb in callbacks:
             cb.on_batch_end(session, step, value)
     if session.allreduce is not None:  # each rank counted the hits on its own slices
-        (correct,) = session.allreduce.sum_values([correct])
-        correct = int(correct)
+        correct, predicted = session.allreduce.sum_values([correct, predicted])
+        correct, predicted = int(correct), int(predicted)
     val = evaluate_model(
         session.model,
         session.criterion,
@@ -148,7 +149,7 @@ def train_epoch(session: Session, callbacks: list[Callback]) -> dict[str, Any]:
     metrics = {
         "epoch": session.epoch,
         "train_loss": total / seen,
-        "train_accuracy": correct / seen if session.classification else None,
+        "train_accuracy": correct / max(predicted, 1) if session.classification else None,
         "val_loss": val["loss"],
         "val_accuracy": val.get("accuracy"),
         "lr": lr,
@@ -185,10 +186,12 @@ def fit(session: Session, callbacks: list[Callback] | None = None) -> str:
     return status
 
 
-def _correct(out, y, one_hot: bool) -> int:
+def _correct(out, y, one_hot: bool) -> tuple[int, int]:
+    """(right predictions, predictions): one per sample, or one per position for a model
+    that classifies every position ((N, C, T) outputs, PyTorch's layout)."""
     p = out.detach().numpy().argmax(axis=1)
     t = y.numpy().argmax(axis=1) if one_hot else y.numpy()
-    return int((p == t).sum())
+    return int((p == t).sum()), int(t.size)
 
 
 # Above this many multiply-adds per batch in the largest layer, BLAS threads pay off.
@@ -232,7 +235,7 @@ def evaluate_model(model, criterion, x, y, task: str, one_hot: bool = False) -> 
     was_training = model.training
     model.eval()
     n = len(x)
-    total, correct, preds = 0.0, 0, []
+    total, correct, predicted, preds = 0.0, 0, 0, []
     try:
         with gradfit.no_grad():
             for i in range(0, n, EVAL_CHUNK):
@@ -240,12 +243,13 @@ def evaluate_model(model, criterion, x, y, task: str, one_hot: bool = False) -> 
                 out = model(xb)
                 total += float(criterion(out, yb).item()) * len(xb)
                 if classification:
-                    correct += _correct(out, yb, one_hot)
+                    hits, count = _correct(out, yb, one_hot)
+                    correct, predicted = correct + hits, predicted + count
                     preds.append(out.numpy().argmax(axis=1))
     finally:
         model.train(was_training)
     res: dict[str, Any] = {"loss": total / n}
     if classification:
-        res["accuracy"] = correct / n
+        res["accuracy"] = correct / predicted
         res["predictions"] = np.concatenate(preds)
     return res

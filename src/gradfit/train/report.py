@@ -23,6 +23,14 @@ def say(quiet: bool, *args) -> None:
         print(*args, flush=True)
 
 
+def perplexity(loss: float) -> float:
+    """exp(mean cross-entropy): the number of equally likely characters the model's
+    uncertainty amounts to."""
+    import math
+
+    return math.exp(min(loss, 700.0))
+
+
 def percent(fraction: float) -> str:
     return f"{100 * fraction:.2f}%"
 
@@ -125,11 +133,15 @@ def banner(session: Session, run_dir: Path) -> str:
     sched = c["scheduler"]["name"]
     if session.scheduler is not None:
         sched += f" ({_kwargs(c['scheduler'])})"
+    samples = "samples"
+    init = f"{c['model']['init']} init, " if builders.MODELS[c["model"]["kind"]].linear_init else ""
+    if d.tokens:  # windows of characters, each position predicting the next character
+        kind = f"next character, vocabulary of {len(d.classes)}"
+        samples = f"windows of {d.num_features} characters"
     lines = [
-        f"data      {d.name}: {len(d.x_train)} training / {len(d.x_val)} validation samples "
+        f"data      {d.name}: {len(d.x_train)} training / {len(d.x_val)} validation {samples} "
         f"({kind})",
-        f"model     {model}, {c['model']['init']} init, {session.num_parameters} parameters, "
-        f"{c['train']['dtype']}",
+        f"model     {model}, {init}{session.num_parameters} parameters, {c['train']['dtype']}",
         f"training  {c['loss']['name']} loss, {opt}, scheduler {sched}, "
         f"{c['train']['epochs']} epochs of batch {c['train']['batch_size']}, seed "
         f"{c['train']['seed']}",
@@ -149,6 +161,8 @@ def final_report(summary: dict, run_dir: Path) -> str:
         return f"run {run_dir}: nothing to train"
     msg = f"finished {summary['epochs_completed']} epochs in {summary['seconds']:.1f}s: "
     msg += f"val_loss {f['val_loss']:.4f}"
+    if summary.get("tokens"):
+        msg += f" (perplexity {perplexity(f['val_loss']):.2f})"
     if f.get("val_accuracy") is not None:
         msg += f", val_accuracy {percent(f['val_accuracy'])} "
         msg += f"(error {percent(1 - f['val_accuracy'])})"

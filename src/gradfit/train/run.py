@@ -28,6 +28,7 @@ from gradfit.train.report import (
     final_report,
     format_confusion,
     percent,
+    perplexity,
     say,
 )
 from gradfit.train.session import Session, build_session
@@ -107,6 +108,10 @@ def _write_summary(run_dir: Path, session: Session, status: str, seconds: float,
         "task": session.data.task,
         "num_parameters": session.num_parameters,
     }
+    if session.data.tokens:
+        summary["tokens"] = True
+        if hist:
+            summary["val_perplexity"] = perplexity(hist[-1]["val_loss"])
     rundir.write_json(run_dir / rundir.SUMMARY, summary)
     return summary
 
@@ -118,7 +123,9 @@ def _is_main() -> bool:
     return dist.is_main_process()
 
 
-def _run(session: Session, run_dir: Path, progress, quiet: bool, threads) -> dict:
+def _run(
+    session: Session, run_dir: Path, progress, quiet: bool, threads, tensorboard: bool = False
+) -> dict:
     """Fit with the run-folder callbacks. On divergence keep the last good checkpoint; on
     Ctrl-C or an OS error, write summary.json if the disk lets us, then re-raise."""
     n_threads = auto_threads(session) if threads == "auto" else threads
@@ -128,6 +135,10 @@ def _run(session: Session, run_dir: Path, progress, quiet: bool, threads) -> dic
         return {}
     writer = RunWriter(run_dir, session.epoch)
     callbacks = [ProgressBar(bar=False if quiet else progress, lines=not quiet), writer]
+    if tensorboard:
+        from gradfit.train.tensorboard_log import FOLDER, TensorBoardLogger
+
+        callbacks.append(TensorBoardLogger(run_dir / FOLDER))
     t0 = time.perf_counter()
 
     def summary(status: str) -> dict:
@@ -186,11 +197,17 @@ def train(
     quiet: bool = False,
     threads: int | str | None = "auto",
     distributed: bool = False,
+    tensorboard: bool = False,
 ) -> dict:
     """Start a new run of ``cfg`` (validated) in ``out`` (default ``runs/<name|time>``).
 
-    With ``distributed``, every MPI rank trains its slice of each batch and rank 0 writes."""
+    With ``distributed``, every MPI rank trains its slice of each batch and rank 0 writes.
+    With ``tensorboard``, rank 0 also logs to ``RUN/tensorboard`` (``tensorboard_log``)."""
     check_launcher(distributed)
+    if tensorboard:
+        from gradfit.train.tensorboard_log import require
+
+        require()
     if distributed:
         from gradfit import distributed as dist
 
@@ -214,7 +231,7 @@ def train(
             write_toml(run_dir / rundir.CONFIG, session.cfg, header=CONFIG_HEADER)
             rundir.atomic_write(run_dir / rundir.METRICS, b"")
         say(quiet or not main, banner(session, run_dir))
-        summary = _run(session, run_dir, progress, quiet or not main, threads)
+        summary = _run(session, run_dir, progress, quiet or not main, threads, tensorboard)
         say(quiet or not main, final_report(summary, run_dir))
     finally:
         if lock is not None:
@@ -239,12 +256,17 @@ def resume(
     threads: int | str | None = "auto",
     distributed: bool = False,
     allow_data_change: bool = False,
+    tensorboard: bool = False,
 ) -> dict:
     """Continue the run in ``run_dir`` from its last checkpoint (to ``epochs`` if given).
 
     With ``distributed``, every rank reads the checkpoint (the run folder must be on a
     file system all ranks see) and rank 0 writes."""
     check_launcher(distributed)
+    if tensorboard:
+        from gradfit.train.tensorboard_log import require
+
+        require()
     run_dir = Path(run_dir)
     cfg = load_run_config(run_dir)
     if epochs is not None:
@@ -279,7 +301,7 @@ def resume(
             say(quiet, f"resuming {run_dir} after epoch {session.epoch}")
         else:
             say(quiet, f"{run_dir} has no checkpoint yet; starting it from epoch 1")
-        summary = _run(session, run_dir, progress, quiet, threads)
+        summary = _run(session, run_dir, progress, quiet, threads, tensorboard)
         say(quiet, final_report(summary, run_dir))
         return summary
     finally:
@@ -373,6 +395,7 @@ def evaluate(
     if out_dir.exists() and not out_dir.is_dir():
         raise UsageError(f"--out {str(out_dir)!r} is a file, expected a folder for the outputs")
 
+    tokens = builders.MODELS[cfg["model"]["kind"]].text
     if data is None:
         prep = prepare(cfg)
         part = "training" if split == "train" else "validation"
@@ -382,6 +405,11 @@ def evaluate(
             prep.task,
             prep.one_hot,
             prep.classes,
+        )
+    elif tokens:
+        raise UsageError(
+            f"--data {data!r}: run {run_dir} is a text model; it is evaluated on its own "
+            "text (--split val or train)"
         )
     else:
         x, y, desc, task, one_hot, classes = _other_data(run_dir, cfg, data, target, state)
@@ -404,7 +432,8 @@ def evaluate(
     ckpt.check_model_state(model, weights, str(path))
     model.load_state_dict(weights)
     criterion = builders.build_loss(cfg["loss"])
-    xt, yt = to_tensors(x, y, builders.torch_dtype(cfg["train"]["dtype"]), task, one_hot)
+    dtype = builders.torch_dtype(cfg["train"]["dtype"])
+    xt, yt = to_tensors(x, y, dtype, task, one_hot, tokens)
     res = evaluate_model(model, criterion, xt, yt, task, one_hot)
     result: dict[str, Any] = {
         "run": str(run_dir),
@@ -418,11 +447,17 @@ def evaluate(
     lines = [
         f"run {run_dir}, checkpoint {path}"
         + (f" (epoch {state['epoch']})" if "epoch" in state else ""),
-        f"data: {desc}, {len(x)} samples",
+        f"data: {desc}, {len(x)} " + (f"windows of {n_in} characters" if tokens else "samples"),
         f"loss ({cfg['loss']['name']}): {res['loss']:.4f}",
     ]
     cm = None
-    if task == "classification":
+    if tokens:  # a confusion matrix over the whole vocabulary says little
+        result.update(
+            accuracy=res["accuracy"], perplexity=perplexity(res["loss"]), vocabulary=classes
+        )
+        lines.append(f"perplexity: {result['perplexity']:.2f}")
+        lines.append(f"next-character accuracy: {percent(res['accuracy'])}")
+    elif task == "classification":
         truth = y.argmax(axis=1) if one_hot else y
         cm = confusion_matrix(np.asarray(truth, dtype=np.int64), res["predictions"], len(classes))
         result.update(

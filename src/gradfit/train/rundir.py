@@ -198,9 +198,19 @@ def check_out_dir(path: Path, overwrite: bool) -> None:
         )
 
 
+# TensorBoard's event files (``--tensorboard``), in their own folder of the run.
+TENSORBOARD = "tensorboard"
+
+
 def clear_run_files(path: Path) -> None:
     for name in RUN_FILES:
         (path / name).unlink(missing_ok=True)
+    tb = path / TENSORBOARD
+    if tb.is_dir():  # only the event files a run writes; the folder goes if that empties it
+        for f in tb.glob("events.out.tfevents.*"):
+            f.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            tb.rmdir()
     remove_temporaries(path)
 
 

@@ -145,8 +145,8 @@ def build_session(cfg: dict, data: Prepared | None = None, distributed: bool = F
     tcfg = cfg["train"]
     check_memory(cfg, data)
     dtype = builders.torch_dtype(tcfg["dtype"])
-    x_tr, y_tr = to_tensors(data.x_train, data.y_train, dtype, data.task, data.one_hot)
-    x_va, y_va = to_tensors(data.x_val, data.y_val, dtype, data.task, data.one_hot)
+    x_tr, y_tr = to_tensors(data.x_train, data.y_train, dtype, data.task, data.one_hot, data.tokens)
+    x_va, y_va = to_tensors(data.x_val, data.y_val, dtype, data.task, data.one_hot, data.tokens)
     model = builders.build_model(cfg, data.num_features, data.num_outputs)
     criterion = builders.build_loss(cfg["loss"])
 
@@ -215,8 +215,15 @@ def check_memory(cfg: dict, data: Prepared) -> None:
     need = itemsize * (n_params * (2 + _STATE_SLOTS) + acts)
     have = available_memory()
     if have is not None and need > have:
+        mcfg = cfg["model"]
+        options = ", ".join(f"{k} = {v}" for k, v in builders.kind_options(mcfg).items())
+        what = (
+            f"model.hidden = {mcfg['hidden']}"
+            if mcfg["kind"] == "mlp"
+            else f"model {mcfg['kind']!r} ({options})"
+        )
         raise UsageError(
-            f"model.hidden = {cfg['model']['hidden']}: {n_params:,} parameters need about "
+            f"{what}: {n_params:,} parameters need about "
             f"{need / 2**30:,.1f} GiB (weights, gradients, optimizer state and one batch), "
             f"{have / 2**30:,.1f} GiB is available; expected a smaller model"
         )
