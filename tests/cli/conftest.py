@@ -4,13 +4,13 @@ check PNG files."""
 from __future__ import annotations
 
 import os
-import struct
 import subprocess
 import sys
-import zlib
 from pathlib import Path
 
 import pytest
+
+from tests._png import assert_png as _assert_png
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 
@@ -39,30 +39,6 @@ def _gradfit_subprocess(args, cwd, env_extra=None, **kw) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "gradfit.cli", *map(str, args)], cwd=cwd, env=env, **kw
     )
-
-
-def _assert_png(path: Path, min_size: int = 100) -> tuple[int, int]:
-    """The file is a valid PNG (signature, IHDR with its CRC, IEND); returns (w, h)."""
-    data = Path(path).read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n", f"{path} is not a PNG"
-    length, kind = struct.unpack(">I4s", data[8:16])
-    assert kind == b"IHDR" and length == 13
-    ihdr = data[16 : 16 + 13]
-    (crc,) = struct.unpack(">I", data[29:33])
-    assert crc == zlib.crc32(b"IHDR" + ihdr)
-    w, h = struct.unpack(">II", ihdr[:8])
-    assert w >= min_size and h >= min_size
-    assert data[-12:-8] == b"\x00\x00\x00\x00" and data[-8:-4] == b"IEND"
-    from PIL import Image
-
-    with Image.open(path) as im:
-        im.verify()
-    with Image.open(path) as im:  # something is drawn: axes, lines, text in several colours
-        colours = im.convert("RGB").getcolors(maxcolors=1 << 20)
-    assert colours is not None and len(colours) > 16, f"{path} looks blank"
-    white = max(colours)[0]
-    assert white < 0.98 * w * h, f"{path} is almost all one colour"
-    return w, h
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ import pytest
 import torch
 
 from gradfit.lecture import FIGURES, _common, run_all
+from tests._png import assert_png
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -30,9 +31,30 @@ def _torch_float64():
 @pytest.fixture(scope="module")
 def figures(tmp_path_factory):
     out = tmp_path_factory.mktemp("figures")
-    summaries = run_all(out, fast=True)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_common, "save_figure", _recording_save_figure)
+        _SAVED.clear()
+        summaries = run_all(out, fast=True)
     data = {name: json.loads((out / f"{name}.json").read_text()) for name in summaries}
     return out, summaries, data
+
+
+_SAVED = {}  # name -> the matplotlib figure's size in inches, as it was saved
+_save_figure = _common.save_figure
+
+
+def _recording_save_figure(fig, out_dir, name):
+    _SAVED[name] = tuple(fig.get_size_inches())
+    return _save_figure(fig, out_dir, name)
+
+
+def _numbers(obj):
+    """Every number in a JSON-like tree (booleans are not numbers here)."""
+    if isinstance(obj, dict):
+        obj = list(obj.values())
+    if isinstance(obj, list):
+        return [x for v in obj for x in _numbers(v)]
+    return [obj] if isinstance(obj, int | float) and not isinstance(obj, bool) else []
 
 
 def _torch_gabor_loss(phi, x, y):
@@ -42,14 +64,35 @@ def _torch_gabor_loss(phi, x, y):
 
 
 def test_every_figure_writes_png_and_json(figures):
-    out, summaries, _ = figures
-    assert set(summaries) == set(FIGURES)
+    out, summaries, data = figures
+    assert set(summaries) == set(FIGURES) == set(_SAVED)
     for name in FIGURES:
-        png = (out / f"{name}.png").read_bytes()
-        assert png[:8] == b"\x89PNG\r\n\x1a\n", name
-        assert len(png) > 10_000, f"{name}.png looks empty ({len(png)} bytes)"
-        assert (out / f"{name}.json").stat().st_size > 50
-    assert json.loads((out / "summary.json").read_text()).keys() == summaries.keys()
+        assert summaries[name]["png"] == str(out / f"{name}.png")
+        assert summaries[name]["json"] == str(out / f"{name}.json")
+        # The PNG decodes to the figure's size at save_figure's 100 dpi, in many colours,
+        # with a good part of it drawn: the sparsest figures draw ~6%, three empty
+        # labelled axes 3%.
+        w_in, h_in = _SAVED[name]
+        assert_png(
+            out / f"{name}.png",
+            size=(round(w_in * 100), round(h_in * 100)),
+            min_colours=200,
+            min_drawn=0.05,
+        )
+        # Every number the summary reports is one of the numbers the figure's JSON holds,
+        # except the grid's shape, which is the shape of the JSON's grid.
+        summary = _common._jsonable(
+            {k: v for k, v in summaries[name].items() if k not in ("png", "json", "seconds")}
+        )
+        shown = set(_numbers(data[name]))
+        assert len(shown) > 1, f"{name}.json holds no numbers"
+        if "grid_shape" in summary:
+            grid = np.array(data[name]["final_loss"], dtype=float)
+            assert list(grid.shape) == summary.pop("grid_shape"), name
+        missing = [x for x in _numbers(summary) if x not in shown]
+        assert not missing, f"{name}: summary numbers not in {name}.json: {missing}"
+    saved = json.loads((out / "summary.json").read_text())
+    assert saved == _common._jsonable(summaries)
 
 
 def test_initialisation_variance_per_layer(figures):
