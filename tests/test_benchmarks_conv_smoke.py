@@ -11,6 +11,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks import workloads_conv as wc  # noqa: E402
+from benchmarks.kept import CONV  # noqa: E402
 
 
 def test_w5_workloads_time_both_frameworks_and_render():
@@ -21,11 +22,11 @@ def test_w5_workloads_time_both_frameworks_and_render():
     assert rows[1]["median_s"]["gemm"] > 0
     text = wc.render(rows, "python -m benchmarks.workloads_conv")
     assert text.count("\n| W5") == 3
-    report = wc.with_conv_section("# Report\n\n## Notes\n\nend\n", text)
-    assert report.index(wc.START) < report.index("## Notes")
+    report = CONV.insert("# Report\n\n## Notes\n\nend\n", text)
+    assert report.index(CONV.start) < report.index("## Notes")
     # a second write replaces the block instead of adding one
-    again = wc.with_conv_section(report, text)
-    assert again.count(wc.START) == 1 and again.count("| W5a") == 1
+    again = CONV.insert(report, text)
+    assert again.count(CONV.start) == 1 and again.count("| W5a") == 1
 
 
 def test_w5_models_have_the_stated_shapes():
