@@ -139,10 +139,9 @@ def main(argv=None) -> str:
         "mem_steps": cfg.mem_steps,
         "notes": notes,
     }
-    from benchmarks.distributed import with_mpi_section
-    from benchmarks.workloads_conv import with_conv_section  # (issue 13) the kept W5 table
+    from benchmarks.kept import with_kept_sections
 
-    text = with_conv_section(with_mpi_section(render(rows, mem, header)))  # kept tables, if any
+    text = with_kept_sections(render(rows, mem, header))  # the MPI, W5 and W6 tables
     print(text)
     output = args.output
     if output is None and mode == "full":

@@ -23,26 +23,9 @@ import sys
 import time
 from pathlib import Path
 
+from benchmarks.kept import MPI
+
 HERE = Path(__file__).resolve().parent
-KEPT = HERE / "mpi.md"
-START, END = "<!-- mpi:start -->", "<!-- mpi:end -->"
-
-
-def with_mpi_section(report: str, section: str | None = None) -> str:
-    """``report`` with the MPI table (``section``, else the kept one) between markers,
-    replacing an older one, placed before the notes."""
-    if section is None:
-        if not KEPT.exists():
-            return report
-        section = KEPT.read_text()
-    block = f"{START}\n{section.strip()}\n{END}\n"
-    if START in report and END in report:
-        head, rest = report.split(START, 1)
-        return head + block + rest.split(END, 1)[1].lstrip("\n")
-    if "\n## Notes" in report:
-        head, tail = report.split("\n## Notes", 1)
-        return head.rstrip("\n") + "\n\n" + block + "\n## Notes" + tail
-    return report.rstrip("\n") + "\n\n" + block
 
 
 def _worker(batch: int, steps: int, warmup: int) -> None:
@@ -167,10 +150,7 @@ def main(argv=None) -> None:
     text = "\n".join(lines) + "\n"
     print(text)
     if args.write:
-        KEPT.write_text(text)
-        report = HERE.parent / "BENCHMARKS.md"
-        if report.exists():
-            report.write_text(with_mpi_section(report.read_text(), text))
+        MPI.save(text)
 
 
 if __name__ == "__main__":

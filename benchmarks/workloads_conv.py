@@ -34,9 +34,9 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks.kept import CONV
+
 HERE = Path(__file__).resolve().parent
-KEPT = HERE / "conv.md"
-START, END = "<!-- W5 conv start -->", "<!-- W5 conv end -->"
 
 
 # --------------------------------------------------------------------------- models
@@ -237,23 +237,6 @@ def render(rows: list[dict], command: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def with_conv_section(report: str, section: str | None = None) -> str:
-    """``report`` with the W5 table (``section``, else the kept one) between markers,
-    replacing an older one, placed before the notes."""
-    if section is None:
-        if not KEPT.exists():
-            return report
-        section = KEPT.read_text()
-    block = f"{START}\n{section.strip()}\n{END}\n"
-    if START in report and END in report:
-        head, rest = report.split(START, 1)
-        return head + block + rest.split(END, 1)[1].lstrip("\n")
-    if "\n## Notes" in report:
-        head, tail = report.split("\n## Notes", 1)
-        return head.rstrip("\n") + "\n\n" + block + "\n## Notes" + tail
-    return report.rstrip("\n") + "\n\n" + block
-
-
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(prog="python -m benchmarks.workloads_conv", description=__doc__)
     p.add_argument("--threads", default="1,2", help="thread counts, e.g. 1,2")
@@ -276,10 +259,7 @@ def main(argv=None) -> None:
     text = render(rows, command.strip())
     print(text)
     if args.write:
-        KEPT.write_text(text)
-        bench = HERE.parent / "BENCHMARKS.md"
-        if bench.exists():
-            bench.write_text(with_conv_section(bench.read_text(), text))
+        CONV.save(text)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ Each workload is written once against a framework namespace ``F`` (``torch`` or
 
     python -m benchmarks.workloads_seq                # full sizes, 1 and all threads
     python -m benchmarks.workloads_seq --mode quick   # a smoke run
-    python -m benchmarks.workloads_seq --write        # also append the table to BENCHMARKS.md
+    python -m benchmarks.workloads_seq --write        # keep the table, put it into BENCHMARKS.md
 """
 
 from __future__ import annotations
@@ -225,7 +225,7 @@ def main(argv=None) -> str:
     p = argparse.ArgumentParser(prog="python -m benchmarks.workloads_seq", description=__doc__)
     p.add_argument("--mode", choices=sorted(SIZES), default="full")
     p.add_argument("--threads", default=None, help="comma-separated (default: 1 and all cores)")
-    p.add_argument("--write", action="store_true", help="append the section to BENCHMARKS.md")
+    p.add_argument("--write", action="store_true", help="keep the table and update BENCHMARKS.md")
     p.add_argument("--no-memory", action="store_true")
     p.add_argument("--rss", choices=("gradfit", "torch"), help=argparse.SUPPRESS)
     p.add_argument("--worker", type=int, help=argparse.SUPPRESS)
@@ -265,9 +265,9 @@ def main(argv=None) -> str:
     text = render(rows, mem, command)
     print(text)
     if args.write:
-        path = os.path.join(_repo_root(), "BENCHMARKS.md")
-        with open(path, "a") as f:
-            f.write("\n" + text)
+        from benchmarks.kept import SEQ
+
+        SEQ.save(text)
     return text
 
 

@@ -14,6 +14,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks import harness  # noqa: E402
 from benchmarks import workloads_conv as wc  # noqa: E402
+from benchmarks.kept import CONV  # noqa: E402
 
 
 def test_w5_workloads_time_both_frameworks_and_render(monkeypatch):
@@ -50,11 +51,11 @@ def test_w5_workloads_time_both_frameworks_and_render(monkeypatch):
         assert cells[5] == ("yes" if ms["gradfit"] <= ms["torch"] else "**no**")
         if "gemm" in ms:
             assert float(cells[6]) == pytest.approx(ms["gemm"], abs=0.006)
-    report = wc.with_conv_section("# Report\n\n## Notes\n\nend\n", text)
-    assert report.index(wc.START) < report.index("## Notes")
+    report = CONV.insert("# Report\n\n## Notes\n\nend\n", text)
+    assert report.index(CONV.start) < report.index("## Notes")
     # a second write replaces the block instead of adding one
-    again = wc.with_conv_section(report, text)
-    assert again.count(wc.START) == 1 and again.count("| W5a") == 1
+    again = CONV.insert(report, text)
+    assert again.count(CONV.start) == 1 and again.count("| W5a") == 1
 
 
 def test_w5_models_have_the_stated_shapes():

@@ -70,15 +70,15 @@ class MatMul(Op):
 
 
 def matmul(a, b):
-    if a.ndim == 0 or b.ndim == 0:
+    # The arrays' own shapes: Tensor.shape builds a Size on every read.
+    shape_a, shape_b = a._array.shape, b._array.shape
+    if not shape_a or not shape_b:
         raise RuntimeError("matmul: both arguments need at least 1 dimension, got 0-d")
-    k_a = a.shape[-1]
-    k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
+    k_a = shape_a[-1]
+    k_b = shape_b[0] if len(shape_b) == 1 else shape_b[-2]
     if k_a != k_b:
-        raise RuntimeError(
-            f"matmul: shapes {tuple(a.shape)} and {tuple(b.shape)} do not align ({k_a} != {k_b})"
-        )
-    if a.dtype != b.dtype:
+        raise RuntimeError(f"matmul: shapes {shape_a} and {shape_b} do not align ({k_a} != {k_b})")
+    if a._array.dtype != b._array.dtype:
         raise RuntimeError(
             f"matmul: expected both operands to have the same dtype, but got "
             f"{a.dtype} and {b.dtype}"
