@@ -2,31 +2,12 @@
 bottom in a fresh kernel, and the numbers they print say what the chapters say."""
 
 import json
-import sys
 from pathlib import Path
 
 import nbformat
-import pytest
 from nbclient import NotebookClient
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "examples" / "notebooks"
-
-
-@pytest.fixture(scope="module")
-def kernel_path(tmp_path_factory):
-    root = tmp_path_factory.mktemp("jupyter")
-    spec = root / "kernels" / "python3"
-    spec.mkdir(parents=True)
-    (spec / "kernel.json").write_text(
-        json.dumps(
-            {
-                "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-                "display_name": "Python 3 (gradfit tests)",
-                "language": "python",
-            }
-        )
-    )
-    return root
 
 
 def _run(name, kernel_path, tmp_path, monkeypatch) -> dict:

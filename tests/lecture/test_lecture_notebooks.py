@@ -15,9 +15,7 @@ The kernels run concurrently (two at a time, one BLAS thread each). The kernel i
 """
 
 import asyncio
-import json
 import os
-import sys
 import warnings
 from pathlib import Path
 
@@ -63,22 +61,10 @@ def _text(cell) -> str:
 
 
 @pytest.fixture(scope="module")
-def executed(tmp_path_factory):
+def executed(tmp_path_factory, kernel_path):
     """Run every notebook once; path -> the executed notebook (or the exception raised)."""
-    root = tmp_path_factory.mktemp("jupyter")
-    spec = root / "kernels" / "python3"
-    spec.mkdir(parents=True)
-    (spec / "kernel.json").write_text(
-        json.dumps(
-            {
-                "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-                "display_name": "Python 3 (gradfit tests)",
-                "language": "python",
-            }
-        )
-    )
     saved = dict(os.environ)  # restored below: the kernels' settings stay theirs
-    os.environ["JUPYTER_PATH"] = str(root)
+    os.environ["JUPYTER_PATH"] = str(kernel_path)
     # two kernels share two cores: one BLAS thread each, no oversubscription
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = "1"

@@ -738,55 +738,10 @@ __all__ = [
 
 # ---------------------------------------------------------------------------- conv, pooling, norms
 # (issue 13) defined in gradfit.nn._functional_conv
-from gradfit.nn._functional_conv import (  # noqa: E402
-    adaptive_avg_pool1d,
-    adaptive_avg_pool2d,
-    adaptive_max_pool1d,
-    adaptive_max_pool2d,
-    avg_pool1d,
-    avg_pool2d,
-    batch_norm,
-    conv1d,
-    conv2d,
-    conv3d,
-    conv_transpose1d,
-    conv_transpose2d,
-    dropout1d,
-    dropout2d,
-    fold,
-    group_norm,
-    instance_norm,
-    interpolate,
-    max_pool1d,
-    max_pool2d,
-    pad,
-    unfold,
-)
+from gradfit.nn import _functional_conv  # noqa: E402
+from gradfit.nn._functional_conv import *  # noqa: E402, F403 - the names in its __all__
 
-__all__ += [
-    "adaptive_avg_pool1d",
-    "adaptive_avg_pool2d",
-    "adaptive_max_pool1d",
-    "adaptive_max_pool2d",
-    "avg_pool1d",
-    "avg_pool2d",
-    "batch_norm",
-    "conv1d",
-    "conv2d",
-    "conv3d",
-    "conv_transpose1d",
-    "conv_transpose2d",
-    "dropout1d",
-    "dropout2d",
-    "fold",
-    "group_norm",
-    "instance_norm",
-    "interpolate",
-    "max_pool1d",
-    "max_pool2d",
-    "pad",
-    "unfold",
-]
+__all__ += _functional_conv.__all__
 
 # ---------------------------------------------------------------------------- sequence models
 from gradfit.nn._seq_functional import (  # noqa: E402
