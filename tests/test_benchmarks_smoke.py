@@ -103,6 +103,7 @@ def test_every_workload_times_both_frameworks(monkeypatch):
 
     step = workloads.lecture_program(gradfit, TINY.w1_epochs, TINY.w1_examples)
     assert step() == TINY.w1_epochs * TINY.w1_examples // 10
+    w1 = next(r for r in rows if r["workload"] == "W1")
 
     text = render(rows, {}, _header(rows))
     for section in ("W0", "W1", "W2", "W3", "W4", "Scaling", "Targets", "Machine"):
