@@ -245,6 +245,21 @@ def test_linear_regression_line_search_descent(figures):
     assert all(abs(c) < 0.05 for c in lr["consecutive_step_cosines"])
 
 
+def test_linear_regression_one_newton_step_is_the_least_squares_fit(figures):
+    _, s, data = figures
+    lr, d = s["linear_regression"], data["linear_regression"]
+    x, y = np.array(d["x"]), np.array(d["y"])
+    design = np.stack([np.ones_like(x), x], axis=1)
+    best = np.linalg.lstsq(design, y, rcond=None)[0]
+    # the loss is quadratic: Newton's first iterate is the minimum, from any start
+    np.testing.assert_allclose(d["newton_iterates"][0], d["start"])
+    np.testing.assert_allclose(lr["newton_phi"], best, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(d["newton_iterates"][1], best, rtol=1e-10, atol=1e-10)
+    newton_loss = lr["newton_losses"][1]
+    np.testing.assert_allclose(newton_loss, ((design @ best - y) ** 2).sum(), rtol=1e-10)
+    assert newton_loss <= lr["losses"][-1]
+
+
 def test_sgd_batches(figures):
     _, s, data = figures
     sg = s["sgd"]

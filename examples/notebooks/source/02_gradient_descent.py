@@ -252,6 +252,47 @@ assert np.allclose(phi_t.detach().numpy(), mine)
 
 # %% md
 r"""
+## A converged least-squares fit in one Newton step
+
+Gradient descent uses only the slope of the loss. Newton's method also uses its curvature,
+the Hessian $H$: near $\phi$ the loss is close to the quadratic
+$L[\phi] + \nabla L^\top \delta + \tfrac12 \delta^\top H \delta$, which is lowest at
+$\delta = -H^{-1} \nabla L$. The damped update is
+
+$$\phi \leftarrow \phi - (H + \lambda I)^{-1} \frac{\partial L}{\partial \phi},$$
+
+where $\lambda \ge 0$ on the diagonal keeps the step downhill where $H$ is not positive
+definite. For least squares the loss *is* that quadratic, with $H = 2A^\top A$ (the question
+above), so one step with $\lambda = 0$ lands exactly on the minimum, from any start.
+`gradfit.autograd.functional.hessian` computes $H$ by differentiating twice, and
+`gradfit.optim.lecture.Newton` takes the step; its closure returns the loss *without*
+calling `backward`, because the optimizer differentiates it twice itself. The price: $H$ has
+one row per parameter and solving with it costs $O(n^3)$, fine for 2 parameters, hopeless
+for a network's millions.
+"""
+
+# %%
+from gradfit.autograd.functional import hessian
+from gradfit.optim.lecture import Newton
+
+
+def summed_loss(phi):
+    return ((phi[0] + phi[1] * xt - yt) ** 2).sum()
+
+
+phi_n = gradfit.tensor([1.8, -0.9], dtype=gradfit.float64, requires_grad=True)
+print("Hessian by autodiff:\n", hessian(summed_loss, phi_n.detach()).numpy())
+print("2 A^T A:\n", 2 * A.T @ A)
+newton = Newton([phi_n], lr=1.0, damping=0.0)  # the full, undamped step
+newton.step(lambda: summed_loss(phi_n))
+least_squares = np.linalg.lstsq(A, y, rcond=None)[0]
+print("1 Newton step     :", phi_n.detach().numpy(), " loss", summed_loss(phi_n).item())
+print("40 gradient steps :", phi_t.detach().numpy(), " loss", summed_loss(phi_t).item())
+print("least squares     :", least_squares, " loss", np.sum((A @ least_squares - y) ** 2))
+assert np.allclose(phi_n.detach().numpy(), least_squares, rtol=1e-10, atol=1e-12)
+
+# %% md
+r"""
 ## What to remember
 
 - The gradient of a sum of per-example losses is the sum of per-example gradients (eq. 6.6).
@@ -260,4 +301,6 @@ r"""
 - The learning rate must stay below $2/\lambda_\max$ of the Hessian, and the smallest
   eigenvalue makes progress slow along flat directions. Lesson 4 (momentum) and lesson 5
   (Adam) are two answers to that.
+- Newton's method divides the gradient by the curvature, φ ← φ − (H + λI)⁻¹∇L: on a
+  quadratic loss one step converges, but H costs one backward pass per parameter.
 """

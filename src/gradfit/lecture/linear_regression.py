@@ -9,6 +9,10 @@ can improve no further": ``gradfit.optim.lecture.LineSearchGD`` takes the gradie
 gradfit's autodiff and searches the step length along -dL/dphi with the lecture's line
 search. Starting from a poor fit, four iterations bring the parameters close to the
 least-squares solution (which the figure also marks, from the normal equations).
+
+For comparison, ``gradfit.optim.lecture.Newton`` takes one full Newton step
+phi <- phi - H^-1 dL/dphi from the same start: the loss is quadratic, so that one step
+lands on the least-squares solution (the figure draws it as a dashed path).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from gradfit.lecture import _common
-from gradfit.optim.lecture import LineSearchGD
+from gradfit.optim.lecture import LineSearchGD, Newton
 
 NAME = "linear_regression"
 TITLE = "Figure 6.1: gradient descent with line search, linear regression"
@@ -54,6 +58,13 @@ def compute(fast: bool = False) -> dict:
         losses.append(loss(phi.detach(), x, y).item())
         steps.append(opt.state[phi]["last_t"])
     iterates = np.array(iterates)
+    # One Newton step from the same start (the closure returns the loss un-differentiated:
+    # Newton takes the gradient and the Hessian itself).
+    phi_newton = _common.as_tensor(START, requires_grad=True)
+    newton = Newton([phi_newton])
+    newton.step(lambda: loss(phi_newton, x, y))
+    newton_iterates = np.array([START, phi_newton.detach().numpy().copy()])
+    newton_losses = [losses[0], loss(phi_newton.detach(), x, y).item()]
     # The exact least-squares fit, for reference (normal equations).
     design = np.stack([np.ones_like(x), x], axis=1)
     best = np.linalg.lstsq(design, y, rcond=None)[0]
@@ -76,6 +87,8 @@ def compute(fast: bool = False) -> dict:
         "losses": losses,
         "step_lengths": steps,
         "consecutive_step_cosines": cosines,
+        "newton_iterates": newton_iterates,
+        "newton_losses": newton_losses,
         "least_squares_phi": best,
         "least_squares_loss": best_loss,
         "phi0": p0,
@@ -114,7 +127,7 @@ def plot(res: dict, out_dir: Path) -> str:
     im = _common.heatmap(ax, grid, p0, p1, log=True)
     ax.set_aspect("equal")  # so that the line search's right-angle turns look square
     fig.colorbar(im, ax=ax, label="log L[φ]")
-    ax.plot(it[:, 0], it[:, 1], "o-", color="#3060ff", ms=5)
+    ax.plot(it[:, 0], it[:, 1], "o-", color="#3060ff", ms=5, label="line search")
     for k, (a, b) in enumerate(it):
         ax.annotate(
             str(k),
@@ -124,6 +137,8 @@ def plot(res: dict, out_dir: Path) -> str:
             color="#3060ff",
             fontweight="bold",
         )
+    nt = np.asarray(res["newton_iterates"])
+    ax.plot(nt[:, 0], nt[:, 1], "s--", color="#e0307a", ms=4, label="one Newton step")
     best = res["least_squares_phi"]
     ax.plot(best[0], best[1], "*", color="#ffd400", mec="black", ms=12, label="least squares")
     ax.set_xlabel("intercept φ0")
@@ -152,7 +167,7 @@ def plot(res: dict, out_dir: Path) -> str:
     ax.set_ylabel("output y")
     ax.set_title("d) Model at each iterate (darker = later)")
     ax.legend(fontsize=7, loc="upper left")
-    fig.suptitle(TITLE + " (gradfit.optim.lecture.LineSearchGD)")
+    fig.suptitle(TITLE + " (gradfit.optim.lecture.LineSearchGD, and Newton)")
     return _common.save_figure(fig, out_dir, NAME)
 
 
@@ -166,4 +181,6 @@ def run(out_dir: Path, fast: bool = False) -> dict:
         "least_squares_phi": res["least_squares_phi"].tolist(),
         "least_squares_loss": res["least_squares_loss"],
         "consecutive_step_cosines": res["consecutive_step_cosines"],
+        "newton_phi": res["newton_iterates"][-1].tolist(),
+        "newton_losses": res["newton_losses"],
     }
