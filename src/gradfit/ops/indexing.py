@@ -12,6 +12,7 @@ import numpy as np
 
 from gradfit.autograd.function import Op, linear_backward_graph
 from gradfit.ops.elementwise import Abs, Sqrt, piecewise_linear_graph
+from gradfit.ops.movement import Index, IndexScatter
 from gradfit.ops.reduce import AMax, Sum
 
 
@@ -116,6 +117,22 @@ class Scatter(Op):
             gs[tuple(slice(0, n) for n in picked.shape)] = picked
         return ga, gs
 
+    @staticmethod
+    def backward_graph(ctx, g):
+        """Linear in ``a`` and ``src`` with a fixed index: the same routing on Tensors."""
+        if ctx.reduce in ("add", "multiply"):
+            return Scatter.backward(ctx, g._array)  # raises, as in first order
+        ga = gs = None
+        if _wants(ctx, 0):
+            ga = g if ctx.reduce == "sum" else g * _kept(g.shape, ctx.idx, g.dtype)
+        if len(ctx.inputs) > 1 and _wants(ctx, 1):
+            picked = Index.apply(g, index=ctx.idx) if ctx.idx else g
+            if picked.shape != tuple(ctx.src_shape):
+                lead = tuple(slice(0, n) for n in picked.shape)
+                picked = IndexScatter.apply(picked, shape=ctx.src_shape, index=lead)
+            gs = picked
+        return ga, gs
+
 
 class IndexAdd(Op):
     """``a`` with ``alpha * source`` added at ``index`` (1-D) along ``dim``."""
@@ -139,6 +156,15 @@ class IndexAdd(Op):
             if ctx.alpha != 1:
                 gs = gs * ctx.alpha
         return grad_output, gs
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        gs = None
+        if _wants(ctx, 1):
+            gs = Index.apply(g, index=ctx.sel)
+            if ctx.alpha != 1:
+                gs = gs * ctx.alpha
+        return g, gs
 
 
 class IndexPut(Op):
@@ -177,6 +203,26 @@ class IndexPut(Op):
             if extra > 0:
                 gv = gv.reshape((1,) * extra + gv.shape)
         return ga, gv
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        ga = gv = None
+        if _wants(ctx, 0):
+            ga = g if ctx.accumulate else g * _kept(g.shape, ctx.index, g.dtype)
+        if _wants(ctx, 1):
+            gv = Index.apply(g, index=ctx.index)
+            extra = len(ctx.value_shape) - gv.ndim
+            if extra > 0:
+                gv = gv.reshape((1,) * extra + tuple(gv.shape))
+        return ga, gv
+
+
+def _kept(shape: tuple, index, dtype) -> np.ndarray:
+    """Ones of ``shape`` with zeros where ``index`` overwrites: the gradient that reaches
+    the entries of the input a write keeps (a constant mask, for create_graph)."""
+    mask = np.ones(shape, dtype=dtype)
+    mask[index] = 0
+    return mask
 
 
 def _acc_dtype(a: np.ndarray):

@@ -152,6 +152,11 @@ class MaxPoolNd(Op):
         ]
         return _flat_index(spatial, coords).astype(np.int64)
 
+    @staticmethod
+    def backward_graph(ctx, g):
+        shape, nd = ctx.geo[0], len(ctx.geo[3])
+        return _routed_graph(g, shape, nd, MaxPoolNd.indices(ctx))
+
 
 def _index_backward(ctx, grad_output):
     """Gradient of a gather-by-index max: one bincount into the input planes."""
@@ -160,6 +165,22 @@ def _index_backward(ctx, grad_output):
     size = _prod(shape[len(shape) - nd :])
     g = _scatter_sum(grad_output, ctx.indices, lead, size)
     return g.astype(grad_output.dtype, copy=False).reshape(shape)
+
+
+def _routed_graph(g, shape: tuple, nd: int, flat: np.ndarray):
+    """create_graph for max pooling: the input gradient is ``g`` added into zeros at the
+    maxima (``flat``: each output's flat position in its input plane, shaped as the
+    output), linear in ``g`` with indices fixed by the forward pass; its derivative in
+    ``g`` is the gather at the same positions (``IndexScatter``), and it does not depend
+    on the input (zero almost everywhere, as in PyTorch)."""
+    from gradfit.ops.movement import IndexScatter
+
+    lead = len(shape) - nd
+    index = tuple(
+        np.arange(n).reshape((1,) * i + (n,) + (1,) * (flat.ndim - i - 1))
+        for i, n in enumerate(shape[:lead])
+    ) + np.unravel_index(flat, shape[lead:])
+    return IndexScatter.apply(g, shape=shape, index=index)
 
 
 def _avg_divisors(spatial, out, kernel_size, stride, padding, count_include_pad, divisor_override):
@@ -278,6 +299,10 @@ class AdaptiveMaxPoolNd(Op):
         return y
 
     backward = staticmethod(_index_backward)
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        return _routed_graph(g, ctx.shape, ctx.nd, ctx.indices)
 
 
 def _bshape(idx):
