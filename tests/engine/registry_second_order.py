@@ -9,8 +9,6 @@ registered op is checked against PyTorch's double backward and by gradgradcheck
 NO_SECOND_ORDER: set[str] = {
     "cholesky",
     "cholesky_upper",
-    "conv_transpose1d",
-    "conv_transpose2d",
     "cumprod",
     "eigh",
     "matrix_norm_2",

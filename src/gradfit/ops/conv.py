@@ -375,6 +375,42 @@ class ConvTransposeNd(Op):
             gb = grad_output.sum(axis=(0,) + tuple(range(2, grad_output.ndim)))
         return gx, gw, gb
 
+    @staticmethod
+    def composite(
+        x, w, b=None, stride=(1,), padding=(0,), output_padding=(0,), dilation=(1,), groups=1
+    ):
+        """One batched product per group (``W_g^T X_g``) and ``Fold`` (col2im, linear),
+        then ``padding`` cropped and ``output_padding`` added (``ConstantPad``)."""
+        from gradfit.ops.matmul import MatMul
+        from gradfit.ops.movement import Permute, Reshape
+        from gradfit.ops.pooling import ConstantPad
+
+        n, cin = x.shape[:2]
+        og, k = w.shape[1], tuple(w.shape[2:])
+        nd = len(k)
+        cg = cin // groups
+        xg = Reshape.apply(x, shape=(n, groups, cg, -1))
+        wt = Permute.apply(Reshape.apply(w, shape=(groups, cg, -1)), dims=(0, 2, 1))
+        cols = Reshape.apply(MatMul.apply(wt, xg), shape=(n, groups * og * _prod(k), -1))
+        full = tuple(
+            (si - 1) * st + di * (ki - 1) + 1
+            for si, st, di, ki in zip(x.shape[2:], stride, dilation, k)
+        )
+        y = Fold.apply(
+            cols,
+            output_size=full,
+            kernel_size=k,
+            dilation=dilation,
+            padding=((0, 0),) * nd,
+            stride=stride,
+        )
+        pads = tuple((-p, op - p) for p, op in zip(padding, output_padding))
+        if any(lo or hi for lo, hi in pads):
+            y = ConstantPad.apply(y, pads=pads, value=0.0)
+        if b is None:
+            return y
+        return y + Reshape.apply(b, shape=(1, -1) + (1,) * nd)
+
 
 class Unfold(Op):
     """``unfold`` (im2col): ``(N, C, *S)`` -> ``(N, C*K, L)``, rows ordered (c, taps)."""
