@@ -9,7 +9,6 @@ registered op is checked against PyTorch's double backward and by gradgradcheck
 NO_SECOND_ORDER: set[str] = {
     "cholesky",
     "cholesky_upper",
-    "cumprod",
     "eigh",
     "matrix_norm_2",
     "matrix_norm_nuc",

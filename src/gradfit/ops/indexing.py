@@ -297,6 +297,22 @@ class Cumprod(Op):
         grad = np.where(at, _rev_cumsum(g * out1, dim), grad)
         return grad.astype(g.dtype, copy=False)
 
+    @staticmethod
+    def composite(a, dim=0):
+        """The running product as a chain of products of slices (exact with zeros and
+        negative entries, where exp(cumsum(log a)) is not), joined with ``Cat``."""
+        from gradfit.ops.movement import Cat, Contiguous
+
+        if a.ndim == 0:
+            return Contiguous.apply(a)
+        lead = (slice(None),) * (dim % a.ndim)
+        p = Index.apply(a, index=lead + (slice(0, 1),))
+        outs = [p]
+        for i in range(1, a.shape[dim]):
+            p = p * Index.apply(a, index=lead + (slice(i, i + 1),))
+            outs.append(p)
+        return Cat.apply(*outs, dim=dim)
+
 
 class Tri(Op):
     """tril/triu of the last two axes (``diagonal`` as in NumPy); the gradient is masked
