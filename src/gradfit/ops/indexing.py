@@ -743,3 +743,30 @@ class ScatterReduce(Op):
         gs = np.zeros(ctx.src_shape, dtype=g.dtype)
         gs[tuple(slice(0, k) for k in gv.shape)] = gv
         return ga.astype(g.dtype, copy=False), gs
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        """The same routing on Tensors: ``g`` times weights fixed by the forward pass
+        (counts for mean; for amax/amin the ties' shares, piecewise constant in the
+        inputs, so their own derivative is zero almost everywhere, as ``AMax``'s)."""
+        if ctx.reduce == "prod":
+            return ScatterReduce.backward(ctx, g._array)  # raises, as in first order
+        dt, idx = g.dtype, ctx.idx
+        if ctx.reduce in ("sum", "mean"):
+            gd = g if ctx.reduce == "sum" else g * (1 / ctx.count).astype(dt)
+            ga = gd if ctx.include_self else gd * (~ctx.scattered).astype(dt)
+            gv = Index.apply(gd, index=idx)
+        else:
+            self_is = ctx.a == ctx.out
+            if not ctx.include_self:
+                self_is &= ~ctx.scattered
+            src_is = ctx.vals == ctx.out[idx]
+            n = self_is.astype(dt)
+            np.add.at(n, idx, src_is.astype(dt))
+            gd = g * (1 / np.maximum(n, 1)).astype(dt)
+            ga = gd * self_is.astype(dt)
+            gv = Index.apply(gd, index=idx) * src_is.astype(dt)
+        if tuple(gv.shape) != tuple(ctx.src_shape):
+            lead = tuple(slice(0, k) for k in gv.shape)
+            gv = IndexScatter.apply(gv, shape=ctx.src_shape, index=lead)
+        return ga, gv
