@@ -523,3 +523,27 @@ def test_scatter_reduce_prod_forward_matches_and_its_gradient_is_refused():
         y.sum().backward()
     with pytest.raises(RuntimeError, match="sum, prod, mean, amax or amin"):
         x.scatter_reduce(0, gradfit.tensor(idx), gradfit.tensor(s), "max")
+
+
+@pytest.mark.parametrize("reduce", ["amax", "amin"])
+@pytest.mark.parametrize("include_self", [True, False])
+def test_scatter_reduce_extreme_shares_ties_as_torch(reduce, include_self):
+    # Ties between the input's own entry and sources, and among sources: PyTorch counts
+    # the input's entry among the ties even when include_self=False (it then gets 0).
+    import torch
+
+    a = np.array([1.0, 5.0, 3.0, 2.0])
+    src = np.array([5.0, 5.0, 2.0, 7.0, 2.0])
+    if reduce == "amin":
+        a, src = -a, -src
+    idx = np.array([1, 1, 0, 2, 0])
+    g = np.array([1.0, 12.0, 3.0, 5.0])
+    grads = []
+    for lib in (torch, gradfit):
+        x = lib.tensor(a, requires_grad=True)
+        s = lib.tensor(src, requires_grad=True)
+        y = x.scatter_reduce(0, lib.tensor(idx), s, reduce, include_self=include_self)
+        y.backward(lib.tensor(g))
+        grads.append((x.grad.detach().numpy().copy(), s.grad.detach().numpy().copy()))
+    np.testing.assert_array_equal(grads[1][0], grads[0][0])
+    np.testing.assert_array_equal(grads[1][1], grads[0][1])

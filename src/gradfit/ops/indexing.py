@@ -731,13 +731,15 @@ class ScatterReduce(Op):
             ga = np.where(ctx.scattered, 0, gd) if not ctx.include_self else gd
             gv = gd[idx]
         else:
+            # PyTorch counts the input's own entry among the ties even when it is left
+            # out (include_self=False), then gives it no gradient.
             self_is = ctx.a == ctx.out
-            if not ctx.include_self:
-                self_is &= ~ctx.scattered
             src_is = ctx.vals == ctx.out[idx]
             n = self_is.astype(g.dtype)
             np.add.at(n, idx, src_is.astype(g.dtype))
             gd = g / np.maximum(n, 1)
+            if not ctx.include_self:
+                self_is &= ~ctx.scattered
             ga = np.where(self_is, gd, 0)
             gv = np.where(src_is, gd[idx], 0)
         gs = np.zeros(ctx.src_shape, dtype=g.dtype)
@@ -757,13 +759,13 @@ class ScatterReduce(Op):
             ga = gd if ctx.include_self else gd * (~ctx.scattered).astype(dt)
             gv = Index.apply(gd, index=idx)
         else:
-            self_is = ctx.a == ctx.out
-            if not ctx.include_self:
-                self_is &= ~ctx.scattered
+            self_is = ctx.a == ctx.out  # counted among the ties, as in ``backward``
             src_is = ctx.vals == ctx.out[idx]
             n = self_is.astype(dt)
             np.add.at(n, idx, src_is.astype(dt))
             gd = g * (1 / np.maximum(n, 1)).astype(dt)
+            if not ctx.include_self:
+                self_is &= ~ctx.scattered
             ga = gd * self_is.astype(dt)
             gv = Index.apply(gd, index=idx) * src_is.astype(dt)
         if tuple(gv.shape) != tuple(ctx.src_shape):
