@@ -10,7 +10,8 @@ above it (``nn``, ``optim``, ``utils``, ``train``, ``lecture``, ``distributed``,
 way a Tensor stores its data can change in one place. A test
 (``tests/test_architecture.py``) keeps it that way.
 
-- ``unwrap(t)``: the array inside ``t`` (no copy; NumPy data passes through ``asarray``).
+- ``unwrap(t)``: the array inside ``t`` (no copy; NumPy data passes through ``asarray``);
+  ``unwrap_many(ts)`` for a list of Tensors.
 - ``wrap(arr)``: a Tensor around ``arr`` (no copy), outside the graph.
 - ``set_array(t, arr)``: make ``t`` hold ``arr`` (``param.data = ...``, loading weights).
 - ``bump_version(*ts)``: after editing arrays in place, mark the tensors as changed so
@@ -29,12 +30,18 @@ import numpy as np
 
 from gradfit.autograd import function as _graph
 
-__all__ = ["unwrap", "wrap", "set_array", "bump_version", "modified"]
+__all__ = ["unwrap", "unwrap_many", "wrap", "set_array", "bump_version", "modified"]
 
 
 def unwrap(t) -> np.ndarray:
     """The array a Tensor holds (shared, not copied); other data as ``np.asarray``."""
     return t._array if isinstance(t, _graph.Tensor) else np.asarray(t)
+
+
+def unwrap_many(tensors) -> list:
+    """The arrays of a sequence of Tensors (None stays None), in one call: optimizers
+    gather every parameter's, gradient's and buffer's array each step."""
+    return [None if t is None else t._array for t in tensors]
 
 
 def wrap(arr):

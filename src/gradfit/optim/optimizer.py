@@ -23,7 +23,7 @@ from itertools import chain
 import numpy as np
 
 from gradfit import _dtypes
-from gradfit._arrays import bump_version, unwrap, wrap
+from gradfit._arrays import bump_version, unwrap, unwrap_many, wrap
 from gradfit._grad_mode import enable_grad
 from gradfit.tensor import Tensor
 
@@ -220,27 +220,26 @@ class Optimizer:
     def _with_grad(group: dict) -> tuple[list, list, list]:
         """The group's parameters that have a gradient (the others are skipped, with no
         state and no decay, as in PyTorch), their arrays and their gradients' arrays."""
-        params, arrays, grads = [], [], []
+        params, grads = [], []
         for p in group["params"]:
             g = p.grad
             if g is not None:
                 params.append(p)
-                arrays.append(unwrap(p))
-                grads.append(unwrap(g))
-        return params, arrays, grads
+                grads.append(g)
+        return params, unwrap_many(params), unwrap_many(grads)
 
     def _state_arrays(self, params: list, key: str, make=np.zeros_like) -> list:
         """The arrays of ``state[p][key]`` for each parameter, created as
         ``make(array of p)`` (zeros by default) where missing."""
         state = self.state
-        out = []
+        tensors = []
         for p in params:
             st = state[p]
             t = st.get(key)
             if t is None:
                 t = st[key] = wrap(make(unwrap(p)))
-            out.append(unwrap(t))
-        return out
+            tensors.append(t)
+        return unwrap_many(tensors)
 
     @staticmethod
     def _eval_closure(closure):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gradfit._arrays import bump_version, unwrap, wrap
+from gradfit._arrays import bump_version, unwrap_many, wrap
 from gradfit.optim._functional import sgd
 from gradfit.optim.optimizer import Optimizer, _check_nonnegative, _defaults
 
@@ -73,24 +73,21 @@ class SGD(Optimizer):
         state = self.state
         for group in self.param_groups:
             momentum = float(group["momentum"])
-            params, arrays, grads, buffers, fresh = [], [], [], [], []
+            params, grads, buffers = [], [], []
             for p in group["params"]:
                 grad = p.grad
                 if grad is None:
                     continue
                 params.append(p)
-                arrays.append(unwrap(p))
-                grads.append(unwrap(grad))
+                grads.append(grad)
                 if momentum != 0:
-                    buffer = state[p].get("momentum_buffer")
-                    if buffer is None:  # sgd makes it on this first step
-                        fresh.append(len(buffers))
-                        buffers.append(None)
-                    else:
-                        buffers.append(unwrap(buffer))
+                    buffers.append(state[p].get("momentum_buffer"))
+            # a missing buffer (None) is made by sgd on this first step
+            fresh = [i for i, b in enumerate(buffers) if b is None]
+            buffers = unwrap_many(buffers)
             sgd(
-                arrays,
-                grads,
+                unwrap_many(params),
+                unwrap_many(grads),
                 buffers,
                 lr=float(group["lr"]),
                 momentum=momentum,
