@@ -492,6 +492,33 @@ def test_linalg_forms_and_errors():
     assert z.grad.tolist() == [0.0, 0.0, 0.0]  # PyTorch's gradient of the norm at 0
 
 
+def test_solve_triangular_reads_one_triangle_and_names_bad_input():
+    rng = np.random.default_rng(2)
+    a, b = rng.standard_normal((3, 3)) + 3 * np.eye(3), rng.standard_normal((3, 2))
+    for upper in (True, False):
+        for unit in (True, False):
+            ours = gradfit.linalg.solve_triangular(
+                gradfit.tensor(a), gradfit.tensor(b), upper=upper, unitriangular=unit
+            )
+            ref = torch.linalg.solve_triangular(
+                torch.tensor(a), torch.tensor(b), upper=upper, unitriangular=unit
+            )
+            np.testing.assert_allclose(ours.numpy(), ref.numpy(), rtol=1e-12)
+    out = gradfit.empty(3, 2, dtype=gradfit.float64)
+    gradfit.linalg.solve_triangular(gradfit.tensor(a), gradfit.tensor(b), upper=True, out=out)
+    np.testing.assert_allclose(out.numpy(), np.linalg.solve(np.triu(a), b), rtol=1e-12)
+    with pytest.raises(RuntimeError, match="square"):
+        gradfit.linalg.solve_triangular(gradfit.tensor(b), gradfit.tensor(b), upper=True)
+    with pytest.raises(RuntimeError, match="B must have at least 2 dimensions, got 1"):
+        gradfit.linalg.solve_triangular(gradfit.tensor(a), gradfit.tensor(b[:, 0]), upper=True)
+    with pytest.raises(RuntimeError, match=r"Incompatible shapes .* \(3x3 and 2x3\)"):
+        gradfit.linalg.solve_triangular(gradfit.tensor(a), gradfit.tensor(b.T), upper=True)
+    singular = np.triu(a)
+    singular[1, 1] = 0.0
+    with pytest.raises(RuntimeError, match="A is singular"):
+        gradfit.linalg.solve_triangular(gradfit.tensor(singular), gradfit.tensor(b), upper=True)
+
+
 def test_index_assignment_after_a_saving_use_is_refused_as_pytorch():
     a = gradfit.ones(3, requires_grad=True)
     x = a * 2.0
