@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from gradfit._arrays import unwrap
 from gradfit.autograd.function import Op
 
 
@@ -175,7 +176,9 @@ def _tri_solve(a, b, upper: bool):
 
 
 class Cholesky(Op):
-    """Lower L with A = L L^T. Backward (Murray 2016, PyTorch's form):
+    """Lower L with A = L L^T, reading A's lower triangle; ``upper``: U = L^T with
+    A = U^T U, reading A's upper triangle (LAPACK's uplo, as PyTorch). Backward (Murray
+    2016, PyTorch's form, the same symmetric gA whichever triangle was read):
     P = tril(L^T gL); P = (P + tril(P, -1)^T) / 2; gA = L^{-T} P L^{-1}."""
 
     saves_output = True  # backward reads the result
@@ -185,7 +188,8 @@ class Cholesky(Op):
     @staticmethod
     def forward(ctx, a, upper=False):
         try:
-            low = np.linalg.cholesky(a)
+            # numpy reads the lower triangle; A's upper triangle is A^T's lower one
+            low = np.linalg.cholesky(_mT(a) if upper else a)
         except np.linalg.LinAlgError:
             raise RuntimeError(
                 "linalg.cholesky: The factorization could not be completed because the "
@@ -207,9 +211,9 @@ class Cholesky(Op):
     def backward_graph(ctx, g):
         # ``backward`` on Tensors; L is recomputed from the input so that the graph
         # differentiates through it (the saved array would be a constant).
-        low = Cholesky.apply(ctx.inputs[0])
+        low = Cholesky.apply(ctx.inputs[0], upper=ctx.upper)
         if ctx.upper:
-            g = g.mT
+            low, g = low.mT, g.mT
         p = (low.mT @ g).tril()
         p = 0.5 * (p + p.tril(-1).mT)
         left = _tri_solve(low.mT, p, upper=True)
@@ -310,6 +314,8 @@ def _svd_grad(ctx, grads):
     g_s = g_s[..., 0]
     u, s, vh = ctx.u, ctx.s, ctx.vh
     m, n = u.shape[-2], vh.shape[-1]
+    if not (g_u.any() or g_vh.any()):  # svdvals: finite for repeated singular values too
+        return u @ (g_s[..., :, None] * vh) if m >= n else (u * g_s[..., None, :]) @ vh
     k = s.shape[-1]
     uhgu = _mT(u) @ g_u
     uhgu = uhgu - _mT(uhgu)
@@ -345,6 +351,8 @@ def _svd_grad_graph(factors, grads):
     g_u, g_s, g_vh = grads
     s, g_s = s[..., 0], g_s[..., 0]
     m, n, k = u.shape[-2], vh.shape[-1], s.shape[-1]
+    if not (unwrap(g_u).any() or unwrap(g_vh).any()):
+        return u @ (g_s.unsqueeze(-1) * vh) if m >= n else (u * g_s.unsqueeze(-2)) @ vh
     eye = np.eye(k, dtype=s.dtype)
     uhgu = u.mT @ g_u
     uhgu = uhgu - uhgu.mT
@@ -378,16 +386,22 @@ class SVD(Decomposition):
 
 
 def _eigh_grad(ctx, grads):
+    """PyTorch's linalg_eig_backward with is_hermitian: V^T gV is projected onto the
+    skew-symmetric matrices before the division by the eigenvalue gaps, and gA is the
+    full (generally non-symmetric) V ret V^T, even though eigh read one triangle."""
     g_l, g_v = _unpack(ctx, grads)
     g_l = g_l[..., 0]
     lam, v = ctx.lam, ctx.v
+    if not g_v.any():  # eigenvalues only (eigvalsh): finite for repeated eigenvalues too
+        return (v * g_l[..., None, :]) @ _mT(v)
     vhgv = _mT(v) @ g_v
+    vhgv = 0.5 * (vhgv - _mT(vhgv))
     e = lam[..., None, :] - lam[..., :, None]
     idx = np.arange(lam.shape[-1])
     e[..., idx, idx] = 1
     ret = vhgv / e
     ret[..., idx, idx] = g_l
-    return v @ ret @ _mT(v)
+    return v @ (ret @ _mT(v))
 
 
 def _eigh_grad_graph(factors, grads):
@@ -395,10 +409,14 @@ def _eigh_grad_graph(factors, grads):
     lam, v = factors
     g_l, g_v = grads
     lam, g_l = lam[..., 0], g_l[..., 0]
+    if not unwrap(g_v).any():
+        return (v * g_l.unsqueeze(-2)) @ v.mT
     n = lam.shape[-1]
     e = lam.unsqueeze(-2) - lam.unsqueeze(-1) + np.eye(n, dtype=lam.dtype)
-    ret = (v.mT @ g_v) / e * _off_diagonal(n, lam.dtype) + g_l.diag_embed()
-    return v @ ret @ v.mT
+    vhgv = v.mT @ g_v
+    vhgv = 0.5 * (vhgv - vhgv.mT)
+    ret = vhgv / e * _off_diagonal(n, lam.dtype) + g_l.diag_embed()
+    return v @ (ret @ v.mT)
 
 
 class Eigh(Decomposition):
