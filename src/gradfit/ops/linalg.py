@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from gradfit._arrays import unwrap
+from gradfit._arrays import unwrap, wrap
 from gradfit.autograd.function import Op
+from gradfit.ops import movement
 
 
 def _wants(ctx, i: int) -> bool:
@@ -62,8 +63,9 @@ class Inv(Op):
 
 
 class Det(Op):
-    """det(A);  gA = g det(A) A^{-T} (through a solve, so singular A gives inf/nan as
-    PyTorch's does for non-invertible input)."""
+    """det(A);  gA = g det(A) A^{-T}. At singular A, as PyTorch's linalg_det_backward:
+    0 where det(A) == 0 exactly (its first-order LU solve of a zero right-hand side),
+    and with create_graph the adjugate through an SVD where |det(A)| < 100 eps."""
 
     @staticmethod
     def forward(ctx, a):
@@ -73,27 +75,72 @@ class Det(Op):
 
     @staticmethod
     def backward(ctx, grad_output):
-        a = ctx.a
-        g = np.asarray(grad_output * ctx.det)[..., None, None]
-        return _mT(np.linalg.inv(a)) * g
+        a, det = ctx.a, ctx.det
+        g = np.asarray(grad_output * det)[..., None, None]
+        try:
+            return _mT(np.linalg.inv(a)) * g
+        except np.linalg.LinAlgError:
+            zero = (np.asarray(det) == 0)[..., None, None]
+            safe = np.where(zero, np.eye(a.shape[-1], dtype=a.dtype), a)
+            return np.where(zero, 0.0, _mT(np.linalg.inv(safe)) * g).astype(a.dtype, copy=False)
 
     @staticmethod
     def backward_graph(ctx, g):
         a = ctx.inputs[0]
-        scale = (g * Det.apply(a)).unsqueeze(-1).unsqueeze(-1)
-        return Inv.apply(a).transpose(-1, -2) * scale
+        det = Det.apply(a)
+        scale = (g * det).unsqueeze(-1).unsqueeze(-1)
+        small = np.abs(ctx.det) < 100 * np.finfo(ctx.a.dtype).eps
+        if not small.any():
+            return Inv.apply(a).transpose(-1, -2) * scale
+        n = a.shape[-1]
+        mask = wrap(np.asarray(small)[..., None, None])
+        # Each branch sees a stand-in where the other is chosen, so neither the inverse
+        # of a singular matrix nor the SVD gradient of a repeated spectrum is formed.
+        stand_in = np.diag(np.arange(1.0, n + 1, dtype=ctx.a.dtype))
+        regular = None
+        if not small.all():
+            safe = a.where(~mask, wrap(np.eye(n, dtype=ctx.a.dtype)))
+            regular = Inv.apply(safe).transpose(-1, -2) * scale
+        adj = _adjugate_t(a.where(mask, wrap(stand_in)), g)
+        return adj if regular is None else adj.where(mask, regular)
+
+
+def _adjugate_t(a, g):
+    """g adj(A)^T = g U diag(prod_{j != i} s_j) Vh det(U) det(Vh) (PyTorch's singular
+    branch of linalg_det_backward): finite and differentiable for singular A."""
+    n = a.shape[-1]
+    packed = SVD.apply(a)
+    lead = tuple(a.shape[:-2])
+    u = packed[..., : n * n].reshape(lead + (n, n))
+    s = packed[..., n * n : n * n + n]
+    vh = packed[..., n * n + n :].reshape(lead + (n, n))
+    alpha = Det.apply(u) * Det.apply(vh) * g
+    ones = wrap(np.ones(lead + (1,), dtype=s.dtype))
+    before = movement.Cat.apply(ones, s[..., : n - 1], dim=s.ndim - 1).cumprod(-1)
+    after = movement.Cat.apply(ones, s.flip(-1)[..., : n - 1], dim=s.ndim - 1).cumprod(-1)
+    d = alpha.unsqueeze(-1) * before * after.flip(-1)
+    return (u * d.unsqueeze(-2)) @ vh
 
 
 class SlogDet(Op):
     """(sign, log|det A|) stacked on a last axis of size 2; the gradient of log|det| is
-    g A^{-T} (sign is piecewise constant)."""
+    g A^{-T} (sign is piecewise constant). A singular A gives (0, -inf), as PyTorch; the
+    gradient there is undefined (PyTorch's is an LU artefact of infs and nans): nan, and
+    an error with create_graph, as PyTorch's."""
 
     saves_inputs = False
 
     @staticmethod
     def forward(ctx, a):
         sign, logabs = np.linalg.slogdet(a)
-        ctx.inv_t = _mT(np.linalg.inv(a))
+        ctx.singular = None
+        try:
+            inv = np.linalg.inv(a)
+        except np.linalg.LinAlgError:
+            ctx.singular = (sign == 0)[..., None, None]
+            eye = np.eye(a.shape[-1], dtype=a.dtype)
+            inv = np.where(ctx.singular, np.nan, np.linalg.inv(np.where(ctx.singular, eye, a)))
+        ctx.inv_t = _mT(inv)
         return np.stack([sign, logabs], axis=-1).astype(a.dtype, copy=False)
 
     @staticmethod
@@ -104,6 +151,10 @@ class SlogDet(Op):
     def backward_graph(ctx, g):
         # Only log|det| has a gradient (the sign is piecewise constant).
         scale = g[..., 1].unsqueeze(-1).unsqueeze(-1)
+        if ctx.singular is not None:  # PyTorch's create_graph path solves with A^T
+            raise RuntimeError(
+                "linalg.slogdet: the derivative needs A^{-1}, but the input matrix is singular"
+            )
         return Inv.apply(ctx.inputs[0]).transpose(-1, -2) * scale
 
 
