@@ -36,7 +36,7 @@ import os
 import socket
 import sys
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +78,11 @@ SEARCH_DEFAULTS = {
     "study_name": "gradfit",
     "sampler_seed": -1,
     "out": "runs/search",
+}
+SEARCH_CHOICES = {
+    "sampler": ("tpe", "random", "grid"),
+    "pruner": ("median", "none"),
+    "metric": ("val_loss", "val_accuracy"),
 }
 
 
@@ -271,14 +276,12 @@ def search_options(raw: dict, args) -> dict[str, Any]:
         v = opts[k]
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
             raise UsageError(f"search {k} = {v!r}: expected an integer >= 1")
-    opts["sampler"] = str(opts["sampler"]).lower()
-    if opts["sampler"] not in ("tpe", "random", "grid"):
-        raise UsageError(f"unknown sampler {opts['sampler']!r} (expected tpe, random or grid)")
-    opts["pruner"] = str(opts["pruner"]).lower()
-    if opts["pruner"] not in ("median", "none"):
-        raise UsageError(f"unknown pruner {opts['pruner']!r} (expected median or none)")
-    if opts["metric"] not in ("val_loss", "val_accuracy"):
-        raise UsageError(f"unknown metric {opts['metric']!r} (expected val_loss or val_accuracy)")
+    for k, allowed in SEARCH_CHOICES.items():
+        if k != "metric":  # the metric is a key of the epoch's metrics, spelt as they are
+            opts[k] = str(opts[k]).lower()
+        if opts[k] not in allowed:
+            expected = f"{', '.join(allowed[:-1])} or {allowed[-1]}"
+            raise UsageError(f"unknown {k} {opts[k]!r} (expected {expected})")
     return opts
 
 
@@ -367,23 +370,16 @@ def _pruner(opts: dict):
     return optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=0)
 
 
+@dataclass
 class _Objective:
     """Trains one configuration per trial, reporting the metric after every epoch."""
 
-    def __init__(
-        self,
-        base: dict,
-        space: list[Param],
-        metric: str,
-        quiet: bool,
-        threads: int | str | None = "auto",
-    ):
-        self.threads = threads
-        self.base = base
-        self.space = space
-        self.metric = metric
-        self.quiet = quiet
-        self._data: dict[str, Any] = {}
+    base: dict
+    space: list[Param]
+    metric: str
+    quiet: bool
+    threads: int | str | None = "auto"
+    _data: dict[str, Any] = field(default_factory=dict)  # prepared data, by data config
 
     def _prepared(self, cfg: dict):
         from gradfit.train.data import prepare
@@ -421,7 +417,7 @@ class _Objective:
 
         threads = auto_threads(session) if self.threads == "auto" else self.threads
         trial.set_user_attr("config", session.cfg)
-        shown = ", ".join(f"{k}={_short(v)}" for k, v in values.items())
+        shown = _params_text(values)
         try:
             with blas_threads(threads):
                 fit(session, [Report()])
@@ -460,6 +456,10 @@ def format_value(metric: str, v: float) -> str:
 
 def _short(v) -> str:
     return f"{v:.4g}" if isinstance(v, float) else str(v)
+
+
+def _params_text(params: dict) -> str:
+    return ", ".join(f"{k}={_short(v)}" for k, v in params.items())
 
 
 def _quiet_optuna() -> None:
@@ -679,57 +679,53 @@ def report(study, space: list[Param], opts: dict, out: Path, quiet: bool, before
         best_cfg = best.user_attrs["config"]
         header = (
             f"best configuration of study {opts['study_name']!r}: trial {best.number}, "
-            f"{metric} {best.value:.6g}\nparams: "
-            + ", ".join(f"{k}={_short(v)}" for k, v in best.params.items())
-            + "\nTrain it with: gradfit train --config best.toml"
+            f"{metric} {best.value:.6g}\nparams: {_params_text(best.params)}\n"
+            "Train it with: gradfit train --config best.toml"
         )
         config_from_layers([(best_cfg, "best.toml")])  # what we write must load back
         write_toml(out / "best.toml", best_cfg, header=header)
         result.update(best_trial=best.number, best_value=best.value, best_params=best.params)
         lines.append(
-            f"best: trial {best.number}, {metric} {format_value(metric, best.value)} ("
-            + ", ".join(f"{k}={_short(v)}" for k, v in best.params.items())
-            + ")"
+            f"best: trial {best.number}, {metric} {format_value(metric, best.value)} "
+            f"({_params_text(best.params)})"
         )
         lines.append(f"wrote {out / 'best.toml'} (gradfit train --config {out / 'best.toml'})")
-        nums = [t.number for t in complete]
-        vals = [float(t.value) for t in complete]
         plot_search_history(
-            nums,
-            vals,
+            [t.number for t in complete],
+            [float(t.value) for t in complete],
             out / "history.png",
             metric,
             opts["study_name"],
             maximize=_direction(metric) == "maximize",
         )
+
+        def param_png(p: Param) -> Path:
+            return out / f"param_{p.name.replace('.', '_')}.png"
+
+        pruned = [
+            t
+            for t in study.trials
+            if t.state == optuna.trial.TrialState.PRUNED and t.intermediate_values
+        ]
         for p in space:
             if p.kind == "categorical" and not all(
                 isinstance(c, int | float) and not isinstance(c, bool) for c in p.choices
             ):
                 continue
-            xs = [t.params[p.name] for t in complete if p.name in t.params]
-            ys = [float(t.value) for t in complete if p.name in t.params]
-            cut = [
-                t
-                for t in study.trials
-                if t.state == optuna.trial.TrialState.PRUNED
-                and p.name in t.params
-                and t.intermediate_values
-            ]
-            pruned = (
-                [t.params[p.name] for t in cut],
-                [float(t.intermediate_values[max(t.intermediate_values)]) for t in cut],
+            done = [t for t in complete if p.name in t.params]
+            cut = [t for t in pruned if p.name in t.params]
+            last_reports = [float(t.intermediate_values[max(t.intermediate_values)]) for t in cut]
+            plot_param(
+                [t.params[p.name] for t in done],
+                [float(t.value) for t in done],
+                p.name,
+                p.log,
+                param_png(p),
+                metric,
+                ([t.params[p.name] for t in cut], last_reports),
             )
-            safe = p.name.replace(".", "_")
-            plot_param(xs, ys, p.name, p.log, out / f"param_{safe}.png", metric, pruned)
-        lines.append(
-            f"plots: {out / 'history.png'}, "
-            + ", ".join(
-                str(out / f"param_{p.name.replace('.', '_')}.png")
-                for p in space
-                if (out / f"param_{p.name.replace('.', '_')}.png").exists()
-            )
-        )
+        shown = [str(param_png(p)) for p in space if param_png(p).exists()]
+        lines.append(f"plots: {out / 'history.png'}, " + ", ".join(shown))
     else:
         lines.append("no trial has completed yet (all pruned or failed); nothing to report as best")
     if not quiet:
