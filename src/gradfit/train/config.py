@@ -289,23 +289,23 @@ class Layers:
         """Fill in the recipe of the chosen data set and optimizer (``DATA_RECIPES``,
         ``OPTIMIZER_RECIPES``) where nothing was set."""
 
-        def norm(name: str) -> str:  # lectureAdam, lecture_adam, lecture.adam alike
-            n = builders.norm_name(name)
-            return "lecture." + n[7:] if n.startswith("lecture") and n[7:8] != "." else n
-
         data = self.config["data"]["name"] if not self.config["data"]["path"] else ""
         # In order: a recipe fills what the ones before it left (the model's recipe may
         # name the optimizer whose recipe then applies).
         for recipe in (
             lambda: DATA_RECIPES.get(data, {}),
             lambda: MODEL_RECIPES.get(builders.norm_name(self.config["model"]["kind"]), {}),
-            lambda: OPTIMIZER_RECIPES.get(norm(self.config["optimizer"]["name"]), {}),
+            lambda: OPTIMIZER_RECIPES.get(
+                builders.optimizer_key(self.config["optimizer"]["name"]), {}
+            ),
         ):
             for section, table in recipe().items():
                 if section == "data" and "name" in table and self.config["data"]["path"]:
                     continue  # a data file is the user's choice of data
                 current = self.config[section]
-                if section in OPEN_SECTIONS and norm(table["name"]) != norm(current["name"]):
+                if section in OPEN_SECTIONS and builders.optimizer_key(
+                    table["name"]
+                ) != builders.optimizer_key(current["name"]):
                     if any(sec == section for sec, _ in self.source):
                         continue  # the user chose this class or its arguments
                     self.config[section] = current = {}
