@@ -149,7 +149,7 @@ def _is_int(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
 
-def _is_number(v: Any) -> bool:
+def is_number(v: Any) -> bool:
     return isinstance(v, int | float) and not isinstance(v, bool)
 
 
@@ -163,12 +163,12 @@ _KINDS: dict[str, tuple[Callable[[Any], bool], str, Callable]] = {
         list,
     ),
     "split": (
-        lambda v: v == "auto" or (_is_number(v) and 0.0 < v < 1.0),
+        lambda v: v == "auto" or (is_number(v) and 0.0 < v < 1.0),
         '"auto" or a fraction between 0 and 1 (exclusive)',
         lambda v: v if v == "auto" else float(v),
     ),
     "fraction": (
-        lambda v: _is_number(v) and 0 <= v < 1,
+        lambda v: is_number(v) and 0 <= v < 1,
         "a fraction from 0 to 1 (exclusive)",
         float,
     ),

@@ -317,8 +317,6 @@ def run_weights(run_dir: Path, checkpoint: str | None) -> tuple[Path, dict, dict
     path = Path(checkpoint) if checkpoint else run_dir / rundir.CHECKPOINT
     if not checkpoint and not path.exists() and (run_dir / rundir.MODEL).exists():
         path = run_dir / rundir.MODEL
-    if not path.is_file():
-        raise UsageError(f"checkpoint {str(path)!r} does not exist")
     try:
         state = ckpt.load(path)
         return path, state["model"], state

@@ -43,6 +43,7 @@ from typing import Any
 from gradfit.train.config import (
     Layers,
     config_from_layers,
+    is_number,
     parse_value,
     parse_widths,
     write_toml,
@@ -127,8 +128,7 @@ def _target(name: str) -> tuple[str, str]:
     if name in SHORT_NAMES:
         return SHORT_NAMES[name]
     if name.count(".") == 1:
-        section, key = name.split(".")
-        return section, key
+        return tuple(name.split("."))
     raise UsageError(
         f"--param {name}: unknown name (expected a config key such as optimizer.lr, or one "
         f"of: {', '.join(SHORT_NAMES)})"
@@ -188,29 +188,18 @@ def _choice(v: Any, bad: str):
 
 def _range_param(name, low, high, log, step, bad) -> Param:
     for v in (low, high):
-        if isinstance(v, bool) or not isinstance(v, int | float):
+        if not is_number(v):
             raise UsageError(bad + f"bound {v!r} is not a number")
     if not low < high:
         raise UsageError(bad + f"expected LOW < HIGH, got {low} and {high}")
     if log and low <= 0:
         raise UsageError(bad + f"a log scale needs LOW > 0, got {low}")
-    if step is not None and (
-        isinstance(step, bool) or not isinstance(step, int | float) or step <= 0
-    ):
+    if step is not None and not (is_number(step) and step > 0):
         raise UsageError(bad + f"step must be a positive number, got {step!r}")
     if log and step is not None:
         raise UsageError(bad + "a range cannot have both :log and :step")
-    is_int = (
-        isinstance(low, int) and isinstance(high, int) and (step is None or isinstance(step, int))
-    )
-    return Param(
-        name,
-        "int" if is_int else "float",
-        float(low),
-        float(high),
-        log,
-        None if step is None else step,
-    )
+    is_int = all(isinstance(v, int) for v in (low, high, 1 if step is None else step))
+    return Param(name, "int" if is_int else "float", float(low), float(high), log, step)
 
 
 def apply_values(base: dict, values: dict[str, Any], source: str) -> dict:
@@ -225,9 +214,7 @@ def apply_values(base: dict, values: dict[str, Any], source: str) -> dict:
             width = (base["model"]["hidden"] or [100])[0]
             v = [width] * int(v)
         elif (section, key) == ("model", "hidden") and isinstance(v, str):
-            v = parse_widths(v)
-        elif (section, key) == ("model", "hidden") and isinstance(v, int):
-            v = [v]
+            v = parse_widths(v)  # a choice of widths "128,128"; validation takes an int too
         layer.setdefault(section, {})[key] = v
     lay = Layers()
     lay.apply(copy.deepcopy(base), "the base configuration")
