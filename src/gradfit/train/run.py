@@ -20,7 +20,7 @@ from gradfit.train import builders, rundir
 from gradfit.train import checkpoint as ckpt
 from gradfit.train.config import DEFAULTS, config_from_layers, read_toml, write_toml
 from gradfit.train.errors import DivergenceError, Interrupted, UsageError
-from gradfit.train.loop import Callback, auto_threads, blas_threads, evaluate_model, fit
+from gradfit.train.loop import Callback, evaluate_model, fit
 from gradfit.train.report import (
     ProgressBar,
     banner,
@@ -128,10 +128,8 @@ def _run(
 ) -> dict:
     """Fit with the run-folder callbacks. On divergence keep the last good checkpoint; on
     Ctrl-C or an OS error, write summary.json if the disk lets us, then re-raise."""
-    n_threads = auto_threads(session) if threads == "auto" else threads
     if not _is_main():  # rank 0 alone writes checkpoints, metrics and progress
-        with blas_threads(n_threads):
-            fit(session, [])
+        fit(session, [], threads)
         return {}
     writer = RunWriter(run_dir, session.epoch)
     callbacks = [ProgressBar(bar=False if quiet else progress, lines=not quiet), writer]
@@ -147,8 +145,7 @@ def _run(
         )
 
     try:
-        with blas_threads(n_threads):
-            status = fit(session, callbacks)
+        status = fit(session, callbacks, threads)
     except DivergenceError as e:
         summary("diverged")
         path = run_dir / rundir.CHECKPOINT

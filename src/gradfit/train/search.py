@@ -400,29 +400,26 @@ class _Objective:
                 if trial.should_prune():
                     raise optuna.TrialPruned(f"pruned at epoch {m['epoch']} ({metric} {v:.4g})")
 
-        from gradfit.train.loop import auto_threads, blas_threads, fit
+        from gradfit.train.loop import fit
 
-        threads = auto_threads(session) if self.threads == "auto" else self.threads
         trial.set_user_attr("config", session.cfg)
         shown = _params_text(values)
         try:
-            with blas_threads(threads):
-                fit(session, [Report()])
+            fit(session, [Report()], self.threads)
         except DivergenceError as e:
             trial.set_user_attr("diverged", str(e))
-            trial.set_user_attr("epochs_run", session.epoch)
             self._say(f"trial {trial.number:>3}: diverged at epoch {e.epoch} ({shown})")
             raise optuna.TrialPruned(str(e)) from None
         except optuna.TrialPruned:
-            trial.set_user_attr("epochs_run", session.epoch)
             last = session.history[-1][metric]
             self._say(
                 f"trial {trial.number:>3}: pruned after epoch {session.epoch}, "
                 f"{metric} {format_value(metric, last)} ({shown})"
             )
             raise
+        finally:
+            trial.set_user_attr("epochs_run", session.epoch)
         last = session.history[-1]
-        trial.set_user_attr("epochs_run", session.epoch)
         for k in ("val_loss", "val_accuracy", "train_loss"):
             if last.get(k) is not None:
                 trial.set_user_attr(k, last[k])
@@ -455,13 +452,13 @@ def _quiet_optuna() -> None:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 
-def _worker(base, space, opts, storage_url, study_name, n_trials, worker, quiet) -> None:
+def _worker(base, space, opts, storage_url, n_trials, worker, quiet) -> None:
     """One worker process: load the shared study and run ``n_trials`` trials."""
     import optuna
 
     _quiet_optuna()
     study = optuna.load_study(
-        study_name=study_name,
+        study_name=opts["study_name"],
         storage=_storage(storage_url),
         sampler=_sampler(opts, space, worker),
         pruner=_pruner(opts),
@@ -571,14 +568,11 @@ def search_command(cfg: dict, raw: dict, args) -> dict:
     jobs = min(opts["jobs"], opts["trials"])
     shares = [opts["trials"] // jobs + (i < opts["trials"] % jobs) for i in range(jobs)]
     if jobs == 1:
-        _worker(cfg, space, opts, storage_url, opts["study_name"], shares[0], 0, quiet)
+        _worker(cfg, space, opts, storage_url, shares[0], 0, quiet)
     else:
         ctx = mp.get_context("spawn")
         procs = [
-            ctx.Process(
-                target=_worker,
-                args=(cfg, space, opts, storage_url, opts["study_name"], n, i, quiet),
-            )
+            ctx.Process(target=_worker, args=(cfg, space, opts, storage_url, n, i, quiet))
             for i, n in enumerate(shares)
         ]
         for p in procs:
