@@ -4,8 +4,9 @@ optimizer and the learning-rate schedule.
 Every list the command line offers comes from one table here or from the library itself,
 so nothing is kept in sync by hand:
 
-- model kinds: ``MODELS`` (kind -> builder and parameter count). A new kind (a 1-D CNN, a
-  transformer) is one entry;
+- model kinds: ``MODELS`` (kind -> builder, parameter count, header line, own keys). The
+  layers themselves are built in ``gradfit.models`` / ``gradfit.models_text``; a new kind
+  is a builder there and one entry here;
 - activations: every activation module of ``gradfit.nn`` (``activation_classes``);
 - initialisations: ``INITS``;
 - losses: ``CLASSIFICATION_LOSSES`` and ``REGRESSION_LOSSES``;
