@@ -288,24 +288,20 @@ class Layers:
     def apply_recipes(self) -> None:
         """Fill in the recipe of the chosen data set and optimizer (``DATA_RECIPES``,
         ``OPTIMIZER_RECIPES``) where nothing was set."""
-
+        key = builders.optimizer_key  # the loose name match, lecture forms included
         data = self.config["data"]["name"] if not self.config["data"]["path"] else ""
         # In order: a recipe fills what the ones before it left (the model's recipe may
         # name the optimizer whose recipe then applies).
         for recipe in (
             lambda: DATA_RECIPES.get(data, {}),
             lambda: MODEL_RECIPES.get(builders.norm_name(self.config["model"]["kind"]), {}),
-            lambda: OPTIMIZER_RECIPES.get(
-                builders.optimizer_key(self.config["optimizer"]["name"]), {}
-            ),
+            lambda: OPTIMIZER_RECIPES.get(key(self.config["optimizer"]["name"]), {}),
         ):
             for section, table in recipe().items():
                 if section == "data" and "name" in table and self.config["data"]["path"]:
                     continue  # a data file is the user's choice of data
                 current = self.config[section]
-                if section in OPEN_SECTIONS and builders.optimizer_key(
-                    table["name"]
-                ) != builders.optimizer_key(current["name"]):
+                if section in OPEN_SECTIONS and key(table["name"]) != key(current["name"]):
                     if any(sec == section for sec, _ in self.source):
                         continue  # the user chose this class or its arguments
                     self.config[section] = current = {}
