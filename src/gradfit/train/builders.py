@@ -92,14 +92,19 @@ def kind_options(cfg: dict) -> dict[str, Any]:
     return {k: cfg[k] for k in MODELS[cfg["kind"]].options}
 
 
+def model_settings(cfg: dict) -> str:
+    """``model 'cnn1d' (channels = 15, ...)``: a model kind and its own keys, for messages."""
+    shown = ", ".join(f"{k} = {v!r}" for k, v in kind_options(cfg).items())
+    return f"model {cfg['kind']!r} ({shown})"
+
+
 def _checked_build(kind: str, cfg: dict, n_in: int, n_out: int, act_cls):
     """The kind's builder; its refusal of a shape (a CNN deeper than the input is long)
     becomes a UsageError naming the settings."""
     try:
         return MODELS[kind].build(cfg, n_in, n_out, act_cls)
     except ValueError as e:
-        shown = ", ".join(f"{k} = {v!r}" for k, v in kind_options(cfg).items())
-        raise UsageError(f"model {kind!r} ({shown}): {e}") from None
+        raise UsageError(f"{model_settings(cfg)}: {e}") from None
 
 
 # --- convolutional kinds (gradfit.models: the course's chapters 10 and 11) ---------------
