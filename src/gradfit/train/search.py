@@ -594,42 +594,36 @@ def search_command(cfg: dict, raw: dict, args) -> dict:
 
 
 def _trial_rows(study, space: list[Param]) -> list[dict]:
-    rows = []
-    for t in study.trials:
-        rows.append(
-            {
-                "trial": t.number,
-                "state": t.state.name.lower(),
-                "value": t.value,
-                "epochs": t.user_attrs.get("epochs_run"),
-                "seconds": (t.duration.total_seconds() if t.duration else None),
-                **{p.name: t.params.get(p.name) for p in space},
-            }
-        )
-    return rows
+    return [
+        {
+            "trial": t.number,
+            "state": t.state.name.lower(),
+            "value": t.value,
+            "epochs": t.user_attrs.get("epochs_run"),
+            "seconds": (t.duration.total_seconds() if t.duration else None),
+            **{p.name: t.params.get(p.name) for p in space},
+        }
+        for t in study.trials
+    ]
 
 
 def format_table(rows: list[dict], metric: str, names: list[str]) -> str:
+    def cell(v, form=str) -> str:
+        return "" if v is None else form(v)
+
     cols = ["trial", "state", metric, "epochs", *names]
-    data = []
-    for r in rows:
-        v = r["value"]
-        data.append(
-            [
-                str(r["trial"]),
-                r["state"],
-                "" if v is None else format_value(metric, v),
-                "" if r["epochs"] is None else str(r["epochs"]),
-                *[_short(r[n]) if r[n] is not None else "" for n in names],
-            ]
-        )
-    widths = [
-        max(len(c), *(len(d[i]) for d in data)) if data else len(c) for i, c in enumerate(cols)
+    data = [
+        [
+            str(r["trial"]),
+            r["state"],
+            cell(r["value"], lambda v: format_value(metric, v)),
+            cell(r["epochs"]),
+            *[cell(r[n], _short) for n in names],
+        ]
+        for r in rows
     ]
-    lines = ["  ".join(c.rjust(w) for c, w in zip(cols, widths))]
-    for d in data:
-        lines.append("  ".join(x.rjust(w) for x, w in zip(d, widths)))
-    return "\n".join(lines)
+    widths = [max(len(x) for x in column) for column in zip(cols, *data)]
+    return "\n".join("  ".join(x.rjust(w) for x, w in zip(line, widths)) for line in [cols, *data])
 
 
 def report(study, space: list[Param], opts: dict, out: Path, quiet: bool, before: int = 0) -> dict:
