@@ -126,8 +126,9 @@ def _is_main() -> bool:
 def _run(
     session: Session, run_dir: Path, progress, quiet: bool, threads, tensorboard: bool = False
 ) -> dict:
-    """Fit with the run-folder callbacks. On divergence keep the last good checkpoint; on
-    Ctrl-C or an OS error, write summary.json if the disk lets us, then re-raise."""
+    """Fit with the run-folder callbacks and say how it ended. On divergence keep the last
+    good checkpoint; on Ctrl-C or an OS error, write summary.json if the disk lets us, then
+    re-raise."""
     if not _is_main():  # rank 0 alone writes checkpoints, metrics and progress
         fit(session, [], threads)
         return {}
@@ -163,7 +164,9 @@ def _run(
             summary(f"failed: {e.strerror or e}")
         raise
     ckpt.save_weights(run_dir / rundir.MODEL, session.model.state_dict())
-    return summary(status)
+    result = summary(status)
+    say(quiet, final_report(result, run_dir))
+    return result
 
 
 def _main_decides(decide):
@@ -236,9 +239,7 @@ def train(
             write_toml(run_dir / rundir.CONFIG, session.cfg, header=CONFIG_HEADER)
             rundir.atomic_write(run_dir / rundir.METRICS, b"")
         say(quiet, banner(session, run_dir))
-        summary = _run(session, run_dir, progress, quiet, threads, tensorboard)
-        say(quiet, final_report(summary, run_dir))
-    return summary
+        return _run(session, run_dir, progress, quiet, threads, tensorboard)
 
 
 def load_run_config(run_dir: Path) -> dict:
@@ -298,9 +299,7 @@ def resume(
             say(quiet, f"resuming {run_dir} after epoch {session.epoch}")
         else:
             say(quiet, f"{run_dir} has no checkpoint yet; starting it from epoch 1")
-        summary = _run(session, run_dir, progress, quiet, threads, tensorboard)
-        say(quiet, final_report(summary, run_dir))
-        return summary
+        return _run(session, run_dir, progress, quiet, threads, tensorboard)
 
 
 # --- evaluate -----------------------------------------------------------------------------
