@@ -22,18 +22,18 @@ def _mT(x: np.ndarray) -> np.ndarray:  # noqa: N802
     return np.swapaxes(x, -1, -2)
 
 
-def _solve_tri(a: np.ndarray, b: np.ndarray, lower: bool) -> np.ndarray:
-    """a^{-1} b for triangular a (batched)."""
+def _solve_tri(a: np.ndarray, b: np.ndarray, lower: bool, unit: bool = False) -> np.ndarray:
+    """a^{-1} b for triangular a (batched); ``unit``: a's diagonal is read as ones."""
     from scipy.linalg import solve_triangular
 
-    if a.ndim == 2:
-        return solve_triangular(a, b, lower=lower)
+    if a.ndim == 2 and b.ndim == 2:
+        return solve_triangular(a, b, lower=lower, unit_diagonal=unit)
     out = np.empty(np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + b.shape[-2:], b.dtype)
     a_b = np.broadcast_to(a, out.shape[:-2] + a.shape[-2:]).reshape(-1, *a.shape[-2:])
     b_b = np.broadcast_to(b, out.shape).reshape(-1, *b.shape[-2:])
     flat = out.reshape(-1, *b.shape[-2:])
     for k in range(flat.shape[0]):  # one LAPACK call per matrix of the batch
-        flat[k] = solve_triangular(a_b[k], b_b[k], lower=lower)
+        flat[k] = solve_triangular(a_b[k], b_b[k], lower=lower, unit_diagonal=unit)
     return out
 
 
@@ -133,6 +133,47 @@ class Solve(Op):
         return ga, gb
 
 
+class SolveTriangular(Op):
+    """X = A^{-1} B for triangular A (``upper``; ``unitriangular``: its diagonal read as
+    ones; only that triangle is read);  gB = A^{-T} g, gA = -gB X^T on A's triangle
+    (PyTorch's linalg_solve_triangular backward). The decompositions' second order is
+    written with it."""
+
+    saves_output = True  # backward reads the result
+
+    @staticmethod
+    def forward(ctx, a, b, upper=False, unitriangular=False):
+        x = _solve_tri(a, b, lower=not upper, unit=unitriangular)
+        ctx.a, ctx.x, ctx.upper, ctx.unit = a, x, upper, unitriangular
+        return x
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        gb = _solve_tri(_mT(ctx.a), grad_output, lower=ctx.upper, unit=ctx.unit)
+        ga = None
+        if _wants(ctx, 0):
+            ga = -(gb @ _mT(ctx.x))
+            ga = np.triu(ga, int(ctx.unit)) if ctx.upper else np.tril(ga, -int(ctx.unit))
+        return ga, gb
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        a, b = ctx.inputs
+        upper, unit = ctx.upper, ctx.unit
+        gb = SolveTriangular.apply(a.mT, g, upper=not upper, unitriangular=unit)
+        ga = None
+        if _wants(ctx, 0):
+            x = SolveTriangular.apply(a, b, upper=upper, unitriangular=unit)
+            ga = -(gb @ x.mT)
+            ga = ga.triu(int(unit)) if upper else ga.tril(-int(unit))
+        return ga, gb
+
+
+def _tri_solve(a, b, upper: bool):
+    """``SolveTriangular`` on Tensors (recorded, so differentiable again)."""
+    return SolveTriangular.apply(a, b, upper=upper)
+
+
 class Cholesky(Op):
     """Lower L with A = L L^T. Backward (Murray 2016, PyTorch's form):
     P = tril(L^T gL); P = (P + tril(P, -1)^T) / 2; gA = L^{-T} P L^{-1}."""
@@ -162,6 +203,18 @@ class Cholesky(Op):
         left = _solve_tri(_mT(low), p, lower=False)  # L^{-T} P
         return _mT(_solve_tri(_mT(low), _mT(left), lower=False))  # (L^{-T} (L^{-T}P)^T)^T
 
+    @staticmethod
+    def backward_graph(ctx, g):
+        # ``backward`` on Tensors; L is recomputed from the input so that the graph
+        # differentiates through it (the saved array would be a constant).
+        low = Cholesky.apply(ctx.inputs[0])
+        if ctx.upper:
+            g = g.mT
+        p = (low.mT @ g).tril()
+        p = 0.5 * (p + p.tril(-1).mT)
+        left = _tri_solve(low.mT, p, upper=True)
+        return _tri_solve(low.mT, left.mT, upper=True).mT
+
 
 class Decomposition(Op):
     """A factorisation returning its factors packed on the last axis (``_pack``); its
@@ -176,6 +229,22 @@ class Decomposition(Op):
             grads.append(grad_output[..., start : start + n])
             start += n
         return ctx.grad(ctx, grads)
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        # The factors are recomputed from the input (as ``Exp`` recomputes exp), so the
+        # graph differentiates through them; the saved arrays would be constants.
+        factors = _split(type(ctx).apply(ctx.inputs[0], **ctx.kwargs), ctx)
+        return ctx.grad_graph(factors, _split(g, ctx))
+
+
+def _split(packed, ctx):
+    """The factors (or their gradients) of a packed Tensor, as ``_unpack`` on arrays."""
+    out, start = [], 0
+    for n, shape in zip(ctx.sizes, ctx.factor_shapes):
+        out.append(packed[..., start : start + n].reshape(shape))
+        start += n
+    return out
 
 
 def _pack(ctx, factors, shapes):
@@ -210,6 +279,21 @@ def _qr_grad(ctx, grads):
     return _mT(_solve_tri(r, _mT(ga), lower=False))
 
 
+def _qr_grad_graph(factors, grads):
+    """``_qr_grad`` on Tensors."""
+    q, r = factors
+    g_q, g_r = grads
+    if q.shape[-2] < r.shape[-1]:
+        raise RuntimeError(
+            "linalg.qr: the derivative for an input with fewer rows than columns is not "
+            "implemented in gradfit"
+        )
+    m = (g_r @ r.mT - q.mT @ g_q).triu()
+    m = m + m.triu(1).mT  # triu(M) + triu(M)^T with the diagonal once
+    ga = q @ m + g_q
+    return _tri_solve(r, ga.mT, upper=True).mT
+
+
 class QR(Decomposition):
     """Reduced QR of an m x n matrix, m >= n (PyTorch's backward is defined there)."""
 
@@ -217,7 +301,7 @@ class QR(Decomposition):
     def forward(ctx, a):
         q, r = np.linalg.qr(a, mode="reduced")
         ctx.q, ctx.r = q, r
-        ctx.grad = _qr_grad
+        ctx.grad, ctx.grad_graph = _qr_grad, _qr_grad_graph
         return _pack(ctx, [q, r], [2, 2])
 
 
@@ -250,6 +334,37 @@ def _svd_grad(ctx, grads):
     return u @ ret @ vh
 
 
+def _off_diagonal(k: int, dtype) -> np.ndarray:
+    return 1 - np.eye(k, dtype=dtype)
+
+
+def _svd_grad_graph(factors, grads):
+    """``_svd_grad`` on Tensors (the diagonal of ``ret`` replaced through a constant
+    mask and ``diag_embed``, which record the same values)."""
+    u, s, vh = factors
+    g_u, g_s, g_vh = grads
+    s, g_s = s[..., 0], g_s[..., 0]
+    m, n, k = u.shape[-2], vh.shape[-1], s.shape[-1]
+    eye = np.eye(k, dtype=s.dtype)
+    uhgu = u.mT @ g_u
+    uhgu = uhgu - uhgu.mT
+    vhgv = vh @ g_vh.mT
+    vhgv = vhgv - vhgv.mT
+    s2 = s * s
+    e = s2.unsqueeze(-2) - s2.unsqueeze(-1) + eye
+    ret = (uhgu * s.unsqueeze(-2) + s.unsqueeze(-1) * vhgv) / e
+    ret = ret * _off_diagonal(k, s.dtype) + g_s.diag_embed()
+    if m > k:
+        gus = g_u / s.unsqueeze(-2)
+        ga = u @ ret + gus - u @ (u.mT @ gus)
+        return ga @ vh
+    if n > k:
+        sgvh = g_vh / s.unsqueeze(-1)
+        ga = ret @ vh + sgvh - (sgvh @ vh.mT) @ vh
+        return u @ ga
+    return u @ ret @ vh
+
+
 class SVD(Decomposition):
     """Reduced SVD A = U diag(S) Vh (PyTorch's svd_backward; needs distinct, non-zero
     singular values for U and Vh gradients, as PyTorch says)."""
@@ -258,7 +373,7 @@ class SVD(Decomposition):
     def forward(ctx, a):
         u, s, vh = np.linalg.svd(a, full_matrices=False)
         ctx.u, ctx.s, ctx.vh = u, s, vh
-        ctx.grad = _svd_grad
+        ctx.grad, ctx.grad_graph = _svd_grad, _svd_grad_graph
         return _pack(ctx, [u, s[..., None], vh], [2, 2, 2])
 
 
@@ -275,6 +390,17 @@ def _eigh_grad(ctx, grads):
     return v @ ret @ _mT(v)
 
 
+def _eigh_grad_graph(factors, grads):
+    """``_eigh_grad`` on Tensors."""
+    lam, v = factors
+    g_l, g_v = grads
+    lam, g_l = lam[..., 0], g_l[..., 0]
+    n = lam.shape[-1]
+    e = lam.unsqueeze(-2) - lam.unsqueeze(-1) + np.eye(n, dtype=lam.dtype)
+    ret = (v.mT @ g_v) / e * _off_diagonal(n, lam.dtype) + g_l.diag_embed()
+    return v @ ret @ v.mT
+
+
 class Eigh(Decomposition):
     """Eigenvalues (ascending) and orthonormal eigenvectors of a symmetric matrix; the
     lower triangle is read (``UPLO='L'``), as PyTorch's default."""
@@ -283,5 +409,5 @@ class Eigh(Decomposition):
     def forward(ctx, a, uplo="L"):
         lam, v = np.linalg.eigh(a, UPLO=uplo)
         ctx.lam, ctx.v = lam, v
-        ctx.grad = _eigh_grad
+        ctx.grad, ctx.grad_graph = _eigh_grad, _eigh_grad_graph
         return _pack(ctx, [lam[..., None], v], [2, 2])
