@@ -199,10 +199,10 @@ class _Check:
             limits = "" if low is None else f" >= {low}"
             expected = "an integer" + (limits if high is None else f" from {low} to {high}")
         else:
-            v = [v] if self.kind == "widths" and _is_int(v) else v
             accepts, expected, kept = _KINDS[self.kind]
-            if accepts(v):
-                return kept(v)
+            value = [v] if self.kind == "widths" and _is_int(v) else v  # hidden = 100
+            if accepts(value):
+                return kept(value)
         raise UsageError(f"{key} = {_fmt(v)}{where}: expected {expected}")
 
 
