@@ -76,7 +76,7 @@ def _toposort(roots: list) -> list:
         expanded.add(node)
         for t in node.inputs:
             if isinstance(t, Tensor):
-                if t._version:
+                if t._version and t.grad_fn is not None and t.grad_fn.replaced is not None:
                     t = as_consumed(t, node)
                 fn = t.grad_fn
                 if fn is not None and fn not in expanded:
@@ -161,7 +161,7 @@ def run_backward(roots, root_grads, retain_graph: bool, capture=None) -> dict | 
         for t, ig in zip(inputs, in_grads):
             if ig is None or not isinstance(t, Tensor):
                 continue
-            if t._version:
+            if t._version and t.grad_fn is not None and t.grad_fn.replaced is not None:
                 t = as_consumed(t, node)
             if not t._requires_grad:
                 continue
@@ -245,7 +245,7 @@ def _toposort_graph(roots: list, stop: dict | None) -> list:
         expanded.add(node)
         for t in node.inputs:
             if isinstance(t, Tensor) and (stop is None or id(t) not in stop):
-                if t._version:
+                if t._version and t.grad_fn is not None and t.grad_fn.replaced is not None:
                     t = as_consumed(t, node)
                 fn = t.grad_fn
                 if fn is not None and fn not in expanded:
@@ -260,7 +260,7 @@ def _prune(order: list, capture: dict) -> list:
     needed = set()
     for node in reversed(order):  # producers before consumers
         for t in node.inputs:
-            if isinstance(t, Tensor) and t._version:
+            if isinstance(t, Tensor) and t._version and t.grad_fn is not None:
                 t = as_consumed(t, node)
             if isinstance(t, Tensor) and (id(t) in capture or t.grad_fn in needed):
                 needed.add(node)
@@ -384,7 +384,7 @@ def run_backward_graph(
             for t, ig in zip(inputs, in_grads):
                 if ig is None or not isinstance(t, Tensor):
                     continue
-                if t._version:
+                if t._version and t.grad_fn is not None and t.grad_fn.replaced is not None:
                     t = as_consumed(t, node)
                 if not t._requires_grad:
                     continue
