@@ -66,13 +66,9 @@ class SGD(Optimizer):
 
     def _update(self, group: dict, params: list, arrays: list, grads: list) -> None:
         momentum = float(group["momentum"])
-        if momentum != 0:
-            # a missing buffer (None) is made by sgd on this first step, then kept
-            buffers = self._state_arrays(params, "momentum_buffer", make=None)
-            fresh = [i for i, b in enumerate(buffers) if b is None]
-        else:
-            buffers = fresh = []
-        sgd(
+        # a missing buffer (None) is made by sgd on the parameter's first step, then kept
+        buffers = self._state_arrays(params, "momentum_buffer", make=None) if momentum else []
+        created = sgd(
             arrays,
             grads,
             buffers,
@@ -83,6 +79,5 @@ class SGD(Optimizer):
             nesterov=group["nesterov"],
             maximize=group["maximize"],
         )
-        state = self.state
-        for i in fresh:
-            state[params[i]]["momentum_buffer"] = wrap(buffers[i])
+        for i in created:
+            self.state[params[i]]["momentum_buffer"] = wrap(buffers[i])
