@@ -1,6 +1,6 @@
 """``gradfit.linalg``: PyTorch's ``torch.linalg`` basics on (batches of) real matrices, with
 gradients where PyTorch defines them: ``inv``, ``det``, ``slogdet``, ``solve``,
-``cholesky``, ``qr``, ``svd``/``svdvals``, ``eigh``/``eigvalsh``, ``norm``,
+``solve_triangular``, ``cholesky``, ``qr``, ``svd``/``svdvals``, ``eigh``/``eigvalsh``, ``norm``,
 ``vector_norm``, ``matrix_norm``, ``matrix_power``, ``multi_dot``, ``matrix_rank``.
 """
 
@@ -35,6 +35,7 @@ __all__ = [
     "qr",
     "slogdet",
     "solve",
+    "solve_triangular",
     "svd",
     "svdvals",
     "vector_norm",
@@ -123,6 +124,40 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:  # noqa: N803
             "torch.linalg.solve: The solver failed because the input matrix is singular."
         ) from None
     return x.squeeze(-1) if vector else x
+
+
+@with_out
+def solve_triangular(
+    A: Tensor,  # noqa: N803
+    B: Tensor,  # noqa: N803
+    *,
+    upper: bool,
+    left: bool = True,
+    unitriangular: bool = False,
+) -> Tensor:
+    """X with A X = B (``left=False``: X A = B) for triangular A: only its ``upper`` (or
+    lower) triangle is read, and with ``unitriangular`` its diagonal is taken as ones.
+    A and B are (batches of) matrices; their batch dimensions broadcast."""
+    _square("solve_triangular", A)
+    _float("solve_triangular", B)
+    if B.ndim < 2:
+        raise RuntimeError(
+            f"linalg.solve_triangular: The input tensor B must have at least 2 dimensions, "
+            f"got {B.ndim}"
+        )
+    if not left:
+        return solve_triangular(
+            A.mT, B.mT, upper=not upper, left=True, unitriangular=unitriangular
+        ).mT
+    if B.shape[-2] != A.shape[-1]:
+        raise RuntimeError(
+            f"linalg.solve_triangular: Incompatible shapes of A and B for the equation "
+            f"AX = B ({A.shape[-2]}x{A.shape[-1]} and {B.shape[-2]}x{B.shape[-1]})"
+        )
+    try:
+        return linalg_ops.SolveTriangular.apply(A, B, upper=upper, unitriangular=unitriangular)
+    except np.linalg.LinAlgError as err:
+        raise RuntimeError(f"linalg.solve_triangular: A is singular ({err})") from None
 
 
 @with_out

@@ -9,6 +9,8 @@ classes and a few configuration keywords, and returns a ``Module``. A flat examp
 ``nn=torch.nn`` builds the identical PyTorch model, which is how the tests check that the
 two agree number for number.
 
+- ``mlp``: the command line's default model, Linear layers with an activation between
+  them; it takes the number of features, not an example's shape.
 - ``cnn1d``: the course's 1-D convolutional network for MNIST-1D (Notebook 10.2): three
   Conv1d layers of 15 channels, kernel 3, stride 2, no padding, each followed by ReLU, then
   Flatten and a Linear head, whose weight gets He initialisation (``kaiming_uniform_``)
@@ -45,6 +47,17 @@ def _front(nn, input_shape) -> tuple[list, int, int]:
 
 def _conv_len(length: int, k: int, s: int, p: int = 0) -> int:
     return (length + 2 * p - k) // s + 1
+
+
+def mlp(n_features: int, n_outputs: int, hidden=(), activation=None, nn=None):
+    """Linear layers of widths ``n_features, *hidden, n_outputs``, an ``activation()``
+    module (default ReLU) after each hidden one."""
+    nn = _nn(nn)
+    widths = [n_features, *hidden, n_outputs]
+    layers = []
+    for a, b in zip(widths[:-2], widths[1:-1]):
+        layers += [nn.Linear(a, b), (activation or nn.ReLU)()]
+    return nn.Sequential(*layers, nn.Linear(widths[-2], widths[-1]))
 
 
 def cnn1d(

@@ -20,7 +20,7 @@ from gradfit._grad_mode import no_grad
 from gradfit.nn import functional as F
 from gradfit.tensor import Tensor
 
-__all__ = ["CharGPT", "CharLSTM", "build_text_model", "generate"]
+__all__ = ["CharGPT", "CharLSTM", "TokenLogits", "build_text_model", "generate"]
 
 
 class CausalSelfAttention(nn.Module):
@@ -138,6 +138,19 @@ class CharLSTM(nn.Module):
         out, _ = self.lstm(self.tok_emb(idx))
         logits = self.head(out)
         return logits, _loss(logits, targets)
+
+
+class TokenLogits(nn.Module):
+    """A character model as a classifier of every position: token ids (N, T) -> logits
+    (N, vocab, T), PyTorch's layout for ``cross_entropy`` over positions."""
+
+    def __init__(self, lm: nn.Module) -> None:
+        super().__init__()
+        self.lm = lm
+
+    def forward(self, idx: Tensor) -> Tensor:
+        logits, _ = self.lm(idx)
+        return logits.transpose(1, 2)
 
 
 def build_text_model(kind: str, vocab_size: int, **config) -> nn.Module:

@@ -383,3 +383,8 @@ REGISTRY += TENSOROPS
 from .registry_seq import REGISTRY_SEQ  # noqa: E402
 
 REGISTRY += REGISTRY_SEQ
+
+# linalg.solve_triangular (second order of the decompositions): tests/engine/registry_linalg.py
+from .registry_linalg import REGISTRY_LINALG  # noqa: E402
+
+REGISTRY += REGISTRY_LINALG

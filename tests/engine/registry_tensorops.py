@@ -679,7 +679,7 @@ TENSOROPS += [
         shapes=_sr_shapes,
         samples=[[(4, 3), (6, 3)], [(2, 2), (1, 2)]],
     )
-    for r in ("sum", "mean", "amax", "amin")
+    for r in ("sum", "prod", "mean", "amax", "amin")
     for inc in (True, False)
 ] + [
     OpSpec(

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 import gradfit
+from gradfit.autograd import gradgradcheck
 
 
 def _both(arr):
@@ -491,6 +492,33 @@ def test_linalg_forms_and_errors():
     assert z.grad.tolist() == [0.0, 0.0, 0.0]  # PyTorch's gradient of the norm at 0
 
 
+def test_solve_triangular_reads_one_triangle_and_names_bad_input():
+    rng = np.random.default_rng(2)
+    a, b = rng.standard_normal((3, 3)) + 3 * np.eye(3), rng.standard_normal((3, 2))
+    for upper in (True, False):
+        for unit in (True, False):
+            ours = gradfit.linalg.solve_triangular(
+                gradfit.tensor(a), gradfit.tensor(b), upper=upper, unitriangular=unit
+            )
+            ref = torch.linalg.solve_triangular(
+                torch.tensor(a), torch.tensor(b), upper=upper, unitriangular=unit
+            )
+            np.testing.assert_allclose(ours.numpy(), ref.numpy(), rtol=1e-12)
+    out = gradfit.empty(3, 2, dtype=gradfit.float64)
+    gradfit.linalg.solve_triangular(gradfit.tensor(a), gradfit.tensor(b), upper=True, out=out)
+    np.testing.assert_allclose(out.numpy(), np.linalg.solve(np.triu(a), b), rtol=1e-12)
+    with pytest.raises(RuntimeError, match="square"):
+        gradfit.linalg.solve_triangular(gradfit.tensor(b), gradfit.tensor(b), upper=True)
+    with pytest.raises(RuntimeError, match="B must have at least 2 dimensions, got 1"):
+        gradfit.linalg.solve_triangular(gradfit.tensor(a), gradfit.tensor(b[:, 0]), upper=True)
+    with pytest.raises(RuntimeError, match=r"Incompatible shapes .* \(3x3 and 2x3\)"):
+        gradfit.linalg.solve_triangular(gradfit.tensor(a), gradfit.tensor(b.T), upper=True)
+    singular = np.triu(a)
+    singular[1, 1] = 0.0
+    with pytest.raises(RuntimeError, match="A is singular"):
+        gradfit.linalg.solve_triangular(gradfit.tensor(singular), gradfit.tensor(b), upper=True)
+
+
 def test_index_assignment_after_a_saving_use_is_refused_as_pytorch():
     a = gradfit.ones(3, requires_grad=True)
     x = a * 2.0
@@ -506,7 +534,7 @@ def test_index_assignment_after_a_saving_use_is_refused_as_pytorch():
         yt.sum().backward()
 
 
-def test_scatter_reduce_prod_forward_matches_and_its_gradient_is_refused():
+def test_scatter_reduce_prod_forward_matches_and_an_unknown_reduce_is_refused():
     rng = np.random.default_rng(5)
     a, s, idx = rng.standard_normal((4, 3)), rng.standard_normal((5, 3)), rng.integers(0, 4, (5, 3))
     for inc in (True, False):
@@ -517,12 +545,77 @@ def test_scatter_reduce_prod_forward_matches_and_its_gradient_is_refused():
             0, torch.tensor(idx), torch.tensor(s), "prod", include_self=inc
         )
         np.testing.assert_allclose(ours.numpy(), ref.numpy(), rtol=1e-12)
-    x = gradfit.tensor(a, requires_grad=True)
-    y = x.scatter_reduce(0, gradfit.tensor(idx), gradfit.tensor(s), "prod")
-    with pytest.raises(RuntimeError, match="reduce='prod' is not implemented"):
-        y.sum().backward()
     with pytest.raises(RuntimeError, match="sum, prod, mean, amax or amin"):
-        x.scatter_reduce(0, gradfit.tensor(idx), gradfit.tensor(s), "max")
+        gradfit.tensor(a).scatter_reduce(0, gradfit.tensor(idx), gradfit.tensor(s), "max")
+
+
+# Column 0 of ``_PROD_IDX`` sends src rows 0, 1, 3 to a's row 0 and row 2 to row 2 (a's
+# row 1 receives nothing); column 1 sends rows 0 and 2 to row 1. Zeros are placed at
+# (row, column) positions of a and src to reach each branch of PyTorch's prod backward.
+_PROD_IDX = np.array([[0, 1], [0, 2], [2, 1], [0, 0]])
+_PROD_ZEROS = {
+    "self_zero": ([(0, 0), (1, 0)], []),
+    "src_zero_alone": ([], [(0, 0), (2, 1)]),
+    "self_and_src_zero": ([(0, 0)], [(1, 0)]),
+    "two_src_zeros": ([], [(0, 0), (3, 0)]),
+}
+
+
+def _prod_inputs(case):
+    rng = np.random.default_rng(7)
+    a, s = rng.standard_normal((3, 2)) + 0.5, rng.standard_normal((4, 2)) + 0.5
+    for r, c in _PROD_ZEROS[case][0]:
+        a[r, c] = 0.0
+    for r, c in _PROD_ZEROS[case][1]:
+        s[r, c] = 0.0
+    return a, s
+
+
+def _prod_grads(lib, a, s, include_self, order):
+    """First (order 1) or second (order 2: of <v, first>) derivatives in a and src."""
+    xs = [lib.tensor(a, requires_grad=True), lib.tensor(s, requires_grad=True)]
+    out = xs[0].scatter_reduce(0, lib.tensor(_PROD_IDX), xs[1], "prod", include_self=include_self)
+    w = np.random.default_rng(1).standard_normal(out.shape)
+    first = lib.autograd.grad((out * lib.tensor(w)).sum(), xs, create_graph=order == 2)
+    if order == 1:
+        return [g.detach().numpy() for g in first]
+    rng = np.random.default_rng(2)
+    total = sum((g * lib.tensor(rng.standard_normal(g.shape))).sum() for g in first)
+    return [g.detach().numpy() for g in lib.autograd.grad(total, xs)]
+
+
+@pytest.mark.parametrize("include_self", [True, False])
+@pytest.mark.parametrize("case", list(_PROD_ZEROS))
+def test_scatter_reduce_prod_gradients_with_zeros_match_torch(case, include_self):
+    a, s = _prod_inputs(case)
+    for ours, ref in zip(
+        _prod_grads(gradfit, a, s, include_self, 1), _prod_grads(torch, a, s, include_self, 1)
+    ):
+        np.testing.assert_allclose(ours, ref, rtol=1e-12, atol=1e-12)
+    if case == "two_src_zeros":  # PyTorch has no double backward here; gradfit says so
+        with pytest.raises(RuntimeError, match="Double backward is unsupported for src"):
+            _prod_grads(torch, a, s, include_self, 2)
+        with pytest.raises(RuntimeError, match="Double backward is unsupported for src"):
+            _prod_grads(gradfit, a, s, include_self, 2)
+        return
+    for ours, ref in zip(
+        _prod_grads(gradfit, a, s, include_self, 2), _prod_grads(torch, a, s, include_self, 2)
+    ):
+        np.testing.assert_allclose(ours, ref, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("include_self", [True, False])
+@pytest.mark.parametrize("case", ["self_zero", "src_zero_alone", "self_and_src_zero"])
+def test_scatter_reduce_prod_with_zeros_passes_gradgradcheck(case, include_self):
+    a, s = _prod_inputs(case)
+    idx = gradfit.tensor(_PROD_IDX)
+    inputs = (gradfit.tensor(a, requires_grad=True), gradfit.tensor(s, requires_grad=True))
+    assert gradfit.autograd.gradcheck(
+        lambda x, y: x.scatter_reduce(0, idx, y, "prod", include_self=include_self), inputs
+    )
+    assert gradgradcheck(
+        lambda x, y: x.scatter_reduce(0, idx, y, "prod", include_self=include_self), inputs
+    )
 
 
 @pytest.mark.parametrize("reduce", ["amax", "amin"])

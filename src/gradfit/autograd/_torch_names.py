@@ -207,6 +207,7 @@ TORCH_NAMES_MORE = {
     "Det": "LinalgDetBackward0",
     "SlogDet": "LinalgSlogdetBackward0",
     "Solve": "LinalgSolveExBackward0",
+    "SolveTriangular": "LinalgSolveTriangularBackward0",
     "Cholesky": "LinalgCholeskyExBackward0",
     "QR": "LinalgQrBackward0",
     "SVD": "LinalgSvdBackward0",

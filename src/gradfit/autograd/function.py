@@ -146,6 +146,7 @@ class Op:
         n = len(arrays)
         if kwargs:
             out = cls.forward(ctx, *arrays, **kwargs)
+            ctx.kwargs = kwargs  # a composite re-runs the forward with them
         elif n == 2:
             out = cls.forward(ctx, arrays[0], arrays[1])
         elif n == 1:
@@ -161,7 +162,6 @@ class Op:
         t._hooks = None
         if needs_grad and _enabled[0]:
             ctx.inputs = args
-            ctx.kwargs = kwargs
             if saves:
                 ctx.versions = versions
             t.grad_fn = ctx

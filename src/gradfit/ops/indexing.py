@@ -685,7 +685,8 @@ class ScatterReduce(Op):
 
     Backward (PyTorch's scatter_reduce_backward): sum passes g; mean divides it by the
     count at each position; amax/amin share it evenly among the entries equal to the
-    result (a's and src's). prod has no gradient here.
+    result (a's and src's); prod gives each factor g times the product of the others
+    (``_prod_grads``).
     """
 
     @staticmethod
@@ -723,10 +724,8 @@ class ScatterReduce(Op):
     def backward(ctx, grad_output):
         g, reduce, idx = grad_output, ctx.reduce, ctx.idx
         if reduce == "prod":
-            raise RuntimeError(
-                "scatter_reduce: the derivative for reduce='prod' is not implemented in gradfit"
-            )
-        if reduce in ("sum", "mean"):
+            ga, gv = _prod_grads(ctx, g)
+        elif reduce in ("sum", "mean"):
             gd = g / ctx.count if reduce == "mean" else g
             ga = np.where(ctx.scattered, 0, gd) if not ctx.include_self else gd
             gv = gd[idx]
@@ -751,10 +750,10 @@ class ScatterReduce(Op):
         """The same routing on Tensors: ``g`` times weights fixed by the forward pass
         (counts for mean; for amax/amin the ties' shares, piecewise constant in the
         inputs, so their own derivative is zero almost everywhere, as ``AMax``'s)."""
-        if ctx.reduce == "prod":
-            return ScatterReduce.backward(ctx, g._array)  # raises, as in first order
         dt, idx = g.dtype, ctx.idx
-        if ctx.reduce in ("sum", "mean"):
+        if ctx.reduce == "prod":
+            ga, gv = _prod_grads_graph(ctx, g)
+        elif ctx.reduce in ("sum", "mean"):
             gd = g if ctx.reduce == "sum" else g * (1 / ctx.count).astype(dt)
             ga = gd if ctx.include_self else gd * (~ctx.scattered).astype(dt)
             gv = Index.apply(gd, index=idx)
@@ -772,3 +771,92 @@ class ScatterReduce(Op):
             lead = tuple(slice(0, k) for k in gv.shape)
             gv = IndexScatter.apply(gv, shape=ctx.src_shape, index=lead)
         return ga, gv
+
+
+def _prod_masks(ctx):
+    """What PyTorch's prod backward fixes from the forward values: a's zeros, src's zeros,
+    the src zeros alone at their position (their gradient is the product of the others,
+    which dividing the result by them cannot give), and whether some position gets more
+    than one src zero (then every src zero there has gradient 0)."""
+    a, vals, idx = ctx.a, ctx.vals, ctx.idx
+    self_zero = a == 0
+    src_zero = vals == 0
+    n_zeros = np.zeros(a.shape, dtype=np.int64)
+    np.add.at(n_zeros, idx, src_zero.astype(np.int64))
+    n_zeros = n_zeros[idx]
+    return self_zero, src_zero, src_zero & (n_zeros == 1), bool((n_zeros > 1).any())
+
+
+def _prod_into(a, vals, ctx):
+    """The forward's product on arrays, for other values of a or src."""
+    out = a.copy()
+    if not ctx.include_self:
+        out[ctx.scattered] = 1
+    np.multiply.at(out, ctx.idx, vals)
+    return out
+
+
+def _prod_grads(ctx, g):
+    """PyTorch's scatter_reduce_backward for prod (include_self or not), zeros included:
+    ga = g * prod(with a's zeros read as 1) / (a with zeros read as 1); gsrc = (g * out)
+    [idx] / src, except at a src zero alone at its position: g times the product with
+    that zero read as 1."""
+    self_zero, src_zero, single, _ = _prod_masks(ctx)
+    masked_self = np.where(self_zero, 1, ctx.a)
+    ga = g * _prod_into(masked_self, ctx.vals, ctx) / masked_self
+    masked_src_out = _prod_into(ctx.a, np.where(single, 1, ctx.vals), ctx)
+    gv = np.where(
+        single,
+        (g * masked_src_out)[ctx.idx],
+        (g * ctx.out)[ctx.idx] / np.where(src_zero, 1, ctx.vals),
+    )
+    if not ctx.include_self:
+        ga = np.where(ctx.scattered, 0, ga)
+    return ga, gv
+
+
+class _ScatterProdSrcGrad(Op):
+    """The src gradient of a prod scatter_reduce where a position gets more than one src
+    zero: PyTorch has no double backward there (its DelayedError), nor does gradfit."""
+
+    saves_inputs = False
+
+    @staticmethod
+    def forward(ctx, value):
+        return value
+
+    @staticmethod
+    def _raise(ctx, grad_output):
+        raise RuntimeError(
+            "scatter_reduce(): Double backward is unsupported for src when >1 zeros in src "
+            "are scattered to the same position."
+        )
+
+    backward = _raise
+    backward_graph = _raise
+
+
+def _prod_grads_graph(ctx, g):
+    """``_prod_grads`` in gradfit operations, as PyTorch's formula is differentiated: the
+    products are ScatterReduce again (on the inputs, with zeros read as 1 through
+    constant masks: a masked entry's derivative is 0, as masked_fill's)."""
+    a, src = ctx.inputs[0], ctx.inputs[1]
+    kwargs = ctx.kwargs
+    dt, idx = g.dtype, ctx.idx
+    self_zero, src_zero, single, many = _prod_masks(ctx)
+    vals = src
+    if tuple(src.shape) != tuple(ctx.vals.shape):
+        vals = Index.apply(src, index=tuple(slice(0, k) for k in ctx.vals.shape))
+    masked_self = a * (~self_zero).astype(dt) + self_zero.astype(dt)
+    ga = g * ScatterReduce.apply(masked_self, vals, **kwargs) / masked_self
+    masked_src = vals * (~single).astype(dt) + single.astype(dt)
+    out = ScatterReduce.apply(a, vals, **kwargs)
+    divisor = vals * (~src_zero).astype(dt) + src_zero.astype(dt)
+    gv = Index.apply(g * ScatterReduce.apply(a, masked_src, **kwargs), index=idx) * single.astype(
+        dt
+    ) + (Index.apply(g * out, index=idx) / divisor) * (~single).astype(dt)
+    if many:
+        gv = _ScatterProdSrcGrad.apply(gv)
+    if not ctx.include_self:
+        ga = ga * (~ctx.scattered).astype(dt)
+    return ga, gv

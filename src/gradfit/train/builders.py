@@ -4,8 +4,9 @@ optimizer and the learning-rate schedule.
 Every list the command line offers comes from one table here or from the library itself,
 so nothing is kept in sync by hand:
 
-- model kinds: ``MODELS`` (kind -> builder and parameter count). A new kind (a 1-D CNN, a
-  transformer) is one entry;
+- model kinds: ``MODELS`` (kind -> builder, parameter count, header line, own keys). The
+  layers themselves are built in ``gradfit.models`` / ``gradfit.models_text``; a new kind
+  is a builder there and one entry here;
 - activations: every activation module of ``gradfit.nn`` (``activation_classes``);
 - initialisations: ``INITS``;
 - losses: ``CLASSIFICATION_LOSSES`` and ``REGRESSION_LOSSES``;
@@ -74,13 +75,9 @@ def _mlp_widths(cfg: dict, n_in: int, n_out: int) -> list[int]:
 
 
 def _build_mlp(cfg: dict, n_in: int, n_out: int, act_cls):
-    nn = _nn()
-    widths = _mlp_widths(cfg, n_in, n_out)
-    layers = []
-    for a, b in zip(widths[:-2], widths[1:-1]):
-        layers += [nn.Linear(a, b), act_cls()]
-    layers.append(nn.Linear(widths[-2], widths[-1]))
-    return nn.Sequential(*layers)
+    from gradfit import models
+
+    return models.mlp(n_in, n_out, cfg["hidden"], act_cls)
 
 
 def _describe_mlp(cfg: dict, n_in: int, n_out: int) -> str:
@@ -95,14 +92,19 @@ def kind_options(cfg: dict) -> dict[str, Any]:
     return {k: cfg[k] for k in MODELS[cfg["kind"]].options}
 
 
+def model_settings(cfg: dict) -> str:
+    """``model 'cnn1d' (channels = 15, ...)``: a model kind and its own keys, for messages."""
+    shown = ", ".join(f"{k} = {v!r}" for k, v in kind_options(cfg).items())
+    return f"model {cfg['kind']!r} ({shown})"
+
+
 def _checked_build(kind: str, cfg: dict, n_in: int, n_out: int, act_cls):
     """The kind's builder; its refusal of a shape (a CNN deeper than the input is long)
     becomes a UsageError naming the settings."""
     try:
         return MODELS[kind].build(cfg, n_in, n_out, act_cls)
     except ValueError as e:
-        shown = ", ".join(f"{k} = {v!r}" for k, v in kind_options(cfg).items())
-        raise UsageError(f"model {kind!r} ({shown}): {e}") from None
+        raise UsageError(f"{model_settings(cfg)}: {e}") from None
 
 
 # --- convolutional kinds (gradfit.models: the course's chapters 10 and 11) ---------------
@@ -157,30 +159,12 @@ def _describe_resnet1d(cfg: dict, n_in: int, n_out: int) -> str:
 # --- character-level language models (gradfit.models_text) ------------------------------
 
 
-def _text_module():
-    nn = _nn()
-
-    class TokenLogits(nn.Module):
-        """A character model as a classifier of every position: token ids (N, T) ->
-        logits (N, vocab, T), PyTorch's layout for ``cross_entropy`` over positions."""
-
-        def __init__(self, lm):
-            super().__init__()
-            self.lm = lm
-
-        def forward(self, idx):
-            logits, _ = self.lm(idx)
-            return logits.transpose(1, 2)
-
-    return TokenLogits
-
-
 def _build_text(kind: str):
     def build(cfg: dict, n_in: int, n_out: int, act_cls):
-        from gradfit.models_text import build_text_model
+        from gradfit.models_text import TokenLogits, build_text_model
 
         # n_in is the context (block_size); n_out the vocabulary.
-        return _text_module()(build_text_model(kind, n_out, **kind_options(cfg)))
+        return TokenLogits(build_text_model(kind, n_out, **kind_options(cfg)))
 
     return build
 
@@ -464,31 +448,27 @@ def optimizer_registry() -> dict[str, type]:
     """Every optimizer of ``gradfit.optim`` and ``gradfit.optim.lecture`` by normalised
     name; the lecture forms are ``lecture.<name>``."""
     import gradfit.optim as optim
+    import gradfit.optim.lecture as lecture
 
-    modules = [("", optim)]
-    try:
-        import gradfit.optim.lecture as lecture
-
-        modules.append(("lecture.", lecture))
-    except ImportError:  # the lecture forms are optional for the command line
-        pass
     reg: dict[str, type] = {}
-    for prefix, module in modules:
+    for prefix, module in (("", optim), ("lecture.", lecture)):
         for name, obj in vars(module).items():
-            if (
-                inspect.isclass(obj)
-                and issubclass(obj, optim.Optimizer)
-                and obj is not optim.Optimizer
-            ):
-                reg[prefix + norm_name(name)] = obj
+            if inspect.isclass(obj) and issubclass(obj, optim.Optimizer):
+                if obj is not optim.Optimizer:
+                    reg[prefix + norm_name(name)] = obj
     return reg
+
+
+def optimizer_key(name: str) -> str:
+    """The registry's name of an optimizer: ``lectureAdam``, ``lecture_adam`` and
+    ``lecture.adam`` alike."""
+    n = norm_name(name)
+    return "lecture." + n[7:] if n.startswith("lecture") and n[7:8] != "." else n
 
 
 def optimizer_class(name: str) -> type:
     reg = optimizer_registry()
-    n = norm_name(name)
-    if n.startswith("lecture") and not n.startswith("lecture."):
-        n = "lecture." + n.removeprefix("lecture")
+    n = optimizer_key(name)
     if n in reg:
         return reg[n]
     shown = [
@@ -537,6 +517,8 @@ _UNSUPPORTED_SCHEDULERS = {
     "ChainedScheduler",
 }
 PER_BATCH_SCHEDULERS = {"OneCycleLR", "CyclicLR"}
+# Arguments a run sets itself (resuming restores the epoch).
+_SCHEDULER_SKIP = ("last_epoch", "verbose")
 
 
 def scheduler_registry() -> dict[str, type]:
@@ -594,9 +576,7 @@ def build_scheduler(sched_cfg: dict, optimizer, epochs: int, steps_per_epoch: in
         raise UsageError(
             "scheduler.last_epoch: resuming is done with --resume, not by setting last_epoch"
         )
-    return _construct(
-        "scheduler", sched_cfg["name"], cls, (optimizer,), kwargs, skip=("last_epoch", "verbose")
-    )
+    return _construct("scheduler", sched_cfg["name"], cls, (optimizer,), kwargs, _SCHEDULER_SKIP)
 
 
 def scheduler_mode(scheduler) -> str:
@@ -641,13 +621,14 @@ def signature_defaults(cls: type, n_args: int = 1, skip=()) -> dict[str, Any]:
 def fill_defaults(cfg: dict, criterion, optimizer, scheduler) -> None:
     """Write the constructor defaults of the loss, optimizer and schedule into ``cfg``, so the
     saved config.toml states every hyperparameter that was used."""
-    for k, v in signature_defaults(type(criterion), n_args=0, skip=_LOSS_SKIP).items():
-        cfg["loss"].setdefault(k, v)
-    for k, v in signature_defaults(type(optimizer)).items():
-        cfg["optimizer"].setdefault(k, v)
-    if scheduler is not None:
-        for k, v in signature_defaults(type(scheduler), skip=("last_epoch", "verbose")).items():
-            cfg["scheduler"].setdefault(k, v)
+    for section, obj, n_args, skip in (
+        ("loss", criterion, 0, _LOSS_SKIP),
+        ("optimizer", optimizer, 1, ()),
+        ("scheduler", scheduler, 1, _SCHEDULER_SKIP),
+    ):
+        if obj is not None:
+            for k, v in signature_defaults(type(obj), n_args, skip).items():
+                cfg[section].setdefault(k, v)
 
 
 def _is_required(default) -> bool:

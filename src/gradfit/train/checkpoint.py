@@ -49,8 +49,6 @@ def load(path: str | os.PathLike) -> dict[str, Any]:
         raise UsageError(f"checkpoint {str(p)!r} does not exist")
     try:
         state = load_checkpoint(str(p))
-    except UsageError:
-        raise
     except Exception as e:  # a torn or foreign file: say which and why, do not crash
         raise UsageError(f"checkpoint {str(p)!r} cannot be read: {e}") from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
@@ -67,11 +65,11 @@ def check_model_state(model, state: dict, source: str) -> None:
     missing = [k for k in own if k not in state]
     extra = [k for k in state if k not in own]
     if missing or extra:
-        parts = []
-        if missing:
-            parts.append(f"missing {', '.join(missing[:4])}")
-        if extra:
-            parts.append(f"unexpected {', '.join(extra[:4])}")
+        parts = [
+            f"{w} {', '.join(ks[:4])}"
+            for w, ks in (("missing", missing), ("unexpected", extra))
+            if ks
+        ]
         raise UsageError(
             f"checkpoint {source} does not fit this model ({'; '.join(parts)}); "
             "was it written by a run with other layers?"

@@ -145,57 +145,65 @@ def _fmt(v: Any) -> str:
     return json.dumps(v) if isinstance(v, str) else repr(v)
 
 
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def is_number(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
+# kind -> (accepts the value, what was expected, the value kept); "int" and "choice" below.
+_KINDS: dict[str, tuple[Callable[[Any], bool], str, Callable]] = {
+    "bool": (lambda v: isinstance(v, bool), "true or false", bool),
+    "str": (lambda v: isinstance(v, str), "a string", str),
+    "widths": (
+        lambda v: isinstance(v, list) and all(_is_int(w) and w >= 1 for w in v),
+        "a list of positive layer widths, e.g. [100, 100]",
+        list,
+    ),
+    "split": (
+        lambda v: v == "auto" or (is_number(v) and 0.0 < v < 1.0),
+        '"auto" or a fraction between 0 and 1 (exclusive)',
+        lambda v: v if v == "auto" else float(v),
+    ),
+    "fraction": (
+        lambda v: is_number(v) and 0 <= v < 1,
+        "a fraction from 0 to 1 (exclusive)",
+        float,
+    ),
+}
+
+
 @dataclass
 class _Check:
-    """How one closed key is validated."""
+    """How one closed key is validated: ``kind`` is one of ``_KINDS``, ``int`` (from
+    ``low`` to ``high``) or ``choice`` (loosely matched against ``choices``)."""
 
-    kind: str  # int | bool | str | choice | widths | split
+    kind: str
     low: int | None = None
     choices: tuple | Callable[[], tuple] = ()
     high: int | None = None
 
     def __call__(self, key: str, v: Any, where: str) -> Any:
-        bad = f"{key} = {_fmt(v)}{where}: expected "
-        if self.kind == "bool":
-            if not isinstance(v, bool):
-                raise UsageError(bad + "true or false")
-            return v
-        if self.kind == "int":
-            if isinstance(v, bool) or not isinstance(v, int):
-                raise UsageError(bad + "an integer" + self._range())
-            if (self.low is not None and v < self.low) or (self.high is not None and v > self.high):
-                raise UsageError(bad + "an integer" + self._range())
-            return v
-        if self.kind == "str":
-            if not isinstance(v, str):
-                raise UsageError(bad + "a string")
-            return v
         if self.kind == "choice":
             choices = self.choices() if callable(self.choices) else self.choices
             by_norm = {builders.norm_name(c): c for c in choices}
-            if not isinstance(v, str) or builders.norm_name(v) not in by_norm:
-                raise UsageError(bad + "one of " + ", ".join(choices))
-            return by_norm[builders.norm_name(v)]
-        if self.kind == "widths":
-            if isinstance(v, int) and not isinstance(v, bool):
-                v = [v]
-            if not isinstance(v, list) or any(
-                isinstance(w, bool) or not isinstance(w, int) or w < 1 for w in v
-            ):
-                raise UsageError(bad + "a list of positive layer widths, e.g. [100, 100]")
-            return list(v)
-        if self.kind == "split":
-            if v == "auto":
+            if isinstance(v, str) and builders.norm_name(v) in by_norm:
+                return by_norm[builders.norm_name(v)]
+            expected = "one of " + ", ".join(choices)
+        elif self.kind == "int":
+            low, high = self.low, self.high
+            if _is_int(v) and (low is None or v >= low) and (high is None or v <= high):
                 return v
-            if isinstance(v, bool) or not isinstance(v, int | float) or not 0.0 < v < 1.0:
-                raise UsageError(bad + '"auto" or a fraction between 0 and 1 (exclusive)')
-            return float(v)
-        raise AssertionError(self.kind)
-
-    def _range(self) -> str:
-        if self.high is not None:
-            return f" from {self.low} to {self.high}"
-        return "" if self.low is None else f" >= {self.low}"
+            limits = "" if low is None else f" >= {low}"
+            expected = "an integer" + (limits if high is None else f" from {low} to {high}")
+        else:
+            accepts, expected, kept = _KINDS[self.kind]
+            value = [v] if self.kind == "widths" and _is_int(v) else v  # hidden = 100
+            if accepts(value):
+                return kept(value)
+        raise UsageError(f"{key} = {_fmt(v)}{where}: expected {expected}")
 
 
 CHECKS: dict[str, dict[str, _Check]] = {
@@ -280,24 +288,20 @@ class Layers:
     def apply_recipes(self) -> None:
         """Fill in the recipe of the chosen data set and optimizer (``DATA_RECIPES``,
         ``OPTIMIZER_RECIPES``) where nothing was set."""
-
-        def norm(name: str) -> str:  # lectureAdam, lecture_adam, lecture.adam alike
-            n = builders.norm_name(name)
-            return "lecture." + n[7:] if n.startswith("lecture") and n[7:8] != "." else n
-
+        key = builders.optimizer_key  # the loose name match, lecture forms included
         data = self.config["data"]["name"] if not self.config["data"]["path"] else ""
         # In order: a recipe fills what the ones before it left (the model's recipe may
         # name the optimizer whose recipe then applies).
         for recipe in (
             lambda: DATA_RECIPES.get(data, {}),
             lambda: MODEL_RECIPES.get(builders.norm_name(self.config["model"]["kind"]), {}),
-            lambda: OPTIMIZER_RECIPES.get(norm(self.config["optimizer"]["name"]), {}),
+            lambda: OPTIMIZER_RECIPES.get(key(self.config["optimizer"]["name"]), {}),
         ):
             for section, table in recipe().items():
                 if section == "data" and "name" in table and self.config["data"]["path"]:
                     continue  # a data file is the user's choice of data
                 current = self.config[section]
-                if section in OPEN_SECTIONS and norm(table["name"]) != norm(current["name"]):
+                if section in OPEN_SECTIONS and key(table["name"]) != key(current["name"]):
                     if any(sec == section for sec, _ in self.source):
                         continue  # the user chose this class or its arguments
                     self.config[section] = current = {}
@@ -351,18 +355,13 @@ def _check_model_options(mcfg: dict, where) -> None:
                 f"{' or '.join(owners[k])}, not {mcfg['kind']!r}"
             )
     for k, (default, check) in spec.options.items():
-        v = mcfg.setdefault(k, default)
-        bad = f"model.{k} = {_fmt(v)}{where('model', k)}: expected "
         if check == "int":
-            mcfg[k] = _Check("int", 1)(f"model.{k}", v, where("model", k))
-        elif check == "bool":
-            mcfg[k] = _Check("bool")(f"model.{k}", v, where("model", k))
-        elif check == "fraction":
-            if isinstance(v, bool) or not isinstance(v, int | float) or not 0 <= v < 1:
-                raise UsageError(bad + "a fraction from 0 to 1 (exclusive)")
-            mcfg[k] = float(v)
-        else:
-            mcfg[k] = _Check("choice", choices=check)(f"model.{k}", v, where("model", k))
+            check = _Check("int", 1)
+        elif isinstance(check, tuple):
+            check = _Check("choice", choices=check)
+        else:  # "bool" or "fraction"
+            check = _Check(check)
+        mcfg[k] = check(f"model.{k}", mcfg.setdefault(k, default), where("model", k))
 
 
 def _check_toml_value(key: str, v: Any, where: str) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gradfit.train.builders import CLASSIFICATION_LOSSES, loss_name
+from gradfit.train.builders import CLASSIFICATION_LOSSES, MODELS, loss_name
 from gradfit.train.errors import UsageError
 
 DEFAULT_VAL_SPLIT = 0.2
@@ -39,7 +39,6 @@ class Prepared:
     one_hot: bool = False  # a regression loss on class labels fits one-hot targets
     mean: np.ndarray | None = None  # standardisation, from the training part
     std: np.ndarray | None = None
-    val_source: str = ""
     fingerprint: str = ""  # what the data was, so a resume can tell it changed
     tokens: bool = False  # x holds character ids (a text model), not features
 
@@ -84,12 +83,6 @@ def task_of_loss(name: str) -> str | None:
     if name == "auto":
         return None
     return "classification" if loss_name(name) in CLASSIFICATION_LOSSES else "regression"
-
-
-def is_text_model(cfg: dict) -> bool:
-    from gradfit.train.builders import MODELS
-
-    return MODELS[cfg["model"]["kind"]].text
 
 
 def _read_text(data_cfg: dict) -> tuple[str, str]:
@@ -162,7 +155,6 @@ def prepare_text(cfg: dict) -> Prepared:
         num_features=block,
         num_outputs=chars.vocab_size,
         classes=list(chars.vocab),
-        val_source=f"a random {frac:g} of the windows ({n_val}, seed {data_cfg['seed']})",
         fingerprint=fp,
         tokens=True,
     )
@@ -171,7 +163,7 @@ def prepare_text(cfg: dict) -> Prepared:
 def prepare(cfg: dict) -> Prepared:
     """Load, split and standardise the data of ``cfg``; resolves ``loss.name = "auto"`` in
     place (cross_entropy for class labels, mse otherwise)."""
-    if is_text_model(cfg):
+    if MODELS[cfg["model"]["kind"]].text:
         return prepare_text(cfg)
     data_cfg = cfg["data"]
     if data_cfg["name"] == STDLIB_TEXT and not data_cfg["path"]:
@@ -195,7 +187,6 @@ def prepare(cfg: dict) -> Prepared:
     x, y = ds.x, ds.y
     if data_cfg["val_split"] == "auto" and ds.x_test is not None:
         x_tr, y_tr, x_va, y_va = x, y, ds.x_test, ds.y_test
-        val_source = f"the data set's own test split ({len(x_va)} samples)"
     else:
         frac = DEFAULT_VAL_SPLIT if data_cfg["val_split"] == "auto" else data_cfg["val_split"]
         n = len(x)
@@ -208,7 +199,6 @@ def prepare(cfg: dict) -> Prepared:
         perm = np.random.default_rng(data_cfg["seed"]).permutation(n)
         va, tr = perm[:n_val], perm[n_val:]
         x_tr, y_tr, x_va, y_va = x[tr], y[tr], x[va], y[va]
-        val_source = f"a random {frac:g} of the data ({n_val} samples, seed {data_cfg['seed']})"
 
     mean = std = None
     if data_cfg["standardize"]:
@@ -235,7 +225,6 @@ def prepare(cfg: dict) -> Prepared:
         one_hot=one_hot,
         mean=mean,
         std=std,
-        val_source=val_source,
         fingerprint=fingerprint(data_cfg, ds),
     )
 

@@ -159,8 +159,9 @@ def train_epoch(session: Session, callbacks: list[Callback]) -> dict[str, Any]:
     return metrics
 
 
-def fit(session: Session, callbacks: list[Callback] | None = None) -> str:
-    """Train up to ``train.epochs``; returns the final status (``"completed"`` or
+def fit(session: Session, callbacks: list[Callback] | None = None, threads=None) -> str:
+    """Train up to ``train.epochs`` with at most ``threads`` BLAS threads (``"auto"``:
+    ``auto_threads``; None: as they are); returns the final status (``"completed"`` or
     ``"stopped"`` when a callback asked to stop). Raises ``DivergenceError``."""
     callbacks = list(callbacks or [])
     for cb in callbacks:
@@ -168,7 +169,10 @@ def fit(session: Session, callbacks: list[Callback] | None = None) -> str:
     status = "failed"
     try:
         # Overflow and NaN are reported as divergence, by step, not as NumPy warnings.
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        with (
+            blas_threads(auto_threads(session) if threads == "auto" else threads),
+            np.errstate(over="ignore", invalid="ignore", divide="ignore"),
+        ):
             while session.epoch < session.cfg["train"]["epochs"] and not session.stop_requested:
                 metrics = train_epoch(session, callbacks)
                 for cb in callbacks:

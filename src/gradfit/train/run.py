@@ -16,11 +16,11 @@ from typing import Any
 
 import numpy as np
 
+from gradfit.train import builders, rundir
 from gradfit.train import checkpoint as ckpt
-from gradfit.train import rundir
 from gradfit.train.config import DEFAULTS, config_from_layers, read_toml, write_toml
 from gradfit.train.errors import DivergenceError, Interrupted, UsageError
-from gradfit.train.loop import Callback, auto_threads, blas_threads, evaluate_model, fit
+from gradfit.train.loop import Callback, evaluate_model, fit
 from gradfit.train.report import (
     ProgressBar,
     banner,
@@ -126,12 +126,11 @@ def _is_main() -> bool:
 def _run(
     session: Session, run_dir: Path, progress, quiet: bool, threads, tensorboard: bool = False
 ) -> dict:
-    """Fit with the run-folder callbacks. On divergence keep the last good checkpoint; on
-    Ctrl-C or an OS error, write summary.json if the disk lets us, then re-raise."""
-    n_threads = auto_threads(session) if threads == "auto" else threads
+    """Fit with the run-folder callbacks and say how it ended. On divergence keep the last
+    good checkpoint; on Ctrl-C or an OS error, write summary.json if the disk lets us, then
+    re-raise."""
     if not _is_main():  # rank 0 alone writes checkpoints, metrics and progress
-        with blas_threads(n_threads):
-            fit(session, [])
+        fit(session, [], threads)
         return {}
     writer = RunWriter(run_dir, session.epoch)
     callbacks = [ProgressBar(bar=False if quiet else progress, lines=not quiet), writer]
@@ -147,8 +146,7 @@ def _run(
         )
 
     try:
-        with blas_threads(n_threads):
-            status = fit(session, callbacks)
+        status = fit(session, callbacks, threads)
     except DivergenceError as e:
         summary("diverged")
         path = run_dir / rundir.CHECKPOINT
@@ -166,7 +164,9 @@ def _run(
             summary(f"failed: {e.strerror or e}")
         raise
     ckpt.save_weights(run_dir / rundir.MODEL, session.model.state_dict())
-    return summary(status)
+    result = summary(status)
+    say(quiet, final_report(result, run_dir))
+    return result
 
 
 def _main_decides(decide):
@@ -188,6 +188,19 @@ def _main_decides(decide):
     return result[1]
 
 
+def _check_start(distributed: bool, tensorboard: bool) -> None:
+    check_launcher(distributed)
+    if tensorboard:
+        from gradfit.train.tensorboard_log import require
+
+        require()
+
+
+def _main_lock(run_dir: Path):
+    """The run folder's lock on rank 0 (the only writer), nothing elsewhere."""
+    return rundir.lock_folder(run_dir) if _is_main() else contextlib.nullcontext()
+
+
 def train(
     cfg: dict,
     out: str | Path | None = None,
@@ -203,11 +216,7 @@ def train(
 
     With ``distributed``, every MPI rank trains its slice of each batch and rank 0 writes.
     With ``tensorboard``, rank 0 also logs to ``RUN/tensorboard`` (``tensorboard_log``)."""
-    check_launcher(distributed)
-    if tensorboard:
-        from gradfit.train.tensorboard_log import require
-
-        require()
+    _check_start(distributed, tensorboard)
     if distributed:
         from gradfit import distributed as dist
 
@@ -221,22 +230,16 @@ def train(
     run_dir = Path(_main_decides(choose_dir))
     session = build_session(cfg, distributed=distributed)  # checks config, loads the data
     main = _is_main()
-    lock = None
-    try:
+    quiet = quiet or not main
+    with _main_lock(run_dir):
         if main:
-            lock = rundir.lock_folder(run_dir)
             rundir.check_out_dir(run_dir, overwrite)  # another run may have finished there
             if overwrite:
                 rundir.clear_run_files(run_dir)
             write_toml(run_dir / rundir.CONFIG, session.cfg, header=CONFIG_HEADER)
             rundir.atomic_write(run_dir / rundir.METRICS, b"")
-        say(quiet or not main, banner(session, run_dir))
-        summary = _run(session, run_dir, progress, quiet or not main, threads, tensorboard)
-        say(quiet or not main, final_report(summary, run_dir))
-    finally:
-        if lock is not None:
-            lock.release()
-    return summary
+        say(quiet, banner(session, run_dir))
+        return _run(session, run_dir, progress, quiet, threads, tensorboard)
 
 
 def load_run_config(run_dir: Path) -> dict:
@@ -262,19 +265,14 @@ def resume(
 
     With ``distributed``, every rank reads the checkpoint (the run folder must be on a
     file system all ranks see) and rank 0 writes."""
-    check_launcher(distributed)
-    if tensorboard:
-        from gradfit.train.tensorboard_log import require
-
-        require()
+    _check_start(distributed, tensorboard)
     run_dir = Path(run_dir)
     cfg = load_run_config(run_dir)
     if epochs is not None:
         cfg["train"]["epochs"] = epochs
     main = _is_main()
     quiet = quiet or not main
-    lock = rundir.lock_folder(run_dir) if main else None
-    try:
+    with _main_lock(run_dir):
         session = build_session(cfg, distributed=distributed)
         path = run_dir / rundir.CHECKPOINT
         history = rundir.read_metrics(run_dir)  # refuses a damaged file before any write
@@ -301,27 +299,23 @@ def resume(
             say(quiet, f"resuming {run_dir} after epoch {session.epoch}")
         else:
             say(quiet, f"{run_dir} has no checkpoint yet; starting it from epoch 1")
-        summary = _run(session, run_dir, progress, quiet, threads, tensorboard)
-        say(quiet, final_report(summary, run_dir))
-        return summary
-    finally:
-        if lock is not None:
-            lock.release()
+        return _run(session, run_dir, progress, quiet, threads, tensorboard)
 
 
 # --- evaluate -----------------------------------------------------------------------------
 
 
-def _load_weights(path: Path) -> tuple[dict, dict]:
-    """(model state, training checkpoint or {}) from a training checkpoint or a plain
-    ``gradfit.save``'d state dict."""
+def run_weights(run_dir: Path, checkpoint: str | None) -> tuple[Path, dict, dict]:
+    """(path, model state, training checkpoint or {}) from ``checkpoint``, else the run's
+    last checkpoint, else its final weights; a plain ``gradfit.save``'d state dict too."""
     import gradfit
 
-    if not path.is_file():
-        raise UsageError(f"checkpoint {str(path)!r} does not exist")
+    path = Path(checkpoint) if checkpoint else run_dir / rundir.CHECKPOINT
+    if not checkpoint and not path.exists() and (run_dir / rundir.MODEL).exists():
+        path = run_dir / rundir.MODEL
     try:
         state = ckpt.load(path)
-        return state["model"], state
+        return path, state["model"], state
     except UsageError as e:
         if "not a gradfit training checkpoint" not in str(e):
             raise
@@ -331,7 +325,15 @@ def _load_weights(path: Path) -> tuple[dict, dict]:
         raise UsageError(f"checkpoint {str(path)!r} cannot be read: {e}") from None
     if not isinstance(weights, dict):
         raise UsageError(f"checkpoint {str(path)!r} holds no model weights")
-    return weights, {}
+    return path, weights, {}
+
+
+def trained_model(cfg: dict, n_in: int, n_out: int, weights: dict, path: Path):
+    """The run's model, built as training built it, with ``weights`` loaded."""
+    model = builders.build_model(cfg, n_in, n_out)
+    ckpt.check_model_state(model, weights, str(path))
+    model.load_state_dict(weights)
+    return model
 
 
 def _other_data(run_dir: Path, cfg: dict, data: str, target: str | None, state: dict):
@@ -382,15 +384,11 @@ def evaluate(
     """Loss, accuracy and confusion matrix of a run's model on a data set. The numbers are
     printed before any file is written, so a failed write does not lose them."""
     import gradfit
-    from gradfit.train import builders
     from gradfit.train.data import prepare, to_tensors
 
     run_dir = Path(run_dir)
     cfg = load_run_config(run_dir)
-    path = Path(checkpoint) if checkpoint else run_dir / rundir.CHECKPOINT
-    if not checkpoint and not path.exists() and (run_dir / rundir.MODEL).exists():
-        path = run_dir / rundir.MODEL
-    weights, state = _load_weights(path)
+    path, weights, state = run_weights(run_dir, checkpoint)
     out_dir = Path(out) if out else run_dir
     if out_dir.exists() and not out_dir.is_dir():
         raise UsageError(f"--out {str(out_dir)!r} is a file, expected a folder for the outputs")
@@ -428,9 +426,7 @@ def evaluate(
                 f"data {data!r} has {n_out} {what}, the model of run {run_dir} has "
                 f"{trained[1]} outputs"
             )
-    model = builders.build_model(cfg, n_in, n_out)
-    ckpt.check_model_state(model, weights, str(path))
-    model.load_state_dict(weights)
+    model = trained_model(cfg, n_in, n_out, weights, path)
     criterion = builders.build_loss(cfg["loss"])
     dtype = builders.torch_dtype(cfg["train"]["dtype"])
     xt, yt = to_tensors(x, y, dtype, task, one_hot, tokens)

@@ -179,6 +179,12 @@ class RunLock:
             os.close(self.fd)  # closing the descriptor drops the flock
             self.fd = None
 
+    def __enter__(self) -> RunLock:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
 
 def lock_folder(folder: Path, what: str = "run folder") -> RunLock:
     """Create ``folder`` (and parents) if needed and lock it."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gradfit.train import builders, rundir
+from gradfit.train import builders
 from gradfit.train.errors import UsageError
 
 
@@ -27,8 +27,7 @@ def sample(
     """The prompt followed by ``tokens`` sampled characters."""
     import gradfit
     from gradfit.models_text import generate
-    from gradfit.train import checkpoint as ckpt
-    from gradfit.train.run import _load_weights, load_run_config
+    from gradfit.train.run import load_run_config, run_weights, trained_model
 
     run_dir = Path(run_dir)
     cfg = load_run_config(run_dir)
@@ -46,10 +45,7 @@ def sample(
         raise UsageError(f"--top-k {top_k}: expected a positive integer")
     if not prompt:
         raise UsageError("--prompt '': expected at least one character to start from")
-    path = Path(checkpoint) if checkpoint else run_dir / rundir.CHECKPOINT
-    if not checkpoint and not path.exists() and (run_dir / rundir.MODEL).exists():
-        path = run_dir / rundir.MODEL
-    weights, state = _load_weights(path)
+    path, weights, state = run_weights(run_dir, checkpoint)
     vocab = [str(c) for c in state.get("classes", [])]
     if not vocab:  # plain weights: the vocabulary comes from the run's text
         from gradfit.train.data import prepare
@@ -63,9 +59,7 @@ def sample(
             f"{', '.join(repr(c) for c in unknown[:10])} (the text of run {run_dir} has "
             f"{len(vocab)} distinct characters)"
         )
-    model = builders.build_model(cfg, cfg["model"]["block_size"], len(vocab))
-    ckpt.check_model_state(model, weights, str(path))
-    model.load_state_dict(weights)
+    model = trained_model(cfg, cfg["model"]["block_size"], len(vocab), weights, path)
     gen = gradfit.Generator()
     gen.manual_seed(seed)
     idx = gradfit.tensor([[index[c] for c in prompt]], dtype=gradfit.int64)

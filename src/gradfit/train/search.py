@@ -36,13 +36,14 @@ import os
 import socket
 import sys
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from gradfit.train.config import (
     Layers,
     config_from_layers,
+    is_number,
     parse_value,
     parse_widths,
     write_toml,
@@ -78,6 +79,11 @@ SEARCH_DEFAULTS = {
     "study_name": "gradfit",
     "sampler_seed": -1,
     "out": "runs/search",
+}
+SEARCH_CHOICES = {
+    "sampler": ("tpe", "random", "grid"),
+    "pruner": ("median", "none"),
+    "metric": ("val_loss", "val_accuracy"),
 }
 
 
@@ -122,8 +128,7 @@ def _target(name: str) -> tuple[str, str]:
     if name in SHORT_NAMES:
         return SHORT_NAMES[name]
     if name.count(".") == 1:
-        section, key = name.split(".")
-        return section, key
+        return tuple(name.split("."))
     raise UsageError(
         f"--param {name}: unknown name (expected a config key such as optimizer.lr, or one "
         f"of: {', '.join(SHORT_NAMES)})"
@@ -183,29 +188,18 @@ def _choice(v: Any, bad: str):
 
 def _range_param(name, low, high, log, step, bad) -> Param:
     for v in (low, high):
-        if isinstance(v, bool) or not isinstance(v, int | float):
+        if not is_number(v):
             raise UsageError(bad + f"bound {v!r} is not a number")
     if not low < high:
         raise UsageError(bad + f"expected LOW < HIGH, got {low} and {high}")
     if log and low <= 0:
         raise UsageError(bad + f"a log scale needs LOW > 0, got {low}")
-    if step is not None and (
-        isinstance(step, bool) or not isinstance(step, int | float) or step <= 0
-    ):
+    if step is not None and not (is_number(step) and step > 0):
         raise UsageError(bad + f"step must be a positive number, got {step!r}")
     if log and step is not None:
         raise UsageError(bad + "a range cannot have both :log and :step")
-    is_int = (
-        isinstance(low, int) and isinstance(high, int) and (step is None or isinstance(step, int))
-    )
-    return Param(
-        name,
-        "int" if is_int else "float",
-        float(low),
-        float(high),
-        log,
-        None if step is None else step,
-    )
+    is_int = all(isinstance(v, int) for v in (low, high, 1 if step is None else step))
+    return Param(name, "int" if is_int else "float", float(low), float(high), log, step)
 
 
 def apply_values(base: dict, values: dict[str, Any], source: str) -> dict:
@@ -220,9 +214,7 @@ def apply_values(base: dict, values: dict[str, Any], source: str) -> dict:
             width = (base["model"]["hidden"] or [100])[0]
             v = [width] * int(v)
         elif (section, key) == ("model", "hidden") and isinstance(v, str):
-            v = parse_widths(v)
-        elif (section, key) == ("model", "hidden") and isinstance(v, int):
-            v = [v]
+            v = parse_widths(v)  # a choice of widths "128,128"; validation takes an int too
         layer.setdefault(section, {})[key] = v
     lay = Layers()
     lay.apply(copy.deepcopy(base), "the base configuration")
@@ -271,14 +263,12 @@ def search_options(raw: dict, args) -> dict[str, Any]:
         v = opts[k]
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
             raise UsageError(f"search {k} = {v!r}: expected an integer >= 1")
-    opts["sampler"] = str(opts["sampler"]).lower()
-    if opts["sampler"] not in ("tpe", "random", "grid"):
-        raise UsageError(f"unknown sampler {opts['sampler']!r} (expected tpe, random or grid)")
-    opts["pruner"] = str(opts["pruner"]).lower()
-    if opts["pruner"] not in ("median", "none"):
-        raise UsageError(f"unknown pruner {opts['pruner']!r} (expected median or none)")
-    if opts["metric"] not in ("val_loss", "val_accuracy"):
-        raise UsageError(f"unknown metric {opts['metric']!r} (expected val_loss or val_accuracy)")
+    for k, allowed in SEARCH_CHOICES.items():
+        if k != "metric":  # the metric is a key of the epoch's metrics, spelt as they are
+            opts[k] = str(opts[k]).lower()
+        if opts[k] not in allowed:
+            expected = f"{', '.join(allowed[:-1])} or {allowed[-1]}"
+            raise UsageError(f"unknown {k} {opts[k]!r} (expected {expected})")
     return opts
 
 
@@ -367,23 +357,16 @@ def _pruner(opts: dict):
     return optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=0)
 
 
+@dataclass
 class _Objective:
     """Trains one configuration per trial, reporting the metric after every epoch."""
 
-    def __init__(
-        self,
-        base: dict,
-        space: list[Param],
-        metric: str,
-        quiet: bool,
-        threads: int | str | None = "auto",
-    ):
-        self.threads = threads
-        self.base = base
-        self.space = space
-        self.metric = metric
-        self.quiet = quiet
-        self._data: dict[str, Any] = {}
+    base: dict
+    space: list[Param]
+    metric: str
+    quiet: bool
+    threads: int | str | None = "auto"
+    _data: dict[str, Any] = field(default_factory=dict)  # prepared data, by data config
 
     def _prepared(self, cfg: dict):
         from gradfit.train.data import prepare
@@ -417,29 +400,26 @@ class _Objective:
                 if trial.should_prune():
                     raise optuna.TrialPruned(f"pruned at epoch {m['epoch']} ({metric} {v:.4g})")
 
-        from gradfit.train.loop import auto_threads, blas_threads, fit
+        from gradfit.train.loop import fit
 
-        threads = auto_threads(session) if self.threads == "auto" else self.threads
         trial.set_user_attr("config", session.cfg)
-        shown = ", ".join(f"{k}={_short(v)}" for k, v in values.items())
+        shown = _params_text(values)
         try:
-            with blas_threads(threads):
-                fit(session, [Report()])
+            fit(session, [Report()], self.threads)
         except DivergenceError as e:
             trial.set_user_attr("diverged", str(e))
-            trial.set_user_attr("epochs_run", session.epoch)
             self._say(f"trial {trial.number:>3}: diverged at epoch {e.epoch} ({shown})")
             raise optuna.TrialPruned(str(e)) from None
         except optuna.TrialPruned:
-            trial.set_user_attr("epochs_run", session.epoch)
             last = session.history[-1][metric]
             self._say(
                 f"trial {trial.number:>3}: pruned after epoch {session.epoch}, "
                 f"{metric} {format_value(metric, last)} ({shown})"
             )
             raise
+        finally:
+            trial.set_user_attr("epochs_run", session.epoch)
         last = session.history[-1]
-        trial.set_user_attr("epochs_run", session.epoch)
         for k in ("val_loss", "val_accuracy", "train_loss"):
             if last.get(k) is not None:
                 trial.set_user_attr(k, last[k])
@@ -462,19 +442,23 @@ def _short(v) -> str:
     return f"{v:.4g}" if isinstance(v, float) else str(v)
 
 
+def _params_text(params: dict) -> str:
+    return ", ".join(f"{k}={_short(v)}" for k, v in params.items())
+
+
 def _quiet_optuna() -> None:
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 
-def _worker(base, space, opts, storage_url, study_name, n_trials, worker, quiet) -> None:
+def _worker(base, space, opts, storage_url, n_trials, worker, quiet) -> None:
     """One worker process: load the shared study and run ``n_trials`` trials."""
     import optuna
 
     _quiet_optuna()
     study = optuna.load_study(
-        study_name=study_name,
+        study_name=opts["study_name"],
         storage=_storage(storage_url),
         sampler=_sampler(opts, space, worker),
         pruner=_pruner(opts),
@@ -584,14 +568,11 @@ def search_command(cfg: dict, raw: dict, args) -> dict:
     jobs = min(opts["jobs"], opts["trials"])
     shares = [opts["trials"] // jobs + (i < opts["trials"] % jobs) for i in range(jobs)]
     if jobs == 1:
-        _worker(cfg, space, opts, storage_url, opts["study_name"], shares[0], 0, quiet)
+        _worker(cfg, space, opts, storage_url, shares[0], 0, quiet)
     else:
         ctx = mp.get_context("spawn")
         procs = [
-            ctx.Process(
-                target=_worker,
-                args=(cfg, space, opts, storage_url, opts["study_name"], n, i, quiet),
-            )
+            ctx.Process(target=_worker, args=(cfg, space, opts, storage_url, n, i, quiet))
             for i, n in enumerate(shares)
         ]
         for p in procs:
@@ -613,42 +594,36 @@ def search_command(cfg: dict, raw: dict, args) -> dict:
 
 
 def _trial_rows(study, space: list[Param]) -> list[dict]:
-    rows = []
-    for t in study.trials:
-        rows.append(
-            {
-                "trial": t.number,
-                "state": t.state.name.lower(),
-                "value": t.value,
-                "epochs": t.user_attrs.get("epochs_run"),
-                "seconds": (t.duration.total_seconds() if t.duration else None),
-                **{p.name: t.params.get(p.name) for p in space},
-            }
-        )
-    return rows
+    return [
+        {
+            "trial": t.number,
+            "state": t.state.name.lower(),
+            "value": t.value,
+            "epochs": t.user_attrs.get("epochs_run"),
+            "seconds": (t.duration.total_seconds() if t.duration else None),
+            **{p.name: t.params.get(p.name) for p in space},
+        }
+        for t in study.trials
+    ]
 
 
 def format_table(rows: list[dict], metric: str, names: list[str]) -> str:
+    def cell(v, form=str) -> str:
+        return "" if v is None else form(v)
+
     cols = ["trial", "state", metric, "epochs", *names]
-    data = []
-    for r in rows:
-        v = r["value"]
-        data.append(
-            [
-                str(r["trial"]),
-                r["state"],
-                "" if v is None else format_value(metric, v),
-                "" if r["epochs"] is None else str(r["epochs"]),
-                *[_short(r[n]) if r[n] is not None else "" for n in names],
-            ]
-        )
-    widths = [
-        max(len(c), *(len(d[i]) for d in data)) if data else len(c) for i, c in enumerate(cols)
+    data = [
+        [
+            str(r["trial"]),
+            r["state"],
+            cell(r["value"], lambda v: format_value(metric, v)),
+            cell(r["epochs"]),
+            *[cell(r[n], _short) for n in names],
+        ]
+        for r in rows
     ]
-    lines = ["  ".join(c.rjust(w) for c, w in zip(cols, widths))]
-    for d in data:
-        lines.append("  ".join(x.rjust(w) for x, w in zip(d, widths)))
-    return "\n".join(lines)
+    widths = [max(len(x) for x in column) for column in zip(cols, *data)]
+    return "\n".join("  ".join(x.rjust(w) for x, w in zip(line, widths)) for line in [cols, *data])
 
 
 def report(study, space: list[Param], opts: dict, out: Path, quiet: bool, before: int = 0) -> dict:
@@ -679,57 +654,53 @@ def report(study, space: list[Param], opts: dict, out: Path, quiet: bool, before
         best_cfg = best.user_attrs["config"]
         header = (
             f"best configuration of study {opts['study_name']!r}: trial {best.number}, "
-            f"{metric} {best.value:.6g}\nparams: "
-            + ", ".join(f"{k}={_short(v)}" for k, v in best.params.items())
-            + "\nTrain it with: gradfit train --config best.toml"
+            f"{metric} {best.value:.6g}\nparams: {_params_text(best.params)}\n"
+            "Train it with: gradfit train --config best.toml"
         )
         config_from_layers([(best_cfg, "best.toml")])  # what we write must load back
         write_toml(out / "best.toml", best_cfg, header=header)
         result.update(best_trial=best.number, best_value=best.value, best_params=best.params)
         lines.append(
-            f"best: trial {best.number}, {metric} {format_value(metric, best.value)} ("
-            + ", ".join(f"{k}={_short(v)}" for k, v in best.params.items())
-            + ")"
+            f"best: trial {best.number}, {metric} {format_value(metric, best.value)} "
+            f"({_params_text(best.params)})"
         )
         lines.append(f"wrote {out / 'best.toml'} (gradfit train --config {out / 'best.toml'})")
-        nums = [t.number for t in complete]
-        vals = [float(t.value) for t in complete]
         plot_search_history(
-            nums,
-            vals,
+            [t.number for t in complete],
+            [float(t.value) for t in complete],
             out / "history.png",
             metric,
             opts["study_name"],
             maximize=_direction(metric) == "maximize",
         )
+
+        def param_png(p: Param) -> Path:
+            return out / f"param_{p.name.replace('.', '_')}.png"
+
+        pruned = [
+            t
+            for t in study.trials
+            if t.state == optuna.trial.TrialState.PRUNED and t.intermediate_values
+        ]
         for p in space:
             if p.kind == "categorical" and not all(
                 isinstance(c, int | float) and not isinstance(c, bool) for c in p.choices
             ):
                 continue
-            xs = [t.params[p.name] for t in complete if p.name in t.params]
-            ys = [float(t.value) for t in complete if p.name in t.params]
-            cut = [
-                t
-                for t in study.trials
-                if t.state == optuna.trial.TrialState.PRUNED
-                and p.name in t.params
-                and t.intermediate_values
-            ]
-            pruned = (
-                [t.params[p.name] for t in cut],
-                [float(t.intermediate_values[max(t.intermediate_values)]) for t in cut],
+            done = [t for t in complete if p.name in t.params]
+            cut = [t for t in pruned if p.name in t.params]
+            last_reports = [float(t.intermediate_values[max(t.intermediate_values)]) for t in cut]
+            plot_param(
+                [t.params[p.name] for t in done],
+                [float(t.value) for t in done],
+                p.name,
+                p.log,
+                param_png(p),
+                metric,
+                ([t.params[p.name] for t in cut], last_reports),
             )
-            safe = p.name.replace(".", "_")
-            plot_param(xs, ys, p.name, p.log, out / f"param_{safe}.png", metric, pruned)
-        lines.append(
-            f"plots: {out / 'history.png'}, "
-            + ", ".join(
-                str(out / f"param_{p.name.replace('.', '_')}.png")
-                for p in space
-                if (out / f"param_{p.name.replace('.', '_')}.png").exists()
-            )
-        )
+        shown = [str(param_png(p)) for p in space if param_png(p).exists()]
+        lines.append(f"plots: {out / 'history.png'}, " + ", ".join(shown))
     else:
         lines.append("no trial has completed yet (all pruned or failed); nothing to report as best")
     if not quiet:

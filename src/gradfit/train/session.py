@@ -216,12 +216,8 @@ def check_memory(cfg: dict, data: Prepared) -> None:
     have = available_memory()
     if have is not None and need > have:
         mcfg = cfg["model"]
-        options = ", ".join(f"{k} = {v}" for k, v in builders.kind_options(mcfg).items())
-        what = (
-            f"model.hidden = {mcfg['hidden']}"
-            if mcfg["kind"] == "mlp"
-            else f"model {mcfg['kind']!r} ({options})"
-        )
+        mlp = mcfg["kind"] == "mlp"
+        what = f"model.hidden = {mcfg['hidden']}" if mlp else builders.model_settings(mcfg)
         raise UsageError(
             f"{what}: {n_params:,} parameters need about "
             f"{need / 2**30:,.1f} GiB (weights, gradients, optimizer state and one batch), "
