@@ -172,19 +172,26 @@ def cat(tensors, dim: int = 0):
 concat = concatenate = cat
 
 
+def _check_stackable(tensors) -> None:
+    """PyTorch's error for tensors of different shapes given to ``stack`` (also raised by
+    ``default_collate``, which stacks arrays directly)."""
+    shape = tensors[0].shape
+    for i, x in enumerate(tensors):
+        if x.shape != shape:
+            raise RuntimeError(
+                f"stack expects each tensor to be equal size, but got {list(shape)} at entry 0 "
+                f"and {list(x.shape)} at entry {i}"
+            )
+
+
 @with_out
 def stack(tensors, dim: int = 0):
     """Stack equal-shaped tensors along a new dimension."""
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError("stack: expected a non-empty list of Tensors")
+    _check_stackable(tensors)
     shape = tensors[0].shape
-    for i, x in enumerate(tensors):
-        if x.shape != shape:
-            raise RuntimeError(
-                f"stack expects each tensor to be equal size, but got {shape} "
-                f"at entry 0 and {tuple(x.shape)} at entry {i}"
-            )
     d = dim % (len(shape) + 1)
     out = movement.Cat.apply(*[x.unsqueeze(d) for x in tensors], dim=d)
     if out.grad_fn is not None:

@@ -1,6 +1,8 @@
 """default_collate / default_convert against PyTorch's, structure, dtypes and values."""
 
-from collections import namedtuple
+import types
+from collections import OrderedDict, deque, namedtuple
+from collections.abc import Mapping
 
 import numpy as np
 import pytest
@@ -87,3 +89,55 @@ def test_default_collate_errors():
         gdata.default_collate([gradfit.zeros(2), gradfit.zeros(3)])
     with pytest.raises(TypeError, match="default_collate"):
         gdata.default_collate([np.array(["a"]), np.array(["b"])])
+
+
+class _KeywordMapping(Mapping):
+    """A read-only mapping that cannot be built from a dict (collate falls back to one)."""
+
+    def __init__(self, *, a, b):
+        self._d = {"a": a, "b": b}
+
+    def __getitem__(self, key):
+        return self._d[key]
+
+    def __iter__(self):
+        return iter(self._d)
+
+    def __len__(self):
+        return len(self._d)
+
+
+CONTAINERS = {
+    "OrderedDict": lambda: OrderedDict(a=1, b=np.float32(2)),
+    "mappingproxy": lambda: types.MappingProxyType({"a": 1, "b": 2.0}),
+    "keyword_mapping": lambda: _KeywordMapping(a=1, b=2.0),
+    "deque": lambda: deque([1, np.zeros(2)]),
+    "range": lambda: range(3),
+}
+
+
+def _typed(obj):
+    """Like ``_plain``, with each container's own type kept."""
+    if isinstance(obj, Mapping):
+        return (type(obj).__name__, {k: _typed(v) for k, v in obj.items()})
+    if isinstance(obj, list | tuple | deque):
+        return (type(obj).__name__, [_typed(v) for v in obj])
+    return _plain(obj)
+
+
+@pytest.mark.parametrize("name", sorted(CONTAINERS))
+@pytest.mark.parametrize("fn", ["default_collate", "default_convert"])
+def test_containers_keep_their_type_as_in_torch(name, fn):
+    make = CONTAINERS[name]
+    batch = [make(), make()] if fn == "default_collate" else make()
+    want = _typed(getattr(tdata, fn)(batch))
+    assert _typed(getattr(gdata, fn)(batch)) == want
+
+
+def test_stack_of_unequal_shapes_raises_torchs_message():
+    with pytest.raises(RuntimeError) as want:
+        torch.stack([torch.zeros(2, 3), torch.zeros(3)])
+    for stack in (gradfit.stack, gdata.default_collate):
+        with pytest.raises(RuntimeError) as got:
+            stack([gradfit.zeros(2, 3), gradfit.zeros(3)])
+        assert str(got.value) == str(want.value)

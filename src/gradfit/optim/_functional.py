@@ -155,18 +155,19 @@ def sgd(
     weight_decay: float,
     nesterov: bool,
     maximize: bool,
-) -> None:
+) -> list[int]:
     """One step of ``gradfit.optim.SGD`` (``torch/optim/sgd.py``, ``_single_tensor_sgd``).
 
     ``momentum_buffers`` has one entry per parameter (ignored when ``momentum == 0``); an
     entry that is None gets a new buffer, a copy of the first (decayed) gradient, as in
     PyTorch. A buffer of zeros instead gives the lecture's momentum, which starts at 0.
     The hyperparameters enter the operations as 0-d arrays of the parameters' dtype
-    (``_scalar``).
+    (``_scalar``). Returns the positions of the new buffers (for the caller to keep).
     """
     decayed = maximize or weight_decay != 0
     heavy_ball = momentum != 0
     dtype = None
+    created = []
     for i, param in enumerate(params):
         if param.dtype is not dtype:
             dtype = param.dtype
@@ -178,11 +179,13 @@ def sgd(
             buffer = momentum_buffers[i]
             if buffer is None:
                 buffer = momentum_buffers[i] = g if decayed else g.copy()
+                created.append(i)
             else:
                 buffer *= momentum_
                 buffer += g if dampening == 0 else (1 - dampening) * g
             g = g + momentum_ * buffer if nesterov else buffer
         param -= lr_ * g
+    return created
 
 
 def _adam_one(

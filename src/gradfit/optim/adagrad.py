@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from gradfit._arrays import bump_version
 from gradfit.optim._functional import adagrad
-from gradfit.optim.optimizer import Optimizer, _check_nonnegative, _defaults, _step_array
+from gradfit.optim.optimizer import Optimizer, _hyperparameters, _step_array
 
 
 class Adagrad(Optimizer):
@@ -51,16 +50,9 @@ class Adagrad(Optimizer):
         differentiable: bool = False,
         fused: bool | None = None,
     ) -> None:
-        defaults = _defaults(locals())  # every argument but params
-        _check_nonnegative("lr", lr, "learning rate")
-        _check_nonnegative("lr_decay", lr_decay, "lr_decay value")
-        _check_nonnegative("weight_decay", weight_decay, "weight_decay value")
-        _check_nonnegative(
-            "initial_accumulator_value",
-            initial_accumulator_value,
-            "initial_accumulator_value value",
+        defaults = _hyperparameters(
+            locals(), "lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps"
         )
-        _check_nonnegative("eps", eps, "epsilon value")
         super().__init__(params, defaults)
         for group in self.param_groups:
             self._init_state(group)
@@ -76,21 +68,15 @@ class Adagrad(Optimizer):
         if hasattr(self, "state") and len(self.param_groups) > 0:
             self._init_state(self.param_groups[-1])
 
-    def step(self, closure=None):
-        """Perform one step; ``closure`` (optional) re-evaluates the loss and is returned."""
-        loss = self._eval_closure(closure)
-        for group in self.param_groups:
-            params, arrays, grads = self._with_grad(group)
-            adagrad(
-                arrays,
-                grads,
-                self._state_arrays(params, "sum"),
-                self._state_arrays(params, "step", _step_array),
-                lr=float(group["lr"]),
-                lr_decay=float(group["lr_decay"]),
-                weight_decay=float(group["weight_decay"]),
-                eps=float(group["eps"]),
-                maximize=group["maximize"],
-            )
-            bump_version(*params)
-        return loss
+    def _update(self, group: dict, params: list, arrays: list, grads: list) -> None:
+        adagrad(
+            arrays,
+            grads,
+            self._state_arrays(params, "sum"),
+            self._state_arrays(params, "step", _step_array),
+            lr=float(group["lr"]),
+            lr_decay=float(group["lr_decay"]),
+            weight_decay=float(group["weight_decay"]),
+            eps=float(group["eps"]),
+            maximize=group["maximize"],
+        )

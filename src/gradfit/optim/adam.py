@@ -2,15 +2,8 @@
 
 from __future__ import annotations
 
-from gradfit._arrays import bump_version
 from gradfit.optim._functional import adam
-from gradfit.optim.optimizer import Optimizer, _check_nonnegative, _defaults, _step_array
-
-
-def _check_betas(betas) -> None:
-    for i, b in enumerate(betas):
-        if not 0.0 <= b < 1.0:
-            raise ValueError(f"Invalid beta parameter at index {i}: {b}")
+from gradfit.optim.optimizer import Optimizer, _hyperparameters, _step_array
 
 
 class Adam(Optimizer):
@@ -62,42 +55,32 @@ class Adam(Optimizer):
         fused: bool | None = None,
         decoupled_weight_decay: bool = False,
     ) -> None:
-        defaults = _defaults(locals())  # every argument but params
-        _check_nonnegative("lr", lr, "learning rate")
-        _check_nonnegative("eps", eps, "epsilon value")
-        _check_betas(betas)
-        _check_nonnegative("weight_decay", weight_decay, "weight_decay value")
+        defaults = _hyperparameters(locals(), "lr", "eps", "betas", "weight_decay")
         super().__init__(params, defaults)
 
-    def step(self, closure=None):
-        """Perform one step; ``closure`` (optional) re-evaluates the loss and is returned."""
-        loss = self._eval_closure(closure)
-        for group in self.param_groups:
-            params, arrays, grads = self._with_grad(group)
-            amsgrad = group["amsgrad"]
-            beta1, beta2 = group["betas"]
-            # created in PyTorch's order, which the state_dict keeps
-            steps = self._state_arrays(params, "step", _step_array)
-            exp_avgs = self._state_arrays(params, "exp_avg")
-            exp_avg_sqs = self._state_arrays(params, "exp_avg_sq")
-            adam(
-                arrays,
-                grads,
-                exp_avgs,
-                exp_avg_sqs,
-                self._state_arrays(params, "max_exp_avg_sq") if amsgrad else [None] * len(params),
-                steps,
-                lr=float(group["lr"]),
-                beta1=float(beta1),
-                beta2=float(beta2),
-                eps=float(group["eps"]),
-                weight_decay=float(group["weight_decay"]),
-                amsgrad=amsgrad,
-                maximize=group["maximize"],
-                decoupled_weight_decay=group["decoupled_weight_decay"],
-            )
-            bump_version(*params)
-        return loss
+    def _update(self, group: dict, params: list, arrays: list, grads: list) -> None:
+        amsgrad = group["amsgrad"]
+        beta1, beta2 = group["betas"]
+        # created in PyTorch's order, which the state_dict keeps
+        steps = self._state_arrays(params, "step", _step_array)
+        exp_avgs = self._state_arrays(params, "exp_avg")
+        exp_avg_sqs = self._state_arrays(params, "exp_avg_sq")
+        adam(
+            arrays,
+            grads,
+            exp_avgs,
+            exp_avg_sqs,
+            self._state_arrays(params, "max_exp_avg_sq") if amsgrad else [None] * len(params),
+            steps,
+            lr=float(group["lr"]),
+            beta1=float(beta1),
+            beta2=float(beta2),
+            eps=float(group["eps"]),
+            weight_decay=float(group["weight_decay"]),
+            amsgrad=amsgrad,
+            maximize=group["maximize"],
+            decoupled_weight_decay=group["decoupled_weight_decay"],
+        )
 
 
 class AdamW(Adam):

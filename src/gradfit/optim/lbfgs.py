@@ -202,7 +202,7 @@ class LBFGS(Optimizer):
         history_size: int = 100,
         line_search_fn: str | None = None,
     ) -> None:
-        _check_nonnegative("lr", lr, "learning rate")
+        _check_nonnegative("lr", lr)
         if line_search_fn not in (None, "strong_wolfe"):
             raise ValueError(
                 f"LBFGS: line_search_fn must be None or 'strong_wolfe', got {line_search_fn!r}"

@@ -31,8 +31,9 @@ from __future__ import annotations
 import numpy as np
 
 from gradfit._arrays import bump_version, modified, unwrap, wrap
-from gradfit.optim._functional import adam, normalized_gd, sgd
-from gradfit.optim.optimizer import Optimizer, _check_nonnegative, _step_array
+from gradfit.optim._functional import normalized_gd, sgd
+from gradfit.optim.adam import Adam as _PyTorchAdam
+from gradfit.optim.optimizer import Optimizer, _check_nonnegative
 
 __all__ = [
     "line_search",
@@ -153,31 +154,34 @@ class LineSearchGD(Optimizer):
         """
         if closure is None:
             raise RuntimeError("LineSearchGD.step needs a closure that re-evaluates the loss")
-        loss = self._eval_closure(closure)
-        for group in self.param_groups:
-            params, arrays, grads = self._with_grad(group)
-            if not params:
-                continue
-            start = [a.copy() for a in arrays]
-            grads = [g.copy() for g in grads]
+        self._closure = closure  # evaluated by _update at each trial step length
+        try:
+            return super().step(closure)
+        finally:
+            del self._closure
 
-            def move_to(t: float, params=params, arrays=arrays, start=start, grads=grads):
-                for a, a0, g in zip(arrays, start, grads):
-                    np.subtract(a0, t * g, out=a)
-                bump_version(*params)
+    def _update(self, group: dict, params: list, arrays: list, grads: list) -> None:
+        if not params:
+            return
+        start = [a.copy() for a in arrays]
+        grads = [g.copy() for g in grads]
 
-            def loss_at(t: float, move_to=move_to) -> float:
-                move_to(t)
-                return float(self._eval_closure(closure))
+        def move_to(t: float) -> None:
+            for a, a0, g in zip(arrays, start, grads):
+                np.subtract(a0, t * g, out=a)
+            bump_version(*params)
 
-            t = line_search(
-                loss_at, 0.0, group["max_dist"], tol=group["tol"], max_iter=group["max_iter"]
-            )
+        def loss_at(t: float) -> float:
             move_to(t)
-            for p, g in zip(params, grads):
-                p.grad = wrap(g)
-            self.state[group["params"][0]]["last_t"] = t
-        return loss
+            return float(self._eval_closure(self._closure))
+
+        t = line_search(
+            loss_at, 0.0, group["max_dist"], tol=group["tol"], max_iter=group["max_iter"]
+        )
+        move_to(t)
+        for p, g in zip(params, grads):
+            p.grad = wrap(g)
+        self.state[group["params"][0]]["last_t"] = t
 
 
 def _check_beta(name: str, value: float) -> None:
@@ -201,12 +205,11 @@ class Momentum(Optimizer):
     """
 
     def __init__(self, params, lr: float, beta: float = 0.9):
-        _check_nonnegative("lr", lr, "learning rate")
+        _check_nonnegative("lr", lr)
         _check_beta("beta", beta)
         super().__init__(params, {"lr": lr, "beta": beta})
 
-    def _momentum_update(self, group: dict) -> None:
-        params, arrays, grads = self._with_grad(group)
+    def _update(self, group: dict, params: list, arrays: list, grads: list) -> None:
         beta = float(group["beta"])
         sgd(
             arrays,
@@ -219,14 +222,6 @@ class Momentum(Optimizer):
             nesterov=False,
             maximize=False,
         )
-        bump_version(*params)
-
-    def step(self, closure=None):
-        """One step with the current gradients; ``closure`` (optional) is evaluated first."""
-        loss = self._eval_closure(closure)
-        for group in self.param_groups:
-            self._momentum_update(group)
-        return loss
 
 
 class Nesterov(Momentum):
@@ -268,8 +263,7 @@ class Nesterov(Momentum):
             for p, a0 in saved:
                 np.copyto(unwrap(p), a0)  # exact restore, not a subtraction
             bump_version(*(p for p, _ in saved))
-        for group in self.param_groups:
-            self._momentum_update(group)
+        super().step()
         return loss
 
 
@@ -288,17 +282,12 @@ class NormalizedGD(Optimizer):
     """
 
     def __init__(self, params, lr: float, eps: float = 1e-8):
-        _check_nonnegative("lr", lr, "learning rate")
-        _check_nonnegative("eps", eps, "epsilon value")
+        _check_nonnegative("lr", lr)
+        _check_nonnegative("eps", eps)
         super().__init__(params, {"lr": lr, "eps": eps})
 
-    def step(self, closure=None):
-        loss = self._eval_closure(closure)
-        for group in self.param_groups:
-            params, arrays, grads = self._with_grad(group)
-            normalized_gd(arrays, grads, lr=float(group["lr"]), eps=float(group["eps"]))
-            bump_version(*params)
-        return loss
+    def _update(self, group: dict, params: list, arrays: list, grads: list) -> None:
+        normalized_gd(arrays, grads, lr=float(group["lr"]), eps=float(group["eps"]))
 
 
 class Adam(Optimizer):
@@ -321,36 +310,24 @@ class Adam(Optimizer):
     def __init__(
         self, params, lr: float, beta: float = 0.9, gamma: float = 0.999, eps: float = 1e-8
     ):
-        _check_nonnegative("lr", lr, "learning rate")
-        _check_nonnegative("eps", eps, "epsilon value")
+        _check_nonnegative("lr", lr)
+        _check_nonnegative("eps", eps)
         _check_beta("beta", beta)
         _check_beta("gamma", gamma)
         super().__init__(params, {"lr": lr, "beta": beta, "gamma": gamma, "eps": eps})
 
-    def step(self, closure=None):
-        loss = self._eval_closure(closure)
-        for group in self.param_groups:
-            params, arrays, grads = self._with_grad(group)
-            steps = self._state_arrays(params, "step", _step_array)
-            exp_avgs = self._state_arrays(params, "exp_avg")
-            adam(
-                arrays,
-                grads,
-                exp_avgs,
-                self._state_arrays(params, "exp_avg_sq"),
-                [None] * len(params),
-                steps,
-                lr=float(group["lr"]),
-                beta1=float(group["beta"]),
-                beta2=float(group["gamma"]),
-                eps=float(group["eps"]),
-                weight_decay=0.0,
-                amsgrad=False,
-                maximize=False,
-                decoupled_weight_decay=False,
-            )
-            bump_version(*params)
-        return loss
+    def _update(self, group: dict, params: list, arrays: list, grads: list) -> None:
+        # PyTorch's Adam on a group with betas (β, γ) and its other options off
+        pytorch_group = {
+            "lr": group["lr"],
+            "betas": (group["beta"], group["gamma"]),
+            "eps": group["eps"],
+            "weight_decay": 0.0,
+            "amsgrad": False,
+            "maximize": False,
+            "decoupled_weight_decay": False,
+        }
+        _PyTorchAdam._update(self, pytorch_group, params, arrays, grads)
 
 
 class Newton(Optimizer):

@@ -876,6 +876,21 @@ class CyclicLR(LRScheduler):
         self._init_scale_fn()
 
 
+def _phase(end_step: float, start_lr: str, end_lr: str, momentum: str | None = None) -> dict:
+    """A phase of OneCycleLR in PyTorch's layout: the lr goes from the group's
+    ``start_lr`` bound to its ``end_lr`` bound; the momentum goes the opposite way
+    (max_momentum to base_momentum while the lr rises, back while it falls), or stays at
+    ``momentum``."""
+    rising = end_lr == "max_lr"
+    return {
+        "end_step": end_step,
+        "start_lr": start_lr,
+        "end_lr": end_lr,
+        "start_momentum": momentum or ("max_momentum" if rising else "base_momentum"),
+        "end_momentum": momentum or ("base_momentum" if rising else "max_momentum"),
+    }
+
+
 class OneCycleLR(LRScheduler):
     """The 1cycle policy (Smith & Topin): lr rises from max_lr/div_factor to max_lr over
     ``pct_start`` of the steps, then anneals to initial_lr/final_div_factor; momentum (or
@@ -922,47 +937,17 @@ class OneCycleLR(LRScheduler):
             self.total_steps = epochs * steps_per_epoch
         else:
             raise ValueError("You must define either total_steps OR (epochs AND steps_per_epoch)")
+        # each phase anneals the lr between two of the group's bounds, and the momentum
+        # the opposite way, up to its last step
+        warm_up = _phase(float(pct_start * self.total_steps) - 1, "initial_lr", "max_lr")
         if three_phase:
             self._schedule_phases = [
-                {
-                    "end_step": float(pct_start * self.total_steps) - 1,
-                    "start_lr": "initial_lr",
-                    "end_lr": "max_lr",
-                    "start_momentum": "max_momentum",
-                    "end_momentum": "base_momentum",
-                },
-                {
-                    "end_step": float(2 * pct_start * self.total_steps) - 2,
-                    "start_lr": "max_lr",
-                    "end_lr": "initial_lr",
-                    "start_momentum": "base_momentum",
-                    "end_momentum": "max_momentum",
-                },
-                {
-                    "end_step": self.total_steps - 1,
-                    "start_lr": "initial_lr",
-                    "end_lr": "min_lr",
-                    "start_momentum": "max_momentum",
-                    "end_momentum": "max_momentum",
-                },
+                warm_up,
+                _phase(float(2 * pct_start * self.total_steps) - 2, "max_lr", "initial_lr"),
+                _phase(self.total_steps - 1, "initial_lr", "min_lr", "max_momentum"),
             ]
         else:
-            self._schedule_phases = [
-                {
-                    "end_step": float(pct_start * self.total_steps) - 1,
-                    "start_lr": "initial_lr",
-                    "end_lr": "max_lr",
-                    "start_momentum": "max_momentum",
-                    "end_momentum": "base_momentum",
-                },
-                {
-                    "end_step": self.total_steps - 1,
-                    "start_lr": "max_lr",
-                    "end_lr": "min_lr",
-                    "start_momentum": "base_momentum",
-                    "end_momentum": "max_momentum",
-                },
-            ]
+            self._schedule_phases = [warm_up, _phase(self.total_steps - 1, "max_lr", "min_lr")]
         if pct_start < 0 or pct_start > 1 or not isinstance(pct_start, float):
             raise ValueError(f"Expected float between 0 and 1 pct_start, but got {pct_start}")
         if anneal_strategy not in ("cos", "linear"):

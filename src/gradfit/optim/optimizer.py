@@ -10,8 +10,11 @@ The bookkeeping follows ``torch/optim/optimizer.py`` so that a PyTorch training 
   ``load_state_dict()`` matches saved state to the current parameters by that position.
 
 The update rules themselves live in ``gradfit.optim._functional`` as functions over NumPy
-arrays; subclasses gather the arrays (``_with_grad``, ``_state_arrays``) and the group's
-hyperparameters, call the rule, and mark the parameters as changed (one ``bump_version``).
+arrays. ``Optimizer.step`` gathers each group's parameters that have a gradient and their
+arrays, hands them to the subclass's ``_update`` and marks the parameters as changed (one
+``bump_version``); ``_update`` gathers the state arrays (``_state_arrays``) and the group's
+hyperparameters and calls the rule. A subclass's constructor checks its hyperparameters
+and builds ``defaults`` with ``_hyperparameters(locals(), ...)``.
 """
 
 from __future__ import annotations
@@ -63,19 +66,37 @@ def _as_tensor(value) -> Tensor | None:
     return None
 
 
-def _defaults(arguments: dict) -> dict:
-    """An optimizer's group defaults from its constructor's arguments (``locals()`` taken
-    before anything else is assigned): all of them but ``self`` and ``params``."""
-    return {k: v for k, v in arguments.items() if k not in ("self", "params", "__class__")}
+# PyTorch's words in its range errors ("Invalid learning rate: -1"); another name is
+# "<name> value" ("Invalid momentum value: -0.5").
+_LABELS = {"lr": "learning rate", "eps": "epsilon value"}
 
 
-def _check_nonnegative(name: str, value, label: str | None = None) -> None:
+def _check_nonnegative(name: str, value) -> None:
     """PyTorch's hyperparameter check: ``ValueError: Invalid learning rate: -1``.
 
     ``required`` (no default: each group must set it) is not checked here.
     """
     if value is not required and not 0.0 <= value:
-        raise ValueError(f"Invalid {label or name}: {value}")
+        raise ValueError(f"Invalid {_LABELS.get(name, name + ' value')}: {value}")
+
+
+def _hyperparameters(arguments: dict, *checked: str) -> dict:
+    """An optimizer's group defaults: its constructor's arguments (``locals()`` taken
+    before anything else is assigned) but ``self`` and ``params``.
+
+    The arguments named in ``checked`` are checked first, in that order (PyTorch's, which
+    decides the message when several are wrong): ``betas`` each in [0, 1), the others
+    nonnegative.
+    """
+    for name in checked:
+        value = arguments[name]
+        if name == "betas":
+            for i, beta in enumerate(value):
+                if not 0.0 <= beta < 1.0:
+                    raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
+        else:
+            _check_nonnegative(name, value)
+    return {k: v for k, v in arguments.items() if k not in ("self", "params", "__class__")}
 
 
 class Optimizer:
@@ -213,30 +234,41 @@ class Optimizer:
                     bump_version(g)
 
     def step(self, closure=None):
-        """Perform one optimization step; subclasses implement it."""
-        raise NotImplementedError
+        """Perform one optimization step; ``closure`` (optional) re-evaluates the loss
+        first, and its value is returned.
 
-    @staticmethod
-    def _with_grad(group: dict) -> tuple[list, list, list]:
-        """The group's parameters that have a gradient (the others are skipped, with no
-        state and no decay, as in PyTorch), their arrays and their gradients' arrays."""
-        params, grads = [], []
-        for p in group["params"]:
-            g = p.grad
-            if g is not None:
-                params.append(p)
-                grads.append(g)
-        return params, unwrap_many(params), unwrap_many(grads)
+        In each group the parameters that have a gradient go through the subclass's rule
+        (``_update``); the others are skipped, with no state and no decay, as in PyTorch.
+        A subclass written for PyTorch overrides ``step`` itself instead.
+        """
+        loss = None if closure is None else self._eval_closure(closure)
+        for group in self.param_groups:
+            params, grads = [], []
+            for p in group["params"]:
+                g = p.grad
+                if g is not None:
+                    params.append(p)
+                    grads.append(g)
+            self._update(group, params, unwrap_many(params), unwrap_many(grads))
+            bump_version(*params)
+        return loss
+
+    def _update(self, group: dict, params: list, arrays: list, grads: list) -> None:
+        """The optimizer's rule on one group: change ``arrays`` (those of ``params``, the
+        group's parameters that have a gradient) in place, given ``grads`` (their
+        gradients' arrays) and the group's hyperparameters."""
+        raise NotImplementedError
 
     def _state_arrays(self, params: list, key: str, make=np.zeros_like) -> list:
         """The arrays of ``state[p][key]`` for each parameter, created as
-        ``make(array of p)`` (zeros by default) where missing."""
+        ``make(array of p)`` (zeros by default) where missing, or left None when ``make``
+        is None (for a rule that makes the buffer itself)."""
         state = self.state
         tensors = []
         for p in params:
             st = state[p]
             t = st.get(key)
-            if t is None:
+            if t is None and make is not None:
                 t = st[key] = wrap(make(unwrap(p)))
             tensors.append(t)
         return unwrap_many(tensors)

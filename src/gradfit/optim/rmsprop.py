@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from gradfit._arrays import bump_version
 from gradfit.optim._functional import rmsprop
-from gradfit.optim.optimizer import Optimizer, _check_nonnegative, _defaults, _step_array
+from gradfit.optim.optimizer import Optimizer, _hyperparameters, _step_array
 
 
 class RMSprop(Optimizer):
@@ -50,40 +49,29 @@ class RMSprop(Optimizer):
         maximize: bool = False,
         differentiable: bool = False,
     ) -> None:
-        defaults = _defaults(locals())  # every argument but params
-        _check_nonnegative("lr", lr, "learning rate")
-        _check_nonnegative("eps", eps, "epsilon value")
-        _check_nonnegative("momentum", momentum, "momentum value")
-        _check_nonnegative("weight_decay", weight_decay, "weight_decay value")
-        _check_nonnegative("alpha", alpha, "alpha value")
+        defaults = _hyperparameters(locals(), "lr", "eps", "momentum", "weight_decay", "alpha")
         super().__init__(params, defaults)
 
-    def step(self, closure=None):
-        """Perform one step; ``closure`` (optional) re-evaluates the loss and is returned."""
-        loss = self._eval_closure(closure)
-        for group in self.param_groups:
-            params, arrays, grads = self._with_grad(group)
-            momentum = float(group["momentum"])
-            centered = group["centered"]
-            nothing = [None] * len(params)
-            # created in PyTorch's order, which the state_dict keeps
-            steps = self._state_arrays(params, "step", _step_array)
-            square_avgs = self._state_arrays(params, "square_avg")
-            buffers = self._state_arrays(params, "momentum_buffer") if momentum > 0 else nothing
-            rmsprop(
-                arrays,
-                grads,
-                square_avgs,
-                self._state_arrays(params, "grad_avg") if centered else nothing,
-                buffers,
-                steps,
-                lr=float(group["lr"]),
-                alpha=float(group["alpha"]),
-                eps=float(group["eps"]),
-                weight_decay=float(group["weight_decay"]),
-                momentum=momentum,
-                centered=centered,
-                maximize=group["maximize"],
-            )
-            bump_version(*params)
-        return loss
+    def _update(self, group: dict, params: list, arrays: list, grads: list) -> None:
+        momentum = float(group["momentum"])
+        centered = group["centered"]
+        nothing = [None] * len(params)
+        # created in PyTorch's order, which the state_dict keeps
+        steps = self._state_arrays(params, "step", _step_array)
+        square_avgs = self._state_arrays(params, "square_avg")
+        buffers = self._state_arrays(params, "momentum_buffer") if momentum > 0 else nothing
+        rmsprop(
+            arrays,
+            grads,
+            square_avgs,
+            self._state_arrays(params, "grad_avg") if centered else nothing,
+            buffers,
+            steps,
+            lr=float(group["lr"]),
+            alpha=float(group["alpha"]),
+            eps=float(group["eps"]),
+            weight_decay=float(group["weight_decay"]),
+            momentum=momentum,
+            centered=centered,
+            maximize=group["maximize"],
+        )

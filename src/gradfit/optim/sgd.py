@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from gradfit._arrays import bump_version, unwrap_many, wrap
+from gradfit._arrays import wrap
 from gradfit.optim._functional import sgd
-from gradfit.optim.optimizer import Optimizer, _check_nonnegative, _defaults
+from gradfit.optim.optimizer import Optimizer, _hyperparameters
 
 
 class SGD(Optimizer):
@@ -56,10 +56,7 @@ class SGD(Optimizer):
         differentiable: bool = False,
         fused: bool | None = None,
     ) -> None:
-        defaults = _defaults(locals())  # every argument but params
-        _check_nonnegative("lr", lr, "learning rate")
-        _check_nonnegative("momentum", momentum, "momentum value")
-        _check_nonnegative("weight_decay", weight_decay, "weight_decay value")
+        defaults = _hyperparameters(locals(), "lr", "momentum", "weight_decay")
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError(
                 "Nesterov momentum requires a momentum and zero dampening, got "
@@ -67,36 +64,20 @@ class SGD(Optimizer):
             )
         super().__init__(params, defaults)
 
-    def step(self, closure=None):
-        """Perform one step; ``closure`` (optional) re-evaluates the loss and is returned."""
-        loss = self._eval_closure(closure)
-        state = self.state
-        for group in self.param_groups:
-            momentum = float(group["momentum"])
-            params, grads, buffers = [], [], []
-            for p in group["params"]:
-                grad = p.grad
-                if grad is None:
-                    continue
-                params.append(p)
-                grads.append(grad)
-                if momentum != 0:
-                    buffers.append(state[p].get("momentum_buffer"))
-            # a missing buffer (None) is made by sgd on this first step
-            fresh = [i for i, b in enumerate(buffers) if b is None]
-            buffers = unwrap_many(buffers)
-            sgd(
-                unwrap_many(params),
-                unwrap_many(grads),
-                buffers,
-                lr=float(group["lr"]),
-                momentum=momentum,
-                dampening=float(group["dampening"]),
-                weight_decay=float(group["weight_decay"]),
-                nesterov=group["nesterov"],
-                maximize=group["maximize"],
-            )
-            for i in fresh:
-                state[params[i]]["momentum_buffer"] = wrap(buffers[i])
-            bump_version(*params)
-        return loss
+    def _update(self, group: dict, params: list, arrays: list, grads: list) -> None:
+        momentum = float(group["momentum"])
+        # a missing buffer (None) is made by sgd on the parameter's first step, then kept
+        buffers = self._state_arrays(params, "momentum_buffer", make=None) if momentum else []
+        created = sgd(
+            arrays,
+            grads,
+            buffers,
+            lr=float(group["lr"]),
+            momentum=momentum,
+            dampening=float(group["dampening"]),
+            weight_decay=float(group["weight_decay"]),
+            nesterov=group["nesterov"],
+            maximize=group["maximize"],
+        )
+        for i in created:
+            self.state[params[i]]["momentum_buffer"] = wrap(buffers[i])

@@ -10,7 +10,7 @@ import numpy as np
 
 from gradfit import _factories
 from gradfit._arrays import unwrap, wrap
-from gradfit._functional import stack
+from gradfit._functional import _check_stackable, stack
 from gradfit.tensor import Tensor
 
 # numpy dtypes that cannot become tensors: strings, bytes, objects (PyTorch's pattern).
@@ -23,15 +23,9 @@ _ERR = (
 
 def _stack(batch: list[Tensor]) -> Tensor:
     """``torch.stack(batch, 0)``; outside the graph unless an element requires grad."""
-    shape = batch[0].shape
-    for i, t in enumerate(batch):
-        if t.shape != shape:
-            raise RuntimeError(
-                f"stack expects each tensor to be equal size, but got {list(shape)} at entry 0 "
-                f"and {list(t.shape)} at entry {i}"
-            )
     if any(t.requires_grad for t in batch):
         return stack(batch, 0)
+    _check_stackable(batch)
     # Same values as the graph-recording stack, without building a graph no one can use.
     return wrap(np.stack([unwrap(t) for t in batch]))
 
@@ -39,6 +33,35 @@ def _stack(batch: list[Tensor]) -> Tensor:
 def _is_numpy_value(elem) -> bool:
     cls = type(elem)
     return cls.__module__ == "numpy" and cls.__name__ not in ("str_", "bytes_", "string_")
+
+
+def _rebuilt_mapping(like, values: dict):
+    """``values`` in a mapping of ``like``'s type, as PyTorch's collate rebuilds one: a
+    copy of a mutable mapping, updated (so its other attributes stay), else
+    ``type(like)(values)``, or the plain dict when the type cannot be built that way."""
+    try:
+        if isinstance(like, collections.abc.MutableMapping):
+            clone = copy.copy(like)
+            clone.update(values)
+            return clone
+        return type(like)(values)
+    except TypeError:
+        return values
+
+
+def _rebuilt_sequence(like, items: list):
+    """``items`` in a sequence of ``like``'s type, by the same rule as ``_rebuilt_mapping``
+    (a copy of a mutable sequence with its items replaced, else ``type(like)(items)``, or
+    the plain list)."""
+    try:
+        if isinstance(like, collections.abc.MutableSequence):
+            clone = copy.copy(like)
+            for i, item in enumerate(items):
+                clone[i] = item
+            return clone
+        return type(like)(items)
+    except TypeError:
+        return items
 
 
 def default_convert(data):
@@ -54,28 +77,13 @@ def default_convert(data):
             return data
         return _factories.as_tensor(data)
     if isinstance(data, collections.abc.Mapping):
-        try:
-            if isinstance(data, collections.abc.MutableMapping):
-                clone = copy.copy(data)
-                clone.update({key: default_convert(data[key]) for key in data})
-                return clone
-            return type(data)({key: default_convert(data[key]) for key in data})
-        except TypeError:
-            return {key: default_convert(data[key]) for key in data}
+        return _rebuilt_mapping(data, {key: default_convert(data[key]) for key in data})
     if isinstance(data, tuple) and hasattr(data, "_fields"):  # namedtuple
         return type(data)(*(default_convert(d) for d in data))
     if isinstance(data, tuple):
         return [default_convert(d) for d in data]
     if isinstance(data, collections.abc.Sequence) and not isinstance(data, str | bytes):
-        try:
-            if isinstance(data, collections.abc.MutableSequence):
-                clone = copy.copy(data)
-                for i, d in enumerate(data):
-                    clone[i] = default_convert(d)
-                return clone
-            return type(data)([default_convert(d) for d in data])
-        except TypeError:
-            return [default_convert(d) for d in data]
+        return _rebuilt_sequence(data, [default_convert(d) for d in data])
     return data
 
 
@@ -111,14 +119,9 @@ def default_collate(batch):
     if isinstance(elem, str | bytes):
         return batch
     if isinstance(elem, collections.abc.Mapping):
-        try:
-            if isinstance(elem, collections.abc.MutableMapping):
-                clone = copy.copy(elem)
-                clone.update({key: default_collate([d[key] for d in batch]) for key in elem})
-                return clone
-            return type(elem)({key: default_collate([d[key] for d in batch]) for key in elem})
-        except TypeError:
-            return {key: default_collate([d[key] for d in batch]) for key in elem}
+        return _rebuilt_mapping(
+            elem, {key: default_collate([d[key] for d in batch]) for key in elem}
+        )
     if isinstance(elem, tuple) and hasattr(elem, "_fields"):  # namedtuple
         return type(elem)(*(default_collate(samples) for samples in zip(*batch)))
     if isinstance(elem, collections.abc.Sequence):
@@ -131,13 +134,5 @@ def default_collate(batch):
         transposed = list(zip(*batch))
         if isinstance(elem, tuple):
             return [default_collate(samples) for samples in transposed]
-        try:
-            if isinstance(elem, collections.abc.MutableSequence):
-                clone = copy.copy(elem)
-                for i, samples in enumerate(transposed):
-                    clone[i] = default_collate(samples)
-                return clone
-            return type(elem)([default_collate(samples) for samples in transposed])
-        except TypeError:
-            return [default_collate(samples) for samples in transposed]
+        return _rebuilt_sequence(elem, [default_collate(samples) for samples in transposed])
     raise TypeError(_ERR.format(type(elem)))
