@@ -2,22 +2,17 @@
 bottom in a fresh kernel, and the numbers they print say what the chapters say."""
 
 import json
-from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
 
-NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "examples" / "notebooks"
+from tests.lecture._nbrun import NOTEBOOK_DIR, run_notebook
 
 
-def _run(name, kernel_path, tmp_path, monkeypatch) -> dict:
-    monkeypatch.setenv("JUPYTER_PATH", str(kernel_path))
+def _run(name, kernel_path, tmp_path) -> dict:
     nb = nbformat.read(NOTEBOOK_DIR / f"{name}.ipynb", as_version=4)
     for cell in nb.cells:  # committed without outputs
         assert cell.cell_type != "code" or (cell.outputs == [] and cell.execution_count is None)
-    NotebookClient(
-        nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
-    ).execute()
+    run_notebook(nb, tmp_path, kernel_path, limit=180)  # 5-15 s on two busy cores
     text = "".join(
         out.get("text", "")
         for cell in nb.cells
@@ -30,8 +25,8 @@ def _run(name, kernel_path, tmp_path, monkeypatch) -> dict:
     return json.loads(lines[0][len("SUMMARY ") :])
 
 
-def test_convolution_notebook(kernel_path, tmp_path, monkeypatch):
-    s = _run("10_convolution", kernel_path, tmp_path, monkeypatch)
+def test_convolution_notebook(kernel_path, tmp_path):
+    s = _run("10_convolution", kernel_path, tmp_path)
     assert s["hand_error"] < 1e-12  # nn.Conv1d is the sum written as loops
     # three 15-channel kernel-3 convolutions and a 60 -> 10 head; the MLP 40-100-100-10
     assert s["cnn_params"] == (1 * 3 + 1) * 15 + 2 * (15 * 3 + 1) * 15 + 61 * 10
@@ -40,8 +35,8 @@ def test_convolution_notebook(kernel_path, tmp_path, monkeypatch):
     assert s["cnn_acc"] > 25 and s["mlp_acc"] > 25
 
 
-def test_residual_notebook(kernel_path, tmp_path, monkeypatch):
-    s = _run("11_residual", kernel_path, tmp_path, monkeypatch)
+def test_residual_notebook(kernel_path, tmp_path):
+    s = _run("11_residual", kernel_path, tmp_path)
     spread = s["spread"]
     assert s["layers"] == {"plain": 13, "residual": 13, "residual + batch norm": 13}
     # the plain net's gradient variance collapses over depth; residual paths keep it

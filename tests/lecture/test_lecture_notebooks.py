@@ -8,22 +8,21 @@
   cells and the checker cells, which is all a "not done" report depends on);
 - any other notebook at the top of ``examples/notebooks`` (other topics) runs.
 
-The kernels run one at a time. The kernel is named
-``python3`` and must be this interpreter: the test writes a kernel spec whose argv is
-``sys.executable`` into a temporary folder (tests/lecture/conftest.py) and puts it first on
-``JUPYTER_PATH``, so no
-``ipykernel install`` step is needed.
+The kernels run one at a time, each with the lesson's sliders (ipywidgets) as a student gets
+them, through tests/lecture/_nbrun.py: a kernel spec whose argv is ``sys.executable``
+(tests/lecture/conftest.py, first on ``JUPYTER_PATH``, so no ``ipykernel install`` step is
+needed), a wall-clock limit per notebook, and no shell messages from the client while a cell
+runs (why: _nbrun.py).
 """
 
-import os
 import warnings
 from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
 
 from gradfit.lecture.exercises import NotDoneError
+from tests.lecture._nbrun import run_notebook
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK_DIR = ROOT / "examples" / "notebooks"
@@ -33,6 +32,7 @@ STUDENT = sorted((ROOT / "src" / "gradfit" / "lecture" / "notebooks").glob("*.ip
 # the numbers they print) run there only.
 OWN_TESTS = {"10_convolution", "11_residual"}  # tests/lecture/test_conv_notebooks.py
 OTHERS = [p for p in sorted(NOTEBOOK_DIR.glob("*.ipynb")) if p.stem not in OWN_TESTS]
+LIMIT = 120  # seconds per notebook; each takes 3-10 s on two busy cores
 
 
 def _checker_cells(nb):
@@ -61,32 +61,20 @@ def _text(cell) -> str:
 
 @pytest.fixture(scope="module")
 def executed(tmp_path_factory, kernel_path):
-    """Run every notebook once; path -> the executed notebook (or the exception raised)."""
-    saved = dict(os.environ)  # restored below: the kernels' settings stay theirs
-    os.environ["JUPYTER_PATH"] = str(kernel_path)
-    os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
-    # The static panels only: the sliders' code is tested in test_lecture_interactive.py,
-    # and a lesson's widget comm messages left its kernel run hanging in a full-suite run.
-    os.environ["GRADFIT_WIDGETS"] = "0"
-    # One kernel at a time: two concurrent kernels in one test process hung the run
-    # (intermittently, in the full suite), and one at a time costs only seconds.
+    """Run every notebook once; path -> (the executed notebook, its widgets' state), or the
+    exception raised."""
     results = {}
-    try:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("GRADFIT_WIDGETS", "1")  # the sliders, whatever this shell says
         for path in SOLVED + OTHERS:
             nb = nbformat.read(path, as_version=4)
             work = tmp_path_factory.mktemp(path.stem)  # files a notebook writes go here
-            client = NotebookClient(
-                nb, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(work)}}
-            )
             try:
-                client.execute()
-                results[path] = nb
+                client = run_notebook(nb, work, kernel_path, limit=LIMIT)
+                results[path] = (nb, client.widget_state)
             except Exception as err:  # reported by the test of this notebook
                 results[path] = err
-        return results
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+    return results
 
 
 def test_there_is_a_lesson_for_each_colab_time_and_idea():
@@ -117,13 +105,25 @@ def test_notebook_is_committed_without_outputs(path):
 
 @pytest.mark.parametrize("path", SOLVED, ids=lambda p: p.stem)
 def test_solved_lesson_runs_and_passes_its_checks(path, executed):
-    nb = executed[path]
-    assert not isinstance(nb, Exception), f"{path.name}: {nb}"
+    result = executed[path]
+    assert not isinstance(result, Exception), f"{path.name}: {result}"
+    nb, widgets = result
     assert _errors(nb) == []
     checks = _checker_cells(nb)
     assert len(checks) >= 3
     for i in checks:
         assert "\u2714" in _text(nb.cells[i]) and "correct" in _text(nb.cells[i]), (path.name, i)
+    # each explore(..., sliders=...) shows its slider plot: an Output widget holding a PNG
+    n_sliders = sum(
+        "explore(" in c.source and "sliders=" in c.source for c in nb.cells if c.cell_type == "code"
+    )
+    plots = [
+        state
+        for state in widgets.values()
+        if state.get("_model_name") == "OutputModel"
+        and any("image/png" in out.get("data", {}) for out in state.get("outputs", []))
+    ]
+    assert len(plots) == n_sliders, (path.name, n_sliders, len(plots))
 
 
 @pytest.mark.parametrize("path", STUDENT, ids=lambda p: p.stem)
@@ -153,6 +153,6 @@ def test_student_lesson_reports_every_exercise_not_done(path, tmp_path, monkeypa
 
 @pytest.mark.parametrize("path", OTHERS, ids=lambda p: p.stem)
 def test_other_notebook_runs(path, executed):
-    nb = executed[path]
-    assert not isinstance(nb, Exception), f"{path.name}: {nb}"
-    assert _errors(nb) == []
+    result = executed[path]
+    assert not isinstance(result, Exception), f"{path.name}: {result}"
+    assert _errors(result[0]) == []
