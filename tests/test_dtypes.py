@@ -158,3 +158,13 @@ def test_finfo_iinfo_refuse_the_other_kind():
         gradfit.iinfo(gradfit.float32)
     with pytest.raises(TypeError, match="gradfit.bool is not supported"):
         gradfit.iinfo(gradfit.bool)
+
+
+@pytest.mark.parametrize("name", ["FloatTensor", "DoubleTensor", "LongTensor", "ByteTensor",
+                                  "BoolTensor"])  # fmt: skip
+def test_legacy_tensor_types_carry_the_dtype_singletons(name):
+    import torch
+
+    cls = getattr(gradfit, name)
+    assert str(cls.dtype) == as_gradfit(str(getattr(torch, name).dtype))
+    assert cls([1]).dtype is cls.dtype and isinstance(cls([1]), cls)
