@@ -23,6 +23,7 @@ from gradfit._arrays import unwrap, wrap
 from gradfit.ops import activation as _act
 from gradfit.ops import elementwise
 from gradfit.ops import loss as _loss
+from gradfit.ops.loss import pair_error as _pair_error
 from gradfit.ops.matmul import Linear as _Linear
 from gradfit.tensor import Tensor
 
@@ -68,27 +69,6 @@ def _const(w, dtype, name: str):
     return arr.astype(dtype, copy=False)
 
 
-def _pair_error(fn: str, a: np.ndarray, b: np.ndarray) -> Exception:
-    if a.shape != b.shape:
-        return ValueError(
-            f"{fn}: input has shape {tuple(a.shape)} but target has shape {tuple(b.shape)}; "
-            f"they must match (PyTorch would broadcast them to "
-            f"{_broadcast_desc(a.shape, b.shape)} with only a warning, which is almost "
-            "always a bug: reshape the prediction or the target)"
-        )
-    return TypeError(
-        f"{fn}: input has dtype {a.dtype} but target has dtype {b.dtype}; convert one of them "
-        f"(e.g. target.to({a.dtype}))"
-    )
-
-
-def _broadcast_desc(a, b) -> str:
-    try:
-        return str(tuple(np.broadcast_shapes(a, b)))
-    except ValueError:
-        return "an error"
-
-
 # ---------------------------------------------------------------------------- layers
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:  # noqa: A002
     """y = x W^T + b (the lecture's f = beta + Omega h), one fused op.
@@ -97,24 +77,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         RuntimeError: the last axis of ``input`` is not ``weight.shape[1]``, or the dtypes
             differ (``linear: input has 7 features, layer expects 10``).
     """
-    a, w = unwrap(input), unwrap(weight)
-    if a.ndim == 0 or a.shape[-1] != w.shape[-1] or a.dtype != w.dtype:
-        _linear_error(a, w)
     return _Linear.apply(input, weight, bias)
-
-
-def _linear_error(a: np.ndarray, w: np.ndarray) -> None:
-    if a.ndim == 0:
-        raise RuntimeError("linear: input is a 0-d tensor; expected at least 1 dimension")
-    if a.shape[-1] != w.shape[-1]:
-        raise RuntimeError(
-            f"linear: input has {a.shape[-1]} features, layer expects {w.shape[-1]} "
-            f"(input shape {tuple(a.shape)}, weight shape {tuple(w.shape)})"
-        )
-    raise RuntimeError(
-        f"linear: input has dtype {a.dtype} but the weight has dtype {w.dtype}; convert the "
-        f"input (x.to({w.dtype})) or the model (model.to({a.dtype}))"
-    )
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False):  # noqa: A002

@@ -56,6 +56,28 @@ def _pair(ctx, gx):
     return (gx if _wants(ctx, 0) else None), gy
 
 
+def pair_error(fn: str, a: np.ndarray, b: np.ndarray) -> Exception:
+    """The error for a loss's input and target of different shapes or dtypes."""
+    if a.shape != b.shape:
+        return ValueError(
+            f"{fn}: input has shape {tuple(a.shape)} but target has shape {tuple(b.shape)}; "
+            f"they must match (PyTorch would broadcast them to "
+            f"{_broadcast_desc(a.shape, b.shape)} with only a warning, which is almost "
+            "always a bug: reshape the prediction or the target)"
+        )
+    return TypeError(
+        f"{fn}: input has dtype {a.dtype} but target has dtype {b.dtype}; convert one of them "
+        f"(e.g. target.to({a.dtype}))"
+    )
+
+
+def _broadcast_desc(a, b) -> str:
+    try:
+        return str(tuple(np.broadcast_shapes(a, b)))
+    except ValueError:
+        return "an error"
+
+
 class MSELoss(Op):
     """Squared error l = (x - y)^2;  dl/dx = 2 (x - y), dl/dy = -2 (x - y).
 
@@ -67,6 +89,9 @@ class MSELoss(Op):
 
     @staticmethod
     def forward(ctx, x, y, reduction="mean"):
+        # Equal dtypes are one object (NumPy's built-in descriptors): "is not" settles it.
+        if x.shape != y.shape or (x.dtype is not y.dtype and x.dtype != y.dtype):
+            raise pair_error("MSELoss", x, y)
         d = x - y
         ctx.d, ctx.reduction = d, reduction
         if reduction == "none":

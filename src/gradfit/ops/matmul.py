@@ -99,14 +99,23 @@ class Linear(Op):
 
     @staticmethod
     def forward(ctx, x, weight, bias=None):
-        shape = None
+        # Equal dtypes are one object (NumPy's built-in descriptors), so "is not" settles
+        # the common case; a feature mismatch is found by the product itself.
+        if x.ndim == 0 or (x.dtype is not weight.dtype and x.dtype != weight.dtype):
+            _linear_error(x, weight)
+        given, shape = x, None
         if x.ndim > 2:
             # One (batch*..., in) gemm: np.matmul on a stack loops over small gemms, and
             # over a non-contiguous stack (a transposed batch_first input) without BLAS.
             shape = x.shape[:-1] + (weight.shape[0],)
             x = x.reshape(-1, x.shape[-1])
         ctx.x, ctx.weight, ctx.shape = x, weight, shape
-        out = x.dot(weight.T) if x.ndim == 2 else np.matmul(x, weight.T)
+        try:
+            out = x.dot(weight.T) if x.ndim == 2 else np.matmul(x, weight.T)
+        except ValueError:
+            if given.shape[-1] != weight.shape[-1]:
+                _linear_error(given, weight)
+            raise
         if bias is not None:
             out += bias
         return out if shape is None else out.reshape(shape)
@@ -155,3 +164,17 @@ class Linear(Op):
 
 
 _add_reduce = np.add.reduce
+
+
+def _linear_error(a: np.ndarray, w: np.ndarray) -> None:
+    if a.ndim == 0:
+        raise RuntimeError("linear: input is a 0-d tensor; expected at least 1 dimension")
+    if a.shape[-1] != w.shape[-1]:
+        raise RuntimeError(
+            f"linear: input has {a.shape[-1]} features, layer expects {w.shape[-1]} "
+            f"(input shape {tuple(a.shape)}, weight shape {tuple(w.shape)})"
+        )
+    raise RuntimeError(
+        f"linear: input has dtype {a.dtype} but the weight has dtype {w.dtype}; convert the "
+        f"input (x.to({w.dtype})) or the model (model.to({a.dtype}))"
+    )
