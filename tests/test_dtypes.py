@@ -125,6 +125,7 @@ def test_dtype_of_a_numpy_dtype_gradfit_has_no_name_for():
     assert big.dtype is gradfit.float32
     u16 = gradfit.from_numpy(np.zeros(2, dtype=np.uint16))
     assert str(u16.dtype) == "gradfit.uint16" and u16.dtype is u16.clone().dtype
+    assert pickle.loads(pickle.dumps(u16.dtype)) is u16.dtype
 
 
 @pytest.mark.parametrize("name", ["float16", "float32", "float64", "complex64", "complex128"])

@@ -69,8 +69,11 @@ class dtype:  # noqa: N801 - PyTorch's name
 
     def __reduce__(self):
         # Pickles as its name in the gradfit module (as torch's dtypes do in torch), so
-        # unpickling gives back the singleton.
-        return self._name
+        # unpickling gives back the singleton; one gradfit has no public name for (uint16)
+        # as the NumPy dtype it stands for.
+        if _ALIASES.get(self._name) is self:
+            return self._name
+        return from_np, (self.dtype,)
 
     def __copy__(self):
         return self
