@@ -56,6 +56,12 @@ def test_tensor_dtype_is_the_singleton_and_prints_as_pytorch(name):
     assert x.to(gradfit.float64).to(g).dtype is g
 
 
+def test_dtypes_are_read_only():
+    with pytest.raises(AttributeError, match="read-only"):
+        gradfit.float32.is_floating_point = False
+    assert gradfit.float32.is_floating_point
+
+
 def test_aliases_are_the_same_objects():
     assert gradfit.float is gradfit.float32 and gradfit.double is gradfit.float64
     assert gradfit.half is gradfit.float16 and gradfit.long is gradfit.int64

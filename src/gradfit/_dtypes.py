@@ -24,11 +24,16 @@ class dtype:  # noqa: N801 - PyTorch's name
     __slots__ = ("dtype", "_name", "is_floating_point", "is_complex", "is_signed")
 
     def __init__(self, np_dtype: np.dtype, name: str):
-        self.dtype = np_dtype
-        self._name = name
-        self.is_floating_point = np_dtype.kind == "f"
-        self.is_complex = np_dtype.kind == "c"
-        self.is_signed = np_dtype.kind in "fci"
+        init = object.__setattr__
+        init(self, "dtype", np_dtype)
+        init(self, "_name", name)
+        init(self, "is_floating_point", np_dtype.kind == "f")
+        init(self, "is_complex", np_dtype.kind == "c")
+        init(self, "is_signed", np_dtype.kind in "fci")
+
+    def __setattr__(self, name, value):
+        # Shared singletons: a change would change every tensor's dtype.
+        raise AttributeError(f"{self}: dtype attributes are read-only")
 
     @property
     def itemsize(self) -> int:
