@@ -742,6 +742,10 @@ class Tensor:
         self._version += 1
         if node is not None:
             node.output_version = self._version
+            if node is not old.grad_fn:
+                # Nodes recorded before this edit consumed the earlier tensor: the engine
+                # follows ``replaced`` back to it for them (``engine.as_consumed``).
+                node.replaced = old
         return self
 
     def masked_fill_(self, mask, value) -> Tensor:

@@ -290,3 +290,48 @@ def test_inplace_activation_matches_torch(activation, edit_after):
     assert outcomes[0][0] == outcomes[1][0], outcomes
     if outcomes[0][0] == "ok":
         np.testing.assert_allclose(outcomes[1][1], outcomes[0][1], rtol=1e-12)
+
+
+# A node that consumed a tensor before an in-place op recorded in the graph (an addition,
+# a product, a sum: ops that need not save it) sends its gradient along the tensor's
+# earlier history, as PyTorch does; the engine finds it from the recording order.
+EARLIER_CONSUMER_PROGRAMS = {
+    "add_then_index_put": "a = x * 2; b = a + 1; a[0] = 5.0; out = b.sum() + (a * a).sum()",
+    "sum_then_masked_fill": (
+        "a = x * 3; s = a.sum(); a.masked_fill_(x > 0, 0.0); out = s * 2 + (a * x).sum()"
+    ),
+    "constant_then_filled_from_x": (
+        "z = T.zeros(3, dtype=T.float64); y = z + 1; z[1:] = x[1:] * 3; "
+        "out = y.sum() * 2 + (z * z).sum()"
+    ),
+    "two_edits_between_consumers": (
+        "a = x * 1.5; b = a * 2; a[0] = 1.0; c = a * 3; a[2] = 0.5; "
+        "out = b.sum() + c.sum() + (a * a).sum()"
+    ),
+    "inplace_activation_after_use": (
+        "a = x - 0.5; b = a + x; a = T.nn.functional.relu(a, inplace=True); out = (b * b + a).sum()"
+    ),
+}
+
+
+def _run_earlier_consumer(lib, program: str, create_graph: bool):
+    x = lib.tensor([1.0, -2.0, 3.0], dtype=lib.float64, requires_grad=True)
+    scope = {"T": lib, "x": x}
+    exec(program, scope)
+    if not create_graph:
+        scope["out"].backward()
+        return [x.grad.tolist()]
+    (g,) = lib.autograd.grad(scope["out"], x, create_graph=True)
+    (g * g).sum().backward()
+    return [g.tolist(), x.grad.tolist()]
+
+
+@pytest.mark.parametrize("create_graph", [False, True], ids=["first", "second"])
+@pytest.mark.parametrize("name", sorted(EARLIER_CONSUMER_PROGRAMS))
+def test_consumer_recorded_before_an_in_place_edit_keeps_the_earlier_path(name, create_graph):
+    import torch
+
+    program = EARLIER_CONSUMER_PROGRAMS[name]
+    expected = _run_earlier_consumer(torch, program, create_graph)
+    got = _run_earlier_consumer(gradfit, program, create_graph)
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)

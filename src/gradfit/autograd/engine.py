@@ -39,6 +39,19 @@ def sum_to_shape(grad: np.ndarray, shape: tuple) -> np.ndarray:
     return out
 
 
+def as_consumed(t, node):
+    """``t`` as ``node`` read it. An in-place op recorded in the graph makes its tensor
+    the output of a new node, which keeps the tensor as it was before the edit as
+    ``replaced`` (``Tensor._inplace_op``). A node recorded before that edit (a smaller
+    ``seq``) sends its gradient along the earlier history, as PyTorch does; callers ask
+    only for tensors edited in place (a nonzero version)."""
+    fn = t.grad_fn
+    while fn is not None and fn.replaced is not None and fn.seq > node.seq:
+        t = fn.replaced
+        fn = t.grad_fn
+    return t
+
+
 def _toposort(roots: list) -> list:
     """Nodes reachable from ``roots``, each before all nodes that produce its inputs.
 
@@ -63,6 +76,8 @@ def _toposort(roots: list) -> list:
         expanded.add(node)
         for t in node.inputs:
             if isinstance(t, Tensor):
+                if t._version:
+                    t = as_consumed(t, node)
                 fn = t.grad_fn
                 if fn is not None and fn not in expanded:
                     stack.append(fn)
@@ -144,7 +159,11 @@ def run_backward(roots, root_grads, retain_graph: bool, capture=None) -> dict | 
         if type(in_grads) is not tuple:
             in_grads = (in_grads,)
         for t, ig in zip(inputs, in_grads):
-            if ig is None or not isinstance(t, Tensor) or not t._requires_grad:
+            if ig is None or not isinstance(t, Tensor):
+                continue
+            if t._version:
+                t = as_consumed(t, node)
+            if not t._requires_grad:
                 continue
             shape = t._array.shape
             if ig.shape != shape:
@@ -226,6 +245,8 @@ def _toposort_graph(roots: list, stop: dict | None) -> list:
         expanded.add(node)
         for t in node.inputs:
             if isinstance(t, Tensor) and (stop is None or id(t) not in stop):
+                if t._version:
+                    t = as_consumed(t, node)
                 fn = t.grad_fn
                 if fn is not None and fn not in expanded:
                     stack.append(fn)
@@ -239,6 +260,8 @@ def _prune(order: list, capture: dict) -> list:
     needed = set()
     for node in reversed(order):  # producers before consumers
         for t in node.inputs:
+            if isinstance(t, Tensor) and t._version:
+                t = as_consumed(t, node)
             if isinstance(t, Tensor) and (id(t) in capture or t.grad_fn in needed):
                 needed.add(node)
                 break
@@ -359,7 +382,11 @@ def run_backward_graph(
             if type(in_grads) is not tuple:
                 in_grads = (in_grads,)
             for t, ig in zip(inputs, in_grads):
-                if ig is None or not isinstance(t, Tensor) or not t._requires_grad:
+                if ig is None or not isinstance(t, Tensor):
+                    continue
+                if t._version:
+                    t = as_consumed(t, node)
+                if not t._requires_grad:
                     continue
                 if not isinstance(ig, Tensor):
                     ig = Tensor._make(np.asarray(ig), None)

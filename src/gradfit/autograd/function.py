@@ -22,6 +22,7 @@ it defines ``Tensor``, as minitorch's autodiff knows its ``Variable`` only as a 
 from __future__ import annotations
 
 import functools
+import itertools
 from typing import Protocol
 
 import numpy as np
@@ -30,6 +31,9 @@ from gradfit._grad_mode import _enabled, no_grad
 from gradfit.autograd import _torch_names
 
 _new = object.__new__
+# Nodes are numbered as they are recorded: the engine tells from the numbers whether a node
+# consumed a tensor before or after an in-place op replaced that tensor's node.
+_next_seq = itertools.count(1).__next__
 _ndarray = np.ndarray
 _asarray = np.asarray
 
@@ -103,6 +107,8 @@ class Op:
     kwargs: dict = {}  # never mutated: apply replaces it per node
     hooks = None
     _freed = False
+    seq = 0  # the recording order (``_next_seq``)
+    replaced = None  # an in-place op's node: the tensor as it was before the edit
     backward_graph = None
     composite = None
 
@@ -162,6 +168,7 @@ class Op:
         t._hooks = None
         if needs_grad and _enabled[0]:
             ctx.inputs = args
+            ctx.seq = _next_seq()
             if saves:
                 ctx.versions = versions
             t.grad_fn = ctx
@@ -380,5 +387,6 @@ class Function:
             saved = dict(zip(map(id, node._saved), node._saved_versions))
             node.versions = [saved.get(id(a)) if isinstance(a, Tensor) else None for a in args]
             node.saves_output = id(out) in saved
+            node.seq = _next_seq()
             out = Tensor._make(out._array, node)
         return out
