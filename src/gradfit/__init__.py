@@ -32,10 +32,15 @@ from __future__ import annotations
 from gradfit import _dtypes, autograd, linalg, return_types
 from gradfit._dtypes import (
     bool_,
+    complex64,
+    complex128,
+    dtype,
+    finfo,
     float16,
     float32,
     float64,
     get_default_dtype,
+    iinfo,
     int8,
     int16,
     int32,
@@ -161,7 +166,8 @@ long = int64
 short = int16
 int = int32  # noqa: A001
 bool = bool_  # noqa: A001
-dtype = type(float32)
+cfloat = complex64
+cdouble = complex128
 
 __version__ = "0.1.0"
 

@@ -1,6 +1,15 @@
-"""Dtypes: gradfit uses NumPy's dtype objects under PyTorch's names.
+"""Dtypes: one ``gradfit.dtype`` object per NumPy dtype, under PyTorch's names.
 
-``gradfit.float32 == np.dtype("float32")``, so a dtype can be passed to NumPy unchanged.
+A ``gradfit.dtype`` is a singleton, like ``torch.dtype``: ``x.dtype is gradfit.float32``
+holds, and it prints ``gradfit.float32`` where PyTorch prints ``torch.float32``. It holds
+the NumPy dtype it stands for in ``.dtype``, which is NumPy's own protocol for dtype-like
+objects, so ``np.zeros(3, dtype=gradfit.float32)`` and ``arr.astype(gradfit.float32)``
+work unchanged. It compares equal (and hashes equal) to that NumPy dtype and its scalar
+type, so a dict keyed by NumPy dtypes finds it.
+
+The core keeps working with NumPy dtypes (an array's ``.dtype``); the conversion to the
+public object happens here only: ``from_np`` (what ``Tensor.dtype`` returns) and
+``to_dtype`` (the other way, for any dtype-like argument).
 float32 is the default, as in PyTorch; ``set_default_dtype`` changes it.
 """
 
@@ -8,17 +17,101 @@ from __future__ import annotations
 
 import numpy as np
 
-float32 = np.dtype("float32")
-float64 = np.dtype("float64")
-float16 = np.dtype("float16")
-int64 = np.dtype("int64")
-int32 = np.dtype("int32")
-int16 = np.dtype("int16")
-int8 = np.dtype("int8")
-uint8 = np.dtype("uint8")
-bool_ = np.dtype("bool")
 
-_state = {"default": float32}
+class dtype:  # noqa: N801 - PyTorch's name
+    """A tensor's element type (``torch.dtype``): ``gradfit.float32``, ``gradfit.int64``, ..."""
+
+    __slots__ = ("dtype", "_name", "is_floating_point", "is_complex", "is_signed")
+
+    def __init__(self, np_dtype: np.dtype, name: str):
+        init = object.__setattr__
+        init(self, "dtype", np_dtype)
+        init(self, "_name", name)
+        init(self, "is_floating_point", np_dtype.kind == "f")
+        init(self, "is_complex", np_dtype.kind == "c")
+        init(self, "is_signed", np_dtype.kind in "fci")
+
+    def __setattr__(self, name, value):
+        # Shared singletons: a change would change every tensor's dtype.
+        raise AttributeError(f"{self}: dtype attributes are read-only")
+
+    @property
+    def itemsize(self) -> int:
+        """Bytes per element."""
+        return self.dtype.itemsize
+
+    def to_real(self) -> dtype:
+        """The real dtype of a complex one (``complex64`` -> ``float32``); others unchanged."""
+        return from_np(np.empty(0, self.dtype).real.dtype) if self.is_complex else self
+
+    def to_complex(self) -> dtype:
+        """The complex dtype of a floating one (``float32`` -> ``complex64``)."""
+        if self.is_complex:
+            return self
+        if self.dtype.kind != "f" or self.dtype.itemsize < 4:
+            raise RuntimeError(f"to_complex is only supported for float32 and float64, got {self}")
+        return from_np(np.result_type(self.dtype, np.complex64))
+
+    def __repr__(self) -> str:
+        return "gradfit." + self._name
+
+    __str__ = __repr__
+
+    def __eq__(self, other):
+        if type(other) is dtype:
+            return self is other
+        # NumPy dtypes and scalar types (np.float32) compare by value: internal code and
+        # NumPy users compare a tensor's dtype with them. Anything else (None, strings,
+        # Python types) is not a dtype, as in PyTorch.
+        if isinstance(other, np.dtype):
+            return self.dtype == other
+        if isinstance(other, type) and issubclass(other, np.generic):
+            return self.dtype == np.dtype(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.dtype)
+
+    def __reduce__(self):
+        # Pickles as its name in the gradfit module (as torch's dtypes do in torch), so
+        # unpickling gives back the singleton; one gradfit has no public name for (uint16)
+        # as the NumPy dtype it stands for.
+        if _ALIASES.get(self._name) is self:
+            return self._name
+        return from_np, (self.dtype,)
+
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        return self
+
+
+dtype.__module__ = "gradfit"
+
+# Public name -> singleton (the names PyTorch uses; aliases are added in _ALIASES).
+_BY_NP: dict = {}
+
+
+def _make(np_name: str, name: str) -> dtype:
+    d = dtype(np.dtype(np_name), name)
+    _BY_NP[d.dtype] = d
+    return d
+
+
+float32 = _make("float32", "float32")
+float64 = _make("float64", "float64")
+float16 = _make("float16", "float16")
+int64 = _make("int64", "int64")
+int32 = _make("int32", "int32")
+int16 = _make("int16", "int16")
+int8 = _make("int8", "int8")
+uint8 = _make("uint8", "uint8")
+bool_ = _make("bool", "bool")
+complex64 = _make("complex64", "complex64")
+complex128 = _make("complex128", "complex128")
+
+_state = {"default": float32.dtype}
 
 _ALIASES = {
     "float": float32,
@@ -36,40 +129,130 @@ _ALIASES = {
     "int8": int8,
     "uint8": uint8,
     "bool": bool_,
+    "complex64": complex64,
+    "cfloat": complex64,
+    "complex128": complex128,
+    "cdouble": complex128,
 }
 
 
-def get_default_dtype() -> np.dtype:
+def from_np(np_dtype: np.dtype) -> dtype:
+    """The gradfit dtype of a NumPy dtype (what ``Tensor.dtype`` returns)."""
+    d = _BY_NP.get(np_dtype)
+    if d is not None:
+        return d
+    # A NumPy dtype gradfit has no name for (uint16, a byte-swapped float32 from a file...):
+    # the native-order one's, or a new singleton under NumPy's name, made once.
+    native = np.dtype(np_dtype).newbyteorder("=")
+    d = _BY_NP.get(native)
+    if d is None:
+        d = dtype(native, native.name)
+        _BY_NP[native] = d
+    return d
+
+
+def get_default_dtype() -> dtype:
     """The dtype that factories and Python floats get (float32 unless changed)."""
+    return _BY_NP[_state["default"]]
+
+
+def default_np() -> np.dtype:
+    """The default floating dtype as a NumPy dtype (for the core)."""
     return _state["default"]
 
 
 def set_default_dtype(dtype) -> None:
     """Set the default floating dtype, like ``torch.set_default_dtype``."""
     d = to_dtype(dtype)
-    if d not in (float32, float64):
-        raise TypeError(f"set_default_dtype: only float32 and float64 are supported, got {d}")
+    if d not in (float32.dtype, float64.dtype):
+        raise TypeError(
+            f"set_default_dtype: only float32 and float64 are supported, got {from_np(d)}"
+        )
     _state["default"] = d
 
 
-def to_dtype(dtype) -> np.dtype:
-    """Normalise a dtype given as a gradfit/NumPy dtype, a Python type or a name."""
-    if dtype is None:
+def to_dtype(dtype_like) -> np.dtype:
+    """The NumPy dtype of a dtype given as a gradfit/NumPy dtype, a Python type or a name."""
+    if type(dtype_like) is dtype:
+        return dtype_like.dtype
+    if dtype_like is None:
         return _state["default"]
-    if isinstance(dtype, str):
+    if isinstance(dtype_like, str):
         try:
-            return _ALIASES[dtype.removeprefix("torch.").removeprefix("gradfit.")]
+            return _ALIASES[dtype_like.removeprefix("torch.").removeprefix("gradfit.")].dtype
         except KeyError:
             raise TypeError(
-                f"unknown dtype {dtype!r}; expected one of {sorted(_ALIASES)}"
+                f"unknown dtype {dtype_like!r}; expected one of {sorted(_ALIASES)}"
             ) from None
-    if dtype is float:
+    if dtype_like is float:
         return _state["default"]
-    if dtype is int:
-        return int64
-    if dtype is bool:
-        return bool_
+    if dtype_like is int:
+        return int64.dtype
+    if dtype_like is bool:
+        return bool_.dtype
     try:
-        return np.dtype(dtype)
+        return np.dtype(dtype_like)
     except TypeError:
-        raise TypeError(f"unknown dtype {dtype!r}") from None
+        raise TypeError(f"unknown dtype {dtype_like!r}") from None
+
+
+class finfo:  # noqa: N801 - PyTorch's name
+    """Machine limits of a floating dtype, as ``torch.finfo`` (the default dtype when
+    none is given; a complex dtype gives its real part's)."""
+
+    __slots__ = ("bits", "eps", "max", "min", "tiny", "smallest_normal", "resolution", "dtype")
+
+    def __init__(self, type=None):  # noqa: A002 - PyTorch's argument name
+        d = to_dtype(type)
+        if d.kind == "c":
+            d = np.empty(0, d).real.dtype
+        if d.kind != "f":
+            raise TypeError(f"finfo() requires a floating point input type, got {from_np(d)}")
+        info = np.finfo(d)
+        self.bits = int(info.bits)
+        self.eps, self.tiny = float(info.eps), float(info.smallest_normal)
+        self.max, self.min = float(info.max), float(info.min)
+        self.smallest_normal, self.resolution = self.tiny, 10.0 ** -int(info.precision)
+        self.dtype = d.name
+
+    def __eq__(self, other):
+        return isinstance(other, finfo) and self.dtype == other.dtype
+
+    def __hash__(self) -> int:
+        return hash(("finfo", self.dtype))
+
+    def __repr__(self) -> str:
+        return (
+            f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, "
+            f"eps={self.eps:g}, smallest_normal={self.smallest_normal:g}, tiny={self.tiny:g}, "
+            f"dtype={self.dtype})"
+        )
+
+
+class iinfo:  # noqa: N801 - PyTorch's name
+    """Limits of an integer dtype, as ``torch.iinfo``."""
+
+    __slots__ = ("bits", "min", "max", "dtype")
+
+    def __init__(self, type):  # noqa: A002 - PyTorch's argument name
+        d = to_dtype(type)
+        if d.kind == "b":
+            raise TypeError(f"{from_np(d)} is not supported by iinfo")
+        if d.kind not in "iu":
+            raise TypeError(f"iinfo() requires an integer input type, got {from_np(d)}")
+        info = np.iinfo(d)
+        self.bits, self.min, self.max, self.dtype = (
+            int(info.bits),
+            int(info.min),
+            int(info.max),
+            d.name,
+        )
+
+    def __eq__(self, other):
+        return isinstance(other, iinfo) and self.dtype == other.dtype
+
+    def __hash__(self) -> int:
+        return hash(("iinfo", self.dtype))
+
+    def __repr__(self) -> str:
+        return f"iinfo(min={float(self.min):g}, max={float(self.max):g}, dtype={self.dtype})"

@@ -107,7 +107,7 @@ def arange(
         raise ValueError("arange: step must be nonzero")
     all_int = all(isinstance(v, int) for v in (start, end, step))
     if dtype is None:
-        dtype = _dtypes.int64 if all_int else _dtypes.get_default_dtype()
+        dtype = _dtypes.int64 if all_int else _dtypes.default_np()
     dtype = _dtypes.to_dtype(dtype)
     n = max(0, int(np.ceil((end - start) / step)))
     arr = (

@@ -11,8 +11,7 @@ literals.
 
 from __future__ import annotations
 
-import numpy as np
-
+from gradfit import _dtypes
 from gradfit._arrays import wrap
 from gradfit.tensor import Tensor, _legacy_array
 
@@ -25,25 +24,25 @@ class _LegacyTensorMeta(type):
         return t
 
     def __instancecheck__(cls, obj) -> bool:
-        return isinstance(obj, Tensor) and obj.dtype == cls.dtype
+        return isinstance(obj, Tensor) and obj.dtype is cls.dtype
 
     def __repr__(cls) -> str:
         return f"<class 'gradfit.{cls.__name__}'>"
 
 
-def _make_type(name: str, dtype: np.dtype) -> type:
+def _make_type(name: str, dtype: _dtypes.dtype) -> type:
     # ``legacy_dtype`` is what ``Tensor.type(FloatTensor)`` reads (gradfit._typenames).
     return _LegacyTensorMeta(
         name, (), {"dtype": dtype, "legacy_dtype": dtype, "__module__": "gradfit"}
     )
 
 
-FloatTensor = _make_type("FloatTensor", np.dtype("float32"))
-DoubleTensor = _make_type("DoubleTensor", np.dtype("float64"))
-HalfTensor = _make_type("HalfTensor", np.dtype("float16"))
-LongTensor = _make_type("LongTensor", np.dtype("int64"))
-IntTensor = _make_type("IntTensor", np.dtype("int32"))
-ShortTensor = _make_type("ShortTensor", np.dtype("int16"))
-CharTensor = _make_type("CharTensor", np.dtype("int8"))
-ByteTensor = _make_type("ByteTensor", np.dtype("uint8"))
-BoolTensor = _make_type("BoolTensor", np.dtype("bool"))
+FloatTensor = _make_type("FloatTensor", _dtypes.float32)
+DoubleTensor = _make_type("DoubleTensor", _dtypes.float64)
+HalfTensor = _make_type("HalfTensor", _dtypes.float16)
+LongTensor = _make_type("LongTensor", _dtypes.int64)
+IntTensor = _make_type("IntTensor", _dtypes.int32)
+ShortTensor = _make_type("ShortTensor", _dtypes.int16)
+CharTensor = _make_type("CharTensor", _dtypes.int8)
+ByteTensor = _make_type("ByteTensor", _dtypes.uint8)
+BoolTensor = _make_type("BoolTensor", _dtypes.bool_)

@@ -28,10 +28,10 @@ def _write(name: str, result, out):
     if not isinstance(out, _graph.Tensor):
         raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
     res = unwrap(result)
-    if _RANK[res.dtype.kind] > _RANK[out.dtype.kind]:
+    if _RANK[res.dtype.kind] > _RANK[unwrap(out).dtype.kind]:
         raise RuntimeError(
             f"result type {_type_name(res.dtype)} can't be cast to the desired output type "
-            f"{_type_name(out.dtype)}"
+            f"{_type_name(unwrap(out).dtype)}"
         )
     if tuple(out.shape) != res.shape:
         if out.numel():

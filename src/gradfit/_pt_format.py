@@ -28,6 +28,7 @@ from collections import OrderedDict
 
 import numpy as np
 
+from gradfit import _dtypes
 from gradfit._arrays import unwrap, wrap
 from gradfit.tensor import Size, Tensor, device
 
@@ -112,6 +113,13 @@ class _TorchPickler(pickle._Pickler):
 
     dispatch[_Global] = _save_global_marker
 
+    def _save_dtype(self, obj: _dtypes.dtype) -> None:
+        # torch.<name>, as PyTorch writes its dtypes (gradfit.<name> would not load there).
+        self.write(pickle.GLOBAL + f"torch\n{obj._name}\n".encode())
+        self.memoize(obj)
+
+    dispatch[_dtypes.dtype] = _save_dtype
+
     def persistent_id(self, obj):
         if isinstance(obj, _StorageRef):
             return ("storage", _Global("torch", _STORAGE_OF[obj.dtype]), obj.key, "cpu", obj.numel)
@@ -156,7 +164,7 @@ def _plain(obj, where: str):
         return wrap(obj)
     if isinstance(obj, np.generic):
         return obj.item()
-    if isinstance(obj, complex | bytes):
+    if isinstance(obj, complex | bytes | _dtypes.dtype):
         return obj
     if isinstance(obj, tuple):
         return tuple(_plain(v, f"{where}[{i}]") for i, v in enumerate(obj))
@@ -174,7 +182,8 @@ def _plain(obj, where: str):
         raise TypeError(f"gradfit.save: cannot store a device at {where}; store str(device)")
     raise TypeError(
         f"gradfit.save: cannot store a {type(obj).__name__} at {where} in a .pt file; "
-        "supported: dict, OrderedDict, list, tuple, Tensor, ndarray, numbers, str, bool, None"
+        "supported: dict, OrderedDict, list, tuple, Tensor, ndarray, numbers, str, bool, None, "
+        "dtype"
     )
 
 
@@ -292,7 +301,7 @@ def _allowed() -> dict:
         table[("torch", name)] = _StorageType(dt)
         table[("torch.storage", name)] = _StorageType(dt)
     for name, dt in _DTYPE_NAMES.items():
-        table[("torch", name)] = np.dtype(dt)
+        table[("torch", name)] = _dtypes.from_np(np.dtype(dt))
     return table
 
 

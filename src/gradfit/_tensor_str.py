@@ -217,29 +217,23 @@ def _add_suffixes(text: str, suffixes: list, indent: int) -> str:
     return "".join(parts)
 
 
-def dtype_str(dtype: np.dtype) -> str:
-    """How a dtype prints in a tensor's suffix: ``gradfit.float64``, ``gradfit.bool``."""
-    name = "bool" if dtype == np.bool_ else str(dtype)
-    return f"gradfit.{name}"
-
-
 def tensor_repr(arr: np.ndarray, grad_fn_name: str | None, requires_grad: bool) -> str:
     """``repr`` of a tensor holding ``arr``, as PyTorch's ``_str_intern`` (CPU, strided)."""
     prefix = "tensor("
     indent = len(prefix)
     suffixes = []
-    default = _dtypes.get_default_dtype()
+    default = _dtypes.default_np()
     if arr.size == 0:
         if arr.ndim != 1:
             suffixes.append("size=" + str(tuple(arr.shape)))
         if arr.dtype != default:
-            suffixes.append("dtype=" + dtype_str(arr.dtype))
+            suffixes.append(f"dtype={_dtypes.from_np(arr.dtype)}")
         body = "[]"
     else:
         if not PRINT_OPTS.edgeitems:
             suffixes.append("size=" + str(tuple(arr.shape)))
         if arr.dtype not in (default, np.int64, np.bool_):
-            suffixes.append("dtype=" + dtype_str(arr.dtype))
+            suffixes.append(f"dtype={_dtypes.from_np(arr.dtype)}")
         body = _array_str(arr, indent)
     if grad_fn_name is not None:
         suffixes.append(f"grad_fn=<{grad_fn_name}>")

@@ -93,7 +93,7 @@ def _scalar_dtype(v) -> np.dtype:
         return np.dtype(np.bool_)
     if isinstance(v, int | np.integer):
         return np.dtype(np.int64)
-    return np.dtype(_dtypes.get_default_dtype())
+    return _dtypes.default_np()
 
 
 def _promote(a, b):
@@ -111,7 +111,7 @@ def _promote(a, b):
         return wrap(np.asarray(a, common)), wrap(np.asarray(b, common))
     t, s = (a, b) if ta else (b, a)
     order = "biuf"
-    kind_t, kind_s = t.dtype.kind, _scalar_dtype(s).kind
+    kind_t, kind_s = unwrap(t).dtype.kind, _scalar_dtype(s).kind
     if order.index(kind_s if kind_s != "u" else "i") > order.index(kind_t):
         t = t.to(_scalar_dtype(s))
     s = wrap(np.asarray(s, t.dtype))
@@ -459,7 +459,7 @@ def cumsum(input, dim: int, *, dtype=None):  # noqa: A002
     accumulate in float64, as PyTorch's CPU kernel does."""
     d = _dim("cumsum", dim, input.ndim)
     x = input if dtype is None else input.to(dtype)
-    if x.dtype.kind in "biu" and dtype is None:
+    if unwrap(x).dtype.kind in "biu" and dtype is None:
         x = x.to(np.int64)
     return indexing_ops.Cumsum.apply(x, dim=d)
 
@@ -469,7 +469,7 @@ def cumprod(input, dim: int, *, dtype=None):  # noqa: A002
     """Cumulative product along ``dim``; its gradient is exact where entries are 0."""
     d = _dim("cumprod", dim, input.ndim)
     x = input if dtype is None else input.to(dtype)
-    if x.dtype.kind in "biu" and dtype is None:
+    if unwrap(x).dtype.kind in "biu" and dtype is None:
         x = x.to(np.int64)
     return indexing_ops.Cumprod.apply(x, dim=d)
 
@@ -645,7 +645,7 @@ def trace(input):  # noqa: A002
     """Sum of the main diagonal of a 2-D tensor."""
     if input.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.ndim}")
-    if input.dtype.kind in "biu":
+    if unwrap(input).dtype.kind in "biu":
         return indexing_ops.Diagonal.apply(input.to(np.int64), offset=0, dim1=0, dim2=1).sum()
     return indexing_ops.Diagonal.apply(input, offset=0, dim1=0, dim2=1).sum()
 
@@ -925,7 +925,7 @@ def quantile(input, q, dim=None, keepdim: bool = False, *, interpolation: str = 
             f"quantile() interpolation must be one of {', '.join(_INTERPOLATIONS)}. Got "
             f"{interpolation}"
         )
-    if input.dtype.kind != "f":
+    if not input.dtype.is_floating_point:
         raise RuntimeError(
             f"quantile() input tensor must be either float or double dtype, got {input.dtype}"
         )

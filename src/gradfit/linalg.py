@@ -56,7 +56,7 @@ def _square(fn: str, a: Tensor) -> None:
 
 
 def _float(fn: str, a: Tensor) -> None:
-    if a.dtype.kind != "f":
+    if not a.dtype.is_floating_point:
         raise RuntimeError(f"linalg.{fn}: Expected a floating point tensor as input. Got {a.dtype}")
 
 

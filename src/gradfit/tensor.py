@@ -26,6 +26,9 @@ from gradfit.autograd import bind_tensor_class, engine
 from gradfit.ops import elementwise, indexing, movement, reduce
 from gradfit.ops.matmul import matmul as _matmul
 
+# NumPy dtype -> public gradfit.dtype singleton, read by the dtype property.
+_DTYPE_OF = _dtypes._BY_NP
+
 # The device types PyTorch's parser accepts ("Expected one of ... device type").
 _DEVICE_TYPES = (
     "cpu cuda ipu xpu mkldnn opengl opencl ideep hip ve fpga maia xla lazy vulkan mps meta hpu "
@@ -148,7 +151,7 @@ def _to_array(data, dtype=None) -> np.ndarray:
         if dtype is None:
             kind = arr.dtype.kind
             if kind == "f":
-                arr = arr.astype(_dtypes.get_default_dtype(), copy=False)
+                arr = arr.astype(_dtypes.default_np(), copy=False)
             elif kind in "iu":
                 arr = arr.astype(np.int64, copy=False)
             elif kind not in "b":
@@ -241,7 +244,7 @@ class Tensor:
             # ``Tensor(...)`` called as a constructor is PyTorch's legacy one: sizes
             # (``Tensor(2, 3)``) or data, always of the default float type (or ``dtype``),
             # whatever the data's own type; a Tensor argument is kept as it is.
-            arr = _legacy_array(args, dtype or _dtypes.get_default_dtype())
+            arr = _legacy_array(args, dtype or _dtypes.default_np())
         else:  # Parameter, Buffer: ``Subclass(data)`` keeps the data's type
             data = args[0] if args else None
             arr = _to_array([] if data is None else data, dtype)
@@ -310,8 +313,10 @@ class Tensor:
         return self._array.shape[dim]
 
     @property
-    def dtype(self) -> np.dtype:
-        return self._array.dtype
+    def dtype(self) -> _dtypes.dtype:
+        # The public singleton (prints gradfit.float32); the core reads _array.dtype.
+        d = self._array.dtype
+        return _DTYPE_OF.get(d) or _dtypes.from_np(d)
 
     @property
     def ndim(self) -> int:
@@ -758,7 +763,7 @@ class Tensor:
                 return self.to(b), other
             return self, other
         if isinstance(other, float) and self._array.dtype.kind != "f":
-            return self.to(_dtypes.get_default_dtype()), other
+            return self.to(_dtypes.default_np()), other
         if isinstance(other, np.ndarray):
             return self, Tensor._make(other, None)
         return self, other
@@ -797,14 +802,14 @@ class Tensor:
 
     def __truediv__(self, other):
         a, b = self._coerce(other)
-        if a._array.dtype.kind != "f" and (not isinstance(b, Tensor) or b.dtype.kind != "f"):
-            a = a.to(_dtypes.get_default_dtype())
+        if a._array.dtype.kind != "f" and (not isinstance(b, Tensor) or b._array.dtype.kind != "f"):
+            a = a.to(_dtypes.default_np())
         return elementwise.Div.apply(a, b)
 
     def __rtruediv__(self, other):
         a, b = self._coerce(other)
         if a._array.dtype.kind != "f":
-            a = a.to(_dtypes.get_default_dtype())
+            a = a.to(_dtypes.default_np())
         return elementwise.Div.apply(b, a)
 
     def __neg__(self):
@@ -820,7 +825,7 @@ class Tensor:
     def __rpow__(self, base):
         a, b = self._coerce(base)
         if not isinstance(b, Tensor):
-            b = Tensor._make(np.asarray(b, dtype=a.dtype), None)
+            b = Tensor._make(np.asarray(b, dtype=a._array.dtype), None)
         return elementwise.Pow.apply(b, a)
 
     def __matmul__(self, other):
@@ -909,14 +914,17 @@ class Tensor:
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
 
     def __and__(self, other):
-        return self._cmp(np.logical_and if self.dtype == np.bool_ else np.bitwise_and, other)
+        return self._cmp(np.logical_and if self._array.dtype == np.bool_ else np.bitwise_and, other)
 
     def __or__(self, other):
-        return self._cmp(np.logical_or if self.dtype == np.bool_ else np.bitwise_or, other)
+        return self._cmp(np.logical_or if self._array.dtype == np.bool_ else np.bitwise_or, other)
 
     def __invert__(self):
         return Tensor._make(
-            np.logical_not(self._array) if self.dtype == np.bool_ else np.invert(self._array), None
+            np.logical_not(self._array)
+            if self._array.dtype == np.bool_
+            else np.invert(self._array),
+            None,
         )
 
     def logical_not(self):

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import re
 
-_OWN = re.compile(r"\btorch\.(float16|float32|float64|int8|int16|int32|int64|uint8|bool|Size)\b")
+_NAMES = "float16 float32 float64 int8 int16 int32 int64 uint8 uint16 uint32 uint64 bool "
+_NAMES += "complex64 complex128"
+_OWN = re.compile(rf"\btorch\.({'|'.join(_NAMES.split())}|Size)\b")
 
 
 def as_gradfit(torch_text: str) -> str:

@@ -304,3 +304,16 @@ def test_out_of_bounds_tensor_views_are_refused(tmp_path):
             z.writestr(n, data)
     with pytest.raises(pickle.UnpicklingError, match="reads past its storage"):
         gradfit.load(tmp_path / "bad.pt")
+
+
+def test_dtypes_saved_as_pytorch_dtypes_both_ways(tmp_path):
+    import torch
+
+    names = [*DTYPE_NAMES, "complex64", "complex128"]
+    gradfit.save({"dtypes": [getattr(gradfit, n) for n in names], "x": gradfit.ones(1)},
+                 tmp_path / "g.pt")  # fmt: skip
+    back = torch.load(tmp_path / "g.pt", weights_only=True)
+    assert back["dtypes"] == [getattr(torch, n) for n in names]
+    torch.save({"dtypes": [getattr(torch, n) for n in names]}, tmp_path / "t.pt")
+    mine = gradfit.load(tmp_path / "t.pt")["dtypes"]
+    assert all(d is getattr(gradfit, n) for d, n in zip(mine, names, strict=True))

@@ -299,9 +299,10 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:  # noqa: A002
     shared weight."""
     if input.dtype != weight.dtype:
         names = {"float64": "Double", "float32": "Float", "float16": "Half"}
+        a, b = unwrap(input).dtype, unwrap(weight).dtype
         raise RuntimeError(
-            f"prelu: Type promoting not supported. Got {names.get(str(input.dtype), input.dtype)}"
-            f" and {names.get(str(weight.dtype), weight.dtype)}"
+            f"prelu: Type promoting not supported. Got {names.get(a.name, input.dtype)}"
+            f" and {names.get(b.name, weight.dtype)}"
         )
     n = weight.numel()
     if n != 1:

@@ -20,6 +20,7 @@ import warnings
 import numpy as np
 
 from gradfit import _rng
+from gradfit._arrays import unwrap
 from gradfit._grad_mode import no_grad
 from gradfit.tensor import Tensor
 
@@ -148,7 +149,7 @@ def trunc_normal_(
             "The distribution of values may be incorrect.",
             stacklevel=2,
         )
-    n, dtype = tensor.numel(), tensor.dtype
+    n, dtype = tensor.numel(), unwrap(tensor).dtype
     with no_grad():
         p = norm_cdf((b - mean) / std) - norm_cdf((a - mean) / std)
         if p > 0.3:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from gradfit import _dtypes
 from gradfit.autograd.function import Op
 from gradfit.ops.elementwise import (
     Abs,
@@ -65,9 +66,10 @@ def pair_error(fn: str, a: np.ndarray, b: np.ndarray) -> Exception:
             f"{_broadcast_desc(a.shape, b.shape)} with only a warning, which is almost "
             "always a bug: reshape the prediction or the target)"
         )
+    da, db = _dtypes.from_np(a.dtype), _dtypes.from_np(b.dtype)
     return TypeError(
-        f"{fn}: input has dtype {a.dtype} but target has dtype {b.dtype}; convert one of them "
-        f"(e.g. target.to({a.dtype}))"
+        f"{fn}: input has dtype {da} but target has dtype {db}; convert one of them "
+        f"(e.g. target.to({da}))"
     )
 
 

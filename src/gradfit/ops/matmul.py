@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from gradfit import _dtypes
 from gradfit.autograd.function import Op
 
 
@@ -174,7 +175,9 @@ def _linear_error(a: np.ndarray, w: np.ndarray) -> None:
             f"linear: input has {a.shape[-1]} features, layer expects {w.shape[-1]} "
             f"(input shape {tuple(a.shape)}, weight shape {tuple(w.shape)})"
         )
+    # gradfit's dtype names, so the advice is code that runs
+    da, dw = _dtypes.from_np(a.dtype), _dtypes.from_np(w.dtype)
     raise RuntimeError(
-        f"linear: input has dtype {a.dtype} but the weight has dtype {w.dtype}; convert the "
-        f"input (x.to({w.dtype})) or the model (model.to({a.dtype}))"
+        f"linear: input has dtype {da} but the weight has dtype {dw}; convert the "
+        f"input (x.to({dw})) or the model (model.to({da}))"
     )

@@ -48,7 +48,7 @@ def _step_array(_param=None, value: float = 0.0) -> np.ndarray:
     (``_get_scalar_dtype``), whatever the parameter's dtype (``_param`` is ignored: the
     signature is that of ``_state_arrays``' ``make``); integers up to 2**24 are exact.
     """
-    dtype = np.float64 if _dtypes.get_default_dtype() == np.float64 else np.float32
+    dtype = np.float64 if _dtypes.default_np() == np.float64 else np.float32
     return np.array(value, dtype=dtype)
 
 

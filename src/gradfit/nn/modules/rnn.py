@@ -221,9 +221,10 @@ class RNNBase(Module):
         w0 = unwrap(self._parameters["weight_ih_l0"])
         xa = unwrap(x)
         if xa.dtype != w0.dtype:
+            dx, dw = _dtypes.from_np(xa.dtype), _dtypes.from_np(w0.dtype)
             raise ValueError(
-                f"{name} input dtype ({xa.dtype}) does not match weight dtype ({w0.dtype}). "
-                f"Convert input: input.to({w0.dtype}), or convert model: model.to({xa.dtype})"
+                f"{name} input dtype ({dx}) does not match weight dtype ({dw}). "
+                f"Convert input: input.to({dw}), or convert model: model.to({dx})"
             )
         if xa.shape[-1] != self.input_size:
             raise RuntimeError(

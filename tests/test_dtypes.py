@@ -1,0 +1,177 @@
+"""gradfit's dtypes behave as PyTorch's: singletons that print ``gradfit.<name>`` where
+PyTorch prints ``torch.<name>``, with PyTorch's attributes, and still pass to NumPy."""
+
+from __future__ import annotations
+
+import copy
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+
+import gradfit
+from tests.compat._normalise import as_gradfit
+
+NAMES = [
+    "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool",
+    "complex64", "complex128",
+    # aliases
+    "float", "double", "half", "long", "int", "short", "cfloat", "cdouble",
+]  # fmt: skip
+TENSOR_NAMES = ["float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8",
+                "bool"]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_dtype_prints_and_reports_as_pytorch(name):
+    import torch
+
+    t, g = getattr(torch, name), getattr(gradfit, name)
+    assert str(g) == as_gradfit(str(t))
+    assert repr(g) == as_gradfit(repr(t))
+    assert f"{g}|{[g]}|{(g,)}|{ {g: 1} }" == as_gradfit(f"{t}|{[t]}|{(t,)}|{ {t: 1} }")
+    for attr in ("is_floating_point", "is_complex", "is_signed", "itemsize"):
+        assert getattr(g, attr) == getattr(t, attr), attr
+    assert str(g.to_real()) == as_gradfit(str(t.to_real()))
+    if t.is_floating_point and t.itemsize >= 4 or t.is_complex:
+        assert str(g.to_complex()) == as_gradfit(str(t.to_complex()))
+    assert isinstance(g, gradfit.dtype)
+
+
+@pytest.mark.parametrize("name", TENSOR_NAMES)
+def test_tensor_dtype_is_the_singleton_and_prints_as_pytorch(name):
+    import torch
+
+    g = getattr(gradfit, name)
+    x = gradfit.zeros(2, 3, dtype=g)
+    tx = torch.zeros(2, 3, dtype=getattr(torch, name))
+    assert x.dtype is g
+    assert f"{x.dtype} {x.dtype!r} {[x.dtype, x.shape]}" == as_gradfit(
+        f"{tx.dtype} {tx.dtype!r} {[tx.dtype, tx.shape]}"
+    )
+    assert repr(x) == as_gradfit(repr(tx))
+    # dtypes made by NumPy (from_numpy, results of ops) are the same singletons
+    assert gradfit.from_numpy(np.zeros(2, dtype=np.dtype(g))).dtype is g
+    assert x.to(gradfit.float64).to(g).dtype is g
+
+
+def test_dtypes_are_read_only():
+    with pytest.raises(AttributeError, match="read-only"):
+        gradfit.float32.is_floating_point = False
+    assert gradfit.float32.is_floating_point
+
+
+def test_aliases_are_the_same_objects():
+    assert gradfit.float is gradfit.float32 and gradfit.double is gradfit.float64
+    assert gradfit.half is gradfit.float16 and gradfit.long is gradfit.int64
+    assert gradfit.int is gradfit.int32 and gradfit.short is gradfit.int16
+    assert gradfit.bool is gradfit.bool_
+    assert gradfit.ones(1).dtype is gradfit.get_default_dtype() is gradfit.float32
+
+
+def test_equality_and_hashing():
+    f32 = gradfit.float32
+    assert f32 == gradfit.float and f32 != gradfit.float64 and f32 != gradfit.int32
+    assert len({gradfit.float32, gradfit.float, gradfit.ones(1).dtype, gradfit.float64}) == 2
+    assert {gradfit.float32: "a"}[gradfit.tensor([1.0]).dtype] == "a"
+    # NumPy's spellings of the same dtype compare equal, both ways, and find dict entries
+    assert f32 == np.float32 and np.float32 == f32
+    assert f32 == np.dtype("float32") and np.dtype("float32") == f32
+    assert f32 != np.float64 and np.dtype("float64") != f32
+    assert {np.dtype("float32"): 1}[f32] == 1
+    # what PyTorch's dtypes are not equal to
+    assert f32 != "float32" and f32 != None and f32 != float  # noqa: E711, E721
+
+
+def test_pickle_and_copy_keep_identity():
+    for name in NAMES:
+        g = getattr(gradfit, name)
+        assert pickle.loads(pickle.dumps(g)) is g
+        assert copy.copy(g) is g and copy.deepcopy([g])[0] is g
+    back = pickle.loads(pickle.dumps({"x": gradfit.ones(2, dtype=gradfit.int16)}))
+    assert back["x"].dtype is gradfit.int16
+
+
+def test_numpy_accepts_gradfit_dtypes_without_warnings():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for name in TENSOR_NAMES:
+            g = getattr(gradfit, name)
+            want = np.dtype(name if name != "bool" else "bool")
+            assert np.dtype(g) == want
+            assert np.zeros(3, dtype=g).dtype == want
+            assert np.arange(3).astype(g).dtype == want
+            assert np.asarray([1, 0], dtype=g).dtype == want
+        assert np.finfo(gradfit.float16).eps == np.finfo(np.float16).eps
+        assert np.iinfo(gradfit.int8).min == -128
+
+
+def test_dtype_arguments_in_every_spelling():
+    for arg in (gradfit.float64, np.float64, np.dtype("float64"), "float64", "torch.float64",
+                "gradfit.double"):  # fmt: skip
+        assert gradfit.zeros(1, dtype=arg).dtype is gradfit.float64
+    assert gradfit.zeros(1, dtype=int).dtype is gradfit.int64
+    assert gradfit.zeros(1, dtype=bool).dtype is gradfit.bool
+
+
+def test_default_dtype_round_trip():
+    try:
+        gradfit.set_default_dtype(gradfit.float64)
+        assert gradfit.get_default_dtype() is gradfit.float64
+        assert gradfit.tensor([1.0]).dtype is gradfit.float64
+    finally:
+        gradfit.set_default_dtype(gradfit.float32)
+    with pytest.raises(TypeError, match="gradfit.int64"):
+        gradfit.set_default_dtype(gradfit.int64)
+
+
+def test_dtype_of_a_numpy_dtype_gradfit_has_no_name_for():
+    big = gradfit.from_numpy(np.zeros(2, dtype=">f4"))
+    assert big.dtype is gradfit.float32
+    u16 = gradfit.from_numpy(np.zeros(2, dtype=np.uint16))
+    assert str(u16.dtype) == "gradfit.uint16" and u16.dtype is u16.clone().dtype
+    assert pickle.loads(pickle.dumps(u16.dtype)) is u16.dtype
+
+
+@pytest.mark.parametrize("name", ["float16", "float32", "float64", "complex64", "complex128"])
+def test_finfo_as_pytorch(name):
+    import torch
+
+    g, t = gradfit.finfo(getattr(gradfit, name)), torch.finfo(getattr(torch, name))
+    assert repr(g) == repr(t) and str(g) == str(t)
+    for attr in ("bits", "eps", "max", "min", "tiny", "smallest_normal", "resolution", "dtype"):
+        assert getattr(g, attr) == getattr(t, attr), attr
+        assert type(getattr(g, attr)) is type(getattr(t, attr)), attr
+    assert gradfit.finfo(gradfit.ones(1).dtype) == gradfit.finfo() == gradfit.finfo(np.float32)
+
+
+@pytest.mark.parametrize("name", ["int8", "int16", "int32", "int64", "uint8"])
+def test_iinfo_as_pytorch(name):
+    import torch
+
+    g, t = gradfit.iinfo(getattr(gradfit, name)), torch.iinfo(getattr(torch, name))
+    assert repr(g) == repr(t)
+    for attr in ("bits", "min", "max", "dtype"):
+        assert getattr(g, attr) == getattr(t, attr) and type(getattr(g, attr)) is type(
+            getattr(t, attr)
+        ), attr
+
+
+def test_finfo_iinfo_refuse_the_other_kind():
+    with pytest.raises(TypeError, match="floating point input type, got gradfit.int32"):
+        gradfit.finfo(gradfit.int32)
+    with pytest.raises(TypeError, match="integer input type, got gradfit.float32"):
+        gradfit.iinfo(gradfit.float32)
+    with pytest.raises(TypeError, match="gradfit.bool is not supported"):
+        gradfit.iinfo(gradfit.bool)
+
+
+@pytest.mark.parametrize("name", ["FloatTensor", "DoubleTensor", "LongTensor", "ByteTensor",
+                                  "BoolTensor"])  # fmt: skip
+def test_legacy_tensor_types_carry_the_dtype_singletons(name):
+    import torch
+
+    cls = getattr(gradfit, name)
+    assert str(cls.dtype) == as_gradfit(str(getattr(torch, name).dtype))
+    assert cls([1]).dtype is cls.dtype and isinstance(cls([1]), cls)
