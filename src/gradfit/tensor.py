@@ -24,6 +24,7 @@ from gradfit._grad_mode import _enabled
 from gradfit._tensor_str import tensor_repr
 from gradfit.autograd import bind_tensor_class, engine
 from gradfit.ops import elementwise, indexing, movement, reduce
+from gradfit.ops import overwrite as _overwrite
 from gradfit.ops.matmul import matmul as _matmul
 
 # NumPy dtype -> public gradfit.dtype singleton, read by the dtype property.
@@ -542,21 +543,24 @@ class Tensor:
 
         self.register_hook(_store)
 
-    # ------------------------------------------------------------------ in-place (no graph)
+    # ------------------------------------------------------------------ in-place
+    # Outside a graph (no tensor involved requires grad, or grad mode off) an in-place
+    # method writes into the tensor's memory: optimizers and ``p.data.add_`` rely on this
+    # path, so its test is two attribute reads. Inside a graph it goes through
+    # ``_inplace_op``, which records the out-of-place op, as PyTorch's in-place ops do.
     def _check_inplace(self) -> None:
-        if _enabled[0] and self._requires_grad:
-            if self.grad_fn is None:
-                raise RuntimeError(
-                    "a leaf Variable that requires grad is being used in an in-place operation; "
-                    "wrap it in `with gradfit.no_grad():`"
-                )
+        if _enabled[0] and self._requires_grad and self.grad_fn is None:
             raise RuntimeError(
-                "in-place operations on tensors that are part of a graph are not supported by "
-                "gradfit; use the out-of-place form (e.g. x = x + y)"
+                "a leaf Variable that requires grad is being used in an in-place operation."
             )
 
     def _inplace(self, values) -> Tensor:
-        self._check_inplace()
+        if _enabled[0] and (
+            self._requires_grad or (isinstance(values, Tensor) and values._requires_grad)
+        ):
+            if isinstance(values, Tensor) and values._array.dtype != self._array.dtype:
+                values = values.to(self._array.dtype)
+            return self._inplace_op(lambda t: _overwrite.Overwrite.apply(t, values), values)
         values = values._array if isinstance(values, Tensor) else values
         np.copyto(self._array, values, casting="unsafe")
         self._version += 1
@@ -568,7 +572,7 @@ class Tensor:
     def fill_(self, value) -> Tensor:
         return self._inplace(value)
 
-    def copy_(self, src) -> Tensor:
+    def copy_(self, src, non_blocking: bool = False) -> Tensor:
         src_arr = src._array if isinstance(src, Tensor) else np.asarray(src)
         try:
             np.broadcast_to(src_arr, self._array.shape)
@@ -576,11 +580,16 @@ class Tensor:
             raise RuntimeError(
                 f"copy_: source of shape {src_arr.shape} cannot be broadcast to {self._array.shape}"
             ) from None
-        return self._inplace(src_arr)
+        return self._inplace(src if isinstance(src, Tensor) else src_arr)
 
     def add_(self, other, alpha=1) -> Tensor:
+        if (
+            self._array.dtype.kind != "f"
+            or _enabled[0]
+            and (self._requires_grad or isinstance(other, Tensor) and other._requires_grad)
+        ):
+            return self._inplace_op(lambda t: t.add(other, alpha=alpha), other, check_cast=True)
         o = other._array if isinstance(other, Tensor) else other
-        self._check_inplace()
         if alpha == 1:
             np.add(self._array, o, out=self._array, casting="unsafe")
         else:
@@ -589,28 +598,60 @@ class Tensor:
         return self
 
     def sub_(self, other, alpha=1) -> Tensor:
+        if isinstance(other, Tensor) and other._requires_grad and _enabled[0]:
+            return self._inplace_op(lambda t: t.sub(other, alpha=alpha), other, check_cast=True)
         o = other._array if isinstance(other, Tensor) else other
         return self.add_(np.negative(o) if alpha == 1 else np.multiply(o, -alpha))
 
     def mul_(self, other) -> Tensor:
+        if (
+            self._array.dtype.kind != "f"
+            or _enabled[0]
+            and (self._requires_grad or isinstance(other, Tensor) and other._requires_grad)
+        ):
+            return self._inplace_op(lambda t: t.mul(other), other, check_cast=True)
         o = other._array if isinstance(other, Tensor) else other
-        self._check_inplace()
         np.multiply(self._array, o, out=self._array, casting="unsafe")
         self._version += 1
         return self
 
-    def div_(self, other) -> Tensor:
+    def div_(self, other, *, rounding_mode=None) -> Tensor:
+        if (
+            rounding_mode is not None
+            or self._array.dtype.kind != "f"
+            or _enabled[0]
+            and (self._requires_grad or isinstance(other, Tensor) and other._requires_grad)
+        ):
+            return self._inplace_op(
+                lambda t: t.div(other, rounding_mode=rounding_mode), other, check_cast=True
+            )
         o = other._array if isinstance(other, Tensor) else other
-        self._check_inplace()
         np.divide(self._array, o, out=self._array, casting="unsafe")
         self._version += 1
         return self
 
     def clamp_(self, min=None, max=None) -> Tensor:  # noqa: A002 - PyTorch's names
-        self._check_inplace()
-        np.clip(self._array, min, max, out=self._array)
+        if (
+            self._array.dtype.kind != "f"
+            or _enabled[0]
+            and (
+                self._requires_grad
+                or isinstance(min, Tensor)
+                and min._requires_grad
+                or isinstance(max, Tensor)
+                and max._requires_grad
+            )
+        ):
+            return self._inplace_op(lambda t: t.clamp(min, max), min, max, check_cast=True)
+        if min is None and max is None:
+            raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
+        lo = min._array if isinstance(min, Tensor) else min
+        hi = max._array if isinstance(max, Tensor) else max
+        np.clip(self._array, lo, hi, out=self._array)
         self._version += 1
         return self
+
+    clip_ = clamp_
 
     # In-place random fills, drawn from the stream exactly as PyTorch's CPU kernels draw.
     def _random_fill(self, kind: str, args: tuple, generator) -> Tensor:
@@ -662,20 +703,20 @@ class Tensor:
         )
 
     def _iop(self, op, other):
-        # x += y: in place when no graph is involved, as PyTorch does; inside a graph,
-        # rebind to the out-of-place result (Python assigns what __iadd__ returns).
+        # x += y: PyTorch's in-place add, inside a graph too (other names of the tensor
+        # see the new values; ``_inplace_op`` records the op).
         if _enabled[0] and (
             self._requires_grad or (isinstance(other, Tensor) and other._requires_grad)
         ):
-            if self.grad_fn is None and self._requires_grad:
-                self._check_inplace()
-            return op(self, other)
+            return self._inplace_op(lambda t: op(t, other), other, check_cast=True)
         res = op(self.detach(), other)._array
         if res.shape != self._array.shape:
             raise RuntimeError(
                 f"output with shape {self._array.shape} doesn't match the broadcast shape "
                 f"{res.shape}"
             )
+        if self._array.dtype.kind != "f":
+            _check_cast(res.dtype, self._array.dtype)
         np.copyto(self._array, res, casting="unsafe")
         self._version += 1
         return self
@@ -706,16 +747,28 @@ class Tensor:
         self._array[idx] = value._array if isinstance(value, Tensor) else value
         self._version += 1
 
-    def _inplace_op(self, fn, *others) -> Tensor:
+    def _inplace_op(self, fn, *others, check_cast: bool = False, view_op: bool = False):
         """Make this tensor hold ``fn(self)`` (an out-of-place op), as PyTorch's in-place
         ops do. Outside a graph the values are copied into this tensor's memory (views
-        see them); inside one, the tensor becomes the op's output, and the op reads an
-        alias that keeps the tensor's previous node. Only code that runs later sees the
-        new node; ops that saved the old values see the version bump and refuse."""
+        see them). Inside one they are copied there too (so ``.detach()`` aliases see
+        them, as in PyTorch), and the tensor becomes the op's output; the op reads a copy
+        that keeps the tensor's previous node. Only code that runs later sees the new
+        node; ops that saved the old values see the version bump and refuse.
+
+        check_cast: PyTorch's rule that an in-place result must be castable to the
+            tensor's dtype (no float into an int tensor); fills and copies cast freely.
+        view_op: ``fn`` returns a view of the same values with another shape
+            (``unsqueeze_``, ``t_``): the tensor takes that view."""
         if not _enabled[0] or not (
             self._requires_grad or any(isinstance(o, Tensor) and o._requires_grad for o in others)
         ):
             res = fn(Tensor._make(self._array, None))._array
+            if view_op:
+                self._array = res
+                self._version += 1
+                return self
+            if check_cast:
+                _check_cast(res.dtype, self._array.dtype)
             if res.shape != self._array.shape:
                 raise RuntimeError(
                     f"output with shape {self.shape} doesn't match the broadcast shape {res.shape}"
@@ -725,16 +778,26 @@ class Tensor:
             return self
         if self.grad_fn is None and self._requires_grad:
             self._check_inplace()  # a leaf that requires grad: PyTorch's error
-        old = Tensor._make(self._array, self.grad_fn)
+        if not view_op:
+            self._check_not_aliased()
+        old = Tensor._make(self._array if view_op else self._array.copy(), self.grad_fn)
         old._requires_grad = self._requires_grad
+        # PyTorch's tensors before and after the edit share one version counter: the
+        # earlier node (exp, sigmoid: it saved its output) sees the edit through ``old``.
+        old._version = self._version + 1
         out = fn(old)
-        if out._array.shape != self._array.shape:
-            raise RuntimeError(
-                f"output with shape {self.shape} doesn't match the broadcast shape "
-                f"{out._array.shape}"
-            )
+        if view_op:
+            self._array = out._array
+        else:
+            if check_cast:
+                _check_cast(out._array.dtype, self._array.dtype)
+            if out._array.shape != self._array.shape:
+                raise RuntimeError(
+                    f"output with shape {self.shape} doesn't match the broadcast shape "
+                    f"{out._array.shape}"
+                )
+            np.copyto(self._array, out._array, casting="unsafe")
         node = out.grad_fn
-        self._array = out._array.astype(self._array.dtype, copy=False)
         self.grad_fn, self._requires_grad = node, out._requires_grad
         # The bump is for the nodes that saved this tensor's earlier values; the new node
         # (whose output this tensor now is) expects this version, and a node that reads
@@ -747,6 +810,44 @@ class Tensor:
                 # follows ``replaced`` back to it for them (``engine.as_consumed``).
                 node.replaced = old
         return self
+
+    def _check_not_aliased(self) -> None:
+        """Refuse an in-place op inside a graph on a tensor whose memory another tensor
+        in use shares (a view, or a tensor that has views): PyTorch rewrites the other
+        tensors' gradient history too (CopySlices), which gradfit does not, so it raises
+        rather than give those tensors wrong gradients."""
+        a = self._array
+        if a.ndim and 0 in a.strides and a.size > 1:
+            raise RuntimeError(
+                "unsupported operation: more than one element of the written-to tensor refers "
+                "to a single memory location. Please clone() the tensor before performing the "
+                "operation."
+            )
+        d = self.__dict__
+        base = d.get("_view_base")
+        if base is None and self.grad_fn is not None:
+            # An op whose output shares its input's memory (a view made some other way).
+            for t in getattr(self.grad_fn, "inputs", ()):
+                if isinstance(t, Tensor) and t is not self and np.may_share_memory(a, t._array):
+                    base = t
+                    break
+        if base is not None:
+            if base._requires_grad and base.grad_fn is None:
+                raise RuntimeError(
+                    "a view of a leaf Variable that requires grad is being used in an in-place "
+                    "operation."
+                )
+            raise RuntimeError(
+                "in-place operation inside a graph on a view of another tensor is not "
+                "supported by gradfit (PyTorch would also rewrite the base's gradient "
+                "history); use the out-of-place form, or clone() the view first"
+            )
+        if d.get("_has_views"):
+            raise RuntimeError(
+                "in-place operation inside a graph on a tensor that has views is not "
+                "supported by gradfit (PyTorch would also rewrite the views' gradient "
+                "history); use the out-of-place form, or clone() the tensor first"
+            )
 
     def masked_fill_(self, mask, value) -> Tensor:
         return self._inplace_op(lambda t: _tops.masked_fill(t, mask, value), value)
@@ -854,8 +955,16 @@ class Tensor:
     def mul(self, other):
         return self * other
 
-    def div(self, other):
-        return self / other
+    def div(self, other, *, rounding_mode=None):
+        if rounding_mode is None:
+            return self / other
+        if rounding_mode not in ("floor", "trunc"):
+            raise ValueError(
+                f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+                f"'{rounding_mode}'"
+            )
+        a, b = self._coerce(other)
+        return _overwrite.Step.apply(a, b, fn="div_" + rounding_mode)
 
     multiply, divide, subtract, true_divide = mul, div, sub, div
 
@@ -1530,6 +1639,138 @@ class Size(tuple):
 
     def __add__(self, other):
         return Size(tuple.__add__(self, tuple(other)))
+
+
+# ---------------------------------------------------------------------- in-place methods
+# Ops PyTorch has in place that gradfit had only out of place: the out-of-place forms
+# first (composed of recorded ops, so their gradients are PyTorch's).
+def _addcmul(self, tensor1, tensor2, *, value=1):
+    return self + (tensor1 * tensor2 if value == 1 else value * (tensor1 * tensor2))
+
+
+def _addcdiv(self, tensor1, tensor2, *, value=1):
+    return self + (tensor1 / tensor2 if value == 1 else value * (tensor1 / tensor2))
+
+
+def _lerp(self, end, weight):
+    return self + weight * (end - self)
+
+
+def _step(fn):
+    def method(self, *args, **kwargs):
+        return _overwrite.Step.apply(self, None, fn=fn, **kwargs)
+
+    method.__name__ = fn
+    return method
+
+
+def _round(self, *, decimals: int = 0):
+    return _overwrite.Step.apply(self, None, fn="round", decimals=decimals)
+
+
+Tensor.addcmul = _addcmul
+Tensor.addcdiv = _addcdiv
+Tensor.lerp = _lerp
+Tensor.clamp_min = lambda self, min: self.clamp(min=min)  # noqa: A006 - PyTorch's name
+Tensor.clamp_max = lambda self, max: self.clamp(max=max)  # noqa: A006 - PyTorch's name
+Tensor.reciprocal = lambda self: 1.0 / self
+Tensor.expm1 = lambda self: self.exp() - 1.0
+Tensor.absolute = Tensor.abs
+Tensor.trunc = _step("trunc")
+Tensor.fix = Tensor.trunc
+
+# name_ -> the out-of-place method it writes back; step functions (floor, sign, ...) use
+# ``Step`` in place so the result stays in the graph with PyTorch's zero gradient.
+_INPLACE = {
+    **{
+        n: n
+        for n in (
+            "relu sigmoid tanh exp neg negative abs absolute sqrt rsqrt log log1p sin cos "
+            "square pow addcmul addcdiv lerp clamp_min clamp_max reciprocal expm1 "
+            "multiply subtract true_divide"
+        ).split()
+    },
+    "floor": _step("floor"),
+    "ceil": _step("ceil"),
+    "trunc": Tensor.trunc,
+    "fix": Tensor.trunc,
+    "sign": _step("sign"),
+    "round": _round,
+}
+# In-place view ops: the tensor takes a view of its values with another shape.
+_INPLACE_VIEWS = ("t", "squeeze", "unsqueeze", "transpose", "swapaxes", "swapdims")
+
+
+def _tensor_args(args, kwargs):
+    return [a for a in (*args, *kwargs.values()) if isinstance(a, Tensor)]
+
+
+def _inplace_method(name, op):
+    op = getattr(Tensor, op) if isinstance(op, str) else op
+
+    def method(self, *args, **kwargs):
+        return self._inplace_op(
+            lambda t: op(t, *args, **kwargs), *_tensor_args(args, kwargs), check_cast=True
+        )
+
+    method.__name__ = method.__qualname__ = name + "_"
+    return method
+
+
+def _inplace_view_method(name):
+    op = getattr(Tensor, "transpose" if name in ("swapaxes", "swapdims") else name)
+
+    def method(self, *args, **kwargs):
+        return self._inplace_op(lambda t: op(t, *args, **kwargs), view_op=True)
+
+    method.__name__ = method.__qualname__ = name + "_"
+    return method
+
+
+for _name, _op in _INPLACE.items():
+    setattr(Tensor, _name + "_", _inplace_method(_name, _op))
+for _name in _INPLACE_VIEWS:
+    setattr(Tensor, _name + "_", _inplace_view_method(_name))
+
+
+_TORCH_SCALAR_NAMES = {np.dtype(k): v[: -len("Tensor")] for k, v in _typenames.NAMES.items()}
+
+
+def _check_cast(src: np.dtype, dst: np.dtype) -> None:
+    """PyTorch's canCast for an in-place result: no float into an integer or bool
+    tensor, no complex into a real one, nothing but bool into a bool one."""
+    if (
+        (src.kind in "fc" and dst.kind in "biu")
+        or (src.kind == "c" and dst.kind != "c")
+        or (dst.kind == "b" and src.kind != "b")
+    ):
+        raise RuntimeError(
+            f"result type {_TORCH_SCALAR_NAMES.get(src, src)} can't be cast to the desired "
+            f"output type {_TORCH_SCALAR_NAMES.get(dst, dst)}"
+        )
+
+
+# View ops note on their output the tensor whose memory it shares (and on that tensor that
+# it has views), so that an in-place op inside a graph on either refuses instead of leaving
+# the other's gradient history stale (``Tensor._check_not_aliased``).
+def _viewing(apply):
+    def view_apply(*args, **kwargs):
+        out = apply(*args, **kwargs)
+        src = args[0]
+        if out._array.base is not None and isinstance(src, Tensor):
+            if np.may_share_memory(out._array, src._array):
+                root = src.__dict__.get("_view_base")
+                if root is None:
+                    root = src
+                out._view_base = root
+                root._has_views = True
+        return out
+
+    return staticmethod(view_apply)
+
+
+for _cls in (movement.Reshape, movement.Permute, movement.Expand, movement.Index):
+    _cls.apply = _viewing(_cls.apply)
 
 
 # The graph machinery below this module builds its outputs as Tensors from here on.

@@ -1,0 +1,70 @@
+"""Ops whose gradient is zero almost everywhere, which in-place methods record in a graph.
+
+``Overwrite`` is what ``fill_``, ``zero_``, ``copy_`` and the random fills (``normal_``,
+...) do to a tensor inside a graph: the old values are dropped (their gradient is zero,
+which PyTorch reports as zeros, not as a missing gradient), and a tensor source gets the
+incoming gradient. ``Step`` is a step function (floor, ceil, round, trunc, sign, and
+division with a rounding mode): PyTorch keeps the result in the graph with a zero
+gradient, so a later ``backward`` through it gives zeros rather than an error.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gradfit.autograd.function import Op
+from gradfit.ops.elementwise import piecewise_linear_graph
+
+
+class Overwrite(Op):
+    """out = src broadcast to a's shape and dtype; delta_a = 0, delta_src = delta_out."""
+
+    saves_inputs = False
+    backward_graph = staticmethod(piecewise_linear_graph)
+
+    @staticmethod
+    def forward(ctx, a, src):
+        ctx.src_is_array = isinstance(src, np.ndarray)
+        out = np.empty_like(a)
+        np.copyto(out, src, casting="unsafe")
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return np.zeros_like(grad_output), grad_output if ctx.src_is_array else None
+
+
+_STEPS = {
+    "floor": np.floor,
+    "ceil": np.ceil,
+    "trunc": np.trunc,
+    "sign": np.sign,
+}
+
+
+class Step(Op):
+    """A step function of a (and of b for a division with a rounding mode); zero
+    gradient for both, as PyTorch's derivatives.yaml defines it."""
+
+    saves_inputs = False
+    backward_graph = staticmethod(piecewise_linear_graph)
+
+    @staticmethod
+    def forward(ctx, a, b=None, fn="floor", decimals=0):
+        ctx.b_is_array = isinstance(b, np.ndarray)
+        if fn == "round":
+            out = np.round(a, decimals)
+        elif fn == "div_floor":
+            out = np.floor_divide(a, b)
+        elif fn == "div_trunc":
+            out = np.trunc(np.true_divide(a, b))
+            if a.dtype.kind in "iu" and np.result_type(a, b).kind in "iu":
+                out = out.astype(np.result_type(a, b))
+        else:
+            out = _STEPS[fn](a)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        zero = np.zeros_like(grad_output)
+        return zero, zero if ctx.b_is_array else None
