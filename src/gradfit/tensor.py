@@ -779,6 +779,9 @@ class Tensor:
         if self.grad_fn is None and self._requires_grad:
             self._check_inplace()  # a leaf that requires grad: PyTorch's error
         if not view_op:
+            base = self.__dict__.get("_view_base")
+            if base is not None and np.may_share_memory(self._array, base._array):
+                return self._inplace_on_view(base, fn, check_cast)
             self._check_not_aliased()
         old = Tensor._make(self._array if view_op else self._array.copy(), self.grad_fn)
         old._requires_grad = self._requires_grad
@@ -809,9 +812,41 @@ class Tensor:
                 # Nodes recorded before this edit consumed the earlier tensor: the engine
                 # follows ``replaced`` back to it for them (``engine.as_consumed``).
                 node.replaced = old
+        if not view_op and "_views" in self.__dict__:
+            _refresh_views(self)
         return self
 
-    def _check_not_aliased(self) -> None:
+    def _inplace_on_view(self, base, fn, check_cast: bool) -> Tensor:
+        """An in-place op inside a graph on a view of ``base``: PyTorch's CopySlices.
+        The base becomes index_put(base before, the view's positions, the new values)
+        (its memory, which the view shares, gets the values), and every live view of
+        the base, this one included, is re-read from the new base in the graph."""
+        if base._requires_grad and base.grad_fn is None:
+            raise RuntimeError(
+                "a view of a leaf Variable that requires grad is being used in an in-place "
+                "operation."
+            )
+        self._check_not_aliased(views_ok=True)
+        pos = _positions(base._array, self._array)
+        old = Tensor._make(self._array.copy(), self.grad_fn)
+        old._requires_grad = self._requires_grad
+        old._version = self._version + 1
+        out = fn(old)
+        if check_cast:
+            _check_cast(out._array.dtype, self._array.dtype)
+        if out._array.shape != self._array.shape:
+            raise RuntimeError(
+                f"output with shape {self.shape} doesn't match the broadcast shape "
+                f"{out._array.shape}"
+            )
+        if out._array.dtype != self._array.dtype:
+            out = out.to(self._array.dtype)
+        index = np.unravel_index(pos.reshape(-1), base._array.shape)
+        values = out.reshape(-1)
+        base._inplace_op(lambda b: indexing.IndexPut.apply(b, values, index=index), values)
+        return self
+
+    def _check_not_aliased(self, views_ok: bool = False) -> None:
         """Refuse an in-place op inside a graph on a tensor whose memory another tensor
         in use shares (a view, or a tensor that has views): PyTorch rewrites the other
         tensors' gradient history too (CopySlices), which gradfit does not, so it raises
@@ -823,12 +858,20 @@ class Tensor:
                 "to a single memory location. Please clone() the tensor before performing the "
                 "operation."
             )
-        d = self.__dict__
-        base = d.get("_view_base")
-        if base is None and self.grad_fn is not None:
+        if views_ok:
+            return
+        base = None
+        if self.grad_fn is not None:
             # An op whose output shares its input's memory (a view made some other way).
+            # (``replaced``: this tensor before an in-place view op, ``unsqueeze_``.)
+            prev = self.grad_fn.replaced
             for t in getattr(self.grad_fn, "inputs", ()):
-                if isinstance(t, Tensor) and t is not self and np.may_share_memory(a, t._array):
+                if (
+                    isinstance(t, Tensor)
+                    and t is not self
+                    and t is not prev
+                    and np.may_share_memory(a, t._array)
+                ):
                     base = t
                     break
         if base is not None:
@@ -838,15 +881,9 @@ class Tensor:
                     "operation."
                 )
             raise RuntimeError(
-                "in-place operation inside a graph on a view of another tensor is not "
-                "supported by gradfit (PyTorch would also rewrite the base's gradient "
-                "history); use the out-of-place form, or clone() the view first"
-            )
-        if d.get("_has_views"):
-            raise RuntimeError(
-                "in-place operation inside a graph on a tensor that has views is not "
-                "supported by gradfit (PyTorch would also rewrite the views' gradient "
-                "history); use the out-of-place form, or clone() the tensor first"
+                f"in-place operation inside a graph on the output of {self.grad_fn.name()}, "
+                "which shares its input's memory, is not supported by gradfit; use the "
+                "out-of-place form, or clone() the tensor first"
             )
 
     def masked_fill_(self, mask, value) -> Tensor:
@@ -1750,6 +1787,44 @@ def _check_cast(src: np.dtype, dst: np.dtype) -> None:
         )
 
 
+def _positions(base: np.ndarray, view: np.ndarray) -> np.ndarray:
+    """For each element of ``view`` (an array sharing ``base``'s memory), its flat C-order
+    position in ``base``, from the two arrays' memory offsets and strides."""
+    start = view.__array_interface__["data"][0] - base.__array_interface__["data"][0]
+    off = np.full(view.shape, start, dtype=np.int64)
+    for d, (n, st) in enumerate(zip(view.shape, view.strides)):
+        off += (np.arange(n, dtype=np.int64) * st).reshape((-1,) + (1,) * (view.ndim - d - 1))
+    boff = np.zeros(base.shape, dtype=np.int64)
+    for d, (n, st) in enumerate(zip(base.shape, base.strides)):
+        boff += (np.arange(n, dtype=np.int64) * st).reshape((-1,) + (1,) * (base.ndim - d - 1))
+    boff = boff.reshape(-1)
+    order = np.argsort(boff, kind="stable")
+    found = np.searchsorted(boff[order], off).clip(0, max(boff.size - 1, 0))
+    pos = order[found]
+    if boff.size == 0 or not np.array_equal(boff[pos], off):
+        raise RuntimeError("in-place operation on a view whose base no longer holds its memory")
+    return pos
+
+
+def _refresh_views(base: Tensor) -> None:
+    """After ``base`` was edited inside a graph, make each live view of it read its
+    values from the new base (PyTorch regenerates a view's grad_fn the same way): the
+    view's earlier consumers keep its earlier history (``replaced``)."""
+    for w in list(base.__dict__["_views"]):
+        if not np.may_share_memory(w._array, base._array):
+            continue  # the base's memory was replaced (``.data = ...``)
+        index = np.unravel_index(_positions(base._array, w._array), base._array.shape)
+        g = movement.Index.apply(base, index=index)
+        prev = Tensor._make(w._array, w.grad_fn)
+        prev._requires_grad = w._requires_grad
+        w._version += 1
+        prev._version = w._version
+        node = g.grad_fn
+        if node is not None:
+            node.replaced = prev
+            w.grad_fn, w._requires_grad = node, True
+
+
 # View ops note on their output the tensor whose memory it shares (and on that tensor that
 # it has views), so that an in-place op inside a graph on either refuses instead of leaving
 # the other's gradient history stale (``Tensor._check_not_aliased``).
@@ -1763,7 +1838,10 @@ def _viewing(apply):
                 if root is None:
                     root = src
                 out._view_base = root
-                root._has_views = True
+                views = root.__dict__.get("_views")
+                if views is None:
+                    views = root._views = weakref.WeakSet()
+                views.add(out)
         return out
 
     return staticmethod(view_apply)
