@@ -826,6 +826,14 @@ class Tensor:
                 "a view of a leaf Variable that requires grad is being used in an in-place "
                 "operation."
             )
+        name = getattr(self.grad_fn, "torch_name", "")
+        if name in ("SplitBackward0", "UnbindBackward0"):
+            raise RuntimeError(
+                f"Output of {name[: -len('Backward0')]} is a view and is being modified "
+                "inplace. This view is the output of a function that returns multiple views. "
+                "Such functions do not allow the output views to be modified inplace. You "
+                "should replace the inplace operation by an out-of-place one."
+            )
         self._check_not_aliased(views_ok=True)
         pos = _positions(base._array, self._array)
         old = Tensor._make(self._array.copy(), self.grad_fn)
