@@ -11,7 +11,8 @@ way a Tensor stores its data can change in one place. A test
 (``tests/test_architecture.py``) keeps it that way.
 
 - ``unwrap(t)``: the array inside ``t`` (no copy; NumPy data passes through ``asarray``);
-  ``unwrap_many(ts)`` for a list of Tensors.
+  ``unwrap_many(ts)`` for a list of Tensors; ``with_grad(ts)`` gathers the tensors that
+  have a gradient with both arrays (an optimizer step).
 - ``wrap(arr)``: a Tensor around ``arr`` (no copy), outside the graph.
 - ``set_array(t, arr)``: make ``t`` hold ``arr`` (``param.data = ...``, loading weights).
 - ``bump_version(*ts)``: after editing arrays in place, mark the tensors as changed so
@@ -30,7 +31,7 @@ import numpy as np
 
 from gradfit.autograd import function as _graph
 
-__all__ = ["unwrap", "unwrap_many", "wrap", "set_array", "bump_version", "modified"]
+__all__ = ["unwrap", "unwrap_many", "with_grad", "wrap", "set_array", "bump_version", "modified"]
 
 
 def unwrap(t) -> np.ndarray:
@@ -42,6 +43,19 @@ def unwrap_many(tensors) -> list:
     """The arrays of a sequence of Tensors (None stays None), in one call: optimizers
     gather every parameter's, gradient's and buffer's array each step."""
     return [None if t is None else t._array for t in tensors]
+
+
+def with_grad(tensors) -> tuple[list, list, list]:
+    """The tensors of ``tensors`` whose ``.grad`` is set, their arrays and their
+    gradients' arrays, in one pass (an optimizer gathers them at every step)."""
+    kept, arrays, grads = [], [], []
+    for t in tensors:
+        g = t.grad
+        if g is not None:
+            kept.append(t)
+            arrays.append(t._array)
+            grads.append(g._array)
+    return kept, arrays, grads
 
 
 def wrap(arr):

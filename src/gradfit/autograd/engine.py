@@ -76,9 +76,9 @@ def _toposort(roots: list) -> list:
         expanded.add(node)
         for t in node.inputs:
             if isinstance(t, Tensor):
-                if t._version and t.grad_fn is not None and t.grad_fn.replaced is not None:
-                    t = as_consumed(t, node)
                 fn = t.grad_fn
+                if fn is not None and t._version and fn.replaced is not None:
+                    fn = as_consumed(t, node).grad_fn
                 if fn is not None and fn not in expanded:
                     stack.append(fn)
     order.reverse()
@@ -161,8 +161,10 @@ def run_backward(roots, root_grads, retain_graph: bool, capture=None) -> dict | 
         for t, ig in zip(inputs, in_grads):
             if ig is None or not isinstance(t, Tensor):
                 continue
-            if t._version and t.grad_fn is not None and t.grad_fn.replaced is not None:
+            fn = t.grad_fn
+            if fn is not None and t._version and fn.replaced is not None:
                 t = as_consumed(t, node)
+                fn = t.grad_fn
             if not t._requires_grad:
                 continue
             shape = t._array.shape
@@ -173,7 +175,6 @@ def run_backward(roots, root_grads, retain_graph: bool, capture=None) -> dict | 
                         f"{node.name()} returned a gradient of shape {ig.shape} for an input "
                         f"of shape {shape}"
                     )
-            fn = t.grad_fn
             if fn is None:
                 _deliver_leaf(t, ig, leaf_grads, capture, ig is g)
             else:

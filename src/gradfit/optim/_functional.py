@@ -166,13 +166,13 @@ def sgd(
     """
     decayed = maximize or weight_decay != 0
     heavy_ball = momentum != 0
+    undamped = dampening == 0
     dtype = None
     created = []
-    for i, param in enumerate(params):
+    for i, (param, g) in enumerate(zip(params, grads)):
         if param.dtype is not dtype:
             dtype = param.dtype
             lr_, momentum_ = _scalar(dtype, lr), _scalar(dtype, momentum)
-        g = grads[i]
         if decayed:  # a fresh array: it may become the buffer
             g = _decayed_grad(param, g, _scalar(dtype, weight_decay), maximize)[0]
         if heavy_ball:  # b ← μ·b + (1 − τ)·g, b = g on the first step
@@ -182,8 +182,11 @@ def sgd(
                 created.append(i)
             else:
                 buffer *= momentum_
-                buffer += g if dampening == 0 else (1 - dampening) * g
-            g = g + momentum_ * buffer if nesterov else buffer
+                buffer += g if undamped else (1 - dampening) * g
+            if nesterov:
+                g = g + momentum_ * buffer
+            else:
+                g = buffer
         param -= lr_ * g
     return created
 

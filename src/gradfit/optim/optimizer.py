@@ -26,7 +26,7 @@ from itertools import chain
 import numpy as np
 
 from gradfit import _dtypes
-from gradfit._arrays import bump_version, unwrap, unwrap_many, wrap
+from gradfit._arrays import bump_version, unwrap, unwrap_many, with_grad, wrap
 from gradfit._grad_mode import enable_grad
 from gradfit.tensor import Tensor
 
@@ -243,13 +243,8 @@ class Optimizer:
         """
         loss = None if closure is None else self._eval_closure(closure)
         for group in self.param_groups:
-            params, grads = [], []
-            for p in group["params"]:
-                g = p.grad
-                if g is not None:
-                    params.append(p)
-                    grads.append(g)
-            self._update(group, params, unwrap_many(params), unwrap_many(grads))
+            params, arrays, grads = with_grad(group["params"])
+            self._update(group, params, arrays, grads)
             bump_version(*params)
         return loss
 
