@@ -742,12 +742,16 @@ class Tensor:
         if _enabled[0] and (
             self._requires_grad or (isinstance(value, Tensor) and value._requires_grad)
         ):
-            self._inplace_op(lambda t: indexing.IndexPut.apply(t, value, index=idx), value)
+            self._inplace_op(
+                lambda t: indexing.IndexPut.apply(t, value, index=idx), value, region=idx
+            )
             return
         self._array[idx] = value._array if isinstance(value, Tensor) else value
         self._version += 1
 
-    def _inplace_op(self, fn, *others, check_cast: bool = False, view_op: bool = False):
+    def _inplace_op(
+        self, fn, *others, check_cast: bool = False, view_op: bool = False, region=None
+    ):
         """Make this tensor hold ``fn(self)`` (an out-of-place op), as PyTorch's in-place
         ops do. Outside a graph the values are copied into this tensor's memory (views
         see them). Inside one they are copied there too (so ``.detach()`` aliases see
@@ -758,7 +762,9 @@ class Tensor:
         check_cast: PyTorch's rule that an in-place result must be castable to the
             tensor's dtype (no float into an int tensor); fills and copies cast freely.
         view_op: ``fn`` returns a view of the same values with another shape
-            (``unsqueeze_``, ``t_``): the tensor takes that view."""
+            (``unsqueeze_``, ``t_``): the tensor takes that view.
+        region: an index of the entries ``fn`` may change (None: all of them); views of
+            this tensor outside it keep their history."""
         if not _enabled[0] or not (
             self._requires_grad or any(isinstance(o, Tensor) and o._requires_grad for o in others)
         ):
@@ -813,7 +819,7 @@ class Tensor:
                 # follows ``replaced`` back to it for them (``engine.as_consumed``).
                 node.replaced = old
         if not view_op and "_views" in self.__dict__:
-            _refresh_views(self)
+            _refresh_views(self, region)
         return self
 
     def _inplace_on_view(self, base, fn, check_cast: bool) -> Tensor:
@@ -851,7 +857,9 @@ class Tensor:
             out = out.to(self._array.dtype)
         index = np.unravel_index(pos.reshape(-1), base._array.shape)
         values = out.reshape(-1)
-        base._inplace_op(lambda b: indexing.IndexPut.apply(b, values, index=index), values)
+        base._inplace_op(
+            lambda b: indexing.IndexPut.apply(b, values, index=index), values, region=index
+        )
         return self
 
     def _check_not_aliased(self, views_ok: bool = False) -> None:
@@ -1802,6 +1810,11 @@ def _positions(base: np.ndarray, view: np.ndarray) -> np.ndarray:
     off = np.full(view.shape, start, dtype=np.int64)
     for d, (n, st) in enumerate(zip(view.shape, view.strides)):
         off += (np.arange(n, dtype=np.int64) * st).reshape((-1,) + (1,) * (view.ndim - d - 1))
+    if base.flags.c_contiguous:
+        pos = off // base.itemsize
+        if off.size and (off.min() < 0 or off.max() >= base.nbytes or (off % base.itemsize).any()):
+            raise RuntimeError("in-place operation on a view that lies outside its base")
+        return pos
     boff = np.zeros(base.shape, dtype=np.int64)
     for d, (n, st) in enumerate(zip(base.shape, base.strides)):
         boff += (np.arange(n, dtype=np.int64) * st).reshape((-1,) + (1,) * (base.ndim - d - 1))
@@ -1810,19 +1823,28 @@ def _positions(base: np.ndarray, view: np.ndarray) -> np.ndarray:
     found = np.searchsorted(boff[order], off).clip(0, max(boff.size - 1, 0))
     pos = order[found]
     if boff.size == 0 or not np.array_equal(boff[pos], off):
-        raise RuntimeError("in-place operation on a view whose base no longer holds its memory")
+        raise RuntimeError("in-place operation on a view that lies outside its base")
     return pos
 
 
-def _refresh_views(base: Tensor) -> None:
-    """After ``base`` was edited inside a graph, make each live view of it read its
-    values from the new base (PyTorch regenerates a view's grad_fn the same way): the
-    view's earlier consumers keep its earlier history (``replaced``)."""
+def _refresh_views(base: Tensor, region=None) -> None:
+    """After ``base`` was edited inside a graph, make each live view of it that overlaps
+    the edited ``region`` (None: all) read its values from the new base, as PyTorch
+    regenerates a view's grad_fn: the view's earlier consumers keep its earlier history
+    (``replaced``). A view outside the region holds values the edit did not change, and
+    its history stays right."""
+    touched = None
+    if region is not None:
+        touched = np.zeros(base._array.shape, dtype=bool)
+        touched[region] = True
+        touched = touched.reshape(-1)
     for w in list(base.__dict__["_views"]):
         if not np.may_share_memory(w._array, base._array):
             continue  # the base's memory was replaced (``.data = ...``)
-        index = np.unravel_index(_positions(base._array, w._array), base._array.shape)
-        g = movement.Index.apply(base, index=index)
+        pos = _positions(base._array, w._array)
+        if touched is not None and not touched[pos].any():
+            continue
+        g = movement.Index.apply(base, index=np.unravel_index(pos, base._array.shape))
         prev = Tensor._make(w._array, w.grad_fn)
         prev._requires_grad = w._requires_grad
         w._version += 1
