@@ -822,6 +822,16 @@ class Tensor:
             _refresh_views(self, region)
         return self
 
+    def __getstate__(self):
+        # The view bookkeeping (``_view_base``, ``_views``: weak references) is about
+        # memory shared in this process; a pickled or copied tensor owns its values.
+        state = object.__getstate__(self)
+        d = state[0] if type(state) is tuple else None
+        if d and ("_views" in d or "_view_base" in d):
+            d = {k: v for k, v in d.items() if k not in ("_views", "_view_base")}
+            state = (d or None, state[1])
+        return state
+
     def _inplace_on_view(self, base, fn, check_cast: bool) -> Tensor:
         """An in-place op inside a graph on a view of ``base``: PyTorch's CopySlices.
         The base becomes index_put(base before, the view's positions, the new values)

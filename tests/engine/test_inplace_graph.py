@@ -297,3 +297,18 @@ def test_sibling_view_edit_after_a_saved_output_gives_the_out_of_place_gradient(
     (ty * ty).sum().backward()
     np.testing.assert_allclose(y.detach().numpy(), ty.detach().numpy(), rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_tensors_with_views_pickle_and_copy():
+    import copy
+    import pickle
+
+    m = gradfit.nn.Linear(3, 2)
+    x = gradfit.randn(4, 3)
+    m(x)
+    flat = x.view(-1)
+    for obj in (m, x, flat):
+        pickle.loads(pickle.dumps(obj))
+        copy.deepcopy(obj)
+    again = pickle.loads(pickle.dumps(flat))
+    np.testing.assert_array_equal(again.numpy(), x.numpy().reshape(-1))
