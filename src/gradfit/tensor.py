@@ -805,7 +805,10 @@ class Tensor:
                     f"output with shape {self.shape} doesn't match the broadcast shape "
                     f"{out._array.shape}"
                 )
-            np.copyto(self._array, out._array, casting="unsafe")
+            if self._array.flags.writeable:
+                np.copyto(self._array, out._array, casting="unsafe")
+            else:  # read-only memory (a NumPy constant): nothing else can see an edit
+                self._array = out._array.astype(self._array.dtype, copy=False)
         node = out.grad_fn
         self.grad_fn, self._requires_grad = node, out._requires_grad
         # The bump is for the nodes that saved this tensor's earlier values; the new node
