@@ -1744,6 +1744,8 @@ Tensor.expm1 = lambda self: self.exp() - 1.0
 Tensor.absolute = Tensor.abs
 Tensor.trunc = _step("trunc")
 Tensor.fix = Tensor.trunc
+Tensor.frac = lambda self: self - self.trunc()
+Tensor.sgn = _step("sign")
 
 # name_ -> the out-of-place method it writes back; step functions (floor, sign, ...) use
 # ``Step`` in place so the result stays in the graph with PyTorch's zero gradient.
@@ -1753,7 +1755,7 @@ _INPLACE = {
         for n in (
             "relu sigmoid tanh exp neg negative abs absolute sqrt rsqrt log log1p sin cos "
             "square pow addcmul addcdiv lerp clamp_min clamp_max reciprocal expm1 "
-            "multiply subtract true_divide"
+            "multiply subtract true_divide frac"
         ).split()
     },
     "floor": _step("floor"),
@@ -1761,6 +1763,7 @@ _INPLACE = {
     "trunc": Tensor.trunc,
     "fix": Tensor.trunc,
     "sign": _step("sign"),
+    "sgn": _step("sign"),
     "round": _round,
 }
 # In-place view ops: the tensor takes a view of its values with another shape.
