@@ -1872,8 +1872,9 @@ def _refresh_views(base: Tensor, region=None) -> None:
 
 
 # View ops note on their output the tensor whose memory it shares (and on that tensor that
-# it has views), so that an in-place op inside a graph on either refuses instead of leaving
-# the other's gradient history stale (``Tensor._check_not_aliased``).
+# it has views), so that an in-place op inside a graph on either updates the other's
+# gradient history too (PyTorch's CopySlices; ``_refresh_views``), instead of leaving it
+# stale.
 def _viewing(apply):
     def view_apply(*args, **kwargs):
         out = apply(*args, **kwargs)
