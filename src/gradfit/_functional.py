@@ -210,3 +210,63 @@ def is_tensor(obj) -> bool:
 
 def is_floating_point(input) -> bool:  # noqa: A002
     return input.is_floating_point()
+
+
+# binary ops and reductions (ops-binary): remainder, fmod, atan2, ..., prod, nansum, cummax
+(
+    remainder,
+    fmod,
+    floor_divide,
+    atan2,
+    arctan2,
+    hypot,
+    xlogy,
+    logaddexp,
+    logaddexp2,
+    fmax,
+    fmin,
+    copysign,
+    float_power,
+) = (
+    _method(n)
+    for n in (
+        "remainder",
+        "fmod",
+        "floor_divide",
+        "atan2",
+        "arctan2",
+        "hypot",
+        "xlogy",
+        "logaddexp",
+        "logaddexp2",
+        "fmax",
+        "fmin",
+        "copysign",
+        "float_power",
+    )
+)
+logical_and, logical_or, logical_xor, logical_not, isclose = (
+    _method(n) for n in ("logical_and", "logical_or", "logical_xor", "logical_not", "isclose")
+)
+bitwise_and, bitwise_or, bitwise_xor, bitwise_not = (
+    _method(n) for n in ("bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not")
+)
+prod, nansum, nanmean, count_nonzero, logcumsumexp = (
+    _method(n) for n in ("prod", "nansum", "nanmean", "count_nonzero", "logcumsumexp")
+)
+
+
+def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):  # noqa: A002
+    return input.var_mean(dim, unbiased, keepdim, correction=correction)
+
+
+def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):  # noqa: A002
+    return input.std_mean(dim, unbiased, keepdim, correction=correction)
+
+
+def cummax(input, dim):  # noqa: A002
+    return input.cummax(dim)
+
+
+def cummin(input, dim):  # noqa: A002
+    return input.cummin(dim)

@@ -23,6 +23,7 @@ from gradfit import _tensorops as _tops
 from gradfit._grad_mode import _enabled
 from gradfit._tensor_str import tensor_repr
 from gradfit.autograd import bind_tensor_class, engine
+from gradfit.ops import binary_more as _binary_more
 from gradfit.ops import elementwise, indexing, movement, reduce
 from gradfit.ops import overwrite as _overwrite
 from gradfit.ops.matmul import matmul as _matmul
@@ -202,6 +203,11 @@ def _named(out: Tensor, name: str) -> Tensor:
     if node is not None:
         node.torch_name = name
     return out
+
+
+def _raw(x):
+    """A Tensor operand's array, or the Python value as given."""
+    return x._array if isinstance(x, Tensor) else x
 
 
 def _dims(dim, ndim: int):
@@ -1004,14 +1010,6 @@ class Tensor:
     def __abs__(self):
         return self.abs()
 
-    def __floordiv__(self, other):
-        o = other._array if isinstance(other, Tensor) else other
-        return Tensor._make(np.floor_divide(self._array, o), None)
-
-    def __mod__(self, other):
-        o = other._array if isinstance(other, Tensor) else other
-        return Tensor._make(np.mod(self._array, o), None)
-
     def add(self, other, alpha=1):
         return self + (other * alpha if alpha != 1 else other)
 
@@ -1062,6 +1060,182 @@ class Tensor:
         if self.ndim != 1 or other.ndim != 1:
             raise RuntimeError(f"dot: expected 1-D tensors, got {self.ndim}-D and {other.ndim}-D")
         return _matmul(self, other)
+
+    # ---------------------------------------- binary ops and reductions (ops-binary)
+    def _float_pair(self, other):
+        """Both operands coerced, an integer pair promoted to the default float dtype (as
+        PyTorch's float-valued binary functions: atan2, hypot, xlogy, logaddexp, ...)."""
+        a, b = self._coerce(other)
+        if a._array.dtype.kind != "f" and (not isinstance(b, Tensor) or b._array.dtype.kind != "f"):
+            a = a.to(_dtypes.default_np())
+        if isinstance(b, Tensor) and b._array.dtype != a._array.dtype:
+            b = b.to(np.result_type(a._array.dtype, b._array.dtype))
+            a = a.to(b._array.dtype)
+        if not isinstance(b, Tensor):
+            b = Tensor._make(np.asarray(b, dtype=a._array.dtype), None)
+        return a, b
+
+    def remainder(self, other):
+        return _binary_more.Remainder.apply(*self._coerce(other))
+
+    def __mod__(self, other):
+        return self.remainder(other)
+
+    def __rmod__(self, other):
+        a, b = self._coerce(other)
+        if not isinstance(b, Tensor):
+            b = Tensor._make(np.asarray(b, dtype=a._array.dtype), None)
+        return _binary_more.Remainder.apply(b, a)
+
+    def fmod(self, other):
+        return _binary_more.Fmod.apply(*self._coerce(other))
+
+    def floor_divide(self, other):
+        return self.div(other, rounding_mode="floor")
+
+    def __floordiv__(self, other):
+        return self.floor_divide(other)
+
+    def __rfloordiv__(self, other):
+        a, b = self._coerce(other)
+        if not isinstance(b, Tensor):
+            b = Tensor._make(np.asarray(b, dtype=a._array.dtype), None)
+        return b.div(a, rounding_mode="floor")
+
+    def atan2(self, other):
+        return _binary_more.Atan2.apply(*self._float_pair(other))
+
+    arctan2 = atan2
+
+    def hypot(self, other):
+        return _binary_more.Hypot.apply(*self._float_pair(other))
+
+    def xlogy(self, other):
+        return _binary_more.Xlogy.apply(*self._float_pair(other))
+
+    def logaddexp(self, other):
+        return _binary_more.LogAddExp.apply(*self._float_pair(other))
+
+    def logaddexp2(self, other):
+        return _binary_more.LogAddExp.apply(*self._float_pair(other), base2=True)
+
+    def fmax(self, other):
+        return _binary_more.FMax.apply(*self._coerce(other), which="max")
+
+    def fmin(self, other):
+        return _binary_more.FMax.apply(*self._coerce(other), which="min")
+
+    def copysign(self, other):
+        return _binary_more.Copysign.apply(*self._float_pair(other))
+
+    def float_power(self, exponent):
+        e = exponent.to(np.float64) if isinstance(exponent, Tensor) else exponent
+        return self.to(np.float64) ** e
+
+    def logical_and(self, other):
+        return Tensor._make(np.logical_and(self._array, _raw(other)), None)
+
+    def logical_or(self, other):
+        return Tensor._make(np.logical_or(self._array, _raw(other)), None)
+
+    def logical_xor(self, other):
+        return Tensor._make(np.logical_xor(self._array, _raw(other)), None)
+
+    def _bitwise(self, ufunc, other):
+        if self._array.dtype.kind == "f" or np.asarray(_raw(other)).dtype.kind == "f":
+            raise RuntimeError(
+                f"{ufunc.__name__}: expected integer or bool tensors, got {self.dtype}"
+            )
+        return Tensor._make(np.asarray(ufunc(self._array, _raw(other))), None)
+
+    def bitwise_and(self, other):
+        return self._bitwise(np.bitwise_and, other)
+
+    def bitwise_or(self, other):
+        return self._bitwise(np.bitwise_or, other)
+
+    def bitwise_xor(self, other):
+        return self._bitwise(np.bitwise_xor, other)
+
+    def bitwise_not(self):
+        if self._array.dtype.kind == "f":
+            raise RuntimeError(f"bitwise_not: expected an integer or bool tensor, got {self.dtype}")
+        return ~self
+
+    def __xor__(self, other):
+        return self.bitwise_xor(other)
+
+    def __rand__(self, other):
+        return self & other
+
+    def __ror__(self, other):
+        return self | other
+
+    def __rxor__(self, other):
+        return self ^ other
+
+    def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        return Tensor._make(
+            np.asarray(
+                np.isclose(self._array, _raw(other), rtol=rtol, atol=atol, equal_nan=equal_nan)
+            ),
+            None,
+        )
+
+    def prod(self, dim=None, keepdim: bool = False, *, dtype=None):
+        x = self if dtype is None else self.to(dtype)
+        if x._array.dtype.kind in "biu" and dtype is None:
+            x = x.to(np.int64)
+        d = None if dim is None else dim % max(self.ndim, 1)
+        if self.ndim == 0:
+            d = None
+        return _binary_more.Prod.apply(x, dim=d, keepdim=keepdim)
+
+    def nansum(self, dim=None, keepdim: bool = False, *, dtype=None):
+        x = self.masked_fill(self.isnan(), 0) if self._array.dtype.kind == "f" else self
+        return x.sum(dim, keepdim, dtype=dtype)
+
+    def nanmean(self, dim=None, keepdim: bool = False, *, dtype=None):
+        if self._array.dtype.kind != "f":
+            raise RuntimeError(f"nanmean(): expected a floating point tensor, got {self.dtype}")
+        count = self.isnan().logical_not().sum(dim, keepdim)
+        return self.nansum(dim, keepdim, dtype=dtype) / count
+
+    def count_nonzero(self, dim=None):
+        return Tensor._make(
+            np.asarray(np.count_nonzero(self._array, axis=_dims(dim, self.ndim)), dtype=np.int64),
+            None,
+        )
+
+    def var_mean(
+        self, dim=None, unbiased: bool | None = None, keepdim: bool = False, *, correction=None
+    ):
+        return self.var(dim, unbiased, keepdim, correction=correction), self.mean(dim, keepdim)
+
+    def std_mean(
+        self, dim=None, unbiased: bool | None = None, keepdim: bool = False, *, correction=None
+    ):
+        return self.std(dim, unbiased, keepdim, correction=correction), self.mean(dim, keepdim)
+
+    def _cum_extreme(self, dim, which):
+        d = dim % max(self.ndim, 1)
+        x = self if self.ndim else self.reshape(1)
+        _, idx = _binary_more.cum_extreme(x._array, d, which)
+        values = _binary_more.CumExtreme.apply(x, dim=d, which=which, indices=idx)
+        if not self.ndim:
+            values, idx = values.reshape(()), idx.reshape(())
+        return getattr(return_types, "cum" + which)(values, Tensor._make(idx, None))
+
+    def cummax(self, dim):
+        return self._cum_extreme(dim, "max")
+
+    def cummin(self, dim):
+        return self._cum_extreme(dim, "min")
+
+    def logcumsumexp(self, dim):
+        if self.ndim == 0:
+            return self * 1
+        return _binary_more.LogCumSumExp.apply(self, dim=dim % self.ndim)
 
     # ------------------------------------------------------------------ comparisons (no grad)
     def _cmp(self, ufunc, other):
@@ -1765,6 +1939,15 @@ _INPLACE = {
     "sign": _step("sign"),
     "sgn": _step("sign"),
     "round": _round,
+    # binary ops (ops-binary)
+    **{
+        n: n
+        for n in (
+            "remainder fmod floor_divide atan2 arctan2 hypot xlogy float_power copysign "
+            "logical_and logical_or logical_xor logical_not bitwise_and bitwise_or "
+            "bitwise_xor bitwise_not"
+        ).split()
+    },
 }
 # In-place view ops: the tensor takes a view of its values with another shape.
 _INPLACE_VIEWS = ("t", "squeeze", "unsqueeze", "transpose", "swapaxes", "swapdims")

@@ -388,3 +388,8 @@ REGISTRY += REGISTRY_SEQ
 from .registry_linalg import REGISTRY_LINALG  # noqa: E402
 
 REGISTRY += REGISTRY_LINALG
+
+# remainder, fmod, atan2, ..., prod, nansum, cummax, logcumsumexp: registry_binary_more.py
+from .registry_binary_more import BINARY_MORE  # noqa: E402
+
+REGISTRY += BINARY_MORE
