@@ -1063,17 +1063,22 @@ class Tensor:
 
     # ---------------------------------------- binary ops and reductions (ops-binary)
     def _float_pair(self, other):
-        """Both operands coerced, an integer pair promoted to the default float dtype (as
-        PyTorch's float-valued binary functions: atan2, hypot, xlogy, logaddexp, ...)."""
+        """Both operands as tensors of one float dtype: an integer pair goes to the default
+        float dtype, an integer operand takes the float one's (as PyTorch's float-valued
+        binary functions: atan2, hypot, xlogy, logaddexp, ...)."""
         a, b = self._coerce(other)
-        if a._array.dtype.kind != "f" and (not isinstance(b, Tensor) or b._array.dtype.kind != "f"):
-            a = a.to(_dtypes.default_np())
-        if isinstance(b, Tensor) and b._array.dtype != a._array.dtype:
-            b = b.to(np.result_type(a._array.dtype, b._array.dtype))
-            a = a.to(b._array.dtype)
         if not isinstance(b, Tensor):
-            b = Tensor._make(np.asarray(b, dtype=a._array.dtype), None)
-        return a, b
+            kind = a._array.dtype.kind
+            dt = a._array.dtype if kind == "f" else _dtypes.default_np()
+            return a.to(dt), Tensor._make(np.asarray(b, dtype=dt), None)
+        da, db = a._array.dtype, b._array.dtype
+        if da.kind == "f" and db.kind == "f":
+            dt = np.result_type(da, db)
+        elif da.kind == "f" or db.kind == "f":
+            dt = da if da.kind == "f" else db
+        else:
+            dt = _dtypes.default_np()
+        return a.to(dt), b.to(dt)
 
     def remainder(self, other):
         return _binary_more.Remainder.apply(*self._coerce(other))
@@ -1107,16 +1112,24 @@ class Tensor:
 
     arctan2 = atan2
 
+    def _no_integer_pair(self, name, other):
+        # PyTorch has no integer kernel for these (hypot, logaddexp): no silent promotion.
+        if self._array.dtype.kind != "f" and np.asarray(_raw(other)).dtype.kind != "f":
+            raise NotImplementedError(f"{name}: expected a floating point tensor, got {self.dtype}")
+
     def hypot(self, other):
+        self._no_integer_pair("hypot", other)
         return _binary_more.Hypot.apply(*self._float_pair(other))
 
     def xlogy(self, other):
         return _binary_more.Xlogy.apply(*self._float_pair(other))
 
     def logaddexp(self, other):
+        self._no_integer_pair("logaddexp", other)
         return _binary_more.LogAddExp.apply(*self._float_pair(other))
 
     def logaddexp2(self, other):
+        self._no_integer_pair("logaddexp2", other)
         return _binary_more.LogAddExp.apply(*self._float_pair(other), base2=True)
 
     def fmax(self, other):
