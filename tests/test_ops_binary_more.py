@@ -169,16 +169,35 @@ def test_inplace_forms_match_torch(name):
     np.testing.assert_array_equal(x.numpy(), tx.numpy())
 
 
-def test_logical_and_bitwise_inplace():
+@pytest.mark.parametrize("name", ["bitwise_and", "bitwise_or", "bitwise_xor", "floor_divide"])
+def test_integer_inplace_forms_match_torch(name):
     torch = _torch()
     x, tx = gradfit.tensor(INTS), torch.tensor(INTS)
-    x.bitwise_xor_(gradfit.tensor(INTS2))
-    tx.bitwise_xor_(torch.tensor(INTS2))
+    assert getattr(x, name + "_")(gradfit.tensor(INTS2)) is x
+    getattr(tx, name + "_")(torch.tensor(INTS2))
     np.testing.assert_array_equal(x.numpy(), tx.numpy())
+
+
+@pytest.mark.parametrize("name", ["logical_and", "logical_or", "logical_xor"])
+def test_logical_inplace_forms_keep_dtype_as_torch(name):
+    torch = _torch()
     y, ty = gradfit.tensor(EDGE), torch.tensor(EDGE)
-    y.logical_and_(gradfit.tensor(EDGE2))
-    ty.logical_and_(torch.tensor(EDGE2))
+    getattr(y, name + "_")(gradfit.tensor(EDGE2))
+    getattr(ty, name + "_")(torch.tensor(EDGE2))
+    assert y.dtype == gradfit.float64
     np.testing.assert_array_equal(y.numpy(), ty.numpy())
+
+
+def test_unary_inplace_logical_and_bitwise_not():
+    torch = _torch()
+    y, ty = gradfit.tensor(EDGE), torch.tensor(EDGE)
+    y.logical_not_()
+    ty.logical_not_()
+    np.testing.assert_array_equal(y.numpy(), ty.numpy())
+    x, tx = gradfit.tensor(INTS), torch.tensor(INTS)
+    x.bitwise_not_()
+    tx.bitwise_not_()
+    np.testing.assert_array_equal(x.numpy(), tx.numpy())
 
 
 def test_cummax_cummin_ties_and_gradient_match_torch():

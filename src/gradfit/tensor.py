@@ -1953,14 +1953,7 @@ _INPLACE = {
     "sgn": _step("sign"),
     "round": _round,
     # binary ops (ops-binary)
-    **{
-        n: n
-        for n in (
-            "remainder fmod floor_divide atan2 arctan2 hypot xlogy float_power copysign "
-            "logical_and logical_or logical_xor logical_not bitwise_and bitwise_or "
-            "bitwise_xor bitwise_not"
-        ).split()
-    },
+    **{n: n for n in ("remainder fmod atan2 arctan2 hypot xlogy float_power copysign").split()},
 }
 # In-place view ops: the tensor takes a view of its values with another shape.
 _INPLACE_VIEWS = ("t", "squeeze", "unsqueeze", "transpose", "swapaxes", "swapdims")
@@ -1994,6 +1987,15 @@ def _inplace_view_method(name):
 
 for _name, _op in _INPLACE.items():
     setattr(Tensor, _name + "_", _inplace_method(_name, _op))
+
+# (ops-binary) in-place forms whose result has no gradient in PyTorch (logical, bitwise, and
+# floor_divide, whose derivative PyTorch does not implement): tested against PyTorch's
+# values in tests/test_ops_binary_more.py, not by the gradient parity of the table above.
+for _name in (
+    "floor_divide logical_and logical_or logical_xor logical_not bitwise_and bitwise_or "
+    "bitwise_xor bitwise_not"
+).split():
+    setattr(Tensor, _name + "_", _inplace_method(_name, _name))
 for _name in _INPLACE_VIEWS:
     setattr(Tensor, _name + "_", _inplace_view_method(_name))
 

@@ -95,6 +95,15 @@ METHODS = [
     "d = y.detach(); y.add_(1); y = y + d",
     "z = y * c; y.add_(1); y = y + z",
     "q = x * 3; q.copy_(y); y = q * y",
+    # binary ops (ops-binary)
+    "y.remainder_(c)",
+    "y.fmod_(c)",
+    "y.atan2_(c)",
+    "y.arctan2_(c)",
+    "y.hypot_(c)",
+    "y.abs_().xlogy_(c.abs())",
+    "y.abs_().float_power_(c)",
+    "y.copysign_(c)",
 ]
 
 # Views: the base and its other views see an edit, with gradients (PyTorch's CopySlices).
