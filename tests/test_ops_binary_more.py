@@ -237,3 +237,27 @@ def test_var_mean_std_mean_match_torch():
             assert isinstance(ours, tuple) and len(ours) == 2
             for o, r in zip(ours, ref):
                 np.testing.assert_allclose(o.numpy(), r.numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("call", ["prod(5)", "cummax(2)", "cummin(-3)", "logcumsumexp(-3)"])
+def test_dim_out_of_range_raises_as_torch(call):
+    torch = _torch()
+    with pytest.raises(IndexError) as ref:
+        eval(f"x.{call}", {"x": torch.ones(2, 3)})
+    with pytest.raises(IndexError) as ours:
+        eval(f"x.{call}", {"x": gradfit.ones(2, 3)})
+    assert str(ours.value) == str(ref.value)
+
+
+@pytest.mark.parametrize("fn", ["prod", "cummax", "cummin", "logcumsumexp", "nansum"])
+def test_zero_dim_input_matches_torch(fn):
+    torch = _torch()
+    args = () if fn in ("prod", "nansum") else (0,)
+    x, tx = gradfit.tensor(1.75, requires_grad=True), torch.tensor(1.75, requires_grad=True)
+    out, ref = getattr(x, fn)(*args), getattr(tx, fn)(*args)
+    out, ref = (out[0], ref[0]) if fn.startswith("cum") else (out, ref)
+    assert tuple(out.shape) == tuple(ref.shape)
+    np.testing.assert_allclose(out.detach().numpy(), ref.detach().numpy(), rtol=1e-6)
+    out.backward()
+    ref.backward()
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-6)

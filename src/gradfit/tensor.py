@@ -1199,10 +1199,7 @@ class Tensor:
         x = self if dtype is None else self.to(dtype)
         if x._array.dtype.kind in "biu" and dtype is None:
             x = x.to(np.int64)
-        d = None if dim is None else dim % max(self.ndim, 1)
-        if self.ndim == 0:
-            d = None
-        return _binary_more.Prod.apply(x, dim=d, keepdim=keepdim)
+        return _binary_more.Prod.apply(x, dim=_dims(dim, self.ndim), keepdim=keepdim)
 
     def nansum(self, dim=None, keepdim: bool = False, *, dtype=None):
         x = self.masked_fill(self.isnan(), 0) if self._array.dtype.kind == "f" else self
@@ -1231,7 +1228,7 @@ class Tensor:
         return self.std(dim, unbiased, keepdim, correction=correction), self.mean(dim, keepdim)
 
     def _cum_extreme(self, dim, which):
-        d = dim % max(self.ndim, 1)
+        d = _dims(dim, self.ndim) or 0
         x = self if self.ndim else self.reshape(1)
         _, idx = _binary_more.cum_extreme(x._array, d, which)
         values = _binary_more.CumExtreme.apply(x, dim=d, which=which, indices=idx)
@@ -1246,9 +1243,10 @@ class Tensor:
         return self._cum_extreme(dim, "min")
 
     def logcumsumexp(self, dim):
+        d = _dims(dim, self.ndim)
         if self.ndim == 0:
             return self * 1
-        return _binary_more.LogCumSumExp.apply(self, dim=dim % self.ndim)
+        return _binary_more.LogCumSumExp.apply(self, dim=d)
 
     # ------------------------------------------------------------------ comparisons (no grad)
     def _cmp(self, ufunc, other):
