@@ -137,6 +137,42 @@ from gradfit._tensorops import (
     unique_consecutive,
     where,
 )
+
+# shape and linear algebra (ops-shape): addmm, tensordot, kron, movedim, hstack, ...
+from gradfit._tensorops_more import (
+    addbmm,
+    addmm,
+    addmv,
+    baddbmm,
+    broadcast_tensors,
+    column_stack,
+    combinations,
+    cross,
+    diagflat,
+    diff,
+    dist,
+    dsplit,
+    dstack,
+    hsplit,
+    hstack,
+    inner,
+    kron,
+    moveaxis,
+    movedim,
+    mv,
+    ravel,
+    row_stack,
+    select,
+    take,
+    tensor_split,
+    tensordot,
+    tril_indices,
+    triu_indices,
+    unflatten,
+    vdot,
+    vsplit,
+    vstack,
+)
 from gradfit.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from gradfit.random import (
     Generator,

@@ -388,3 +388,8 @@ REGISTRY += REGISTRY_SEQ
 from .registry_linalg import REGISTRY_LINALG  # noqa: E402
 
 REGISTRY += REGISTRY_LINALG
+
+# shape and linear algebra (ops-shape): tests/engine/registry_shape_more.py
+from .registry_shape_more import SHAPE_MORE  # noqa: E402
+
+REGISTRY += SHAPE_MORE
