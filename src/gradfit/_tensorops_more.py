@@ -17,7 +17,7 @@ import numpy as np
 
 from gradfit import _dtypes, linalg
 from gradfit import _tensorops as _tops
-from gradfit._arrays import unwrap, wrap
+from gradfit._arrays import set_array, unwrap, wrap
 from gradfit._out import with_out
 from gradfit.autograd import function as _graph
 from gradfit.ops import movement
@@ -511,3 +511,228 @@ def combinations(input, r: int = 2, with_replacement: bool = False):  # noqa: A0
     pick = itertools.combinations_with_replacement if with_replacement else itertools.combinations
     idx = np.array(list(pick(range(input.shape[0]), r)), dtype=np.int64).reshape(-1, r)
     return take(input, wrap(idx))
+
+
+# ------------------------------------------------------------------ searching (no gradient)
+def _side(fn: str, right: bool, side) -> str:
+    if side is None:
+        return "right" if right else "left"
+    if side not in ("left", "right"):
+        raise RuntimeError(f"{fn}(): side can only be 'left' or 'right' but got {side!r}")
+    if right and side == "left":
+        raise RuntimeError(
+            f"{fn}(): side and right can't be set to opposites, got side of left while "
+            "right was True"
+        )
+    return side
+
+
+def _positions(seq: np.ndarray, vals: np.ndarray, side: str, out_int32: bool) -> Tensor:
+    out_dtype = np.int32 if out_int32 else np.int64
+    if seq.ndim == 1:
+        return wrap(np.searchsorted(seq, vals, side=side).astype(out_dtype))
+    rows_s = seq.reshape(-1, seq.shape[-1])
+    rows_v = vals.reshape(-1, vals.shape[-1])
+    found = [np.searchsorted(s, v, side=side) for s, v in zip(rows_s, rows_v, strict=True)]
+    return wrap(np.array(found, dtype=out_dtype).reshape(vals.shape))
+
+
+def searchsorted(
+    sorted_sequence,
+    values,
+    *,
+    out_int32: bool = False,
+    right: bool = False,
+    side=None,
+    sorter=None,
+    out=None,
+):
+    """For each value, the index where inserting it keeps ``sorted_sequence`` sorted along
+    its last axis (leftmost such index, or rightmost with ``right=True``/``side='right'``)."""
+    side = _side("torch.searchsorted", right, side)
+    seq = unwrap(_t(sorted_sequence))
+    scalar = not isinstance(values, _graph.Tensor)
+    vals = np.asarray(values) if scalar else unwrap(values)
+    if seq.ndim == 0:
+        raise RuntimeError(
+            "torch.searchsorted(): boundaries tensor should have positive dimension, but got 0 "
+            "dimension"
+        )
+    if sorter is not None:
+        order = _tops._index_array("torch.searchsorted", sorter, int64=True)
+        if order.shape != seq.shape:
+            raise RuntimeError(
+                f"torch.searchsorted(): boundary and sorter must have the same size, but got "
+                f"boundary tensor {list(seq.shape)} and got sorter tensor {list(order.shape)}"
+            )
+        seq = np.take_along_axis(seq, order, axis=-1)
+    if seq.ndim > 1 and (vals.ndim != seq.ndim or vals.shape[:-1] != seq.shape[:-1]):
+        raise RuntimeError(
+            "torch.searchsorted(): boundaries tensor should be 1 dimension or the first N-1 "
+            "dimensions of boundaries tensor and input value tensor must match, but we got "
+            f"boundaries tensor {list(seq.shape)} and input value tensor {list(vals.shape)}"
+        )
+    result = _positions(seq, vals, side, out_int32)
+    if out is not None:
+        set_array(out, unwrap(result))
+        return out
+    return result
+
+
+def bucketize(input, boundaries, *, out_int32: bool = False, right: bool = False, out=None):  # noqa: A002
+    """The index of the bucket of ``boundaries`` (1-D, sorted) each element falls in:
+    ``boundaries[i-1] < x <= boundaries[i]`` (``<= x <`` with ``right=True``)."""
+    b = unwrap(_t(boundaries))
+    if b.ndim != 1:
+        raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim({b.ndim})")
+    return searchsorted(boundaries, input, out_int32=out_int32, right=right, out=out)
+
+
+def isin(elements, test_elements, *, assume_unique: bool = False, invert: bool = False):
+    """A boolean tensor shaped as ``elements``: True where the element is in ``test_elements``."""
+    if not isinstance(elements, _graph.Tensor) and not isinstance(test_elements, _graph.Tensor):
+        raise TypeError("isin() expected at least one of elements and test_elements to be a Tensor")
+    e = np.asarray(elements) if not isinstance(elements, _graph.Tensor) else unwrap(elements)
+    t = (
+        np.asarray(test_elements)
+        if not isinstance(test_elements, _graph.Tensor)
+        else unwrap(test_elements)
+    )
+    return wrap(np.isin(e, t, invert=invert))
+
+
+# ------------------------------------------------------------------ statistics, integration
+def cov(input, *, correction: int = 1, fweights=None, aweights=None):  # noqa: A002
+    """Covariance of the rows (variables) of ``input`` over its columns (observations), with
+    optional integer frequency weights and float observation weights, as ``torch.cov``."""
+    if input.ndim > 2:
+        raise RuntimeError(
+            "cov(): expected input to have two or fewer dimensions but got an input with "
+            f"{input.ndim} dimensions"
+        )
+    x = input.reshape(1, -1) if input.ndim < 2 else input
+    n_obs = x.shape[1]
+    w = None
+    if fweights is not None:
+        fw = unwrap(_t(fweights))
+        if fw.ndim > 1 or fw.shape[0:1] != (n_obs,):
+            raise RuntimeError(
+                f"cov(): expected fweights to have one dimension of size {n_obs} but got "
+                f"shape {list(fw.shape)}"
+            )
+        if fw.dtype.kind not in "iu":
+            raise RuntimeError(
+                f"cov(): expected fweights to have integral dtype but got {fw.dtype}"
+            )
+        if (fw < 0).any():
+            raise RuntimeError("cov(): fweights cannot be negative")
+        w = wrap(fw.astype(unwrap(x).dtype))
+    if aweights is not None:
+        aw = _t(aweights)
+        if aw.ndim > 1 or tuple(aw.shape)[0:1] != (n_obs,):
+            raise RuntimeError(
+                f"cov(): expected aweights to have one dimension of size {n_obs} but got "
+                f"shape {list(aw.shape)}"
+            )
+        if unwrap(aw).dtype.kind != "f":
+            raise RuntimeError(
+                f"cov(): expected aweights to have floating point dtype but got {aw.dtype}"
+            )
+        if (unwrap(aw) < 0).any():
+            raise RuntimeError("cov(): aweights cannot be negative")
+        w = aw if w is None else w * aw
+    if w is None:
+        avg = x.mean(1)
+        norm = float(n_obs - correction)
+    else:
+        w_sum = w.sum()
+        avg = (x * w).sum(1) / w_sum
+        if correction == 0:
+            norm = w_sum
+        elif aweights is None:
+            norm = w_sum - correction
+        else:
+            norm = w_sum - correction * (w * aweights).sum() / w_sum
+    if isinstance(norm, float):
+        norm = builtins.max(norm, 0.0)
+    else:
+        norm = norm.clamp(min=0)
+    xm = x - avg.unsqueeze(1)
+    c = xm.matmul((xm if w is None else xm * w).t())
+    out = c / norm
+    return out.reshape(()) if out.shape == (1, 1) else out
+
+
+def trapezoid(y, x=None, *, dx=None, dim: int = -1):
+    """The trapezoid rule along ``dim``: samples ``y`` at points ``x`` (1-D, or broadcasting
+    with ``y``) or spaced ``dx`` apart (default 1)."""
+    d = _dim("trapezoid", dim, y.ndim)
+    n = y.shape[d]
+    if x is not None and dx is not None:
+        raise RuntimeError("trapezoid: received both x and dx; pass at most one")
+    if n == 0:
+        return y.sum(d) * 0
+    mid = (y.narrow(d, 1, n - 1) + y.narrow(d, 0, n - 1)) * 0.5
+    if x is None:
+        return mid.sum(d) * (1.0 if dx is None else dx)
+    x = _t(x)
+    if x.ndim == 1:
+        if x.shape[0] != n:
+            raise RuntimeError(
+                f"trapezoid: There must be one `x` value for each sample point, got "
+                f"{x.shape[0]} x values and {n} samples along dimension {d}"
+            )
+        shape = [1] * y.ndim
+        shape[d] = n - 1
+        step = diff(x).reshape(shape)
+    else:
+        step = diff(x, dim=d - y.ndim)
+    return (mid * step).sum(d)
+
+
+trapz = trapezoid
+
+
+def vander(x, N: int | None = None, increasing: bool = False):  # noqa: N803 - PyTorch's name
+    """The Vandermonde matrix of a 1-D ``x``: columns ``x ** (N-1), ..., x ** 0`` (increasing
+    powers with ``increasing=True``); built by a cumulative product, as PyTorch's."""
+    if x.ndim != 1:
+        raise RuntimeError(f"x must be a one-dimensional tensor, got {x.ndim} dimensions")
+    n = x.shape[0] if N is None else int(N)
+    if n < 0:
+        raise RuntimeError(f"N must be non-negative, got {n}")
+    if n == 0:
+        return x.reshape(-1, 1).narrow(1, 0, 0)
+    dt = unwrap(x).dtype
+    dt = np.dtype(np.int64) if dt.kind in "biu" else dt
+    xs = x if unwrap(x).dtype == dt else wrap(unwrap(x).astype(dt))
+    ones = wrap(np.ones((x.shape[0], 1), dtype=dt))
+    cols = [ones] + ([xs.unsqueeze(1).expand(x.shape[0], n - 1)] if n > 1 else [])
+    out = _cat(cols, 1).cumprod(1)
+    return out if increasing else out.flip(1)
+
+
+def logspace(
+    start,
+    end,
+    steps: int,
+    base: float = 10.0,
+    *,
+    out=None,
+    dtype=None,
+    layout=None,
+    device=None,
+    requires_grad: bool = False,
+):
+    """``steps`` points ``base ** t`` for ``t`` evenly spaced from ``start`` to ``end``."""
+    if steps < 0:
+        raise RuntimeError(f"number of steps must be non-negative, got {steps}")
+    dt = _dtypes.to_dtype(dtype)
+    arr = np.power(float(base), np.linspace(float(start), float(end), int(steps)))
+    t = wrap(arr.astype(dt))
+    if requires_grad:
+        t.requires_grad_(True)
+    if out is not None:
+        set_array(out, unwrap(t))
+        return out
+    return t

@@ -1492,6 +1492,9 @@ class Tensor:
     def diagflat(self, offset: int = 0):
         return _tmore.diagflat(self, offset)
 
+    def cov(self, *, correction: int = 1, fweights=None, aweights=None):
+        return _tmore.cov(self, correction=correction, fweights=fweights, aweights=aweights)
+
     def outer(self, vec2):
         return self.reshape(-1, 1) * vec2.reshape(1, -1)
 

@@ -245,4 +245,30 @@ SHAPE_MORE: list[OpSpec] = [
         dims.map(lambda n: [(n,)]),
         [[(3,)]],
     ),
+    _spec(
+        "cov",
+        lambda lib, a: lib.cov(a),
+        st.tuples(dims, dims).map(lambda t: [(t[0], t[1] + 1)]),
+        [[(3, 5)], [(5,)]],
+    ),
+    _spec(
+        "cov_weights",
+        lambda lib, a, w: a.cov(
+            correction=2, fweights=lib.tensor([1, 3, 2, 1]), aweights=w * w + 0.5
+        ),
+        dims.map(lambda n: [(n, 4), (4,)]),
+        [[(3, 4), (4,)]],
+    ),
+    _spec(
+        "trapezoid",
+        lambda lib, y: lib.trapezoid(y, dx=0.5),
+        st.tuples(dims, dims).map(lambda t: [t]),
+        [[(3, 5)], [(4, 1)]],
+    ),
+    _spec(
+        "trapezoid_x",
+        lambda lib, y, x: lib.trapezoid(y, x, dim=0),
+        st.tuples(dims, dims).map(lambda t: [t, (t[0], 1)]),
+        [[(3, 5), (3, 1)]],
+    ),
 ]
