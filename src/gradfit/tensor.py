@@ -1495,6 +1495,26 @@ class Tensor:
     def cov(self, *, correction: int = 1, fweights=None, aweights=None):
         return _tmore.cov(self, correction=correction, fweights=fweights, aweights=aweights)
 
+    def addmm_(self, mat1, mat2, *, beta=1, alpha=1):
+        return self._inplace_op(
+            lambda t: _tmore.addmm(t, mat1, mat2, beta=beta, alpha=alpha), mat1, mat2
+        )
+
+    def addmv_(self, mat, vec, *, beta=1, alpha=1):
+        return self._inplace_op(
+            lambda t: _tmore.addmv(t, mat, vec, beta=beta, alpha=alpha), mat, vec
+        )
+
+    def baddbmm_(self, batch1, batch2, *, beta=1, alpha=1):
+        return self._inplace_op(
+            lambda t: _tmore.baddbmm(t, batch1, batch2, beta=beta, alpha=alpha), batch1, batch2
+        )
+
+    def addbmm_(self, batch1, batch2, *, beta=1, alpha=1):
+        return self._inplace_op(
+            lambda t: _tmore.addbmm(t, batch1, batch2, beta=beta, alpha=alpha), batch1, batch2
+        )
+
     def outer(self, vec2):
         return self.reshape(-1, 1) * vec2.reshape(1, -1)
 

@@ -143,3 +143,42 @@ def test_vander_forward_and_gradients(n, increasing):
     f = lambda t: gradfit.vander(t, N=n, increasing=increasing)  # noqa: E731
     assert gradfit.autograd.gradcheck(f, (gradfit.tensor(x, requires_grad=True),))
     assert gradfit.autograd.gradgradcheck(f, (gradfit.tensor(x, requires_grad=True),))
+
+
+@pytest.mark.parametrize(
+    "call,shapes",
+    [
+        (lambda L, i, a, b: i.addmm_(a, b, beta=0.5, alpha=2.0), [(2, 3), (2, 4), (4, 3)]),
+        (lambda L, i, a, b: i.addmv_(a, b, alpha=3.0), [(2,), (2, 4), (4,)]),
+        (lambda L, i, a, b: i.baddbmm_(a, b), [(2, 3, 5), (2, 3, 4), (2, 4, 5)]),
+        (lambda L, i, a, b: i.addbmm_(a, b, beta=2.0), [(3, 5), (2, 3, 4), (2, 4, 5)]),
+    ],
+)
+def test_inplace_products_match_torch(call, shapes):
+    """The in-place forms write into a non-leaf and pass gradients to all three inputs."""
+    torch = _torch()
+    arrays = [rng.standard_normal(s) for s in shapes]
+    results = []
+    for lib in (torch, gradfit):
+        xs = [lib.tensor(x, requires_grad=True) for x in arrays]
+        y = xs[0] * 1.0
+        out = call(lib, y, *xs[1:])
+        assert out is y
+        (y * y).sum().backward()
+        results.append([y.detach().numpy()] + [x.grad.numpy() for x in xs])
+    for want, got in zip(*results, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-10)
+
+
+def test_out_keyword():
+    torch = _torch()
+    i, a, b = (rng.standard_normal(s) for s in [(3,), (2, 4), (4, 3)])
+    want = torch.addmm(torch.tensor(i), torch.tensor(a), torch.tensor(b))
+    out = gradfit.empty(2, 3, dtype=gradfit.float64)
+    res = gradfit.addmm(gradfit.tensor(i), gradfit.tensor(a), gradfit.tensor(b), out=out)
+    assert res is out
+    np.testing.assert_allclose(gradfit._arrays.unwrap(out), want.numpy(), rtol=1e-12)
+    seq, vals = gradfit.tensor(SEQ), gradfit.tensor(VALS)
+    idx = gradfit.empty(2, 3, dtype=gradfit.int64)
+    assert gradfit.searchsorted(seq, vals, out=idx) is idx
+    _same(torch.searchsorted(torch.tensor(SEQ), torch.tensor(VALS)), idx)
