@@ -171,6 +171,7 @@ RUNGS = {
     "gradfit.return_types": 0,  # the named tuples some ops return
     "gradfit.tensor": 3,  # the one place that wraps arrays as Tensors
     "gradfit._tensorops": 3,  # the tensor operations tensor.py's methods call
+    "gradfit._tensorops_more": 3,  # more of them: shape and linear algebra (ops-shape)
     "gradfit.linalg": 3,
 }
 

@@ -20,6 +20,7 @@ import numpy as np
 
 from gradfit import _dtypes, _rng, _typenames, return_types
 from gradfit import _tensorops as _tops
+from gradfit import _tensorops_more as _tmore
 from gradfit._grad_mode import _enabled
 from gradfit._tensor_str import tensor_repr
 from gradfit.autograd import bind_tensor_class, engine
@@ -1607,6 +1608,100 @@ class Tensor:
             _named(movement.Index.apply(self, index=(slice(None),) * d + (i,)), "UnbindBackward0")
             for i in range(self._array.shape[d])
         )
+
+    # ------------------------------------------------ shape and linear algebra (ops-shape)
+    # (gradfit._tensorops_more: addmm, kron, cross, diff, movedim, select, hsplit, ...)
+    def addmm(self, mat1, mat2, *, beta=1, alpha=1):
+        return _tmore.addmm(self, mat1, mat2, beta=beta, alpha=alpha)
+
+    def addmv(self, mat, vec, *, beta=1, alpha=1):
+        return _tmore.addmv(self, mat, vec, beta=beta, alpha=alpha)
+
+    def baddbmm(self, batch1, batch2, *, beta=1, alpha=1):
+        return _tmore.baddbmm(self, batch1, batch2, beta=beta, alpha=alpha)
+
+    def addbmm(self, batch1, batch2, *, beta=1, alpha=1):
+        return _tmore.addbmm(self, batch1, batch2, beta=beta, alpha=alpha)
+
+    def mv(self, vec):
+        return _tmore.mv(self, vec)
+
+    def inner(self, other):
+        return _tmore.inner(self, other)
+
+    def vdot(self, other):
+        return _tmore.vdot(self, other)
+
+    def kron(self, other):
+        return _tmore.kron(self, other)
+
+    def cross(self, other, dim=None):
+        return _tmore.cross(self, other, dim)
+
+    def diff(self, n: int = 1, dim: int = -1, prepend=None, append=None):
+        return _tmore.diff(self, n, dim, prepend, append)
+
+    def dist(self, other, p=2):
+        return _tmore.dist(self, other, p)
+
+    def movedim(self, source, destination):
+        return _tmore.movedim(self, source, destination)
+
+    def moveaxis(self, source, destination):
+        return _tmore.movedim(self, source, destination)
+
+    def ravel(self):
+        return _tmore.ravel(self)
+
+    def select(self, dim: int, index: int):
+        return _tmore.select(self, dim, index)
+
+    def take(self, index):
+        return _tmore.take(self, index)
+
+    def unflatten(self, dim: int, sizes):
+        return _tmore.unflatten(self, dim, sizes)
+
+    def tensor_split(self, indices_or_sections, dim: int = 0):
+        return _tmore.tensor_split(self, indices_or_sections, dim)
+
+    def hsplit(self, indices_or_sections):
+        return _tmore.hsplit(self, indices_or_sections)
+
+    def vsplit(self, indices_or_sections):
+        return _tmore.vsplit(self, indices_or_sections)
+
+    def dsplit(self, indices_or_sections):
+        return _tmore.dsplit(self, indices_or_sections)
+
+    def diagflat(self, offset: int = 0):
+        return _tmore.diagflat(self, offset)
+
+    def cov(self, *, correction: int = 1, fweights=None, aweights=None):
+        return _tmore.cov(self, correction=correction, fweights=fweights, aweights=aweights)
+
+    def addmm_(self, mat1, mat2, *, beta=1, alpha=1):
+        return self._inplace_op(
+            lambda t: _tmore.addmm(t, mat1, mat2, beta=beta, alpha=alpha), mat1, mat2
+        )
+
+    def addmv_(self, mat, vec, *, beta=1, alpha=1):
+        return self._inplace_op(
+            lambda t: _tmore.addmv(t, mat, vec, beta=beta, alpha=alpha), mat, vec
+        )
+
+    def baddbmm_(self, batch1, batch2, *, beta=1, alpha=1):
+        return self._inplace_op(
+            lambda t: _tmore.baddbmm(t, batch1, batch2, beta=beta, alpha=alpha), batch1, batch2
+        )
+
+    def addbmm_(self, batch1, batch2, *, beta=1, alpha=1):
+        return self._inplace_op(
+            lambda t: _tmore.addbmm(t, batch1, batch2, beta=beta, alpha=alpha), batch1, batch2
+        )
+
+    def outer(self, vec2):
+        return self.reshape(-1, 1) * vec2.reshape(1, -1)
 
     # ------------------------------------------------------------------ tensor operations
     # (gradfit._tensorops: indexing, sorting, cumulative ops, triangles, ...)

@@ -393,3 +393,8 @@ REGISTRY += REGISTRY_LINALG
 from .registry_binary_more import BINARY_MORE  # noqa: E402
 
 REGISTRY += BINARY_MORE
+
+# shape and linear algebra (ops-shape): tests/engine/registry_shape_more.py
+from .registry_shape_more import SHAPE_MORE  # noqa: E402
+
+REGISTRY += SHAPE_MORE
