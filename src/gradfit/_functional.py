@@ -120,6 +120,76 @@ swapaxes, broadcast_to, detach, numel = (
     _method(n) for n in ("swapaxes", "broadcast_to", "detach", "numel")
 )
 
+# unary math (ops-unary)
+(
+    tan,
+    sinh,
+    cosh,
+    asin,
+    acos,
+    atan,
+    asinh,
+    acosh,
+    atanh,
+    arcsin,
+    arccos,
+    arctan,
+    arcsinh,
+    arccosh,
+    arctanh,
+    log2,
+    log10,
+    exp2,
+    erf,
+    erfc,
+    erfinv,
+    lgamma,
+    digamma,
+    logit,
+    sinc,
+    deg2rad,
+    rad2deg,
+    nan_to_num,
+    signbit,
+    isposinf,
+    isneginf,
+) = (
+    _method(n)
+    for n in (
+        "tan",
+        "sinh",
+        "cosh",
+        "asin",
+        "acos",
+        "atan",
+        "asinh",
+        "acosh",
+        "atanh",
+        "arcsin",
+        "arccos",
+        "arctan",
+        "arcsinh",
+        "arccosh",
+        "arctanh",
+        "log2",
+        "log10",
+        "exp2",
+        "erf",
+        "erfc",
+        "erfinv",
+        "lgamma",
+        "digamma",
+        "logit",
+        "sinc",
+        "deg2rad",
+        "rad2deg",
+        "nan_to_num",
+        "signbit",
+        "isposinf",
+        "isneginf",
+    )
+)
+
 
 @with_out
 def max(input, dim=None, keepdim=False):  # noqa: A001, A002

@@ -26,6 +26,7 @@ from gradfit._tensor_str import tensor_repr
 from gradfit.autograd import bind_tensor_class, engine
 from gradfit.ops import binary_more as _binary_more
 from gradfit.ops import elementwise, indexing, movement, reduce
+from gradfit.ops import elementwise_more as _emore
 from gradfit.ops import overwrite as _overwrite
 from gradfit.ops.matmul import matmul as _matmul
 
@@ -1358,6 +1359,91 @@ class Tensor:
     def relu(self):
         return elementwise.Relu.apply(self)
 
+    # unary math (ops-unary): integer and bool inputs compute in the default float dtype
+    def _unary_float(self):
+        return self if self._array.dtype.kind in "fc" else self.to(_dtypes.default_np())
+
+    def tan(self):
+        return _emore.Tan.apply(self._unary_float())
+
+    def sinh(self):
+        return _emore.Sinh.apply(self._unary_float())
+
+    def cosh(self):
+        return _emore.Cosh.apply(self._unary_float())
+
+    def asin(self):
+        return _emore.Asin.apply(self._unary_float())
+
+    def acos(self):
+        return _emore.Acos.apply(self._unary_float())
+
+    def atan(self):
+        return _emore.Atan.apply(self._unary_float())
+
+    def asinh(self):
+        return _emore.Asinh.apply(self._unary_float())
+
+    def acosh(self):
+        return _emore.Acosh.apply(self._unary_float())
+
+    def atanh(self):
+        return _emore.Atanh.apply(self._unary_float())
+
+    arcsin, arccos, arctan, arcsinh, arccosh, arctanh = asin, acos, atan, asinh, acosh, atanh
+
+    def log2(self):
+        return _emore.Log2.apply(self._unary_float())
+
+    def log10(self):
+        return _emore.Log10.apply(self._unary_float())
+
+    def exp2(self):
+        return _emore.Exp2.apply(self._unary_float())
+
+    def erf(self):
+        return _emore.Erf.apply(self._unary_float())
+
+    def erfc(self):
+        return _emore.Erfc.apply(self._unary_float())
+
+    def erfinv(self):
+        return _emore.Erfinv.apply(self._unary_float())
+
+    def lgamma(self):
+        return _emore.Lgamma.apply(self._unary_float())
+
+    def digamma(self):
+        return _emore.Polygamma.apply(self._unary_float(), n=0)
+
+    def logit(self, eps=None):
+        return _emore.Logit.apply(self._unary_float(), eps=eps)
+
+    def sinc(self):
+        return _emore.Sinc.apply(self._unary_float())
+
+    def deg2rad(self):
+        return self._unary_float() * (np.pi / 180.0)
+
+    def rad2deg(self):
+        return self._unary_float() * (180.0 / np.pi)
+
+    def nan_to_num(self, nan=0.0, posinf=None, neginf=None):
+        if self._array.dtype.kind not in "fc":
+            return self.clone()
+        return _emore.NanToNum.apply(self, nan=nan, posinf=posinf, neginf=neginf)
+
+    def signbit(self):
+        return Tensor._make(np.signbit(self._array), None)
+
+    def isposinf(self):
+        return Tensor._make(np.isposinf(self._array), None)
+
+    def isneginf(self):
+        return Tensor._make(np.isneginf(self._array), None)
+
+    # end unary math (ops-unary)
+
     def clamp(self, min=None, max=None):  # noqa: A002 - PyTorch's names
         if min is None and max is None:
             raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
@@ -2036,6 +2122,15 @@ _INPLACE = {
             "relu sigmoid tanh exp neg negative abs absolute sqrt rsqrt log log1p sin cos "
             "square pow addcmul addcdiv lerp clamp_min clamp_max reciprocal expm1 "
             "multiply subtract true_divide frac"
+        ).split()
+    },
+    # unary math (ops-unary)
+    **{
+        n: n
+        for n in (
+            "tan sinh cosh asin acos atan asinh acosh atanh arcsin arccos arctan arcsinh "
+            "arccosh arctanh log2 log10 exp2 erf erfc erfinv lgamma digamma logit sinc "
+            "deg2rad rad2deg nan_to_num"
         ).split()
     },
     "floor": _step("floor"),

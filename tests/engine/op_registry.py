@@ -398,3 +398,8 @@ REGISTRY += BINARY_MORE
 from .registry_shape_more import SHAPE_MORE  # noqa: E402
 
 REGISTRY += SHAPE_MORE
+
+# unary math (ops-unary): tests/engine/registry_unary_more.py
+from .registry_unary_more import REGISTRY_UNARY_MORE  # noqa: E402
+
+REGISTRY += REGISTRY_UNARY_MORE

@@ -106,6 +106,42 @@ METHODS = [
     "y.copysign_(c)",
 ]
 
+# unary math (ops-unary); y = 2 x + 0.5 lies in [-1.9, 5.5], scaled into each domain.
+# PyTorch has no derivative for asinh_, acosh_, atanh_ in a graph: those edit a detached
+# alias (gradfit differentiates them too, tested in tests/engine/test_unary_more.py).
+METHODS += [
+    "y.mul_(0.2).tan_()",
+    "y.mul_(0.5).sinh_()",
+    "y.mul_(0.5).cosh_()",
+    "y.mul_(0.15).asin_()",
+    "y.mul_(0.15).acos_()",
+    "y.mul_(0.15).arcsin_()",
+    "y.mul_(0.15).arccos_()",
+    "y.atan_()",
+    "y.arctan_()",
+    "d = y.detach(); d.asinh_(); y = y * d",
+    "d = y.detach(); d.arcsinh_(); y = y * d",
+    "d = y.detach(); d.abs_().add_(1.1).acosh_(); y = y * d",
+    "d = y.detach(); d.abs_().add_(1.1).arccosh_(); y = y * d",
+    "d = y.detach(); d.mul_(0.15).atanh_(); y = y * d",
+    "d = y.detach(); d.mul_(0.15).arctanh_(); y = y * d",
+    "y.abs_().add_(0.2).log2_()",
+    "y.abs_().add_(0.2).log10_()",
+    "y.exp2_()",
+    "y.erf_()",
+    "y.erfc_()",
+    "y.mul_(0.15).erfinv_()",
+    "y.abs_().add_(0.2).lgamma_()",
+    "y.abs_().add_(0.2).digamma_()",
+    "y.mul_(0.08).add_(0.5).logit_()",
+    "y.mul_(0.08).add_(0.5).logit_(eps=0.4)",
+    "y.sinc_()",
+    "y.deg2rad_()",
+    "y.rad2deg_()",
+    "y.nan_to_num_(posinf=2.0)",
+    "y.nan_to_num_()",
+]
+
 # Views: the base and its other views see an edit, with gradients (PyTorch's CopySlices).
 VIEWS = [
     "v = y[0:1]; v.mul_(2)",
