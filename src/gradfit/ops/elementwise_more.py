@@ -129,19 +129,18 @@ class Exp2(_Unary):
 
 
 class Erfinv(_Unary):
-    """erfinv(a); its derivative sqrt(pi)/2 * exp(erfinv(a)^2) reads the output."""
-
-    saves_inputs = False
-    saves_output = True
+    """erfinv(a); its derivative sqrt(pi)/2 * exp(erfinv(a)^2) is recomputed from the saved
+    input, as PyTorch does (so editing the output in place is allowed, the input not)."""
 
     @staticmethod
     def forward(ctx, a):
-        ctx.out = _same(_special().erfinv(a), a)
-        return ctx.out
+        ctx.a = a
+        return _same(_special().erfinv(a), a)
 
     @staticmethod
     def backward(ctx, grad_output):
-        return grad_output * _same(_SQRT_PI_OVER_TWO * np.exp(ctx.out * ctx.out), ctx.out)
+        y = _special().erfinv(ctx.a)
+        return grad_output * _same(_SQRT_PI_OVER_TWO * np.exp(y * y), ctx.a)
 
     @staticmethod
     def backward_graph(ctx, g):
