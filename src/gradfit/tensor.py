@@ -1423,10 +1423,10 @@ class Tensor:
         return _emore.Sinc.apply(self._unary_float())
 
     def deg2rad(self):
-        return self._unary_float() * (np.pi / 180.0)
+        return _named(self._unary_float() * (np.pi / 180.0), "Deg2RadBackward0")
 
     def rad2deg(self):
-        return self._unary_float() * (180.0 / np.pi)
+        return _named(self._unary_float() * (180.0 / np.pi), "Rad2DegBackward0")
 
     def nan_to_num(self, nan=0.0, posinf=None, neginf=None):
         if self._array.dtype.kind not in "fc":

@@ -152,3 +152,11 @@ def test_saved_tensors_are_version_checked_like_torch(name, edit):
     as PyTorch saves it) was edited in place after the forward pass."""
     ours = _backward_after_edit(gradfit, name, edit)
     assert ours == _backward_after_edit(torch, name, edit), (name, edit, ours)
+
+
+@pytest.mark.parametrize("name", FLOAT_OPS)
+def test_grad_fn_names_match_torch(name):
+    v = [1.5] if name in ("acosh", "arccosh") else [0.3]
+    ours = getattr(gradfit, name)(gradfit.tensor(v, requires_grad=True))
+    ref = getattr(torch, name)(torch.tensor(v, requires_grad=True))
+    assert ours.grad_fn.name() == ref.grad_fn.name()
