@@ -1327,34 +1327,34 @@ class Tensor:
 
     # ------------------------------------------------------------------ elementwise functions
     def exp(self):
-        return elementwise.Exp.apply(self)
+        return elementwise.Exp.apply(self._unary_float())
 
     def log(self):
-        return elementwise.Log.apply(self)
+        return elementwise.Log.apply(self._unary_float())
 
     def log1p(self):
-        return elementwise.Log1p.apply(self)
+        return elementwise.Log1p.apply(self._unary_float())
 
     def sqrt(self):
-        return elementwise.Sqrt.apply(self)
+        return elementwise.Sqrt.apply(self._unary_float())
 
     def rsqrt(self):
-        return 1.0 / elementwise.Sqrt.apply(self)
+        return 1.0 / self.sqrt()
 
     def abs(self):
         return elementwise.Abs.apply(self)
 
     def sin(self):
-        return elementwise.Sin.apply(self)
+        return elementwise.Sin.apply(self._unary_float())
 
     def cos(self):
-        return elementwise.Cos.apply(self)
+        return elementwise.Cos.apply(self._unary_float())
 
     def tanh(self):
-        return elementwise.Tanh.apply(self)
+        return elementwise.Tanh.apply(self._unary_float())
 
     def sigmoid(self):
-        return elementwise.Sigmoid.apply(self)
+        return elementwise.Sigmoid.apply(self._unary_float())
 
     def relu(self):
         return elementwise.Relu.apply(self)

@@ -160,3 +160,16 @@ def test_grad_fn_names_match_torch(name):
     ours = getattr(gradfit, name)(gradfit.tensor(v, requires_grad=True))
     ref = getattr(torch, name)(torch.tensor(v, requires_grad=True))
     assert ours.grad_fn.name() == ref.grad_fn.name()
+
+
+@pytest.mark.parametrize(
+    "name", ["exp", "log", "sqrt", "rsqrt", "log1p", "sin", "cos", "tanh", "sigmoid"]
+)
+@pytest.mark.parametrize("values", [[0, 1, 2, 7], [True, False]], ids=["int", "bool"])
+def test_older_unary_ops_compute_integer_inputs_in_the_default_float(name, values):
+    import torch
+
+    got = getattr(gradfit.tensor(values), name)()
+    want = getattr(torch.tensor(values), name)()
+    assert str(got.dtype) == str(want.dtype).replace("torch.", "gradfit.")
+    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-6)
