@@ -229,6 +229,21 @@ TORCH_NAMES_MORE = {
 TORCH_NAMES.update(TORCH_NAMES_MORE)
 
 
+# ops/elementwise_more.py: PyTorch names its nodes after the function (TanBackward0, ...).
+TORCH_NAMES.update(
+    {
+        f"elementwise_more.{name}": f"{name}Backward0"
+        for name in (
+            "Tan Sinh Cosh Asin Acos Atan Asinh Acosh Atanh Log2 Log10 Erf Erfc Exp2 Erfinv "
+            "Lgamma Logit Sinc NanToNum"
+        ).split()
+    }
+)
+TORCH_NAMES["elementwise_more.Polygamma"] = lambda node: (
+    "DigammaBackward0" if node.n == 0 else "PolygammaBackward0"
+)
+
+
 def node_name(node) -> str:
     """PyTorch's ``grad_fn`` name for ``node``; ops without an entry keep ``<Op>Backward``."""
     own = node.__dict__.get("torch_name")

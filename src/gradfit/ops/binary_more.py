@@ -23,8 +23,9 @@ def _graph_fns():
     return gradfit
 
 
-class Remainder(Op):
-    """Python-style remainder (sign of the divisor); d/da = 1, d/db = -floor(a / b)."""
+class _Remainder(Op):
+    """a − b·round(a / b), with ``round`` floor (``remainder``) or trunc (``fmod``);
+    d/da = 1, d/db = −round(a / b)."""
 
     backward_graph = staticmethod(piecewise_linear_graph)
 
@@ -32,35 +33,27 @@ class Remainder(Op):
     def forward(ctx, a, b):
         ctx.a, ctx.b = a, b
         with np.errstate(divide="ignore", invalid="ignore"):
-            return np.asarray(np.mod(a, b))
+            return np.asarray(type(ctx).remainder(a, b))
 
     @staticmethod
     def backward(ctx, grad_output):
         gb = None
         if _wants(ctx, 1):
             with np.errstate(divide="ignore", invalid="ignore"):
-                gb = -grad_output * np.floor(ctx.a / ctx.b)
+                gb = -grad_output * type(ctx).rounding(ctx.a / ctx.b)
         return grad_output, gb
 
 
-class Fmod(Op):
-    """C-style remainder (sign of the dividend); d/da = 1, d/db = -trunc(a / b)."""
+class Remainder(_Remainder):
+    """Python-style remainder (the sign of the divisor)."""
 
-    backward_graph = staticmethod(piecewise_linear_graph)
+    remainder, rounding = staticmethod(np.mod), staticmethod(np.floor)
 
-    @staticmethod
-    def forward(ctx, a, b):
-        ctx.a, ctx.b = a, b
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.asarray(np.fmod(a, b))
 
-    @staticmethod
-    def backward(ctx, grad_output):
-        gb = None
-        if _wants(ctx, 1):
-            with np.errstate(divide="ignore", invalid="ignore"):
-                gb = -grad_output * np.trunc(ctx.a / ctx.b)
-        return grad_output, gb
+class Fmod(_Remainder):
+    """C-style remainder (the sign of the dividend)."""
+
+    remainder, rounding = staticmethod(np.fmod), staticmethod(np.trunc)
 
 
 class Atan2(Op):

@@ -39,11 +39,9 @@ class _SavesInput(_Unary):
 
 def _unary(name, fn, derivative, graph):
     """An op f(a) with f'(a) = ``derivative(a)`` (NumPy) and ``graph(x)`` its Tensor form."""
-    torch_name = name + "Backward0"  # the node's grad_fn name (autograd/_torch_names)
 
     def forward(ctx, a):
         ctx.a = a
-        ctx.torch_name = torch_name
         return _same(fn(a), a)
 
     def backward_graph(ctx, g):
@@ -67,7 +65,6 @@ class Tan(_Unary):
 
     @staticmethod
     def forward(ctx, a):
-        ctx.torch_name = "TanBackward0"
         ctx.out = np.tan(a)
         return ctx.out
 
@@ -119,7 +116,6 @@ class Exp2(_Unary):
 
     @staticmethod
     def forward(ctx, a):
-        ctx.torch_name = "Exp2Backward0"
         ctx.out = np.exp2(a)
         return ctx.out
 
@@ -138,7 +134,6 @@ class Erfinv(_Unary):
 
     @staticmethod
     def forward(ctx, a):
-        ctx.torch_name = "ErfinvBackward0"
         ctx.a = a
         return _same(_special().erfinv(a), a)
 
@@ -185,7 +180,6 @@ class Polygamma(_Unary):
 
     @staticmethod
     def forward(ctx, a, n=0):
-        ctx.torch_name = "DigammaBackward0" if n == 0 else "PolygammaBackward0"
         ctx.a, ctx.n = a, n
         return _same(_polygamma(n, a), a)
 
@@ -213,7 +207,6 @@ class Logit(_Unary):
 
     @staticmethod
     def forward(ctx, a, eps=None):
-        ctx.torch_name = "LogitBackward0"
         ctx.a = a
         ctx.mask = None
         if eps is not None and eps >= 0:
@@ -252,7 +245,6 @@ class Sinc(_Unary):
 
     @staticmethod
     def forward(ctx, a):
-        ctx.torch_name = "SincBackward0"
         ctx.a = a
         return _same(np.sinc(a), a)
 
@@ -280,7 +272,6 @@ class NanToNum(_Unary):
 
     @staticmethod
     def forward(ctx, a, nan=0.0, posinf=None, neginf=None):
-        ctx.torch_name = "NanToNumBackward0"
         ctx.a = a
         return np.nan_to_num(a, copy=True, nan=nan, posinf=posinf, neginf=neginf)
 
