@@ -99,13 +99,9 @@ class AdamW(Adam):
         eps: float = 1e-8,
         weight_decay: float = 1e-2,
         amsgrad: bool = False,
-        *,
-        maximize: bool = False,
-        foreach: bool | None = None,
-        capturable: bool = False,
-        differentiable: bool = False,
-        fused: bool | None = None,
+        **compat_flags,
     ) -> None:
+        # maximize, foreach, capturable, differentiable, fused: keyword-only, as Adam's
         super().__init__(
             params,
             lr,
@@ -113,12 +109,8 @@ class AdamW(Adam):
             eps,
             weight_decay,
             amsgrad,
-            foreach=foreach,
-            maximize=maximize,
-            capturable=capturable,
-            differentiable=differentiable,
-            fused=fused,
             decoupled_weight_decay=True,
+            **compat_flags,
         )
 
     def __setstate__(self, state: dict) -> None:
