@@ -52,6 +52,20 @@ def as_consumed(t, node):
     return t
 
 
+def _edited_output(t, fn, node) -> tuple:
+    """``t`` (made by ``fn``, edited in place since) as ``node`` read it, and its node.
+
+    An output is at version 0 when made (``output_version`` after an in-place op recorded
+    in the graph): if it has been edited since and its node saved it, that node would
+    differentiate through the new values, so this is PyTorch's version error."""
+    if fn.replaced is not None:
+        t = as_consumed(t, node)
+        fn = t.grad_fn
+    if fn is not None and fn.saves_output and t._version != fn.output_version:
+        raise _version_error(fn, t, fn.output_version, "the output")
+    return t, fn
+
+
 def _toposort(roots: list) -> list:
     """Nodes reachable from ``roots``, each before all nodes that produce its inputs.
 
@@ -77,10 +91,11 @@ def _toposort(roots: list) -> list:
         for t in node.inputs:
             if isinstance(t, Tensor):
                 fn = t.grad_fn
-                if fn is not None and t._version and fn.replaced is not None:
-                    fn = as_consumed(t, node).grad_fn
-                if fn is not None and fn not in expanded:
-                    stack.append(fn)
+                if fn is not None:
+                    if t._version and fn.replaced is not None:
+                        fn = as_consumed(t, node).grad_fn
+                    if fn is not None and fn not in expanded:
+                        stack.append(fn)
     order.reverse()
     return order
 
@@ -162,9 +177,8 @@ def run_backward(roots, root_grads, retain_graph: bool, capture=None) -> dict | 
             if ig is None or not isinstance(t, Tensor):
                 continue
             fn = t.grad_fn
-            if fn is not None and t._version and fn.replaced is not None:
-                t = as_consumed(t, node)
-                fn = t.grad_fn
+            if fn is not None and t._version:
+                t, fn = _edited_output(t, fn, node)
             if not t._requires_grad:
                 continue
             shape = t._array.shape
@@ -178,11 +192,6 @@ def run_backward(roots, root_grads, retain_graph: bool, capture=None) -> dict | 
             if fn is None:
                 _deliver_leaf(t, ig, leaf_grads, capture, ig is g)
             else:
-                # An output is at version 0 when made (output_version after an in-place
-                # op recorded in the graph): if it has been edited since, the node that
-                # saved it would differentiate through the new values.
-                if t._version and fn.saves_output and t._version != fn.output_version:
-                    raise _version_error(fn, t, fn.output_version, "the output")
                 prev = get(fn)
                 grads[fn] = ig if prev is None else prev + ig
         if not retain_graph:
