@@ -85,8 +85,8 @@ def _hyperparameters(arguments: dict, *checked: str) -> dict:
     before anything else is assigned) but ``self`` and ``params``.
 
     The arguments named in ``checked`` are checked first, in that order (PyTorch's, which
-    decides the message when several are wrong): ``betas`` each in [0, 1), the others
-    nonnegative.
+    decides the message when several are wrong): ``betas`` each in [0, 1), ``rho`` in
+    [0, 1], ``etas`` with 0 < etaminus < 1 < etaplus, the others nonnegative.
     """
     for name in checked:
         value = arguments[name]
@@ -94,6 +94,12 @@ def _hyperparameters(arguments: dict, *checked: str) -> dict:
             for i, beta in enumerate(value):
                 if not 0.0 <= beta < 1.0:
                     raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
+        elif name == "rho":
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"Invalid rho value: {value}")
+        elif name == "etas":
+            if not 0.0 < value[0] < 1.0 < value[1]:
+                raise ValueError(f"Invalid eta values: {value[0]}, {value[1]}")
         else:
             _check_nonnegative(name, value)
     return {k: v for k, v in arguments.items() if k not in ("self", "params", "__class__")}
