@@ -105,31 +105,39 @@ def test_optim_asgd_averages_from_t0(float64):
     assert opt.state[p]["mu"].item() == 1 / (7 - 3)
 
 
-def test_optim_more_old_number_state_loads_like_torch(float64):
-    """A state dict whose ``step`` and ``mu_product`` are plain numbers (older PyTorch)
-    loads into NAdam and continues as in PyTorch."""
+OLD_STATES = {
+    "NAdam": dict(
+        lr=0.1,
+        state=dict(
+            step=4.0, mu_product=0.5, exp_avg=[0.1, 0.2, -0.3], exp_avg_sq=[0.01, 0.04, 0.09]
+        ),
+    ),
+    "ASGD": dict(lr=0.1, t0=5, state=dict(step=6.0, eta=0.05, mu=1.0, ax=[0.5, -1.0, 0.2])),
+}
+
+
+@pytest.mark.parametrize("name", list(OLD_STATES))
+def test_optim_more_old_number_state_loads_like_torch(float64, name):
+    """A state dict whose 0-d entries (``step``, NAdam's ``mu_product``, ASGD's ``eta``
+    and ``mu``) are plain numbers, as older PyTorch saved them, loads and continues as
+    in PyTorch."""
+    kw = dict(OLD_STATES[name])
+    saved = kw.pop("state")
     runs = {}
     for lib in (gradfit, torch):
         p = lib.tensor([1.0, -2.0, 0.5], requires_grad=True)
-        opt = lib.optim.NAdam([p], lr=0.1)
-        sd = {
-            "state": {
-                0: {
-                    "step": 4.0,
-                    "mu_product": 0.5,
-                    "exp_avg": lib.tensor([0.1, 0.2, -0.3]),
-                    "exp_avg_sq": lib.tensor([0.01, 0.04, 0.09]),
-                }
-            },
-            "param_groups": [dict(opt.state_dict()["param_groups"][0])],
-        }
-        opt.load_state_dict(sd)
+        opt = getattr(lib.optim, name)([p], **kw)
+        state = {k: lib.tensor(v) if isinstance(v, list) else v for k, v in saved.items()}
+        group = dict(opt.state_dict()["param_groups"][0])
+        opt.load_state_dict({"state": {0: state}, "param_groups": [group]})
         for _ in range(3):
             p.grad = lib.tensor([0.3, -0.1, 0.2])
             opt.step()
-        runs[lib.__name__] = (p.detach().numpy().copy(), to_numpy(opt.state_dict()["state"]))
+        runs[lib.__name__] = (p.detach().numpy().copy(), opt.state_dict()["state"])
     (gp, gs), (tp, ts) = runs["gradfit"], runs["torch"]
     assert_rel_close(gp, tp, 1e-13, "params")
-    assert gs[0]["step"] == ts[0]["step"] == 7.0
-    assert gs[0]["mu_product"].dtype == ts[0]["mu_product"].dtype
-    assert_rel_close(gs[0]["mu_product"], ts[0]["mu_product"], 1e-13, "mu_product")
+    assert structure(gs) == structure(ts)  # numbers became 0-d tensors of the same dtype
+    gs, ts = to_numpy(gs), to_numpy(ts)
+    assert gs[0]["step"] == ts[0]["step"] == saved["step"] + 3
+    for key, value in ts[0].items():
+        assert_rel_close(gs[0][key], value, 1e-13, key)

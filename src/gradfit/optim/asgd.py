@@ -5,7 +5,12 @@ from __future__ import annotations
 import numpy as np
 
 from gradfit.optim._functional import asgd
-from gradfit.optim.optimizer import Optimizer, _hyperparameters, _step_array
+from gradfit.optim.optimizer import (
+    Optimizer,
+    _hyperparameters,
+    _numbers_to_scalar_state,
+    _step_array,
+)
 
 
 def _one(_param) -> np.ndarray:
@@ -57,6 +62,10 @@ class ASGD(Optimizer):
     ) -> None:
         defaults = _hyperparameters(locals(), "lr", "weight_decay")
         super().__init__(params, defaults)
+
+    def __setstate__(self, state: dict) -> None:
+        super().__setstate__(state)
+        _numbers_to_scalar_state(self.state, "eta", "mu")
 
     def _update(self, group: dict, params: list, arrays: list, grads: list) -> None:
         lr = float(group["lr"])

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from gradfit._arrays import wrap
 from gradfit.optim._functional import nadam
-from gradfit.optim.optimizer import Optimizer, _hyperparameters, _step_array
+from gradfit.optim.optimizer import (
+    Optimizer,
+    _hyperparameters,
+    _numbers_to_scalar_state,
+    _step_array,
+)
 
 
 def _one(_param) -> np.ndarray:
@@ -67,12 +71,8 @@ class NAdam(Optimizer):
         super().__init__(params, defaults)
 
     def __setstate__(self, state: dict) -> None:
-        """As PyTorch: an old state dict's plain-number ``mu_product`` becomes a 0-d
-        Tensor (``step`` is converted by ``load_state_dict``)."""
         super().__setstate__(state)
-        for st in self.state.values():
-            if isinstance(st, dict) and isinstance(st.get("mu_product"), (int, float)):
-                st["mu_product"] = wrap(_step_array(value=float(st["mu_product"])))
+        _numbers_to_scalar_state(self.state, "mu_product")
 
     def _update(self, group: dict, params: list, arrays: list, grads: list) -> None:
         beta1, beta2 = group["betas"]

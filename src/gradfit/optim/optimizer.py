@@ -52,6 +52,18 @@ def _step_array(_param=None, value: float = 0.0) -> np.ndarray:
     return np.array(value, dtype=dtype)
 
 
+def _numbers_to_scalar_state(state: dict, *keys: str) -> None:
+    """Turn plain-number entries ``keys`` of each parameter's state (older PyTorch state
+    dicts kept them as Python numbers) into 0-d Tensors of the step counter's dtype, as
+    the ``__setstate__`` of PyTorch's NAdam and ASGD do (``step`` itself is converted
+    by ``load_state_dict``)."""
+    for st in state.values():
+        if isinstance(st, dict):
+            for key in keys:
+                if isinstance(st.get(key), (int, float)):
+                    st[key] = wrap(_step_array(value=float(st[key])))
+
+
 def _as_tensor(value) -> Tensor | None:
     """Convert an array-like from a foreign ``state_dict`` (a NumPy array or a PyTorch
     tensor, which both expose ``__array__``) to a gradfit Tensor; None if it is not one."""
