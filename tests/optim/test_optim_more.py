@@ -141,3 +141,26 @@ def test_optim_more_old_number_state_loads_like_torch(float64, name):
     assert gs[0]["step"] == ts[0]["step"] == saved["step"] + 3
     for key, value in ts[0].items():
         assert_rel_close(gs[0][key], value, 1e-13, key)
+
+
+def test_optim_asgd_loaded_state_in_float64_params_like_torch():
+    """float64 parameters with the float32 default: a loaded state dict holds eta and mu
+    in float64 (PyTorch casts them to the parameters' dtype), while each new value still
+    passes through a float32 tensor first, as in PyTorch."""
+    runs = {}
+    for lib in (gradfit, torch):
+        p = lib.tensor([1.0, -2.0, 0.5], dtype=lib.float64, requires_grad=True)
+        opt = lib.optim.ASGD([p], lr=0.013, lambd=0.03, t0=2)
+        for k in range(3):
+            p.grad = lib.tensor([0.3, -0.1, 0.2 * k], dtype=lib.float64)
+            opt.step()
+        fresh = lib.optim.ASGD([p], lr=0.013, lambd=0.03, t0=2)
+        fresh.load_state_dict(opt.state_dict())
+        for k in range(4):
+            p.grad = lib.tensor([0.1, 0.2 * k, -0.3], dtype=lib.float64)
+            fresh.step()
+        runs[lib.__name__] = to_numpy(fresh.state_dict()["state"][0])
+    g, t = runs["gradfit"], runs["torch"]
+    assert g["eta"].dtype == t["eta"].dtype == np.float64
+    assert g["eta"] == t["eta"] and g["mu"] == t["mu"]
+    assert g["eta"] == np.float32(g["eta"])  # a float32 value

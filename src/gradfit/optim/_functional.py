@@ -569,11 +569,15 @@ def asgd(
     t0: float,
     weight_decay: float,
     maximize: bool,
+    scalar_dtype=np.float32,
 ) -> None:
     """One step of ``gradfit.optim.ASGD`` (``torch/optim/asgd.py``, ``_single_tensor_asgd``).
 
     ``steps`` are incremented before use; the 0-d ``etas`` (the step size η) and ``mus``
-    (the averaging weight μ) are the values for this step and receive the next step's."""
+    (the averaging weight μ) are the values for this step and receive the next step's,
+    rounded to ``scalar_dtype`` first (PyTorch makes them tensors of the default dtype
+    before copying them into the state, which a loaded state dict may hold in the
+    parameters' dtype)."""
     for i, param in enumerate(params):
         step_t = steps[i]
         step_t += 1
@@ -589,5 +593,5 @@ def asgd(
         else:
             ax[...] = param
         step = float(step_t)
-        etas[i][...] = lr / ((1 + lambd * lr * step) ** alpha)
-        mus[i][...] = 1 / max(1, step - t0)
+        etas[i][...] = np.asarray(lr / ((1 + lambd * lr * step) ** alpha), scalar_dtype)
+        mus[i][...] = np.asarray(1 / max(1, step - t0), scalar_dtype)

@@ -86,4 +86,5 @@ class ASGD(Optimizer):
             t0=float(group["t0"]),
             weight_decay=float(group["weight_decay"]),
             maximize=group["maximize"],
+            scalar_dtype=_step_array().dtype,
         )
