@@ -267,7 +267,7 @@ class RNNBase(Module):
         elif self.batch_first:
             # PyTorch transposes the input with transpose(0, 1) and, for LSTM, the output
             # back the same way; GRU and RNN end with transpose_(0, 1)
-            output = _as_named(output.transpose(0, 1), "TransposeBackward%d" % (not lstm))
+            output = _as_named(output.transpose(0, 1), f"TransposeBackward{int(not lstm)}")
         elif not self.bidirectional:
             # PyTorch stacks the steps' outputs; a float32 LSTM runs oneDNN's layer kernel
             fused = lstm and xa.dtype == np.float32
