@@ -420,6 +420,9 @@ def pairwise_distance(
     """||x1 - x2 + eps||_p over the last dimension of the broadcast shape (PyTorch adds
     ``eps`` to the difference, not to the norm)."""
     x1, x2 = _t(x1), _t(x2)
+    err = _broadcast_error(tuple(x1.shape), tuple(x2.shape))
+    if err is not None:
+        raise err
     dim = _builtins.max(x1.ndim, x2.ndim) - 1
     diff = x1 - x2 + eps
     return _linalg.vector_norm(diff, p, dim if diff.ndim else -1, keepdim)

@@ -760,6 +760,11 @@ def _check_broadcast(a: Tensor, b: Tensor) -> None:
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out=None):  # noqa: A002
     """x / max(||x||_p, eps) along ``dim`` (the clamp is differentiable: no gradient flows
     through the norm where it is below ``eps``)."""
+    lo, hi = (-1, 0) if input.ndim == 0 else (-input.ndim, input.ndim - 1)
+    if isinstance(dim, int) and not lo <= dim <= hi:
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{lo}, {hi}], but got {dim})"
+        )
     denom = input.norm(p, dim, keepdim=True).clamp_min(eps).expand_as(input)
     if out is None:
         return input / denom
