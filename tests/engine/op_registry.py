@@ -403,3 +403,8 @@ REGISTRY += SHAPE_MORE
 from .registry_unary_more import REGISTRY_UNARY_MORE  # noqa: E402
 
 REGISTRY += REGISTRY_UNARY_MORE
+
+# more losses and distances (lossdist): tests/engine/registry_losses_more.py
+from .registry_losses_more import LOSSES_MORE  # noqa: E402
+
+REGISTRY += LOSSES_MORE
