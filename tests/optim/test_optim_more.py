@@ -164,3 +164,50 @@ def test_optim_asgd_loaded_state_in_float64_params_like_torch():
     assert g["eta"].dtype == t["eta"].dtype == np.float64
     assert g["eta"] == t["eta"] and g["mu"] == t["mu"]
     assert g["eta"] == np.float32(g["eta"])  # a float32 value
+
+
+TUTORIAL = [
+    ("Adadelta", dict()),
+    ("Adamax", dict(lr=0.01)),
+    ("NAdam", dict(lr=0.01, weight_decay=1e-4, decoupled_weight_decay=True)),
+    ("RAdam", dict(lr=0.01, weight_decay=1e-4)),
+    ("Rprop", dict(lr=0.001)),
+    ("ASGD", dict(lr=0.05, t0=10)),
+]
+
+
+@pytest.mark.parametrize(("name", "kw"), TUTORIAL, ids=[t[0] for t in TUTORIAL])
+def test_optim_more_tutorial_loop_prints_what_torch_prints(name, kw):
+    """A float32 nn.Module trained the tutorials' way, with per-batch warm restarts
+    (``scheduler.step(epoch + i / iters)``): the same printed optimizer and losses."""
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(32, 4)).astype(np.float32)
+    y = (x[:, :1] * x[:, 1:2] - x[:, 2:3]).astype(np.float32)
+    torch.manual_seed(0)
+    tnet = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Linear(8, 1))
+    gnet = gradfit.nn.Sequential(
+        gradfit.nn.Linear(4, 8), gradfit.nn.Tanh(), gradfit.nn.Linear(8, 1)
+    )
+    gnet.load_state_dict({k: gradfit.tensor(v.numpy()) for k, v in tnet.state_dict().items()})
+    printed = {}
+    for lib, net in ((torch, tnet), (gradfit, gnet)):
+        opt = getattr(lib.optim, name)(net.parameters(), **kw)
+        sched = lib.optim.lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=2, T_mult=2)
+        lines, iters = [repr(opt)], 4
+        for epoch in range(5):
+            total = 0.0
+            for i in range(iters):
+                xb, yb = lib.tensor(x[i::iters]), lib.tensor(y[i::iters])
+                opt.zero_grad()
+                loss = lib.nn.functional.mse_loss(net(xb), yb)
+                loss.backward()
+                opt.step()
+                sched.step(epoch + i / iters)
+                total += loss.item()
+            lines.append(f"epoch {epoch}: loss {total / iters:.4f} lr {sched.get_last_lr()[0]:.6f}")
+        printed[lib.__name__] = lines
+    assert printed["gradfit"] == printed["torch"]
+    assert len(set(printed["torch"][1:])) == 5
+    gw, tw = gnet.state_dict(), tnet.state_dict()
+    for k in tw:
+        assert_rel_close(gw[k].numpy(), tw[k].numpy(), 1e-5, k)
