@@ -428,6 +428,8 @@ def cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:  # noqa: A0
             f"linalg.cross: expected input and other to have the same dtype, but got "
             f"{input.dtype} and {other.dtype}"
         )
+    if input.ndim != other.ndim:
+        raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
     for t in (input, other):
         if t.ndim == 0 or not -t.ndim <= dim < t.ndim:
             raise IndexError(
