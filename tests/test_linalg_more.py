@@ -199,7 +199,6 @@ def test_errors_match_torch(case):
         err = info.value
         kinds = (isinstance(err, lib.linalg.LinAlgError), isinstance(err, RuntimeError))
         caught.append((kinds, isinstance(err, IndexError), str(err)))
-        )
     assert caught[0] == caught[1]
 
 
