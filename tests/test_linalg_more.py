@@ -186,6 +186,8 @@ _ERRORS = [
     lambda lib: lib.linalg.lu_solve(*lib.linalg.lu_factor(lib.eye(3)), lib.ones(3)),
     lambda lib: lib.linalg.lu_solve(*lib.linalg.lu_factor(lib.eye(3)), lib.ones(3, 2), left=False),
     lambda lib: lib.linalg.lu_solve(lib.eye(3), lib.tensor([1, 2, 3]), lib.ones(3, 2)),
+    lambda lib: lib.linalg.householder_product(lib.ones(2, 3), lib.ones(2)),
+    lambda lib: lib.linalg.householder_product(lib.ones(3, 2), lib.ones(3)),
 ]
 
 

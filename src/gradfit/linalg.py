@@ -25,6 +25,7 @@ __all__ = [
     "cond",
     "cross",
     "diagonal",
+    "householder_product",
     "lstsq",
     "lu",
     "lu_factor",
@@ -789,3 +790,35 @@ def vander(x: Tensor, *, N: int | None = None) -> Tensor:  # noqa: N803
     powers = x.unsqueeze(-1).expand(*x.shape, n - 1).cumprod(-1)
     ones = wrap(np.ones(tuple(x.shape) + (1,), dtype=unwrap(x).dtype))
     return movement.Cat.apply(ones, powers, dim=x.ndim)
+
+
+@with_out
+def householder_product(A: Tensor, tau: Tensor) -> Tensor:  # noqa: N803
+    """The first n columns of H_1 H_2 ... H_k, H_i = I - tau_i v_i v_i^T, where v_i is
+    column i of A below the diagonal with a 1 on it (LAPACK's orgqr, the Q of ``geqrf``).
+    A product of differentiable steps, so gradients reach A and tau."""
+    if A.ndim < 2:
+        raise RuntimeError(
+            "torch.linalg.householder_product: input must have at least 2 dimensions."
+        )
+    m, n = A.shape[-2:]
+    k = tau.shape[-1]
+    if m < n:
+        raise RuntimeError(
+            "torch.linalg.householder_product: input.shape[-2] must be greater than or "
+            "equal to input.shape[-1]"
+        )
+    if k > n:
+        raise RuntimeError(
+            "torch.linalg.householder_product: input.shape[-1] must be greater than or "
+            "equal to tau.shape[-1]"
+        )
+    dtype = unwrap(A).dtype
+    q = wrap(np.broadcast_to(np.eye(m, dtype=dtype), tuple(A.shape[:-2]) + (m, m)).copy())
+    rows = np.arange(m)
+    for i in range(k):
+        below = wrap((rows > i).astype(dtype))
+        v = A[..., :, i] * below + wrap((rows == i).astype(dtype))
+        qv = (q @ v.unsqueeze(-1)) * tau[..., i, None, None]
+        q = q - qv @ v.unsqueeze(-2)
+    return q[..., :, :n]

@@ -140,4 +140,11 @@ REGISTRY_LINALG_MORE = [
         shapes=st.just([(6, 6), (2, 3)]),
         samples=[[(6, 6), (2, 3)]],
     ),
+    OpSpec(
+        "linalg_householder_product",
+        lambda lib, a, t: lib.linalg.householder_product(a, t),
+        "custom",
+        shapes=st.tuples(_n, _n).map(lambda t: [(t[0] + t[1], t[1]), (t[1],)]),
+        samples=[[(5, 3), (3,)], [(2, 4, 4), (2, 3)]],
+    ),
 ]

@@ -289,3 +289,37 @@ def test_functional_call_matches_torch():
         return out
 
     _compare(program)
+
+
+@pytest.mark.parametrize(
+    ("shape", "orthogonal_map", "use_trivialization"),
+    [
+        ((3, 3), None, True),
+        ((5, 3), None, True),  # householder; the completion draws from the generator
+        ((3, 5), "cayley", True),
+        ((3, 5), "householder", False),
+        ((4, 4), "matrix_exp", False),
+    ],
+)
+def test_orthogonal_matches_torch(shape, orthogonal_map, use_trivialization):
+    def program(lib):
+        lib.manual_seed(0)
+        m = lib.nn.Linear(shape[1], shape[0]).double()
+        lib.nn.utils.parametrizations.orthogonal(
+            m, orthogonal_map=orthogonal_map, use_trivialization=use_trivialization
+        )
+        y = m(lib.randn(2, shape[1], dtype=lib.float64))
+        (y**2).sum().backward()
+        w = m.weight
+        small = w @ w.mT if shape[0] <= shape[1] else w.mT @ w
+        return {
+            "keys": _keys(m),
+            "w": w,
+            "orthogonal": bool(
+                (small - lib.eye(min(shape), dtype=lib.float64)).abs().max() < 1e-12
+            ),
+            "y": y,
+            "grad": m.parametrizations.weight.original.grad,
+        }
+
+    _compare(program, rtol=1e-9, atol=1e-10)

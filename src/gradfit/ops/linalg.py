@@ -536,6 +536,23 @@ def getrf(a: np.ndarray):
     return lu.reshape(a.shape), piv.reshape(lead + (k,)), info.reshape(lead)
 
 
+def geqrf(a: np.ndarray):
+    """LAPACK's QR in Householder form of each matrix of a batch (``torch.geqrf``):
+    (R above the diagonal and the reflectors' vectors below it, tau (*, min(m, n)))."""
+    from scipy.linalg import lapack
+
+    m, n = a.shape[-2:]
+    flat = a.reshape(-1, m, n)
+    packed = np.empty_like(flat)
+    tau = np.zeros((flat.shape[0], min(m, n)), a.dtype)
+    if flat.size:
+        (fn,) = lapack.get_lapack_funcs(("geqrf",), (flat[0],))
+        for i in range(flat.shape[0]):  # one LAPACK call per matrix of the batch
+            qr, tau_i = fn(flat[i])[:2]
+            packed[i], tau[i] = qr, tau_i
+    return packed.reshape(a.shape), tau.reshape(a.shape[:-2] + (min(m, n),))
+
+
 def permutation_from_pivots(piv: np.ndarray, m: int, dtype) -> np.ndarray:
     """P (*, m, m) with A = P L U from LAPACK's row swaps (row i <-> row piv[i] - 1)."""
     lead = piv.shape[:-1]

@@ -3,13 +3,19 @@ orthogonality as parametrizations (``nn.utils.parametrize``), PyTorch's modern A
 
 from __future__ import annotations
 
+import numpy as np
+
+import gradfit
+from gradfit import linalg
+from gradfit._arrays import unwrap, wrap
 from gradfit.autograd import no_grad
 from gradfit.nn.modules.module import Module
 from gradfit.nn.utils import _norms, parametrize
 from gradfit.nn.utils.spectral_norm import _is_conv_transpose
+from gradfit.ops.linalg import geqrf
 from gradfit.tensor import Tensor
 
-__all__ = ["spectral_norm", "weight_norm"]
+__all__ = ["orthogonal", "spectral_norm", "weight_norm"]
 
 
 class _WeightNorm(Module):
@@ -106,4 +112,135 @@ def spectral_norm(
     parametrize.register_parametrization(
         module, name, _SpectralNorm(weight, n_power_iterations, dim, eps)
     )
+    return module
+
+
+_ORTHOGONAL_MAPS = ("matrix_exp", "cayley", "householder")
+
+
+def _is_orthogonal(q) -> bool:
+    n, k = q.shape[-2], q.shape[-1]
+    eps = 10.0 * n * float(np.finfo(unwrap(q).dtype).eps)
+    eye = np.eye(k, dtype=unwrap(q).dtype)
+    return bool(np.allclose(unwrap(q.mT @ q), eye, atol=eps))
+
+
+def _make_orthogonal(a):
+    """The Q of A = QR (A tall) with R's diagonal made non-negative."""
+    packed, tau = geqrf(unwrap(a))
+    q = linalg.householder_product(wrap(packed), wrap(tau))
+    return q * wrap(np.sign(np.diagonal(packed, axis1=-2, axis2=-1))).unsqueeze(-2)
+
+
+class _Orthogonal(Module):
+    """An orthogonal (n x k: orthonormal columns or rows) matrix from unconstrained
+    parameters: the matrix exponential or Cayley transform of a skew-symmetric matrix
+    built from the lower triangle, or a product of Householder reflections. With the
+    trivialization the result is ``base @ Q``, ``base`` set by ``right_inverse``."""
+
+    def __init__(self, weight, orthogonal_map: str, *, use_trivialization: bool = True) -> None:
+        super().__init__()
+        self.shape = weight.shape
+        self.orthogonal_map = orthogonal_map
+        if use_trivialization:
+            self.register_buffer("base", None)
+
+    def forward(self, x):
+        n, k = x.shape[-2], x.shape[-1]
+        transposed = n < k
+        if transposed:
+            x = x.mT
+            n, k = k, n
+        if self.orthogonal_map in ("matrix_exp", "cayley"):
+            x = x.tril()
+            if n != k:
+                zeros = wrap(np.zeros(tuple(x.shape[:-2]) + (n, n - k), unwrap(x).dtype))
+                x = gradfit.cat([x, zeros], dim=-1)
+            a = x - x.mT
+            if self.orthogonal_map == "matrix_exp":
+                q = linalg.matrix_exp(a)
+            else:  # (I + A/2)(I - A/2)^{-1}, as PyTorch computes it
+                eye = gradfit.eye(n, dtype=a.dtype)
+                q = linalg.solve(eye - 0.5 * a, eye + 0.5 * a)
+            if n != k:
+                q = q[..., :k]
+        else:
+            a = x.tril(-1)
+            tau = 2.0 / (1.0 + (a * a).sum(dim=-2))
+            q = linalg.householder_product(a, tau)
+            q = q * x.diagonal(dim1=-2, dim2=-1).int().unsqueeze(-2)
+        if "base" in self._buffers:
+            q = self.base @ q
+        return q.mT if transposed else q
+
+    def right_inverse(self, q):
+        with no_grad():
+            if q.shape != self.shape:
+                raise ValueError(
+                    f"Expected a matrix or batch of matrices of shape {self.shape}. "
+                    f"Got a tensor of shape {q.shape}."
+                )
+            q_init = q
+            n, k = q.shape[-2], q.shape[-1]
+            transpose = n < k
+            if transpose:
+                q = q.mT
+                n, k = k, n
+            if "base" not in self._buffers:
+                if self.orthogonal_map in ("matrix_exp", "cayley"):
+                    raise NotImplementedError(
+                        "It is not possible to assign to the matrix exponential or the Cayley "
+                        "parametrizations when use_trivialization=False."
+                    )
+                packed, tau = geqrf(unwrap(q))
+                diag = np.sign(np.diagonal(packed, axis1=-2, axis2=-1))
+                diag = np.where(tau == 0.0, -diag, diag)
+                idx = np.arange(min(n, k))
+                packed[..., idx, idx] = diag
+                a = wrap(packed)
+                return a.mT if transpose else a
+            if n == k:
+                q = q.clone() if _is_orthogonal(q) else _make_orthogonal(q)
+            else:
+                # completed to a square orthogonal matrix from normal draws, as PyTorch
+                extra = gradfit.randn(*(tuple(q.shape[:-2]) + (n, n - k)), dtype=q.dtype)
+                q = _make_orthogonal(gradfit.cat([q, extra], dim=-1))
+            self.base = q
+            neg_eye = np.zeros(q_init.shape, unwrap(q_init).dtype)
+            idx = np.arange(min(q_init.shape[-2:]))
+            neg_eye[..., idx, idx] = -1.0
+            return wrap(neg_eye)
+
+
+def orthogonal(
+    module,
+    name: str = "weight",
+    orthogonal_map: str | None = None,
+    *,
+    use_trivialization: bool = True,
+):
+    """Constrain ``module.<name>`` (a matrix or a batch of them) to be orthogonal:
+    ``orthogonal_map`` 'matrix_exp' (the default for square weights), 'cayley' or
+    'householder' (the default otherwise); with ``use_trivialization`` the map is
+    applied around the current weight (``base``), as PyTorch's.
+
+    Returns:
+        The module, changed in place.
+    """
+    weight = getattr(module, name, None)
+    if not isinstance(weight, Tensor):
+        raise ValueError(f"Module '{module}' has no parameter or buffer with name '{name}'")
+    if weight.ndim < 2:
+        raise ValueError(
+            f"Expected a matrix or batch of matrices. Got a tensor of {weight.ndim} dimensions."
+        )
+    if orthogonal_map is None:
+        orthogonal_map = "matrix_exp" if weight.shape[-2] == weight.shape[-1] else "householder"
+    if orthogonal_map not in _ORTHOGONAL_MAPS:
+        raise ValueError(
+            'orthogonal_map has to be one of "matrix_exp", "cayley", "householder". '
+            f"Got: {orthogonal_map}"
+        )
+    orth = _Orthogonal(weight, orthogonal_map, use_trivialization=use_trivialization)
+    parametrize.register_parametrization(module, name, orth, unsafe=True)
     return module
