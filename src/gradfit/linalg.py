@@ -711,19 +711,23 @@ def cond(A: Tensor, p=None) -> Tensor:  # noqa: N803
     if p in (None, 2, -2):
         s = svdvals(A)
         big, small = s[..., 0], s[..., -1]
-        return big / small if p != -2 else small / big
+        return _named(big / small if p != -2 else small / big, "SqueezeBackward1")
     if A.shape[-1] != A.shape[-2]:
         raise RuntimeError(
             f"linalg.cond(ord={p}): A must be batches of square matrices, but they are "
             f"{A.shape[-2]} by {A.shape[-1]} matrices"
         )
+    if p == "nuc":  # from the singular values directly, as PyTorch (finite near singular)
+        s = svdvals(A)
+        return s.sum(-1) * (1 / s).sum(-1)
     info = linalg_ops.getrf(unwrap(A))[2]
     if not info.any():
-        return matrix_norm(A, p) * matrix_norm(inv(A), p)
+        return _named(matrix_norm(A, p) * matrix_norm(inv(A), p), "NanToNumBackward0")
     eye = np.eye(A.shape[-1], dtype=unwrap(A).dtype)
     safe = A.where(wrap(info[..., None, None] == 0), wrap(eye))
     value = matrix_norm(A, p) * matrix_norm(inv(safe), p)
-    return value.where(wrap(info == 0), wrap(np.asarray(np.inf, unwrap(A).dtype)))
+    out = value.where(wrap(info == 0), wrap(np.asarray(np.inf, unwrap(A).dtype)))
+    return _named(out, "NanToNumBackward0")
 
 
 @with_out
@@ -755,7 +759,7 @@ def tensorinv(A: Tensor, ind: int = 2) -> Tensor:  # noqa: N803
         result = linalg_ops.Inv.apply(flat)
     except np.linalg.LinAlgError:
         raise _singular("inv", unwrap(flat)) from None
-    return result.reshape(cols + rows)
+    return _named(result.reshape(cols + rows), "ReshapeAliasBackward0")
 
 
 @with_out
@@ -821,4 +825,4 @@ def householder_product(A: Tensor, tau: Tensor) -> Tensor:  # noqa: N803
         v = A[..., :, i] * below + wrap((rows == i).astype(dtype))
         qv = (q @ v.unsqueeze(-1)) * tau[..., i, None, None]
         q = q - qv @ v.unsqueeze(-2)
-    return q[..., :, :n]
+    return _named(q[..., :, :n], "LinalgHouseholderProductBackward0")
