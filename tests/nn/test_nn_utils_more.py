@@ -323,3 +323,21 @@ def test_orthogonal_matches_torch(shape, orthogonal_map, use_trivialization):
         }
 
     _compare(program, rtol=1e-9, atol=1e-10)
+
+
+def test_weight_norm_on_recurrent_layers_matches_torch():
+    def program(lib):
+        lib.manual_seed(0)
+        lstm = lib.nn.utils.weight_norm(lib.nn.LSTM(3, 4, num_layers=2), "weight_hh_l0")
+        gru = lib.nn.utils.parametrizations.weight_norm(lib.nn.GRU(3, 4), "weight_ih_l0")
+        x = lib.randn(5, 2, 3)
+        y = lstm(x)[0].sum() + gru(x)[0].sum()
+        y.backward()
+        return {
+            "keys": _keys(lstm)[:4] + _keys(gru)[:3],
+            "y": y,
+            "g": lstm.weight_hh_l0_g.grad,
+            "v": gru.parametrizations.weight_ih_l0.original1.grad,
+        }
+
+    _compare(program)
