@@ -408,3 +408,8 @@ REGISTRY += REGISTRY_UNARY_MORE
 from .registry_linalg_more import REGISTRY_LINALG_MORE  # noqa: E402
 
 REGISTRY += REGISTRY_LINALG_MORE
+
+# more losses and distances (lossdist): tests/engine/registry_losses_more.py
+from .registry_losses_more import LOSSES_MORE  # noqa: E402
+
+REGISTRY += LOSSES_MORE
