@@ -182,6 +182,9 @@ from gradfit._tensorops_more import (
     vstack,
 )
 from gradfit.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+
+# --- linalg additions (linutils): torch.pinverse, torch.matrix_exp ---------------------------
+from gradfit.linalg import matrix_exp, pinverse
 from gradfit.random import (
     Generator,
     bernoulli,

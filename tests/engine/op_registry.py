@@ -404,6 +404,11 @@ from .registry_unary_more import REGISTRY_UNARY_MORE  # noqa: E402
 
 REGISTRY += REGISTRY_UNARY_MORE
 
+# linalg additions (linutils): LU, lu_solve, pinv, lstsq, matrix_exp, ...: registry_linalg_more.py
+from .registry_linalg_more import REGISTRY_LINALG_MORE  # noqa: E402
+
+REGISTRY += REGISTRY_LINALG_MORE
+
 # more losses and distances (lossdist): tests/engine/registry_losses_more.py
 from .registry_losses_more import LOSSES_MORE  # noqa: E402
 

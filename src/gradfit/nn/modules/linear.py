@@ -65,7 +65,9 @@ class Linear(Module):
 
     def forward(self, input):  # noqa: A002
         p = self._parameters  # one dict read for both parameters; the op checks shapes
-        return _LinearOp.apply(input, p["weight"], p["bias"])
+        # weight_norm, spectral_norm and parametrize move the weight out of _parameters
+        w = p["weight"] if "weight" in p else self.weight
+        return _LinearOp.apply(input, w, p["bias"] if "bias" in p else self.bias)
 
     def extra_repr(self) -> str:
         return (
