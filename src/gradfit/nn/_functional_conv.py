@@ -468,9 +468,7 @@ def _check_nonconstant_pad(shape: tuple, pairs: tuple, mode: str) -> None:
             if lo > s or hi > s:
                 raise RuntimeError("Padding value causes wrapping around more than once.")
             if lo + hi + s < 0:
-                raise RuntimeError(
-                    "Negative padding value is resulting in an empty dimension"
-                )
+                raise RuntimeError("Negative padding value is resulting in an empty dimension")
             if lo + hi + s > 0 and s - max(-lo, 0) - max(-hi, 0) <= 0:
                 # PyTorch returns uninitialised memory here
                 raise RuntimeError(
@@ -532,7 +530,9 @@ def pad(input, pad, mode="constant", value=None):  # noqa: A002
     if input.numel() == 0 or any(s + lo + hi == 0 for s, (lo, hi) in zip(sizes, pairs)):
         # an empty result (an empty batch, or circular cropping a whole axis): only its
         # shape matters
-        empty = tuple((-s, 0) if s + lo + hi == 0 else (lo, hi) for s, (lo, hi) in zip(sizes, pairs))
+        empty = tuple(
+            (-s, 0) if s + lo + hi == 0 else (lo, hi) for s, (lo, hi) in zip(sizes, pairs)
+        )
         return _pool.ConstantPad.apply(input, pads=empty, value=0.0)
     maps = tuple(
         (_pad_index(s, lo, hi, mode)[:, None], None) if lo or hi else (None, None)

@@ -87,14 +87,6 @@ from gradfit.nn.modules.transformer import (  # noqa: E402
     TransformerEncoderLayer,
 )
 
-# more layers: padding, pixel shuffle, parameter containers, lazy, norms, unpooling, ...
-from gradfit.nn.modules import layers_more, lazy, padding, paramcontainers, pixelshuffle  # noqa: E402, I001
-from gradfit.nn.modules.layers_more import *  # noqa: E402, F403
-from gradfit.nn.modules.lazy import *  # noqa: E402, F403
-from gradfit.nn.modules.padding import *  # noqa: E402, F403
-from gradfit.nn.modules.paramcontainers import *  # noqa: E402, F403
-from gradfit.nn.modules.pixelshuffle import *  # noqa: E402, F403
-
 __all__ = [
     # more activations (issue 12 section 8)
     "CELU",
@@ -183,7 +175,15 @@ __all__ = [
     "TransformerEncoderLayer",
 ]
 
-# more layers (listed in their modules' __all__)
+# more layers: padding, pixel shuffle, parameter containers, lazy, norms, unpooling, ...
+# (listed in their modules' __all__)
+from gradfit.nn.modules import layers_more, lazy, padding, paramcontainers, pixelshuffle  # noqa: E402
+from gradfit.nn.modules.layers_more import *  # noqa: E402, F403
+from gradfit.nn.modules.lazy import *  # noqa: E402, F403
+from gradfit.nn.modules.padding import *  # noqa: E402, F403
+from gradfit.nn.modules.paramcontainers import *  # noqa: E402, F403
+from gradfit.nn.modules.pixelshuffle import *  # noqa: E402, F403
+
 __all__ += [
     *layers_more.__all__,
     *lazy.__all__,
