@@ -403,3 +403,8 @@ REGISTRY += SHAPE_MORE
 from .registry_unary_more import REGISTRY_UNARY_MORE  # noqa: E402
 
 REGISTRY += REGISTRY_UNARY_MORE
+
+# extra layers (layersmore): pad crops/3-D, pixel shuffle, LRN, RMS norm, bilinear, unpool
+from .registry_layers_more import LAYERS_MORE  # noqa: E402
+
+REGISTRY += LAYERS_MORE

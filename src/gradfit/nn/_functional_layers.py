@@ -136,8 +136,13 @@ def local_response_norm(
 def rms_norm(input: Tensor, normalized_shape, weight=None, eps: float | None = None) -> Tensor:  # noqa: A002
     """y = x / sqrt(mean(x^2) + eps) * weight over the trailing ``normalized_shape`` axes;
     ``eps=None`` is the machine epsilon of the input's dtype (PyTorch's default)."""
-    if isinstance(normalized_shape, numbers.Integral):
-        normalized_shape = (normalized_shape,)
+    if not isinstance(normalized_shape, tuple | list) or not all(
+        isinstance(s, numbers.Integral) for s in normalized_shape
+    ):
+        raise TypeError(
+            "rms_norm(): argument 'normalized_shape' (position 2) must be tuple of ints, not "
+            f"{type(normalized_shape).__name__}"
+        )
     shape = [int(s) for s in normalized_shape]
     if not shape:
         raise RuntimeError(
