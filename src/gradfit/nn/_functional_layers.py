@@ -384,7 +384,7 @@ def _max_unpool2d_raw(x, indices, out_hw):
     if idx.size and (idx.min() < 0 or idx.max() >= oh * ow):
         bad = idx[(idx < 0) | (idx >= oh * ow)].reshape(-1)[0]
         raise RuntimeError(
-            f"Found an invalid max index: {int(bad)} (output volumes are of size {oh}x{ow}"
+            f"Found an invalid max index: {int(bad)} (output volumes are of size {oh}x{ow})"
         )
     return _unpool.MaxUnpool.apply(x, indices=idx, out_spatial=(oh, ow))
 
