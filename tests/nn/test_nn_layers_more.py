@@ -443,3 +443,25 @@ def test_dirac_sparse_eye_as_pytorch():
         t = torch.nn.init.sparse_(torch.empty(7, 5, dtype=tdt), 0.3, std=0.5)
         assert np.array_equal(_np(g), _np(t))
         assert gradfit.rand(1).item() == torch.rand(1).item()
+
+
+def test_lazy_linear_loads_a_checkpoint_before_its_first_call():
+    """load_state_dict materialises the lazy parameters with the checkpoint's shapes (as
+    PyTorch's lazy load hook); the first call then checks the input and becomes Linear."""
+    reprs = []
+    for lib, nn in _libs():
+        lib.manual_seed(0)
+        state = {"0." + k: v for k, v in nn.Linear(5, 3).state_dict().items()}
+        model = nn.Sequential(nn.LazyLinear(3))
+        model.load_state_dict(state)
+        reprs.append(repr(model))
+        model(lib.randn(2, 5))
+        reprs.append(repr(model))
+        assert np.array_equal(_np(model[0].weight), _np(state["0.weight"]))
+        with pytest.raises(RuntimeError, match="size mismatch"):
+            nn.Sequential(nn.Linear(4, 3)).load_state_dict(state)
+    assert reprs[:2] == reprs[2:]
+    lazy = gradfit.nn.Sequential(gradfit.nn.LazyLinear(3))
+    lazy.load_state_dict({"0.weight": gradfit.zeros(3, 5), "0.bias": gradfit.zeros(3)})
+    with pytest.raises(AssertionError, match="in_features inferred from input: 4"):
+        lazy(gradfit.randn(2, 4))
