@@ -465,3 +465,21 @@ def test_lazy_linear_loads_a_checkpoint_before_its_first_call():
     lazy.load_state_dict({"0.weight": gradfit.zeros(3, 5), "0.bias": gradfit.zeros(3)})
     with pytest.raises(AssertionError, match="in_features inferred from input: 4"):
         lazy(gradfit.randn(2, 4))
+
+
+def test_grad_fn_names_as_pytorch():
+    cases = [
+        lambda lib, x: lib.nn.functional.pad(x[0], (1, 1), "reflect"),
+        lambda lib, x: lib.nn.functional.pad(x, (1, 1, 0, 1), "replicate"),
+        lambda lib, x: lib.nn.functional.pixel_shuffle(x, 2),
+        lambda lib, x: lib.nn.functional.pixel_unshuffle(x, 2),
+        lambda lib, x: lib.nn.functional.max_unpool2d(
+            x[:, :, :2, :2], lib.zeros(1, 4, 2, 2, dtype=lib.int64), 2
+        ),
+    ]
+    for case in cases:
+        names = []
+        for lib, _ in _libs():
+            x = lib.ones(1, 4, 2, 2).requires_grad_(True) * 1
+            names.append(repr(case(lib, x)).rsplit("grad_fn=", 1)[1])
+        assert names[0] == names[1]

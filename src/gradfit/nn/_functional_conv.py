@@ -538,7 +538,11 @@ def pad(input, pad, mode="constant", value=None):  # noqa: A002
         (_pad_index(s, lo, hi, mode)[:, None], None) if lo or hi else (None, None)
         for s, (lo, hi) in zip(sizes, pairs)
     )
-    return _pool.AxisMap.apply(input, maps=maps)
+    y = _pool.AxisMap.apply(input, maps=maps)
+    if y.grad_fn is not None and mode != "circular":  # PyTorch's grad_fn name
+        kind = "Reflection" if mode == "reflect" else "Replication"
+        y.grad_fn.torch_name = f"{kind}Pad{nd}DBackward0"
+    return y
 
 
 _INTERP_ND = {"linear": 1, "bilinear": 2, "trilinear": 3}

@@ -44,6 +44,14 @@ def _int_arg(value, fn: str, name: str, position: int) -> int:
     return int(value)
 
 
+def _named(y: Tensor, name: str) -> Tensor:
+    """Give the node that made ``y`` PyTorch's grad_fn name (the function composed here is
+    one node in PyTorch)."""
+    if y.grad_fn is not None:
+        y.grad_fn.torch_name = name
+    return y
+
+
 # ------------------------------------------------------------------------ pixel shuffle
 def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:  # noqa: A002
     """Rearrange (*, C r^2, H, W) into (*, C, H r, W r): channel ``c r^2 + i r + j`` of
@@ -66,7 +74,7 @@ def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:  # noqa: A002
     x = input.reshape(*batch, c // (r * r), r, r, h, w)
     b = tuple(range(nb))
     x = x.permute(*b, nb, nb + 3, nb + 1, nb + 4, nb + 2)
-    return x.reshape(*batch, c // (r * r), h * r, w * r)
+    return _named(x.reshape(*batch, c // (r * r), h * r, w * r), "PixelShuffleBackward0")
 
 
 def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:  # noqa: A002
@@ -94,7 +102,7 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:  # noqa: A0
     x = input.reshape(*batch, c, h // r, r, w // r, r)
     b = tuple(range(nb))
     x = x.permute(*b, nb, nb + 2, nb + 4, nb + 1, nb + 3)
-    return x.reshape(*batch, c * r * r, h // r, w // r)
+    return _named(x.reshape(*batch, c * r * r, h // r, w // r), "PixelUnshuffleBackward0")
 
 
 # ------------------------------------------------------------------------ normalisation
@@ -386,7 +394,8 @@ def _max_unpool2d_raw(x, indices, out_hw):
         raise RuntimeError(
             f"Found an invalid max index: {int(bad)} (output volumes are of size {oh}x{ow})"
         )
-    return _unpool.MaxUnpool.apply(x, indices=idx, out_spatial=(oh, ow))
+    y = _unpool.MaxUnpool.apply(x, indices=idx, out_spatial=(oh, ow))
+    return _named(y, "MaxUnpool2DBackward0")
 
 
 def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):  # noqa: A002
