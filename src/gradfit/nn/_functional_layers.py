@@ -294,7 +294,8 @@ def rrelu(
     dt = a.dtype.type
     # the bounds pass through the input's dtype (PyTorch's opmath) before the double draw
     lo, hi = float(dt(lower)), float(dt(upper))
-    u = _rng.stream(None)._u53(int(neg.sum()))
+    # u = (random64 & (2^53 - 1)) 2^-53: what uniform_ on [0, 1) in float64 draws, exactly
+    u = _rng.uniform(int(neg.sum()), 0.0, 1.0, np.float64)
     r = (u * (hi - lo) + lo).astype(a.dtype)
     noise = np.ones_like(flat)
     noise[neg] = r
