@@ -408,3 +408,8 @@ REGISTRY += REGISTRY_UNARY_MORE
 from .registry_layers_more import LAYERS_MORE  # noqa: E402
 
 REGISTRY += LAYERS_MORE
+
+# more losses and distances (lossdist): tests/engine/registry_losses_more.py
+from .registry_losses_more import LOSSES_MORE  # noqa: E402
+
+REGISTRY += LOSSES_MORE
