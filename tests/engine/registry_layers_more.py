@@ -31,8 +31,8 @@ def pad_more_cfg(draw):
         top = s - 1 if mode == "reflect" else s
         lo = draw(st.integers(-1, top))
         hi = draw(st.integers(-1, top))
-        if mode == "circular":  # PyTorch wraps the cropped tensor: keep one element at least
-            hi = max(hi, -1 if lo >= 0 else 0)
+        if s + lo + hi < 1:  # keep one element at least (and one to wrap around)
+            hi = 1 - s - lo
         pads += [lo, hi]
     return [(1, 2) + size], {"pad": tuple(pads), "mode": mode}
 
