@@ -248,6 +248,21 @@ _LAZY_MODULES = {
     "accelerator",
 }
 _LAZY_NAMES = {"save": "gradfit.serialization", "load": "gradfit.serialization"}
+# torch.pixel_shuffle and friends: the nn.functional ones, loaded on first use
+_LAZY_NAMES.update(
+    dict.fromkeys(
+        (
+            "pixel_shuffle",
+            "pixel_unshuffle",
+            "bilinear",
+            "rms_norm",
+            "alpha_dropout",
+            "feature_alpha_dropout",
+            "rrelu",
+        ),
+        "gradfit.nn.functional",
+    )
+)
 
 
 def __getattr__(name: str):

@@ -409,6 +409,11 @@ from .registry_linalg_more import REGISTRY_LINALG_MORE  # noqa: E402
 
 REGISTRY += REGISTRY_LINALG_MORE
 
+# extra layers (layersmore): pad crops/3-D, pixel shuffle, LRN, RMS norm, bilinear, unpool
+from .registry_layers_more import LAYERS_MORE  # noqa: E402
+
+REGISTRY += LAYERS_MORE
+
 # more losses and distances (lossdist): tests/engine/registry_losses_more.py
 from .registry_losses_more import LOSSES_MORE  # noqa: E402
 
