@@ -65,9 +65,11 @@ class Linear(Module):
 
     def forward(self, input):  # noqa: A002
         p = self._parameters  # one dict read for both parameters; the op checks shapes
-        # weight_norm, spectral_norm and parametrize move the weight out of _parameters
-        w = p["weight"] if "weight" in p else self.weight
-        return _LinearOp.apply(input, w, p["bias"] if "bias" in p else self.bias)
+        try:
+            w, b = p["weight"], p["bias"]
+        except KeyError:  # weight_norm, spectral_norm, parametrize move the weight out
+            w, b = self.weight, self.bias
+        return _LinearOp.apply(input, w, b)
 
     def extra_repr(self) -> str:
         return (
