@@ -246,6 +246,10 @@ _LAZY_MODULES = {
     "cuda",
     "backends",
     "accelerator",
+    # torch.func, torch.special, torch.testing (funcspecial)
+    "func",
+    "special",
+    "testing",
 }
 _LAZY_NAMES = {"save": "gradfit.serialization", "load": "gradfit.serialization"}
 # torch.pixel_shuffle and friends: the nn.functional ones, loaded on first use

@@ -1,0 +1,35 @@
+"""``torch.func``: composable function transforms (``grad``, ``vjp``, ``jvp``,
+``jacrev``, ``jacfwd``, ``hessian``, ``vmap``) and ``functional_call``.
+
+gradfit builds them on its reverse-mode engine (``autograd.grad`` with
+``create_graph``) and runs ``vmap`` one slice at a time; the values are PyTorch's. See
+``_transforms`` and ``_vmap`` for how, and for the one difference at the outermost level.
+"""
+
+from __future__ import annotations
+
+from gradfit.func._transforms import (
+    functional_call,
+    grad,
+    grad_and_value,
+    hessian,
+    jacfwd,
+    jacrev,
+    jvp,
+    stack_module_state,
+    vjp,
+)
+from gradfit.func._vmap import vmap
+
+__all__ = [
+    "functional_call",
+    "grad",
+    "grad_and_value",
+    "hessian",
+    "jacfwd",
+    "jacrev",
+    "jvp",
+    "stack_module_state",
+    "vjp",
+    "vmap",
+]

@@ -1,0 +1,487 @@
+"""``torch.func``'s autodiff transforms on gradfit's reverse-mode engine.
+
+PyTorch runs each transform at its own level of wrapped tensors. Here every transform
+works on fresh leaves: the differentiated inputs are detached copies marked
+``requires_grad`` (or differentiable clones when an enclosing transform, or ordinary
+autograd, follows them), the function runs once, and ``autograd.grad`` takes the
+derivatives. Inside another transform the derivatives are taken with
+``create_graph=True`` so the enclosing one can differentiate them again: that is what
+makes ``grad(grad(f))``, ``jacrev(jacrev(f))`` and ``hessian`` work. Because each level
+differentiates with respect to its own leaves, an inner ``grad`` never sees the outer
+level's inputs as its own (no perturbation confusion).
+
+Forward mode (``jvp``, ``jacfwd``) is computed in reverse mode: ``jvp`` by the double-vjp
+trick (J^T u is linear in u, so its vjp with the tangent is J v), ``jacfwd`` as
+``jacrev`` (the same Jacobian).
+
+One difference: at the outermost level, a function that closes over a tensor with
+``requires_grad=True`` (and whose differentiated inputs do not require grad) gets
+results detached from that tensor, where PyTorch keeps them connected to ordinary
+autograd. Pass such tensors as arguments (or call from inside another transform).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import numpy as np
+
+from gradfit import _arrays
+from gradfit.autograd import enable_grad, is_grad_enabled
+from gradfit.autograd import grad as _autograd_grad
+from gradfit.func._pytree import tree_flatten, tree_map, tree_unflatten
+from gradfit.tensor import Tensor
+
+__all__ = [
+    "grad",
+    "grad_and_value",
+    "hessian",
+    "jacfwd",
+    "jacrev",
+    "jvp",
+    "vjp",
+]
+
+# How many autodiff transforms are running (an inner one must keep its graph).
+_DEPTH = [0]
+
+
+class _Level:
+    """One autodiff transform's scope: decides whether results keep their graph."""
+
+    def __init__(self, flat_inputs):
+        nested = _DEPTH[0] > 0
+        tracked = is_grad_enabled() and any(
+            isinstance(t, Tensor) and t.requires_grad for t in flat_inputs
+        )
+        self.create_graph = nested or tracked
+
+    def __enter__(self):
+        _DEPTH[0] += 1
+        self._grad = enable_grad()
+        self._grad.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        self._grad.__exit__(*exc)
+        _DEPTH[0] -= 1
+        return False
+
+    def leaf(self, x):
+        """A differentiable stand-in for ``x`` (connected to ``x``'s graph only when
+        results keep theirs)."""
+        if not isinstance(x, Tensor):
+            raise ValueError(f"Thing passed to transform API must be Tensor, got {type(x)}")
+        if self.create_graph and x.requires_grad:
+            return x.clone()
+        return x.detach().requires_grad_(True)
+
+    def finish(self, tree):
+        """The results as the caller sees them: detached at the outermost level."""
+        if self.create_graph:
+            return tree
+        return tree_map(lambda t: t.detach() if isinstance(t, Tensor) else t, tree)
+
+
+def _zeros_like(x):
+    return _arrays.wrap(np.zeros_like(_arrays.unwrap(x)))
+
+
+def _grads(outputs, inputs, grad_outputs, create_graph):
+    """``autograd.grad`` with zeros for inputs the outputs do not depend on."""
+    pairs = [(o, g) for o, g in zip(outputs, grad_outputs) if o.requires_grad]
+    if pairs and inputs:
+        gs = _autograd_grad(
+            [o for o, _ in pairs],
+            list(inputs),
+            [g for _, g in pairs],
+            retain_graph=True,
+            create_graph=create_graph,
+            allow_unused=True,
+        )
+    else:
+        gs = [None] * len(inputs)
+    return [_zeros_like(x) if g is None else g for x, g in zip(inputs, gs)]
+
+
+# --- argnums ---------------------------------------------------------------------------
+
+
+def _check_argnums(argnums, num_args: int):
+    if isinstance(argnums, tuple):
+        if len(argnums) == 0:
+            raise RuntimeError("argnums must be non-empty")
+        if len(set(argnums)) != len(argnums):
+            raise RuntimeError(f"argnums elements must be unique, got {argnums}")
+        return tuple(_wrap_argnum(a, num_args) for a in argnums)
+    if isinstance(argnums, int):
+        return _wrap_argnum(argnums, num_args)
+    raise RuntimeError(f"argnums must be int or Tuple[int, ...], got: {type(argnums)}")
+
+
+def _wrap_argnum(argnum, num_args: int) -> int:
+    if not isinstance(argnum, int):
+        raise RuntimeError(f"argnum must be int, got: {type(argnum)}")
+    if 0 <= argnum < num_args:
+        return argnum
+    if -num_args <= argnum < 0:
+        return argnum + num_args
+    raise RuntimeError(f"Got argnum={argnum}, but only {num_args} positional inputs")
+
+
+def _differentiable_args(level: _Level, args: tuple, argnums):
+    """(args with the differentiated ones replaced by fresh leaves, those leaves as a
+    tree shaped as the argnums selection, and the flat leaves)."""
+    argnums = _check_argnums(argnums, len(args))
+    picked = argnums if isinstance(argnums, tuple) else (argnums,)
+    new_args = list(args)
+    for i in picked:
+        new_args[i] = tree_map(level.leaf, args[i])
+    diff = tuple(new_args[i] for i in picked)
+    diff = diff if isinstance(argnums, tuple) else diff[0]
+    flat, spec = tree_flatten(diff)
+    return tuple(new_args), flat, spec
+
+
+# --- grad -------------------------------------------------------------------------------
+
+
+def _grad_and_value(func, argnums, has_aux, args, kwargs):
+    level = _Level(tree_flatten(_select(args, argnums))[0])
+    with level:
+        args, flat_diff, spec = _differentiable_args(level, args, argnums)
+        output = func(*args, **kwargs)
+        aux = None
+        if has_aux:
+            if not (isinstance(output, tuple) and len(output) == 2):
+                raise RuntimeError(
+                    "grad_and_value(f)(*args): output of function f should be a tuple: "
+                    "(output, aux) if has_aux is True"
+                )
+            output, aux = output
+        if not isinstance(output, Tensor):
+            raise RuntimeError(
+                "grad_and_value(f)(*args): Expected f(*args) to return a Tensor, got "
+                f"{type(output)}"
+            )
+        if output.dim() != 0:
+            raise RuntimeError(
+                "grad_and_value(f)(*args): Expected f(*args) to return a scalar Tensor, got "
+                f"tensor with {output.dim()} dims. Maybe you wanted to use the vjp or jacrev "
+                "APIs instead?"
+            )
+        one = _arrays.wrap(np.ones_like(_arrays.unwrap(output)))
+        gs = _grads([output], flat_diff, [one], level.create_graph)
+        result = tree_unflatten(gs, spec)
+        result, output, aux = level.finish((result, output, aux))
+    if has_aux:
+        return result, (output, aux)
+    return result, output
+
+
+def _select(args, argnums):
+    try:
+        argnums = _check_argnums(argnums, len(args))
+    except RuntimeError:
+        return ()
+    return tuple(args[i] for i in argnums) if isinstance(argnums, tuple) else args[argnums]
+
+
+def grad_and_value(func, argnums=0, has_aux=False):
+    """A function returning (gradient of ``func`` with respect to the arguments at
+    ``argnums``, ``func``'s value); with ``has_aux`` ``func`` returns (scalar, aux) and the
+    result is (gradient, (value, aux))."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        return _grad_and_value(func, argnums, has_aux, args, kwargs)
+
+    return wrapper
+
+
+def grad(func, argnums=0, has_aux=False):
+    """The gradient of a scalar ``func`` with respect to the arguments at ``argnums``
+    (a tree shaped as those arguments; a tuple of them for a tuple ``argnums``). With
+    ``has_aux`` ``func`` returns (scalar, aux) and the result is (gradient, aux)."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        g, value = _grad_and_value(func, argnums, has_aux, args, kwargs)
+        return (g, value[1]) if has_aux else g
+
+    return wrapper
+
+
+# --- vjp --------------------------------------------------------------------------------
+
+
+def _split_aux(output, has_aux: bool, api: str):
+    if not has_aux:
+        return output, None
+    if not (isinstance(output, tuple) and len(output) == 2):
+        raise RuntimeError(
+            f"{api}(f, *primals): output of function f should be a tuple: (output, aux) "
+            "if has_aux is True"
+        )
+    return output
+
+
+def _check_outputs(flat_out, api: str):
+    for o in flat_out:
+        if not isinstance(o, Tensor):
+            raise RuntimeError(
+                f"{api}: expected f(*primals) to return only tensors, got unsupported type "
+                f"{type(o)}"
+            )
+        if not o.is_floating_point() and not o.is_complex():
+            raise RuntimeError(
+                f"{api}(f, ...): All outputs of f must be floating-point or complex Tensors, "
+                f"got Tensor with dtype {o.dtype}"
+            )
+
+
+def vjp(func, *primals, has_aux=False):
+    """(``func(*primals)``, vjp_fn[, aux]): ``vjp_fn(cotangents)`` is the tuple of
+    cotangents^T J, one entry per primal (shaped as the primal's tree)."""
+    level = _Level(tree_flatten(primals)[0])
+    with level:
+        leaves = tuple(tree_map(level.leaf, p) for p in primals)
+        flat_primals, primals_spec = tree_flatten(leaves)
+        output, aux = _split_aux(func(*leaves), has_aux, "vjp")
+        flat_out, out_spec = tree_flatten(output)
+        _check_outputs(flat_out, "vjp")
+    create_graph = level.create_graph
+
+    def vjp_fn(cotangents, *, retain_graph=True, create_graph=create_graph):
+        flat_ct, ct_spec = tree_flatten(cotangents)
+        create_graph = create_graph or (
+            is_grad_enabled() and any(isinstance(c, Tensor) and c.requires_grad for c in flat_ct)
+        )
+        if ct_spec != out_spec:
+            raise RuntimeError(
+                "Expected pytree structure of cotangents to be the same as pytree structure "
+                f"of outputs to the function. cotangents: {ct_spec}, primal output: {out_spec}"
+            )
+        for o, c in zip(flat_out, flat_ct):
+            if tuple(o.shape) != tuple(c.shape):
+                raise RuntimeError(
+                    f"Mismatch in shape: grad_output[0] has a shape of {c.shape} and "
+                    f"output[0] has a shape of {o.shape}."
+                )
+        with enable_grad():
+            gs = _grads(flat_out, flat_primals, flat_ct, create_graph)
+        res = tree_unflatten(gs, primals_spec)
+        return res if create_graph else tree_map(Tensor.detach, res)
+
+    output = level.finish(output)
+    if has_aux:
+        return output, vjp_fn, level.finish(aux)
+    return output, vjp_fn
+
+
+# --- jvp --------------------------------------------------------------------------------
+
+
+def jvp(func, primals, tangents, *, strict=False, has_aux=False):
+    """(``func(*primals)``, J tangents[, aux]), by the double-vjp trick."""
+    api = "jvp(f, primals, tangents)"
+    if not isinstance(primals, tuple):
+        raise RuntimeError(
+            f"{api}: Expected primals to be a tuple. E.g. it should be valid to call f(*primals)."
+        )
+    flat_p, p_spec = tree_flatten(primals)
+    flat_t, t_spec = tree_flatten(tangents)
+    if p_spec != t_spec:
+        raise RuntimeError(
+            f"{api}: Expected primals and tangents to have the same python structure. For "
+            "example, if primals is a tuple of 3 tensors, tangents also must be. Got primals "
+            f"with structure {p_spec} and tangents with structure {t_spec}"
+        )
+    for name, flat in (("primals", flat_p), ("tangents", flat_t)):
+        if not flat:
+            raise RuntimeError(f"{api}: Expected {name} to be a non-empty tuple of Tensors.")
+        for x in flat:
+            if not isinstance(x, Tensor):
+                raise RuntimeError(
+                    f"{api}: Expected {name} to be a tuple of Tensors, got a tuple with an "
+                    f"element of type {type(x)}"
+                )
+    for p, t in zip(flat_p, flat_t):
+        if tuple(p.shape) != tuple(t.shape):
+            raise RuntimeError(
+                "Trying to set a forward gradient that has a different size than that of the "
+                f"original Tensor, this is not supported. Tensor is of size {list(p.shape)} "
+                f"while the given forward gradient is of size {list(t.shape)}."
+            )
+    level = _Level(flat_p + flat_t)
+    with level:
+        leaves = tuple(tree_map(level.leaf, p) for p in primals)
+        flat_leaves = tree_flatten(leaves)[0]
+        output, aux = _split_aux(func(*leaves), has_aux, "jvp")
+        flat_out, out_spec = tree_flatten(output)
+        if not flat_out:
+            raise RuntimeError(
+                f"{api}: Expected f to be a function that has non-empty output (got output = "
+                f"{output})"
+            )
+        for o in flat_out:
+            if not isinstance(o, Tensor):
+                raise RuntimeError(
+                    f"{api}: expected f(*args) to return only tensors, got unsupported type "
+                    f"{type(o)}"
+                )
+        if strict and not any(o.requires_grad for o in flat_out):
+            raise RuntimeError(
+                "jvp(f, primals, tangents, strict=True): The output of f is independent of "
+                "the inputs. This is not allowed with strict=True."
+            )
+        seeds = [_zeros_like(o).requires_grad_(True) for o in flat_out]
+        back = _grads(flat_out, flat_leaves, seeds, True)
+        pairs = [(b, t) for b, t in zip(back, flat_t) if b.requires_grad]
+        tangents_out = _grads(
+            [b for b, _ in pairs], seeds, [t for _, t in pairs], level.create_graph
+        )
+        result = (tree_unflatten(flat_out, out_spec), tree_unflatten(tangents_out, out_spec))
+        result = level.finish(result)
+        if has_aux:
+            return (*result, level.finish(aux))
+        return result
+
+
+# --- Jacobians --------------------------------------------------------------------------
+
+
+def _jacobian(func, argnums, has_aux, args, kwargs, api):
+    level = _Level(tree_flatten(_select(args, argnums))[0])
+    with level:
+        args, flat_diff, diff_spec = _differentiable_args(level, args, argnums)
+        output, aux = _split_aux(func(*args, **kwargs), has_aux, api)
+        flat_out, out_spec = tree_flatten(output)
+        _check_outputs(flat_out, "vjp")
+        per_output = []
+        for o in flat_out:
+            rows = [[] for _ in flat_diff]
+            flat_o = o.reshape(-1)
+            n = flat_o.numel()
+            for k in range(n):
+                seed = np.zeros(n, dtype=_arrays.unwrap(o).dtype)
+                seed[k] = 1
+                gs = _grads([flat_o], flat_diff, [_arrays.wrap(seed)], level.create_graph)
+                for j, g in enumerate(gs):
+                    rows[j].append(g)
+            jacs = []
+            for j, x in enumerate(flat_diff):
+                shape = tuple(o.shape) + tuple(x.shape)
+                if n == 0:
+                    jacs.append(_arrays.wrap(np.zeros(shape, _arrays.unwrap(x).dtype)))
+                else:
+                    jacs.append(_stack(rows[j]).reshape(shape))
+            per_output.append(tree_unflatten(jacs, diff_spec))
+        result = tree_unflatten(per_output, out_spec)
+        result = level.finish(result)
+        if has_aux:
+            return result, level.finish(aux)
+        return result
+
+
+def _stack(tensors):
+    from gradfit import stack
+
+    return stack(tensors)
+
+
+def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_copy=False):
+    """The Jacobian of ``func`` with respect to the arguments at ``argnums``, one backward
+    pass per output element: for each output leaf, a tree shaped as those arguments whose
+    leaves have shape output.shape + argument.shape."""
+    if not (chunk_size is None or chunk_size > 0):
+        raise ValueError("jacrev: `chunk_size` should be greater than 0.")
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        return _jacobian(func, argnums, has_aux, args, kwargs, "jacrev")
+
+    return wrapper
+
+
+def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
+    """``torch.func.jacfwd``: the same Jacobian as ``jacrev`` (computed in reverse mode
+    here, gradfit having no forward-mode engine)."""
+    if randomness not in ("error", "different", "same"):
+        raise RuntimeError(
+            "Only allowed values for randomness are 'error', 'different', or 'same'. "
+            f"Got {randomness}"
+        )
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        return _jacobian(func, argnums, has_aux, args, kwargs, "jacfwd")
+
+    return wrapper
+
+
+def hessian(func, argnums=0):
+    """``jacfwd(jacrev(func, argnums), argnums)``: the Hessian of ``func``."""
+    return jacfwd(jacrev(func, argnums), argnums)
+
+
+def functional_call(module, parameter_and_buffer_dicts, args=None, kwargs=None, *,
+                    tie_weights=True, strict=False):  # fmt: skip
+    """``module(*args, **kwargs)`` with its parameters and buffers replaced by those in
+    ``parameter_and_buffer_dicts`` (a dict, or a tuple/list of dicts with distinct keys)."""
+    from gradfit.nn.utils.stateless import _functional_call
+
+    if isinstance(parameter_and_buffer_dicts, dict):
+        values = parameter_and_buffer_dicts
+    elif isinstance(parameter_and_buffer_dicts, list | tuple):
+        if not all(isinstance(d, dict) for d in parameter_and_buffer_dicts):
+            raise ValueError(
+                "Expected all elements of parameter_and_buffer_dicts to be dictionaries"
+            )
+        counts: dict[str, int] = {}
+        for d in parameter_and_buffer_dicts:
+            for k in d:
+                counts[k] = counts.get(k, 0) + 1
+        repeated = [k for k, n in counts.items() if n > 1]
+        if repeated:
+            raise ValueError(
+                f"{repeated} appeared in multiple dictionaries; behavior of functional call "
+                "is ambiguous"
+            )
+        values = {k: v for d in parameter_and_buffer_dicts for k, v in d.items()}
+    else:
+        raise ValueError(
+            "Expected parameter_and_buffer_dicts to be a dict, or a list/tuple of dicts, "
+            f"but got {type(parameter_and_buffer_dicts)}"
+        )
+    return _functional_call(module, values, args, kwargs, tie_weights=tie_weights, strict=strict)
+
+
+def stack_module_state(models) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The models' parameters and buffers stacked along a new first dimension, for
+    ``vmap`` over an ensemble with ``functional_call``."""
+    from gradfit import stack
+
+    models = list(models)
+    if len(models) == 0:
+        raise RuntimeError("stack_module_state: Expected at least one model, got 0.")
+    if not (all(m.training for m in models) or all(not m.training for m in models)):
+        raise RuntimeError(
+            "stack_module_state: Expected all models to have the same training/eval mode."
+        )
+    if not all(type(m) is type(models[0]) for m in models):
+        raise RuntimeError("stack_module_state: Expected all models to be of the same class.")
+
+    def stacked(tensors, name):
+        if len({t.requires_grad for t in tensors}) > 1:
+            raise RuntimeError(f"Expected {name} from each model to have the same .requires_grad")
+        out = stack(tensors)
+        return out.detach().requires_grad_() if tensors[0].requires_grad else out
+
+    params = [dict(m.named_parameters()) for m in models]
+    buffers = [dict(m.named_buffers()) for m in models]
+    return (
+        {k: stacked([p[k] for p in params], k) for k in params[0]},
+        {k: stacked([b[k] for b in buffers], k) for k in buffers[0]},
+    )
