@@ -29,18 +29,27 @@ class TreeSpec:
             and self.children == other.children
         )
 
-    def __repr__(self) -> str:
+    def __repr__(self, indent: int = 0) -> str:
+        """PyTorch's form: ``TreeSpec(tuple, None, [*,\n  *])``."""
         if self.kind == "leaf":
             return "*"
-        inner = ", ".join(map(repr, self.children))
-        if self.kind is dict:
-            inner = ", ".join(f"{k!r}: {c!r}" for k, c in zip(self.context, self.children))
-            return "{" + inner + "}"
-        if self.kind is list:
-            return f"[{inner}]"
-        if self.kind is tuple:
-            return f"({inner}{',' if len(self.children) == 1 else ''})"
-        return f"{self.kind.__name__}({inner})"
+        context = list(self.context) if self.kind is dict else self.context
+        out = f"TreeSpec({self.kind.__name__}, {context}, ["
+        if self.children:
+            indent += 2
+            out += self.children[0].__repr__(indent)
+            out += "," if len(self.children) > 1 else ""
+            out += ",".join("\n" + " " * indent + c.__repr__(indent) for c in self.children[1:])
+        return out + "])"
+
+    def pprint(self) -> str:
+        """The tree with ``*`` for each leaf (PyTorch's ``treespec_pprint``)."""
+        return repr(tree_unflatten([_Star()] * self.num_leaves, self))
+
+
+class _Star:
+    def __repr__(self) -> str:
+        return "*"
 
 
 _LEAF = TreeSpec("leaf", None, ())

@@ -251,17 +251,21 @@ def vjp(func, *primals, has_aux=False):
         output, aux = _split_aux(func(*leaves), has_aux, "vjp")
         flat_out, out_spec = tree_flatten(output)
         _check_outputs(flat_out, "vjp")
-    create_graph = level.create_graph
+    keep_graph = level.create_graph
 
-    def vjp_fn(cotangents, *, retain_graph=True, create_graph=create_graph):
+    def vjp_fn(cotangents, retain_graph=True, create_graph=None):
+        # retain_graph: the graph is always kept, so vjp_fn can be called again
         flat_ct, ct_spec = tree_flatten(cotangents)
+        if create_graph is None:
+            create_graph = keep_graph
         create_graph = create_graph or (
             is_grad_enabled() and any(isinstance(c, Tensor) and c.requires_grad for c in flat_ct)
         )
         if ct_spec != out_spec:
             raise RuntimeError(
                 "Expected pytree structure of cotangents to be the same as pytree structure "
-                f"of outputs to the function. cotangents: {ct_spec}, primal output: {out_spec}"
+                f"of outputs to the function. cotangents: {ct_spec.pprint()}, primal output: "
+                f"{out_spec.pprint()}"
             )
         for o, c in zip(flat_out, flat_ct):
             if tuple(o.shape) != tuple(c.shape):
