@@ -19,10 +19,12 @@ _SQRT_2PI = math.sqrt(2.0 * math.pi)
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
 
-def _at_zero(x, value, a):
-    """``value`` (a Tensor) with ``a`` where the input is 0 (a removable singularity)."""
+def _at_zero(x, fn, a):
+    """``fn(x)`` (Tensors) with ``a`` where x is 0, a removable singularity of ``fn``;
+    ``fn`` is evaluated at 1 there so that no NaN reaches the gradient."""
     zero = x._array == 0
-    return Where.apply(zero, value, np.asarray(a, dtype=x._array.dtype))
+    safe = Where.apply(zero, np.ones((), x._array.dtype), x) if zero.any() else x
+    return Where.apply(zero, np.asarray(a, dtype=x._array.dtype), fn(safe))
 
 
 def _quiet(fn):
@@ -56,7 +58,7 @@ I1 = _unary(
     lambda a: _special().i1(a),
     # i0(x) - i1(x) / x, 1/2 at 0
     _quiet(lambda a: np.where(a == 0, 0.5, _special().i0(a) - _special().i1(a) / a)),
-    lambda x: _at_zero(x, I0.apply(x) - I1.apply(x) / x, 0.5),
+    lambda x: _at_zero(x, lambda s: I0.apply(s) - I1.apply(s) / s, 0.5),
 )
 
 I1e = _unary(
@@ -68,7 +70,7 @@ I1e = _unary(
             a == 0, 0.5, _special().i0e(a) - _special().i1e(a) * (np.sign(a) + 1 / a)
         )
     ),
-    lambda x: _at_zero(x, I0e.apply(x) - I1e.apply(x) * (x.sign() + 1 / x), 0.5),
+    lambda x: _at_zero(x, lambda s: I0e.apply(s) - I1e.apply(s) * (s.sign() + 1 / s), 0.5),
 )
 
 Ndtri = _unary(

@@ -76,7 +76,7 @@ def _check(x, fn: str) -> Tensor:
 def _float(x, fn: str) -> Tensor:
     """The input as a floating tensor (integers and bools go to the default dtype)."""
     x = _check(x, fn)
-    if x.is_floating_point() or x.is_complex():
+    if _arrays.unwrap(x).dtype.kind in "fc":
         return x
     return x.to(get_default_dtype())
 
