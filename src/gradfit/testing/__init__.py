@@ -205,7 +205,7 @@ def _compare(actual, expected, id_, opts):
             raise _Mismatch(
                 AssertionError,
                 f"The keys of the mappings do not match:\nMissing keys in the actual mapping: "
-                f"{sorted(missing)}\nExtra keys in the actual mapping: {sorted(extra)}",
+                f"{sorted(missing)}\nAdditional keys in the actual mapping: {sorted(extra)}",
                 id_,
             )
         for k in actual:
