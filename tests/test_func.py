@@ -96,6 +96,34 @@ def test_grad_composes_with_autograd():
 
     _same(fn)
 
+    def closure(T):
+        # the function closes over w: the gradient stays connected to w, as in PyTorch
+        w = _t(T, Y[0]).requires_grad_()
+        x = _t(T, X[0])
+        g = T.func.grad(lambda x: (x.sin() * w).sum())(x)
+        j = T.func.jacrev(lambda x: x.exp() * w)(x)
+        plain = T.func.grad(lambda x: (x.sin() * w.detach()).sum())(x)
+        return g, T.autograd.grad((g * j.sum(0)).sum(), w)[0], plain
+
+    _same(closure)
+
+    def laplacian(T):
+        # a physics-informed loss: second derivatives in x of a network, backpropagated
+        # to its parameters through vmap(hessian(...)) and functional_call
+        T.manual_seed(0)
+        net = T.nn.Sequential(T.nn.Linear(2, 5), T.nn.Tanh(), T.nn.Linear(5, 1)).double()
+        params = dict(net.named_parameters())
+
+        def u(p, pt):
+            return T.func.functional_call(net, p, (pt,)).squeeze()
+
+        pts = _t(T, X[:, :2])
+        lap = T.func.vmap(T.func.hessian(u, argnums=1), in_dims=(None, 0))(params, pts)
+        loss = lap.diagonal(dim1=1, dim2=2).sum(1).pow(2).mean()
+        return lap, T.autograd.grad(loss, list(params.values()), allow_unused=True)
+
+    _same(laplacian)
+
 
 def test_vjp_jvp():
     def fn(T):

@@ -218,6 +218,9 @@ cdouble = complex128
 
 __version__ = "0.1.0"
 
+# --- funcspecial: PyTorch's math constants (torch.pi, torch.e, torch.inf, torch.nan) ---------
+from math import e, inf, nan, pi  # noqa: E402
+
 
 def is_tensor(obj) -> bool:
     return isinstance(obj, Tensor)

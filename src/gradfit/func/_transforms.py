@@ -14,10 +14,10 @@ Forward mode (``jvp``, ``jacfwd``) is computed in reverse mode: ``jvp`` by the d
 trick (J^T u is linear in u, so its vjp with the tangent is J v), ``jacfwd`` as
 ``jacrev`` (the same Jacobian).
 
-One difference: at the outermost level, a function that closes over a tensor with
-``requires_grad=True`` (and whose differentiated inputs do not require grad) gets
-results detached from that tensor, where PyTorch keeps them connected to ordinary
-autograd. Pass such tensors as arguments (or call from inside another transform).
+At the outermost level the derivatives keep their graph only when the results depend on
+a tensor that ordinary autograd follows (an argument, or a tensor the function closes
+over, with ``requires_grad=True``: found by walking the function's graph back from its
+outputs), so that they are detached, as PyTorch's, otherwise.
 """
 
 from __future__ import annotations
@@ -51,11 +51,18 @@ class _Level:
     """One autodiff transform's scope: decides whether results keep their graph."""
 
     def __init__(self, flat_inputs):
+        self.outer_grad = is_grad_enabled()
         nested = _DEPTH[0] > 0
-        tracked = is_grad_enabled() and any(
+        tracked = self.outer_grad and any(
             isinstance(t, Tensor) and t.requires_grad for t in flat_inputs
         )
         self.create_graph = nested or tracked
+
+    def check(self, outputs, own_leaves) -> None:
+        """Keep the graph also when ``outputs`` depend on a tensor requiring grad other
+        than this level's own leaves (a tensor the function closes over)."""
+        if not self.create_graph and self.outer_grad:
+            self.create_graph = _depends_outside(outputs, own_leaves)
 
     def __enter__(self):
         _DEPTH[0] += 1
@@ -82,6 +89,26 @@ class _Level:
         if self.create_graph:
             return tree
         return tree_map(lambda t: t.detach() if isinstance(t, Tensor) else t, tree)
+
+
+def _depends_outside(outputs, own_leaves) -> bool:
+    own = {id(t) for t in own_leaves}
+    seen: set = set()
+    stack = [o for o in outputs if isinstance(o, Tensor) and o.requires_grad]
+    while stack:
+        t = stack.pop()
+        if id(t) in own:
+            continue
+        node = t.grad_fn
+        if node is None:
+            return True  # a leaf that requires grad and is not ours
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        for a in getattr(node, "inputs", ()) or ():
+            if isinstance(a, Tensor) and a.requires_grad:
+                stack.append(a)
+    return False
 
 
 def _zeros_like(x):
@@ -148,7 +175,7 @@ def _differentiable_args(level: _Level, args: tuple, argnums):
 
 
 def _grad_and_value(func, argnums, has_aux, args, kwargs):
-    level = _Level(tree_flatten(_select(args, argnums))[0])
+    level = _Level(tree_flatten((args, kwargs))[0])
     with level:
         args, flat_diff, spec = _differentiable_args(level, args, argnums)
         output = func(*args, **kwargs)
@@ -171,6 +198,7 @@ def _grad_and_value(func, argnums, has_aux, args, kwargs):
                 f"tensor with {output.dim()} dims. Maybe you wanted to use the vjp or jacrev "
                 "APIs instead?"
             )
+        level.check([output], flat_diff)
         one = _arrays.wrap(np.ones_like(_arrays.unwrap(output)))
         gs = _grads([output], flat_diff, [one], level.create_graph)
         result = tree_unflatten(gs, spec)
@@ -178,14 +206,6 @@ def _grad_and_value(func, argnums, has_aux, args, kwargs):
     if has_aux:
         return result, (output, aux)
     return result, output
-
-
-def _select(args, argnums):
-    try:
-        argnums = _check_argnums(argnums, len(args))
-    except RuntimeError:
-        return ()
-    return tuple(args[i] for i in argnums) if isinstance(argnums, tuple) else args[argnums]
 
 
 def grad_and_value(func, argnums=0, has_aux=False):
@@ -251,6 +271,7 @@ def vjp(func, *primals, has_aux=False):
         output, aux = _split_aux(func(*leaves), has_aux, "vjp")
         flat_out, out_spec = tree_flatten(output)
         _check_outputs(flat_out, "vjp")
+        level.check(flat_out, flat_primals)
     keep_graph = level.create_graph
 
     def vjp_fn(cotangents, retain_graph=True, create_graph=None):
@@ -340,6 +361,7 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
                 "jvp(f, primals, tangents, strict=True): The output of f is independent of "
                 "the inputs. This is not allowed with strict=True."
             )
+        level.check(flat_out, flat_leaves)
         seeds = [_zeros_like(o).requires_grad_(True) for o in flat_out]
         back = _grads(flat_out, flat_leaves, seeds, True)
         pairs = [(b, t) for b, t in zip(back, flat_t) if b.requires_grad]
@@ -357,12 +379,13 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
 
 
 def _jacobian(func, argnums, has_aux, args, kwargs, api):
-    level = _Level(tree_flatten(_select(args, argnums))[0])
+    level = _Level(tree_flatten((args, kwargs))[0])
     with level:
         args, flat_diff, diff_spec = _differentiable_args(level, args, argnums)
         output, aux = _split_aux(func(*args, **kwargs), has_aux, api)
         flat_out, out_spec = tree_flatten(output)
         _check_outputs(flat_out, "vjp")
+        level.check(flat_out, flat_diff)
         per_output = []
         for o in flat_out:
             rows = [[] for _ in flat_diff]
