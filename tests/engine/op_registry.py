@@ -418,3 +418,8 @@ REGISTRY += LAYERS_MORE
 from .registry_losses_more import LOSSES_MORE  # noqa: E402
 
 REGISTRY += LOSSES_MORE
+
+# torch.special ops (funcspecial): tests/engine/registry_special.py
+from .registry_special import REGISTRY_SPECIAL  # noqa: E402
+
+REGISTRY += REGISTRY_SPECIAL
