@@ -128,12 +128,19 @@ def test_grad_composes_with_autograd():
 def test_vjp_jvp():
     def fn(T):
         a, b = _t(T, X), _t(T, Y)
+        with T.no_grad():  # the transforms ignore an enclosing no_grad, as in PyTorch
+            g = T.func.grad(lambda a: (a**2).sum())(a)
+        unused = T.func.jvp(lambda a, b: b * 2, (a, b), (a, b))
+        o5, vjp5 = T.func.vjp(lambda a, b: b * 2, a, b)
         out, vjp_fn = T.func.vjp(lambda a, b: ((a * b).sin(), a.exp()), a, b)
         cts = (T.ones_like(out[0]), _t(T, Y))
         o2, t2 = T.func.jvp(lambda a, b: (a * b).sin(), (a, b), (T.ones_like(a), a))
         o3, t3, aux = T.func.jvp(lambda a: (a.tanh(), a * 2), (a,), (b,), has_aux=True)
         out4, vjp4, aux4 = T.func.vjp(lambda a: ((a**2).sum(), a + 1), a, has_aux=True)
-        return out, vjp_fn(cts), o2, t2, o3, t3, aux, out4, vjp4(T.tensor(2.0, dtype=T.float64))
+        return (
+            out, vjp_fn(cts), o2, t2, o3, t3, aux, out4, vjp4(T.tensor(2.0, dtype=T.float64)),
+            g, unused, vjp5(T.ones_like(o5)),
+        )  # fmt: skip
 
     _same(fn)
 
@@ -148,6 +155,9 @@ def test_jacrev_jacfwd_hessian():
             T.func.jacrev(T.func.jacrev(lambda x: (x**3).sin()))(x[0]),
             T.func.hessian(f_scalar)(x[0]),
             T.func.hessian(lambda x, y: (x * y.sin()).sum() ** 2, argnums=(0, 1))(x[0], y[0]),
+            T.func.hessian(lambda a: a.sin() * a.sum())(x[0]),
+            T.func.jacrev(lambda p: p["a"] * p["b"].sum())({"a": x[0], "b": y[0]}),
+            T.func.jacrev(lambda a, b: a @ b, argnums=(0, 1))(x, y.T),
         )
 
     _same(fn)
@@ -165,6 +175,12 @@ def test_vmap_dims_nested_and_random():
             vm(lambda p, s: p["w"] * s, in_dims=({"w": 0}, None))({"w": x}, 3.0),
             vm(T.func.jacrev(T.sin))(x),
             T.func.grad(lambda x: vm(lambda r: (r**2).sum().sqrt())(x).sum())(x),
+            vm(lambda a, k=1.0: a * k, in_dims=-1)(x, k=2.0),
+            vm(lambda a: (a.sum(), T.ones(2)), out_dims=(0, None))(x),
+            vm(lambda a: vm(lambda b: (a * b).sum())(y))(x),
+            # grad over a function that runs grad inside vmap on other data: detached result
+            T.func.grad(lambda a: vm(T.func.grad(lambda r: (r.sin() * a[0]).sum()))(y).sum())(x),
+            vm(T.func.jacfwd(lambda r: r.exp() * r.sum()), in_dims=1, out_dims=2)(x),
         )
 
     _same(fn)
@@ -245,6 +261,12 @@ def _error(T, call):
         lambda T: T.func.jvp(lambda x: x, (T.ones(2),), [T.ones(2)]),
         lambda T: T.func.jacrev(lambda x: x, chunk_size=0),
         lambda T: T.func.vjp(lambda x: x, T.ones(2), has_aux=True),
+        lambda T: T.func.jacrev(lambda a: (a > 0).long())(T.ones(2)),
+        lambda T: T.func.vmap(lambda a: a, out_dims=(0, 1))(T.ones(2)),
+        lambda T: T.func.vmap(lambda a: a, out_dims=3)(T.ones(2)),
+        lambda T: T.func.vjp(lambda a: a * 2, T.ones(2))[1]((T.ones(2),)),
+        lambda T: T.func.vmap(lambda a: (a, a.sum()), out_dims=(0, None))(T.arange(2.0)),
+        lambda T: T.func.vmap(lambda a: a)(),
     ],
 )
 def test_errors_match_torch(call):

@@ -45,6 +45,9 @@ __all__ = [
 
 # How many autodiff transforms are running (an inner one must keep its graph).
 _DEPTH = [0]
+# The leaves the running transforms made (by id; the tensors are kept so that ids stay
+# unique), emptied when the outermost one ends: a graph reaching them is internal.
+_INTERNAL: dict = {}
 
 
 class _Level:
@@ -73,6 +76,8 @@ class _Level:
     def __exit__(self, *exc):
         self._grad.__exit__(*exc)
         _DEPTH[0] -= 1
+        if _DEPTH[0] == 0:
+            _INTERNAL.clear()
         return False
 
     def leaf(self, x):
@@ -82,7 +87,7 @@ class _Level:
             raise ValueError(f"Thing passed to transform API must be Tensor, got {type(x)}")
         if self.create_graph and x.requires_grad:
             return x.clone()
-        return x.detach().requires_grad_(True)
+        return _internal(x.detach().requires_grad_(True))
 
     def finish(self, tree):
         """The results as the caller sees them: detached at the outermost level."""
@@ -91,13 +96,18 @@ class _Level:
         return tree_map(lambda t: t.detach() if isinstance(t, Tensor) else t, tree)
 
 
+def _internal(t):
+    _INTERNAL[id(t)] = t
+    return t
+
+
 def _depends_outside(outputs, own_leaves) -> bool:
     own = {id(t) for t in own_leaves}
     seen: set = set()
     stack = [o for o in outputs if isinstance(o, Tensor) and o.requires_grad]
     while stack:
         t = stack.pop()
-        if id(t) in own:
+        if id(t) in own or id(t) in _INTERNAL:
             continue
         node = t.grad_fn
         if node is None:
@@ -254,7 +264,7 @@ def _check_outputs(flat_out, api: str):
                 f"{api}: expected f(*primals) to return only tensors, got unsupported type "
                 f"{type(o)}"
             )
-        if not o.is_floating_point() and not o.is_complex():
+        if _arrays.unwrap(o).dtype.kind not in "fc":
             raise RuntimeError(
                 f"{api}(f, ...): All outputs of f must be floating-point or complex Tensors, "
                 f"got Tensor with dtype {o.dtype}"
@@ -362,7 +372,7 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
                 "the inputs. This is not allowed with strict=True."
             )
         level.check(flat_out, flat_leaves)
-        seeds = [_zeros_like(o).requires_grad_(True) for o in flat_out]
+        seeds = [_internal(_zeros_like(o).requires_grad_(True)) for o in flat_out]
         back = _grads(flat_out, flat_leaves, seeds, True)
         pairs = [(b, t) for b, t in zip(back, flat_t) if b.requires_grad]
         tangents_out = _grads(

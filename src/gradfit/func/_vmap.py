@@ -143,6 +143,10 @@ def _run(func, batch, flat_dims, flat_args, spec, kwargs, randomness):
     return outputs
 
 
+def _equal(a, b) -> bool:
+    return isinstance(b, Tensor) and tuple(a.shape) == tuple(b.shape) and bool((a == b).all())
+
+
 def _stack_outputs(func, outputs, out_dims):
     from gradfit import stack
 
@@ -178,6 +182,13 @@ def _stack_outputs(func, outputs, out_dims):
     for j, d in enumerate(dims):
         items = [f[0][j] for f in flats]
         if d is None:
+            # PyTorch raises for an output that depends on the mapped inputs; here that
+            # shows only as values that differ between the slices
+            if isinstance(items[0], Tensor) and any(not _equal(items[0], t) for t in items[1:]):
+                raise ValueError(
+                    f"vmap({name}, ...): `{name}` can not return a BatchedTensor when out_dim "
+                    "is None"
+                )
             result.append(items[0])
             continue
         if not isinstance(items[0], Tensor):
