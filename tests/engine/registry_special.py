@@ -1,6 +1,8 @@
 """Registry entries for the ops of torch.special that gradfit.ops.special adds (expm1,
-erfcx, i0/i0e/i1/i1e, ndtri, log_ndtr, entr, xlog1py, zeta): gradcheck, PyTorch parity
-(float64 and float32) and second order come from the shared registry tests."""
+erfcx, i0/i0e/i1/i1e, ndtri, log_ndtr, entr, xlog1py, zeta, gammainc, gammaincc):
+gradcheck, PyTorch parity (float64 and float32) and second order come from the shared
+registry tests. zeta and the incomplete gamma functions are differentiated in their
+second argument only (PyTorch has no derivative in the first)."""
 
 from __future__ import annotations
 
@@ -25,4 +27,14 @@ REGISTRY_SPECIAL = [
     OpSpec("special_entr", lambda lib, a: lib.special.entr(a), domain="positive"),
     OpSpec("special_xlog1py", lambda lib, a: lib.special.xlog1py(a, lib.sigmoid(a))),
     OpSpec("special_zeta", lambda lib, a: lib.special.zeta(3.0, a + 0.5), domain="positive"),
+    OpSpec(
+        "special_gammainc",
+        lambda lib, a: lib.special.gammainc(a.detach() * 0 + 1.5, a),
+        domain="positive",
+    ),
+    OpSpec(
+        "special_gammaincc",
+        lambda lib, a: lib.special.gammaincc(a.detach() * 0 + 2.5, a),
+        domain="positive",
+    ),
 ]

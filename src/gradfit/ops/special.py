@@ -1,6 +1,6 @@
 """The ``torch.special`` functions gradfit had no op for: expm1, erfcx, the modified
-Bessel functions i0/i0e/i1/i1e, ndtri, log_ndtr, entr, xlog1py, the Hurwitz zeta and
-the Bessel functions j0/j1. Derivatives are PyTorch's (derivatives.yaml), written once
+Bessel functions i0/i0e/i1/i1e, ndtri, log_ndtr, entr, xlog1py, the Hurwitz zeta and the
+incomplete gamma functions. Derivatives are PyTorch's (derivatives.yaml), written once
 on arrays and once with gradfit ops (``backward_graph``) so that second order works.
 Values come from ``scipy.special``, imported on first use.
 """
@@ -157,51 +157,46 @@ class Zeta(Op):
     @staticmethod
     def backward(ctx, grad_output):
         if _wants(ctx, 0):
-            raise RuntimeError("the derivative for 'zeta' is not implemented.")
+            raise NotImplementedError("the derivative for 'zeta' is not implemented.")
         return None, grad_output * _same(-ctx.x * _special().zeta(ctx.x + 1, ctx.q), ctx.q)
 
     @staticmethod
     def backward_graph(ctx, g):
         if _wants(ctx, 0):
-            raise RuntimeError("the derivative for 'zeta' is not implemented.")
+            raise NotImplementedError("the derivative for 'zeta' is not implemented.")
         x, q = ctx.inputs
         return None, g * -x * Zeta.apply(x + 1, q)
 
 
-def _not_differentiable(name, fn):
-    """A forward-only op: differentiating it raises PyTorch's error."""
+class _Gammainc(Op):
+    """The regularized lower (``upper=False``) or upper incomplete gamma function
+    P(a, x) / Q(a, x). d/dx P = x^(a-1) e^(-x) / Gamma(a) (Q: its negative); PyTorch has
+    no derivative with respect to a, and neither has this op."""
 
-    def forward(ctx, a):
-        return _same(fn(a), a)
+    @staticmethod
+    def forward(ctx, a, x, upper=False):
+        ctx.a, ctx.x, ctx.upper = a, x, upper
+        fn = _special().gammaincc if upper else _special().gammainc
+        return np.asarray(fn(a, x)).astype(np.result_type(a, x), copy=False)
 
+    @staticmethod
     def backward(ctx, grad_output):
-        raise RuntimeError(f"the derivative for '{name}' is not implemented.")
+        if _wants(ctx, 0):
+            name = "igammac" if ctx.upper else "igamma"
+            raise NotImplementedError(f"the derivative for '{name}: input' is not implemented.")
+        a, x = ctx.a, ctx.x
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            d = np.exp((a - 1) * np.log(x) - x - _special().gammaln(a))
+        return None, grad_output * _same(-d if ctx.upper else d, x)
 
-    return type(
-        name,
-        (Op,),
-        {
-            "forward": staticmethod(forward),
-            "backward": staticmethod(backward),
-            "backward_graph": staticmethod(backward),
-        },
-    )
+    @staticmethod
+    def backward_graph(ctx, g):
+        if _wants(ctx, 0):
+            name = "igammac" if ctx.upper else "igamma"
+            raise NotImplementedError(f"the derivative for '{name}: input' is not implemented.")
+        a, x = ctx.inputs
+        d = ((a - 1) * x.log() - x - a.lgamma()).exp()
+        return None, g * (-d if ctx.upper else d)
 
 
-BesselJ0 = _not_differentiable("special_bessel_j0", lambda a: _special().j0(a))
-BesselJ1 = _not_differentiable("special_bessel_j1", lambda a: _special().j1(a))
-BesselY0 = _not_differentiable("special_bessel_y0", lambda a: _special().y0(a))
-BesselY1 = _not_differentiable("special_bessel_y1", lambda a: _special().y1(a))
-ModifiedBesselI0 = _not_differentiable("special_modified_bessel_i0", lambda a: _special().i0(a))
-ModifiedBesselI1 = _not_differentiable("special_modified_bessel_i1", lambda a: _special().i1(a))
-ModifiedBesselK0 = _not_differentiable("special_modified_bessel_k0", lambda a: _special().k0(a))
-ModifiedBesselK1 = _not_differentiable("special_modified_bessel_k1", lambda a: _special().k1(a))
-ScaledModifiedBesselK0 = _not_differentiable(
-    "special_scaled_modified_bessel_k0", lambda a: _special().k0e(a)
-)
-ScaledModifiedBesselK1 = _not_differentiable(
-    "special_scaled_modified_bessel_k1", lambda a: _special().k1e(a)
-)
-SphericalBesselJ0 = _not_differentiable(
-    "special_spherical_bessel_j0", lambda a: _special().spherical_jn(0, a)
-)
+Gammainc = _Gammainc

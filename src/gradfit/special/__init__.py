@@ -2,8 +2,8 @@
 derivatives. Most are gradfit's existing ops under their ``torch.special`` names; the
 rest are ops of ``gradfit.ops.special`` (values from ``scipy.special``). Integer inputs
 are computed in the default float dtype, as PyTorch does. The Bessel functions of the
-first and second kinds (``bessel_j0``, ``bessel_y1``, ``modified_bessel_k0``, ...) have
-no derivative in PyTorch, and differentiating them raises here too.
+first and second kinds (``bessel_j0``, ``bessel_y1``, ``modified_bessel_k0``, ...) record
+no graph in PyTorch (their results do not require grad), nor here.
 """
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ __all__ = [
     "exp2",
     "expit",
     "expm1",
+    "gammainc",
+    "gammaincc",
     "gammaln",
     "i0",
     "i0e",
@@ -100,6 +102,15 @@ def _pair(a, b, fn: str) -> tuple:
         return _arrays.wrap(np.asarray(t, dtype=_arrays.unwrap(_empty(dt)).dtype))
 
     return conv(a), conv(b)
+
+
+def _tensors(a, b, fn: str) -> None:
+    for i, (arg, t) in enumerate((("input", a), ("other", b))):
+        if not isinstance(t, Tensor):
+            raise TypeError(
+                f"special_{fn}(): argument '{arg}' (position {i + 1}) must be Tensor, not "
+                f"{type(t).__name__}"
+            )
 
 
 def _empty(dt):
@@ -248,45 +259,41 @@ def zeta(input, other):  # noqa: A002
     return _sp.Zeta.apply(*_pair(input, other, "zeta"))
 
 
-def bessel_j0(input):  # noqa: A002
-    return _sp.BesselJ0.apply(_float(input, "bessel_j0"))
+def gammainc(input, other):  # noqa: A002
+    """The regularized lower incomplete gamma function P(input, other)."""
+    _tensors(input, other, "gammainc")
+    return _sp.Gammainc.apply(*_pair(input, other, "gammainc"))
 
 
-def bessel_j1(input):  # noqa: A002
-    return _sp.BesselJ1.apply(_float(input, "bessel_j1"))
+def gammaincc(input, other):  # noqa: A002
+    """The regularized upper incomplete gamma function Q(input, other) = 1 - P."""
+    _tensors(input, other, "gammaincc")
+    return _sp.Gammainc.apply(*_pair(input, other, "gammaincc"), upper=True)
 
 
-def bessel_y0(input):  # noqa: A002
-    return _sp.BesselY0.apply(_float(input, "bessel_y0"))
+# --- Bessel functions: values only; PyTorch records no graph for them ------------------------
 
 
-def bessel_y1(input):  # noqa: A002
-    return _sp.BesselY1.apply(_float(input, "bessel_y1"))
+def _values_only(name, scipy_name, *lead):
+    def fn(input):  # noqa: A002
+        x = _float(input, name)
+        arr = _arrays.unwrap(x)
+        out = getattr(_emore._special(), scipy_name)(*lead, arr)
+        return _arrays.wrap(np.asarray(out).astype(arr.dtype, copy=False))
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"``torch.special.{name}`` (scipy.special.{scipy_name}); not differentiable."
+    return fn
 
 
-def modified_bessel_i0(input):  # noqa: A002
-    return _sp.ModifiedBesselI0.apply(_float(input, "modified_bessel_i0"))
-
-
-def modified_bessel_i1(input):  # noqa: A002
-    return _sp.ModifiedBesselI1.apply(_float(input, "modified_bessel_i1"))
-
-
-def modified_bessel_k0(input):  # noqa: A002
-    return _sp.ModifiedBesselK0.apply(_float(input, "modified_bessel_k0"))
-
-
-def modified_bessel_k1(input):  # noqa: A002
-    return _sp.ModifiedBesselK1.apply(_float(input, "modified_bessel_k1"))
-
-
-def scaled_modified_bessel_k0(input):  # noqa: A002
-    return _sp.ScaledModifiedBesselK0.apply(_float(input, "scaled_modified_bessel_k0"))
-
-
-def scaled_modified_bessel_k1(input):  # noqa: A002
-    return _sp.ScaledModifiedBesselK1.apply(_float(input, "scaled_modified_bessel_k1"))
-
-
-def spherical_bessel_j0(input):  # noqa: A002
-    return _sp.SphericalBesselJ0.apply(_float(input, "spherical_bessel_j0"))
+bessel_j0 = _values_only("bessel_j0", "j0")
+bessel_j1 = _values_only("bessel_j1", "j1")
+bessel_y0 = _values_only("bessel_y0", "y0")
+bessel_y1 = _values_only("bessel_y1", "y1")
+modified_bessel_i0 = _values_only("modified_bessel_i0", "i0")
+modified_bessel_i1 = _values_only("modified_bessel_i1", "i1")
+modified_bessel_k0 = _values_only("modified_bessel_k0", "k0")
+modified_bessel_k1 = _values_only("modified_bessel_k1", "k1")
+scaled_modified_bessel_k0 = _values_only("scaled_modified_bessel_k0", "k0e")
+scaled_modified_bessel_k1 = _values_only("scaled_modified_bessel_k1", "k1e")
+spherical_bessel_j0 = _values_only("spherical_bessel_j0", "spherical_jn", 0)
