@@ -277,3 +277,9 @@ def test_errors_match_torch(call):
         want[0],
         want[1].replace("torch.", "gradfit.").replace("<class 'torch", "<class 'gradfit"),
     )
+
+
+def test_namespace():
+    # torch.vmap is torch.func.vmap; the transforms load on first use of gradfit.func
+    assert gradfit.vmap is gradfit.func.vmap
+    assert {"grad", "vmap", "jacrev", "functional_call"} <= set(gradfit.func.__all__)

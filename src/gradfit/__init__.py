@@ -270,6 +270,7 @@ _LAZY_NAMES.update(
         "gradfit.nn.functional",
     )
 )
+_LAZY_NAMES["vmap"] = "gradfit.func"  # torch.vmap (funcspecial)
 
 
 def __getattr__(name: str):
