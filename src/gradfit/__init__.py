@@ -264,6 +264,10 @@ _LAZY_NAMES.update(
     )
 )
 
+# --- pruneamp: torch.amp, torch.cpu and torch.autocast, loaded on first use -----------------
+_LAZY_MODULES.update({"amp", "cpu"})
+_LAZY_NAMES.update(dict.fromkeys(("autocast", "is_autocast_enabled"), "gradfit.amp"))
+
 
 def __getattr__(name: str):
     import importlib
