@@ -101,7 +101,9 @@ class autocast:  # noqa: N801 - PyTorch's name
             )
         from gradfit import float16
 
-        self._cache_enabled = is_autocast_cache_enabled() if cache_enabled is None else cache_enabled
+        self._cache_enabled = (
+            is_autocast_cache_enabled() if cache_enabled is None else cache_enabled
+        )
         device_name = self.device.upper()
         if enabled:
             if self.device == "cuda":

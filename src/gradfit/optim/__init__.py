@@ -9,7 +9,7 @@ update maths is in ``_functional`` as plain NumPy functions.
 
 from __future__ import annotations
 
-from gradfit.optim import lecture, lr_scheduler
+from gradfit.optim import lecture, lr_scheduler, swa_utils
 from gradfit.optim.adadelta import Adadelta
 from gradfit.optim.adagrad import Adagrad
 from gradfit.optim.adam import Adam, AdamW
@@ -40,4 +40,5 @@ __all__ = [
     "LBFGS",
     "lr_scheduler",
     "lecture",
+    "swa_utils",
 ]

@@ -20,8 +20,6 @@ import warnings
 from copy import deepcopy
 from typing import Any
 
-
-
 import gradfit
 from gradfit import _arrays
 from gradfit.nn.modules.module import Module
@@ -244,8 +242,7 @@ class SWALR(LRScheduler):
             group["swa_lr"] = swa_lr_
         if anneal_strategy not in ["cos", "linear"]:
             raise ValueError(
-                "anneal_strategy must be one of 'cos' or 'linear', instead got "
-                f"{anneal_strategy}"
+                f"anneal_strategy must be one of 'cos' or 'linear', instead got {anneal_strategy}"
             )
         self._set_anneal_func(anneal_strategy)
         if not isinstance(anneal_epochs, int) or anneal_epochs < 0:
@@ -308,6 +305,3 @@ class SWALR(LRScheduler):
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         self.__dict__.update(state_dict)
         self._set_anneal_func(self._anneal_strategy)
-
-
-

@@ -156,9 +156,7 @@ class BasePruningMethod(ABC):
         """Make the pruning permanent: ``<name>`` becomes the Parameter ``<name>_orig``
         holding the pruned values; the mask buffer goes."""
         if self._tensor_name is None:
-            raise AssertionError(
-                f"Module {module} has to be pruned before pruning can be removed"
-            )
+            raise AssertionError(f"Module {module} has to be pruned before pruning can be removed")
         weight = self.apply_mask(module)
         if hasattr(module, self._tensor_name):
             delattr(module, self._tensor_name)
@@ -298,9 +296,7 @@ class L1Unstructured(BasePruningMethod):
 
     @classmethod
     def apply(cls, module, name, amount, importance_scores=None):
-        return super().apply(
-            module, name, amount=amount, importance_scores=importance_scores
-        )
+        return super().apply(module, name, amount=amount, importance_scores=importance_scores)
 
 
 class RandomStructured(BasePruningMethod):
@@ -449,7 +445,10 @@ def global_unstructured(parameters, pruning_method, importance_scores=None, **kw
     from gradfit.nn.utils.convert_parameters import parameters_to_vector
 
     relevant_importance_scores = parameters_to_vector(
-        [importance_scores.get((module, name), getattr(module, name)) for module, name in parameters]
+        [
+            importance_scores.get((module, name), getattr(module, name))
+            for module, name in parameters
+        ]
     )
     default_mask = parameters_to_vector(
         [
