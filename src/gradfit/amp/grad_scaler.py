@@ -58,7 +58,8 @@ def _update_scale_(scale, growth_tracker, found_inf, growth_factor, backoff_fact
     else:
         successful = tracker + 1
         if successful == interval:
-            new_scale = np.float32(s * growth_factor)
+            with np.errstate(over="ignore"):  # an overflow to inf is refused just below
+                new_scale = np.float32(s * growth_factor)
             if np.isfinite(new_scale):
                 s = float(new_scale)
             tracker = 0
