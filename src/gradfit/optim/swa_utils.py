@@ -20,6 +20,8 @@ import warnings
 from copy import deepcopy
 from typing import Any
 
+import numpy as np
+
 import gradfit
 from gradfit import _arrays
 from gradfit.nn.modules.module import Module
@@ -38,16 +40,19 @@ __all__ = [
 
 def _lerp_(ends_from, ends_to, weight: float) -> None:
     """``torch._foreach_lerp_`` with a scalar weight: ``a + w (b - a)`` for ``|w| < 0.5``,
-    else ``b - (b - a)(1 - w)``, in the tensors' dtype."""
+    else ``b - (b - a)(1 - w)``, each a fused multiply-add in the tensors' dtype as
+    PyTorch's CPU kernel computes it (the float32 product is exact in float64, so one
+    float64 sum rounded to float32 is the fused result)."""
     for a_t, b_t in zip(ends_from, ends_to, strict=True):
         a = _arrays.unwrap(a_t)
         b = _arrays.unwrap(b_t).astype(a.dtype, copy=False)
         w = a.dtype.type(weight)
         diff = b - a
+        wide = np.float64 if a.dtype == np.float32 else a.dtype
         if abs(weight) < 0.5:
-            new = a + w * diff
+            new = a.astype(wide) + wide(w) * diff.astype(wide)
         else:
-            new = b - diff * (a.dtype.type(1) - w)
+            new = b.astype(wide) - diff.astype(wide) * wide(a.dtype.type(1) - w)
         with _arrays.modified(a_t):
             a[...] = new
 
@@ -83,12 +88,19 @@ def get_swa_multi_avg_fn():
         if _inexact(averaged_param_list[0]):
             _lerp_(averaged_param_list, current_param_list, float(1 / (num_averaged + 1)))
         else:
+            if isinstance(num_averaged, gradfit.Tensor):
+                # PyTorch's _foreach_addcdiv_ refuses integer tensors
+                raise RuntimeError(
+                    "Integer division with addcdiv is no longer supported, and in a future  "
+                    "release addcdiv will perform a true division of tensor1 and tensor2. The "
+                    "historic addcdiv behavior can be implemented as (input + value * "
+                    "torch.trunc(tensor1 / tensor2)).to(input.dtype) for integer inputs and as "
+                    "(input + value * tensor1 / tensor2) for float inputs. The future addcdiv "
+                    "behavior is just the latter implementation: (input + value * tensor1 / "
+                    "tensor2), for all dtypes."
+                )
             for p_avg, p_model in zip(averaged_param_list, current_param_list, strict=True):
-                diff = p_model - p_avg
-                if isinstance(num_averaged, gradfit.Tensor):
-                    p_avg.copy_(p_avg + diff / (num_averaged + 1))
-                else:
-                    p_avg.copy_(p_avg + diff * (1.0 / (num_averaged + 1)))
+                p_avg.add_(p_model - p_avg, alpha=1.0 / (num_averaged + 1))
 
     return swa_update
 
