@@ -7,6 +7,11 @@ random numbers in PyTorch, so even dropout agrees), but no memory is saved. What
 can observe is kept: the ``use_reentrant`` warning when it is not passed, the argument
 checks, and the reentrant variant's rule that the output requires grad only if some
 tensor input does (with the "None of the inputs have requires_grad=True" warning).
+
+One difference remains: with ``preserve_rng_state=False`` PyTorch's recomputation draws
+fresh random numbers (dropout masks differ from the forward's, and the random stream moves
+on during backward); gradfit's gradients are those of the forward that ran, as PyTorch's
+are with the default ``preserve_rng_state=True``.
 """
 
 from __future__ import annotations
