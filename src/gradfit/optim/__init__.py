@@ -9,7 +9,7 @@ update maths is in ``_functional`` as plain NumPy functions.
 
 from __future__ import annotations
 
-from gradfit.optim import lecture, lr_scheduler, swa_utils
+from gradfit.optim import lecture, lr_scheduler
 from gradfit.optim.adadelta import Adadelta
 from gradfit.optim.adagrad import Adagrad
 from gradfit.optim.adam import Adam, AdamW
@@ -42,3 +42,11 @@ __all__ = [
     "lecture",
     "swa_utils",
 ]
+
+
+def __getattr__(name: str):  # pruneamp: torch.optim.swa_utils, loaded on first use (it needs nn)
+    if name == "swa_utils":
+        import importlib
+
+        return importlib.import_module("gradfit.optim.swa_utils")
+    raise AttributeError(f"module 'gradfit.optim' has no attribute {name!r}")
