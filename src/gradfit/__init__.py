@@ -203,6 +203,15 @@ from gradfit.random import (
 )
 from gradfit.tensor import Size, Tensor, device
 
+# --- toplevel: more of torch's functions, and the runtime switches programs set first --------
+from gradfit._grad_mode import inference_mode, is_inference_mode_enabled  # noqa: E402
+from gradfit._runtime import *  # noqa: E402, F403 - listed in _runtime.__all__
+from gradfit._toplevel import *  # noqa: E402, F403 - listed in _toplevel.__all__
+from gradfit.autograd.anomaly_mode import (  # noqa: E402
+    is_anomaly_check_nan_enabled,
+    is_anomaly_enabled,
+)
+
 float = float32  # noqa: A001 - PyTorch's alias
 double = float64
 half = float16
@@ -218,12 +227,6 @@ __version__ = "0.1.0"
 
 def is_tensor(obj) -> bool:
     return isinstance(obj, Tensor)
-
-
-def get_num_threads() -> int:
-    import os
-
-    return os.cpu_count() or 1
 
 
 # Subpackages load on first use, so `import gradfit` stays fast; `gradfit.nn`,

@@ -10,7 +10,14 @@ after defining it; ops (``gradfit.ops``) subclass ``function.Op`` and work on ar
 from __future__ import annotations
 
 from gradfit._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from gradfit.autograd import engine, function, functional
+from gradfit._grad_mode import inference_mode
+from gradfit.autograd import anomaly_mode, engine, function, functional, graph
+from gradfit.autograd.anomaly_mode import (
+    detect_anomaly,
+    is_anomaly_check_nan_enabled,
+    is_anomaly_enabled,
+    set_detect_anomaly,
+)
 from gradfit.autograd import gradcheck as _gradcheck_module
 from gradfit.autograd.engine import backward, grad
 from gradfit.autograd.function import Function, FunctionCtx, TensorProtocol, once_differentiable
@@ -30,14 +37,19 @@ __all__ = [
     "GradcheckError",
     "Variable",
     "backward",
+    "detect_anomaly",
     "enable_grad",
     "grad",
     "functional",
     "gradcheck",
     "gradgradcheck",
+    "inference_mode",
+    "is_anomaly_check_nan_enabled",
+    "is_anomaly_enabled",
     "is_grad_enabled",
     "no_grad",
     "once_differentiable",
+    "set_detect_anomaly",
     "set_grad_enabled",
 ]
 
