@@ -403,3 +403,8 @@ REGISTRY += SHAPE_MORE
 from .registry_unary_more import REGISTRY_UNARY_MORE  # noqa: E402
 
 REGISTRY += REGISTRY_UNARY_MORE
+
+# top-level additions (toplevel): tests/engine/registry_toplevel.py
+from .registry_toplevel import REGISTRY_TOPLEVEL  # noqa: E402
+
+REGISTRY += REGISTRY_TOPLEVEL
