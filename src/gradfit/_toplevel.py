@@ -226,7 +226,7 @@ def broadcast_shapes(*shapes) -> Size:
                 continue
             raise RuntimeError(
                 f"Attempting to broadcast a dimension of length {d} at {-k}! Mismatching "
-                f"argument at index {i} had {s}; but "
+                f"argument at index {i} had {shapes[i] if isinstance(shapes[i], list) else s}; but "
                 f"expected shape should be broadcastable to {result}"
             )
     return Size(result)
@@ -295,7 +295,7 @@ def unravel_index(indices, shape):
         if (shp == 0).any():
             raise RuntimeError("ZeroDivisionError")
         out = np.remainder(out, shp)
-    return tuple(wrap(np.ascontiguousarray(out[..., i])) for i in range(len(shape)))
+    return tuple(wrap(np.array(out[..., i])) for i in range(len(shape)))
 
 
 # --- dtypes: PyTorch's promotion and casting rules ----------------------------------------

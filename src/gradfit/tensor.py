@@ -982,6 +982,8 @@ class Tensor:
         a, b = self._coerce(other)
         if a._array.dtype.kind != "f" and (not isinstance(b, Tensor) or b._array.dtype.kind != "f"):
             a = a.to(_dtypes.default_np())
+            if isinstance(b, Tensor) and b._array.dtype.kind in "biu":  # int / int: float32
+                b = b.to(a._array.dtype)
         return elementwise.Div.apply(a, b)
 
     def __rtruediv__(self, other):
@@ -1028,7 +1030,7 @@ class Tensor:
         if rounding_mode is None:
             return self / other
         if rounding_mode not in ("floor", "trunc"):
-            raise ValueError(
+            raise RuntimeError(
                 f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
                 f"'{rounding_mode}'"
             )

@@ -12,12 +12,7 @@ from __future__ import annotations
 from gradfit._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from gradfit._grad_mode import inference_mode
 from gradfit.autograd import anomaly_mode, engine, function, functional, graph
-from gradfit.autograd.anomaly_mode import (
-    detect_anomaly,
-    is_anomaly_check_nan_enabled,
-    is_anomaly_enabled,
-    set_detect_anomaly,
-)
+from gradfit.autograd.anomaly_mode import detect_anomaly, set_detect_anomaly
 from gradfit.autograd import gradcheck as _gradcheck_module
 from gradfit.autograd.engine import backward, grad
 from gradfit.autograd.function import Function, FunctionCtx, TensorProtocol, once_differentiable
@@ -44,8 +39,6 @@ __all__ = [
     "gradcheck",
     "gradgradcheck",
     "inference_mode",
-    "is_anomaly_check_nan_enabled",
-    "is_anomaly_enabled",
     "is_grad_enabled",
     "no_grad",
     "once_differentiable",
