@@ -469,7 +469,7 @@ def test_compile_returns_a_module_with_torchs_layout(torch):
     for lib in (gradfit, torch):
         lib.manual_seed(0)
         m = lib.nn.Linear(3, 2)
-        c = lib.compile(m)
+        c = lib.compile(m, backend="eager")  # PyTorch: no code generation (test time)
         x = lib.ones(4, 3)
         opt = lib.optim.SGD(c.parameters(), lr=0.1)
         loss = c(x).pow(2).mean()
@@ -483,9 +483,9 @@ def test_compile_returns_a_module_with_torchs_layout(torch):
         def fn(t):
             return t + 1
 
-        cf = lib.compile(fn)
+        cf = lib.compile(fn, backend="eager")
         f += [cf(lib.ones(1)).tolist(), cf.__name__]
-        deco = lib.compile(mode="max-autotune")(fn)
+        deco = lib.compile(backend="eager")(fn)
         f.append(deco(lib.ones(1)).tolist())
         facts[lib.__name__] = f
     assert facts["gradfit"] == facts["torch"]
