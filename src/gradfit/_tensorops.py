@@ -178,7 +178,8 @@ def argwhere(input):  # noqa: A002
 
 # ------------------------------------------------------------------ gather / scatter
 def _check_gather_shapes(fn: str, x: Tensor, idx: np.ndarray, d: int) -> None:
-    if idx.ndim != builtins.max(x.ndim, 1) and not (x.ndim == 0 and idx.ndim <= 1):
+    # a 0-d tensor counts as 1-D here (PyTorch's ensure_nonempty_dim)
+    if builtins.max(idx.ndim, 1) != builtins.max(x.ndim, 1):
         raise RuntimeError(
             f"{fn}(): Index tensor must have the same number of dimensions as input tensor "
             f"({idx.ndim} vs {x.ndim})"
@@ -198,9 +199,10 @@ def gather(input, dim: int, index, *, sparse_grad: bool = False):  # noqa: A002
     d = _dim("gather", dim, input.ndim)
     idx = _index_array("gather", index, int64=True)
     _check_gather_shapes("gather", input, idx, d)
-    if input.ndim == 0:
-        _check_bounds("gather", idx, 1)
-        return indexing_ops.Gather.apply(input, index=idx.reshape(()), dim=0).reshape(idx.shape)
+    if input.ndim == 0:  # PyTorch treats a 0-d tensor as 1-D here
+        return gather(input.reshape(1), 0, wrap(idx))
+    if idx.ndim == 0:
+        return gather(input, d, wrap(idx.reshape(1))).reshape(())
     _check_bounds("gather", idx, input.shape[d])
     return indexing_ops.Gather.apply(input, index=idx, dim=d)
 
@@ -232,12 +234,25 @@ def take_along_dim(input, indices, dim: int | None = None):  # noqa: A002
     return gather(x, d, wrap(idx))
 
 
+def _nonempty(idx: np.ndarray, src):
+    """A 0-d index (and a 0-d source tensor with it) as 1-D: PyTorch's scatter ops treat a
+    0-d tensor as 1-D (ensure_nonempty_dim)."""
+    if idx.ndim:
+        return idx, src
+    if isinstance(src, _graph.Tensor) and src.ndim == 0:
+        src = src.reshape(1)
+    return idx.reshape(1), src
+
+
 def _scatter(fn: str, input, dim, index, src, reduce):  # noqa: A002
     d = _dim(fn, dim, input.ndim)
     idx = _index_array(fn, index, int64=True)
     _check_gather_shapes(fn, input, idx, d)
+    if input.ndim == 0:
+        return _scatter(fn, input.reshape(1), 0, wrap(idx), src, reduce).reshape(())
+    idx, src = _nonempty(idx, src)
     if isinstance(src, _graph.Tensor):
-        if src.ndim != idx.ndim and not (src.ndim == 0 and idx.ndim <= 1):
+        if builtins.max(src.ndim, 1) != idx.ndim and not (src.ndim == 0 and idx.ndim <= 1):
             raise RuntimeError(
                 f"{fn}(): Index tensor must have the same number of dimensions as src tensor"
             )
@@ -258,10 +273,7 @@ def _scatter(fn: str, input, dim, index, src, reduce):  # noqa: A002
         raise RuntimeError(
             f"{fn}(): reduce argument must be either add or multiply, got {reduce!r}"
         )
-    n = input.shape[d] if input.ndim else 1
-    _check_bounds(fn, idx, n)
-    if input.ndim == 0:
-        idx = idx.reshape(())
+    _check_bounds(fn, idx, input.shape[d])
     if not isinstance(src, _graph.Tensor):
         src = np.asarray(src).astype(input.dtype)
     return indexing_ops.Scatter.apply(input, src, index=idx, dim=d, reduce=reduce)
@@ -298,7 +310,11 @@ def scatter_reduce(input, dim: int, index, src, reduce: str, *, include_self: bo
     _check_gather_shapes("scatter_reduce", input, idx, d)
     if not isinstance(src, _graph.Tensor) or src.dtype != input.dtype:
         raise RuntimeError("scatter_reduce(): Expected self.dtype to be equal to src.dtype")
-    _check_bounds("scatter_reduce", idx, input.shape[d] if input.ndim else 1)
+    if input.ndim == 0:
+        out = scatter_reduce(input.reshape(1), 0, wrap(idx), src, reduce, include_self=include_self)
+        return out.reshape(())
+    idx, src = _nonempty(idx, src)
+    _check_bounds("scatter_reduce", idx, input.shape[d])
     return indexing_ops.ScatterReduce.apply(
         input, src, index=idx, dim=d, reduce=reduce, include_self=include_self
     )

@@ -760,6 +760,21 @@ class Tensor:
         self._array[idx] = value._array if isinstance(value, Tensor) else value
         self._version += 1
 
+    def _note_view_of(self, src: Tensor) -> None:
+        """``self`` was made from ``src`` by a view op (``ViewOp``): if they share memory,
+        note ``self`` among the views of ``src``'s base (weak references), so that an
+        in-place op inside a graph on either updates the other's gradient history too
+        (``_refresh_views``; PyTorch's CopySlices) instead of leaving it stale."""
+        if np.may_share_memory(self._array, src._array):
+            root = src.__dict__.get("_view_base")
+            if root is None:
+                root = src
+            self._view_base = root
+            views = root.__dict__.get("_views")
+            if views is None:
+                views = root._views = weakref.WeakSet()
+            views.add(self)
+
     def _inplace_op(
         self, fn, *others, check_cast: bool = False, view_op: bool = False, region=None
     ):
@@ -2636,33 +2651,6 @@ def _refresh_views(base: Tensor, region=None) -> None:
         if node is not None:
             node.replaced = prev
             w.grad_fn, w._requires_grad = node, True
-
-
-# View ops note on their output the tensor whose memory it shares (and on that tensor that
-# it has views), so that an in-place op inside a graph on either updates the other's
-# gradient history too (PyTorch's CopySlices; ``_refresh_views``), instead of leaving it
-# stale.
-def _viewing(apply):
-    def view_apply(*args, **kwargs):
-        out = apply(*args, **kwargs)
-        src = args[0]
-        if out._array.base is not None and isinstance(src, Tensor):
-            if np.may_share_memory(out._array, src._array):
-                root = src.__dict__.get("_view_base")
-                if root is None:
-                    root = src
-                out._view_base = root
-                views = root.__dict__.get("_views")
-                if views is None:
-                    views = root._views = weakref.WeakSet()
-                views.add(out)
-        return out
-
-    return staticmethod(view_apply)
-
-
-for _cls in (movement.Reshape, movement.Permute, movement.Expand, movement.Index):
-    _cls.apply = _viewing(_cls.apply)
 
 
 # The graph machinery below this module builds its outputs as Tensors from here on.

@@ -640,3 +640,33 @@ def test_scatter_reduce_extreme_shares_ties_as_torch(reduce, include_self):
         grads.append((x.grad.detach().numpy().copy(), s.grad.detach().numpy().copy()))
     np.testing.assert_array_equal(grads[1][0], grads[0][0])
     np.testing.assert_array_equal(grads[1][1], grads[0][1])
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda t, x: x.scatter_(0, t.tensor(3), value=1.0),  # the data tutorial's one-hot
+        lambda t, x: x.scatter(0, t.tensor(3), t.tensor(5.0)),
+        lambda t, x: x.scatter_add(0, t.tensor(3), t.ones(())),
+        lambda t, x: x.scatter_reduce(0, t.tensor(3), t.tensor(2.0), "sum"),
+        lambda t, x: x.gather(0, t.tensor(2)),
+        lambda t, x: x[0].gather(0, t.tensor([0, 0])),
+        lambda t, x: x[0].scatter(0, t.tensor(0), t.tensor(4.0)),
+        lambda t, x: x[0].scatter_reduce(0, t.tensor([0]), t.tensor([4.0]), "prod"),
+    ],
+)
+def test_a_0d_index_or_input_counts_as_1d_as_in_torch(call):
+    arr = np.arange(1.0, 11.0, dtype=np.float32)
+    ours, ref = _both(arr)
+    _eq(call(gradfit, ours), call(torch, ref))
+
+
+def test_scatter_of_a_0d_source_sends_its_gradient_back():
+    grads = []
+    for t in (gradfit, torch):
+        x = t.zeros(4, requires_grad=True)
+        s = t.tensor(5.0, requires_grad=True)
+        (x.scatter(0, t.tensor(1), s) * t.arange(4.0)).sum().backward()
+        grads.append((x.grad.numpy(), s.grad.numpy()))
+    np.testing.assert_array_equal(grads[0][0], grads[1][0])
+    np.testing.assert_array_equal(grads[0][1], grads[1][1])

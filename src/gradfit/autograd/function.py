@@ -62,6 +62,9 @@ class TensorProtocol(Protocol):
     def _make(arr: np.ndarray, node: Op | None) -> TensorProtocol:
         """Wrap ``arr`` (no copy) as the output of ``node`` (None: outside the graph)."""
 
+    def _note_view_of(self, src: TensorProtocol) -> None:
+        """Record that this tensor, made by a ``ViewOp`` from ``src``, may share its memory."""
+
 
 # The tensor class, bound once by ``gradfit.autograd.bind_tensor_class`` (gradfit.tensor
 # calls it when it defines Tensor). A module global, so the per-op path reads it as it
@@ -192,6 +195,23 @@ class Op:
             (t.grad_fn, 0) if isinstance(t, Tensor) else (None, 0)
             for t in getattr(self, "inputs", ())
         )
+
+
+class ViewOp(Op):
+    """An op whose output may share its first input's memory (reshape, permute, expand,
+    basic indexing). The output is noted as a view of that input (``_note_view_of``), so
+    that an in-place op inside a graph on either updates the other's gradient history
+    too (PyTorch's CopySlices) instead of leaving it stale."""
+
+    @classmethod
+    def apply(cls, *args, **kwargs) -> Tensor:
+        out = _op_apply(cls, *args, **kwargs)
+        if out._array.base is not None and isinstance(args[0], Tensor):
+            out._note_view_of(args[0])
+        return out
+
+
+_op_apply = Op.apply.__func__  # Op.apply on a subclass, without super()'s lookup
 
 
 class _LinearAdjoint(Op):

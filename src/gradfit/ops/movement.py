@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from gradfit.autograd.function import Op
+from gradfit.autograd.function import Op, ViewOp
 
 
-class Reshape(Op):
+class Reshape(ViewOp):
     saves_inputs = False
 
     @staticmethod
@@ -24,7 +24,7 @@ class Reshape(Op):
         return Reshape.apply(g, shape=ctx.shape)
 
 
-class Permute(Op):
+class Permute(ViewOp):
     saves_inputs = False
 
     @staticmethod
@@ -41,7 +41,7 @@ class Permute(Op):
         return Permute.apply(g, dims=ctx.inverse)
 
 
-class Expand(Op):
+class Expand(ViewOp):
     """Broadcast to ``shape`` (a read-only view); the engine's sum_to_shape is its adjoint."""
 
     saves_inputs = False
@@ -64,7 +64,7 @@ def _is_advanced(index) -> bool:
     return any(isinstance(i, np.ndarray | list) for i in items)
 
 
-class Index(Op):
+class Index(ViewOp):
     """a[index], basic or integer-array indexing. The gradient is scattered back; with
     integer arrays, repeated indices add up (np.add.at)."""
 
