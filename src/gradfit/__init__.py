@@ -67,6 +67,9 @@ from gradfit._factories import (
 from gradfit._functional import *  # noqa: F403 - the op functions, listed in _functional
 from gradfit._functional import max, min, pow, round, sum  # noqa: A004
 
+# --- toplevel: more of torch's functions, and the runtime switches programs set first --------
+from gradfit._grad_mode import inference_mode, is_inference_mode_enabled  # noqa: E402
+
 # --- issue 16: legacy tensor types and printing options, as PyTorch's -----------------------
 from gradfit._legacy import (
     BoolTensor,
@@ -79,6 +82,7 @@ from gradfit._legacy import (
     LongTensor,
     ShortTensor,
 )
+from gradfit._runtime import *  # noqa: E402, F403 - listed in _runtime.__all__
 from gradfit._tensor_str import get_printoptions, printoptions, set_printoptions
 
 # Tensor operations of issue 13 (indexing, sorting, cumulative ops, linear algebra).
@@ -181,7 +185,12 @@ from gradfit._tensorops_more import (
     vsplit,
     vstack,
 )
+from gradfit._toplevel import *  # noqa: E402, F403 - listed in _toplevel.__all__
 from gradfit.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from gradfit.autograd.anomaly_mode import (  # noqa: E402
+    is_anomaly_check_nan_enabled,
+    is_anomaly_enabled,
+)
 from gradfit.random import (
     Generator,
     bernoulli,
@@ -202,15 +211,6 @@ from gradfit.random import (
     set_rng_state,
 )
 from gradfit.tensor import Size, Tensor, device
-
-# --- toplevel: more of torch's functions, and the runtime switches programs set first --------
-from gradfit._grad_mode import inference_mode, is_inference_mode_enabled  # noqa: E402
-from gradfit._runtime import *  # noqa: E402, F403 - listed in _runtime.__all__
-from gradfit._toplevel import *  # noqa: E402, F403 - listed in _toplevel.__all__
-from gradfit.autograd.anomaly_mode import (  # noqa: E402
-    is_anomaly_check_nan_enabled,
-    is_anomaly_enabled,
-)
 
 float = float32  # noqa: A001 - PyTorch's alias
 double = float64

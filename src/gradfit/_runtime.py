@@ -121,9 +121,7 @@ def set_deterministic_debug_mode(debug_mode) -> None:
             )
         debug_mode = _DEBUG_MODES.index(debug_mode)
     elif not isinstance(debug_mode, int) or isinstance(debug_mode, bool):
-        raise TypeError(
-            f"debug_mode must be str or int, but got {type(debug_mode).__name__}"
-        )
+        raise TypeError(f"debug_mode must be str or int, but got {type(debug_mode).__name__}")
     if debug_mode not in (0, 1, 2):
         raise RuntimeError(
             f"invalid value of debug_mode, expected 0, 1, or 2, but got {debug_mode}"
@@ -176,7 +174,17 @@ def get_default_device() -> device:
 _MODES = ("default", "lite", "reduce-overhead", "max-autotune-no-cudagraphs", "max-autotune")
 
 
-def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mode=None, options=None, disable=False, **kwargs):  # noqa: A001, E501, ARG001 - PyTorch's signature
+def compile(
+    model=None,
+    *,
+    fullgraph=False,
+    dynamic=None,
+    backend="inductor",
+    mode=None,
+    options=None,
+    disable=False,
+    **kwargs,
+):  # noqa: A001, E501, ARG001 - PyTorch's signature
     """``torch.compile``: gradfit compiles nothing, and the result computes exactly what
     ``model`` computes.
 

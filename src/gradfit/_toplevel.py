@@ -212,7 +212,9 @@ def broadcast_shapes(*shapes) -> Size:
     for s in dims:
         for d in s:
             if d < 0:
-                raise RuntimeError(f"Trying to create tensor with negative dimension {d}: {list(s)}")
+                raise RuntimeError(
+                    f"Trying to create tensor with negative dimension {d}: {list(s)}"
+                )
     result: list = []
     for i, s in enumerate(dims):
         if len(s) > len(result):
@@ -378,9 +380,7 @@ def result_type(*operands):
         elif isinstance(x, complex | np.complexfloating):
             scalar = _promote(scalar, np.result_type(_dtypes.default_np(), np.complex64))
         else:
-            raise TypeError(
-                f"result_type(): expected Tensors or numbers, got {type(x).__name__}"
-            )
+            raise TypeError(f"result_type(): expected Tensors or numbers, got {type(x).__name__}")
     return _dtypes.from_np(_combine(dim, _combine(zero, scalar)))
 
 
@@ -422,7 +422,6 @@ def typename(obj) -> str:
     if module in ("", "builtins"):
         return qualname
     return f"{module}.{qualname}"
-
 
 
 # --- ``torch.<name>_(t, ...)``: the in-place functions that are ``t.<name>_(...)`` --------

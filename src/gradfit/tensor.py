@@ -18,10 +18,9 @@ import weakref
 
 import numpy as np
 
-from gradfit import _dtypes, _rng, _typenames, return_types
+from gradfit import _dtypes, _grad_mode, _rng, _typenames, return_types
 from gradfit import _tensorops as _tops
 from gradfit import _tensorops_more as _tmore
-from gradfit import _grad_mode
 from gradfit._grad_mode import _enabled
 from gradfit._tensor_str import tensor_repr
 from gradfit.autograd import bind_tensor_class, engine
@@ -2208,7 +2207,6 @@ for _name in _INPLACE_VIEWS:
     setattr(Tensor, _name + "_", _inplace_view_method(_name))
 
 
-
 # ------------------------------------------------- top-level additions (toplevel helper)
 # Tensor methods everyday PyTorch programs call: in-place comparisons, dtype shorthands,
 # storage facts, and small ops composed of recorded ops (so first and second order hold).
@@ -2237,14 +2235,12 @@ def _lerp_exact(self, end, weight):
     so that weight 1 gives ``end`` exactly."""
     if self._array.dtype.kind not in "fc":
         raise NotImplementedError(
-            f'"lerp_kernel_scalar" not implemented for \'{_TORCH_SCALAR_NAMES[self._array.dtype]}\''
+            f"\"lerp_kernel_scalar\" not implemented for '{_TORCH_SCALAR_NAMES[self._array.dtype]}'"
         )
     diff = end - self
     if isinstance(weight, Tensor):
         low = weight._array < 0.5
-        return _tops.where(
-            Tensor._make(low, None), self + weight * diff, end - diff * (1 - weight)
-        )
+        return _tops.where(Tensor._make(low, None), self + weight * diff, end - diff * (1 - weight))
     return self + weight * diff if abs(weight) < 0.5 else end - diff * (1 - weight)
 
 
@@ -2285,7 +2281,7 @@ def _integer_binary(name: str, ufunc):
         for x in (a, b):
             if x.dtype.kind not in "iu":
                 raise NotImplementedError(
-                    f'"{name}_cpu" not implemented for \'{_TORCH_SCALAR_NAMES[x.dtype]}\''
+                    f"\"{name}_cpu\" not implemented for '{_TORCH_SCALAR_NAMES[x.dtype]}'"
                 )
         return Tensor._make(np.asarray(ufunc(a, b)), None)
 
@@ -2295,7 +2291,9 @@ def _integer_binary(name: str, ufunc):
 
 def _ldexp(self, other):
     """``self * 2 ** other`` (PyTorch's composition, so differentiable in ``self``)."""
-    return self * (2.0 ** (other if isinstance(other, Tensor) else Tensor._make(np.asarray(other), None)))
+    return self * (
+        2.0 ** (other if isinstance(other, Tensor) else Tensor._make(np.asarray(other), None))
+    )
 
 
 def _frexp(self):
@@ -2305,7 +2303,9 @@ def _frexp(self):
         raise RuntimeError("torch.frexp() only supports floating-point dtypes")
     _, e = np.frexp(self._array)
     exponent = Tensor._make(e.astype(np.int32), None)
-    scale = Tensor._make(np.ldexp(np.ones((), self._array.dtype), e).astype(self._array.dtype), None)
+    scale = Tensor._make(
+        np.ldexp(np.ones((), self._array.dtype), e).astype(self._array.dtype), None
+    )
     return return_types.frexp(self / scale, exponent)
 
 
@@ -2364,9 +2364,7 @@ def _sum_to_size(self, *size):
     shape = self.shape
     lead = len(shape) - len(size)
     if lead < 0 or any(s != 1 and s != d for s, d in zip(size, shape[lead:])):
-        raise RuntimeError(
-            f"size {{{list(size)}}} is not expandable to size {{{list(shape)}}}."
-        )
+        raise RuntimeError(f"size {{{list(size)}}} is not expandable to size {{{list(shape)}}}.")
     axes = tuple(range(lead)) + tuple(
         lead + i for i, s in enumerate(size) if s == 1 and shape[lead + i] != 1
     )
@@ -2473,13 +2471,9 @@ def _register_post_accumulate_grad_hook(self, hook) -> _Handle:
     """Call ``hook(tensor)`` after a backward pass has accumulated into this leaf's
     ``.grad`` (an optimizer step per parameter, as PyTorch's)."""
     if not self._requires_grad:
-        raise RuntimeError(
-            "cannot register a hook on a tensor that doesn't require gradient"
-        )
+        raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
     if self.grad_fn is not None:
-        raise RuntimeError(
-            "post accumulate grad hooks cannot be registered on non-leaf tensors"
-        )
+        raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
     if self._hooks is None:
         self._hooks = []
     entry = _graph_hooks.PostAccumulateGradHook(hook)

@@ -72,7 +72,12 @@ def test_distributed_sampler_gives_each_rank_torchs_indices(n, replicas, shuffle
         per_rank = []
         for rank in range(replicas):
             s = data.DistributedSampler(
-                range(n), num_replicas=replicas, rank=rank, shuffle=shuffle, seed=5, drop_last=drop_last
+                range(n),
+                num_replicas=replicas,
+                rank=rank,
+                shuffle=shuffle,
+                seed=5,
+                drop_last=drop_last,
             )
             epochs = []
             for epoch in range(2):
@@ -115,7 +120,7 @@ class _Stream:
 
 def test_chain_dataset_matches_torch():
     seen = {}
-    for name, (tl, data) in LIBS.items():
+    for name, (_, data) in LIBS.items():
         a, b = _Stream(data, [1, 2, 3]).make(), _Stream(data, [4, 5]).make()
         chain = data.ChainDataset([a, b])
         summed = a + b
@@ -136,7 +141,13 @@ def test_stack_dataset_matches_torch():
         y = tl.arange(6)
         tup = data.StackDataset(data.TensorDataset(x), y)
         dct = data.StackDataset(image=x, label=data.Subset(data.TensorDataset(y), list(range(6))))
-        facts = [len(tup), str(tup[2]), str(dct[4]), str(tup.__getitems__([0, 5])), str(dct.__getitems__([1, 3]))]
+        facts = [
+            len(tup),
+            str(tup[2]),
+            str(dct[4]),
+            str(tup.__getitems__([0, 5])),
+            str(dct.__getitems__([1, 3])),
+        ]
         loader = data.DataLoader(dct, batch_size=4)
         facts.append([{k: str(v) for k, v in b.items()} for b in loader])
         for bad in ((x, y[:3]), ()):

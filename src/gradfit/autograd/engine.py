@@ -26,6 +26,7 @@ from gradfit.autograd.graph import post_accumulate as _post_accumulate
 # Bound by gradfit.autograd.bind_tensor_class (see function.TensorProtocol).
 Tensor = None
 
+
 def sum_to_shape(grad: np.ndarray, shape: tuple) -> np.ndarray:
     """Adjoint of broadcasting: sum over axes that were prepended or stretched from 1."""
     if grad.shape == shape:

@@ -17,10 +17,14 @@ torch.set_num_threads(1)
 torch.use_deterministic_algorithms(True)
 torch.set_float32_matmul_precision("high")
 print(
-    "threads:", torch.get_num_threads(),
-    "deterministic:", torch.are_deterministic_algorithms_enabled(),
-    "precision:", torch.get_float32_matmul_precision(),
-    "device:", torch.get_default_device(),
+    "threads:",
+    torch.get_num_threads(),
+    "deterministic:",
+    torch.are_deterministic_algorithms_enabled(),
+    "precision:",
+    torch.get_float32_matmul_precision(),
+    "device:",
+    torch.get_default_device(),
 )
 torch.manual_seed(0)
 
@@ -62,32 +66,52 @@ model.eval()
 with torch.inference_mode():
     logits = model(x)
     probs = logits.softmax(dim=1)
-    print("inference:", logits.is_inference(), logits.requires_grad, torch.is_inference_mode_enabled())
+    print(
+        "inference:", logits.is_inference(), logits.requires_grad, torch.is_inference_mode_enabled()
+    )
     pred = logits.argmax(1)
     print("accuracy:", (pred == y).float().mean().item())
     lo, hi = torch.aminmax(probs[:, 1])
     print(f"p(class 1) in [{lo:.4f}, {hi:.4f}]")
 print("after:", torch.is_inference_mode_enabled(), torch.is_grad_enabled())
 
-print(torch.divide(torch.tensor([7, -7]), 2, rounding_mode="floor"), torch.true_divide(torch.tensor([7, -7]), 2))
-print(torch.div(torch.tensor([7.5, -7.5]), 2, rounding_mode="trunc"), torch.rsub(torch.tensor([1, 2]), 10))
+print(
+    torch.divide(torch.tensor([7, -7]), 2, rounding_mode="floor"),
+    torch.true_divide(torch.tensor([7, -7]), 2),
+)
+print(
+    torch.div(torch.tensor([7.5, -7.5]), 2, rounding_mode="trunc"),
+    torch.rsub(torch.tensor([1, 2]), 10),
+)
 print(torch.addcmul(torch.ones(3), torch.tensor([1.0, 2, 3]), torch.tensor([0.5, 0.5, 2]), value=2))
 print(torch.addcdiv(torch.ones(3), torch.tensor([1.0, 2, 3]), torch.tensor([0.5, 4, 2])))
 print(torch.lerp(torch.zeros(3), torch.tensor([1.0, 2, 3]), 0.25))
 print(torch.expm1(torch.tensor([1e-8, 1.0])), torch.frac(torch.tensor([1.5, -2.25])))
 print(torch.broadcast_shapes((3, 1), (1, 4)), torch.result_type(torch.tensor([1]), 1.0))
 print(torch.promote_types(torch.int32, torch.float16), torch.can_cast(torch.float32, torch.int32))
-print(torch.atleast_2d(torch.tensor(3.0)), torch.block_diag(torch.tensor([[1, 2]]), torch.tensor([[3], [4]])))
+print(
+    torch.atleast_2d(torch.tensor(3.0)),
+    torch.block_diag(torch.tensor([[1, 2]]), torch.tensor([[3], [4]])),
+)
 print(torch.unravel_index(torch.tensor([5, 11]), (3, 4)))
 print(torch.matrix_power(torch.tensor([[1.0, 1.0], [1.0, 0.0]]), 10))
 mantissa, exponent = torch.frexp(torch.tensor([8.0, 0.3]))
 print(mantissa, exponent)
 t = torch.arange(6.0).reshape(2, 3)
 print(t.sum_to_size(1, 3), t.swapdims(0, 1).shape, t.mH.shape, t.nbytes, t.itemsize, t.is_cpu)
-print(t[1:].storage_offset(), t.byte(), t.is_signed(), t.is_complex(), torch.is_nonzero(torch.tensor([2])))
+print(
+    t[1:].storage_offset(),
+    t.byte(),
+    t.is_signed(),
+    t.is_complex(),
+    torch.is_nonzero(torch.tensor([2])),
+)
 print(torch.zeros(3, 3).fill_diagonal_(2.5))
 print(torch.zeros(5).index_copy(0, torch.tensor([4, 0]), torch.tensor([1.0, 2.0])))
-print(torch.heaviside(torch.tensor([-1.0, 0.0, 2.0]), torch.tensor(0.5)), torch.gcd(torch.tensor([12, 18]), torch.tensor([8, 27])))
+print(
+    torch.heaviside(torch.tensor([-1.0, 0.0, 2.0]), torch.tensor(0.5)),
+    torch.gcd(torch.tensor([12, 18]), torch.tensor([8, 27])),
+)
 print(torch.tensor([0.5, 1.5, 2.5]).gt_(1.0), torch.threshold(torch.tensor([0.1, 0.9]), 0.5, -1.0))
 print(torch.typename(t), torch.scalar_tensor(3), torch.exp_(torch.zeros(2)))
 

@@ -11,8 +11,8 @@ from gradfit.utils.data.dataset import (
     ConcatDataset,
     Dataset,
     IterableDataset,
-    Subset,
     StackDataset,
+    Subset,
     TensorDataset,
     random_split,
 )
