@@ -20,7 +20,8 @@ From the bottom:
    the tensor-level operations of ``_tensorops`` and ``linalg``.
    Rungs 2-4 are the core and own a tensor's private fields (``_array``, ``_version``,
    ``Tensor._make``); everything above reaches arrays through ``_arrays``.
-5. ``random``, ``_factories``, ``_functional``, then this package's namespace.
+5. ``random``, ``_factories``, ``_functional``, ``_toplevel`` (more of torch's functions),
+   ``_runtime`` (threads, determinism, ``compile``), then this package's namespace.
 6. ``nn``, ``optim``, ``utils.data``, ``serialization``.
 7. ``datasets``, ``distributed``, ``train``, ``lecture``, ``viz``, ``cli``.
 

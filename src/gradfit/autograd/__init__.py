@@ -45,6 +45,7 @@ __all__ = [
     "gradcheck",
     "gradgradcheck",
     "graph",
+    "grad_mode",
     "inference_mode",
     "is_grad_enabled",
     "no_grad",
