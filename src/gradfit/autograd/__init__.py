@@ -9,6 +9,7 @@ after defining it; ops (``gradfit.ops``) subclass ``function.Op`` and work on ar
 
 from __future__ import annotations
 
+from gradfit import _grad_mode as grad_mode  # torch.autograd.grad_mode
 from gradfit._grad_mode import (
     enable_grad,
     inference_mode,
