@@ -2239,7 +2239,7 @@ def _lerp_exact(self, end, weight):
         )
     diff = end - self
     if isinstance(weight, Tensor):
-        low = weight._array < 0.5
+        low = np.abs(weight._array) < 0.5
         return _tops.where(Tensor._make(low, None), self + weight * diff, end - diff * (1 - weight))
     return self + weight * diff if abs(weight) < 0.5 else end - diff * (1 - weight)
 
@@ -2492,6 +2492,10 @@ def _legacy_new(self, *args, **kwargs):
 Tensor.addcmul = _addcmul_exact
 Tensor.addcdiv = _addcdiv_exact
 Tensor.lerp = _lerp_exact
+# PyTorch's sgn (and sign) of NaN is 0: the step is taken of the values with NaN as 0
+# (zero gradient either way).
+Tensor.sgn = lambda self: _overwrite.Step.apply(self.nan_to_num(0.0), None, fn="sign")
+Tensor.sgn_ = _inplace_method("sgn", Tensor.sgn)
 Tensor.expm1 = lambda self: _unary_top.Expm1.apply(self._unary_float())
 for _name in ("addcmul", "addcdiv", "lerp", "expm1"):
     setattr(Tensor, _name + "_", _inplace_method(_name, _name))
