@@ -261,3 +261,64 @@ def test_zero_dim_input_matches_torch(fn):
     out.backward()
     ref.backward()
     np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-6)
+
+
+STEP_CALLS = [
+    lambda t, x: x.floor(),
+    lambda t, x: x.ceil(),
+    lambda t, x: x.round(),
+    lambda t, x: x.round(decimals=1),
+    lambda t, x: t.round(x, decimals=2),
+    lambda t, x: x.sign(),
+    lambda t, x: x.sgn(),
+    lambda t, x: x.trunc(),
+    lambda t, x: x.div(2, rounding_mode="floor"),
+    lambda t, x: x.div(t.tensor(2.0), rounding_mode="trunc"),
+    lambda t, x: x // 2,
+    lambda t, x: 2 // x,
+]
+
+
+@pytest.mark.parametrize("call", range(len(STEP_CALLS)))
+def test_step_functions_stay_in_the_graph_printed_as_torch(call):
+    torch = _torch()
+    texts = []
+    for t in (gradfit, torch):
+        x = t.tensor([1.25, 2.5, -0.55, 3.0], requires_grad=True)
+        texts.append(repr(STEP_CALLS[call](t, x)))
+    assert texts[0] == texts[1]
+
+
+def test_step_gradients_are_zero_and_floor_divide_has_none():
+    torch = _torch()
+    for t in (gradfit, torch):
+        x = t.tensor([1.5, -2.5], requires_grad=True)
+        sum(STEP_CALLS[i](t, x).sum() for i in range(10)).backward()
+        np.testing.assert_array_equal(x.grad.numpy(), [0.0, 0.0])
+        with pytest.raises(RuntimeError, match="derivative for aten::floor_divide"):
+            (x // 2).sum().backward()
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda t, i: i // t.tensor([1, 0, 1]),
+        lambda t, i: i % 0,
+        lambda t, i: i.fmod(t.tensor([0, 1, 1])),
+        lambda t, i: i.div(0, rounding_mode="trunc"),
+        lambda t, i: i.remainder(t.tensor([1, 1, 0])),
+    ],
+)
+def test_integer_division_by_zero_raises_as_torch(call):
+    torch = _torch()
+    for t in (gradfit, torch):
+        with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+            call(t, t.tensor([5, -7, 3]))
+
+
+def test_rounding_an_integer_tensor_keeps_it():
+    torch = _torch()
+    for name in ("floor", "ceil", "round", "trunc", "sign"):
+        ours = getattr(gradfit.tensor([5, -7, 3]), name)()
+        ref = getattr(torch.tensor([5, -7, 3]), name)()
+        assert repr(ours) == repr(ref), name

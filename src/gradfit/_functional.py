@@ -342,3 +342,103 @@ def cummax(input, dim):  # noqa: A002
 
 def cummin(input, dim):  # noqa: A002
     return input.cummin(dim)
+
+
+# ---------------------------------------------------------------------------- distances
+# (lossdist) torch.cosine_similarity, torch.pairwise_distance, torch.pdist; the same
+# functions are gradfit.nn.functional's. Built from differentiable ops, so their second
+# derivatives come from the engine.
+import builtins as _builtins  # noqa: E402
+
+import numpy as _np  # noqa: E402
+
+from gradfit import _typenames  # noqa: E402
+from gradfit import linalg as _linalg  # noqa: E402
+from gradfit._arrays import wrap as _wrap  # noqa: E402
+from gradfit._grad_mode import no_grad as _no_grad  # noqa: E402
+
+
+def _scalar_type(t: Tensor) -> str:
+    """PyTorch's scalar type name of a tensor's dtype ("Float", "Long", ...)."""
+    return _typenames.NAMES.get(_np.dtype(t.numpy().dtype), "Tensor").removesuffix("Tensor")
+
+
+def _broadcast_error(shape_a, shape_b) -> RuntimeError | None:
+    """PyTorch's error for two shapes that do not broadcast (None when they do)."""
+    ndim = _builtins.max(len(shape_a), len(shape_b))
+    for i in range(ndim - 1, -1, -1):
+        off = ndim - 1 - i
+        a = shape_a[len(shape_a) - 1 - off] if off < len(shape_a) else 1
+        b = shape_b[len(shape_b) - 1 - off] if off < len(shape_b) else 1
+        if a != b and a != 1 and b != 1:
+            return RuntimeError(
+                f"The size of tensor a ({a}) must match the size of tensor b ({b}) at "
+                f"non-singleton dimension {i}"
+            )
+    return None
+
+
+def _broadcast(x1: Tensor, x2: Tensor) -> tuple[Tensor, Tensor]:
+    err = _broadcast_error(tuple(x1.shape), tuple(x2.shape))
+    if err is not None:
+        raise err
+    shape = _np.broadcast_shapes(tuple(x1.shape), tuple(x2.shape))
+    return (
+        x1 if tuple(x1.shape) == shape else x1.expand(shape),
+        x2 if tuple(x2.shape) == shape else x2.expand(shape),
+    )
+
+
+def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    """<x1, x2> / (max(||x1||, eps) max(||x2||, eps)) along ``dim`` of the broadcast shape.
+
+    As PyTorch (aten Distance.cpp): each input is divided by its own clamped norm before
+    the product (no overflow of <x1, x2>, |result| <= 1), and the clamp is applied under
+    no_grad to a copy of the norm, so the gradient flows through the unclamped norm.
+    """
+    x1, x2 = _t(x1), _t(x2)
+    f1, f2 = x1.is_floating_point(), x2.is_floating_point()
+    if not (f1 or f2):
+        common = _scalar_type(x1) if x1.dtype == x2.dtype else "Long"
+        raise RuntimeError(
+            f"expected common dtype to be floating point, yet common dtype is {common}"
+        )
+    if not f1:
+        x1 = x1.to(x2.dtype)
+    if not f2:
+        x2 = x2.to(x1.dtype)
+    x1, x2 = _broadcast(x1, x2)
+    n1 = _linalg.vector_norm(x1, 2, dim, True).clone()
+    n2 = _linalg.vector_norm(x2, 2, dim, True).clone()
+    with _no_grad():
+        n1.clamp_min_(eps)
+        n2.clamp_min_(eps)
+    return ((x1 / n1) * (x2 / n2)).sum(dim)
+
+
+def pairwise_distance(
+    x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False
+) -> Tensor:
+    """||x1 - x2 + eps||_p over the last dimension of the broadcast shape (PyTorch adds
+    ``eps`` to the difference, not to the norm)."""
+    x1, x2 = _t(x1), _t(x2)
+    err = _broadcast_error(tuple(x1.shape), tuple(x2.shape))
+    if err is not None:
+        raise err
+    dim = _builtins.max(x1.ndim, x2.ndim) - 1
+    diff = x1 - x2 + eps
+    return _linalg.vector_norm(diff, p, dim if diff.ndim else -1, keepdim)
+
+
+def pdist(input: Tensor, p: float = 2) -> Tensor:  # noqa: A002
+    """The p-norm distances between the rows of an (N, M) input, for the pairs i < j in
+    row-major order: N (N - 1) / 2 values (the upper triangle of ``cdist(x, x)``)."""
+    if input.ndim != 2:
+        raise RuntimeError(f"pdist only supports 2D tensors, got: {input.ndim}D")
+    if not input.is_floating_point():
+        raise RuntimeError("pdist only supports floating-point dtypes")
+    if p < 0:
+        raise RuntimeError("pdist only supports non-negative p values")
+    i, j = _np.triu_indices(input.shape[0], 1)
+    diff = input[_wrap(i.astype(_np.int64))] - input[_wrap(j.astype(_np.int64))]
+    return _linalg.vector_norm(diff, p, 1)

@@ -1117,7 +1117,8 @@ class Tensor:
         return _binary_more.Fmod.apply(*self._coerce(other))
 
     def floor_divide(self, other):
-        return self.div(other, rounding_mode="floor")
+        a, b = self._coerce(other)
+        return _overwrite.FloorDivide.apply(a, b, fn="div_floor")
 
     def __floordiv__(self, other):
         return self.floor_divide(other)
@@ -1126,7 +1127,7 @@ class Tensor:
         a, b = self._coerce(other)
         if not isinstance(b, Tensor):
             b = Tensor._make(np.asarray(b, dtype=a._array.dtype), None)
-        return b.div(a, rounding_mode="floor")
+        return b.floor_divide(a)
 
     def atan2(self, other):
         return _binary_more.Atan2.apply(*self._float_pair(other))
@@ -1333,16 +1334,18 @@ class Tensor:
         return Tensor._make(np.any(self._array, axis=_dims(dim, self.ndim)), None)
 
     def sign(self):
-        return Tensor._make(np.sign(self._array), None)
+        return _overwrite.Step.apply(self, None, fn="sign")
 
     def floor(self):
-        return Tensor._make(np.floor(self._array), None)
+        return _overwrite.Step.apply(self, None, fn="floor")
 
     def ceil(self):
-        return Tensor._make(np.ceil(self._array), None)
+        return _overwrite.Step.apply(self, None, fn="ceil")
 
-    def round(self):
-        return Tensor._make(np.round(self._array), None)
+    def round(self, *, decimals: int = 0):
+        if decimals:
+            return _overwrite.Step.apply(self, None, fn="round", decimals=decimals)
+        return _overwrite.Step.apply(self, None, fn="round")
 
     # ------------------------------------------------------------------ elementwise functions
     def exp(self):
@@ -2115,10 +2118,6 @@ def _step(fn):
     return method
 
 
-def _round(self, *, decimals: int = 0):
-    return _overwrite.Step.apply(self, None, fn="round", decimals=decimals)
-
-
 Tensor.addcmul = _addcmul
 Tensor.addcdiv = _addcdiv
 Tensor.lerp = _lerp
@@ -2130,7 +2129,7 @@ Tensor.absolute = Tensor.abs
 Tensor.trunc = _step("trunc")
 Tensor.fix = Tensor.trunc
 Tensor.frac = lambda self: self - self.trunc()
-Tensor.sgn = _step("sign")
+Tensor.sgn = _step("sgn")
 
 # name_ -> the out-of-place method it writes back; step functions (floor, sign, ...) use
 # ``Step`` in place so the result stays in the graph with PyTorch's zero gradient.
@@ -2157,8 +2156,8 @@ _INPLACE = {
     "trunc": Tensor.trunc,
     "fix": Tensor.trunc,
     "sign": _step("sign"),
-    "sgn": _step("sign"),
-    "round": _round,
+    "sgn": _step("sgn"),
+    "round": "round",
     # binary ops (ops-binary)
     **{n: n for n in ("remainder fmod atan2 arctan2 hypot xlogy float_power copysign").split()},
 }

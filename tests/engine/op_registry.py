@@ -404,6 +404,11 @@ from .registry_unary_more import REGISTRY_UNARY_MORE  # noqa: E402
 
 REGISTRY += REGISTRY_UNARY_MORE
 
+# more losses and distances (lossdist): tests/engine/registry_losses_more.py
+from .registry_losses_more import LOSSES_MORE  # noqa: E402
+
+REGISTRY += LOSSES_MORE
+
 # top-level additions (toplevel): tests/engine/registry_toplevel.py
 from .registry_toplevel import REGISTRY_TOPLEVEL  # noqa: E402
 

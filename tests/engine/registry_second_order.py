@@ -19,3 +19,8 @@ TORCH_HAS_NO_DOUBLE_BACKWARD: set[str] = {
     "cdist_p3",
     "cdist_inf",
 }
+
+# (lossdist) multi_margin_loss, multilabel_margin_loss, pdist
+from .registry_losses_more import TORCH_NO_DOUBLE_BACKWARD  # noqa: E402
+
+TORCH_HAS_NO_DOUBLE_BACKWARD |= TORCH_NO_DOUBLE_BACKWARD

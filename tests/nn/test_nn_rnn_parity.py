@@ -127,3 +127,32 @@ def test_gru_learns_by_autodiff():
                 p -= 0.1 * p.grad
         losses.append(loss.item())
     assert losses[-1] < 0.5 * losses[0]
+
+
+def _node_names(lib, cls, **kwargs):
+    lib.manual_seed(0)
+    m = getattr(lib.nn, cls)(3, 4, **kwargs)
+    x = lib.randn(5, 2, 3)
+    out, h = m(x)
+    hs = h if isinstance(h, tuple) else (h,)
+    out1, _ = m(x[:, 0])
+    packed = lib.nn.utils.rnn.pack_padded_sequence(x, lib.tensor([5, 3]))
+    return [t.grad_fn.name() for t in (out, *hs, out1, m(packed)[0].data)]
+
+
+@pytest.mark.parametrize("cls", ["LSTM", "GRU", "RNN"])
+@pytest.mark.parametrize(
+    "kwargs", [{}, {"batch_first": True}, {"bidirectional": True}, {"num_layers": 2}]
+)
+def test_recurrent_outputs_print_torch_grad_fn_names(cls, kwargs):
+    assert _node_names(gradfit, cls, **kwargs) == _node_names(torch, cls, **kwargs)
+
+
+@pytest.mark.parametrize("cls", ["LSTMCell", "GRUCell", "RNNCell"])
+def test_cell_outputs_print_torch_grad_fn_names(cls):
+    names = []
+    for lib in (gradfit, torch):
+        lib.manual_seed(0)
+        out = getattr(lib.nn, cls)(3, 4)(lib.randn(2, 3))
+        names.append([t.grad_fn.name() for t in (out if isinstance(out, tuple) else (out,))])
+    assert names[0] == names[1]

@@ -76,6 +76,36 @@ OPTIMIZERS = {
         1e-4,
     ),
     "Adagrad": (lambda p: gradfit.optim.Adagrad(p, lr=1.0), 30000, None, 1e-5),
+    # Adadelta's steps start at √ε and grow slowly: on Rosenbrock's curved valley it is
+    # still on its way after 5000 steps
+    "Adadelta": (
+        lambda p: gradfit.optim.Adadelta(p, lr=10.0, rho=0.95),
+        5000,
+        lambda o: L.CosineAnnealingLR(o, 5000),
+        1e-1,
+    ),
+    "Adamax": (
+        lambda p: gradfit.optim.Adamax(p, lr=0.05, betas=(0.9, 0.99)),
+        3000,
+        lambda o: L.CosineAnnealingLR(o, 3000),
+        1e-6,
+    ),
+    "NAdam": (
+        lambda p: gradfit.optim.NAdam(p, lr=0.05, betas=(0.9, 0.99)),
+        5000,
+        lambda o: L.CosineAnnealingLR(o, 5000),
+        1e-3,
+    ),
+    # RAdam's first steps are plain momentum steps, which Rosenbrock's large gradients at
+    # the start blow up unless the rate starts small
+    "RAdam": (
+        lambda p: gradfit.optim.RAdam(p, lr=0.05, betas=(0.9, 0.99)),
+        3000,
+        lambda o: L.LinearLR(o, 0.01, 1.0, total_iters=20),
+        1e-2,
+    ),
+    "Rprop": (lambda p: gradfit.optim.Rprop(p, lr=0.01), 3000, None, 1e-2),
+    "ASGD": (lambda p: gradfit.optim.ASGD(p, lr=1e-3), 20000, None, 1e-3),
     "LBFGS": (lambda p: gradfit.optim.LBFGS(p, line_search_fn="strong_wolfe"), 5, None, 1e-5),
     "LBFGS-no-line-search": (lambda p: gradfit.optim.LBFGS(p, lr=0.1), 50, None, 1e-3),
     "lecture.LineSearchGD": (

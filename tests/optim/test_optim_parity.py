@@ -62,7 +62,51 @@ def _adagrad_cases():
     yield pytest.param("Adagrad", dict(lr=0.01, maximize=True), id="Adagrad-maximize")
 
 
-CASES = [*_sgd_cases(), *_adam_cases(), *_rmsprop_cases(), *_adagrad_cases()]
+def _more_cases():
+    """Adadelta, Adamax, NAdam, RAdam, Rprop and ASGD, each with its own options, weight
+    decay and maximize (ascent with a small step, which keeps the numbers moderate)."""
+    table = {
+        "Adadelta": [
+            dict(),
+            dict(lr=0.5, rho=0.95, eps=1e-5, weight_decay=0.01),
+            dict(lr=0.1, maximize=True),
+        ],
+        "Adamax": [
+            dict(lr=0.01, betas=(0.8, 0.99)),
+            dict(lr=0.01, eps=1e-3, weight_decay=0.05),
+            dict(lr=2e-4, maximize=True),
+        ],
+        "NAdam": [
+            dict(lr=0.01, betas=(0.8, 0.99)),
+            dict(lr=0.01, weight_decay=0.05, momentum_decay=0.01),
+            dict(lr=0.01, weight_decay=0.05, decoupled_weight_decay=True),
+            dict(lr=2e-4, maximize=True),
+        ],
+        "RAdam": [  # with β2 = 0.99 the rectified (adaptive) step starts at step 6
+            dict(lr=0.01, betas=(0.8, 0.99)),
+            dict(lr=0.01, weight_decay=0.05),
+            dict(lr=0.01, weight_decay=0.05, decoupled_weight_decay=True),
+            dict(lr=2e-4, maximize=True),
+        ],
+        "Rprop": [
+            dict(lr=0.01),
+            dict(lr=0.05, etas=(0.3, 1.5), step_sizes=(1e-3, 0.1)),
+            dict(lr=1e-4, step_sizes=(1e-6, 1e-3), maximize=True),
+        ],
+        "ASGD": [
+            dict(lr=0.05),  # t0 = 1e6: ax is a copy of the parameters
+            dict(lr=0.05, lambd=1e-2, alpha=0.5, t0=20, weight_decay=0.01),
+            dict(lr=2e-4, t0=10, maximize=True),
+        ],
+    }
+    for name, kws in table.items():
+        for kw in kws:
+            yield pytest.param(
+                name, kw, id=f"{name}-{'-'.join(f'{k}={v}' for k, v in kw.items()) or 'default'}"
+            )
+
+
+CASES = [*_sgd_cases(), *_adam_cases(), *_rmsprop_cases(), *_adagrad_cases(), *_more_cases()]
 # L-BFGS amplifies rounding differences chaotically on a non-convex loss (torch against
 # itself with weights perturbed by 1e-15 drifts apart by 1e-2 within 30 steps), so its
 # parity runs use a smooth (tanh) MLP with an L2 penalty, where it is contractive, and
@@ -210,6 +254,12 @@ EXCHANGE = [
     ("AdamW", dict(lr=0.01)),
     ("RMSprop", dict(lr=0.003, centered=True, momentum=0.5)),
     ("Adagrad", dict(lr=0.05, lr_decay=0.01)),
+    ("Adadelta", dict(lr=0.5, weight_decay=0.01)),
+    ("Adamax", dict(lr=0.01, weight_decay=0.01)),
+    ("NAdam", dict(lr=0.01, weight_decay=0.01, decoupled_weight_decay=True)),
+    ("RAdam", dict(lr=0.01, weight_decay=0.01)),
+    ("Rprop", dict(lr=0.01, etas=(0.4, 1.3))),
+    ("ASGD", dict(lr=0.05, t0=15)),
     ("LBFGS", dict(lr=1.0, max_iter=2, line_search_fn="strong_wolfe")),
 ]
 
@@ -339,6 +389,12 @@ def test_optim_skips_params_without_grad_even_with_weight_decay():
         gradfit.optim.AdamW([p], lr=0.1),
         gradfit.optim.RMSprop([p], lr=0.1, weight_decay=0.5),
         gradfit.optim.Adagrad([p], lr=0.1, weight_decay=0.5),
+        gradfit.optim.Adadelta([p], weight_decay=0.5),
+        gradfit.optim.Adamax([p], weight_decay=0.5),
+        gradfit.optim.NAdam([p], weight_decay=0.5, decoupled_weight_decay=True),
+        gradfit.optim.RAdam([p], weight_decay=0.5),
+        gradfit.optim.Rprop([p]),
+        gradfit.optim.ASGD([p], weight_decay=0.5),
     ):
         version = p._version
         opt.step()
@@ -393,6 +449,12 @@ def test_optim_repr_lists_groups():
         ("AdamW", dict(lr=0.1)),
         ("RMSprop", dict(lr=0.1, momentum=0.9, centered=True, weight_decay=0.1)),
         ("Adagrad", dict(lr=0.1, lr_decay=0.1, weight_decay=0.1)),
+        ("Adadelta", dict(lr=0.1, rho=0.8, weight_decay=0.1)),
+        ("Adamax", dict(lr=0.1, weight_decay=0.1)),
+        ("NAdam", dict(lr=0.1, weight_decay=0.1, momentum_decay=0.01)),
+        ("RAdam", dict(lr=0.1, weight_decay=0.1, decoupled_weight_decay=True)),
+        ("Rprop", dict(lr=0.1, etas=(0.5, 1.5), step_sizes=(1e-4, 1.0))),
+        ("ASGD", dict(lr=0.1, lambd=0.1, alpha=0.5, t0=1.0, weight_decay=0.1)),
     ],
 )
 def test_optim_float32_stays_float32(name, kw):

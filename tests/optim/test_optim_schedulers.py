@@ -86,6 +86,10 @@ def _sched(lib, name: str, opt):
         )
     if name == "CyclicLR-scale_fn-object":
         return L.CyclicLR(opt, 0.02, 0.08, 6, 4, scale_fn=Shrink(0.1), scale_mode="iterations")
+    if name == "CosineAnnealingWarmRestarts":
+        return L.CosineAnnealingWarmRestarts(opt, T_0=15, eta_min=0.001)
+    if name == "CosineAnnealingWarmRestarts-T_mult":
+        return L.CosineAnnealingWarmRestarts(opt, T_0=5, T_mult=2)
     if name == "ChainedScheduler":
         return L.ChainedScheduler([L.ExponentialLR(opt, 0.99), L.StepLR(opt, 20, 0.5)])
     raise KeyError(name)
@@ -96,6 +100,8 @@ NAMES = [
     "MultiStepLR",
     "ExponentialLR",
     "CosineAnnealingLR",
+    "CosineAnnealingWarmRestarts",
+    "CosineAnnealingWarmRestarts-T_mult",
     "LinearLR",
     "LambdaLR",
     "LambdaLR-object",
@@ -342,6 +348,69 @@ def test_optim_sequential_restart_uses_each_schedules_formula_from_the_base(floa
         if lib is gradfit:
             mine = lrs
     assert mine == lrs  # bit for bit
+
+
+@pytest.mark.parametrize("T_mult", [1, 2])
+def test_optim_warm_restarts_float_epoch_matches_torch(float64, T_mult):
+    """PyTorch's documented per-batch use, ``scheduler.step(epoch + i / iters)``, then a
+    jump back (``step(3)``) and plain ``step()`` calls, which continue from there."""
+    runs = {}
+    for lib in (gradfit, torch):
+        model = Model(lib, init_arrays())
+        opt = lib.optim.SGD(model.parameters(), lr=LR, momentum=0.9)
+        sched = lib.optim.lr_scheduler.CosineAnnealingWarmRestarts(
+            opt, T_0=2, T_mult=T_mult, eta_min=0.002
+        )
+        iters, lrs = 5, []
+        epochs = [e + i / iters for e in range(9) for i in range(iters)] + [3, None, None]
+        for epoch in epochs:
+            opt.zero_grad()
+            model.loss().backward()
+            opt.step()
+            sched.step(epoch)
+            lrs.append(opt.param_groups[0]["lr"])
+            assert sched.get_last_lr() == [lrs[-1]]
+        runs[lib.__name__] = (lrs, model, sched.state_dict())
+    (glr, gm, gsd), (tlr, tm, tsd) = runs["gradfit"], runs["torch"]
+    assert glr == tlr  # the same float arithmetic
+    assert gsd == tsd  # T_cur (fractional), T_i, last_epoch = floor(epoch), ...
+    assert len(set(glr)) > 8 and max(glr) == LR  # lr falls within each epoch
+    ga, ta = gm.arrays(), tm.arrays()
+    for k in ga:
+        assert_rel_close(ga[k], ta[k], 1e-10, k)
+
+
+def test_optim_warm_restarts_restart_in_sequential_lr_like_torch():
+    """As a second schedule of SequentialLR it restarts with PyTorch's rule (its formula
+    at the current T_cur), then continues."""
+    lrs = {}
+    for lib in (gradfit, torch):
+        L = lib.optim.lr_scheduler
+        opt = lib.optim.SGD([lib.zeros(2, requires_grad=True)], lr=0.3)
+        parts = [L.LinearLR(opt, 0.1, total_iters=4), L.CosineAnnealingWarmRestarts(opt, 3, 2)]
+        s = L.SequentialLR(opt, parts, milestones=[5])
+        lrs[lib.__name__] = []
+        for _ in range(20):
+            opt.step()
+            s.step()
+            lrs[lib.__name__].append(opt.param_groups[0]["lr"])
+    assert lrs["gradfit"] == lrs["torch"]
+
+
+def test_optim_warm_restarts_errors_like_torch():
+    for lib in (gradfit, torch):
+        L, opt = lib.optim.lr_scheduler, lib.optim.SGD([lib.zeros(1, requires_grad=True)])
+        with pytest.raises(ValueError, match="Expected positive integer T_0, but got 0"):
+            L.CosineAnnealingWarmRestarts(opt, T_0=0)
+        with pytest.raises(ValueError, match="Expected positive integer T_0, but got 2.5"):
+            L.CosineAnnealingWarmRestarts(opt, T_0=2.5)
+        with pytest.raises(ValueError, match="Expected integer T_mult >= 1, but got 0"):
+            L.CosineAnnealingWarmRestarts(opt, T_0=2, T_mult=0)
+        with pytest.raises(ValueError, match="Expected float or int eta_min, but got 1e-3"):
+            L.CosineAnnealingWarmRestarts(opt, T_0=2, eta_min="1e-3")
+        s = L.CosineAnnealingWarmRestarts(opt, T_0=2)
+        with pytest.raises(ValueError, match="Expected non-negative epoch, but got -0.5"):
+            s.step(-0.5)
 
 
 # ---------------------------------------------------------------------- warnings, errors

@@ -93,7 +93,18 @@ def _prob_ce(node) -> str:
     )
 
 
+def _step(node) -> str:
+    fn = node.kwargs.get("fn", "floor")
+    if fn.startswith("div_"):
+        return "DivBackward2"
+    if fn == "round":
+        return "RoundBackward1" if "decimals" in node.kwargs else "RoundBackward0"
+    return fn.capitalize() + "Backward0"
+
+
 TORCH_NAMES = {
+    "Step": _step,
+    "FloorDivide": "NotImplemented",
     "Add": "AddBackward0",
     "Sub": _sub,
     "Mul": "MulBackward0",

@@ -715,3 +715,478 @@ from gradfit.nn._seq_functional import (  # noqa: E402
 )
 
 __all__ += ["embedding", "multi_head_attention_forward", "scaled_dot_product_attention"]
+
+# ------------------------------------------------------------------ more losses, distances
+# (lossdist) PyTorch's remaining losses and distance functions, built from differentiable
+# gradfit operations in the order aten/src/ATen/native/Loss.cpp (and torch.nn.functional)
+# computes them: same numbers, and second derivatives from the engine.
+import math as _math  # noqa: E402
+
+from gradfit._functional import (  # noqa: E402
+    _broadcast_error,
+    _scalar_type,
+    cosine_similarity,
+    pairwise_distance,
+    pdist,
+)
+from gradfit._functional import div as _div  # noqa: E402
+from gradfit._functional import minimum as _minimum  # noqa: E402
+from gradfit._grad_mode import no_grad as _no_grad  # noqa: E402
+from gradfit._tensorops import where as _where  # noqa: E402
+
+
+def _reduction_arg(size_average, reduce, reduction: str) -> str:
+    if size_average is not None or reduce is not None:
+        return _legacy_reduction(size_average, reduce)
+    if reduction not in _REDUCTIONS:
+        raise _bad_reduction(reduction)
+    return reduction
+
+
+def _reduce(loss: Tensor, reduction: str) -> Tensor:
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+def _check_broadcast(a: Tensor, b: Tensor) -> None:
+    err = _broadcast_error(tuple(a.shape), tuple(b.shape))
+    if err is not None:
+        raise err
+
+
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out=None):  # noqa: A002
+    """x / max(||x||_p, eps) along ``dim`` (the clamp is differentiable: no gradient flows
+    through the norm where it is below ``eps``)."""
+    lo, hi = (-1, 0) if input.ndim == 0 else (-input.ndim, input.ndim - 1)
+    if isinstance(dim, int) and not lo <= dim <= hi:
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{lo}, {hi}], but got {dim})"
+        )
+    denom = input.norm(p, dim, keepdim=True).clamp_min(eps).expand_as(input)
+    if out is None:
+        return input / denom
+    return _div(input, denom, out=out)
+
+
+def kl_div(
+    input: Tensor,  # noqa: A002
+    target: Tensor,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+    log_target: bool = False,
+) -> Tensor:
+    """Pointwise KL divergence of log-probabilities ``input`` from ``target``:
+    target (log target - input), or exp(target) (target - input) with ``log_target``;
+    0 log 0 = 0. "batchmean" divides the sum by the batch size (the KL divergence);
+    "mean" divides by the number of elements (and warns, as PyTorch)."""
+    if size_average is not None or reduce is not None:
+        red = _legacy_reduction(size_average, reduce)
+    else:
+        if reduction == "mean":
+            warnings.warn(
+                "reduction: 'mean' divides the total loss by both the batch size and the "
+                "support size.'batchmean' divides only by the batch size, and aligns with "
+                "the KL div math definition.'mean' will be changed to behave the same as "
+                "'batchmean' in the next major release.",
+                stacklevel=2,
+            )
+        if reduction == "batchmean":
+            red = "sum"
+        elif reduction in _REDUCTIONS:
+            red = reduction
+        else:
+            raise ValueError(
+                f"{reduction} is not a valid value for reduction; expected one of "
+                f"['none', 'batchmean', 'mean', 'sum']"
+            )
+    _check_broadcast(target, input)
+    if log_target:
+        out = target.exp() * (target - input)
+    else:
+        out = target.xlogy(target) - target * input
+    reduced = _reduce(out, red)
+    if reduction == "batchmean" and input.ndim != 0:
+        reduced = reduced / input.shape[0]
+    return reduced
+
+
+def margin_ranking_loss(
+    input1: Tensor,
+    input2: Tensor,
+    target: Tensor,
+    margin: float = 0,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
+    """max(0, -y (x1 - x2) + margin) with y = 1 (x1 should rank higher) or -1."""
+    red = _reduction_arg(size_average, reduce, reduction)
+    if input1.ndim != input2.ndim or input1.ndim != target.ndim:
+        raise RuntimeError(
+            f"margin_ranking_loss : All input tensors should have same dimension but got "
+            f"sizes: input1: {input1.size()}, input2: {input2.size()}, target: "
+            f"{target.size()} "
+        )
+    _check_broadcast(input1, input2)
+    diff = input1 - input2
+    _check_broadcast(target, diff)
+    return _reduce(((-target) * diff + margin).clamp_min(0), red)
+
+
+def hinge_embedding_loss(
+    input: Tensor,  # noqa: A002
+    target: Tensor,
+    margin: float = 1.0,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
+    """x where y = 1, max(0, margin - x) where y = -1 (both terms for other values of y,
+    as PyTorch)."""
+    red = _reduction_arg(size_average, reduce, reduction)
+    _check_broadcast(target, input)
+    zeros = input.new_zeros(())
+    margin_clamp = (margin - input).clamp_min(0)
+    out = _where(target != 1, margin_clamp, zeros) + _where(target != -1, input, zeros)
+    return _reduce(out, red)
+
+
+def soft_margin_loss(
+    input: Tensor,  # noqa: A002
+    target: Tensor,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
+    """log(1 + exp(-y x)), y in {1, -1}; the loss has the input's shape (PyTorch computes
+    it in place in an output of that shape)."""
+    red = _reduction_arg(size_average, reduce, reduction)
+    _check_broadcast(input, target)
+    shape = np.broadcast_shapes(tuple(input.shape), tuple(target.shape))
+    if shape != tuple(input.shape):
+        raise RuntimeError(
+            f"output with shape {list(input.shape)} doesn't match the broadcast shape {list(shape)}"
+        )
+    return _reduce(((-input) * target).exp().log1p(), red)
+
+
+_COSINE_EMBEDDING_EPS = 1e-12  # EPSILON in aten/src/ATen/native/Loss.cpp
+
+
+def cosine_embedding_loss(
+    input1: Tensor,
+    input2: Tensor,
+    target: Tensor,
+    margin: float = 0,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
+    """1 - cos(x1, x2) where y = 1, max(0, cos(x1, x2) - margin) where y = -1, with
+    cos = <x1, x2> / sqrt((||x1||^2 + 1e-12)(||x2||^2 + 1e-12)) over the feature axis of
+    (N, D) inputs with an (N,) target, or (D,) inputs with a 0-d target."""
+    red = _reduction_arg(size_average, reduce, reduction)
+    tdim = target.ndim
+    if tdim not in (0, 1):
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    want = 2 if tdim == 1 else 1
+    if input1.ndim != want or input2.ndim != want:
+        raise RuntimeError(
+            f"{tdim}D target tensor expects {want}D input tensors, but found inputs with "
+            f"sizes {list(input1.shape)} and {list(input2.shape)}."
+        )
+    _check_broadcast(input1, input2)
+    prod_sum = (input1 * input2).sum(tdim)
+    mag1 = (input1 * input1).sum(tdim) + _COSINE_EMBEDDING_EPS
+    mag2 = (input2 * input2).sum(tdim) + _COSINE_EMBEDDING_EPS
+    cos = prod_sum / (mag1 * mag2).sqrt()
+    _check_broadcast(target, cos)
+    zeros = cos.new_zeros(())
+    pos = _where(target == 1, 1 - cos, zeros)
+    neg = _where(target == -1, (cos - margin).clamp_min(0), zeros)
+    return _reduce(pos + neg, red)
+
+
+def _check_triplet_dims(anchor, positive, negative) -> None:
+    a, p, n = anchor.ndim, positive.ndim, negative.ndim
+    if not (a == p and p == n):
+        raise RuntimeError(
+            f"The anchor, positive, and negative tensors are expected to have the same "
+            f"number of dimensions, but got: anchor {a}D, positive {p}D, and negative "
+            f"{n}D inputs"
+        )
+
+
+def triplet_margin_loss(
+    anchor: Tensor,
+    positive: Tensor,
+    negative: Tensor,
+    margin: float = 1.0,
+    p: float = 2,
+    eps: float = 1e-6,
+    swap: bool = False,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
+    """max(0, margin + d(a, p) - d(a, n)) with d = ``pairwise_distance(., ., p, eps)``;
+    ``swap`` uses min(d(a, n), d(p, n)) (Balntas et al.)."""
+    red = _reduction_arg(size_average, reduce, reduction)
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
+    _check_triplet_dims(anchor, positive, negative)
+    dist_pos = pairwise_distance(anchor, positive, p, eps)
+    dist_neg = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        dist_neg = _minimum(dist_neg, pairwise_distance(positive, negative, p, eps))
+    return _reduce((margin + dist_pos - dist_neg).clamp_min(0), red)
+
+
+def triplet_margin_with_distance_loss(
+    anchor: Tensor,
+    positive: Tensor,
+    negative: Tensor,
+    *,
+    distance_function=None,
+    margin: float = 1.0,
+    swap: bool = False,
+    reduction: str = "mean",
+) -> Tensor:
+    """``triplet_margin_loss`` with any distance ``distance_function(x1, x2)`` (default
+    ``pairwise_distance``)."""
+    if reduction not in _REDUCTIONS:
+        raise _bad_reduction(reduction)
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
+    _check_triplet_dims(anchor, positive, negative)
+    if distance_function is None:
+        distance_function = pairwise_distance
+    dist_pos = distance_function(anchor, positive)
+    dist_neg = distance_function(anchor, negative)
+    if swap:
+        dist_neg = _minimum(dist_neg, distance_function(positive, negative))
+    return _reduce((margin + dist_pos - dist_neg).clamp_min(0), reduction)
+
+
+def poisson_nll_loss(
+    input: Tensor,  # noqa: A002
+    target: Tensor,
+    log_input: bool = True,
+    full: bool = False,
+    size_average=None,
+    eps: float = 1e-8,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
+    """Poisson negative log-likelihood: exp(x) - y x for a log-rate x (``log_input``), else
+    x - y log(x + eps); ``full`` adds Stirling's y log y - y + log(2 pi y) / 2 where y > 1."""
+    red = _reduction_arg(size_average, reduce, reduction)
+    _check_broadcast(target, input)
+    if log_input:
+        loss = input.exp() - target * input
+    else:
+        loss = input - target * (input + eps).log()
+    if full:
+        stirling = target * target.log() - target + 0.5 * (2 * _math.pi * target).log()
+        loss = loss + stirling.masked_fill(target <= 1, 0)
+    return _reduce(loss, red)
+
+
+def gaussian_nll_loss(
+    input: Tensor,  # noqa: A002
+    target: Tensor,
+    var,
+    full: bool = False,
+    eps: float = 1e-6,
+    reduction: str = "mean",
+) -> Tensor:
+    """Gaussian negative log-likelihood (log(max(var, eps)) + (x - y)^2 / max(var, eps)) / 2
+    (+ log(2 pi) / 2 with ``full``). ``var`` has the input's shape, or one dimension fewer,
+    or a size-1 dimension where the input has another size (one shared variance), or is a
+    float. The clamp is applied under no_grad to a copy, as PyTorch: the gradient to
+    ``var`` flows as if unclamped."""
+    if isinstance(var, float):
+        if var < 0:
+            raise ValueError("var has negative entry/entries")
+        var = var * input.new_ones(input.shape)
+    elif not isinstance(var, Tensor):
+        raise TypeError(
+            f"gaussian_nll_loss: var must be a Tensor or a float, got {type(var).__name__}"
+        )
+    elif bool((var < 0).any()):
+        raise ValueError("var has negative entry/entries")
+    if var.shape != input.shape:
+        if tuple(input.shape[:-1]) == tuple(var.shape):
+            var = var.unsqueeze(-1)
+        elif input.ndim == var.ndim and (
+            sum(v for i, v in zip(input.shape, var.shape) if i != v) == 1
+        ):
+            pass
+        else:
+            raise ValueError("var is of incorrect size")
+    if reduction not in _REDUCTIONS:
+        raise ValueError(reduction + " is not valid")
+    var = var.clone()
+    with _no_grad():
+        var.clamp_(min=eps)
+    loss = 0.5 * (var.log() + (input - target) ** 2 / var)
+    if full:
+        loss = loss + 0.5 * _math.log(2 * _math.pi)
+    return _reduce(loss, reduction)
+
+
+def _margin_frames(fn: str, x: np.ndarray) -> tuple[int, int]:
+    """(number of samples, number of classes) of a multi-class margin loss's input."""
+    nd = x.ndim
+    if not ((nd == 2 and x.shape[1] != 0) or (nd == 1 and x.shape[0] != 0) or nd == 0):
+        raise RuntimeError(
+            f"Expected non-empty vector or matrix with optional 0-dim batch size, but got: "
+            f"{list(x.shape)}"
+        )
+    if nd <= 1:
+        return 1, 1 if nd == 0 else x.shape[0]
+    return x.shape[0], x.shape[1]
+
+
+def _long_target(t: Tensor) -> None:
+    if unwrap(t).dtype != np.int64:
+        raise RuntimeError(f"expected scalar type Long but found {_scalar_type(t)}")
+
+
+def multi_margin_loss(
+    input: Tensor,  # noqa: A002
+    target: Tensor,
+    p: int = 1,
+    margin: float = 1.0,
+    weight: Tensor | None = None,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
+    """Multi-class hinge loss: sum over classes j != y of w_y max(0, margin - x_y + x_j)^p,
+    divided by the number of classes C. ``weight`` (C,) is a constant (PyTorch gives it no
+    gradient)."""
+    red = _reduction_arg(size_average, reduce, reduction)
+    if p != 1 and p != 2:
+        raise ValueError("only p == 1 and p == 2 supported")
+    if weight is not None and weight.ndim != 1:
+        raise ValueError("weight must be one-dimensional")
+    x, t = unwrap(input), unwrap(target)
+    nframe, dim = _margin_frames("multi_margin_loss", x)
+    if t.ndim > 1 or t.size != nframe:
+        raise RuntimeError(
+            f"multi_margin_loss: target tensor should be 1-D with size equal to the number "
+            f"of input samples (batch size). Expected target size [{nframe}], but got "
+            f"{list(t.shape)}. Input has shape {list(x.shape)}."
+        )
+    _long_target(target)
+    if weight is not None:
+        if weight.numel() != dim:
+            raise RuntimeError(
+                f"inconsistent weight size, expected {dim} but got {list(weight.shape)}"
+            )
+        if weight.dtype != input.dtype:
+            raise RuntimeError(
+                f"expected scalar type {_scalar_type(input)} but found {_scalar_type(weight)}"
+            )
+    idx = t.reshape(nframe, 1)
+    if idx.size and (idx.min() < 0 or idx.max() >= dim):
+        raise RuntimeError("target out of range")
+    xs = input.reshape(nframe, dim)
+    z = (margin - xs.gather(1, wrap(idx))) + xs
+    h = z.relu() if p == 1 else z.relu() ** 2
+    mask = np.ones((nframe, dim), dtype=x.dtype)
+    np.put_along_axis(mask, idx, 0, axis=1)
+    if weight is not None:
+        mask = mask * np.take(unwrap(weight), idx)
+    loss = (h * wrap(mask)).sum(1) / dim
+    if red == "none":
+        return loss if t.ndim > 0 else loss.reshape(())
+    return _reduce(loss, red)
+
+
+def multilabel_margin_loss(
+    input: Tensor,  # noqa: A002
+    target: Tensor,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
+    """Multi-label hinge loss: for each target class j (the target row's indices up to the
+    first -1) and each non-target class k, max(0, 1 - (x_j - x_k)), summed and divided by
+    the number of classes C."""
+    red = _reduction_arg(size_average, reduce, reduction)
+    x, t = unwrap(input), unwrap(target)
+    nframe, dim = _margin_frames("multilabel_margin_loss", x)
+    ok = (
+        (t.ndim <= 1 and t.size == dim)
+        if x.ndim <= 1
+        else (t.ndim == 2 and t.shape == (nframe, dim))
+    )
+    if not ok:
+        raise RuntimeError(
+            f"inconsistent target size: {list(t.shape)} for input of size: {list(x.shape)}"
+        )
+    _long_target(target)
+    t2 = t.reshape(nframe, dim)
+    if t2.size and (t2.min() < -1 or t2.max() >= dim):
+        raise RuntimeError("argument #2 'target' is out of range")
+    # the target classes: the entries before a row's first -1, each counted once per entry
+    valid = np.cumprod(t2 >= 0, axis=1).astype(bool)
+    count = np.zeros((nframe, dim), dtype=x.dtype)
+    rows = np.broadcast_to(np.arange(nframe)[:, None], t2.shape)
+    np.add.at(count, (rows[valid], t2[valid]), 1)
+    pair = count[:, :, None] * (count == 0)[:, None, :]  # (n, target j, non-target k)
+    xs = input.reshape(nframe, dim)
+    z = (1 - xs.unsqueeze(2)) + xs.unsqueeze(1)
+    loss = (z.relu() * wrap(pair.astype(x.dtype))).sum((1, 2)) / dim
+    if red == "none":
+        return loss if x.ndim == 2 else loss.reshape(())
+    return _reduce(loss, red)
+
+
+def multilabel_soft_margin_loss(
+    input: Tensor,  # noqa: A002
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
+    """-(y log sigma(x) + (1 - y) log sigma(-x)), times ``weight``, averaged over the
+    classes (the last dimension)."""
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction(size_average, reduce)
+    _check_broadcast(target, input)
+    loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
+    if weight is not None:
+        loss = loss * weight
+    class_dim = input.ndim - 1
+    loss = loss.sum(dim=class_dim) / input.shape[class_dim]
+    if reduction not in _REDUCTIONS:
+        raise ValueError(reduction + " is not valid")
+    return _reduce(loss, reduction)
+
+
+__all__ += [
+    "cosine_embedding_loss",
+    "cosine_similarity",
+    "gaussian_nll_loss",
+    "hinge_embedding_loss",
+    "kl_div",
+    "margin_ranking_loss",
+    "multi_margin_loss",
+    "multilabel_margin_loss",
+    "multilabel_soft_margin_loss",
+    "normalize",
+    "pairwise_distance",
+    "pdist",
+    "poisson_nll_loss",
+    "soft_margin_loss",
+    "triplet_margin_loss",
+    "triplet_margin_with_distance_loss",
+]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from gradfit.autograd.function import Op
-from gradfit.ops.elementwise import _wants, piecewise_linear_graph
+from gradfit.ops.elementwise import _wants, check_integer_divisor, piecewise_linear_graph
 
 _LN2 = float(np.log(2.0))
 
@@ -31,6 +31,7 @@ class _Remainder(Op):
 
     @staticmethod
     def forward(ctx, a, b):
+        check_integer_divisor(a, b)
         ctx.a, ctx.b = a, b
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.asarray(type(ctx).remainder(a, b))

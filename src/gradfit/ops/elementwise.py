@@ -13,6 +13,13 @@ import numpy as np
 from gradfit.autograd.function import Op
 
 
+def check_integer_divisor(a: np.ndarray, b) -> None:
+    """PyTorch's error for an integer division (floor or trunc rounding, remainder, fmod)
+    by zero, which NumPy answers with 0 and a warning."""
+    if np.result_type(a, b).kind in "iu" and not np.all(b):
+        raise RuntimeError("ZeroDivisionError")
+
+
 def piecewise_linear_graph(ctx, g):
     """``backward_graph`` of an op whose derivative is constant between kinks (relu, abs,
     clamp, hardtanh, ...): the local derivative is a constant array (its second

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from gradfit.autograd.function import Op
-from gradfit.ops.elementwise import piecewise_linear_graph
+from gradfit.ops.elementwise import check_integer_divisor, piecewise_linear_graph
 
 
 class Overwrite(Op):
@@ -39,12 +39,14 @@ _STEPS = {
     "ceil": np.ceil,
     "trunc": np.trunc,
     "sign": np.sign,
+    "sgn": np.sign,  # sign for real numbers; its own grad_fn name
 }
 
 
 class Step(Op):
     """A step function of a (and of b for a division with a rounding mode); zero
-    gradient for both, as PyTorch's derivatives.yaml defines it."""
+    gradient for both, as PyTorch's derivatives.yaml defines it. Rounding an integer
+    tensor gives a copy (PyTorch keeps its dtype)."""
 
     saves_inputs = False
     backward_graph = staticmethod(piecewise_linear_graph)
@@ -52,14 +54,19 @@ class Step(Op):
     @staticmethod
     def forward(ctx, a, b=None, fn="floor", decimals=0):
         ctx.b_is_array = isinstance(b, np.ndarray)
-        if fn == "round":
+        if fn.startswith("div_"):
+            check_integer_divisor(a, b)
+            with np.errstate(divide="ignore", invalid="ignore"):  # inf and nan, as PyTorch
+                if fn == "div_floor":
+                    out = np.floor_divide(a, b)
+                else:
+                    out = np.trunc(np.true_divide(a, b))
+                    if np.result_type(a, b).kind in "iu":
+                        out = out.astype(np.result_type(a, b))
+        elif a.dtype.kind in "biu" and fn not in ("sign", "sgn"):
+            out = a.copy()
+        elif fn == "round":
             out = np.round(a, decimals)
-        elif fn == "div_floor":
-            out = np.floor_divide(a, b)
-        elif fn == "div_trunc":
-            out = np.trunc(np.true_divide(a, b))
-            if a.dtype.kind in "iu" and np.result_type(a, b).kind in "iu":
-                out = out.astype(np.result_type(a, b))
         else:
             out = _STEPS[fn](a)
         return out
@@ -68,3 +75,14 @@ class Step(Op):
     def backward(ctx, grad_output):
         zero = np.zeros_like(grad_output)
         return zero, zero if ctx.b_is_array else None
+
+
+class FloorDivide(Step):
+    """``floor_divide`` (``//``): PyTorch records it but has no derivative for it, so a
+    backward through it raises (``div(rounding_mode='floor')`` has a zero one)."""
+
+    backward_graph = None
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        raise RuntimeError("derivative for aten::floor_divide is not implemented")

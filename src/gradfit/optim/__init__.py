@@ -1,19 +1,26 @@
 """Optimizers and learning-rate schedules (PyTorch's ``torch.optim`` API).
 
-``SGD``, ``Adam``, ``AdamW``, ``RMSprop``, ``Adagrad`` and ``LBFGS`` follow PyTorch's
-update rules, state and ``state_dict`` layout; ``lr_scheduler`` holds the schedules;
-``lecture`` holds the lecture's own forms (line search, momentum, Nesterov, normalised
-gradients, Adam). The update maths is in ``_functional`` as plain NumPy functions.
+``SGD``, ``Adam``, ``AdamW``, ``RMSprop``, ``Adagrad``, ``Adadelta``, ``Adamax``,
+``NAdam``, ``RAdam``, ``Rprop``, ``ASGD`` and ``LBFGS`` follow PyTorch's update rules,
+state and ``state_dict`` layout; ``lr_scheduler`` holds the schedules; ``lecture`` holds
+the lecture's own forms (line search, momentum, Nesterov, normalised gradients, Adam). The
+update maths is in ``_functional`` as plain NumPy functions.
 """
 
 from __future__ import annotations
 
 from gradfit.optim import lecture, lr_scheduler
+from gradfit.optim.adadelta import Adadelta
 from gradfit.optim.adagrad import Adagrad
 from gradfit.optim.adam import Adam, AdamW
+from gradfit.optim.adamax import Adamax
+from gradfit.optim.asgd import ASGD
 from gradfit.optim.lbfgs import LBFGS
+from gradfit.optim.nadam import NAdam
 from gradfit.optim.optimizer import Optimizer, required
+from gradfit.optim.radam import RAdam
 from gradfit.optim.rmsprop import RMSprop
+from gradfit.optim.rprop import Rprop
 from gradfit.optim.sgd import SGD
 
 __all__ = [
@@ -24,6 +31,12 @@ __all__ = [
     "AdamW",
     "RMSprop",
     "Adagrad",
+    "Adadelta",
+    "Adamax",
+    "NAdam",
+    "RAdam",
+    "Rprop",
+    "ASGD",
     "LBFGS",
     "lr_scheduler",
     "lecture",

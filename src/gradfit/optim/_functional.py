@@ -344,3 +344,254 @@ def normalized_gd(params: list[np.ndarray], grads: list[np.ndarray], *, lr: floa
     for param, g in zip(params, grads):
         square = np.multiply(g, g)
         _normalized_update_(param, g, square, square, step_size=lr, eps=eps)
+
+
+# ----------------------------------------------------------------------------- more rules
+# Adadelta, Adamax, NAdam, RAdam, Rprop and ASGD, each the ``_single_tensor_<name>`` of
+# ``torch/optim/<name>.py`` with its operations in PyTorch's order.
+
+
+def adadelta(
+    params: list[np.ndarray],
+    grads: list[np.ndarray],
+    square_avgs: list[np.ndarray],
+    acc_deltas: list[np.ndarray],
+    steps: list[np.ndarray],
+    *,
+    lr: float,
+    rho: float,
+    eps: float,
+    weight_decay: float,
+    maximize: bool,
+) -> None:
+    """One step of ``gradfit.optim.Adadelta`` (``torch/optim/adadelta.py``,
+    ``_single_tensor_adadelta``); ``steps`` are counted (the rule does not use them)."""
+    for i, param in enumerate(params):
+        steps[i] += 1
+        g, _ = _decayed_grad(param, grads[i], weight_decay, maximize)
+        _ema_square_(square_avgs[i], g, rho)
+        std = np.add(square_avgs[i], eps)
+        np.sqrt(std, out=std)
+        delta = np.add(acc_deltas[i], eps)
+        np.sqrt(delta, out=delta)
+        delta /= std
+        delta *= g
+        _ema_square_(acc_deltas[i], delta, rho)
+        delta *= -lr
+        param += delta
+
+
+def adamax(
+    params: list[np.ndarray],
+    grads: list[np.ndarray],
+    exp_avgs: list[np.ndarray],
+    exp_infs: list[np.ndarray],
+    steps: list[np.ndarray],
+    *,
+    lr: float,
+    beta1: float,
+    beta2: float,
+    eps: float,
+    weight_decay: float,
+    maximize: bool,
+) -> None:
+    """One step of ``gradfit.optim.Adamax`` (``torch/optim/adamax.py``,
+    ``_single_tensor_adamax``); ``steps`` are incremented before use."""
+    for i, param in enumerate(params):
+        step = steps[i]
+        step += 1
+        g, _ = _decayed_grad(param, grads[i], weight_decay, maximize)
+        exp_avg, exp_inf = exp_avgs[i], exp_infs[i]
+        _lerp_(exp_avg, g, 1 - beta1)
+        exp_inf *= beta2
+        norm = np.abs(g)
+        norm += eps
+        np.maximum(exp_inf, norm, out=exp_inf)  # propagates NaN, as torch.maximum
+        clr = lr / (1 - beta1 ** float(step))
+        # addcdiv: (value·exp_avg)/exp_inf
+        update = np.multiply(exp_avg, -clr, out=norm)
+        update /= exp_inf
+        param += update
+
+
+def _decay_weights(param, grad, lr, weight_decay, decoupled: bool, owned: bool):
+    """Adam-style weight decay: the decoupled ``p ← p·(1 − lr·λ)`` in place, or
+    ``g ← g + λ·p``; returns g."""
+    if weight_decay != 0:
+        if decoupled:
+            param *= 1 - lr * weight_decay
+        elif owned:
+            grad += weight_decay * param
+        else:
+            grad = grad + weight_decay * param
+    return grad
+
+
+def nadam(
+    params: list[np.ndarray],
+    grads: list[np.ndarray],
+    exp_avgs: list[np.ndarray],
+    exp_avg_sqs: list[np.ndarray],
+    mu_products: list[np.ndarray],
+    steps: list[np.ndarray],
+    *,
+    lr: float,
+    beta1: float,
+    beta2: float,
+    eps: float,
+    weight_decay: float,
+    momentum_decay: float,
+    decoupled_weight_decay: bool,
+    maximize: bool,
+) -> None:
+    """One step of ``gradfit.optim.NAdam`` (``torch/optim/nadam.py``,
+    ``_single_tensor_nadam``); ``steps`` are incremented before use and the 0-d
+    ``mu_products`` (∏ μ_t, in the step counter's dtype) are updated in place."""
+    for i, param in enumerate(params):
+        g = np.negative(grads[i]) if maximize else grads[i]
+        step_t = steps[i]
+        step_t += 1
+        step = float(step_t)
+        bias_correction2 = 1 - beta2**step
+        g = _decay_weights(param, g, lr, weight_decay, decoupled_weight_decay, maximize)
+        mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * momentum_decay)))
+        mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * momentum_decay)))
+        mu_product = mu_products[i]
+        mu_product *= mu
+        exp_avg = exp_avgs[i]
+        _lerp_(exp_avg, g, 1 - beta1)
+        denom = _ema_square_(exp_avg_sqs[i], g, beta2)
+        np.divide(exp_avg_sqs[i], bias_correction2, out=denom)
+        np.sqrt(denom, out=denom)
+        mu_product_now = float(mu_product)
+        mu_product_next = mu_product_now * mu_next
+        denom += eps
+        # two addcdiv steps: (value·g)/denom, then (value·m)/denom
+        update = np.multiply(g, -lr * (1.0 - mu) / (1.0 - mu_product_now))
+        update /= denom
+        param += update
+        np.multiply(exp_avg, (-lr * mu_next) / (1.0 - mu_product_next), out=update)
+        update /= denom
+        param += update
+
+
+def radam(
+    params: list[np.ndarray],
+    grads: list[np.ndarray],
+    exp_avgs: list[np.ndarray],
+    exp_avg_sqs: list[np.ndarray],
+    steps: list[np.ndarray],
+    *,
+    lr: float,
+    beta1: float,
+    beta2: float,
+    eps: float,
+    weight_decay: float,
+    decoupled_weight_decay: bool,
+    maximize: bool,
+) -> None:
+    """One step of ``gradfit.optim.RAdam`` (``torch/optim/radam.py``,
+    ``_single_tensor_radam``); ``steps`` are incremented before use."""
+    rho_inf = 2 / (1 - beta2) - 1
+    for i, param in enumerate(params):
+        g = np.negative(grads[i]) if maximize else grads[i]
+        step_t = steps[i]
+        step_t += 1
+        step = float(step_t)
+        g = _decay_weights(param, g, lr, weight_decay, decoupled_weight_decay, maximize)
+        exp_avg, exp_avg_sq = exp_avgs[i], exp_avg_sqs[i]
+        _lerp_(exp_avg, g, 1 - beta1)
+        square = _ema_square_(exp_avg_sq, g, beta2)
+        bias_correction1 = 1 - beta1**step
+        bias_correction2 = 1 - beta2**step
+        update = np.divide(exp_avg, bias_correction1)
+        update *= lr
+        rho_t = rho_inf - 2 * step * (beta2**step) / bias_correction2
+        if rho_t > 5.0:
+            rect = (
+                (rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)
+            ) ** 0.5
+            # PyTorch's `c / tensor` is tensor.reciprocal() * c
+            adaptive = np.sqrt(exp_avg_sq, out=square)
+            adaptive += eps
+            np.reciprocal(adaptive, out=adaptive)
+            adaptive *= bias_correction2**0.5
+            update *= adaptive
+            update *= rect
+        param -= update
+
+
+def rprop(
+    params: list[np.ndarray],
+    grads: list[np.ndarray],
+    prevs: list[np.ndarray],
+    step_sizes: list[np.ndarray],
+    steps: list[np.ndarray],
+    *,
+    step_size_min: float,
+    step_size_max: float,
+    etaminus: float,
+    etaplus: float,
+    maximize: bool,
+) -> None:
+    """One step of ``gradfit.optim.Rprop`` (``torch/optim/rprop.py``,
+    ``_single_tensor_rprop``); ``steps`` are counted (the rule does not use them)."""
+    for i, param in enumerate(params):
+        steps[i] += 1
+        g = np.negative(grads[i]) if maximize else grads[i].copy()
+        prev, step_size = prevs[i], step_sizes[i]
+        sign = np.multiply(g, prev)
+        np.sign(sign, out=sign)
+        grew, flipped = sign > 0, sign < 0
+        sign[grew] = etaplus
+        sign[flipped] = etaminus
+        sign[sign == 0] = 1
+        step_size *= sign
+        np.clip(step_size, step_size_min, step_size_max, out=step_size)
+        g[flipped] = 0  # no move where the sign flipped, and no flip counted next time
+        np.sign(g, out=sign)
+        sign *= step_size
+        param -= sign
+        prev[...] = g
+
+
+def asgd(
+    params: list[np.ndarray],
+    grads: list[np.ndarray],
+    axs: list[np.ndarray],
+    mus: list[np.ndarray],
+    etas: list[np.ndarray],
+    steps: list[np.ndarray],
+    *,
+    lr: float,
+    lambd: float,
+    alpha: float,
+    t0: float,
+    weight_decay: float,
+    maximize: bool,
+    scalar_dtype=np.float32,
+) -> None:
+    """One step of ``gradfit.optim.ASGD`` (``torch/optim/asgd.py``, ``_single_tensor_asgd``).
+
+    ``steps`` are incremented before use; the 0-d ``etas`` (the step size η) and ``mus``
+    (the averaging weight μ) are the values for this step and receive the next step's,
+    rounded to ``scalar_dtype`` first (PyTorch makes them tensors of the default dtype
+    before copying them into the state, which a loaded state dict may hold in the
+    parameters' dtype)."""
+    for i, param in enumerate(params):
+        step_t = steps[i]
+        step_t += 1
+        g, _ = _decayed_grad(param, grads[i], weight_decay, maximize)
+        eta = float(etas[i])
+        param *= 1 - lambd * eta
+        param -= eta * g
+        ax, mu = axs[i], mus[i]
+        if float(mu) != 1:
+            diff = np.subtract(param, ax)
+            diff *= mu.astype(diff.dtype)  # torch casts the 0-d μ to the parameter's dtype
+            ax += diff
+        else:
+            ax[...] = param
+        step = float(step_t)
+        etas[i][...] = np.asarray(lr / ((1 + lambd * lr * step) ** alpha), scalar_dtype)
+        mus[i][...] = np.asarray(1 / max(1, step - t0), scalar_dtype)

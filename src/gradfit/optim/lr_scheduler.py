@@ -14,7 +14,9 @@ cosine differs from its closed form by about 1e-17). ``LambdaLR``, ``OneCycleLR`
 ran before them, as in PyTorch.
 
 PyTorch's deprecated ``step(epoch)`` (jump to an epoch through a second, closed-form
-formula) is not offered. The one place PyTorch still jumps is ``SequentialLR`` at a
+formula) is not offered, except by ``CosineAnnealingWarmRestarts``, whose ``step(epoch)``
+(a float epoch: ``step(epoch + i / iters)`` once per batch) is PyTorch's documented usage,
+not a deprecated one. The one place PyTorch still jumps is ``SequentialLR`` at a
 milestone, which restarts the next schedule at epoch 0: the schedules PyTorch gives a
 closed form evaluate their formula from the base lrs there (``_restart_lrs``; cosine
 annealing writes PyTorch's closed form at 0, η_min + (base − η_min), which can differ from
@@ -51,6 +53,7 @@ __all__ = [
     "SequentialLR",
     "PolynomialLR",
     "CosineAnnealingLR",
+    "CosineAnnealingWarmRestarts",
     "ChainedScheduler",
     "ReduceLROnPlateau",
     "CyclicLR",
@@ -559,6 +562,87 @@ class CosineAnnealingLR(LRScheduler):
     def _restart_lrs(self) -> list:
         # PyTorch's closed form at epoch 0: (base − η_min)·(1 + cos 0)/2 is exactly base − η_min
         return [self.eta_min + (base_lr - self.eta_min) for base_lr in self.base_lrs]
+
+
+class CosineAnnealingWarmRestarts(LRScheduler):
+    """Cosine annealing with warm restarts (SGDR, Loshchilov & Hutter 2017).
+
+    lr = η_min + (base − η_min)(1 + cos(π·T_cur/T_i))/2, where T_cur counts the epochs
+    since the last restart and T_i is the current period: T_0 at first, then T_i·T_mult
+    after each restart, when T_cur reaches T_i and the lr jumps back to base_lr.
+
+    ``step()`` advances by one epoch. ``step(epoch)`` sets the (possibly fractional) epoch
+    directly and derives T_cur and T_i from it in closed form: PyTorch's documented usage
+    is ``scheduler.step(epoch + i / iters)`` after batch ``i`` of ``iters``, for an lr that
+    falls within the epoch. As in PyTorch, ``last_epoch`` is ``floor(epoch)``, this
+    ``step`` keeps no step count and gives no call-order warning, and the lr is always the
+    closed form (it overrides whatever else set the group's lr).
+    """
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        T_0: int,
+        T_mult: int = 1,
+        eta_min: float = 0.0,
+        last_epoch: int = -1,
+    ) -> None:
+        if T_0 <= 0 or not isinstance(T_0, int):
+            raise ValueError(f"Expected positive integer T_0, but got {T_0}")
+        if T_mult < 1 or not isinstance(T_mult, int):
+            raise ValueError(f"Expected integer T_mult >= 1, but got {T_mult}")
+        if not isinstance(eta_min, (float, int)):
+            raise ValueError(
+                f"Expected float or int eta_min, but got {eta_min} of type {type(eta_min)}"
+            )
+        self.T_0 = T_0
+        self.T_i = T_0
+        self.T_mult = T_mult
+        self.eta_min = eta_min
+        self.T_cur = last_epoch
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list:
+        _warn_get_lr_called_within_step(self)
+        return [
+            self.eta_min
+            + (base_lr - self.eta_min) * (1 + math.cos(math.pi * self.T_cur / self.T_i)) / 2
+            for base_lr in self.base_lrs
+        ]
+
+    def step(self, epoch=None) -> None:
+        """Advance one epoch, or go to ``epoch`` (an int or float ≥ 0)."""
+        if epoch is None and self.last_epoch < 0:
+            epoch = 0
+        if epoch is None:
+            epoch = self.last_epoch + 1
+            self.T_cur = self.T_cur + 1
+            if self.T_cur >= self.T_i:
+                self.T_cur = self.T_cur % self.T_i
+                self.T_i = self.T_i * self.T_mult
+        else:
+            if epoch < 0:
+                raise ValueError(f"Expected non-negative epoch, but got {epoch}")
+            if epoch >= self.T_0:
+                if self.T_mult == 1:
+                    self.T_cur = epoch % self.T_0
+                else:
+                    # the restart n with T_0·(T_mult^n − 1)/(T_mult − 1) <= epoch
+                    n = int(math.log((epoch / self.T_0 * (self.T_mult - 1) + 1), self.T_mult))
+                    self.T_cur = epoch - self.T_0 * (self.T_mult**n - 1) / (self.T_mult - 1)
+                    self.T_i = self.T_0 * self.T_mult ** (n)
+            else:
+                self.T_i = self.T_0
+                self.T_cur = epoch
+        self.last_epoch = math.floor(epoch)
+        self._get_lr_called_within_step = True
+        try:
+            values = self.get_lr()
+        finally:
+            self._get_lr_called_within_step = False
+        for group, lr in zip(self.optimizer.param_groups, values):
+            _update_param_group_val(group, "lr", lr)
+        self._last_lr = _param_groups_val_list(self.optimizer, "lr")
 
 
 class ChainedScheduler(LRScheduler):

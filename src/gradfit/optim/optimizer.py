@@ -52,6 +52,18 @@ def _step_array(_param=None, value: float = 0.0) -> np.ndarray:
     return np.array(value, dtype=dtype)
 
 
+def _numbers_to_scalar_state(state: dict, *keys: str) -> None:
+    """Turn plain-number entries ``keys`` of each parameter's state (older PyTorch state
+    dicts kept them as Python numbers) into 0-d Tensors of the step counter's dtype, as
+    the ``__setstate__`` of PyTorch's NAdam and ASGD do (``step`` itself is converted
+    by ``load_state_dict``)."""
+    for st in state.values():
+        if isinstance(st, dict):
+            for key in keys:
+                if isinstance(st.get(key), (int, float)):
+                    st[key] = wrap(_step_array(value=float(st[key])))
+
+
 def _as_tensor(value) -> Tensor | None:
     """Convert an array-like from a foreign ``state_dict`` (a NumPy array or a PyTorch
     tensor, which both expose ``__array__``) to a gradfit Tensor; None if it is not one."""
@@ -85,8 +97,8 @@ def _hyperparameters(arguments: dict, *checked: str) -> dict:
     before anything else is assigned) but ``self`` and ``params``.
 
     The arguments named in ``checked`` are checked first, in that order (PyTorch's, which
-    decides the message when several are wrong): ``betas`` each in [0, 1), the others
-    nonnegative.
+    decides the message when several are wrong): ``betas`` each in [0, 1), ``rho`` in
+    [0, 1], ``etas`` with 0 < etaminus < 1 < etaplus, the others nonnegative.
     """
     for name in checked:
         value = arguments[name]
@@ -94,6 +106,12 @@ def _hyperparameters(arguments: dict, *checked: str) -> dict:
             for i, beta in enumerate(value):
                 if not 0.0 <= beta < 1.0:
                     raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
+        elif name == "rho":
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"Invalid rho value: {value}")
+        elif name == "etas":
+            if not 0.0 < value[0] < 1.0 < value[1]:
+                raise ValueError(f"Invalid eta values: {value[0]}, {value[1]}")
         else:
             _check_nonnegative(name, value)
     return {k: v for k, v in arguments.items() if k not in ("self", "params", "__class__")}

@@ -501,6 +501,7 @@ SCHEDULER_ALIASES = {
     "multistep": "MultiStepLR",
     "exponential": "ExponentialLR",
     "cosine": "CosineAnnealingLR",
+    "cosinerestarts": "CosineAnnealingWarmRestarts",
     "linear": "LinearLR",
     "onecycle": "OneCycleLR",
     "cyclic": "CyclicLR",

@@ -1,0 +1,66 @@
+"""Adadelta (PyTorch's ``torch.optim.Adadelta``)."""
+
+from __future__ import annotations
+
+from gradfit.optim._functional import adadelta
+from gradfit.optim.optimizer import Optimizer, _hyperparameters, _step_array
+
+
+class Adadelta(Optimizer):
+    """Adadelta (Zeiler 2012), as PyTorch does it (``torch/optim/adadelta.py``).
+
+    Update rule (g = grad, ρ = rho, λ = weight_decay)::
+
+        g = ±grad + λ·p
+        v = ρ·v + (1 − ρ)·g²
+        Δ = √(u + ε) / √(v + ε) · g
+        u = ρ·u + (1 − ρ)·Δ²
+        p = p − lr·Δ
+
+    The step is the ratio of two running RMS values, so its units are those of p and
+    ``lr`` = 1 (the default) is the method as published. A parameter whose ``.grad`` is
+    None is skipped entirely.
+
+    State per parameter: ``step`` (0-d float Tensor), ``square_avg`` (v), ``acc_delta`` (u).
+
+    Args:
+        params: parameters or parameter groups.
+        lr: scale of the step (default 1.0).
+        rho: ρ, the decay of both running averages, in [0, 1] (default 0.9).
+        eps: ε (default 1e-6).
+        weight_decay: λ (default 0).
+        foreach, capturable, differentiable: accepted for compatibility, stored in groups.
+        maximize: ascend instead of descend.
+    """
+
+    def __init__(
+        self,
+        params,
+        lr: float = 1.0,
+        rho: float = 0.9,
+        eps: float = 1e-6,
+        weight_decay: float = 0,
+        foreach: bool | None = None,
+        *,
+        capturable: bool = False,
+        maximize: bool = False,
+        differentiable: bool = False,
+    ) -> None:
+        defaults = _hyperparameters(locals(), "lr", "rho", "eps", "weight_decay")
+        super().__init__(params, defaults)
+
+    def _update(self, group: dict, params: list, arrays: list, grads: list) -> None:
+        # created in PyTorch's order, which the state_dict keeps
+        steps = self._state_arrays(params, "step", _step_array)
+        adadelta(
+            arrays,
+            grads,
+            self._state_arrays(params, "square_avg"),
+            self._state_arrays(params, "acc_delta"),
+            steps,
+            lr=float(group["lr"]),
+            rho=float(group["rho"]),
+            eps=float(group["eps"]),
+            weight_decay=float(group["weight_decay"]),
+            maximize=group["maximize"],
+        )

@@ -1,0 +1,67 @@
+"""Adamax (PyTorch's ``torch.optim.Adamax``)."""
+
+from __future__ import annotations
+
+from gradfit.optim._functional import adamax
+from gradfit.optim.optimizer import Optimizer, _hyperparameters, _step_array
+
+
+class Adamax(Optimizer):
+    """Adamax, Adam with the infinity norm (Kingma & Ba 2015, §7.1), as PyTorch does it
+    (``torch/optim/adamax.py``).
+
+    Update rule (g = grad, t = step count from 1, λ = weight_decay)::
+
+        g = ±grad + λ·p
+        m = β1·m + (1 − β1)·g
+        u = max(β2·u, |g| + ε)
+        p = p − lr/(1 − β1^t) · m/u
+
+    Unlike Adam's v, u needs no bias correction. A parameter whose ``.grad`` is None is
+    skipped entirely.
+
+    State per parameter: ``step`` (0-d float Tensor), ``exp_avg`` (m), ``exp_inf`` (u).
+
+    Args:
+        params: parameters or parameter groups.
+        lr: learning rate (default 2e-3).
+        betas: (β1, β2) (default (0.9, 0.999)).
+        eps: ε (default 1e-8).
+        weight_decay: λ (default 0).
+        foreach, differentiable, capturable: accepted for compatibility, stored in groups.
+        maximize: ascend instead of descend.
+    """
+
+    def __init__(
+        self,
+        params,
+        lr: float = 2e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        foreach: bool | None = None,
+        *,
+        maximize: bool = False,
+        differentiable: bool = False,
+        capturable: bool = False,
+    ) -> None:
+        defaults = _hyperparameters(locals(), "lr", "eps", "betas", "weight_decay")
+        super().__init__(params, defaults)
+
+    def _update(self, group: dict, params: list, arrays: list, grads: list) -> None:
+        beta1, beta2 = group["betas"]
+        # created in PyTorch's order, which the state_dict keeps
+        steps = self._state_arrays(params, "step", _step_array)
+        adamax(
+            arrays,
+            grads,
+            self._state_arrays(params, "exp_avg"),
+            self._state_arrays(params, "exp_inf"),
+            steps,
+            lr=float(group["lr"]),
+            beta1=float(beta1),
+            beta2=float(beta2),
+            eps=float(group["eps"]),
+            weight_decay=float(group["weight_decay"]),
+            maximize=group["maximize"],
+        )

@@ -1,0 +1,97 @@
+"""NAdam (PyTorch's ``torch.optim.NAdam``)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gradfit.optim._functional import nadam
+from gradfit.optim.optimizer import (
+    Optimizer,
+    _hyperparameters,
+    _numbers_to_scalar_state,
+    _step_array,
+)
+
+
+def _one(_param) -> np.ndarray:
+    return _step_array(value=1.0)
+
+
+class NAdam(Optimizer):
+    """Adam with Nesterov momentum (Dozat 2016), as PyTorch does it
+    (``torch/optim/nadam.py``).
+
+    Update rule (g = grad, t = step count from 1, ψ = momentum_decay, λ = weight_decay)::
+
+        g = ±grad;  g = g + λ·p  (or p = p·(1 − lr·λ) when decoupled_weight_decay)
+        μ_t = β1·(1 − 0.96^(t·ψ)/2),  μ_{t+1} likewise,  Π = Π·μ_t  (Π_0 = 1)
+        m = β1·m + (1 − β1)·g
+        v = β2·v + (1 − β2)·g²
+        d = √(v/(1 − β2^t)) + ε
+        p = p − lr·(1 − μ_t)/(1 − Π) · g/d − lr·μ_{t+1}/(1 − Π·μ_{t+1}) · m/d
+
+    This is the lecture's Nesterov look-ahead applied to Adam's first moment: the update
+    mixes the current gradient with the next step's momentum. With decoupled weight decay
+    (PyTorch's NAdamW) the weights shrink as in AdamW. A parameter whose ``.grad`` is None
+    is skipped entirely.
+
+    State per parameter: ``step`` and ``mu_product`` (Π) (0-d float Tensors, float32 or
+    the default dtype when that is float64), ``exp_avg`` (m), ``exp_avg_sq`` (v).
+
+    Args:
+        params: parameters or parameter groups.
+        lr: learning rate (default 2e-3).
+        betas: (β1, β2) (default (0.9, 0.999)).
+        eps: ε (default 1e-8).
+        weight_decay: λ (default 0).
+        momentum_decay: ψ (default 4e-3).
+        decoupled_weight_decay: decay the weights instead of adding λ·p to the gradient.
+        foreach, capturable, differentiable: accepted for compatibility, stored in groups.
+        maximize: ascend instead of descend.
+    """
+
+    def __init__(
+        self,
+        params,
+        lr: float = 2e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        momentum_decay: float = 4e-3,
+        decoupled_weight_decay: bool = False,
+        *,
+        foreach: bool | None = None,
+        maximize: bool = False,
+        capturable: bool = False,
+        differentiable: bool = False,
+    ) -> None:
+        defaults = _hyperparameters(
+            locals(), "lr", "eps", "betas", "weight_decay", "momentum_decay"
+        )
+        super().__init__(params, defaults)
+
+    def __setstate__(self, state: dict) -> None:
+        super().__setstate__(state)
+        _numbers_to_scalar_state(self.state, "mu_product")
+
+    def _update(self, group: dict, params: list, arrays: list, grads: list) -> None:
+        beta1, beta2 = group["betas"]
+        # created in PyTorch's order, which the state_dict keeps
+        steps = self._state_arrays(params, "step", _step_array)
+        mu_products = self._state_arrays(params, "mu_product", _one)
+        nadam(
+            arrays,
+            grads,
+            self._state_arrays(params, "exp_avg"),
+            self._state_arrays(params, "exp_avg_sq"),
+            mu_products,
+            steps,
+            lr=float(group["lr"]),
+            beta1=float(beta1),
+            beta2=float(beta2),
+            eps=float(group["eps"]),
+            weight_decay=float(group["weight_decay"]),
+            momentum_decay=float(group["momentum_decay"]),
+            decoupled_weight_decay=group["decoupled_weight_decay"],
+            maximize=group["maximize"],
+        )

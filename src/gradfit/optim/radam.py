@@ -1,0 +1,74 @@
+"""RAdam (PyTorch's ``torch.optim.RAdam``)."""
+
+from __future__ import annotations
+
+from gradfit.optim._functional import radam
+from gradfit.optim.optimizer import Optimizer, _hyperparameters, _step_array
+
+
+class RAdam(Optimizer):
+    """Rectified Adam (Liu et al. 2019), as PyTorch does it (``torch/optim/radam.py``).
+
+    Update rule (g = grad, t = step count from 1, λ = weight_decay)::
+
+        g = ±grad;  g = g + λ·p  (or p = p·(1 − lr·λ) when decoupled_weight_decay)
+        m = β1·m + (1 − β1)·g
+        v = β2·v + (1 − β2)·g²
+        ρ_∞ = 2/(1 − β2) − 1,   ρ_t = ρ_∞ − 2t·β2^t/(1 − β2^t)
+        m̂ = m/(1 − β1^t)
+        ρ_t > 5:  r = √((ρ_t − 4)(ρ_t − 2)ρ_∞ / ((ρ_∞ − 4)(ρ_∞ − 2)ρ_t))
+                  p = p − lr · m̂ · √(1 − β2^t)/(√v + ε) · r
+        else:     p = p − lr · m̂                       (SGD with momentum)
+
+    Early on, while v's variance is too large to trust, the step is plain momentum; the
+    rectification r then brings in Adam's adaptive step gradually, in place of a warm-up.
+    A parameter whose ``.grad`` is None is skipped entirely.
+
+    State per parameter: ``step`` (0-d float Tensor), ``exp_avg`` (m), ``exp_avg_sq`` (v).
+
+    Args:
+        params: parameters or parameter groups.
+        lr: learning rate (default 1e-3).
+        betas: (β1, β2) (default (0.9, 0.999)).
+        eps: ε (default 1e-8).
+        weight_decay: λ (default 0).
+        decoupled_weight_decay: decay the weights instead of adding λ·p to the gradient.
+        foreach, capturable, differentiable: accepted for compatibility, stored in groups.
+        maximize: ascend instead of descend.
+    """
+
+    def __init__(
+        self,
+        params,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        decoupled_weight_decay: bool = False,
+        *,
+        foreach: bool | None = None,
+        maximize: bool = False,
+        capturable: bool = False,
+        differentiable: bool = False,
+    ) -> None:
+        defaults = _hyperparameters(locals(), "lr", "eps", "betas", "weight_decay")
+        super().__init__(params, defaults)
+
+    def _update(self, group: dict, params: list, arrays: list, grads: list) -> None:
+        beta1, beta2 = group["betas"]
+        # created in PyTorch's order, which the state_dict keeps
+        steps = self._state_arrays(params, "step", _step_array)
+        radam(
+            arrays,
+            grads,
+            self._state_arrays(params, "exp_avg"),
+            self._state_arrays(params, "exp_avg_sq"),
+            steps,
+            lr=float(group["lr"]),
+            beta1=float(beta1),
+            beta2=float(beta2),
+            eps=float(group["eps"]),
+            weight_decay=float(group["weight_decay"]),
+            decoupled_weight_decay=group["decoupled_weight_decay"],
+            maximize=group["maximize"],
+        )

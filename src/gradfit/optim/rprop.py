@@ -1,0 +1,70 @@
+"""Rprop (PyTorch's ``torch.optim.Rprop``)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gradfit.optim._functional import rprop
+from gradfit.optim.optimizer import Optimizer, _hyperparameters, _step_array
+
+
+class Rprop(Optimizer):
+    """Resilient backpropagation (Riedmiller & Braun 1993), as PyTorch does it
+    (``torch/optim/rprop.py``).
+
+    Each weight has its own step size s (starting at ``lr``), and only the sign of the
+    gradient is used (g = ±grad, g' = the previous step's g)::
+
+        g·g' > 0: s = min(s·η+, s_max)       (same sign: speed up)
+        g·g' < 0: s = max(s·η−, s_min), g = 0 (sign flipped: slow down, do not move,
+                                                and do not count a flip next step)
+        p = p − sign(g)·s;   g' = g
+
+    A full-batch method: the sign flips of minibatch noise shrink the steps. No weight
+    decay (as in PyTorch). A parameter whose ``.grad`` is None is skipped entirely.
+
+    State per parameter: ``step`` (0-d float Tensor), ``prev`` (g'), ``step_size`` (s).
+
+    Args:
+        params: parameters or parameter groups.
+        lr: initial step size (default 1e-2).
+        etas: (η−, η+), with 0 < η− < 1 < η+ (default (0.5, 1.2)).
+        step_sizes: (s_min, s_max) (default (1e-6, 50)).
+        capturable, foreach, differentiable: accepted for compatibility, stored in groups.
+        maximize: ascend instead of descend.
+    """
+
+    def __init__(
+        self,
+        params,
+        lr: float = 1e-2,
+        etas: tuple[float, float] = (0.5, 1.2),
+        step_sizes: tuple[float, float] = (1e-6, 50),
+        *,
+        capturable: bool = False,
+        foreach: bool | None = None,
+        maximize: bool = False,
+        differentiable: bool = False,
+    ) -> None:
+        defaults = _hyperparameters(locals(), "lr", "etas")
+        super().__init__(params, defaults)
+
+    def _update(self, group: dict, params: list, arrays: list, grads: list) -> None:
+        etaminus, etaplus = group["etas"]
+        step_size_min, step_size_max = group["step_sizes"]
+        lr = float(group["lr"])
+        # created in PyTorch's order, which the state_dict keeps
+        steps = self._state_arrays(params, "step", _step_array)
+        prevs = self._state_arrays(params, "prev")
+        rprop(
+            arrays,
+            grads,
+            prevs,
+            self._state_arrays(params, "step_size", lambda a: np.full_like(a, lr)),
+            steps,
+            step_size_min=float(step_size_min),
+            step_size_max=float(step_size_max),
+            etaminus=float(etaminus),
+            etaplus=float(etaplus),
+            maximize=group["maximize"],
+        )
