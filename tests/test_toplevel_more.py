@@ -91,6 +91,7 @@ VALUE_CASES = {
     "not_equal": (lambda lib, a, b: lib.not_equal(a, b), I, J),
     "fix": (lambda lib, a: lib.fix(a), F),
     "sgn": (lambda lib, a: (lib.sgn(a), a.clone().sgn_()), F),
+    "sgn_int_bool": (lambda lib, a: (lib.sgn(a), lib.sgn(a > 0)), I),
     "rsub_int": (lambda lib, a, b: lib.rsub(a, b, alpha=3), I, J),
     "expm1_int": (lambda lib, a: lib.expm1(a), I),
     "reciprocal_int": (lambda lib, a: lib.reciprocal(a), J),

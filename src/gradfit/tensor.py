@@ -2493,7 +2493,14 @@ Tensor.addcdiv = _addcdiv_exact
 Tensor.lerp = _lerp_exact
 # PyTorch's sgn (and sign) of NaN is 0: the step is taken of the values with NaN as 0
 # (zero gradient either way).
-Tensor.sgn = lambda self: _overwrite.Step.apply(self.nan_to_num(0.0), None, fn="sign")
+def _sgn(self):
+    kind = self._array.dtype.kind
+    if kind == "b":  # the sign of a bool is itself
+        return self.clone()
+    return _overwrite.Step.apply(self.nan_to_num(0.0) if kind == "f" else self, None, fn="sgn")
+
+
+Tensor.sgn = _sgn
 Tensor.sgn_ = _inplace_method("sgn", Tensor.sgn)
 Tensor.expm1 = lambda self: _unary_top.Expm1.apply(self._unary_float())
 for _name in ("addcmul", "addcdiv", "lerp", "expm1"):
