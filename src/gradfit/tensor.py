@@ -2491,6 +2491,8 @@ def _legacy_new(self, *args, **kwargs):
 Tensor.addcmul = _addcmul_exact
 Tensor.addcdiv = _addcdiv_exact
 Tensor.lerp = _lerp_exact
+
+
 # PyTorch's sgn (and sign) of NaN is 0: the step is taken of the values with NaN as 0
 # (zero gradient either way).
 def _sgn(self):
