@@ -68,8 +68,9 @@ from gradfit._factories import (
 from gradfit._functional import *  # noqa: F403 - the op functions, listed in _functional
 from gradfit._functional import max, min, pow, round, sum  # noqa: A004
 
-# --- toplevel: more of torch's functions, and the runtime switches programs set first --------
-from gradfit._grad_mode import inference_mode, is_inference_mode_enabled  # noqa: E402
+# toplevel: inference mode here; _runtime's switches, _toplevel's functions and the anomaly
+# flags in their sorted places below
+from gradfit._grad_mode import inference_mode, is_inference_mode_enabled
 
 # --- issue 16: legacy tensor types and printing options, as PyTorch's -----------------------
 from gradfit._legacy import (
@@ -83,7 +84,7 @@ from gradfit._legacy import (
     LongTensor,
     ShortTensor,
 )
-from gradfit._runtime import *  # noqa: E402, F403 - listed in _runtime.__all__
+from gradfit._runtime import *  # noqa: F403 - (toplevel) listed in _runtime.__all__
 from gradfit._tensor_str import get_printoptions, printoptions, set_printoptions
 
 # Tensor operations of issue 13 (indexing, sorting, cumulative ops, linear algebra).
@@ -186,12 +187,15 @@ from gradfit._tensorops_more import (
     vsplit,
     vstack,
 )
-from gradfit._toplevel import *  # noqa: E402, F403 - listed in _toplevel.__all__
+from gradfit._toplevel import *  # noqa: F403 - (toplevel) listed in _toplevel.__all__
 from gradfit.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from gradfit.autograd.anomaly_mode import (  # noqa: E402
+from gradfit.autograd.anomaly_mode import (  # (toplevel)
     is_anomaly_check_nan_enabled,
     is_anomaly_enabled,
 )
+
+# --- linalg additions (linutils): torch.pinverse, torch.matrix_exp ---------------------------
+from gradfit.linalg import matrix_exp, pinverse
 from gradfit.random import (
     Generator,
     bernoulli,
@@ -249,6 +253,21 @@ _LAZY_MODULES = {
     "accelerator",
 }
 _LAZY_NAMES = {"save": "gradfit.serialization", "load": "gradfit.serialization"}
+# torch.pixel_shuffle and friends: the nn.functional ones, loaded on first use
+_LAZY_NAMES.update(
+    dict.fromkeys(
+        (
+            "pixel_shuffle",
+            "pixel_unshuffle",
+            "bilinear",
+            "rms_norm",
+            "alpha_dropout",
+            "feature_alpha_dropout",
+            "rrelu",
+        ),
+        "gradfit.nn.functional",
+    )
+)
 
 
 def __getattr__(name: str):

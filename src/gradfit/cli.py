@@ -124,8 +124,8 @@ def _config_flags(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--optimizer",
         metavar="NAME",
-        help="sgd (default), adam, adamw, rmsprop, adagrad, lbfgs, "
-        "lecture.momentum, lecture.nesterov, lecture.adam, ...",
+        help="sgd (default), adam, adamw, nadam, radam, adamax, adadelta, rmsprop, adagrad, "
+        "rprop, asgd, lbfgs, lecture.momentum, lecture.nesterov, lecture.adam, ...",
     )
     g.add_argument("--lr", type=float, metavar="LR", help="learning rate (default 0.05)")
     g.add_argument("--momentum", type=float, metavar="M", help="momentum (SGD default 0.9)")

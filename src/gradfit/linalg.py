@@ -20,7 +20,25 @@ if TYPE_CHECKING:
     from gradfit.tensor import Tensor
 
 __all__ = [
+    "LinAlgError",
     "cholesky",
+    "cond",
+    "cross",
+    "diagonal",
+    "householder_product",
+    "lstsq",
+    "lu",
+    "lu_factor",
+    "lu_factor_ex",
+    "lu_solve",
+    "matmul",
+    "matrix_exp",
+    "pinv",
+    "solve_ex",
+    "tensorinv",
+    "tensorsolve",
+    "vander",
+    "vecdot",
     "cholesky_ex",
     "det",
     "eigh",
@@ -60,10 +78,24 @@ def _float(fn: str, a: Tensor) -> None:
         raise RuntimeError(f"linalg.{fn}: Expected a floating point tensor as input. Got {a.dtype}")
 
 
-def _singular(fn: str) -> RuntimeError:
-    return RuntimeError(
-        f"linalg.{fn}: The diagonal element 1 is zero, the inversion could not be completed "
-        "because the input matrix is singular."
+LinAlgError = linalg_ops.LinAlgError
+
+
+def _first_singular(a: np.ndarray) -> tuple[int, int]:
+    """(batch element, LAPACK info) of the first matrix whose LU has a zero pivot."""
+    info = linalg_ops.getrf(a)[2].reshape(-1)
+    bad = np.flatnonzero(info)
+    i = int(bad[0]) if bad.size else 0
+    return i, int(info[i]) if info.size else 0
+
+
+def _singular(fn: str, a: np.ndarray) -> LinAlgError:
+    """PyTorch's error for a singular matrix met by an inversion, naming the first zero
+    diagonal element of U (1-based) and, in a batch, the matrix."""
+    i, info = _first_singular(a)
+    return LinAlgError(
+        f"{fn}: {linalg_ops._batch_prefix(a.shape, i)}The diagonal element {info} is zero, "
+        "the inversion could not be completed because the input matrix is singular."
     )
 
 
@@ -74,18 +106,19 @@ def inv(A: Tensor) -> Tensor:  # noqa: N803 - PyTorch's name
     try:
         return linalg_ops.Inv.apply(A)
     except np.linalg.LinAlgError:
-        raise _singular("inv") from None
+        raise _singular("linalg.inv", unwrap(A)) from None
 
 
 def inv_ex(A: Tensor, *, check_errors: bool = False):  # noqa: N803
     """(inverse, info): info 0 where the inversion worked."""
     try:
         return return_types.linalg_inv_ex(inv(A), wrap(np.zeros(A.shape[:-2], np.int32)))
-    except RuntimeError:
+    except LinAlgError:
         if check_errors:
             raise
+        info = linalg_ops.getrf(unwrap(A))[2]
         nan = wrap(np.full(A.shape, np.nan, A.dtype))
-        return return_types.linalg_inv_ex(nan, wrap(np.ones(A.shape[:-2], np.int32)))
+        return return_types.linalg_inv_ex(nan, wrap(info))
 
 
 @with_out
@@ -120,8 +153,11 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:  # noqa: N803
     try:
         x = linalg_ops.Solve.apply(A, b)
     except np.linalg.LinAlgError:
-        raise RuntimeError(
-            "torch.linalg.solve: The solver failed because the input matrix is singular."
+        a = unwrap(A)
+        i = _first_singular(a)[0]
+        raise LinAlgError(
+            f"torch.linalg.solve: {linalg_ops._batch_prefix(a.shape, i)}The solver failed "
+            "because the input matrix is singular."
         ) from None
     return x.squeeze(-1) if vector else x
 
@@ -360,3 +396,433 @@ def matrix_rank(A: Tensor, *, atol=None, rtol=None, hermitian: bool = False) -> 
         rtol = 0.0 if atol is not None and atol > 0 else np.finfo(s.dtype).eps * max(A.shape[-2:])
     tol = np.maximum(atol or 0.0, rtol * smax)
     return wrap((s > tol).sum(axis=-1).astype(np.int64))
+
+
+# ---------------------------------------------------------------------------------------
+# Products, LU, least squares, pseudo-inverse, condition number, matrix exponential and
+# the tensor forms of inv/solve (PyTorch's torch.linalg names and checks).
+
+linalg_lstsq = return_types._structseq(
+    "linalg_lstsq", ("solution", "residuals", "rank", "singular_values")
+)
+linalg_lu_factor = return_types._structseq("linalg_lu_factor", ("LU", "pivots"))
+linalg_lu_factor_ex = return_types._structseq("linalg_lu_factor_ex", ("LU", "pivots", "info"))
+linalg_lu = return_types._structseq("linalg_lu", ("P", "L", "U"))
+linalg_solve_ex = return_types._structseq("linalg_solve_ex", ("result", "info"))
+
+
+def _named(t: Tensor, name: str) -> Tensor:
+    """Print PyTorch's node name for a result built from several gradfit ops."""
+    if t.grad_fn is not None:
+        t.grad_fn.torch_name = name
+    return t
+
+
+@with_out
+def cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:  # noqa: A002
+    """The cross product of 3-vectors along ``dim`` (the inputs broadcast)."""
+    from gradfit._tensorops_more import broadcast_tensors
+    from gradfit._tensorops_more import cross as _cross
+
+    if input.dtype != other.dtype:
+        raise RuntimeError(
+            f"linalg.cross: expected input and other to have the same dtype, but got "
+            f"{input.dtype} and {other.dtype}"
+        )
+    if input.ndim != other.ndim:
+        raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
+    for t in (input, other):
+        if t.ndim == 0 or not -t.ndim <= dim < t.ndim:
+            raise IndexError(
+                f"Dimension out of range (expected to be in range of "
+                f"[{-max(t.ndim, 1)}, {max(t.ndim, 1) - 1}], but got {dim})"
+            )
+    if input.shape[dim] != 3 or other.shape[dim] != 3:
+        raise RuntimeError(
+            f"linalg.cross: inputs dimension {dim} must have length 3. Got "
+            f"{input.shape[dim]} and {other.shape[dim]}"
+        )
+    a, b = broadcast_tensors(input, other)
+    return _named(_cross(a, b, dim=dim % a.ndim), "LinalgCrossBackward0")
+
+
+@with_out
+def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
+    """sum_i x_i y_i along ``dim`` (the inputs broadcast; real tensors)."""
+    if x.dtype != y.dtype:
+        raise RuntimeError(
+            f"linalg.vecdot: Expected x and y to have the same dtype, but found x of type "
+            f"{_scalar_name(x.dtype)} and y of type {_scalar_name(y.dtype)} instead"
+        )
+    return (x * y).sum(dim)
+
+
+def _scalar_name(dtype) -> str:
+    """PyTorch's C++ scalar type name (Float, Double, Long, ...) in its error messages."""
+    names = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
+             "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
+             "uint8": "Byte", "bool": "Bool"}  # fmt: skip
+    return names.get(str(dtype).rsplit(".", 1)[-1], str(dtype))
+
+
+@with_out
+def matmul(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
+    """The matrix product, as ``gradfit.matmul`` (an alias, as in PyTorch)."""
+    return input @ other
+
+
+def diagonal(A: Tensor, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:  # noqa: N803
+    """The diagonals of the matrices in the planes (dim1, dim2), as a view."""
+    return A.diagonal(offset, dim1, dim2)
+
+
+_LSTSQ_DRIVERS = ("gels", "gelsy", "gelsd", "gelss")
+
+
+def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | None = None):  # noqa: N803
+    """Least squares: X minimising ||A X - B||_F for each matrix of a batch (A (*, m, n),
+    B (*, m, k) or (*, m); batches broadcast), with LAPACK's ``driver``: 'gelsy' (the
+    default on the CPU, as PyTorch: complete orthogonal factorisation), 'gelsd', 'gelss'
+    (SVD: also the singular values) or 'gels' (QR, A assumed of full rank: no rank).
+
+    Returns ``(solution, residuals, rank, singular_values)`` as PyTorch: residuals
+    ||A X - B||^2 per column only for drivers other than gelsy when m > n and every A
+    has full rank (else empty); rank (int64) except for 'gels'; singular values only for
+    'gelsd' and 'gelss'. Singular values below ``rcond`` times the largest count as zero
+    (default eps * max(m, n)). The gradient of X is that of pinv(A) B, as PyTorch's.
+    """
+    if A.ndim < 2:
+        raise RuntimeError("torch.linalg.lstsq: input must have at least 2 dimensions.")
+    if B.ndim < 1:
+        raise RuntimeError("torch.linalg.lstsq: other must have at least 1 dimension.")
+    if A.dtype != B.dtype:
+        raise RuntimeError(
+            f"torch.linalg.lstsq: Expected input and other to have the same dtype, but got "
+            f"input's dtype {_scalar_name(A.dtype)} and other's dtype "
+            f"{_scalar_name(B.dtype)}"
+        )
+    _float("lstsq", A)
+    if not 0 <= A.ndim - B.ndim <= 1:
+        raise RuntimeError(
+            "torch.linalg.lstsq: input.dim() must be greater or equal to other.dim() and "
+            "(input.dim() - other.dim()) <= 1"
+        )
+    vector = B.ndim == A.ndim - 1
+    row = -1 if vector else -2
+    if A.shape[-2] != B.shape[row]:
+        raise RuntimeError(f"torch.linalg.lstsq: input.size(-2) should match other.size({row})")
+    driver = "gelsy" if driver is None else driver
+    if driver not in _LSTSQ_DRIVERS:
+        raise RuntimeError(
+            "torch.linalg.lstsq: parameter `driver` should be one of (gels, gelsy, gelsd, gelss)"
+        )
+    from scipy.linalg import lstsq as _scipy_lstsq
+
+    b = B.unsqueeze(-1) if vector else B
+    m, n, k = A.shape[-2], A.shape[-1], b.shape[-1]
+    batch = np.broadcast_shapes(A.shape[:-2], b.shape[:-2])
+    a_arr = np.broadcast_to(unwrap(A), batch + (m, n)).reshape(-1, m, n)
+    b_arr = np.broadcast_to(unwrap(b), batch + (m, k)).reshape(-1, m, k)
+    if rcond is None:
+        rcond = np.finfo(a_arr.dtype).eps * max(m, n)
+    x = np.zeros((a_arr.shape[0], n, k), a_arr.dtype)
+    ranks = np.zeros(a_arr.shape[0], np.int64)
+    svals = np.zeros((a_arr.shape[0], min(m, n)), a_arr.dtype)
+    lapack = "gelsy" if driver == "gels" else driver
+    for i in range(a_arr.shape[0]):  # one LAPACK call per matrix of the batch
+        if m and n:
+            sol, _, rank, sv = _scipy_lstsq(a_arr[i], b_arr[i], cond=rcond, lapack_driver=lapack)
+            x[i], ranks[i] = sol, rank
+            if sv is not None:
+                svals[i] = sv
+    solution = linalg_ops.Lstsq.apply(A, b, x=x.reshape(batch + (n, k)))
+    _named(solution, "LinalgLstsqBackward0")
+    empty = wrap(np.empty((0,), a_arr.dtype))
+    residuals = empty
+    if driver != "gelsy" and m > n and (driver == "gels" or (ranks == n).all()):
+        # (*, k), and (*, 1) for a vector B, as PyTorch
+        residuals = ((A @ solution - b) ** 2).sum(-2)
+    if vector:
+        solution = solution.squeeze(-1)
+    rank = wrap(np.empty((0,), np.int64)) if driver == "gels" else wrap(ranks.reshape(batch))
+    singular_values = empty
+    if driver in ("gelsd", "gelss"):
+        singular_values = wrap(svals.reshape(batch + (min(m, n),)))
+    return linalg_lstsq(solution, residuals, rank, singular_values)
+
+
+def _lu_checks(fn: str, A: Tensor) -> None:  # noqa: N803
+    if A.ndim < 2:
+        raise RuntimeError(
+            f"torch.linalg.{fn}: Expected tensor with 2 or more dimensions. Got size: "
+            f"{list(A.shape)} instead"
+        )
+    _float(fn, A)
+
+
+def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False):  # noqa: N803
+    """(LU, pivots, info): the LU factorisation with partial pivoting A = P L U packed
+    as LAPACK's getrf gives it (L's strict lower triangle and U's upper one), the 1-based
+    int32 row swaps (row i was swapped with row pivots[i]), and info > 0 where U has a
+    zero on its diagonal (at 1-based position info). Differentiable in LU (PyTorch's LU
+    backward; for square, wide and tall A)."""
+    _lu_checks("lu_factor_ex", A)
+    if not pivot:
+        raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")
+    lu_arr, piv, info = linalg_ops.getrf(unwrap(A))
+    if check_errors and info.any():
+        i = int(np.flatnonzero(info.reshape(-1))[0])
+        raise LinAlgError(
+            f"torch.linalg.lu_factor_ex: {linalg_ops._batch_prefix(A.shape, i)}The "
+            f"factorization could not be completed because the input is singular "
+            f"(U[{info.reshape(-1)[i]},{info.reshape(-1)[i]}] is zero)."
+        )
+    lu = _named(linalg_ops.LUFactor.apply(A, lu=lu_arr, piv=piv), "LinalgLuFactorExBackward0")
+    return linalg_lu_factor_ex(lu, wrap(piv), wrap(info))
+
+
+def lu_factor(A: Tensor, *, pivot: bool = True):  # noqa: N803
+    """(LU, pivots) of ``lu_factor_ex``; a zero on U's diagonal is an error, as in
+    PyTorch (``lu_solve`` would divide by it)."""
+    _lu_checks("lu_factor", A)
+    lu, piv, info = lu_factor_ex(A, pivot=pivot)
+    flat = unwrap(info).reshape(-1)
+    if flat.any():
+        i = int(np.flatnonzero(flat)[0])
+        raise RuntimeError(
+            f"torch.linalg.lu_factor: {linalg_ops._batch_prefix(A.shape, i)}U[{flat[i]},"
+            f"{flat[i]}] is zero and using it on lu_solve would result in a division by "
+            "zero. If you still want to perform the factorization, consider calling "
+            "linalg.lu(A, pivot) or linalg.lu_factor_ex(A, pivot)"
+        )
+    return linalg_lu_factor(lu, piv)
+
+
+def lu(A: Tensor, *, pivot: bool = True):  # noqa: N803
+    """(P, L, U) with A = P L U: P a permutation matrix (m x m), L unit lower
+    triangular (m x k), U upper triangular (k x n), k = min(m, n)."""
+    _lu_checks("lu", A)
+    packed, piv, _ = lu_factor_ex(A, pivot=pivot)
+    m, n = A.shape[-2:]
+    k = min(m, n)
+    low = packed[..., :, :k].tril(-1) + wrap(np.eye(m, k, dtype=unwrap(packed).dtype))
+    up = packed[..., :k, :].triu()
+    p = linalg_ops.permutation_from_pivots(unwrap(piv), m, unwrap(packed).dtype)
+    return linalg_lu(wrap(p), _named(low, "LinalgLuBackward0"), _named(up, "LinalgLuBackward0"))
+
+
+def lu_solve(
+    LU: Tensor,  # noqa: N803
+    pivots: Tensor,
+    B: Tensor,  # noqa: N803
+    *,
+    left: bool = True,
+    adjoint: bool = False,
+) -> Tensor:
+    """X with A X = B from ``lu_factor``'s (LU, pivots) of A (``left=False``: X A = B;
+    ``adjoint``: A^T in place of A). Two triangular solves and the row permutation, so
+    gradients reach LU (its two triangles) and B, as PyTorch's."""
+    if B.ndim < 2:
+        raise RuntimeError("linalg.lu_solve: The input tensor B must have at least 2 dimensions.")
+    if str(pivots.dtype).rsplit(".", 1)[-1] != "int32":
+        raise RuntimeError("linalg.lu_solve: pivots should be a Tensor of scalar type torch.int32")
+    _square("lu_solve", LU)
+    n = LU.shape[-1]
+    rows = B.shape[-2] if left else B.shape[-1]
+    if rows != n:
+        eq = "AX = B" if left else "XA = B"
+        raise RuntimeError(
+            f"linalg.lu_solve: Incompatible shapes of A and B for the equation {eq} "
+            f"({n}x{n} and {B.shape[-2]}x{B.shape[-1]})"
+        )
+    p = wrap(linalg_ops.permutation_from_pivots(unwrap(pivots), n, unwrap(LU).dtype))
+    if not left:  # X A = B  <=>  A^T X^T = B^T
+        return lu_solve(LU, pivots, B.mT, left=True, adjoint=not adjoint).mT
+    if adjoint:  # A^T X = B, A^T = U^T L^T P^T:  X = P L^{-T} U^{-T} B
+        y = solve_triangular(LU.mT, B, upper=False)
+        y = solve_triangular(LU.mT, y, upper=True, unitriangular=True)
+        return _named(p @ y, "LinalgLuSolveBackward0")
+    y = solve_triangular(LU, p.mT @ B, upper=False, unitriangular=True)
+    return _named(solve_triangular(LU, y, upper=True), "LinalgLuSolveBackward0")
+
+
+def solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = False):  # noqa: N803
+    """(result, info) of ``solve``: info (int32, per matrix) > 0 where A is singular
+    (the 1-based position of the zero on U's diagonal); there the result is nan."""
+    _square("solve", A)
+    info = linalg_ops.getrf(unwrap(A))[2]
+    if not info.any():
+        return linalg_solve_ex(solve(A, B, left=left), wrap(info))
+    if check_errors:
+        solve(A, B, left=left)  # raises PyTorch's error for the first singular matrix
+    eye = np.eye(A.shape[-1], dtype=unwrap(A).dtype)
+    safe = wrap(np.where(info[..., None, None] > 0, eye, unwrap(A)))
+    x = unwrap(solve(safe, B, left=left))
+    vector = B.ndim == 1 or (B.ndim == A.ndim - 1 and B.shape[:-1] == A.shape[:-2])
+    bad = info.reshape(info.shape + (1,) * (1 if vector else 2))
+    return linalg_solve_ex(wrap(np.where(bad > 0, np.nan, x)), wrap(info))
+
+
+@with_out
+def pinv(
+    A: Tensor,  # noqa: N803
+    *,
+    atol: float | Tensor | None = None,
+    rtol: float | Tensor | None = None,
+    hermitian: bool = False,
+) -> Tensor:
+    """The Moore-Penrose pseudo-inverse through the SVD (``hermitian``: the symmetric
+    eigendecomposition, reading the lower triangle); singular values at most
+    max(atol, rtol * largest) count as zero. Defaults as PyTorch: atol 0 and rtol
+    eps * max(m, n), or rtol 0 when only a positive atol is given."""
+    if A.ndim < 2 or not A.dtype.is_floating_point:
+        raise RuntimeError(
+            f"linalg.pinv({_scalar_name(A.dtype)}{{{list(A.shape)}}}): expected a tensor with "
+            "2 or more dimensions of float, double, cfloat or cdouble types"
+        )
+    atol_v = 0.0 if atol is None else unwrap(atol)
+    if rtol is None:
+        positive_atol = atol is not None and np.all(np.asarray(atol_v) > 0)
+        rtol_v = 0.0 if positive_atol else None
+    else:
+        rtol_v = unwrap(rtol)
+    out = linalg_ops.Pinv.apply(A, atol=atol_v, rtol=rtol_v, hermitian=hermitian)
+    return _named(out, "LinalgPinvBackward0")
+
+
+def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:  # noqa: A002
+    """``torch.pinverse``: ``linalg.pinv`` with rtol ``rcond``."""
+    return pinv(input, rtol=rcond)
+
+
+_COND_NORMS = ("fro", "nuc", np.inf, -np.inf, 1, -1)
+
+
+@with_out
+def cond(A: Tensor, p=None) -> Tensor:  # noqa: N803
+    """The condition number ||A||_p ||A^{-1}||_p: for p None, 2 or -2 the ratio of the
+    largest and smallest singular values (any m x n); for 'fro', 'nuc', inf, -inf, 1, -1
+    (square A) through the inverse, inf where A is singular, as PyTorch."""
+    if p is not None and p not in _COND_NORMS + (2, -2):
+        raise RuntimeError(f"linalg.cond got an invalid norm type: {p}")
+    if A.ndim < 2:
+        raise RuntimeError("linalg.cond: The input tensor A must have at least 2 dimensions.")
+    _float("cond", A)
+    if p in (None, 2, -2):
+        s = svdvals(A)
+        big, small = s[..., 0], s[..., -1]
+        return _named(big / small if p != -2 else small / big, "SqueezeBackward1")
+    if A.shape[-1] != A.shape[-2]:
+        raise RuntimeError(
+            f"linalg.cond(ord={p}): A must be batches of square matrices, but they are "
+            f"{A.shape[-2]} by {A.shape[-1]} matrices"
+        )
+    if p == "nuc":  # from the singular values directly, as PyTorch (finite near singular)
+        s = svdvals(A)
+        return s.sum(-1) * (1 / s).sum(-1)
+    info = linalg_ops.getrf(unwrap(A))[2]
+    if not info.any():
+        return _named(matrix_norm(A, p) * matrix_norm(inv(A), p), "NanToNumBackward0")
+    eye = np.eye(A.shape[-1], dtype=unwrap(A).dtype)
+    safe = A.where(wrap(info[..., None, None] == 0), wrap(eye))
+    value = matrix_norm(A, p) * matrix_norm(inv(safe), p)
+    out = value.where(wrap(info == 0), wrap(np.asarray(np.inf, unwrap(A).dtype)))
+    return _named(out, "NanToNumBackward0")
+
+
+@with_out
+def matrix_exp(A: Tensor) -> Tensor:  # noqa: N803
+    """exp(A) = sum_k A^k / k! of each square matrix (scipy's scaling and squaring);
+    differentiable to any order (the block-matrix form of its derivative)."""
+    if A.ndim < 2:
+        raise RuntimeError("linalg.matrix_exp: The input tensor A must have at least 2 dimensions.")
+    _square("matrix_exp", A)
+    return _named(linalg_ops.MatrixExp.apply(A), "LinalgMatrixExpBackward0")
+
+
+@with_out
+def tensorinv(A: Tensor, ind: int = 2) -> Tensor:  # noqa: N803
+    """The inverse of A read as a matrix of shape (prod(A.shape[:ind]),
+    prod(A.shape[ind:])), returned in shape A.shape[ind:] + A.shape[:ind]."""
+    if ind <= 0:
+        raise RuntimeError(f"Expected a strictly positive integer for 'ind', but got {ind}")
+    rows, cols = tuple(A.shape[:ind]), tuple(A.shape[ind:])
+    n_rows, n_cols = int(np.prod(rows)), int(np.prod(cols))
+    if n_rows != n_cols:
+        raise RuntimeError(
+            f"Expected self to satisfy the requirement prod(self.shape[ind:]) == "
+            f"prod(self.shape[:ind]), but got {n_cols} != {n_rows}"
+        )
+    flat = A.reshape(n_rows, n_cols)
+    _square("inv", flat)
+    try:
+        result = linalg_ops.Inv.apply(flat)
+    except np.linalg.LinAlgError:
+        raise _singular("inv", unwrap(flat)) from None
+    return _named(result.reshape(cols + rows), "ReshapeAliasBackward0")
+
+
+@with_out
+def tensorsolve(A: Tensor, B: Tensor, dims=None) -> Tensor:  # noqa: N803
+    """X with tensordot(A, X, X.ndim) = B: A's dims ``dims`` are moved to the end first;
+    X has shape A.shape[B.ndim:]."""
+    if dims is not None:
+        dims = [d % A.ndim for d in dims]
+        rest = [d for d in range(A.ndim) if d not in dims]
+        A = A.permute(*rest, *dims)  # noqa: N806
+    result_shape = tuple(A.shape[B.ndim :])
+    n_rows = int(np.prod(A.shape[: B.ndim]))
+    n_cols = int(np.prod(result_shape))
+    if n_rows != n_cols:
+        raise RuntimeError(
+            f"Expected self to satisfy the requirement prod(self.shape[other.ndim:]) == "
+            f"prod(self.shape[:other.ndim]), but got {n_cols} != {n_rows}"
+        )
+    x = solve(A.reshape(n_rows, n_cols), B.reshape(n_cols))
+    return x.reshape(result_shape)
+
+
+def vander(x: Tensor, *, N: int | None = None) -> Tensor:  # noqa: N803
+    """The Vandermonde matrix of increasing powers x^0, x^1, ..., x^(N-1) along a new
+    last axis (N defaults to x.shape[-1]); the powers are a cumulative product, as
+    PyTorch, so the gradient is finite at x = 0."""
+    if x.ndim == 0:
+        raise RuntimeError("x must have at least one dimension.")
+    n = x.shape[-1] if N is None else N
+    if n <= 1:
+        raise RuntimeError("N must be greater than 1.")
+    powers = x.unsqueeze(-1).expand(*x.shape, n - 1).cumprod(-1)
+    ones = wrap(np.ones(tuple(x.shape) + (1,), dtype=unwrap(x).dtype))
+    return movement.Cat.apply(ones, powers, dim=x.ndim)
+
+
+@with_out
+def householder_product(A: Tensor, tau: Tensor) -> Tensor:  # noqa: N803
+    """The first n columns of H_1 H_2 ... H_k, H_i = I - tau_i v_i v_i^T, where v_i is
+    column i of A below the diagonal with a 1 on it (LAPACK's orgqr, the Q of ``geqrf``).
+    A product of differentiable steps, so gradients reach A and tau."""
+    if A.ndim < 2:
+        raise RuntimeError(
+            "torch.linalg.householder_product: input must have at least 2 dimensions."
+        )
+    m, n = A.shape[-2:]
+    k = tau.shape[-1]
+    if m < n:
+        raise RuntimeError(
+            "torch.linalg.householder_product: input.shape[-2] must be greater than or "
+            "equal to input.shape[-1]"
+        )
+    if k > n:
+        raise RuntimeError(
+            "torch.linalg.householder_product: input.shape[-1] must be greater than or "
+            "equal to tau.shape[-1]"
+        )
+    dtype = unwrap(A).dtype
+    q = wrap(np.broadcast_to(np.eye(m, dtype=dtype), tuple(A.shape[:-2]) + (m, m)).copy())
+    rows = np.arange(m)
+    for i in range(k):
+        below = wrap((rows > i).astype(dtype))
+        v = A[..., :, i] * below + wrap((rows == i).astype(dtype))
+        qv = (q @ v.unsqueeze(-1)) * tau[..., i, None, None]
+        q = q - qv @ v.unsqueeze(-2)
+    return _named(q[..., :, :n], "LinalgHouseholderProductBackward0")

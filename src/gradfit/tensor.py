@@ -2131,6 +2131,23 @@ Tensor.fix = Tensor.trunc
 Tensor.frac = lambda self: self - self.trunc()
 Tensor.sgn = _step("sgn")
 
+
+# --- linalg additions (linutils): torch's Tensor.pinverse and Tensor.matrix_exp ------------
+def _pinverse(self, rcond: float = 1e-15):
+    from gradfit import linalg
+
+    return linalg.pinverse(self, rcond)
+
+
+def _matrix_exp(self):
+    from gradfit import linalg
+
+    return linalg.matrix_exp(self)
+
+
+Tensor.pinverse = _pinverse
+Tensor.matrix_exp = _matrix_exp
+
 # name_ -> the out-of-place method it writes back; step functions (floor, sign, ...) use
 # ``Step`` in place so the result stays in the graph with PyTorch's zero gradient.
 _INPLACE = {

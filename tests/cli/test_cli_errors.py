@@ -549,3 +549,13 @@ def test_help_lists_the_subcommands(capsys):
         assert re.search(rf"^\s+{cmd}\s+\S", out, re.M), out
     assert main(["train", "--help"]) == 0
     assert "--resume RUN_DIR" in capsys.readouterr().out
+
+
+def test_unknown_optimizer_lists_each_optimizer_once():
+    from gradfit.train.builders import optimizer_class
+
+    with pytest.raises(Exception, match="unknown optimizer") as info:
+        optimizer_class("adamm")
+    names = str(info.value).split("expected one of: ")[1].rstrip(")").split(", ")
+    assert len(names) == len(set(names))
+    assert {"nadam", "radam", "lecture.adam", "lecture.momentum"} <= set(names)

@@ -11,33 +11,37 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import importlib.abc
+import importlib.machinery
+import importlib.util
 import io
 import os
 import runpy
 import sys
 
-ALIASES = {
-    "torch": "gradfit",
-    "torch.nn": "gradfit.nn",
-    "torch.nn.functional": "gradfit.nn.functional",
-    "torch.nn.init": "gradfit.nn.init",
-    "torch.optim": "gradfit.optim",
-    "torch.optim.lr_scheduler": "gradfit.optim.lr_scheduler",
-    "torch.autograd": "gradfit.autograd",
-    "torch.utils": "gradfit.utils",
-    "torch.utils.data": "gradfit.utils.data",
-    "torch.utils.tensorboard": "gradfit.utils.tensorboard",
-    "torch.cuda": "gradfit.cuda",
-    "torch.backends": "gradfit.backends",
-}
+
+class _AsGradfit(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Imports of ``torch`` and ``torch.<anything>`` give gradfit's module of that name."""
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname == "torch" or fullname.startswith("torch."):
+            if importlib.util.find_spec("gradfit" + fullname[len("torch") :]) is None:
+                return None  # ModuleNotFoundError, naming torch's module
+            return importlib.machinery.ModuleSpec(fullname, self)
+        return None
+
+    def create_module(self, spec):
+        return importlib.import_module("gradfit" + spec.name[len("torch") :])
+
+    def exec_module(self, module):
+        pass
 
 
 def main(argv: list) -> None:
     as_gradfit = argv[0] == "--as-gradfit"
     if as_gradfit:
         argv = argv[1:]
-        for name, target in ALIASES.items():
-            sys.modules[name] = importlib.import_module(target)
+        sys.meta_path.insert(0, _AsGradfit())
     import torch
 
     folder, programs = argv[0], argv[1:]

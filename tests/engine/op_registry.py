@@ -404,6 +404,16 @@ from .registry_unary_more import REGISTRY_UNARY_MORE  # noqa: E402
 
 REGISTRY += REGISTRY_UNARY_MORE
 
+# linalg additions (linutils): LU, lu_solve, pinv, lstsq, matrix_exp, ...: registry_linalg_more.py
+from .registry_linalg_more import REGISTRY_LINALG_MORE  # noqa: E402
+
+REGISTRY += REGISTRY_LINALG_MORE
+
+# extra layers (layersmore): pad crops/3-D, pixel shuffle, LRN, RMS norm, bilinear, unpool
+from .registry_layers_more import LAYERS_MORE  # noqa: E402
+
+REGISTRY += LAYERS_MORE
+
 # more losses and distances (lossdist): tests/engine/registry_losses_more.py
 from .registry_losses_more import LOSSES_MORE  # noqa: E402
 

@@ -211,3 +211,34 @@ def test_optim_more_tutorial_loop_prints_what_torch_prints(name, kw):
     gw, tw = gnet.state_dict(), tnet.state_dict()
     for k in tw:
         assert_rel_close(gw[k].numpy(), tw[k].numpy(), 1e-5, k)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Adam",
+        "AdamW",
+        "RMSprop",
+        "Adagrad",
+        "NAdam",
+        "RAdam",
+        "Adamax",
+        "Adadelta",
+        "ASGD",
+        "Rprop",
+    ],
+)
+def test_a_0d_parameter_trains_as_in_torch(name):
+    results = []
+    for lib in (gradfit, torch):
+        p = lib.nn.Parameter(lib.tensor(1.5, dtype=lib.float64))
+        kwargs = {"momentum": 0.9, "centered": True} if name == "RMSprop" else {}
+        opt = getattr(lib.optim, name)([p], lr=0.1, **kwargs)
+        for _ in range(3):
+            opt.zero_grad()
+            (p * p).backward()
+            opt.step()
+        shapes = {k: tuple(v.shape) for k, v in opt.state[p].items()}
+        results.append((p.item(), shapes))
+    assert results[0][1] == results[1][1]
+    assert results[0][0] == pytest.approx(results[1][0], rel=1e-12)

@@ -433,55 +433,116 @@ _PAD_MODES = ("constant", "reflect", "replicate", "circular")
 
 
 def _pad_index(size: int, lo: int, hi: int, mode: str) -> np.ndarray:
+    """Source index of each output position along one axis; negative amounts crop."""
     j = np.arange(-lo, size + hi)
     if mode == "reflect":
-        if lo >= size or hi >= size:
-            raise RuntimeError(
-                f"pad: padding size should be less than the corresponding input dimension, but "
-                f"got: padding ({lo}, {hi}) at dimension of size {size}"
-            )
         j = np.abs(j)
         return np.where(j >= size, 2 * (size - 1) - j, j)
     if mode == "replicate":
         return np.clip(j, 0, size - 1)
-    if lo > size or hi > size:
-        raise RuntimeError(
-            f"pad: padding value ({lo}, {hi}) is larger than the input dimension {size} for "
-            "circular padding"
+    # circular: PyTorch crops first, then wraps what is left
+    start, kept = max(-lo, 0), size - max(-lo, 0) - max(-hi, 0)
+    return start + np.arange(-max(lo, 0), kept + max(hi, 0)) % kept
+
+
+_NONCONST_PAD_HELP = (
+    "Supported combinations for non-constant padding:\n"
+    "  - 2D or 3D input: padding size = 2 (pads last dimension)\n"
+    "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
+    "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)"
+)
+
+
+def _check_nonconstant_pad(shape: tuple, pairs: tuple, mode: str) -> None:
+    """PyTorch's checks (and messages) for reflect, replicate and circular padding;
+    ``pairs`` are (before, after) from the first padded axis to the last."""
+    nd, ndim = len(pairs), len(shape)
+    if not nd + 1 <= ndim <= nd + 2:
+        raise NotImplementedError(
+            f"Padding size {2 * nd} is not supported for {ndim}D input tensor.\n"
+            + _NONCONST_PAD_HELP
         )
-    return j % size
+    sizes = shape[ndim - nd :]
+    if mode == "circular":
+        for s, (lo, hi) in zip(sizes, pairs):
+            if lo > s or hi > s:
+                raise RuntimeError("Padding value causes wrapping around more than once.")
+            if lo + hi + s < 0:
+                raise RuntimeError("Negative padding value is resulting in an empty dimension")
+            if lo + hi + s > 0 and s - max(-lo, 0) - max(-hi, 0) <= 0:
+                # PyTorch returns uninitialised memory here
+                raise RuntimeError(
+                    f"circular padding ({lo}, {hi}) crops the whole dimension of size {s} and "
+                    "leaves nothing to wrap around"
+                )
+        return
+    if any(v == 0 for v in shape[1:]) or (ndim == nd + 1 and shape[0] == 0):
+        raise RuntimeError(
+            f"Expected {nd + 1}D or {nd + 2}D (batch mode) tensor with possibly 0 batch size "
+            f"and other non-zero dimensions for input, but got: {list(shape)}"
+        )
+    if mode == "reflect":
+        # PyTorch checks W, then H, then D: padding arguments #4, #6, #8
+        for i, ax in enumerate(reversed(range(ndim - nd, ndim))):
+            lo, hi = pairs[ax - (ndim - nd)]
+            if lo >= shape[ax] or hi >= shape[ax]:
+                raise RuntimeError(
+                    f"Argument #{4 + 2 * i}: Padding size should be less than the "
+                    f"corresponding input dimension, but got: padding ({lo}, {hi}) at "
+                    f"dimension {ax} of input {list(shape)}"
+                )
+    out = [s + lo + hi for s, (lo, hi) in zip(sizes, pairs)]
+    if any(o < 1 for o in out):
+        names = "DHW"[3 - nd :]
+        given = ", ".join(f"{n}: {s}" for n, s in zip(names, sizes))
+        calc = " ".join(f"{n}: {o}" for n, o in zip(names, out))
+        raise RuntimeError(f"input ({given}) is too small. Calculated output {calc}")
 
 
 def pad(input, pad, mode="constant", value=None):  # noqa: A002
     """Pad the last len(pad)//2 dims: ``pad = (last_before, last_after, prev_before, ...)``.
 
-    Modes: 'constant' (with ``value``, 0 by default; negative amounts crop), 'reflect'
-    (mirror without repeating the edge), 'replicate' (repeat the edge), 'circular' (wrap).
+    Modes: 'constant' (with ``value``, 0 by default), 'reflect' (mirror without repeating
+    the edge), 'replicate' (repeat the edge), 'circular' (wrap). Negative amounts crop, in
+    every mode. The non-constant modes pad the last 1, 2 or 3 dims of an input with one
+    or two more dims (PyTorch's rule).
     """
     pad = tuple(int(v) for v in pad)
-    if len(pad) % 2 or len(pad) // 2 > input.ndim:
-        raise ValueError(
-            f"pad: padding length must be even and at most 2 * input.dim() = {2 * input.ndim}, "
-            f"got {len(pad)}"
+    if len(pad) % 2:
+        raise RuntimeError("Padding length must be divisible by 2")
+    if len(pad) // 2 > input.ndim:
+        raise RuntimeError(
+            "Padding length should be less than or equal to two times the input dimension "
+            f"but got padding length {len(pad)} and input of dimension {input.ndim}"
         )
     if mode not in _PAD_MODES:
-        raise NotImplementedError(
-            f"pad: unsupported padding mode {mode!r}, expected one of {list(_PAD_MODES)}"
-        )
+        raise NotImplementedError(f"Unrecognised padding mode {mode}")
     nd = len(pad) // 2
     pairs = tuple((pad[2 * i], pad[2 * i + 1]) for i in reversed(range(nd)))
+    sizes = input.shape[input.ndim - nd :]
     if mode == "constant":
+        if any(s + min(lo, 0) + min(hi, 0) < 0 for s, (lo, hi) in zip(sizes, pairs)):
+            raise RuntimeError("narrow(): length must be non-negative.")
         return _pool.ConstantPad.apply(input, pads=pairs, value=0.0 if value is None else value)
     if value is not None and value != 0:
-        raise ValueError(f"pad: padding mode {mode!r} doesn't take in value argument")
-    if any(lo < 0 or hi < 0 for lo, hi in pairs):
-        raise RuntimeError(f"pad: negative padding is only supported in constant mode, got {pad}")
-    sizes = input.shape[input.ndim - nd :]
+        raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument')
+    _check_nonconstant_pad(tuple(input.shape), pairs, mode)
+    if input.numel() == 0 or any(s + lo + hi == 0 for s, (lo, hi) in zip(sizes, pairs)):
+        # an empty result (an empty batch, or circular cropping a whole axis): only its
+        # shape matters
+        empty = tuple(
+            (-s, 0) if s + lo + hi == 0 else (lo, hi) for s, (lo, hi) in zip(sizes, pairs)
+        )
+        return _pool.ConstantPad.apply(input, pads=empty, value=0.0)
     maps = tuple(
         (_pad_index(s, lo, hi, mode)[:, None], None) if lo or hi else (None, None)
         for s, (lo, hi) in zip(sizes, pairs)
     )
-    return _pool.AxisMap.apply(input, maps=maps)
+    y = _pool.AxisMap.apply(input, maps=maps)
+    if y.grad_fn is not None and mode != "circular":  # PyTorch's grad_fn name
+        kind = "Reflection" if mode == "reflect" else "Replication"
+        y.grad_fn.torch_name = f"{kind}Pad{nd}DBackward0"
+    return y
 
 
 _INTERP_ND = {"linear": 1, "bilinear": 2, "trilinear": 3}

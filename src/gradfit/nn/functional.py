@@ -716,6 +716,14 @@ from gradfit.nn._seq_functional import (  # noqa: E402
 
 __all__ += ["embedding", "multi_head_attention_forward", "scaled_dot_product_attention"]
 
+# ---------------------------------------------------------------------------- more layers
+# pixel shuffle, LRN, RMSNorm, bilinear, alpha dropout, rrelu, max unpooling:
+# defined in gradfit.nn._functional_layers
+from gradfit.nn import _functional_layers  # noqa: E402
+from gradfit.nn._functional_layers import *  # noqa: E402, F403 - the names in its __all__
+
+__all__ += _functional_layers.__all__
+
 # ------------------------------------------------------------------ more losses, distances
 # (lossdist) PyTorch's remaining losses and distance functions, built from differentiable
 # gradfit operations in the order aten/src/ATen/native/Loss.cpp (and torch.nn.functional)

@@ -38,6 +38,9 @@ __all__ = [
     "kaiming_uniform_",
     "kaiming_normal_",
     "he_normal_",
+    "orthogonal_",
+    "dirac_",
+    "sparse_",
 ]
 
 _LINEAR_FNS = (
@@ -199,7 +202,7 @@ def zeros_(tensor: Tensor) -> Tensor:
 def eye_(tensor: Tensor) -> Tensor:
     """Fill a 2-D tensor with the identity (ones on the diagonal)."""
     if tensor.ndim != 2:
-        raise ValueError(f"Only tensors with 2 dimensions are supported, got {tensor.ndim}")
+        raise ValueError("Only tensors with 2 dimensions are supported")
     with no_grad():
         return tensor.copy_(np.eye(*tensor.shape, dtype=tensor.dtype))
 
@@ -282,7 +285,73 @@ def he_normal_(tensor: Tensor, mode: str = "fan_in", generator=None) -> Tensor:
     return normal_(tensor, 0.0, math.sqrt(var), generator)
 
 
+# ---------------------------------------------------------------------------- more layers
+def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
+    """Fill a (out, in, *kernel) convolution weight so that the convolution is the identity
+    on the first min(out/groups, in) channels of each group: a 1 at the kernel centre of
+    (g * out/groups + d, d), zeros elsewhere."""
+    dims = tensor.ndim
+    if dims not in (3, 4, 5):
+        raise ValueError("Only tensors with 3, 4, or 5 dimensions are supported")
+    sizes = tensor.shape
+    if sizes[0] % groups != 0:
+        raise ValueError("dim 0 must be divisible by groups")
+    per_group = sizes[0] // groups
+    d = np.arange(min(per_group, sizes[1]))
+    out = np.zeros(sizes, dtype=unwrap(tensor).dtype)
+    centre = tuple(s // 2 for s in sizes[2:])
+    for g in range(groups):
+        out[(g * per_group + d, d, *centre)] = 1
+    with no_grad():
+        return tensor.copy_(out)
+
+
+def orthogonal_(tensor: Tensor, gain: float = 1, generator=None) -> Tensor:
+    """Fill with a (semi-)orthogonal matrix times ``gain`` (Saxe et al. 2013), PyTorch's
+    algorithm: draw A ~ N(0, 1) of shape (rows, numel / rows) (transposed if wide), take
+    its QR factorisation A = QR, and use Q with each column's sign set by diag(R) (so that
+    Q is uniform on the orthogonal group). Same draws as PyTorch; Q equals PyTorch's up to
+    the rounding of the LAPACK call."""
+    if tensor.ndim < 2:
+        raise ValueError("Only tensors with 2 or more dimensions are supported")
+    if tensor.numel() == 0:
+        return tensor
+    dtype = unwrap(tensor).dtype
+    rows = tensor.shape[0]
+    cols = tensor.numel() // rows
+    flat = _rng.normal(rows * cols, 0.0, 1.0, dtype, generator).reshape(rows, cols)
+    if rows < cols:
+        flat = flat.T
+    q, r = np.linalg.qr(flat)
+    q = (q * np.sign(np.diagonal(r))).astype(dtype, copy=False)
+    if rows < cols:
+        q = q.T
+    with no_grad():
+        tensor.copy_(np.ascontiguousarray(q).reshape(tensor.shape))
+        tensor.mul_(gain)
+    return tensor
+
+
+def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator=None) -> Tensor:
+    """Fill a 2-D tensor with N(0, std^2) values, then zero ceil(sparsity * rows) of each
+    column, the rows picked by a ``randperm`` per column. As PyTorch, the permutations come
+    from the default generator even when ``generator`` is given (it serves the normals)."""
+    if tensor.ndim != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    rows, cols = tensor.shape
+    num_zeros = math.ceil(sparsity * rows)
+    with no_grad():
+        tensor.normal_(0, std, generator=generator)
+        values = unwrap(tensor).copy()
+        for col in range(cols):
+            perm = _rng.default_stream().randperm(rows)
+            values[perm[:num_zeros], col] = 0
+        tensor.copy_(values)
+    return tensor
+
+
 # PyTorch's deprecated non-underscore aliases.
 uniform, normal, constant = uniform_, normal_, constant_
 xavier_uniform, xavier_normal = xavier_uniform_, xavier_normal_
 kaiming_uniform, kaiming_normal = kaiming_uniform_, kaiming_normal_
+orthogonal, sparse = orthogonal_, sparse_

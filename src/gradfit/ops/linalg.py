@@ -24,6 +24,16 @@ def _mT(x: np.ndarray) -> np.ndarray:  # noqa: N802
     return np.swapaxes(x, -1, -2)
 
 
+class LinAlgError(RuntimeError):
+    """A linear-algebra routine met a matrix it cannot handle (singular, not
+    positive-definite), as PyTorch's ``torch.linalg.LinAlgError`` (a RuntimeError)."""
+
+
+def _batch_prefix(shape: tuple, flat_index: int) -> str:
+    """PyTorch's ``(Batch element i): `` in front of a per-matrix error of a batch."""
+    return f"(Batch element {flat_index}): " if len(shape) > 2 else ""
+
+
 def _solve_tri(a: np.ndarray, b: np.ndarray, lower: bool, unit: bool = False) -> np.ndarray:
     """a^{-1} b for triangular a (batched); ``unit``: a's diagonal is read as ones."""
     from scipy.linalg import solve_triangular
@@ -226,6 +236,23 @@ def _tri_solve(a, b, upper: bool):
     return SolveTriangular.apply(a, b, upper=upper)
 
 
+def _not_positive_definite(a: np.ndarray) -> RuntimeError:
+    """PyTorch's error for the first matrix of a batch whose Cholesky fails, naming the
+    order of its leading minor that is not positive-definite (LAPACK potrf's info)."""
+    from scipy.linalg import lapack
+
+    flat = a.reshape(-1, *a.shape[-2:])
+    (potrf,) = lapack.get_lapack_funcs(("potrf",), (flat[0],))
+    infos = [potrf(mat, lower=True)[1] for mat in flat]
+    i = next((j for j, info in enumerate(infos) if info > 0), 0)
+    info = infos[i]
+    return LinAlgError(
+        f"linalg.cholesky: {_batch_prefix(a.shape, i)}The factorization could not be "
+        "completed because the input is not positive-definite (the leading minor of order "
+        f"{info} is not positive-definite)."
+    )
+
+
 class Cholesky(Op):
     """Lower L with A = L L^T, reading A's lower triangle; ``upper``: U = L^T with
     A = U^T U, reading A's upper triangle (LAPACK's uplo, as PyTorch). Backward (Murray
@@ -242,10 +269,7 @@ class Cholesky(Op):
             # numpy reads the lower triangle; A's upper triangle is A^T's lower one
             low = np.linalg.cholesky(_mT(a) if upper else a)
         except np.linalg.LinAlgError:
-            raise RuntimeError(
-                "linalg.cholesky: The factorization could not be completed because the "
-                "input is not positive-definite."
-            ) from None
+            raise _not_positive_definite(_mT(a) if upper else a) from None
         ctx.L, ctx.upper = low, upper
         return _mT(low).copy() if upper else low
 
@@ -480,3 +504,306 @@ class Eigh(Decomposition):
         ctx.lam, ctx.v = lam, v
         ctx.grad, ctx.grad_graph = _eigh_grad, _eigh_grad_graph
         return _pack(ctx, [lam[..., None], v], [2, 2])
+
+
+# ---------------------------------------------------------------------------------------
+# LU, pseudo-inverse, least squares and the matrix exponential (linalg additions). Their
+# backward formulas are PyTorch's (FunctionsManual.cpp: linalg_lu_backward,
+# pinv_backward, linalg_lstsq_backward, differential_analytic_matrix_function), each
+# written once against a small namespace (``_ArrayNS`` / ``_TensorNS``) so that the same
+# lines run on arrays (first order) and on Tensors (recorded, for create_graph=True).
+
+
+def getrf(a: np.ndarray):
+    """LAPACK's partially pivoted LU of each matrix of a batch (what PyTorch calls):
+    (LU packed, 1-based int32 pivots (*, k), int32 info (*)); info i > 0: U[i-1, i-1] == 0."""
+    from scipy.linalg import lapack
+
+    m, n = a.shape[-2:]
+    k = min(m, n)
+    lead = a.shape[:-2]
+    flat = a.reshape(-1, m, n)
+    lu = np.empty_like(flat)
+    piv = np.empty((flat.shape[0], k), np.int32)
+    info = np.zeros(flat.shape[0], np.int32)
+    if flat.size:
+        (fn,) = lapack.get_lapack_funcs(("getrf",), (flat[0],))
+        for i in range(flat.shape[0]):  # one LAPACK call per matrix of the batch
+            lu_i, piv_i, info_i = fn(flat[i])
+            lu[i], piv[i], info[i] = lu_i, piv_i[:k] + 1, info_i
+    else:
+        piv[:] = np.arange(1, k + 1, dtype=np.int32)
+    return lu.reshape(a.shape), piv.reshape(lead + (k,)), info.reshape(lead)
+
+
+def geqrf(a: np.ndarray):
+    """LAPACK's QR in Householder form of each matrix of a batch (``torch.geqrf``):
+    (R above the diagonal and the reflectors' vectors below it, tau (*, min(m, n)))."""
+    from scipy.linalg import lapack
+
+    m, n = a.shape[-2:]
+    flat = a.reshape(-1, m, n)
+    packed = np.empty_like(flat)
+    tau = np.zeros((flat.shape[0], min(m, n)), a.dtype)
+    if flat.size:
+        (fn,) = lapack.get_lapack_funcs(("geqrf",), (flat[0],))
+        for i in range(flat.shape[0]):  # one LAPACK call per matrix of the batch
+            qr, tau_i = fn(flat[i])[:2]
+            packed[i], tau[i] = qr, tau_i
+    return packed.reshape(a.shape), tau.reshape(a.shape[:-2] + (min(m, n),))
+
+
+def permutation_from_pivots(piv: np.ndarray, m: int, dtype) -> np.ndarray:
+    """P (*, m, m) with A = P L U from LAPACK's row swaps (row i <-> row piv[i] - 1)."""
+    lead = piv.shape[:-1]
+    flat = piv.reshape(-1, piv.shape[-1]).astype(np.int64) - 1
+    perm = np.tile(np.arange(m), (flat.shape[0], 1))
+    rows = np.arange(flat.shape[0])
+    for i in range(flat.shape[1]):  # the swaps are sequential (each sees the last)
+        j = flat[:, i]
+        perm[rows, i], perm[rows, j] = perm[rows, j], perm[rows, i].copy()
+    # P^T A = A[perm], so P^T = I[perm] and P = I[perm]^T.
+    p = np.eye(m, dtype=dtype)[perm]
+    return np.ascontiguousarray(np.swapaxes(p, -1, -2)).reshape(lead + (m, m))
+
+
+class _ArrayNS:
+    """The operations the shared backward formulas need, on NumPy arrays."""
+
+    @staticmethod
+    def tril(x, k=0):
+        return np.tril(x, k)
+
+    @staticmethod
+    def triu(x, k=0):
+        return np.triu(x, k)
+
+    @staticmethod
+    def cat(xs, dim):
+        return np.concatenate(xs, axis=dim)
+
+    @staticmethod
+    def zeros_like(x):
+        return np.zeros_like(x)
+
+    @staticmethod
+    def solve_tri(a, b, upper, left=True, unit=False):
+        if left:
+            return _solve_tri(a, b, lower=not upper, unit=unit)
+        return _mT(_solve_tri(_mT(a), _mT(b), lower=upper, unit=unit))
+
+
+class _TensorNS:
+    """The same operations on Tensors, recorded in the graph."""
+
+    @staticmethod
+    def tril(x, k=0):
+        return x.tril(k)
+
+    @staticmethod
+    def triu(x, k=0):
+        return x.triu(k)
+
+    @staticmethod
+    def cat(xs, dim):
+        return movement.Cat.apply(*xs, dim=dim % xs[0].ndim)
+
+    @staticmethod
+    def zeros_like(x):
+        return wrap(np.zeros(x.shape, unwrap(x).dtype))
+
+    @staticmethod
+    def solve_tri(a, b, upper, left=True, unit=False):
+        if left:
+            return SolveTriangular.apply(a, b, upper=upper, unitriangular=unit)
+        return SolveTriangular.apply(a.mT, b.mT, upper=not upper, unitriangular=unit).mT
+
+
+def _lu_backward(ns, g_l, g_u, p, low, up):
+    """gA from the gradients of L (m x k) and U (k x n) of A = P L U (PyTorch's
+    linalg_lu_backward): square, wide (m < n) and tall (m > n) cases."""
+    m, n = low.shape[-2], up.shape[-1]
+    k = min(m, n)
+    if m == n:
+        # gA = P L^{-T} [tril(L^T gL, -1) + triu(gU U^T)] U^{-T}
+        ga = ns.tril(low.mT @ g_l, -1) + ns.triu(g_u @ up.mT)
+        ga = ns.solve_tri(up.mT, ga, upper=False, left=False)
+        ga = ns.solve_tri(low.mT, ga, upper=True, unit=True)
+    elif m < n:
+        # gA1 = P L^{-T} [triu(gU1) + tril(L^T gL - gU U^T, -1) U1^{-T}],  gA2 = P L^{-T} gU2
+        ga = low.mT @ g_l - ns.triu(g_u) @ up.mT
+        ga = ns.solve_tri(up[..., :, :k].mT, ns.tril(ga, -1), upper=False, left=False)
+        ga = ns.cat([ga + ns.triu(g_u[..., :, :k]), g_u[..., :, k:]], -1)
+        ga = ns.solve_tri(low.mT, ga, upper=True, unit=True)
+    else:
+        # gA1 = P [tril(gL1, -1) + L1^{-T} triu(gU U^T - L^T tril(gL, -1))] U^{-T},
+        # gA2 = P gL2 U^{-T}
+        ga = g_u @ up.mT - low.mT @ ns.tril(g_l, -1)
+        ga = ns.solve_tri(low[..., :k, :].mT, ns.triu(ga), upper=True, unit=True)
+        ga = ns.cat([ga + ns.tril(g_l[..., :k, :], -1), g_l[..., k:, :]], -2)
+        ga = ns.solve_tri(up.mT, ga, upper=False, left=False)
+    return p @ ga
+
+
+def _lu_factors(ns, lu, k: int):
+    """L (m x k, unit diagonal) and U (k x n) out of the packed LU."""
+    m = lu.shape[-2]
+    eye = np.eye(m, k, dtype=unwrap(lu).dtype)
+    return ns.tril(lu[..., :, :k], -1) + eye, ns.triu(lu[..., :k, :])
+
+
+class LUFactor(Op):
+    """The packed LU of A = P L U (L's strict lower triangle, U's upper one). The
+    factorisation is computed by the caller (``getrf``, which also gives the pivots) and
+    passed in; backward is PyTorch's LU backward with gL = tril(g, -1), gU = triu(g)."""
+
+    saves_inputs = False
+
+    @staticmethod
+    def forward(ctx, a, lu=None, piv=None):
+        ctx.lu, ctx.piv = lu, piv
+        return lu.copy()
+
+    @staticmethod
+    def _grad(ns, g, lu, piv):
+        m, n = lu.shape[-2], lu.shape[-1]
+        k = min(m, n)
+        low, up = _lu_factors(ns, lu, k)
+        p = permutation_from_pivots(piv, m, unwrap(lu).dtype)
+        if ns is _TensorNS:
+            p = wrap(p)
+        return _lu_backward(ns, ns.tril(g[..., :, :k], -1), ns.triu(g[..., :k, :]), p, low, up)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return LUFactor._grad(_ArrayNS, grad_output, ctx.lu, ctx.piv)
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        lu = LUFactor.apply(ctx.inputs[0], **ctx.kwargs)
+        return LUFactor._grad(_TensorNS, g, lu, ctx.piv)
+
+
+def pinv_array(a: np.ndarray, atol=0.0, rtol=None, hermitian: bool = False) -> np.ndarray:
+    """The pseudo-inverse as PyTorch computes it: singular values (hermitian: |eigenvalues|)
+    at most max(atol, rtol * largest) are dropped; rtol defaults to eps * max(m, n)."""
+    m, n = a.shape[-2:]
+    if rtol is None:
+        rtol = np.finfo(a.dtype).eps * max(m, n)
+    atol = np.asarray(atol, dtype=a.dtype)[..., None]
+    rtol = np.asarray(rtol, dtype=a.dtype)[..., None]
+    if hermitian:
+        lam, v = np.linalg.eigh(a)
+        s = np.abs(lam)
+        smax = s.max(axis=-1, keepdims=True) if n else s[..., :1]
+        tol = np.maximum(atol, rtol * smax)
+        inv = np.where(s > tol, 1 / np.where(lam == 0, 1, lam), 0).astype(a.dtype)
+        return (v * inv[..., None, :]) @ _mT(v)
+    u, s, vh = np.linalg.svd(a, full_matrices=False)
+    tol = np.maximum(atol, rtol * s[..., :1])
+    inv = np.where(s > tol, 1 / np.where(s == 0, 1, s), 0).astype(a.dtype)
+    return (_mT(vh) * inv[..., None, :]) @ _mT(u)
+
+
+def _pinv_backward(g, pinv, a):
+    """PyTorch's pinv_backward, arranged so the products are of the smaller size; the
+    same lines run on arrays and on Tensors."""
+    m, n = a.shape[-2], a.shape[-1]
+    pinv_t, g_t = pinv.mT, g.mT
+    if m <= n:
+        k = g_t @ pinv
+        k_pinv_t = k @ pinv_t
+        return -(pinv @ k).mT + k_pinv_t - (a @ pinv) @ k_pinv_t + (pinv_t @ pinv) @ (g_t - k @ a)
+    k = pinv @ g_t
+    pinv_t_k = pinv_t @ k
+    return -(k @ pinv).mT + pinv_t_k - (pinv_t_k @ pinv) @ a + ((g_t - a @ k) @ pinv) @ pinv_t
+
+
+class Pinv(Op):
+    """The Moore-Penrose pseudo-inverse (``pinv_array``); gA by PyTorch's pinv_backward
+    (defined where the rank does not change under small perturbations)."""
+
+    saves_output = True  # backward reads the result
+    saves_inputs = False
+
+    @staticmethod
+    def forward(ctx, a, atol=0.0, rtol=None, hermitian=False):
+        ctx.a = a
+        ctx.pinv = pinv_array(a, atol, rtol, hermitian)
+        return ctx.pinv
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return _pinv_backward(grad_output, ctx.pinv, ctx.a)
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        a = ctx.inputs[0]
+        return _pinv_backward(g, Pinv.apply(a, **ctx.kwargs), a)
+
+
+class Lstsq(Op):
+    """The least-squares solution X of min ||A X - B|| (B a batch of matrices), computed
+    by LAPACK's ``driver`` (gelsy by default, as PyTorch on the CPU). Its gradient is
+    PyTorch's linalg_lstsq_backward: that of pinv(A) B, gA through pinv_backward and
+    gB = pinv(A)^T gX."""
+
+    saves_inputs = False
+
+    @staticmethod
+    def forward(ctx, a, b, x=None):
+        ctx.a, ctx.b = a, b
+        return x
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        a, b = ctx.a, ctx.b
+        pinv = pinv_array(a)
+        ga = _pinv_backward(grad_output @ _mT(b), pinv, a) if _wants(ctx, 0) else None
+        return ga, _mT(pinv) @ grad_output
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        a, b = ctx.inputs
+        pinv = Pinv.apply(a)
+        ga = _pinv_backward(g @ b.mT, pinv, a) if _wants(ctx, 0) else None
+        return ga, pinv.mT @ g
+
+
+def expm_array(a: np.ndarray) -> np.ndarray:
+    from scipy.linalg import expm
+
+    if a.size == 0:
+        return a.copy()
+    out = expm(a.astype(np.float64) if a.dtype == np.float32 else a)
+    return np.asarray(out, dtype=a.dtype)
+
+
+class MatrixExp(Op):
+    """exp(A) = sum_k A^k / k!;  gA = the upper-right n x n block of
+    exp([[A^T, g], [0, A^T]]) (PyTorch's differential_analytic_matrix_function)."""
+
+    saves_inputs = False
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.a = a
+        return expm_array(a)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        at = _mT(ctx.a)
+        n = at.shape[-1]
+        g = np.broadcast_to(grad_output, at.shape)
+        top = np.concatenate([at, g], axis=-1)
+        bottom = np.concatenate([np.zeros_like(at), at], axis=-1)
+        return expm_array(np.concatenate([top, bottom], axis=-2))[..., :n, n:]
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        at = ctx.inputs[0].mT
+        n = at.shape[-1]
+        d = at.ndim - 1
+        top = movement.Cat.apply(at, g, dim=d)
+        bottom = movement.Cat.apply(_TensorNS.zeros_like(at), at, dim=d)
+        return MatrixExp.apply(movement.Cat.apply(top, bottom, dim=d - 1))[..., :n, n:]

@@ -22,9 +22,33 @@ every training loop: a temporary is allocated only when an input must survive.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 # ----------------------------------------------------------------------------- pieces
+
+
+def _scalars_as_1d(rule):
+    """``rule`` also for 0-d parameters (PyTorch allows them). NumPy's ufuncs return scalars,
+    not arrays, for 0-d operands, which the rules' in-place steps cannot write into, so a
+    call with a 0-d parameter gets 1-element views (the same memory) of every 0-d array:
+    parameters, gradients, state. The rules read 0-d state values with ``.item()``."""
+
+    @functools.wraps(rule)
+    def wrapped(params, grads, *states, **hyperparameters):
+        for p in params:
+            if not p.ndim:
+                break
+        else:
+            return rule(params, grads, *states, **hyperparameters)
+
+        def views(arrays):
+            return [a.reshape(1) if a is not None and not a.ndim else a for a in arrays]
+
+        return rule(views(params), views(grads), *map(views, states), **hyperparameters)
+
+    return wrapped
 
 
 def _lerp_(start: np.ndarray, end: np.ndarray, weight: float) -> None:
@@ -230,6 +254,7 @@ def _adam_one(
     )
 
 
+@_scalars_as_1d
 def adam(
     params: list[np.ndarray],
     grads: list[np.ndarray],
@@ -257,11 +282,12 @@ def adam(
         step = steps[i]
         step += 1
         _adam_one(
-            param, grads[i], exp_avgs[i], exp_avg_sqs[i], max_exp_avg_sqs[i], float(step),
+            param, grads[i], exp_avgs[i], exp_avg_sqs[i], max_exp_avg_sqs[i], step.item(),
             lr, beta1, beta2, eps, weight_decay, amsgrad, maximize, decoupled_weight_decay,
         )  # fmt: skip
 
 
+@_scalars_as_1d
 def rmsprop(
     params: list[np.ndarray],
     grads: list[np.ndarray],
@@ -307,6 +333,7 @@ def rmsprop(
             _normalized_update_(param, g, second_moment, square, step_size=lr, eps=eps)
 
 
+@_scalars_as_1d
 def adagrad(
     params: list[np.ndarray],
     grads: list[np.ndarray],
@@ -332,7 +359,7 @@ def adagrad(
             g,
             state_sums[i],
             square,
-            step_size=lr / (1 + (float(step) - 1) * lr_decay),
+            step_size=lr / (1 + (step.item() - 1) * lr_decay),
             eps=eps,
         )
 
@@ -351,12 +378,13 @@ def normalized_gd(params: list[np.ndarray], grads: list[np.ndarray], *, lr: floa
 # ``torch/optim/<name>.py`` with its operations in PyTorch's order.
 
 
+@_scalars_as_1d
 def adadelta(
     params: list[np.ndarray],
     grads: list[np.ndarray],
+    steps: list[np.ndarray],
     square_avgs: list[np.ndarray],
     acc_deltas: list[np.ndarray],
-    steps: list[np.ndarray],
     *,
     lr: float,
     rho: float,
@@ -381,12 +409,13 @@ def adadelta(
         param += delta
 
 
+@_scalars_as_1d
 def adamax(
     params: list[np.ndarray],
     grads: list[np.ndarray],
+    steps: list[np.ndarray],
     exp_avgs: list[np.ndarray],
     exp_infs: list[np.ndarray],
-    steps: list[np.ndarray],
     *,
     lr: float,
     beta1: float,
@@ -407,7 +436,7 @@ def adamax(
         norm = np.abs(g)
         norm += eps
         np.maximum(exp_inf, norm, out=exp_inf)  # propagates NaN, as torch.maximum
-        clr = lr / (1 - beta1 ** float(step))
+        clr = lr / (1 - beta1 ** step.item())
         # addcdiv: (value·exp_avg)/exp_inf
         update = np.multiply(exp_avg, -clr, out=norm)
         update /= exp_inf
@@ -427,13 +456,14 @@ def _decay_weights(param, grad, lr, weight_decay, decoupled: bool, owned: bool):
     return grad
 
 
+@_scalars_as_1d
 def nadam(
     params: list[np.ndarray],
     grads: list[np.ndarray],
+    steps: list[np.ndarray],
+    mu_products: list[np.ndarray],
     exp_avgs: list[np.ndarray],
     exp_avg_sqs: list[np.ndarray],
-    mu_products: list[np.ndarray],
-    steps: list[np.ndarray],
     *,
     lr: float,
     beta1: float,
@@ -451,7 +481,7 @@ def nadam(
         g = np.negative(grads[i]) if maximize else grads[i]
         step_t = steps[i]
         step_t += 1
-        step = float(step_t)
+        step = step_t.item()
         bias_correction2 = 1 - beta2**step
         g = _decay_weights(param, g, lr, weight_decay, decoupled_weight_decay, maximize)
         mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * momentum_decay)))
@@ -463,7 +493,7 @@ def nadam(
         denom = _ema_square_(exp_avg_sqs[i], g, beta2)
         np.divide(exp_avg_sqs[i], bias_correction2, out=denom)
         np.sqrt(denom, out=denom)
-        mu_product_now = float(mu_product)
+        mu_product_now = mu_product.item()
         mu_product_next = mu_product_now * mu_next
         denom += eps
         # two addcdiv steps: (value·g)/denom, then (value·m)/denom
@@ -475,12 +505,13 @@ def nadam(
         param += update
 
 
+@_scalars_as_1d
 def radam(
     params: list[np.ndarray],
     grads: list[np.ndarray],
+    steps: list[np.ndarray],
     exp_avgs: list[np.ndarray],
     exp_avg_sqs: list[np.ndarray],
-    steps: list[np.ndarray],
     *,
     lr: float,
     beta1: float,
@@ -497,7 +528,7 @@ def radam(
         g = np.negative(grads[i]) if maximize else grads[i]
         step_t = steps[i]
         step_t += 1
-        step = float(step_t)
+        step = step_t.item()
         g = _decay_weights(param, g, lr, weight_decay, decoupled_weight_decay, maximize)
         exp_avg, exp_avg_sq = exp_avgs[i], exp_avg_sqs[i]
         _lerp_(exp_avg, g, 1 - beta1)
@@ -521,6 +552,7 @@ def radam(
         param -= update
 
 
+@_scalars_as_1d
 def rprop(
     params: list[np.ndarray],
     grads: list[np.ndarray],
@@ -555,6 +587,7 @@ def rprop(
         prev[...] = g
 
 
+@_scalars_as_1d
 def asgd(
     params: list[np.ndarray],
     grads: list[np.ndarray],
@@ -582,16 +615,16 @@ def asgd(
         step_t = steps[i]
         step_t += 1
         g, _ = _decayed_grad(param, grads[i], weight_decay, maximize)
-        eta = float(etas[i])
+        eta = etas[i].item()
         param *= 1 - lambd * eta
         param -= eta * g
         ax, mu = axs[i], mus[i]
-        if float(mu) != 1:
+        if mu.item() != 1:
             diff = np.subtract(param, ax)
             diff *= mu.astype(diff.dtype)  # torch casts the 0-d μ to the parameter's dtype
             ax += diff
         else:
             ax[...] = param
-        step = float(step_t)
+        step = step_t.item()
         etas[i][...] = np.asarray(lr / ((1 + lambd * lr * step) ** alpha), scalar_dtype)
         mus[i][...] = np.asarray(1 / max(1, step - t0), scalar_dtype)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from gradfit.optim._functional import adadelta
 from gradfit.optim.optimizer import Optimizer, _hyperparameters, _step_array
 
@@ -33,6 +35,14 @@ class Adadelta(Optimizer):
         maximize: ascend instead of descend.
     """
 
+    # the state in PyTorch's creation order, which the state_dict keeps
+    _state_spec = (
+        ("step", _step_array),
+        ("square_avg", np.zeros_like),
+        ("acc_delta", np.zeros_like),
+    )
+    _rule = staticmethod(adadelta)
+
     def __init__(
         self,
         params,
@@ -48,19 +58,3 @@ class Adadelta(Optimizer):
     ) -> None:
         defaults = _hyperparameters(locals(), "lr", "rho", "eps", "weight_decay")
         super().__init__(params, defaults)
-
-    def _update(self, group: dict, params: list, arrays: list, grads: list) -> None:
-        # created in PyTorch's order, which the state_dict keeps
-        steps = self._state_arrays(params, "step", _step_array)
-        adadelta(
-            arrays,
-            grads,
-            self._state_arrays(params, "square_avg"),
-            self._state_arrays(params, "acc_delta"),
-            steps,
-            lr=float(group["lr"]),
-            rho=float(group["rho"]),
-            eps=float(group["eps"]),
-            weight_decay=float(group["weight_decay"]),
-            maximize=group["maximize"],
-        )

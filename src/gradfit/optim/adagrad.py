@@ -36,6 +36,10 @@ class Adagrad(Optimizer):
         maximize: ascend instead of descend.
     """
 
+    # the state in PyTorch's creation order, which the state_dict keeps
+    _state_spec = (("sum", np.zeros_like), ("step", _step_array))
+    _rule = staticmethod(adagrad)
+
     def __init__(
         self,
         params,
@@ -67,16 +71,3 @@ class Adagrad(Optimizer):
         super().add_param_group(param_group)
         if hasattr(self, "state") and len(self.param_groups) > 0:
             self._init_state(self.param_groups[-1])
-
-    def _update(self, group: dict, params: list, arrays: list, grads: list) -> None:
-        adagrad(
-            arrays,
-            grads,
-            self._state_arrays(params, "sum"),
-            self._state_arrays(params, "step", _step_array),
-            lr=float(group["lr"]),
-            lr_decay=float(group["lr_decay"]),
-            weight_decay=float(group["weight_decay"]),
-            eps=float(group["eps"]),
-            maximize=group["maximize"],
-        )

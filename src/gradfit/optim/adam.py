@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gradfit.optim._functional import adam
-from gradfit.optim.optimizer import Optimizer, _hyperparameters, _step_array
+from gradfit.optim.optimizer import Optimizer, _hyperparameters, _step_array, rule_hyperparameters
 
 
 class Adam(Optimizer):
@@ -59,27 +59,22 @@ class Adam(Optimizer):
         super().__init__(params, defaults)
 
     def _update(self, group: dict, params: list, arrays: list, grads: list) -> None:
-        amsgrad = group["amsgrad"]
-        beta1, beta2 = group["betas"]
         # created in PyTorch's order, which the state_dict keeps
         steps = self._state_arrays(params, "step", _step_array)
         exp_avgs = self._state_arrays(params, "exp_avg")
         exp_avg_sqs = self._state_arrays(params, "exp_avg_sq")
+        if group["amsgrad"]:
+            max_exp_avg_sqs = self._state_arrays(params, "max_exp_avg_sq")
+        else:
+            max_exp_avg_sqs = [None] * len(params)
         adam(
             arrays,
             grads,
             exp_avgs,
             exp_avg_sqs,
-            self._state_arrays(params, "max_exp_avg_sq") if amsgrad else [None] * len(params),
+            max_exp_avg_sqs,
             steps,
-            lr=float(group["lr"]),
-            beta1=float(beta1),
-            beta2=float(beta2),
-            eps=float(group["eps"]),
-            weight_decay=float(group["weight_decay"]),
-            amsgrad=amsgrad,
-            maximize=group["maximize"],
-            decoupled_weight_decay=group["decoupled_weight_decay"],
+            **rule_hyperparameters(adam, group),
         )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from gradfit.optim._functional import adamax
 from gradfit.optim.optimizer import Optimizer, _hyperparameters, _step_array
 
@@ -32,6 +34,10 @@ class Adamax(Optimizer):
         maximize: ascend instead of descend.
     """
 
+    # the state in PyTorch's creation order, which the state_dict keeps
+    _state_spec = (("step", _step_array), ("exp_avg", np.zeros_like), ("exp_inf", np.zeros_like))
+    _rule = staticmethod(adamax)
+
     def __init__(
         self,
         params,
@@ -47,21 +53,3 @@ class Adamax(Optimizer):
     ) -> None:
         defaults = _hyperparameters(locals(), "lr", "eps", "betas", "weight_decay")
         super().__init__(params, defaults)
-
-    def _update(self, group: dict, params: list, arrays: list, grads: list) -> None:
-        beta1, beta2 = group["betas"]
-        # created in PyTorch's order, which the state_dict keeps
-        steps = self._state_arrays(params, "step", _step_array)
-        adamax(
-            arrays,
-            grads,
-            self._state_arrays(params, "exp_avg"),
-            self._state_arrays(params, "exp_inf"),
-            steps,
-            lr=float(group["lr"]),
-            beta1=float(beta1),
-            beta2=float(beta2),
-            eps=float(group["eps"]),
-            weight_decay=float(group["weight_decay"]),
-            maximize=group["maximize"],
-        )

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from gradfit.optim._functional import asgd
 from gradfit.optim.optimizer import (
     Optimizer,
     _hyperparameters,
     _numbers_to_scalar_state,
+    _one,
     _step_array,
 )
-
-
-def _one(_param) -> np.ndarray:
-    return _step_array(value=1.0)
 
 
 class ASGD(Optimizer):

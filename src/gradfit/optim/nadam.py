@@ -9,12 +9,9 @@ from gradfit.optim.optimizer import (
     Optimizer,
     _hyperparameters,
     _numbers_to_scalar_state,
+    _one,
     _step_array,
 )
-
-
-def _one(_param) -> np.ndarray:
-    return _step_array(value=1.0)
 
 
 class NAdam(Optimizer):
@@ -50,6 +47,15 @@ class NAdam(Optimizer):
         maximize: ascend instead of descend.
     """
 
+    # the state in PyTorch's creation order, which the state_dict keeps
+    _state_spec = (
+        ("step", _step_array),
+        ("mu_product", _one),
+        ("exp_avg", np.zeros_like),
+        ("exp_avg_sq", np.zeros_like),
+    )
+    _rule = staticmethod(nadam)
+
     def __init__(
         self,
         params,
@@ -73,25 +79,3 @@ class NAdam(Optimizer):
     def __setstate__(self, state: dict) -> None:
         super().__setstate__(state)
         _numbers_to_scalar_state(self.state, "mu_product")
-
-    def _update(self, group: dict, params: list, arrays: list, grads: list) -> None:
-        beta1, beta2 = group["betas"]
-        # created in PyTorch's order, which the state_dict keeps
-        steps = self._state_arrays(params, "step", _step_array)
-        mu_products = self._state_arrays(params, "mu_product", _one)
-        nadam(
-            arrays,
-            grads,
-            self._state_arrays(params, "exp_avg"),
-            self._state_arrays(params, "exp_avg_sq"),
-            mu_products,
-            steps,
-            lr=float(group["lr"]),
-            beta1=float(beta1),
-            beta2=float(beta2),
-            eps=float(group["eps"]),
-            weight_decay=float(group["weight_decay"]),
-            momentum_decay=float(group["momentum_decay"]),
-            decoupled_weight_decay=group["decoupled_weight_decay"],
-            maximize=group["maximize"],
-        )

@@ -12,14 +12,18 @@ The bookkeeping follows ``torch/optim/optimizer.py`` so that a PyTorch training 
 The update rules themselves live in ``gradfit.optim._functional`` as functions over NumPy
 arrays. ``Optimizer.step`` gathers each group's parameters that have a gradient and their
 arrays, hands them to the subclass's ``_update`` and marks the parameters as changed (one
-``bump_version``); ``_update`` gathers the state arrays (``_state_arrays``) and the group's
-hyperparameters and calls the rule. A subclass's constructor checks its hyperparameters
-and builds ``defaults`` with ``_hyperparameters(locals(), ...)``.
+``bump_version``); ``_update`` gathers the state arrays (``_state_arrays``, the entries a
+subclass names in ``_state_spec``) and the group's hyperparameters (``rule_hyperparameters``)
+and calls the rule (``_rule``); a subclass whose state depends on its options overrides
+``_update``. A subclass's constructor checks its hyperparameters and builds ``defaults``
+with ``_hyperparameters(locals(), ...)``.
 """
 
 from __future__ import annotations
 
 import copy
+import functools
+import inspect
 from collections import defaultdict
 from itertools import chain
 
@@ -50,6 +54,41 @@ def _step_array(_param=None, value: float = 0.0) -> np.ndarray:
     """
     dtype = np.float64 if _dtypes.default_np() == np.float64 else np.float32
     return np.array(value, dtype=dtype)
+
+
+def _one(_param=None) -> np.ndarray:
+    """A 0-d state entry that starts at 1 (NAdam's μ product, ASGD's μ), in the step
+    counter's dtype."""
+    return _step_array(value=1.0)
+
+
+# PyTorch's paired hyperparameters and the rules' names for their halves
+_PAIRED = {
+    "beta1": ("betas", 0),
+    "beta2": ("betas", 1),
+    "etaminus": ("etas", 0),
+    "etaplus": ("etas", 1),
+    "step_size_min": ("step_sizes", 0),
+    "step_size_max": ("step_sizes", 1),
+}
+
+
+@functools.cache
+def _keyword_names(rule) -> tuple:
+    params = inspect.signature(rule).parameters.values()
+    return tuple(p.name for p in params if p.kind is p.KEYWORD_ONLY)
+
+
+def rule_hyperparameters(rule, group: dict) -> dict:
+    """The keyword arguments of ``rule`` from ``group``: numbers as Python floats (a
+    schedule may have stored an int or a 0-d tensor), flags as they are, and PyTorch's
+    pairs (``betas``, ``etas``, ``step_sizes``) split into the rule's two names."""
+    out = {}
+    for name in _keyword_names(rule):
+        key, i = _PAIRED.get(name, (name, None))
+        v = group[key] if i is None else group[key][i]
+        out[name] = v if isinstance(v, bool) else float(v)
+    return out
 
 
 def _numbers_to_scalar_state(state: dict, *keys: str) -> None:
@@ -266,11 +305,22 @@ class Optimizer:
             bump_version(*params)
         return loss
 
+    #: The per-parameter state, in PyTorch's creation order (which the state_dict keeps):
+    #: ``(key, make)`` pairs, ``make(array of p)`` giving a missing entry's first value.
+    _state_spec: tuple = ()
+
+    #: The rule, a pure function over arrays (``optim._functional``), called as
+    #: ``_rule(arrays, grads, *state lists in _state_spec order, **hyperparameters)``.
+    _rule = None
+
     def _update(self, group: dict, params: list, arrays: list, grads: list) -> None:
         """The optimizer's rule on one group: change ``arrays`` (those of ``params``, the
         group's parameters that have a gradient) in place, given ``grads`` (their
-        gradients' arrays) and the group's hyperparameters."""
-        raise NotImplementedError
+        gradients' arrays) and the group's hyperparameters. By default, ``_rule`` on the
+        state of ``_state_spec``; an optimizer whose state depends on its options
+        overrides this."""
+        states = [self._state_arrays(params, key, make) for key, make in self._state_spec]
+        self._rule(arrays, grads, *states, **rule_hyperparameters(self._rule, group))
 
     def _state_arrays(self, params: list, key: str, make=np.zeros_like) -> list:
         """The arrays of ``state[p][key]`` for each parameter, created as

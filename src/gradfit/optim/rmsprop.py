@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gradfit.optim._functional import rmsprop
-from gradfit.optim.optimizer import Optimizer, _hyperparameters, _step_array
+from gradfit.optim.optimizer import Optimizer, _hyperparameters, _step_array, rule_hyperparameters
 
 
 class RMSprop(Optimizer):
@@ -53,25 +53,20 @@ class RMSprop(Optimizer):
         super().__init__(params, defaults)
 
     def _update(self, group: dict, params: list, arrays: list, grads: list) -> None:
-        momentum = float(group["momentum"])
-        centered = group["centered"]
         nothing = [None] * len(params)
         # created in PyTorch's order, which the state_dict keeps
         steps = self._state_arrays(params, "step", _step_array)
         square_avgs = self._state_arrays(params, "square_avg")
-        buffers = self._state_arrays(params, "momentum_buffer") if momentum > 0 else nothing
+        buffers = (
+            self._state_arrays(params, "momentum_buffer") if group["momentum"] > 0 else nothing
+        )
+        grad_avgs = self._state_arrays(params, "grad_avg") if group["centered"] else nothing
         rmsprop(
             arrays,
             grads,
             square_avgs,
-            self._state_arrays(params, "grad_avg") if centered else nothing,
+            grad_avgs,
             buffers,
             steps,
-            lr=float(group["lr"]),
-            alpha=float(group["alpha"]),
-            eps=float(group["eps"]),
-            weight_decay=float(group["weight_decay"]),
-            momentum=momentum,
-            centered=centered,
-            maximize=group["maximize"],
+            **rule_hyperparameters(rmsprop, group),
         )

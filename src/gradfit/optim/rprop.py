@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from gradfit.optim._functional import rprop
-from gradfit.optim.optimizer import Optimizer, _hyperparameters, _step_array
+from gradfit.optim.optimizer import Optimizer, _hyperparameters, _step_array, rule_hyperparameters
 
 
 class Rprop(Optimizer):
@@ -50,21 +50,9 @@ class Rprop(Optimizer):
         super().__init__(params, defaults)
 
     def _update(self, group: dict, params: list, arrays: list, grads: list) -> None:
-        etaminus, etaplus = group["etas"]
-        step_size_min, step_size_max = group["step_sizes"]
         lr = float(group["lr"])
         # created in PyTorch's order, which the state_dict keeps
         steps = self._state_arrays(params, "step", _step_array)
         prevs = self._state_arrays(params, "prev")
-        rprop(
-            arrays,
-            grads,
-            prevs,
-            self._state_arrays(params, "step_size", lambda a: np.full_like(a, lr)),
-            steps,
-            step_size_min=float(step_size_min),
-            step_size_max=float(step_size_max),
-            etaminus=float(etaminus),
-            etaplus=float(etaplus),
-            maximize=group["maximize"],
-        )
+        step_sizes = self._state_arrays(params, "step_size", lambda a: np.full_like(a, lr))
+        rprop(arrays, grads, prevs, step_sizes, steps, **rule_hyperparameters(rprop, group))

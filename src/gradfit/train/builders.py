@@ -453,6 +453,8 @@ def optimizer_registry() -> dict[str, type]:
     reg: dict[str, type] = {}
     for prefix, module in (("", optim), ("lecture.", lecture)):
         for name, obj in vars(module).items():
+            if name.startswith("_"):  # a module's private alias (lecture's _PyTorchAdam)
+                continue
             if inspect.isclass(obj) and issubclass(obj, optim.Optimizer):
                 if obj is not optim.Optimizer:
                     reg[prefix + norm_name(name)] = obj
@@ -471,11 +473,7 @@ def optimizer_class(name: str) -> type:
     n = optimizer_key(name)
     if n in reg:
         return reg[n]
-    shown = [
-        k.partition(".")[0] + "." + c.__name__.lower() if "." in k else c.__name__.lower()
-        for k, c in reg.items()
-    ]
-    raise UsageError(f"unknown optimizer {name!r} (expected one of: {', '.join(shown)})")
+    raise UsageError(f"unknown optimizer {name!r} (expected one of: {', '.join(reg)})")
 
 
 def build_optimizer(opt_cfg: dict, params):

@@ -1,6 +1,7 @@
 # Device selection and the legacy tensor API, as tutorials write them.
 import numpy as np
 import torch
+import torch.backends.cudnn as cudnn
 from torch.autograd import Variable
 
 device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -13,7 +14,9 @@ torch.manual_seed(42)
 torch.cuda.manual_seed(42)
 torch.cuda.manual_seed_all(42)
 torch.backends.cudnn.deterministic = True
-torch.backends.cudnn.benchmark = False
+cudnn.benchmark = False
+print("cudnn:", cudnn.is_available(), cudnn.enabled, cudnn.deterministic, torch.backends.cudnn.benchmark)
+print("mkldnn:", torch.backends.mkldnn.is_available(), "openmp:", torch.backends.openmp.is_available())
 cuda0 = torch.device("cuda:0")
 print(cuda0, repr(cuda0), torch.device("cuda", 1), torch.device("cpu") == torch.device("cpu"))
 try:

@@ -175,6 +175,23 @@ __all__ = [
     "TransformerEncoderLayer",
 ]
 
+# more layers: padding, pixel shuffle, parameter containers, lazy, norms, unpooling, ...
+# (listed in their modules' __all__)
+from gradfit.nn.modules import layers_more, lazy, padding, paramcontainers, pixelshuffle  # noqa: E402
+from gradfit.nn.modules.layers_more import *  # noqa: E402, F403
+from gradfit.nn.modules.lazy import *  # noqa: E402, F403
+from gradfit.nn.modules.padding import *  # noqa: E402, F403
+from gradfit.nn.modules.paramcontainers import *  # noqa: E402, F403
+from gradfit.nn.modules.pixelshuffle import *  # noqa: E402, F403
+
+__all__ += [
+    *layers_more.__all__,
+    *lazy.__all__,
+    *padding.__all__,
+    *paramcontainers.__all__,
+    *pixelshuffle.__all__,
+]
+
 # (lossdist) distances and more losses
 from gradfit.nn.modules.distance import CosineSimilarity, PairwiseDistance  # noqa: E402
 from gradfit.nn.modules.loss import (  # noqa: E402

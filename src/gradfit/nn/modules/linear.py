@@ -65,7 +65,11 @@ class Linear(Module):
 
     def forward(self, input):  # noqa: A002
         p = self._parameters  # one dict read for both parameters; the op checks shapes
-        return _LinearOp.apply(input, p["weight"], p["bias"])
+        try:
+            w, b = p["weight"], p["bias"]
+        except KeyError:  # weight_norm, spectral_norm, parametrize move the weight out
+            w, b = self.weight, self.bias
+        return _LinearOp.apply(input, w, b)
 
     def extra_repr(self) -> str:
         return (

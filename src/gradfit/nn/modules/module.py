@@ -550,6 +550,9 @@ class Module:
                 continue
             value = state_dict[key]
             arr = unwrap(value)
+            if getattr(target, "materialize", None) is not None:
+                # a lazy layer's UninitializedParameter takes its shape from the checkpoint
+                target.materialize(arr.shape)
             if arr.shape != unwrap(target).shape:
                 errors.append(
                     f"size mismatch for {key}: copying a param with shape "

@@ -168,12 +168,16 @@ class RNNBase(Module):
     def _weights(self, layer: int, direction: int):
         sfx = "_reverse" if direction == 1 else ""
         p = self._parameters
+
+        def get(name):  # weight_norm and parametrize move a weight out of _parameters
+            return p[name] if name in p else getattr(self, name, None)
+
         return (
-            p[f"weight_ih_l{layer}{sfx}"],
-            p[f"weight_hh_l{layer}{sfx}"],
-            p.get(f"bias_ih_l{layer}{sfx}"),
-            p.get(f"bias_hh_l{layer}{sfx}"),
-            p.get(f"weight_hr_l{layer}{sfx}"),
+            get(f"weight_ih_l{layer}{sfx}"),
+            get(f"weight_hh_l{layer}{sfx}"),
+            get(f"bias_ih_l{layer}{sfx}"),
+            get(f"bias_hh_l{layer}{sfx}"),
+            get(f"weight_hr_l{layer}{sfx}"),
         )
 
     # ------------------------------------------------------------------ forward
@@ -218,7 +222,7 @@ class RNNBase(Module):
                     )
                 if self.batch_first:
                     x = x.transpose(0, 1)
-        w0 = unwrap(self._parameters["weight_ih_l0"])
+        w0 = unwrap(self.weight_ih_l0)
         xa = unwrap(x)
         if xa.dtype != w0.dtype:
             dx, dw = _dtypes.from_np(xa.dtype), _dtypes.from_np(w0.dtype)
