@@ -2510,17 +2510,6 @@ Tensor.addcdiv = _addcdiv_exact
 Tensor.lerp = _lerp_exact
 
 
-# PyTorch's sgn (and sign) of NaN is 0: the step is taken of the values with NaN as 0
-# (zero gradient either way).
-def _sgn(self):
-    kind = self._array.dtype.kind
-    if kind == "b":  # the sign of a bool is itself
-        return self.clone()
-    return _overwrite.Step.apply(self.nan_to_num(0.0) if kind == "f" else self, None, fn="sgn")
-
-
-Tensor.sgn = _sgn
-Tensor.sgn_ = _inplace_method("sgn", Tensor.sgn)
 Tensor.expm1 = lambda self: _unary_top.Expm1.apply(self._unary_float())
 for _name in ("addcmul", "addcdiv", "lerp", "expm1"):
     setattr(Tensor, _name + "_", _inplace_method(_name, _name))
