@@ -394,6 +394,14 @@ def test_lazy_parameters_and_straight_through():
         _close(got, want, 1e-12)
 
 
+def test_classes_live_in_pytorchs_modules():
+    import torch
+
+    for name in gradfit.distributions.__all__:
+        ours, theirs = getattr(gradfit.distributions, name), getattr(torch.distributions, name)
+        assert ours.__module__ == theirs.__module__.replace("torch", "gradfit", 1), name
+
+
 def test_import_gradfit_does_not_load_distributions():
     import subprocess
     import sys

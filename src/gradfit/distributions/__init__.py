@@ -3,17 +3,20 @@ draw for draw as PyTorch does (same seed, same samples), differentiable ``log_pr
 ``entropy`` and ``rsample``, and ``kl_divergence`` between pairs of them."""
 
 from gradfit.distributions import constraints
-from gradfit.distributions.categorical import (
-    Bernoulli,
-    Categorical,
+from gradfit.distributions.bernoulli import Bernoulli
+from gradfit.distributions.categorical import Categorical
+from gradfit.distributions.distribution import Distribution
+from gradfit.distributions.exponential import Exponential
+from gradfit.distributions.independent import Independent
+from gradfit.distributions.kl import kl_divergence, register_kl
+from gradfit.distributions.laplace import Laplace
+from gradfit.distributions.multivariate_normal import MultivariateNormal
+from gradfit.distributions.normal import Normal
+from gradfit.distributions.one_hot_categorical import (
     OneHotCategorical,
     OneHotCategoricalStraightThrough,
 )
-from gradfit.distributions.distribution import Distribution
-from gradfit.distributions.kl import kl_divergence, register_kl
-from gradfit.distributions.multivariate_normal import Independent, MultivariateNormal
-from gradfit.distributions.normal import Laplace, Normal
-from gradfit.distributions.uniform import Exponential, Uniform
+from gradfit.distributions.uniform import Uniform
 
 __all__ = [
     "Bernoulli",

@@ -8,15 +8,16 @@ import warnings
 from functools import total_ordering
 
 import gradfit as torch
-from gradfit.distributions.categorical import Bernoulli, Categorical, OneHotCategorical
+from gradfit.distributions.bernoulli import Bernoulli
+from gradfit.distributions.categorical import Categorical
 from gradfit.distributions.distribution import Distribution
-from gradfit.distributions.multivariate_normal import (
-    Independent,
-    MultivariateNormal,
-    _batch_mahalanobis,
-)
-from gradfit.distributions.normal import Laplace, Normal
-from gradfit.distributions.uniform import Exponential, Uniform
+from gradfit.distributions.exponential import Exponential
+from gradfit.distributions.independent import Independent
+from gradfit.distributions.laplace import Laplace
+from gradfit.distributions.multivariate_normal import MultivariateNormal, _batch_mahalanobis
+from gradfit.distributions.normal import Normal
+from gradfit.distributions.one_hot_categorical import OneHotCategorical
+from gradfit.distributions.uniform import Uniform
 from gradfit.distributions.utils import _sum_rightmost, broadcast_shapes
 
 __all__ = ["kl_divergence", "register_kl"]

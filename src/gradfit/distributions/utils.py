@@ -77,6 +77,17 @@ def probs_to_logits(probs: Tensor, is_binary: bool = False) -> Tensor:
     return torch.log(ps_clamped)
 
 
+def _probs_or_logits(probs, logits):
+    if (probs is None) == (logits is None):
+        raise ValueError("Either `probs` or `logits` must be specified, but not both.")
+
+
+def _bce_with_logits(logits, target):
+    from gradfit.nn.functional import binary_cross_entropy_with_logits
+
+    return binary_cross_entropy_with_logits(logits, target, reduction="none")
+
+
 class lazy_property:  # noqa: N801 - PyTorch's name
     """Computes an attribute on first read (with grad enabled, so parameters derived from a
     leaf keep their graph) and stores it on the instance."""
