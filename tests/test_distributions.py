@@ -397,7 +397,7 @@ def test_lazy_parameters_and_straight_through():
 def test_classes_live_in_pytorchs_modules():
     import torch
 
-    for name in gradfit.distributions.__all__:
+    for name in set(gradfit.distributions.__all__) - {"constraints"}:
         ours, theirs = getattr(gradfit.distributions, name), getattr(torch.distributions, name)
         assert ours.__module__ == theirs.__module__.replace("torch", "gradfit", 1), name
 
