@@ -105,6 +105,15 @@ CASES = {
         {},
         rng.normal(size=(3, 2)),
     ),
+    "gamma": (
+        "Gamma",
+        {
+            "concentration": np.array([0.3, 1.0, 2.5, 9.0, 0.05, 20.0]),
+            "rate": rng.uniform(0.5, 2, 6),
+        },
+        {},
+        rng.uniform(0.05, 4, (2, 6)),
+    ),
     "independent": (
         "Independent",
         {"loc": rng.normal(size=(2, 3)), "scale": rng.uniform(0.5, 2, (2, 3))},
@@ -259,6 +268,7 @@ KL_PAIRS = [
     ("bernoulli_logits", "bernoulli_logits"), ("categorical_probs", "categorical_probs"),
     ("categorical_logits", "categorical_logits"), ("onehot", "onehot"),
     ("mvn_scale_tril", "mvn_cov_batch"), ("mvn_precision", "mvn_precision"),
+    ("gamma", "gamma"),
     ("independent", "independent"),
 ]  # fmt: skip
 

@@ -7,6 +7,7 @@ from gradfit.distributions.bernoulli import Bernoulli
 from gradfit.distributions.categorical import Categorical
 from gradfit.distributions.distribution import Distribution
 from gradfit.distributions.exponential import Exponential
+from gradfit.distributions.gamma import Gamma
 from gradfit.distributions.independent import Independent
 from gradfit.distributions.kl import kl_divergence, register_kl
 from gradfit.distributions.laplace import Laplace
@@ -23,6 +24,7 @@ __all__ = [
     "Categorical",
     "Distribution",
     "Exponential",
+    "Gamma",
     "Independent",
     "Laplace",
     "MultivariateNormal",

@@ -12,6 +12,7 @@ from gradfit.distributions.bernoulli import Bernoulli
 from gradfit.distributions.categorical import Categorical
 from gradfit.distributions.distribution import Distribution
 from gradfit.distributions.exponential import Exponential
+from gradfit.distributions.gamma import Gamma
 from gradfit.distributions.independent import Independent
 from gradfit.distributions.laplace import Laplace
 from gradfit.distributions.multivariate_normal import MultivariateNormal, _batch_mahalanobis
@@ -151,6 +152,15 @@ def _kl_exponential_exponential(p, q):
     rate_ratio = q.rate / p.rate
     t1 = -rate_ratio.log()
     return t1 + rate_ratio - 1
+
+
+@register_kl(Gamma, Gamma)
+def _kl_gamma_gamma(p, q):
+    t1 = q.concentration * (p.rate / q.rate).log()
+    t2 = torch.lgamma(q.concentration) - torch.lgamma(p.concentration)
+    t3 = (p.concentration - q.concentration) * torch.digamma(p.concentration)
+    t4 = (q.rate - p.rate) * (p.concentration / p.rate)
+    return t1 + t2 + t3 + t4
 
 
 @register_kl(Uniform, Uniform)
