@@ -114,6 +114,21 @@ CASES = {
         {},
         rng.uniform(0.05, 4, (2, 6)),
     ),
+    "beta": (
+        "Beta",
+        {
+            "concentration1": np.array([0.5, 2.0, 7.0, 10.0, 0.1]),
+            "concentration0": np.array([0.7, 3.0, 8.0, 0.3, 5.0]),
+        },
+        {},
+        rng.uniform(0.05, 0.95, (2, 5)),
+    ),
+    "dirichlet": (
+        "Dirichlet",
+        {"concentration": np.array([[0.3, 1.0, 2.5, 9.0], [7.0, 8.0, 0.5, 0.05]])},
+        {},
+        rng.dirichlet([1.0, 2.0, 3.0, 4.0], (3, 2)),
+    ),
     "independent": (
         "Independent",
         {"loc": rng.normal(size=(2, 3)), "scale": rng.uniform(0.5, 2, (2, 3))},
@@ -269,6 +284,8 @@ KL_PAIRS = [
     ("categorical_logits", "categorical_logits"), ("onehot", "onehot"),
     ("mvn_scale_tril", "mvn_cov_batch"), ("mvn_precision", "mvn_precision"),
     ("gamma", "gamma"),
+    ("beta", "beta"),
+    ("dirichlet", "dirichlet"),
     ("independent", "independent"),
 ]  # fmt: skip
 
@@ -342,6 +359,13 @@ BAD = [
     "D.MultivariateNormal(T.tensor(0.0), T.eye(2))",
     "D.MultivariateNormal(T.zeros(2), T.tensor([1.0, 2.0]))",
     "D.Independent(D.Normal(T.zeros(2), 1.0), 2)",
+    "D.Gamma(T.tensor([1.0]), T.tensor([-1.0]))",
+    "D.Gamma(1.0, 2.0).log_prob(T.tensor([-1.0]))",
+    "D.Beta(T.tensor([1.0]), T.tensor([0.0]))",
+    "D.Beta(2.0, 2.0).log_prob(T.tensor([1.5]))",
+    "D.Dirichlet(T.tensor([1.0, -1.0]))",
+    "D.Dirichlet(T.tensor(1.0))",
+    "D.Dirichlet(T.ones(3)).log_prob(T.tensor([0.5, 0.6, 0.1]))",
     "D.Normal(T.zeros(2), 1.0).log_prob(T.zeros(3))",
     "D.Normal(T.zeros(2), 1.0).log_prob([0.0, 1.0])",
     "D.Exponential(T.ones(2)).log_prob(T.tensor([1.0, -1.0]))",

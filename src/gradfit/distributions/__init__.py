@@ -4,7 +4,9 @@ draw for draw as PyTorch does (same seed, same samples), differentiable ``log_pr
 
 from gradfit.distributions import constraints
 from gradfit.distributions.bernoulli import Bernoulli
+from gradfit.distributions.beta import Beta
 from gradfit.distributions.categorical import Categorical
+from gradfit.distributions.dirichlet import Dirichlet
 from gradfit.distributions.distribution import Distribution
 from gradfit.distributions.exponential import Exponential
 from gradfit.distributions.gamma import Gamma
@@ -21,7 +23,9 @@ from gradfit.distributions.uniform import Uniform
 
 __all__ = [
     "Bernoulli",
+    "Beta",
     "Categorical",
+    "Dirichlet",
     "Distribution",
     "Exponential",
     "Gamma",
