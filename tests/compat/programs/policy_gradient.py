@@ -104,3 +104,16 @@ try:
     Normal(torch.tensor([0.0, 1.0]), torch.tensor([1.0, -1.0]))
 except ValueError as e:
     print("ValueError:", str(e).splitlines()[0])
+
+# --- Bayesian updating: a Beta prior on a coin, Gamma and Dirichlet draws --------------------
+from torch.distributions import Bernoulli, Beta, Dirichlet, Gamma  # noqa: E402
+
+torch.manual_seed(3)
+flips = Bernoulli(probs=torch.tensor(0.7)).sample((20,))
+prior = Beta(torch.tensor(2.0), torch.tensor(2.0))
+posterior = Beta(prior.concentration1 + flips.sum(), prior.concentration0 + (1 - flips).sum())
+heads = int(flips.sum().item())
+print(heads, posterior.mean.round(decimals=4), posterior.variance.round(decimals=5))
+print(posterior.sample((4,)).round(decimals=4), kl_divergence(posterior, prior).round(decimals=4))
+print(Gamma(torch.tensor([0.5, 3.0]), torch.tensor([1.0, 2.0])).sample((2,)).round(decimals=4))
+print(Dirichlet(torch.tensor([1.0, 2.0, 3.0])).sample((2,)).round(decimals=4))
