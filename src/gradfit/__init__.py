@@ -20,7 +20,8 @@ From the bottom:
    the tensor-level operations of ``_tensorops`` and ``linalg``.
    Rungs 2-4 are the core and own a tensor's private fields (``_array``, ``_version``,
    ``Tensor._make``); everything above reaches arrays through ``_arrays``.
-5. ``random``, ``_factories``, ``_functional``, then this package's namespace.
+5. ``random``, ``_factories``, ``_functional``, ``_toplevel`` (more of torch's functions),
+   ``_runtime`` (threads, determinism, ``compile``), then this package's namespace.
 6. ``nn``, ``optim``, ``utils.data``, ``serialization``.
 7. ``datasets``, ``distributed``, ``train``, ``lecture``, ``viz``, ``cli``.
 
@@ -67,6 +68,10 @@ from gradfit._factories import (
 from gradfit._functional import *  # noqa: F403 - the op functions, listed in _functional
 from gradfit._functional import max, min, pow, round, sum  # noqa: A004
 
+# toplevel: inference mode here; _runtime's switches, _toplevel's functions and the anomaly
+# flags in their sorted places below
+from gradfit._grad_mode import inference_mode, is_inference_mode_enabled
+
 # --- issue 16: legacy tensor types and printing options, as PyTorch's -----------------------
 from gradfit._legacy import (
     BoolTensor,
@@ -79,6 +84,7 @@ from gradfit._legacy import (
     LongTensor,
     ShortTensor,
 )
+from gradfit._runtime import *  # noqa: F403 - (toplevel) listed in _runtime.__all__
 from gradfit._tensor_str import get_printoptions, printoptions, set_printoptions
 
 # Tensor operations of issue 13 (indexing, sorting, cumulative ops, linear algebra).
@@ -181,7 +187,12 @@ from gradfit._tensorops_more import (
     vsplit,
     vstack,
 )
+from gradfit._toplevel import *  # noqa: F403 - (toplevel) listed in _toplevel.__all__
 from gradfit.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from gradfit.autograd.anomaly_mode import (  # (toplevel)
+    is_anomaly_check_nan_enabled,
+    is_anomaly_enabled,
+)
 
 # --- linalg additions (linutils): torch.pinverse, torch.matrix_exp ---------------------------
 from gradfit.linalg import matrix_exp, pinverse
@@ -221,12 +232,6 @@ __version__ = "0.1.0"
 
 def is_tensor(obj) -> bool:
     return isinstance(obj, Tensor)
-
-
-def get_num_threads() -> int:
-    import os
-
-    return os.cpu_count() or 1
 
 
 # Subpackages load on first use, so `import gradfit` stays fast; `gradfit.nn`,

@@ -19,6 +19,7 @@ Tensor views are bounds-checked against their storage.
 
 from __future__ import annotations
 
+import codecs
 import io
 import os
 import pickle
@@ -161,7 +162,9 @@ def _plain(obj, where: str):
     if isinstance(obj, Tensor) or obj is None or isinstance(obj, bool | int | float | str):
         return obj
     if isinstance(obj, np.ndarray):
-        return wrap(obj)
+        if obj.dtype.hasobject:
+            raise TypeError(f"gradfit.save: cannot store an object array at {where}")
+        return obj  # pickled by NumPy's own reduction, as torch.save does
     if isinstance(obj, np.generic):
         return obj.item()
     if isinstance(obj, complex | bytes | _dtypes.dtype):
@@ -308,24 +311,60 @@ def _allowed() -> dict:
 _ALLOWED = _allowed()
 
 
+# What a NumPy array's own pickle asks for (numpy 2 writes numpy._core, numpy 1 numpy.core):
+# admitted only under weights_only=False, as PyTorch refuses arrays under weights_only=True.
+def _reconstruct_array(subtype, shape, dtype):
+    """numpy's ``_reconstruct`` for a plain ndarray only (its BUILD then fills it)."""
+    if subtype is not np.ndarray:
+        raise UnsafePickleError("gradfit.load: an array of a subclass of ndarray")
+    return np.ndarray.__new__(np.ndarray, shape, dtype)
+
+
+def _numpy_scalar(dtype, data=None):
+    if not isinstance(dtype, np.dtype) or dtype.hasobject:
+        raise UnsafePickleError("gradfit.load: a NumPy scalar of an object dtype")
+    return np.frombuffer(data, dtype)[0] if data is not None else dtype.type()
+
+
+_NUMPY = {
+    ("numpy._core.multiarray", "_reconstruct"): _reconstruct_array,
+    ("numpy.core.multiarray", "_reconstruct"): _reconstruct_array,
+    ("numpy._core.multiarray", "scalar"): _numpy_scalar,
+    ("numpy.core.multiarray", "scalar"): _numpy_scalar,
+    ("numpy", "ndarray"): np.ndarray,
+    ("numpy", "dtype"): np.dtype,
+    ("_codecs", "encode"): codecs.encode,
+}
+
+
 class _RestrictedUnpickler(pickle.Unpickler):
     """``find_class`` admits only the allow-list; a storage's persistent id is resolved by
     ``storage_for(key, storage_type, numel)`` (once per key)."""
 
-    def __init__(self, file, storage_for):
+    def __init__(self, file, storage_for, weights_only=None):
         super().__init__(file)
         self._storage_for = storage_for
         self._storages: dict = {}
+        self._numpy = weights_only is False
 
     def find_class(self, module: str, name: str):
-        try:
+        if (module, name) in _ALLOWED:
             return _ALLOWED[(module, name)]
-        except KeyError:
+        if (module, name) in _NUMPY:
+            if self._numpy:
+                return _NUMPY[(module, name)]
             raise UnsafePickleError(
-                f"gradfit.load: refusing to load {module}.{name}: a .pt file is read as "
-                "PyTorch's weights_only=True does, admitting only tensors, storages, "
-                "containers and primitive types (nothing in the file was run)"
-            ) from None
+                f"gradfit.load: weights only load failed: the file holds a NumPy array or "
+                f"scalar ({module}.{name}), which PyTorch's weights_only=True refuses too; "
+                "pass weights_only=False to read it (gradfit then admits NumPy arrays and "
+                "nothing else)"
+            )
+        raise UnsafePickleError(
+            f"gradfit.load: refusing to load {module}.{name}: a .pt file is read as "
+            "PyTorch's weights_only=True does, admitting only tensors, storages, "
+            "containers and primitive types (and NumPy arrays under weights_only=False); "
+            "nothing in the file was run"
+        )
 
     def persistent_load(self, pid):
         # Zip format: ('storage', type, key, location, numel); legacy format: the same and
@@ -365,7 +404,7 @@ _LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
 _LEGACY_PROTOCOL = 1001
 
 
-def _load_legacy(data: bytes, name) -> object:
+def _load_legacy(data: bytes, name, weights_only=None) -> object:
     """PyTorch's legacy (pre-1.6, ``_use_new_zipfile_serialization=False``) format: pickles
     of the magic number, the protocol version and system info, the object (storages as
     persistent ids), the list of storage keys, then each storage as an int64 element count
@@ -386,7 +425,7 @@ def _load_legacy(data: bytes, name) -> object:
         kinds[key] = kind
         return np.broadcast_to(np.zeros((), kind.dtype), (numel,))  # no memory
 
-    _RestrictedUnpickler(f, stand_in).load()
+    _RestrictedUnpickler(f, stand_in, weights_only).load()
     keys = _PrimitiveUnpickler(f).load()
     if not isinstance(keys, list) or set(keys) - set(kinds):
         raise UnsafePickleError(f"gradfit.load: {name!r} lists storages it does not use")
@@ -399,7 +438,7 @@ def _load_legacy(data: bytes, name) -> object:
             raise ValueError(f"gradfit.load: {name!r} is truncated (storage {key})")
         storages[key] = _frombytes(raw, kinds[key], key)
     f.seek(start)
-    return _RestrictedUnpickler(f, lambda key, kind, numel: storages[key]).load()
+    return _RestrictedUnpickler(f, lambda key, kind, numel: storages[key], weights_only).load()
 
 
 def is_pt_file(head: bytes) -> bool:
@@ -411,12 +450,12 @@ def is_pt_file(head: bytes) -> bool:
     return head.startswith(b"\x80") and head[8:9] != b"{"
 
 
-def load_pt(source) -> object:
+def load_pt(source, weights_only=None) -> object:
     """Read a ``.pt`` file (a path or a binary file object) written by ``torch.save``."""
     data = source.read() if hasattr(source, "read") else open(os.fspath(source), "rb").read()
     name = getattr(source, "name", None) if hasattr(source, "read") else os.fspath(source)
     if data.startswith(b"\x80"):
-        return _load_legacy(data, name)
+        return _load_legacy(data, name, weights_only)
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile as e:
@@ -433,4 +472,4 @@ def load_pt(source) -> object:
             raise UnsafePickleError(f"gradfit.load: storage {key!r} is missing from the file")
         return _frombytes(archive.read(entry), kind, key)
 
-    return _RestrictedUnpickler(io.BytesIO(archive.read(pkl[0])), read_storage).load()
+    return _RestrictedUnpickler(io.BytesIO(archive.read(pkl[0])), read_storage, weights_only).load()

@@ -267,7 +267,8 @@ def save(obj, f, **kwargs) -> None:
       format (see ``save_checkpoint``).
     - Any other name, or a file object: PyTorch's own zip format (``gradfit._pt_format``), so
       ``torch.load(path, weights_only=True)`` reads it: state dicts, optimizer state dicts,
-      tensors, and dicts/lists/tuples of them and of numbers and strings.
+      tensors, and dicts/lists/tuples of them and of numbers and strings. NumPy arrays are
+      pickled as NumPy pickles them (``torch.load`` then needs ``weights_only=False``).
 
     PyTorch's ``pickle_module``/``pickle_protocol`` arguments are accepted and ignored. The
     write is atomic for paths.
@@ -298,9 +299,10 @@ def load(f, map_location=None, weights_only=None, **kwargs):
 
     The format is recognised from the file's first bytes: PyTorch's zip format is read
     through a restricted unpickler that admits only tensors, storages, containers and
-    primitive types, as ``torch.load(weights_only=True)`` does (a file asking for anything
-    else is refused before anything in it runs, whatever ``weights_only`` says: gradfit
-    never loads arbitrary pickles); safetensors files come back as an OrderedDict
+    primitive types, as ``torch.load(weights_only=True)`` does; ``weights_only=False``
+    admits NumPy arrays too (what ``torch.save`` of an array writes), and nothing else: a
+    file asking for any other class is refused before anything in it runs (gradfit never
+    loads arbitrary pickles). Safetensors files come back as an OrderedDict
     ``{name: Tensor}`` or the stored structure. ``map_location`` is accepted: gradfit is
     CPU-only, so everything lands on the CPU.
     """
@@ -313,12 +315,12 @@ def load(f, map_location=None, weights_only=None, **kwargs):
     from gradfit import _pt_format
 
     if hasattr(f, "read"):
-        return _pt_format.load_pt(f)
+        return _pt_format.load_pt(f, weights_only)
     path = os.fspath(f)
     if not os.path.exists(path):
         raise FileNotFoundError(f"gradfit.load: no such file: {path!r}")
     with open(path, "rb") as fh:
         head = fh.read(9)
     if _pt_format.is_pt_file(head):
-        return _pt_format.load_pt(path)
+        return _pt_format.load_pt(path, weights_only)
     return load_checkpoint(path)

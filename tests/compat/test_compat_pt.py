@@ -276,6 +276,8 @@ def test_malicious_pickles_are_refused_without_running(kind, tmp_path):
     path.write_bytes(_zip_with(pkl))
     with pytest.raises(pickle.UnpicklingError, match="refusing to load"):
         gradfit.load(path)
+    with pytest.raises(pickle.UnpicklingError, match="refusing to load"):
+        gradfit.load(path, weights_only=False)  # admits NumPy arrays, nothing more
     assert not os.path.exists(marker)
     raw = tmp_path / "legacy.pt"  # the same bytes as a bare (legacy-format) pickle
     raw.write_bytes(pkl)
@@ -317,3 +319,39 @@ def test_dtypes_saved_as_pytorch_dtypes_both_ways(tmp_path):
     torch.save({"dtypes": [getattr(torch, n) for n in names]}, tmp_path / "t.pt")
     mine = gradfit.load(tmp_path / "t.pt")["dtypes"]
     assert all(d is getattr(gradfit, n) for d, n in zip(mine, names, strict=True))
+
+
+# ---------------------------------------------------------------------------- NumPy arrays
+NUMPY_VALUES = {
+    "f64": np.sin(np.arange(12.0)).reshape(3, 4),
+    "f32-fortran": np.asfortranarray(np.arange(6, dtype=np.float32).reshape(2, 3)),
+    "int": np.arange(5, dtype=np.int64),
+    "bool": np.array([True, False]),
+    "0-d": np.array(2.5),
+    "scalar": np.float64(1.25),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NUMPY_VALUES))
+def test_numpy_arrays_need_weights_only_false_both_ways(name, tmp_path):
+    import torch
+
+    value = {"data": NUMPY_VALUES[name], "epoch": 3}
+    torch.save(value, tmp_path / "t.pt")
+    with pytest.raises(pickle.UnpicklingError, match="weights_only=False"):
+        gradfit.load(tmp_path / "t.pt")
+    back = gradfit.load(tmp_path / "t.pt", weights_only=False)
+    assert type(back["data"]) is type(value["data"]) and back["epoch"] == 3
+    np.testing.assert_array_equal(back["data"], value["data"])
+    assert np.asarray(back["data"]).dtype == np.asarray(value["data"]).dtype
+    gradfit.save(value, tmp_path / "g.pt")
+    with pytest.raises(pickle.UnpicklingError):
+        torch.load(tmp_path / "g.pt")  # torch's weights_only=True refuses arrays too
+    ref = torch.load(tmp_path / "g.pt", weights_only=False)
+    np.testing.assert_array_equal(np.asarray(ref["data"]), np.asarray(value["data"]))
+
+
+def test_object_arrays_are_refused_before_writing(tmp_path):
+    with pytest.raises(TypeError, match="object array"):
+        gradfit.save({"a": np.array([{}, 1], dtype=object)}, tmp_path / "x.pt")
+    assert not os.path.exists(tmp_path / "x.pt")

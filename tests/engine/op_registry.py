@@ -418,3 +418,8 @@ REGISTRY += LAYERS_MORE
 from .registry_losses_more import LOSSES_MORE  # noqa: E402
 
 REGISTRY += LOSSES_MORE
+
+# top-level additions (toplevel): tests/engine/registry_toplevel.py
+from .registry_toplevel import REGISTRY_TOPLEVEL  # noqa: E402
+
+REGISTRY += REGISTRY_TOPLEVEL

@@ -15,8 +15,16 @@ torch.cuda.manual_seed(42)
 torch.cuda.manual_seed_all(42)
 torch.backends.cudnn.deterministic = True
 cudnn.benchmark = False
-print("cudnn:", cudnn.is_available(), cudnn.enabled, cudnn.deterministic, torch.backends.cudnn.benchmark)
-print("mkldnn:", torch.backends.mkldnn.is_available(), "openmp:", torch.backends.openmp.is_available())
+print(
+    "cudnn:",
+    cudnn.is_available(),
+    cudnn.enabled,
+    cudnn.deterministic,
+    torch.backends.cudnn.benchmark,
+)
+print(
+    "mkldnn:", torch.backends.mkldnn.is_available(), "openmp:", torch.backends.openmp.is_available()
+)
 cuda0 = torch.device("cuda:0")
 print(cuda0, repr(cuda0), torch.device("cuda", 1), torch.device("cpu") == torch.device("cpu"))
 try:
