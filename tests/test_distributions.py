@@ -256,7 +256,9 @@ def test_same_seed_same_samples(case, dtype):
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
-@pytest.mark.parametrize("case", sorted(CASES))
+@pytest.mark.parametrize(
+    "case", sorted(c for c in CASES if not all(isinstance(v, float) for v in CASES[c][1].values()))
+)
 def test_gradients_of_log_prob_entropy_and_rsample(case, dtype):
     import torch
 
@@ -270,8 +272,6 @@ def test_gradients_of_log_prob_entropy_and_rsample(case, dtype):
             T.manual_seed(3)
             loss = loss + (dist.rsample((2,)) ** 2).sum() * 0.3
         tensors = [v for v in leaves.values() if not isinstance(v, float)]
-        if not tensors:
-            pytest.skip("no tensor parameters")
         grads[T] = T.autograd.grad(loss, tensors)
     for got, want in zip(grads[gradfit], grads[torch]):
         _close(got, want, TOL[dtype] * 10)
