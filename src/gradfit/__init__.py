@@ -282,3 +282,7 @@ def __getattr__(name: str):
     if name in _LAZY_NAMES:
         return getattr(importlib.import_module(_LAZY_NAMES[name]), name)
     raise AttributeError(f"module 'gradfit' has no attribute {name!r}")
+
+
+# --- distributions: torch.distributions, loaded on first use --------------------------------
+_LAZY_MODULES.add("distributions")
