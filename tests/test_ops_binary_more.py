@@ -322,3 +322,11 @@ def test_rounding_an_integer_tensor_keeps_it():
         ours = getattr(gradfit.tensor([5, -7, 3]), name)()
         ref = getattr(torch.tensor([5, -7, 3]), name)()
         assert repr(ours) == repr(ref), name
+
+
+def test_sign_of_nan_is_zero_and_of_a_bool_is_itself():
+    torch = _torch()
+    for name in ("sign", "sgn"):
+        for t in ([float("nan"), -0.0, 2.0, -float("inf")], [True, False]):
+            ours, ref = getattr(gradfit.tensor(t), name)(), getattr(torch.tensor(t), name)()
+            assert repr(ours) == repr(ref), name

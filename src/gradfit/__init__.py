@@ -20,7 +20,8 @@ From the bottom:
    the tensor-level operations of ``_tensorops`` and ``linalg``.
    Rungs 2-4 are the core and own a tensor's private fields (``_array``, ``_version``,
    ``Tensor._make``); everything above reaches arrays through ``_arrays``.
-5. ``random``, ``_factories``, ``_functional``, then this package's namespace.
+5. ``random``, ``_factories``, ``_functional``, ``_toplevel`` (more of torch's functions),
+   ``_runtime`` (threads, determinism, ``compile``), then this package's namespace.
 6. ``nn``, ``optim``, ``utils.data``, ``serialization``.
 7. ``datasets``, ``distributed``, ``train``, ``lecture``, ``viz``, ``cli``.
 
@@ -67,6 +68,10 @@ from gradfit._factories import (
 from gradfit._functional import *  # noqa: F403 - the op functions, listed in _functional
 from gradfit._functional import max, min, pow, round, sum  # noqa: A004
 
+# toplevel: inference mode here; _runtime's switches, _toplevel's functions and the anomaly
+# flags in their sorted places below
+from gradfit._grad_mode import inference_mode, is_inference_mode_enabled
+
 # --- issue 16: legacy tensor types and printing options, as PyTorch's -----------------------
 from gradfit._legacy import (
     BoolTensor,
@@ -79,6 +84,7 @@ from gradfit._legacy import (
     LongTensor,
     ShortTensor,
 )
+from gradfit._runtime import *  # noqa: F403 - (toplevel) listed in _runtime.__all__
 from gradfit._tensor_str import get_printoptions, printoptions, set_printoptions
 
 # Tensor operations of issue 13 (indexing, sorting, cumulative ops, linear algebra).
@@ -181,7 +187,12 @@ from gradfit._tensorops_more import (
     vsplit,
     vstack,
 )
+from gradfit._toplevel import *  # noqa: F403 - (toplevel) listed in _toplevel.__all__
 from gradfit.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from gradfit.autograd.anomaly_mode import (  # (toplevel)
+    is_anomaly_check_nan_enabled,
+    is_anomaly_enabled,
+)
 
 # --- linalg additions (linutils): torch.pinverse, torch.matrix_exp ---------------------------
 from gradfit.linalg import matrix_exp, pinverse
@@ -226,12 +237,6 @@ def is_tensor(obj) -> bool:
     return isinstance(obj, Tensor)
 
 
-def get_num_threads() -> int:
-    import os
-
-    return os.cpu_count() or 1
-
-
 # Subpackages load on first use, so `import gradfit` stays fast; `gradfit.nn`,
 # `gradfit.optim` and `gradfit.utils.data` then work as `torch.nn` and friends do.
 _LAZY_MODULES = {
@@ -272,6 +277,10 @@ _LAZY_NAMES.update(
 )
 _LAZY_NAMES["vmap"] = "gradfit.func"  # torch.vmap (funcspecial)
 
+# --- pruneamp: torch.amp, torch.cpu and torch.autocast, loaded on first use -----------------
+_LAZY_MODULES.update({"amp", "cpu"})
+_LAZY_NAMES.update(dict.fromkeys(("autocast", "is_autocast_enabled"), "gradfit.amp"))
+
 
 def __getattr__(name: str):
     import importlib
@@ -281,3 +290,7 @@ def __getattr__(name: str):
     if name in _LAZY_NAMES:
         return getattr(importlib.import_module(_LAZY_NAMES[name]), name)
     raise AttributeError(f"module 'gradfit' has no attribute {name!r}")
+
+
+# --- distributions: torch.distributions, loaded on first use --------------------------------
+_LAZY_MODULES.add("distributions")

@@ -27,7 +27,9 @@ def mul(input, other):  # noqa: A002
 
 
 @with_out
-def div(input, other):  # noqa: A002
+def div(input, other, *, rounding_mode=None):  # noqa: A002
+    if rounding_mode is not None:
+        return _t(input).div(other, rounding_mode=rounding_mode)
     return _t(input) / other
 
 

@@ -49,3 +49,62 @@ class enable_grad(_GradMode):  # noqa: N801 - PyTorch's name
     """Context manager and decorator: re-enables recording inside ``no_grad``."""
 
     mode = True
+
+
+# --- inference mode (toplevel helper) -------------------------------------------------------
+# ``_inference[0]`` is True inside ``inference_mode()``. ``gradfit.tensor`` registers in
+# ``_inference_switches`` the function that makes new tensors inference tensors while it
+# is on, so the per-op path pays nothing outside inference mode.
+_inference = [False]
+_inference_switches: list = []
+
+
+def is_inference_mode_enabled() -> bool:
+    """True inside ``inference_mode()``."""
+    return _inference[0]
+
+
+def _set_inference(on: bool) -> None:
+    if on != _inference[0]:
+        _inference[0] = on
+        for switch in _inference_switches:
+            switch(on)
+
+
+class inference_mode:  # noqa: N801 - PyTorch's name
+    """Context manager and decorator (``@inference_mode``, ``@inference_mode()``): no
+    recording, as ``no_grad``; tensors made inside are inference tensors
+    (``t.is_inference()``), never requiring grad. ``inference_mode(False)`` is normal
+    mode again: recording on, as in PyTorch.
+    """
+
+    def __new__(cls, mode=True):
+        if callable(mode) and not isinstance(mode, bool):
+            return cls()(mode)  # used as a bare decorator
+        return super().__new__(cls)
+
+    def __init__(self, mode: bool = True) -> None:
+        self.mode = bool(mode)
+
+    def __enter__(self) -> None:
+        self._prev = (_enabled[0], _inference[0])
+        _enabled[0] = not self.mode
+        _set_inference(self.mode)
+
+    def __exit__(self, *exc) -> bool:
+        _enabled[0] = self._prev[0]
+        _set_inference(self._prev[1])
+        return False
+
+    def __call__(self, fn):
+        mode = self.mode
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with inference_mode(mode):
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+    def clone(self) -> inference_mode:
+        return self.__class__(self.mode)

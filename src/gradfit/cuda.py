@@ -80,3 +80,12 @@ def get_device_name(device=None) -> str:
 
 def set_device(device) -> None:
     raise _unavailable()
+
+
+# --- pruneamp: torch.cuda.amp (deprecated spellings of torch.amp); registered so that
+# `import torch.cuda.amp` and `from torch.cuda.amp import GradScaler` work on this module.
+import sys as _sys  # noqa: E402
+
+from gradfit.amp import _cuda_amp as amp  # noqa: E402
+
+_sys.modules[__name__ + ".amp"] = amp

@@ -46,11 +46,13 @@ svd = _structseq("svd", ("U", "S", "V"))
 qr = _structseq("qr", ("Q", "R"))
 linalg_inv_ex = _structseq("linalg_inv_ex", ("inverse", "info"))
 linalg_cholesky_ex = _structseq("linalg_cholesky_ex", ("L", "info"))
+frexp = _structseq("frexp", ("mantissa", "exponent"))  # toplevel
 
 __all__ = [
     "aminmax",
     "cummax",
     "cummin",
+    "frexp",
     "kthvalue",
     "linalg_cholesky_ex",
     "linalg_eigh",

@@ -18,16 +18,18 @@ import weakref
 
 import numpy as np
 
-from gradfit import _dtypes, _rng, _typenames, return_types
+from gradfit import _dtypes, _grad_mode, _rng, _typenames, return_types
 from gradfit import _tensorops as _tops
 from gradfit import _tensorops_more as _tmore
 from gradfit._grad_mode import _enabled
 from gradfit._tensor_str import tensor_repr
 from gradfit.autograd import bind_tensor_class, engine
+from gradfit.autograd import graph as _graph_hooks
 from gradfit.ops import binary_more as _binary_more
 from gradfit.ops import elementwise, indexing, movement, reduce
 from gradfit.ops import elementwise_more as _emore
 from gradfit.ops import overwrite as _overwrite
+from gradfit.ops import unary_top as _unary_top
 from gradfit.ops.matmul import matmul as _matmul
 
 # NumPy dtype -> public gradfit.dtype singleton, read by the dtype property.
@@ -994,6 +996,8 @@ class Tensor:
         a, b = self._coerce(other)
         if a._array.dtype.kind != "f" and (not isinstance(b, Tensor) or b._array.dtype.kind != "f"):
             a = a.to(_dtypes.default_np())
+            if isinstance(b, Tensor) and b._array.dtype.kind in "biu":  # int / int: float32
+                b = b.to(a._array.dtype)
         return elementwise.Div.apply(a, b)
 
     def __rtruediv__(self, other):
@@ -1040,7 +1044,7 @@ class Tensor:
         if rounding_mode is None:
             return self / other
         if rounding_mode not in ("floor", "trunc"):
-            raise ValueError(
+            raise RuntimeError(
                 f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
                 f"'{rounding_mode}'"
             )
@@ -2217,6 +2221,379 @@ for _name in (
     setattr(Tensor, _name + "_", _inplace_method(_name, _name))
 for _name in _INPLACE_VIEWS:
     setattr(Tensor, _name + "_", _inplace_view_method(_name))
+
+
+# ------------------------------------------------- top-level additions (toplevel helper)
+# Tensor methods everyday PyTorch programs call: in-place comparisons, dtype shorthands,
+# storage facts, and small ops composed of recorded ops (so first and second order hold).
+def _addcmul_exact(self, tensor1, tensor2, *, value=1):
+    # PyTorch's kernel computes self + value * t1 * t2 left to right.
+    return self + (tensor1 * tensor2 if value == 1 else (tensor1 * value) * tensor2)
+
+
+def _addcdiv_exact(self, tensor1, tensor2, *, value=1):
+    t1 = tensor1._array if isinstance(tensor1, Tensor) else np.asarray(tensor1)
+    t2 = tensor2._array if isinstance(tensor2, Tensor) else np.asarray(tensor2)
+    if t1.dtype.kind in "biu" and t2.dtype.kind in "biu":
+        raise RuntimeError(
+            "Integer division with addcdiv is no longer supported, and in a future  release "
+            "addcdiv will perform a true division of tensor1 and tensor2. The historic addcdiv "
+            "behavior can be implemented as (input + value * torch.trunc(tensor1 / tensor2))"
+            ".to(input.dtype) for integer inputs and as (input + value * tensor1 / tensor2) for "
+            "float inputs. The future addcdiv behavior is just the latter implementation: "
+            "(input + value * tensor1 / tensor2), for all dtypes."
+        )
+    return self + (tensor1 / tensor2 if value == 1 else (tensor1 * value) / tensor2)
+
+
+def _lerp_exact(self, end, weight):
+    """PyTorch's two-sided formula: from ``self`` for weight < 0.5, from ``end`` above,
+    so that weight 1 gives ``end`` exactly."""
+    if self._array.dtype.kind not in "fc":
+        raise NotImplementedError(
+            f"\"lerp_kernel_scalar\" not implemented for '{_TORCH_SCALAR_NAMES[self._array.dtype]}'"
+        )
+    diff = end - self
+    if isinstance(weight, Tensor):
+        low = np.abs(weight._array) < 0.5
+        return _tops.where(Tensor._make(low, None), self + weight * diff, end - diff * (1 - weight))
+    return self + weight * diff if abs(weight) < 0.5 else end - diff * (1 - weight)
+
+
+def _cmp_inplace(name: str):
+    cmp = getattr(Tensor, name)
+
+    def method(self, other):
+        # The comparison's values, written in this tensor's dtype; as PyTorch, the result
+        # stays in the graph with a zero gradient.
+        return self._inplace_op(lambda t: _overwrite.Overwrite.apply(t, cmp(t, other)._array))
+
+    method.__name__ = method.__qualname__ = name + "_"
+    return method
+
+
+def _threshold(self, threshold, value):
+    """``value`` where ``self <= threshold`` (value cast to this dtype), else ``self``."""
+    v = Tensor._make(np.asarray(value).astype(self._array.dtype), None)
+    return _tops.where(self <= threshold, v, self)
+
+
+def _heaviside(self, values):
+    if not isinstance(values, Tensor):
+        raise TypeError(
+            f"heaviside(): argument 'values' (position 2) must be Tensor, not "
+            f"{type(values).__name__}"
+        )
+    a, v = self._array, values._array
+    if a.dtype != v.dtype:
+        raise RuntimeError("heaviside is not yet implemented for tensors with different dtypes.")
+    return Tensor._make(np.where(a == 0, v, (a > 0).astype(a.dtype)).astype(a.dtype), None)
+
+
+def _integer_binary(name: str, ufunc):
+    def method(self, other):
+        a = self._array
+        b = other._array if isinstance(other, Tensor) else np.asarray(other)
+        for x in (a, b):
+            if x.dtype.kind not in "iu":
+                raise NotImplementedError(
+                    f"\"{name}_cpu\" not implemented for '{_TORCH_SCALAR_NAMES[x.dtype]}'"
+                )
+        return Tensor._make(np.asarray(ufunc(a, b)), None)
+
+    method.__name__ = method.__qualname__ = name
+    return method
+
+
+def _ldexp(self, other):
+    """``self * 2 ** other`` (PyTorch's composition, so differentiable in ``self``)."""
+    return self * (
+        2.0 ** (other if isinstance(other, Tensor) else Tensor._make(np.asarray(other), None))
+    )
+
+
+def _frexp(self):
+    """Mantissa in [0.5, 1) and int32 exponent with self = mantissa * 2 ** exponent; the
+    mantissa is ``self / 2 ** exponent`` (exact), differentiable as PyTorch's."""
+    if self._array.dtype.kind != "f":
+        raise RuntimeError("torch.frexp() only supports floating-point dtypes")
+    _, e = np.frexp(self._array)
+    exponent = Tensor._make(e.astype(np.int32), None)
+    scale = Tensor._make(
+        np.ldexp(np.ones((), self._array.dtype), e).astype(self._array.dtype), None
+    )
+    return return_types.frexp(self / scale, exponent)
+
+
+def _aminmax(self, *, dim=None, keepdim: bool = False):
+    if self._array.size == 0 and (dim is None or self.shape[dim] == 0):
+        raise RuntimeError(
+            "aminmax(): cannot compute aminmax over an empty dimension as the operation has no "
+            "identity."
+        )
+    if dim is None:
+        lo, hi = self.amin(), self.amax()
+        if keepdim:
+            lo, hi = lo.reshape((1,) * self.ndim), hi.reshape((1,) * self.ndim)
+    else:
+        lo, hi = self.amin(dim, keepdim), self.amax(dim, keepdim)
+    return return_types.aminmax(lo, hi)
+
+
+def _matrix_power(self, n: int):
+    """A^n in PyTorch's order of products: A@A for 2, (A@A)@A for 3, else the binary
+    decomposition from the lowest bit (so the last bits match); n < 0 uses inv(A)."""
+    if self.ndim < 2:
+        raise RuntimeError(
+            "linalg.matrix_power: The input tensor A must have at least 2 dimensions."
+        )
+    if self.shape[-1] != self.shape[-2]:
+        raise RuntimeError(
+            "linalg.matrix_power: A must be batches of square matrices, but they are "
+            f"{self.shape[-2]} by {self.shape[-1]} matrices"
+        )
+    if n == 0:
+        eye = np.eye(self.shape[-1], dtype=self._array.dtype)
+        return Tensor._make(np.ascontiguousarray(np.broadcast_to(eye, self.shape)), None)
+    a = self
+    if n < 0:
+        from gradfit import linalg
+
+        a, n = linalg.inv(self), -n
+    if n == 1:
+        return a.clone()
+    if n == 2:
+        return _matmul(a, a)
+    if n == 3:
+        return _matmul(_matmul(a, a), a)
+    z = result = None
+    while n > 0:
+        bit, n = n % 2, n // 2
+        z = a if z is None else _matmul(z, z)
+        if bit:
+            result = z if result is None else _matmul(result, z)
+    return result
+
+
+def _sum_to_size(self, *size):
+    size = _shape_args(size)
+    shape = self.shape
+    lead = len(shape) - len(size)
+    if lead < 0 or any(s != 1 and s != d for s, d in zip(size, shape[lead:])):
+        raise RuntimeError(f"size {{{list(size)}}} is not expandable to size {{{list(shape)}}}.")
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, s in enumerate(size) if s == 1 and shape[lead + i] != 1
+    )
+    out = self.sum(dim=axes, keepdim=True) if axes else self
+    return out.reshape(size) if lead else out
+
+
+def _fill_diagonal_(self, fill_value, wrap: bool = False):
+    if self.ndim < 2:
+        raise RuntimeError("dimensions must larger than 1")
+    if self.ndim > 2 and len(set(self.shape)) != 1:
+        raise RuntimeError("all dimensions of input must be of equal length")
+    mask = np.zeros(self.shape, dtype=bool)
+    np.fill_diagonal(mask, True, wrap=wrap)
+    m = Tensor._make(mask, None)
+    return self._inplace_op(lambda t: t.masked_fill(m, fill_value))
+
+
+def _index_copy(self, dim: int, index, source):
+    """``self`` with the slices ``index`` along ``dim`` replaced by ``source``'s: the old
+    slices get no gradient, ``source`` gets the gradient's slices."""
+    return self.index_fill(dim, index, 0).index_add(dim, index, source)
+
+
+def _put(self, index, source, accumulate: bool = False):
+    flat = self.reshape(-1)
+    idx = index.reshape(-1)
+    out = flat.index_put((idx,), source.reshape(-1), accumulate)
+    return out.reshape(self.shape)
+
+
+def _renorm(self, p, dim: int, maxnorm):
+    """Each slice along ``dim`` whose p-norm exceeds ``maxnorm`` scaled to norm
+    ``maxnorm`` (PyTorch's factor maxnorm / (norm + 1e-7)), differentiable through the
+    norm as PyTorch's."""
+    if maxnorm < 0:
+        raise RuntimeError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm}")
+    d = dim % self.ndim
+    others = tuple(i for i in range(self.ndim) if i != d)
+    norm = self.norm(p, dim=others, keepdim=True)
+    big = norm._array > maxnorm
+    factor = _tops.where(
+        Tensor._make(big, None),
+        maxnorm / (norm + 1e-7),
+        Tensor._make(np.ones((), self._array.dtype), None),
+    )
+    return self * factor
+
+
+def _positive(self):
+    if self._array.dtype == np.bool_:
+        raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
+    return self
+
+
+def _conj_t(self, t):
+    return Tensor._make(np.conj(t._array), None) if self._array.dtype.kind == "c" else t
+
+
+def _mH(self):  # noqa: N802 - PyTorch's name
+    return _conj_t(self, self.mT)
+
+
+def _H(self):  # noqa: N802 - PyTorch's name
+    if self.ndim not in (0, 2):
+        raise RuntimeError(
+            f"tensor.H is only supported on matrices (2-D tensors). Got {self.ndim}-D tensor."
+        )
+    return _conj_t(self, self.t() if self.ndim == 2 else self)
+
+
+def _is_nonzero(self) -> bool:
+    n = self._array.size
+    if n == 0:
+        raise RuntimeError("Boolean value of Tensor with no values is ambiguous")
+    if n > 1:
+        raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+    return bool(self._array.reshape(()) != 0)
+
+
+def _storage_offset(self) -> int:
+    root = self._array
+    while isinstance(root.base, np.ndarray):
+        root = root.base
+    start = self._array.__array_interface__["data"][0] - root.__array_interface__["data"][0]
+    return start // self._array.itemsize
+
+
+_retain_grad_hook = Tensor.retain_grad
+
+
+def _retain_grad(self) -> None:
+    """PyTorch's retain_grad: an error without requires_grad, nothing on a leaf, and
+    one hook however often it is called (``retains_grad`` tells)."""
+    if not self._requires_grad:
+        raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+    if self.grad_fn is None or getattr(self, "_retains_grad", False):
+        return
+    _retain_grad_hook(self)
+    self._retains_grad = True
+
+
+def _register_post_accumulate_grad_hook(self, hook) -> _Handle:
+    """Call ``hook(tensor)`` after a backward pass has accumulated into this leaf's
+    ``.grad`` (an optimizer step per parameter, as PyTorch's)."""
+    if not self._requires_grad:
+        raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+    if self.grad_fn is not None:
+        raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+    if self._hooks is None:
+        self._hooks = []
+    entry = _graph_hooks.PostAccumulateGradHook(hook)
+    self._hooks.append(entry)
+    return _Handle(self._hooks, entry)
+
+
+def _legacy_new(self, *args, **kwargs):
+    """``x.new(...)``: PyTorch's legacy constructor with ``x``'s dtype (sizes or data)."""
+    _check_device(kwargs.pop("device", None))
+    if kwargs:
+        raise TypeError(f"new(): unexpected keyword arguments {sorted(kwargs)}")
+    return Tensor._make(_legacy_array(args, self._array.dtype), None)
+
+
+Tensor.addcmul = _addcmul_exact
+Tensor.addcdiv = _addcdiv_exact
+Tensor.lerp = _lerp_exact
+
+
+Tensor.expm1 = lambda self: _unary_top.Expm1.apply(self._unary_float())
+for _name in ("addcmul", "addcdiv", "lerp", "expm1"):
+    setattr(Tensor, _name + "_", _inplace_method(_name, _name))
+Tensor.byte = lambda self: self.to(_dtypes.uint8)
+Tensor.char = lambda self: self.to(_dtypes.int8)
+Tensor.short = lambda self: self.to(_dtypes.int16)
+Tensor.greater, Tensor.greater_equal, Tensor.less = Tensor.gt, Tensor.ge, Tensor.lt
+Tensor.less_equal, Tensor.not_equal = Tensor.le, Tensor.ne
+for _name in "eq ne lt le gt ge greater greater_equal less less_equal not_equal".split():
+    setattr(Tensor, _name + "_", _cmp_inplace(_name))
+Tensor.divide_ = Tensor.div_
+Tensor.cumprod_ = _inplace_method("cumprod", "cumprod")
+Tensor.swapdims = Tensor.transpose
+Tensor.threshold = _threshold
+Tensor.threshold_ = _inplace_method("threshold", _threshold)
+Tensor.heaviside = _heaviside
+Tensor.heaviside_ = _inplace_method("heaviside", _heaviside)
+Tensor.gcd = _integer_binary("gcd", np.gcd)
+Tensor.lcm = _integer_binary("lcm", np.lcm)
+Tensor.gcd_ = _inplace_method("gcd", Tensor.gcd)
+Tensor.lcm_ = _inplace_method("lcm", Tensor.lcm)
+Tensor.ldexp = _ldexp
+Tensor.ldexp_ = _inplace_method("ldexp", _ldexp)
+Tensor.frexp = _frexp
+Tensor.aminmax = _aminmax
+Tensor.matrix_power = _matrix_power
+Tensor.sum_to_size = _sum_to_size
+Tensor.fill_diagonal_ = _fill_diagonal_
+Tensor.index_copy = _index_copy
+Tensor.index_copy_ = _inplace_method("index_copy", _index_copy)
+Tensor.put = _put
+Tensor.put_ = _inplace_method("put", _put)
+Tensor.renorm = _renorm
+Tensor.renorm_ = _inplace_method("renorm", _renorm)
+Tensor.positive = _positive
+Tensor.mH = property(_mH)
+Tensor.H = property(_H)
+Tensor.adjoint = _mH
+Tensor.is_cpu = property(lambda self: True)
+Tensor.nbytes = property(lambda self: self._array.nbytes)
+Tensor.itemsize = property(lambda self: self._array.itemsize)
+Tensor.data_ptr = lambda self: self._array.__array_interface__["data"][0]
+Tensor.storage_offset = _storage_offset
+Tensor.is_complex = lambda self: self._array.dtype.kind == "c"
+Tensor.is_signed = lambda self: self._array.dtype.kind in "ifc"
+Tensor.is_nonzero = _is_nonzero
+Tensor.is_same_size = lambda self, other: self.shape == other.shape
+Tensor.is_inference = lambda self: self.__dict__.get("_inference", False)
+Tensor.retain_grad = _retain_grad
+Tensor.retains_grad = property(lambda self: getattr(self, "_retains_grad", False))
+Tensor.register_post_accumulate_grad_hook = _register_post_accumulate_grad_hook
+Tensor.new = _legacy_new
+
+
+# Inside ``inference_mode()`` every new tensor is marked an inference tensor: the op path's
+# constructor and ``_make`` are swapped for marking ones while the mode is on (and only then).
+def _inference_switch(on: bool) -> None:
+    from gradfit.autograd import function as _function
+
+    if on:
+        _function._new = _new_inference
+        Tensor._make = staticmethod(_make_inference)
+    else:
+        _function._new = object.__new__
+        Tensor._make = staticmethod(_make_plain)
+
+
+_make_plain = Tensor._make
+
+
+def _new_inference(cls):
+    obj = object.__new__(cls)
+    if cls is Tensor:
+        obj._inference = True
+    return obj
+
+
+def _make_inference(arr, node):
+    t = _make_plain(arr, node)
+    t._inference = True
+    return t
+
+
+_grad_mode._inference_switches.append(_inference_switch)
 
 
 _TORCH_SCALAR_NAMES = {np.dtype(k): v[: -len("Tensor")] for k, v in _typenames.NAMES.items()}

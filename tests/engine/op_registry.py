@@ -419,6 +419,11 @@ from .registry_losses_more import LOSSES_MORE  # noqa: E402
 
 REGISTRY += LOSSES_MORE
 
+# top-level additions (toplevel): tests/engine/registry_toplevel.py
+from .registry_toplevel import REGISTRY_TOPLEVEL  # noqa: E402
+
+REGISTRY += REGISTRY_TOPLEVEL
+
 # torch.special ops (funcspecial): tests/engine/registry_special.py
 from .registry_special import REGISTRY_SPECIAL  # noqa: E402
 

@@ -9,9 +9,17 @@ after defining it; ops (``gradfit.ops``) subclass ``function.Op`` and work on ar
 
 from __future__ import annotations
 
-from gradfit._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from gradfit.autograd import engine, function, functional
+from gradfit import _grad_mode as grad_mode  # torch.autograd.grad_mode
+from gradfit._grad_mode import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+)
+from gradfit.autograd import anomaly_mode, engine, function, functional, graph
 from gradfit.autograd import gradcheck as _gradcheck_module
+from gradfit.autograd.anomaly_mode import detect_anomaly, set_detect_anomaly
 from gradfit.autograd.engine import backward, grad
 from gradfit.autograd.function import Function, FunctionCtx, TensorProtocol, once_differentiable
 from gradfit.autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck
@@ -29,15 +37,21 @@ __all__ = [
     "FunctionCtx",
     "GradcheckError",
     "Variable",
+    "anomaly_mode",
     "backward",
+    "detect_anomaly",
     "enable_grad",
     "grad",
     "functional",
     "gradcheck",
     "gradgradcheck",
+    "graph",
+    "grad_mode",
+    "inference_mode",
     "is_grad_enabled",
     "no_grad",
     "once_differentiable",
+    "set_detect_anomaly",
     "set_grad_enabled",
 ]
 

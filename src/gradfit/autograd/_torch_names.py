@@ -112,6 +112,7 @@ TORCH_NAMES = {
     "Neg": "NegBackward0",
     "Pow": _pow,
     "Exp": "ExpBackward0",
+    "Expm1": "Expm1Backward0",
     "Log": "LogBackward0",
     "Log1p": "Log1PBackward0",
     "Sqrt": "SqrtBackward0",

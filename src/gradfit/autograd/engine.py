@@ -20,6 +20,8 @@ from __future__ import annotations
 import numpy as np
 
 from gradfit import _grad_mode
+from gradfit.autograd.anomaly_mode import ANOMALY, check_nan
+from gradfit.autograd.graph import post_accumulate as _post_accumulate
 
 # Bound by gradfit.autograd.bind_tensor_class (see function.TensorProtocol).
 Tensor = None
@@ -147,6 +149,7 @@ def run_backward(roots, root_grads, retain_graph: bool, capture=None) -> dict | 
     # This loop runs once per node of every backward pass: attribute reads are hoisted
     # and the version check and gradient routing are written inline for that reason.
     pop, get = grads.pop, grads.get
+    anomaly = ANOMALY[0] and ANOMALY[1]
     for node in _toposort(nodes) if len(nodes) != 1 or nodes[0].inputs else nodes:
         g = pop(node, None)
         if g is None:
@@ -173,6 +176,8 @@ def run_backward(roots, root_grads, retain_graph: bool, capture=None) -> dict | 
         in_grads = node.backward(node, g)
         if type(in_grads) is not tuple:
             in_grads = (in_grads,)
+        if anomaly:
+            check_nan(node, in_grads)
         for t, ig in zip(inputs, in_grads):
             if ig is None or not isinstance(t, Tensor):
                 continue
@@ -231,6 +236,8 @@ def _deliver_leaf(t: Tensor, g: np.ndarray, leaf_grads: dict, capture, shared=Fa
         t.grad = Tensor._make(g, None)
     else:
         t.grad._array += g
+    if t._hooks:
+        _post_accumulate(t)
 
 
 # ------------------------------------------------------- create_graph: gradients of gradients
@@ -391,6 +398,8 @@ def run_backward_graph(
             in_grads = _derivative(node, g)
             if type(in_grads) is not tuple:
                 in_grads = (in_grads,)
+            if ANOMALY[0] and ANOMALY[1]:
+                check_nan(node, in_grads)
             for t, ig in zip(inputs, in_grads):
                 if ig is None or not isinstance(t, Tensor):
                     continue
@@ -444,6 +453,8 @@ def _deliver_leaf_graph(t, g) -> None:
         t.grad = g.clone() if g.grad_fn is not None else Tensor._make(g._array.copy(), None)
     else:
         t.grad = t.grad + g
+    if t._hooks:
+        _post_accumulate(t)
 
 
 # ---------------------------------------------------------------- public entry points

@@ -46,7 +46,7 @@ _STEPS = {
 class Step(Op):
     """A step function of a (and of b for a division with a rounding mode); zero
     gradient for both, as PyTorch's derivatives.yaml defines it. Rounding an integer
-    tensor gives a copy (PyTorch keeps its dtype)."""
+    tensor gives a copy (PyTorch keeps its dtype), as does the sign of a bool tensor."""
 
     saves_inputs = False
     backward_graph = staticmethod(piecewise_linear_graph)
@@ -63,8 +63,10 @@ class Step(Op):
                     out = np.trunc(np.true_divide(a, b))
                     if np.result_type(a, b).kind in "iu":
                         out = out.astype(np.result_type(a, b))
-        elif a.dtype.kind in "biu" and fn not in ("sign", "sgn"):
+        elif a.dtype.kind == "b" or a.dtype.kind in "iu" and fn not in ("sign", "sgn"):
             out = a.copy()
+        elif fn in ("sign", "sgn") and a.dtype.kind == "f":
+            out = np.where(np.isnan(a), 0, np.sign(a))  # PyTorch's sign of NaN is 0
         elif fn == "round":
             out = np.round(a, decimals)
         else:

@@ -40,4 +40,13 @@ __all__ = [
     "LBFGS",
     "lr_scheduler",
     "lecture",
+    "swa_utils",
 ]
+
+
+def __getattr__(name: str):  # pruneamp: torch.optim.swa_utils, loaded on first use (it needs nn)
+    if name == "swa_utils":
+        import importlib
+
+        return importlib.import_module("gradfit.optim.swa_utils")
+    raise AttributeError(f"module 'gradfit.optim' has no attribute {name!r}")

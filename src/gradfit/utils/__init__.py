@@ -2,4 +2,13 @@
 
 from gradfit.utils import data
 
-__all__ = ["data"]
+__all__ = ["data", "checkpoint"]
+
+
+# --- pruneamp: torch.utils.checkpoint, loaded on first use (it is a submodule in PyTorch) ---
+def __getattr__(name: str):
+    if name == "checkpoint":
+        import importlib
+
+        return importlib.import_module("gradfit.utils.checkpoint")
+    raise AttributeError(f"module 'gradfit.utils' has no attribute {name!r}")

@@ -5,6 +5,7 @@ monitor."""
 from gradfit.nn.utils import (  # noqa: E402
     parametrizations,
     parametrize,
+    prune,  # pruneamp: torch.nn.utils.prune
     rnn,  # noqa: E402 - torch.nn.utils.rnn (packed sequences)
     stateless,
 )
@@ -40,6 +41,7 @@ __all__ = [
     "fuse_linear_bn_weights",
     "parametrizations",
     "parametrize",
+    "prune",
     "remove_spectral_norm",
     "remove_weight_norm",
     "skip_init",

@@ -43,7 +43,7 @@ class IterableDataset(Dataset):
         )
 
     def __add__(self, other):
-        raise TypeError("IterableDataset does not support +: ConcatDataset needs map-style data")
+        return ChainDataset([self, other])
 
 
 class TensorDataset(Dataset):
@@ -184,3 +184,81 @@ def random_split(
         Subset(dataset, indices[end - length : end])
         for end, length in zip(itertools.accumulate(lengths), lengths)
     ]
+
+
+# --- toplevel helper: PyTorch's ChainDataset and StackDataset -------------------------------
+class ChainDataset(IterableDataset):
+    """Iterable datasets one after another (``a + b`` of two iterable datasets)."""
+
+    def __init__(self, datasets) -> None:
+        self.datasets = datasets
+
+    def __iter__(self):
+        for d in self.datasets:
+            if not isinstance(d, IterableDataset):
+                raise AssertionError("ChainDataset only supports IterableDataset")
+            yield from d
+
+    def __len__(self) -> int:
+        total = 0
+        for d in self.datasets:
+            if not isinstance(d, IterableDataset):
+                raise AssertionError("ChainDataset only supports IterableDataset")
+            total += len(d)
+        return total
+
+
+class StackDataset(Dataset):
+    """Item ``i`` is the tuple (``*args``) or dict (``**kwargs``) of each dataset's item
+    ``i``: the datasets must have one length.
+
+    Example: ``StackDataset(image=images, label=labels)[3] == {"image": images[3],
+    "label": labels[3]}``.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        if args:
+            if kwargs:
+                raise ValueError(
+                    "Supported either ``tuple``- (via ``args``) or``dict``- (via ``kwargs``) like "
+                    "input/output, but both types are given."
+                )
+            self._length = len(args[0])
+            if any(self._length != len(dataset) for dataset in args):
+                raise ValueError("Size mismatch between datasets")
+            self.datasets = args
+        elif kwargs:
+            tmp = list(kwargs.values())
+            self._length = len(tmp[0])
+            if any(self._length != len(dataset) for dataset in tmp):
+                raise ValueError("Size mismatch between datasets")
+            self.datasets = kwargs
+        else:
+            raise ValueError("At least one dataset should be passed")
+
+    def __getitem__(self, index):
+        if isinstance(self.datasets, dict):
+            return {k: dataset[index] for k, dataset in self.datasets.items()}
+        return tuple(dataset[index] for dataset in self.datasets)
+
+    def _items(self, dataset, indices: list) -> list:
+        if callable(getattr(dataset, "__getitems__", None)):
+            items = dataset.__getitems__(indices)
+            if len(items) != len(indices):
+                raise ValueError(
+                    f"Nested dataset's output size mismatch. Expected {len(indices)}, got "
+                    f"{len(items)}"
+                )
+            return list(items)
+        return [dataset[i] for i in indices]
+
+    def __getitems__(self, indices: list) -> list:
+        """A batch at once, through each dataset's own ``__getitems__`` where it has one."""
+        if isinstance(self.datasets, dict):
+            columns = {k: self._items(d, indices) for k, d in self.datasets.items()}
+            return [{k: col[j] for k, col in columns.items()} for j in range(len(indices))]
+        columns = [self._items(d, indices) for d in self.datasets]
+        return [tuple(col[j] for col in columns) for j in range(len(indices))]
+
+    def __len__(self) -> int:
+        return self._length

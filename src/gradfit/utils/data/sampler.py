@@ -242,3 +242,50 @@ class BatchSampler(Sampler):
         if self.drop_last:
             return len(self.sampler) // self.batch_size
         return (len(self.sampler) + self.batch_size - 1) // self.batch_size
+
+
+class WeightedRandomSampler(Sampler):
+    """Indices ``0..len(weights)-1`` drawn with probabilities proportional to ``weights``:
+    one ``multinomial(weights, num_samples, replacement)`` per epoch, on ``generator`` (or
+    the global stream), so the same seed gives PyTorch's indices.
+
+    Args:
+        weights: a 1-D sequence of non-negative weights (need not sum to one).
+        num_samples: how many indices per epoch.
+        replacement: draw with replacement (default); without, each index at most once.
+        generator: the random stream (default: the global one).
+    """
+
+    def __init__(self, weights, num_samples: int, replacement: bool = True, generator=None):
+        if not isinstance(num_samples, int) or isinstance(num_samples, bool) or num_samples <= 0:
+            raise ValueError(
+                f"num_samples should be a positive integer value, but got num_samples={num_samples}"
+            )
+        if not isinstance(replacement, bool):
+            raise ValueError(
+                f"replacement should be a boolean value, but got replacement={replacement}"
+            )
+        from gradfit import float64
+        from gradfit._factories import as_tensor
+
+        weights_tensor = as_tensor(weights, dtype=float64)
+        if len(weights_tensor.shape) != 1:
+            raise ValueError(
+                "weights should be a 1d sequence but given weights have shape "
+                f"{tuple(weights_tensor.shape)}"
+            )
+        self.weights = weights_tensor
+        self.num_samples = num_samples
+        self.replacement = replacement
+        self.generator = generator
+
+    def __iter__(self) -> Iterator[int]:
+        from gradfit.random import multinomial
+
+        rand_tensor = multinomial(
+            self.weights, self.num_samples, self.replacement, generator=self.generator
+        )
+        yield from iter(rand_tensor.tolist())
+
+    def __len__(self) -> int:
+        return self.num_samples

@@ -1,0 +1,42 @@
+"""Probability distributions, as ``torch.distributions``: sampling from gradfit's generator
+draw for draw as PyTorch does (same seed, same samples), differentiable ``log_prob``,
+``entropy`` and ``rsample``, and ``kl_divergence`` between pairs of them."""
+
+from gradfit.distributions import constraints
+from gradfit.distributions.bernoulli import Bernoulli
+from gradfit.distributions.beta import Beta
+from gradfit.distributions.categorical import Categorical
+from gradfit.distributions.dirichlet import Dirichlet
+from gradfit.distributions.distribution import Distribution
+from gradfit.distributions.exponential import Exponential
+from gradfit.distributions.gamma import Gamma
+from gradfit.distributions.independent import Independent
+from gradfit.distributions.kl import kl_divergence, register_kl
+from gradfit.distributions.laplace import Laplace
+from gradfit.distributions.multivariate_normal import MultivariateNormal
+from gradfit.distributions.normal import Normal
+from gradfit.distributions.one_hot_categorical import (
+    OneHotCategorical,
+    OneHotCategoricalStraightThrough,
+)
+from gradfit.distributions.uniform import Uniform
+
+__all__ = [
+    "Bernoulli",
+    "Beta",
+    "Categorical",
+    "Dirichlet",
+    "Distribution",
+    "Exponential",
+    "Gamma",
+    "Independent",
+    "Laplace",
+    "MultivariateNormal",
+    "Normal",
+    "OneHotCategorical",
+    "OneHotCategoricalStraightThrough",
+    "Uniform",
+    "constraints",
+    "kl_divergence",
+    "register_kl",
+]
