@@ -134,7 +134,7 @@ def _run(func, batch, flat_dims, flat_args, spec, kwargs, randomness):
             default_generator.mt.set_state(start)
         sliced = [a if d is None else a.select(d, i) for a, d in zip(flat_args, flat_dims)]
         outputs.append(func(*tree_unflatten(sliced, spec), **kwargs))
-        if randomness == "error" and i == 0 and not np.array_equal(_rng_state(), start):
+        if randomness == "error" and not np.array_equal(_rng_state(), start):
             raise RuntimeError(
                 "vmap: called random operation while in randomness error mode. Please either "
                 "use the 'same' or 'different' randomness flags on vmap or perform the "
