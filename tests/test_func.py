@@ -267,6 +267,8 @@ def _error(T, call):
         lambda T: T.func.vjp(lambda a: a * 2, T.ones(2))[1]((T.ones(2),)),
         lambda T: T.func.vmap(lambda a: (a, a.sum()), out_dims=(0, None))(T.arange(2.0)),
         lambda T: T.func.vmap(lambda a: a)(),
+        lambda T: T.func.functionalize(lambda a: a, remove="views"),
+        lambda T: T.func.linearize(lambda a: a * 2, T.ones(2))[1](T.ones(3)),
     ],
 )
 def test_errors_match_torch(call):
@@ -277,6 +279,21 @@ def test_errors_match_torch(call):
         want[0],
         want[1].replace("torch.", "gradfit.").replace("<class 'torch", "<class 'gradfit"),
     )
+
+
+def test_linearize_functionalize_batch_norm():
+    def fn(T):
+        x = _t(T, X)
+        out, jvp_fn = T.func.linearize(lambda a: a.sin() * a.sum(), x)
+        T.manual_seed(0)
+        model = T.nn.Sequential(T.nn.Linear(4, 3), T.nn.BatchNorm1d(3)).double()
+        T.func.replace_all_batch_norm_modules_(model)
+        bn = model[1]
+        per_chunk = T.func.vmap(model, in_dims=0)(x.reshape(1, 3, 4))
+        return (out, jvp_fn(_t(T, Y)), T.func.functionalize(lambda a: a.exp())(x), per_chunk,
+                bn.running_mean, bn.track_running_stats)  # fmt: skip
+
+    _same(fn)
 
 
 def test_namespace():

@@ -66,6 +66,30 @@ def test_assert_close_matches_torch(i):
     assert got == want
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ([1.0, 2.0], [1.0, 2.00001]),
+        ([1.0, NAN], [1.0, NAN]),
+        ([1.0, 2.0], [1.0, 2.1]),
+        ([1, 2], [1, 3]),
+    ],
+)
+def test_assert_allclose_matches_torch(args):
+    import torch
+
+    def outcome(T):
+        a, e = T.tensor(args[0]), args[1]
+        with pytest.warns(FutureWarning, match="assert_allclose"):
+            try:
+                T.testing.assert_allclose(a, e)
+            except AssertionError as err:
+                return str(err)
+        return None
+
+    assert outcome(gradfit) == outcome(torch)
+
+
 def test_assert_close_on_arrays_and_requires_grad():
     x = gradfit.tensor([1.0, 2.0], requires_grad=True)
     assert_close(x * 1, gradfit.tensor([1.0, 2.0]))

@@ -9,26 +9,34 @@ gradfit builds them on its reverse-mode engine (``autograd.grad`` with
 from __future__ import annotations
 
 from gradfit.func._transforms import (
+    debug_unwrap,
     functional_call,
+    functionalize,
     grad,
     grad_and_value,
     hessian,
     jacfwd,
     jacrev,
     jvp,
+    linearize,
+    replace_all_batch_norm_modules_,
     stack_module_state,
     vjp,
 )
 from gradfit.func._vmap import vmap
 
 __all__ = [
+    "debug_unwrap",
     "functional_call",
+    "functionalize",
     "grad",
     "grad_and_value",
     "hessian",
     "jacfwd",
     "jacrev",
     "jvp",
+    "linearize",
+    "replace_all_batch_norm_modules_",
     "stack_module_state",
     "vjp",
     "vmap",

@@ -34,12 +34,18 @@ from gradfit.func._pytree import tree_flatten, tree_map, tree_unflatten
 from gradfit.tensor import Tensor
 
 __all__ = [
+    "debug_unwrap",
+    "functional_call",
+    "functionalize",
     "grad",
     "grad_and_value",
     "hessian",
     "jacfwd",
     "jacrev",
     "jvp",
+    "linearize",
+    "replace_all_batch_norm_modules_",
+    "stack_module_state",
     "vjp",
 ]
 
@@ -522,3 +528,68 @@ def stack_module_state(models) -> tuple[dict[str, Any], dict[str, Any]]:
         {k: stacked([p[k] for p in params], k) for k in params[0]},
         {k: stacked([b[k] for b in buffers], k) for k in buffers[0]},
     )
+
+
+def linearize(func, *primals):
+    """(``func(*primals)``, jvp_fn): ``jvp_fn(*tangents)`` is the Jacobian-vector product
+    at ``primals``. PyTorch traces the linear map once; here each call computes ``jvp``
+    afresh (the same values)."""
+    output = func(*primals)
+    flat_primals, primals_spec = tree_flatten(primals)
+
+    def jvp_fn(*tangents):
+        flat_tangents, tangents_spec = tree_flatten(tangents)
+        if tangents_spec != primals_spec:
+            raise RuntimeError(
+                f"Expected the tangents {tangents_spec} to have the same argspec as the "
+                f"primals {primals_spec}"
+            )
+        for idx, (t, p) in enumerate(zip(flat_tangents, flat_primals)):
+            for what, a, b in (("shape", t.shape, p.shape), ("dtype", t.dtype, p.dtype)):
+                if a != b:
+                    raise RuntimeError(
+                        f"tangent:{idx} with {what} {a} in flattened pytree doesn't match the "
+                        f"{what} {b} of the corresponding primal."
+                    )
+        return jvp(func, primals, tangents)[1]
+
+    return output, jvp_fn
+
+
+def functionalize(func, *, remove="mutations"):
+    """``func`` itself: PyTorch's functionalize rewrites in-place ops as out-of-place ones
+    for graph capture, which changes no value, and gradfit has no graph capture."""
+    if remove not in ("mutations", "mutations_and_views"):
+        raise RuntimeError(
+            f"functionalize(f, remove='mutations'): received invalid argument for "
+            f"remove={remove}. Valid options are:\n     remove='mutations': all inplace and "
+            "out= operators will be removed from the program, and replaced with their "
+            "out-of-place equivalents.\n     remove='mutations_and_views': In addition to the "
+            "above, all aliasing operators {view} will be replaced with their non-aliasing "
+            "counterparts, {view}_copy.\n"
+        )
+
+    @functools.wraps(func)
+    def wrapped(*args, **kwargs):
+        return func(*args, **kwargs)
+
+    return wrapped
+
+
+def debug_unwrap(tensor, *, recurse=True):
+    """The tensor itself: gradfit's transforms work on ordinary tensors, never wrappers."""
+    return tensor
+
+
+def replace_all_batch_norm_modules_(root):
+    """Make every BatchNorm module in ``root`` use batch statistics only (running stats
+    None, ``track_running_stats`` False), in place, for use under ``vmap``."""
+    from gradfit.nn.modules.batchnorm import _BatchNorm
+
+    for module in (root, *root.modules()):
+        if isinstance(module, _BatchNorm) and module.track_running_stats:
+            module.running_mean = None
+            module.running_var = None
+            module.num_batches_tracked = None
+            module.track_running_stats = False
+    return root

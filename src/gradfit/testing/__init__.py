@@ -11,7 +11,7 @@ import numpy as np
 from gradfit import _arrays, _dtypes
 from gradfit.tensor import Tensor
 
-__all__ = ["assert_close", "make_tensor"]
+__all__ = ["assert_allclose", "assert_close", "make_tensor"]
 
 # PyTorch's default (rtol, atol) per dtype; any other dtype compares exactly.
 _DTYPE_PRECISIONS = {
@@ -339,6 +339,37 @@ def assert_close(
         _compare(actual, expected, (), opts)
     except _Mismatch as m:
         raise m.to_error(msg) from None
+
+
+# assert_allclose's (deprecated) defaults
+_ALLCLOSE_PRECISIONS = {"float16": (1e-3, 1e-3), "float32": (1e-4, 1e-5), "float64": (1e-5, 1e-8)}
+
+
+def assert_allclose(actual, expected, rtol=None, atol=None, equal_nan=True, msg=""):
+    """Deprecated in PyTorch for ``assert_close`` (a FutureWarning, as there): non-tensors
+    become tensors, dtypes need not match, NaNs compare equal, looser default tolerances."""
+    import warnings
+
+    from gradfit import tensor
+
+    warnings.warn(
+        "`torch.testing.assert_allclose()` is deprecated since 1.12 and will be removed in a "
+        "future release. Please use `torch.testing.assert_close()` instead. You can find "
+        "detailed upgrade instructions in https://github.com/pytorch/pytorch/issues/61844.",
+        FutureWarning,
+        stacklevel=2,
+    )
+    if not isinstance(actual, Tensor):
+        actual = tensor(actual)
+    if not isinstance(expected, Tensor):
+        expected = tensor(expected, dtype=actual.dtype)
+    if rtol is None and atol is None:
+        pairs = [_ALLCLOSE_PRECISIONS.get(_dtype_name(x), (0.0, 0.0)) for x in (actual, expected)]
+        rtol, atol = max(p[0] for p in pairs), max(p[1] for p in pairs)
+    assert_close(
+        actual, expected, rtol=rtol, atol=atol, equal_nan=equal_nan, check_device=True,
+        check_dtype=False, check_stride=False, msg=msg or None,
+    )  # fmt: skip
 
 
 def make_tensor(
