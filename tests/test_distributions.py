@@ -379,6 +379,19 @@ BAD = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def _torch_validates():
+    """torch.compile (another test may have called it) turns PyTorch's default argument
+    validation off for the whole process; these comparisons want it on, as a fresh
+    process has it."""
+    import torch
+
+    before = torch.distributions.Distribution._validate_args
+    torch.distributions.Distribution.set_default_validate_args(True)
+    yield
+    torch.distributions.Distribution.set_default_validate_args(before)
+
+
 @pytest.mark.parametrize("expr", BAD)
 def test_validation_errors_match_pytorch(expr):
     import torch

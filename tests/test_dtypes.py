@@ -175,3 +175,40 @@ def test_legacy_tensor_types_carry_the_dtype_singletons(name):
     cls = getattr(gradfit, name)
     assert str(cls.dtype) == as_gradfit(str(getattr(torch, name).dtype))
     assert cls([1]).dtype is cls.dtype and isinstance(cls([1]), cls)
+
+
+PROMOTION_CASES = [
+    ("float32", (3,), "float64", ()),  # a 0-d tensor of the same category is weak
+    ("float64", (), "float32", (3,)),
+    ("int32", (3,), "int64", ()),
+    ("float16", (2,), "float32", ()),
+    ("int64", (3,), "float64", ()),  # a higher category counts: float64
+    ("int32", (3,), "float32", ()),
+    ("bool", (3,), "int64", ()),
+    ("uint8", (3,), "int8", (3,)),  # both dimensioned: the usual table
+    ("float32", (), "float64", ()),
+    ("int16", (2,), "float16", (2,)),
+]
+
+
+@pytest.mark.parametrize("da,sa,db,sb", PROMOTION_CASES)
+def test_binary_ops_promote_0d_tensors_as_torch(da, sa, db, sb):
+    import torch
+
+    dtypes = []
+    for lib in (gradfit, torch):
+        a = lib.ones(sa, dtype=getattr(lib, da))
+        b = lib.ones(sb, dtype=getattr(lib, db))
+        outs = [a + b, b * a, lib.maximum(a, b), lib.where(lib.ones(sa) > 0, a, b)]
+        dtypes.append([str(o.dtype).split(".")[1] for o in outs])
+    assert dtypes[0] == dtypes[1]
+
+
+def test_a_0d_float64_factor_keeps_a_float32_gradient_path():
+    w = gradfit.ones(3, requires_grad=True)
+    s = gradfit.tensor(2.0, dtype=gradfit.float64, requires_grad=True)
+    y = w * s
+    assert y.dtype == gradfit.float32
+    y.sum().backward()
+    assert w.grad.dtype == gradfit.float32 and s.grad.dtype == gradfit.float64
+    assert s.grad.item() == 3.0

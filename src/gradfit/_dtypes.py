@@ -256,3 +256,53 @@ class iinfo:  # noqa: N801 - PyTorch's name
 
     def __repr__(self) -> str:
         return f"iinfo(min={float(self.min):g}, max={float(self.max):g}, dtype={self.dtype})"
+
+
+# --- PyTorch's type promotion ------------------------------------------------------------
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+
+
+def promote(a: np.dtype | None, b: np.dtype | None) -> np.dtype | None:
+    """PyTorch's promote_types: a float (complex) type wins over any integer or bool one
+    (float16 + int32 is float16, where NumPy widens); otherwise NumPy's table agrees."""
+    if a is None:
+        return b
+    if b is None or a == b:
+        return a
+    ca, cb = _CATEGORY[a.kind], _CATEGORY[b.kind]
+    if ca >= 2 and cb < 2:
+        return a
+    if cb >= 2 and ca < 2:
+        return b
+    return np.promote_types(a, b)
+
+
+def combine_categories(higher: np.dtype | None, lower: np.dtype | None) -> np.dtype | None:
+    """PyTorch's combine_categories: the type of the higher-priority operands (dimensioned
+    tensors over 0-d tensors over Python numbers) unless a lower one is of a higher
+    category (bool < int < float < complex)."""
+    if higher is None:
+        return lower
+    if lower is None:
+        return higher
+    if higher.kind == "c":
+        return higher
+    if lower.kind == "c":
+        if higher.kind == "f":
+            return np.result_type(higher, np.complex64)
+        return lower
+    if higher.kind == "f":
+        return higher
+    if higher.kind == "b" or lower.kind == "f":
+        return promote(higher, lower)
+    return higher
+
+
+def tensors_result(a: np.ndarray, b: np.ndarray) -> np.dtype:
+    """The dtype PyTorch computes a binary op of two tensors in: a 0-d tensor counts only
+    when its category is higher than the other's (float32 (3,) * float64 0-d is float32)."""
+    if (a.ndim == 0) == (b.ndim == 0):
+        return promote(a.dtype, b.dtype)
+    if a.ndim == 0:
+        a, b = b, a
+    return combine_categories(a.dtype, b.dtype)

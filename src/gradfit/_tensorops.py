@@ -102,7 +102,7 @@ def _promote(a, b):
     ta, tb = isinstance(a, _graph.Tensor), isinstance(b, _graph.Tensor)
     if ta and tb:
         if a.dtype != b.dtype:
-            common = np.result_type(a.dtype, b.dtype)
+            common = _dtypes.from_np(_dtypes.tensors_result(unwrap(a), unwrap(b)))
             return a.to(common), b.to(common)
         return a, b
     if not ta and not tb:

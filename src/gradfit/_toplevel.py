@@ -301,31 +301,13 @@ def unravel_index(indices, shape):
 
 
 # --- dtypes: PyTorch's promotion and casting rules ----------------------------------------
-_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
-
-
 def _np(d) -> np.dtype:
     return _dtypes.to_dtype(d)
 
 
-def _promote(a: np.dtype | None, b: np.dtype | None) -> np.dtype | None:
-    """PyTorch's promote_types: a float (complex) type wins over any integer or bool one
-    (float16 + int32 is float16, where NumPy widens); otherwise NumPy's table agrees."""
-    if a is None:
-        return b
-    if b is None or a == b:
-        return a
-    ca, cb = _CATEGORY[a.kind], _CATEGORY[b.kind]
-    if ca >= 2 and cb < 2:
-        return a
-    if cb >= 2 and ca < 2:
-        return b
-    return np.promote_types(a, b)
-
-
 def promote_types(type1, type2):
     """The smallest dtype both ``type1`` and ``type2`` convert to without losing range."""
-    return _dtypes.from_np(_promote(_np(type1), _np(type2)))
+    return _dtypes.from_np(_dtypes.promote(_np(type1), _np(type2)))
 
 
 def can_cast(from_, to) -> bool:
@@ -339,26 +321,6 @@ def can_cast(from_, to) -> bool:
     return not (dst.kind == "b" and src.kind != "b")
 
 
-def _combine(higher, lower):
-    """PyTorch's combine_categories: the higher-priority operands' type unless a lower
-    one is of a higher category (float over int, complex over float)."""
-    if higher is None:
-        return lower
-    if lower is None:
-        return higher
-    if higher.kind == "c":
-        return higher
-    if lower.kind == "c":
-        if higher.kind == "f":
-            return np.result_type(higher, np.complex64)
-        return lower
-    if higher.kind == "f":
-        return higher
-    if higher.kind == "b" or lower.kind == "f":
-        return _promote(higher, lower)
-    return higher
-
-
 def result_type(*operands):
     """The dtype PyTorch gives an arithmetic op of ``operands`` (tensors or numbers):
     dimensioned tensors first, then 0-D tensors, then Python numbers, each lower group
@@ -368,20 +330,22 @@ def result_type(*operands):
         if isinstance(x, Tensor):
             a = unwrap(x).dtype
             if x.ndim:
-                dim = _promote(dim, a)
+                dim = _dtypes.promote(dim, a)
             else:
-                zero = _promote(zero, a)
+                zero = _dtypes.promote(zero, a)
         elif isinstance(x, bool | np.bool_):
-            scalar = _promote(scalar, np.dtype(np.bool_))
+            scalar = _dtypes.promote(scalar, np.dtype(np.bool_))
         elif isinstance(x, int | np.integer):
-            scalar = _promote(scalar, np.dtype(np.int64))
+            scalar = _dtypes.promote(scalar, np.dtype(np.int64))
         elif isinstance(x, float | np.floating):
-            scalar = _promote(scalar, _dtypes.default_np())
+            scalar = _dtypes.promote(scalar, _dtypes.default_np())
         elif isinstance(x, complex | np.complexfloating):
-            scalar = _promote(scalar, np.result_type(_dtypes.default_np(), np.complex64))
+            scalar = _dtypes.promote(scalar, np.result_type(_dtypes.default_np(), np.complex64))
         else:
             raise TypeError(f"result_type(): expected Tensors or numbers, got {type(x).__name__}")
-    return _dtypes.from_np(_combine(dim, _combine(zero, scalar)))
+    return _dtypes.from_np(
+        _dtypes.combine_categories(dim, _dtypes.combine_categories(zero, scalar))
+    )
 
 
 def is_complex(input) -> bool:  # noqa: A002

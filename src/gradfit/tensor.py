@@ -945,15 +945,19 @@ class Tensor:
 
     # ------------------------------------------------------------------ arithmetic
     def _coerce(self, other):
-        """Python int/float operands stay weak scalars (NEP 50); an integer tensor with a
-        float scalar becomes the default float dtype, as in PyTorch."""
+        """Operands in the dtype PyTorch computes in: two tensors by its promotion rules (a
+        0-d tensor counts only when of a higher category); Python int/float operands stay
+        weak scalars (NEP 50); an integer tensor with a float scalar becomes the default
+        float dtype, as in PyTorch."""
         if isinstance(other, Tensor):
-            a, b = self._array.dtype, other._array.dtype
-            if a is not b and a != b and (a.kind == "f") != (b.kind == "f"):
-                if a.kind == "f":
-                    return self, other.to(a)
-                return self.to(b), other
-            return self, other
+            a, b = self._array, other._array
+            if a.dtype is b.dtype or a.dtype == b.dtype:
+                return self, other
+            common = _dtypes.tensors_result(a, b)  # PyTorch's promotion, 0-d tensors weak
+            return (
+                self if a.dtype == common else self.to(common),
+                other if b.dtype == common else other.to(common),
+            )
         if isinstance(other, float) and self._array.dtype.kind != "f":
             return self.to(_dtypes.default_np()), other
         if isinstance(other, np.ndarray):
