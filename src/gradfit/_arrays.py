@@ -11,8 +11,8 @@ way a Tensor stores its data can change in one place. A test
 (``tests/test_architecture.py``) keeps it that way.
 
 - ``unwrap(t)``: the array inside ``t`` (no copy; NumPy data passes through ``asarray``);
-  ``unwrap_many(ts)`` for a list of Tensors; ``with_grad(ts)`` gathers the tensors that
-  have a gradient with both arrays (an optimizer step).
+  ``unwrap_many(ts)`` for a list of Tensors; ``to_update(ts)`` gathers the tensors that
+  have a gradient with both arrays and counts their edit (an optimizer step).
 - ``wrap(arr)``: a Tensor around ``arr`` (no copy), outside the graph.
 - ``set_array(t, arr)``: make ``t`` hold ``arr`` (``param.data = ...``, loading weights).
 - ``bump_version(*ts)``: after editing arrays in place, mark the tensors as changed so
@@ -31,7 +31,7 @@ import numpy as np
 
 from gradfit.autograd import function as _graph
 
-__all__ = ["unwrap", "unwrap_many", "with_grad", "wrap", "set_array", "bump_version", "modified"]
+__all__ = ["unwrap", "unwrap_many", "to_update", "wrap", "set_array", "bump_version", "modified"]
 
 
 def unwrap(t) -> np.ndarray:
@@ -45,9 +45,10 @@ def unwrap_many(tensors) -> list:
     return [None if t is None else t._array for t in tensors]
 
 
-def with_grad(tensors) -> tuple[list, list, list]:
+def to_update(tensors) -> tuple[list, list, list]:
     """The tensors of ``tensors`` whose ``.grad`` is set, their arrays and their
-    gradients' arrays, in one pass (an optimizer gathers them at every step)."""
+    gradients' arrays, in one pass (an optimizer gathers them at every step). The caller
+    edits those arrays in place: their versions are counted here, as ``modified`` would."""
     kept, arrays, grads = [], [], []
     for t in tensors:
         g = t.grad
@@ -55,6 +56,7 @@ def with_grad(tensors) -> tuple[list, list, list]:
             kept.append(t)
             arrays.append(t._array)
             grads.append(g._array)
+            t._version += 1
     return kept, arrays, grads
 
 

@@ -217,8 +217,9 @@ def _deliver_leaf(t: Tensor, g: np.ndarray, leaf_grads: dict, capture, shared=Fa
         key = id(t)
         leaf_grads[key] = leaf_grads[key] + g if key in leaf_grads else g
         return
-    if t._hooks:
-        for hook in t._hooks:
+    hooks = t._hooks
+    if hooks:
+        for hook in hooks:
             res = hook(Tensor._make(g, None))
             if res is not None:
                 g = res._array
@@ -236,7 +237,7 @@ def _deliver_leaf(t: Tensor, g: np.ndarray, leaf_grads: dict, capture, shared=Fa
         t.grad = Tensor._make(g, None)
     else:
         t.grad._array += g
-    if t._hooks:
+    if hooks:
         _post_accumulate(t)
 
 

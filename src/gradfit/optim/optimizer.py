@@ -11,8 +11,8 @@ The bookkeeping follows ``torch/optim/optimizer.py`` so that a PyTorch training 
 
 The update rules themselves live in ``gradfit.optim._functional`` as functions over NumPy
 arrays. ``Optimizer.step`` gathers each group's parameters that have a gradient and their
-arrays, hands them to the subclass's ``_update`` and marks the parameters as changed (one
-``bump_version``); ``_update`` gathers the state arrays (``_state_arrays``, the entries a
+arrays, marking the parameters as changed (``_arrays.to_update``), and hands them to the
+subclass's ``_update``; ``_update`` gathers the state arrays (``_state_arrays``, the entries a
 subclass names in ``_state_spec``) and the group's hyperparameters (``rule_hyperparameters``)
 and calls the rule (``_rule``); a subclass whose state depends on its options overrides
 ``_update``. A subclass's constructor checks its hyperparameters and builds ``defaults``
@@ -30,7 +30,7 @@ from itertools import chain
 import numpy as np
 
 from gradfit import _dtypes
-from gradfit._arrays import bump_version, unwrap, unwrap_many, with_grad, wrap
+from gradfit._arrays import bump_version, to_update, unwrap, unwrap_many, wrap
 from gradfit._grad_mode import enable_grad
 from gradfit.tensor import Tensor
 
@@ -300,9 +300,8 @@ class Optimizer:
         """
         loss = None if closure is None else self._eval_closure(closure)
         for group in self.param_groups:
-            params, arrays, grads = with_grad(group["params"])
+            params, arrays, grads = to_update(group["params"])  # versions counted there
             self._update(group, params, arrays, grads)
-            bump_version(*params)
         return loss
 
     #: The per-parameter state, in PyTorch's creation order (which the state_dict keeps):
