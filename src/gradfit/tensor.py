@@ -25,6 +25,7 @@ from gradfit._grad_mode import _enabled
 from gradfit._tensor_str import tensor_repr
 from gradfit.autograd import bind_tensor_class, engine
 from gradfit.autograd import graph as _graph_hooks
+from gradfit.autograd.function import number_nodes
 from gradfit.ops import binary_more as _binary_more
 from gradfit.ops import elementwise, indexing, movement, reduce
 from gradfit.ops import elementwise_more as _emore
@@ -809,6 +810,7 @@ class Tensor:
             return self
         if self.grad_fn is None and self._requires_grad:
             self._check_inplace()  # a leaf that requires grad: PyTorch's error
+        number_nodes()  # the engine orders this edit against the nodes around it
         if not view_op:
             base = self.__dict__.get("_view_base")
             if base is not None and np.may_share_memory(self._array, base._array):

@@ -365,3 +365,25 @@ def test_tensors_with_views_pickle_and_copy():
         copy.deepcopy(obj)
     again = pickle.loads(pickle.dumps(flat))
     np.testing.assert_array_equal(again.numpy(), x.numpy().reshape(-1))
+
+
+def test_the_first_in_place_op_of_a_process_orders_the_earlier_nodes():
+    # Nodes are numbered only from the first in-place op recorded in a graph on; those
+    # recorded before it (number 0) must still count as its earlier consumers. A fresh
+    # interpreter, so that no other test has started the numbering.
+    import subprocess
+    import sys
+
+    program = (
+        "import gradfit as t\n"
+        "x = t.tensor([1.0, 2.0, 3.0], requires_grad=True)\n"
+        "y = x * 2\n"
+        "a = y.sum() * 3\n"  # consumes y before the edit: its gradient is 3 per entry
+        "y.add_(x * x)\n"  # y <- 2x + x^2: the first in-place op recorded in this process
+        "b = y.sum()\n"  # consumes the edited y: d/dx (2x + x^2) = 2 + 2x
+        "(a + b).backward()\n"
+        "print(x.grad.tolist())\n"
+    )
+    out = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == str([6.0 + 2.0 + 2.0 * v for v in (1.0, 2.0, 3.0)])

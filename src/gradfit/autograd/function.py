@@ -31,9 +31,19 @@ from gradfit._grad_mode import _enabled, no_grad
 from gradfit.autograd import _torch_names
 
 _new = object.__new__
-# Nodes are numbered as they are recorded: the engine tells from the numbers whether a node
-# consumed a tensor before or after an in-place op replaced that tensor's node.
+# Nodes are numbered as they are recorded, from the first in-place op recorded in a graph
+# on (``number_nodes``): the engine tells from the numbers whether a node consumed a tensor
+# before or after an in-place op replaced that tensor's node. Nodes recorded before that
+# first one keep 0, which is "before" every in-place node, as they are.
 _next_seq = itertools.count(1).__next__
+_numbering = [False]
+
+
+def number_nodes() -> None:
+    """Number every node recorded from now on (an in-place op is about to be recorded)."""
+    _numbering[0] = True
+
+
 _ndarray = np.ndarray
 _asarray = np.asarray
 
@@ -110,7 +120,7 @@ class Op:
     kwargs: dict = {}  # never mutated: apply replaces it per node
     hooks = None
     _freed = False
-    seq = 0  # the recording order (``_next_seq``)
+    seq = 0  # the recording order (``_next_seq``; 0 before the first in-place op)
     replaced = None  # an in-place op's node: the tensor as it was before the edit
     backward_graph = None
     composite = None
@@ -171,7 +181,8 @@ class Op:
         t._hooks = None
         if needs_grad and _enabled[0]:
             ctx.inputs = args
-            ctx.seq = _next_seq()
+            if _numbering[0]:
+                ctx.seq = _next_seq()
             if saves:
                 ctx.versions = versions
             t.grad_fn = ctx
@@ -407,6 +418,7 @@ class Function:
             saved = dict(zip(map(id, node._saved), node._saved_versions))
             node.versions = [saved.get(id(a)) if isinstance(a, Tensor) else None for a in args]
             node.saves_output = id(out) in saved
-            node.seq = _next_seq()
+            if _numbering[0]:
+                node.seq = _next_seq()
             out = Tensor._make(out._array, node)
         return out
