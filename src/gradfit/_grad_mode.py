@@ -15,10 +15,6 @@ def is_grad_enabled() -> bool:
     return _enabled[0]
 
 
-def set_grad_enabled(mode: bool) -> None:
-    _enabled[0] = bool(mode)
-
-
 class _GradMode:
     mode = True
 
@@ -49,6 +45,34 @@ class enable_grad(_GradMode):  # noqa: N801 - PyTorch's name
     """Context manager and decorator: re-enables recording inside ``no_grad``."""
 
     mode = True
+
+
+class set_grad_enabled(_GradMode):  # noqa: N801 - PyTorch's name
+    """``set_grad_enabled(mode)`` switches recording on or off at once, as a call; as a
+    context manager (``with set_grad_enabled(False):``) or decorator it also switches it
+    back on exit, as PyTorch's does."""
+
+    def __init__(self, mode: bool) -> None:
+        self._prev = _enabled[0]
+        self.mode = bool(mode)
+        _enabled[0] = self.mode
+
+    def __enter__(self):
+        pass
+
+    def __exit__(self, *exc):
+        _enabled[0] = self._prev
+        return False
+
+    def __call__(self, fn):
+        _enabled[0] = self._prev  # as a decorator the switch applies inside calls only
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with set_grad_enabled(self.mode):
+                return fn(*args, **kwargs)
+
+        return wrapper
 
 
 # --- inference mode (toplevel helper) -------------------------------------------------------

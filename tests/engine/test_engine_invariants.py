@@ -210,6 +210,24 @@ def test_no_grad_and_enable_grad():
     assert not f(x).requires_grad
 
 
+def test_set_grad_enabled_as_a_call_a_context_manager_and_a_decorator():
+    x = leaf([1.0])
+    with gradfit.set_grad_enabled(False):
+        assert not (x * 2).requires_grad
+    assert gradfit.is_grad_enabled()  # restored on exit
+    gradfit.set_grad_enabled(False)  # a plain call switches at once and stays
+    try:
+        assert not (x * 2).requires_grad
+    finally:
+        gradfit.set_grad_enabled(True)
+
+    @gradfit.set_grad_enabled(False)
+    def f(t):
+        return t * 2
+
+    assert gradfit.is_grad_enabled() and not f(x).requires_grad and gradfit.is_grad_enabled()
+
+
 def test_user_function_with_lecture_rule():
     class Cube(Function):
         @staticmethod
