@@ -1580,8 +1580,8 @@ class Tensor:
             raise RuntimeError(
                 f"shape '{list(shape)}' is invalid for input of size {self._array.size}"
             ) from e
-        if out_shape == self._array.shape:
-            return self
+        if out_shape == self._array.shape and not (self._requires_grad and _enabled[0]):
+            return self  # no node to record: the same values and shape
         return movement.Reshape.apply(self, shape=out_shape)
 
     view = reshape
@@ -1662,8 +1662,8 @@ class Tensor:
             raise RuntimeError(
                 f"expand: shape {self._array.shape} cannot be expanded to {list(sizes)}"
             ) from None
-        if shape == self._array.shape:
-            return self
+        if shape == self._array.shape and not (self._requires_grad and _enabled[0]):
+            return self  # no node to record: the same values and shape
         return movement.Expand.apply(self, shape=shape)
 
     def expand_as(self, other):
