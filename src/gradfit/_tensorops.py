@@ -17,6 +17,7 @@ from gradfit import _dtypes, linalg, return_types
 from gradfit._arrays import unwrap, wrap
 from gradfit._out import with_out
 from gradfit.autograd import function as _graph
+from gradfit.autograd._torch_names import named
 from gradfit.ops import elementwise, movement
 from gradfit.ops import indexing as indexing_ops  # meshgrid has an `indexing` argument
 
@@ -413,9 +414,8 @@ def sort(input, dim: int = -1, descending: bool = False, stable: bool = False): 
     if a.ndim == 0:
         return return_types.sort(input.clone(), wrap(np.zeros((), np.int64)))
     idx = _argsort_array(a, d, descending)
-    return return_types.sort(
-        indexing_ops.Gather.apply(input, index=idx, dim=d), wrap(idx.astype(np.int64))
-    )
+    values = named(indexing_ops.Gather.apply(input, index=idx, dim=d), "SortBackward0")
+    return return_types.sort(values, wrap(idx.astype(np.int64)))
 
 
 @with_out
@@ -446,9 +446,8 @@ def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True
         return return_types.topk(input.clone(), wrap(np.zeros((), np.int64)))
     idx = _argsort_array(a, d, largest)
     idx = np.take(idx, np.arange(k), axis=d)
-    return return_types.topk(
-        indexing_ops.Gather.apply(input, index=idx, dim=d), wrap(idx.astype(np.int64))
-    )
+    values = named(indexing_ops.Gather.apply(input, index=idx, dim=d), "TopkBackward0")
+    return return_types.topk(values, wrap(idx.astype(np.int64)))
 
 
 @with_out
@@ -465,7 +464,7 @@ def kthvalue(input, k: int, dim: int = -1, keepdim: bool = False):  # noqa: A002
     values = indexing_ops.Gather.apply(input, index=idx, dim=d)
     if not keepdim:
         values, idx = values.squeeze(d), np.squeeze(idx, d)
-    return return_types.kthvalue(values, wrap(idx.astype(np.int64)))
+    return return_types.kthvalue(named(values, "KthvalueBackward0"), wrap(idx.astype(np.int64)))
 
 
 # ------------------------------------------------------------------ cumulative
@@ -886,7 +885,7 @@ def median(input, dim=None, keepdim: bool = False):  # noqa: A002
             value = np.asarray(np.nan, a.dtype)
         else:
             value = np.partition(flat, (flat.size - 1) // 2)[(flat.size - 1) // 2]
-        return indexing_ops.ShareEqual.apply(input, value=value)
+        return named(indexing_ops.ShareEqual.apply(input, value=value), "MedianBackward0")
     d = _dim("median", dim, input.ndim)
     if a.ndim == 0:
         return return_types.median(input.clone(), wrap(np.zeros((), np.int64)))
@@ -902,22 +901,25 @@ def median(input, dim=None, keepdim: bool = False):  # noqa: A002
     values = indexing_ops.Gather.apply(input, index=pick, dim=d)
     if not keepdim:
         values, pick = values.squeeze(d), np.squeeze(pick, d)
-    return return_types.median(values, wrap(pick.astype(np.int64)))
+    return return_types.median(named(values, "MedianBackward1"), wrap(pick.astype(np.int64)))
 
 
 @with_out
 def nanmedian(input, dim=None, keepdim: bool = False):  # noqa: A002
     """``median`` ignoring NaN (NaN only where a slice is all NaN)."""
     a = unwrap(input)
+    name = "NanmedianBackward0" if dim is None else "NanmedianBackward1"
     if a.dtype.kind != "f" or not np.isnan(a).any():
-        return median(input, dim, keepdim)
+        result = median(input, dim, keepdim)
+        if dim is None:
+            return named(result, name)
+        return return_types.nanmedian(named(result.values, name), result.indices)
     if dim is None:
         flat = a.reshape(-1)
         ok = flat[~np.isnan(flat)]
-        if ok.size == 0:
-            return indexing_ops.ShareEqual.apply(input, value=np.asarray(np.nan, a.dtype))
-        value = np.partition(ok, (ok.size - 1) // 2)[(ok.size - 1) // 2]
-        return indexing_ops.ShareEqual.apply(input, value=value)
+        value = np.partition(ok, (ok.size - 1) // 2)[(ok.size - 1) // 2] if ok.size else np.nan
+        value = np.asarray(value, a.dtype)
+        return named(indexing_ops.ShareEqual.apply(input, value=value), name)
     d = _dim("nanmedian", dim, input.ndim)
     order = _argsort_array(a, d, False)  # NaN last
     count = (~np.isnan(a)).sum(axis=d, keepdims=True)
@@ -925,7 +927,7 @@ def nanmedian(input, dim=None, keepdim: bool = False):  # noqa: A002
     values = indexing_ops.Gather.apply(input, index=pick, dim=d)
     if not keepdim:
         values, pick = values.squeeze(d), np.squeeze(pick, d)
-    return return_types.nanmedian(values, wrap(pick.astype(np.int64)))
+    return return_types.nanmedian(named(values, name), wrap(pick.astype(np.int64)))
 
 
 _INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")

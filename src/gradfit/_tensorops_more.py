@@ -20,6 +20,7 @@ from gradfit import _tensorops as _tops
 from gradfit._arrays import set_array, unwrap, wrap
 from gradfit._out import with_out
 from gradfit.autograd import function as _graph
+from gradfit.autograd._torch_names import named
 from gradfit.ops import movement
 
 if TYPE_CHECKING:
@@ -59,9 +60,9 @@ def _scaled_sum(fn: str, input, product, beta, alpha):  # noqa: A002
             f"shape {list(product.shape)}"
         )
     p = product if alpha == 1 else product * alpha
-    if beta == 0:
-        return p
-    return (input if beta == 1 else input * beta) + p
+    if beta != 0:
+        p = (input if beta == 1 else input * beta) + p
+    return named(p, fn.capitalize() + "Backward0")  # PyTorch's one fused node
 
 
 @with_out

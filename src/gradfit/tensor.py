@@ -25,6 +25,7 @@ from gradfit._grad_mode import _enabled
 from gradfit._tensor_str import tensor_repr
 from gradfit.autograd import bind_tensor_class, engine
 from gradfit.autograd import graph as _graph_hooks
+from gradfit.autograd._torch_names import named
 from gradfit.autograd.function import number_nodes
 from gradfit.ops import binary_more as _binary_more
 from gradfit.ops import elementwise, indexing, movement, reduce
@@ -1068,7 +1069,7 @@ class Tensor:
         return self**exponent
 
     def square(self):
-        return elementwise.Mul.apply(self, self)
+        return named(elementwise.Mul.apply(self, self), "PowBackward0")  # PyTorch: pow(x, 2)
 
     def matmul(self, other):
         return _matmul(self, other)
@@ -1367,7 +1368,7 @@ class Tensor:
         return elementwise.Sqrt.apply(self._unary_float())
 
     def rsqrt(self):
-        return 1.0 / self.sqrt()
+        return named(1.0 / self.sqrt(), "RsqrtBackward0")
 
     def abs(self):
         return elementwise.Abs.apply(self)
@@ -2105,15 +2106,41 @@ class Size(tuple):
 # Ops PyTorch has in place that gradfit had only out of place: the out-of-place forms
 # first (composed of recorded ops, so their gradients are PyTorch's).
 def _addcmul(self, tensor1, tensor2, *, value=1):
-    return self + (tensor1 * tensor2 if value == 1 else value * (tensor1 * tensor2))
+    # PyTorch's kernel computes self + value * t1 * t2 left to right.
+    out = self + (tensor1 * tensor2 if value == 1 else (tensor1 * value) * tensor2)
+    return named(out, "AddcmulBackward0")
 
 
 def _addcdiv(self, tensor1, tensor2, *, value=1):
-    return self + (tensor1 / tensor2 if value == 1 else value * (tensor1 / tensor2))
+    t1 = tensor1._array if isinstance(tensor1, Tensor) else np.asarray(tensor1)
+    t2 = tensor2._array if isinstance(tensor2, Tensor) else np.asarray(tensor2)
+    if t1.dtype.kind in "biu" and t2.dtype.kind in "biu":
+        raise RuntimeError(
+            "Integer division with addcdiv is no longer supported, and in a future  release "
+            "addcdiv will perform a true division of tensor1 and tensor2. The historic addcdiv "
+            "behavior can be implemented as (input + value * torch.trunc(tensor1 / tensor2))"
+            ".to(input.dtype) for integer inputs and as (input + value * tensor1 / tensor2) for "
+            "float inputs. The future addcdiv behavior is just the latter implementation: "
+            "(input + value * tensor1 / tensor2), for all dtypes."
+        )
+    out = self + (tensor1 / tensor2 if value == 1 else (tensor1 * value) / tensor2)
+    return named(out, "AddcdivBackward0")
 
 
 def _lerp(self, end, weight):
-    return self + weight * (end - self)
+    """PyTorch's two-sided formula: from ``self`` for weight < 0.5, from ``end`` above,
+    so that weight 1 gives ``end`` exactly."""
+    if self._array.dtype.kind not in "fc":
+        raise NotImplementedError(
+            f"\"lerp_kernel_scalar\" not implemented for '{_TORCH_SCALAR_NAMES[self._array.dtype]}'"
+        )
+    diff = end - self
+    if isinstance(weight, Tensor):
+        low = np.abs(weight._array) < 0.5
+        out = _tops.where(Tensor._make(low, None), self + weight * diff, end - diff * (1 - weight))
+        return named(out, "LerpBackward1")
+    out = self + weight * diff if abs(weight) < 0.5 else end - diff * (1 - weight)
+    return named(out, "LerpBackward0")
 
 
 def _step(fn):
@@ -2124,17 +2151,41 @@ def _step(fn):
     return method
 
 
+def _named_method(method, name: str):
+    """``method`` whose result prints PyTorch's node name ``name`` (see ``named``)."""
+
+    def wrapper(self, *args, **kwargs):
+        return named(method(self, *args, **kwargs), name)
+
+    wrapper.__name__ = wrapper.__qualname__ = method.__name__
+    wrapper.__doc__ = method.__doc__
+    return wrapper
+
+
+# Methods composed of other ops, printed with the node name of PyTorch's own kernel.
+for _meth, _node in (
+    ("bmm", "BmmBackward0"),
+    ("nansum", "NansumBackward0"),
+    ("take", "TakeBackward0"),
+    ("index_select", "IndexSelectBackward0"),
+    ("rot90", "Rot90Backward0"),
+    ("diag_embed", "DiagEmbedBackward0"),
+    ("trace", "TraceBackward0"),
+):
+    setattr(Tensor, _meth, _named_method(getattr(Tensor, _meth), _node))
+
+
 Tensor.addcmul = _addcmul
 Tensor.addcdiv = _addcdiv
 Tensor.lerp = _lerp
-Tensor.clamp_min = lambda self, min: self.clamp(min=min)  # noqa: A006 - PyTorch's name
-Tensor.clamp_max = lambda self, max: self.clamp(max=max)  # noqa: A006 - PyTorch's name
-Tensor.reciprocal = lambda self: 1.0 / self
-Tensor.expm1 = lambda self: self.exp() - 1.0
+Tensor.clamp_min = lambda self, min: named(self.clamp(min=min), "ClampMinBackward0")  # noqa: A006
+Tensor.clamp_max = lambda self, max: named(self.clamp(max=max), "ClampMaxBackward0")  # noqa: A006
+Tensor.reciprocal = lambda self: named(1.0 / self, "ReciprocalBackward0")
+Tensor.expm1 = lambda self: _unary_top.Expm1.apply(self._unary_float())
 Tensor.absolute = Tensor.abs
 Tensor.trunc = _step("trunc")
 Tensor.fix = Tensor.trunc
-Tensor.frac = lambda self: self - self.trunc()
+Tensor.frac = lambda self: named(self - self.trunc(), "FracBackward0")
 Tensor.sgn = _step("sgn")
 
 
@@ -2232,40 +2283,6 @@ for _name in _INPLACE_VIEWS:
 # ------------------------------------------------- top-level additions (toplevel helper)
 # Tensor methods everyday PyTorch programs call: in-place comparisons, dtype shorthands,
 # storage facts, and small ops composed of recorded ops (so first and second order hold).
-def _addcmul_exact(self, tensor1, tensor2, *, value=1):
-    # PyTorch's kernel computes self + value * t1 * t2 left to right.
-    return self + (tensor1 * tensor2 if value == 1 else (tensor1 * value) * tensor2)
-
-
-def _addcdiv_exact(self, tensor1, tensor2, *, value=1):
-    t1 = tensor1._array if isinstance(tensor1, Tensor) else np.asarray(tensor1)
-    t2 = tensor2._array if isinstance(tensor2, Tensor) else np.asarray(tensor2)
-    if t1.dtype.kind in "biu" and t2.dtype.kind in "biu":
-        raise RuntimeError(
-            "Integer division with addcdiv is no longer supported, and in a future  release "
-            "addcdiv will perform a true division of tensor1 and tensor2. The historic addcdiv "
-            "behavior can be implemented as (input + value * torch.trunc(tensor1 / tensor2))"
-            ".to(input.dtype) for integer inputs and as (input + value * tensor1 / tensor2) for "
-            "float inputs. The future addcdiv behavior is just the latter implementation: "
-            "(input + value * tensor1 / tensor2), for all dtypes."
-        )
-    return self + (tensor1 / tensor2 if value == 1 else (tensor1 * value) / tensor2)
-
-
-def _lerp_exact(self, end, weight):
-    """PyTorch's two-sided formula: from ``self`` for weight < 0.5, from ``end`` above,
-    so that weight 1 gives ``end`` exactly."""
-    if self._array.dtype.kind not in "fc":
-        raise NotImplementedError(
-            f"\"lerp_kernel_scalar\" not implemented for '{_TORCH_SCALAR_NAMES[self._array.dtype]}'"
-        )
-    diff = end - self
-    if isinstance(weight, Tensor):
-        low = np.abs(weight._array) < 0.5
-        return _tops.where(Tensor._make(low, None), self + weight * diff, end - diff * (1 - weight))
-    return self + weight * diff if abs(weight) < 0.5 else end - diff * (1 - weight)
-
-
 def _cmp_inplace(name: str):
     cmp = getattr(Tensor, name)
 
@@ -2511,14 +2528,6 @@ def _legacy_new(self, *args, **kwargs):
     return Tensor._make(_legacy_array(args, self._array.dtype), None)
 
 
-Tensor.addcmul = _addcmul_exact
-Tensor.addcdiv = _addcdiv_exact
-Tensor.lerp = _lerp_exact
-
-
-Tensor.expm1 = lambda self: _unary_top.Expm1.apply(self._unary_float())
-for _name in ("addcmul", "addcdiv", "lerp", "expm1"):
-    setattr(Tensor, _name + "_", _inplace_method(_name, _name))
 Tensor.byte = lambda self: self.to(_dtypes.uint8)
 Tensor.char = lambda self: self.to(_dtypes.int8)
 Tensor.short = lambda self: self.to(_dtypes.int16)

@@ -184,6 +184,22 @@ GRAD_FN_EXPRESSIONS += [
 ]  # fmt: skip
 
 
+# Ops composed of others in gradfit that print the node of PyTorch's own kernel.
+GRAD_FN_EXPRESSIONS += [
+    "x.median()", "x.median(1).values", "x.nanmedian()", "x.nanmedian(0).values",
+    "x.kthvalue(1, 1).values", "x.topk(2, 1).values", "x.sort(1).values", "x.msort()",
+    "x.cummax(1).values", "x.cummin(0).values", "x.prod()", "x.prod(1)", "x.nansum()",
+    "x.logcumsumexp(0)", "x.addcmul(y, y)", "x.addcdiv(y, y.abs() + 1)", "x.lerp(y, 0.3)",
+    "x.reciprocal()", "x.square()", "x.abs().rsqrt()", "x.atan2(y)", "x.hypot(y)",
+    "x.fmod(2)", "x.remainder(2)", "x.logaddexp(y)", "x.xlogy(y.abs())", "x.frac()",
+    "x.clamp_max(0.5)", "x.clamp_min(0.1)", "x.index_select(0, t)", "x.take(t)",
+    "x.rot90()", "x.diag_embed()", "x[:, :3].trace()", "T.bmm(x[None], y.t()[None])",
+    "T.addmm(b, x, w.t())", "T.baddbmm(x[None, :, :3], x[None], y.t()[None, :, :3])",
+    "x.floor()", "x.round(decimals=1)", "x.sign()", "x.sgn()", "x.view_as(y)",
+    "x.expand_as(y)",
+]  # fmt: skip
+
+
 def _bind(T, F):
     rng = np.random.default_rng(1)
     x, y, w = (rng.standard_normal(s).astype(np.float32) for s in ((3, 4), (3, 4), (5, 4)))

@@ -291,7 +291,7 @@ class CumExtreme(Op):
 
     @staticmethod
     def forward(ctx, a, dim=0, which="max", indices=None):
-        ctx.shape, ctx.dim, ctx.indices = a.shape, dim, indices
+        ctx.shape, ctx.dim, ctx.indices, ctx.which = a.shape, dim, indices, which
         return np.take_along_axis(a, indices, axis=dim)
 
     @staticmethod

@@ -32,6 +32,7 @@ import numpy as np
 from gradfit import _dtypes
 from gradfit._arrays import unwrap, wrap
 from gradfit._functional import cat, stack
+from gradfit.autograd._torch_names import named
 from gradfit.nn import functional as F
 from gradfit.nn import init
 from gradfit.nn._packed import PackedSequence, _valid_mask
@@ -255,7 +256,7 @@ class RNNBase(Module):
 
         if packed:
             output = PackedSequence(
-                _as_named(sequence.MaskedRows.apply(output, mask=mask), "CatBackward0"),
+                named(sequence.MaskedRows.apply(output, mask=mask), "CatBackward0"),
                 input.batch_sizes,
                 sorted_indices,
                 unsorted_indices,
@@ -271,11 +272,11 @@ class RNNBase(Module):
         elif self.batch_first:
             # PyTorch transposes the input with transpose(0, 1) and, for LSTM, the output
             # back the same way; GRU and RNN end with transpose_(0, 1)
-            output = _as_named(output.transpose(0, 1), f"TransposeBackward{int(not lstm)}")
+            output = named(output.transpose(0, 1), f"TransposeBackward{int(not lstm)}")
         elif not self.bidirectional:
             # PyTorch stacks the steps' outputs; a float32 LSTM runs oneDNN's layer kernel
             fused = lstm and xa.dtype == np.float32
-            output = _as_named(output, "MkldnnRnnLayerBackward0" if fused else "StackBackward0")
+            output = named(output, "MkldnnRnnLayerBackward0" if fused else "StackBackward0")
         return output, ((h_n, c_n) if lstm else h_n)
 
     def _run(self, x: Tensor, h0: Tensor, c0, batch_sizes, mask):
@@ -334,14 +335,6 @@ class RNNBase(Module):
         if self.bidirectional is not False:
             s += f", bidirectional={self.bidirectional}"
         return s
-
-
-def _as_named(t: Tensor, name: str) -> Tensor:
-    """``t`` with its node printed as ``name``: the node PyTorch's kernel ends with (its
-    printed ``grad_fn``), where gradfit computes the same values with other ops."""
-    if t.grad_fn is not None:
-        t.grad_fn.torch_name = name
-    return t
 
 
 _RNN_ARGS = ("num_layers", "bias", "batch_first", "dropout", "bidirectional")
@@ -510,7 +503,7 @@ class RNNCell(RNNCellBase):
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:  # noqa: A002
         x, (h,), batched = self._prepare(input, [hx])
-        out = _as_named(
+        out = named(
             self._step(x, h, None)[0],
             "TanhBackward0" if self._mode == "RNN_TANH" else "ReluBackward0",
         )
@@ -531,7 +524,7 @@ class LSTMCell(RNNCellBase):
         h, c = (None, None) if hx is None else hx
         x, (h, c), batched = self._prepare(input, [h, c])
         res = self._step(x, h, c)
-        h1, c1 = _as_named(res[0], "MulBackward0"), _as_named(res[2], "AddBackward0")
+        h1, c1 = named(res[0], "MulBackward0"), named(res[2], "AddBackward0")
         if not batched:
             h1, c1 = h1.squeeze(0), c1.squeeze(0)
         return h1, c1
