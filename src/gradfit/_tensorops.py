@@ -140,6 +140,20 @@ def where(condition, input=None, other=None):  # noqa: A002
     return elementwise.Where.apply(_saved_condition(condition, cond), a, b)
 
 
+def masked_scatter(input, mask, source):  # noqa: A002
+    """``input`` with the entries where ``mask`` holds (broadcast) taken, in order, from
+    the first entries of ``source``; gradients flow to both."""
+    m = np.broadcast_to(_check_mask("masked_scatter", mask), tuple(input.shape))
+    n = int(m.sum())
+    if source.numel() < n:
+        raise RuntimeError(
+            f"masked_scatter: expected source to have at least {n} elements, got {source.numel()}"
+        )
+    values = source.reshape(-1)[:n].to(input.dtype)
+    out = indexing_ops.IndexPut.apply(input, values, index=np.nonzero(m), accumulate=False)
+    return named(out, "MaskedScatterBackward0")
+
+
 def masked_fill(input, mask, value):  # noqa: A002
     """``input`` with ``value`` where ``mask`` holds (broadcast). A 0-d tensor ``value``
     receives the gradient of the entries it fills."""
@@ -465,6 +479,33 @@ def kthvalue(input, k: int, dim: int = -1, keepdim: bool = False):  # noqa: A002
     if not keepdim:
         values, idx = values.squeeze(d), np.squeeze(idx, d)
     return return_types.kthvalue(named(values, "KthvalueBackward0"), wrap(idx.astype(np.int64)))
+
+
+@with_out
+def mode(input, dim: int = -1, keepdim: bool = False):  # noqa: A002
+    """The most frequent value along ``dim`` (the smallest of equally frequent ones; each
+    NaN counts once) and the index of its last occurrence, as PyTorch's CPU kernel."""
+    d = _dim("mode", dim, input.ndim)
+    a = unwrap(input)
+    if a.ndim == 0:
+        return return_types.mode(input.clone(), wrap(np.zeros((), np.int64)))
+    moved = np.moveaxis(a, d, -1)
+    n = moved.shape[-1]
+    order = np.argsort(moved, axis=-1, kind="stable")  # NaN last, ties by index
+    srt = np.take_along_axis(moved, order, axis=-1)
+    starts = np.ones(srt.shape, dtype=bool)
+    starts[..., 1:] = srt[..., 1:] != srt[..., :-1]  # NaN != NaN: each NaN its own run
+    pos = np.arange(n)
+    run_start = np.maximum.accumulate(np.where(starts, pos, 0), axis=-1)
+    ends = np.ones(srt.shape, dtype=bool)
+    ends[..., :-1] = starts[..., 1:]
+    length = np.where(ends, pos - run_start + 1, 0)
+    end = np.argmax(length, axis=-1)[..., None]  # the first longest run: the smallest value
+    idx = np.moveaxis(np.take_along_axis(order, end, axis=-1), -1, d)
+    values = indexing_ops.Gather.apply(input, index=idx, dim=d)
+    if not keepdim:
+        values, idx = values.squeeze(d), np.squeeze(idx, d)
+    return return_types.mode(named(values, "ModeBackward0"), wrap(idx.astype(np.int64)))
 
 
 # ------------------------------------------------------------------ cumulative

@@ -1911,6 +1911,12 @@ class Tensor:
     def kthvalue(self, k: int, dim: int = -1, keepdim: bool = False):
         return _tops.kthvalue(self, k, dim, keepdim)
 
+    def mode(self, dim: int = -1, keepdim: bool = False):
+        return _tops.mode(self, dim, keepdim)
+
+    def masked_scatter(self, mask, source):
+        return _tops.masked_scatter(self, mask, source)
+
     def cumsum(self, dim: int, *, dtype=None):
         return _tops.cumsum(self, dim, dtype=dtype)
 
@@ -2213,7 +2219,7 @@ _INPLACE = {
         for n in (
             "relu sigmoid tanh exp neg negative abs absolute sqrt rsqrt log log1p sin cos "
             "square pow addcmul addcdiv lerp clamp_min clamp_max reciprocal expm1 "
-            "multiply subtract true_divide frac"
+            "multiply subtract true_divide frac masked_scatter"
         ).split()
     },
     # unary math (ops-unary)

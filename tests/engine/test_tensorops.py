@@ -670,3 +670,41 @@ def test_scatter_of_a_0d_source_sends_its_gradient_back():
         grads.append((x.grad.numpy(), s.grad.numpy()))
     np.testing.assert_array_equal(grads[0][0], grads[1][0])
     np.testing.assert_array_equal(grads[0][1], grads[1][1])
+
+
+@pytest.mark.parametrize(
+    "values",
+    [[1, 2, 2, 3], [3, 1, 3, 1, 2], [5, 5, 1, 1], [2.0, 1.0, 2.0, 1.0, np.nan, np.nan, np.nan]],
+)
+def test_mode_picks_the_smallest_most_frequent_value_and_its_last_index(values):
+    ours, ref = _both(np.array(values))
+    o, r = ours.mode(), ref.mode()
+    _eq(o.values, r.values)
+    _eq(o.indices, r.indices)
+
+
+def test_mode_along_dims_and_its_gradient_match_torch():
+    arr = np.random.default_rng(3).integers(0, 4, (5, 6, 7))
+    ours, ref = _both(arr)
+    for dim, keepdim in ((0, False), (1, True), (-1, False)):
+        o, r = ours.mode(dim, keepdim), ref.mode(dim, keepdim)
+        _eq(o.values, r.values)
+        _eq(o.indices, r.indices)
+    xo = gradfit.tensor([1.0, 2.0, 2.0], requires_grad=True)
+    xr = torch.tensor([1.0, 2.0, 2.0], requires_grad=True)
+    xo.mode().values.backward()
+    xr.mode().values.backward()
+    _eq(xo.grad, xr.grad)
+
+
+def test_masked_scatter_values_and_gradients_match_torch():
+    mask = np.array([[True, False, True], [False, True, False]])
+    grads = []
+    for lib in (gradfit, torch):
+        a = lib.zeros(2, 3, requires_grad=True)
+        src = lib.arange(1.0, 7.0, requires_grad=True)
+        out = a.masked_scatter(lib.tensor(mask), src)
+        (out * lib.arange(6.0).reshape(2, 3)).sum().backward()
+        grads.append((out.detach().numpy(), a.grad.numpy(), src.grad.numpy()))
+    for ours, ref in zip(grads[0], grads[1]):
+        np.testing.assert_array_equal(ours, ref)
