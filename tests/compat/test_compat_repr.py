@@ -196,7 +196,9 @@ GRAD_FN_EXPRESSIONS += [
     "x.rot90()", "x.diag_embed()", "x[:, :3].trace()", "T.bmm(x[None], y.t()[None])",
     "T.addmm(b, x, w.t())", "T.baddbmm(x[None, :, :3], x[None], y.t()[None, :, :3])",
     "x.floor()", "x.round(decimals=1)", "x.sign()", "x.sgn()", "x.view_as(y)",
-    "x.expand_as(y)",
+    "x.expand_as(y)", "x.mode(1).values", "x.masked_scatter(x > 0, y)",
+    "F.interpolate(x4, scale_factor=2)", "F.interpolate(x3, size=5, mode='linear')",
+    "F.interpolate(x4, scale_factor=2, mode='bilinear')",
 ]  # fmt: skip
 
 

@@ -17,6 +17,7 @@ import numpy as np
 from gradfit import _rng
 from gradfit._arrays import bump_version, unwrap, wrap
 from gradfit._grad_mode import no_grad
+from gradfit.autograd._torch_names import named
 from gradfit.ops import conv as _conv
 from gradfit.ops import normalization as _norm
 from gradfit.ops import pooling as _pool
@@ -636,7 +637,9 @@ def interpolate(
     maps = tuple(
         _interp_map(si, so, sc, mode, align_corners, dt) for si, so, sc in zip(sizes, out, scales)
     )
-    return _pool.AxisMap.apply(input, maps=maps)
+    out = _pool.AxisMap.apply(input, maps=maps)
+    kind = {"nearest-exact": "NearestExact"}.get(mode, mode.capitalize())
+    return named(out, f"Upsample{kind}{input.ndim - 2}DBackward0")  # PyTorch's kernel
 
 
 # ------------------------------------------------------------------------ normalisation
