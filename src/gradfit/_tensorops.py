@@ -400,9 +400,8 @@ def index_fill(input, dim: int, index, value):  # noqa: A002
         if isinstance(value, _graph.Tensor)
         else np.asarray(value, input.dtype)
     )
-    return indexing_ops.IndexPut.apply(
-        input, v, index=(slice(None),) * d + (idx,), accumulate=False
-    )
+    out = indexing_ops.IndexPut.apply(input, v, index=(slice(None),) * d + (idx,), accumulate=False)
+    return named(out, "IndexFillBackward0")
 
 
 # ------------------------------------------------------------------ sorting

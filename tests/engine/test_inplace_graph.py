@@ -75,6 +75,7 @@ METHODS = [
     "y.sign_()",
     "y.sgn_()",
     "y.frac_()",
+    "y.masked_scatter_(c > 0, p)",
     "y.unsqueeze_(0)",
     "y.squeeze_()",
     "y.t_()",

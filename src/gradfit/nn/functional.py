@@ -20,6 +20,7 @@ import numpy as np
 
 from gradfit import _rng
 from gradfit._arrays import unwrap, wrap
+from gradfit.autograd._torch_names import named
 from gradfit.ops import activation as _act
 from gradfit.ops import elementwise
 from gradfit.ops import loss as _loss
@@ -221,13 +222,14 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  #
     if alpha == 0:
         raise RuntimeError("ZeroDivisionError: celu with alpha = 0")
     grad_scale = 1.0 / float(np.float32(alpha))  # PyTorch's derivative rounds alpha to float
-    return _maybe_inplace(
+    out = _maybe_inplace(
         input,
         lambda t: _act.Elu.apply(
             t, alpha=alpha, input_scale=1.0 / alpha, grad_input_scale=grad_scale
         ),
         inplace,
     )
+    return out if inplace else named(out, "CeluBackward0")
 
 
 def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:  # noqa: A002
@@ -348,7 +350,7 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:  # noqa: A002
             f"Halving dimension must be even, but dimension {dim % input.ndim} is size {n}"
         )
     a, b = input.split(n // 2, dim)
-    return a * elementwise.Sigmoid.apply(b)
+    return named(a * elementwise.Sigmoid.apply(b), "GluBackward0")
 
 
 def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None):  # noqa: A002
