@@ -199,6 +199,8 @@ GRAD_FN_EXPRESSIONS += [
     "x.expand_as(y)", "x.mode(1).values", "x.masked_scatter(x > 0, y)",
     "F.interpolate(x4, scale_factor=2)", "F.interpolate(x3, size=5, mode='linear')",
     "F.interpolate(x4, scale_factor=2, mode='bilinear')",
+    "F.interpolate(x4, scale_factor=2, mode='bicubic')",
+    "F.interpolate(x4, size=(3, 5), mode='nearest-exact')",
 ]  # fmt: skip
 
 

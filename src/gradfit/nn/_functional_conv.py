@@ -546,7 +546,8 @@ def pad(input, pad, mode="constant", value=None):  # noqa: A002
     return y
 
 
-_INTERP_ND = {"linear": 1, "bilinear": 2, "trilinear": 3}
+_INTERP_ND = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
+_CUBIC_A = -0.75  # PyTorch's (and OpenCV's) cubic convolution parameter
 
 
 def _interp_map(size_in, size_out, scale, mode, align_corners, dtype):
@@ -559,7 +560,15 @@ def _interp_map(size_in, size_out, scale, mode, align_corners, dtype):
         s = np.float32(1.0 / scale) if scale else np.float32(size_in / size_out)
         src = np.floor(dst.astype(np.float32) * s).astype(np.int64)
         return np.minimum(src, size_in - 1)[:, None], None
+    if mode == "nearest-exact":
+        if size_in == size_out:
+            return None, None
+        s = np.float32(1.0 / scale) if scale else np.float32(size_in / size_out)
+        src = np.floor((dst.astype(np.float32) + np.float32(0.5)) * s).astype(np.int64)
+        return np.minimum(src, size_in - 1)[:, None], None
     opmath = np.float32 if dtype == np.float32 else np.float64
+    if mode == "bicubic":
+        return _cubic_map(size_in, size_out, scale, align_corners, opmath)
     if align_corners:
         s = opmath((size_in - 1) / (size_out - 1)) if size_out > 1 else opmath(0)
         src = s * dst.astype(opmath)
@@ -574,6 +583,33 @@ def _interp_map(size_in, size_out, scale, mode, align_corners, dtype):
     return idx, wts
 
 
+def _cubic_map(size_in, size_out, scale, align_corners, opmath):
+    """Bicubic's four taps per output position (PyTorch's upsample_bicubic2d): source
+    positions without clamping at 0, indices clamped to the border, and Keys' cubic
+    convolution weights with A = -0.75."""
+    dst = np.arange(size_out).astype(opmath)
+    if align_corners:
+        s = opmath((size_in - 1) / (size_out - 1)) if size_out > 1 else opmath(0)
+        src = s * dst
+    else:
+        s = opmath(1.0 / scale) if scale else opmath(size_in / size_out)
+        src = s * (dst + opmath(0.5)) - opmath(0.5)
+    base = np.floor(src)
+    t = (src - base).astype(opmath)
+    a = opmath(_CUBIC_A)
+
+    def near(x):  # |x| <= 1
+        return ((a + 2) * x - (a + 3)) * x * x + 1
+
+    def far(x):  # 1 < |x| < 2
+        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+
+    one = opmath(1)
+    wts = np.stack([far(t + one), near(t), near(one - t), far(one - t + one)], axis=1)
+    idx = base.astype(np.int64)[:, None] + np.arange(-1, 3)
+    return np.clip(idx, 0, size_in - 1), wts.astype(opmath)
+
+
 def interpolate(
     input,
     size=None,
@@ -583,15 +619,15 @@ def interpolate(
     recompute_scale_factor=None,
     antialias=False,
 ):  # noqa: A002
-    """Resize the spatial dims of (N, C, *S): 'nearest', 'linear' (3-D input), 'bilinear'
-    (4-D), 'trilinear' (5-D), with PyTorch's ``align_corners`` and scale rules; 'area' is
-    adaptive average pooling."""
+    """Resize the spatial dims of (N, C, *S): 'nearest', 'nearest-exact', 'linear' (3-D
+    input), 'bilinear' and 'bicubic' (4-D), 'trilinear' (5-D), with PyTorch's
+    ``align_corners`` and scale rules; 'area' is adaptive average pooling."""
     nd = input.ndim - 2
     if nd < 1:
         raise ValueError(f"interpolate: expected at least a 3D input (N, C, *), got {input.ndim}D")
     if antialias:
         raise NotImplementedError("interpolate: antialias=True is not supported by gradfit")
-    if mode in ("nearest", "area"):
+    if mode in ("nearest", "nearest-exact", "area"):
         if align_corners is not None:
             raise ValueError(
                 "align_corners option can only be set with the interpolating modes: "
@@ -605,8 +641,8 @@ def interpolate(
         align_corners = bool(align_corners)
     else:
         raise NotImplementedError(
-            f"interpolate: mode {mode!r} is not supported; expected nearest, linear, bilinear, "
-            "trilinear or area"
+            f"interpolate: mode {mode!r} is not supported; expected nearest, nearest-exact, "
+            "linear, bilinear, bicubic, trilinear or area"
         )
     if (size is None) == (scale_factor is None):
         raise ValueError("only one of size or scale_factor should be defined")
