@@ -448,3 +448,32 @@ def test_network_trains_five_sgd_steps_like_torch(make, shape):
     t.eval()
     x = rng.standard_normal(shape)
     assert_close(g(gradfit.tensor(x)), t(torch.tensor(x)), np.float64, "eval after training")
+
+
+@pytest.mark.parametrize(
+    "shape,kwargs",
+    [
+        ((1, 2, 5, 7), {"scale_factor": 2}),
+        ((2, 1, 3, 4), {"scale_factor": 1.7}),
+        ((1, 1, 6, 6), {"size": (4, 9)}),
+        ((1, 1, 5, 5), {"size": (8, 3), "align_corners": True}),
+    ],
+)
+def test_bicubic_interpolation_matches_torch(shape, kwargs):
+    # Bicubic weights are partly negative: float32 sums cancel, so entries near zero agree
+    # to ~1e-6 absolute (the order of the four taps' additions differs).
+    rng = np.random.default_rng(5)
+    for dtype, atol in ((np.float64, 1e-12), (np.float32, 2e-6)):
+        a = rng.standard_normal(shape).astype(dtype)
+        xt = torch.tensor(a, requires_grad=True)
+        xg = gradfit.tensor(a, requires_grad=True)
+        ot = torch.nn.functional.interpolate(xt, mode="bicubic", **kwargs)
+        og = gradfit.nn.functional.interpolate(xg, mode="bicubic", **kwargs)
+        w = rng.standard_normal(tuple(ot.shape)).astype(dtype)
+        (ot * torch.tensor(w)).sum().backward()
+        (og * gradfit.tensor(w)).sum().backward()
+        np.testing.assert_allclose(og.detach().numpy(), ot.detach().numpy(), atol=atol)
+        np.testing.assert_allclose(xg.grad.numpy(), xt.grad.numpy(), atol=atol)
+    x = gradfit.tensor(rng.standard_normal((1, 1, 3, 4)), requires_grad=True)
+    f = gradfit.nn.functional.interpolate
+    assert gradfit.autograd.gradcheck(lambda t: f(t, mode="bicubic", **kwargs), (x,))
