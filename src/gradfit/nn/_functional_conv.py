@@ -36,6 +36,12 @@ __all__ = [
     "conv3d",
     "conv_transpose1d",
     "conv_transpose2d",
+    "conv_transpose3d",
+    "max_pool3d",
+    "avg_pool3d",
+    "adaptive_avg_pool3d",
+    "adaptive_max_pool3d",
+    "dropout3d",
     "dropout1d",
     "dropout2d",
     "fold",
@@ -819,3 +825,54 @@ def dropout2d(input, p=0.5, training=True, inplace=False):  # noqa: A002
         )
         return _feature_dropout(input, p, training, "dropout2d", (3,))
     return _feature_dropout(input, p, training, "dropout2d", (4,))
+
+
+# ------------------------------------------------------------------------ 3-D forms
+def conv_transpose3d(
+    input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1
+):  # noqa: A002
+    """Transposed 3-D convolution (the input gradient of ``conv3d``)."""
+    return _conv_transposend(
+        3, input, weight, bias, stride, padding, output_padding, groups, dilation,
+        "conv_transpose3d",
+    )  # fmt: skip
+
+
+def max_pool3d(
+    input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
+):  # noqa: A002
+    """Max over windows of (N, C, D, H, W), arguments as ``max_pool2d``."""
+    return _max_poolnd(
+        3, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, "max_pool3d"
+    )
+
+
+def avg_pool3d(
+    input,
+    kernel_size,
+    stride=None,
+    padding=0,
+    ceil_mode=False,
+    count_include_pad=True,
+    divisor_override=None,
+):  # noqa: A002
+    """Mean over windows of (N, C, D, H, W), arguments as ``avg_pool2d``."""
+    return _avg_poolnd(
+        3, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override,
+        "avg_pool3d",
+    )  # fmt: skip
+
+
+def adaptive_avg_pool3d(input, output_size):  # noqa: A002
+    return _pool.AdaptiveAvgPoolNd.apply(
+        input, output_size=_adaptive_size(3, input, output_size, "adaptive_avg_pool3d")
+    )
+
+
+def adaptive_max_pool3d(input, output_size, return_indices=False):  # noqa: A002
+    return _adaptive_max(3, input, output_size, return_indices, "adaptive_max_pool3d")
+
+
+def dropout3d(input, p=0.5, training=True, inplace=False):  # noqa: A002
+    """Zero whole channels of (N, C, D, H, W) (or (C, D, H, W)) with probability p."""
+    return _feature_dropout(input, p, training, "dropout3d", (5,))

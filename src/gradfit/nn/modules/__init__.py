@@ -225,3 +225,25 @@ __all__ += [
     "TripletMarginLoss",
     "TripletMarginWithDistanceLoss",
 ]
+
+# 3-D forms of the convolution, pooling and normalisation layers
+from gradfit.nn.modules.batchnorm import BatchNorm3d, Dropout3d, InstanceNorm3d  # noqa: E402
+from gradfit.nn.modules.conv import Conv3d, ConvTranspose3d  # noqa: E402
+from gradfit.nn.modules.pooling import (  # noqa: E402
+    AdaptiveAvgPool3d,
+    AdaptiveMaxPool3d,
+    AvgPool3d,
+    MaxPool3d,
+)
+
+__all__ += [
+    "AdaptiveAvgPool3d",
+    "AdaptiveMaxPool3d",
+    "AvgPool3d",
+    "BatchNorm3d",
+    "Conv3d",
+    "ConvTranspose3d",
+    "Dropout3d",
+    "InstanceNorm3d",
+    "MaxPool3d",
+]

@@ -135,6 +135,14 @@ class BatchNorm2d(_BatchNorm):
             raise ValueError(f"expected 4D input (got {input.ndim}D input)")
 
 
+class BatchNorm3d(_BatchNorm):
+    """Batch normalisation of (N, C, D, H, W) per channel (see ``BatchNorm1d``)."""
+
+    def _check_input_dim(self, input) -> None:  # noqa: A002
+        if input.ndim != 5:
+            raise ValueError(f"expected 5D input (got {input.ndim}D input)")
+
+
 class _InstanceNorm(_NormBase):
     _no_batch_dim = 2
 
@@ -197,6 +205,12 @@ class InstanceNorm2d(_InstanceNorm):
     """Normalise each (sample, channel) of (N, C, H, W) over H and W."""
 
     _no_batch_dim = 3
+
+
+class InstanceNorm3d(_InstanceNorm):
+    """Normalise each (sample, channel) of (N, C, D, H, W) over D, H and W."""
+
+    _no_batch_dim = 4
 
 
 class GroupNorm(Module):
@@ -270,3 +284,10 @@ class Dropout2d(_DropoutNd):
 
     def forward(self, input):  # noqa: A002
         return Fc.dropout2d(input, self.p, self.training, self.inplace)
+
+
+class Dropout3d(_DropoutNd):
+    """Zero whole channels of (N, C, D, H, W) with probability p (see ``Dropout1d``)."""
+
+    def forward(self, input):  # noqa: A002
+        return Fc.dropout3d(input, self.p, self.training, self.inplace)

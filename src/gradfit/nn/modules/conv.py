@@ -249,6 +249,13 @@ class _ConvTransposeNd(_ConvNd):
         )
 
 
+class Conv3d(_ConvNd):
+    """3-D convolution (cross-correlation) of (N, C_in, D, H, W), per-dim arguments as
+    ``Conv2d``."""
+
+    _nd = 3
+
+
 class ConvTranspose1d(_ConvTransposeNd):
     """Transposed 1-D convolution: (N, C_in, L) -> (N, C_out, L_out) with
     L_out = (L - 1) stride - 2 padding + dilation (kernel_size - 1) + output_padding + 1.
@@ -261,6 +268,12 @@ class ConvTranspose2d(_ConvTransposeNd):
     """Transposed 2-D convolution, per-dim arguments as ``ConvTranspose1d``."""
 
     _nd = 2
+
+
+class ConvTranspose3d(_ConvTransposeNd):
+    """Transposed 3-D convolution, per-dim arguments as ``ConvTranspose1d``."""
+
+    _nd = 3
 
 
 class Unfold(Module):

@@ -64,6 +64,21 @@ class MaxPool2d(_MaxPoolNd):
         )
 
 
+class MaxPool3d(_MaxPoolNd):
+    """Max over windows of (N, C, D, H, W), per-dim arguments as ``MaxPool1d``."""
+
+    def forward(self, input):  # noqa: A002
+        return Fc.max_pool3d(
+            input,
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.dilation,
+            ceil_mode=self.ceil_mode,
+            return_indices=self.return_indices,
+        )
+
+
 class AvgPool1d(Module):
     """Mean over windows of (N, C, L); ``count_include_pad`` counts the zero padding."""
 
@@ -128,6 +143,21 @@ class AvgPool2d(Module):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
+class AvgPool3d(AvgPool2d):
+    """Mean over windows of (N, C, D, H, W), arguments as ``AvgPool2d``."""
+
+    def forward(self, input):  # noqa: A002
+        return Fc.avg_pool3d(
+            input,
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.ceil_mode,
+            self.count_include_pad,
+            self.divisor_override,
+        )
+
+
 class _AdaptivePool(Module):
     def __init__(self, output_size) -> None:
         super().__init__()
@@ -152,6 +182,13 @@ class AdaptiveAvgPool2d(_AdaptivePool):
         return Fc.adaptive_avg_pool2d(input, self.output_size)
 
 
+class AdaptiveAvgPool3d(_AdaptivePool):
+    """Mean over an ``output_size`` grid of cells of (N, C, D, H, W)."""
+
+    def forward(self, input):  # noqa: A002
+        return Fc.adaptive_avg_pool3d(input, self.output_size)
+
+
 class _AdaptiveMaxPool(_AdaptivePool):
     def __init__(self, output_size, return_indices: bool = False) -> None:
         super().__init__(output_size)
@@ -170,6 +207,13 @@ class AdaptiveMaxPool2d(_AdaptiveMaxPool):
 
     def forward(self, input):  # noqa: A002
         return Fc.adaptive_max_pool2d(input, self.output_size, self.return_indices)
+
+
+class AdaptiveMaxPool3d(_AdaptiveMaxPool):
+    """Max over an ``output_size`` grid of adaptive cells of (N, C, D, H, W)."""
+
+    def forward(self, input):  # noqa: A002
+        return Fc.adaptive_max_pool3d(input, self.output_size, self.return_indices)
 
 
 class Upsample(Module):
