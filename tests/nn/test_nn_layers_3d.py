@@ -1,5 +1,6 @@
-"""The 3-D convolution, pooling, normalisation and dropout layers against PyTorch: same
-weights under the same seed, outputs, input and parameter gradients, reprs (float64)."""
+"""The 3-D convolution, pooling, normalisation and dropout layers and EmbeddingBag against
+PyTorch: same weights under the same seed, outputs, input and parameter gradients, reprs
+(float64)."""
 
 from __future__ import annotations
 
@@ -55,3 +56,31 @@ def test_3d_layers_refuse_other_ranks():
         gradfit.nn.BatchNorm3d(2)(gradfit.ones(2, 2, 3, 3))
     with pytest.raises(RuntimeError):
         gradfit.nn.Conv3d(2, 3, 2)(gradfit.ones(2, 2, 3))
+
+
+def _bag(lib, mode, options):
+    lib.manual_seed(0)
+    kwargs = {k: options[k] for k in ("padding_idx", "include_last_offset") if k in options}
+    module = lib.nn.EmbeddingBag(10, 3, mode=mode, **kwargs).double()
+    inp = lib.tensor([1, 2, 4, 5, 4, 3, 2, 9, 0])
+    off = lib.tensor([0, 4, 4, 6] + ([9] if options.get("include_last_offset") else []))
+    psw = lib.arange(9, dtype=lib.float64) * 0.1 if options.get("psw") else None
+    out = module(inp, off, per_sample_weights=psw)
+    (out * lib.arange(out.numel(), dtype=lib.float64).reshape(out.shape)).sum().backward()
+    fixed = module(lib.tensor([[1, 2], [3, 4]]))  # 2-D input: each row a bag
+    return out.detach().numpy(), module.weight.grad.numpy(), repr(module), fixed.detach().numpy()
+
+
+@pytest.mark.parametrize(
+    "mode,options",
+    [("mean", {}), ("sum", {}), ("max", {}), ("sum", {"psw": True}),
+     ("mean", {"padding_idx": 4}), ("sum", {"include_last_offset": True})],
+)  # fmt: skip
+def test_embedding_bag_matches_torch(mode, options):
+    import torch
+
+    ours, ref = _bag(gradfit, mode, options), _bag(torch, mode, options)
+    np.testing.assert_allclose(ours[0], ref[0], atol=1e-12)  # an empty bag gives zeros
+    np.testing.assert_allclose(ours[1], ref[1], atol=1e-12)
+    assert ours[2] == ref[2]
+    np.testing.assert_allclose(ours[3], ref[3], atol=1e-12)

@@ -94,6 +94,78 @@ def _mask_bias(mask, dtype, what: str) -> np.ndarray:
     return m.astype(dtype, copy=False)
 
 
+def embedding_bag(
+    input: Tensor,  # noqa: A002
+    weight: Tensor,
+    offsets: Tensor | None = None,
+    max_norm: float | None = None,
+    norm_type: float = 2,
+    scale_grad_by_freq: bool = False,
+    mode: str = "mean",
+    sparse: bool = False,
+    per_sample_weights: Tensor | None = None,
+    include_last_offset: bool = False,
+    padding_idx: int | None = None,
+) -> Tensor:
+    """The sum, mean or max of each bag of embedding rows, without the per-row tensor.
+
+    Bags are the rows of a 2-D ``input``, or the slices of a 1-D ``input`` that
+    ``offsets`` starts (``include_last_offset``: its last entry ends the last bag). Entries
+    equal to ``padding_idx`` are left out (and out of a mean's count); an empty bag gives
+    zeros. ``per_sample_weights`` (mode 'sum' only) scale each row first.
+    """
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError(f"mode has to be one of sum, mean or max, got {mode!r}")
+    idx = unwrap(input)
+    if idx.ndim == 2:
+        if offsets is not None:
+            raise ValueError("if input is 2D, then offsets has to be None, as input is treated "
+                             "is a mini-batch of fixed length sequences.")  # fmt: skip
+        starts = np.arange(0, idx.size, idx.shape[1]) if idx.shape[1] else np.zeros(idx.shape[0])
+        starts = starts.astype(np.int64)
+        idx = idx.reshape(-1)
+    elif idx.ndim == 1:
+        if offsets is None:
+            raise ValueError("offsets has to be a 1D Tensor but got None")
+        starts = unwrap(offsets).astype(np.int64).reshape(-1)
+        if include_last_offset:
+            starts = starts[:-1]
+        if starts.size and starts[0] != 0:
+            raise ValueError(
+                "offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to "
+                f"start from position 0. However, got {starts[0]}"
+            )
+    else:
+        raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension {idx.ndim}")
+    if per_sample_weights is not None and mode != "sum":
+        raise NotImplementedError(
+            f"embedding_bag: per_sample_weights was not None. per_sample_weights is only "
+            f"supported for mode='sum' (got mode='{mode}'). Please open a feature request on "
+            "GitHub."
+        )
+    n_bags, n = starts.size, idx.size
+    bag = np.searchsorted(starts, np.arange(n), side="right") - 1  # the bag of each entry
+    keep = np.ones(n, dtype=bool)
+    if padding_idx is not None:
+        keep = idx != padding_idx % weight.shape[0]
+    rows = embedding(wrap(idx[keep]), weight, None, max_norm, norm_type, scale_grad_by_freq)
+    if per_sample_weights is not None:
+        rows = rows * per_sample_weights.reshape(-1)[wrap(np.nonzero(keep)[0])].unsqueeze(1)
+    bag = wrap(bag[keep])
+    zeros = weight.new_zeros((n_bags, weight.shape[1]))
+    if mode == "max":
+        index = bag.unsqueeze(1).expand(-1, weight.shape[1])
+        out = zeros.scatter_reduce(0, index, rows, "amax", include_self=False)
+    else:
+        out = zeros.index_add(0, bag, rows)
+        if mode == "mean":
+            count = np.bincount(unwrap(bag), minlength=n_bags).astype(unwrap(weight).dtype)
+            out = out / wrap(np.maximum(count, 1)[:, None])
+    if out.grad_fn is not None:
+        out.grad_fn.torch_name = "EmbeddingBagBackward0"
+    return out
+
+
 def scaled_dot_product_attention(
     query: Tensor,
     key: Tensor,

@@ -712,11 +712,17 @@ __all__ += _functional_conv.__all__
 # ---------------------------------------------------------------------------- sequence models
 from gradfit.nn._seq_functional import (  # noqa: E402
     embedding,
+    embedding_bag,
     multi_head_attention_forward,
     scaled_dot_product_attention,
 )
 
-__all__ += ["embedding", "multi_head_attention_forward", "scaled_dot_product_attention"]
+__all__ += [
+    "embedding",
+    "embedding_bag",
+    "multi_head_attention_forward",
+    "scaled_dot_product_attention",
+]
 
 # ---------------------------------------------------------------------------- more layers
 # pixel shuffle, LRN, RMSNorm, bilinear, alpha dropout, rrelu, max unpooling:

@@ -247,3 +247,7 @@ __all__ += [
     "InstanceNorm3d",
     "MaxPool3d",
 ]
+
+from gradfit.nn.modules.sparse import EmbeddingBag  # noqa: E402
+
+__all__ += ["EmbeddingBag"]
