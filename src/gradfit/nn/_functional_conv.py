@@ -42,6 +42,9 @@ __all__ = [
     "adaptive_avg_pool3d",
     "adaptive_max_pool3d",
     "dropout3d",
+    "lp_pool1d",
+    "lp_pool2d",
+    "lp_pool3d",
     "dropout1d",
     "dropout2d",
     "fold",
@@ -876,3 +879,26 @@ def adaptive_max_pool3d(input, output_size, return_indices=False):  # noqa: A002
 def dropout3d(input, p=0.5, training=True, inplace=False):  # noqa: A002
     """Zero whole channels of (N, C, D, H, W) (or (C, D, H, W)) with probability p."""
     return _feature_dropout(input, p, training, "dropout3d", (5,))
+
+
+def _lp_poolnd(nd, input, norm_type, kernel_size, stride, ceil_mode, fn):  # noqa: A002
+    """PyTorch's formula: (sum over the window of x^p)^(1/p), through the average pool
+    times the window's size (sign(s) relu(|s|) keeps a negative sum's sign, as PyTorch)."""
+    k = _ntuple(kernel_size, nd, "kernel_size", fn)
+    out = _avg_poolnd(nd, input.pow(norm_type), k, stride, 0, ceil_mode, True, None, fn)
+    return (out.sign() * out.abs().relu()).mul(math.prod(k)).pow(1.0 / norm_type)
+
+
+def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):  # noqa: A002
+    """Power-average pooling of (N, C, L): (sum of x^p over each window)^(1/p)."""
+    return _lp_poolnd(1, input, norm_type, kernel_size, stride, ceil_mode, "lp_pool1d")
+
+
+def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):  # noqa: A002
+    """Power-average pooling of (N, C, H, W)."""
+    return _lp_poolnd(2, input, norm_type, kernel_size, stride, ceil_mode, "lp_pool2d")
+
+
+def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False):  # noqa: A002
+    """Power-average pooling of (N, C, D, H, W)."""
+    return _lp_poolnd(3, input, norm_type, kernel_size, stride, ceil_mode, "lp_pool3d")

@@ -251,3 +251,7 @@ __all__ += [
 from gradfit.nn.modules.sparse import EmbeddingBag  # noqa: E402
 
 __all__ += ["EmbeddingBag"]
+
+from gradfit.nn.modules.pooling import LPPool1d, LPPool2d, LPPool3d  # noqa: E402
+
+__all__ += ["LPPool1d", "LPPool2d", "LPPool3d"]

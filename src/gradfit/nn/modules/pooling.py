@@ -252,3 +252,40 @@ class Upsample(Module):
         else:
             info = f"size={self.size!r}"
         return info + f", mode={self.mode!r}"
+
+
+class _LPPoolNd(Module):
+    def __init__(self, norm_type: float, kernel_size, stride=None, ceil_mode: bool = False):
+        super().__init__()
+        self.norm_type = norm_type
+        self.kernel_size = kernel_size
+        self.stride = stride
+        self.ceil_mode = ceil_mode
+
+    def extra_repr(self) -> str:
+        return (
+            f"norm_type={self.norm_type}, kernel_size={self.kernel_size}, "
+            f"stride={self.stride}, ceil_mode={self.ceil_mode}"
+        )
+
+    def forward(self, input):  # noqa: A002
+        pool = getattr(Fc, f"lp_pool{self._nd}d")
+        return pool(input, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode)
+
+
+class LPPool1d(_LPPoolNd):
+    """(sum of x^p over each window)^(1/p) of (N, C, L)."""
+
+    _nd = 1
+
+
+class LPPool2d(_LPPoolNd):
+    """(sum of x^p over each window)^(1/p) of (N, C, H, W)."""
+
+    _nd = 2
+
+
+class LPPool3d(_LPPoolNd):
+    """(sum of x^p over each window)^(1/p) of (N, C, D, H, W)."""
+
+    _nd = 3
