@@ -151,6 +151,7 @@ from gradfit._tensorops_more import (
     addbmm,
     addmm,
     addmv,
+    as_strided,
     baddbmm,
     broadcast_tensors,
     bucketize,

@@ -340,6 +340,34 @@ def take(input, index):  # noqa: A002
     return flat.reshape(idx.shape)
 
 
+def as_strided(input, size, stride, storage_offset=None):  # noqa: A002
+    """The view of ``input``'s values, read in row-major order as PyTorch reads a
+    contiguous tensor's storage, with ``size``, ``stride`` and ``storage_offset`` (in
+    elements). Differentiable: entries read twice (overlapping windows) add their
+    gradients, as PyTorch's as_strided backward does."""
+    size, stride = tuple(int(v) for v in size), tuple(int(v) for v in stride)
+    if len(size) != len(stride):
+        raise RuntimeError(f"mismatch in length of strides and shape: {len(stride)} vs {len(size)}")
+    if any(v < 0 for v in stride):
+        raise RuntimeError("as_strided: Negative strides are not supported at the moment, "
+                           f"got strides: {list(stride)}")  # fmt: skip
+    offset = 0 if storage_offset is None else int(storage_offset)
+    positions = np.full(size, offset, dtype=np.int64)
+    for axis, (n, st) in enumerate(zip(size, stride)):
+        shape = [1] * len(size)
+        shape[axis] = n
+        positions = positions + (np.arange(n, dtype=np.int64) * st).reshape(shape)
+    n = input.numel()
+    if positions.size and positions.max() >= n:
+        raise RuntimeError(
+            f"setStorage: sizes {list(size)}, strides {list(stride)}, storage offset {offset}, "
+            f"and itemsize {unwrap(input).itemsize} requiring a storage size of "
+            f"{(int(positions.max()) + 1) * unwrap(input).itemsize} are out of bounds for "
+            f"storage of size {n * unwrap(input).itemsize}"
+        )
+    return named(take(input, wrap(positions)), "AsStridedBackward0")
+
+
 def unflatten(input, dim: int, sizes):  # noqa: A002
     """Axis ``dim`` split into ``sizes`` (one entry may be -1)."""
     d = _dim("unflatten", dim, input.ndim)

@@ -1774,6 +1774,9 @@ class Tensor:
     def take(self, index):
         return _tmore.take(self, index)
 
+    def as_strided(self, size, stride, storage_offset=None):
+        return _tmore.as_strided(self, size, stride, storage_offset)
+
     def unflatten(self, dim: int, sizes):
         return _tmore.unflatten(self, dim, sizes)
 

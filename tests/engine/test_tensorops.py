@@ -708,3 +708,17 @@ def test_masked_scatter_values_and_gradients_match_torch():
         grads.append((out.detach().numpy(), a.grad.numpy(), src.grad.numpy()))
     for ours, ref in zip(grads[0], grads[1]):
         np.testing.assert_array_equal(ours, ref)
+
+
+def test_as_strided_windows_and_their_gradients_match_torch():
+    results = []
+    for lib in (gradfit, torch):
+        x = lib.arange(12.0, requires_grad=True)
+        y = lib.as_strided(x, (3, 4), (2, 1), 1)  # overlapping windows: gradients add up
+        (y * lib.arange(12.0).reshape(3, 4)).sum().backward()
+        z = x.detach().reshape(3, 4).as_strided((2, 2), (4, 1))
+        results.append((y.detach().numpy(), x.grad.numpy(), z.numpy(), y.grad_fn.name()))
+    for ours, ref in zip(results[0], results[1]):
+        np.testing.assert_array_equal(ours, ref)
+    with pytest.raises(RuntimeError, match="out of bounds for storage"):
+        gradfit.as_strided(gradfit.arange(12.0), (3, 4), (5, 1))
