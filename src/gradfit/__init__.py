@@ -122,6 +122,7 @@ from gradfit._tensorops import (
     mode,
     msort,
     nanmedian,
+    nanquantile,
     narrow,
     nonzero,
     norm,

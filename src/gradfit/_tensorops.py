@@ -973,26 +973,31 @@ def nanmedian(input, dim=None, keepdim: bool = False):  # noqa: A002
 _INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
 
 
+def _quantile_q(fn: str, input, q, interpolation: str) -> np.ndarray:  # noqa: A002
+    """``q`` as an array, after PyTorch's checks of the quantile arguments."""
+    if interpolation not in _INTERPOLATIONS:
+        raise RuntimeError(
+            f"{fn}() interpolation must be one of {', '.join(_INTERPOLATIONS)}. Got {interpolation}"
+        )
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(
+            f"{fn}() input tensor must be either float or double dtype, got {input.dtype}"
+        )
+    qa = unwrap(q) if isinstance(q, _graph.Tensor) else np.asarray(q, dtype=np.float64)
+    if qa.ndim > 1:
+        raise RuntimeError(f"{fn}() q must be a scalar or 1D tensor")
+    if qa.size and (qa.min() < 0 or qa.max() > 1):
+        raise RuntimeError(f"{fn}() q values must be in the range [0, 1]")
+    return qa
+
+
 @with_out
 def quantile(input, q, dim=None, keepdim: bool = False, *, interpolation: str = "linear"):  # noqa: A002
     """The ``q``-quantiles (a number or a 1-D tensor in [0, 1]) of all entries or along
     ``dim``, interpolated between the two nearest ranks as PyTorch does; a 1-D ``q``
     adds a leading axis. Differentiable through the two selected entries."""
-    if interpolation not in _INTERPOLATIONS:
-        raise RuntimeError(
-            f"quantile() interpolation must be one of {', '.join(_INTERPOLATIONS)}. Got "
-            f"{interpolation}"
-        )
-    if not input.dtype.is_floating_point:
-        raise RuntimeError(
-            f"quantile() input tensor must be either float or double dtype, got {input.dtype}"
-        )
-    qa = unwrap(q) if isinstance(q, _graph.Tensor) else np.asarray(q, dtype=np.float64)
+    qa = _quantile_q("quantile", input, q, interpolation)
     scalar_q = qa.ndim == 0
-    if qa.ndim > 1:
-        raise RuntimeError("quantile() q must be a scalar or 1D tensor")
-    if qa.size and (qa.min() < 0 or qa.max() > 1):
-        raise RuntimeError("quantile() q values must be in the range [0, 1]")
     x = input
     if dim is None:
         x = input.reshape(-1)
@@ -1035,6 +1040,45 @@ def quantile(input, q, dim=None, keepdim: bool = False, *, interpolation: str = 
         kept = [1 if dim is None or i == d else n_i for i, n_i in enumerate(input.shape)]
         out = out.reshape([lo.size] + kept)
     return out[0] if scalar_q else out
+
+
+@with_out
+def nanquantile(input, q, dim=None, keepdim: bool = False, *, interpolation: str = "linear"):  # noqa: A002
+    """``quantile`` ignoring NaN: each slice's ranks count only its non-NaN entries (NaN
+    only where a slice is all NaN)."""
+    qa = _quantile_q("nanquantile", input, q, interpolation)
+    if not np.isnan(unwrap(input)).any():
+        return quantile(input, q, dim, keepdim, interpolation=interpolation)
+    x, d = (input.reshape(-1), 0) if dim is None else (input, _dim("nanquantile", dim, input.ndim))
+    srt = sort(x, d).values  # NaN last
+    count = (~np.isnan(unwrap(x))).sum(axis=d, keepdims=True)
+    outs = []
+    for qv in qa.reshape(-1).astype(np.float64):
+        ranks = qv * (count - 1)
+        lo, hi = np.floor(ranks).astype(np.int64), np.ceil(ranks).astype(np.int64)
+        if interpolation == "lower":
+            hi = lo
+        elif interpolation == "higher":
+            lo = hi
+        elif interpolation == "nearest":
+            lo = hi = np.round(ranks).astype(np.int64)
+        lo, hi = np.maximum(lo, 0), np.maximum(hi, 0)
+        below = take_along_dim(srt, wrap(lo), d)
+        above = take_along_dim(srt, wrap(hi), d)
+        if interpolation == "linear":
+            w = ranks - lo
+        else:
+            w = np.full(ranks.shape, 0.5 if interpolation == "midpoint" else 0.0)
+        w = wrap(w.astype(unwrap(x).dtype))
+        diff = above - below
+        out = where(w < 0.5, below + w * diff, above - diff * (1 - w))
+        outs.append(out.masked_fill(wrap(count == 0), float("nan")))
+    out = movement.Cat.apply(*[o.unsqueeze(0) for o in outs], dim=0)
+    if dim is None:
+        out = out.reshape([len(outs)] + ([1] * input.ndim if keepdim else []))
+    elif not keepdim:
+        out = out.squeeze(d + 1)
+    return out[0] if qa.ndim == 0 else out
 
 
 # ------------------------------------------------------------------ norms and linear algebra

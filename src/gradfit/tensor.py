@@ -1914,6 +1914,9 @@ class Tensor:
     def kthvalue(self, k: int, dim: int = -1, keepdim: bool = False):
         return _tops.kthvalue(self, k, dim, keepdim)
 
+    def nanquantile(self, q, dim=None, keepdim: bool = False, *, interpolation: str = "linear"):
+        return _tops.nanquantile(self, q, dim, keepdim, interpolation=interpolation)
+
     def mode(self, dim: int = -1, keepdim: bool = False):
         return _tops.mode(self, dim, keepdim)
 

@@ -722,3 +722,27 @@ def test_as_strided_windows_and_their_gradients_match_torch():
         np.testing.assert_array_equal(ours, ref)
     with pytest.raises(RuntimeError, match="out of bounds for storage"):
         gradfit.as_strided(gradfit.arange(12.0), (3, 4), (5, 1))
+
+
+NANQ = np.array([[1.0, np.nan, 3.0, 2.0], [np.nan, np.nan, np.nan, np.nan], [4.0, 0.5, np.nan, 2.5]])
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"q": 0.5}, {"q": 0.3, "dim": 1}, {"q": [0.25, 0.9], "dim": 1, "keepdim": True},
+     {"q": 0.7, "dim": 0}, {"q": 0.4, "interpolation": "nearest", "dim": 1},
+     {"q": 0.5, "interpolation": "midpoint", "dim": 1}, {"q": [0.1, 0.6]},
+     {"q": 0.6, "interpolation": "lower", "dim": 0}],
+)  # fmt: skip
+def test_nanquantile_values_and_gradients_match_torch(kwargs):
+    results = []
+    for lib in (gradfit, torch):
+        k = dict(kwargs)
+        if isinstance(k["q"], list):
+            k["q"] = lib.tensor(k["q"], dtype=lib.float64)
+        x = lib.tensor(NANQ, requires_grad=True)
+        out = lib.nanquantile(x, **k)
+        out.nan_to_num().sum().backward()
+        results.append((out.detach().numpy(), x.grad.numpy()))
+    np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-12)  # NaN where all-NaN
+    np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-12)
