@@ -724,7 +724,8 @@ def test_as_strided_windows_and_their_gradients_match_torch():
         gradfit.as_strided(gradfit.arange(12.0), (3, 4), (5, 1))
 
 
-NANQ = np.array([[1.0, np.nan, 3.0, 2.0], [np.nan, np.nan, np.nan, np.nan], [4.0, 0.5, np.nan, 2.5]])
+NAN = np.nan
+NANQ = np.array([[1.0, NAN, 3.0, 2.0], [NAN, NAN, NAN, NAN], [4.0, 0.5, NAN, 2.5]])
 
 
 @pytest.mark.parametrize(
