@@ -747,6 +747,7 @@ from gradfit._functional import (  # noqa: E402
 )
 from gradfit._functional import div as _div  # noqa: E402
 from gradfit._functional import minimum as _minimum  # noqa: E402
+from gradfit._grad_mode import is_grad_enabled  # noqa: E402
 from gradfit._grad_mode import no_grad as _no_grad  # noqa: E402
 from gradfit._tensorops import where as _where  # noqa: E402
 
@@ -887,7 +888,12 @@ def soft_margin_loss(
         raise RuntimeError(
             f"output with shape {list(input.shape)} doesn't match the broadcast shape {list(shape)}"
         )
-    return _reduce(((-input) * target).exp().log1p(), red)
+    if target.requires_grad and is_grad_enabled():
+        raise RuntimeError(
+            "The function 'soft_margin_loss' is not differentiable with respect to argument "
+            "'target'. This input cannot have requires_grad True."
+        )
+    return named(_reduce(((-input) * target).exp().log1p(), red), "SoftMarginLossBackward0")
 
 
 _COSINE_EMBEDDING_EPS = 1e-12  # EPSILON in aten/src/ATen/native/Loss.cpp
