@@ -567,3 +567,15 @@ def test_errors_match_torch(name, fn):
     # print as gradfit.Size
     g_msg = str(g_err.value).replace("gradfit.Size", "torch.Size")
     assert g_msg.startswith(str(t_err.value)), (g_msg, str(t_err.value))
+
+
+def test_soft_margin_loss_refuses_a_target_that_requires_grad_as_torch():
+    import torch
+
+    messages = []
+    for lib in (gradfit, torch):
+        x, y = lib.randn(3, requires_grad=True), lib.ones(3, requires_grad=True)
+        with pytest.raises(RuntimeError) as info:
+            lib.nn.functional.soft_margin_loss(x, y)
+        messages.append(str(info.value))
+    assert messages[0] == messages[1]
