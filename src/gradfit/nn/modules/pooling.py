@@ -31,52 +31,36 @@ class _MaxPoolNd(Module):
             f"dilation={self.dilation}, ceil_mode={self.ceil_mode}"
         )
 
+    def forward(self, input):  # noqa: A002
+        return getattr(Fc, f"max_pool{self._nd}d")(
+            input,
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.dilation,
+            ceil_mode=self.ceil_mode,
+            return_indices=self.return_indices,
+        )
+
 
 class MaxPool1d(_MaxPoolNd):
     """Max over windows of (N, C, L): L_out = floor((L + 2 padding - dilation (k - 1) - 1)
     / stride) + 1 (ceil with ``ceil_mode``); ``return_indices`` also returns the flat
     input positions of the maxima."""
 
-    def forward(self, input):  # noqa: A002
-        return Fc.max_pool1d(
-            input,
-            self.kernel_size,
-            self.stride,
-            self.padding,
-            self.dilation,
-            ceil_mode=self.ceil_mode,
-            return_indices=self.return_indices,
-        )
+    _nd = 1
 
 
 class MaxPool2d(_MaxPoolNd):
     """Max over windows of (N, C, H, W), per-dim arguments as ``MaxPool1d``."""
 
-    def forward(self, input):  # noqa: A002
-        return Fc.max_pool2d(
-            input,
-            self.kernel_size,
-            self.stride,
-            self.padding,
-            self.dilation,
-            ceil_mode=self.ceil_mode,
-            return_indices=self.return_indices,
-        )
+    _nd = 2
 
 
 class MaxPool3d(_MaxPoolNd):
     """Max over windows of (N, C, D, H, W), per-dim arguments as ``MaxPool1d``."""
 
-    def forward(self, input):  # noqa: A002
-        return Fc.max_pool3d(
-            input,
-            self.kernel_size,
-            self.stride,
-            self.padding,
-            self.dilation,
-            ceil_mode=self.ceil_mode,
-            return_indices=self.return_indices,
-        )
+    _nd = 3
 
 
 class AvgPool1d(Module):
@@ -128,8 +112,10 @@ class AvgPool2d(Module):
         self.count_include_pad = count_include_pad
         self.divisor_override = divisor_override
 
+    _nd = 2
+
     def forward(self, input):  # noqa: A002
-        return Fc.avg_pool2d(
+        return getattr(Fc, f"avg_pool{self._nd}d")(
             input,
             self.kernel_size,
             self.stride,
@@ -146,16 +132,7 @@ class AvgPool2d(Module):
 class AvgPool3d(AvgPool2d):
     """Mean over windows of (N, C, D, H, W), arguments as ``AvgPool2d``."""
 
-    def forward(self, input):  # noqa: A002
-        return Fc.avg_pool3d(
-            input,
-            self.kernel_size,
-            self.stride,
-            self.padding,
-            self.ceil_mode,
-            self.count_include_pad,
-            self.divisor_override,
-        )
+    _nd = 3
 
 
 class _AdaptivePool(Module):
