@@ -1,5 +1,5 @@
-"""Pooling and resizing layers: MaxPool1d/2d, AvgPool1d/2d, AdaptiveAvgPool1d/2d,
-AdaptiveMaxPool1d/2d, Upsample."""
+"""Pooling and resizing layers: MaxPool, AvgPool, AdaptiveAvgPool, AdaptiveMaxPool and
+LPPool in 1, 2 and 3 dimensions, Upsample."""
 
 from __future__ import annotations
 
