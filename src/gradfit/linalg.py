@@ -403,7 +403,6 @@ def matrix_rank(A: Tensor, *, atol=None, rtol=None, hermitian: bool = False) -> 
 # the tensor forms of inv/solve (PyTorch's torch.linalg names and checks).
 
 
-
 def _named(t: Tensor, name: str) -> Tensor:
     """Print PyTorch's node name for a result built from several gradfit ops."""
     if t.grad_fn is not None:
@@ -601,7 +600,9 @@ def lu(A: Tensor, *, pivot: bool = True):  # noqa: N803
     low = packed[..., :, :k].tril(-1) + wrap(np.eye(m, k, dtype=unwrap(packed).dtype))
     up = packed[..., :k, :].triu()
     p = linalg_ops.permutation_from_pivots(unwrap(piv), m, unwrap(packed).dtype)
-    return return_types.linalg_lu(wrap(p), _named(low, "LinalgLuBackward0"), _named(up, "LinalgLuBackward0"))
+    return return_types.linalg_lu(
+        wrap(p), _named(low, "LinalgLuBackward0"), _named(up, "LinalgLuBackward0")
+    )
 
 
 def lu_solve(
