@@ -1688,19 +1688,29 @@ class Tensor:
 
     def expand(self, *sizes):
         sizes = _shape_args(sizes)
+        have = self._array.shape
         lead = len(sizes) - self.ndim
         if lead < 0:
             raise RuntimeError(
-                f"expand: the number of sizes {list(sizes)} must be at least "
-                f"the number of dimensions {self.ndim}"
+                f"expand({self.type()}{{{list(have)}}}, size={list(sizes)}): the number of "
+                f"sizes provided ({len(sizes)}) must be greater or equal to the number of "
+                f"dimensions in the tensor ({self.ndim})"
             )
-        shape = tuple(self._array.shape[i - lead] if n == -1 else n for i, n in enumerate(sizes))
-        try:
-            np.broadcast_shapes(self._array.shape, shape)
-        except ValueError:
-            raise RuntimeError(
-                f"expand: shape {self._array.shape} cannot be expanded to {list(sizes)}"
-            ) from None
+        for i in range(len(sizes) - 1, -1, -1):  # PyTorch checks from the last dimension
+            n = sizes[i]
+            if i < lead:
+                if n < 0:
+                    raise RuntimeError(
+                        f"The expanded size of the tensor ({n}) isn't allowed in a leading, "
+                        f"non-existing dimension {i}"
+                    )
+            elif n != -1 and n != have[i - lead] and have[i - lead] != 1:
+                raise RuntimeError(
+                    f"The expanded size of the tensor ({n}) must match the existing size "
+                    f"({have[i - lead]}) at non-singleton dimension {i}.  Target sizes: "
+                    f"{list(sizes)}.  Tensor sizes: {list(have)}"
+                )
+        shape = tuple(have[i - lead] if n == -1 else n for i, n in enumerate(sizes))
         if shape == self._array.shape and not (self._requires_grad and _enabled[0]):
             return self  # no node to record: the same values and shape
         return movement.Expand.apply(self, shape=shape)

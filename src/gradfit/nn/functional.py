@@ -77,7 +77,8 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
     Raises:
         RuntimeError: the last axis of ``input`` is not ``weight.shape[1]``, or the dtypes
-            differ (``linear: input has 7 features, layer expects 10``).
+            differ, in PyTorch's words (``mat1 and mat2 shapes cannot be multiplied (4x7
+            and 10x3)``).
     """
     return _Linear.apply(input, weight, bias)
 
