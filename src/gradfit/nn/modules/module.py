@@ -11,12 +11,14 @@ from __future__ import annotations
 import itertools
 from collections import OrderedDict, namedtuple
 from collections.abc import Callable, Iterator
+from types import MappingProxyType
 
 import numpy as np
 
 from gradfit import _dtypes
 from gradfit._arrays import modified, set_array, unwrap
 from gradfit._grad_mode import no_grad
+from gradfit.autograd.function import Function
 from gradfit.nn.parameter import Buffer, Parameter
 from gradfit.tensor import Tensor, parse_to_args
 
@@ -54,6 +56,9 @@ class RemovableHandle:
         return False
 
 
+_NO_HOOKS = MappingProxyType({})
+
+
 def _addindent(s: str, num_spaces: int) -> str:
     lines = s.split("\n")
     if len(lines) == 1:
@@ -67,6 +72,90 @@ def _shape_str(shape) -> str:
     return f"gradfit.Size({list(shape)})"
 
 
+class _BackwardPreHook(Function):
+    """Identity on the way forward; on the way back it hands the gradient of the module's
+    output(s) to the module's backward pre-hooks, which may replace it.
+
+    ``layout``: (number of tensors in the output, positions among them of those that need
+    a gradient, their shapes). Several such outputs come through as one flat tensor (their
+    gradients then arrive together, as the hooks need them), split again here; a tensor
+    that needs no gradient gets None, as in PyTorch.
+    """
+
+    @staticmethod
+    def forward(ctx, x, module, layout):
+        ctx.module, ctx.layout = module, layout
+        return x
+
+    @staticmethod
+    def backward(ctx, grad):
+        n, live, shapes = ctx.layout
+        if len(live) == 1:
+            pieces = [grad]
+        else:
+            pieces = [
+                g.reshape(sh)
+                for g, sh in zip(grad.split([_numel(sh) for sh in shapes]), shapes, strict=True)
+            ]
+        grads = [None] * n
+        for i, g in zip(live, pieces, strict=True):
+            grads[i] = g
+        grads = tuple(grads)
+        for hook in list(ctx.module._backward_pre_hooks.values()):
+            res = hook(ctx.module, grads)
+            if res is None:
+                continue
+            res = tuple(res) if isinstance(res, tuple | list) else (res,)
+            if len(res) != n:
+                raise RuntimeError(
+                    f"Backward pre hook returned an invalid number of grad_output, got "
+                    f"{len(res)}, but expected {n}"
+                )
+            grads = res
+        out = [grads[i] for i in live]
+        if len(live) == 1:
+            return out[0], None, None
+        from gradfit._functional import cat
+
+        return cat([g.reshape(-1) for g in out]), None, None
+
+
+def _numel(shape) -> int:
+    return int(np.prod(shape, dtype=np.int64))
+
+
+def _hook_output(module, result):
+    """The module's output routed through a ``_BackwardPreHook`` node: a tensor, or the
+    tensors of a tuple (other outputs pass as they are)."""
+    if isinstance(result, Tensor):
+        if not result.requires_grad:
+            return result
+        return _BackwardPreHook.apply(result, module, (1, [0], [tuple(result.shape)]))
+    if not isinstance(result, tuple):
+        return result
+    where = [i for i, r in enumerate(result) if isinstance(r, Tensor)]
+    live = [k for k, i in enumerate(where) if result[i].requires_grad]
+    if not live:
+        return result
+    shapes = [tuple(result[where[k]].shape) for k in live]
+    layout = (len(where), live, shapes)
+    out = list(result)
+    if len(live) == 1:
+        i = where[live[0]]
+        out[i] = _BackwardPreHook.apply(result[i], module, layout)
+    else:
+        from gradfit._functional import cat
+
+        flat = cat([result[where[k]].reshape(-1) for k in live])
+        joined = _BackwardPreHook.apply(flat, module, layout)
+        start = 0
+        for k, sh in zip(live, shapes, strict=True):
+            n = _numel(sh)
+            out[where[k]] = joined[start : start + n].reshape(sh)
+            start += n
+    return tuple(out) if type(result) is tuple else type(result)(*out)
+
+
 class Module:
     """Base class for all neural-network modules (PyTorch's ``nn.Module`` API subset).
 
@@ -76,6 +165,15 @@ class Module:
     """
 
     training: bool
+    # PyTorch's version of a module's state-dict layout (``state_dict()._metadata``).
+    _version: int = 1
+    # Hooks that most modules never get: read-only empty mappings on the class until
+    # ``_add_hook`` gives the instance its own dict (the call path stays as short).
+    _state_dict_pre_hooks = _NO_HOOKS
+    _state_dict_hooks = _NO_HOOKS
+    _load_state_dict_pre_hooks = _NO_HOOKS
+    _load_state_dict_post_hooks = _NO_HOOKS
+    _backward_pre_hooks = _NO_HOOKS
 
     def __init__(self, *args, **kwargs) -> None:
         if args or kwargs:
@@ -103,7 +201,7 @@ class Module:
     # ------------------------------------------------------------------ calling
     def __call__(self, *args, **kwargs):
         # The hot path: most modules have no hooks, so forward runs directly.
-        if self._forward_hooks or self._forward_pre_hooks:
+        if self._forward_hooks or self._forward_pre_hooks or self._backward_pre_hooks:
             return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)
 
@@ -125,6 +223,8 @@ class Module:
                 res = hook(self, args, result)
             if res is not None:
                 result = res
+        if self._backward_pre_hooks:
+            result = _hook_output(self, result)
         return result
 
     def register_forward_hook(
@@ -488,7 +588,13 @@ class Module:
 
         The values share memory with the module's (detached, outside the graph) unless
         ``keep_vars``, which returns the Parameters themselves. Order: each module's
-        parameters, then its buffers, then its children's, as PyTorch.
+        parameters, then its buffers, then its children's, as PyTorch. The dict's
+        ``_metadata`` maps each module's prefix to ``{"version": module._version}``.
+
+        Hooks, as PyTorch's: each module's state-dict pre-hooks run first
+        (``hook(module, prefix, keep_vars)``), its post-hooks last
+        (``hook(module, state_dict, prefix, local_metadata)``); a hook registered with
+        ``_register_state_dict_hook`` may return a dict that replaces this module's result.
         """
         if args:  # PyTorch's deprecated positional form state_dict(destination, prefix)
             destination = args[0]
@@ -496,6 +602,12 @@ class Module:
                 prefix = args[1]
         if destination is None:
             destination = OrderedDict()
+            destination._metadata = OrderedDict()
+        local_metadata = {"version": self._version}
+        if hasattr(destination, "_metadata"):
+            destination._metadata[prefix[:-1]] = local_metadata
+        for hook in self._state_dict_pre_hooks.values():
+            hook(self, prefix, keep_vars)
         for name, p in self._parameters.items():
             if p is not None:
                 destination[prefix + name] = p if keep_vars else p.detach()
@@ -507,18 +619,29 @@ class Module:
                 module.state_dict(
                     destination=destination, prefix=prefix + name + ".", keep_vars=keep_vars
                 )
+        for hook in self._state_dict_hooks.values():
+            result = hook(self, destination, prefix, local_metadata)
+            if getattr(hook, "_from_public_api", False):
+                if result is not None:
+                    raise RuntimeError("state_dict post-hook must return None")
+            elif result is not None:
+                destination = result
         return destination
 
     def _local_state(self) -> dict:
         out = {}
         for prefix, module in self.named_modules(remove_duplicate=False):
             p = prefix + "." if prefix else ""
-            for name, t in module._parameters.items():
-                if t is not None:
-                    out[p + name] = t
-            for name, t in module._buffers.items():
-                if t is not None and name not in module._non_persistent_buffers_set:
-                    out[p + name] = t
+            for name, t in module._own_state().items():
+                out[p + name] = t
+        return out
+
+    def _own_state(self) -> dict:
+        """This module's parameters and persistent buffers (not its children's), by name."""
+        out = {name: t for name, t in self._parameters.items() if t is not None}
+        for name, t in self._buffers.items():
+            if t is not None and name not in self._non_persistent_buffers_set:
+                out[name] = t
         return out
 
     def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
@@ -527,7 +650,13 @@ class Module:
         Values may be Tensors or NumPy arrays (e.g. from ``gradfit.load``) and are cast
         to each parameter's dtype. A shape mismatch is always an error; with ``strict``,
         so are missing and unexpected keys. All problems are reported at once, naming the
-        keys and both shapes, in PyTorch's format.
+        keys and both shapes, in PyTorch's format; nothing is copied then.
+
+        The modules are visited as PyTorch visits them (each module, then its children),
+        running each module's load-state-dict pre-hooks (``hook(module, state_dict,
+        prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs)``)
+        before reading its keys, and its post-hooks (``hook(module, incompatible_keys)``,
+        which may edit the key lists in place) after its children.
 
         Returns:
             A namedtuple ``(missing_keys, unexpected_keys)``.
@@ -540,27 +669,55 @@ class Module:
             raise TypeError(
                 f"Expected state_dict to be dict-like, got {type(state_dict).__name__}."
             )
-        local = self._local_state()
-        missing = [k for k in local if k not in state_dict]
-        unexpected = [k for k in state_dict if k not in local]
-        errors = []
+        metadata = getattr(state_dict, "_metadata", None)
+        state_dict = OrderedDict(state_dict)  # hooks may edit it; the caller's stays as is
+        if metadata is not None:
+            state_dict._metadata = metadata
+        missing: list = []
+        unexpected: list = []
+        errors: list = []
         pending = []
-        for key, target in local.items():
-            if key not in state_dict:
-                continue
-            value = state_dict[key]
-            arr = unwrap(value)
-            if getattr(target, "materialize", None) is not None:
-                # a lazy layer's UninitializedParameter takes its shape from the checkpoint
-                target.materialize(arr.shape)
-            if arr.shape != unwrap(target).shape:
-                errors.append(
-                    f"size mismatch for {key}: copying a param with shape "
-                    f"{_shape_str(arr.shape)} from checkpoint, the shape in current model "
-                    f"is {_shape_str(unwrap(target).shape)}."
-                )
-                continue
-            pending.append((target, arr))
+
+        def load(module: Module, prefix: str) -> None:
+            local_metadata = {} if metadata is None else metadata.get(prefix[:-1], {})
+            for hook in module._load_state_dict_pre_hooks.values():
+                hook(module, state_dict, prefix, local_metadata, True, missing, unexpected, errors)
+            local = module._own_state()
+            for name, target in local.items():
+                key = prefix + name
+                if key not in state_dict:
+                    missing.append(key)
+                    continue
+                arr = unwrap(state_dict[key])
+                if getattr(target, "materialize", None) is not None:
+                    # a lazy layer's UninitializedParameter takes its shape from the checkpoint
+                    target.materialize(arr.shape)
+                if arr.shape != unwrap(target).shape:
+                    errors.append(
+                        f"size mismatch for {key}: copying a param with shape "
+                        f"{_shape_str(arr.shape)} from checkpoint, the shape in current model "
+                        f"is {_shape_str(unwrap(target).shape)}."
+                    )
+                    continue
+                pending.append((target, arr))
+            for key in state_dict:
+                if key.startswith(prefix):
+                    head = key[len(prefix) :].split(".", 1)[0]
+                    if head not in module._modules and head not in local:
+                        unexpected.append(key)
+            for name, child in module._modules.items():
+                if child is not None:
+                    load(child, prefix + name + ".")
+            incompatible = _IncompatibleKeys(missing, unexpected)
+            for hook in module._load_state_dict_post_hooks.values():
+                if hook(module, incompatible) is not None:
+                    raise AssertionError(
+                        "Hooks registered with ``register_load_state_dict_post_hook`` are not "
+                        "expected to return new values, if incompatible_keys need to be "
+                        "modified, it should be done inplace."
+                    )
+
+        load(self, "")
         if strict:
             if unexpected:
                 errors.insert(
@@ -589,6 +746,82 @@ class Module:
                 else:
                     target.copy_(arr)
         return _IncompatibleKeys(missing, unexpected)
+
+    # --- rtapi: state-dict hooks, as PyTorch's (their dicts are made on first registration)
+    def register_state_dict_pre_hook(self, hook: Callable) -> RemovableHandle:
+        """Call ``hook(module, prefix, keep_vars)`` before this module's ``state_dict``."""
+        return self._add_hook("_state_dict_pre_hooks", hook)
+
+    def register_state_dict_post_hook(self, hook: Callable) -> RemovableHandle:
+        """Call ``hook(module, state_dict, prefix, local_metadata)`` after this module's
+        ``state_dict`` (children included); it edits ``state_dict`` in place and must
+        return None."""
+        hook._from_public_api = True
+        return self._add_hook("_state_dict_hooks", hook)
+
+    def _register_state_dict_hook(self, hook: Callable) -> RemovableHandle:
+        """As ``register_state_dict_post_hook``, but a returned dict replaces the result of
+        this module's ``state_dict`` (PyTorch's older, private form)."""
+        if getattr(hook, "_from_public_api", False):
+            raise RuntimeError(
+                "Cannot register the same function as the state dict post hook that was "
+                "previously registered via register_state_dict_post_hook"
+            )
+        return self._add_hook("_state_dict_hooks", hook)
+
+    def register_load_state_dict_pre_hook(self, hook: Callable) -> RemovableHandle:
+        """Call ``hook(module, state_dict, prefix, local_metadata, strict, missing_keys,
+        unexpected_keys, error_msgs)`` before this module's keys are read by
+        ``load_state_dict``; it may edit ``state_dict`` (a copy of the caller's)."""
+        return self._add_hook("_load_state_dict_pre_hooks", hook)
+
+    def _register_load_state_dict_pre_hook(self, hook: Callable, with_module: bool = False):
+        """PyTorch's private form: ``hook(state_dict, prefix, ...)``, with the module first
+        only if ``with_module``."""
+        if with_module:
+            return self.register_load_state_dict_pre_hook(hook)
+        return self.register_load_state_dict_pre_hook(lambda module, *args: hook(*args))
+
+    def register_load_state_dict_post_hook(self, hook: Callable) -> RemovableHandle:
+        """Call ``hook(module, incompatible_keys)`` after this module and its children were
+        read by ``load_state_dict``; it may edit ``incompatible_keys.missing_keys`` and
+        ``.unexpected_keys`` in place (before ``strict`` judges them) and must return None."""
+        return self._add_hook("_load_state_dict_post_hooks", hook)
+
+    def _add_hook(self, attr: str, hook: Callable, prepend: bool = False) -> RemovableHandle:
+        hooks = self.__dict__.get(attr)
+        if hooks is None:
+            hooks = self.__dict__[attr] = OrderedDict()
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        if prepend:
+            hooks.move_to_end(handle.id, last=False)
+        return handle
+
+    # --- rtapi: backward pre-hooks, on the gradient of the module's output ---------------
+    def register_full_backward_pre_hook(
+        self, hook: Callable, prepend: bool = False
+    ) -> RemovableHandle:
+        """Call ``hook(module, grad_output)`` when the gradient of this module's output has
+        been computed, before it flows into the module; ``grad_output`` is a tuple (one
+        entry per output tensor) and a non-None return value (a tuple of the same length)
+        replaces it, as PyTorch's. The output passes through an identity node that calls
+        the hooks, added only while backward pre-hooks are registered."""
+        return self._add_hook("_backward_pre_hooks", hook, prepend)
+
+    def to_empty(self, *, device=None, recurse: bool = True) -> Module:
+        """Give every parameter and buffer new, uninitialized storage of the same shape
+        and dtype (as ``torch.nn.Module.to_empty``, used after building on the meta
+        device); ``device`` must be the CPU. The values are whatever memory held."""
+        from gradfit.tensor import _check_device
+
+        _check_device(device)
+        modules = self.modules() if recurse else [self]
+        for module in modules:
+            for t in list(module._parameters.values()) + list(module._buffers.values()):
+                if t is not None:
+                    set_array(t, np.empty_like(unwrap(t)))
+        return self
 
     # ------------------------------------------------------------------ repr
     def _get_name(self) -> str:
