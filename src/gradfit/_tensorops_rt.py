@@ -10,13 +10,18 @@ function per element and, as in PyTorch, refuse tensors that require a gradient.
 from __future__ import annotations
 
 import numbers
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from gradfit import _tensorops_more as _tmore
 from gradfit._arrays import modified, unwrap, wrap
-from gradfit._factories import as_tensor
+from gradfit.autograd import function as _graph
 from gradfit.autograd._torch_names import named
-from gradfit.tensor import Tensor
+from gradfit.ops import movement
+
+if TYPE_CHECKING:
+    from gradfit.tensor import Tensor
 
 _INDEX_REDUCTIONS = ("prod", "mean", "amax", "amin")
 
@@ -38,18 +43,17 @@ def index_reduce(input, dim: int, index, source, reduce: str, *, include_self: b
     nd = max(input.ndim, 1)
     if not -nd <= dim < nd:
         raise IndexError(
-            f"Dimension out of range (expected to be in range of [{-nd}, {nd - 1}], but got "
-            f"{dim})"
+            f"Dimension out of range (expected to be in range of [{-nd}, {nd - 1}], but got {dim})"
         )
     d = dim % nd
-    idx = unwrap(index) if isinstance(index, Tensor) else np.asarray(index)
+    idx = unwrap(index) if isinstance(index, _graph.Tensor) else np.asarray(index)
     if idx.ndim > 1:
         raise IndexError("index_reduce_(): Index is supposed to be a vector")
     if idx.dtype.kind not in "iu":
         raise IndexError(
             f"index_reduce_(): Expected dtype int32/int64 for index but got {idx.dtype}"
         )
-    if not isinstance(source, Tensor):
+    if not isinstance(source, _graph.Tensor):
         raise TypeError(
             f"index_reduce(): argument 'source' must be Tensor, not {type(source).__name__}"
         )
@@ -109,7 +113,7 @@ def map_(self: Tensor, tensor, callable) -> Tensor:  # noqa: A002
     """Replace each element ``x`` by ``callable(x, y)``, ``y`` the matching element of
     ``tensor`` broadcast to this tensor's shape, in place."""
     _check_no_grad(self, "map_")
-    if not isinstance(tensor, Tensor):
+    if not isinstance(tensor, _graph.Tensor):
         raise TypeError(f"map_(): argument 'tensor' must be Tensor, not {type(tensor).__name__}")
     arr = unwrap(self)
     other = unwrap(tensor)
@@ -178,7 +182,7 @@ def _slice(t: Tensor, d: int, start: int, stop: int | None) -> Tensor:
 def _along(coef: np.ndarray, d: int, ndim: int, like: Tensor) -> Tensor:
     shape = [1] * ndim
     shape[d] = coef.size
-    return as_tensor(coef.reshape(shape).astype(unwrap(like).dtype))
+    return wrap(coef.reshape(shape).astype(unwrap(like).dtype))
 
 
 def gradient(input, *, spacing=1, dim=None, edge_order: int = 1):  # noqa: A002
@@ -193,7 +197,7 @@ def gradient(input, *, spacing=1, dim=None, edge_order: int = 1):  # noqa: A002
     Returns:
         A tuple with one tensor per dimension of ``dim``.
     """
-    if not isinstance(input, Tensor):
+    if not isinstance(input, _graph.Tensor):
         raise TypeError(f"gradient(): argument 'input' must be Tensor, not {type(input).__name__}")
     if edge_order not in (1, 2):
         raise RuntimeError("torch.gradient only supports edge_order=1 and edge_order=2.")
@@ -218,7 +222,7 @@ def gradient(input, *, spacing=1, dim=None, edge_order: int = 1):  # noqa: A002
         x = x.to(np.float32)  # PyTorch's result type for integer input
     out = []
     for d, h in zip(dims, steps, strict=True):
-        if isinstance(h, Tensor):
+        if isinstance(h, _graph.Tensor):
             if h.ndim != 1 or h.shape[0] != input.shape[d]:
                 raise RuntimeError(
                     f"torch.gradient expected each tensor to be on the same device and to "
@@ -231,8 +235,6 @@ def gradient(input, *, spacing=1, dim=None, edge_order: int = 1):  # noqa: A002
 
 
 def _gradient_uniform(x: Tensor, d: int, h, edge_order: int) -> Tensor:
-    from gradfit._functional import cat
-
     # PyTorch's order of rounding: the difference over h, then halved
     interior = (_slice(x, d, 2, None) - _slice(x, d, 0, -2)) / h / 2
     if edge_order == 1:
@@ -245,12 +247,10 @@ def _gradient_uniform(x: Tensor, d: int, h, edge_order: int) -> Tensor:
         last = (
             0.5 * _slice(x, d, -3, -2) - 2.0 * _slice(x, d, -2, -1) + 1.5 * _slice(x, d, -1, None)
         ) / h
-    return cat([first, interior, last], d)
+    return movement.Cat.apply(first, interior, last, dim=d)
 
 
 def _gradient_coords(x: Tensor, d: int, c: np.ndarray, edge_order: int) -> Tensor:
-    from gradfit._functional import cat
-
     nd = x.ndim
     dx = np.diff(c)
     a, b = dx[:-1], dx[1:]  # the steps before and after each interior sample
@@ -275,7 +275,7 @@ def _gradient_coords(x: Tensor, d: int, c: np.ndarray, edge_order: int) -> Tenso
             - (h2 + h1) / (h1 * h2) * _slice(x, d, -2, -1)
             + (2 * h2 + h1) / (h2 * (h1 + h2)) * _slice(x, d, -1, None)
         )
-    return cat([first, interior, last], d)
+    return movement.Cat.apply(first, interior, last, dim=d)
 
 
 # ------------------------------------------------------------------ torch.corrcoef
@@ -283,14 +283,12 @@ def corrcoef(input):  # noqa: A002
     """Pearson correlation coefficients of the rows (variables) of ``input`` over its
     columns (observations): cov(input) divided by the outer product of the standard
     deviations, clipped to [-1, 1], as ``torch.corrcoef``."""
-    from gradfit._tensorops_more import cov
-
     if input.ndim > 2:
         raise RuntimeError(
             "corrcoef(): expected input to have two or fewer dimensions but got an input with "
             f"{input.ndim} dimensions"
         )
-    c = cov(input)
+    c = _tmore.cov(input)
     if c.ndim == 0:
         return c / c  # nan for a zero, infinite or nan variance, else 1
     std = c.diagonal().sqrt()

@@ -603,7 +603,8 @@ class Module:
         if destination is None:
             destination = OrderedDict()
             destination._metadata = OrderedDict()
-        local_metadata = {"version": self._version}
+        # the layout version of this module class (a Module attribute, not a tensor counter)
+        local_metadata = {"version": getattr(type(self), "_version", 1)}
         if hasattr(destination, "_metadata"):
             destination._metadata[prefix[:-1]] = local_metadata
         for hook in self._state_dict_pre_hooks.values():
