@@ -57,6 +57,9 @@ class RemovableHandle:
 
 
 _NO_HOOKS = MappingProxyType({})
+# PyTorch's name for a Module class's state-dict layout version (``Module._version``); a
+# class attribute of modules, unrelated to a tensor's version counter of the same name.
+_LAYOUT_VERSION = "_version"
 
 
 def _addindent(s: str, num_spaces: int) -> str:
@@ -603,8 +606,7 @@ class Module:
         if destination is None:
             destination = OrderedDict()
             destination._metadata = OrderedDict()
-        # the layout version of this module class (a Module attribute, not a tensor counter)
-        local_metadata = {"version": getattr(type(self), "_version", 1)}
+        local_metadata = {"version": getattr(type(self), _LAYOUT_VERSION, 1)}
         if hasattr(destination, "_metadata"):
             destination._metadata[prefix[:-1]] = local_metadata
         for hook in self._state_dict_pre_hooks.values():
