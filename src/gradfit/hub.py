@@ -105,9 +105,7 @@ def _check_hash(path: str, filename: str) -> None:
 
 def _hubconf(repo_or_dir: str, source: str):
     if source not in ("github", "local"):
-        raise ValueError(
-            f'Unknown source: "{source}". Allowed values: "github" | "local".'
-        )
+        raise ValueError(f'Unknown source: "{source}". Allowed values: "github" | "local".')
     if source == "github":
         raise _no_network(
             f"https://github.com/{repo_or_dir}",

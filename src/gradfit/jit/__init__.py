@@ -325,4 +325,3 @@ def load(f, map_location=None, _extra_files=None, _restore_shapes=False, **kwarg
         if os.path.isdir(f):
             raise ValueError(f"The provided filename {os.fspath(f)} is a directory")
     raise RuntimeError(f"gradfit.jit.load: {_NO_SERIALIZATION}")
-
