@@ -217,8 +217,8 @@ class FunctionEventAvg:
 
     def __repr__(self) -> str:
         return (
-            f"<FunctionEventAvg key={self.key} self_cpu_time={_format_time(self.self_cpu_time_total)} "
-            f"cpu_time={_format_time(self.cpu_time)} input_shapes={self.input_shapes}>"
+            f"<FunctionEventAvg key={self.key} "
+            f"self_cpu_time={_format_time(self.self_cpu_time_total)} cpu_time={_format_time(self.cpu_time)} input_shapes={self.input_shapes}>"
         )
 
 
@@ -552,13 +552,13 @@ def _patch() -> None:
     ):
         original = owner.__dict__["apply"]
         _patched.append((owner, original))
-        setattr(owner, "apply", _timed(original.__func__, name_of))
+        owner.apply = _timed(original.__func__, name_of)
 
 
 def _unpatch() -> None:
     while _patched:
         owner, original = _patched.pop()
-        setattr(owner, "apply", original)
+        owner.apply = original
 
 
 class record_function:  # noqa: N801 - PyTorch's name
