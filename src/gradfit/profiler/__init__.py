@@ -218,7 +218,8 @@ class FunctionEventAvg:
     def __repr__(self) -> str:
         return (
             f"<FunctionEventAvg key={self.key} "
-            f"self_cpu_time={_format_time(self.self_cpu_time_total)} cpu_time={_format_time(self.cpu_time)} input_shapes={self.input_shapes}>"
+            f"self_cpu_time={_format_time(self.self_cpu_time_total)} "
+            f"cpu_time={_format_time(self.cpu_time)} input_shapes={self.input_shapes}>"
         )
 
 
