@@ -168,8 +168,9 @@ def _dims(dim, ndim: int) -> list[int]:
                 f"but got {d})"
             )
         out.append(d % ndim)
-    if len(set(out)) != len(out):
-        raise RuntimeError("torch.gradient expected each dim to appear only once")
+    for i, d in enumerate(out):
+        if d in out[:i]:
+            raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
     return out
 
 
@@ -203,6 +204,12 @@ def gradient(input, *, spacing=1, dim=None, edge_order: int = 1):  # noqa: A002
         raise RuntimeError("torch.gradient only supports edge_order=1 and edge_order=2.")
     dims = _dims(dim, input.ndim)
     if isinstance(spacing, list | tuple):
+        if len(spacing) != len(dims) and dim is None:
+            raise RuntimeError(
+                f"torch.gradient expected spacing to be unspecified, a scalar, or a list of "
+                f"length equal to 'self.dim() = {input.ndim}', since dim argument was not "
+                f"given, but got a list of length {len(spacing)}"
+            )
         if len(spacing) != len(dims):
             raise RuntimeError(
                 f"torch.gradient expected spacing to be unspecified, a scalar or it's spacing "
