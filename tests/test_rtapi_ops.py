@@ -140,7 +140,7 @@ def test_gradient_errors_match_torch():
         (dict(edge_order=3), (4,)),
         (dict(edge_order=2), (2,)),
         (dict(spacing=[1.0, 2.0]), (4,)),
-        (dict(dim=[0, 0]), (3, 3)),,
+        (dict(dim=[0, 0]), (3, 3)),
     ]:
         errs = [
             _err(lambda lib=lib, shape=shape, kw=kw: lib.gradient(lib.zeros(shape), **kw))
