@@ -79,8 +79,8 @@ class _BackwardPreHook(Function):
     """Identity on the way forward; on the way back it hands the gradient of the module's
     output(s) to the module's backward pre-hooks, which may replace it.
 
-    ``layout``: (number of tensors in the output, positions among them of those that need
-    a gradient, their shapes). Several such outputs come through as one flat tensor (their
+    ``layout``: (length of the output tuple, positions in it of the tensors that need a
+    gradient, their shapes). Several such outputs come through as one flat tensor (their
     gradients then arrive together, as the hooks need them), split again here; a tensor
     that needs no gradient gets None, as in PyTorch.
     """
@@ -136,25 +136,24 @@ def _hook_output(module, result):
         return _BackwardPreHook.apply(result, module, (1, [0], [tuple(result.shape)]))
     if not isinstance(result, tuple):
         return result
-    where = [i for i, r in enumerate(result) if isinstance(r, Tensor)]
-    live = [k for k, i in enumerate(where) if result[i].requires_grad]
+    # one grad_output entry per element of the tuple, None where no gradient flows
+    live = [i for i, r in enumerate(result) if isinstance(r, Tensor) and r.requires_grad]
     if not live:
         return result
-    shapes = [tuple(result[where[k]].shape) for k in live]
-    layout = (len(where), live, shapes)
+    shapes = [tuple(result[i].shape) for i in live]
+    layout = (len(result), live, shapes)
     out = list(result)
     if len(live) == 1:
-        i = where[live[0]]
-        out[i] = _BackwardPreHook.apply(result[i], module, layout)
+        out[live[0]] = _BackwardPreHook.apply(result[live[0]], module, layout)
     else:
         from gradfit._functional import cat
 
-        flat = cat([result[where[k]].reshape(-1) for k in live])
+        flat = cat([result[i].reshape(-1) for i in live])
         joined = _BackwardPreHook.apply(flat, module, layout)
         start = 0
-        for k, sh in zip(live, shapes, strict=True):
+        for i, sh in zip(live, shapes, strict=True):
             n = _numel(sh)
-            out[where[k]] = joined[start : start + n].reshape(sh)
+            out[i] = joined[start : start + n].reshape(sh)
             start += n
     return tuple(out) if type(result) is tuple else type(result)(*out)
 
