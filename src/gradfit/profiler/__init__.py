@@ -122,9 +122,10 @@ class FunctionEvent:
 
     def __init__(self, id: int, name: str, start_ns: int, input_shapes, stack) -> None:  # noqa: A002
         self.id = id
-        self.name = name
-        # PyTorch sums the numbered step ranges under one name in its summaries
-        self.key = "ProfilerStep*" if name.startswith("ProfilerStep#") else name
+        # PyTorch names the numbered step ranges "ProfilerStep*" (summed in its summaries);
+        # the trace keeps the number
+        self.trace_name = name
+        self.name = self.key = "ProfilerStep*" if name.startswith("ProfilerStep#") else name
         self.start_ns = start_ns
         self.end_ns = start_ns
         self.input_shapes = input_shapes
@@ -301,7 +302,7 @@ class EventList(list):
             {
                 "ph": "X",
                 "cat": "user_annotation" if e.is_user_annotation else "cpu_op",
-                "name": e.name,
+                "name": getattr(e, "trace_name", e.key),
                 "pid": pid,
                 "tid": 0,
                 "ts": e.start_ns / 1000.0,
