@@ -172,3 +172,61 @@ def test_to_empty_keeps_shapes_dtypes_and_parameters():
         for p in m.parameters():
             p.fill_(1.0)
     np.testing.assert_array_equal(m[0].weight.detach().numpy(), np.ones((2, 3)))
+
+
+class _ThreeIn:
+    @staticmethod
+    def make(nn):
+        class Two(nn.Module):
+            def forward(self, a, b, c):
+                return a * b, a.sum() + c
+
+        return Two()
+
+
+def _full_backward_log(lib, nn):
+    import warnings
+
+    log = []
+    lib.manual_seed(0)
+    m = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))
+
+    def full(mod, grad_input, grad_output):
+        log.append(("full", [_shape(g) for g in grad_input], [_shape(g) for g in grad_output]))
+        log.append(("go_sum", round(float(grad_output[0].sum()), 5)))
+        return (grad_input[0] * 3,)
+
+    m[1].register_full_backward_hook(full)
+    m[1].register_full_backward_pre_hook(lambda mod, go: (go[0] * 2,))
+    m[0].register_full_backward_hook(
+        lambda mod, gi, go: log.append(("first", [_shape(g) for g in gi], [_shape(g) for g in go]))
+    )
+    x = lib.randn(5, 3)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        m(x).pow(2).sum().backward()  # no input needs a gradient: the hook fires early
+    log.append(("warned", any("no inputs require gradients" in str(w.message) for w in caught)))
+    log.append(("w0", m[0].weight.grad.numpy().round(5).tolist()))
+    xr = lib.randn(5, 3, requires_grad=True)
+    m.zero_grad()
+    m(xr).pow(2).sum().backward()
+    log.append(("x", xr.grad.numpy().round(5).tolist()))
+    t = _ThreeIn.make(nn)
+    t.register_full_backward_hook(
+        lambda mod, gi, go: log.append(("two", [_shape(g) for g in gi], [_shape(g) for g in go]))
+    )
+    a = lib.ones(3, requires_grad=True)
+    b = lib.full((3,), 2.0, requires_grad=True)
+    p, q = t(a, b, 5)
+    (p.sum() + q * 3).backward()
+    log.append((a.grad.tolist(), b.grad.tolist()))
+    a2 = lib.ones(3, requires_grad=True)
+    p, q = t(a2, lib.ones(3), 1)
+    p.sum().backward()  # q unused: None in grad_output; b needs no grad: zeros
+    log.append(a2.grad.tolist())
+    return log
+
+
+def test_full_backward_hooks_match_torch():
+    (torch, tnn), (g, gnn_) = _libs()
+    assert _full_backward_log(g, gnn_) == _full_backward_log(torch, tnn)

@@ -110,6 +110,8 @@ _FRESH_HOOKS = (
     "_load_state_dict_pre_hooks",
     "_load_state_dict_post_hooks",
     "_backward_pre_hooks",
+    "_backward_hooks",
+    "_has_backward_hooks",
 )
 
 

@@ -75,87 +75,147 @@ def _shape_str(shape) -> str:
     return f"gradfit.Size({list(shape)})"
 
 
-class _BackwardPreHook(Function):
-    """Identity on the way forward; on the way back it hands the gradient of the module's
-    output(s) to the module's backward pre-hooks, which may replace it.
+class _BackwardHookNode(Function):
+    """Identity on the way forward. On the way back, around a module with backward hooks
+    (PyTorch's ``BackwardHook``):
 
-    ``layout``: (length of the output tuple, positions in it of the tensors that need a
-    gradient, their shapes). Several such outputs come through as one flat tensor (their
-    gradients then arrive together, as the hooks need them), split again here; a tensor
-    that needs no gradient gets None, as in PyTorch.
+    - the node on the module's output hands the gradient of the output(s) to the
+      backward pre-hooks (``hook(module, grad_output)``, which may replace it) and keeps
+      it for the full backward hooks;
+    - the node on the module's inputs calls the full backward hooks with the gradient of
+      the inputs (``hook(module, grad_input, grad_output)``, which may replace it).
+
+    ``layout``: (length of the tuple, positions in it of the tensors that need a gradient,
+    their shapes). Several such tensors pass as one flat tensor, so that their gradients
+    arrive together, as the hooks need them; the others get None, as in PyTorch.
     """
 
     @staticmethod
-    def forward(ctx, x, module, layout):
-        ctx.module, ctx.layout = module, layout
+    def forward(ctx, x, state, layout, role):
+        ctx.state, ctx.layout, ctx.role = state, layout, role
         return x
 
     @staticmethod
     def backward(ctx, grad):
-        n, live, shapes = ctx.layout
+        from gradfit._factories import zeros_like
+
+        n, live, shapes, arrived = ctx.layout
         if len(live) == 1:
             pieces = [grad]
         else:
-            pieces = [
-                g.reshape(sh)
-                for g, sh in zip(grad.split([_numel(sh) for sh in shapes]), shapes, strict=True)
-            ]
+            sizes = [_numel(sh) for sh in shapes]
+            pieces = [g.reshape(sh) for g, sh in zip(grad.split(sizes), shapes, strict=True)]
         grads = [None] * n
         for i, g in zip(live, pieces, strict=True):
-            grads[i] = g
+            # a joined tensor's part that no gradient reached is None, as in PyTorch
+            grads[i] = g if arrived is None or i in arrived else None
         grads = tuple(grads)
-        for hook in list(ctx.module._backward_pre_hooks.values()):
-            res = hook(ctx.module, grads)
-            if res is None:
-                continue
-            res = tuple(res) if isinstance(res, tuple | list) else (res,)
-            if len(res) != n:
-                raise RuntimeError(
-                    f"Backward pre hook returned an invalid number of grad_output, got "
-                    f"{len(res)}, but expected {n}"
+        state = ctx.state
+        module = state.module
+        if ctx.role == "output":
+            for hook in list(module._backward_pre_hooks.values()):
+                grads = _replaced(hook(module, grads), grads, "Backward pre hook", "grad_output")
+            state.grad_outputs = grads
+            if state.inputs_live is None and module._backward_hooks:
+                # no input needs a gradient: the hooks run now, as PyTorch's do (and warn)
+                import warnings
+
+                warnings.warn(
+                    "Full backward hook is firing when gradients are computed with respect "
+                    "to module outputs since no inputs require gradients. See "
+                    "https://docs.pytorch.org/docs/main/generated/torch.nn.Module.html"
+                    "#torch.nn.Module.register_full_backward_hook for more details.",
+                    stacklevel=2,
                 )
-            grads = res
+                none = (None,) * state.n_inputs
+                for hook in list(module._backward_hooks.values()):
+                    res = hook(module, none, grads)
+                    if res is not None and not all(r is None for r in res):
+                        raise RuntimeError(
+                            "Backward hook for Modules where no input requires gradient "
+                            "should always return None or None for all gradients."
+                        )
+        else:
+            # PyTorch hands a zero gradient for a tensor input that needs none (its hook
+            # node fills the gradients of all the tensors it wraps)
+            grads = tuple(
+                zeros_like(t) if g is None and isinstance(t, Tensor) else g
+                for g, t in zip(grads, state.inputs, strict=True)
+            )
+            for hook in list(module._backward_hooks.values()):
+                grads = _replaced(
+                    hook(module, grads, state.grad_outputs), grads, "Backward hook", "grad_input"
+                )
         out = [grads[i] for i in live]
         if len(live) == 1:
-            return out[0], None, None
+            return out[0], None, None, None
         from gradfit._functional import cat
 
-        return cat([g.reshape(-1) for g in out]), None, None
+        out = [zeros_like(p) if g is None else g for g, p in zip(out, pieces, strict=True)]
+        return cat([g.reshape(-1) for g in out]), None, None, None
+
+
+def _replaced(res, grads: tuple, what: str, name: str) -> tuple:
+    if res is None:
+        return grads
+    res = tuple(res) if isinstance(res, tuple | list) else (res,)
+    if len(res) != len(grads):
+        raise RuntimeError(
+            f"{what} returned an invalid number of {name}, got {len(res)}, but expected "
+            f"{len(grads)}"
+        )
+    return res
 
 
 def _numel(shape) -> int:
     return int(np.prod(shape, dtype=np.int64))
 
 
-def _hook_output(module, result):
-    """The module's output routed through a ``_BackwardPreHook`` node: a tensor, or the
-    tensors of a tuple (other outputs pass as they are)."""
-    if isinstance(result, Tensor):
-        if not result.requires_grad:
-            return result
-        return _BackwardPreHook.apply(result, module, (1, [0], [tuple(result.shape)]))
-    if not isinstance(result, tuple):
-        return result
-    # one grad_output entry per element of the tuple, None where no gradient flows
-    live = [i for i, r in enumerate(result) if isinstance(r, Tensor) and r.requires_grad]
+class _HookState:
+    """One call of a module with backward hooks: what its two nodes share."""
+
+    __slots__ = ("module", "n_inputs", "inputs", "inputs_live", "grad_outputs")
+
+    def __init__(self, module, inputs: tuple) -> None:
+        self.module = module
+        self.inputs = inputs
+        self.n_inputs = len(inputs)
+        self.inputs_live = None
+        self.grad_outputs = None
+
+
+def _through_node(values, state, role: str):
+    """``values`` (a tensor, or a tuple) with its tensors that need a gradient routed
+    through one ``_BackwardHookNode``; returns (new values, positions routed or None)."""
+    if isinstance(values, Tensor):
+        if not values.requires_grad:
+            return values, None
+        layout = (1, [0], [tuple(values.shape)], None)
+        return _BackwardHookNode.apply(values, state, layout, role), [0]
+    if not isinstance(values, tuple):
+        return values, None
+    live = [i for i, r in enumerate(values) if isinstance(r, Tensor) and r.requires_grad]
     if not live:
-        return result
-    shapes = [tuple(result[i].shape) for i in live]
-    layout = (len(result), live, shapes)
-    out = list(result)
+        return values, None
+    shapes = [tuple(values[i].shape) for i in live]
+    out = list(values)
     if len(live) == 1:
-        out[live[0]] = _BackwardPreHook.apply(result[live[0]], module, layout)
+        layout = (len(values), live, shapes, None)
+        out[live[0]] = _BackwardHookNode.apply(values[live[0]], state, layout, role)
     else:
         from gradfit._functional import cat
 
-        flat = cat([result[i].reshape(-1) for i in live])
-        joined = _BackwardPreHook.apply(flat, module, layout)
+        arrived: set = set()  # the parts a gradient reached (their tensor hooks say so)
+        layout = (len(values), live, shapes, arrived)
+        flat = cat([values[i].reshape(-1) for i in live])
+        joined = _BackwardHookNode.apply(flat, state, layout, role)
         start = 0
         for i, sh in zip(live, shapes, strict=True):
             n = _numel(sh)
             out[i] = joined[start : start + n].reshape(sh)
+            out[i].register_hook(lambda g, i=i: arrived.add(i))
             start += n
-    return tuple(out) if type(result) is tuple else type(result)(*out)
+    return (tuple(out) if type(values) is tuple else type(values)(*out)), live
 
 
 class Module:
@@ -176,6 +236,9 @@ class Module:
     _load_state_dict_pre_hooks = _NO_HOOKS
     _load_state_dict_post_hooks = _NO_HOOKS
     _backward_pre_hooks = _NO_HOOKS
+    _backward_hooks = _NO_HOOKS
+    # set on an instance when it gets a backward hook: one look-up on the call path
+    _has_backward_hooks = False
 
     def __init__(self, *args, **kwargs) -> None:
         if args or kwargs:
@@ -203,7 +266,7 @@ class Module:
     # ------------------------------------------------------------------ calling
     def __call__(self, *args, **kwargs):
         # The hot path: most modules have no hooks, so forward runs directly.
-        if self._forward_hooks or self._forward_pre_hooks or self._backward_pre_hooks:
+        if self._forward_hooks or self._forward_pre_hooks or self._has_backward_hooks:
             return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)
 
@@ -217,6 +280,11 @@ class Module:
                 res = hook(self, args)
                 if res is not None:
                     args = res if isinstance(res, tuple) else (res,)
+        state = None
+        if self._backward_hooks or self._backward_pre_hooks:
+            state = _HookState(self, tuple(args))
+            if self._backward_hooks:
+                args, state.inputs_live = _through_node(tuple(args), state, "input")
         result = self.forward(*args, **kwargs)
         for hid, hook in list(self._forward_hooks.items()):
             if hid in self._forward_hooks_with_kwargs:
@@ -225,8 +293,8 @@ class Module:
                 res = hook(self, args, result)
             if res is not None:
                 result = res
-        if self._backward_pre_hooks:
-            result = _hook_output(self, result)
+        if state is not None:
+            result, _ = _through_node(result, state, "output")
         return result
 
     def register_forward_hook(
@@ -809,7 +877,17 @@ class Module:
         entry per output tensor) and a non-None return value (a tuple of the same length)
         replaces it, as PyTorch's. The output passes through an identity node that calls
         the hooks, added only while backward pre-hooks are registered."""
+        self.__dict__["_has_backward_hooks"] = True
         return self._add_hook("_backward_pre_hooks", hook, prepend)
+
+    def register_full_backward_hook(self, hook: Callable, prepend: bool = False) -> RemovableHandle:
+        """Call ``hook(module, grad_input, grad_output)`` once the gradient of this module's
+        positional inputs has been computed; ``grad_input`` has one entry per positional
+        argument (None where no gradient flows) and a non-None return value replaces it,
+        as PyTorch's. Where no input needs a gradient the hook runs when the output's
+        gradient arrives, with ``grad_input`` all None."""
+        self.__dict__["_has_backward_hooks"] = True
+        return self._add_hook("_backward_hooks", hook, prepend)
 
     def to_empty(self, *, device=None, recurse: bool = True) -> Module:
         """Give every parameter and buffer new, uninitialized storage of the same shape
