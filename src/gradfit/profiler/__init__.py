@@ -30,6 +30,7 @@ import time
 import traceback
 import warnings
 
+from gradfit._arrays import unwrap
 from gradfit.autograd import function as _function
 
 __all__ = [
@@ -532,9 +533,10 @@ def _timed(original, name_of):
         finally:
             rec.end(evt)
         if rec.profile_memory:
-            arr = getattr(out, "_array", None)
-            if arr is not None and arr.base is None:
-                evt.memory = arr.nbytes
+            if isinstance(out, _function.Tensor):
+                arr = unwrap(out)
+                if arr.base is None:  # a view allocates nothing
+                    evt.memory = arr.nbytes
         return out
 
     return classmethod(apply)
