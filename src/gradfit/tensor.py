@@ -97,6 +97,16 @@ class device:  # noqa: N801 - PyTorch's name
     def __str__(self):
         return self.type if self.index is None else f"{self.type}:{self.index}"
 
+    # ``with torch.device("cpu"):`` makes the device the default for new tensors inside
+    # the block; the CPU already is, and data on any other device fails at once.
+    def __enter__(self):
+        if self.type != "cpu":
+            raise _no_device_error(self.type)
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
 
 _CPU = device("cpu")
 
@@ -2753,3 +2763,36 @@ def _refresh_views(base: Tensor, region=None) -> None:
 
 # The graph machinery below this module builds its outputs as Tensors from here on.
 bind_tensor_class(Tensor)
+
+
+# --- rtapi: apply_, map_, index_reduce, bfloat16 (the functions in _tensorops_rt) ---------
+def _rt():
+    from gradfit import _tensorops_rt
+
+    return _tensorops_rt
+
+
+def _index_reduce(self, dim: int, index, source, reduce: str, *, include_self: bool = True):
+    return _rt().index_reduce(self, dim, index, source, reduce, include_self=include_self)
+
+
+def _index_reduce_(self, dim: int, index, source, reduce: str, *, include_self: bool = True):
+    fn = _rt().index_reduce
+    return self._inplace_op(
+        lambda t: fn(t, dim, index, source, reduce, include_self=include_self), source
+    )
+
+
+def _bfloat16(self, memory_format=None):
+    # NumPy has no bfloat16 type to hold the values (float16 it has: Tensor.half).
+    raise TypeError(
+        "bfloat16 is not supported: NumPy has no bfloat16 dtype (gradfit supports float16, "
+        "float32 and float64)"
+    )
+
+
+Tensor.apply_ = lambda self, callable: _rt().apply_(self, callable)  # noqa: A002
+Tensor.map_ = lambda self, tensor, callable: _rt().map_(self, tensor, callable)  # noqa: A002
+Tensor.index_reduce = _index_reduce
+Tensor.index_reduce_ = _index_reduce_
+Tensor.bfloat16 = _bfloat16

@@ -428,3 +428,8 @@ REGISTRY += REGISTRY_TOPLEVEL
 from .registry_special import REGISTRY_SPECIAL  # noqa: E402
 
 REGISTRY += REGISTRY_SPECIAL
+
+# index_reduce, torch.gradient, torch.corrcoef (rtapi): tests/engine/registry_rtapi.py
+from .registry_rtapi import REGISTRY_RTAPI  # noqa: E402
+
+REGISTRY += REGISTRY_RTAPI
