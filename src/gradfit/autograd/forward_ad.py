@@ -57,8 +57,9 @@ _current_level = [-1]
 # Each entered level gets a new generation (``_fw_level``): a tangent is stored with the
 # generation it belongs to, so one left over from an exited level is never read.
 _next_generation = itertools.count(1).__next__
-# The tensors given a tangent in this level: exiting it deletes their tangents.
-_DUALS: weakref.WeakSet = weakref.WeakSet()
+# The tensors given a tangent in this level (id -> weak reference; a WeakSet would compare
+# tensors with ``==``, which is elementwise): exiting the level deletes their tangents.
+_DUALS: dict = {}
 
 _plain_op_apply = function.Op.__dict__["apply"].__func__
 _plain_function_apply = function.Function.__dict__["apply"].__func__
@@ -97,7 +98,15 @@ def _tangent(t, gen: int):
 
 def _set(t, tangent, gen: int) -> None:
     t._fw_grad = (gen, tangent)
-    _DUALS.add(t)
+    key = id(t)
+    ref = _DUALS.get(key)
+    if ref is None or ref() is not t:
+        _DUALS[key] = weakref.ref(t, functools.partial(_forget, key))
+
+
+def _forget(key: int, ref) -> None:
+    if _DUALS.get(key) is ref:
+        del _DUALS[key]
 
 
 def _matching_view(base_tangent: np.ndarray, base: np.ndarray, view: np.ndarray):
@@ -179,8 +188,10 @@ def exit_dual_level(*, level: int | None = None) -> None:
             "Trying to exit a forward AD level that does not exist: no level was entered"
         )
     _install(False)
-    for t in list(_DUALS):
-        t.__dict__.pop("_fw_grad", None)
+    for ref in list(_DUALS.values()):
+        t = ref()
+        if t is not None:
+            t.__dict__.pop("_fw_grad", None)
     _DUALS.clear()
     _fw_level[0] = _fw_on[0] = 0
     _current_level[0] = -1
