@@ -574,8 +574,10 @@ class Tensor:
             )
 
     def _inplace(self, values) -> Tensor:
-        if _fw_on[0] or _enabled[0] and (
-            self._requires_grad or (isinstance(values, Tensor) and values._requires_grad)
+        if (
+            _fw_on[0]
+            or _enabled[0]
+            and (self._requires_grad or (isinstance(values, Tensor) and values._requires_grad))
         ):
             if isinstance(values, Tensor) and values._array.dtype != self._array.dtype:
                 values = values.to(self._array.dtype)
@@ -728,8 +730,10 @@ class Tensor:
     def _iop(self, op, other):
         # x += y: PyTorch's in-place add, inside a graph too (other names of the tensor
         # see the new values; ``_inplace_op`` records the op).
-        if _fw_on[0] or _enabled[0] and (
-            self._requires_grad or (isinstance(other, Tensor) and other._requires_grad)
+        if (
+            _fw_on[0]
+            or _enabled[0]
+            and (self._requires_grad or (isinstance(other, Tensor) and other._requires_grad))
         ):
             return self._inplace_op(lambda t: op(t, other), other, check_cast=True)
         res = op(self.detach(), other)._array
@@ -762,8 +766,10 @@ class Tensor:
         idx = _index_arrays(index)
         if isinstance(value, Tensor) and value._array.dtype != self._array.dtype:
             value = value.to(self._array.dtype)
-        if _fw_on[0] or _enabled[0] and (
-            self._requires_grad or (isinstance(value, Tensor) and value._requires_grad)
+        if (
+            _fw_on[0]
+            or _enabled[0]
+            and (self._requires_grad or (isinstance(value, Tensor) and value._requires_grad))
         ):
             self._inplace_op(
                 lambda t: indexing.IndexPut.apply(t, value, index=idx), value, region=idx

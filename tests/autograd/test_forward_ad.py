@@ -56,7 +56,9 @@ def _jacobian_times(spec, arrays, tangents, dim):
     out = _call(spec, torch, xs, dim)
     jac = torch.autograd.functional.jacobian(lambda *x: _call(spec, torch, x, dim), xs)
     jac = jac if isinstance(jac, tuple) else (jac,)
-    jt = sum(j.reshape(out.numel(), -1) @ torch.tensor(t).reshape(-1) for j, t in zip(jac, tangents))
+    jt = sum(
+        j.reshape(out.numel(), -1) @ torch.tensor(t).reshape(-1) for j, t in zip(jac, tangents)
+    )
     return jt.reshape(out.shape).numpy()
 
 
@@ -236,12 +238,8 @@ def _error(fn):
 ERRORS = {
     "no_level": lambda lib, fw: fw.make_dual(lib.ones(2), lib.ones(2)),
     "size": lambda lib, fw: _in_level(fw, lambda: fw.make_dual(lib.ones(3), lib.ones(2))),
-    "int_primal": lambda lib, fw: _in_level(
-        fw, lambda: fw.make_dual(lib.arange(3), lib.ones(3))
-    ),
-    "int_tangent": lambda lib, fw: _in_level(
-        fw, lambda: fw.make_dual(lib.ones(3), lib.arange(3))
-    ),
+    "int_primal": lambda lib, fw: _in_level(fw, lambda: fw.make_dual(lib.arange(3), lib.ones(3))),
+    "int_tangent": lambda lib, fw: _in_level(fw, lambda: fw.make_dual(lib.ones(3), lib.arange(3))),
     "nested": lambda lib, fw: _in_level(fw, fw.enter_dual_level),
     "nested_ctx": lambda lib, fw: _in_level(fw, lambda: fw.dual_level().__enter__()),
     "already_dual": lambda lib, fw: _in_level(

@@ -231,9 +231,7 @@ def _check_floating(t, name: str) -> None:
     if not isinstance(t, function.Tensor):
         raise TypeError(f"make_dual: expected {name} to be a Tensor, got {type(t).__name__}")
     if t._array.dtype.kind not in "fc":
-        raise ValueError(
-            f"Expected {name} to be floating point or complex, but got: {t.dtype}"
-        )
+        raise ValueError(f"Expected {name} to be floating point or complex, but got: {t.dtype}")
 
 
 def make_dual(tensor, tangent, *, level: int | None = None):
