@@ -21,10 +21,11 @@ permute, expand, basic indexing) are linear in their input: their tangent is the
 view of the input's tangent, so that, as in PyTorch, a view's tangent shares memory with
 its base's tangent and in-place edits of either are seen by the other.
 
-While a level is entered, ``Op.apply`` (and ``Function.apply``) are replaced by
-tangent-aware versions, and the in-place methods of ``gradfit.tensor`` take their general
-path (``_inplace`` below): outside a level the per-op path is exactly as fast as without
-this module. An op's tangent is itself built from gradfit operations, so when grad mode
+While a level is entered, ``Op.apply`` is replaced by a tangent-aware version (gradfit
+looks ``Op.apply`` up at each call; nothing binds it ahead), and the in-place methods of
+``gradfit.tensor`` take their general path (``_inplace`` below): outside a level the
+per-op path is exactly as fast as without this module. ``Function.apply`` asks itself
+whether a level is entered, since users bind it ahead (``fn = Fn.apply``). An op's tangent is itself built from gradfit operations, so when grad mode
 is on and the primals or tangents require grad it is recorded, and one can backpropagate
 through tangents (``unpack_dual(y).tangent.sum().backward()``), as in PyTorch. A custom
 ``Function`` needs a ``jvp`` staticmethod, as in PyTorch.
@@ -62,7 +63,6 @@ _next_generation = itertools.count(1).__next__
 _DUALS: dict = {}
 
 _plain_op_apply = function.Op.__dict__["apply"].__func__
-_plain_function_apply = function.Function.__dict__["apply"].__func__
 
 
 class UnpackedDualTensor(NamedTuple):
@@ -152,14 +152,9 @@ def _alias(t, gen: int):
 
 def _install(on: bool) -> None:
     """Route op application through the tangent-aware versions (or back)."""
-    if on:
-        function.Op.apply = classmethod(_dual_op_apply)
-        function._op_apply = _dual_op_apply
-        function.Function.apply = classmethod(_dual_function_apply)
-    else:
-        function.Op.apply = classmethod(_plain_op_apply)
-        function._op_apply = _plain_op_apply
-        function.Function.apply = classmethod(_plain_function_apply)
+    apply = _dual_op_apply if on else _plain_op_apply
+    function.Op.apply = classmethod(apply)
+    function._op_apply = apply
 
 
 def enter_dual_level() -> int:
@@ -432,7 +427,7 @@ def _dual_function_apply(cls, *args, **kwargs):
     gen = _fw_on[0]
     tans = _tangents_of(args, gen) if gen else None
     if tans is None:
-        return _plain_function_apply(cls, *args, **kwargs)
+        return function._function_apply(cls, args, kwargs)[0]
     if cls.jvp is function.Function.jvp:
         function.Function.jvp(None)  # PyTorch's NotImplementedError
     T = function.Tensor

@@ -27,7 +27,7 @@ from typing import Protocol
 
 import numpy as np
 
-from gradfit._grad_mode import _enabled, no_grad
+from gradfit._grad_mode import _enabled, _fw_on, no_grad
 from gradfit.autograd import _torch_names
 
 _new = object.__new__
@@ -420,6 +420,10 @@ class Function:
 
     @classmethod
     def apply(cls, *args, **kwargs):
+        if _fw_on[0]:  # a forward AD level: the output's tangent comes from ``jvp``
+            from gradfit.autograd.forward_ad import _dual_function_apply
+
+            return _dual_function_apply(cls, *args, **kwargs)
         return _function_apply(cls, args, kwargs)[0]
 
 
