@@ -25,11 +25,15 @@ While a level is entered, ``Op.apply`` is replaced by a tangent-aware version (g
 looks ``Op.apply`` up at each call; nothing binds it ahead), and the in-place methods of
 ``gradfit.tensor`` take their general path (``_inplace`` below): outside a level the
 per-op path is exactly as fast as without this module. ``Function.apply`` asks itself
-whether a level is entered, since users bind it ahead (``fn = Fn.apply``). An op's tangent is itself built from gradfit operations, so when grad mode
-is on and the primals or tangents require grad it is recorded, and one can backpropagate
-through tangents (``unpack_dual(y).tangent.sum().backward()``), as in PyTorch. A custom
+whether a level is entered, since users bind it ahead (``fn = Fn.apply``).
+
+An op's tangent is itself built from gradfit operations, so when grad mode is on and
+the primals or tangents require grad it is recorded, and one can backpropagate through
+tangents (``unpack_dual(y).tangent.sum().backward()``), as in PyTorch. A tangent requires
+grad only where it depends on such a tensor (PyTorch's formulas sometimes record a
+dependence multiplied by zero: ``(dual * 2)``'s tangent has a ``grad_fn`` there). A custom
 ``Function`` needs a ``jvp`` staticmethod, as in PyTorch.
-"""
+
 
 from __future__ import annotations
 
