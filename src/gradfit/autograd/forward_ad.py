@@ -33,7 +33,7 @@ tangents (``unpack_dual(y).tangent.sum().backward()``), as in PyTorch. A tangent
 grad only where it depends on such a tensor (PyTorch's formulas sometimes record a
 dependence multiplied by zero: ``(dual * 2)``'s tangent has a ``grad_fn`` there). A custom
 ``Function`` needs a ``jvp`` staticmethod, as in PyTorch.
-
+"""
 
 from __future__ import annotations
 
