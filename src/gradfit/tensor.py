@@ -887,8 +887,9 @@ class Tensor:
         # memory shared in this process; a pickled or copied tensor owns its values.
         state = object.__getstate__(self)
         d = state[0] if type(state) is tuple else None
-        if d and ("_views" in d or "_view_base" in d):
-            d = {k: v for k, v in d.items() if k not in ("_views", "_view_base")}
+        if d and ("_views" in d or "_view_base" in d or "_fw_grad" in d):
+            # (a forward AD tangent belongs to a level of this process: not kept either)
+            d = {k: v for k, v in d.items() if k not in ("_views", "_view_base", "_fw_grad")}
             state = (d or None, state[1])
         return state
 
