@@ -253,6 +253,7 @@ ERRORS = {
     ),
     "exit_other_level": lambda lib, fw: _in_level(fw, lambda: fw.exit_dual_level(level=1)),
     "unpack_not_tensor": lambda lib, fw: _in_level(fw, lambda: fw.unpack_dual(3.0)),
+    "exit_without_level": lambda lib, fw: fw.exit_dual_level(),
 }
 
 
@@ -269,6 +270,17 @@ def test_errors_are_pytorchs(case):
     assert ours[0] == ref[0]
     assert ours[1] == as_gradfit(ref[1])
     assert gfw._current_level[0] == -1  # the level was left on the error
+
+
+def test_a_copied_or_pickled_dual_tensor_has_no_tangent():
+    import copy
+    import pickle
+
+    with gfw.dual_level():
+        d = gfw.make_dual(gradfit.ones(2), gradfit.ones(2))
+        for other in (copy.deepcopy(d), pickle.loads(pickle.dumps(d))):
+            assert gfw.unpack_dual(other).tangent is None
+            _close(other, np.ones(2))
 
 
 def test_a_tangent_of_another_float_type_is_accepted_as_in_pytorch():

@@ -182,10 +182,8 @@ def exit_dual_level(*, level: int | None = None) -> None:
             "Trying to exit a forward AD level that was not the last one that was created. "
             "This is not supported."
         )
-    if level < 0:
-        raise RuntimeError(
-            "Trying to exit a forward AD level that does not exist: no level was entered"
-        )
+    if level < 0:  # no level was entered
+        raise RuntimeError("Dual level must be a positive number.")
     _install(False)
     for ref in list(_DUALS.values()):
         t = ref()
