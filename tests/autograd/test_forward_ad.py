@@ -626,3 +626,27 @@ def test_outside_a_level_op_application_is_the_plain_path():
         assert function.Op.__dict__["apply"].__func__ is gfw._dual_op_apply
     assert function.Op.__dict__["apply"].__func__ is gfw._plain_op_apply
     assert function._op_apply is gfw._plain_op_apply
+
+
+JVP_ERRORS = {
+    "v_none": lambda F, lib, X, V: F.jvp(lambda a: a * 2, X),
+    "v_size": lambda F, lib, X, V: F.jvp(lambda a: a * 2, X, lib.ones(2)),
+    "v_entry_size": lambda F, lib, X, V: F.jvp(lambda a, b: a, (X, X), (V, lib.ones(2))),
+    "v_length": lambda F, lib, X, V: F.jvp(lambda a, b: a * b, (X, X), (V,)),
+    "v_single": lambda F, lib, X, V: F.jvp(lambda a: a, X, (V, V)),
+    "output_not_tensor": lambda F, lib, X, V: F.jvp(lambda a: 3, X, V),
+    "input_not_tensor": lambda F, lib, X, V: F.jvp(lambda a: a, 3.0, V),
+    "strict": lambda F, lib, X, V: F.jvp(lambda a: lib.ones(3), X, V, strict=True),
+}
+
+
+@pytest.mark.parametrize("case", sorted(JVP_ERRORS))
+def test_functional_jvp_errors_are_pytorchs(case):
+    def run(lib):
+        X, V = lib.tensor(np.arange(3.0)), lib.tensor(np.ones(3))
+        return _error(lambda: JVP_ERRORS[case](lib.autograd.functional, lib, X, V))
+
+    ours, ref = run(gradfit), run(torch)
+    assert ref is not None and ours is not None
+    assert ours[0] == ref[0]
+    assert ours[1] == ref[1].replace("torch.", "gradfit.")
