@@ -650,3 +650,23 @@ def test_functional_jvp_errors_are_pytorchs(case):
     assert ref is not None and ours is not None
     assert ours[0] == ref[0]
     assert ours[1] == ref[1].replace("torch.", "gradfit.")
+
+
+def test_an_op_without_a_second_order_derivative_refuses_forward_ad():
+    from gradfit.autograd.function import Op
+
+    class Cube(Op):  # first order only: no backward_graph, no composite
+        @staticmethod
+        def forward(ctx, a):
+            return a**3
+
+        @staticmethod
+        def backward(ctx, g):
+            return 3 * ctx.inputs[0].detach().numpy() ** 2 * g
+
+    x = gradfit.tensor([1.0, 2.0])
+    Cube.apply(x)  # outside a level: the plain path
+    with gfw.dual_level():
+        with pytest.raises(NotImplementedError, match="Trying to use forward AD with Cube"):
+            Cube.apply(gfw.make_dual(x, gradfit.ones(2)))
+        assert gfw.unpack_dual(Cube.apply(x)).tangent is None  # no tangent in: fine
