@@ -38,7 +38,7 @@ class Generator:
 
     def manual_seed(self, seed: int) -> Generator:
         if not isinstance(seed, int | np.integer):
-            raise TypeError(f"manual_seed expected an int, got {type(seed).__name__}")
+            raise RuntimeError(f"manual_seed expected a long, but got {type(seed).__name__}")
         self.mt.manual_seed(int(seed))
         return self
 
@@ -63,8 +63,8 @@ default_generator = Generator()
 
 
 def manual_seed(seed: int) -> Generator:
-    """Seed gradfit's default generator (as ``torch.manual_seed``)."""
-    return default_generator.manual_seed(seed)
+    """Seed gradfit's default generator (as ``torch.manual_seed``, which takes ``int(seed)``)."""
+    return default_generator.manual_seed(int(seed))
 
 
 def seed() -> int:

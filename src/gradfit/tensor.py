@@ -14,6 +14,7 @@ reaches a tensor's array through ``gradfit._arrays``, not through ``_array``.
 
 from __future__ import annotations
 
+import numbers
 import weakref
 
 import numpy as np
@@ -164,19 +165,67 @@ def _to_array(data, dtype=None) -> np.ndarray:
         arr = np.asarray(data)
     else:
         if isinstance(data, list | tuple) and any(isinstance(d, Tensor) for d in data):
+            if any(isinstance(d, Tensor) and d._array.size != 1 for d in data):
+                # PyTorch reads each element as a number; stack() joins tensors
+                raise ValueError("only one element tensors can be converted to Python scalars")
             data = [d._array if isinstance(d, Tensor) else d for d in data]
-        arr = np.asarray(data)
+        try:
+            arr = np.asarray(data)
+        except ValueError:
+            _check_nested(data)
+            raise
         if dtype is None:
             kind = arr.dtype.kind
             if kind == "f":
                 arr = arr.astype(_dtypes.default_np(), copy=False)
             elif kind in "iu":
                 arr = arr.astype(np.int64, copy=False)
+            elif kind in "US":
+                raise ValueError(f"too many dimensions '{type(arr.flat[0].item()).__name__}'")
+            elif (
+                kind == "O"
+                and (bad := next((v for v in arr.flat if not isinstance(v, numbers.Number)), _NO))
+                is not _NO
+            ):
+                raise RuntimeError(f"Could not infer dtype of {type(bad).__name__}")
             elif kind not in "b":
                 raise TypeError(f"cannot make a tensor from {type(data).__name__} of {arr.dtype}")
     if dtype is not None:
         arr = arr.astype(_dtypes.to_dtype(dtype), copy=False)
     return arr
+
+
+_NO = object()
+
+
+def _check_nested(data) -> None:
+    """PyTorch's error for nested lists NumPy cannot make an array of: the first
+    sequence whose length differs from the first one's at the same depth."""
+    sizes, seq = [], data
+    while isinstance(seq, list | tuple):
+        sizes.append(len(seq))
+        if not seq:
+            break
+        seq = seq[0]
+
+    def walk(seq, d):
+        for item in seq:
+            if d + 1 == len(sizes) and isinstance(item, list | tuple):
+                raise TypeError(f"expected a number at dim {d}, got {type(item).__name__} {item!r}")
+            if d + 1 < len(sizes):
+                if not isinstance(item, list | tuple | np.ndarray):
+                    raise TypeError(
+                        f"expected a sequence of length {sizes[d + 1]} at dim {d + 1}, got "
+                        f"{type(item).__name__} {item!r}"
+                    )
+                if len(item) != sizes[d + 1]:
+                    raise ValueError(
+                        f"expected sequence of length {sizes[d + 1]} at dim {d + 1} "
+                        f"(got {len(item)})"
+                    )
+                walk(item, d + 1)
+
+    walk(data, 0)
 
 
 def _legacy_array(args: tuple, dtype) -> np.ndarray:
@@ -548,16 +597,16 @@ class Tensor:
         else:
             g = _to_array(gradient).astype(self._array.dtype, copy=False)
             if g.shape != self._array.shape:
-                raise RuntimeError(
-                    f"backward: gradient has shape {g.shape}, expected the output's shape "
-                    f"{self._array.shape}"
-                )
+                raise engine.shape_mismatch(0, g.shape, self._array.shape)
         engine.run_backward([self], [g], bool(retain_graph))
 
     def detach(self) -> Tensor:
         return Tensor._make(self._array, None)
 
     def detach_(self) -> Tensor:
+        base = self.__dict__.get("_view_base")
+        if base is not None and np.may_share_memory(self._array, base._array):
+            raise RuntimeError("Can't detach views in-place. Use detach() instead.")
         self.grad_fn = None
         self._requires_grad = False
         return self
@@ -1668,9 +1717,11 @@ class Tensor:
     reshape_as = view_as
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1):
+        s, e = _dims(start_dim, self.ndim), _dims(end_dim, self.ndim)
         if self.ndim == 0:
             return self.reshape(1)
-        s, e = start_dim % self.ndim, end_dim % self.ndim
+        if s > e:
+            raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
         shape = (
             self._array.shape[:s]
             + (int(np.prod(self._array.shape[s : e + 1])),)

@@ -210,7 +210,7 @@ def test_functional_errors_name_the_bad_value():
         F.interpolate(x, size=3, scale_factor=2)
     with pytest.raises(ValueError, match="align_corners option can only be set"):
         F.interpolate(x, size=3, align_corners=True)
-    with pytest.raises(RuntimeError, match="pad should be at most half"):
+    with pytest.raises(RuntimeError, match="padding should be at most half"):
         F.max_pool1d(x, 2, padding=2)
     with pytest.raises(RuntimeError, match="output padding must be smaller"):
         F.conv_transpose1d(x, gradfit.zeros(2, 1, 3), stride=2, output_padding=2)

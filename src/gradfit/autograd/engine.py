@@ -488,27 +488,39 @@ def backward(
                     _deliver_leaf(x, g._array, {}, None, shared=True)
         return
     if create_graph:
-        grads = [_root_grad_graph(t, g) for t, g in zip(tensors, grad_tensors)]
+        grads = [_root_grad_graph(t, g, i) for i, (t, g) in enumerate(zip(tensors, grad_tensors))]
         run_backward_graph(tensors, grads, bool(retain_graph))
         return
-    grads = [_root_grad(t, g) for t, g in zip(tensors, grad_tensors)]
+    grads = [_root_grad(t, g, i) for i, (t, g) in enumerate(zip(tensors, grad_tensors))]
     run_backward(tensors, grads, bool(retain_graph))
 
 
-def _root_grad_graph(t: Tensor, g) -> Tensor:
+def shape_mismatch(i: int, grad_shape, out_shape) -> RuntimeError:
+    """PyTorch's error for a seed gradient whose shape is not its output's."""
+    from gradfit.tensor import Size
+
+    return RuntimeError(
+        f"Mismatch in shape: grad_output[{i}] has a shape of {Size(grad_shape)} and "
+        f"output[{i}] has a shape of {Size(out_shape)}."
+    )
+
+
+def _root_grad_graph(t: Tensor, g, i: int = 0) -> Tensor:
     """The seed of a create_graph pass, as a Tensor (it may itself require grad: hvp)."""
     if isinstance(g, Tensor):
         if not t.requires_grad:
-            _root_grad(t, None if t.numel() == 1 else g)
+            _root_grad(t, None if t.numel() == 1 else g, i)
         if tuple(g.shape) != tuple(t.shape):
-            raise RuntimeError(f"grad_outputs has shape {tuple(g.shape)}, expected {t.shape}")
+            raise shape_mismatch(i, g.shape, t.shape)
         return g if g.dtype == t.dtype else g.to(t.dtype)
-    return Tensor._make(_root_grad(t, g), None)
+    return Tensor._make(_root_grad(t, g, i), None)
 
 
-def _root_grad(t: Tensor, g) -> np.ndarray:
+def _root_grad(t: Tensor, g, i: int = 0) -> np.ndarray:
     if not t.requires_grad:
-        raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
+        raise RuntimeError(
+            f"element {i} of tensors does not require grad and does not have a grad_fn"
+        )
     if g is None:
         if t.numel() != 1:
             raise RuntimeError(
@@ -517,7 +529,7 @@ def _root_grad(t: Tensor, g) -> np.ndarray:
         return np.ones_like(t._array)
     arr = g._array if isinstance(g, Tensor) else np.asarray(g)
     if arr.shape != t.shape:
-        raise RuntimeError(f"grad_outputs has shape {arr.shape}, expected {t.shape}")
+        raise shape_mismatch(i, arr.shape, t.shape)
     return arr.astype(t.dtype, copy=False)
 
 
@@ -549,38 +561,39 @@ def grad(
         return _grad_graph(
             outputs, inputs, grad_outputs, retain_graph, allow_unused, materialize_grads
         )
-    grads = [_root_grad(t, g) for t, g in zip(outputs, grad_outputs)]
+    grads = [_root_grad(t, g, i) for i, (t, g) in enumerate(zip(outputs, grad_outputs))]
     captured = run_backward(outputs, grads, bool(retain_graph), capture=inputs)
     result = []
-    for x in inputs:
+    for i, x in enumerate(inputs):
         g = captured.get(id(x))
         if g is None:
             if materialize_grads:
                 g = np.zeros_like(x._array)
             elif not (allow_unused or materialize_grads):
-                raise RuntimeError(
-                    "One of the differentiated Tensors appears to not have been used in the "
-                    "graph. Set allow_unused=True if this is the desired behavior."
-                )
+                raise _unused(i)
         result.append(None if g is None else Tensor._make(np.array(g, copy=True), None))
     return tuple(result)
 
 
+def _unused(i: int) -> RuntimeError:
+    return RuntimeError(
+        f"The differentiated Tensor at index {i} appears to not have been used in the graph. "
+        "Set allow_unused=True if this is the desired behavior."
+    )
+
+
 def _grad_graph(outputs, inputs, grad_outputs, retain_graph, allow_unused, materialize_grads):
     """``grad(..., create_graph=True)``: the gradients are Tensors with a ``grad_fn``."""
-    grads = [_root_grad_graph(t, g) for t, g in zip(outputs, grad_outputs)]
+    grads = [_root_grad_graph(t, g, i) for i, (t, g) in enumerate(zip(outputs, grad_outputs))]
     capture = {id(x): x for x in inputs}
     captured = run_backward_graph(outputs, grads, bool(retain_graph), capture=capture)
     result = []
-    for x in inputs:
+    for i, x in enumerate(inputs):
         g = captured.get(id(x))
         if g is None:
             if materialize_grads:
                 g = Tensor._make(np.zeros_like(x._array), None)
             elif not allow_unused:
-                raise RuntimeError(
-                    "One of the differentiated Tensors appears to not have been used in the "
-                    "graph. Set allow_unused=True if this is the desired behavior."
-                )
+                raise _unused(i)
         result.append(g)
     return tuple(result)

@@ -17,6 +17,7 @@ import numpy as np
 from gradfit import _rng
 from gradfit._arrays import bump_version, unwrap, wrap
 from gradfit._grad_mode import no_grad
+from gradfit._typenames import scalar_type
 from gradfit.autograd._torch_names import named
 from gradfit.ops import conv as _conv
 from gradfit.ops import normalization as _norm
@@ -76,7 +77,7 @@ def _batched(input: Tensor, nd: int, fn: str, allow_unbatched: bool = True):  # 
     if allow_unbatched and input.ndim == nd + 1:
         return input.unsqueeze(0), True
     want = f"{nd + 1}D (unbatched) or {nd + 2}D (batched)" if allow_unbatched else f"{nd + 2}D"
-    raise RuntimeError(f"{fn}: expected {want} input, but got input of size: {list(input.shape)}")
+    raise RuntimeError(f"Expected {want} input to {fn}, but got input of size: {list(input.shape)}")
 
 
 # ------------------------------------------------------------------------ convolution
@@ -125,17 +126,17 @@ def _convnd(nd, input, weight, bias, stride, padding, dilation, groups, fn):  # 
     for size, ki, di, (lo, hi) in zip(x.shape[2:], k, dilation, pads):
         if size + lo + hi < di * (ki - 1) + 1:
             raise RuntimeError(
-                f"{fn}: calculated padded input size per channel: "
-                f"({', '.join(str(s + a + b) for s, (a, b) in zip(x.shape[2:], pads))}). "
+                "Calculated padded input size per channel: "
+                f"({' x '.join(str(s + a + b) for s, (a, b) in zip(x.shape[2:], pads))}). "
                 "Kernel size: ("
-                + ", ".join(str(di * (ki - 1) + 1) for ki, di in zip(k, dilation))
+                + " x ".join(str(di * (ki - 1) + 1) for ki, di in zip(k, dilation))
                 + "). "
                 "Kernel size can't be greater than actual input size"
             )
     if unwrap(x).dtype != unwrap(weight).dtype:
         raise RuntimeError(
-            f"{fn}: input type ({unwrap(x).dtype}) and weight type ({unwrap(weight).dtype}) "
-            "should be the same"
+            f"expected scalar type {scalar_type(unwrap(x).dtype)} but found "
+            f"{scalar_type(unwrap(weight).dtype)}"
         )
     y = _conv.ConvNd.apply(
         x, weight, bias, stride=stride, padding=pads, dilation=dilation, groups=groups
@@ -278,11 +279,17 @@ def _pool_args(nd, kernel_size, stride, padding, dilation, fn):
     d = _ntuple(dilation, nd, "dilation", fn)
     if any(v <= 0 for v in k + s + d):
         raise ValueError(f"{fn}: kernel_size {k}, stride {s} and dilation {d} must be positive")
-    if any(2 * pi > ki for pi, ki in zip(p, k)):
-        raise RuntimeError(
-            f"{fn}: pad should be at most half of effective kernel size, but got pad={p} and "
-            f"kernel_size={k}"
-        )
+    for pi, ki, di in zip(p, k, d):
+        if fn == "max_pool1d" and pi > ki // 2:
+            raise RuntimeError(
+                "max_pool1d() padding should be at most half of kernel size, but got "
+                f"padding={pi} and kernel_size={ki}"
+            )
+        if pi > ((ki - 1) * di + 1) // 2:
+            raise RuntimeError(
+                f"pad should be at most half of effective kernel size, but got pad={pi}, "
+                f"kernel_size={ki} and dilation={di}"
+            )
     return k, s, p, d
 
 
@@ -294,15 +301,34 @@ def _check_pool_input(input, nd, fn):  # noqa: A002
         )
 
 
+def _check_pool_output(input, nd, k, s, p, d, ceil_mode, fn):  # noqa: A002
+    outs = [
+        _pool.pool_out_size(size, ki, si, pi, di, ceil_mode)
+        for size, ki, si, pi, di in zip(input.shape[-nd:], k, s, p, d)
+    ]
+    if min(outs) <= 0:
+        if fn == "max_pool1d":
+            raise RuntimeError(f"max_pool1d() Invalid computed output size: {outs[0]}")
+        if fn == "avg_pool3d":
+            t, h, w = input.shape[-3:]
+            raise RuntimeError(
+                f"input image (T: {t} H: {h} W: {w}) smaller than kernel size "
+                f"(kT: {k[0]} kH: {k[1]} kW: {k[2]})"
+            )
+        # PyTorch's avg_pool1d is avg_pool2d over (C, 1, L)
+        planes = (input.shape[-nd - 1], 1) if nd == 1 else (input.shape[-nd - 1],)
+        given = "x".join(str(v) for v in (*planes, *input.shape[-nd:]))
+        calc = "x".join(str(v) for v in (*planes, *outs))
+        raise RuntimeError(
+            f"Given input size: ({given}). Calculated output size: ({calc}). "
+            "Output size is too small"
+        )
+
+
 def _max_poolnd(nd, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, fn):  # noqa: A002
     _check_pool_input(input, nd, fn)
     k, s, p, d = _pool_args(nd, kernel_size, stride, padding, dilation, fn)
-    for size, ki, si, pi, di in zip(input.shape[-nd:], k, s, p, d):
-        if _pool.pool_out_size(size, ki, si, pi, di, ceil_mode) <= 0:
-            raise RuntimeError(
-                f"{fn}: output size is too small for input of size {list(input.shape)} with "
-                f"kernel_size={k}, stride={s}, padding={p}, dilation={d}"
-            )
+    _check_pool_output(input, nd, k, s, p, d, ceil_mode, fn)
     y = _pool.MaxPoolNd.apply(
         input, kernel_size=k, stride=s, padding=p, dilation=d, ceil_mode=ceil_mode
     )
@@ -351,6 +377,7 @@ def _avg_poolnd(
 ):  # noqa: A002
     _check_pool_input(input, nd, fn)
     k, s, p, _ = _pool_args(nd, kernel_size, stride, padding, 1, fn)
+    _check_pool_output(input, nd, k, s, p, (1,) * nd, ceil_mode, fn)
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError(f"{fn}: divisor must be not zero")
     return _pool.AvgPoolNd.apply(
@@ -654,7 +681,11 @@ def interpolate(
             "linear, bilinear, bicubic, trilinear or area"
         )
     if (size is None) == (scale_factor is None):
-        raise ValueError("only one of size or scale_factor should be defined")
+        raise ValueError(
+            "only one of size or scale_factor should be defined"
+            if size is not None
+            else "either size or scale_factor should be defined"
+        )
     sizes = input.shape[2:]
     if size is not None:
         out = _ntuple(size, nd, "size", "interpolate")
@@ -745,6 +776,13 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):  # noqa: A0
             f"Expected number of channels in input to be divisible by num_groups, but got input "
             f"of shape {list(input.shape)} and num_groups={num_groups}"
         )
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and (t.ndim != 1 or t.shape[0] != input.shape[1]):
+            raise RuntimeError(
+                f"Expected {name} to be a vector of size equal to the number of channels in "
+                f"input, but got {name} of shape {list(t.shape)} and input of shape "
+                f"{list(input.shape)}"
+            )
     return _norm.GroupNorm.apply(input, weight, bias, num_groups=num_groups, eps=eps)
 
 

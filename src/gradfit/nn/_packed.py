@@ -64,6 +64,12 @@ def pack_padded_sequence(
     lens = np.asarray(unwrap(lengths) if isinstance(lengths, Tensor) else lengths, dtype=np.int64)
     if lens.ndim != 1:
         raise RuntimeError(f"pack_padded_sequence: lengths must be 1-D, got shape {lens.shape}")
+    batch = input.shape[0 if batch_first else 1]
+    if len(lens) != batch:
+        raise RuntimeError(
+            f"Expected `len(lengths)` to be equal to batch_size, but got {len(lens)} "
+            f"(batch_size={batch})"
+        )
     if enforce_sorted:
         if np.any(np.diff(lens) > 0):
             raise RuntimeError(
@@ -81,10 +87,6 @@ def pack_padded_sequence(
     if batch_first:
         input = input.transpose(0, 1)
     steps, batch = input.shape[0], input.shape[1]
-    if len(lens) != batch:
-        raise RuntimeError(
-            f"pack_padded_sequence: {len(lens)} lengths for a batch of {batch} sequences"
-        )
     if lens.size and lens[-1] <= 0:
         raise RuntimeError(
             "Length of all samples has to be greater than 0, but found an element in "

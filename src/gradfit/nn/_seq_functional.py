@@ -10,6 +10,7 @@ import numpy as np
 
 from gradfit import _rng
 from gradfit._arrays import modified, unwrap, wrap
+from gradfit._typenames import type_string
 from gradfit.ops import sequence as _seq
 from gradfit.tensor import Tensor
 
@@ -37,7 +38,9 @@ def embedding(
     w = unwrap(weight)
     if idx.dtype.kind not in "iu":
         raise RuntimeError(
-            f"embedding: indices must be an integer tensor (int64 or int32), got {idx.dtype}"
+            "Expected tensor for argument #1 'indices' to have one of the following scalar "
+            f"types: Long, Int; but got {type_string(idx.dtype)} instead (while checking "
+            "arguments for embedding)"
         )
     if w.ndim != 2:
         raise RuntimeError(f"embedding: 'weight' must be 2-D, got shape {tuple(w.shape)}")
@@ -243,6 +246,39 @@ def _canonical_mask(mask, name: str, dtype) -> Tensor | None:
     return mask
 
 
+def _mha_shape_check(query, key, value, key_padding_mask, attn_mask, num_heads) -> bool:
+    """PyTorch's checks of the ranks of the attention inputs; True when batched."""
+    if query.ndim not in (2, 3):
+        raise AssertionError(
+            f"query should be unbatched 2D or batched 3D tensor but received {query.ndim}-D "
+            "query tensor"
+        )
+    batched = query.ndim == 3
+    kind = "batched (3-D)" if batched else "unbatched (2-D)"
+    if key.ndim != query.ndim or value.ndim != query.ndim:
+        raise AssertionError(
+            f"For {kind} `query`, expected `key` and `value` to be {query.ndim}-D but found "
+            f"{key.ndim}-D and {value.ndim}-D tensors respectively"
+        )
+    if key_padding_mask is not None and key_padding_mask.ndim != query.ndim - 1:
+        raise AssertionError(
+            f"For {kind} `query`, expected `key_padding_mask` to be `None` or "
+            f"{query.ndim - 1}-D but found {key_padding_mask.ndim}-D tensor instead"
+        )
+    if attn_mask is not None:
+        if attn_mask.ndim not in (2, 3):
+            raise AssertionError(
+                f"For {kind} `query`, expected `attn_mask` to be `None`, 2-D or 3-D but found "
+                f"{attn_mask.ndim}-D tensor instead"
+            )
+        expected = (num_heads, query.shape[0], key.shape[0])
+        if not batched and attn_mask.ndim == 3 and tuple(attn_mask.shape) != expected:
+            raise AssertionError(
+                f"Expected `attn_mask` shape to be {expected} but got {attn_mask.shape}"
+            )
+    return batched
+
+
 def multi_head_attention_forward(
     query: Tensor,
     key: Tensor,
@@ -281,7 +317,7 @@ def multi_head_attention_forward(
 
     if static_k is not None or static_v is not None:
         raise NotImplementedError("multi_head_attention_forward: static_k/static_v")
-    batched = query.ndim == 3
+    batched = _mha_shape_check(query, key, value, key_padding_mask, attn_mask, num_heads)
     if not batched:
         query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
         if key_padding_mask is not None:
@@ -293,6 +329,27 @@ def multi_head_attention_forward(
             f"was expecting embedding dimension of {embed_dim_to_check}, but got {embed_dim}"
         )
     head_dim = embed_dim // num_heads
+    if head_dim * num_heads != embed_dim:
+        raise AssertionError(f"embed_dim {embed_dim} not divisible by num_heads {num_heads}")
+    if use_separate_proj_weight:
+        if key.shape[:2] != value.shape[:2]:
+            raise AssertionError(
+                f"key's sequence and batch dims {key.shape[:2]} do not match value's "
+                f"{value.shape[:2]}"
+            )
+    elif key.shape != value.shape:
+        raise AssertionError(f"key shape {key.shape} does not match value shape {value.shape}")
+    if key_padding_mask is not None:
+        if key_padding_mask.shape[0] != bsz:
+            raise AssertionError(
+                f"Expected key_padded_mask.shape[0] to be {bsz}, but got "
+                f"{key_padding_mask.shape[0]}"
+            )
+        if key_padding_mask.shape[1] != src_len:
+            raise AssertionError(
+                f"Expected key_padded_mask.shape[1] to be {src_len}, but got "
+                f"{key_padding_mask.shape[1]}"
+            )
     dtype = unwrap(query).dtype
     key_padding_mask = _canonical_mask(key_padding_mask, "key_padding_mask", dtype)
     if is_causal and attn_mask is None:
@@ -341,14 +398,14 @@ def multi_head_attention_forward(
         if attn_mask.ndim == 2:
             if tuple(attn_mask.shape) != (tgt_len, src_len):
                 raise RuntimeError(
-                    f"The shape of the 2D attn_mask is {tuple(attn_mask.shape)}, but should "
+                    f"The shape of the 2D attn_mask is {attn_mask.shape}, but should "
                     f"be {(tgt_len, src_len)}."
                 )
             attn_mask = attn_mask.unsqueeze(0)
         elif attn_mask.ndim == 3:
             if tuple(attn_mask.shape) != (bsz * num_heads, tgt_len, src_len):
                 raise RuntimeError(
-                    f"The shape of the 3D attn_mask is {tuple(attn_mask.shape)}, but should "
+                    f"The shape of the 3D attn_mask is {attn_mask.shape}, but should "
                     f"be {(bsz * num_heads, tgt_len, src_len)}."
                 )
         else:

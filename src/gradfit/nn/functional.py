@@ -21,11 +21,11 @@ import numpy as np
 from gradfit import _rng
 from gradfit._arrays import unwrap, wrap
 from gradfit._tensorops_more import broadcast_tensors as _broadcast_tensors
+from gradfit._typenames import scalar_type
 from gradfit.autograd._torch_names import named
 from gradfit.ops import activation as _act
 from gradfit.ops import elementwise
 from gradfit.ops import loss as _loss
-from gradfit.ops.loss import pair_error as _pair_error
 from gradfit.ops.matmul import Linear as _Linear
 from gradfit.tensor import Tensor
 
@@ -130,7 +130,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
     if input.shape[input.ndim - k :] != normalized_shape or input.ndim < k:
         raise RuntimeError(
             f"Given normalized_shape={list(normalized_shape)}, expected input with shape "
-            f"[*, {', '.join(map(str, normalized_shape))}], but got input of size "
+            f"[*, {', '.join(map(str, normalized_shape))}], but got input of size"
             f"{list(input.shape)}"
         )
     return _act.LayerNorm.apply(input, weight, bias, k=k, eps=eps)
@@ -394,7 +394,9 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
     if num_classes == -1:
         num_classes = int(t.max()) + 1 if t.size else 0
-    if t.size and (t.min() < 0 or t.max() >= num_classes):
+    if t.size and t.min() < 0:
+        raise RuntimeError("Class values must be non-negative.")
+    if t.size and t.max() >= num_classes:
         raise RuntimeError("Class values must be smaller than num_classes.")
     out = np.zeros(t.shape + (num_classes,), dtype=np.int64)
     np.put_along_axis(out, t[..., None].astype(np.int64), 1, axis=-1)
@@ -415,7 +417,11 @@ def _regression(fn_name, op, input, target, size_average, reduce, reduction, wei
         input, target = _broadcast_tensors(input, target)  # noqa: A001
         a, b = unwrap(input), unwrap(target)
     if a.dtype != b.dtype:
-        raise _pair_error(fn_name, a, b)
+        # PyTorch computes in the promoted dtype (float32 input, int64 target: float32)
+        from gradfit._toplevel import result_type
+
+        dt = result_type(input, target)
+        input, target = input.to(dt), target.to(dt)  # noqa: A001
     if size_average is not None or reduce is not None:
         reduction = _legacy_reduction(size_average, reduce)
     if reduction not in _REDUCTIONS:
@@ -517,17 +523,21 @@ def _class_weight(weight, input: Tensor, fn: str):
     c = input.shape[0] if input.ndim == 1 else input.shape[1]
     if w.shape != (c,):
         raise RuntimeError(
-            f"{fn}: weight tensor should be defined either for all {c} classes or no classes "
+            f"weight tensor should be defined either for all {c} classes or no classes "
             f"but got weight tensor of shape: {list(w.shape)}"
         )
     return w
 
 
 def _check_index_target(fn: str, x: np.ndarray, t: np.ndarray) -> None:
-    if t.dtype.kind not in "iu":
+    if fn == "cross_entropy" and x.ndim > 1 and t.shape == x.shape:
         raise RuntimeError(
-            f"{fn}: expected integer class indices or (for cross_entropy) float class "
-            f"probabilities as target, got dtype {t.dtype}"
+            "Expected floating point type for target with class probabilities, got "
+            f"{scalar_type(t.dtype)}"
+        )
+    if t.dtype not in (np.int64, np.uint8):
+        raise RuntimeError(
+            f"expected target dtype to be Long or Byte, but got {scalar_type(t.dtype)}"
         )
     if x.ndim == 1:
         if t.ndim != 0:
@@ -543,6 +553,8 @@ def _check_index_target(fn: str, x: np.ndarray, t: np.ndarray) -> None:
                 f"Expected input batch_size ({x.shape[0]}) to match target batch_size "
                 f"({t.shape[0]})."
             )
+        if x.ndim > 2:
+            raise RuntimeError(f"Expected target size {list(expected)}, got {list(t.shape)}")
         raise RuntimeError(
             f"{fn}: size mismatch (got input: {list(x.shape)}, target: {list(t.shape)}); "
             f"expected target shape {list(expected)}"
@@ -577,7 +589,7 @@ def cross_entropy(
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     x, t = unwrap(input), unwrap(target)
     if x.ndim == 0:
-        raise RuntimeError("cross_entropy: input must have at least 1 dimension (classes)")
+        raise ValueError("Expected 1 or more dimensions (got 0)")
     w = _class_weight(weight, input, "cross_entropy")
     if t.dtype.kind == "f":
         if t.shape != x.shape:
@@ -620,7 +632,7 @@ def nll_loss(
         raise _bad_reduction(reduction)
     x, t = unwrap(input), unwrap(target)
     if x.ndim == 0:
-        raise RuntimeError("nll_loss: input must have at least 1 dimension (classes)")
+        raise ValueError("Expected 1 or more dimensions (got 0)")
     w = _class_weight(weight, input, "nll_loss")
     _check_index_target("nll_loss", x, t)
     return _loss.NLLLoss.apply(
@@ -630,12 +642,24 @@ def nll_loss(
 
 def _check_binary(fn: str, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
     if target.shape != input.shape:
+        if fn == "binary_cross_entropy_with_logits":
+            raise ValueError(
+                f"Target size ({target.size()}) must be the same as input size ({input.size()})"
+            )
         raise ValueError(
-            f"{fn}: Using a target size ({list(target.shape)}) that is different to the input "
-            f"size ({list(input.shape)}) is not allowed. Please ensure they have the same size."
+            f"Using a target size ({target.size()}) that is different to the input size "
+            f"({input.size()}) is deprecated. Please ensure they have the same size."
         )
     if target.dtype != input.dtype:
-        target = target.to(input.dtype)
+        if fn == "binary_cross_entropy":
+            raise RuntimeError(
+                f"Found dtype {scalar_type(target.dtype)} but expected {scalar_type(input.dtype)}"
+            )
+        if not target.dtype.is_floating_point:
+            raise RuntimeError(
+                f"result type {scalar_type(input.dtype)} can't be cast to the desired output "
+                f"type {scalar_type(target.dtype)}"
+            )
     return target
 
 
@@ -681,6 +705,11 @@ def binary_cross_entropy_with_logits(
     if reduction not in _REDUCTIONS:
         raise _bad_reduction(reduction)
     target = _check_binary("binary_cross_entropy_with_logits", input, target)
+    if target.dtype != input.dtype:  # both floating: PyTorch computes in the wider one
+        from gradfit._toplevel import result_type
+
+        dt = result_type(input, target)
+        input, target = input.to(dt), target.to(dt)  # noqa: A001
     w = _const(weight, input.dtype, "weight")
     pw = _const(pos_weight, input.dtype, "pos_weight")
     return _loss.BCEWithLogitsLoss.apply(

@@ -111,6 +111,9 @@ class Index(ViewOp):
             out = a[index]
         except IndexError as e:
             raise IndexError(_index_error(str(e), index, a.shape)) from None
+        if isinstance(out, np.generic) and not _is_advanced(index):
+            # an element (x[0] of a vector) is a 0-d view, as in PyTorch: x[0].mul_(2) edits x
+            out = a[(*index, Ellipsis) if isinstance(index, tuple) else (index, Ellipsis)]
         ctx.shape, ctx.index = a.shape, index
         return out
 

@@ -34,9 +34,7 @@ class Unflatten(Module):
         self.unflattened_size = tuple(unflattened_size)
 
     def forward(self, input):  # noqa: A002
-        d = self.dim % input.ndim
-        shape = input.shape[:d] + self.unflattened_size + input.shape[d + 1 :]
-        return input.reshape(shape)
+        return input.unflatten(self.dim, self.unflattened_size)
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"

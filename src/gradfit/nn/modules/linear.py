@@ -11,7 +11,7 @@ from gradfit.nn import init
 from gradfit.nn.modules.module import Module
 from gradfit.nn.parameter import Parameter
 from gradfit.ops.matmul import Linear as _LinearOp
-from gradfit.tensor import _check_device
+from gradfit.tensor import _check_device, _checked_size
 
 
 class Identity(Module):
@@ -49,7 +49,9 @@ class Linear(Module):
         dt = _dtypes.to_dtype(dtype)
         self.in_features = in_features
         self.out_features = out_features
-        self.weight = Parameter(np.empty((out_features, in_features), dtype=dt))
+        # PyTorch's message for negative features comes from creating the weight
+        shape = _checked_size((out_features, in_features), "empty")
+        self.weight = Parameter(np.empty(shape, dtype=dt))
         if bias:
             self.bias = Parameter(np.empty((out_features,), dtype=dt))
         else:

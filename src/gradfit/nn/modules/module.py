@@ -343,7 +343,7 @@ class Module:
         if params is not None and name in params:
             if value is not None:
                 raise TypeError(
-                    f"cannot assign '{type(value).__name__}' as parameter '{name}' "
+                    f"cannot assign '{_typename(value)}' as parameter '{name}' "
                     "(gradfit.nn.Parameter or None expected)"
                 )
             params[name] = None
@@ -433,7 +433,7 @@ class Module:
             raise KeyError(f"attribute '{name}' already exists")
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(
-                f"cannot assign '{type(param).__name__}' object to parameter '{name}' "
+                f"cannot assign '{_typename(param)}' object to parameter '{name}' "
                 "(gradfit.nn.Parameter or None required)"
             )
         self._parameters[name] = param
@@ -447,7 +447,7 @@ class Module:
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(
                 f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' "
-                "(gradfit.Tensor or None required)"
+                "(gradfit Tensor or None required)"
             )
         self._buffers[name] = tensor
         if persistent:
@@ -481,6 +481,8 @@ class Module:
     def get_parameter(self, target: str) -> Parameter:
         module_path, _, name = target.rpartition(".")
         mod = self.get_submodule(module_path)
+        if not hasattr(mod, name):
+            raise AttributeError(f"{mod._get_name()} has no attribute `{name}`")
         if name not in mod._parameters:
             raise AttributeError(f"`{name}` is not an nn.Parameter")
         return mod._parameters[name]
@@ -736,9 +738,7 @@ class Module:
             RuntimeError: listing the missing, unexpected or mis-shaped keys.
         """
         if not hasattr(state_dict, "keys") or not hasattr(state_dict, "__getitem__"):
-            raise TypeError(
-                f"Expected state_dict to be dict-like, got {type(state_dict).__name__}."
-            )
+            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
         metadata = getattr(state_dict, "_metadata", None)
         state_dict = OrderedDict(state_dict)  # hooks may edit it; the caller's stays as is
         if metadata is not None:
@@ -931,3 +931,8 @@ class Module:
 
     def __setstate__(self, state):
         self.__dict__.update(state)
+
+
+def _typename(obj) -> str:
+    """The type name PyTorch's messages print: a tensor's legacy type ('torch.FloatTensor')."""
+    return obj.type() if isinstance(obj, Tensor) else type(obj).__name__

@@ -204,23 +204,34 @@ class RNNBase(Module):
         else:
             x = input
             if x.ndim not in (2, 3):
-                raise ValueError(f"{name}: Expected input to be 2D or 3D, got {x.ndim}D instead")
+                what = "D tensor" if name == "RNN" else "D"  # PyTorch's RNN alone says tensor
+                raise ValueError(
+                    f"{name}: Expected input to be 2D or 3D, got {x.ndim}{what} instead"
+                )
             batched = x.ndim == 3
+            if lstm and isinstance(hx, Tensor):
+                # PyTorch fails on hx[1] with an IndexError; say what was meant instead
+                raise IndexError(
+                    f"{name}: expected hx to be a tuple (h_0, c_0), got a single Tensor of "
+                    f"size {list(hx.shape)}"
+                )
             hs = hx if not lstm or hx is None else hx[0]
+            want = 3 if batched else 2
+            if hx is not None and hs.ndim != want:
+                kind = "batched 3-D" if batched else "unbatched 2-D"
+                if lstm:
+                    raise RuntimeError(
+                        f"For {kind} input, hx and cx should also be {want}-D but got "
+                        f"({hx[0].ndim}-D, {hx[1].ndim}-D) tensors"
+                    )
+                raise RuntimeError(
+                    f"For {kind} input, hx should also be {want}-D but got {hs.ndim}-D tensor"
+                )
             if not batched:
                 x = x.unsqueeze(1)
                 if hx is not None:
-                    if hs.ndim != 2:
-                        raise RuntimeError(
-                            f"For unbatched 2-D input, hx should also be 2-D but got "
-                            f"{hs.ndim}-D tensor"
-                        )
                     hx = (hx[0].unsqueeze(1), hx[1].unsqueeze(1)) if lstm else hx.unsqueeze(1)
             else:
-                if hx is not None and hs.ndim != 3:
-                    raise RuntimeError(
-                        f"For batched 3-D input, hx should also be 3-D but got {hs.ndim}-D tensor"
-                    )
                 if self.batch_first:
                     x = x.transpose(0, 1)
         w0 = unwrap(self.weight_ih_l0)
@@ -444,7 +455,7 @@ class RNNCellBase(Module):
                 raise ValueError(f"{name}: Expected hidden to be 1D or 2D, got {s.ndim}D instead")
         if input.shape[-1] != self.input_size:
             raise RuntimeError(
-                f"{name}: input has {input.shape[-1]} features, expected input_size="
+                f"input has inconsistent input_size: got {input.shape[-1]} expected "
                 f"{self.input_size}"
             )
         batched = input.ndim == 2
@@ -453,15 +464,19 @@ class RNNCellBase(Module):
         n = input.shape[0]
         dt = unwrap(input).dtype
         out = []
-        for s in states:
+        for i, s in enumerate(states):
             if s is None:
                 s = _zeros((n, self.hidden_size), dt)
             elif not batched:
                 s = s.unsqueeze(0)
-            if tuple(s.shape) != (n, self.hidden_size):
+            if s.shape[0] != n:
                 raise RuntimeError(
-                    f"{name}: hidden state has shape {tuple(s.shape)}, expected "
-                    f"{(n, self.hidden_size)}"
+                    f"Input batch size {n} doesn't match hidden{i} batch size {s.shape[0]}"
+                )
+            if s.shape[1] != self.hidden_size:
+                raise RuntimeError(
+                    f"hidden{i} has inconsistent hidden_size: got {s.shape[1]}, expected "
+                    f"{self.hidden_size}"
                 )
             out.append(s)
         return input, out, batched
