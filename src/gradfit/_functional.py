@@ -354,6 +354,7 @@ from gradfit import _typenames  # noqa: E402
 from gradfit import linalg as _linalg  # noqa: E402
 from gradfit._arrays import wrap as _wrap  # noqa: E402
 from gradfit._grad_mode import no_grad as _no_grad  # noqa: E402
+from gradfit.autograd._torch_names import named  # noqa: E402
 
 
 def _scalar_type(t: Tensor) -> str:
@@ -425,7 +426,8 @@ def pairwise_distance(
         raise err
     dim = _builtins.max(x1.ndim, x2.ndim) - 1
     diff = x1 - x2 + eps
-    return _linalg.vector_norm(diff, p, dim if diff.ndim else -1, keepdim)
+    out = _linalg.vector_norm(diff, p, dim if diff.ndim else -1, keepdim)
+    return named(out, "NormBackward1")
 
 
 def pdist(input: Tensor, p: float = 2) -> Tensor:  # noqa: A002

@@ -305,7 +305,10 @@ def scatter(input, dim: int, index, src=None, *, value=None, reduce=None):  # no
     """``input`` with ``src`` (a tensor, or a number ``value``) written at ``index``
     along ``dim``: out[index[i][j]][j] = src[i][j] (dim 0). ``reduce='add'`` or
     ``'multiply'`` combines instead of overwriting."""
-    return _scatter("scatter", input, dim, index, value if src is None else src, reduce)
+    src = value if src is None else src
+    out = _scatter("scatter", input, dim, index, src, reduce)
+    # scatter(dim, index, value: number) is PyTorch's second overload
+    return out if isinstance(src, _graph.Tensor) or reduce else named(out, "ScatterBackward1")
 
 
 @with_out
@@ -651,7 +654,11 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):  # no
     idx = np.repeat(np.arange(n), r)
     if x.ndim == 0:
         x = x.reshape(1)
-    return movement.Index.apply(x, index=(slice(None),) * d + (idx,))
+    out = movement.Index.apply(x, index=(slice(None),) * d + (idx,))
+    # PyTorch expands and reshapes for a number of repeats, index_selects for a tensor
+    return named(
+        out, "IndexSelectBackward0" if isinstance(repeats, _graph.Tensor) else "ViewBackward0"
+    )
 
 
 def unfold(input, dimension: int, size: int, step: int):  # noqa: A002
@@ -1045,7 +1052,8 @@ def quantile(input, q, dim=None, keepdim: bool = False, *, interpolation: str = 
     if keepdim:
         kept = [1 if dim is None or i == d else n_i for i, n_i in enumerate(input.shape)]
         out = out.reshape([lo.size] + kept)
-    return out[0] if scalar_q else out
+    # PyTorch ends quantile with a squeeze of its q axis, whatever the arguments
+    return named(out[0] if scalar_q else out, "SqueezeBackward4")
 
 
 @with_out
@@ -1084,7 +1092,7 @@ def nanquantile(input, q, dim=None, keepdim: bool = False, *, interpolation: str
         out = out.reshape([len(outs)] + ([1] * input.ndim if keepdim else []))
     elif not keepdim:
         out = out.squeeze(d + 1)
-    return out[0] if qa.ndim == 0 else out
+    return named(out[0] if qa.ndim == 0 else out, "SqueezeBackward4")
 
 
 # ------------------------------------------------------------------ norms and linear algebra

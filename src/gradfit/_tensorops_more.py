@@ -209,7 +209,8 @@ def kron(input, other):  # noqa: A002
     sb = (1,) * (n - other.ndim) + tuple(other.shape)
     a = input.reshape([v for s in sa for v in (s, 1)])
     b = other.reshape([v for s in sb for v in (1, s)])
-    return (a * b).reshape([x * y for x, y in zip(sa, sb, strict=True)])
+    out = (a * b).reshape([x * y for x, y in zip(sa, sb, strict=True)])
+    return named(out, "UnsafeViewBackward0")
 
 
 def broadcast_tensors(*tensors):
@@ -692,7 +693,7 @@ def trapezoid(y, x=None, *, dx=None, dim: int = -1):
         return y.sum(d) * 0
     mid = (y.narrow(d, 1, n - 1) + y.narrow(d, 0, n - 1)) * 0.5
     if x is None:
-        return mid.sum(d) * (1.0 if dx is None else dx)
+        return named(mid.sum(d) * (1.0 if dx is None else dx), "MulBackward1")
     x = _t(x)
     if x.ndim == 1:
         if x.shape[0] != n:
@@ -705,7 +706,7 @@ def trapezoid(y, x=None, *, dx=None, dim: int = -1):
         step = diff(x).reshape(shape)
     else:
         step = diff(x, dim=d - y.ndim)
-    return (mid * step).sum(d)
+    return named((mid * step).sum(d), "DivBackward1")
 
 
 trapz = trapezoid

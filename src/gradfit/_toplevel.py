@@ -261,7 +261,10 @@ def block_diag(*tensors) -> Tensor:
             parts.append(wrap(np.zeros((r, width - col - c), dtype=dt)))
         rows.append(parts[0] if len(parts) == 1 else _cat(parts, 1))
         col += c
-    return rows[0] if len(rows) == 1 else _cat(rows, 0)
+    out = rows[0].clone() if len(rows) == 1 else _cat(rows, 0)  # always a new tensor
+    from gradfit.autograd._torch_names import named
+
+    return named(out, "BlockDiagBackward0")
 
 
 def _cat(parts, dim):

@@ -1586,7 +1586,11 @@ class Tensor:
     def clamp(self, min=None, max=None):  # noqa: A002 - PyTorch's names
         if min is None and max is None:
             raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
-        return elementwise.Clamp.apply(self, min=min, max=max)
+        out = elementwise.Clamp.apply(self, min=min, max=max)
+        # tensor bounds are PyTorch's first overload
+        if isinstance(min, Tensor) or isinstance(max, Tensor):
+            return _named(out, "ClampBackward0")
+        return out
 
     clip = clamp
 

@@ -476,6 +476,24 @@ def test_grad_fn_names_as_pytorch():
         lambda lib, x: lib.nn.functional.max_unpool2d(
             x[:, :, :2, :2], lib.zeros(1, 4, 2, 2, dtype=lib.int64), 2
         ),
+        # functions gradfit composes of other ops, printed as PyTorch's kernels
+        lambda lib, x: lib.nn.functional.pairwise_distance(x, x * 2),
+        lambda lib, x: lib.nn.functional.instance_norm(x),
+        lambda lib, x: lib.nn.functional.multi_margin_loss(
+            x.reshape(4, 4), lib.tensor([0, 1, 2, 3])
+        ),
+        lambda lib, x: lib.nn.functional.rrelu(x),
+        lambda lib, x: lib.nn.functional.rrelu(x, training=True),
+        lambda lib, x: x.reshape(4, 4).scatter(1, lib.tensor([[0], [1], [2], [3]]), 1.0),
+        lambda lib, x: x.repeat_interleave(2, 0),
+        lambda lib, x: x.repeat_interleave(lib.tensor([1, 2, 1, 1]), 1),
+        lambda lib, x: lib.kron(x[0, 0], x[0, 1]),
+        lambda lib, x: lib.trapezoid(x),
+        lambda lib, x: lib.trapezoid(x, lib.arange(2.0)),
+        lambda lib, x: lib.block_diag(x[0, 0], x[0, 1]),
+        lambda lib, x: lib.clamp(x, min=x * 0.5),
+        lambda lib, x: x.quantile(0.5),
+        lambda lib, x: x.quantile(0.5, dim=1),
     ]
     for case in cases:
         names = []

@@ -15,6 +15,7 @@ import numpy as np
 
 from gradfit import _rng
 from gradfit._arrays import unwrap, wrap
+from gradfit.autograd._torch_names import named
 from gradfit.nn import _functional_conv as _fc
 from gradfit.ops import unpool as _unpool
 from gradfit.tensor import Tensor
@@ -285,7 +286,7 @@ def rrelu(
     if not training:
         from gradfit.nn.functional import leaky_relu
 
-        return leaky_relu(input, (float(lower) + float(upper)) / 2)
+        return named(leaky_relu(input, (float(lower) + float(upper)) / 2), _RRELU)
     a = unwrap(input)
     if a.dtype.kind != "f":
         raise RuntimeError(f"rrelu: expected a floating-point input, got {a.dtype}")
@@ -299,7 +300,10 @@ def rrelu(
     r = (u * (hi - lo) + lo).astype(a.dtype)
     noise = np.ones_like(flat)
     noise[neg] = r
-    return input * wrap(noise.reshape(a.shape))
+    return named(input * wrap(noise.reshape(a.shape)), _RRELU)
+
+
+_RRELU = "RreluWithNoiseBackward0"
 
 
 # ------------------------------------------------------------------------ max unpooling

@@ -1168,8 +1168,10 @@ def multi_margin_loss(
         mask = mask * np.take(unwrap(weight), idx)
     loss = (h * wrap(mask)).sum(1) / dim
     if red == "none":
-        return loss if t.ndim > 0 else loss.reshape(())
-    return _reduce(loss, red)
+        out = loss if t.ndim > 0 else loss.reshape(())
+    else:
+        out = _reduce(loss, red)
+    return named(out, "MultiMarginLossBackward0")
 
 
 def multilabel_margin_loss(
