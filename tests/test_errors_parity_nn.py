@@ -182,6 +182,21 @@ CASES = {
     "transformer d_model mismatch": lambda L: L.nn.Transformer(4, 2, 1, 1, 8)(
         L.ones(3, 2, 4), L.ones(3, 2, 5)
     ),
+    "transformer src_mask shape": lambda L: L.nn.Transformer(4, 2, 1, 1, 8)(
+        L.ones(3, 2, 4), L.ones(5, 2, 4), src_mask=L.zeros(2, 2)
+    ),
+    "transformer tgt_mask shape": lambda L: L.nn.Transformer(4, 2, 1, 1, 8)(
+        L.ones(3, 2, 4), L.ones(5, 2, 4), tgt_mask=L.zeros(3, 3)
+    ),
+    "encoder key padding mask shape": lambda L: L.nn.TransformerEncoder(
+        L.nn.TransformerEncoderLayer(4, 2, 8), 1, enable_nested_tensor=False
+    )(L.ones(3, 2, 4), src_key_padding_mask=L.zeros(2, 4, dtype=L.bool)),
+    "mha unbatched 3-D mask": lambda L: L.nn.MultiheadAttention(4, 2)(
+        L.ones(3, 4), L.ones(3, 4), L.ones(3, 4), attn_mask=L.zeros(2, 3, 2)
+    ),
+    "mha key rank": lambda L: L.nn.MultiheadAttention(4, 2)(
+        L.ones(3, 2, 4), L.ones(3, 4), L.ones(3, 4)
+    ),
     "sdpa shapes": lambda L: _F(L).scaled_dot_product_attention(
         L.ones(2, 3, 4), L.ones(2, 3, 5), L.ones(2, 3, 5)
     ),

@@ -497,11 +497,9 @@ def backward(
 
 def shape_mismatch(i: int, grad_shape, out_shape) -> RuntimeError:
     """PyTorch's error for a seed gradient whose shape is not its output's."""
-    from gradfit.tensor import Size
-
     return RuntimeError(
-        f"Mismatch in shape: grad_output[{i}] has a shape of {Size(grad_shape)} and "
-        f"output[{i}] has a shape of {Size(out_shape)}."
+        f"Mismatch in shape: grad_output[{i}] has a shape of gradfit.Size({list(grad_shape)}) "
+        f"and output[{i}] has a shape of gradfit.Size({list(out_shape)})."
     )
 
 
