@@ -1,0 +1,9 @@
+"""The functional forms of the layers added by the nnlayers work (re-exported by
+``gradfit.nn.functional``): grid sampling, CTC loss, fractional max pooling, channel
+shuffle."""
+
+from __future__ import annotations
+
+from gradfit.nn._grid_sample import affine_grid, grid_sample
+
+__all__ = ["affine_grid", "grid_sample"]
