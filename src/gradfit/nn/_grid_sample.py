@@ -4,13 +4,15 @@ argument checks, warnings and error messages (torch/nn/functional.py and ATen's
 
 from __future__ import annotations
 
+import functools
 import warnings
+from fractions import Fraction
 
 import numpy as np
 
-from gradfit._arrays import unwrap, wrap
+from gradfit._arrays import unwrap
 from gradfit._typenames import NAMES
-from gradfit.ops.grid_sample import MODES, PADDINGS, GridSample
+from gradfit.ops.grid_sample import MODES, PADDINGS, AffineGrid, GridSample
 from gradfit.tensor import Tensor
 
 __all__ = ["affine_grid", "grid_sample"]
@@ -102,20 +104,26 @@ def grid_sample(
     )
 
 
+@functools.lru_cache(maxsize=256)
 def _linspace_from_neg_one(n: int, align_corners: bool, dtype) -> np.ndarray:
-    """``torch.linspace(-1, 1, n)`` computed as ATen's scalar loop does (from both ends
-    towards the middle), scaled by (n - 1) / n when the corners are not aligned."""
+    """``torch.linspace(-1, 1, n)`` as ATen computes it: from both ends towards the
+    middle, each value one fused multiply-add (start + step * i, end - step * j; exact
+    rational arithmetic rounded once stands for the FMA), scaled by (n - 1) / n when the
+    corners are not aligned. Read-only (cached)."""
     if n <= 1:
-        return np.zeros(1, dtype=dtype)
+        r = np.zeros(1, dtype=dtype)
+        r.flags.writeable = False
+        return r
     dt = np.dtype(dtype).type
-    step = (dt(1) - dt(-1)) / dt(n - 1)
-    i = np.arange(n)
-    r = np.where(
-        i < n // 2, dt(-1) + step * i.astype(dtype), dt(1) - step * (n - 1 - i).astype(dtype)
-    )
-    r = r.astype(dtype)
+    step = Fraction(float((dt(1) - dt(-1)) / dt(n - 1)))
+    half = n // 2
+    exact = [-1 + step * i if i < half else 1 - step * (n - 1 - i) for i in range(n)]
+    # float() rounds the exact value to float64; float32 rounds once more (as an FMA
+    # would, but for ties, which a float32 step times a small integer never produces)
+    r = np.array([float(v) for v in exact]).astype(dtype)
     if not align_corners:
-        r = (r * (n - 1) / n).astype(dtype)
+        r = (r * dt(n - 1) / dt(n)).astype(dtype)
+    r.flags.writeable = False
     return r
 
 
@@ -127,7 +135,9 @@ def _base_grid(n: int, spatial, align_corners: bool, dtype) -> np.ndarray:
         axis = nd - 1 - k
         shape = [1] * nd
         shape[axis] = spatial[axis]
-        base[..., k] = _linspace_from_neg_one(spatial[axis], align_corners, dtype).reshape(shape)
+        base[..., k] = _linspace_from_neg_one(
+            spatial[axis], align_corners, np.dtype(dtype)
+        ).reshape(shape)
     base[..., nd] = 1
     return base
 
@@ -181,5 +191,4 @@ def affine_grid(theta: Tensor, size, align_corners: bool | None = None) -> Tenso
             f"[{n}, {nd + 1}] but got: [{th.shape[0]}, {nd + 1}]."
         )
     base = _base_grid(n, spatial, bool(align_corners), th.dtype)
-    flat = wrap(base.reshape(n, -1, nd + 1))
-    return (flat @ theta.transpose(1, 2)).view(n, *spatial, nd)
+    return AffineGrid.apply(theta, base.reshape(n, -1, nd + 1)).view(n, *spatial, nd)

@@ -22,7 +22,7 @@ import itertools
 
 import numpy as np
 
-from gradfit.autograd.function import Op, Tensor
+from gradfit.autograd.function import Op, Tensor, linear_backward_graph
 
 _A = -0.75  # the cubic convolution's parameter in PyTorch (and OpenCV)
 
@@ -30,18 +30,28 @@ MODES = ("bilinear", "nearest", "bicubic")
 PADDINGS = ("zeros", "border", "reflection")
 
 
+def fma(a, b, c):
+    """a * b + c rounded once, as PyTorch's compiled CPU kernels compute it (the compiler
+    fuses the product and the sum). float32 is exact through float64; float64 (whose
+    exact product needs more bits) and Tensors (the composite) round twice."""
+    if isinstance(c, np.ndarray) and c.dtype == np.float32:
+        return (np.asarray(a, np.float64) * np.asarray(b, np.float64) + c).astype(np.float32)
+    return a * b + c
+
+
 # ------------------------------------------------------------------ coordinates (GridSampler.h)
 def _unnormalize(coord: np.ndarray, size: int, align_corners: bool, nd: int = 3):
     """[-1, 1] to pixel positions: corner pixels' centres (align_corners) or their outer
     edges; returns the position and d position / d coord. 2-D inputs use the rounding of
-    ATen's vectorized kernel (GridSamplerKernel.cpp), 3-D ones GridSampler.h's."""
+    ATen's vectorized kernel (GridSamplerKernel.cpp, compiled with fused multiply-adds),
+    3-D ones GridSampler.h's (without)."""
+    dt = coord.dtype.type
     if nd == 2:
-        dt = coord.dtype.type
         if align_corners:
             scale = dt(size - 1) / dt(2)
             return (coord + dt(1)) * scale, scale
         scale = dt(size) / dt(2)
-        return (coord + dt(1)) * scale - dt(0.5), scale
+        return fma(coord + dt(1), scale, np.full_like(coord, -0.5)), scale
     if align_corners:
         return ((coord + 1) / 2) * (size - 1), (size - 1) / 2
     return ((coord + 1) * size - 1) / 2, size / 2
@@ -97,11 +107,22 @@ def source_index(coord, size, padding, align_corners, mode, nd):
     return pos, d * pos.dtype.type(scale)
 
 
+def _const(x, v):
+    return np.full_like(x, v) if isinstance(x, np.ndarray) else v
+
+
 def _cc1(x):
-    return ((_A + 2) * x - (_A + 3)) * x * x + 1
+    """Keys' cubic for |x| <= 1, ((A + 2) x - (A + 3)) x x + 1 (fused as in ATen)."""
+    t = (
+        fma(_A + 2, x, _const(x, -(_A + 3)))
+        if isinstance(x, np.ndarray)
+        else (_A + 2) * x - (_A + 3)
+    )
+    return fma(t * x, x, _const(x, 1.0))
 
 
 def _cc2(x):
+    """Keys' cubic for 1 < |x| < 2, ((A x - 5A) x + 8A) x - 4A (unfused, as measured)."""
     return ((_A * x - 5 * _A) * x + 8 * _A) * x - 4 * _A
 
 
@@ -151,23 +172,31 @@ def axis_taps(pos: np.ndarray, size: int, mode: str, padding: str, align_corners
 
 class _Plan:
     """Everything the forward and backward share: per axis the taps, the fraction, the
-    derivative of the position; and the batch index for gathering."""
+    derivative of the position and the 1-D tap weights (rounded as PyTorch rounds them);
+    and the batch index for gathering."""
 
     def __init__(self, x_shape, grid: np.ndarray, mode, padding, align_corners):
         nd = len(x_shape) - 2
         self.nd, self.mode = nd, mode
         self.spatial = tuple(x_shape[2:])
         self.axes = []
+        self.weights = []
         for i, size in enumerate(self.spatial):
             coord = grid[..., nd - 1 - i]  # the grid lists x (width) first
             pos, dpos = source_index(coord, size, padding, align_corners, mode, nd)
             taps, frac = axis_taps(pos, size, mode, padding, align_corners)
             self.axes.append((taps, frac, dpos))
+            if mode == "bilinear" and nd == 3:  # GridSampler.cpp: distances to the corners
+                low = np.floor(pos)
+                self.weights.append([(low + 1) - pos, pos - low])
+            elif mode != "nearest":
+                self.weights.append(tap_weights(mode, frac))
         n = grid.shape[0]
         self.batch = np.arange(n).reshape((n,) + (1,) * nd)
 
     def combos(self):
-        """(indices per axis, mask, which tap per axis) for every tap combination."""
+        """(indices per axis, mask, which tap per axis) for every tap combination, the
+        last axis (x) varying fastest."""
         for choice in itertools.product(*(range(len(a[0])) for a in self.axes)):
             idx = [self.axes[d][0][k][0] for d, k in enumerate(choice)]
             mask = self.axes[0][0][choice[0]][1]
@@ -177,20 +206,20 @@ class _Plan:
 
 
 def _weights(plan: _Plan, fracs=None):
-    """Per axis the list of tap weights; ``fracs`` replaces the plan's fractions (the
-    composite passes them as Tensors)."""
+    """Per axis the list of tap weights; ``fracs`` (the composite's Tensors) replaces the
+    plan's fractions."""
     if plan.mode == "nearest":
         return None
     if fracs is None:
-        fracs = [frac for _, frac, _ in plan.axes]
+        return plan.weights
     return [tap_weights(plan.mode, f) for f in fracs]
 
 
 def _channels_last(x):
     nd = x.ndim - 2
-    return (
-        np.moveaxis(x, 1, -1) if isinstance(x, np.ndarray) else x.permute(0, *range(2, 2 + nd), 1)
-    )
+    if isinstance(x, np.ndarray):
+        return np.moveaxis(x, 1, -1)
+    return x.permute(0, *range(2, 2 + nd), 1)
 
 
 def _channels_first(y, nd):
@@ -200,16 +229,40 @@ def _channels_first(y, nd):
 
 
 def sample(x, plan: _Plan, fracs=None):
-    """The grid sample of ``x`` (an array, or a Tensor for the composite)."""
+    """The grid sample of ``x``: an array (summed in PyTorch's order, products fused into
+    the running sum as its compiled kernel does), or a Tensor (the composite)."""
     xl = _channels_last(x)
     ws = _weights(plan, fracs)
+    dtype = _dtype(x)
+    if plan.mode == "bicubic" and isinstance(x, np.ndarray):
+        return _channels_first(_bicubic_rows(xl, plan, ws, dtype), plan.nd)
+    # the 3-D kernel (GridSampler.cpp) is compiled without fused multiply-adds
+    add = fma if plan.nd == 2 else _mul_add
     out = None
     for idx, mask, choice in plan.combos():
         vals = xl[(plan.batch, *idx)]
-        w = _combo_weight(ws, choice, mask.astype(_dtype(x)))
-        term = vals * w[..., None]
-        out = term if out is None else out + term
+        w = _combo_weight(ws, choice, mask.astype(dtype))[..., None]
+        out = vals * w if out is None else add(vals, w, out)
     return _channels_first(out, plan.nd)
+
+
+def _mul_add(a, b, c):
+    return a * b + c
+
+
+def _bicubic_rows(xl, plan: _Plan, ws, dtype):
+    """ATen's bicubic forward: each of the 4 rows interpolated along x, then the rows
+    along y (the rounding measured against torch 2.13: the rows' sums unfused, the
+    columns' fused)."""
+    rows = [None] * 4
+    for idx, mask, (ky, kx) in plan.combos():
+        v = xl[(plan.batch, *idx)] * mask.astype(dtype)[..., None]
+        c = ws[1][kx][..., None]
+        rows[ky] = c * v if rows[ky] is None else rows[ky] + c * v
+    out = ws[0][0][..., None] * rows[0]
+    for ky in range(1, 4):
+        out = fma(ws[0][ky][..., None], rows[ky], out)
+    return out
 
 
 def _combo_weight(ws, choice, mask):
@@ -228,17 +281,42 @@ def _dtype(x):
     return x.dtype if isinstance(x, np.ndarray) else x._array.dtype
 
 
+# ATen's grid sampler kernel runs on 256-bit vectors (8 float32 lanes), also on AVX512
+# machines (measured against torch 2.13: the input gradient's rounding fixes the width)
+_VECTOR_BYTES = 32
+
+
+def _chunk_order(lin, vals):
+    """Reorder (N, H, W, K, C) contributions as ATen's vectorized 2-D kernel adds them:
+    output positions in chunks of one SIMD vector, and within a chunk tap by tap."""
+    lanes = _VECTOR_BYTES // vals.dtype.itemsize
+    n, k, c = lin.shape[0], lin.shape[-2], lin.shape[-1]
+    p = lin.size // max(1, n * k * c)
+    chunks = -(-p // lanes)
+    pad = chunks * lanes - p
+
+    def arrange(a):
+        a = a.reshape(n, p, k, c)
+        if pad:  # zeros added at index 0 change nothing
+            a = np.concatenate([a, np.zeros((n, pad, k, c), dtype=a.dtype)], axis=1)
+        return a.reshape(n, chunks, lanes, k, c).transpose(0, 1, 3, 2, 4)
+
+    return arrange(lin), arrange(vals)
+
+
 def _scatter_input(flat_idx, flat_vals, plan, x_shape, dtype):
     """The input's gradient: every tap's contribution added at its pixel. float32 sums
-    in float32 in the order of PyTorch's scalar loop (output position, then tap: x outer
-    for bicubic), close to its rounding (its compiled kernel fuses some products into
-    FMAs, which NumPy cannot reproduce); float64 sums with one bincount."""
+    in float32 in PyTorch's order (2-D: chunks of one SIMD vector of output positions,
+    then tap (x outer for bicubic), then position; 3-D: position, then tap), so that it
+    rounds the same; float64 sums with one bincount."""
     c = x_shape[1]
     lin = np.stack(flat_idx, axis=-1)[..., None] * c + np.arange(c)  # (N, *out, K, C)
     vals = np.stack(flat_vals, axis=-2)
     if plan.mode == "bicubic":  # combos run y outer; PyTorch's loop runs x outer
         order = [ky * 4 + kx for kx in range(4) for ky in range(4)]
         lin, vals = lin[..., order, :], vals[..., order, :]
+    if plan.nd == 2 and dtype != np.float64:
+        lin, vals = _chunk_order(lin, vals)
     total = int(np.prod(x_shape))
     if dtype == np.float64:
         flat = np.bincount(lin.ravel(), vals.ravel(), minlength=total)
@@ -248,6 +326,43 @@ def _scatter_input(flat_idx, flat_vals, plan, x_shape, dtype):
     return _channels_first(
         flat.astype(dtype, copy=False).reshape(x_shape[0], *plan.spatial, c), plan.nd
     )
+
+
+def _grid_grad(plan: _Plan, xl, gl, ws):
+    """d loss / d position along each axis (before the unnormalize/padding factor), summed
+    channel by channel in the order and with the rounding of PyTorch's kernels."""
+    nd, dtype = plan.nd, xl.dtype
+    g = [np.zeros(gl.shape[:-1], dtype=dtype) for _ in range(nd)]
+    combos = list(plan.combos())
+    if plan.mode == "bicubic":
+        dws = [_tap_derivatives("bicubic", f) for _, f, _ in plan.axes]
+        # x's taps outer, y's inner: gx -= (v g c'_x) c_y, gy -= (v g c'_y) c_x (fused)
+        combos.sort(key=lambda t: (t[2][1], t[2][0]))
+    for c in range(xl.shape[-1]):
+        go = gl[..., c]
+        vals = [xl[(plan.batch, *idx)][..., c] * mask.astype(dtype) for idx, mask, _ in combos]
+        if plan.mode == "bilinear" and nd == 2:
+            (s, n), (e, w) = ws  # y's weights (1 - n, n), x's (1 - w, w)
+            nw, ne, sw, se = vals
+            g[1] = fma(fma(se - sw, n, (ne - nw) * s), go, g[1])
+            g[0] = fma(fma(se - ne, w, (sw - nw) * e), go, g[0])
+        elif plan.mode == "bilinear":  # GridSampler.cpp, unfused
+            for v, (_, _, choice) in zip(vals, combos):
+                for d in range(nd):
+                    term = v
+                    for other in range(nd - 1, -1, -1):  # x, y, z
+                        if other != d:
+                            term = term * ws[other][choice[other]]
+                    term = term * go
+                    g[d] = g[d] + term if choice[d] == 1 else g[d] - term
+        else:
+            for v, (_, _, (ky, kx)) in zip(vals, combos):
+                vg = v * go
+                g[1] = fma(-(vg * dws[1][kx]), ws[0][ky], g[1])
+                g[0] = fma(-(vg * dws[0][ky]), ws[1][kx], g[0])
+    if plan.mode == "bicubic":  # PyTorch's coefficient derivatives are d/d(tap - x)
+        g = [-gi for gi in g]
+    return g
 
 
 class GridSample(Op):
@@ -269,15 +384,10 @@ class GridSample(Op):
         wants_grid = getattr(ctx.inputs[1], "_requires_grad", False)
         gl = np.moveaxis(grad_output, 1, -1)  # (N, *out, C)
         ws = _weights(plan)
-        dws = None if ws is None else [_tap_derivatives(plan.mode, f) for _, f, _ in plan.axes]
-        xl = np.moveaxis(x, 1, -1) if wants_grid and ws is not None else None
         flat_idx, flat_vals = [], []
-        gpos = (
-            [np.zeros(gl.shape[:-1], dtype=x.dtype) for _ in range(nd)] if xl is not None else None
-        )
-        for idx, mask, choice in plan.combos():
-            m = mask.astype(x.dtype)
-            if wants_x:
+        if wants_x:
+            for idx, mask, choice in plan.combos():
+                m = mask.astype(x.dtype)
                 lin = plan.batch
                 for size, i in zip(plan.spatial, idx):
                     lin = lin * size + i
@@ -287,21 +397,14 @@ class GridSample(Op):
                     flat_vals.append((gl * ws[1][choice[1]][..., None]) * wy[..., None])
                 else:
                     flat_vals.append(gl * _combo_weight(ws, choice, m)[..., None])
-            if gpos is not None:
-                dot = np.einsum("...c,...c->...", gl, xl[(plan.batch, *idx)]) * m
-                for d in range(nd):
-                    term = dot * dws[d][choice[d]]
-                    for e, k in enumerate(choice):
-                        if e != d:
-                            term = term * ws[e][k]
-                    gpos[d] += term
         gx = None
         if wants_x:
             gx = _scatter_input(flat_idx, flat_vals, plan, ctx.x_shape, x.dtype)
         ggrid = None
         if wants_grid:
             ggrid = np.zeros(ctx.grid.shape, dtype=ctx.grid.dtype)
-            if gpos is not None:
+            if ws is not None:  # nearest: the output is piecewise constant in the grid
+                gpos = _grid_grad(plan, np.moveaxis(x, 1, -1), gl, ws)
                 for i, (_, _, dpos) in enumerate(plan.axes):
                     ggrid[..., nd - 1 - i] = gpos[i] * dpos
         return gx, ggrid
@@ -361,3 +464,26 @@ class _Embed(Op):
     @staticmethod
     def backward_graph(ctx, g):
         return g[..., ctx.component]
+
+
+class AffineGrid(Op):
+    """grid[n, p, j] = sum_k base[n, p, k] theta[n, j, k] (the output's normalised pixel
+    centres, homogeneous, mapped by theta), summed term by term in k's order as PyTorch's
+    small batched product rounds it;  d theta[n] = g[n]^T base[n]."""
+
+    saves_inputs = False
+
+    @staticmethod
+    def forward(ctx, theta, base):
+        ctx.base = base
+        ctx.torch_name = "AffineGridGeneratorBackward0"
+        out = base[..., 0:1] * theta[:, None, :, 0]
+        for k in range(1, base.shape[-1]):
+            out = out + base[..., k : k + 1] * theta[:, None, :, k]
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return np.matmul(np.swapaxes(grad_output, 1, 2), ctx.base)
+
+    backward_graph = staticmethod(linear_backward_graph)
