@@ -6,6 +6,7 @@ runs under gradfit and torch (gradcheck, parity, second order by the shared test
 
 from __future__ import annotations
 
+import numpy as np
 from hypothesis import strategies as st
 
 from .op_registry import OpSpec
@@ -90,4 +91,69 @@ GRID_SAMPLE = [
     )
 ]
 
-NNLAYERS = [*GRID_SAMPLE]
+
+# ------------------------------------------------------------------ ctc_loss
+@st.composite
+def ctc_cfg(draw):
+    t, n, c = draw(st.integers(2, 6)), draw(st.integers(1, 3)), draw(st.integers(2, 5))
+    blank = draw(st.integers(0, c - 1))
+    labels = [k for k in range(c) if k != blank]
+    lengths = [draw(st.integers(0, 3)) for _ in range(n)]
+    targets = [[draw(st.sampled_from(labels)) for _ in range(max(lengths))] for _ in range(n)]
+    cfg = {
+        "targets": targets,
+        "input_lengths": [draw(st.integers(1, t)) for _ in range(n)],
+        "target_lengths": lengths,
+        "blank": blank,
+        "reduction": draw(st.sampled_from(["none", "mean", "sum"])),
+        "zero_infinity": True,  # finite-difference checks need finite losses
+    }
+    return [(t, n, c)], cfg
+
+
+def _ctc(lib, x, cfg):
+    # PyTorch's CTC gradient is the one through a log_softmax (what programs feed in)
+    cfg = dict(cfg)
+    targets = lib.tensor(
+        np.array(cfg.pop("targets"), dtype=np.int64).reshape(len(cfg["target_lengths"]), -1)
+    )
+    lengths = tuple(cfg.pop("input_lengths")), tuple(cfg.pop("target_lengths"))
+    return _F(lib).ctc_loss(x.log_softmax(2), targets, *lengths, **cfg)
+
+
+CTC = [
+    _spec(
+        "ctc_loss",
+        _ctc,
+        ctc_cfg(),
+        [
+            (
+                [(6, 2, 4)],
+                {
+                    "targets": [[1, 2, 2], [3, 1, 0]],
+                    "input_lengths": [6, 5],
+                    "target_lengths": [3, 2],
+                    "blank": 0,
+                    "reduction": "mean",
+                    "zero_infinity": False,
+                },
+            ),
+            (
+                [(5, 3, 3)],
+                {
+                    "targets": [[0, 1], [1, 1], [0, 0]],
+                    "input_lengths": [5, 2, 4],
+                    "target_lengths": [2, 2, 0],
+                    "blank": 2,
+                    "reduction": "none",
+                    "zero_infinity": True,
+                },
+            ),
+        ],
+    )
+]
+
+# PyTorch has no double backward of _ctc_loss_backward ("not implemented"): gradgradcheck only
+TORCH_NO_DOUBLE_BACKWARD = {"ctc_loss"}
+
+NNLAYERS = [*GRID_SAMPLE, *CTC]

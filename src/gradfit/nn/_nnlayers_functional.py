@@ -4,6 +4,7 @@ shuffle."""
 
 from __future__ import annotations
 
+from gradfit.nn._ctc import ctc_loss
 from gradfit.nn._grid_sample import affine_grid, grid_sample
 
-__all__ = ["affine_grid", "grid_sample"]
+__all__ = ["affine_grid", "ctc_loss", "grid_sample"]
