@@ -153,7 +153,61 @@ CTC = [
     )
 ]
 
+
+# ------------------------------------------------------------------ fractional max pooling
+@st.composite
+def fractional_cfg(draw, nd):
+    lead = draw(st.sampled_from([(1, 2), (2, 1), (2,)]))
+    k = tuple(draw(st.integers(1, 3)) for _ in range(nd))
+    size = tuple(draw(st.integers(ki + 1, ki + 4)) for ki in k)
+    # the 3-D bound is strict (out + k - 1 < size)
+    out = tuple(draw(st.integers(1, s - ki + (nd == 2))) for s, ki in zip(size, k))
+    samples = draw(st.lists(st.floats(0, 0.999), min_size=nd * 4, max_size=nd * 4))
+    return [lead + size], {"kernel_size": k, "output_size": out, "samples": samples}
+
+
+def _fractional(nd):
+    def fn(lib, x, cfg):
+        n, c = (1, x.shape[0]) if x.dim() == nd + 1 else (x.shape[0], x.shape[1])
+        samples = np.array(cfg["samples"] * (n * c))[: n * c * nd].reshape(n, c, nd)
+        f = getattr(_F(lib), f"fractional_max_pool{nd}d")
+        return f(x, cfg["kernel_size"], cfg["output_size"],
+                 _random_samples=lib.tensor(samples, dtype=x.dtype))  # fmt: skip
+
+    return fn
+
+
+FRACTIONAL = [
+    _spec(
+        "fractional_max_pool2d",
+        _fractional(2),
+        fractional_cfg(2),
+        [
+            (
+                [(2, 3, 7, 8)],
+                {"kernel_size": (2, 3), "output_size": (4, 5), "samples": [0.1, 0.7, 0.45, 0.2]},
+            ),
+            ([(3, 5, 5)], {"kernel_size": (2, 2), "output_size": (3, 2), "samples": [0.9, 0.3]}),
+        ],
+    ),
+    _spec(
+        "fractional_max_pool3d",
+        _fractional(3),
+        fractional_cfg(3),
+        [
+            (
+                [(1, 2, 5, 6, 4)],
+                {
+                    "kernel_size": (2, 2, 1),
+                    "output_size": (3, 4, 2),
+                    "samples": [0.1, 0.7, 0.45, 0.2, 0.8, 0.5],
+                },
+            )
+        ],
+    ),
+]
+
 # PyTorch has no double backward of _ctc_loss_backward ("not implemented"): gradgradcheck only
 TORCH_NO_DOUBLE_BACKWARD = {"ctc_loss"}
 
-NNLAYERS = [*GRID_SAMPLE, *CTC]
+NNLAYERS = [*GRID_SAMPLE, *CTC, *FRACTIONAL]
