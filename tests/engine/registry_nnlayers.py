@@ -207,7 +207,29 @@ FRACTIONAL = [
     ),
 ]
 
+
+# ------------------------------------------------------------------ channel_shuffle
+@st.composite
+def shuffle_groups_cfg(draw):
+    groups, per = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    rest = draw(st.sampled_from([(2,), (2, 3), (1, 2, 2)]))
+    return [(draw(st.integers(1, 2)), groups * per) + rest], groups
+
+
+CHANNEL_SHUFFLE = [
+    _spec(
+        "channel_shuffle",
+        lambda lib, x, g: _F(lib).channel_shuffle(x, g),
+        shuffle_groups_cfg(),
+        [([(2, 6, 3)], 3), ([(1, 8, 2, 2)], 2), ([(2, 4, 1, 2, 2)], 4)],
+    )
+]
+
+# CrossMapLRN2d is not registered: PyTorch's backward for it (the Lua formula) is not the
+# derivative of its forward, so a finite-difference check cannot hold; its parity with
+# PyTorch is tested in tests/nn/test_nn_layers_nnlayers.py.
+
 # PyTorch has no double backward of _ctc_loss_backward ("not implemented"): gradgradcheck only
 TORCH_NO_DOUBLE_BACKWARD = {"ctc_loss"}
 
-NNLAYERS = [*GRID_SAMPLE, *CTC, *FRACTIONAL]
+NNLAYERS = [*GRID_SAMPLE, *CTC, *FRACTIONAL, *CHANNEL_SHUFFLE]
