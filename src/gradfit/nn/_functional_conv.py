@@ -700,13 +700,15 @@ def batch_norm(
     if input.ndim < 2:
         raise ValueError(f"batch_norm: expected at least 2D input, got {input.ndim}D")
     c = input.shape[1]
+    if training and input.numel() // c <= 1:
+        raise ValueError(
+            f"Expected more than 1 value per channel when training, got input size {input.size()}"
+        )
+    for name, t in (("running_mean", running_mean), ("running_var", running_var)):
+        if t is not None and t.numel() != c:
+            raise RuntimeError(f"{name} should contain {c} elements not {t.numel()}")
     if training:
         m = input.numel() // c
-        if m <= 1:
-            raise ValueError(
-                f"Expected more than 1 value per channel when training, got input size "
-                f"{list(input.shape)}"
-            )
         stats = []
         y = _norm.BatchNorm.apply(input, weight, bias, training=True, eps=eps, stats=stats)
         if running_mean is not None or running_var is not None:
