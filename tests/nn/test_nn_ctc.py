@@ -161,3 +161,17 @@ def test_integer_log_probs_rejected_as_torch():
                                    (5, 5), (1, 1))  # fmt: skip
 
     assert _error(gradfit, make) == _error(torch, make)
+
+
+def test_padding_beyond_target_lengths_is_not_read():
+    rng = np.random.default_rng(3)
+    lp = _log_softmax(rng.standard_normal((6, 2, 4)))
+    tg = np.array([[1, 2, -1, -1], [3, 3, 1, 9]])  # -1 / out-of-range padding
+    res = []
+    for lib in (gradfit, torch):
+        x = lib.tensor(lp, requires_grad=True)
+        loss = lib.nn.functional.ctc_loss(x, lib.tensor(tg), (6, 6), (2, 3))
+        loss.backward()
+        res.append((loss.detach().numpy(), x.grad.numpy()))
+    for a, b in zip(*res):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)

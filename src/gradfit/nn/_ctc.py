@@ -120,8 +120,10 @@ def ctc_loss(
             raise RuntimeError(
                 f"Expected input_lengths to have value at most {t_max}, but got value {v}" + _WHERE
             )
-    if padded.size and (padded.min() < 0 or padded.max() >= n_labels):
-        bad = padded.min() if padded.min() < 0 else padded.max()
+    # only the first target_lengths[b] labels are read: padding may hold anything (-1, ...)
+    used = padded[np.arange(padded.shape[1])[None, :] < tg_len[:, None]]
+    if used.size and (used.min() < 0 or used.max() >= n_labels):
+        bad = used.min() if used.min() < 0 else used.max()
         raise IndexError(f"ctc_loss: target {bad} is out of range for {n_labels} classes")
     loss = CTCLoss.apply(
         log_probs, padded, in_len, tg_len, blank=int(blank), zero_infinity=bool(zero_infinity)

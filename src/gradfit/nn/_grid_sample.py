@@ -153,7 +153,6 @@ def affine_grid(theta: Tensor, size, align_corners: bool | None = None) -> Tenso
     th = unwrap(theta)
     if th.dtype.kind != "f":
         raise ValueError(f"Expected theta to have floating point type, but got {theta.dtype}")
-    size = tuple(size) if not isinstance(size, tuple) else size
     if len(size) == 4:
         if th.ndim != 3 or th.shape[-2] != 2 or th.shape[-1] != 3:
             raise ValueError(
