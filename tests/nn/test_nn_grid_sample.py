@@ -236,3 +236,10 @@ def test_float32_rounds_as_torch(nd, mode):
             cfg = {"mode": mode, "padding_mode": pad, "align_corners": ac}
             for a, b in zip(_run(gradfit, x, g, w, **cfg), _run(torch, x, g, w, **cfg)):
                 np.testing.assert_array_equal(a, b)
+
+
+def test_affine_grid_grad_fn_is_one_node():
+    theta = gradfit.zeros(2, 2, 3, requires_grad=True)
+    grid = F.affine_grid(theta, (2, 1, 3, 4), align_corners=False)
+    assert grid.grad_fn.name() == "AffineGridGeneratorBackward0"
+    assert grid.grad_fn.next_functions[0][0] is None  # theta is a leaf

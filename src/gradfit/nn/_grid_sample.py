@@ -190,4 +190,4 @@ def affine_grid(theta: Tensor, size, align_corners: bool | None = None) -> Tenso
             f"[{n}, {nd + 1}] but got: [{th.shape[0]}, {nd + 1}]."
         )
     base = _base_grid(n, spatial, bool(align_corners), th.dtype)
-    return AffineGrid.apply(theta, base.reshape(n, -1, nd + 1)).view(n, *spatial, nd)
+    return AffineGrid.apply(theta, base)

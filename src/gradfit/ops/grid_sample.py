@@ -467,9 +467,9 @@ class _Embed(Op):
 
 
 class AffineGrid(Op):
-    """grid[n, p, j] = sum_k base[n, p, k] theta[n, j, k] (the output's normalised pixel
-    centres, homogeneous, mapped by theta), summed term by term in k's order as PyTorch's
-    small batched product rounds it;  d theta[n] = g[n]^T base[n]."""
+    """grid[n, ..., j] = sum_k base[n, ..., k] theta[n, j, k] (``base``: the output's
+    normalised pixel centres, homogeneous, (N, *spatial, nd + 1)), summed term by term in
+    k's order as PyTorch's small batched product rounds it;  d theta[n] = g[n]^T base[n]."""
 
     saves_inputs = False
 
@@ -477,13 +477,17 @@ class AffineGrid(Op):
     def forward(ctx, theta, base):
         ctx.base = base
         ctx.torch_name = "AffineGridGeneratorBackward0"
-        out = base[..., 0:1] * theta[:, None, :, 0]
-        for k in range(1, base.shape[-1]):
-            out = out + base[..., k : k + 1] * theta[:, None, :, k]
-        return out
+        n, k = base.shape[0], base.shape[-1]
+        flat = base.reshape(n, -1, k)
+        out = flat[..., 0:1] * theta[:, None, :, 0]
+        for i in range(1, k):
+            out = out + flat[..., i : i + 1] * theta[:, None, :, i]
+        return out.reshape(base.shape[:-1] + (k - 1,))
 
     @staticmethod
     def backward(ctx, grad_output):
-        return np.matmul(np.swapaxes(grad_output, 1, 2), ctx.base)
+        n, k = ctx.base.shape[0], ctx.base.shape[-1]
+        g = grad_output.reshape(n, -1, k - 1)
+        return np.matmul(np.swapaxes(g, 1, 2), ctx.base.reshape(n, -1, k))
 
     backward_graph = staticmethod(linear_backward_graph)
