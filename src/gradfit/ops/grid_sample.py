@@ -338,9 +338,10 @@ def _grid_grad(plan: _Plan, xl, gl, ws):
         dws = [_tap_derivatives("bicubic", f) for _, f, _ in plan.axes]
         # x's taps outer, y's inner: gx -= (v g c'_x) c_y, gy -= (v g c'_y) c_x (fused)
         combos.sort(key=lambda t: (t[2][1], t[2][0]))
+    gathered = [xl[(plan.batch, *idx)] * mask.astype(dtype)[..., None] for idx, mask, _ in combos]
     for c in range(xl.shape[-1]):
         go = gl[..., c]
-        vals = [xl[(plan.batch, *idx)][..., c] * mask.astype(dtype) for idx, mask, _ in combos]
+        vals = [v[..., c] for v in gathered]
         if plan.mode == "bilinear" and nd == 2:
             (s, n), (e, w) = ws  # y's weights (1 - n, n), x's (1 - w, w)
             nw, ne, sw, se = vals
