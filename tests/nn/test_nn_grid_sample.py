@@ -243,3 +243,18 @@ def test_affine_grid_grad_fn_is_one_node():
     grid = F.affine_grid(theta, (2, 1, 3, 4), align_corners=False)
     assert grid.grad_fn.name() == "AffineGridGeneratorBackward0"
     assert grid.grad_fn.next_functions[0][0] is None  # theta is a leaf
+
+
+@pytest.mark.parametrize("mode", ["bilinear", "nearest", "bicubic"])
+def test_outside_samples_are_positive_zero(mode):
+    """Out-of-bounds taps read +0 (ATen's masked gather): a negative input must not turn
+    them into -0, which prints as '-0.'."""
+    x = -np.ones((1, 1, 3, 3), dtype=np.float32)
+    g = np.array([[[[5.0, 5.0], [-4.0, 0.0], [0.0, 7.5]]]], dtype=np.float32)
+    for ac in (False, True):
+        ours = F.grid_sample(gradfit.tensor(x), gradfit.tensor(g), mode=mode, align_corners=ac)
+        ref = torch.nn.functional.grid_sample(
+            torch.tensor(x), torch.tensor(g), mode=mode, align_corners=ac
+        )
+        np.testing.assert_array_equal(np.signbit(ours.numpy()), np.signbit(ref.numpy()))
+        assert str(ours).replace("gradfit", "torch") == str(ref)

@@ -240,10 +240,20 @@ def sample(x, plan: _Plan, fracs=None):
     add = fma if plan.nd == 2 else _mul_add
     out = None
     for idx, mask, choice in plan.combos():
-        vals = xl[(plan.batch, *idx)]
-        w = _combo_weight(ws, choice, mask.astype(dtype))[..., None]
+        vals = _zero_outside(xl[(plan.batch, *idx)], mask, dtype)
+        if ws is None:  # nearest: one tap
+            return _channels_first(vals, plan.nd)
+        w = _combo_weight(ws, choice, 1)[..., None]
         out = vals * w if out is None else add(vals, w, out)
     return _channels_first(out, plan.nd)
+
+
+def _zero_outside(vals, mask, dtype):
+    """The gathered values with +0 at out-of-bounds taps (as ATen's masked gather; a
+    product with the mask would give -0 for negative values, which prints as -0.)."""
+    if isinstance(vals, np.ndarray):
+        return np.where(mask[..., None], vals, dtype.type(0))
+    return vals * mask.astype(dtype)[..., None]
 
 
 def _mul_add(a, b, c):
@@ -256,7 +266,7 @@ def _bicubic_rows(xl, plan: _Plan, ws, dtype):
     columns' fused)."""
     rows = [None] * 4
     for idx, mask, (ky, kx) in plan.combos():
-        v = xl[(plan.batch, *idx)] * mask.astype(dtype)[..., None]
+        v = _zero_outside(xl[(plan.batch, *idx)], mask, dtype)
         c = ws[1][kx][..., None]
         rows[ky] = c * v if rows[ky] is None else rows[ky] + c * v
     out = ws[0][0][..., None] * rows[0]
@@ -338,7 +348,7 @@ def _grid_grad(plan: _Plan, xl, gl, ws):
         dws = [_tap_derivatives("bicubic", f) for _, f, _ in plan.axes]
         # x's taps outer, y's inner: gx -= (v g c'_x) c_y, gy -= (v g c'_y) c_x (fused)
         combos.sort(key=lambda t: (t[2][1], t[2][0]))
-    gathered = [xl[(plan.batch, *idx)] * mask.astype(dtype)[..., None] for idx, mask, _ in combos]
+    gathered = [_zero_outside(xl[(plan.batch, *idx)], mask, dtype) for idx, mask, _ in combos]
     for c in range(xl.shape[-1]):
         go = gl[..., c]
         vals = [v[..., c] for v in gathered]
