@@ -1254,3 +1254,11 @@ def gumbel_softmax(
 
 
 __all__ += ["gumbel_softmax"]
+
+# ------------------------------------------------------------------ (nnlayers) more layers
+# grid_sample / affine_grid, ctc_loss, fractional max pooling, channel_shuffle:
+# defined in gradfit.nn._nnlayers_functional
+from gradfit.nn import _nnlayers_functional  # noqa: E402
+from gradfit.nn._nnlayers_functional import *  # noqa: E402, F403 - the names in its __all__
+
+__all__ += _nnlayers_functional.__all__
