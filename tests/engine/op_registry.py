@@ -433,3 +433,8 @@ REGISTRY += REGISTRY_SPECIAL
 from .registry_rtapi import REGISTRY_RTAPI  # noqa: E402
 
 REGISTRY += REGISTRY_RTAPI
+
+# grid_sample, affine_grid, ctc_loss, fractional max pooling (nnlayers): registry_nnlayers.py
+from .registry_nnlayers import NNLAYERS  # noqa: E402
+
+REGISTRY += NNLAYERS
