@@ -237,3 +237,25 @@ def test_legacy_reduction_warning_names_the_reduction(kwargs):
     # chosen is what is checked here
     assert values[1].shape == values[0].shape
     np.testing.assert_allclose(values[1].numpy(), values[0].numpy(), rtol=1e-6)
+
+
+_INDEXES = [
+    (0,), (slice(0, 2),), (0, slice(0, 3)), (slice(0, 2), 0), (slice(None), 0),
+    (0, slice(None)), (slice(None),), (Ellipsis,), (None,), (0, None), (None, 0), (Ellipsis, 0),
+    (Ellipsis, slice(0, 2)), (0, Ellipsis, slice(1, None)), (slice(None), slice(1, None), 0),
+    (slice(0, 10),), (0, slice(0, 10)), (slice(None), None), (0, slice(None), None),
+    (slice(1, None), None, 0), (-1,),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("index", _INDEXES, ids=repr)
+def test_basic_indexing_names_the_last_view(index):
+    """``x[0, :3]`` ends in a slice (SliceBackward0), ``x[0, :]`` in a select, ``x[:, None]``
+    in an unsqueeze: the grad_fn a student prints is PyTorch's."""
+    torch = _torch()
+    names = []
+    for lib in (torch, gradfit):
+        a = lib.zeros(3, 4, 5, requires_grad=True)
+        out = a[index if len(index) > 1 else index[0]]
+        names.append((out.grad_fn.name(), tuple(out.shape)))
+    assert names[1] == names[0]
