@@ -12,7 +12,6 @@ follow the tensor. Works on the NumPy array a tensor holds.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import math
 
 import numpy as np
@@ -20,13 +19,15 @@ import numpy as np
 from gradfit import _dtypes
 
 
-@dataclasses.dataclass
 class _PrinterOptions:
-    precision: int = 4
-    threshold: float = 1000
-    edgeitems: int = 3
-    linewidth: int = 80
-    sci_mode: bool | None = None
+    """The options ``set_printoptions`` sets (PyTorch's ``_tensor_str.PRINT_OPTS``)."""
+
+    def __init__(self) -> None:
+        self.precision = 4
+        self.threshold: float = 1000
+        self.edgeitems = 3
+        self.linewidth = 80
+        self.sci_mode: bool | None = None
 
 
 PRINT_OPTS = _PrinterOptions()
@@ -73,7 +74,7 @@ def set_printoptions(
 
 def get_printoptions() -> dict:
     """The current options, as keyword arguments for :func:`set_printoptions`."""
-    return dataclasses.asdict(PRINT_OPTS)
+    return dict(vars(PRINT_OPTS))
 
 
 @contextlib.contextmanager

@@ -220,11 +220,7 @@ def broadcast_tensors(*tensors):
     try:
         shape = np.broadcast_shapes(*[tuple(x.shape) for x in tensors])
     except ValueError:
-        raise RuntimeError(
-            "broadcast_tensors: shapes "
-            + ", ".join(str(list(x.shape)) for x in tensors)
-            + " cannot be broadcast together"
-        ) from None
+        raise RuntimeError(_graph.broadcast_error([unwrap(x) for x in tensors])) from None
     return tuple(x if tuple(x.shape) == shape else x.expand(*shape) for x in tensors)
 
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from gradfit import _dtypes, _rng
 from gradfit._arrays import unwrap, wrap
-from gradfit.tensor import _CPU, Tensor, _check_device, _shape_args
+from gradfit.tensor import _CPU, Tensor, _check_device, _checked_size, _shape_args
 
 
 class Generator:
@@ -88,23 +88,19 @@ def _sampled(arr: np.ndarray, shape: tuple, requires_grad: bool) -> Tensor:
     return t
 
 
-def _size(size: tuple, size_kw) -> tuple:
+def _size(size: tuple, size_kw, fn: str) -> tuple:
     """The shape of ``rand(2, 3)``, ``rand((2, 3))`` or ``rand(size=(2, 3))``."""
     if size_kw is not None:
         if size:
             raise TypeError("expected the size either positionally or as size=, not both")
         size = (size_kw,)
-    shape = _shape_args(size)
-    for n in shape:
-        if not isinstance(n, int | np.integer) or isinstance(n, bool) or n < 0:
-            raise TypeError(f"size must be non-negative ints, got {list(shape)}")
-    return tuple(int(n) for n in shape)
+    return _checked_size(_shape_args(size), fn)
 
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, **kw) -> Tensor:
     """Uniform samples on [0, 1): ``rand(2, 3)``, ``rand((2, 3))`` or ``rand(size=(2, 3))``."""
     _check_device(device)
-    shape = _size(size, kw.pop("size", None))
+    shape = _size(size, kw.pop("size", None), "rand")
     _no_extra("rand", kw)
     return _sampled(
         _rng.uniform(int(np.prod(shape)), 0.0, 1.0, dtype, generator), shape, requires_grad
@@ -114,7 +110,7 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, **
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, **kw) -> Tensor:
     """Standard normal samples: ``randn(2, 3)``, ``randn((2, 3))`` or ``randn(size=(2, 3))``."""
     _check_device(device)
-    shape = _size(size, kw.pop("size", None))
+    shape = _size(size, kw.pop("size", None), "randn")
     _no_extra("randn", kw)
     return _sampled(
         _rng.normal(int(np.prod(shape)), 0.0, 1.0, dtype, generator), shape, requires_grad
@@ -186,7 +182,7 @@ def randint(*args, generator=None, dtype=None, device=None, requires_grad=False,
         raise RuntimeError(
             f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"
         )
-    shape = _size((size,), None)
+    shape = _size((size,), None, "randint")
     arr = _rng.stream(generator).randint(low, high, int(np.prod(shape)))
     return _sampled(arr.astype(_dtypes.to_dtype(dtype or np.int64)), shape, requires_grad)
 
@@ -223,7 +219,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
     if not m_t and not s_t:
         if size is None:
             raise TypeError("normal(mean: float, std: float) needs a size: normal(mean, std, size)")
-        shape = _size((size,), None)
+        shape = _size((size,), None, "normal")
         arr = _rng.normal(int(np.prod(shape)), float(mean), float(std), dtype, generator)
         return _sampled(arr, shape, requires_grad)
     if size is not None:

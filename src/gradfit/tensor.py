@@ -279,6 +279,28 @@ def _shape_args(shape) -> tuple:
     return tuple(shape)
 
 
+def _checked_size(shape: tuple, fn: str) -> tuple:  # fn: the factory, for the message
+    """A factory's size as ints, with PyTorch's errors: TypeError for a size that is not
+    an int, RuntimeError for a negative one."""
+    for i, n in enumerate(shape):
+        if not isinstance(n, int | np.integer) or isinstance(n, bool):
+            kind = type(n).__name__
+            raise TypeError(
+                f"{fn}(): argument 'size' (position 1) must be tuple of ints, not {kind}"
+                if len(shape) == 1
+                else f"{fn}(): argument 'size' failed to unpack the object at pos {i + 1} with "
+                f'error "type must be tuple of ints,but got {kind}"'
+            )
+    if any(n < 0 for n in shape):
+        if fn == "zeros":  # PyTorch checks zeros' size itself, with its own words
+            raise RuntimeError("zeros: Dimension size must be non-negative.")
+        raise RuntimeError(
+            f"Trying to create tensor with negative dimension {next(n for n in shape if n < 0)}: "
+            f"{[int(m) for m in shape]}"
+        )
+    return tuple(int(n) for n in shape)
+
+
 class Tensor:
     """An n-dimensional array with reverse-mode autodiff, PyTorch's API subset."""
 
@@ -420,9 +442,8 @@ class Tensor:
     # ------------------------------------------------------------------ conversion
     def item(self):
         if self._array.size != 1:
-            raise ValueError(
-                f"item(): a Tensor with {self._array.size} elements cannot be converted to a "
-                "Python number (expected exactly 1 element)"
+            raise RuntimeError(
+                f"a Tensor with {self._array.size} elements cannot be converted to Scalar"
             )
         return self._array.item()
 
@@ -1635,7 +1656,21 @@ class Tensor:
             return self  # no node to record: the same values and shape
         return movement.Reshape.apply(self, shape=out_shape)
 
-    view = reshape
+    def view(self, *shape):
+        """``reshape`` that must not copy: a tensor that is itself a view of another
+        (``t()``, ``permute``, slicing) whose memory cannot be read in the new shape raises
+        PyTorch's error instead of silently losing the aliasing. (A fresh result is always
+        viewed: gradfit's arrays may be laid out differently from PyTorch's.)"""
+        out = self.reshape(*shape)
+        if self.__dict__.get("_view_base") is not None and not _viewable(
+            self._array, out._array.shape
+        ):
+            raise RuntimeError(
+                "view size is not compatible with input tensor's size and stride (at least "
+                "one dimension spans across two contiguous subspaces). Use .reshape(...) "
+                "instead."
+            )
+        return out
 
     def view_as(self, other):
         return self.reshape(other.shape)
@@ -1657,7 +1692,10 @@ class Tensor:
         if dim is None:
             shape = tuple(n for n in self._array.shape if n != 1)
         else:
-            dims = {d % max(self.ndim, 1) for d in (dim if isinstance(dim, tuple) else (dim,))}
+            listed = dim if isinstance(dim, tuple | list) else (dim,)
+            for d in listed:
+                _dims(d, self.ndim)  # PyTorch's IndexError for a dim out of range
+            dims = {d % max(self.ndim, 1) for d in listed}
             shape = tuple(n for i, n in enumerate(self._array.shape) if not (i in dims and n == 1))
         return _named(
             self.reshape(shape), "SqueezeBackward0" if dim is None else "SqueezeBackward1"
@@ -2688,6 +2726,17 @@ def _check_cast(src: np.dtype, dst: np.dtype) -> None:
             f"result type {_TORCH_SCALAR_NAMES.get(src, src)} can't be cast to the desired "
             f"output type {_TORCH_SCALAR_NAMES.get(dst, dst)}"
         )
+
+
+def _viewable(arr: np.ndarray, shape: tuple) -> bool:
+    """Whether ``arr``'s memory can be read in ``shape`` without a copy (the rule of
+    PyTorch's ``computeStride``, which NumPy's no-copy reshape follows)."""
+    alias = arr.view()
+    try:
+        alias.shape = shape
+    except AttributeError:
+        return False
+    return True
 
 
 def _positions(base: np.ndarray, view: np.ndarray) -> np.ndarray:

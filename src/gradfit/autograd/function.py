@@ -172,16 +172,22 @@ class Op:
                         k: w.item() if isinstance(w, np.generic) else w for k, w in kwargs.items()
                     }
                     break
-            out = cls.forward(ctx, *arrays, **kwargs)
-            ctx.kwargs = kwargs  # a composite re-runs the forward with them
-        elif n == 2:
-            out = cls.forward(ctx, arrays[0], arrays[1])
-        elif n == 1:
-            out = cls.forward(ctx, arrays[0])
-        elif n == 3:
-            out = cls.forward(ctx, arrays[0], arrays[1], arrays[2])
-        else:
-            out = cls.forward(ctx, *arrays)
+        try:
+            if kwargs:
+                out = cls.forward(ctx, *arrays, **kwargs)
+                ctx.kwargs = kwargs  # a composite re-runs the forward with them
+            elif n == 2:
+                out = cls.forward(ctx, arrays[0], arrays[1])
+            elif n == 1:
+                out = cls.forward(ctx, arrays[0])
+            elif n == 3:
+                out = cls.forward(ctx, arrays[0], arrays[1], arrays[2])
+            else:
+                out = cls.forward(ctx, *arrays)
+        except ValueError as e:
+            if "could not be broadcast" not in str(e):
+                raise
+            raise RuntimeError(broadcast_error(arrays)) from None
         t = _new(Tensor)
         t._array = out if type(out) is _ndarray else _asarray(out)
         t.grad = None
@@ -214,6 +220,24 @@ class Op:
             (t.grad_fn, 0) if isinstance(t, Tensor) else (None, 0)
             for t in getattr(self, "inputs", ())
         )
+
+
+def broadcast_error(arrays) -> str:
+    """PyTorch's message for operands whose shapes do not broadcast (``infer_size``: the
+    dimensions are compared from the last, and the first mismatch is named)."""
+    shapes = [np.shape(a) for a in arrays if hasattr(a, "shape")]
+    ndim = max(len(sh) for sh in shapes)
+    for i in range(ndim - 1, -1, -1):
+        sizes = [sh[i - ndim + len(sh)] if i - ndim + len(sh) >= 0 else 1 for sh in shapes]
+        a = sizes[0]
+        for b in sizes[1:]:
+            if a != b and a != 1 and b != 1:
+                return (
+                    f"The size of tensor a ({a}) must match the size of tensor b ({b}) at "
+                    f"non-singleton dimension {i}"
+                )
+            a = b if a == 1 else a
+    return "operands could not be broadcast together with shapes " + " ".join(map(str, shapes))
 
 
 class ViewOp(Op):

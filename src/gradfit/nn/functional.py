@@ -20,6 +20,7 @@ import numpy as np
 
 from gradfit import _rng
 from gradfit._arrays import unwrap, wrap
+from gradfit._tensorops_more import broadcast_tensors as _broadcast_tensors
 from gradfit.autograd._torch_names import named
 from gradfit.ops import activation as _act
 from gradfit.ops import elementwise
@@ -402,7 +403,17 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
 # ---------------------------------------------------------------------------- regression losses
 def _regression(fn_name, op, input, target, size_average, reduce, reduction, weight, **kw):
     a, b = unwrap(input), unwrap(target)
-    if a.shape != b.shape or a.dtype != b.dtype:
+    if a.shape != b.shape:
+        # PyTorch's rule, warning included: (N, 1) against (N,) becomes (N, N)
+        warnings.warn(
+            f"Using a target size ({target.size()}) that is different to the input size "
+            f"({input.size()}). This will likely lead to incorrect results due to "
+            "broadcasting. Please ensure they have the same size.",
+            stacklevel=3,
+        )
+        input, target = _broadcast_tensors(input, target)  # noqa: A001
+        a, b = unwrap(input), unwrap(target)
+    if a.dtype != b.dtype:
         raise _pair_error(fn_name, a, b)
     if size_average is not None or reduce is not None:
         reduction = _legacy_reduction(size_average, reduce)
@@ -438,9 +449,9 @@ def mse_loss(
     """Squared error (x - y)^2, reduced; the lecture's least-squares loss. Fused op: the
     mean's gradient is 2 (x - y) / N.
 
-    Unlike PyTorch, input and target must have the same shape (ValueError otherwise):
-    PyTorch warns and broadcasts (N, 1) against (N,) to (N, N). With ``weight`` (same
-    shape), "mean" is sum(w l) / sum(w) (PyTorch).
+    Input and target of different shapes are broadcast with PyTorch's warning ((N, 1)
+    against (N,) becomes (N, N), almost always a bug). With ``weight`` (same shape),
+    "mean" is sum(w l) / sum(w) (PyTorch).
     """
     a, b = unwrap(input), unwrap(target)
     if (
@@ -458,8 +469,8 @@ def mse_loss(
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):  # noqa: A002
-    """Absolute error |x - y|, reduced; the gradient at x = y is 0 (PyTorch). Shapes must
-    match (ValueError; PyTorch broadcasts with a warning). With ``weight``, "mean" is
+    """Absolute error |x - y|, reduced; the gradient at x = y is 0 (PyTorch). Shapes that
+    differ are broadcast with PyTorch's warning. With ``weight``, "mean" is
     sum(w l) / sum(w)."""
     return _regression(
         "l1_loss", _loss.L1Loss, input, target, size_average, reduce, reduction, weight
@@ -467,8 +478,8 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
 
 
 def huber_loss(input, target, reduction="mean", delta: float = 1.0, weight=None):  # noqa: A002
-    """Huber: 0.5 d^2 if |d| < delta else delta (|d| - delta / 2), d = x - y. Shapes must
-    match (ValueError; PyTorch broadcasts with a warning). With ``weight``, "mean" is
+    """Huber: 0.5 d^2 if |d| < delta else delta (|d| - delta / 2), d = x - y. Shapes
+    that differ are broadcast with PyTorch's warning. With ``weight``, "mean" is
     mean(w l) (PyTorch)."""
     if delta <= 0:
         raise RuntimeError(
@@ -481,7 +492,7 @@ def huber_loss(input, target, reduction="mean", delta: float = 1.0, weight=None)
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):  # noqa: A002
     """Smooth L1: 0.5 d^2 / beta if |d| < beta else |d| - beta / 2 (beta = 0 gives L1).
-    Shapes must match (ValueError; PyTorch broadcasts with a warning)."""
+    Shapes that differ are broadcast with PyTorch's warning."""
     if beta < 0:
         raise RuntimeError(f"smooth_l1_loss does not support negative values for beta, got {beta}")
     return _regression(
