@@ -770,8 +770,7 @@ def instance_norm(
     m = input.numel() // (n * c)
     if m <= 1:
         raise ValueError(
-            "Expected more than 1 spatial element when training, got input size "
-            f"{input.size()}"
+            f"Expected more than 1 spatial element when training, got input size {input.size()}"
         )
     y = _norm.GroupNorm.apply(input, weight, bias, num_groups=c, eps=eps)
     if running_mean is not None or running_var is not None:
