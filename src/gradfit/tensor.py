@@ -154,8 +154,9 @@ def _to_array(data, dtype=None) -> np.ndarray:
         arr = np.asarray(data)
     else:
         typed = None
-        if isinstance(data, list | tuple):
-            typed = _typed_items_dtype(data)
+        if isinstance(data, list | tuple) and not set(map(type, data)) <= _NUMBERS:
+            if dtype is None:
+                typed = _typed_items_dtype(data)
             if any(isinstance(d, Tensor) for d in data):
                 data = [d._array if isinstance(d, Tensor) else d for d in data]
         arr = np.asarray(data)
@@ -175,6 +176,7 @@ def _to_array(data, dtype=None) -> np.ndarray:
 
 
 _PLAIN = {bool, int, float, complex, list, tuple}
+_NUMBERS = {bool, int, float, complex}
 
 
 def _typed_items_dtype(data) -> np.dtype | None:
@@ -186,7 +188,7 @@ def _typed_items_dtype(data) -> np.dtype | None:
 
     def walk(seq) -> None:
         kinds = set(map(type, seq))
-        if kinds <= _PLAIN - {list, tuple}:
+        if kinds <= _NUMBERS:
             found.extend(kinds)
             return
         for d in seq:
