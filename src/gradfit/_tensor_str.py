@@ -218,8 +218,11 @@ def _add_suffixes(text: str, suffixes: list, indent: int) -> str:
     return "".join(parts)
 
 
-def tensor_repr(arr: np.ndarray, grad_fn_name: str | None, requires_grad: bool) -> str:
-    """``repr`` of a tensor holding ``arr``, as PyTorch's ``_str_intern`` (CPU, strided)."""
+def tensor_repr(
+    arr: np.ndarray, grad_fn_name: str | None, requires_grad: bool, tangent=None
+) -> str:
+    """``repr`` of a tensor holding ``arr``, as PyTorch's ``_str_intern`` (CPU, strided);
+    ``tangent``: a dual tensor's tangent (forward AD), printed after the other suffixes."""
     prefix = "tensor("
     indent = len(prefix)
     suffixes = []
@@ -240,4 +243,6 @@ def tensor_repr(arr: np.ndarray, grad_fn_name: str | None, requires_grad: bool) 
         suffixes.append(f"grad_fn=<{grad_fn_name}>")
     elif requires_grad:
         suffixes.append("requires_grad=True")
+    if tangent is not None:
+        suffixes.append(f"tangent={tangent}")
     return _add_suffixes(prefix + body, suffixes, indent)

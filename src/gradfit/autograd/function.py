@@ -27,7 +27,7 @@ from typing import Protocol
 
 import numpy as np
 
-from gradfit._grad_mode import _enabled, no_grad
+from gradfit._grad_mode import _enabled, _fw_on, no_grad
 from gradfit.autograd import _torch_names
 
 _new = object.__new__
@@ -312,6 +312,10 @@ class FunctionCtx:
         self._saved = tensors
         self._saved_versions = [getattr(t, "_version", None) for t in tensors]
 
+    def save_for_forward(self, *tensors) -> None:
+        """Keep ``tensors`` for ``jvp`` (forward mode), where ``saved_tensors`` gives them."""
+        self._saved_for_forward = tensors
+
     @property
     def saved_tensors(self) -> tuple:
         if self._saved is None:
@@ -436,21 +440,40 @@ class Function:
     def backward(ctx, *grad_outputs):  # pragma: no cover - abstract
         raise NotImplementedError("Function subclasses must implement backward(ctx, grad)")
 
+    @staticmethod
+    def jvp(ctx, *grad_inputs):
+        """Forward mode (``gradfit.autograd.forward_ad``): the tangent of the output from
+        one tangent per input of ``forward`` (zeros for a Tensor without one, None for a
+        non-Tensor). Tensors ``ctx.save_for_forward`` kept are ``ctx.saved_tensors`` here."""
+        raise NotImplementedError(
+            "You must implement the jvp function for custom autograd.Function to use it with "
+            "forward mode AD."
+        )
+
     @classmethod
     def apply(cls, *args, **kwargs):
-        node = _UserNode(cls)
-        node.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
-        with no_grad():
-            out = cls.forward(node, *args, **kwargs)
-        if not isinstance(out, Tensor):
-            out = Tensor._make(np.asarray(out), None)
-        if _enabled[0] and any(node.needs_input_grad):
-            node.inputs = args
-            # Only what forward saved is checked, with its version when it was saved.
-            saved = dict(zip(map(id, node._saved), node._saved_versions))
-            node.versions = [saved.get(id(a)) if isinstance(a, Tensor) else None for a in args]
-            node.saves_output = id(out) in saved
-            if _numbering[0]:
-                node.seq = _next_seq()
-            out = Tensor._make(out._array, node)
-        return out
+        if _fw_on[0]:  # a forward AD level: the output's tangent comes from ``jvp``
+            from gradfit.autograd.forward_ad import _dual_function_apply
+
+            return _dual_function_apply(cls, *args, **kwargs)
+        return _function_apply(cls, args, kwargs)[0]
+
+
+def _function_apply(cls, args, kwargs) -> tuple:
+    """``Function.apply``: (the output, the node ``forward`` saw as ``ctx``)."""
+    node = _UserNode(cls)
+    node.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+    with no_grad():
+        out = cls.forward(node, *args, **kwargs)
+    if not isinstance(out, Tensor):
+        out = Tensor._make(np.asarray(out), None)
+    if _enabled[0] and any(node.needs_input_grad):
+        node.inputs = args
+        # Only what forward saved is checked, with its version when it was saved.
+        saved = dict(zip(map(id, node._saved), node._saved_versions))
+        node.versions = [saved.get(id(a)) if isinstance(a, Tensor) else None for a in args]
+        node.saves_output = id(out) in saved
+        if _numbering[0]:
+            node.seq = _next_seq()
+        out = Tensor._make(out._array, node)
+    return out, node

@@ -77,7 +77,8 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
     Raises:
         RuntimeError: the last axis of ``input`` is not ``weight.shape[1]``, or the dtypes
-            differ (``linear: input has 7 features, layer expects 10``).
+            differ, in PyTorch's words (``mat1 and mat2 shapes cannot be multiplied (4x7
+            and 10x3)``).
     """
     return _Linear.apply(input, weight, bias)
 
@@ -628,10 +629,14 @@ def nll_loss(
 
 
 def _check_binary(fn: str, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
-    if target.shape != input.shape:
+    if target.shape != input.shape:  # PyTorch's two messages
+        if fn == "binary_cross_entropy_with_logits":
+            raise ValueError(
+                f"Target size ({target.size()}) must be the same as input size ({input.size()})"
+            )
         raise ValueError(
-            f"{fn}: Using a target size ({list(target.shape)}) that is different to the input "
-            f"size ({list(input.shape)}) is not allowed. Please ensure they have the same size."
+            f"Using a target size ({target.size()}) that is different to the input size "
+            f"({input.size()}) is deprecated. Please ensure they have the same size."
         )
     if target.dtype != input.dtype:
         target = target.to(input.dtype)
@@ -1223,3 +1228,37 @@ __all__ += [
     "triplet_margin_loss",
     "triplet_margin_with_distance_loss",
 ]
+
+
+# --- rtapi: gumbel_softmax -----------------------------------------------------------------
+def gumbel_softmax(
+    logits: Tensor, tau: float = 1, hard: bool = False, eps: float = 1e-10, dim: int = -1
+) -> Tensor:
+    """Samples of the Gumbel-softmax (concrete) distribution, as PyTorch's:
+    softmax((logits + g) / tau) along ``dim``, g = -log(e) with e ~ Exponential(1) drawn by
+    ``exponential_`` (PyTorch's stream, so the same seed gives the same sample).
+    ``hard=True``: the one-hot of the argmax in the forward pass, with the soft sample's
+    gradient (straight-through: y_hard - y_soft.detach() + y_soft)."""
+    if eps != 1e-10:
+        warnings.warn("`eps` parameter is deprecated and has no effect.", stacklevel=2)
+    from gradfit._factories import empty_like, zeros_like
+
+    gumbels = -empty_like(logits).exponential_().log()  # ~Gumbel(0, 1)
+    gumbels = (logits + gumbels) / tau  # ~Gumbel(logits, tau)
+    y_soft = gumbels.softmax(dim)
+    if hard:
+        index = y_soft.max(dim, keepdim=True)[1]
+        y_hard = zeros_like(logits).scatter_(dim, index, 1.0)
+        return y_hard - y_soft.detach() + y_soft
+    return y_soft
+
+
+__all__ += ["gumbel_softmax"]
+
+# ------------------------------------------------------------------ (nnlayers) more layers
+# grid_sample / affine_grid, ctc_loss, fractional max pooling, channel_shuffle:
+# defined in gradfit.nn._nnlayers_functional
+from gradfit.nn import _nnlayers_functional  # noqa: E402
+from gradfit.nn._nnlayers_functional import *  # noqa: E402, F403 - the names in its __all__
+
+__all__ += _nnlayers_functional.__all__
