@@ -161,6 +161,7 @@ RUNGS = {
     "gradfit._dtypes": 0,
     "gradfit._grad_mode": 0,
     "gradfit._mt": 0,
+    "gradfit._fused": 0,  # fused multiply-adds rounded as PyTorch's kernels
     "gradfit._rng": 0,
     "gradfit._tensor_str": 0,  # tensor printing (issue 16)
     "gradfit._typenames": 0,  # PyTorch's legacy type strings (issue 16)
