@@ -48,6 +48,17 @@ _ndarray = np.ndarray
 _asarray = np.asarray
 
 
+def _other_output(t, out):
+    """The array to store for an op's output that is not an ndarray: a sparse array
+    (``ops.sparse.SparseArray``) names the Tensor subclass that holds it, and ``t``
+    becomes one; anything else is converted by ``np.asarray``."""
+    cls = getattr(type(out), "tensor_class", None)
+    if cls is None:
+        return _asarray(out)
+    t.__class__ = cls
+    return out
+
+
 class TensorProtocol(Protocol):
     """What the graph machinery (``Op.apply``, ``Function``, the engine, ``grad``,
     ``gradcheck``) uses of a tensor.
@@ -180,7 +191,7 @@ class Op:
                 raise
             raise RuntimeError(broadcast_error(arrays)) from None
         t = _new(Tensor)
-        t._array = out if type(out) is _ndarray else _asarray(out)
+        t._array = out if type(out) is _ndarray else _other_output(t, out)
         t.grad = None
         t._version = 0
         t._hooks = None
