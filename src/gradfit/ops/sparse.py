@@ -100,15 +100,16 @@ class SparseArray:
     __radd__ = __add__
 
     def __iadd__(self, other):
-        # ``grad += g`` in the engine: keep this object (the ``.grad`` Tensor holds it).
+        # ``grad += g``: PyTorch's in-place sparse add (how AccumulateGrad adds a sparse
+        # gradient to a sparse ``.grad``) appends the entries, uncoalesced; this object is
+        # kept, as the ``.grad`` Tensor holds it.
         if not isinstance(other, SparseArray):
             return self + other
-        merged = add(self, other)
-        self.indices, self.values, self.coalesced = (
-            merged.indices,
-            merged.values,
-            merged.coalesced,
-        )
+        if other.shape != self.shape:
+            add(self, other)  # raises PyTorch's size message
+        self.indices = np.concatenate((self.indices, other.indices), axis=1)
+        self.values = np.concatenate((self.values, other.values.astype(self.values.dtype)))
+        self.coalesced = False
         return self
 
     def to_dense(self) -> np.ndarray:
@@ -455,8 +456,8 @@ def _swap(s: SparseArray) -> SparseArray:
 class EmbeddingSparse(Op):
     """``embedding(..., sparse=True)``: the table's gradient is a sparse tensor with one
     row per looked-up position (uncoalesced, in the input's order), the ``padding_idx``
-    positions left out and rows divided by their index's count when
-    ``scale_grad_by_freq`` (PyTorch's ``embedding_sparse_backward``)."""
+    positions left out (PyTorch's ``embedding_sparse_backward``; as there,
+    ``scale_grad_by_freq`` is refused at backward time)."""
 
     saves_inputs = False
 
@@ -469,15 +470,15 @@ class EmbeddingSparse(Op):
 
     @staticmethod
     def backward(ctx, grad_output):
-        num, dim = ctx.shape
+        dim = ctx.shape[1]
         flat = ctx.indices.reshape(-1).astype(np.int64)
         g = grad_output.reshape(-1, dim)
         if ctx.padding_idx is not None:
             keep = flat != ctx.padding_idx
             flat, g = flat[keep], g[keep]
         if ctx.scale:
-            counts = np.bincount(flat, minlength=num).astype(g.dtype)
-            g = g / counts[flat][:, None]
-        else:
-            g = g.copy()
+            raise RuntimeError(
+                "embedding_backward: scale_grad_by_freq not supported with sparse gradients"
+            )
+        g = g.copy()
         return SparseArray(flat[None, :], g, ctx.shape, False), None
