@@ -36,6 +36,11 @@ strided = layout("strided")
 sparse_coo = layout("sparse_coo")
 
 
+# Set once the first sparse array exists: an optimizer looks for sparse gradients only
+# then, so dense programs pay nothing for them.
+CREATED = [False]
+
+
 class _Flags:
     # The engine copies a gradient it does not own before storing it in ``.grad``.
     owndata = False
@@ -58,6 +63,7 @@ class SparseArray:
     flags = _Flags()
 
     def __init__(self, indices, values, shape, coalesced=False):
+        CREATED[0] = True
         self.indices = indices
         self.values = values
         self.shape = tuple(int(n) for n in shape)
@@ -111,6 +117,15 @@ class SparseArray:
         self.values = np.concatenate((self.values, other.values.astype(self.values.dtype)))
         self.coalesced = False
         return self
+
+    def fill(self, value) -> None:
+        # ``zero_grad(set_to_none=False)``: PyTorch's ``zero_()`` of a sparse tensor
+        # empties it.
+        if value != 0:
+            raise RuntimeError("fill of a sparse tensor: only zero is supported (zero_())")
+        self.indices = np.zeros((self.sparse_dim, 0), dtype=np.int64)
+        self.values = np.zeros((0,) + self.values.shape[1:], dtype=self.values.dtype)
+        self.coalesced = True
 
     def to_dense(self) -> np.ndarray:
         out = np.zeros(self.shape, dtype=self.values.dtype)
