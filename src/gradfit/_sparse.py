@@ -299,9 +299,7 @@ def sparse_coo_tensor(
         idx = idx.astype(np.int64)
     idx = idx.astype(np.int64, copy=False)
     if idx.ndim != 2:
-        raise RuntimeError(
-            f"indices must be sparse_dim x nnz, but got: {list(idx.shape)}"
-        )
+        raise RuntimeError(f"indices must be sparse_dim x nnz, but got: {list(idx.shape)}")
     if not isinstance(values, Tensor):
         from gradfit._factories import tensor as _tensor
 
