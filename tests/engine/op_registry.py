@@ -433,3 +433,8 @@ REGISTRY += REGISTRY_SPECIAL
 from .registry_rtapi import REGISTRY_RTAPI  # noqa: E402
 
 REGISTRY += REGISTRY_RTAPI
+
+# sparse COO ops (sparse): tests/engine/registry_sparse.py
+from .registry_sparse import REGISTRY_SPARSE  # noqa: E402
+
+REGISTRY += REGISTRY_SPARSE
