@@ -16,6 +16,7 @@ import numpy as np
 from gradfit import _dtypes
 from gradfit._arrays import unwrap, wrap
 from gradfit._tensor_str import PRINT_OPTS, _array_str
+from gradfit.autograd._torch_names import named
 from gradfit.ops import sparse as _ops
 from gradfit.ops.sparse import SparseArray, sparse_coo, strided
 from gradfit.tensor import Tensor
@@ -230,7 +231,8 @@ def _matmul(s: Tensor, other, name: str) -> Tensor:
             raise IndexError(
                 "Dimension out of range (expected to be in range of [-1, 0], but got 1)"
             )
-        return _ops.SparseMM.apply(s, other.unsqueeze(1), sparse_grad=False).squeeze(1)
+        out = _ops.SparseMM.apply(s, other.unsqueeze(1), sparse_grad=False).squeeze(1)
+        return named(out, "MvBackward0")
     return _ops.SparseMM.apply(s, other, sparse_grad=False)
 
 
@@ -298,6 +300,12 @@ def sparse_coo_tensor(
             raise RuntimeError(f"indices must be an int64 tensor, got {idx.dtype}")
         idx = idx.astype(np.int64)
     idx = idx.astype(np.int64, copy=False)
+    if idx.ndim == 1 and size is not None and len(size) != idx.shape[0] + np.ndim(values) - 1:
+        # PyTorch reads a 1-D index list's length as the number of sparse dims
+        raise RuntimeError(
+            f"'len(size) == sparse_dim + dense_dim' is not satisfied: len(size) = {len(size)}, "
+            f"sparse_dim = {idx.shape[0]}, dense_dim = {np.ndim(values) - 1}"
+        )
     if idx.ndim != 2:
         raise RuntimeError(f"indices must be sparse_dim x nnz, but got: {list(idx.shape)}")
     if not isinstance(values, Tensor):

@@ -42,8 +42,10 @@ CREATED = [False]
 
 
 class _Flags:
-    # The engine copies a gradient it does not own before storing it in ``.grad``.
-    owndata = False
+    # A sparse gradient is made fresh by its op's backward, so a leaf may keep it as its
+    # ``.grad`` (the engine still copies one it meets twice). Its arrays are never written
+    # in place: sums and ``zero_()`` replace them.
+    owndata = True
     writeable = True
 
 
@@ -106,16 +108,12 @@ class SparseArray:
     __radd__ = __add__
 
     def __iadd__(self, other):
-        # ``grad += g``: PyTorch's in-place sparse add (how AccumulateGrad adds a sparse
-        # gradient to a sparse ``.grad``) appends the entries, uncoalesced; this object is
-        # kept, as the ``.grad`` Tensor holds it.
+        # ``grad += g`` (how AccumulateGrad adds a sparse gradient to a sparse ``.grad``):
+        # PyTorch's sparse add, in place; this object is kept, as the ``.grad`` holds it.
         if not isinstance(other, SparseArray):
             return self + other
-        if other.shape != self.shape:
-            add(self, other)  # raises PyTorch's size message
-        self.indices = np.concatenate((self.indices, other.indices), axis=1)
-        self.values = np.concatenate((self.values, other.values.astype(self.values.dtype)))
-        self.coalesced = False
+        out = add(self, other)
+        self.indices, self.values, self.coalesced = out.indices, out.values, out.coalesced
         return self
 
     def fill(self, value) -> None:
@@ -161,16 +159,25 @@ def coalesce(s: SparseArray) -> SparseArray:
 
 
 def add(a: SparseArray, b: SparseArray) -> SparseArray:
-    """PyTorch's CPU sparse + sparse: a two-pointer merge of the linear indices in the
-    order they are stored (equal positions summed), so the result of uncoalesced
-    operands keeps their order and duplicates as PyTorch's does."""
+    """PyTorch's CPU sparse + sparse (``add_out_sparse_cpu``): with both values arrays
+    contiguous, a two-pointer merge of the indices in the order they are stored (equal
+    positions summed), so uncoalesced operands keep their order and duplicates as
+    PyTorch's do; otherwise the entries are appended (coalesced once nnz > numel)."""
     if a.shape != b.shape:
         raise RuntimeError(
-            f"add: expected 'self' and 'other' to have same size, but self has size "
-            f"{list(a.shape)} while other has size {list(b.shape)} (FYI: op2-sparse "
-            "addition does not currently support broadcasting)"
+            f"add: expected sizes of 'self' and 'other' to match, but {list(a.shape)} != "
+            f"{list(b.shape)}"
         )
     dtype = np.result_type(a.values, b.values)
+    if not b.nnz:
+        return SparseArray(a.indices, a.values.astype(dtype), a.shape, a.coalesced)
+    if not a.nnz:
+        return SparseArray(b.indices, b.values.astype(dtype), b.shape, b.coalesced)
+    if not (a.values.flags.c_contiguous and b.values.flags.c_contiguous):
+        indices = np.concatenate((a.indices, b.indices), axis=1)
+        values = np.concatenate((a.values.astype(dtype), b.values.astype(dtype)))
+        out = SparseArray(indices, values, a.shape, False)
+        return coalesce(out) if out.nnz > out.size else out
     la, lb = _linear(a.indices, a.shape), _linear(b.indices, b.shape)
     if a.coalesced and b.coalesced:
         lin = np.concatenate((la, lb))
@@ -495,5 +502,4 @@ class EmbeddingSparse(Op):
             raise RuntimeError(
                 "embedding_backward: scale_grad_by_freq not supported with sparse gradients"
             )
-        g = g.copy()
         return SparseArray(flat[None, :], g, ctx.shape, False), None
