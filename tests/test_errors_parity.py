@@ -52,6 +52,8 @@ CASES = {
     "mask after an int": lambda L: L.ones(2, 3, 4)[0, L.tensor([True, True])],
     "cross_entropy target": lambda L: L.nn.functional.cross_entropy(L.ones(2, 3), L.tensor([0, 5])),
     "nll_loss target": lambda L: L.nn.functional.nll_loss(L.ones(2, 3), L.tensor([-2, 0])),
+    "bce target size": lambda L: L.nn.functional.binary_cross_entropy(L.zeros(2, 1), L.zeros(2)),
+    "bce logits target size": lambda L: L.nn.BCEWithLogitsLoss()(L.zeros(2, 1), L.zeros(2)),
     "view of a transpose": lambda L: L.arange(6.0).reshape(2, 3).t().view(6),
     "view of a slice": lambda L: L.arange(6.0).reshape(2, 3)[:, :2].view(4),
     "view of an expand": lambda L: L.arange(6.0).reshape(2, 3).expand(2, 2, 3).view(12),

@@ -438,3 +438,8 @@ REGISTRY += REGISTRY_RTAPI
 from .registry_sparse import REGISTRY_SPARSE  # noqa: E402
 
 REGISTRY += REGISTRY_SPARSE
+
+# grid_sample, affine_grid, ctc_loss, fractional max pooling (nnlayers): registry_nnlayers.py
+from .registry_nnlayers import NNLAYERS  # noqa: E402
+
+REGISTRY += NNLAYERS

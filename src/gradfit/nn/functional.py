@@ -629,10 +629,14 @@ def nll_loss(
 
 
 def _check_binary(fn: str, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
-    if target.shape != input.shape:
+    if target.shape != input.shape:  # PyTorch's two messages
+        if fn == "binary_cross_entropy_with_logits":
+            raise ValueError(
+                f"Target size ({target.size()}) must be the same as input size ({input.size()})"
+            )
         raise ValueError(
-            f"{fn}: Using a target size ({list(target.shape)}) that is different to the input "
-            f"size ({list(input.shape)}) is not allowed. Please ensure they have the same size."
+            f"Using a target size ({target.size()}) that is different to the input size "
+            f"({input.size()}) is deprecated. Please ensure they have the same size."
         )
     if target.dtype != input.dtype:
         target = target.to(input.dtype)
@@ -1250,3 +1254,11 @@ def gumbel_softmax(
 
 
 __all__ += ["gumbel_softmax"]
+
+# ------------------------------------------------------------------ (nnlayers) more layers
+# grid_sample / affine_grid, ctc_loss, fractional max pooling, channel_shuffle:
+# defined in gradfit.nn._nnlayers_functional
+from gradfit.nn import _nnlayers_functional  # noqa: E402
+from gradfit.nn._nnlayers_functional import *  # noqa: E402, F403 - the names in its __all__
+
+__all__ += _nnlayers_functional.__all__
