@@ -92,6 +92,9 @@ def test_facts_match_pytorch(torch):
         )
         assert tuple(ours.shape) == tuple(ref.shape)
         assert repr(ours.dtype) == as_gradfit(repr(ref.dtype))
+        assert ours.stride() == ref.stride() and ours.is_contiguous() == ref.is_contiguous()
+        for a, b in ((ours.clone(), ref.clone()), (ours.double(), ref.double())):
+            _same_repr(a, b)
         np.testing.assert_array_equal(ours._indices().numpy(), ref._indices().numpy())
         np.testing.assert_array_equal(ours._values().numpy(), ref._values().numpy())
         _same(ours, ref)
@@ -126,6 +129,7 @@ def test_errors_match_pytorch(torch):
         lambda lib: lib.ones(2).coalesce(),
         lambda lib: lib.ones(2).is_coalesced(),
         lambda lib: s(lib).numpy(),
+        lambda lib: s(lib).tolist(),
         lambda lib: s(lib) + lib.ones(2, 3),
         lambda lib: lib.sparse.mm(s(lib), lib.ones(4, 2)),
         lambda lib: lib.sparse_coo_tensor([[0, 1]], [1.0, 2.0, 3.0], (2,)),

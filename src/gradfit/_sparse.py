@@ -69,16 +69,17 @@ class SparseTensor(Tensor):
         return len(s.shape) - s.sparse_dim
 
     def is_contiguous(self, memory_format=None) -> bool:
-        raise RuntimeError("is_contiguous is not supported for sparse tensors")
+        return False
 
     def stride(self, dim=None):
-        raise RuntimeError("Sparse tensors do not have strides")
+        strides = (0,) * self.ndim  # PyTorch reports zeros for a sparse tensor
+        return strides if dim is None else strides[dim]
 
     def numpy(self, *, force: bool = False):
         raise TypeError("can't convert Sparse layout tensor to numpy. Use Tensor.to_dense() first.")
 
     def tolist(self):
-        raise RuntimeError("tolist() is not supported for sparse tensors (call to_dense() first)")
+        raise RuntimeError("Cannot access data pointer of Tensor that doesn't have storage")
 
     def __array__(self, dtype=None, copy=None):
         raise TypeError("can't convert Sparse layout tensor to numpy. Use Tensor.to_dense() first.")
@@ -120,6 +121,10 @@ class SparseTensor(Tensor):
         return self
 
     to_sparse_coo = to_sparse
+
+    def clone(self, *, memory_format=None) -> Tensor:
+        # a copy of the values (times one), recorded as PyTorch's clone
+        return named(_ops.SparseMulScalar.apply(self, c=1), "CloneBackward0")
 
     # ------------------------------------------------------------------ maths
     def mm(self, mat2) -> Tensor:

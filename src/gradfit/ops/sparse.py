@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from gradfit.autograd import function as _function
 from gradfit.autograd.function import Op
 
 
@@ -129,6 +130,9 @@ class SparseArray:
         out = np.zeros(self.shape, dtype=self.values.dtype)
         _scatter_add(out, self)
         return out
+
+
+_function._SPARSE_TYPE = SparseArray  # op outputs of this type become sparse Tensors
 
 
 def _scatter_add(out: np.ndarray, s: SparseArray) -> None:
