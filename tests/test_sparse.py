@@ -185,6 +185,9 @@ def test_products_and_their_gradients_match_pytorch(torch, dtype):
         lambda lib, v, x: _s(lib, v).coalesce() @ x,
         lambda lib, v, x: (_s(lib, v) * 2.5).t().to_dense() @ x[:2],
         lambda lib, v, x: (_s(lib, v) + _s(lib, v * 2).coalesce()) @ x,
+        lambda lib, v, x: lib.spmm(_s(lib, v), x),
+        lambda lib, v, x: lib.sparse.addmm(x[:2] * 3, _s(lib, v), x, beta=0.5, alpha=2.0),
+        lambda lib, v, x: x[:2] + _s(lib, v).to_dense() @ x,
     ]
     for fn in fns:
         _grads_match(torch, fn, rtol=rtol, dtype=dtype)
@@ -352,6 +355,19 @@ def test_sparse_adam_state_and_zero_grad(torch):
     (so,), (sr,) = ours.state.values(), ref.state.values()
     assert so["step"] == sr["step"] == 2
     np.testing.assert_allclose(so["exp_avg_sq"].numpy(), sr["exp_avg_sq"].numpy(), rtol=1e-6)
+    # the state survives state_dict() / load_state_dict(), step an int as in PyTorch
+    for lib, opt in ((gradfit, ours), (torch, ref)):
+        params = opt.param_groups[0]["params"]
+        again = lib.optim.SparseAdam(params, lr=0.1)
+        again.load_state_dict(opt.state_dict())
+        lib.nn.functional.embedding(lib.tensor([1, 5]), params[0], sparse=True).sum().backward()
+        again.step()
+        assert again.state[params[0]]["step"] == 3
+    np.testing.assert_allclose(
+        ours.param_groups[0]["params"][0].detach().numpy(),
+        ref.param_groups[0]["params"][0].detach().numpy(),
+        rtol=1e-5,
+    )
     # zero_grad(set_to_none=False) empties a sparse gradient, as PyTorch's zero_()
     for opt in (ours, ref):
         opt.zero_grad(set_to_none=False)

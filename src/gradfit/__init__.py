@@ -308,4 +308,4 @@ _LAZY_MODULES.update({"jit", "profiler", "hub"})
 
 # --- sparse: COO tensors (gradfit._sparse binds the sparse Tensor subclass) and torch.sparse --
 from gradfit import sparse  # noqa: E402
-from gradfit._sparse import sparse_coo, sparse_coo_tensor, strided  # noqa: E402
+from gradfit._sparse import sparse_coo, sparse_coo_tensor, spmm, strided  # noqa: E402

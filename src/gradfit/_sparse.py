@@ -21,7 +21,7 @@ from gradfit.ops import sparse as _ops
 from gradfit.ops.sparse import SparseArray, sparse_coo, strided
 from gradfit.tensor import Tensor
 
-__all__ = ["SparseTensor", "sparse_coo_tensor", "sparse_coo", "strided"]
+__all__ = ["SparseTensor", "sparse_coo_tensor", "sparse_coo", "strided", "spmm"]
 
 
 def _suffixes(text: str, suffixes: list, indent: int) -> str:
@@ -252,6 +252,22 @@ def mm(mat1: Tensor, mat2: Tensor) -> Tensor:
     if mat2.is_sparse:
         raise NotImplementedError("sparse.mm: sparse @ sparse is not supported")
     return _ops.SparseMM.apply(mat1, mat2, sparse_grad=True)
+
+
+def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1.0, alpha=1.0) -> Tensor:  # noqa: A002
+    """``torch.sparse.addmm``: beta·input + alpha·(sparse mat1 @ dense mat2), the sparse
+    operand's gradient sparse as in ``mm``."""
+    out = mm(mat1, mat2)
+    if alpha != 1:
+        out = out * alpha
+    out = input + out if beta == 1 else input * beta + out
+    return named(out, "SparseAddmmBackward0")
+
+
+def spmm(input: Tensor, mat2: Tensor) -> Tensor:  # noqa: A002
+    """``torch.spmm``: ``input.mm(mat2)``, for a sparse or dense ``input`` (the sparse
+    operand's gradient is dense, as ``torch.mm``'s)."""
+    return input.mm(mat2)
 
 
 def sum(input: Tensor, dim=None, dtype=None) -> Tensor:  # noqa: A001, A002 - PyTorch's names

@@ -77,7 +77,7 @@ class SparseAdam(Optimizer):
                 state["step"] = 0
                 state["exp_avg"] = wrap(np.zeros_like(unwrap(p)))
                 state["exp_avg_sq"] = wrap(np.zeros_like(unwrap(p)))
-            state["step"] += 1
+            state["step"] = int(state["step"]) + 1  # an int, also after load_state_dict
             steps.append(state["step"])
         beta1, beta2 = group["betas"]
         sparse_adam(
