@@ -108,12 +108,70 @@ def arange(
         dtype = _dtypes.int64 if all_int else _dtypes.default_np()
     dtype = _dtypes.to_dtype(dtype)
     n = max(0, int(np.ceil((end - start) / step)))
-    arr = (
-        (start + step * np.arange(n, dtype=np.float64)).astype(dtype)
-        if not all_int
-        else np.arange(start, end, step).astype(dtype)
-    )
+    if all_int:
+        arr = np.arange(start, end, step).astype(dtype)
+    elif np.dtype(dtype).kind == "f":
+        arr = _arange_values(float(start), float(step), n, np.dtype(dtype))
+    else:
+        arr = (start + step * np.arange(n, dtype=np.float64)).astype(dtype)
     return _finish(arr, requires_grad)
+
+
+# PyTorch's range kernels (aten/src/ATen/native/cpu/RangeFactoriesKernel.cpp) compute
+# each value as one fused multiply-add in double, and arange a vector of lanes at a time
+# from a base rounded to the dtype; the values below are theirs bit for bit, so a program
+# that builds its inputs with arange or linspace feeds the same numbers to its model.
+_LANE_BYTES = 32  # the vector width PyTorch's CPU build runs these kernels at (AVX2)
+_GRAIN = 32768  # at::internal::GRAIN_SIZE: larger ranges are split across threads
+_SPLITTER = 134217729.0  # 2**27 + 1, Veltkamp's split of a double into halves
+
+
+def _fma(x, y, z) -> np.ndarray:
+    """x·y + z over float64 arrays with one rounding, as a fused multiply-add: the product
+    is made exact (Dekker), then the sum (Knuth), and the parts are added once."""
+    x, y, z = np.broadcast_arrays(*(np.asarray(v, np.float64) for v in (x, y, z)))
+    p = x * y
+    xh = _SPLITTER * x
+    xh = xh - (xh - x)
+    yh = _SPLITTER * y
+    yh = yh - (yh - y)
+    xl, yl = x - xh, y - yh
+    err = ((xh * yh - p) + xh * yl + xl * yh) + xl * yl  # p + err == x·y
+    total = p + z
+    back = total - p
+    rest = (p - (total - back)) + (z - back)  # total + rest == p + z
+    return total + (rest + err)
+
+
+def _threads() -> int:
+    from gradfit._runtime import get_num_threads  # the thread count PyTorch splits by
+
+    return get_num_threads()
+
+
+def _arange_values(start: float, step: float, n: int, dtype: np.dtype) -> np.ndarray:
+    """``torch.arange``'s floating values: per thread chunk, vectors of ``lanes`` values
+    ``base + j·step`` with ``base = start + step·i`` rounded to the dtype (two vectors at
+    a time), then the chunk's remainder one by one as ``start + step·i``; all in the
+    accumulation type (double, or float for float16)."""
+    acc = np.float32 if dtype == np.float16 else np.float64
+    start, step = acc(start), acc(step)
+
+    def fused(x, y, z):
+        return _fma(x, y, z).astype(acc).astype(dtype)
+
+    out = np.empty(n, dtype)
+    lanes = _LANE_BYTES // dtype.itemsize
+    tasks = min(_threads(), -(-n // _GRAIN)) if n > _GRAIN else 1
+    chunk = -(-n // tasks) if n else 1
+    for begin in range(0, n, chunk):
+        end = min(begin + chunk, n)
+        vec_end = begin + (end - begin) // (2 * lanes) * (2 * lanes)
+        base = fused(step, np.arange(begin, vec_end, lanes), start)
+        lane = np.arange(lanes, dtype=np.float64)
+        out[begin:vec_end] = fused(lane[None, :], step, base[:, None]).ravel()
+        out[vec_end:end] = fused(step, np.arange(vec_end, end), start)
+    return out
 
 
 def linspace(
@@ -121,9 +179,39 @@ def linspace(
 ) -> Tensor:
     _check_device(device)
     if steps < 0:
-        raise ValueError(f"linspace: number of steps must be non-negative, got {steps}")
-    arr = np.linspace(start, end, steps).astype(_dtypes.to_dtype(dtype))
-    return _finish(arr, requires_grad)
+        raise RuntimeError("number of steps must be non-negative")
+    return _finish(
+        _linspace_values(start, end, steps, np.dtype(_dtypes.to_dtype(dtype))), requires_grad
+    )
+
+
+def _linspace_values(start, end, steps: int, dtype: np.dtype) -> np.ndarray:
+    """``torch.linspace``'s values: the first half ``start + step·i``, the second half
+    ``end − step·(steps − 1 − i)``. Floating dtypes compute in their own type, fused
+    (float16 rounds each operation, as c10::Half does); integer dtypes truncate start and
+    end, step in double, and truncate the values."""
+    if steps == 1:
+        return np.array([start], dtype=dtype)
+    i = np.arange(steps)
+    down = steps - 1 - i
+    if dtype == np.float16:
+        h = np.float16
+        first, last = h(start), h(end)
+        with np.errstate(over="ignore"):  # a count past 65504 is inf in float16, as there
+            step = h(np.float32(last - first) / np.float32(h(steps - 1)))
+        with np.errstate(over="ignore", invalid="ignore"):
+            lo = first + step * i.astype(h)
+            hi = last - step * down.astype(h)
+    else:
+        if dtype.kind == "f":
+            first, last = dtype.type(start), dtype.type(end)
+            step = np.float64((last - first) / dtype.type(steps - 1))
+        else:
+            first, last = int(start), int(end)
+            step = (float(last) - float(first)) / (steps - 1)
+        # a float32 step times i is exact in double: the float32 rounding is the only one
+        lo, hi = _fma(step, i, first), _fma(-step, down, last)
+    return np.where(i < steps // 2, lo, hi).astype(dtype)
 
 
 def eye(
