@@ -305,3 +305,7 @@ from gradfit._tensorops_rt import corrcoef, gradient, index_reduce  # noqa: E402
 from gradfit.random import poisson  # noqa: E402
 
 _LAZY_MODULES.update({"jit", "profiler", "hub"})
+
+# --- sparse: COO tensors (gradfit._sparse binds the sparse Tensor subclass) and torch.sparse --
+from gradfit import sparse  # noqa: E402
+from gradfit._sparse import sparse_coo, sparse_coo_tensor, spmm, strided  # noqa: E402

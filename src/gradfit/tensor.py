@@ -26,11 +26,12 @@ from gradfit._tensor_str import tensor_repr
 from gradfit.autograd import bind_tensor_class, engine
 from gradfit.autograd import graph as _graph_hooks
 from gradfit.autograd._torch_names import named
-from gradfit.autograd.function import number_nodes
+from gradfit.autograd.function import _other_output, number_nodes
 from gradfit.ops import binary_more as _binary_more
 from gradfit.ops import elementwise, indexing, movement, reduce
 from gradfit.ops import elementwise_more as _emore
 from gradfit.ops import overwrite as _overwrite
+from gradfit.ops import sparse as _sparse_ops
 from gradfit.ops import unary_top as _unary_top
 from gradfit.ops.matmul import matmul as _matmul
 
@@ -351,7 +352,7 @@ class Tensor:
     def _make(arr, node) -> Tensor:
         """Fast internal constructor: wrap ``arr`` (no copy) as the output of ``node``."""
         t = object.__new__(Tensor)
-        t._array = arr if type(arr) is np.ndarray else np.asarray(arr)
+        t._array = arr if type(arr) is np.ndarray else _other_output(t, arr)
         t.grad = None
         t.grad_fn = node
         t._requires_grad = node is not None
@@ -2880,3 +2881,39 @@ Tensor.map_ = lambda self, tensor, callable: _rt().map_(self, tensor, callable) 
 Tensor.index_reduce = _index_reduce
 Tensor.index_reduce_ = _index_reduce_
 Tensor.bfloat16 = _bfloat16
+
+
+# --- sparse: the strided side of the COO layout (gradfit._sparse holds the sparse subclass) ---
+def _to_sparse(self, sparse_dim=None, *, layout=None, blocksize=None, dense_dim=None):
+    if layout not in (None, _sparse_ops.sparse_coo):
+        raise NotImplementedError(f"to_sparse: only layout=gradfit.sparse_coo, got {layout}")
+    if sparse_dim is not None and not 0 < sparse_dim <= self.ndim:
+        raise RuntimeError(
+            f"sparse_dim must be in [0, {self.ndim}], got {sparse_dim}"
+            if sparse_dim > self.ndim or sparse_dim < 0
+            else "to_sparse: sparse_dim must be positive"
+        )
+    return _sparse_ops.ToSparse.apply(self, sparse_dim=sparse_dim)
+
+
+def _sparse_only(name: str):
+    def method(self, *args, **kwargs):
+        raise RuntimeError(
+            f"{name} expected sparse coordinate tensor layout but got Strided"
+            if name in ("indices", "coalesce", "is_coalesced", "_indices")
+            else f"{name} expected sparse tensor layout but got Strided"
+        )
+
+    method.__name__ = name
+    return method
+
+
+Tensor.layout = property(lambda self: _sparse_ops.strided)
+Tensor.is_sparse = False
+Tensor.to_sparse = _to_sparse
+Tensor.to_sparse_coo = lambda self: _to_sparse(self)
+Tensor.to_dense = lambda self, dtype=None, *, masked_grad=None: (
+    self if dtype is None else self.to(dtype)
+)
+for _name in ("indices", "values", "_indices", "_values", "coalesce", "is_coalesced"):
+    setattr(Tensor, _name, _sparse_only(_name))

@@ -48,6 +48,22 @@ _ndarray = np.ndarray
 _asarray = np.asarray
 
 
+# The sparse array type (``ops.sparse.SparseArray``, bound there): an op output of that
+# type is held by the Tensor subclass it names (``_sparse_output``); NumPy scalars and
+# other data are converted by ``np.asarray`` as before.
+_SPARSE_TYPE = None
+
+
+def _sparse_output(t, out):
+    t.__class__ = out.tensor_class
+    return out
+
+
+def _other_output(t, out):
+    """The array to store for an output that is not an ndarray (``Tensor._make``)."""
+    return _sparse_output(t, out) if type(out) is _SPARSE_TYPE else _asarray(out)
+
+
 class TensorProtocol(Protocol):
     """What the graph machinery (``Op.apply``, ``Function``, the engine, ``grad``,
     ``gradcheck``) uses of a tensor.
@@ -189,7 +205,13 @@ class Op:
                 raise
             raise RuntimeError(broadcast_error(arrays)) from None
         t = _new(Tensor)
-        t._array = out if type(out) is _ndarray else _asarray(out)
+        t._array = (
+            out
+            if type(out) is _ndarray
+            else _asarray(out)
+            if type(out) is not _SPARSE_TYPE
+            else _sparse_output(t, out)
+        )
         t.grad = None
         t._version = 0
         t._hooks = None

@@ -58,6 +58,11 @@ class Adam(Optimizer):
         defaults = _hyperparameters(locals(), "lr", "eps", "betas", "weight_decay")
         super().__init__(params, defaults)
 
+    def _sparse_update(self, group: dict, params: list, arrays: list, grads: list) -> None:
+        raise RuntimeError(
+            "Adam does not support sparse gradients, please consider SparseAdam instead"
+        )
+
     def _update(self, group: dict, params: list, arrays: list, grads: list) -> None:
         # created in PyTorch's order, which the state_dict keeps
         steps = self._state_arrays(params, "step", _step_array)

@@ -32,6 +32,8 @@ import numpy as np
 from gradfit import _dtypes
 from gradfit._arrays import bump_version, to_update, unwrap, unwrap_many, wrap
 from gradfit._grad_mode import enable_grad
+from gradfit.ops.sparse import CREATED as _SPARSE_CREATED
+from gradfit.optim._sparse_functional import has_sparse
 from gradfit.tensor import Tensor
 
 
@@ -301,8 +303,16 @@ class Optimizer:
         loss = None if closure is None else self._eval_closure(closure)
         for group in self.param_groups:
             params, arrays, grads = to_update(group["params"])  # versions counted there
-            self._update(group, params, arrays, grads)
+            if _SPARSE_CREATED[0] and has_sparse(grads):
+                self._sparse_update(group, params, arrays, grads)
+            else:
+                self._update(group, params, arrays, grads)
         return loss
+
+    def _sparse_update(self, group: dict, params: list, arrays: list, grads: list) -> None:
+        """``_update`` for a group where some gradient is sparse (``Embedding(sparse=True)``):
+        refused, with PyTorch's message, by the optimizers that have no sparse rule."""
+        raise RuntimeError(f"{type(self).__name__} does not support sparse gradients")
 
     #: The per-parameter state, in PyTorch's creation order (which the state_dict keeps):
     #: ``(key, make)`` pairs, ``make(array of p)`` giving a missing entry's first value.
