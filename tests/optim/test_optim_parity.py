@@ -318,6 +318,18 @@ def test_optim_state_dict_layout_before_any_step():
     }
 
 
+@pytest.mark.parametrize(
+    "name",
+    "SGD Adam AdamW RMSprop Adagrad Adadelta Adamax NAdam RAdam ASGD Rprop LBFGS".split(),
+)
+def test_optim_group_keys_in_pytorch_order(name):
+    # Programs print param_groups and state_dict()["param_groups"]: dict order shows.
+    g = getattr(gradfit.optim, name)([gradfit.zeros(2, requires_grad=True)])
+    t = getattr(torch.optim, name)([torch.zeros(2, requires_grad=True)])
+    assert list(g.param_groups[0]) == list(t.param_groups[0])
+    assert list(g.state_dict()["param_groups"][0]) == list(t.state_dict()["param_groups"][0])
+
+
 def test_optim_step_state_is_float32_by_default():
     p = gradfit.zeros(3, requires_grad=True)
     opt = gradfit.optim.Adam([p], lr=0.1)
