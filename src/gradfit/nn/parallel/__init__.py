@@ -1,6 +1,6 @@
-"""``gradfit.nn.parallel``: ``DataParallel`` and ``data_parallel`` as PyTorch's behave on a
-machine without accelerators (gradfit's only kind): the wrapped module runs as is.
-
+"""``gradfit.nn.parallel``: ``DataParallel`` and ``data_parallel`` as they behave in
+PyTorch's CPU build (gradfit's only kind): the wrapper runs the module as is, and the
+functional form raises PyTorch's error.
 Tutorials wrap their model unconditionally (``netG = nn.DataParallel(netG)``) or behind a
 GPU count; either way the program must run, and print and save what PyTorch's CPU build
 does: the wrapper's repr names ``(module)``, and its ``state_dict`` keys start with
@@ -31,8 +31,6 @@ class DataParallel(Module):
 def data_parallel(
     module: Module, inputs, device_ids=None, output_device=None, dim: int = 0, module_kwargs=None
 ):
-    """``module(*inputs, **module_kwargs)``, as PyTorch's ``data_parallel`` without an
-    accelerator (``inputs`` that is not a tuple is the single positional argument)."""
-    if not isinstance(inputs, tuple):
-        inputs = (inputs,) if inputs is not None else ()
-    return module(*inputs, **(module_kwargs or {}))
+    """PyTorch's functional form needs an accelerator: without one (gradfit's case) it
+    raises PyTorch's error."""
+    raise RuntimeError("device type could not be determined")
