@@ -1,6 +1,7 @@
 """``gradfit.nn.parallel``: ``DataParallel`` and ``data_parallel`` as they behave in
 PyTorch's CPU build (gradfit's only kind): the wrapper runs the module as is, and the
 functional form raises PyTorch's error.
+
 Tutorials wrap their model unconditionally (``netG = nn.DataParallel(netG)``) or behind a
 GPU count; either way the program must run, and print and save what PyTorch's CPU build
 does: the wrapper's repr names ``(module)``, and its ``state_dict`` keys start with
