@@ -200,9 +200,7 @@ def run_backward(roots, root_grads, retain_graph: bool, capture=None) -> dict | 
                 prev = get(fn)
                 grads[fn] = ig if prev is None else prev + ig
         if not retain_graph:
-            node.inputs = ()
-            node.versions = None
-            node._freed = True
+            node.free()
     if capture is not None:
         out = {}
         for t in capture:
@@ -431,9 +429,7 @@ def run_backward_graph(
                     raise _version_error(fn, t, fn.output_version, "the output")
                 _accumulate(grads, fn, ig)
             if not retain_graph:
-                node.inputs = ()
-                node.versions = None
-                node._freed = True
+                node.free()
     finally:
         _grad_mode._enabled[0] = previous
     return captured if capture is not None else None

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import weakref
 from typing import Protocol
 
 import numpy as np
@@ -201,11 +202,55 @@ class Op:
 
     @property
     def next_functions(self):
-        """The parents' nodes, as PyTorch exposes them (None for leaves)."""
-        return tuple(
-            (t.grad_fn, 0) if isinstance(t, Tensor) else (None, 0)
-            for t in getattr(self, "inputs", ())
-        )
+        """The parents' nodes, as PyTorch exposes them: an input's ``grad_fn``, the
+        ``AccumulateGrad`` of a leaf that requires grad, None for the rest. (Empty once
+        ``backward()`` has freed the graph: keeping the edges would cost every backward
+        pass a walk over every node's inputs.)"""
+        return tuple((_parent(t), 0) for t in self.inputs)
+
+    def free(self) -> None:
+        """Drop the recorded inputs (the engine, after backward without retain_graph),
+        keeping the name they chose (``AddmmBackward0``), which ``print(out)`` shows."""
+        _torch_names.pin_name(self)
+        self.inputs = ()
+        self.versions = None
+        self._freed = True
+
+
+def _parent(t):
+    if not isinstance(t, Tensor):
+        return None
+    if t.grad_fn is not None:
+        return t.grad_fn
+    return accumulate_grad(t) if t._requires_grad else None
+
+
+class AccumulateGrad:
+    """The node PyTorch shows for a leaf that requires grad (``next_functions`` of the
+    ops that used it): ``variable`` is the leaf. One per leaf while it is referenced,
+    as in PyTorch, so ``is`` comparisons between edges hold."""
+
+    __slots__ = ("variable", "__weakref__")
+    next_functions = ()
+
+    def __init__(self, variable) -> None:
+        self.variable = variable
+
+    def name(self) -> str:
+        return "torch::autograd::AccumulateGrad"
+
+    def __repr__(self) -> str:
+        return f"<AccumulateGrad object at {id(self):#x}>"
+
+
+def accumulate_grad(t) -> AccumulateGrad:
+    """The leaf's ``AccumulateGrad`` (made on first use, kept while referenced)."""
+    ref = t.__dict__.get("_grad_accumulator")
+    node = ref() if ref is not None else None
+    if node is None:
+        node = AccumulateGrad(t)
+        t.__dict__["_grad_accumulator"] = weakref.ref(node)
+    return node
 
 
 class ViewOp(Op):
@@ -337,6 +382,11 @@ class _UserNode(Op, FunctionCtx):
 
     def name(self) -> str:
         return self.fn_cls.__name__ + "Backward"
+
+    @property
+    def next_functions(self):
+        """One edge per tensor argument of ``apply`` (PyTorch leaves the others out)."""
+        return tuple((_parent(t), 0) for t in self.inputs if isinstance(t, Tensor))
 
 
 class _NotTwiceDifferentiable(Op):
