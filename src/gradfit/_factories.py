@@ -110,12 +110,38 @@ def arange(
         dtype = _dtypes.int64 if all_int else _dtypes.default_np()
     dtype = _dtypes.to_dtype(dtype)
     n = max(0, int(np.ceil((end - start) / step)))
-    arr = (
-        (start + step * np.arange(n, dtype=np.float64)).astype(dtype)
-        if not all_int
-        else np.arange(start, end, step).astype(dtype)
-    )
+    if all_int:
+        arr = np.arange(start, end, step).astype(dtype)
+    elif np.dtype(dtype).char in "fd":
+        arr = _arange_float(float(start), float(step), n, np.dtype(dtype).type)
+    else:
+        arr = (start + step * np.arange(n, dtype=np.float64)).astype(dtype)
     return _finish(arr, requires_grad)
+
+
+def _arange_float(start: float, step: float, n: int, ftype) -> np.ndarray:
+    """PyTorch's CPU kernel, value for value: in double, each 32-byte vector's first value
+    ``start + step * i`` (fused multiply-add, as compiled) rounded to the dtype, its lanes
+    ``first + k * step``; the elements after the last pair of whole vectors
+    ``start + step * i``. From 32,768 elements on, each thread's range starts its own
+    vectors. Extended precision stands for the fused operations' single rounding."""
+    from gradfit._cascade_sum import GRAIN_SIZE, VECTOR_BYTES, _threads
+
+    wide = np.longdouble
+    vec = VECTOR_BYTES // np.dtype(ftype).itemsize
+    out = np.empty(n, dtype=ftype)
+    tasks = min(_threads(), -(-n // GRAIN_SIZE)) if n >= GRAIN_SIZE else 1
+    chunk = -(-n // tasks) if n else 0
+    for begin in range(0, n, max(chunk, 1)):
+        end = min(n, begin + chunk)
+        nv = (end - begin) // (2 * vec) * (2 * vec)
+        firsts = wide(start) + wide(step) * np.arange(begin, begin + nv, vec, dtype=wide)
+        firsts = firsts.astype(np.float64).astype(ftype).astype(wide)
+        lanes = firsts[:, None] + np.arange(vec, dtype=wide) * wide(step)
+        out[begin : begin + nv] = lanes.reshape(-1).astype(np.float64)
+        rest = wide(start) + wide(step) * np.arange(begin + nv, end, dtype=wide)
+        out[begin + nv : end] = rest.astype(np.float64)
+    return out
 
 
 def linspace(
@@ -124,8 +150,27 @@ def linspace(
     _check_device(device)
     if steps < 0:
         raise ValueError(f"linspace: number of steps must be non-negative, got {steps}")
-    arr = np.linspace(start, end, steps).astype(_dtypes.to_dtype(dtype))
+    dt = np.dtype(_dtypes.to_dtype(dtype))
+    if dt.char in "fd" and steps > 1:
+        arr = _linspace_float(start, end, steps, dt.type)
+    else:
+        arr = np.linspace(start, end, steps).astype(dt)
     return _finish(arr, requires_grad)
+
+
+def _linspace_float(start, end, steps: int, ftype) -> np.ndarray:
+    """PyTorch's CPU formula, in the dtype: ``step = (end - start) / (steps - 1)``, the
+    first half ``start + step * i``, the second half ``end - step * (steps - 1 - i)``
+    (symmetric, and exact at both ends), each a fused multiply-add as its kernel is
+    compiled; extended precision stands for the fused operation's single rounding."""
+    s, e = ftype(start), ftype(end)
+    step = ftype((e - s) / ftype(steps - 1))
+    half = steps // 2
+    wide = np.longdouble
+    out = np.empty(steps, dtype=ftype)
+    out[:half] = wide(s) + wide(step) * np.arange(half, dtype=wide)
+    out[half:] = wide(e) - wide(step) * np.arange(steps - half - 1, -1, -1, dtype=wide)
+    return out
 
 
 def eye(

@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from gradfit import _grad_mode
+from gradfit._cascade_sum import cascade_sum
 from gradfit.autograd.anomaly_mode import ANOMALY, check_nan
 from gradfit.autograd.graph import post_accumulate as _post_accumulate
 
@@ -35,7 +36,8 @@ def sum_to_shape(grad: np.ndarray, shape: tuple) -> np.ndarray:
     axes = tuple(range(lead)) + tuple(
         lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1
     )
-    out = grad.sum(axis=axes, keepdims=True) if axes else grad
+    # added in PyTorch's order (its sum_to is a sum over these axes)
+    out = cascade_sum(grad, axes, True) if axes else grad
     if lead:
         out = out.reshape(shape)
     return out
