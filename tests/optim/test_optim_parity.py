@@ -452,6 +452,16 @@ def test_optim_repr_lists_groups():
     assert text.startswith("SGD (\nParameter Group 0\n") and "    lr: 0.1" in text
 
 
+def test_optim_repr_of_several_groups_is_pytorchs():
+    # fine-tuning scripts print an optimizer with one group per part of the model
+    reprs = []
+    for lib in (torch, gradfit):
+        a, b = lib.zeros(1, requires_grad=True), lib.zeros(1, requires_grad=True)
+        opt = lib.optim.SGD([{"params": [a], "lr": 1e-4}, {"params": [b]}], lr=1e-3, momentum=0.9)
+        reprs.append(repr(opt))
+    assert reprs[1] == reprs[0]
+
+
 @pytest.mark.parametrize(
     ("name", "kw"),
     [

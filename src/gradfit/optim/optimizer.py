@@ -202,14 +202,14 @@ class Optimizer:
                 group.setdefault(key, value)
 
     def __repr__(self) -> str:
-        lines = [self.__class__.__name__ + " ("]
+        # PyTorch's layout: every group opens with a newline, so groups are blank-line apart
+        text = self.__class__.__name__ + " ("
         for i, group in enumerate(self.param_groups):
-            lines.append(f"Parameter Group {i}")
+            text += f"\nParameter Group {i}\n"
             for key in sorted(group):
                 if key != "params":
-                    lines.append(f"    {key}: {group[key]}")
-        lines.append(")")
-        return "\n".join(lines)
+                    text += f"    {key}: {group[key]}\n"
+        return text + ")"
 
     # ------------------------------------------------------------------ groups
     def add_param_group(self, param_group: dict) -> None:
