@@ -27,6 +27,8 @@ single-thread one).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 GRAIN_SIZE = 32768  # at::internal::GRAIN_SIZE: below it PyTorch reduces on one thread
@@ -51,19 +53,22 @@ def _threads() -> int:
 
 def _seq(a: np.ndarray, axis: int = 0) -> np.ndarray:
     """Sum along ``axis`` one element after another, from zero (what an accumulator loop
-    does). ``np.add.reduce`` does that over an axis with at least two elements after it
-    in memory; along the innermost axis it adds pairwise (from 8 elements on) and starts
-    from the first element, so a cumulative sum is read there instead."""
-    axis %= a.ndim
-    n = a.shape[axis]
+    does). ``np.add.reduce`` does that when its inner loop runs over another axis (one of
+    more than one element with a smaller stride); along the innermost axis it adds
+    pairwise (from 8 elements on) and starts from the first element, so a cumulative sum
+    is read there instead."""
+    shape = a.shape
+    n = shape[axis]
     if n <= 1:
         if n == 0:
-            return np.zeros(np.delete(a.shape, axis), dtype=a.dtype)
+            return np.zeros(np.delete(shape, axis), dtype=a.dtype)
         return np.take(a, 0, axis=axis)
-    if a[(0,) * (axis + 1)].size > 1:
-        if not a.flags.c_contiguous:
-            a = np.ascontiguousarray(a)
-        return _add_reduce(a, axis)
+    strides = a.strides
+    own = abs(strides[axis])
+    axis %= len(shape)
+    for i, m in enumerate(shape):
+        if i != axis and m > 1 and abs(strides[i]) < own:
+            return _add_reduce(a, axis)
     return np.take(np.cumsum(a, axis=axis), -1, axis=axis)
 
 
@@ -77,9 +82,16 @@ def _multi_row_sum(r: np.ndarray) -> np.ndarray:
     step = 1 << power
     chunks = size // step
     lanes = r.shape[1:]
-    zero = np.zeros(lanes, dtype=r.dtype)
     if chunks == 0:
-        return _seq(r) + zero if size > 1 else r[0] + zero
+        return _seq(r) + 0 if size > 1 else r[0] + 0
+    if chunks < step and r.ndim == 2 and r.shape[1] > 1 and r.flags.c_contiguous:
+        # the common case, written out: level-0 chunks, their sum, the leftover rows
+        level = _add_reduce(r[: chunks * step].reshape(chunks, step, r.shape[1]), 1)
+        acc1 = _add_reduce(level, 0) if chunks > 1 else level[0]
+        if size % step:
+            return _add_reduce(r[chunks * step :], 0) + acc1 + 0
+        return acc1 + 0
+    zero = np.zeros(lanes, dtype=r.dtype)
     level = _seq(r[: chunks * step].reshape(chunks, step, *lanes), axis=1)  # level-0 sums
     rests = []
     for _ in range(2):  # levels 1 and 2 flush into the next level every ``step`` entries
@@ -97,19 +109,27 @@ def _row_sum(r: np.ndarray) -> np.ndarray:
     """``row_sum`` over the rows of ``r`` (size, lanes): four interleaved accumulators."""
     size = r.shape[0]
     n4 = size // 4
+    if not n4:
+        return _seq(r) + 0
     lanes = r.shape[1:]
-    if n4:
-        ways = _multi_row_sum(r[: n4 * 4].reshape(n4, 4 * int(np.prod(lanes)))).reshape(4, *lanes)
-        first = ways[0]
-    else:
-        ways = None
-        first = np.zeros(lanes, dtype=r.dtype)
-    for i in range(n4 * 4, size):
-        first = first + r[i]
-    if ways is None:
-        zero = np.zeros(lanes, dtype=r.dtype)
-        return ((first + zero) + zero) + zero
-    return ((first + ways[1]) + ways[2]) + ways[3]
+    ways = _multi_row_sum(r[: n4 * 4].reshape(n4, 4 * math.prod(lanes))).reshape(4, *lanes)
+    if size % 4:  # way 0, the leftover rows, then ways 1-3: one sum in that order
+        return _seq(np.concatenate((ways[:1], r[n4 * 4 :], ways[1:])))
+    return _seq(ways)
+
+
+def _outer_2d(x: np.ndarray) -> np.ndarray:
+    """The sum over axis 0 of a C-contiguous (rows, columns) array, columns > 1: blocks of
+    four 8-lane vectors of columns (four single columns below 8) through
+    ``multi_row_sum``, the other columns through ``row_sum``."""
+    cols = x.shape[1]
+    vec = VECTOR_BYTES // x.itemsize
+    split = cols // (4 * vec) * (4 * vec) if cols >= vec else cols // 4 * 4
+    if split == cols:
+        return _multi_row_sum(x)
+    if split == 0:
+        return _row_sum(x)
+    return np.concatenate((_multi_row_sum(x[:, :split]), _row_sum(x[:, split:])))
 
 
 def _sum_flat(x: np.ndarray):
@@ -218,9 +238,13 @@ def cascade_sum(a: np.ndarray, axis=None, keepdims: bool = False) -> np.ndarray:
     """``a.sum(axis, keepdims=keepdims)`` for float32/float64, added in PyTorch's order."""
     if a.dtype.char not in "fd" or a.size == 0:
         return np.asarray(_add_reduce(a, axis=axis, keepdims=keepdims))
-    if axis is None and a.size < GRAIN_SIZE and a.flags.c_contiguous:
-        out = np.asarray(_sum_flat(a.reshape(-1)))
-        return out.reshape((1,) * a.ndim) if keepdims else out
+    if a.flags.c_contiguous and a.size < GRAIN_SIZE:
+        if axis is None:
+            out = np.asarray(_sum_flat(a.reshape(-1)))
+            return out.reshape((1,) * a.ndim) if keepdims else out
+        if a.ndim == 2 and (axis == 0 or axis == (0,)) and a.shape[0] > 1 and a.shape[1] > 1:
+            out = _outer_2d(a)
+            return out.reshape(1, -1) if keepdims else out
     ndim = a.ndim
     axes = tuple(range(ndim)) if axis is None else (axis,) if isinstance(axis, int) else axis
     axes = tuple(ax % ndim for ax in axes) if ndim else ()
