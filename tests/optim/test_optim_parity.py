@@ -426,7 +426,7 @@ def test_optim_step_bumps_version_and_breaks_stale_graphs():
     version = w._version
     opt.step()
     assert w._version == version + 1
-    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         y.backward()
 
 
