@@ -28,6 +28,7 @@ single-thread one).
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
 
@@ -37,18 +38,21 @@ GRAIN_SIZE = 32768  # at::internal::GRAIN_SIZE: below it PyTorch reduces on one 
 # The sum kernel's vector: 32 bytes (8 float32 lanes), measured against PyTorch 2.13 on
 # AVX-512 machines too (its reductions run the 256-bit kernel there).
 VECTOR_BYTES = 32
-_default_threads: list = []
+THREADS: list = []  # set_num_threads's number (gradfit._runtime writes it here)
 
 
 def _threads() -> int:
-    """PyTorch's intra-op thread count, which splits large whole-tensor sums."""
-    from gradfit import _runtime  # here: _runtime imports the tensor layer
-
-    if _runtime._state["threads"] is not None:
-        return _runtime._state["threads"]
-    if not _default_threads:
-        _default_threads.append(_runtime.get_num_threads())
-    return _default_threads[0]
+    """PyTorch's intra-op thread count, which splits large whole-tensor sums: the number
+    given to ``set_num_threads``, else OpenMP's default (the CPUs this process may use)."""
+    if THREADS:
+        return THREADS[0]
+    env = os.environ.get("OMP_NUM_THREADS", "")
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
 
 
 def _seq(a: np.ndarray, axis: int = 0) -> np.ndarray:
