@@ -298,3 +298,10 @@ def __getattr__(name: str):
 
 # --- distributions: torch.distributions, loaded on first use --------------------------------
 _LAZY_MODULES.add("distributions")
+
+# --- rtapi: torch.gradient, corrcoef, index_reduce, poisson; torch.jit, torch.profiler and
+# torch.hub, loaded on first use ------------------------------------------------------------
+from gradfit._tensorops_rt import corrcoef, gradient, index_reduce  # noqa: E402
+from gradfit.random import poisson  # noqa: E402
+
+_LAZY_MODULES.update({"jit", "profiler", "hub"})

@@ -7,7 +7,7 @@ import numpy as np
 
 from gradfit import _dtypes
 from gradfit._arrays import wrap
-from gradfit.tensor import Tensor, _check_device, _shape_args, _to_array
+from gradfit.tensor import Tensor, _check_device, _checked_size, _shape_args, _to_array
 
 
 def _finish(arr: np.ndarray, requires_grad: bool) -> Tensor:
@@ -39,24 +39,22 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return wrap(array)
 
 
-def _filled(fill, shape, dtype, device, requires_grad) -> Tensor:
+def _filled(fill, shape, dtype, device, requires_grad, fn: str = "full") -> Tensor:
     _check_device(device)
-    shape = _shape_args(shape)
-    if any(not isinstance(n, int | np.integer) or n < 0 for n in shape):
-        raise ValueError(f"invalid shape {shape}: sizes must be non-negative integers")
+    shape = _checked_size(_shape_args(shape), fn)
     return _finish(np.full(shape, fill, dtype=_dtypes.to_dtype(dtype)), requires_grad)
 
 
 def zeros(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    return _filled(0, size, dtype, device, requires_grad)
+    return _filled(0, size, dtype, device, requires_grad, "zeros")
 
 
 def ones(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    return _filled(1, size, dtype, device, requires_grad)
+    return _filled(1, size, dtype, device, requires_grad, "ones")
 
 
 def empty(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    return _filled(0, size, dtype, device, requires_grad)
+    return _filled(0, size, dtype, device, requires_grad, "empty")
 
 
 def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -104,7 +102,7 @@ def arange(
     if end is None:
         start, end = 0, start
     if step == 0:
-        raise ValueError("arange: step must be nonzero")
+        raise RuntimeError("step must be nonzero")
     all_int = all(isinstance(v, int) for v in (start, end, step))
     if dtype is None:
         dtype = _dtypes.int64 if all_int else _dtypes.default_np()

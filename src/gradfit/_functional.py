@@ -226,18 +226,16 @@ def cat(tensors, dim: int = 0):
     """Concatenate along an existing dimension."""
     tensors = list(tensors)
     if not tensors:
-        raise RuntimeError("cat: expected a non-empty list of Tensors")
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
     nd = tensors[0].ndim
-    d = dim % nd if nd else 0
-    for i, x in enumerate(tensors):
-        if (
-            x.ndim != nd
-            or x.shape[:d] + x.shape[d + 1 :] != tensors[0].shape[:d] + tensors[0].shape[d + 1 :]
-        ):
-            raise RuntimeError(
-                f"cat: sizes of tensors must match except in dimension {d}; tensor 0 has "
-                f"shape {tuple(tensors[0].shape)} and tensor {i} has shape {tuple(x.shape)}"
-            )
+    if nd == 0:
+        raise RuntimeError("zero-dimensional tensor (at position 0) cannot be concatenated")
+    if not -nd <= dim < nd:
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{-nd}, {nd - 1}], but got {dim})"
+        )
+    d = dim % nd
+    movement.check_cat([x.shape for x in tensors], d)
     return movement.Cat.apply(*tensors, dim=d)
 
 

@@ -132,3 +132,12 @@ class inference_mode:  # noqa: N801 - PyTorch's name
 
     def clone(self) -> inference_mode:
         return self.__class__(self.mode)
+
+
+# --- forward-mode AD (gradfit.autograd.forward_ad) -----------------------------------------
+# ``_fw_level[0]``: the generation of the dual level that is entered (0: none), so that a
+# tangent of an exited level is never taken for one of the current level. ``_fw_on[0]``: the
+# same while tangents propagate, 0 while forward_ad computes a tangent itself (its own ops
+# must not propagate); the in-place fast paths of ``gradfit.tensor`` read it.
+_fw_level = [0]
+_fw_on = [0]

@@ -12,7 +12,6 @@ follow the tensor. Works on the NumPy array a tensor holds.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import math
 
 import numpy as np
@@ -20,13 +19,15 @@ import numpy as np
 from gradfit import _dtypes
 
 
-@dataclasses.dataclass
 class _PrinterOptions:
-    precision: int = 4
-    threshold: float = 1000
-    edgeitems: int = 3
-    linewidth: int = 80
-    sci_mode: bool | None = None
+    """The options ``set_printoptions`` sets (PyTorch's ``_tensor_str.PRINT_OPTS``)."""
+
+    def __init__(self) -> None:
+        self.precision = 4
+        self.threshold: float = 1000
+        self.edgeitems = 3
+        self.linewidth = 80
+        self.sci_mode: bool | None = None
 
 
 PRINT_OPTS = _PrinterOptions()
@@ -73,7 +74,7 @@ def set_printoptions(
 
 def get_printoptions() -> dict:
     """The current options, as keyword arguments for :func:`set_printoptions`."""
-    return dataclasses.asdict(PRINT_OPTS)
+    return dict(vars(PRINT_OPTS))
 
 
 @contextlib.contextmanager
@@ -217,8 +218,11 @@ def _add_suffixes(text: str, suffixes: list, indent: int) -> str:
     return "".join(parts)
 
 
-def tensor_repr(arr: np.ndarray, grad_fn_name: str | None, requires_grad: bool) -> str:
-    """``repr`` of a tensor holding ``arr``, as PyTorch's ``_str_intern`` (CPU, strided)."""
+def tensor_repr(
+    arr: np.ndarray, grad_fn_name: str | None, requires_grad: bool, tangent=None
+) -> str:
+    """``repr`` of a tensor holding ``arr``, as PyTorch's ``_str_intern`` (CPU, strided);
+    ``tangent``: a dual tensor's tangent (forward AD), printed after the other suffixes."""
     prefix = "tensor("
     indent = len(prefix)
     suffixes = []
@@ -239,4 +243,6 @@ def tensor_repr(arr: np.ndarray, grad_fn_name: str | None, requires_grad: bool) 
         suffixes.append(f"grad_fn=<{grad_fn_name}>")
     elif requires_grad:
         suffixes.append("requires_grad=True")
+    if tangent is not None:
+        suffixes.append(f"tangent={tangent}")
     return _add_suffixes(prefix + body, suffixes, indent)

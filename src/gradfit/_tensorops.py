@@ -49,10 +49,16 @@ def _index_array(fn: str, index, kinds: str = _INDEX_KINDS, int64: bool = False)
     return idx
 
 
-def _check_bounds(fn: str, idx: np.ndarray, n: int) -> None:
+def _check_bounds(fn: str, idx: np.ndarray, n: int, dim: int | None = None) -> None:
+    """PyTorch's errors for an index out of [0, n): gather and the scatters name the first
+    bad index and the dimension (RuntimeError); the index_* functions say only "index out
+    of range in self" (IndexError)."""
     if idx.size and (idx.min() < 0 or idx.max() >= n):
-        bad = idx.min() if idx.min() < 0 else idx.max()
-        raise IndexError(f"{fn}(): index {int(bad)} is out of bounds for dimension with size {n}")
+        if dim is None:
+            raise IndexError("index out of range in self")
+        flat = idx.ravel()
+        bad = flat[np.flatnonzero((flat < 0) | (flat >= n))[0]]
+        raise RuntimeError(f"index {int(bad)} is out of bounds for dimension {dim} with size {n}")
 
 
 # ------------------------------------------------------------------ triangles
@@ -218,7 +224,7 @@ def gather(input, dim: int, index, *, sparse_grad: bool = False):  # noqa: A002
         return gather(input.reshape(1), 0, wrap(idx))
     if idx.ndim == 0:
         return gather(input, d, wrap(idx.reshape(1))).reshape(())
-    _check_bounds("gather", idx, input.shape[d])
+    _check_bounds("gather", idx, input.shape[d], d)
     return indexing_ops.Gather.apply(input, index=idx, dim=d)
 
 
@@ -288,7 +294,7 @@ def _scatter(fn: str, input, dim, index, src, reduce):  # noqa: A002
         raise RuntimeError(
             f"{fn}(): reduce argument must be either add or multiply, got {reduce!r}"
         )
-    _check_bounds(fn, idx, input.shape[d])
+    _check_bounds(fn, idx, input.shape[d], d)
     if not isinstance(src, _graph.Tensor):
         src = np.asarray(src).astype(input.dtype)
     return indexing_ops.Scatter.apply(input, src, index=idx, dim=d, reduce=reduce)
@@ -329,7 +335,7 @@ def scatter_reduce(input, dim: int, index, src, reduce: str, *, include_self: bo
         out = scatter_reduce(input.reshape(1), 0, wrap(idx), src, reduce, include_self=include_self)
         return out.reshape(())
     idx, src = _nonempty(idx, src)
-    _check_bounds("scatter_reduce", idx, input.shape[d])
+    _check_bounds("scatter_reduce", idx, input.shape[d], d)
     return indexing_ops.ScatterReduce.apply(
         input, src, index=idx, dim=d, reduce=reduce, include_self=include_self
     )

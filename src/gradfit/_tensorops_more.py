@@ -220,11 +220,7 @@ def broadcast_tensors(*tensors):
     try:
         shape = np.broadcast_shapes(*[tuple(x.shape) for x in tensors])
     except ValueError:
-        raise RuntimeError(
-            "broadcast_tensors: shapes "
-            + ", ".join(str(list(x.shape)) for x in tensors)
-            + " cannot be broadcast together"
-        ) from None
+        raise RuntimeError(_graph.broadcast_error([unwrap(x) for x in tensors])) from None
     return tuple(x if tuple(x.shape) == shape else x.expand(*shape) for x in tensors)
 
 
@@ -409,15 +405,7 @@ def _seq(fn: str, tensors):
 
 
 def _cat_checked(fn: str, tensors, d: int):
-    first = tensors[0]
-    for i, x in enumerate(tensors):
-        if x.ndim != first.ndim or [s for j, s in enumerate(x.shape) if j != d] != [
-            s for j, s in enumerate(first.shape) if j != d
-        ]:
-            raise RuntimeError(
-                f"{fn}: sizes of tensors must match except in dimension {d}; tensor 0 has "
-                f"shape {list(first.shape)} and tensor {i} has shape {list(x.shape)}"
-            )
+    movement.check_cat([x.shape for x in tensors], d)
     return movement.Cat.apply(*tensors, dim=d)
 
 

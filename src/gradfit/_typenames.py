@@ -23,6 +23,24 @@ NAMES = {
 }
 DTYPES = {name: dt for dt, name in NAMES.items()}
 
+# the C++ type names PyTorch's messages print ("float != double"), for each dtype
+C_NAMES = {
+    np.dtype("float32"): "float",
+    np.dtype("float64"): "double",
+    np.dtype("float16"): "c10::Half",
+    np.dtype("int64"): "long int",
+    np.dtype("int32"): "int",
+    np.dtype("int16"): "short int",
+    np.dtype("int8"): "signed char",
+    np.dtype("uint8"): "unsigned char",
+    np.dtype("bool"): "bool",
+}
+
+
+def scalar_type(dtype) -> str:
+    """PyTorch's ScalarType name of ``dtype`` (``Float``, ``Long``), as its messages say it."""
+    return NAMES[np.dtype(dtype)].removesuffix("Tensor")
+
 
 def type_string(dtype) -> str:
     """``Tensor.type()``: PyTorch's string for a CPU tensor of ``dtype``."""

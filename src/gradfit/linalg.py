@@ -402,14 +402,6 @@ def matrix_rank(A: Tensor, *, atol=None, rtol=None, hermitian: bool = False) -> 
 # Products, LU, least squares, pseudo-inverse, condition number, matrix exponential and
 # the tensor forms of inv/solve (PyTorch's torch.linalg names and checks).
 
-linalg_lstsq = return_types._structseq(
-    "linalg_lstsq", ("solution", "residuals", "rank", "singular_values")
-)
-linalg_lu_factor = return_types._structseq("linalg_lu_factor", ("LU", "pivots"))
-linalg_lu_factor_ex = return_types._structseq("linalg_lu_factor_ex", ("LU", "pivots", "info"))
-linalg_lu = return_types._structseq("linalg_lu", ("P", "L", "U"))
-linalg_solve_ex = return_types._structseq("linalg_solve_ex", ("result", "info"))
-
 
 def _named(t: Tensor, name: str) -> Tensor:
     """Print PyTorch's node name for a result built from several gradfit ops."""
@@ -548,7 +540,7 @@ def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | Non
     singular_values = empty
     if driver in ("gelsd", "gelss"):
         singular_values = wrap(svals.reshape(batch + (min(m, n),)))
-    return linalg_lstsq(solution, residuals, rank, singular_values)
+    return return_types.linalg_lstsq(solution, residuals, rank, singular_values)
 
 
 def _lu_checks(fn: str, A: Tensor) -> None:  # noqa: N803
@@ -578,7 +570,7 @@ def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False): 
             f"(U[{info.reshape(-1)[i]},{info.reshape(-1)[i]}] is zero)."
         )
     lu = _named(linalg_ops.LUFactor.apply(A, lu=lu_arr, piv=piv), "LinalgLuFactorExBackward0")
-    return linalg_lu_factor_ex(lu, wrap(piv), wrap(info))
+    return return_types.linalg_lu_factor_ex(lu, wrap(piv), wrap(info))
 
 
 def lu_factor(A: Tensor, *, pivot: bool = True):  # noqa: N803
@@ -595,7 +587,7 @@ def lu_factor(A: Tensor, *, pivot: bool = True):  # noqa: N803
             "zero. If you still want to perform the factorization, consider calling "
             "linalg.lu(A, pivot) or linalg.lu_factor_ex(A, pivot)"
         )
-    return linalg_lu_factor(lu, piv)
+    return return_types.linalg_lu_factor(lu, piv)
 
 
 def lu(A: Tensor, *, pivot: bool = True):  # noqa: N803
@@ -608,7 +600,9 @@ def lu(A: Tensor, *, pivot: bool = True):  # noqa: N803
     low = packed[..., :, :k].tril(-1) + wrap(np.eye(m, k, dtype=unwrap(packed).dtype))
     up = packed[..., :k, :].triu()
     p = linalg_ops.permutation_from_pivots(unwrap(piv), m, unwrap(packed).dtype)
-    return linalg_lu(wrap(p), _named(low, "LinalgLuBackward0"), _named(up, "LinalgLuBackward0"))
+    return return_types.linalg_lu(
+        wrap(p), _named(low, "LinalgLuBackward0"), _named(up, "LinalgLuBackward0")
+    )
 
 
 def lu_solve(
@@ -652,7 +646,7 @@ def solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = Fa
     _square("solve", A)
     info = linalg_ops.getrf(unwrap(A))[2]
     if not info.any():
-        return linalg_solve_ex(solve(A, B, left=left), wrap(info))
+        return return_types.linalg_solve_ex(solve(A, B, left=left), wrap(info))
     if check_errors:
         solve(A, B, left=left)  # raises PyTorch's error for the first singular matrix
     eye = np.eye(A.shape[-1], dtype=unwrap(A).dtype)
@@ -660,7 +654,7 @@ def solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = Fa
     x = unwrap(solve(safe, B, left=left))
     vector = B.ndim == 1 or (B.ndim == A.ndim - 1 and B.shape[:-1] == A.shape[:-2])
     bad = info.reshape(info.shape + (1,) * (1 if vector else 2))
-    return linalg_solve_ex(wrap(np.where(bad > 0, np.nan, x)), wrap(info))
+    return return_types.linalg_solve_ex(wrap(np.where(bad > 0, np.nan, x)), wrap(info))
 
 
 @with_out

@@ -9,11 +9,13 @@ module holds the ``Generator`` object and the tensor factories.
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 
 from gradfit import _dtypes, _rng
 from gradfit._arrays import unwrap, wrap
-from gradfit.tensor import _CPU, Tensor, _check_device, _shape_args
+from gradfit.tensor import _CPU, Tensor, _check_device, _checked_size, _shape_args
 
 
 class Generator:
@@ -88,23 +90,19 @@ def _sampled(arr: np.ndarray, shape: tuple, requires_grad: bool) -> Tensor:
     return t
 
 
-def _size(size: tuple, size_kw) -> tuple:
+def _size(size: tuple, size_kw, fn: str) -> tuple:
     """The shape of ``rand(2, 3)``, ``rand((2, 3))`` or ``rand(size=(2, 3))``."""
     if size_kw is not None:
         if size:
             raise TypeError("expected the size either positionally or as size=, not both")
         size = (size_kw,)
-    shape = _shape_args(size)
-    for n in shape:
-        if not isinstance(n, int | np.integer) or isinstance(n, bool) or n < 0:
-            raise TypeError(f"size must be non-negative ints, got {list(shape)}")
-    return tuple(int(n) for n in shape)
+    return _checked_size(_shape_args(size), fn)
 
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, **kw) -> Tensor:
     """Uniform samples on [0, 1): ``rand(2, 3)``, ``rand((2, 3))`` or ``rand(size=(2, 3))``."""
     _check_device(device)
-    shape = _size(size, kw.pop("size", None))
+    shape = _size(size, kw.pop("size", None), "rand")
     _no_extra("rand", kw)
     return _sampled(
         _rng.uniform(int(np.prod(shape)), 0.0, 1.0, dtype, generator), shape, requires_grad
@@ -114,7 +112,7 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, **
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, **kw) -> Tensor:
     """Standard normal samples: ``randn(2, 3)``, ``randn((2, 3))`` or ``randn(size=(2, 3))``."""
     _check_device(device)
-    shape = _size(size, kw.pop("size", None))
+    shape = _size(size, kw.pop("size", None), "randn")
     _no_extra("randn", kw)
     return _sampled(
         _rng.normal(int(np.prod(shape)), 0.0, 1.0, dtype, generator), shape, requires_grad
@@ -186,7 +184,7 @@ def randint(*args, generator=None, dtype=None, device=None, requires_grad=False,
         raise RuntimeError(
             f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"
         )
-    shape = _size((size,), None)
+    shape = _size((size,), None, "randint")
     arr = _rng.stream(generator).randint(low, high, int(np.prod(shape)))
     return _sampled(arr.astype(_dtypes.to_dtype(dtype or np.int64)), shape, requires_grad)
 
@@ -223,7 +221,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
     if not m_t and not s_t:
         if size is None:
             raise TypeError("normal(mean: float, std: float) needs a size: normal(mean, std, size)")
-        shape = _size((size,), None)
+        shape = _size((size,), None, "normal")
         arr = _rng.normal(int(np.prod(shape)), float(mean), float(std), dtype, generator)
         return _sampled(arr, shape, requires_grad)
     if size is not None:
@@ -259,3 +257,95 @@ def multinomial(input, num_samples: int, replacement: bool = False, *, generator
     reproduced draw for draw.
     """
     return wrap(_rng.multinomial(unwrap(input), num_samples, replacement, generator))
+
+
+# --- rtapi: torch.poisson and torch.random.fork_rng ----------------------------------------
+def _sample_poisson(rate: float, mt) -> int:
+    """One draw of PyTorch's CPU ``sample_poisson`` (ATen/native/Distributions.cpp): for
+    rate >= 10 Hoermann's transformed rejection (PTRS, 1993), below it the product of
+    uniforms; every uniform is ``uniform_real_distribution<double>(0, 1)``, drawn one at a
+    time because the number of draws depends on the values."""
+    import math
+
+    def u() -> float:
+        return float(mt._u53(1)[0])
+
+    if rate >= 10:
+        slam = math.sqrt(rate)
+        loglam = math.log(rate)
+        b = 0.931 + 2.53 * slam
+        a = -0.059 + 0.02483 * b
+        invalpha = 1.1239 + 1.1328 / (b - 3.4)
+        vr = 0.9277 - 3.6224 / (b - 2)
+        while True:
+            uu = u() - 0.5
+            v = u()
+            us = 0.5 - abs(uu)
+            k = math.floor((2 * a / us + b) * uu + rate + 0.43)
+            if us >= 0.07 and v <= vr:
+                return k
+            if k < 0 or (us < 0.013 and v > us):
+                continue
+            if (math.log(v) + math.log(invalpha) - math.log(a / (us * us) + b)) <= (
+                -rate + k * loglam - math.lgamma(k + 1.0)
+            ):
+                return k
+    if rate == 0:
+        return 0
+    enlam = math.exp(-rate)
+    x, prod = 0, 1.0
+    while True:
+        prod *= u()
+        if prod > enlam:
+            x += 1
+        else:
+            return x
+
+
+def poisson(input, generator=None) -> Tensor:  # noqa: A002
+    """Counts drawn from Poisson distributions with the rates in ``input``, element by
+    element in memory order, as ``torch.poisson`` (bit for bit with PyTorch's CPU stream).
+    The result has ``input``'s dtype; its gradient with respect to the rates is zero."""
+    from gradfit.ops.sampling import Poisson
+
+    if not isinstance(input, Tensor):
+        raise TypeError(f"poisson(): argument 'input' must be Tensor, not {type(input).__name__}")
+    rates = unwrap(input)
+    if rates.dtype.kind != "f":
+        names = {"i": "Int", "l": "Long", "h": "Short", "b": "Char", "B": "Byte", "?": "Bool"}
+        raise NotImplementedError(
+            f"\"poisson_cpu\" not implemented for '{names.get(rates.dtype.char, rates.dtype)}'"
+        )
+    flat = np.ascontiguousarray(rates).reshape(-1).astype(np.float64)
+    if np.any(flat < 0) or np.any(np.isnan(flat)):
+        raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
+    mt = _rng.stream(generator)
+    sample = np.array([_sample_poisson(r, mt) for r in flat.tolist()], dtype=rates.dtype)
+    return Poisson.apply(input, sample=sample.reshape(rates.shape))
+
+
+@contextlib.contextmanager
+def fork_rng(
+    devices=None,
+    enabled: bool = True,
+    _caller: str = "fork_rng",
+    _devices_kw: str = "devices",
+    device_type: str = "cuda",
+):
+    """Fork the RNG: on exit the default CPU generator is back at the state it had on entry
+    (as ``torch.random.fork_rng``), so draws inside the block leave the stream outside it
+    untouched. ``devices`` lists the ``device_type`` devices whose streams to fork too:
+    gradfit has none, so only None or an empty list is accepted. ``enabled=False`` makes
+    it a no-op. Usable as ``with fork_rng():`` or as a decorator."""
+    if devices is not None and len(list(devices)) > 0:
+        from gradfit.tensor import _no_device_error
+
+        raise _no_device_error(device_type)
+    if not enabled:
+        yield
+        return
+    state = get_rng_state()
+    try:
+        yield
+    finally:
+        set_rng_state(state)

@@ -26,48 +26,46 @@ def _structseq(name: str, fields: tuple):
 
 
 _VI = ("values", "indices")
-max = _structseq("max", _VI)  # noqa: A001 - PyTorch's names
-min = _structseq("min", _VI)  # noqa: A001
-sort = _structseq("sort", _VI)
-topk = _structseq("topk", _VI)
-kthvalue = _structseq("kthvalue", _VI)
-median = _structseq("median", _VI)
-nanmedian = _structseq("nanmedian", _VI)
-mode = _structseq("mode", _VI)
-cummax = _structseq("cummax", _VI)
-cummin = _structseq("cummin", _VI)
-aminmax = _structseq("aminmax", ("min", "max"))
-slogdet = _structseq("slogdet", ("sign", "logabsdet"))
-linalg_slogdet = _structseq("linalg_slogdet", ("sign", "logabsdet"))
-linalg_eigh = _structseq("linalg_eigh", ("eigenvalues", "eigenvectors"))
-linalg_qr = _structseq("linalg_qr", ("Q", "R"))
-linalg_svd = _structseq("linalg_svd", ("U", "S", "Vh"))
-svd = _structseq("svd", ("U", "S", "V"))
-qr = _structseq("qr", ("Q", "R"))
-linalg_inv_ex = _structseq("linalg_inv_ex", ("inverse", "info"))
-linalg_cholesky_ex = _structseq("linalg_cholesky_ex", ("L", "info"))
-frexp = _structseq("frexp", ("mantissa", "exponent"))  # toplevel
+# each name and its fields, as PyTorch's ``torch.return_types``; a class is made on first use
+# (module ``__getattr__``), so that importing gradfit does not build them all
+_FIELDS = {
+    "max": _VI,
+    "min": _VI,
+    "sort": _VI,
+    "topk": _VI,
+    "kthvalue": _VI,
+    "median": _VI,
+    "nanmedian": _VI,
+    "mode": _VI,
+    "cummax": _VI,
+    "cummin": _VI,
+    "aminmax": ("min", "max"),
+    "slogdet": ("sign", "logabsdet"),
+    "linalg_slogdet": ("sign", "logabsdet"),
+    "linalg_eigh": ("eigenvalues", "eigenvectors"),
+    "linalg_qr": ("Q", "R"),
+    "linalg_svd": ("U", "S", "Vh"),
+    "svd": ("U", "S", "V"),
+    "qr": ("Q", "R"),
+    "linalg_inv_ex": ("inverse", "info"),
+    "linalg_cholesky_ex": ("L", "info"),
+    "linalg_lstsq": ("solution", "residuals", "rank", "singular_values"),
+    "linalg_lu_factor": ("LU", "pivots"),
+    "linalg_lu_factor_ex": ("LU", "pivots", "info"),
+    "linalg_lu": ("P", "L", "U"),
+    "linalg_solve_ex": ("result", "info"),
+    "frexp": ("mantissa", "exponent"),  # toplevel
+}
 
-__all__ = [
-    "aminmax",
-    "cummax",
-    "cummin",
-    "frexp",
-    "kthvalue",
-    "linalg_cholesky_ex",
-    "linalg_eigh",
-    "linalg_inv_ex",
-    "linalg_qr",
-    "linalg_slogdet",
-    "linalg_svd",
-    "max",
-    "median",
-    "min",
-    "mode",
-    "nanmedian",
-    "qr",
-    "slogdet",
-    "sort",
-    "svd",
-    "topk",
-]
+__all__ = sorted(_FIELDS)
+
+
+def __getattr__(name: str):
+    if name not in _FIELDS:
+        raise AttributeError(f"module 'gradfit.return_types' has no attribute {name!r}")
+    cls = globals()[name] = _structseq(name, _FIELDS[name])
+    return cls
+
+
+def __dir__() -> list:
+    return sorted(set(globals()) | set(_FIELDS))

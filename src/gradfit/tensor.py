@@ -21,7 +21,7 @@ import numpy as np
 from gradfit import _dtypes, _grad_mode, _rng, _typenames, return_types
 from gradfit import _tensorops as _tops
 from gradfit import _tensorops_more as _tmore
-from gradfit._grad_mode import _enabled
+from gradfit._grad_mode import _enabled, _fw_level, _fw_on
 from gradfit._tensor_str import tensor_repr
 from gradfit.autograd import bind_tensor_class, engine
 from gradfit.autograd import graph as _graph_hooks
@@ -96,6 +96,16 @@ class device:  # noqa: N801 - PyTorch's name
 
     def __str__(self):
         return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    # ``with torch.device("cpu"):`` makes the device the default for new tensors inside
+    # the block; the CPU already is, and data on any other device fails at once.
+    def __enter__(self):
+        if self.type != "cpu":
+            raise _no_device_error(self.type)
+        return self
+
+    def __exit__(self, *exc):
+        return False
 
 
 _CPU = device("cpu")
@@ -234,6 +244,28 @@ def _shape_args(shape) -> tuple:
     if len(shape) == 1 and isinstance(shape[0], tuple | list):
         return tuple(shape[0])
     return tuple(shape)
+
+
+def _checked_size(shape: tuple, fn: str) -> tuple:  # fn: the factory, for the message
+    """A factory's size as ints, with PyTorch's errors: TypeError for a size that is not
+    an int, RuntimeError for a negative one."""
+    for i, n in enumerate(shape):
+        if not isinstance(n, int | np.integer) or isinstance(n, bool):
+            kind = type(n).__name__
+            raise TypeError(
+                f"{fn}(): argument 'size' (position 1) must be tuple of ints, not {kind}"
+                if len(shape) == 1
+                else f"{fn}(): argument 'size' failed to unpack the object at pos {i + 1} with "
+                f'error "type must be tuple of ints,but got {kind}"'
+            )
+    if any(n < 0 for n in shape):
+        if fn == "zeros":  # PyTorch checks zeros' size itself, with its own words
+            raise RuntimeError("zeros: Dimension size must be non-negative.")
+        raise RuntimeError(
+            f"Trying to create tensor with negative dimension {next(n for n in shape if n < 0)}: "
+            f"{[int(m) for m in shape]}"
+        )
+    return tuple(int(n) for n in shape)
 
 
 class Tensor:
@@ -377,9 +409,8 @@ class Tensor:
     # ------------------------------------------------------------------ conversion
     def item(self):
         if self._array.size != 1:
-            raise ValueError(
-                f"item(): a Tensor with {self._array.size} elements cannot be converted to a "
-                "Python number (expected exactly 1 element)"
+            raise RuntimeError(
+                f"a Tensor with {self._array.size} elements cannot be converted to Scalar"
             )
         return self._array.item()
 
@@ -435,7 +466,14 @@ class Tensor:
 
     def __repr__(self) -> str:
         node = self.grad_fn
-        return tensor_repr(self._array, None if node is None else node.name(), self._requires_grad)
+        tangent = None
+        if _fw_level[0]:  # inside a forward AD level a dual tensor prints its tangent
+            from gradfit.autograd.forward_ad import tangent_for_repr
+
+            tangent = tangent_for_repr(self)
+        return tensor_repr(
+            self._array, None if node is None else node.name(), self._requires_grad, tangent
+        )
 
     __hash__ = object.__hash__
 
@@ -565,8 +603,10 @@ class Tensor:
 
     def _inplace(self, values, name: str = "") -> Tensor:
         # ``name``: PyTorch's node for the method (``ZeroBackward0`` for zero_, ...)
-        if _enabled[0] and (
-            self._requires_grad or (isinstance(values, Tensor) and values._requires_grad)
+        if (
+            _fw_on[0]
+            or _enabled[0]
+            and (self._requires_grad or (isinstance(values, Tensor) and values._requires_grad))
         ):
             if isinstance(values, Tensor) and values._array.dtype != self._array.dtype:
                 values = values.to(self._array.dtype)
@@ -599,7 +639,8 @@ class Tensor:
 
     def add_(self, other, alpha=1) -> Tensor:
         if (
-            self._array.dtype.kind != "f"
+            _fw_on[0]
+            or self._array.dtype.kind != "f"
             or _enabled[0]
             and (self._requires_grad or isinstance(other, Tensor) and other._requires_grad)
         ):
@@ -613,14 +654,15 @@ class Tensor:
         return self
 
     def sub_(self, other, alpha=1) -> Tensor:
-        if isinstance(other, Tensor) and other._requires_grad and _enabled[0]:
+        if _fw_on[0] or isinstance(other, Tensor) and other._requires_grad and _enabled[0]:
             return self._inplace_op(lambda t: t.sub(other, alpha=alpha), other, check_cast=True)
         o = other._array if isinstance(other, Tensor) else other
         return self.add_(np.negative(o) if alpha == 1 else np.multiply(o, -alpha))
 
     def mul_(self, other) -> Tensor:
         if (
-            self._array.dtype.kind != "f"
+            _fw_on[0]
+            or self._array.dtype.kind != "f"
             or _enabled[0]
             and (self._requires_grad or isinstance(other, Tensor) and other._requires_grad)
         ):
@@ -632,7 +674,8 @@ class Tensor:
 
     def div_(self, other, *, rounding_mode=None) -> Tensor:
         if (
-            rounding_mode is not None
+            _fw_on[0]
+            or rounding_mode is not None
             or self._array.dtype.kind != "f"
             or _enabled[0]
             and (self._requires_grad or isinstance(other, Tensor) and other._requires_grad)
@@ -647,7 +690,8 @@ class Tensor:
 
     def clamp_(self, min=None, max=None) -> Tensor:  # noqa: A002 - PyTorch's names
         if (
-            self._array.dtype.kind != "f"
+            _fw_on[0]
+            or self._array.dtype.kind != "f"
             or _enabled[0]
             and (
                 self._requires_grad
@@ -720,8 +764,10 @@ class Tensor:
     def _iop(self, op, other):
         # x += y: PyTorch's in-place add, inside a graph too (other names of the tensor
         # see the new values; ``_inplace_op`` records the op).
-        if _enabled[0] and (
-            self._requires_grad or (isinstance(other, Tensor) and other._requires_grad)
+        if (
+            _fw_on[0]
+            or _enabled[0]
+            and (self._requires_grad or (isinstance(other, Tensor) and other._requires_grad))
         ):
             return self._inplace_op(lambda t: op(t, other), other, check_cast=True)
         res = op(self.detach(), other)._array
@@ -754,8 +800,10 @@ class Tensor:
         idx = _index_arrays(index)
         if isinstance(value, Tensor) and value._array.dtype != self._array.dtype:
             value = value.to(self._array.dtype)
-        if _enabled[0] and (
-            self._requires_grad or (isinstance(value, Tensor) and value._requires_grad)
+        if (
+            _fw_on[0]
+            or _enabled[0]
+            and (self._requires_grad or (isinstance(value, Tensor) and value._requires_grad))
         ):
             self._inplace_op(
                 lambda t: indexing.IndexPut.apply(t, value, index=idx), value, region=idx
@@ -795,6 +843,18 @@ class Tensor:
             (``unsqueeze_``, ``t_``): the tensor takes that view.
         region: an index of the entries ``fn`` may change (None: all of them); views of
             this tensor outside it keep their history."""
+        if _fw_on[0]:  # a forward AD level: the tangent is edited too (forward_ad._inplace)
+            from gradfit.autograd.forward_ad import _inplace
+
+            return _inplace(
+                self,
+                fn,
+                others,
+                lambda f: self._inplace_op_primal(f, others, check_cast, view_op, region),
+            )
+        return self._inplace_op_primal(fn, others, check_cast, view_op, region)
+
+    def _inplace_op_primal(self, fn, others, check_cast, view_op, region):
         if not _enabled[0] or not (
             self._requires_grad or any(isinstance(o, Tensor) and o._requires_grad for o in others)
         ):
@@ -861,8 +921,9 @@ class Tensor:
         # memory shared in this process; a pickled or copied tensor owns its values.
         state = object.__getstate__(self)
         d = state[0] if type(state) is tuple else None
-        if d and ("_views" in d or "_view_base" in d):
-            d = {k: v for k, v in d.items() if k not in ("_views", "_view_base")}
+        if d and ("_views" in d or "_view_base" in d or "_fw_grad" in d):
+            # (a forward AD tangent belongs to a level of this process: not kept either)
+            d = {k: v for k, v in d.items() if k not in ("_views", "_view_base", "_fw_grad")}
             state = (d or None, state[1])
         return state
 
@@ -1588,7 +1649,21 @@ class Tensor:
             return self  # no node to record: the same values and shape
         return movement.Reshape.apply(self, shape=out_shape)
 
-    view = reshape
+    def view(self, *shape):
+        """``reshape`` that must not copy: a tensor that is itself a view of another
+        (``t()``, ``permute``, slicing) whose memory cannot be read in the new shape raises
+        PyTorch's error instead of silently losing the aliasing. (A fresh result is always
+        viewed: gradfit's arrays may be laid out differently from PyTorch's.)"""
+        out = self.reshape(*shape)
+        if self.__dict__.get("_view_base") is not None and not _viewable(
+            self._array, out._array.shape
+        ):
+            raise RuntimeError(
+                "view size is not compatible with input tensor's size and stride (at least "
+                "one dimension spans across two contiguous subspaces). Use .reshape(...) "
+                "instead."
+            )
+        return out
 
     def view_as(self, other):
         return self.reshape(other.shape)
@@ -1610,7 +1685,10 @@ class Tensor:
         if dim is None:
             shape = tuple(n for n in self._array.shape if n != 1)
         else:
-            dims = {d % max(self.ndim, 1) for d in (dim if isinstance(dim, tuple) else (dim,))}
+            listed = dim if isinstance(dim, tuple | list) else (dim,)
+            for d in listed:
+                _dims(d, self.ndim)  # PyTorch's IndexError for a dim out of range
+            dims = {d % max(self.ndim, 1) for d in listed}
             shape = tuple(n for i, n in enumerate(self._array.shape) if not (i in dims and n == 1))
         return _named(
             self.reshape(shape), "SqueezeBackward0" if dim is None else "SqueezeBackward1"
@@ -1653,19 +1731,29 @@ class Tensor:
 
     def expand(self, *sizes):
         sizes = _shape_args(sizes)
+        have = self._array.shape
         lead = len(sizes) - self.ndim
         if lead < 0:
             raise RuntimeError(
-                f"expand: the number of sizes {list(sizes)} must be at least "
-                f"the number of dimensions {self.ndim}"
+                f"expand({self.type()}{{{list(have)}}}, size={list(sizes)}): the number of "
+                f"sizes provided ({len(sizes)}) must be greater or equal to the number of "
+                f"dimensions in the tensor ({self.ndim})"
             )
-        shape = tuple(self._array.shape[i - lead] if n == -1 else n for i, n in enumerate(sizes))
-        try:
-            np.broadcast_shapes(self._array.shape, shape)
-        except ValueError:
-            raise RuntimeError(
-                f"expand: shape {self._array.shape} cannot be expanded to {list(sizes)}"
-            ) from None
+        for i in range(len(sizes) - 1, -1, -1):  # PyTorch checks from the last dimension
+            n = sizes[i]
+            if i < lead:
+                if n < 0:
+                    raise RuntimeError(
+                        f"The expanded size of the tensor ({n}) isn't allowed in a leading, "
+                        f"non-existing dimension {i}"
+                    )
+            elif n != -1 and n != have[i - lead] and have[i - lead] != 1:
+                raise RuntimeError(
+                    f"The expanded size of the tensor ({n}) must match the existing size "
+                    f"({have[i - lead]}) at non-singleton dimension {i}.  Target sizes: "
+                    f"{list(sizes)}.  Tensor sizes: {list(have)}"
+                )
+        shape = tuple(have[i - lead] if n == -1 else n for i, n in enumerate(sizes))
         if shape == self._array.shape and not (self._requires_grad and _enabled[0]):
             return self  # no node to record: the same values and shape
         return movement.Expand.apply(self, shape=shape)
@@ -2658,6 +2746,17 @@ def _check_cast(src: np.dtype, dst: np.dtype) -> None:
         )
 
 
+def _viewable(arr: np.ndarray, shape: tuple) -> bool:
+    """Whether ``arr``'s memory can be read in ``shape`` without a copy (the rule of
+    PyTorch's ``computeStride``, which NumPy's no-copy reshape follows)."""
+    alias = arr.view()
+    try:
+        alias.shape = shape
+    except AttributeError:
+        return False
+    return True
+
+
 def _positions(base: np.ndarray, view: np.ndarray) -> np.ndarray:
     """For each element of ``view`` (an array sharing ``base``'s memory), its flat C-order
     position in ``base``, from the two arrays' memory offsets and strides."""
@@ -2712,3 +2811,36 @@ def _refresh_views(base: Tensor, region=None) -> None:
 
 # The graph machinery below this module builds its outputs as Tensors from here on.
 bind_tensor_class(Tensor)
+
+
+# --- rtapi: apply_, map_, index_reduce, bfloat16 (the functions in _tensorops_rt) ---------
+def _rt():
+    from gradfit import _tensorops_rt
+
+    return _tensorops_rt
+
+
+def _index_reduce(self, dim: int, index, source, reduce: str, *, include_self: bool = True):
+    return _rt().index_reduce(self, dim, index, source, reduce, include_self=include_self)
+
+
+def _index_reduce_(self, dim: int, index, source, reduce: str, *, include_self: bool = True):
+    fn = _rt().index_reduce
+    return self._inplace_op(
+        lambda t: fn(t, dim, index, source, reduce, include_self=include_self), source
+    )
+
+
+def _bfloat16(self, memory_format=None):
+    # NumPy has no bfloat16 type to hold the values (float16 it has: Tensor.half).
+    raise TypeError(
+        "bfloat16 is not supported: NumPy has no bfloat16 dtype (gradfit supports float16, "
+        "float32 and float64)"
+    )
+
+
+Tensor.apply_ = lambda self, callable: _rt().apply_(self, callable)  # noqa: A002
+Tensor.map_ = lambda self, tensor, callable: _rt().map_(self, tensor, callable)  # noqa: A002
+Tensor.index_reduce = _index_reduce
+Tensor.index_reduce_ = _index_reduce_
+Tensor.bfloat16 = _bfloat16

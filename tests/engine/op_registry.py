@@ -428,3 +428,13 @@ REGISTRY += REGISTRY_TOPLEVEL
 from .registry_special import REGISTRY_SPECIAL  # noqa: E402
 
 REGISTRY += REGISTRY_SPECIAL
+
+# index_reduce, torch.gradient, torch.corrcoef (rtapi): tests/engine/registry_rtapi.py
+from .registry_rtapi import REGISTRY_RTAPI  # noqa: E402
+
+REGISTRY += REGISTRY_RTAPI
+
+# grid_sample, affine_grid, ctc_loss, fractional max pooling (nnlayers): registry_nnlayers.py
+from .registry_nnlayers import NNLAYERS  # noqa: E402
+
+REGISTRY += NNLAYERS

@@ -24,3 +24,8 @@ TORCH_HAS_NO_DOUBLE_BACKWARD: set[str] = {
 from .registry_losses_more import TORCH_NO_DOUBLE_BACKWARD  # noqa: E402
 
 TORCH_HAS_NO_DOUBLE_BACKWARD |= TORCH_NO_DOUBLE_BACKWARD
+
+# (nnlayers) ctc_loss
+from .registry_nnlayers import TORCH_NO_DOUBLE_BACKWARD as _NNLAYERS_NO_DOUBLE  # noqa: E402
+
+TORCH_HAS_NO_DOUBLE_BACKWARD |= _NNLAYERS_NO_DOUBLE

@@ -151,12 +151,13 @@ def test_inplace_on_leaf_requiring_grad_outside_no_grad_errors():
 
 
 def test_matmul_shape_mismatch_names_shapes():
-    with pytest.raises(RuntimeError, match=r"matmul: shapes \(3, 4\) and \(5, 2\) do not align"):
+    with pytest.raises(RuntimeError, match=r"shapes cannot be multiplied \(3x4 and 5x2\)"):
         gradfit.ones(3, 4) @ gradfit.ones(5, 2)
 
 
 def test_broadcast_mismatch_errors():
-    with pytest.raises(ValueError):
+    message = r"tensor a \(4\) must match .* b \(5\) at non-singleton dimension 1"
+    with pytest.raises(RuntimeError, match=message):
         gradfit.ones(3, 4) + gradfit.ones(5)
 
 

@@ -290,24 +290,45 @@ def test_instance_norm_running_stats_train_then_eval():
         ("Dropout1d", (4, 5, 3)),
         ("Dropout1d", (5, 3)),
         ("Dropout2d", (3, 4, 2, 2)),
-        ("Dropout2d", (2, 3, 4)),
+        ("Dropout2d", (2, 3, 4)),  # taken as (N, C, L), with PyTorch's warning
+        ("Dropout2d", (6, 5)),  # other ranks: deprecated, dimension 1 is the channel
+        ("Dropout2d", (2, 3, 2, 2, 2)),
+        ("Dropout3d", (2, 3, 2, 2, 2)),
+        ("Dropout3d", (3, 2, 2, 2)),  # unbatched
+        ("Dropout3d", (4, 3, 2)),  # deprecated, taken as unbatched
     ],
 )
 def test_channel_dropout_masks_equal_torch(name, shape):
+    import warnings
+
     x = np.abs(_x(shape, np.float32)) + 1
     gradfit.manual_seed(5)
     torch.manual_seed(5)
     g, t = getattr(nn, name)(0.4), getattr(torch.nn, name)(0.4)
-    with pytest.warns(UserWarning) if len(shape) == 3 and name == "Dropout2d" else _nothing():
-        yg = g(gradfit.tensor(x))
-    with pytest.warns(UserWarning) if len(shape) == 3 and name == "Dropout2d" else _nothing():
-        yt = t(torch.tensor(x))
-    np.testing.assert_array_equal(yg.numpy() == 0, yt.numpy() == 0)
-    np.testing.assert_allclose(yg.numpy(), yt.numpy(), rtol=1e-6)
-    zero = yg.numpy() == 0  # whole channels
-    assert (zero.all(axis=-1) | ~zero.any(axis=-1)).all()
+    with warnings.catch_warnings(record=True) as wg:
+        warnings.simplefilter("always")
+        yg = g(gradfit.tensor(x, requires_grad=True))
+    with warnings.catch_warnings(record=True) as wt:
+        warnings.simplefilter("always")
+        yt = t(torch.tensor(x, requires_grad=True))
+    assert [str(w.message) for w in wg] == [str(w.message) for w in wt]
+    np.testing.assert_array_equal(yg.detach().numpy() == 0, yt.detach().numpy() == 0)
+    np.testing.assert_allclose(yg.detach().numpy(), yt.detach().numpy(), rtol=1e-6)
+    assert yg.grad_fn.name() == yt.grad_fn.name()
     g.eval()
-    assert g(gradfit.tensor(x)) is not None and np.array_equal(g(gradfit.tensor(x)).numpy(), x)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        np.testing.assert_array_equal(g(gradfit.tensor(x)).numpy(), x)
+
+
+@pytest.mark.parametrize("fn, shape", [("dropout1d", (2, 3, 4, 5)), ("dropout1d", (3,))])
+def test_channel_dropout_rank_errors_match_torch(fn, shape):
+    x = np.ones(shape, np.float32)
+    with pytest.raises(RuntimeError) as et:
+        getattr(torch.nn.functional, fn)(torch.tensor(x))
+    with pytest.raises(RuntimeError) as eg:
+        getattr(gradfit.nn.functional, fn)(gradfit.tensor(x))
+    assert str(eg.value) == str(et.value)
 
 
 def test_dropout_after_a_convolution_draws_torchs_mask():

@@ -92,18 +92,29 @@ def test_l1_gradient_at_tie_is_zero():
     assert x.grad.tolist() == [0.0, 1.0, -1.0]
 
 
-@pytest.mark.parametrize("fn", [F.mse_loss, F.l1_loss, F.huber_loss, F.smooth_l1_loss])
-def test_regression_shape_mismatch_raises_naming_both_shapes(fn):
-    # PyTorch warns and broadcasts (N, 1) against (N,) to (N, N); gradfit refuses.
-    pred = gradfit.zeros(4, 1)
-    target = gradfit.zeros(4)
-    with pytest.raises(ValueError, match=r"\(4, 1\).*\(4,\)"):
-        fn(pred, target)
+@pytest.mark.parametrize("name", ["mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss"])
+def test_regression_shape_mismatch_broadcasts_with_torchs_warning(name):
+    # (N, 1) against (N,) becomes (N, N), with PyTorch's warning: values and gradients
+    x = np.linspace(-1, 1, 4).reshape(4, 1)
+    y = np.linspace(0.5, -2, 4)
+    xg, xt = gradfit.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    with pytest.warns(UserWarning) as wg:
+        lg = getattr(F, name)(xg, gradfit.tensor(y))
+    with pytest.warns(UserWarning) as wt:
+        lt = getattr(torch.nn.functional, name)(xt, torch.tensor(y))
+    assert str(wg[0].message) == str(wt[0].message).replace("torch.", "gradfit.")
+    lg.backward()
+    lt.backward()
+    np.testing.assert_allclose(lg.item(), lt.item(), rtol=1e-12)
+    np.testing.assert_allclose(xg.grad.numpy(), xt.grad.numpy(), rtol=1e-12)
+    with pytest.raises(RuntimeError) as eg, pytest.warns(UserWarning):
+        getattr(F, name)(gradfit.zeros(2, 3), gradfit.zeros(2, 5))
+    with pytest.raises(RuntimeError) as et, pytest.warns(UserWarning):
+        getattr(torch.nn.functional, name)(torch.zeros(2, 3), torch.zeros(2, 5))
+    assert str(eg.value) == str(et.value)
 
 
-def test_mse_module_shape_mismatch_and_dtype_mismatch():
-    with pytest.raises(ValueError, match=r"\(4, 1\).*\(4,\)"):
-        nn.MSELoss()(gradfit.zeros(4, 1), gradfit.zeros(4))
+def test_mse_module_dtype_mismatch():
     with pytest.raises(TypeError, match=r"dtype gradfit.float64.*target.to\(gradfit.float32\)"):
         nn.MSELoss()(gradfit.zeros(4), gradfit.zeros(4, dtype=gradfit.float64))
 

@@ -41,6 +41,7 @@ __all__ = [
     "backward",
     "detect_anomaly",
     "enable_grad",
+    "forward_ad",
     "grad",
     "functional",
     "gradcheck",
@@ -67,3 +68,12 @@ def Variable(data, requires_grad: bool = False, volatile: bool = False):  # noqa
     if requires_grad:
         data.requires_grad_(True)
     return data
+
+
+def __getattr__(name: str):
+    # ``forward_ad`` is imported on first use, so that ``import gradfit`` pays nothing for it.
+    if name == "forward_ad":
+        import importlib
+
+        return importlib.import_module("gradfit.autograd.forward_ad")
+    raise AttributeError(f"module 'gradfit.autograd' has no attribute {name!r}")

@@ -28,7 +28,7 @@ from typing import Protocol
 
 import numpy as np
 
-from gradfit._grad_mode import _enabled, no_grad
+from gradfit._grad_mode import _enabled, _fw_on, no_grad
 from gradfit.autograd import _torch_names
 
 _new = object.__new__
@@ -164,17 +164,22 @@ class Op:
         # Calls with one to three arrays and no keywords are spelled out, because
         # unpacking a list into a call is a sizeable part of this short function.
         n = len(arrays)
-        if kwargs:
-            out = cls.forward(ctx, *arrays, **kwargs)
-            ctx.kwargs = kwargs  # a composite re-runs the forward with them
-        elif n == 2:
-            out = cls.forward(ctx, arrays[0], arrays[1])
-        elif n == 1:
-            out = cls.forward(ctx, arrays[0])
-        elif n == 3:
-            out = cls.forward(ctx, arrays[0], arrays[1], arrays[2])
-        else:
-            out = cls.forward(ctx, *arrays)
+        try:
+            if kwargs:
+                out = cls.forward(ctx, *arrays, **kwargs)
+                ctx.kwargs = kwargs  # a composite re-runs the forward with them
+            elif n == 2:
+                out = cls.forward(ctx, arrays[0], arrays[1])
+            elif n == 1:
+                out = cls.forward(ctx, arrays[0])
+            elif n == 3:
+                out = cls.forward(ctx, arrays[0], arrays[1], arrays[2])
+            else:
+                out = cls.forward(ctx, *arrays)
+        except ValueError as e:
+            if "could not be broadcast" not in str(e):
+                raise
+            raise RuntimeError(broadcast_error(arrays)) from None
         t = _new(Tensor)
         t._array = out if type(out) is _ndarray else _asarray(out)
         t.grad = None
@@ -253,6 +258,24 @@ def accumulate_grad(t) -> AccumulateGrad:
     return node
 
 
+def broadcast_error(arrays) -> str:
+    """PyTorch's message for operands whose shapes do not broadcast (``infer_size``: the
+    dimensions are compared from the last, and the first mismatch is named)."""
+    shapes = [np.shape(a) for a in arrays if hasattr(a, "shape")]
+    ndim = max(len(sh) for sh in shapes)
+    for i in range(ndim - 1, -1, -1):
+        sizes = [sh[i - ndim + len(sh)] if i - ndim + len(sh) >= 0 else 1 for sh in shapes]
+        a = sizes[0]
+        for b in sizes[1:]:
+            if a != b and a != 1 and b != 1:
+                return (
+                    f"The size of tensor a ({a}) must match the size of tensor b ({b}) at "
+                    f"non-singleton dimension {i}"
+                )
+            a = b if a == 1 else a
+    return "operands could not be broadcast together with shapes " + " ".join(map(str, shapes))
+
+
 class ViewOp(Op):
     """An op whose output may share its first input's memory (reshape, permute, expand,
     basic indexing). The output is noted as a view of that input (``_note_view_of``), so
@@ -324,6 +347,10 @@ class FunctionCtx:
     def save_for_backward(self, *tensors) -> None:
         self._saved = tensors
         self._saved_versions = [getattr(t, "_version", None) for t in tensors]
+
+    def save_for_forward(self, *tensors) -> None:
+        """Keep ``tensors`` for ``jvp`` (forward mode), where ``saved_tensors`` gives them."""
+        self._saved_for_forward = tensors
 
     @property
     def saved_tensors(self) -> tuple:
@@ -488,27 +515,47 @@ class Function:
         selects that form."""
         raise NotImplementedError
 
+    @staticmethod
+    def jvp(ctx, *grad_inputs):
+        """Forward mode (``gradfit.autograd.forward_ad``): the tangent of the output from
+        one tangent per input of ``forward`` (zeros for a Tensor without one, None for a
+        non-Tensor). Tensors ``ctx.save_for_forward`` kept are ``ctx.saved_tensors`` here."""
+        raise NotImplementedError(
+            "You must implement the jvp function for custom autograd.Function to use it with "
+            "forward mode AD."
+        )
+
     @classmethod
     def apply(cls, *args, **kwargs):
-        node = _UserNode(cls)
-        node.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
-        with no_grad():
-            if cls.setup_context is not Function.setup_context:
-                out = cls.forward(*args, **kwargs)
-                cls.setup_context(node, args, out)
-            else:
-                out = cls.forward(node, *args, **kwargs)
-        if isinstance(out, tuple):
-            return _apply_outputs(node, args, out)
-        if not isinstance(out, Tensor):
-            out = Tensor._make(np.asarray(out), None)
-        if _enabled[0] and any(node.needs_input_grad):
-            _record(node, args, (out,))
-            new = Tensor._make(out._array, node)
-            # a saved output is the output itself: its gradient flows under create_graph
-            node._saved = tuple(new if t is out else t for t in node._saved)
-            out = new
-        return out
+        if _fw_on[0]:  # a forward AD level: the output's tangent comes from ``jvp``
+            from gradfit.autograd.forward_ad import _dual_function_apply
+
+            return _dual_function_apply(cls, *args, **kwargs)
+        return _function_apply(cls, args, kwargs)[0]
+
+
+def _function_apply(cls, args, kwargs) -> tuple:
+    """``Function.apply``: (the output, or the tuple of outputs, and the node ``forward``
+    saw as ``ctx``)."""
+    node = _UserNode(cls)
+    node.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+    with no_grad():
+        if cls.setup_context is not Function.setup_context:
+            out = cls.forward(*args, **kwargs)
+            cls.setup_context(node, args, out)
+        else:
+            out = cls.forward(node, *args, **kwargs)
+    if isinstance(out, tuple):
+        return _apply_outputs(node, args, out), node
+    if not isinstance(out, Tensor):
+        out = Tensor._make(np.asarray(out), None)
+    if _enabled[0] and any(node.needs_input_grad):
+        _record(node, args, (out,))
+        new = Tensor._make(out._array, node)
+        # a saved output is the output itself: its gradient flows under create_graph
+        node._saved = tuple(new if t is out else t for t in node._saved)
+        out = new
+    return out, node
 
 
 def _record(node, args, outs) -> None:

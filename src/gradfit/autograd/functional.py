@@ -28,11 +28,28 @@ def _as_tuple(x, arg: str, fn: str) -> tuple[bool, tuple]:
     items = tuple(x) if is_tuple else (x,)
     for i, t in enumerate(items):
         if not isinstance(t, _tensor()):
+            what = f"value at index {i}" if is_tuple else f"given {arg}"
             raise TypeError(
                 f"The {arg} given to {fn} must be either a Tensor or a tuple of Tensors but "
-                f"the value at index {i} has type {type(t).__name__}."
+                f"the {what} has type {type(t)}."
             )
     return is_tuple, items
+
+
+def _validate_v(v: tuple, other: tuple, is_other_tuple: bool) -> None:
+    """PyTorch's check of ``v`` against the tensors it pairs with (same messages)."""
+    if len(other) != len(v):
+        if is_other_tuple:
+            raise RuntimeError(
+                f"v is a tuple of invalid length: should be {len(other)} but got {len(v)}."
+            )
+        raise RuntimeError("The given v should contain a single Tensor.")
+    for i, (a, b) in enumerate(zip(v, other)):
+        if tuple(a.shape) != tuple(b.shape):
+            prepend = f"Entry {i} in " if is_other_tuple else ""
+            raise RuntimeError(
+                f"{prepend}v has invalid size: should be {b.shape} but got {a.shape}."
+            )
 
 
 def _prepare(inputs: tuple, create_graph: bool) -> tuple:
@@ -122,12 +139,21 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
         if len(inputs) != 1 or inputs[0].numel() != 1:
             raise RuntimeError(
                 "The vector v can only be None if the input to the user-provided function "
-                "is a single Tensor with a single element (jvp)."
+                "is a single Tensor with a single element."
             )
         v = (_tensor()._make(np.ones_like(inputs[0]._array), None),)
     else:
         _, v = _as_tuple(v, "v", "jvp")
+        _validate_v(v, inputs, in_tuple)
     out_tuple, outputs = _as_tuple(func(*inputs), "outputs of the user-provided function", "jvp")
+    if strict:
+        for i, o in enumerate(outputs):
+            if not o.requires_grad:
+                raise RuntimeError(
+                    f"Output {i} of the user-provided function does not require gradients. The "
+                    "outputs must be computed in a differentiable manner from the input when "
+                    "running in strict mode."
+                )
     seeds = tuple(
         _tensor()._make(np.zeros_like(o._array), None).requires_grad_(True) for o in outputs
     )

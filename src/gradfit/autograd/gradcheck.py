@@ -89,6 +89,11 @@ def gradcheck(
     atol: float = 1e-5,
     rtol: float = 1e-3,
     raise_exception: bool = True,
+    *,
+    check_forward_ad: bool = False,
+    check_backward_ad: bool = True,
+    check_undefined_grad: bool = True,
+    check_batched_grad: bool = False,
 ) -> bool:
     """Check ``fn``'s autodiff gradients against central differences.
 
@@ -100,6 +105,12 @@ def gradcheck(
         atol, rtol: pass when |analytical - numerical| <= atol + rtol * |numerical|.
         raise_exception: raise ``GradcheckError`` naming the worst entry instead of
             returning False.
+        check_forward_ad: also check the Jacobian forward mode gives
+            (``gradfit.autograd.forward_ad``, one basis tangent per input element).
+        check_backward_ad: check the reverse-mode Jacobian (the default).
+        check_undefined_grad, check_batched_grad: accepted for PyTorch's signature; gradfit
+            has no undefined (None-as-zero) output gradients and no batched backward, so
+            there is nothing more to check.
 
     Returns:
         True when every entry agrees.
@@ -115,21 +126,56 @@ def gradcheck(
     if not any(isinstance(x, Tensor) and x.requires_grad for x in inputs):
         raise ValueError("gradcheck: no input has requires_grad=True")
     numerical = numerical_jacobian(fn, inputs, eps)
-    analytical = analytical_jacobian(fn, inputs)
-    for i, (num, ana) in enumerate(zip(numerical, analytical)):
-        if num is None:
-            continue
-        bad = np.abs(ana - num) > atol + rtol * np.abs(num)
-        if bad.any():
-            if not raise_exception:
-                return False
-            r, c = np.argwhere(bad)[0]
-            raise GradcheckError(
-                f"gradcheck: Jacobian mismatch for input {i} at (input element {r}, output "
-                f"element {c}): analytical {ana[r, c]!r}, numerical {num[r, c]!r} "
-                f"(atol={atol}, rtol={rtol}); {int(bad.sum())} of {bad.size} entries differ"
-            )
+    checks = []
+    if check_backward_ad:
+        checks.append(("", analytical_jacobian(fn, inputs)))
+    if check_forward_ad:
+        checks.append(("forward AD ", forward_jacobian(fn, inputs)))
+    for mode, analytical in checks:
+        for i, (num, ana) in enumerate(zip(numerical, analytical)):
+            if num is None:
+                continue
+            bad = np.abs(ana - num) > atol + rtol * np.abs(num)
+            if bad.any():
+                if not raise_exception:
+                    return False
+                r, c = np.argwhere(bad)[0]
+                raise GradcheckError(
+                    f"gradcheck: {mode}Jacobian mismatch for input {i} at (input element {r}, "
+                    f"output element {c}): analytical {ana[r, c]!r}, numerical {num[r, c]!r} "
+                    f"(atol={atol}, rtol={rtol}); {int(bad.sum())} of {bad.size} entries differ"
+                )
     return True
+
+
+def forward_jacobian(fn, inputs) -> list:
+    """Jacobians from forward mode: one dual evaluation per input element, the tangent a
+    basis vector (rows as in ``numerical_jacobian``: input element, output element)."""
+    from gradfit.autograd import forward_ad
+
+    inputs = _as_tuple(inputs)
+    jacs = []
+    for i, x in enumerate(inputs):
+        if not (isinstance(x, Tensor) and x.requires_grad):
+            jacs.append(None)
+            continue
+        rows = []
+        for k in range(x.numel()):
+            basis = np.zeros(x.shape, dtype=x._array.dtype)
+            basis.reshape(-1)[k] = 1
+            with forward_ad.dual_level():
+                args = list(inputs)
+                args[i] = forward_ad.make_dual(x, Tensor._make(basis, None))
+                outs = _as_tuple(fn(*args))
+                cols = []
+                for o in outs:
+                    tangent = forward_ad.unpack_dual(o).tangent
+                    arr = o._array if tangent is None else tangent._array
+                    cols.append((np.zeros_like if tangent is None else np.asarray)(arr))
+            rows.append(np.concatenate([c.reshape(-1) for c in cols]))
+        n_out = sum(o.numel() for o in _as_tuple(fn(*inputs)))
+        jacs.append(np.array(rows).reshape(x.numel(), n_out))
+    return jacs
 
 
 def gradgradcheck(

@@ -12,7 +12,9 @@ level's inputs as its own (no perturbation confusion).
 
 Forward mode (``jvp``, ``jacfwd``) is computed in reverse mode: ``jvp`` by the double-vjp
 trick (J^T u is linear in u, so its vjp with the tangent is J v), ``jacfwd`` as
-``jacrev`` (the same Jacobian).
+``jacrev`` (the same Jacobian). ``autograd.forward_ad`` (dual tensors) is gradfit's eager
+forward mode; it gives the same J v (tests/autograd/test_forward_ad.py), but these
+transforms keep the per-level leaves that nest with ``vmap`` and ``grad``.
 
 At the outermost level the derivatives keep their graph only when the results depend on
 a tensor that ordinary autograd follows (an argument, or a tensor the function closes
@@ -449,8 +451,9 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_
 
 
 def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
-    """``torch.func.jacfwd``: the same Jacobian as ``jacrev`` (computed in reverse mode
-    here, gradfit having no forward-mode engine)."""
+    """``torch.func.jacfwd``: the same Jacobian as ``jacrev``, computed in reverse mode
+    (the transforms' per-level leaves nest with ``vmap`` and ``grad``; the eager forward
+    mode of ``autograd.forward_ad`` gives the same columns, one dual evaluation each)."""
     if randomness not in ("error", "different", "same"):
         raise RuntimeError(
             "Only allowed values for randomness are 'error', 'different', or 'same'. "

@@ -700,13 +700,15 @@ def batch_norm(
     if input.ndim < 2:
         raise ValueError(f"batch_norm: expected at least 2D input, got {input.ndim}D")
     c = input.shape[1]
+    if training and input.numel() // c <= 1:
+        raise ValueError(
+            f"Expected more than 1 value per channel when training, got input size {input.size()}"
+        )
+    for name, t in (("running_mean", running_mean), ("running_var", running_var)):
+        if t is not None and t.numel() != c:
+            raise RuntimeError(f"{name} should contain {c} elements not {t.numel()}")
     if training:
         m = input.numel() // c
-        if m <= 1:
-            raise ValueError(
-                f"Expected more than 1 value per channel when training, got input size "
-                f"{list(input.shape)}"
-            )
         stats = []
         y = _norm.BatchNorm.apply(input, weight, bias, training=True, eps=eps, stats=stats)
         if running_mean is not None or running_var is not None:
@@ -786,37 +788,64 @@ def instance_norm(
 
 
 # ------------------------------------------------------------------------ dropout
-def _feature_dropout(input, p, training, fn, allowed):  # noqa: A002
+def _feature_dropout(input, p, training):  # noqa: A002
+    """PyTorch's ``feature_dropout``: zero whole channels (dimension 1) of (N, C, ...) with
+    probability p and scale the rest by 1/(1 - p); one draw per (sample, channel)."""
     if p < 0.0 or p > 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-    if input.ndim not in allowed:
-        raise ValueError(
-            f"{fn}: Expected {' or '.join(f'{d}D' for d in allowed)} input, but received a "
-            f"{input.ndim}D input"
-        )
     if not training or p == 0.0 or input.numel() == 0:
         return input
     a = unwrap(input)
     if p == 1.0:
         return input * wrap(np.zeros((), dtype=a.dtype))
-    batched = input.ndim == max(allowed)
-    lead = a.shape[:2] if batched else (1, a.shape[0])
-    noise_shape = lead + (1,) * (a.ndim - (2 if batched else 1))
-    mask = _rng.bernoulli_mask(noise_shape, 1.0 - p, a.dtype)
+    if a.ndim < 2:
+        raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+    mask = _rng.bernoulli_mask(a.shape[:2] + (1,) * (a.ndim - 2), 1.0 - p, a.dtype)
     mask = mask / np.asarray(1.0 - p, dtype=a.dtype)
-    if not batched:
-        mask = mask[0]
     return input * wrap(mask.astype(a.dtype, copy=False))
+
+
+def _unbatched_feature_dropout(input, p, training):  # noqa: A002
+    """A channel-first input without its batch dimension is treated as a batch of one."""
+    return _feature_dropout(input.unsqueeze(0), p, training).squeeze(0)
+
+
+def _warn_feature_dims(fn: str, input, dims: tuple, spatial: str) -> None:  # noqa: A002
+    if input.ndim not in dims:
+        warnings.warn(
+            f"{fn}: Received a {input.ndim}-D input to {fn}, which is deprecated and will "
+            "result in an error in a future release. To retain the behavior and silence this "
+            f"warning, please use dropout instead. Note that {fn} exists to provide "
+            f"channel-wise dropout on inputs with {spatial} spatial dimensions, a channel "
+            f"dimension, and an optional batch dimension (i.e. {dims[0]}D or {dims[1]}D inputs).",
+            stacklevel=3,
+        )
 
 
 def dropout1d(input, p=0.5, training=True, inplace=False):  # noqa: A002
     """Zero whole channels of (N, C, L) (or (C, L)) with probability p, scale by 1/(1-p).
     The mask is one draw per (sample, channel), as PyTorch draws it."""
-    return _feature_dropout(input, p, training, "dropout1d", (2, 3))
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if input.ndim not in (2, 3):
+        raise RuntimeError(
+            f"dropout1d: Expected 2D or 3D input, but received a {input.ndim}D input. Note "
+            "that dropout1d exists to provide channel-wise dropout on inputs with 1 spatial "
+            "dimension, a channel dimension, and an optional batch dimension (i.e. 2D or 3D "
+            "inputs)."
+        )
+    if input.ndim == 2:
+        return _unbatched_feature_dropout(input, p, training)
+    return _feature_dropout(input, p, training)
 
 
 def dropout2d(input, p=0.5, training=True, inplace=False):  # noqa: A002
-    """Zero whole channels of (N, C, H, W) (or (C, H, W)) with probability p."""
+    """Zero whole channels of (N, C, H, W) with probability p. As in PyTorch, a 3-D input
+    is taken as (N, C, L) (with its warning) and other ranks are accepted with a
+    deprecation warning: dimension 1 is the channel."""
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    _warn_feature_dims("dropout2d", input, (3, 4), "2")
     if input.ndim == 3:
         warnings.warn(
             "dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D "
@@ -826,8 +855,7 @@ def dropout2d(input, p=0.5, training=True, inplace=False):  # noqa: A002
             "channel-wise dropout behavior, please switch to using dropout1d instead.",
             stacklevel=2,
         )
-        return _feature_dropout(input, p, training, "dropout2d", (3,))
-    return _feature_dropout(input, p, training, "dropout2d", (4,))
+    return _feature_dropout(input, p, training)
 
 
 # ------------------------------------------------------------------------ 3-D forms
@@ -877,8 +905,15 @@ def adaptive_max_pool3d(input, output_size, return_indices=False):  # noqa: A002
 
 
 def dropout3d(input, p=0.5, training=True, inplace=False):  # noqa: A002
-    """Zero whole channels of (N, C, D, H, W) (or (C, D, H, W)) with probability p."""
-    return _feature_dropout(input, p, training, "dropout3d", (5,))
+    """Zero whole channels of (N, C, D, H, W) (or (C, D, H, W)) with probability p; other
+    ranks are accepted with PyTorch's deprecation warning (a rank other than 5 is taken as
+    unbatched)."""
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    _warn_feature_dims("dropout3d", input, (4, 5), "3")
+    if input.ndim != 5:
+        return _unbatched_feature_dropout(input, p, training)
+    return _feature_dropout(input, p, training)
 
 
 def _lp_poolnd(nd, input, norm_type, kernel_size, stride, ceil_mode, fn):  # noqa: A002

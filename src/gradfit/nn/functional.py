@@ -20,6 +20,7 @@ import numpy as np
 
 from gradfit import _rng
 from gradfit._arrays import unwrap, wrap
+from gradfit._tensorops_more import broadcast_tensors as _broadcast_tensors
 from gradfit.autograd._torch_names import named
 from gradfit.ops import activation as _act
 from gradfit.ops import elementwise
@@ -76,7 +77,8 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
     Raises:
         RuntimeError: the last axis of ``input`` is not ``weight.shape[1]``, or the dtypes
-            differ (``linear: input has 7 features, layer expects 10``).
+            differ, in PyTorch's words (``mat1 and mat2 shapes cannot be multiplied (4x7
+            and 10x3)``).
     """
     return _Linear.apply(input, weight, bias)
 
@@ -402,7 +404,17 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
 # ---------------------------------------------------------------------------- regression losses
 def _regression(fn_name, op, input, target, size_average, reduce, reduction, weight, **kw):
     a, b = unwrap(input), unwrap(target)
-    if a.shape != b.shape or a.dtype != b.dtype:
+    if a.shape != b.shape:
+        # PyTorch's rule, warning included: (N, 1) against (N,) becomes (N, N)
+        warnings.warn(
+            f"Using a target size ({target.size()}) that is different to the input size "
+            f"({input.size()}). This will likely lead to incorrect results due to "
+            "broadcasting. Please ensure they have the same size.",
+            stacklevel=3,
+        )
+        input, target = _broadcast_tensors(input, target)  # noqa: A001
+        a, b = unwrap(input), unwrap(target)
+    if a.dtype != b.dtype:
         raise _pair_error(fn_name, a, b)
     if size_average is not None or reduce is not None:
         reduction = _legacy_reduction(size_average, reduce)
@@ -438,9 +450,9 @@ def mse_loss(
     """Squared error (x - y)^2, reduced; the lecture's least-squares loss. Fused op: the
     mean's gradient is 2 (x - y) / N.
 
-    Unlike PyTorch, input and target must have the same shape (ValueError otherwise):
-    PyTorch warns and broadcasts (N, 1) against (N,) to (N, N). With ``weight`` (same
-    shape), "mean" is sum(w l) / sum(w) (PyTorch).
+    Input and target of different shapes are broadcast with PyTorch's warning ((N, 1)
+    against (N,) becomes (N, N), almost always a bug). With ``weight`` (same shape),
+    "mean" is sum(w l) / sum(w) (PyTorch).
     """
     a, b = unwrap(input), unwrap(target)
     if (
@@ -458,8 +470,8 @@ def mse_loss(
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):  # noqa: A002
-    """Absolute error |x - y|, reduced; the gradient at x = y is 0 (PyTorch). Shapes must
-    match (ValueError; PyTorch broadcasts with a warning). With ``weight``, "mean" is
+    """Absolute error |x - y|, reduced; the gradient at x = y is 0 (PyTorch). Shapes that
+    differ are broadcast with PyTorch's warning. With ``weight``, "mean" is
     sum(w l) / sum(w)."""
     return _regression(
         "l1_loss", _loss.L1Loss, input, target, size_average, reduce, reduction, weight
@@ -467,8 +479,8 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
 
 
 def huber_loss(input, target, reduction="mean", delta: float = 1.0, weight=None):  # noqa: A002
-    """Huber: 0.5 d^2 if |d| < delta else delta (|d| - delta / 2), d = x - y. Shapes must
-    match (ValueError; PyTorch broadcasts with a warning). With ``weight``, "mean" is
+    """Huber: 0.5 d^2 if |d| < delta else delta (|d| - delta / 2), d = x - y. Shapes
+    that differ are broadcast with PyTorch's warning. With ``weight``, "mean" is
     mean(w l) (PyTorch)."""
     if delta <= 0:
         raise RuntimeError(
@@ -481,7 +493,7 @@ def huber_loss(input, target, reduction="mean", delta: float = 1.0, weight=None)
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):  # noqa: A002
     """Smooth L1: 0.5 d^2 / beta if |d| < beta else |d| - beta / 2 (beta = 0 gives L1).
-    Shapes must match (ValueError; PyTorch broadcasts with a warning)."""
+    Shapes that differ are broadcast with PyTorch's warning."""
     if beta < 0:
         raise RuntimeError(f"smooth_l1_loss does not support negative values for beta, got {beta}")
     return _regression(
@@ -617,10 +629,14 @@ def nll_loss(
 
 
 def _check_binary(fn: str, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
-    if target.shape != input.shape:
+    if target.shape != input.shape:  # PyTorch's two messages
+        if fn == "binary_cross_entropy_with_logits":
+            raise ValueError(
+                f"Target size ({target.size()}) must be the same as input size ({input.size()})"
+            )
         raise ValueError(
-            f"{fn}: Using a target size ({list(target.shape)}) that is different to the input "
-            f"size ({list(input.shape)}) is not allowed. Please ensure they have the same size."
+            f"Using a target size ({target.size()}) that is different to the input size "
+            f"({input.size()}) is deprecated. Please ensure they have the same size."
         )
     if target.dtype != input.dtype:
         target = target.to(input.dtype)
@@ -1212,3 +1228,37 @@ __all__ += [
     "triplet_margin_loss",
     "triplet_margin_with_distance_loss",
 ]
+
+
+# --- rtapi: gumbel_softmax -----------------------------------------------------------------
+def gumbel_softmax(
+    logits: Tensor, tau: float = 1, hard: bool = False, eps: float = 1e-10, dim: int = -1
+) -> Tensor:
+    """Samples of the Gumbel-softmax (concrete) distribution, as PyTorch's:
+    softmax((logits + g) / tau) along ``dim``, g = -log(e) with e ~ Exponential(1) drawn by
+    ``exponential_`` (PyTorch's stream, so the same seed gives the same sample).
+    ``hard=True``: the one-hot of the argmax in the forward pass, with the soft sample's
+    gradient (straight-through: y_hard - y_soft.detach() + y_soft)."""
+    if eps != 1e-10:
+        warnings.warn("`eps` parameter is deprecated and has no effect.", stacklevel=2)
+    from gradfit._factories import empty_like, zeros_like
+
+    gumbels = -empty_like(logits).exponential_().log()  # ~Gumbel(0, 1)
+    gumbels = (logits + gumbels) / tau  # ~Gumbel(logits, tau)
+    y_soft = gumbels.softmax(dim)
+    if hard:
+        index = y_soft.max(dim, keepdim=True)[1]
+        y_hard = zeros_like(logits).scatter_(dim, index, 1.0)
+        return y_hard - y_soft.detach() + y_soft
+    return y_soft
+
+
+__all__ += ["gumbel_softmax"]
+
+# ------------------------------------------------------------------ (nnlayers) more layers
+# grid_sample / affine_grid, ctc_loss, fractional max pooling, channel_shuffle:
+# defined in gradfit.nn._nnlayers_functional
+from gradfit.nn import _nnlayers_functional  # noqa: E402
+from gradfit.nn._nnlayers_functional import *  # noqa: E402, F403 - the names in its __all__
+
+__all__ += _nnlayers_functional.__all__

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from gradfit import _dtypes
-from gradfit.autograd.function import Op
+from gradfit._typenames import C_NAMES, scalar_type
+from gradfit.autograd.function import Op, broadcast_error
 
 
 def _t(x: np.ndarray) -> np.ndarray:
@@ -74,17 +74,51 @@ def matmul(a, b):
     # The arrays' own shapes: Tensor.shape builds a Size on every read.
     shape_a, shape_b = a._array.shape, b._array.shape
     if not shape_a or not shape_b:
-        raise RuntimeError("matmul: both arguments need at least 1 dimension, got 0-d")
+        raise RuntimeError(
+            f"both arguments to matmul need to be at least 1D, but they are {len(shape_a)}D "
+            f"and {len(shape_b)}D"
+        )
     k_a = shape_a[-1]
     k_b = shape_b[0] if len(shape_b) == 1 else shape_b[-2]
     if k_a != k_b:
-        raise RuntimeError(f"matmul: shapes {shape_a} and {shape_b} do not align ({k_a} != {k_b})")
+        raise RuntimeError(_mismatch(shape_a, shape_b))
+    if len(shape_b) > 2 and len(shape_a) > 1:
+        batch_a, batch_b = shape_a[:-2], shape_b[:-2]
+        try:
+            np.broadcast_shapes(batch_a, batch_b)
+        except ValueError:
+            raise RuntimeError(broadcast_error([np.empty(batch_a), np.empty(batch_b)])) from None
     if a._array.dtype != b._array.dtype:
         raise RuntimeError(
-            f"matmul: expected both operands to have the same dtype, but got "
-            f"{a.dtype} and {b.dtype}"
+            "expected m1 and m2 to have the same dtype, but got: "
+            f"{C_NAMES[a._array.dtype]} != {C_NAMES[b._array.dtype]}"
         )
     return MatMul.apply(a, b)
+
+
+def _mismatch(shape_a: tuple, shape_b: tuple) -> str:
+    """PyTorch's message for inner sizes that differ, by the kernel its matmul picks."""
+    if len(shape_a) == 1 and len(shape_b) == 1:
+        return (
+            f"inconsistent tensor size, expected tensor [{shape_a[0]}] and src [{shape_b[0]}] "
+            f"to have the same number of elements, but got {shape_a[0]} and {shape_b[0]} "
+            "elements respectively"
+        )
+    rows = int(np.prod(shape_a[:-1]))  # a batch is folded into the rows of one product
+    if len(shape_b) == 1:
+        return f"size mismatch, got input ({rows}), mat ({rows}x{shape_a[-1]}), vec ({shape_b[0]})"
+    if len(shape_b) == 2:
+        return mat_mismatch(rows, shape_a[-1], shape_b)
+    batch = np.broadcast_shapes(shape_a[:-2], shape_b[:-2])
+    n = int(np.prod(batch))
+    return (
+        f"Expected size for first two dimensions of batch2 tensor to be: [{n}, {shape_a[-1]}] "
+        f"but got: [{n}, {shape_b[-2]}]."
+    )
+
+
+def mat_mismatch(rows: int, k: int, shape_b: tuple) -> str:
+    return f"mat1 and mat2 shapes cannot be multiplied ({rows}x{k} and {shape_b[0]}x{shape_b[1]})"
 
 
 class Linear(Op):
@@ -168,16 +202,14 @@ _add_reduce = np.add.reduce
 
 
 def _linear_error(a: np.ndarray, w: np.ndarray) -> None:
+    # PyTorch's messages: linear is a product with the transposed weight
     if a.ndim == 0:
-        raise RuntimeError("linear: input is a 0-d tensor; expected at least 1 dimension")
-    if a.shape[-1] != w.shape[-1]:
         raise RuntimeError(
-            f"linear: input has {a.shape[-1]} features, layer expects {w.shape[-1]} "
-            f"(input shape {tuple(a.shape)}, weight shape {tuple(w.shape)})"
+            f"both arguments to linear need to be at least 1D, but they are 0D and {w.ndim}D"
         )
-    # gradfit's dtype names, so the advice is code that runs
-    da, dw = _dtypes.from_np(a.dtype), _dtypes.from_np(w.dtype)
+    if a.shape[-1] != w.shape[-1]:
+        raise RuntimeError(mat_mismatch(int(np.prod(a.shape[:-1])), a.shape[-1], w.shape[::-1]))
     raise RuntimeError(
-        f"linear: input has dtype {da} but the weight has dtype {dw}; convert the "
-        f"input (x.to({dw})) or the model (model.to({da}))"
+        f"mat1 and mat2 must have the same dtype, but got {scalar_type(a.dtype)} and "
+        f"{scalar_type(w.dtype)}"
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from gradfit.autograd.function import Op, ViewOp
@@ -64,6 +66,39 @@ def _is_advanced(index) -> bool:
     return any(isinstance(i, np.ndarray | list) for i in items)
 
 
+def _index_error(numpy_message: str, index, shape) -> str:
+    """PyTorch's words for NumPy's indexing errors (an index past the end, a mask of
+    another shape); other errors keep NumPy's text after the index and shape."""
+    past_end = r"index (-?\d+) is out of bounds for axis (\d+) with size (\d+)"
+    m = re.fullmatch(past_end, numpy_message)
+    if m:
+        return f"index {m[1]} is out of bounds for dimension {m[2]} with size {m[3]}"
+    m = re.fullmatch(
+        r"boolean index did not match indexed array along (?:axis|dimension) (\d+); size of "
+        r"(?:axis|dimension) is (\d+) but size of corresponding boolean (?:axis|dimension) "
+        r"is (\d+)",
+        numpy_message,
+    )
+    if m:
+        # PyTorch names the mask's dimension and the tensor left after integer indices
+        items = index if isinstance(index, tuple) else (index,)
+        axis, kept, start, mask_shape = int(m[1]), [], None, [int(m[3])]
+        for k, item in enumerate(items):
+            if isinstance(item, int | np.integer):
+                continue
+            if isinstance(item, np.ndarray) and item.dtype == bool and start is None:
+                start, mask_shape = len(kept), list(item.shape)
+            kept.append(k)
+        dropped = sum(isinstance(it, int | np.integer) for it in items[:axis])
+        reduced = [n for k, n in enumerate(shape) if k >= len(items) or k in kept]
+        at = axis - dropped
+        return (
+            f"The shape of the mask {mask_shape} at index {at - (start or 0)} does not match "
+            f"the shape of the indexed tensor {reduced} at index {at}"
+        )
+    return f"index {index!r} is out of range for a tensor of shape {shape}: {numpy_message}"
+
+
 class Index(ViewOp):
     """a[index], basic or integer-array indexing. The gradient is scattered back; with
     integer arrays, repeated indices add up (np.add.at)."""
@@ -75,9 +110,7 @@ class Index(ViewOp):
         try:
             out = a[index]
         except IndexError as e:
-            raise IndexError(
-                f"index {index!r} is out of range for a tensor of shape {a.shape}: {e}"
-            ) from None
+            raise IndexError(_index_error(str(e), index, a.shape)) from None
         ctx.shape, ctx.index = a.shape, index
         return out
 
@@ -93,6 +126,23 @@ class Index(ViewOp):
     @staticmethod
     def backward_graph(ctx, g):
         return IndexScatter.apply(g, shape=ctx.shape, index=ctx.index)
+
+
+def check_cat(shapes, dim: int) -> None:
+    """PyTorch's errors for tensors ``cat`` cannot join along ``dim``: another number of
+    dimensions, or another size in a dimension other than ``dim`` (the first one found)."""
+    first = shapes[0]
+    for i, shape in enumerate(shapes):
+        if len(shape) != len(first):
+            raise RuntimeError(
+                f"Tensors must have same number of dimensions: got {len(first)} and {len(shape)}"
+            )
+        for j, (a, b) in enumerate(zip(first, shape, strict=True)):
+            if j != dim and a != b:
+                raise RuntimeError(
+                    f"Sizes of tensors must match except in dimension {dim}. Expected size {a} "
+                    f"but got size {b} for tensor number {i} in the list."
+                )
 
 
 class Cat(Op):

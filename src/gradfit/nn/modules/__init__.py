@@ -255,3 +255,9 @@ __all__ += ["EmbeddingBag"]
 from gradfit.nn.modules.pooling import LPPool1d, LPPool2d, LPPool3d  # noqa: E402
 
 __all__ += ["LPPool1d", "LPPool2d", "LPPool3d"]
+
+# (nnlayers) CTC loss, fractional max pooling, adaptive log-softmax, channel shuffle, ...
+from gradfit.nn.modules import nnlayers  # noqa: E402
+from gradfit.nn.modules.nnlayers import *  # noqa: E402, F403
+
+__all__ += nnlayers.__all__

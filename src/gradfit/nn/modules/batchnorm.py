@@ -20,6 +20,10 @@ class _NormBase(Module):
     ``running_mean`` (zeros), ``running_var`` (ones) and ``num_batches_tracked`` (int64 0)
     if ``track_running_stats``, all in the state dict under PyTorch's keys."""
 
+    # PyTorch's state-dict layout version (``state_dict()._metadata``): 2 since it added
+    # num_batches_tracked
+    _version = 2
+
     def __init__(
         self,
         num_features: int,

@@ -11,12 +11,14 @@ from __future__ import annotations
 import itertools
 from collections import OrderedDict, namedtuple
 from collections.abc import Callable, Iterator
+from types import MappingProxyType
 
 import numpy as np
 
 from gradfit import _dtypes
 from gradfit._arrays import modified, set_array, unwrap
 from gradfit._grad_mode import no_grad
+from gradfit.autograd.function import Function
 from gradfit.nn.parameter import Buffer, Parameter
 from gradfit.tensor import Tensor, parse_to_args
 
@@ -54,6 +56,12 @@ class RemovableHandle:
         return False
 
 
+_NO_HOOKS = MappingProxyType({})
+# PyTorch's name for a Module class's state-dict layout version (``Module._version``); a
+# class attribute of modules, unrelated to a tensor's version counter of the same name.
+_LAYOUT_VERSION = "_version"
+
+
 def _addindent(s: str, num_spaces: int) -> str:
     lines = s.split("\n")
     if len(lines) == 1:
@@ -67,6 +75,149 @@ def _shape_str(shape) -> str:
     return f"gradfit.Size({list(shape)})"
 
 
+class _BackwardHookNode(Function):
+    """Identity on the way forward. On the way back, around a module with backward hooks
+    (PyTorch's ``BackwardHook``):
+
+    - the node on the module's output hands the gradient of the output(s) to the
+      backward pre-hooks (``hook(module, grad_output)``, which may replace it) and keeps
+      it for the full backward hooks;
+    - the node on the module's inputs calls the full backward hooks with the gradient of
+      the inputs (``hook(module, grad_input, grad_output)``, which may replace it).
+
+    ``layout``: (length of the tuple, positions in it of the tensors that need a gradient,
+    their shapes). Several such tensors pass as one flat tensor, so that their gradients
+    arrive together, as the hooks need them; the others get None, as in PyTorch.
+    """
+
+    @staticmethod
+    def forward(ctx, x, state, layout, role):
+        ctx.state, ctx.layout, ctx.role = state, layout, role
+        return x
+
+    @staticmethod
+    def backward(ctx, grad):
+        from gradfit._factories import zeros_like
+
+        n, live, shapes, arrived = ctx.layout
+        if len(live) == 1:
+            pieces = [grad]
+        else:
+            sizes = [_numel(sh) for sh in shapes]
+            pieces = [g.reshape(sh) for g, sh in zip(grad.split(sizes), shapes, strict=True)]
+        grads = [None] * n
+        for i, g in zip(live, pieces, strict=True):
+            # a joined tensor's part that no gradient reached is None, as in PyTorch
+            grads[i] = g if arrived is None or i in arrived else None
+        grads = tuple(grads)
+        state = ctx.state
+        module = state.module
+        if ctx.role == "output":
+            for hook in list(module._backward_pre_hooks.values()):
+                grads = _replaced(hook(module, grads), grads, "Backward pre hook", "grad_output")
+            state.grad_outputs = grads
+            if state.inputs_live is None and module._backward_hooks:
+                # no input needs a gradient: the hooks run now, as PyTorch's do (and warn)
+                import warnings
+
+                warnings.warn(
+                    "Full backward hook is firing when gradients are computed with respect "
+                    "to module outputs since no inputs require gradients. See "
+                    "https://docs.pytorch.org/docs/main/generated/torch.nn.Module.html"
+                    "#torch.nn.Module.register_full_backward_hook for more details.",
+                    stacklevel=2,
+                )
+                none = (None,) * state.n_inputs
+                for hook in list(module._backward_hooks.values()):
+                    res = hook(module, none, grads)
+                    if res is not None and not all(r is None for r in res):
+                        raise RuntimeError(
+                            "Backward hook for Modules where no input requires gradient "
+                            "should always return None or None for all gradients."
+                        )
+        else:
+            # PyTorch hands a zero gradient for a tensor input that needs none (its hook
+            # node fills the gradients of all the tensors it wraps)
+            grads = tuple(
+                zeros_like(t) if g is None and isinstance(t, Tensor) else g
+                for g, t in zip(grads, state.inputs, strict=True)
+            )
+            for hook in list(module._backward_hooks.values()):
+                grads = _replaced(
+                    hook(module, grads, state.grad_outputs), grads, "Backward hook", "grad_input"
+                )
+        out = [grads[i] for i in live]
+        if len(live) == 1:
+            return out[0], None, None, None
+        from gradfit._functional import cat
+
+        out = [zeros_like(p) if g is None else g for g, p in zip(out, pieces, strict=True)]
+        return cat([g.reshape(-1) for g in out]), None, None, None
+
+
+def _replaced(res, grads: tuple, what: str, name: str) -> tuple:
+    if res is None:
+        return grads
+    res = tuple(res) if isinstance(res, tuple | list) else (res,)
+    if len(res) != len(grads):
+        raise RuntimeError(
+            f"{what} returned an invalid number of {name}, got {len(res)}, but expected "
+            f"{len(grads)}"
+        )
+    return res
+
+
+def _numel(shape) -> int:
+    return int(np.prod(shape, dtype=np.int64))
+
+
+class _HookState:
+    """One call of a module with backward hooks: what its two nodes share."""
+
+    __slots__ = ("module", "n_inputs", "inputs", "inputs_live", "grad_outputs")
+
+    def __init__(self, module, inputs: tuple) -> None:
+        self.module = module
+        self.inputs = inputs
+        self.n_inputs = len(inputs)
+        self.inputs_live = None
+        self.grad_outputs = None
+
+
+def _through_node(values, state, role: str):
+    """``values`` (a tensor, or a tuple) with its tensors that need a gradient routed
+    through one ``_BackwardHookNode``; returns (new values, positions routed or None)."""
+    if isinstance(values, Tensor):
+        if not values.requires_grad:
+            return values, None
+        layout = (1, [0], [tuple(values.shape)], None)
+        return _BackwardHookNode.apply(values, state, layout, role), [0]
+    if not isinstance(values, tuple):
+        return values, None
+    live = [i for i, r in enumerate(values) if isinstance(r, Tensor) and r.requires_grad]
+    if not live:
+        return values, None
+    shapes = [tuple(values[i].shape) for i in live]
+    out = list(values)
+    if len(live) == 1:
+        layout = (len(values), live, shapes, None)
+        out[live[0]] = _BackwardHookNode.apply(values[live[0]], state, layout, role)
+    else:
+        from gradfit._functional import cat
+
+        arrived: set = set()  # the parts a gradient reached (their tensor hooks say so)
+        layout = (len(values), live, shapes, arrived)
+        flat = cat([values[i].reshape(-1) for i in live])
+        joined = _BackwardHookNode.apply(flat, state, layout, role)
+        start = 0
+        for i, sh in zip(live, shapes, strict=True):
+            n = _numel(sh)
+            out[i] = joined[start : start + n].reshape(sh)
+            out[i].register_hook(lambda g, i=i: arrived.add(i))
+            start += n
+    return (tuple(out) if type(values) is tuple else type(values)(*out)), live
+
+
 class Module:
     """Base class for all neural-network modules (PyTorch's ``nn.Module`` API subset).
 
@@ -76,6 +227,18 @@ class Module:
     """
 
     training: bool
+    # PyTorch's version of a module's state-dict layout (``state_dict()._metadata``).
+    _version: int = 1
+    # Hooks that most modules never get: read-only empty mappings on the class until
+    # ``_add_hook`` gives the instance its own dict (the call path stays as short).
+    _state_dict_pre_hooks = _NO_HOOKS
+    _state_dict_hooks = _NO_HOOKS
+    _load_state_dict_pre_hooks = _NO_HOOKS
+    _load_state_dict_post_hooks = _NO_HOOKS
+    _backward_pre_hooks = _NO_HOOKS
+    _backward_hooks = _NO_HOOKS
+    # set on an instance when it gets a backward hook: one look-up on the call path
+    _has_backward_hooks = False
 
     def __init__(self, *args, **kwargs) -> None:
         if args or kwargs:
@@ -103,7 +266,7 @@ class Module:
     # ------------------------------------------------------------------ calling
     def __call__(self, *args, **kwargs):
         # The hot path: most modules have no hooks, so forward runs directly.
-        if self._forward_hooks or self._forward_pre_hooks:
+        if self._forward_hooks or self._forward_pre_hooks or self._has_backward_hooks:
             return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)
 
@@ -117,6 +280,11 @@ class Module:
                 res = hook(self, args)
                 if res is not None:
                     args = res if isinstance(res, tuple) else (res,)
+        state = None
+        if self._backward_hooks or self._backward_pre_hooks:
+            state = _HookState(self, tuple(args))
+            if self._backward_hooks:
+                args, state.inputs_live = _through_node(tuple(args), state, "input")
         result = self.forward(*args, **kwargs)
         for hid, hook in list(self._forward_hooks.items()):
             if hid in self._forward_hooks_with_kwargs:
@@ -125,6 +293,8 @@ class Module:
                 res = hook(self, args, result)
             if res is not None:
                 result = res
+        if state is not None:
+            result, _ = _through_node(result, state, "output")
         return result
 
     def register_forward_hook(
@@ -488,7 +658,13 @@ class Module:
 
         The values share memory with the module's (detached, outside the graph) unless
         ``keep_vars``, which returns the Parameters themselves. Order: each module's
-        parameters, then its buffers, then its children's, as PyTorch.
+        parameters, then its buffers, then its children's, as PyTorch. The dict's
+        ``_metadata`` maps each module's prefix to ``{"version": module._version}``.
+
+        Hooks, as PyTorch's: each module's state-dict pre-hooks run first
+        (``hook(module, prefix, keep_vars)``), its post-hooks last
+        (``hook(module, state_dict, prefix, local_metadata)``); a hook registered with
+        ``_register_state_dict_hook`` may return a dict that replaces this module's result.
         """
         if args:  # PyTorch's deprecated positional form state_dict(destination, prefix)
             destination = args[0]
@@ -496,6 +672,12 @@ class Module:
                 prefix = args[1]
         if destination is None:
             destination = OrderedDict()
+            destination._metadata = OrderedDict()
+        local_metadata = {"version": getattr(type(self), _LAYOUT_VERSION, 1)}
+        if hasattr(destination, "_metadata"):
+            destination._metadata[prefix[:-1]] = local_metadata
+        for hook in self._state_dict_pre_hooks.values():
+            hook(self, prefix, keep_vars)
         for name, p in self._parameters.items():
             if p is not None:
                 destination[prefix + name] = p if keep_vars else p.detach()
@@ -507,18 +689,29 @@ class Module:
                 module.state_dict(
                     destination=destination, prefix=prefix + name + ".", keep_vars=keep_vars
                 )
+        for hook in self._state_dict_hooks.values():
+            result = hook(self, destination, prefix, local_metadata)
+            if getattr(hook, "_from_public_api", False):
+                if result is not None:
+                    raise RuntimeError("state_dict post-hook must return None")
+            elif result is not None:
+                destination = result
         return destination
 
     def _local_state(self) -> dict:
         out = {}
         for prefix, module in self.named_modules(remove_duplicate=False):
             p = prefix + "." if prefix else ""
-            for name, t in module._parameters.items():
-                if t is not None:
-                    out[p + name] = t
-            for name, t in module._buffers.items():
-                if t is not None and name not in module._non_persistent_buffers_set:
-                    out[p + name] = t
+            for name, t in module._own_state().items():
+                out[p + name] = t
+        return out
+
+    def _own_state(self) -> dict:
+        """This module's parameters and persistent buffers (not its children's), by name."""
+        out = {name: t for name, t in self._parameters.items() if t is not None}
+        for name, t in self._buffers.items():
+            if t is not None and name not in self._non_persistent_buffers_set:
+                out[name] = t
         return out
 
     def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
@@ -527,7 +720,13 @@ class Module:
         Values may be Tensors or NumPy arrays (e.g. from ``gradfit.load``) and are cast
         to each parameter's dtype. A shape mismatch is always an error; with ``strict``,
         so are missing and unexpected keys. All problems are reported at once, naming the
-        keys and both shapes, in PyTorch's format.
+        keys and both shapes, in PyTorch's format; nothing is copied then.
+
+        The modules are visited as PyTorch visits them (each module, then its children),
+        running each module's load-state-dict pre-hooks (``hook(module, state_dict,
+        prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs)``)
+        before reading its keys, and its post-hooks (``hook(module, incompatible_keys)``,
+        which may edit the key lists in place) after its children.
 
         Returns:
             A namedtuple ``(missing_keys, unexpected_keys)``.
@@ -540,27 +739,55 @@ class Module:
             raise TypeError(
                 f"Expected state_dict to be dict-like, got {type(state_dict).__name__}."
             )
-        local = self._local_state()
-        missing = [k for k in local if k not in state_dict]
-        unexpected = [k for k in state_dict if k not in local]
-        errors = []
+        metadata = getattr(state_dict, "_metadata", None)
+        state_dict = OrderedDict(state_dict)  # hooks may edit it; the caller's stays as is
+        if metadata is not None:
+            state_dict._metadata = metadata
+        missing: list = []
+        unexpected: list = []
+        errors: list = []
         pending = []
-        for key, target in local.items():
-            if key not in state_dict:
-                continue
-            value = state_dict[key]
-            arr = unwrap(value)
-            if getattr(target, "materialize", None) is not None:
-                # a lazy layer's UninitializedParameter takes its shape from the checkpoint
-                target.materialize(arr.shape)
-            if arr.shape != unwrap(target).shape:
-                errors.append(
-                    f"size mismatch for {key}: copying a param with shape "
-                    f"{_shape_str(arr.shape)} from checkpoint, the shape in current model "
-                    f"is {_shape_str(unwrap(target).shape)}."
-                )
-                continue
-            pending.append((target, arr))
+
+        def load(module: Module, prefix: str) -> None:
+            local_metadata = {} if metadata is None else metadata.get(prefix[:-1], {})
+            for hook in module._load_state_dict_pre_hooks.values():
+                hook(module, state_dict, prefix, local_metadata, True, missing, unexpected, errors)
+            local = module._own_state()
+            for name, target in local.items():
+                key = prefix + name
+                if key not in state_dict:
+                    missing.append(key)
+                    continue
+                arr = unwrap(state_dict[key])
+                if getattr(target, "materialize", None) is not None:
+                    # a lazy layer's UninitializedParameter takes its shape from the checkpoint
+                    target.materialize(arr.shape)
+                if arr.shape != unwrap(target).shape:
+                    errors.append(
+                        f"size mismatch for {key}: copying a param with shape "
+                        f"{_shape_str(arr.shape)} from checkpoint, the shape in current model "
+                        f"is {_shape_str(unwrap(target).shape)}."
+                    )
+                    continue
+                pending.append((target, arr))
+            for key in state_dict:
+                if key.startswith(prefix):
+                    head = key[len(prefix) :].split(".", 1)[0]
+                    if head not in module._modules and head not in local:
+                        unexpected.append(key)
+            for name, child in module._modules.items():
+                if child is not None:
+                    load(child, prefix + name + ".")
+            incompatible = _IncompatibleKeys(missing, unexpected)
+            for hook in module._load_state_dict_post_hooks.values():
+                if hook(module, incompatible) is not None:
+                    raise AssertionError(
+                        "Hooks registered with ``register_load_state_dict_post_hook`` are not "
+                        "expected to return new values, if incompatible_keys need to be "
+                        "modified, it should be done inplace."
+                    )
+
+        load(self, "")
         if strict:
             if unexpected:
                 errors.insert(
@@ -589,6 +816,92 @@ class Module:
                 else:
                     target.copy_(arr)
         return _IncompatibleKeys(missing, unexpected)
+
+    # --- rtapi: state-dict hooks, as PyTorch's (their dicts are made on first registration)
+    def register_state_dict_pre_hook(self, hook: Callable) -> RemovableHandle:
+        """Call ``hook(module, prefix, keep_vars)`` before this module's ``state_dict``."""
+        return self._add_hook("_state_dict_pre_hooks", hook)
+
+    def register_state_dict_post_hook(self, hook: Callable) -> RemovableHandle:
+        """Call ``hook(module, state_dict, prefix, local_metadata)`` after this module's
+        ``state_dict`` (children included); it edits ``state_dict`` in place and must
+        return None."""
+        hook._from_public_api = True
+        return self._add_hook("_state_dict_hooks", hook)
+
+    def _register_state_dict_hook(self, hook: Callable) -> RemovableHandle:
+        """As ``register_state_dict_post_hook``, but a returned dict replaces the result of
+        this module's ``state_dict`` (PyTorch's older, private form)."""
+        if getattr(hook, "_from_public_api", False):
+            raise RuntimeError(
+                "Cannot register the same function as the state dict post hook that was "
+                "previously registered via register_state_dict_post_hook"
+            )
+        return self._add_hook("_state_dict_hooks", hook)
+
+    def register_load_state_dict_pre_hook(self, hook: Callable) -> RemovableHandle:
+        """Call ``hook(module, state_dict, prefix, local_metadata, strict, missing_keys,
+        unexpected_keys, error_msgs)`` before this module's keys are read by
+        ``load_state_dict``; it may edit ``state_dict`` (a copy of the caller's)."""
+        return self._add_hook("_load_state_dict_pre_hooks", hook)
+
+    def _register_load_state_dict_pre_hook(self, hook: Callable, with_module: bool = False):
+        """PyTorch's private form: ``hook(state_dict, prefix, ...)``, with the module first
+        only if ``with_module``."""
+        if with_module:
+            return self.register_load_state_dict_pre_hook(hook)
+        return self.register_load_state_dict_pre_hook(lambda module, *args: hook(*args))
+
+    def register_load_state_dict_post_hook(self, hook: Callable) -> RemovableHandle:
+        """Call ``hook(module, incompatible_keys)`` after this module and its children were
+        read by ``load_state_dict``; it may edit ``incompatible_keys.missing_keys`` and
+        ``.unexpected_keys`` in place (before ``strict`` judges them) and must return None."""
+        return self._add_hook("_load_state_dict_post_hooks", hook)
+
+    def _add_hook(self, attr: str, hook: Callable, prepend: bool = False) -> RemovableHandle:
+        hooks = self.__dict__.get(attr)
+        if hooks is None:
+            hooks = self.__dict__[attr] = OrderedDict()
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        if prepend:
+            hooks.move_to_end(handle.id, last=False)
+        return handle
+
+    # --- rtapi: backward pre-hooks, on the gradient of the module's output ---------------
+    def register_full_backward_pre_hook(
+        self, hook: Callable, prepend: bool = False
+    ) -> RemovableHandle:
+        """Call ``hook(module, grad_output)`` when the gradient of this module's output has
+        been computed, before it flows into the module; ``grad_output`` is a tuple (one
+        entry per output tensor) and a non-None return value (a tuple of the same length)
+        replaces it, as PyTorch's. The output passes through an identity node that calls
+        the hooks, added only while backward pre-hooks are registered."""
+        self.__dict__["_has_backward_hooks"] = True
+        return self._add_hook("_backward_pre_hooks", hook, prepend)
+
+    def register_full_backward_hook(self, hook: Callable, prepend: bool = False) -> RemovableHandle:
+        """Call ``hook(module, grad_input, grad_output)`` once the gradient of this module's
+        positional inputs has been computed; ``grad_input`` has one entry per positional
+        argument (None where no gradient flows) and a non-None return value replaces it,
+        as PyTorch's. Where no input needs a gradient the hook runs when the output's
+        gradient arrives, with ``grad_input`` all None."""
+        self.__dict__["_has_backward_hooks"] = True
+        return self._add_hook("_backward_hooks", hook, prepend)
+
+    def to_empty(self, *, device=None, recurse: bool = True) -> Module:
+        """Give every parameter and buffer new, uninitialized storage of the same shape
+        and dtype (as ``torch.nn.Module.to_empty``, used after building on the meta
+        device); ``device`` must be the CPU. The values are whatever memory held."""
+        from gradfit.tensor import _check_device
+
+        _check_device(device)
+        modules = self.modules() if recurse else [self]
+        for module in modules:
+            for t in list(module._parameters.values()) + list(module._buffers.values()):
+                if t is not None:
+                    set_array(t, np.empty_like(unwrap(t)))
+        return self
 
     # ------------------------------------------------------------------ repr
     def _get_name(self) -> str:
