@@ -117,3 +117,13 @@ def test_inplace_fill_nodes_are_named_as_pytorch(method, args):
         getattr(b, method)(*args(lib))
         names.append(b.grad_fn.name())
     assert names[1] == names[0]
+
+
+@pytest.mark.parametrize("p", [2, 1, float("inf")])
+def test_dist_is_one_node_as_pytorch(p):
+    names = []
+    for lib in (torch, gradfit):
+        a = lib.ones(3, requires_grad=True)
+        names.append(lib.dist(a, lib.zeros(3), p).grad_fn.name())
+        names.append(a.dist(lib.zeros(3), p).grad_fn.name())
+    assert names[2:] == names[:2] == ["DistBackward0"] * 2
