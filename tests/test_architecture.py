@@ -161,6 +161,7 @@ RUNGS = {
     "gradfit._dtypes": 0,
     "gradfit._grad_mode": 0,
     "gradfit._cascade_sum": 0,  # sums in PyTorch's order (arrays only)
+    "gradfit._layout": 0,  # torch.strided and the other layouts
     "gradfit._mt": 0,
     "gradfit._rng": 0,
     "gradfit._tensor_str": 0,  # tensor printing (issue 16)

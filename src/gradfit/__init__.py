@@ -305,3 +305,15 @@ from gradfit._tensorops_rt import corrcoef, gradient, index_reduce  # noqa: E402
 from gradfit.random import poisson  # noqa: E402
 
 _LAZY_MODULES.update({"jit", "profiler", "hub"})
+
+# --- sweep: memory layouts (x.layout is gradfit.strided) ---------------------------------
+from gradfit._layout import (  # noqa: E402
+    jagged,
+    layout,
+    sparse_bsc,
+    sparse_bsr,
+    sparse_coo,
+    sparse_csc,
+    sparse_csr,
+    strided,
+)

@@ -18,7 +18,7 @@ import weakref
 
 import numpy as np
 
-from gradfit import _dtypes, _grad_mode, _rng, _typenames, return_types
+from gradfit import _dtypes, _grad_mode, _layout, _rng, _typenames, return_types
 from gradfit import _tensorops as _tops
 from gradfit import _tensorops_more as _tmore
 from gradfit._grad_mode import _enabled, _fw_level, _fw_on
@@ -383,6 +383,11 @@ class Tensor:
     @property
     def device(self) -> device:
         return _CPU
+
+    @property
+    def layout(self):
+        """Always ``gradfit.strided``: gradfit's tensors are dense."""
+        return _layout.strided
 
     @property
     def is_cuda(self) -> bool:
