@@ -110,35 +110,67 @@ def arange(
     n = max(0, int(np.ceil((end - start) / step)))
     if all_int:
         arr = np.arange(start, end, step).astype(dtype)
-    elif np.dtype(dtype).char in "fd":
-        arr = _arange_float(float(start), float(step), n, np.dtype(dtype).type)
+    elif np.dtype(dtype).kind == "f":
+        arr = _arange_values(float(start), float(step), n, np.dtype(dtype))
     else:
         arr = (start + step * np.arange(n, dtype=np.float64)).astype(dtype)
     return _finish(arr, requires_grad)
 
 
-def _arange_float(start: float, step: float, n: int, ftype) -> np.ndarray:
-    """PyTorch's CPU kernel, value for value: in double, each 32-byte vector's first value
-    ``start + step * i`` (fused multiply-add, as compiled) rounded to the dtype, its lanes
-    ``first + k * step``; the elements after the last pair of whole vectors
-    ``start + step * i``. From 32,768 elements on, each thread's range starts its own
-    vectors. Extended precision stands for the fused operations' single rounding."""
-    from gradfit._cascade_sum import GRAIN_SIZE, VECTOR_BYTES, _threads
+# PyTorch's range kernels (aten/src/ATen/native/cpu/RangeFactoriesKernel.cpp) compute
+# each value as one fused multiply-add in double, and arange a vector of lanes at a time
+# from a base rounded to the dtype; the values below are theirs bit for bit, so a program
+# that builds its inputs with arange or linspace feeds the same numbers to its model.
+_LANE_BYTES = 32  # the vector width PyTorch's CPU build runs these kernels at (AVX2)
+_GRAIN = 32768  # at::internal::GRAIN_SIZE: larger ranges are split across threads
+_SPLITTER = 134217729.0  # 2**27 + 1, Veltkamp's split of a double into halves
 
-    wide = np.longdouble
-    vec = VECTOR_BYTES // np.dtype(ftype).itemsize
-    out = np.empty(n, dtype=ftype)
-    tasks = min(_threads(), -(-n // GRAIN_SIZE)) if n >= GRAIN_SIZE else 1
-    chunk = -(-n // tasks) if n else 0
-    for begin in range(0, n, max(chunk, 1)):
-        end = min(n, begin + chunk)
-        nv = (end - begin) // (2 * vec) * (2 * vec)
-        firsts = wide(start) + wide(step) * np.arange(begin, begin + nv, vec, dtype=wide)
-        firsts = firsts.astype(np.float64).astype(ftype).astype(wide)
-        lanes = firsts[:, None] + np.arange(vec, dtype=wide) * wide(step)
-        out[begin : begin + nv] = lanes.reshape(-1).astype(np.float64)
-        rest = wide(start) + wide(step) * np.arange(begin + nv, end, dtype=wide)
-        out[begin + nv : end] = rest.astype(np.float64)
+
+def _fma(x, y, z) -> np.ndarray:
+    """x·y + z over float64 arrays with one rounding, as a fused multiply-add: the product
+    is made exact (Dekker), then the sum (Knuth), and the parts are added once."""
+    x, y, z = np.broadcast_arrays(*(np.asarray(v, np.float64) for v in (x, y, z)))
+    p = x * y
+    xh = _SPLITTER * x
+    xh = xh - (xh - x)
+    yh = _SPLITTER * y
+    yh = yh - (yh - y)
+    xl, yl = x - xh, y - yh
+    err = ((xh * yh - p) + xh * yl + xl * yh) + xl * yl  # p + err == x·y
+    total = p + z
+    back = total - p
+    rest = (p - (total - back)) + (z - back)  # total + rest == p + z
+    return total + (rest + err)
+
+
+def _threads() -> int:
+    from gradfit._runtime import get_num_threads  # the thread count PyTorch splits by
+
+    return get_num_threads()
+
+
+def _arange_values(start: float, step: float, n: int, dtype: np.dtype) -> np.ndarray:
+    """``torch.arange``'s floating values: per thread chunk, vectors of ``lanes`` values
+    ``base + j·step`` with ``base = start + step·i`` rounded to the dtype (two vectors at
+    a time), then the chunk's remainder one by one as ``start + step·i``; all in the
+    accumulation type (double, or float for float16)."""
+    acc = np.float32 if dtype == np.float16 else np.float64
+    start, step = acc(start), acc(step)
+
+    def fused(x, y, z):
+        return _fma(x, y, z).astype(acc).astype(dtype)
+
+    out = np.empty(n, dtype)
+    lanes = _LANE_BYTES // dtype.itemsize
+    tasks = min(_threads(), -(-n // _GRAIN)) if n > _GRAIN else 1
+    chunk = -(-n // tasks) if n else 1
+    for begin in range(0, n, chunk):
+        end = min(begin + chunk, n)
+        vec_end = begin + (end - begin) // (2 * lanes) * (2 * lanes)
+        base = fused(step, np.arange(begin, vec_end, lanes), start)
+        lane = np.arange(lanes, dtype=np.float64)
+        out[begin:vec_end] = fused(lane[None, :], step, base[:, None]).ravel()
+        out[vec_end:end] = fused(step, np.arange(vec_end, end), start)
     return out
 
 
@@ -147,28 +179,39 @@ def linspace(
 ) -> Tensor:
     _check_device(device)
     if steps < 0:
-        raise ValueError(f"linspace: number of steps must be non-negative, got {steps}")
-    dt = np.dtype(_dtypes.to_dtype(dtype))
-    if dt.char in "fd" and steps > 1:
-        arr = _linspace_float(start, end, steps, dt.type)
+        raise RuntimeError("number of steps must be non-negative")
+    return _finish(
+        _linspace_values(start, end, steps, np.dtype(_dtypes.to_dtype(dtype))), requires_grad
+    )
+
+
+def _linspace_values(start, end, steps: int, dtype: np.dtype) -> np.ndarray:
+    """``torch.linspace``'s values: the first half ``start + step·i``, the second half
+    ``end − step·(steps − 1 − i)``. Floating dtypes compute in their own type, fused
+    (float16 rounds each operation, as c10::Half does); integer dtypes truncate start and
+    end, step in double, and truncate the values."""
+    if steps == 1:
+        return np.array([start], dtype=dtype)
+    i = np.arange(steps)
+    down = steps - 1 - i
+    if dtype == np.float16:
+        h = np.float16
+        first, last = h(start), h(end)
+        with np.errstate(over="ignore"):  # a count past 65504 is inf in float16, as there
+            step = h(np.float32(last - first) / np.float32(h(steps - 1)))
+        with np.errstate(over="ignore", invalid="ignore"):
+            lo = first + step * i.astype(h)
+            hi = last - step * down.astype(h)
     else:
-        arr = np.linspace(start, end, steps).astype(dt)
-    return _finish(arr, requires_grad)
-
-
-def _linspace_float(start, end, steps: int, ftype) -> np.ndarray:
-    """PyTorch's CPU formula, in the dtype: ``step = (end - start) / (steps - 1)``, the
-    first half ``start + step * i``, the second half ``end - step * (steps - 1 - i)``
-    (symmetric, and exact at both ends), each a fused multiply-add as its kernel is
-    compiled; extended precision stands for the fused operation's single rounding."""
-    s, e = ftype(start), ftype(end)
-    step = ftype((e - s) / ftype(steps - 1))
-    half = steps // 2
-    wide = np.longdouble
-    out = np.empty(steps, dtype=ftype)
-    out[:half] = wide(s) + wide(step) * np.arange(half, dtype=wide)
-    out[half:] = wide(e) - wide(step) * np.arange(steps - half - 1, -1, -1, dtype=wide)
-    return out
+        if dtype.kind == "f":
+            first, last = dtype.type(start), dtype.type(end)
+            step = np.float64((last - first) / dtype.type(steps - 1))
+        else:
+            first, last = int(start), int(end)
+            step = (float(last) - float(first)) / (steps - 1)
+        # a float32 step times i is exact in double: the float32 rounding is the only one
+        lo, hi = _fma(step, i, first), _fma(-step, down, last)
+    return np.where(i < steps // 2, lo, hi).astype(dtype)
 
 
 def eye(

@@ -355,7 +355,9 @@ class Tensor:
     def size(self, dim: int | None = None):
         if dim is None:
             return Size(self._array.shape)
-        return self._array.shape[dim]
+        if not self.ndim:
+            raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+        return self._array.shape[_dims(dim, self.ndim)]
 
     @property
     def dtype(self) -> _dtypes.dtype:
