@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from gradfit import _dtypes
 from gradfit._out import with_out
 from gradfit.ops import elementwise, movement
 from gradfit.tensor import Tensor
@@ -223,20 +224,48 @@ def softplus(input, beta: float = 1.0, threshold: float = 20.0):  # noqa: A002
 
 @with_out
 def cat(tensors, dim: int = 0):
-    """Concatenate along an existing dimension."""
+    """Concatenate along an existing dimension, in the dtype PyTorch promotes the inputs to
+    (``cat([int64, float32])`` is float32), with PyTorch's errors. A 1-d empty tensor (the
+    legacy placeholder) is skipped in the shape checks, as in PyTorch."""
     tensors = list(tensors)
     if not tensors:
         raise ValueError("torch.cat(): expected a non-empty list of Tensors")
-    nd = tensors[0].ndim
-    if nd == 0:
-        raise RuntimeError("zero-dimensional tensor (at position 0) cannot be concatenated")
+    for i, x in enumerate(tensors):
+        if x.ndim == 0:
+            raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated")
+    shaped = [(i, x) for i, x in enumerate(tensors) if tuple(x.shape) != (0,)] or [(0, tensors[0])]
+    i0, first = shaped[0]
+    nd = first.ndim
     if not -nd <= dim < nd:
         raise IndexError(
             f"Dimension out of range (expected to be in range of [{-nd}, {nd - 1}], but got {dim})"
         )
     d = dim % nd
-    movement.check_cat([x.shape for x in tensors], d)
+    for i, x in shaped[1:]:
+        if x.ndim != nd:
+            raise RuntimeError(
+                f"Tensors must have same number of dimensions: got {nd} and {x.ndim}"
+            )
+        for k in range(nd):
+            if k != d and x.shape[k] != first.shape[k]:
+                raise RuntimeError(
+                    f"Sizes of tensors must match except in dimension {d}. Expected size "
+                    f"{first.shape[k]} but got size {x.shape[k]} for tensor number {i} in the "
+                    "list."
+                )
+    tensors = _promoted(tensors)
+    if len(shaped) < len(tensors):
+        tensors = [x for x in tensors if tuple(x.shape) != (0,)] or tensors[:1]
     return movement.Cat.apply(*tensors, dim=d)
+
+
+def _promoted(tensors: list) -> list:
+    """The tensors cast to PyTorch's common dtype of them all (``promote_types``)."""
+    arrays = [_dtypes.to_dtype(x.dtype) for x in tensors]
+    common = None
+    for a in arrays:
+        common = _dtypes.promote(common, a)
+    return [x if a == common else x.to(_dtypes.from_np(common)) for x, a in zip(tensors, arrays)]
 
 
 concat = concatenate = cat
@@ -261,6 +290,7 @@ def stack(tensors, dim: int = 0):
     if not tensors:
         raise RuntimeError("stack: expected a non-empty list of Tensors")
     _check_stackable(tensors)
+    tensors = _promoted(tensors)
     shape = tensors[0].shape
     d = dim % (len(shape) + 1)
     out = movement.Cat.apply(*[x.unsqueeze(d) for x in tensors], dim=d)

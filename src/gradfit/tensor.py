@@ -163,10 +163,16 @@ def _to_array(data, dtype=None) -> np.ndarray:
     elif isinstance(data, np.ndarray | np.generic):
         arr = np.asarray(data)
     else:
-        if isinstance(data, list | tuple) and any(isinstance(d, Tensor) for d in data):
-            data = [d._array if isinstance(d, Tensor) else d for d in data]
+        typed = None
+        if isinstance(data, list | tuple) and not set(map(type, data)) <= _NUMBERS:
+            if dtype is None:
+                typed = _typed_items_dtype(data)
+            if any(isinstance(d, Tensor) for d in data):
+                data = [d._array if isinstance(d, Tensor) else d for d in data]
         arr = np.asarray(data)
-        if dtype is None:
+        if dtype is None and typed is not None:
+            arr = arr.astype(typed, copy=False)
+        elif dtype is None:
             kind = arr.dtype.kind
             if kind == "f":
                 arr = arr.astype(_dtypes.default_np(), copy=False)
@@ -177,6 +183,45 @@ def _to_array(data, dtype=None) -> np.ndarray:
     if dtype is not None:
         arr = arr.astype(_dtypes.to_dtype(dtype), copy=False)
     return arr
+
+
+_PLAIN = {bool, int, float, complex, list, tuple}
+_NUMBERS = {bool, int, float, complex}
+
+
+def _typed_items_dtype(data) -> np.dtype | None:
+    """The dtype PyTorch infers for a (nested) sequence holding NumPy scalars, arrays or
+    tensors, whose own dtypes count (``tensor([np.float64(1.0)])`` is float64,
+    ``tensor([np.int32(1)])`` int32), promoted with Python numbers' (float: the default
+    dtype, int: int64); None when it holds only Python numbers."""
+    found: list = []
+
+    def walk(seq) -> None:
+        kinds = set(map(type, seq))
+        if kinds <= _NUMBERS:
+            found.extend(kinds)
+            return
+        for d in seq:
+            if isinstance(d, list | tuple):
+                walk(d)
+            elif isinstance(d, Tensor):
+                found.append(d._array.dtype)
+            elif isinstance(d, np.ndarray | np.generic):
+                found.append(d.dtype)
+            else:
+                found.append(type(d))
+
+    walk(data)
+    if all(f in _PLAIN for f in found) or any(
+        f.kind not in "biufc" if isinstance(f, np.dtype) else f not in _PLAIN for f in found
+    ):
+        return None  # Python numbers only, or something np.asarray must judge
+    py = {bool: np.dtype(bool), int: np.dtype(np.int64), float: _dtypes.default_np()}
+    py[complex] = np.result_type(_dtypes.default_np(), np.complex64)
+    out = None
+    for f in found:
+        out = _dtypes.promote(out, py.get(f, f) if not isinstance(f, np.dtype) else f)
+    return out
 
 
 def _legacy_array(args: tuple, dtype) -> np.ndarray:
@@ -433,7 +478,10 @@ class Tensor:
         return self._array.tolist()
 
     def __array__(self, dtype=None, copy=None):
-        return self._array if dtype is None else self._array.astype(dtype)
+        # NumPy reads a tensor through ``numpy()``, as in PyTorch: one that requires grad
+        # (``np.percentile(w.abs(), 40)``, ``plt.plot(loss)``) is refused.
+        a = self.numpy() if self._requires_grad else self._array
+        return a if dtype is None else a.astype(dtype)
 
     def __float__(self) -> float:
         return float(self.item())
@@ -1032,6 +1080,10 @@ class Tensor:
                 self if a.dtype == common else self.to(common),
                 other if b.dtype == common else other.to(common),
             )
+        if isinstance(other, np.generic):
+            # PyTorch takes a NumPy scalar (``np.sqrt(2 / n)`` is an ``np.float64``) as the
+            # Python number it holds: a weak scalar that keeps a float32 tensor float32.
+            other = other.item()
         if isinstance(other, float) and self._array.dtype.kind != "f":
             return self.to(_dtypes.default_np()), other
         if isinstance(other, np.ndarray):

@@ -66,12 +66,35 @@ def _reshape(node) -> str:
 
 
 def _index(node) -> str:
-    index = node.index if isinstance(node.index, tuple) else (node.index,)
+    """The node of the last view PyTorch's indexing applies, left to right: an int selects,
+    ``None`` unsqueezes, a slice slices (inside a tuple a slice over a whole dimension is
+    skipped); nothing applied is an alias (``x[...]``)."""
+    raw = node.index
+    index = raw if isinstance(raw, tuple) else (raw,)
     if any(isinstance(i, np.ndarray | list) for i in index):
         return "IndexBackward0"
-    if any(isinstance(i, int | np.integer) for i in index):
-        return "SelectBackward0"
-    return "SliceBackward0"
+    if not isinstance(raw, tuple):
+        if isinstance(raw, slice):
+            return "SliceBackward0"
+        if raw is None:
+            return "UnsqueezeBackward0"
+        return "AliasBackward0" if raw is Ellipsis else "SelectBackward0"
+    shape = np.shape(node.inputs[0]._array) if _is_tensor(node.inputs[0]) else ()
+    used = sum(1 for i in index if i is not None and i is not Ellipsis)
+    name, dim = "AliasBackward0", 0
+    for i in index:
+        if i is None:
+            name = "UnsqueezeBackward0"
+        elif i is Ellipsis:
+            dim += max(len(shape) - used, 0)
+        elif isinstance(i, slice):
+            if dim < len(shape) and i.indices(shape[dim]) != (0, shape[dim], 1):
+                name = "SliceBackward0"
+            dim += 1
+        else:
+            name = "SelectBackward0"
+            dim += 1
+    return name
 
 
 def _reduced(name: str):

@@ -158,12 +158,21 @@ class Op:
                 if a._requires_grad:
                     needs_grad = True
             else:
-                arrays.append(a)
+                # A NumPy scalar operand acts as the Python number it holds (PyTorch's
+                # wrapped numbers), not as a float64 array that would promote the result.
+                arrays.append(a.item() if isinstance(a, np.generic) else a)
                 if saves:
                     versions.append(None)
         # Calls with one to three arrays and no keywords are spelled out, because
         # unpacking a list into a call is a sizeable part of this short function.
         n = len(arrays)
+        if kwargs:
+            for v in kwargs.values():
+                if isinstance(v, np.generic):  # as for positional operands above
+                    kwargs = {
+                        k: w.item() if isinstance(w, np.generic) else w for k, w in kwargs.items()
+                    }
+                    break
         try:
             if kwargs:
                 out = cls.forward(ctx, *arrays, **kwargs)

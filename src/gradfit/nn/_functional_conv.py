@@ -707,6 +707,9 @@ def batch_norm(
     for name, t in (("running_mean", running_mean), ("running_var", running_var)):
         if t is not None and t.numel() != c:
             raise RuntimeError(f"{name} should contain {c} elements not {t.numel()}")
+    for name, t in (("weight", weight), ("bias", bias)):  # checked after the running stats
+        if t is not None and t.numel() != c:
+            raise RuntimeError(f"{name} should contain {c} elements not {t.numel()}")
     if training:
         m = input.numel() // c
         stats = []
@@ -767,8 +770,7 @@ def instance_norm(
     m = input.numel() // (n * c)
     if m <= 1:
         raise ValueError(
-            "Expected more than 1 spatial element when training, got input size "
-            f"{list(input.shape)}"
+            f"Expected more than 1 spatial element when training, got input size {input.size()}"
         )
     y = _norm.GroupNorm.apply(input, weight, bias, num_groups=c, eps=eps)
     if running_mean is not None or running_var is not None:

@@ -35,15 +35,15 @@ _REDUCTIONS = ("none", "mean", "sum")
 # ---------------------------------------------------------------------------- helpers
 def _legacy_reduction(size_average, reduce) -> str:
     """PyTorch's mapping of the deprecated ``size_average``/``reduce`` flags."""
-    warnings.warn(
-        "size_average and reduce args will be deprecated, please use reduction= instead.",
-        stacklevel=3,
-    )
     size_average = True if size_average is None else size_average
     reduce = True if reduce is None else reduce
-    if not reduce:
-        return "none"
-    return "mean" if size_average else "sum"
+    reduction = "none" if not reduce else ("mean" if size_average else "sum")
+    warnings.warn(
+        "size_average and reduce args will be deprecated, please use "
+        f"reduction='{reduction}' instead.",
+        stacklevel=3,
+    )
+    return reduction
 
 
 def _bad_reduction(reduction) -> ValueError:
