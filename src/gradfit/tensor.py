@@ -18,7 +18,7 @@ import weakref
 
 import numpy as np
 
-from gradfit import _dtypes, _grad_mode, _rng, _typenames, return_types
+from gradfit import _dtypes, _grad_mode, _layout, _rng, _typenames, return_types
 from gradfit import _tensorops as _tops
 from gradfit import _tensorops_more as _tmore
 from gradfit._grad_mode import _enabled, _fw_level, _fw_on
@@ -433,6 +433,11 @@ class Tensor:
         return _CPU
 
     @property
+    def layout(self):
+        """``gradfit.strided``: a dense tensor (the sparse subclass says ``sparse_coo``)."""
+        return _layout.strided
+
+    @property
     def is_cuda(self) -> bool:
         return False
 
@@ -591,17 +596,14 @@ class Tensor:
             )
         if gradient is None:
             if self._array.size != 1:
-                raise RuntimeError(
-                    f"grad can be implicitly created only for scalar outputs; this tensor has "
-                    f"shape {self._array.shape}: pass gradient= of that shape"
-                )
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
             g = _ones(self._array)
         else:
             g = _to_array(gradient).astype(self._array.dtype, copy=False)
             if g.shape != self._array.shape:
                 raise RuntimeError(
-                    f"backward: gradient has shape {g.shape}, expected the output's shape "
-                    f"{self._array.shape}"
+                    f"Mismatch in shape: grad_output[0] has a shape of {Size(g.shape)!r} and "
+                    f"output[0] has a shape of {Size(self._array.shape)!r}."
                 )
         engine.run_backward([self], [g], bool(retain_graph))
 
@@ -655,7 +657,8 @@ class Tensor:
                 "a leaf Variable that requires grad is being used in an in-place operation."
             )
 
-    def _inplace(self, values) -> Tensor:
+    def _inplace(self, values, name: str = "") -> Tensor:
+        # ``name``: PyTorch's node for the method (``ZeroBackward0`` for zero_, ...)
         if (
             _fw_on[0]
             or _enabled[0]
@@ -663,17 +666,20 @@ class Tensor:
         ):
             if isinstance(values, Tensor) and values._array.dtype != self._array.dtype:
                 values = values.to(self._array.dtype)
-            return self._inplace_op(lambda t: _overwrite.Overwrite.apply(t, values), values)
+            out = self._inplace_op(lambda t: _overwrite.Overwrite.apply(t, values), values)
+            return named(out, name) if name else out
         values = values._array if isinstance(values, Tensor) else values
         np.copyto(self._array, values, casting="unsafe")
         self._version += 1
         return self
 
     def zero_(self) -> Tensor:
-        return self._inplace(0)
+        return self._inplace(0, "ZeroBackward0")
 
     def fill_(self, value) -> Tensor:
-        return self._inplace(value)
+        return self._inplace(
+            value, "FillBackward3" if isinstance(value, Tensor) else "FillBackward2"
+        )
 
     def copy_(self, src, non_blocking: bool = False) -> Tensor:
         src_arr = src._array if isinstance(src, Tensor) else np.asarray(src)
@@ -683,7 +689,9 @@ class Tensor:
             raise RuntimeError(
                 f"copy_: source of shape {src_arr.shape} cannot be broadcast to {self._array.shape}"
             ) from None
-        return self._inplace(src if isinstance(src, Tensor) else src_arr)
+        return self._inplace(
+            src if isinstance(src, Tensor) else src_arr, "torch::autograd::CopyBackwards"
+        )
 
     def add_(self, other, alpha=1) -> Tensor:
         if (
@@ -765,7 +773,7 @@ class Tensor:
         a = self._array
         args = tuple(x._array if isinstance(x, Tensor) else x for x in args)
         if a.flags.c_contiguous:
-            return self._inplace(_rng.fill(kind, a.shape, a.dtype, args, generator))
+            return self._inplace(_rng.fill(kind, a.shape, a.dtype, args, generator), _FILLS[kind])
         # PyTorch fills a strided view in memory order (its iterator sorts the dimensions by
         # stride), and normal_ then takes its per-element path: draw in that order.
         order = sorted(range(a.ndim), key=lambda d: -abs(a.strides[d]))
@@ -775,7 +783,7 @@ class Tensor:
             for x in args
         )
         values = _rng.fill(kind, shape, a.dtype, args, generator, contiguous=False)
-        return self._inplace(values.transpose(np.argsort(order)))
+        return self._inplace(values.transpose(np.argsort(order)), _FILLS[kind])
 
     def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator=None) -> Tensor:
         return self._random_fill("uniform", (a, b), generator)
@@ -2435,6 +2443,19 @@ for _name in _INPLACE_VIEWS:
     setattr(Tensor, _name + "_", _inplace_view_method(_name))
 
 
+# PyTorch's node for each in-place random fill recorded in a graph
+_FILLS = {
+    "uniform": "UniformBackward0",
+    "normal": "NormalBackward0",
+    "random": "RandomBackward0",
+    "bernoulli": "BernoulliBackward2",
+    "exponential": "ExponentialBackward0",
+    "geometric": "GeometricBackward0",
+    "cauchy": "CauchyBackward0",
+    "log_normal": "LogNormalBackward0",
+}
+
+
 # ------------------------------------------------- top-level additions (toplevel helper)
 # Tensor methods everyday PyTorch programs call: in-place comparisons, dtype shorthands,
 # storage facts, and small ops composed of recorded ops (so first and second order hold).
@@ -2444,7 +2465,9 @@ def _cmp_inplace(name: str):
     def method(self, other):
         # The comparison's values, written in this tensor's dtype; as PyTorch, the result
         # stays in the graph with a zero gradient.
-        return self._inplace_op(lambda t: _overwrite.Overwrite.apply(t, cmp(t, other)._array))
+        out = self._inplace_op(lambda t: _overwrite.Overwrite.apply(t, cmp(t, other)._array))
+        overload = 1 if isinstance(other, Tensor) else 0
+        return named(out, f"{name.capitalize()}Backward{overload}")
 
     method.__name__ = method.__qualname__ = name + "_"
     return method
@@ -2908,7 +2931,6 @@ def _sparse_only(name: str):
     return method
 
 
-Tensor.layout = property(lambda self: _sparse_ops.strided)
 Tensor.is_sparse = False
 Tensor.to_sparse = _to_sparse
 Tensor.to_sparse_coo = lambda self: _to_sparse(self)

@@ -1,6 +1,6 @@
 """The one difference allowed between PyTorch's printed text and gradfit's.
 
-gradfit names its own module in dtype, Size and named-tuple reprs (``gradfit.float64``,
+gradfit names its own module in dtype, layout, Size and named-tuple reprs (``gradfit.float64``,
 ``gradfit.Size([2, 3])``, ``gradfit.return_types.max(``) where PyTorch prints ``torch.``;
 everything else must be the same character for character.
 """

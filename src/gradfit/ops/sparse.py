@@ -17,25 +17,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from gradfit._layout import sparse_coo, strided  # noqa: F401 - the layouts this module makes
 from gradfit.autograd import function as _function
 from gradfit.autograd.function import Op
-
-
-class layout:
-    """A tensor's memory layout (``gradfit.strided``, ``gradfit.sparse_coo``)."""
-
-    __slots__ = ("name",)
-
-    def __init__(self, name: str):
-        self.name = name
-
-    def __repr__(self) -> str:
-        return "gradfit." + self.name
-
-
-strided = layout("strided")
-sparse_coo = layout("sparse_coo")
-
 
 # Set once the first sparse array exists: an optimizer looks for sparse gradients only
 # then, so dense programs pay nothing for them.

@@ -56,7 +56,16 @@ class Adagrad(Optimizer):
         fused: bool | None = None,
     ) -> None:
         defaults = _hyperparameters(
-            locals(), "lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps"
+            locals(),
+            "lr",
+            "lr_decay",
+            "weight_decay",
+            "initial_accumulator_value",
+            "eps",
+            order=(
+                "lr lr_decay eps weight_decay initial_accumulator_value "
+                "foreach maximize differentiable fused"
+            ),
         )
         super().__init__(params, defaults)
         for group in self.param_groups:
