@@ -160,7 +160,10 @@ def test_module_level_imports_form_no_cycle():
 RUNGS = {
     "gradfit._dtypes": 0,
     "gradfit._grad_mode": 0,
+    "gradfit._cascade_sum": 0,  # sums in PyTorch's order (arrays only)
+    "gradfit._layout": 0,  # torch.strided and the other layouts
     "gradfit._mt": 0,
+    "gradfit._fused": 0,  # fused multiply-adds rounded as PyTorch's kernels
     "gradfit._rng": 0,
     "gradfit._tensor_str": 0,  # tensor printing (issue 16)
     "gradfit._typenames": 0,  # PyTorch's legacy type strings (issue 16)

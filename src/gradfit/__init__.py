@@ -305,3 +305,18 @@ from gradfit._tensorops_rt import corrcoef, gradient, index_reduce  # noqa: E402
 from gradfit.random import poisson  # noqa: E402
 
 _LAZY_MODULES.update({"jit", "profiler", "hub"})
+
+# --- memory layouts (x.layout is gradfit.strided; sparse COO tensors say sparse_coo), and
+# sparse COO tensors (gradfit._sparse binds the sparse Tensor subclass) and torch.sparse ---
+from gradfit import sparse  # noqa: E402
+from gradfit._layout import (  # noqa: E402
+    jagged,
+    layout,
+    sparse_bsc,
+    sparse_bsr,
+    sparse_coo,
+    sparse_csc,
+    sparse_csr,
+    strided,
+)
+from gradfit._sparse import sparse_coo_tensor, spmm  # noqa: E402

@@ -7,6 +7,7 @@ import numpy as np
 
 from gradfit import _dtypes
 from gradfit._arrays import wrap
+from gradfit._fused import fma as _fma
 from gradfit.tensor import Tensor, _check_device, _checked_size, _shape_args, _to_array
 
 
@@ -123,24 +124,6 @@ def arange(
 # that builds its inputs with arange or linspace feeds the same numbers to its model.
 _LANE_BYTES = 32  # the vector width PyTorch's CPU build runs these kernels at (AVX2)
 _GRAIN = 32768  # at::internal::GRAIN_SIZE: larger ranges are split across threads
-_SPLITTER = 134217729.0  # 2**27 + 1, Veltkamp's split of a double into halves
-
-
-def _fma(x, y, z) -> np.ndarray:
-    """x·y + z over float64 arrays with one rounding, as a fused multiply-add: the product
-    is made exact (Dekker), then the sum (Knuth), and the parts are added once."""
-    x, y, z = np.broadcast_arrays(*(np.asarray(v, np.float64) for v in (x, y, z)))
-    p = x * y
-    xh = _SPLITTER * x
-    xh = xh - (xh - x)
-    yh = _SPLITTER * y
-    yh = yh - (yh - y)
-    xl, yl = x - xh, y - yh
-    err = ((xh * yh - p) + xh * yl + xl * yh) + xl * yl  # p + err == x·y
-    total = p + z
-    back = total - p
-    rest = (p - (total - back)) + (z - back)  # total + rest == p + z
-    return total + (rest + err)
 
 
 def _threads() -> int:

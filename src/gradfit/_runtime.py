@@ -18,6 +18,7 @@ import functools
 import os
 import warnings
 
+from gradfit import _cascade_sum
 from gradfit.tensor import _no_device_error, device
 
 __all__ = [
@@ -57,6 +58,7 @@ def _check_threads(fn: str, n) -> int:
 def set_num_threads(num: int) -> None:
     """Use ``num`` threads for the BLAS matrix products (threadpoolctl, if installed)."""
     _state["threads"] = _check_threads("set_num_threads", num)
+    _cascade_sum.THREADS[:] = [num]  # large sums split across this many threads, as PyTorch
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:  # gradfit then records the number only

@@ -279,7 +279,8 @@ def diff(input, n: int = 1, dim: int = -1, prepend=None, append=None):  # noqa: 
 @with_out
 def dist(input, other, p=2):  # noqa: A002
     """The ``p``-norm of ``input - other`` (broadcast), over all elements."""
-    return linalg.vector_norm(_t(input) - other, ord=p)
+    # one node in PyTorch (DistBackward0), as programs print it
+    return named(linalg.vector_norm(_t(input) - other, ord=p), "DistBackward0")
 
 
 # ------------------------------------------------------------------ moving axes, splitting

@@ -19,7 +19,7 @@ import weakref
 
 import numpy as np
 
-from gradfit import _dtypes, _grad_mode, _rng, _typenames, return_types
+from gradfit import _dtypes, _grad_mode, _layout, _rng, _typenames, return_types
 from gradfit import _tensorops as _tops
 from gradfit import _tensorops_more as _tmore
 from gradfit._grad_mode import _enabled, _fw_level, _fw_on
@@ -27,11 +27,12 @@ from gradfit._tensor_str import tensor_repr
 from gradfit.autograd import bind_tensor_class, engine
 from gradfit.autograd import graph as _graph_hooks
 from gradfit.autograd._torch_names import named
-from gradfit.autograd.function import number_nodes
+from gradfit.autograd.function import _other_output, number_nodes
 from gradfit.ops import binary_more as _binary_more
 from gradfit.ops import elementwise, indexing, movement, reduce
 from gradfit.ops import elementwise_more as _emore
 from gradfit.ops import overwrite as _overwrite
+from gradfit.ops import sparse as _sparse_ops
 from gradfit.ops import unary_top as _unary_top
 from gradfit.ops.matmul import matmul as _matmul
 
@@ -400,7 +401,7 @@ class Tensor:
     def _make(arr, node) -> Tensor:
         """Fast internal constructor: wrap ``arr`` (no copy) as the output of ``node``."""
         t = object.__new__(Tensor)
-        t._array = arr if type(arr) is np.ndarray else np.asarray(arr)
+        t._array = arr if type(arr) is np.ndarray else _other_output(t, arr)
         t.grad = None
         t.grad_fn = node
         t._requires_grad = node is not None
@@ -479,6 +480,11 @@ class Tensor:
     @property
     def device(self) -> device:
         return _CPU
+
+    @property
+    def layout(self):
+        """``gradfit.strided``: a dense tensor (the sparse subclass says ``sparse_coo``)."""
+        return _layout.strided
 
     @property
     def is_cuda(self) -> bool:
@@ -639,10 +645,7 @@ class Tensor:
             )
         if gradient is None:
             if self._array.size != 1:
-                raise RuntimeError(
-                    f"grad can be implicitly created only for scalar outputs; this tensor has "
-                    f"shape {self._array.shape}: pass gradient= of that shape"
-                )
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
             g = _ones(self._array)
         else:
             g = _to_array(gradient).astype(self._array.dtype, copy=False)
@@ -703,7 +706,8 @@ class Tensor:
                 "a leaf Variable that requires grad is being used in an in-place operation."
             )
 
-    def _inplace(self, values) -> Tensor:
+    def _inplace(self, values, name: str = "") -> Tensor:
+        # ``name``: PyTorch's node for the method (``ZeroBackward0`` for zero_, ...)
         if (
             _fw_on[0]
             or _enabled[0]
@@ -711,17 +715,20 @@ class Tensor:
         ):
             if isinstance(values, Tensor) and values._array.dtype != self._array.dtype:
                 values = values.to(self._array.dtype)
-            return self._inplace_op(lambda t: _overwrite.Overwrite.apply(t, values), values)
+            out = self._inplace_op(lambda t: _overwrite.Overwrite.apply(t, values), values)
+            return named(out, name) if name else out
         values = values._array if isinstance(values, Tensor) else values
         np.copyto(self._array, values, casting="unsafe")
         self._version += 1
         return self
 
     def zero_(self) -> Tensor:
-        return self._inplace(0)
+        return self._inplace(0, "ZeroBackward0")
 
     def fill_(self, value) -> Tensor:
-        return self._inplace(value)
+        return self._inplace(
+            value, "FillBackward3" if isinstance(value, Tensor) else "FillBackward2"
+        )
 
     def copy_(self, src, non_blocking: bool = False) -> Tensor:
         src_arr = src._array if isinstance(src, Tensor) else np.asarray(src)
@@ -731,7 +738,9 @@ class Tensor:
             raise RuntimeError(
                 f"copy_: source of shape {src_arr.shape} cannot be broadcast to {self._array.shape}"
             ) from None
-        return self._inplace(src if isinstance(src, Tensor) else src_arr)
+        return self._inplace(
+            src if isinstance(src, Tensor) else src_arr, "torch::autograd::CopyBackwards"
+        )
 
     def add_(self, other, alpha=1) -> Tensor:
         if (
@@ -813,7 +822,7 @@ class Tensor:
         a = self._array
         args = tuple(x._array if isinstance(x, Tensor) else x for x in args)
         if a.flags.c_contiguous:
-            return self._inplace(_rng.fill(kind, a.shape, a.dtype, args, generator))
+            return self._inplace(_rng.fill(kind, a.shape, a.dtype, args, generator), _FILLS[kind])
         # PyTorch fills a strided view in memory order (its iterator sorts the dimensions by
         # stride), and normal_ then takes its per-element path: draw in that order.
         order = sorted(range(a.ndim), key=lambda d: -abs(a.strides[d]))
@@ -823,7 +832,7 @@ class Tensor:
             for x in args
         )
         values = _rng.fill(kind, shape, a.dtype, args, generator, contiguous=False)
-        return self._inplace(values.transpose(np.argsort(order)))
+        return self._inplace(values.transpose(np.argsort(order)), _FILLS[kind])
 
     def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator=None) -> Tensor:
         return self._random_fill("uniform", (a, b), generator)
@@ -2489,6 +2498,19 @@ for _name in _INPLACE_VIEWS:
     setattr(Tensor, _name + "_", _inplace_view_method(_name))
 
 
+# PyTorch's node for each in-place random fill recorded in a graph
+_FILLS = {
+    "uniform": "UniformBackward0",
+    "normal": "NormalBackward0",
+    "random": "RandomBackward0",
+    "bernoulli": "BernoulliBackward2",
+    "exponential": "ExponentialBackward0",
+    "geometric": "GeometricBackward0",
+    "cauchy": "CauchyBackward0",
+    "log_normal": "LogNormalBackward0",
+}
+
+
 # ------------------------------------------------- top-level additions (toplevel helper)
 # Tensor methods everyday PyTorch programs call: in-place comparisons, dtype shorthands,
 # storage facts, and small ops composed of recorded ops (so first and second order hold).
@@ -2498,7 +2520,9 @@ def _cmp_inplace(name: str):
     def method(self, other):
         # The comparison's values, written in this tensor's dtype; as PyTorch, the result
         # stays in the graph with a zero gradient.
-        return self._inplace_op(lambda t: _overwrite.Overwrite.apply(t, cmp(t, other)._array))
+        out = self._inplace_op(lambda t: _overwrite.Overwrite.apply(t, cmp(t, other)._array))
+        overload = 1 if isinstance(other, Tensor) else 0
+        return named(out, f"{name.capitalize()}Backward{overload}")
 
     method.__name__ = method.__qualname__ = name + "_"
     return method
@@ -2935,3 +2959,38 @@ Tensor.map_ = lambda self, tensor, callable: _rt().map_(self, tensor, callable) 
 Tensor.index_reduce = _index_reduce
 Tensor.index_reduce_ = _index_reduce_
 Tensor.bfloat16 = _bfloat16
+
+
+# --- sparse: the strided side of the COO layout (gradfit._sparse holds the sparse subclass) ---
+def _to_sparse(self, sparse_dim=None, *, layout=None, blocksize=None, dense_dim=None):
+    if layout not in (None, _sparse_ops.sparse_coo):
+        raise NotImplementedError(f"to_sparse: only layout=gradfit.sparse_coo, got {layout}")
+    if sparse_dim is not None and not 0 < sparse_dim <= self.ndim:
+        raise RuntimeError(
+            f"sparse_dim must be in [0, {self.ndim}], got {sparse_dim}"
+            if sparse_dim > self.ndim or sparse_dim < 0
+            else "to_sparse: sparse_dim must be positive"
+        )
+    return _sparse_ops.ToSparse.apply(self, sparse_dim=sparse_dim)
+
+
+def _sparse_only(name: str):
+    def method(self, *args, **kwargs):
+        raise RuntimeError(
+            f"{name} expected sparse coordinate tensor layout but got Strided"
+            if name in ("indices", "coalesce", "is_coalesced", "_indices")
+            else f"{name} expected sparse tensor layout but got Strided"
+        )
+
+    method.__name__ = name
+    return method
+
+
+Tensor.is_sparse = False
+Tensor.to_sparse = _to_sparse
+Tensor.to_sparse_coo = lambda self: _to_sparse(self)
+Tensor.to_dense = lambda self, dtype=None, *, masked_grad=None: (
+    self if dtype is None else self.to(dtype)
+)
+for _name in ("indices", "values", "_indices", "_values", "coalesce", "is_coalesced"):
+    setattr(Tensor, _name, _sparse_only(_name))

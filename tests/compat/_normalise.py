@@ -1,6 +1,6 @@
 """The one difference allowed between PyTorch's printed text and gradfit's.
 
-gradfit names its own module in dtype, Size and named-tuple reprs (``gradfit.float64``,
+gradfit names its own module in dtype, layout, Size and named-tuple reprs (``gradfit.float64``,
 ``gradfit.Size([2, 3])``, ``gradfit.return_types.max(``) where PyTorch prints ``torch.``;
 everything else must be the same character for character.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 _NAMES = "float16 float32 float64 int8 int16 int32 int64 uint8 uint16 uint32 uint64 bool "
-_NAMES += "complex64 complex128"
+_NAMES += "complex64 complex128 sparse_coo strided"
 _OWN = re.compile(rf"\btorch\.({'|'.join(_NAMES.split())}|Size|return_types)\b")
 
 

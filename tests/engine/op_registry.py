@@ -434,6 +434,11 @@ from .registry_rtapi import REGISTRY_RTAPI  # noqa: E402
 
 REGISTRY += REGISTRY_RTAPI
 
+# sparse COO ops (sparse): tests/engine/registry_sparse.py
+from .registry_sparse import REGISTRY_SPARSE  # noqa: E402
+
+REGISTRY += REGISTRY_SPARSE
+
 # grid_sample, affine_grid, ctc_loss, fractional max pooling (nnlayers): registry_nnlayers.py
 from .registry_nnlayers import NNLAYERS  # noqa: E402
 

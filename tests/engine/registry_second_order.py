@@ -29,3 +29,9 @@ TORCH_HAS_NO_DOUBLE_BACKWARD |= TORCH_NO_DOUBLE_BACKWARD
 from .registry_nnlayers import TORCH_NO_DOUBLE_BACKWARD as _NNLAYERS_NO_DOUBLE  # noqa: E402
 
 TORCH_HAS_NO_DOUBLE_BACKWARD |= _NNLAYERS_NO_DOUBLE
+
+# (sparse) the sparse COO ops: PyTorch has no forward AD for sparse_coo_tensor and its
+# create_graph gradients through them do not record; gradfit refuses both, naming the op.
+from .registry_sparse import REGISTRY_SPARSE as _SPARSE  # noqa: E402
+
+NO_SECOND_ORDER |= {s.name for s in _SPARSE}

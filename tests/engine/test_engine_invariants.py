@@ -105,13 +105,19 @@ def test_dropped_graph_keeps_no_tensor_alive():
 
 def test_backward_nonscalar_without_gradient_errors():
     x = leaf([1.0, 2.0])
-    with pytest.raises(RuntimeError, match=r"only for scalar outputs.*\(2,\)"):
+    with pytest.raises(
+        RuntimeError, match=r"^grad can be implicitly created only for scalar outputs$"
+    ):
         (x * 2).backward()
 
 
 def test_backward_gradient_wrong_shape_errors():
     x = leaf([1.0, 2.0])
-    with pytest.raises(RuntimeError, match=r"grad_output\[0\] has a shape of .*\[3\].*\[2\]"):
+    with pytest.raises(
+        RuntimeError,
+        match=r"grad_output\[0\] has a shape of gradfit.Size\(\[3\]\) and output\[0\] has a "
+        r"shape of gradfit.Size\(\[2\]\)",
+    ):
         (x * 2).backward(gradfit.ones(3, dtype=gradfit.float64))
 
 
@@ -129,7 +135,7 @@ def test_inplace_change_of_saved_tensor_errors():
     y = (w * x).sum()
     with gradfit.no_grad():
         x.add_(1.0)
-    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         y.backward()
 
 

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 import gradfit
-from gradfit._factories import _fma
+from gradfit._fused import fma as _fma
 
 RANGES = [(0.0, 1.0, 0.1), (1.2345, 5.1, 0.1), (-math.pi, math.pi, 0.01), (3.0, -2.0, -1 / 3)]
 

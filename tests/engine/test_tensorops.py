@@ -524,7 +524,7 @@ def test_index_assignment_after_a_saving_use_is_refused_as_pytorch():
     x = a * 2.0
     y = x * x  # saves x
     x[0] = 5.0
-    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         y.sum().backward()
     at = torch.ones(3, requires_grad=True)
     xt = at * 2.0

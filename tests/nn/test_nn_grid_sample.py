@@ -242,7 +242,7 @@ def test_affine_grid_grad_fn_is_one_node():
     theta = gradfit.zeros(2, 2, 3, requires_grad=True)
     grid = F.affine_grid(theta, (2, 1, 3, 4), align_corners=False)
     assert grid.grad_fn.name() == "AffineGridGeneratorBackward0"
-    assert grid.grad_fn.next_functions[0][0] is None  # theta is a leaf
+    assert grid.grad_fn.next_functions[0][0].variable is theta  # theta is a leaf
 
 
 @pytest.mark.parametrize("mode", ["bilinear", "nearest", "bicubic"])

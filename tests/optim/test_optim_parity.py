@@ -318,6 +318,18 @@ def test_optim_state_dict_layout_before_any_step():
     }
 
 
+@pytest.mark.parametrize(
+    "name",
+    "SGD Adam AdamW RMSprop Adagrad Adadelta Adamax NAdam RAdam ASGD Rprop LBFGS".split(),
+)
+def test_optim_group_keys_in_pytorch_order(name):
+    # Programs print param_groups and state_dict()["param_groups"]: dict order shows.
+    g = getattr(gradfit.optim, name)([gradfit.zeros(2, requires_grad=True)])
+    t = getattr(torch.optim, name)([torch.zeros(2, requires_grad=True)])
+    assert list(g.param_groups[0]) == list(t.param_groups[0])
+    assert list(g.state_dict()["param_groups"][0]) == list(t.state_dict()["param_groups"][0])
+
+
 def test_optim_step_state_is_float32_by_default():
     p = gradfit.zeros(3, requires_grad=True)
     opt = gradfit.optim.Adam([p], lr=0.1)
@@ -414,7 +426,7 @@ def test_optim_step_bumps_version_and_breaks_stale_graphs():
     version = w._version
     opt.step()
     assert w._version == version + 1
-    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         y.backward()
 
 
@@ -438,6 +450,16 @@ def test_optim_repr_lists_groups():
     p = gradfit.zeros(1, requires_grad=True)
     text = repr(gradfit.optim.SGD([p], lr=0.1))
     assert text.startswith("SGD (\nParameter Group 0\n") and "    lr: 0.1" in text
+
+
+def test_optim_repr_of_several_groups_is_pytorchs():
+    # fine-tuning scripts print an optimizer with one group per part of the model
+    reprs = []
+    for lib in (torch, gradfit):
+        a, b = lib.zeros(1, requires_grad=True), lib.zeros(1, requires_grad=True)
+        opt = lib.optim.SGD([{"params": [a], "lr": 1e-4}, {"params": [b]}], lr=1e-3, momentum=0.9)
+        reprs.append(repr(opt))
+    assert reprs[1] == reprs[0]
 
 
 @pytest.mark.parametrize(

@@ -298,6 +298,21 @@ def node_name(node) -> str:
         return cls + "Backward0"
 
 
+_PICKED: dict = {}  # op class -> whether its name is picked from its inputs
+
+
+def pin_name(node) -> None:
+    """Fix ``node``'s name before the engine frees its inputs, if the name is picked
+    from them (``AddmmBackward0`` or ``ViewBackward0`` for a linear layer)."""
+    cls = type(node)
+    picked = _PICKED.get(cls)
+    if picked is None:
+        name = f"{cls.__module__.rpartition('.')[2]}.{cls.__name__}"
+        picked = _PICKED[cls] = callable(TORCH_NAMES.get(name, TORCH_NAMES.get(cls.__name__)))
+    if picked and "torch_name" not in node.__dict__:
+        node.torch_name = node_name(node)
+
+
 def named(t, name: str):
     """``t`` with its node printed as ``name``: the node PyTorch's kernel ends with (its
     printed ``grad_fn``), where gradfit computes the same values with other ops."""

@@ -17,9 +17,12 @@ points. Like the rest of the graph machinery, this module knows tensors only thr
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from gradfit import _grad_mode
+from gradfit._cascade_sum import cascade_sum
 from gradfit.autograd.anomaly_mode import ANOMALY, check_nan
 from gradfit.autograd.graph import post_accumulate as _post_accumulate
 
@@ -35,7 +38,8 @@ def sum_to_shape(grad: np.ndarray, shape: tuple) -> np.ndarray:
     axes = tuple(range(lead)) + tuple(
         lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1
     )
-    out = grad.sum(axis=axes, keepdims=True) if axes else grad
+    # added in PyTorch's order (its sum_to is a sum over these axes)
+    out = cascade_sum(grad, axes, True) if axes else grad
     if lead:
         out = out.reshape(shape)
     return out
@@ -103,11 +107,21 @@ def _toposort(roots: list) -> list:
 
 
 def _version_error(node, t, expected: int, which: str) -> RuntimeError:
-    """PyTorch's error for a saved tensor edited in place after the forward pass."""
+    """PyTorch's error for a saved tensor edited in place after the forward pass. It names
+    the node that made the tensor: the saving node for a saved output, the tensor's
+    latest node (the in-place op) for a saved input, none for a tensor made outside the
+    graph."""
+    maker = node if which == "the output" else t.grad_fn
+    made_by = ""
+    if maker is not None:
+        made_by = f", which is output 0 of {re.sub(r'Backward[0-9]*$', '', maker.name())},"
+    shape = ", ".join(str(n) for n in t.shape)
     return RuntimeError(
-        f"one of the tensors needed for gradient computation has been modified by an "
-        f"in-place operation: a tensor of shape {tuple(t.shape)}, {which} of "
-        f"{node.name()}, is at version {t._version}; expected version {expected} instead"
+        "one of the variables needed for gradient computation has been modified by an "
+        f"inplace operation: [{t.type()} [{shape}]]{made_by} is at version {t._version}; "
+        f"expected version {expected} instead. Hint: enable anomaly detection to find the "
+        "operation that failed to compute its gradient, with "
+        "torch.autograd.set_detect_anomaly(True, check_nan=False)."
     )
 
 
@@ -200,9 +214,7 @@ def run_backward(roots, root_grads, retain_graph: bool, capture=None) -> dict | 
                 prev = get(fn)
                 grads[fn] = ig if prev is None else prev + ig
         if not retain_graph:
-            node.inputs = ()
-            node.versions = None
-            node._freed = True
+            node.free()
     if capture is not None:
         out = {}
         for t in capture:
@@ -431,9 +443,7 @@ def run_backward_graph(
                     raise _version_error(fn, t, fn.output_version, "the output")
                 _accumulate(grads, fn, ig)
             if not retain_graph:
-                node.inputs = ()
-                node.versions = None
-                node._freed = True
+                node.free()
     finally:
         _grad_mode._enabled[0] = previous
     return captured if capture is not None else None
@@ -521,9 +531,7 @@ def _root_grad(t: Tensor, g, i: int = 0) -> np.ndarray:
         )
     if g is None:
         if t.numel() != 1:
-            raise RuntimeError(
-                f"grad can be implicitly created only for scalar outputs; got shape {t.shape}"
-            )
+            raise RuntimeError("grad can be implicitly created only for scalar outputs")
         return np.ones_like(t._array)
     arr = g._array if isinstance(g, Tensor) else np.asarray(g)
     if arr.shape != t.shape:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import weakref
 from typing import Protocol
 
 import numpy as np
@@ -46,6 +47,22 @@ def number_nodes() -> None:
 
 _ndarray = np.ndarray
 _asarray = np.asarray
+
+
+# The sparse array type (``ops.sparse.SparseArray``, bound there): an op output of that
+# type is held by the Tensor subclass it names (``_sparse_output``); NumPy scalars and
+# other data are converted by ``np.asarray`` as before.
+_SPARSE_TYPE = None
+
+
+def _sparse_output(t, out):
+    t.__class__ = out.tensor_class
+    return out
+
+
+def _other_output(t, out):
+    """The array to store for an output that is not an ndarray (``Tensor._make``)."""
+    return _sparse_output(t, out) if type(out) is _SPARSE_TYPE else _asarray(out)
 
 
 class TensorProtocol(Protocol):
@@ -189,7 +206,13 @@ class Op:
                 raise
             raise RuntimeError(broadcast_error(arrays)) from None
         t = _new(Tensor)
-        t._array = out if type(out) is _ndarray else _asarray(out)
+        t._array = (
+            out
+            if type(out) is _ndarray
+            else _asarray(out)
+            if type(out) is not _SPARSE_TYPE
+            else _sparse_output(t, out)
+        )
         t.grad = None
         t._version = 0
         t._hooks = None
@@ -215,11 +238,55 @@ class Op:
 
     @property
     def next_functions(self):
-        """The parents' nodes, as PyTorch exposes them (None for leaves)."""
-        return tuple(
-            (t.grad_fn, 0) if isinstance(t, Tensor) else (None, 0)
-            for t in getattr(self, "inputs", ())
-        )
+        """The parents' nodes, as PyTorch exposes them: an input's ``grad_fn``, the
+        ``AccumulateGrad`` of a leaf that requires grad, None for the rest. (Empty once
+        ``backward()`` has freed the graph: keeping the edges would cost every backward
+        pass a walk over every node's inputs.)"""
+        return tuple((_parent(t), 0) for t in self.inputs)
+
+    def free(self) -> None:
+        """Drop the recorded inputs (the engine, after backward without retain_graph),
+        keeping the name they chose (``AddmmBackward0``), which ``print(out)`` shows."""
+        _torch_names.pin_name(self)
+        self.inputs = ()
+        self.versions = None
+        self._freed = True
+
+
+def _parent(t):
+    if not isinstance(t, Tensor):
+        return None
+    if t.grad_fn is not None:
+        return t.grad_fn
+    return accumulate_grad(t) if t._requires_grad else None
+
+
+class AccumulateGrad:
+    """The node PyTorch shows for a leaf that requires grad (``next_functions`` of the
+    ops that used it): ``variable`` is the leaf. One per leaf while it is referenced,
+    as in PyTorch, so ``is`` comparisons between edges hold."""
+
+    __slots__ = ("variable", "__weakref__")
+    next_functions = ()
+
+    def __init__(self, variable) -> None:
+        self.variable = variable
+
+    def name(self) -> str:
+        return "torch::autograd::AccumulateGrad"
+
+    def __repr__(self) -> str:
+        return f"<AccumulateGrad object at {id(self):#x}>"
+
+
+def accumulate_grad(t) -> AccumulateGrad:
+    """The leaf's ``AccumulateGrad`` (made on first use, kept while referenced)."""
+    ref = t.__dict__.get("_grad_accumulator")
+    node = ref() if ref is not None else None
+    if node is None:
+        node = AccumulateGrad(t)
+        t.__dict__["_grad_accumulator"] = weakref.ref(node)
+    return node
 
 
 def broadcast_error(arrays) -> str:
@@ -329,16 +396,43 @@ class FunctionCtx:
 class _UserNode(Op, FunctionCtx):
     """Graph node for a user ``Function``: wraps arrays as Tensors around its backward."""
 
+    pieces = None  # (start, stop, shape) of each output in the packed one, if several
+
     def __init__(self, fn_cls):
         self.fn_cls = fn_cls
         self._saved = ()
         self._saved_versions = ()
         self.needs_input_grad = ()
+        self._non_differentiable = ()
+
+    def mark_non_differentiable(self, *tensors) -> None:
+        """Outputs that get no gradient (indices, masks), as PyTorch's ctx method."""
+        self._non_differentiable = tensors
+
+    def set_materialize_grads(self, value: bool) -> None:
+        """Accepted for PyTorch's API; gradients of unused outputs are zeros either way."""
+
+    def _grads_of_outputs(self, grad_output) -> tuple:
+        """One gradient per output of ``forward``, as PyTorch passes them: a piece of the
+        packed gradient, zeros for a non-differentiable tensor, None for a non-tensor."""
+        if self.pieces is None:
+            return (grad_output,)
+        grads = []
+        for piece in self.pieces:
+            if piece is None:
+                grads.append(None)
+            elif piece[0] == "zeros":
+                grads.append(Tensor._make(np.zeros(piece[1], dtype=piece[2]), None))
+            else:
+                grads.append(grad_output[piece[0] : piece[1]].reshape(piece[2]))
+        return tuple(grads)
 
     @staticmethod
     def backward(ctx, grad_output):
         with no_grad():
-            grads = ctx.fn_cls.backward(ctx, Tensor._make(grad_output, None))
+            grads = ctx.fn_cls.backward(
+                ctx, *ctx._grads_of_outputs(Tensor._make(grad_output, None))
+            )
         if not isinstance(grads, tuple):
             grads = (grads,)
         n_tensors = len(ctx.inputs)
@@ -355,7 +449,7 @@ class _UserNode(Op, FunctionCtx):
         gradfit operations it uses are recorded. A gradient that needs no grad although
         its inputs do was computed outside gradfit operations (on arrays, or under
         ``once_differentiable``): it is returned behind a node that raises if reached."""
-        grads = ctx.fn_cls.backward(ctx, grad_output)
+        grads = ctx.fn_cls.backward(ctx, *ctx._grads_of_outputs(grad_output))
         if not isinstance(grads, tuple):
             grads = (grads,)
         if len(grads) != len(ctx.inputs):
@@ -373,6 +467,11 @@ class _UserNode(Op, FunctionCtx):
 
     def name(self) -> str:
         return self.fn_cls.__name__ + "Backward"
+
+    @property
+    def next_functions(self):
+        """One edge per tensor argument of ``apply`` (PyTorch leaves the others out)."""
+        return tuple((_parent(t), 0) for t in self.inputs if isinstance(t, Tensor))
 
 
 class _NotTwiceDifferentiable(Op):
@@ -441,6 +540,13 @@ class Function:
         raise NotImplementedError("Function subclasses must implement backward(ctx, grad)")
 
     @staticmethod
+    def setup_context(ctx, inputs, output):
+        """PyTorch 2's split form: ``forward(*args)`` without ``ctx``, then
+        ``setup_context(ctx, inputs, output)`` saves what backward needs. Overriding it
+        selects that form."""
+        raise NotImplementedError
+
+    @staticmethod
     def jvp(ctx, *grad_inputs):
         """Forward mode (``gradfit.autograd.forward_ad``): the tangent of the output from
         one tangent per input of ``forward`` (zeros for a Tensor without one, None for a
@@ -460,20 +566,104 @@ class Function:
 
 
 def _function_apply(cls, args, kwargs) -> tuple:
-    """``Function.apply``: (the output, the node ``forward`` saw as ``ctx``)."""
+    """``Function.apply``: (the output, or the tuple of outputs, and the node ``forward``
+    saw as ``ctx``)."""
     node = _UserNode(cls)
     node.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
     with no_grad():
-        out = cls.forward(node, *args, **kwargs)
+        if cls.setup_context is not Function.setup_context:
+            out = cls.forward(*args, **kwargs)
+            cls.setup_context(node, args, out)
+        else:
+            out = cls.forward(node, *args, **kwargs)
+    if isinstance(out, tuple):
+        return _apply_outputs(node, args, out), node
     if not isinstance(out, Tensor):
         out = Tensor._make(np.asarray(out), None)
     if _enabled[0] and any(node.needs_input_grad):
-        node.inputs = args
-        # Only what forward saved is checked, with its version when it was saved.
-        saved = dict(zip(map(id, node._saved), node._saved_versions))
-        node.versions = [saved.get(id(a)) if isinstance(a, Tensor) else None for a in args]
-        node.saves_output = id(out) in saved
-        if _numbering[0]:
-            node.seq = _next_seq()
-        out = Tensor._make(out._array, node)
+        _record(node, args, (out,))
+        new = Tensor._make(out._array, node)
+        # a saved output is the output itself: its gradient flows under create_graph
+        node._saved = tuple(new if t is out else t for t in node._saved)
+        out = new
     return out, node
+
+
+def _record(node, args, outs) -> None:
+    node.inputs = args
+    # Only what forward saved is checked, with its version when it was saved.
+    saved = dict(zip(map(id, node._saved), node._saved_versions))
+    node.versions = [saved.get(id(a)) if isinstance(a, Tensor) else None for a in args]
+    node.saves_output = any(id(o) in saved for o in outs)
+    if _numbering[0]:
+        node.seq = _next_seq()
+
+
+def _apply_outputs(node, args, outs: tuple) -> tuple:
+    """A Function returning several values. Its differentiable outputs (floating-point
+    Tensors not marked non-differentiable) are laid end to end in one array, the node's
+    single output, and each returned tensor is its piece of it (``_OutputOf``): the
+    engine then adds every output's gradient into that array (zeros where an output was
+    not used, as PyTorch materialises them), and the node splits it for ``backward``."""
+    skip = {id(t) for t in node._non_differentiable}
+    diff = [
+        i
+        for i, o in enumerate(outs)
+        if isinstance(o, Tensor) and o._array.dtype.kind in "fc" and id(o) not in skip
+    ]
+    for o in outs:
+        if isinstance(o, Tensor) and id(o) in skip:
+            o._requires_grad = False
+    if not (_enabled[0] and any(node.needs_input_grad) and diff):
+        return outs
+    _record(node, args, [outs[i] for i in diff])
+    dtype = np.result_type(*(outs[i]._array for i in diff))
+    node.pieces = []
+    start = 0
+    for i, o in enumerate(outs):
+        if i in diff:
+            shape = o._array.shape
+            size = int(np.prod(shape))
+            node.pieces.append((start, start + size, shape))
+            start += size
+        elif isinstance(o, Tensor):
+            node.pieces.append(("zeros", o._array.shape, o._array.dtype))
+        else:
+            node.pieces.append(None)
+    packed = np.concatenate([outs[i]._array.reshape(-1).astype(dtype) for i in diff])
+    whole = Tensor._make(packed, node)
+    result = list(outs)
+    for i in diff:
+        a, b, shape = node.pieces[i]
+        result[i] = _OutputOf.apply(whole, a, b, shape)
+        result[i].grad_fn.user_node = node
+    remap = {id(outs[i]): result[i] for i in diff}
+    node._saved = tuple(remap.get(id(t), t) for t in node._saved)
+    return tuple(result)
+
+
+class _OutputOf(Op):
+    """One output of a several-output Function: its piece of the node's single array.
+    Named after the Function's node, whose output it is in PyTorch."""
+
+    saves_inputs = False
+
+    @staticmethod
+    def forward(ctx, whole, start, stop, shape):
+        ctx.size, ctx.start, ctx.stop = whole.shape[0], start, stop
+        return whole[start:stop].reshape(shape)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        g = np.zeros(ctx.size, dtype=grad_output.dtype)
+        g[ctx.start : ctx.stop] = grad_output.reshape(-1)
+        return g
+
+    backward_graph = staticmethod(linear_backward_graph)
+
+    def name(self) -> str:
+        return self.user_node.name()
+
+    @property
+    def next_functions(self):
+        return self.user_node.next_functions

@@ -12,6 +12,7 @@ from gradfit import _rng
 from gradfit._arrays import modified, unwrap, wrap
 from gradfit._typenames import type_string
 from gradfit.ops import sequence as _seq
+from gradfit.ops import sparse as _sparse_ops
 from gradfit.tensor import Tensor
 
 _CAUSAL: dict = {}
@@ -44,8 +45,6 @@ def embedding(
         )
     if w.ndim != 2:
         raise RuntimeError(f"embedding: 'weight' must be 2-D, got shape {tuple(w.shape)}")
-    if sparse:
-        raise NotImplementedError("embedding: sparse=True gradients are not supported")
     num = w.shape[0]
     if idx.size and (idx.min() < 0 or idx.max() >= num):
         bad = idx[(idx < 0) | (idx >= num)].flat[0]
@@ -59,9 +58,8 @@ def embedding(
         padding_idx = padding_idx % num
     if max_norm is not None:
         _renorm_(weight, idx, max_norm, norm_type)
-    return _seq.Embedding.apply(
-        weight, idx, padding_idx=padding_idx, scale_grad_by_freq=scale_grad_by_freq
-    )
+    op = _sparse_ops.EmbeddingSparse if sparse else _seq.Embedding
+    return op.apply(weight, idx, padding_idx=padding_idx, scale_grad_by_freq=scale_grad_by_freq)
 
 
 def _renorm_(weight: Tensor, idx: np.ndarray, max_norm: float, norm_type: float) -> None:

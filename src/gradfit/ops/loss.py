@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from gradfit import _dtypes
+from gradfit._cascade_sum import cascade_sum
 from gradfit.autograd.function import Op
 from gradfit.ops.elementwise import (
     Abs,
@@ -36,10 +37,15 @@ def _wants(ctx, i: int) -> bool:
 
 
 def _reduce(loss: np.ndarray, reduction: str) -> np.ndarray:
+    # PyTorch reduces the elementwise loss with its sum kernel (mean: the sum / count)
     if reduction == "mean":
-        return np.asarray(loss.mean())
+        return (
+            np.asarray(cascade_sum(loss) / loss.dtype.type(loss.size))
+            if loss.size
+            else np.asarray(loss.mean())
+        )
     if reduction == "sum":
-        return np.asarray(loss.sum())
+        return cascade_sum(loss)
     return loss
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from gradfit._cascade_sum import cascade_sum
 from gradfit.autograd.function import Op, linear_backward_graph
 from gradfit.ops.elementwise import Exp
 from gradfit.ops.movement import Expand, Reshape
@@ -40,8 +41,8 @@ class Sum(Op):
     @staticmethod
     def forward(ctx, a, dim=None, keepdim=False):
         ctx.shape, ctx.dim, ctx.keepdim = a.shape, dim, keepdim
-        # np.add.reduce is what ndarray.sum calls, without its Python-level wrapper.
-        return np.asarray(np.add.reduce(a, axis=dim, keepdims=keepdim))
+        # added in PyTorch's order: float32 sums agree with PyTorch's bit for bit
+        return cascade_sum(a, dim, keepdim)
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -59,6 +60,8 @@ class Mean(Op):
     @staticmethod
     def forward(ctx, a, dim=None, keepdim=False):
         ctx.shape, ctx.dim, ctx.keepdim = a.shape, dim, keepdim
+        if a.dtype.char in "fd":  # PyTorch's mean is its sum divided by the count
+            return np.asarray(cascade_sum(a, dim, keepdim) / a.dtype.type(_count(a.shape, dim)))
         return np.asarray(a.mean(axis=dim, keepdims=keepdim))
 
     @staticmethod

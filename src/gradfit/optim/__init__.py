@@ -22,11 +22,13 @@ from gradfit.optim.radam import RAdam
 from gradfit.optim.rmsprop import RMSprop
 from gradfit.optim.rprop import Rprop
 from gradfit.optim.sgd import SGD
+from gradfit.optim.sparse_adam import SparseAdam  # sparse: Embedding(sparse=True)
 
 __all__ = [
     "Optimizer",
     "required",
     "SGD",
+    "SparseAdam",
     "Adam",
     "AdamW",
     "RMSprop",

@@ -56,5 +56,12 @@ class Adadelta(Optimizer):
         maximize: bool = False,
         differentiable: bool = False,
     ) -> None:
-        defaults = _hyperparameters(locals(), "lr", "rho", "eps", "weight_decay")
+        defaults = _hyperparameters(
+            locals(),
+            "lr",
+            "rho",
+            "eps",
+            "weight_decay",
+            order=("lr rho eps weight_decay maximize capturable foreach differentiable"),
+        )
         super().__init__(params, defaults)

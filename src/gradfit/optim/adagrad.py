@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from gradfit.optim._functional import adagrad
+from gradfit.optim._sparse_functional import has_sparse, sparse_adagrad
 from gradfit.optim.optimizer import Optimizer, _hyperparameters, _step_array
 
 
@@ -55,7 +56,16 @@ class Adagrad(Optimizer):
         fused: bool | None = None,
     ) -> None:
         defaults = _hyperparameters(
-            locals(), "lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps"
+            locals(),
+            "lr",
+            "lr_decay",
+            "weight_decay",
+            "initial_accumulator_value",
+            "eps",
+            order=(
+                "lr lr_decay eps weight_decay initial_accumulator_value "
+                "foreach maximize differentiable fused"
+            ),
         )
         super().__init__(params, defaults)
         for group in self.param_groups:
@@ -71,3 +81,23 @@ class Adagrad(Optimizer):
         super().add_param_group(param_group)
         if hasattr(self, "state") and len(self.param_groups) > 0:
             self._init_state(self.param_groups[-1])
+
+    def _sparse_update(self, group: dict, params: list, arrays: list, grads: list) -> None:
+        # PyTorch's sparse branch for sparse gradients, the usual rule for the others.
+        dense = [i for i, g in enumerate(grads) if not has_sparse([g])]
+        if dense:
+            self._update(
+                group, [params[i] for i in dense], [arrays[i] for i in dense],
+                [grads[i] for i in dense],
+            )  # fmt: skip
+        sparse = [i for i in range(len(grads)) if i not in dense]
+        ps = [params[i] for i in sparse]
+        sums = self._state_arrays(ps, "sum")
+        steps = self._state_arrays(ps, "step", _step_array)
+        for j, i in enumerate(sparse):
+            sparse_adagrad(
+                arrays[i], grads[i], sums[j], steps[j],
+                lr=float(group["lr"]), lr_decay=float(group["lr_decay"]),
+                weight_decay=float(group["weight_decay"]), eps=float(group["eps"]),
+                maximize=group["maximize"],
+            )  # fmt: skip

@@ -55,8 +55,23 @@ class Adam(Optimizer):
         fused: bool | None = None,
         decoupled_weight_decay: bool = False,
     ) -> None:
-        defaults = _hyperparameters(locals(), "lr", "eps", "betas", "weight_decay")
+        defaults = _hyperparameters(
+            locals(),
+            "lr",
+            "eps",
+            "betas",
+            "weight_decay",
+            order=(
+                "lr betas eps weight_decay amsgrad maximize foreach "
+                "capturable differentiable fused decoupled_weight_decay"
+            ),
+        )
         super().__init__(params, defaults)
+
+    def _sparse_update(self, group: dict, params: list, arrays: list, grads: list) -> None:
+        raise RuntimeError(
+            "Adam does not support sparse gradients, please consider SparseAdam instead"
+        )
 
     def _update(self, group: dict, params: list, arrays: list, grads: list) -> None:
         # created in PyTorch's order, which the state_dict keeps

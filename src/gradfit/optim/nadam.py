@@ -72,7 +72,17 @@ class NAdam(Optimizer):
         differentiable: bool = False,
     ) -> None:
         defaults = _hyperparameters(
-            locals(), "lr", "eps", "betas", "weight_decay", "momentum_decay"
+            locals(),
+            "lr",
+            "eps",
+            "betas",
+            "weight_decay",
+            "momentum_decay",
+            order=(
+                "lr betas eps weight_decay momentum_decay "
+                "decoupled_weight_decay maximize foreach capturable "
+                "differentiable"
+            ),
         )
         super().__init__(params, defaults)
 

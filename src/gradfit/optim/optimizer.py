@@ -32,6 +32,8 @@ import numpy as np
 from gradfit import _dtypes
 from gradfit._arrays import bump_version, to_update, unwrap, unwrap_many, wrap
 from gradfit._grad_mode import enable_grad
+from gradfit.ops.sparse import CREATED as _SPARSE_CREATED
+from gradfit.optim._sparse_functional import has_sparse
 from gradfit.tensor import Tensor
 
 
@@ -131,9 +133,11 @@ def _check_nonnegative(name: str, value) -> None:
         raise ValueError(f"Invalid {_LABELS.get(name, name + ' value')}: {value}")
 
 
-def _hyperparameters(arguments: dict, *checked: str) -> dict:
+def _hyperparameters(arguments: dict, *checked: str, order: str = "") -> dict:
     """An optimizer's group defaults: its constructor's arguments (``locals()`` taken
-    before anything else is assigned) but ``self`` and ``params``.
+    before anything else is assigned) but ``self`` and ``params``, in the order of the
+    space-separated names in ``order`` where given (PyTorch's ``defaults`` dict, whose
+    order ``param_groups`` and ``state_dict()`` show when printed), the rest after them.
 
     The arguments named in ``checked`` are checked first, in that order (PyTorch's, which
     decides the message when several are wrong): ``betas`` each in [0, 1), ``rho`` in
@@ -153,7 +157,11 @@ def _hyperparameters(arguments: dict, *checked: str) -> dict:
                 raise ValueError(f"Invalid eta values: {value[0]}, {value[1]}")
         else:
             _check_nonnegative(name, value)
-    return {k: v for k, v in arguments.items() if k not in ("self", "params", "__class__")}
+    out = {k: arguments[k] for k in order.split()}
+    for k, v in arguments.items():
+        if k not in ("self", "params", "__class__") and k not in out:
+            out[k] = v
+    return out
 
 
 class Optimizer:
@@ -196,14 +204,14 @@ class Optimizer:
                 group.setdefault(key, value)
 
     def __repr__(self) -> str:
-        lines = [self.__class__.__name__ + " ("]
+        # PyTorch's layout: every group opens with a newline, so groups are blank-line apart
+        text = self.__class__.__name__ + " ("
         for i, group in enumerate(self.param_groups):
-            lines.append(f"Parameter Group {i}")
+            text += f"\nParameter Group {i}\n"
             for key in sorted(group):
                 if key != "params":
-                    lines.append(f"    {key}: {group[key]}")
-        lines.append(")")
-        return "\n".join(lines)
+                    text += f"    {key}: {group[key]}\n"
+        return text + ")"
 
     # ------------------------------------------------------------------ groups
     def add_param_group(self, param_group: dict) -> None:
@@ -301,8 +309,16 @@ class Optimizer:
         loss = None if closure is None else self._eval_closure(closure)
         for group in self.param_groups:
             params, arrays, grads = to_update(group["params"])  # versions counted there
-            self._update(group, params, arrays, grads)
+            if _SPARSE_CREATED[0] and has_sparse(grads):
+                self._sparse_update(group, params, arrays, grads)
+            else:
+                self._update(group, params, arrays, grads)
         return loss
+
+    def _sparse_update(self, group: dict, params: list, arrays: list, grads: list) -> None:
+        """``_update`` for a group where some gradient is sparse (``Embedding(sparse=True)``):
+        refused, with PyTorch's message, by the optimizers that have no sparse rule."""
+        raise RuntimeError(f"{type(self).__name__} does not support sparse gradients")
 
     #: The per-parameter state, in PyTorch's creation order (which the state_dict keeps):
     #: ``(key, make)`` pairs, ``make(array of p)`` giving a missing entry's first value.

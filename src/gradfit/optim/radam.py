@@ -57,5 +57,15 @@ class RAdam(Optimizer):
         capturable: bool = False,
         differentiable: bool = False,
     ) -> None:
-        defaults = _hyperparameters(locals(), "lr", "eps", "betas", "weight_decay")
+        defaults = _hyperparameters(
+            locals(),
+            "lr",
+            "eps",
+            "betas",
+            "weight_decay",
+            order=(
+                "lr betas eps weight_decay maximize foreach capturable "
+                "decoupled_weight_decay differentiable"
+            ),
+        )
         super().__init__(params, defaults)

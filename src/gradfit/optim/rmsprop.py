@@ -49,7 +49,18 @@ class RMSprop(Optimizer):
         maximize: bool = False,
         differentiable: bool = False,
     ) -> None:
-        defaults = _hyperparameters(locals(), "lr", "eps", "momentum", "weight_decay", "alpha")
+        defaults = _hyperparameters(
+            locals(),
+            "lr",
+            "eps",
+            "momentum",
+            "weight_decay",
+            "alpha",
+            order=(
+                "lr momentum alpha eps centered weight_decay capturable "
+                "foreach maximize differentiable"
+            ),
+        )
         super().__init__(params, defaults)
 
     def _update(self, group: dict, params: list, arrays: list, grads: list) -> None:

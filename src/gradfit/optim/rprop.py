@@ -46,7 +46,12 @@ class Rprop(Optimizer):
         maximize: bool = False,
         differentiable: bool = False,
     ) -> None:
-        defaults = _hyperparameters(locals(), "lr", "etas")
+        defaults = _hyperparameters(
+            locals(),
+            "lr",
+            "etas",
+            order=("lr etas step_sizes foreach maximize differentiable capturable"),
+        )
         super().__init__(params, defaults)
 
     def _update(self, group: dict, params: list, arrays: list, grads: list) -> None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from gradfit._arrays import wrap
+from gradfit._arrays import unwrap, wrap
 from gradfit.optim._functional import sgd
+from gradfit.optim._sparse_functional import has_sparse, sparse_sgd
 from gradfit.optim.optimizer import Optimizer, _hyperparameters
 
 
@@ -81,3 +82,31 @@ class SGD(Optimizer):
         )
         for i in created:
             self.state[params[i]]["momentum_buffer"] = wrap(buffers[i])
+
+    def _sparse_update(self, group: dict, params: list, arrays: list, grads: list) -> None:
+        # Sparse gradients take PyTorch's sparse branch (a sparse momentum buffer); the
+        # group's dense ones the usual rule.
+        dense = [i for i, g in enumerate(grads) if not has_sparse([g])]
+        if dense:
+            self._update(
+                group, [params[i] for i in dense], [arrays[i] for i in dense],
+                [grads[i] for i in dense],
+            )  # fmt: skip
+        momentum = float(group["momentum"])
+        for p, a, g in zip(params, arrays, grads):
+            if not has_sparse([g]):
+                continue
+            buf = self.state[p].get("momentum_buffer") if momentum else None
+            buf = sparse_sgd(
+                a,
+                g,
+                None if buf is None else unwrap(buf),
+                lr=float(group["lr"]),
+                momentum=momentum,
+                dampening=float(group["dampening"]),
+                weight_decay=float(group["weight_decay"]),
+                nesterov=group["nesterov"],
+                maximize=group["maximize"],
+            )
+            if momentum and "momentum_buffer" not in self.state[p]:
+                self.state[p]["momentum_buffer"] = wrap(buf)

@@ -1,6 +1,6 @@
 """Layers that PyTorch programs use beyond the common set (nnlayers): the CTC loss,
 fractional max pooling, adaptive log-softmax, channel shuffle, the legacy cross-map LRN,
-and the CPU forms of DataParallel and SyncBatchNorm. The computation lives in
+and the CPU form of SyncBatchNorm (DataParallel is in nn.parallel). The computation lives in
 ``gradfit.nn.functional``; these modules hold settings and parameters, with PyTorch's
 constructors, parameter order and reprs."""
 
@@ -22,7 +22,6 @@ __all__ = [
     "CTCLoss",
     "ChannelShuffle",
     "CrossMapLRN2d",
-    "DataParallel",
     "FractionalMaxPool2d",
     "FractionalMaxPool3d",
     "SyncBatchNorm",
@@ -312,22 +311,6 @@ class CrossMapLRN2d(Module):
 
     def extra_repr(self) -> str:
         return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
-
-
-class DataParallel(Module):
-    """``torch.nn.DataParallel`` as PyTorch runs it without a GPU: it wraps ``module``
-    (``.module``, state-dict keys ``module.*``), keeps ``device_ids`` empty and calls the
-    module on the whole input."""
-
-    def __init__(self, module, device_ids=None, output_device=None, dim: int = 0) -> None:
-        super().__init__()
-        # with no accelerator PyTorch keeps only these two attributes (no dim, no
-        # output_device)
-        self.module = module
-        self.device_ids = []
-
-    def forward(self, *inputs, **kwargs):
-        return self.module(*inputs, **kwargs)
 
 
 class SyncBatchNorm(_BatchNorm):

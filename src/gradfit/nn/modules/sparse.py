@@ -24,7 +24,8 @@ class Embedding(Module):
         max_norm: rows that a lookup picks are first rescaled in place to this norm if
             their ``norm_type``-norm exceeds it.
         scale_grad_by_freq: divide a row's gradient by the count of its index in the batch.
-        sparse: not supported (dense gradients only).
+        sparse: the weight's gradient is a sparse COO tensor with one row per looked-up
+            index (for ``optim.SparseAdam``, ``SGD``, ``Adagrad``).
         _weight: use this table instead of initialising one.
         _freeze: the table does not require a gradient.
 
@@ -56,8 +57,6 @@ class Embedding(Module):
             if not -num_embeddings <= padding_idx < num_embeddings:
                 raise AssertionError("Padding_idx must be within num_embeddings")
             padding_idx %= num_embeddings
-        if sparse:
-            raise NotImplementedError("Embedding: sparse=True gradients are not supported")
         self.num_embeddings = num_embeddings
         self.embedding_dim = embedding_dim
         self.padding_idx = padding_idx
