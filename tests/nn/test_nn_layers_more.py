@@ -477,6 +477,10 @@ def test_grad_fn_names_as_pytorch():
             x[:, :, :2, :2], lib.zeros(1, 4, 2, 2, dtype=lib.int64), 2
         ),
         # functions gradfit composes of other ops, printed as PyTorch's kernels
+        lambda lib, x: lib.nn.functional.linear(x[0, 0, 0], x[0, 0, :2]),
+        lambda lib, x: lib.nn.functional.linear(x[0, 0, 0], x[0, 0, :2], x[0, 0, 0, :2]),
+        lambda lib, x: lib.nn.functional.linear(x, x[0, 0, :2]),
+        lambda lib, x: lib.nn.functional.linear(x[0, 0], x[0, 0, :2]),
         lambda lib, x: lib.nn.functional.pairwise_distance(x, x * 2),
         lambda lib, x: lib.nn.functional.instance_norm(x),
         lambda lib, x: lib.nn.functional.multi_margin_loss(

@@ -18,7 +18,7 @@ def _is_tensor(x) -> bool:
 
 
 def _ndim(x) -> int:
-    return np.ndim(x._array) if _is_tensor(x) else np.ndim(x)
+    return x._array.ndim if _is_tensor(x) else np.ndim(x)
 
 
 def _sub(node) -> str:
@@ -53,10 +53,16 @@ def _matmul(node) -> str:
 
 
 def _linear(node) -> str:
-    has_bias = len(node.inputs) > 2 and node.inputs[2] is not None
-    if _ndim(node.inputs[0]) == 2:
-        return "AddmmBackward0" if has_bias else "MmBackward0"
-    return "ViewBackward0" if has_bias else "UnsafeViewBackward0"
+    # from what the forward saved (the input as a matrix, its original shape if it had
+    # more dimensions), which backward keeps: nothing to pin before the graph is freed
+    if node.shape is None and node.x.ndim == 2:
+        return "AddmmBackward0" if node.has_bias else "MmBackward0"
+    if node.has_bias:
+        return "ViewBackward0"
+    return "SqueezeBackward4" if node.x.ndim == 1 else "UnsafeViewBackward0"
+
+
+_linear.reads_inputs = False
 
 
 def _reshape(node) -> str:
@@ -303,12 +309,15 @@ _PICKED: dict = {}  # op class -> whether its name is picked from its inputs
 
 def pin_name(node) -> None:
     """Fix ``node``'s name before the engine frees its inputs, if the name is picked
-    from them (``AddmmBackward0`` or ``ViewBackward0`` for a linear layer)."""
+    from them (``AddmmBackward0`` or ``ViewBackward0`` for a linear layer). Whether it is
+    is noted on the op class itself (``_picks_name``), which the engine reads first."""
     cls = type(node)
     picked = _PICKED.get(cls)
     if picked is None:
         name = f"{cls.__module__.rpartition('.')[2]}.{cls.__name__}"
-        picked = _PICKED[cls] = callable(TORCH_NAMES.get(name, TORCH_NAMES.get(cls.__name__)))
+        entry = TORCH_NAMES.get(name, TORCH_NAMES.get(cls.__name__))
+        picked = _PICKED[cls] = callable(entry) and getattr(entry, "reads_inputs", True)
+        cls._picks_name = picked
     if picked and "torch_name" not in node.__dict__:
         node.torch_name = node_name(node)
 

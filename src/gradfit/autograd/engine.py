@@ -23,6 +23,7 @@ import numpy as np
 
 from gradfit import _grad_mode
 from gradfit._cascade_sum import cascade_sum
+from gradfit.autograd import _torch_names
 from gradfit.autograd.anomaly_mode import ANOMALY, check_nan
 from gradfit.autograd.graph import post_accumulate as _post_accumulate
 
@@ -213,8 +214,12 @@ def run_backward(roots, root_grads, retain_graph: bool, capture=None) -> dict | 
             else:
                 prev = get(fn)
                 grads[fn] = ig if prev is None else prev + ig
-        if not retain_graph:
-            node.free()
+        if not retain_graph:  # Op.free, inline: this loop runs once per node
+            if type(node).__dict__.get("_picks_name", True):
+                _torch_names.pin_name(node)
+            node.inputs = ()
+            node.versions = None
+            node._freed = True
     if capture is not None:
         out = {}
         for t in capture:

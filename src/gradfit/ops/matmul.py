@@ -144,7 +144,7 @@ class Linear(Op):
             # over a non-contiguous stack (a transposed batch_first input) without BLAS.
             shape = x.shape[:-1] + (weight.shape[0],)
             x = x.reshape(-1, x.shape[-1])
-        ctx.x, ctx.weight, ctx.shape = x, weight, shape
+        ctx.x, ctx.weight, ctx.shape, ctx.has_bias = x, weight, shape, bias is not None
         try:
             out = x.dot(weight.T) if x.ndim == 2 else np.matmul(x, weight.T)
         except ValueError:
