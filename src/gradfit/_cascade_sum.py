@@ -41,7 +41,7 @@ VECTOR_BYTES = 32
 THREADS: list = []  # set_num_threads's number (gradfit._runtime writes it here)
 
 
-def _threads() -> int:
+def intra_op_threads() -> int:
     """PyTorch's intra-op thread count, which splits large whole-tensor sums: the number
     given to ``set_num_threads``, else OpenMP's default (the CPUs this process may use)."""
     if THREADS:
@@ -259,7 +259,7 @@ def cascade_sum(a: np.ndarray, axis=None, keepdims: bool = False) -> np.ndarray:
     if a.size == 1 or all(a.shape[ax] == 1 for ax in reduced):
         return np.asarray(a.reshape(out_shape) + a.dtype.type(0))
     if a.size >= GRAIN_SIZE and all(a.shape[ax] == 1 or ax in reduced for ax in range(ndim)):
-        threads = _threads()
+        threads = intra_op_threads()
         if threads > 1:
             # the ranges follow memory order, as the iterator's merged dimension does
             order = np.argsort([-abs(s) for s in a.strides], kind="stable")

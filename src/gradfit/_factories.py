@@ -7,6 +7,7 @@ import numpy as np
 
 from gradfit import _dtypes
 from gradfit._arrays import wrap
+from gradfit._cascade_sum import GRAIN_SIZE, VECTOR_BYTES, intra_op_threads
 from gradfit._fused import fma as _fma
 from gradfit.tensor import Tensor, _check_device, _checked_size, _shape_args, _to_array
 
@@ -122,14 +123,6 @@ def arange(
 # each value as one fused multiply-add in double, and arange a vector of lanes at a time
 # from a base rounded to the dtype; the values below are theirs bit for bit, so a program
 # that builds its inputs with arange or linspace feeds the same numbers to its model.
-_LANE_BYTES = 32  # the vector width PyTorch's CPU build runs these kernels at (AVX2)
-_GRAIN = 32768  # at::internal::GRAIN_SIZE: larger ranges are split across threads
-
-
-def _threads() -> int:
-    from gradfit._runtime import get_num_threads  # the thread count PyTorch splits by
-
-    return get_num_threads()
 
 
 def _arange_values(start: float, step: float, n: int, dtype: np.dtype) -> np.ndarray:
@@ -144,8 +137,8 @@ def _arange_values(start: float, step: float, n: int, dtype: np.dtype) -> np.nda
         return _fma(x, y, z).astype(acc).astype(dtype)
 
     out = np.empty(n, dtype)
-    lanes = _LANE_BYTES // dtype.itemsize
-    tasks = min(_threads(), -(-n // _GRAIN)) if n > _GRAIN else 1
+    lanes = VECTOR_BYTES // dtype.itemsize  # the vector PyTorch's kernels run at (AVX2)
+    tasks = min(intra_op_threads(), -(-n // GRAIN_SIZE)) if n > GRAIN_SIZE else 1
     chunk = -(-n // tasks) if n else 1
     for begin in range(0, n, chunk):
         end = min(begin + chunk, n)

@@ -385,6 +385,7 @@ from gradfit import linalg as _linalg  # noqa: E402
 from gradfit._arrays import wrap as _wrap  # noqa: E402
 from gradfit._grad_mode import no_grad as _no_grad  # noqa: E402
 from gradfit.autograd._torch_names import named  # noqa: E402
+from gradfit.autograd.function import broadcast_error as _graph_broadcast_error  # noqa: E402
 
 
 def _scalar_type(t: Tensor) -> str:
@@ -394,17 +395,8 @@ def _scalar_type(t: Tensor) -> str:
 
 def _broadcast_error(shape_a, shape_b) -> RuntimeError | None:
     """PyTorch's error for two shapes that do not broadcast (None when they do)."""
-    ndim = _builtins.max(len(shape_a), len(shape_b))
-    for i in range(ndim - 1, -1, -1):
-        off = ndim - 1 - i
-        a = shape_a[len(shape_a) - 1 - off] if off < len(shape_a) else 1
-        b = shape_b[len(shape_b) - 1 - off] if off < len(shape_b) else 1
-        if a != b and a != 1 and b != 1:
-            return RuntimeError(
-                f"The size of tensor a ({a}) must match the size of tensor b ({b}) at "
-                f"non-singleton dimension {i}"
-            )
-    return None
+    message = _graph_broadcast_error([shape_a, shape_b])
+    return None if message is None else RuntimeError(message)
 
 
 def _broadcast(x1: Tensor, x2: Tensor) -> tuple[Tensor, Tensor]:

@@ -221,7 +221,7 @@ def broadcast_tensors(*tensors):
     try:
         shape = np.broadcast_shapes(*[tuple(x.shape) for x in tensors])
     except ValueError:
-        raise RuntimeError(_graph.broadcast_error([unwrap(x) for x in tensors])) from None
+        raise RuntimeError(_graph.broadcast_error([tuple(x.shape) for x in tensors])) from None
     return tuple(x if tuple(x.shape) == shape else x.expand(*shape) for x in tensors)
 
 

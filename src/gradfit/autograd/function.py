@@ -202,9 +202,12 @@ class Op:
             else:
                 out = cls.forward(ctx, *arrays)
         except ValueError as e:
-            if "could not be broadcast" not in str(e):
+            message = "could not be broadcast" in str(e) and broadcast_error(
+                [np.shape(a) for a in arrays if hasattr(a, "shape")]
+            )
+            if not message:
                 raise
-            raise RuntimeError(broadcast_error(arrays)) from None
+            raise RuntimeError(message) from None
         t = _new(Tensor)
         t._array = (
             out
@@ -289,11 +292,10 @@ def accumulate_grad(t) -> AccumulateGrad:
     return node
 
 
-def broadcast_error(arrays) -> str:
-    """PyTorch's message for operands whose shapes do not broadcast (``infer_size``: the
-    dimensions are compared from the last, and the first mismatch is named)."""
-    shapes = [np.shape(a) for a in arrays if hasattr(a, "shape")]
-    ndim = max(len(sh) for sh in shapes)
+def broadcast_error(shapes) -> str | None:
+    """PyTorch's message for shapes that do not broadcast together (``infer_size``: the
+    dimensions are compared from the last, the first mismatch is named), None if they do."""
+    ndim = max((len(sh) for sh in shapes), default=0)
     for i in range(ndim - 1, -1, -1):
         sizes = [sh[i - ndim + len(sh)] if i - ndim + len(sh) >= 0 else 1 for sh in shapes]
         a = sizes[0]
@@ -304,7 +306,7 @@ def broadcast_error(arrays) -> str:
                     f"non-singleton dimension {i}"
                 )
             a = b if a == 1 else a
-    return "operands could not be broadcast together with shapes " + " ".join(map(str, shapes))
+    return None
 
 
 class ViewOp(Op):

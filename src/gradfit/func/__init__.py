@@ -8,36 +8,8 @@ gradfit builds them on its reverse-mode engine (``autograd.grad`` with
 
 from __future__ import annotations
 
-from gradfit.func._transforms import (
-    debug_unwrap,
-    functional_call,
-    functionalize,
-    grad,
-    grad_and_value,
-    hessian,
-    jacfwd,
-    jacrev,
-    jvp,
-    linearize,
-    replace_all_batch_norm_modules_,
-    stack_module_state,
-    vjp,
-)
+from gradfit.func import _transforms
+from gradfit.func._transforms import *  # noqa: F403 - listed in _transforms.__all__
 from gradfit.func._vmap import vmap
 
-__all__ = [
-    "debug_unwrap",
-    "functional_call",
-    "functionalize",
-    "grad",
-    "grad_and_value",
-    "hessian",
-    "jacfwd",
-    "jacrev",
-    "jvp",
-    "linearize",
-    "replace_all_batch_norm_modules_",
-    "stack_module_state",
-    "vjp",
-    "vmap",
-]
+__all__ = [*_transforms.__all__, "vmap"]

@@ -84,10 +84,9 @@ def matmul(a, b):
         raise RuntimeError(_mismatch(shape_a, shape_b))
     if len(shape_b) > 2 and len(shape_a) > 1:
         batch_a, batch_b = shape_a[:-2], shape_b[:-2]
-        try:
-            np.broadcast_shapes(batch_a, batch_b)
-        except ValueError:
-            raise RuntimeError(broadcast_error([np.empty(batch_a), np.empty(batch_b)])) from None
+        message = broadcast_error([batch_a, batch_b])
+        if message:
+            raise RuntimeError(message)
     if a._array.dtype != b._array.dtype:
         raise RuntimeError(
             "expected m1 and m2 to have the same dtype, but got: "

@@ -250,15 +250,19 @@ class Identity(BasePruningMethod):
         return super().apply(module, name)
 
 
-class RandomUnstructured(BasePruningMethod):
-    """Prunes ``amount`` entries (an int, or a fraction of the entries) chosen at random:
-    the ``k`` largest of ``rand_like(t)``."""
+class _Unstructured(BasePruningMethod):
+    """Prunes ``amount`` entries (an int, or a fraction of the entries): those whose
+    ``_scores`` are the largest (``largest``) or the smallest, ties as ``torch.topk``."""
 
     PRUNING_TYPE = "unstructured"
+    largest = True
 
     def __init__(self, amount) -> None:
         _validate_pruning_amount_init(amount)
         self.amount = amount
+
+    def _scores(self, t):
+        raise NotImplementedError
 
     def compute_mask(self, t, default_mask):
         tensor_size = t.nelement()
@@ -266,33 +270,29 @@ class RandomUnstructured(BasePruningMethod):
         _validate_pruning_amount(nparams_toprune, tensor_size)
         mask = default_mask.clone()
         if nparams_toprune != 0:
-            prob = gradfit.rand_like(t)
-            mask.view(-1)[_topk_indices(prob, nparams_toprune, largest=True)] = 0
+            idx = _topk_indices(self._scores(t), nparams_toprune, largest=self.largest)
+            mask.view(-1)[idx] = 0
         return mask
+
+
+class RandomUnstructured(_Unstructured):
+    """Prunes ``amount`` entries chosen at random: the ``k`` largest of ``rand_like(t)``."""
+
+    def _scores(self, t):
+        return gradfit.rand_like(t)
 
     @classmethod
     def apply(cls, module, name, amount):
         return super().apply(module, name, amount=amount)
 
 
-class L1Unstructured(BasePruningMethod):
+class L1Unstructured(_Unstructured):
     """Prunes the ``amount`` entries of smallest absolute value (ties as ``torch.topk``)."""
 
-    PRUNING_TYPE = "unstructured"
+    largest = False
 
-    def __init__(self, amount) -> None:
-        _validate_pruning_amount_init(amount)
-        self.amount = amount
-
-    def compute_mask(self, t, default_mask):
-        tensor_size = t.nelement()
-        nparams_toprune = _compute_nparams_toprune(self.amount, tensor_size)
-        _validate_pruning_amount(nparams_toprune, tensor_size)
-        mask = default_mask.clone()
-        if nparams_toprune != 0:
-            idx = _topk_indices(gradfit.abs(t), nparams_toprune, largest=False)
-            mask.view(-1)[idx] = 0
-        return mask
+    def _scores(self, t):
+        return gradfit.abs(t)
 
     @classmethod
     def apply(cls, module, name, amount, importance_scores=None):
