@@ -139,8 +139,21 @@ class _Formatter:
         return (self.max_width - len(ret)) * " " + ret
 
 
-def _vector_str(a: np.ndarray, indent: int, summarize: bool, fmt: _Formatter) -> str:
+def _complex_str(value: complex, fmt: _Formatter, fmt2: _Formatter) -> str:
+    """One complex number as PyTorch prints it: the real part in the real parts'
+    format, then the imaginary part in theirs, its sign (or ``+``) joining the two."""
+    real = fmt.format(value.real)
+    imag = (fmt2.format(value.imag) + "j").lstrip()
+    return real + imag if imag[0] in "+-" else real + "+" + imag
+
+
+def _vector_str(
+    a: np.ndarray, indent: int, summarize: bool, fmt: _Formatter, fmt2: _Formatter | None = None
+) -> str:
     element_length = fmt.max_width + 2
+    if fmt2 is not None:
+        element_length += fmt2.max_width + 1
+        fmt = _ComplexFormat(fmt, fmt2)
     per_line = max(1, math.floor((PRINT_OPTS.linewidth - indent) / element_length))
     e = PRINT_OPTS.edgeitems
     if summarize and not e:
@@ -157,21 +170,35 @@ def _vector_str(a: np.ndarray, indent: int, summarize: bool, fmt: _Formatter) ->
     return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
 
 
-def _str_with_formatter(a: np.ndarray, indent: int, summarize: bool, fmt: _Formatter) -> str:
+class _ComplexFormat:
+    """The two formatters of a complex tensor, used as one by ``_vector_str``."""
+
+    def __init__(self, fmt: _Formatter, fmt2: _Formatter):
+        self.fmt, self.fmt2 = fmt, fmt2
+
+    def format(self, value) -> str:
+        return _complex_str(complex(value), self.fmt, self.fmt2)
+
+
+def _str_with_formatter(
+    a: np.ndarray, indent: int, summarize: bool, fmt: _Formatter, fmt2: _Formatter | None = None
+) -> str:
     if a.ndim == 0:
+        if fmt2 is not None:
+            return _complex_str(complex(a.item()), fmt, fmt2)
         return fmt.format(a.item())
     if a.ndim == 1:
-        return _vector_str(a, indent, summarize, fmt)
+        return _vector_str(a, indent, summarize, fmt, fmt2)
     e = PRINT_OPTS.edgeitems
     n = a.shape[0]
     if summarize and n > 2 * e:
         rows = (
-            [_str_with_formatter(a[i], indent + 1, summarize, fmt) for i in range(e)]
+            [_str_with_formatter(a[i], indent + 1, summarize, fmt, fmt2) for i in range(e)]
             + ["..."]
-            + [_str_with_formatter(a[i], indent + 1, summarize, fmt) for i in range(n - e, n)]
+            + [_str_with_formatter(a[i], indent + 1, summarize, fmt, fmt2) for i in range(n - e, n)]
         )
     else:
-        rows = [_str_with_formatter(a[i], indent + 1, summarize, fmt) for i in range(n)]
+        rows = [_str_with_formatter(a[i], indent + 1, summarize, fmt, fmt2) for i in range(n)]
     return "[" + ("," + "\n" * (a.ndim - 1) + " " * (indent + 1)).join(rows) + "]"
 
 
@@ -197,6 +224,12 @@ def _array_str(a: np.ndarray, indent: int) -> str:
     summarize = a.size > PRINT_OPTS.threshold
     if a.dtype == np.float16:
         a = a.astype(np.float32)
+    if a.dtype.kind == "c":
+        # PyTorch formats the real and the imaginary parts each with its own formatter.
+        shown = _summarized_data(a) if summarize else a
+        return _str_with_formatter(
+            a, indent, summarize, _Formatter(shown.real), _Formatter(shown.imag)
+        )
     fmt = _Formatter(_summarized_data(a) if summarize else a)
     return _str_with_formatter(a, indent, summarize, fmt)
 
@@ -218,6 +251,10 @@ def _add_suffixes(text: str, suffixes: list, indent: int) -> str:
     return "".join(parts)
 
 
+def _default_complex(default: np.dtype) -> np.dtype:
+    return np.dtype(np.complex128) if default == np.float64 else np.dtype(np.complex64)
+
+
 def tensor_repr(
     arr: np.ndarray, grad_fn_name: str | None, requires_grad: bool, tangent=None
 ) -> str:
@@ -236,7 +273,7 @@ def tensor_repr(
     else:
         if not PRINT_OPTS.edgeitems:
             suffixes.append("size=" + str(tuple(arr.shape)))
-        if arr.dtype not in (default, np.int64, np.bool_):
+        if arr.dtype not in (default, np.int64, np.bool_, _default_complex(default)):
             suffixes.append(f"dtype={_dtypes.from_np(arr.dtype)}")
         body = _array_str(arr, indent)
     if grad_fn_name is not None:

@@ -10,6 +10,7 @@ module holds the ``Generator`` object and the tensor factories.
 from __future__ import annotations
 
 import contextlib
+import math
 
 import numpy as np
 
@@ -104,6 +105,8 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, **
     _check_device(device)
     shape = _size(size, kw.pop("size", None), "rand")
     _no_extra("rand", kw)
+    if dtype is not None and _dtypes.to_dtype(dtype).kind == "c":
+        return _sampled(_complex_draw(_rng.uniform, shape, 1.0, dtype, generator), shape, requires_grad)
     return _sampled(
         _rng.uniform(int(np.prod(shape)), 0.0, 1.0, dtype, generator), shape, requires_grad
     )
@@ -114,9 +117,20 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, *
     _check_device(device)
     shape = _size(size, kw.pop("size", None), "randn")
     _no_extra("randn", kw)
+    if dtype is not None and _dtypes.to_dtype(dtype).kind == "c":
+        # PyTorch draws the real and imaginary parts, interleaved, with std 1/sqrt(2)
+        std = 1 / math.sqrt(2)
+        return _sampled(_complex_draw(_rng.normal, shape, std, dtype, generator), shape, requires_grad)
     return _sampled(
         _rng.normal(int(np.prod(shape)), 0.0, 1.0, dtype, generator), shape, requires_grad
     )
+
+
+def _complex_draw(draw, shape: tuple, scale: float, dtype, generator) -> np.ndarray:
+    """Samples of a complex dtype: its real dtype's, two per element (real, imaginary)."""
+    c = _dtypes.to_dtype(dtype)
+    real = np.float64 if c == np.complex128 else np.float32
+    return draw(2 * int(np.prod(shape)), 0.0, scale, real, generator).view(c)
 
 
 def _no_extra(name: str, kw: dict) -> None:

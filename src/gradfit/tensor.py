@@ -29,6 +29,7 @@ from gradfit.autograd import graph as _graph_hooks
 from gradfit.autograd._torch_names import named
 from gradfit.autograd.function import _other_output, number_nodes
 from gradfit.ops import binary_more as _binary_more
+from gradfit.ops import complex as _complex_ops
 from gradfit.ops import elementwise, indexing, movement, reduce
 from gradfit.ops import elementwise_more as _emore
 from gradfit.ops import overwrite as _overwrite
@@ -187,6 +188,8 @@ def _to_array(data, dtype=None) -> np.ndarray:
                 arr = arr.astype(_dtypes.default_np(), copy=False)
             elif kind in "iu":
                 arr = arr.astype(np.int64, copy=False)
+            elif kind == "c":  # Python complex numbers: the default dtype's complex
+                arr = arr.astype(np.result_type(_dtypes.default_np(), np.complex64), copy=False)
             elif kind in "US":
                 raise ValueError(f"too many dimensions '{type(arr.flat[0].item()).__name__}'")
             elif (
@@ -646,6 +649,8 @@ class Tensor:
         if gradient is None:
             if self._array.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            if self._array.dtype.kind == "c":
+                engine.backward(self, None)  # PyTorch's error for a complex output
             g = _ones(self._array)
         else:
             g = _to_array(gradient).astype(self._array.dtype, copy=False)
@@ -1136,6 +1141,10 @@ class Tensor:
             other = other.item()
         if isinstance(other, float) and self._array.dtype.kind != "f":
             return self.to(_dtypes.default_np()), other
+        if isinstance(other, complex) and self._array.dtype.kind != "c":
+            # a float tensor becomes its own precision's complex, others the default's
+            real = self._array.dtype if self._array.dtype.kind == "f" else _dtypes.default_np()
+            return self.to(_complex_ops.complex_of(real)), other
         if isinstance(other, np.ndarray):
             return self, Tensor._make(other, None)
         return self, other
@@ -1174,7 +1183,9 @@ class Tensor:
 
     def __truediv__(self, other):
         a, b = self._coerce(other)
-        if a._array.dtype.kind != "f" and (not isinstance(b, Tensor) or b._array.dtype.kind != "f"):
+        if a._array.dtype.kind not in "fc" and (
+            not isinstance(b, Tensor) or b._array.dtype.kind not in "fc"
+        ):
             a = a.to(_dtypes.default_np())
             if isinstance(b, Tensor) and b._array.dtype.kind in "biu":  # int / int: float32
                 b = b.to(a._array.dtype)
@@ -1182,7 +1193,7 @@ class Tensor:
 
     def __rtruediv__(self, other):
         a, b = self._coerce(other)
-        if a._array.dtype.kind != "f":
+        if a._array.dtype.kind not in "fc":
             a = a.to(_dtypes.default_np())
         return elementwise.Div.apply(b, a)
 
@@ -1451,8 +1462,10 @@ class Tensor:
         return _binary_more.LogCumSumExp.apply(self, dim=d)
 
     # ------------------------------------------------------------------ comparisons (no grad)
-    def _cmp(self, ufunc, other):
+    def _cmp(self, ufunc, other, order=None):
         o = other._array if isinstance(other, Tensor) else other
+        if order is not None and (self._array.dtype.kind == "c" or np.iscomplexobj(o)):
+            raise _complex_order_error(order, self, o)
         return Tensor._make(ufunc(self._array, o), None)
 
     def __eq__(self, other):  # type: ignore[override]
@@ -1462,16 +1475,16 @@ class Tensor:
         return self._cmp(np.not_equal, other)
 
     def __lt__(self, other):
-        return self._cmp(np.less, other)
+        return self._cmp(np.less, other, "lt")
 
     def __le__(self, other):
-        return self._cmp(np.less_equal, other)
+        return self._cmp(np.less_equal, other, "le")
 
     def __gt__(self, other):
-        return self._cmp(np.greater, other)
+        return self._cmp(np.greater, other, "gt")
 
     def __ge__(self, other):
-        return self._cmp(np.greater_equal, other)
+        return self._cmp(np.greater_equal, other, "ge")
 
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
 
@@ -1675,7 +1688,7 @@ class Tensor:
 
     def mean(self, dim=None, keepdim: bool = False, dtype=None):
         x = self if dtype is None else self.to(dtype)
-        if x._array.dtype.kind != "f":
+        if x._array.dtype.kind not in "fc":
             raise RuntimeError(
                 f"mean(): could not infer output dtype. Input dtype must be floating point, "
                 f"got {x.dtype}"
@@ -2994,3 +3007,103 @@ Tensor.to_dense = lambda self, dtype=None, *, masked_grad=None: (
 )
 for _name in ("indices", "values", "_indices", "_values", "coalesce", "is_coalesced"):
     setattr(Tensor, _name, _sparse_only(_name))
+
+
+# --- complexfft: complex tensors (ops in gradfit.ops.complex) --------------------------------
+_COMPLEX_NAMES = {"complex64": "ComplexFloat", "complex128": "ComplexDouble"}
+
+
+def _complex_order_error(op: str, a: Tensor, b) -> NotImplementedError:
+    """PyTorch's refusal of <, <=, >, >= on complex numbers."""
+    kind = np.result_type(a._array, b).name
+    return NotImplementedError(
+        f"\"{op}_cpu\" not implemented for '{_COMPLEX_NAMES.get(kind, kind)}'"
+    )
+
+
+def _real(self) -> Tensor:
+    """``z.real``: a real view of a complex tensor's memory (writable); a real tensor
+    itself, as in PyTorch."""
+    if self._array.dtype.kind != "c":
+        return self
+    return _complex_ops.Real.apply(self)
+
+
+def _imag(self) -> Tensor:
+    if self._array.dtype.kind != "c":
+        raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
+    return _complex_ops.Imag.apply(self)
+
+
+def _part_setter(part):
+    def setter(self, value) -> None:
+        part(self).copy_(value)
+
+    return setter
+
+
+def _conj(self) -> Tensor:
+    # PyTorch's conj() is a lazy view with a conjugate bit; gradfit materialises it (same
+    # values, same printing); a real tensor's conj() is itself.
+    if self._array.dtype.kind != "c":
+        return self
+    out = _complex_ops.Conj.apply(self)
+    out.__dict__["_is_conj"] = True  # what PyTorch's conjugate bit would say
+    return out
+
+
+def _resolve_conj(self) -> Tensor:
+    # PyTorch copies a tensor whose conjugate bit is set (gradfit's values already are
+    # conjugated) and returns any other tensor itself.
+    if not self.__dict__.get("_is_conj"):
+        return self
+    return _named(self.clone(), "ResolveConjBackward0") if self._requires_grad else self.clone()
+
+
+def _conj_physical(self) -> Tensor:
+    return _complex_ops.Conj.apply(self) if self._array.dtype.kind == "c" else self.clone()
+
+
+def _abs(self) -> Tensor:
+    if self._array.dtype.kind == "c":
+        return _complex_ops.Abs.apply(self)
+    return elementwise.Abs.apply(self)
+
+
+_real_sgn = Tensor.sgn
+
+
+def _sgn(self) -> Tensor:
+    if self._array.dtype.kind == "c":
+        return _complex_ops.Sgn.apply(self)
+    return _real_sgn(self)
+
+
+_real_sign = Tensor.sign
+
+
+def _sign(self) -> Tensor:
+    if self._array.dtype.kind == "c":
+        raise NotImplementedError(
+            "Unlike NumPy, torch.sign is not intended to support complex numbers. Please use "
+            "torch.sgn instead."
+        )
+    return _real_sign(self)
+
+
+def _angle(self) -> Tensor:
+    return _complex_ops.Angle.apply(self if self._array.dtype.kind in "fc" else self.float())
+
+
+Tensor.real = property(_real, _part_setter(_real))
+Tensor.imag = property(_imag, _part_setter(_imag))
+Tensor.conj = _conj
+Tensor.conj_physical = _conj_physical
+Tensor.resolve_conj = _resolve_conj
+Tensor.resolve_neg = lambda self: self
+Tensor.is_conj = lambda self: self.__dict__.get("_is_conj", False)
+Tensor.is_neg = lambda self: False
+Tensor.abs = Tensor.absolute = _abs
+Tensor.sgn = _sgn
+Tensor.sign = _sign
+Tensor.angle = _angle

@@ -188,7 +188,10 @@ def run_backward(roots, root_grads, retain_graph: bool, capture=None) -> dict | 
             for t, v in zip(inputs, versions):
                 if v is not None and t._version != v:
                     _check_edited_input(node, t, v)
-        in_grads = node.backward(node, g)
+        if g.dtype.kind == "c" and not node.complex_grad:
+            in_grads = _wirtinger(node, g)
+        else:
+            in_grads = node.backward(node, g)
         if type(in_grads) is not tuple:
             in_grads = (in_grads,)
         if anomaly:
@@ -226,6 +229,27 @@ def run_backward(roots, root_grads, retain_graph: bool, capture=None) -> dict | 
             out[id(t)] = captured.get(t.grad_fn) if t.grad_fn is not None else leaf_grads.get(id(t))
         return out
     return None
+
+
+def _wirtinger(node, g: np.ndarray) -> tuple:
+    """A complex gradient through an op whose backward is written for real numbers.
+
+    PyTorch's gradient of a real loss w.r.t. a complex z is dL/dRe(z) + i dL/dIm(z). For
+    a holomorphic op (every op without ``complex_grad``: arithmetic, exp, matmul, sums,
+    reshapes) that is g * conj(f'(z)) = conj(conj(g) * f'(z)): the real-number backward
+    called with conj(g), conjugated. A real input takes the real part."""
+    res = node.backward(node, np.conj(g))
+    if type(res) is not tuple:
+        res = (res,)
+    out = []
+    for t, r in zip(node.inputs, res):
+        if r is not None and r.dtype.kind == "c":
+            if isinstance(t, Tensor) and t._array.dtype.kind != "c":
+                r = np.ascontiguousarray(r.real)
+            else:
+                r = np.conj(r)
+        out.append(r)
+    return tuple(out)
 
 
 def _deliver_leaf(t: Tensor, g: np.ndarray, leaf_grads: dict, capture, shared=False) -> None:
@@ -537,6 +561,11 @@ def _root_grad(t: Tensor, g, i: int = 0) -> np.ndarray:
     if g is None:
         if t.numel() != 1:
             raise RuntimeError("grad can be implicitly created only for scalar outputs")
+        if t._array.dtype.kind == "c":
+            raise RuntimeError(
+                "grad can be implicitly created only for real scalar outputs but got "
+                f"gradfit.{t._array.dtype.name}"
+            )
         return np.ones_like(t._array)
     arr = g._array if isinstance(g, Tensor) else np.asarray(g)
     if arr.shape != t.shape:

@@ -141,6 +141,9 @@ class Op:
     replaced = None  # an in-place op's node: the tensor as it was before the edit
     backward_graph = None
     composite = None
+    # True for an op whose backward handles complex gradients itself (ops/complex.py,
+    # the FFTs); the others get PyTorch's convention from engine._wirtinger.
+    complex_grad = False
 
     @staticmethod
     def forward(ctx, *args, **kwargs):  # pragma: no cover - abstract
@@ -399,6 +402,7 @@ class _UserNode(Op, FunctionCtx):
     """Graph node for a user ``Function``: wraps arrays as Tensors around its backward."""
 
     pieces = None  # (start, stop, shape) of each output in the packed one, if several
+    complex_grad = True  # a user's backward gets the gradient as PyTorch gives it
 
     def __init__(self, fn_cls):
         self.fn_cls = fn_cls

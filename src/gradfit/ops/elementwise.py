@@ -340,6 +340,8 @@ class Tanh(_Unary):
 
 def sigmoid_array(a: np.ndarray) -> np.ndarray:
     """Stable logistic 1 / (1 + exp(-a)): exp is only taken of non-positive numbers."""
+    if a.dtype.kind == "c":  # no order on complex numbers: the plain formula, as PyTorch
+        return 1 / (1 + np.exp(-a))
     e = np.exp(-np.abs(a))
     return np.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
 

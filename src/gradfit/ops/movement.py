@@ -196,6 +196,7 @@ class Cast(Op):
     """Change dtype; the gradient is cast back to the input's dtype."""
 
     saves_inputs = False
+    complex_grad = True  # real -> complex: the real part of the gradient (see below)
 
     @staticmethod
     def forward(ctx, a, dtype=None):
@@ -204,8 +205,10 @@ class Cast(Op):
 
     @staticmethod
     def backward(ctx, grad_output):
-        if ctx.dtype.kind != "f":
+        if ctx.dtype.kind not in "fc":
             return None
+        if grad_output.dtype.kind == "c" and ctx.dtype.kind == "f":
+            return grad_output.real.astype(ctx.dtype)
         return grad_output.astype(ctx.dtype)
 
     @staticmethod
