@@ -83,7 +83,7 @@ def test_default_complex_dtype_follows_default_float():
     try:
         for fn in (lambda T: T.tensor([1j]), lambda T: T.tensor(2j).dtype,
                    lambda T: T.tensor([1j], dtype=T.complex64)):  # fmt: skip
-            assert _outcome(lambda: fn(gradfit)) == _outcome(lambda: fn(torch))
+            assert _outcome(lambda fn=fn: fn(gradfit)) == _outcome(lambda fn=fn: fn(torch))
     finally:
         for lib in (gradfit, torch):
             lib.set_default_dtype(lib.float32)
@@ -156,9 +156,9 @@ def test_printing_with_options_as_pytorch():
         for opts in ({"precision": 2, "linewidth": 50}, {"sci_mode": True}, {"threshold": 10}):
             torch.set_printoptions(**opts)
             gradfit.set_printoptions(**opts)
-            assert repr(gradfit.tensor(v)).replace("gradfit.", "") == repr(
-                torch.tensor(v)
-            ).replace("torch.", "")
+            assert repr(gradfit.tensor(v)).replace("gradfit.", "") == repr(torch.tensor(v)).replace(
+                "torch.", ""
+            )
     finally:
         torch.set_printoptions(profile="default")
         gradfit.set_printoptions(profile="default")
@@ -230,7 +230,10 @@ def test_gradients_as_pytorch(name, dtype):
         out = fn(T, *xs)
         wr, ww = _weights(tuple(out.shape), out.is_complex(), 1)
         _loss(T, out, wr, ww).backward()
-        grads[T.__name__] = (out.detach().resolve_conj().numpy(), [x.grad.resolve_conj().numpy() for x in xs])
+        grads[T.__name__] = (
+            out.detach().resolve_conj().numpy(),
+            [x.grad.resolve_conj().numpy() for x in xs],
+        )
     (want_out, want), (got_out, got) = grads["torch"], grads["gradfit"]
     tol = {"float64": 1e-10, "float32": 2e-5}[dtype]
     assert got_out.dtype == want_out.dtype

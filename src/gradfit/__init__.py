@@ -321,7 +321,6 @@ from gradfit._layout import (  # noqa: E402
 )
 from gradfit._sparse import sparse_coo_tensor, spmm  # noqa: E402
 
-# --- complexfft: complex tensors' functions; torch.fft, loaded on first use ----------------
-from gradfit._complex import *  # noqa: E402, F403 - listed in _complex.__all__
-
+# --- complexfft: torch.fft, loaded on first use; complex tensors' functions -----------------
 _LAZY_MODULES.add("fft")
+from gradfit._complex import *  # noqa: E402, F403 - listed in _complex.__all__

@@ -106,7 +106,9 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, **
     shape = _size(size, kw.pop("size", None), "rand")
     _no_extra("rand", kw)
     if dtype is not None and _dtypes.to_dtype(dtype).kind == "c":
-        return _sampled(_complex_draw(_rng.uniform, shape, 1.0, dtype, generator), shape, requires_grad)
+        return _sampled(
+            _complex_draw(_rng.uniform, shape, 1.0, dtype, generator), shape, requires_grad
+        )
     return _sampled(
         _rng.uniform(int(np.prod(shape)), 0.0, 1.0, dtype, generator), shape, requires_grad
     )
@@ -120,7 +122,9 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, *
     if dtype is not None and _dtypes.to_dtype(dtype).kind == "c":
         # PyTorch draws the real and imaginary parts, interleaved, with std 1/sqrt(2)
         std = 1 / math.sqrt(2)
-        return _sampled(_complex_draw(_rng.normal, shape, std, dtype, generator), shape, requires_grad)
+        return _sampled(
+            _complex_draw(_rng.normal, shape, std, dtype, generator), shape, requires_grad
+        )
     return _sampled(
         _rng.normal(int(np.prod(shape)), 0.0, 1.0, dtype, generator), shape, requires_grad
     )
