@@ -270,3 +270,30 @@ def test_gradients_are_finite_differences_of_real_and_imaginary_parts(name):
                 minus[i][idx] -= h * step
                 fd[idx] += step * (loss(plus) - loss(minus)) / (2 * h)
         np.testing.assert_allclose(xs[i].grad.numpy(), fd, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "name, kwargs",
+    [("Adam", {"amsgrad": True}), ("AdamW", {}), ("RMSprop", {"momentum": 0.5}),
+     ("SGD", {"momentum": 0.9}), ("Adagrad", {}), ("NAdam", {})],
+)  # fmt: skip
+def test_optimizers_update_complex_parameters_as_pytorch(name, kwargs):
+    # PyTorch updates a complex parameter as its view_as_real pairs
+    import torch
+
+    got = {}
+    for lib in (torch, gradfit):
+        p = lib.nn.Parameter(lib.tensor([[1 + 2j, -0.5 + 0.1j], [0.3j, 2.0]]))
+        opt = getattr(lib.optim, name)([p], lr=0.1, **kwargs)
+        for _ in range(4):
+            opt.zero_grad()
+            loss = (p * p.conj()).real.sum() + (p.sum() * (1 + 1j)).real + p.abs().sum()
+            loss.backward()
+            opt.step()
+        got[lib.__name__] = p.detach().numpy()
+    np.testing.assert_allclose(got["gradfit"], got["torch"], rtol=1e-6, atol=1e-6)
+
+
+def test_real_scalar_times_complex_tensor_stays_complex():
+    z = gradfit.tensor([1 + 1j])
+    assert (0.5 * z).dtype == gradfit.complex64 and (z / 2.0).dtype == gradfit.complex64

@@ -1139,7 +1139,7 @@ class Tensor:
             # PyTorch takes a NumPy scalar (``np.sqrt(2 / n)`` is an ``np.float64``) as the
             # Python number it holds: a weak scalar that keeps a float32 tensor float32.
             other = other.item()
-        if isinstance(other, float) and self._array.dtype.kind != "f":
+        if isinstance(other, float) and self._array.dtype.kind not in "fc":
             return self.to(_dtypes.default_np()), other
         if isinstance(other, complex) and self._array.dtype.kind != "c":
             # a float tensor becomes its own precision's complex, others the default's

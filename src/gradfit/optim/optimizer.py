@@ -309,6 +309,11 @@ class Optimizer:
         loss = None if closure is None else self._eval_closure(closure)
         for group in self.param_groups:
             params, arrays, grads = to_update(group["params"])  # versions counted there
+            for a in arrays:
+                if a.dtype.kind == "c":
+                    arrays, grads = _real_views(arrays), _real_views(grads)
+                    self.__dict__["_complex_params"] = True
+                    break
             if _SPARSE_CREATED[0] and has_sparse(grads):
                 self._sparse_update(group, params, arrays, grads)
             else:
@@ -349,6 +354,8 @@ class Optimizer:
             if t is None and make is not None:
                 t = st[key] = wrap(make(unwrap(p)))
             tensors.append(t)
+        if self.__dict__.get("_complex_params"):
+            return _real_views(unwrap_many(tensors))
         return unwrap_many(tensors)
 
     @staticmethod
@@ -456,3 +463,19 @@ class Optimizer:
                 "param_groups": [update_group(g, ng) for g, ng in zip(groups, saved_groups)],
             }
         )
+
+
+# --- complexfft: complex parameters -------------------------------------------------------
+def _real_views(arrays: list) -> list:
+    """Complex arrays as real ones of twice the last length, sharing memory: PyTorch's
+    optimizers update a complex parameter (and keep its state) as view_as_real pairs, so
+    Adam's squared gradient is taken of the real and imaginary parts apart."""
+    out = []
+    for a in arrays:
+        if a is not None and a.dtype.kind == "c":
+            if a.ndim == 0:
+                a = a.reshape(1)
+            if a.strides[-1] == a.itemsize:
+                a = a.view(np.float64 if a.dtype == np.complex128 else np.float32)
+        out.append(a)
+    return out
