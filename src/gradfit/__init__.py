@@ -320,3 +320,12 @@ from gradfit._layout import (  # noqa: E402
     strided,
 )
 from gradfit._sparse import sparse_coo_tensor, spmm  # noqa: E402
+
+# --- NumPy warns about inf and nan in arithmetic ("divide by zero encountered in divide");
+# PyTorch computes the same values silently. Only warnings raised from gradfit's own modules
+# are ignored: the user's NumPy code keeps its warnings, and detect_anomaly still reports. ---
+import warnings as _warnings  # noqa: E402
+
+_warnings.filterwarnings(
+    "ignore", message=".* encountered in ", category=RuntimeWarning, module=r"gradfit(\.|$)"
+)
