@@ -297,3 +297,25 @@ def test_optimizers_update_complex_parameters_as_pytorch(name, kwargs):
 def test_real_scalar_times_complex_tensor_stays_complex():
     z = gradfit.tensor([1 + 1j])
     assert (0.5 * z).dtype == gradfit.complex64 and (z / 2.0).dtype == gradfit.complex64
+
+
+NODE_CASES = [
+    "L.fft.rfft(x)", "L.fft.fft(x)", "L.fft.fft(z)", "L.fft.ifft(x)", "L.fft.irfft(z)",
+    "L.fft.hfft(z)", "L.fft.ihfft(x)", "L.view_as_real(z)", "L.view_as_complex(x.reshape(2, 2))",
+    "L.complex(x, x)", "L.polar(x, x)", "z.abs()", "z.angle()", "z.sgn()", "z.real", "z.imag",
+    "z.conj()", "L.conj_physical(z)", "z.conj().resolve_conj()", "x.angle()", "x.real",
+    "x.conj()", "z * x[:3]", "(z @ z).exp()",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("expr", NODE_CASES)
+def test_results_and_grad_fn_names_print_as_pytorch(expr):
+    import torch
+
+    printed = []
+    for L in (torch, gradfit):
+        x = L.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+        z = L.tensor([1 + 1j, 2, 3j], requires_grad=True)
+        out = eval(expr, {"L": L, "x": x, "z": z})
+        printed.append(repr(out).replace("torch.", "").replace("gradfit.", ""))
+    assert printed[1] == printed[0]

@@ -3089,11 +3089,13 @@ def _resolve_conj(self) -> Tensor:
     # conjugated) and returns any other tensor itself.
     if not self.__dict__.get("_is_conj"):
         return self
-    return _named(self.clone(), "ResolveConjBackward0") if self._requires_grad else self.clone()
+    return self.clone()
 
 
 def _conj_physical(self) -> Tensor:
-    return _complex_ops.Conj.apply(self) if self._array.dtype.kind == "c" else self.clone()
+    if self._array.dtype.kind != "c":
+        return self.clone()
+    return _named(_complex_ops.Conj.apply(self), "ConjPhysicalBackward0")
 
 
 def _abs(self) -> Tensor:

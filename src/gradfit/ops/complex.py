@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from gradfit.autograd._torch_names import TORCH_NAMES
 from gradfit.autograd.function import Op
 
 
@@ -230,3 +231,20 @@ class ViewAsComplex(Op):
     @staticmethod
     def backward(ctx, g):
         return np.stack((g.real, g.imag), -1)
+
+
+# PyTorch's grad_fn names (``z.real`` is a select of view_as_real in PyTorch)
+TORCH_NAMES.update(
+    {
+        "complex.Real": "SelectBackward0",
+        "complex.Imag": "SelectBackward0",
+        "complex.Conj": "ConjBackward0",
+        "complex.Abs": "AbsBackward0",
+        "complex.Angle": "AngleBackward0",
+        "complex.Sgn": "SgnBackward0",
+        "complex.Complex": "ComplexBackward0",
+        "complex.Polar": "PolarBackward0",
+        "complex.ViewAsReal": "ViewAsRealBackward0",
+        "complex.ViewAsComplex": "ViewAsComplexBackward0",
+    }
+)

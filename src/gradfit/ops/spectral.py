@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from gradfit.autograd._torch_names import TORCH_NAMES
 from gradfit.autograd.function import Op
 from gradfit.ops.complex import complex_of, real_of
 
@@ -133,3 +134,12 @@ class IRFFT(Op):
             gx[tuple(index)] *= 2
         shape = tuple(ctx.shape[a] for a in axes)
         return resize(gx, axes, shape).astype(ctx.dtype, copy=False)
+
+
+TORCH_NAMES.update(
+    {
+        "spectral.FFT": "FftC2CBackward0",
+        "spectral.RFFT": "FftR2CBackward0",
+        "spectral.IRFFT": "FftC2RBackward0",
+    }
+)
