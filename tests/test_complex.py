@@ -319,3 +319,36 @@ def test_results_and_grad_fn_names_print_as_pytorch(expr):
         out = eval(expr, {"L": L, "x": x, "z": z})
         printed.append(repr(out).replace("torch.", "").replace("gradfit.", ""))
     assert printed[1] == printed[0]
+
+
+SECOND_ORDER = [
+    "(z * z * x).abs().pow(2).sum()", "((z.exp() * z).sum() * x.sum()).real",
+    "(z.sin() / (z + 3)).real.sum() + (x * z).imag.sum()", "(z @ z.conj()).real * x.sum()",
+    "L.fft.fft(z * x).abs().sum()", "(L.fft.rfft(x * x, n=6) * z[:4]).abs().sum()",
+    "L.fft.irfft(z * z, n=7).pow(2).sum() * x.sum()",
+    "L.fft.irfft(z * x, n=5, norm='ortho').pow(3).sum()",
+    "L.fft.ifft(z * z * x, n=6, norm='forward').abs().pow(2).sum()",
+    "L.view_as_real(z * z).pow(3).sum() + L.view_as_complex(L.stack([x, x * x], -1)).abs().sum()",
+    "L.polar(x * x + 1, x).mul(z).real.sum()", "(z * z).angle().sum() * x.sum()",
+    "(z * z).sgn().real.pow(2).sum() + (z * x).conj().imag.pow(2).sum()",
+    "(L.complex(x * x, x).pow(2) * z).abs().sum()", "L.fft.hfft(z * z * x).pow(2).sum()",
+    "(L.fft.ihfft(x * x) * z[:3]).abs().sum()",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("expr", SECOND_ORDER)
+def test_second_order_as_pytorch(expr):
+    # create_graph=True through complex ops: the gradient's own gradient
+    import torch
+
+    rng = np.random.default_rng(0)
+    zv, xv = _c(rng, 4), rng.standard_normal(4)
+    got = []
+    for L in (torch, gradfit):
+        z, x = L.tensor(zv, requires_grad=True), L.tensor(xv, requires_grad=True)
+        loss = eval(expr, {"L": L, "x": x, "z": z})
+        gz, gx = L.autograd.grad(loss, (z, x), create_graph=True)
+        ((gz * gz.conj()).real.sum() + gx.pow(2).sum()).backward()
+        got.append([gz.detach().resolve_conj().numpy(), z.grad.resolve_conj().numpy(), x.grad.numpy()])
+    for g, w in zip(got[1], got[0]):
+        np.testing.assert_allclose(g, w, rtol=1e-10, atol=1e-10)

@@ -341,6 +341,8 @@ def _derivative(node, g):
     """A node's input gradients as Tensors built from gradfit operations (recorded)."""
     backward_graph = getattr(node, "backward_graph", None)
     if backward_graph is not None:
+        if g._array.dtype.kind == "c" and not node.complex_grad:
+            return _wirtinger_graph(node, g, backward_graph)
         return backward_graph(node, g)
     if getattr(node, "composite", None) is not None:
         return _composite_grads(node, g)
@@ -348,6 +350,20 @@ def _derivative(node, g):
         f"{node.name()} has no second-order derivative in gradfit: create_graph=True "
         "(a gradient of a gradient, hessian, gradgradcheck) cannot go through it"
     )
+
+
+def _wirtinger_graph(node, g, backward_graph) -> tuple:
+    """``_wirtinger`` with gradfit operations (recorded, for create_graph)."""
+    res = backward_graph(node, g.conj())
+    if type(res) is not tuple:
+        res = (res,)
+    out = []
+    for t, r in zip(node.inputs, res):
+        if r is not None and r._array.dtype.kind == "c":
+            real_input = isinstance(t, Tensor) and t._array.dtype.kind != "c"
+            r = r.real if real_input else r.conj()
+        out.append(r)
+    return tuple(out)
 
 
 def _composite_grads(node, g):

@@ -60,6 +60,10 @@ class Real(Op):
     def backward(ctx, g):
         return g.astype(ctx.dtype)
 
+    @staticmethod
+    def backward_graph(ctx, g):
+        return Complex.apply(g, g * 0)
+
 
 class Imag(Op):
     """``z.imag`` (a view). Its gradient is 0 + i g."""
@@ -78,6 +82,10 @@ class Imag(Op):
         out.imag = g
         return out
 
+    @staticmethod
+    def backward_graph(ctx, g):
+        return Complex.apply(g * 0, g)
+
 
 class Conj(Op):
     """conj(z): ds/dconj(z) = 1, so the gradient is conj(g)."""
@@ -93,6 +101,10 @@ class Conj(Op):
     def backward(ctx, g):
         return np.conj(g)
 
+    @staticmethod
+    def backward_graph(ctx, g):
+        return Conj.apply(g)
+
 
 class Abs(Op):
     """|z| of a complex z (real output): grad_z = g * sgn(z), 0 at z = 0 (PyTorch's)."""
@@ -107,6 +119,10 @@ class Abs(Op):
     @staticmethod
     def backward(ctx, g):
         return g * sgn_array(ctx.z)
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        return g * Sgn.apply(ctx.inputs[0])
 
 
 class Angle(Op):
@@ -132,6 +148,14 @@ class Angle(Op):
             out = g * (1j * z) / r2
         return np.where(r2 == 0, 0, out).astype(z.dtype, copy=False)
 
+    @staticmethod
+    def backward_graph(ctx, g):
+        z = ctx.inputs[0]
+        if z._array.dtype.kind != "c":
+            return g * 0
+        r2 = Abs.apply(z) ** 2
+        return (g * z * 1j / r2).masked_fill(r2 == 0, 0)
+
 
 class Sgn(Op):
     """sgn(z) = z / |z| (0 at 0): ds/dz = 1 / (2|z|), ds/dconj(z) = -s^2 / (2|z|), so
@@ -154,6 +178,12 @@ class Sgn(Op):
             out = (g - s * s * np.conj(g)) / (2 * r)
         return np.where(r == 0, 0, out).astype(z.dtype, copy=False)
 
+    @staticmethod
+    def backward_graph(ctx, g):
+        z = ctx.inputs[0]
+        s, r = Sgn.apply(z), Abs.apply(z)
+        return ((g - s * s * Conj.apply(g)) / (2 * r)).masked_fill(r == 0, 0)
+
 
 class Complex(Op):
     """``torch.complex(real, imag)``: grad_real = Re(g), grad_imag = Im(g)."""
@@ -171,6 +201,10 @@ class Complex(Op):
     @staticmethod
     def backward(ctx, g):
         return np.ascontiguousarray(g.real), np.ascontiguousarray(g.imag)
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        return Real.apply(g), Imag.apply(g)
 
 
 class Polar(Op):
@@ -194,6 +228,13 @@ class Polar(Op):
         g_theta = (g * np.conj(1j * ctx.out)).real.astype(ctx.theta.dtype, copy=False)
         return g_r, g_theta
 
+    @staticmethod
+    def backward_graph(ctx, g):
+        r, theta = ctx.inputs
+        unit = Polar.apply(r * 0 + 1, theta)
+        out = Polar.apply(r, theta)
+        return Real.apply(g * Conj.apply(unit)), Real.apply(g * Conj.apply(out * 1j))
+
 
 class ViewAsReal(Op):
     """``torch.view_as_real``: the (..., 2) real view of a complex tensor's memory."""
@@ -215,6 +256,10 @@ class ViewAsReal(Op):
         out.imag = g[..., 1]
         return out
 
+    @staticmethod
+    def backward_graph(ctx, g):
+        return Complex.apply(g[..., 0], g[..., 1])
+
 
 class ViewAsComplex(Op):
     """``torch.view_as_complex``: the complex view of a (..., 2) real tensor's memory."""
@@ -231,6 +276,10 @@ class ViewAsComplex(Op):
     @staticmethod
     def backward(ctx, g):
         return np.stack((g.real, g.imag), -1)
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        return ViewAsReal.apply(g)
 
 
 # PyTorch's grad_fn names (``z.real`` is a select of view_as_real in PyTorch)

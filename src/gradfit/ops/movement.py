@@ -213,8 +213,10 @@ class Cast(Op):
 
     @staticmethod
     def backward_graph(ctx, g):
-        if ctx.dtype.kind != "f":
+        if ctx.dtype.kind not in "fc":
             return None
+        if g._array.dtype.kind == "c" and ctx.dtype.kind == "f":
+            g = g.real
         return Cast.apply(g, dtype=ctx.dtype)
 
 

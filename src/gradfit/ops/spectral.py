@@ -65,6 +65,37 @@ def hermitian_fill(half: np.ndarray, axes: tuple, n: int) -> np.ndarray:
     return full
 
 
+class Resize(Op):
+    """``resize`` as an op (linear: its adjoint is the resize back), for the FFTs'
+    derivatives of second order."""
+
+    complex_grad = True
+    saves_inputs = False
+
+    @staticmethod
+    def forward(ctx, x, axes=(), sizes=()):
+        ctx.back = tuple(x.shape[a] for a in axes)
+        return resize(x, axes, sizes)
+
+    @staticmethod
+    def backward(ctx, g):
+        return resize(g, ctx.kwargs["axes"], ctx.back)
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        return Resize.apply(g, axes=ctx.kwargs["axes"], sizes=ctx.back)
+
+
+def _resize_graph(t, axes: tuple, sizes: tuple):
+    if tuple(t.shape[a] for a in axes) == tuple(sizes):
+        return t
+    return Resize.apply(t, axes=axes, sizes=tuple(sizes))
+
+
+def _sizes(t, axes: tuple) -> tuple:
+    return tuple(t.shape[a] for a in axes)
+
+
 class FFT(Op):
     """Complex-to-complex DFT over ``axes`` (inverse if ``inverse``)."""
 
@@ -84,6 +115,19 @@ class FFT(Op):
         gx = fn(g, None, k["axes"], norm=_SWAP[k.get("norm", "backward")])
         sizes = tuple(ctx.shape[a] for a in k["axes"])
         return resize(gx, k["axes"], sizes).astype(ctx.dtype, copy=False)
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        k = ctx.kwargs
+        axes = k["axes"]
+        gx = FFT.apply(
+            g,
+            axes=axes,
+            sizes=_sizes(g, axes),
+            norm=_SWAP[k.get("norm", "backward")],
+            inverse=not k.get("inverse", False),
+        )
+        return _resize_graph(gx, axes, _sizes(ctx.inputs[0], axes))
 
 
 class RFFT(Op):
@@ -108,6 +152,15 @@ class RFFT(Op):
         g = resize(g, axes[-1:], sizes[-1:])
         gx = np.fft.ifftn(g, None, axes, norm=_SWAP[k.get("norm", "backward")]).real
         return resize(gx, axes, tuple(ctx.shape[a] for a in axes)).astype(ctx.dtype, copy=False)
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        k = ctx.kwargs
+        axes = k["axes"]
+        g = _resize_graph(g, axes[-1:], k["sizes"][-1:])
+        norm = _SWAP[k.get("norm", "backward")]
+        gx = FFT.apply(g, axes=axes, sizes=_sizes(g, axes), norm=norm, inverse=True).real
+        return _resize_graph(gx, axes, _sizes(ctx.inputs[0], axes))
 
 
 class IRFFT(Op):
@@ -135,11 +188,26 @@ class IRFFT(Op):
         shape = tuple(ctx.shape[a] for a in axes)
         return resize(gx, axes, shape).astype(ctx.dtype, copy=False)
 
+    @staticmethod
+    def backward_graph(ctx, g):
+        k = ctx.kwargs
+        axes, sizes = k["axes"], k["sizes"]
+        norm = _SWAP[k.get("norm", "backward")]
+        gx = RFFT.apply(g, axes=axes, sizes=_sizes(g, axes), norm=norm)
+        n, m = sizes[-1], gx.shape[axes[-1]]
+        if n - m > 0:
+            weight = np.ones(m, real_of(ctx.dtype))
+            weight[1 : 1 + n - m] = 2
+            weight = weight.reshape([m if a == axes[-1] % g.ndim else 1 for a in range(g.ndim)])
+            gx = gx * weight
+        return _resize_graph(gx, axes, _sizes(ctx.inputs[0], axes))
+
 
 TORCH_NAMES.update(
     {
         "spectral.FFT": "FftC2CBackward0",
         "spectral.RFFT": "FftR2CBackward0",
         "spectral.IRFFT": "FftC2RBackward0",
+        "spectral.Resize": "ConstantPadNdBackward0",
     }
 )
