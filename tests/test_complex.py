@@ -349,6 +349,8 @@ def test_second_order_as_pytorch(expr):
         loss = eval(expr, {"L": L, "x": x, "z": z})
         gz, gx = L.autograd.grad(loss, (z, x), create_graph=True)
         ((gz * gz.conj()).real.sum() + gx.pow(2).sum()).backward()
-        got.append([gz.detach().resolve_conj().numpy(), z.grad.resolve_conj().numpy(), x.grad.numpy()])
+        got.append(
+            [gz.detach().resolve_conj().numpy(), z.grad.resolve_conj().numpy(), x.grad.numpy()]
+        )
     for g, w in zip(got[1], got[0]):
         np.testing.assert_allclose(g, w, rtol=1e-10, atol=1e-10)

@@ -443,3 +443,8 @@ REGISTRY += REGISTRY_SPARSE
 from .registry_nnlayers import NNLAYERS  # noqa: E402
 
 REGISTRY += NNLAYERS
+
+# complex tensors and torch.fft (complexfft): tests/engine/registry_complex.py
+from .registry_complex import REGISTRY_COMPLEX  # noqa: E402
+
+REGISTRY += REGISTRY_COMPLEX
