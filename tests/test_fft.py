@@ -160,3 +160,73 @@ def test_fft_loads_lazily():
         "gradfit.fft.fft(gradfit.ones(2)); assert 'gradfit.fft' in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# ---- stft / istft and the window functions ------------------------------------------------
+STFT_CASES = [
+    (None, {"n_fft": 8}), (8, {"n_fft": 8, "hop_length": 3}),
+    (5, {"n_fft": 8, "win_length": 5, "hop_length": 1}),
+    (16, {"n_fft": 16, "hop_length": 4, "normalized": True}), (8, {"n_fft": 8, "onesided": False}),
+    (None, {"n_fft": 8, "pad_mode": "constant"}),
+    (None, {"n_fft": 6, "pad_mode": "circular", "hop_length": 2}),
+    (None, {"n_fft": 6, "pad_mode": "replicate", "hop_length": 2}),
+]  # fmt: skip
+
+
+@pytest.mark.filterwarnings("ignore:A window was not provided")
+@pytest.mark.parametrize("case", range(len(STFT_CASES)))
+def test_stft_istft_as_pytorch(case):
+    import torch
+
+    window_length, kwargs = STFT_CASES[case]
+    xv = _values("r", (2, 40), 4)
+    got = {}
+    for lib in (torch, gradfit):
+        k = dict(kwargs)
+        if window_length:
+            k["window"] = lib.hann_window(window_length, dtype=lib.float64)
+        x = lib.tensor(xv, requires_grad=True)
+        spec = lib.stft(x, return_complex=True, **k)
+        ((spec.real**2).sum() + spec.imag.sum()).backward()
+        k.pop("pad_mode", None)
+        back = lib.istft(spec.detach(), length=40, **k)
+        z = lib.tensor(_values("c", tuple(spec.shape), 5), requires_grad=True)
+        lib.istft(z, length=37, **k).pow(2).sum().backward()  # istft's own gradient
+        got[lib.__name__] = [spec.detach().numpy(), x.grad.numpy(), back.numpy(), z.grad.numpy()]
+    for g, w in zip(got["gradfit"], got["torch"]):
+        assert g.shape == w.shape and g.dtype == w.dtype
+        np.testing.assert_allclose(g, w, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(got["gradfit"][2], xv, atol=1e-10)  # istft inverts stft
+
+
+@pytest.mark.parametrize(
+    "name", ["hann_window", "hamming_window", "blackman_window", "bartlett_window"]
+)
+def test_windows_as_pytorch(name):
+    import torch
+
+    for n, periodic in ((0, True), (1, False), (5, True), (8, False), (64, True)):
+        for dtype in ("float32", "float64"):
+            want = getattr(torch, name)(n, periodic, dtype=getattr(torch, dtype)).numpy()
+            got = getattr(gradfit, name)(n, periodic, dtype=getattr(gradfit, dtype)).numpy()
+            assert got.dtype == want.dtype
+            np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-7)
+
+
+STFT_API = [
+    lambda T: T.stft(T.ones(16), 4),
+    lambda T: T.stft(T.ones(16), 4, window=T.ones(3), return_complex=True),
+    lambda T: T.stft(T.ones(16), 4, window=T.ones(4), return_complex=False).shape,
+    lambda T: T.ones(16).stft(4, window=T.hann_window(4), return_complex=True).shape,
+    lambda T: T.istft(T.ones(3, 5), 4, window=T.ones(4)),
+    lambda T: T.stft(T.ones(1, 16, dtype=T.cfloat), 4, window=T.ones(4)).shape,
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("case", range(len(STFT_API)))
+def test_stft_api_as_pytorch(case):
+    import torch
+
+    fn = STFT_API[case]
+    got, want = _outcome(lambda: fn(gradfit)), _outcome(lambda: fn(torch))
+    assert got[0] == want[0] and (got[0] is not None or got == want)

@@ -333,3 +333,11 @@ _warnings.filterwarnings(
 # --- complexfft: torch.fft, loaded on first use; complex tensors' functions -----------------
 _LAZY_MODULES.add("fft")
 from gradfit._complex import *  # noqa: E402, F403 - listed in _complex.__all__
+from gradfit._stft import (  # noqa: E402
+    bartlett_window,
+    blackman_window,
+    hamming_window,
+    hann_window,
+    istft,
+    stft,
+)

@@ -20,7 +20,7 @@ from operator import attrgetter as _attrgetter
 
 import numpy as np
 
-from gradfit import _dtypes, _grad_mode, _layout, _rng, _typenames, return_types
+from gradfit import _dtypes, _grad_mode, _layout, _rng, _stft, _typenames, return_types
 from gradfit import _tensorops as _tops
 from gradfit import _tensorops_more as _tmore
 from gradfit._grad_mode import _enabled, _fw_level, _fw_on
@@ -3141,3 +3141,5 @@ Tensor.abs = Tensor.absolute = _abs
 Tensor.sgn = _sgn
 Tensor.sign = _sign
 Tensor.angle = _angle
+Tensor.stft = _stft.stft
+Tensor.istft = _stft.istft
