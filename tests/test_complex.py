@@ -64,6 +64,11 @@ CASES = [
     lambda T: T.tensor([1 + 2j]).to(T.complex128), lambda T: T.ones(2).to(T.cfloat),
     lambda T: T.tensor([1 + 2j], requires_grad=True).sum().backward(),
     lambda T: T.tensor([1 + 2j], requires_grad=True) * 2,
+    lambda T: T.tensor([1 + 2j]).type(), lambda T: T.tensor([1 + 2j], dtype=T.cdouble).type(),
+    lambda T: float(T.tensor(1 + 2j)), lambda T: float(T.tensor(3 + 0j)),
+    lambda T: complex(T.tensor([1 - 2j])), lambda T: T.where(T.tensor([True, False]), 1j, 0.5),
+    lambda T: T.where(T.tensor([True, False]), T.ones(2), 2j),
+    lambda T: T.tensor([1 + 2j, 3 - 1j]).var(), lambda T: T.tensor([1 + 2j, 3 - 1j]).norm(),
 ]  # fmt: skip
 
 
@@ -190,6 +195,10 @@ GRAD_CASES = [
     ("view_as_complex", lambda T, a: T.view_as_complex(a.reshape(3, 3, 2)[:, :2]) ** 2, "r6"),
     ("cast", lambda T, a: a.to(T.complex128) * 1j, "r"),
     ("reshape_index", lambda T, a: a.reshape(9)[2:5].flip(0) * 1j, "c"),
+    ("norm", lambda T, a: a.norm() + T.linalg.vector_norm(a, 3, dim=0).sum(), "c"),
+    ("var_std", lambda T, a: a.var(0) + a.std(1), "c"),
+    ("vdot", lambda T, a, b: T.vdot(a.reshape(9), b.reshape(9)), "cc"),
+    ("where", lambda T, a: T.where(a.real > 0, a, 0) * 1j, "c"),
 ]  # fmt: skip
 
 

@@ -100,6 +100,8 @@ def _scalar_dtype(v) -> np.dtype:
         return np.dtype(np.bool_)
     if isinstance(v, int | np.integer):
         return np.dtype(np.int64)
+    if isinstance(v, complex | np.complexfloating):
+        return np.result_type(_dtypes.default_np(), np.complex64)
     return _dtypes.default_np()
 
 
@@ -114,12 +116,17 @@ def _promote(a, b):
         return a, b
     if not ta and not tb:
         kinds = {_scalar_dtype(a).kind, _scalar_dtype(b).kind}
-        common = _scalar_dtype(1.0 if "f" in kinds else 1 if "i" in kinds else True)
+        common = _scalar_dtype(
+            1j if "c" in kinds else 1.0 if "f" in kinds else 1 if "i" in kinds else True
+        )
         return wrap(np.asarray(a, common)), wrap(np.asarray(b, common))
     t, s = (a, b) if ta else (b, a)
-    order = "biuf"
+    order = "biufc"
     kind_t, kind_s = unwrap(t).dtype.kind, _scalar_dtype(s).kind
-    if order.index(kind_s if kind_s != "u" else "i") > order.index(kind_t):
+    if kind_s == "c" and kind_t != "c":  # a float tensor keeps its width (float32 -> complex64)
+        real = unwrap(t).dtype if kind_t == "f" else _dtypes.default_np()
+        t = t.to(np.result_type(real, np.complex64))
+    elif order.index(kind_s if kind_s != "u" else "i") > order.index(kind_t):
         t = t.to(_scalar_dtype(s))
     s = wrap(np.asarray(s, t.dtype))
     return (t, s) if ta else (s, t)

@@ -197,7 +197,7 @@ def vdot(input, other):  # noqa: A002
             f"dot : expected both vectors to have same dtype, but found {input.dtype} "
             f"and {other.dtype}"
         )
-    return (input * other).sum()
+    return (input.conj() * other).sum()
 
 
 @with_out

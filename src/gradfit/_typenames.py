@@ -20,6 +20,8 @@ NAMES = {
     np.dtype("int8"): "CharTensor",
     np.dtype("uint8"): "ByteTensor",
     np.dtype("bool"): "BoolTensor",
+    np.dtype("complex64"): "ComplexFloatTensor",
+    np.dtype("complex128"): "ComplexDoubleTensor",
 }
 DTYPES = {name: dt for dt, name in NAMES.items()}
 

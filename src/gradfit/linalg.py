@@ -305,6 +305,8 @@ def vector_norm(x, ord=2, dim=None, keepdim: bool = False, *, dtype=None) -> Ten
     -inf or 0 (the count of non-zeros)."""
     if dtype is not None:
         x = x.to(dtype)
+    if x.dtype.is_complex:  # the norm of the moduli (real, as PyTorch's)
+        x = x.abs()
     _float("vector_norm", x)
     if x.ndim == 0:
         x, dim = x.reshape(1), None if dim is None else 0

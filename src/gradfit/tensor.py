@@ -3129,6 +3129,27 @@ def _angle(self) -> Tensor:
     return _complex_ops.Angle.apply(self if self._array.dtype.kind in "fc" else self.float())
 
 
+def _var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    if self._array.dtype.kind == "c":  # E|z - mean|^2: real, the two parts' variances added
+        return self.real.var(dim, unbiased, keepdim, correction=correction) + self.imag.var(
+            dim, unbiased, keepdim, correction=correction
+        )
+    return _real_var(self, dim, unbiased, keepdim, correction=correction)
+
+
+def _float_of(self) -> float:
+    value = self.item()
+    if isinstance(value, complex):
+        if value.imag:
+            raise RuntimeError("value cannot be converted to type double without overflow")
+        return value.real
+    return float(value)
+
+
+_real_var = Tensor.var
+Tensor.var = _var
+Tensor.__float__ = _float_of
+Tensor.__complex__ = lambda self: complex(self.item())
 Tensor.real = property(_real, _part_setter(_real))
 Tensor.imag = property(_imag, _part_setter(_imag))
 Tensor.conj = _conj
