@@ -525,8 +525,8 @@ class Tensor:
     def is_floating_point(self) -> bool:
         return self._array.dtype.kind == "f"
 
-    def is_contiguous(self) -> bool:
-        return self._array.flags.c_contiguous
+    def is_contiguous(self, memory_format=_layout.contiguous_format) -> bool:
+        return _layout.is_in_format(self._array, memory_format)
 
     def stride(self, dim: int | None = None):
         strides = tuple(s // self._array.itemsize for s in self._array.strides)
@@ -615,15 +615,18 @@ class Tensor:
     __hash__ = object.__hash__
 
     # ------------------------------------------------------------------ dtype and device
-    def to(self, *args, **kwargs) -> Tensor:
-        """``to(dtype)``, ``to(device)``, ``to(other)``, ``to(device, dtype)``; CPU only."""
+    def to(self, *args, memory_format=_layout.preserve_format, **kwargs) -> Tensor:
+        """``to(dtype)``, ``to(device)``, ``to(other)``, ``to(device, dtype)``; CPU only.
+        A ``memory_format`` other than ``preserve_format`` lays the result out in it."""
         dtype = parse_to_args(args, kwargs)
-        if dtype is None:
-            return self
-        dtype = _dtypes.to_dtype(dtype)
-        if dtype == self._array.dtype:
-            return self
-        return movement.Cast.apply(self, dtype=dtype)
+        out = self
+        if dtype is not None:
+            dtype = _dtypes.to_dtype(dtype)
+            if dtype != self._array.dtype:
+                out = movement.Cast.apply(self, dtype=dtype)
+        if memory_format is not _layout.preserve_format:
+            out = out.contiguous(memory_format)
+        return out
 
     def type(self, dtype=None):
         """``type()``: PyTorch's type string (``'torch.FloatTensor'``); ``type(t)``: a cast
@@ -1921,13 +1924,19 @@ class Tensor:
             inter.reshape(tuple(n * r for n, r in zip(x.shape, sizes))), "RepeatBackward0"
         )
 
-    def contiguous(self):
-        if self._array.flags.c_contiguous:
+    def contiguous(self, memory_format=_layout.contiguous_format):
+        if memory_format is _layout.contiguous_format:
+            if self._array.flags.c_contiguous:
+                return self
+            return movement.Contiguous.apply(self)
+        if _layout.is_in_format(self._array, memory_format):
             return self
-        return movement.Contiguous.apply(self)
+        if memory_format is _layout.preserve_format:
+            raise RuntimeError("preserve memory format is unsupported by the contiguous operator")
+        return movement.Contiguous.apply(self, memory_format=memory_format)
 
-    def clone(self, memory_format=None):
-        return movement.Contiguous.apply(self)
+    def clone(self, *, memory_format=_layout.preserve_format):
+        return movement.Contiguous.apply(self, memory_format=memory_format)
 
     def __getitem__(self, index):
         return movement.Index.apply(self, index=_index_arrays(index))

@@ -15,7 +15,7 @@ from types import MappingProxyType
 
 import numpy as np
 
-from gradfit import _dtypes
+from gradfit import _dtypes, _layout
 from gradfit._arrays import modified, set_array, unwrap
 from gradfit._grad_mode import no_grad
 from gradfit.autograd.function import Function
@@ -619,10 +619,16 @@ class Module:
                     set_array(b, fn(unwrap(b)))
         return self
 
-    def to(self, *args, **kwargs) -> Module:
+    def to(self, *args, memory_format=None, **kwargs) -> Module:
         """``to(dtype)``, ``to(device)``, ``to(tensor)`` or ``to(device, dtype)``: casts
-        floating-point parameters and buffers in place; CPU only."""
+        floating-point parameters and buffers in place; CPU only. ``memory_format``
+        (channels_last) lays out the 4-D (channels_last_3d: 5-D) ones in it."""
         dtype = parse_to_args(args, kwargs)
+        if memory_format is not None:
+            # as PyTorch: every 4-D and 5-D tensor, so channels_last refuses a 5-D one
+            self._apply_arrays(
+                lambda a: _layout.copy_as(a, memory_format) if a.ndim in (4, 5) else a
+            )
         if dtype is None:
             return self
         dt = _dtypes.to_dtype(dtype)
