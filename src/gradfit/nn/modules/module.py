@@ -8,7 +8,6 @@ attributes (``self.fc = Linear(2, 3)``). It walks them in registration order for
 
 from __future__ import annotations
 
-import itertools
 from collections import OrderedDict, namedtuple
 from collections.abc import Callable, Iterator
 from types import MappingProxyType
@@ -18,6 +17,7 @@ import numpy as np
 from gradfit import _dtypes, _layout
 from gradfit._arrays import modified, set_array, unwrap
 from gradfit._grad_mode import no_grad
+from gradfit._hooks import RemovableHandle
 from gradfit.autograd.function import Function
 from gradfit.nn.parameter import Buffer, Parameter
 from gradfit.tensor import Tensor, parse_to_args
@@ -34,26 +34,6 @@ class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpec
         return super().__repr__()
 
     __str__ = __repr__
-
-
-class RemovableHandle:
-    """Returned by the ``register_*_hook`` methods; ``remove()`` unregisters the hook."""
-
-    _next_id = itertools.count()
-
-    def __init__(self, hooks_dict: dict):
-        self._hooks_dict = hooks_dict
-        self.id = next(RemovableHandle._next_id)
-
-    def remove(self) -> None:
-        self._hooks_dict.pop(self.id, None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
-        return False
 
 
 _NO_HOOKS = MappingProxyType({})
