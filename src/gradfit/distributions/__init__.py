@@ -13,6 +13,7 @@ from gradfit.distributions.gamma import Gamma
 from gradfit.distributions.independent import Independent
 from gradfit.distributions.kl import kl_divergence, register_kl
 from gradfit.distributions.laplace import Laplace
+from gradfit.distributions.mixture_same_family import MixtureSameFamily
 from gradfit.distributions.multivariate_normal import MultivariateNormal
 from gradfit.distributions.normal import Normal
 from gradfit.distributions.one_hot_categorical import (
@@ -31,6 +32,7 @@ __all__ = [
     "Gamma",
     "Independent",
     "Laplace",
+    "MixtureSameFamily",
     "MultivariateNormal",
     "Normal",
     "OneHotCategorical",

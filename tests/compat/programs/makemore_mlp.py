@@ -54,7 +54,7 @@ for w in words:
 print(f"{log_likelihood=}")
 nll = -log_likelihood
 print(f"{nll=}")
-print(f"{nll/n}")
+print(f"{nll / n}")
 
 # ---- bigram as a one-layer net with one_hot ----------------------------------------------
 xs, ys = [], []
@@ -113,7 +113,11 @@ n_embd = 10
 n_hidden = 64
 g = torch.Generator().manual_seed(2147483647)
 C = torch.randn((vocab_size, n_embd), generator=g)
-W1 = torch.randn((n_embd * block_size, n_hidden), generator=g) * (5 / 3) / ((n_embd * block_size) ** 0.5)
+W1 = (
+    torch.randn((n_embd * block_size, n_hidden), generator=g)
+    * (5 / 3)
+    / ((n_embd * block_size) ** 0.5)
+)
 b1 = torch.randn(n_hidden, generator=g) * 0.1
 W2 = torch.randn((n_hidden, vocab_size), generator=g) * 0.1
 b2 = torch.randn(vocab_size, generator=g) * 0.1
@@ -159,9 +163,27 @@ loss = -logprobs[range(n), Yb].mean()
 
 for p in parameters:
     p.grad = None
-for t in [logprobs, probs, counts, counts_sum, counts_sum_inv, norm_logits, logit_maxes,
-          logits, h, hpreact, bnraw, bnvar_inv, bnvar, bndiff2, bndiff, hprebn, bnmeani,
-          embcat, emb]:
+for t in [
+    logprobs,
+    probs,
+    counts,
+    counts_sum,
+    counts_sum_inv,
+    norm_logits,
+    logit_maxes,
+    logits,
+    h,
+    hpreact,
+    bnraw,
+    bnvar_inv,
+    bnvar,
+    bndiff2,
+    bndiff,
+    hprebn,
+    bnmeani,
+    embcat,
+    emb,
+]:
     t.retain_grad()
 loss.backward()
 print(loss)
@@ -291,7 +313,9 @@ for _ in range(8):
     context = [0] * block_size
     while True:
         emb = C[torch.tensor([context])]
-        h = torch.tanh(bngain * (emb.view(1, -1) @ W1 + b1 - bnmean_running) / bnstd_running + bnbias)
+        h = torch.tanh(
+            bngain * (emb.view(1, -1) @ W1 + b1 - bnmean_running) / bnstd_running + bnbias
+        )
         logits = h @ W2 + b2
         probs = F.softmax(logits, dim=1)
         ix = torch.multinomial(probs, num_samples=1, generator=g).item()
