@@ -7,10 +7,12 @@ from gradfit.distributions import transforms as transforms  # the submodule, as 
 from gradfit.distributions.bernoulli import Bernoulli
 from gradfit.distributions.beta import Beta
 from gradfit.distributions.categorical import Categorical
+from gradfit.distributions.cauchy import Cauchy
 from gradfit.distributions.dirichlet import Dirichlet
 from gradfit.distributions.distribution import Distribution
 from gradfit.distributions.exponential import Exponential
 from gradfit.distributions.gamma import Gamma
+from gradfit.distributions.gumbel import Gumbel
 from gradfit.distributions.half_normal import HalfNormal
 from gradfit.distributions.independent import Independent
 from gradfit.distributions.kl import kl_divergence, register_kl
@@ -23,6 +25,7 @@ from gradfit.distributions.one_hot_categorical import (
     OneHotCategorical,
     OneHotCategoricalStraightThrough,
 )
+from gradfit.distributions.poisson import Poisson
 from gradfit.distributions.transformed_distribution import TransformedDistribution
 from gradfit.distributions.transforms import (
     AbsTransform,
@@ -58,10 +61,12 @@ __all__ = [
     "Bernoulli",
     "Beta",
     "Categorical",
+    "Cauchy",
     "Dirichlet",
     "Distribution",
     "Exponential",
     "Gamma",
+    "Gumbel",
     "Independent",
     "HalfNormal",
     "Laplace",
@@ -71,6 +76,7 @@ __all__ = [
     "Normal",
     "OneHotCategorical",
     "OneHotCategoricalStraightThrough",
+    "Poisson",
     "TransformedDistribution",
     "Uniform",
     "constraints",
