@@ -42,8 +42,10 @@ def extract(a, t, x_shape):
 def q_sample(x_start, t, noise=None):
     if noise is None:
         noise = torch.randn_like(x_start)
-    return extract(sqrt_alphas_cumprod, t, x_start.shape) * x_start + extract(
-        sqrt_one_minus_alphas_cumprod, t, x_start.shape) * noise
+    return (
+        extract(sqrt_alphas_cumprod, t, x_start.shape) * x_start
+        + extract(sqrt_one_minus_alphas_cumprod, t, x_start.shape) * noise
+    )
 
 
 class SinusoidalPositionEmbeddings(nn.Module):
@@ -63,9 +65,16 @@ class SinusoidalPositionEmbeddings(nn.Module):
 class Denoiser(nn.Module):
     def __init__(self, hidden=64, tdim=16):
         super().__init__()
-        self.time_mlp = nn.Sequential(SinusoidalPositionEmbeddings(tdim), nn.Linear(tdim, hidden), nn.SiLU())
+        self.time_mlp = nn.Sequential(
+            SinusoidalPositionEmbeddings(tdim), nn.Linear(tdim, hidden), nn.SiLU()
+        )
         self.inp = nn.Linear(2, hidden)
-        self.blocks = nn.ModuleList([nn.Sequential(nn.LayerNorm(hidden), nn.Linear(hidden, hidden), nn.SiLU()) for _ in range(2)])
+        self.blocks = nn.ModuleList(
+            [
+                nn.Sequential(nn.LayerNorm(hidden), nn.Linear(hidden, hidden), nn.SiLU())
+                for _ in range(2)
+            ]
+        )
         self.out = nn.Linear(hidden, 2)
 
     def forward(self, x, t):
@@ -85,7 +94,10 @@ scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=300)
 
 x0 = data[:4]
 t = torch.tensor([0, 10, 25, 49])
-print(extract(sqrt_alphas_cumprod, t, x0.shape).squeeze(1), q_sample(x0, t, noise=torch.zeros_like(x0)))
+print(
+    extract(sqrt_alphas_cumprod, t, x0.shape).squeeze(1),
+    q_sample(x0, t, noise=torch.zeros_like(x0)),
+)
 
 for step in range(300):
     idx = torch.randint(0, data.shape[0], (128,))
@@ -137,6 +149,8 @@ print(len(samples), final.shape, final.dtype)
 print(f"sample mean {final.mean(0)} std {final.std(0)}")
 r_data = data.norm(dim=1)
 r_samp = final.norm(dim=1)
-print(f"radius data {r_data.mean():.3f}±{r_data.std():.3f} samples {r_samp.mean():.3f}±{r_samp.std():.3f}")
+print(
+    f"radius data {r_data.mean():.3f}±{r_data.std():.3f} samples {r_samp.mean():.3f}±{r_samp.std():.3f}"
+)
 hist = torch.histc(r_samp, bins=8, min=0, max=1.6)
 print(hist)

@@ -43,9 +43,17 @@ def fmodel(params, buffers, x):
 
 predictions1_vmap = vmap(fmodel, in_dims=(0, 0, None))(params, buffers, minibatch)
 print(predictions1_vmap.shape)
-print(torch.allclose(predictions1_vmap, torch.stack(predictions_diff_minibatch_loop), atol=1e-3, rtol=1e-5))
+print(
+    torch.allclose(
+        predictions1_vmap, torch.stack(predictions_diff_minibatch_loop), atol=1e-3, rtol=1e-5
+    )
+)
 predictions2_vmap = vmap(fmodel)(params, buffers, data[:num_models])
-print(torch.allclose(predictions2_vmap, torch.stack([m(d) for m, d in zip(models, data[:num_models])]), atol=1e-6))
+print(
+    torch.allclose(
+        predictions2_vmap, torch.stack([m(d) for m, d in zip(models, data[:num_models])]), atol=1e-6
+    )
+)
 
 # per-sample gradients
 model = models[0]
@@ -66,10 +74,28 @@ ft_compute_sample_grad = vmap(ft_compute_grad, in_dims=(None, None, 0, 0))
 ft_per_sample_grads = ft_compute_sample_grad(params, buffers, minibatch, targets)
 for name, g in ft_per_sample_grads.items():
     print(name, tuple(g.shape))
-manual = [torch.autograd.grad(compute_loss(params | {k: v.requires_grad_() for k, v in params.items()}, buffers, minibatch[i], targets[i]), list(params.values())) for i in range(3)]
+manual = [
+    torch.autograd.grad(
+        compute_loss(
+            params | {k: v.requires_grad_() for k, v in params.items()},
+            buffers,
+            minibatch[i],
+            targets[i],
+        ),
+        list(params.values()),
+    )
+    for i in range(3)
+]
 for p_ in params.values():
     p_.requires_grad_(False)
-print(all(torch.allclose(ft_per_sample_grads[k][i], manual[i][j], atol=3e-6) for i in range(3) for j, k in enumerate(params)))
+print(
+    all(
+        torch.allclose(ft_per_sample_grads[k][i], manual[i][j], atol=3e-6)
+        for i in range(3)
+        for j, k in enumerate(params)
+    )
+)
+
 
 # jacobians and hessians of a function of the input
 def predict(weight, bias, x):
@@ -88,13 +114,17 @@ jw, jb = jacrev(predict, argnums=(0, 1))(weight, bias, x)
 print(jw.shape, jb.shape)
 h = hessian(lambda z: predict(weight, bias, z).sum())(x)
 print(h.shape, torch.allclose(h, h.T))
-batched = vmap(jacrev(predict, argnums=2), in_dims=(None, None, 0))(weight, bias, torch.randn(3, D, dtype=torch.float64))
+batched = vmap(jacrev(predict, argnums=2), in_dims=(None, None, 0))(
+    weight, bias, torch.randn(3, D, dtype=torch.float64)
+)
 print(batched.shape)
 
 # ---- PINN for Burgers: u_t + u u_x - (0.01/pi) u_xx = 0, u(0,x) = -sin(pi x), u(t,±1) = 0 --
 torch.manual_seed(1)
 nu = 0.01 / math.pi
-net = nn.Sequential(nn.Linear(2, 20), nn.Tanh(), nn.Linear(20, 20), nn.Tanh(), nn.Linear(20, 1)).double()
+net = nn.Sequential(
+    nn.Linear(2, 20), nn.Tanh(), nn.Linear(20, 20), nn.Tanh(), nn.Linear(20, 1)
+).double()
 for m in net.modules():
     if isinstance(m, nn.Linear):
         nn.init.xavier_normal_(m.weight)
@@ -113,9 +143,15 @@ def residual(t, x):
     t.requires_grad_(True)
     x.requires_grad_(True)
     u = net(torch.cat([t, x], dim=1))
-    u_t = torch.autograd.grad(u, t, grad_outputs=torch.ones_like(u), retain_graph=True, create_graph=True)[0]
-    u_x = torch.autograd.grad(u, x, grad_outputs=torch.ones_like(u), retain_graph=True, create_graph=True)[0]
-    u_xx = torch.autograd.grad(u_x, x, grad_outputs=torch.ones_like(u_x), retain_graph=True, create_graph=True)[0]
+    u_t = torch.autograd.grad(
+        u, t, grad_outputs=torch.ones_like(u), retain_graph=True, create_graph=True
+    )[0]
+    u_x = torch.autograd.grad(
+        u, x, grad_outputs=torch.ones_like(u), retain_graph=True, create_graph=True
+    )[0]
+    u_xx = torch.autograd.grad(
+        u_x, x, grad_outputs=torch.ones_like(u_x), retain_graph=True, create_graph=True
+    )[0]
     return u_t + u * u_x - nu * u_xx
 
 
@@ -131,15 +167,23 @@ for epoch in range(80):
     loss.backward()
     optimizer.step()
     if epoch % 20 == 0:
-        print(f"epoch {epoch:3d} loss {loss.item():.6f} (pde {loss_f.item():.6f}, ic {loss_0.item():.6f}, bc {loss_b.item():.6f})")
+        print(
+            f"epoch {epoch:3d} loss {loss.item():.6f} (pde {loss_f.item():.6f}, ic {loss_0.item():.6f}, bc {loss_b.item():.6f})"
+        )
 
-lbfgs = torch.optim.LBFGS(net.parameters(), lr=1.0, max_iter=30, history_size=20, line_search_fn="strong_wolfe")
+lbfgs = torch.optim.LBFGS(
+    net.parameters(), lr=1.0, max_iter=30, history_size=20, line_search_fn="strong_wolfe"
+)
 
 
 def closure():
     lbfgs.zero_grad()
     f = residual(t_f, x_f)
-    loss = mse(f, torch.zeros_like(f)) + mse(net(torch.cat([t_0, x_0], 1)), u_0) + mse(net(torch.cat([t_b, x_b], 1)), torch.zeros_like(t_b))
+    loss = (
+        mse(f, torch.zeros_like(f))
+        + mse(net(torch.cat([t_0, x_0], 1)), u_0)
+        + mse(net(torch.cat([t_b, x_b], 1)), torch.zeros_like(t_b))
+    )
     loss.backward()
     return loss
 

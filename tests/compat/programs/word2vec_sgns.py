@@ -96,7 +96,9 @@ for epoch in range(3):
 
 # the same objective with logsigmoid, as a sanity check
 iv, ov, nv = input_vectors.detach(), output_vectors.detach(), noise_vectors.detach()
-alt = -(F.logsigmoid((iv * ov).sum(1)) + F.logsigmoid(-torch.bmm(nv, iv.unsqueeze(2)).squeeze(2)).sum(1)).mean()
+alt = -(
+    F.logsigmoid((iv * ov).sum(1)) + F.logsigmoid(-torch.bmm(nv, iv.unsqueeze(2)).squeeze(2)).sum(1)
+).mean()
 print(f"{alt.item():.4f}", torch.allclose(alt, criterion(iv, ov, nv), atol=1e-5))
 
 
