@@ -3059,3 +3059,13 @@ def _takes_dim(fn) -> bool:
 for _name, _fn in list(vars(Tensor).items()):
     if not _name.startswith("__") and callable(_fn) and _takes_dim(_fn):
         setattr(Tensor, _name, _numpy_names(_fn))
+
+
+# --- Tensor.histogram: torch.histogram as a method ---
+def _histogram_method(self, bins=100, *, range=None, weight=None, density=False):  # noqa: A002
+    from gradfit._histogram import histogram
+
+    return histogram(self, bins, range=range, weight=weight, density=density)
+
+
+Tensor.histogram = _histogram_method
