@@ -41,3 +41,25 @@ def test_numpy_argument_names_axis_keepdims(call):
 def test_numpy_argument_name_and_its_alias_together_is_an_error():
     with pytest.raises(TypeError, match="'dim' and its alias 'axis'"):
         gradfit.ones(2, 3).sum(dim=0, axis=1)
+
+
+def test_autograd_grad_takes_pytorchs_positional_order_and_only_inputs():
+    torch = _torch()
+    import warnings
+
+    for m in (gradfit, torch):
+        a = m.tensor([1.0, 2.0], requires_grad=True)
+        b = m.tensor([3.0], requires_grad=True)
+        y = (a**2).sum()
+        # outputs, inputs, grad_outputs, retain_graph, create_graph, only_inputs, allow_unused
+        ga, gb = m.autograd.grad(y, [a, b], None, True, True, True, True)
+        assert gb is None and ga.tolist() == [2.0, 4.0] and ga.requires_grad
+        (g,) = m.autograd.grad(y, a, only_inputs=True, retain_graph=True)
+        assert g.tolist() == [2.0, 4.0]
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            m.autograd.grad(y, a, only_inputs=False)
+        assert [x.category for x in w] == [FutureWarning]
+    with pytest.raises(NotImplementedError, match="is_grads_batched"):
+        x = gradfit.ones(2, requires_grad=True)
+        gradfit.autograd.grad(x.sum(), x, gradfit.ones(3), is_grads_batched=True)

@@ -494,7 +494,7 @@ def backward(
         retain_graph = create_graph
     if inputs is not None:
         inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
-        grads = grad(tensors, inputs, grad_tensors, retain_graph, create_graph, True)
+        grads = grad(tensors, inputs, grad_tensors, retain_graph, create_graph, allow_unused=True)
         for x, g in zip(inputs, grads):
             if g is not None:
                 if create_graph:
@@ -550,14 +550,33 @@ def grad(
     grad_outputs=None,
     retain_graph=None,
     create_graph=False,
+    only_inputs=True,
     allow_unused=None,
+    is_grads_batched=False,
     materialize_grads=False,
 ):
     """Gradients of ``outputs`` w.r.t. ``inputs``, returned (not accumulated into .grad).
 
-    As ``torch.autograd.grad``: an input the outputs do not depend on raises unless
-    ``allow_unused=True`` (then its gradient is None, or zeros with ``materialize_grads``).
+    As ``torch.autograd.grad`` (same positional order): an input the outputs do not depend
+    on raises unless ``allow_unused=True`` (then its gradient is None, or zeros with
+    ``materialize_grads``). ``only_inputs`` is PyTorch's deprecated, ignored flag (WGAN-GP
+    code still passes it); ``is_grads_batched`` is not supported (``torch.func.vmap`` is).
     """
+    if not only_inputs:
+        import warnings
+
+        warnings.warn(
+            "only_inputs argument is deprecated and is ignored now (defaults to True). To "
+            "accumulate gradient for other parts of the graph, please use "
+            "torch.autograd.backward.",
+            FutureWarning,
+            stacklevel=2,
+        )
+    if is_grads_batched:
+        raise NotImplementedError(
+            "grad: is_grads_batched=True is not supported; use torch.func.vmap over "
+            "torch.autograd.grad (or torch.func.vjp) instead"
+        )
     if retain_graph is None:
         retain_graph = create_graph
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
