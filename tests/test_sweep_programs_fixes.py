@@ -60,6 +60,21 @@ def test_autograd_grad_takes_pytorchs_positional_order_and_only_inputs():
             warnings.simplefilter("always")
             m.autograd.grad(y, a, only_inputs=False)
         assert [x.category for x in w] == [FutureWarning]
-    with pytest.raises(NotImplementedError, match="is_grads_batched"):
-        x = gradfit.ones(2, requires_grad=True)
-        gradfit.autograd.grad(x.sum(), x, gradfit.ones(3), is_grads_batched=True)
+
+
+def test_autograd_grad_is_grads_batched_gives_jacobian_rows():
+    torch = _torch()
+    a = np.array([0.3, -1.2, 2.0])
+    results = []
+    for m in (gradfit, torch):
+        x = m.tensor(a, requires_grad=True)
+        y = m.stack([x[0] * x[1], x.sin().sum(), (x**3)[2]])
+        (jac,) = m.autograd.grad(y, x, m.eye(3, dtype=m.float64), is_grads_batched=True,
+                                 create_graph=True)  # fmt: skip
+        (h,) = m.autograd.grad(jac[1].sum(), x)
+        results.append((jac.detach().numpy(), h.numpy()))
+    for got, want in zip(*results):
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+    x = gradfit.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="batched grad_output"):
+        gradfit.autograd.grad(x.sum(), x, None, is_grads_batched=True)
