@@ -335,6 +335,9 @@ _warnings.filterwarnings(
     "ignore", message=".* encountered in ", category=RuntimeWarning, module=r"gradfit(\.|$)"
 )
 
+# --- torch.histogram (makemore's activation histograms) --------------------------------------
+from gradfit._histogram import histogram  # noqa: E402
+
 # --- complexfft: torch.fft, loaded on first use; complex tensors' functions -----------------
 _LAZY_MODULES.add("fft")
 from gradfit._complex import *  # noqa: E402, F403 - listed in _complex.__all__
