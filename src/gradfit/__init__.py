@@ -200,6 +200,9 @@ from gradfit.autograd.anomaly_mode import (  # (toplevel)
 
 # --- linalg additions (linutils): torch.pinverse, torch.matrix_exp ---------------------------
 from gradfit.linalg import matrix_exp, pinverse
+
+# --- program sweep (sweepa): torch.cholesky_solve, torch.cholesky_inverse -------------------
+from gradfit._tensorops import cholesky_inverse, cholesky_solve
 from gradfit.random import (
     Generator,
     bernoulli,

@@ -1139,6 +1139,30 @@ def cholesky(input, upper: bool = False):  # noqa: A002
     return linalg.cholesky(input, upper=upper)
 
 
+@with_out
+def cholesky_solve(B, L, upper: bool = False):  # noqa: N803
+    """X with A X = B, A = L L^T given its Cholesky factor L (``upper``: A = U^T U):
+    two triangular solves, so gradients reach B and the factor, as PyTorch's.
+    B and L are (batches of) matrices whose batch dimensions broadcast."""
+    if B.ndim < 2 or L.ndim < 2:
+        raise RuntimeError(
+            f"cholesky_solve: expected B and the factor to have at least 2 dimensions, "
+            f"got {B.ndim} and {L.ndim}"
+        )
+    lower = L.mT if upper else L
+    y = linalg.solve_triangular(lower, B, upper=False)
+    return linalg._named(linalg.solve_triangular(lower.mT, y, upper=True), "CholeskySolveBackward0")
+
+
+@with_out
+def cholesky_inverse(L, upper: bool = False):  # noqa: N803
+    """The inverse of A = L L^T (``upper``: A = U^T U) from its Cholesky factor."""
+    linalg._square("cholesky_inverse", L)
+    eye = wrap(np.broadcast_to(np.eye(L.shape[-1], dtype=unwrap(L).dtype), L.shape).copy())
+    inv = cholesky_solve(eye, L, upper)
+    return linalg._named(inv, "CholeskyInverseBackward0")
+
+
 def svd(input, some: bool = True, compute_uv: bool = True):  # noqa: A002
     """``torch.svd``: (U, S, V) with V (not V^T); ``some=False`` gives full U and V."""
     u, s, vh = linalg.svd(input, full_matrices=not some)

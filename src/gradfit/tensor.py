@@ -1694,9 +1694,12 @@ class Tensor:
     def std(
         self, dim=None, unbiased: bool | None = None, keepdim: bool = False, *, correction=None
     ):
-        return _named(
-            self.var(dim, unbiased, keepdim, correction=correction).sqrt(), "StdBackward0"
+        if correction is None:
+            correction = 1 if unbiased is None or unbiased else 0
+        out = reduce.Var.apply(
+            self, dim=_dims(dim, self.ndim), correction=correction, keepdim=keepdim, take_sqrt=True
         )
+        return _named(out, "StdBackward0")
 
     def _minmax(self, which: str, dim, keepdim: bool):
         if isinstance(dim, Tensor):
@@ -2212,6 +2215,12 @@ class Tensor:
 
     def cholesky(self, upper: bool = False):
         return _tops.cholesky(self, upper)
+
+    def cholesky_solve(self, input2, upper: bool = False):
+        return _tops.cholesky_solve(self, input2, upper)
+
+    def cholesky_inverse(self, upper: bool = False):
+        return _tops.cholesky_inverse(self, upper)
 
     def type_as(self, other):
         return self.to(other.dtype)
