@@ -95,6 +95,8 @@ from gradfit._tensorops import (
     cartesian_prod,
     cdist,
     cholesky,
+    cholesky_inverse,
+    cholesky_solve,
     cumprod,
     cumsum,
     det,
@@ -200,9 +202,6 @@ from gradfit.autograd.anomaly_mode import (  # (toplevel)
 
 # --- linalg additions (linutils): torch.pinverse, torch.matrix_exp ---------------------------
 from gradfit.linalg import matrix_exp, pinverse
-
-# --- program sweep (sweepa): torch.cholesky_solve, torch.cholesky_inverse -------------------
-from gradfit._tensorops import cholesky_inverse, cholesky_solve
 from gradfit.random import (
     Generator,
     bernoulli,

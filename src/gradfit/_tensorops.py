@@ -20,6 +20,7 @@ from gradfit.autograd import function as _graph
 from gradfit.autograd._torch_names import named
 from gradfit.ops import elementwise, movement
 from gradfit.ops import indexing as indexing_ops  # meshgrid has an `indexing` argument
+from gradfit.ops import linalg as linalg_ops
 
 if TYPE_CHECKING:
     from gradfit.tensor import Tensor
@@ -1142,16 +1143,16 @@ def cholesky(input, upper: bool = False):  # noqa: A002
 @with_out
 def cholesky_solve(B, L, upper: bool = False):  # noqa: N803
     """X with A X = B, A = L L^T given its Cholesky factor L (``upper``: A = U^T U):
-    two triangular solves, so gradients reach B and the factor, as PyTorch's.
+    two triangular solves; gradients reach B and the factor as PyTorch's.
     B and L are (batches of) matrices whose batch dimensions broadcast."""
     if B.ndim < 2 or L.ndim < 2:
         raise RuntimeError(
             f"cholesky_solve: expected B and the factor to have at least 2 dimensions, "
             f"got {B.ndim} and {L.ndim}"
         )
-    lower = L.mT if upper else L
-    y = linalg.solve_triangular(lower, B, upper=False)
-    return linalg._named(linalg.solve_triangular(lower.mT, y, upper=True), "CholeskySolveBackward0")
+    return linalg._named(
+        linalg_ops.CholeskySolve.apply(B, L, upper=upper), "CholeskySolveBackward0"
+    )
 
 
 @with_out
