@@ -322,3 +322,10 @@ from gradfit._layout import (  # noqa: E402
     strided,
 )
 from gradfit._sparse import sparse_coo_tensor, spmm  # noqa: E402
+
+# --- program sweep (sweepa): numpy's axis/keepdims for dim/keepdim, as PyTorch's parser ----
+# (installed last, over every function and Tensor method defined above)
+# isort: split
+from gradfit import _numpy_names  # noqa: E402
+
+_numpy_names.install(globals(), Tensor)

@@ -14,6 +14,7 @@ reaches a tensor's array through ``gradfit._arrays``, not through ``_array``.
 
 from __future__ import annotations
 
+import functools
 import numbers
 import weakref
 
@@ -1507,11 +1508,13 @@ class Tensor:
     def isfinite(self):
         return Tensor._make(np.isfinite(self._array), None)
 
-    def all(self, dim=None):
-        return Tensor._make(np.all(self._array, axis=_dims(dim, self.ndim)), None)
+    def all(self, dim=None, keepdim: bool = False):
+        out = np.all(self._array, axis=_dims(dim, self.ndim), keepdims=keepdim)
+        return Tensor._make(np.asarray(out), None)
 
-    def any(self, dim=None):
-        return Tensor._make(np.any(self._array, axis=_dims(dim, self.ndim)), None)
+    def any(self, dim=None, keepdim: bool = False):
+        out = np.any(self._array, axis=_dims(dim, self.ndim), keepdims=keepdim)
+        return Tensor._make(np.asarray(out), None)
 
     def sign(self):
         return _overwrite.Step.apply(self, None, fn="sign")
@@ -2381,11 +2384,10 @@ def _step(fn):
 def _named_method(method, name: str):
     """``method`` whose result prints PyTorch's node name ``name`` (see ``named``)."""
 
+    @functools.wraps(method)  # keeps the signature, read by _numpy_names
     def wrapper(self, *args, **kwargs):
         return named(method(self, *args, **kwargs), name)
 
-    wrapper.__name__ = wrapper.__qualname__ = method.__name__
-    wrapper.__doc__ = method.__doc__
     return wrapper
 
 
