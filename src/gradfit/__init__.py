@@ -323,9 +323,17 @@ from gradfit._layout import (  # noqa: E402
 )
 from gradfit._sparse import sparse_coo_tensor, spmm  # noqa: E402
 
-# --- program sweep (sweepa): numpy's axis/keepdims for dim/keepdim, as PyTorch's parser ----
-# (installed last, over every function and Tensor method defined above)
+# --- program sweep (sweepa): memory formats (x.to(memory_format=torch.channels_last));
+# numpy's axis/keepdims for dim/keepdim, as PyTorch's parser (installed last, over every
+# function and Tensor method defined above) --------------------------------------------------
 # isort: split
 from gradfit import _numpy_names  # noqa: E402
+from gradfit._layout import (  # noqa: E402
+    channels_last,
+    channels_last_3d,
+    contiguous_format,
+    memory_format,
+    preserve_format,
+)
 
 _numpy_names.install(globals(), Tensor)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from gradfit import _dtypes
-from gradfit._arrays import wrap
+from gradfit import _dtypes, _layout
+from gradfit._arrays import unwrap, wrap
 from gradfit._cascade_sum import GRAIN_SIZE, VECTOR_BYTES, intra_op_threads
 from gradfit._fused import fma as _fma
 from gradfit.tensor import Tensor, _check_device, _checked_size, _shape_args, _to_array
@@ -73,27 +73,38 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = Fal
     )
 
 
-def _like(fill, t: Tensor, dtype, requires_grad) -> Tensor:
+def _like(fill, t: Tensor, dtype, requires_grad, memory_format=None) -> Tensor:
+    """A filled tensor of ``t``'s shape, laid out as ``memory_format`` says (PyTorch's
+    default, ``preserve_format``, keeps a channels-last ``t``'s layout)."""
+    fmt = _layout.preserve_format if memory_format is None else memory_format
+    arr = np.full(t.shape, fill, dtype=t.dtype if dtype is None else _dtypes.to_dtype(dtype))
     return _finish(
-        np.full(t.shape, fill, dtype=t.dtype if dtype is None else _dtypes.to_dtype(dtype)),
-        requires_grad,
+        _layout.in_memory_order(arr, _layout.memory_order(fmt, unwrap(t))), requires_grad
     )
 
 
-def zeros_like(input, *, dtype=None, device=None, requires_grad=False) -> Tensor:  # noqa: A002
-    return _like(0, input, dtype, requires_grad)
+def zeros_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):  # noqa: A002
+    return _like(0, input, dtype, requires_grad, memory_format)
 
 
-def ones_like(input, *, dtype=None, device=None, requires_grad=False) -> Tensor:  # noqa: A002
-    return _like(1, input, dtype, requires_grad)
+def ones_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):  # noqa: A002
+    return _like(1, input, dtype, requires_grad, memory_format)
 
 
-def empty_like(input, *, dtype=None, device=None, requires_grad=False) -> Tensor:  # noqa: A002
-    return _like(0, input, dtype, requires_grad)
+def empty_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):  # noqa: A002
+    return _like(0, input, dtype, requires_grad, memory_format)
 
 
-def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False):  # noqa: A002
-    return _like(fill_value, input, dtype, requires_grad)
+def full_like(
+    input,  # noqa: A002
+    fill_value,
+    *,
+    dtype=None,
+    device=None,
+    requires_grad=False,
+    memory_format=None,
+):
+    return _like(fill_value, input, dtype, requires_grad, memory_format)
 
 
 def arange(

@@ -494,8 +494,10 @@ class Tensor:
     def is_floating_point(self) -> bool:
         return self._array.dtype.kind == "f"
 
-    def is_contiguous(self) -> bool:
-        return self._array.flags.c_contiguous
+    def is_contiguous(self, memory_format=None) -> bool:
+        order = _layout.channels_last_order(memory_format, self.ndim)
+        a = self._array
+        return (a if order is None else a.transpose(order)).flags.c_contiguous
 
     def stride(self, dim: int | None = None):
         strides = tuple(s // self._array.itemsize for s in self._array.strides)
@@ -585,14 +587,17 @@ class Tensor:
 
     # ------------------------------------------------------------------ dtype and device
     def to(self, *args, **kwargs) -> Tensor:
-        """``to(dtype)``, ``to(device)``, ``to(other)``, ``to(device, dtype)``; CPU only."""
+        """``to(dtype)``, ``to(device)``, ``to(other)``, ``to(device, dtype)``; CPU only;
+        ``memory_format``: a copy in that order unless the tensor already is."""
+        fmt = kwargs.pop("memory_format", None) if kwargs else None
         dtype = parse_to_args(args, kwargs)
-        if dtype is None:
-            return self
-        dtype = _dtypes.to_dtype(dtype)
-        if dtype == self._array.dtype:
-            return self
-        return movement.Cast.apply(self, dtype=dtype)
+        out = self
+        if dtype is not None and _dtypes.to_dtype(dtype) != self._array.dtype:
+            out = movement.Cast.apply(self, dtype=_dtypes.to_dtype(dtype))
+        if fmt is not None and not out.is_contiguous(fmt) and fmt is not _layout.preserve_format:
+            order = _layout.memory_order(fmt, out._array)
+            out = _named(movement.Contiguous.apply(out, order=order), "ToCopyBackward0")
+        return out
 
     def type(self, dtype=None):
         """``type()``: PyTorch's type string (``'torch.FloatTensor'``); ``type(t)``: a cast
@@ -1895,13 +1900,15 @@ class Tensor:
             inter.reshape(tuple(n * r for n, r in zip(x.shape, sizes))), "RepeatBackward0"
         )
 
-    def contiguous(self):
-        if self._array.flags.c_contiguous:
+    def contiguous(self, memory_format=None):
+        if self.is_contiguous(memory_format):
             return self
-        return movement.Contiguous.apply(self)
+        order = _layout.memory_order(memory_format, self._array)
+        return movement.Contiguous.apply(self, order=order)
 
     def clone(self, memory_format=None):
-        return movement.Contiguous.apply(self)
+        fmt = _layout.preserve_format if memory_format is None else memory_format
+        return movement.Contiguous.apply(self, order=_layout.memory_order(fmt, self._array))
 
     def __getitem__(self, index):
         return movement.Index.apply(self, index=_index_arrays(index))

@@ -175,13 +175,16 @@ class Cat(Op):
 
 
 class Contiguous(Op):
-    """A C-contiguous copy (``clone``/``contiguous``); the gradient passes through."""
+    """A C-contiguous copy (``clone``/``contiguous``); the gradient passes through.
+    ``order``: the axes in memory order of the copy (channels last: (0, 2, 3, 1))."""
 
     saves_inputs = False
 
     @staticmethod
-    def forward(ctx, a):
-        return np.array(a, order="C", copy=True)
+    def forward(ctx, a, order=None):
+        if order is None:
+            return np.array(a, order="C", copy=True)
+        return np.ascontiguousarray(a.transpose(order)).transpose(np.argsort(order))
 
     @staticmethod
     def backward(ctx, grad_output):

@@ -15,7 +15,7 @@ from types import MappingProxyType
 
 import numpy as np
 
-from gradfit import _dtypes
+from gradfit import _dtypes, _layout
 from gradfit._arrays import modified, set_array, unwrap
 from gradfit._grad_mode import no_grad
 from gradfit.autograd.function import Function
@@ -621,8 +621,12 @@ class Module:
 
     def to(self, *args, **kwargs) -> Module:
         """``to(dtype)``, ``to(device)``, ``to(tensor)`` or ``to(device, dtype)``: casts
-        floating-point parameters and buffers in place; CPU only."""
+        floating-point parameters and buffers in place; CPU only. ``memory_format``
+        (``channels_last``) lays out the 4-D (5-D) floating-point ones in that order."""
+        fmt = kwargs.pop("memory_format", None) if kwargs else None
         dtype = parse_to_args(args, kwargs)
+        if fmt is not None:
+            self._apply_arrays(lambda a: _in_memory_format(a, fmt))
         if dtype is None:
             return self
         dt = _dtypes.to_dtype(dtype)
@@ -936,3 +940,13 @@ class Module:
 def _typename(obj) -> str:
     """The type name PyTorch's messages print: a tensor's legacy type ('torch.FloatTensor')."""
     return obj.type() if isinstance(obj, Tensor) else type(obj).__name__
+
+
+def _in_memory_format(a: np.ndarray, fmt) -> np.ndarray:
+    """``a`` copied into ``fmt``'s order where PyTorch's ``Module.to`` converts it (floating
+    point with the format's rank), else ``a``."""
+    rank = {_layout.channels_last: 4, _layout.channels_last_3d: 5}.get(fmt)
+    if a.dtype.kind != "f" or a.ndim != (rank or a.ndim):
+        return a
+    order = _layout.channels_last_order(fmt, a.ndim)
+    return np.ascontiguousarray(a) if order is None else _layout.in_memory_order(a, order)
