@@ -553,3 +553,30 @@ def test_grad_fn_names_as_pytorch():
             x = lib.ones(1, 4, 2, 2).requires_grad_(True) * 1
             names.append(repr(case(lib, x)).rsplit("grad_fn=", 1)[1])
         assert names[0] == names[1]
+
+
+def test_global_module_forward_hooks_as_pytorch():
+    """register_module_forward_pre_hook / register_module_forward_hook: run for every
+    module, before the module's own hooks, in PyTorch's order, replacing args/outputs."""
+    logs = []
+    for lib, nn in _libs():
+        log = []
+        lib.manual_seed(0)
+        net = nn.Sequential(nn.Linear(2, 3), nn.ReLU())
+        own = net[0].register_forward_hook(lambda m, a, o: log.append(("own", type(m).__name__)))
+        mod = __import__(nn.__name__ + ".modules.module", fromlist=["module"])
+        pre = mod.register_module_forward_pre_hook(
+            lambda m, a: log.append(("pre", type(m).__name__)) or (a[0] * 2,)
+        )
+        post = mod.register_module_forward_hook(
+            lambda m, a, kw, o: log.append(("post", type(m).__name__, sorted(kw))) or o + 1,
+            with_kwargs=True,
+        )
+        out = net(lib.ones(1, 2))
+        pre.remove()
+        post.remove()
+        own.remove()
+        out2 = net(lib.ones(1, 2))
+        log.append(_np(out).round(6).tolist() + _np(out2).round(6).tolist())
+        logs.append(log)
+    assert logs[0] == logs[1]
