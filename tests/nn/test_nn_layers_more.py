@@ -563,13 +563,17 @@ def test_global_module_forward_hooks_as_pytorch():
         log = []
         lib.manual_seed(0)
         net = nn.Sequential(nn.Linear(2, 3), nn.ReLU())
-        own = net[0].register_forward_hook(lambda m, a, o: log.append(("own", type(m).__name__)))
+        own = net[0].register_forward_hook(
+            lambda m, a, o, log=log: log.append(("own", type(m).__name__))
+        )
         mod = __import__(nn.__name__ + ".modules.module", fromlist=["module"])
         pre = mod.register_module_forward_pre_hook(
-            lambda m, a: log.append(("pre", type(m).__name__)) or (a[0] * 2,)
+            lambda m, a, log=log: log.append(("pre", type(m).__name__)) or (a[0] * 2,)
         )
         post = mod.register_module_forward_hook(
-            lambda m, a, kw, o: log.append(("post", type(m).__name__, sorted(kw))) or o + 1,
+            lambda m, a, kw, o, log=log: (
+                log.append(("post", type(m).__name__, sorted(kw))) or o + 1
+            ),
             with_kwargs=True,
         )
         out = net(lib.ones(1, 2))
