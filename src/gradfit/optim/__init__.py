@@ -2,9 +2,10 @@
 
 ``SGD``, ``Adam``, ``AdamW``, ``RMSprop``, ``Adagrad``, ``Adadelta``, ``Adamax``,
 ``NAdam``, ``RAdam``, ``Rprop``, ``ASGD``, ``Adafactor`` and ``LBFGS`` follow PyTorch's
-update rules, state and ``state_dict`` layout; ``lr_scheduler`` holds the schedules; ``lecture`` holds
-the lecture's own forms (line search, momentum, Nesterov, normalised gradients, Adam). The
-update maths is in ``_functional`` as plain NumPy functions.
+update rules, state and ``state_dict`` layout; ``lr_scheduler`` holds the schedules;
+``lecture`` holds the lecture's own forms (line search, momentum, Nesterov, normalised
+gradients, Adam). The update maths is in ``_functional`` as plain NumPy functions
+(``Adafactor``'s in its own module).
 """
 
 from __future__ import annotations
