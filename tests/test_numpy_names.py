@@ -1,6 +1,7 @@
 """NumPy's ``axis``/``keepdims`` accepted as ``dim``/``keepdim`` where PyTorch's argument
 parser accepts them (Tensor methods and ``torch.*`` functions: the d2l book writes
-``y_hat.argmax(axis=1)``), refused where PyTorch's function is Python (``norm``)."""
+``y_hat.argmax(axis=1)``, ``torch.cat(xs, axis=1)``), refused where PyTorch's function is
+Python (``torch.norm``)."""
 
 from __future__ import annotations
 
@@ -53,6 +54,6 @@ def test_cat_stack_take_axis_and_python_functions_refuse_it():
         assert tuple(lib.cat(xs, axis=1).shape) == (2, 6)
         assert tuple(lib.stack(xs, axis=2).shape) == (2, 3, 2)
         with pytest.raises(TypeError):
-            xs[0].norm(axis=1)  # torch's Tensor.norm is written in Python
-    with pytest.raises(TypeError, match="multiple values for argument 'dim'"):
+            lib.norm(xs[0], axis=1)  # torch.norm is written in Python
+    with pytest.raises(TypeError, match="both 'dim' and its alias 'axis'"):
         gradfit.ones(2).sum(dim=0, axis=0)

@@ -314,8 +314,13 @@ _LAZY_MODULES.update({"jit", "profiler", "hub"})
 # sparse COO tensors (gradfit._sparse binds the sparse Tensor subclass) and torch.sparse ---
 from gradfit import sparse  # noqa: E402
 from gradfit._layout import (  # noqa: E402
+    channels_last,
+    channels_last_3d,
+    contiguous_format,
     jagged,
     layout,
+    memory_format,
+    preserve_format,
     sparse_bsc,
     sparse_bsr,
     sparse_coo,
@@ -332,17 +337,12 @@ _warnings.filterwarnings(
     "ignore", message=".* encountered in ", category=RuntimeWarning, module=r"gradfit(\.|$)"
 )
 
-# --- program sweep (sweepa): memory formats (x.to(memory_format=torch.channels_last));
-# numpy's axis/keepdims for dim/keepdim, as PyTorch's parser (installed last, over every
-# function and Tensor method defined above) --------------------------------------------------
+# --- torch.histogram (makemore's activation histograms) --------------------------------------
+from gradfit._histogram import histogram  # noqa: E402
+
+# --- program sweep (sweepa): numpy's axis/keepdims for dim/keepdim, as PyTorch's parser
+# (installed last, over every function and Tensor method defined above) ---------------------
 # isort: split
 from gradfit import _numpy_names  # noqa: E402
-from gradfit._layout import (  # noqa: E402
-    channels_last,
-    channels_last_3d,
-    contiguous_format,
-    memory_format,
-    preserve_format,
-)
 
 _numpy_names.install(globals(), Tensor)

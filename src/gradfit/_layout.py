@@ -1,8 +1,13 @@
 """Memory layouts (``torch.strided``, ``torch.sparse_coo``, ...): every gradfit tensor is
 strided (dense); the others exist so that programs can compare ``x.layout`` with them.
-Printed with gradfit's module name, as dtypes are."""
+And memory formats (``torch.channels_last``, ...): the order of a strided tensor's
+elements in memory, which ``to``, ``contiguous``, ``clone`` and the ``*_like`` factories
+take as PyTorch's do (values never depend on it). Printed with gradfit's module name, as
+dtypes are."""
 
 from __future__ import annotations
+
+import numpy as np
 
 
 class layout:  # noqa: N801 - PyTorch's class name
@@ -30,8 +35,7 @@ jagged = layout("jagged")
 
 
 class memory_format:  # noqa: N801 - PyTorch's class name
-    """A dense tensor's order of dimensions in memory (``torch.channels_last``: N, H, W, C
-    for a 4-D tensor); one instance per kind, printed with gradfit's module name."""
+    """An order of a dense tensor's elements in memory (``torch.channels_last``, ...)."""
 
     __slots__ = ("name",)
 
@@ -50,40 +54,56 @@ channels_last = memory_format("channels_last")
 channels_last_3d = memory_format("channels_last_3d")
 preserve_format = memory_format("preserve_format")
 
-
-def channels_last_order(fmt, ndim: int) -> tuple | None:
-    """The axes of an ``ndim``-D array in memory order for ``fmt`` (None: C order).
-    channels_last needs 4 dimensions and channels_last_3d 5, as PyTorch requires."""
-    if fmt is None or fmt is contiguous_format or fmt is preserve_format:
-        return None
-    want = {channels_last: 4, channels_last_3d: 5}.get(fmt)
-    if want is None:
-        raise TypeError(f"memory_format must be a gradfit.memory_format, not {fmt!r}")
-    if ndim != want:
-        name = "channels_last" if want == 4 else "channels_last_3d"
-        raise RuntimeError(f"required rank {want} tensor to use {name} format")
-    return (0,) + tuple(range(2, ndim)) + (1,)
+# the axes of an (N, C, H, W) or (N, C, D, H, W) tensor from the outermost in memory
+_AXES = {channels_last: (0, 2, 3, 1), channels_last_3d: (0, 2, 3, 4, 1)}
 
 
-def memory_order(fmt, a) -> tuple | None:
-    """The memory order (as ``channels_last_order``) of a copy of array ``a`` made in
-    ``fmt``; ``preserve_format`` keeps channels last where ``a`` is laid out so."""
+def _dense_in(a: np.ndarray, axes) -> bool:
+    """Whether ``a``'s elements fill memory without gaps in the order ``axes`` (outermost
+    first); dimensions of size 1 have any stride, as in PyTorch's checks."""
+    expected = a.itemsize
+    for d in reversed(axes):
+        if a.shape[d] != 1:
+            if a.strides[d] != expected:
+                return False
+            expected *= a.shape[d]
+    return True
+
+
+def is_in_format(a: np.ndarray, fmt: memory_format) -> bool:
+    """``is_contiguous(memory_format=fmt)``: a channels-last format needs its rank."""
+    axes = _AXES.get(fmt)
+    if axes is None:
+        return a.flags.c_contiguous
+    return a.ndim == len(axes) and _dense_in(a, axes)
+
+
+def format_axes(a: np.ndarray, fmt: memory_format) -> tuple | None:
+    """The memory order (outermost axis first) of an array of ``a``'s shape laid out in
+    ``fmt``; ``preserve_format`` keeps ``a``'s own order when ``a`` is dense and
+    non-overlapping (None: C order), as PyTorch's ``clone`` and ``*_like`` do."""
     if fmt is preserve_format:
-        if a.ndim in (4, 5) and not a.flags.c_contiguous:
-            order = (0,) + tuple(range(2, a.ndim)) + (1,)
-            if a.transpose(order).flags.c_contiguous:
-                return order
-        return None
-    return channels_last_order(fmt, a.ndim)
+        axes = tuple(sorted(range(a.ndim), key=lambda d: -a.strides[d]))
+        return axes if _dense_in(a, axes) else None
+    axes = _AXES.get(fmt)
+    if axes is not None and a.ndim != len(axes):
+        raise RuntimeError(f"required rank {len(axes)} tensor to use {fmt.name} format")
+    if axes is None and fmt is not contiguous_format:
+        raise TypeError(f"memory_format must be a gradfit.memory_format, not {fmt!r}")
+    return axes
 
 
-def in_memory_order(a, order):
-    """``a`` as a new array with its axes laid out in ``order`` (None: C order)."""
-    if order is None:
-        return a
-    import numpy as np
+def empty_as(a: np.ndarray, fmt: memory_format, dtype=None) -> np.ndarray:
+    """An uninitialised array of ``a``'s shape in memory format ``fmt``."""
+    axes = format_axes(a, fmt)
+    dtype = a.dtype if dtype is None else dtype
+    if axes is None:
+        return np.empty(a.shape, dtype)
+    return np.empty([a.shape[d] for d in axes], dtype).transpose(np.argsort(axes))
 
-    return np.ascontiguousarray(a.transpose(order)).transpose(np.argsort(order))
 
-
-memory_format.__module__ = "gradfit"
+def copy_as(a: np.ndarray, fmt: memory_format) -> np.ndarray:
+    """A copy of ``a`` in memory format ``fmt`` (``clone``, ``contiguous``, ``to``)."""
+    out = empty_as(a, fmt)
+    out[...] = a
+    return out

@@ -127,14 +127,15 @@ def _no_extra(name: str, kw: dict) -> None:
 
 
 def _draw_like(kind, input, dtype, generator, requires_grad, memory_format) -> Tensor:  # noqa: A002
-    """``rand``/``randn`` of ``input``'s shape; a tensor laid out channels last (by
-    ``memory_format`` or, by default, as ``input`` is) is filled in memory order, and for
-    ``randn`` element by element, as PyTorch fills a non-contiguous tensor."""
+    """``rand``/``randn`` of ``input``'s shape; a tensor laid out otherwise than in C
+    order (channels last by ``memory_format``, or by default as ``input`` is) is filled in
+    memory order, and for ``randn`` element by element, as PyTorch fills a
+    non-contiguous tensor."""
     fmt = _layout.preserve_format if memory_format is None else memory_format
-    order = _layout.memory_order(fmt, unwrap(input))
+    order = _layout.format_axes(unwrap(input), fmt)
     dtype = dtype or input.dtype
     draw = rand if kind == "uniform" else randn
-    if order is None:
+    if order is None or tuple(order) == tuple(range(input.ndim)):
         return draw(input.shape, generator=generator, dtype=dtype, requires_grad=requires_grad)
     shape = tuple(input.shape[i] for i in order)
     args = (0.0, 1.0)

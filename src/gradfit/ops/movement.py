@@ -6,6 +6,7 @@ import re
 
 import numpy as np
 
+from gradfit import _layout
 from gradfit.autograd.function import Op, ViewOp
 
 
@@ -175,16 +176,16 @@ class Cat(Op):
 
 
 class Contiguous(Op):
-    """A C-contiguous copy (``clone``/``contiguous``); the gradient passes through.
-    ``order``: the axes in memory order of the copy (channels last: (0, 2, 3, 1))."""
+    """A copy (``clone``/``contiguous``), C-contiguous or in the ``memory_format`` given;
+    the gradient passes through."""
 
     saves_inputs = False
 
     @staticmethod
-    def forward(ctx, a, order=None):
-        if order is None:
+    def forward(ctx, a, memory_format=None):
+        if memory_format is None:
             return np.array(a, order="C", copy=True)
-        return np.ascontiguousarray(a.transpose(order)).transpose(np.argsort(order))
+        return _layout.copy_as(a, memory_format)
 
     @staticmethod
     def backward(ctx, grad_output):
