@@ -15,28 +15,23 @@ from __future__ import annotations
 import inspect
 
 from gradfit.tensor import _numpy_names as accept_numpy_names
+from gradfit.tensor import _takes_dim as takes_dim
 
 # written in Python in PyTorch (torch/functional.py): no numpy names there
 _PYTHON_IN_TORCH = {"norm", "split", "unique", "unique_consecutive", "stft", "istft"}
 _WRAPPED_CODE = accept_numpy_names(len).__code__
 
 
-def _takes_dim(fn) -> bool:
-    if not inspect.isfunction(fn) or fn.__code__ is _WRAPPED_CODE:
-        return False
-    try:
-        params = inspect.signature(fn).parameters
-    except (TypeError, ValueError):
-        return False
-    return ("dim" in params or "keepdim" in params) and "axis" not in params
+def _needs_wrapper(fn) -> bool:
+    return inspect.isfunction(fn) and fn.__code__ is not _WRAPPED_CODE and takes_dim(fn)
 
 
 def install(namespace: dict, cls: type) -> None:
     """Wrap the public functions of ``namespace`` and the methods of ``cls`` that take
     ``dim`` or ``keepdim`` and are not wrapped yet."""
     for name, fn in list(namespace.items()):
-        if not name.startswith("_") and name not in _PYTHON_IN_TORCH and _takes_dim(fn):
+        if not name.startswith("_") and name not in _PYTHON_IN_TORCH and _needs_wrapper(fn):
             namespace[name] = accept_numpy_names(fn)
     for name, fn in list(vars(cls).items()):
-        if not name.startswith("__") and _takes_dim(fn):
+        if not name.startswith("__") and _needs_wrapper(fn):
             setattr(cls, name, accept_numpy_names(fn))

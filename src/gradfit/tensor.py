@@ -3200,11 +3200,16 @@ def _numpy_names(fn):
 
 
 def _takes_dim(fn) -> bool:
+    """Whether ``fn`` (or the function a wrapper's ``__wrapped__`` names) has a parameter
+    ``dim`` or ``keepdim`` and none named ``axis``: read from its code object, since
+    ``inspect.signature`` over every function would slow ``import gradfit`` noticeably."""
+    while hasattr(fn, "__wrapped__"):
+        fn = fn.__wrapped__
     code = getattr(fn, "__code__", None)
     if code is None:
         return False
     names = code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]
-    return "dim" in names or "keepdim" in names
+    return ("dim" in names or "keepdim" in names) and "axis" not in names
 
 
 for _name, _fn in list(vars(Tensor).items()):
