@@ -3159,8 +3159,15 @@ def _float_of(self) -> float:
     return float(value)
 
 
-_real_var = Tensor.var
-Tensor.var = _var
+def _std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    if self._array.dtype.kind == "c":
+        out = _var(self, dim, unbiased, keepdim, correction=correction).sqrt()
+        return _named(out, "StdBackward0")
+    return _real_std(self, dim, unbiased, keepdim, correction=correction)
+
+
+_real_var, _real_std = Tensor.var, Tensor.std
+Tensor.var, Tensor.std = _var, _std
 Tensor.__float__ = _float_of
 Tensor.__complex__ = lambda self: complex(self.item())
 Tensor.real = property(_real, _part_setter(_real))
