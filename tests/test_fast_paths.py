@@ -43,7 +43,7 @@ def test_blocked_adam_is_bit_identical(monkeypatch, dtype, flags):
         for name, state, block in (("plain", plain, 1 << 40), ("blocked", blocked, 100)):
             monkeypatch.setattr(OF, "_BLOCK", block)  # 100: 11 blocks, the last one short
             p, g, m, v, vmax = state
-            OF.adam([p], [g], [m], [v], [vmax if flags["amsgrad"] else None], [steps[name]],
+            OF.adam([p], [g], [steps[name]], [m], [v], [vmax if flags["amsgrad"] else None],
                     **ADAM_KW, **flags)  # fmt: skip
     for a, b in zip(plain, blocked):
         np.testing.assert_array_equal(a, b)
@@ -55,10 +55,10 @@ def test_blocked_adam_falls_back_on_non_contiguous(monkeypatch):
     p, g, m, v, _ = _adam_state((20, 30), np.float32)
     pt, gt, mt, vt = (np.asfortranarray(a) for a in (p, g, m, v))  # not C-contiguous
     assert OF._flat_blocks(pt, gt, mt, vt, None) is None
-    OF.adam([pt], [gt], [mt], [vt], [None], [np.array(0.0)], **ADAM_KW, weight_decay=0,
+    OF.adam([pt], [gt], [np.array(0.0)], [mt], [vt], [None], **ADAM_KW, weight_decay=0,
             amsgrad=False, maximize=False, decoupled_weight_decay=False)  # fmt: skip
     monkeypatch.setattr(OF, "_BLOCK", 1 << 40)
-    OF.adam([p], [g], [m], [v], [None], [np.array(0.0)], **ADAM_KW, weight_decay=0,
+    OF.adam([p], [g], [np.array(0.0)], [m], [v], [None], **ADAM_KW, weight_decay=0,
             amsgrad=False, maximize=False, decoupled_weight_decay=False)  # fmt: skip
     np.testing.assert_array_equal(p, pt)
     np.testing.assert_array_equal(v, vt)

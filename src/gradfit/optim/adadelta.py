@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from gradfit.optim._functional import adadelta
-from gradfit.optim.optimizer import Optimizer, _hyperparameters, _step_array
+from gradfit.optim.optimizer import Optimizer, _step_array, constructor
 
 
 class Adadelta(Optimizer):
@@ -43,25 +43,9 @@ class Adadelta(Optimizer):
     )
     _rule = staticmethod(adadelta)
 
-    def __init__(
-        self,
-        params,
-        lr: float = 1.0,
-        rho: float = 0.9,
-        eps: float = 1e-6,
-        weight_decay: float = 0,
-        foreach: bool | None = None,
-        *,
-        capturable: bool = False,
-        maximize: bool = False,
-        differentiable: bool = False,
-    ) -> None:
-        defaults = _hyperparameters(
-            locals(),
-            "lr",
-            "rho",
-            "eps",
-            "weight_decay",
-            order=("lr rho eps weight_decay maximize capturable foreach differentiable"),
-        )
-        super().__init__(params, defaults)
+    __init__ = constructor(
+        {"lr": 1.0, "rho": 0.9, "eps": 1e-6, "weight_decay": 0},
+        "foreach * capturable maximize differentiable",
+        checked="lr rho eps weight_decay",
+        order="lr rho eps weight_decay maximize capturable foreach differentiable",
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from gradfit.optim._functional import adamax
-from gradfit.optim.optimizer import Optimizer, _hyperparameters, _step_array
+from gradfit.optim.optimizer import Optimizer, _step_array, constructor
 
 
 class Adamax(Optimizer):
@@ -38,18 +38,8 @@ class Adamax(Optimizer):
     _state_spec = (("step", _step_array), ("exp_avg", np.zeros_like), ("exp_inf", np.zeros_like))
     _rule = staticmethod(adamax)
 
-    def __init__(
-        self,
-        params,
-        lr: float = 2e-3,
-        betas: tuple[float, float] = (0.9, 0.999),
-        eps: float = 1e-8,
-        weight_decay: float = 0,
-        foreach: bool | None = None,
-        *,
-        maximize: bool = False,
-        differentiable: bool = False,
-        capturable: bool = False,
-    ) -> None:
-        defaults = _hyperparameters(locals(), "lr", "eps", "betas", "weight_decay")
-        super().__init__(params, defaults)
+    __init__ = constructor(
+        {"lr": 2e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0},
+        "foreach * maximize differentiable capturable",
+        checked="lr eps betas weight_decay",
+    )

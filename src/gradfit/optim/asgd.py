@@ -5,10 +5,10 @@ from __future__ import annotations
 from gradfit.optim._functional import asgd
 from gradfit.optim.optimizer import (
     Optimizer,
-    _hyperparameters,
     _numbers_to_scalar_state,
     _one,
     _step_array,
+    constructor,
 )
 
 
@@ -42,21 +42,11 @@ class ASGD(Optimizer):
         maximize: ascend instead of descend.
     """
 
-    def __init__(
-        self,
-        params,
-        lr: float = 1e-2,
-        lambd: float = 1e-4,
-        alpha: float = 0.75,
-        t0: float = 1e6,
-        weight_decay: float = 0,
-        foreach: bool | None = None,
-        maximize: bool = False,
-        differentiable: bool = False,
-        capturable: bool = False,
-    ) -> None:
-        defaults = _hyperparameters(locals(), "lr", "weight_decay")
-        super().__init__(params, defaults)
+    __init__ = constructor(
+        {"lr": 1e-2, "lambd": 1e-4, "alpha": 0.75, "t0": 1e6, "weight_decay": 0},
+        "foreach maximize differentiable capturable",
+        checked="lr weight_decay",
+    )
 
     def __setstate__(self, state: dict) -> None:
         super().__setstate__(state)

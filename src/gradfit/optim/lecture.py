@@ -31,7 +31,7 @@ from __future__ import annotations
 import numpy as np
 
 from gradfit._arrays import bump_version, modified, unwrap, wrap
-from gradfit.optim._functional import normalized_gd, sgd
+from gradfit.optim._functional import adam, normalized_gd, sgd
 from gradfit.optim.adam import Adam as _PyTorchAdam
 from gradfit.optim.optimizer import Optimizer, _check_nonnegative
 
@@ -307,6 +307,10 @@ class Adam(Optimizer):
     State per parameter: ``step``, ``exp_avg`` (m), ``exp_avg_sq`` (v).
     """
 
+    # PyTorch's Adam's state and rule
+    _state_spec = _PyTorchAdam._state_spec
+    _rule = staticmethod(adam)
+
     def __init__(
         self, params, lr: float, beta: float = 0.9, gamma: float = 0.999, eps: float = 1e-8
     ):
@@ -327,7 +331,7 @@ class Adam(Optimizer):
             "maximize": False,
             "decoupled_weight_decay": False,
         }
-        _PyTorchAdam._update(self, pytorch_group, params, arrays, grads)
+        super()._update(pytorch_group, params, arrays, grads)
 
 
 class Newton(Optimizer):

@@ -7,10 +7,10 @@ import numpy as np
 from gradfit.optim._functional import nadam
 from gradfit.optim.optimizer import (
     Optimizer,
-    _hyperparameters,
     _numbers_to_scalar_state,
     _one,
     _step_array,
+    constructor,
 )
 
 
@@ -56,35 +56,15 @@ class NAdam(Optimizer):
     )
     _rule = staticmethod(nadam)
 
-    def __init__(
-        self,
-        params,
-        lr: float = 2e-3,
-        betas: tuple[float, float] = (0.9, 0.999),
-        eps: float = 1e-8,
-        weight_decay: float = 0,
-        momentum_decay: float = 4e-3,
-        decoupled_weight_decay: bool = False,
-        *,
-        foreach: bool | None = None,
-        maximize: bool = False,
-        capturable: bool = False,
-        differentiable: bool = False,
-    ) -> None:
-        defaults = _hyperparameters(
-            locals(),
-            "lr",
-            "eps",
-            "betas",
-            "weight_decay",
-            "momentum_decay",
-            order=(
-                "lr betas eps weight_decay momentum_decay "
-                "decoupled_weight_decay maximize foreach capturable "
-                "differentiable"
-            ),
-        )
-        super().__init__(params, defaults)
+    __init__ = constructor(
+        {"lr": 2e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0, "momentum_decay": 4e-3},
+        "decoupled_weight_decay * foreach maximize capturable differentiable",
+        checked="lr eps betas weight_decay momentum_decay",
+        order=(
+            "lr betas eps weight_decay momentum_decay decoupled_weight_decay maximize foreach "
+            "capturable differentiable"
+        ),
+    )
 
     def __setstate__(self, state: dict) -> None:
         super().__setstate__(state)

@@ -134,14 +134,15 @@ def _check_nonnegative(name: str, value) -> None:
 
 
 def _hyperparameters(arguments: dict, *checked: str, order: str = "") -> dict:
-    """An optimizer's group defaults: its constructor's arguments (``locals()`` taken
-    before anything else is assigned) but ``self`` and ``params``, in the order of the
-    space-separated names in ``order`` where given (PyTorch's ``defaults`` dict, whose
-    order ``param_groups`` and ``state_dict()`` show when printed), the rest after them.
+    """An optimizer's group defaults: its constructor's arguments but ``self`` and
+    ``params``, in the order of the space-separated names in ``order`` where given
+    (PyTorch's ``defaults`` dict, whose order ``param_groups`` and ``state_dict()`` show
+    when printed), the rest after them.
 
     The arguments named in ``checked`` are checked first, in that order (PyTorch's, which
     decides the message when several are wrong): ``betas`` each in [0, 1), ``rho`` in
-    [0, 1], ``etas`` with 0 < etaminus < 1 < etaplus, the others nonnegative.
+    [0, 1], ``etas`` with 0 < etaminus < 1 < etaplus, ``nesterov`` only with a momentum
+    and no dampening, the others nonnegative.
     """
     for name in checked:
         value = arguments[name]
@@ -155,6 +156,13 @@ def _hyperparameters(arguments: dict, *checked: str, order: str = "") -> dict:
         elif name == "etas":
             if not 0.0 < value[0] < 1.0 < value[1]:
                 raise ValueError(f"Invalid eta values: {value[0]}, {value[1]}")
+        elif name == "nesterov":
+            momentum, dampening = arguments["momentum"], arguments["dampening"]
+            if value and (momentum <= 0 or dampening != 0):
+                raise ValueError(
+                    "Nesterov momentum requires a momentum and zero dampening, got "
+                    f"momentum={momentum}, dampening={dampening}"
+                )
         else:
             _check_nonnegative(name, value)
     out = {k: arguments[k] for k in order.split()}
@@ -162,6 +170,57 @@ def _hyperparameters(arguments: dict, *checked: str, order: str = "") -> dict:
         if k not in ("self", "params", "__class__") and k not in out:
             out[k] = v
     return out
+
+
+#: Options that several of PyTorch's optimizers take, each with the same default in all of
+#: them. ``foreach``, ``capturable``, ``differentiable`` and ``fused`` choose among
+#: PyTorch's implementations: gradfit has one, and only keeps them in the groups.
+SHARED_OPTIONS = {
+    "foreach": None,
+    "maximize": False,
+    "capturable": False,
+    "differentiable": False,
+    "fused": None,
+    "decoupled_weight_decay": False,
+}
+
+
+def constructor(
+    hyperparameters: dict, options: str = "", *, checked: str = "", order: str = "", fixed=None
+):
+    """The ``__init__`` of one of gradfit's optimizers, from its PyTorch signature.
+
+    The constructor is ``__init__(self, params, <hyperparameters>, <options>)``:
+    ``hyperparameters`` are the optimizer's own, with PyTorch's defaults, in PyTorch's
+    order; ``options`` names the ``SHARED_OPTIONS`` that follow them, ``*`` marking where
+    the keyword-only ones begin, as in a ``def``. The arguments are bound as Python binds
+    them (a ``TypeError`` for an unknown keyword or one positional argument too many),
+    ``checked`` (names, in PyTorch's order) and ``order`` go to ``_hyperparameters``, and
+    ``fixed`` holds the group entries the class sets itself (AdamW's
+    ``decoupled_weight_decay=True``). ``inspect.signature`` shows the signature.
+    """
+    positional = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    parameters = [inspect.Parameter("self", positional), inspect.Parameter("params", positional)]
+    parameters += [inspect.Parameter(k, positional, default=v) for k, v in hyperparameters.items()]
+    kind = positional
+    for name in options.split():
+        if name == "*":
+            kind = inspect.Parameter.KEYWORD_ONLY
+        else:
+            parameters.append(inspect.Parameter(name, kind, default=SHARED_OPTIONS[name]))
+    signature = inspect.Signature(parameters)
+
+    def __init__(self, params, *args, **kwargs) -> None:
+        try:
+            bound = signature.bind(self, params, *args, **kwargs)
+        except TypeError as e:
+            raise TypeError(f"{type(self).__name__}.__init__() {e}") from None
+        bound.apply_defaults()
+        arguments = {**bound.arguments, **(fixed or {})}
+        Optimizer.__init__(self, params, _hyperparameters(arguments, *checked.split(), order=order))
+
+    __init__.__signature__ = signature
+    return __init__
 
 
 class Optimizer:
@@ -317,11 +376,31 @@ class Optimizer:
 
     def _sparse_update(self, group: dict, params: list, arrays: list, grads: list) -> None:
         """``_update`` for a group where some gradient is sparse (``Embedding(sparse=True)``):
-        refused, with PyTorch's message, by the optimizers that have no sparse rule."""
-        raise RuntimeError(f"{type(self).__name__} does not support sparse gradients")
+        the dense gradients go through ``_update``, the sparse ones through the
+        subclass's ``_sparse_rule`` (PyTorch's sparse branch). An optimizer without one
+        refuses sparse gradients, with PyTorch's message."""
+        if self._sparse_rule is None:
+            raise RuntimeError(f"{type(self).__name__} does not support sparse gradients")
+        sparse = [has_sparse([g]) for g in grads]
+
+        def pick(want_sparse: bool) -> list:
+            return [
+                [x for x, s in zip(xs, sparse) if s is want_sparse]
+                for xs in (params, arrays, grads)
+            ]
+
+        if not all(sparse):
+            self._update(group, *pick(False))
+        self._sparse_rule(group, *pick(True))
+
+    #: PyTorch's sparse branch, a method ``(group, params, arrays, grads)`` for the
+    #: parameters whose gradient is sparse; None where PyTorch has none.
+    _sparse_rule = None
 
     #: The per-parameter state, in PyTorch's creation order (which the state_dict keeps):
-    #: ``(key, make)`` pairs, ``make(array of p)`` giving a missing entry's first value.
+    #: ``(key, make)`` pairs, ``make(array of p)`` giving a missing entry's first value,
+    #: or ``(key, make, option)`` for an entry that exists only while the group's
+    #: ``option`` is on (Adam's ``amsgrad``, RMSprop's ``momentum``), None otherwise.
     _state_spec: tuple = ()
 
     #: The rule, a pure function over arrays (``optim._functional``), called as
@@ -332,9 +411,14 @@ class Optimizer:
         """The optimizer's rule on one group: change ``arrays`` (those of ``params``, the
         group's parameters that have a gradient) in place, given ``grads`` (their
         gradients' arrays) and the group's hyperparameters. By default, ``_rule`` on the
-        state of ``_state_spec``; an optimizer whose state depends on its options
-        overrides this."""
-        states = [self._state_arrays(params, key, make) for key, make in self._state_spec]
+        state of ``_state_spec``; an optimizer whose state is made otherwise overrides
+        this."""
+        states = []
+        for key, make, *option in self._state_spec:
+            if option and not group[option[0]]:
+                states.append([None] * len(params))
+            else:
+                states.append(self._state_arrays(params, key, make))
         self._rule(arrays, grads, *states, **rule_hyperparameters(self._rule, group))
 
     def _state_arrays(self, params: list, key: str, make=np.zeros_like) -> list:

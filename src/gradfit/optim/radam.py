@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from gradfit.optim._functional import radam
-from gradfit.optim.optimizer import Optimizer, _hyperparameters, _step_array
+from gradfit.optim.optimizer import Optimizer, _step_array, constructor
 
 
 class RAdam(Optimizer):
@@ -43,29 +43,12 @@ class RAdam(Optimizer):
     _state_spec = (("step", _step_array), ("exp_avg", np.zeros_like), ("exp_avg_sq", np.zeros_like))
     _rule = staticmethod(radam)
 
-    def __init__(
-        self,
-        params,
-        lr: float = 1e-3,
-        betas: tuple[float, float] = (0.9, 0.999),
-        eps: float = 1e-8,
-        weight_decay: float = 0,
-        decoupled_weight_decay: bool = False,
-        *,
-        foreach: bool | None = None,
-        maximize: bool = False,
-        capturable: bool = False,
-        differentiable: bool = False,
-    ) -> None:
-        defaults = _hyperparameters(
-            locals(),
-            "lr",
-            "eps",
-            "betas",
-            "weight_decay",
-            order=(
-                "lr betas eps weight_decay maximize foreach capturable "
-                "decoupled_weight_decay differentiable"
-            ),
-        )
-        super().__init__(params, defaults)
+    __init__ = constructor(
+        {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0},
+        "decoupled_weight_decay * foreach maximize capturable differentiable",
+        checked="lr eps betas weight_decay",
+        order=(
+            "lr betas eps weight_decay maximize foreach capturable decoupled_weight_decay "
+            "differentiable"
+        ),
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from gradfit.optim._functional import rprop
-from gradfit.optim.optimizer import Optimizer, _hyperparameters, _step_array, rule_hyperparameters
+from gradfit.optim.optimizer import Optimizer, _step_array, constructor, rule_hyperparameters
 
 
 class Rprop(Optimizer):
@@ -34,25 +34,12 @@ class Rprop(Optimizer):
         maximize: ascend instead of descend.
     """
 
-    def __init__(
-        self,
-        params,
-        lr: float = 1e-2,
-        etas: tuple[float, float] = (0.5, 1.2),
-        step_sizes: tuple[float, float] = (1e-6, 50),
-        *,
-        capturable: bool = False,
-        foreach: bool | None = None,
-        maximize: bool = False,
-        differentiable: bool = False,
-    ) -> None:
-        defaults = _hyperparameters(
-            locals(),
-            "lr",
-            "etas",
-            order=("lr etas step_sizes foreach maximize differentiable capturable"),
-        )
-        super().__init__(params, defaults)
+    __init__ = constructor(
+        {"lr": 1e-2, "etas": (0.5, 1.2), "step_sizes": (1e-6, 50)},
+        "* capturable foreach maximize differentiable",
+        checked="lr etas",
+        order="lr etas step_sizes foreach maximize differentiable capturable",
+    )
 
     def _update(self, group: dict, params: list, arrays: list, grads: list) -> None:
         lr = float(group["lr"])
