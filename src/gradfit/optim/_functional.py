@@ -23,10 +23,23 @@ every training loop: a temporary is allocated only when an input must survive.
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 
 import numpy as np
 
+#: A list of arrays: the parameters, their gradients, or one state entry of each
+#: parameter (None where the entry is not kept, as Adam's ``max_exp_avg_sq`` without
+#: amsgrad).
+Arrays = list[np.ndarray]
+
+
 # ----------------------------------------------------------------------------- pieces
+
+
+def _numbers(group: Mapping, names: str) -> list[float]:
+    """The hyperparameters ``names`` (space-separated) of ``group`` as Python floats (a
+    schedule may have stored an int or a 0-d tensor)."""
+    return [float(group[name]) for name in names.split()]
 
 
 def _scalars_as_1d(rule):
@@ -36,17 +49,18 @@ def _scalars_as_1d(rule):
     parameters, gradients, state. The rules read 0-d state values with ``.item()``."""
 
     @functools.wraps(rule)
-    def wrapped(params, grads, *states, **hyperparameters):
+    def wrapped(params, grads, state, group, **options):
         for p in params:
             if not p.ndim:
                 break
         else:
-            return rule(params, grads, *states, **hyperparameters)
+            return rule(params, grads, state, group, **options)
 
         def views(arrays):
             return [a.reshape(1) if a is not None and not a.ndim else a for a in arrays]
 
-        return rule(views(params), views(grads), *map(views, states), **hyperparameters)
+        state = tuple(map(views, state))
+        return rule(views(params), views(grads), state, group, **options)
 
     return wrapped
 
@@ -168,18 +182,7 @@ def _flat_blocks(*arrays):
 # ----------------------------------------------------------------------------- rules
 
 
-def sgd(
-    params: list[np.ndarray],
-    grads: list[np.ndarray],
-    momentum_buffers: list[np.ndarray | None],
-    *,
-    lr: float,
-    momentum: float,
-    dampening: float,
-    weight_decay: float,
-    nesterov: bool,
-    maximize: bool,
-) -> list[int]:
+def sgd(params: Arrays, grads: Arrays, state: tuple, group: Mapping) -> list[int]:
     """One step of ``gradfit.optim.SGD`` (``torch/optim/sgd.py``, ``_single_tensor_sgd``).
 
     ``momentum_buffers`` has one entry per parameter (ignored when ``momentum == 0``); an
@@ -188,6 +191,9 @@ def sgd(
     The hyperparameters enter the operations as 0-d arrays of the parameters' dtype
     (``_scalar``). Returns the positions of the new buffers (for the caller to keep).
     """
+    (momentum_buffers,) = state
+    lr, momentum, dampening, weight_decay = _numbers(group, "lr momentum dampening weight_decay")
+    nesterov, maximize = group["nesterov"], group["maximize"]
     decayed = maximize or weight_decay != 0
     heavy_ball = momentum != 0
     undamped = dampening == 0
@@ -215,20 +221,15 @@ def sgd(
     return created
 
 
-def _adam_one(
-    param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, lr, beta1, beta2, eps,
-    weight_decay, amsgrad, maximize, decoupled_weight_decay,
-) -> None:  # fmt: skip
+def _adam_one(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, hyperparameters) -> None:
     """``adam`` on one parameter (``step`` already incremented)."""
     if param.size > _BLOCK:
         blocks = _flat_blocks(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq)
         if blocks is not None:
             for p, g, m, v, vmax in blocks:
-                _adam_one(
-                    p, g, m, v, vmax, step, lr, beta1, beta2, eps, weight_decay, amsgrad,
-                    maximize, decoupled_weight_decay,
-                )  # fmt: skip
+                _adam_one(p, g, m, v, vmax, step, hyperparameters)
             return
+    lr, beta1, beta2, eps, weight_decay, amsgrad, maximize, decoupled_weight_decay = hyperparameters
     if maximize:
         grad = np.negative(grad)
     if weight_decay != 0:
@@ -255,55 +256,29 @@ def _adam_one(
 
 
 @_scalars_as_1d
-def adam(
-    params: list[np.ndarray],
-    grads: list[np.ndarray],
-    steps: list[np.ndarray],
-    exp_avgs: list[np.ndarray],
-    exp_avg_sqs: list[np.ndarray],
-    max_exp_avg_sqs: list[np.ndarray | None],
-    *,
-    lr: float,
-    beta1: float,
-    beta2: float,
-    eps: float,
-    weight_decay: float,
-    amsgrad: bool,
-    maximize: bool,
-    decoupled_weight_decay: bool,
-) -> None:
+def adam(params: Arrays, grads: Arrays, state: tuple, group: Mapping) -> None:
     """One step of ``gradfit.optim.Adam`` / ``AdamW`` (``torch/optim/adam.py``,
     ``_single_tensor_adam``).
 
     ``steps`` are the 0-d step counters, incremented here before use (t = 1 on the first
     step); ``max_exp_avg_sqs`` is read only when ``amsgrad``.
     """
+    steps, exp_avgs, exp_avg_sqs, max_exp_avg_sqs = state
+    lr, eps, weight_decay = _numbers(group, "lr eps weight_decay")
+    beta1, beta2 = map(float, group["betas"])
+    options = group["amsgrad"], group["maximize"], group["decoupled_weight_decay"]
+    hyperparameters = (lr, beta1, beta2, eps, weight_decay, *options)
     for i, param in enumerate(params):
         step = steps[i]
         step += 1
         _adam_one(
             param, grads[i], exp_avgs[i], exp_avg_sqs[i], max_exp_avg_sqs[i], step.item(),
-            lr, beta1, beta2, eps, weight_decay, amsgrad, maximize, decoupled_weight_decay,
+            hyperparameters,
         )  # fmt: skip
 
 
 @_scalars_as_1d
-def rmsprop(
-    params: list[np.ndarray],
-    grads: list[np.ndarray],
-    steps: list[np.ndarray],
-    square_avgs: list[np.ndarray],
-    momentum_buffers: list[np.ndarray | None],
-    grad_avgs: list[np.ndarray | None],
-    *,
-    lr: float,
-    alpha: float,
-    eps: float,
-    weight_decay: float,
-    momentum: float,
-    centered: bool,
-    maximize: bool,
-) -> None:
+def rmsprop(params: Arrays, grads: Arrays, state: tuple, group: Mapping) -> None:
     """One step of ``gradfit.optim.RMSprop`` (``torch/optim/rmsprop.py``,
     ``_single_tensor_rmsprop``).
 
@@ -311,6 +286,9 @@ def rmsprop(
     ``momentum > 0``; ``steps`` are incremented (PyTorch counts them, the rule does not
     use them).
     """
+    steps, square_avgs, momentum_buffers, grad_avgs = state
+    lr, alpha, eps, weight_decay, momentum = _numbers(group, "lr alpha eps weight_decay momentum")
+    centered, maximize = group["centered"], group["maximize"]
     for i, param in enumerate(params):
         steps[i] += 1
         g, _ = _decayed_grad(param, grads[i], weight_decay, maximize)
@@ -334,20 +312,12 @@ def rmsprop(
 
 
 @_scalars_as_1d
-def adagrad(
-    params: list[np.ndarray],
-    grads: list[np.ndarray],
-    state_sums: list[np.ndarray],
-    steps: list[np.ndarray],
-    *,
-    lr: float,
-    lr_decay: float,
-    weight_decay: float,
-    eps: float,
-    maximize: bool,
-) -> None:
+def adagrad(params: Arrays, grads: Arrays, state: tuple, group: Mapping) -> None:
     """One step of ``gradfit.optim.Adagrad`` (``torch/optim/adagrad.py``,
     ``_single_tensor_adagrad``); ``steps`` are incremented before use."""
+    state_sums, steps = state
+    lr, lr_decay, weight_decay, eps = _numbers(group, "lr lr_decay weight_decay eps")
+    maximize = group["maximize"]
     for i, param in enumerate(params):
         step = steps[i]
         step += 1
@@ -364,10 +334,11 @@ def adagrad(
         )
 
 
-def normalized_gd(params: list[np.ndarray], grads: list[np.ndarray], *, lr: float, eps: float):
+def normalized_gd(params: Arrays, grads: Arrays, state: tuple, group: Mapping) -> None:
     """One step of the lecture's normalised gradients (``lecture.NormalizedGD``,
     eqs. 6.13–6.14): Adam's update with m = g and v = g² (no averaging, no bias
     correction)."""
+    lr, eps = _numbers(group, "lr eps")
     for param, g in zip(params, grads):
         square = np.multiply(g, g)
         _normalized_update_(param, g, square, square, step_size=lr, eps=eps)
@@ -379,21 +350,12 @@ def normalized_gd(params: list[np.ndarray], grads: list[np.ndarray], *, lr: floa
 
 
 @_scalars_as_1d
-def adadelta(
-    params: list[np.ndarray],
-    grads: list[np.ndarray],
-    steps: list[np.ndarray],
-    square_avgs: list[np.ndarray],
-    acc_deltas: list[np.ndarray],
-    *,
-    lr: float,
-    rho: float,
-    eps: float,
-    weight_decay: float,
-    maximize: bool,
-) -> None:
+def adadelta(params: Arrays, grads: Arrays, state: tuple, group: Mapping) -> None:
     """One step of ``gradfit.optim.Adadelta`` (``torch/optim/adadelta.py``,
     ``_single_tensor_adadelta``); ``steps`` are counted (the rule does not use them)."""
+    steps, square_avgs, acc_deltas = state
+    lr, rho, eps, weight_decay = _numbers(group, "lr rho eps weight_decay")
+    maximize = group["maximize"]
     for i, param in enumerate(params):
         steps[i] += 1
         g, _ = _decayed_grad(param, grads[i], weight_decay, maximize)
@@ -410,22 +372,13 @@ def adadelta(
 
 
 @_scalars_as_1d
-def adamax(
-    params: list[np.ndarray],
-    grads: list[np.ndarray],
-    steps: list[np.ndarray],
-    exp_avgs: list[np.ndarray],
-    exp_infs: list[np.ndarray],
-    *,
-    lr: float,
-    beta1: float,
-    beta2: float,
-    eps: float,
-    weight_decay: float,
-    maximize: bool,
-) -> None:
+def adamax(params: Arrays, grads: Arrays, state: tuple, group: Mapping) -> None:
     """One step of ``gradfit.optim.Adamax`` (``torch/optim/adamax.py``,
     ``_single_tensor_adamax``); ``steps`` are incremented before use."""
+    steps, exp_avgs, exp_infs = state
+    lr, eps, weight_decay = _numbers(group, "lr eps weight_decay")
+    beta1, beta2 = map(float, group["betas"])
+    maximize = group["maximize"]
     for i, param in enumerate(params):
         step = steps[i]
         step += 1
@@ -457,26 +410,14 @@ def _decay_weights(param, grad, lr, weight_decay, decoupled: bool, owned: bool):
 
 
 @_scalars_as_1d
-def nadam(
-    params: list[np.ndarray],
-    grads: list[np.ndarray],
-    steps: list[np.ndarray],
-    mu_products: list[np.ndarray],
-    exp_avgs: list[np.ndarray],
-    exp_avg_sqs: list[np.ndarray],
-    *,
-    lr: float,
-    beta1: float,
-    beta2: float,
-    eps: float,
-    weight_decay: float,
-    momentum_decay: float,
-    decoupled_weight_decay: bool,
-    maximize: bool,
-) -> None:
+def nadam(params: Arrays, grads: Arrays, state: tuple, group: Mapping) -> None:
     """One step of ``gradfit.optim.NAdam`` (``torch/optim/nadam.py``,
     ``_single_tensor_nadam``); ``steps`` are incremented before use and the 0-d
     ``mu_products`` (∏ μ_t, in the step counter's dtype) are updated in place."""
+    steps, mu_products, exp_avgs, exp_avg_sqs = state
+    lr, eps, weight_decay, momentum_decay = _numbers(group, "lr eps weight_decay momentum_decay")
+    beta1, beta2 = map(float, group["betas"])
+    decoupled_weight_decay, maximize = group["decoupled_weight_decay"], group["maximize"]
     for i, param in enumerate(params):
         g = np.negative(grads[i]) if maximize else grads[i]
         step_t = steps[i]
@@ -506,23 +447,13 @@ def nadam(
 
 
 @_scalars_as_1d
-def radam(
-    params: list[np.ndarray],
-    grads: list[np.ndarray],
-    steps: list[np.ndarray],
-    exp_avgs: list[np.ndarray],
-    exp_avg_sqs: list[np.ndarray],
-    *,
-    lr: float,
-    beta1: float,
-    beta2: float,
-    eps: float,
-    weight_decay: float,
-    decoupled_weight_decay: bool,
-    maximize: bool,
-) -> None:
+def radam(params: Arrays, grads: Arrays, state: tuple, group: Mapping) -> None:
     """One step of ``gradfit.optim.RAdam`` (``torch/optim/radam.py``,
     ``_single_tensor_radam``); ``steps`` are incremented before use."""
+    steps, exp_avgs, exp_avg_sqs = state
+    lr, eps, weight_decay = _numbers(group, "lr eps weight_decay")
+    beta1, beta2 = map(float, group["betas"])
+    decoupled_weight_decay, maximize = group["decoupled_weight_decay"], group["maximize"]
     rho_inf = 2 / (1 - beta2) - 1
     for i, param in enumerate(params):
         g = np.negative(grads[i]) if maximize else grads[i]
@@ -553,21 +484,13 @@ def radam(
 
 
 @_scalars_as_1d
-def rprop(
-    params: list[np.ndarray],
-    grads: list[np.ndarray],
-    prevs: list[np.ndarray],
-    step_sizes: list[np.ndarray],
-    steps: list[np.ndarray],
-    *,
-    step_size_min: float,
-    step_size_max: float,
-    etaminus: float,
-    etaplus: float,
-    maximize: bool,
-) -> None:
+def rprop(params: Arrays, grads: Arrays, state: tuple, group: Mapping) -> None:
     """One step of ``gradfit.optim.Rprop`` (``torch/optim/rprop.py``,
     ``_single_tensor_rprop``); ``steps`` are counted (the rule does not use them)."""
+    steps, prevs, step_sizes = state
+    etaminus, etaplus = map(float, group["etas"])
+    step_size_min, step_size_max = map(float, group["step_sizes"])
+    maximize = group["maximize"]
     for i, param in enumerate(params):
         steps[i] += 1
         g = np.negative(grads[i]) if maximize else grads[i].copy()
@@ -589,20 +512,7 @@ def rprop(
 
 @_scalars_as_1d
 def asgd(
-    params: list[np.ndarray],
-    grads: list[np.ndarray],
-    axs: list[np.ndarray],
-    mus: list[np.ndarray],
-    etas: list[np.ndarray],
-    steps: list[np.ndarray],
-    *,
-    lr: float,
-    lambd: float,
-    alpha: float,
-    t0: float,
-    weight_decay: float,
-    maximize: bool,
-    scalar_dtype=np.float32,
+    params: Arrays, grads: Arrays, state: tuple, group: Mapping, scalar_dtype=np.float32
 ) -> None:
     """One step of ``gradfit.optim.ASGD`` (``torch/optim/asgd.py``, ``_single_tensor_asgd``).
 
@@ -611,6 +521,9 @@ def asgd(
     rounded to ``scalar_dtype`` first (PyTorch makes them tensors of the default dtype
     before copying them into the state, which a loaded state dict may hold in the
     parameters' dtype)."""
+    steps, etas, mus, axs = state
+    lr, lambd, alpha, t0, weight_decay = _numbers(group, "lr lambd alpha t0 weight_decay")
+    maximize = group["maximize"]
     for i, param in enumerate(params):
         step_t = steps[i]
         step_t += 1

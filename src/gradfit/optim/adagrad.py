@@ -6,7 +6,7 @@ import numpy as np
 
 from gradfit.optim._functional import adagrad
 from gradfit.optim._sparse_functional import sparse_adagrad
-from gradfit.optim.optimizer import Optimizer, _step_array, constructor, rule_hyperparameters
+from gradfit.optim.optimizer import Optimizer, _step_array, constructor
 
 
 class Adagrad(Optimizer):
@@ -69,6 +69,5 @@ class Adagrad(Optimizer):
         # PyTorch's sparse branch
         sums = self._state_arrays(params, "sum")
         steps = self._state_arrays(params, "step", _step_array)
-        hyperparameters = rule_hyperparameters(sparse_adagrad, group)
         for a, g, state_sum, step in zip(arrays, grads, sums, steps):
-            sparse_adagrad(a, g, state_sum, step, **hyperparameters)
+            sparse_adagrad(a, g, state_sum, step, group)

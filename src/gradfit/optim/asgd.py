@@ -58,18 +58,5 @@ class ASGD(Optimizer):
         steps = self._state_arrays(params, "step", _step_array)
         etas = self._state_arrays(params, "eta", lambda a: _step_array(value=lr))
         mus = self._state_arrays(params, "mu", _one)
-        asgd(
-            arrays,
-            grads,
-            self._state_arrays(params, "ax"),
-            mus,
-            etas,
-            steps,
-            lr=lr,
-            lambd=float(group["lambd"]),
-            alpha=float(group["alpha"]),
-            t0=float(group["t0"]),
-            weight_decay=float(group["weight_decay"]),
-            maximize=group["maximize"],
-            scalar_dtype=_step_array().dtype,
-        )
+        axs = self._state_arrays(params, "ax")
+        asgd(arrays, grads, (steps, etas, mus, axs), group, scalar_dtype=_step_array().dtype)

@@ -184,6 +184,16 @@ class LineSearchGD(Optimizer):
         self.state[group["params"][0]]["last_t"] = t
 
 
+# PyTorch's options that the lecture's forms of its rules leave off
+_OPTIONS_OFF = {
+    "weight_decay": 0.0,
+    "nesterov": False,
+    "amsgrad": False,
+    "maximize": False,
+    "decoupled_weight_decay": False,
+}
+
+
 def _check_beta(name: str, value: float) -> None:
     if not 0.0 <= value < 1.0:
         raise ValueError(f"Invalid {name} value: {value} (expected 0 <= {name} < 1)")
@@ -210,18 +220,10 @@ class Momentum(Optimizer):
         super().__init__(params, {"lr": lr, "beta": beta})
 
     def _update(self, group: dict, params: list, arrays: list, grads: list) -> None:
-        beta = float(group["beta"])
-        sgd(
-            arrays,
-            grads,
-            self._state_arrays(params, "momentum_buffer"),
-            lr=float(group["lr"]),
-            momentum=beta,
-            dampening=beta,
-            weight_decay=0.0,
-            nesterov=False,
-            maximize=False,
-        )
+        # PyTorch's SGD with dampening β and a buffer that starts at 0
+        beta = group["beta"]
+        pytorch_group = {**_OPTIONS_OFF, "lr": group["lr"], "momentum": beta, "dampening": beta}
+        sgd(arrays, grads, (self._state_arrays(params, "momentum_buffer"),), pytorch_group)
 
 
 class Nesterov(Momentum):
@@ -287,7 +289,7 @@ class NormalizedGD(Optimizer):
         super().__init__(params, {"lr": lr, "eps": eps})
 
     def _update(self, group: dict, params: list, arrays: list, grads: list) -> None:
-        normalized_gd(arrays, grads, lr=float(group["lr"]), eps=float(group["eps"]))
+        normalized_gd(arrays, grads, (), group)
 
 
 class Adam(Optimizer):
@@ -322,15 +324,8 @@ class Adam(Optimizer):
 
     def _update(self, group: dict, params: list, arrays: list, grads: list) -> None:
         # PyTorch's Adam on a group with betas (β, γ) and its other options off
-        pytorch_group = {
-            "lr": group["lr"],
-            "betas": (group["beta"], group["gamma"]),
-            "eps": group["eps"],
-            "weight_decay": 0.0,
-            "amsgrad": False,
-            "maximize": False,
-            "decoupled_weight_decay": False,
-        }
+        betas = (group["beta"], group["gamma"])
+        pytorch_group = {**_OPTIONS_OFF, "lr": group["lr"], "betas": betas, "eps": group["eps"]}
         super()._update(pytorch_group, params, arrays, grads)
 
 

@@ -22,7 +22,6 @@ with ``_hyperparameters(locals(), ...)``.
 from __future__ import annotations
 
 import copy
-import functools
 import inspect
 from collections import defaultdict
 from itertools import chain
@@ -62,35 +61,6 @@ def _one(_param=None) -> np.ndarray:
     """A 0-d state entry that starts at 1 (NAdam's μ product, ASGD's μ), in the step
     counter's dtype."""
     return _step_array(value=1.0)
-
-
-# PyTorch's paired hyperparameters and the rules' names for their halves
-_PAIRED = {
-    "beta1": ("betas", 0),
-    "beta2": ("betas", 1),
-    "etaminus": ("etas", 0),
-    "etaplus": ("etas", 1),
-    "step_size_min": ("step_sizes", 0),
-    "step_size_max": ("step_sizes", 1),
-}
-
-
-@functools.cache
-def _keyword_names(rule) -> tuple:
-    params = inspect.signature(rule).parameters.values()
-    return tuple(p.name for p in params if p.kind is p.KEYWORD_ONLY)
-
-
-def rule_hyperparameters(rule, group: dict) -> dict:
-    """The keyword arguments of ``rule`` from ``group``: numbers as Python floats (a
-    schedule may have stored an int or a 0-d tensor), flags as they are, and PyTorch's
-    pairs (``betas``, ``etas``, ``step_sizes``) split into the rule's two names."""
-    out = {}
-    for name in _keyword_names(rule):
-        key, i = _PAIRED.get(name, (name, None))
-        v = group[key] if i is None else group[key][i]
-        out[name] = v if isinstance(v, bool) else float(v)
-    return out
 
 
 def _numbers_to_scalar_state(state: dict, *keys: str) -> None:
@@ -404,7 +374,7 @@ class Optimizer:
     _state_spec: tuple = ()
 
     #: The rule, a pure function over arrays (``optim._functional``), called as
-    #: ``_rule(arrays, grads, *state lists in _state_spec order, **hyperparameters)``.
+    #: ``_rule(arrays, grads, state lists in _state_spec order, group)``.
     _rule = None
 
     def _update(self, group: dict, params: list, arrays: list, grads: list) -> None:
@@ -419,7 +389,7 @@ class Optimizer:
                 states.append([None] * len(params))
             else:
                 states.append(self._state_arrays(params, key, make))
-        self._rule(arrays, grads, *states, **rule_hyperparameters(self._rule, group))
+        self._rule(arrays, grads, tuple(states), group)
 
     def _state_arrays(self, params: list, key: str, make=np.zeros_like) -> list:
         """The arrays of ``state[p][key]`` for each parameter, created as

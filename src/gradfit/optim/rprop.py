@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from gradfit.optim._functional import rprop
-from gradfit.optim.optimizer import Optimizer, _step_array, constructor, rule_hyperparameters
+from gradfit.optim.optimizer import Optimizer, _step_array, constructor
 
 
 class Rprop(Optimizer):
@@ -47,4 +47,4 @@ class Rprop(Optimizer):
         steps = self._state_arrays(params, "step", _step_array)
         prevs = self._state_arrays(params, "prev")
         step_sizes = self._state_arrays(params, "step_size", lambda a: np.full_like(a, lr))
-        rprop(arrays, grads, prevs, step_sizes, steps, **rule_hyperparameters(rprop, group))
+        rprop(arrays, grads, (steps, prevs, step_sizes), group)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from gradfit._arrays import unwrap, wrap
 from gradfit.optim._functional import sgd
 from gradfit.optim._sparse_functional import sparse_sgd
-from gradfit.optim.optimizer import Optimizer, constructor, rule_hyperparameters
+from gradfit.optim.optimizer import Optimizer, constructor
 
 
 class SGD(Optimizer):
@@ -50,19 +50,17 @@ class SGD(Optimizer):
     )
 
     def _update(self, group: dict, params: list, arrays: list, grads: list) -> None:
-        hyperparameters = rule_hyperparameters(sgd, group)
-        momentum = hyperparameters["momentum"]
         # a missing buffer (None) is made by sgd on the parameter's first step, then kept
+        momentum = group["momentum"]
         buffers = self._state_arrays(params, "momentum_buffer", make=None) if momentum else []
-        for i in sgd(arrays, grads, buffers, **hyperparameters):
+        for i in sgd(arrays, grads, (buffers,), group):
             self.state[params[i]]["momentum_buffer"] = wrap(buffers[i])
 
     def _sparse_rule(self, group: dict, params: list, arrays: list, grads: list) -> None:
         # PyTorch's sparse branch: a sparse momentum buffer
-        hyperparameters = rule_hyperparameters(sparse_sgd, group)
-        momentum = hyperparameters["momentum"]
+        momentum = group["momentum"]
         for p, a, g in zip(params, arrays, grads):
             buf = self.state[p].get("momentum_buffer") if momentum else None
-            buf = sparse_sgd(a, g, None if buf is None else unwrap(buf), **hyperparameters)
+            buf = sparse_sgd(a, g, None if buf is None else unwrap(buf), group)
             if momentum and "momentum_buffer" not in self.state[p]:
                 self.state[p]["momentum_buffer"] = wrap(buf)

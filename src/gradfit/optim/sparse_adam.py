@@ -79,16 +79,6 @@ class SparseAdam(Optimizer):
                 state["exp_avg_sq"] = wrap(np.zeros_like(unwrap(p)))
             state["step"] = int(state["step"]) + 1  # an int, also after load_state_dict
             steps.append(state["step"])
-        beta1, beta2 = group["betas"]
-        sparse_adam(
-            arrays,
-            grads,
-            [unwrap(self.state[p]["exp_avg"]) for p in params],
-            [unwrap(self.state[p]["exp_avg_sq"]) for p in params],
-            steps,
-            lr=float(group["lr"]),
-            beta1=float(beta1),
-            beta2=float(beta2),
-            eps=float(group["eps"]),
-            maximize=group["maximize"],
-        )
+        exp_avgs = [unwrap(self.state[p]["exp_avg"]) for p in params]
+        exp_avg_sqs = [unwrap(self.state[p]["exp_avg_sq"]) for p in params]
+        sparse_adam(arrays, grads, (steps, exp_avgs, exp_avg_sqs), group)
