@@ -1,20 +1,29 @@
 """The update rules of the optimizers, each written once, as functions over NumPy arrays.
 
-This is the shape of PyTorch's functional optimizers (``torch.optim.sgd.sgd(params,
-d_p_list, momentum_buffer_list, ...)``) and of optax: a rule is one function of lists of
-arrays (parameters, gradients, state buffers) and of the hyperparameters, with no
-Tensors, parameter groups or ``state_dict`` in sight. The classes (``SGD``, ``Adam``, ...)
-do that bookkeeping and call these; so do the lecture's forms in ``optim.lecture``, with
-the lecture's conventions as arguments (``lecture.Momentum`` is ``sgd`` with dampening
-β and a buffer that starts at 0, ``lecture.Adam`` is ``adam``, ``lecture.NormalizedGD`` is
-``normalized_gd``). Each rule is stated once, in the docstring of its class.
+This is optax's shape: a rule is one function ``rule(params, grads, state, group)`` of
+
+* ``params`` and ``grads``: lists of arrays (the parameters that have a gradient, and
+  their gradients);
+* ``state``: a tuple of lists of arrays, one list per state entry, in PyTorch's creation
+  order (the optimizer's ``_state_spec``); ``steps``, where a rule has them, are 0-d step
+  counters the rule increments before use (t = 1 on the first step), also where the rule
+  does not use them, as PyTorch counts them;
+* ``group``: the hyperparameters, one record with PyTorch's names (a parameter group, or
+  any mapping); each rule reads the ones it uses in one line (``_read``),
+
+with no Tensors, ``param_groups`` bookkeeping or ``state_dict`` in sight. The classes
+(``SGD``, ``Adam``, ...) do that bookkeeping and call these; so do the lecture's forms in
+``optim.lecture``, with the lecture's conventions as the group (``lecture.Momentum`` is
+``sgd`` with dampening β and a buffer that starts at 0, ``lecture.Adam`` is ``adam``,
+``lecture.NormalizedGD`` is ``normalized_gd``). The rule ``name`` is one step of
+``gradfit.optim.Name``, whose docstring states it; it follows the single-tensor code path
+of ``torch/optim/name.py`` (``_single_tensor_name``), the one PyTorch runs on the CPU,
+including the order of floating-point operations, so float64 runs agree with PyTorch to
+rounding.
 
 Unlike optax's, these functions work **in place**: they update the parameters and the
 state buffers they are given (the arrays of the optimizer's state Tensors, so
-``state_dict`` sees the new values), and never write to a gradient. They follow the
-single-tensor (``_single_tensor_*``) code paths of ``torch/optim``, the ones PyTorch runs
-on the CPU, including the order of floating-point operations, so float64 runs agree with
-PyTorch to rounding.
+``state_dict`` sees the new values), and never write to a gradient.
 
 Temporaries are reused (``out=``) where the maths allows, as these run on every step of
 every training loop: a temporary is allocated only when an input must survive.
@@ -36,10 +45,20 @@ Arrays = list[np.ndarray]
 # ----------------------------------------------------------------------------- pieces
 
 
-def _numbers(group: Mapping, names: str) -> list[float]:
-    """The hyperparameters ``names`` (space-separated) of ``group`` as Python floats (a
-    schedule may have stored an int or a 0-d tensor)."""
-    return [float(group[name]) for name in names.split()]
+def _read(group: Mapping, names: str) -> list:
+    """The hyperparameters ``names`` (space-separated, PyTorch's) of ``group``: flags as
+    they are, numbers as Python floats (a schedule may have stored an int or a 0-d
+    tensor), PyTorch's pairs (``betas``, ``etas``, ``step_sizes``) as their two numbers."""
+    out = []
+    for name in names.split():
+        value = group[name]
+        if isinstance(value, bool):
+            out.append(value)
+        elif isinstance(value, (tuple, list)):
+            out += map(float, value)
+        else:
+            out.append(float(value))
+    return out
 
 
 def _scalars_as_1d(rule):
@@ -134,6 +153,15 @@ def _decayed_grad(param: np.ndarray, grad: np.ndarray, weight_decay, maximize: b
     return grad, owned
 
 
+def _counted(params: Arrays, grads: Arrays, steps: Arrays, weight_decay: float, maximize: bool):
+    """For each parameter, ``(i, param, g, t)``: its step counter incremented first (t,
+    the new count), then g = ±grad + weight_decay·param (``_decayed_grad``)."""
+    for i, param in enumerate(params):
+        step = steps[i]
+        step += 1
+        yield i, param, _decayed_grad(param, grads[i], weight_decay, maximize)[0], step.item()
+
+
 _scalar_arrays: dict = {}
 
 
@@ -183,17 +211,16 @@ def _flat_blocks(*arrays):
 
 
 def sgd(params: Arrays, grads: Arrays, state: tuple, group: Mapping) -> list[int]:
-    """One step of ``gradfit.optim.SGD`` (``torch/optim/sgd.py``, ``_single_tensor_sgd``).
-
-    ``momentum_buffers`` has one entry per parameter (ignored when ``momentum == 0``); an
+    """``momentum_buffers`` has one entry per parameter (ignored when ``momentum == 0``); an
     entry that is None gets a new buffer, a copy of the first (decayed) gradient, as in
     PyTorch. A buffer of zeros instead gives the lecture's momentum, which starts at 0.
     The hyperparameters enter the operations as 0-d arrays of the parameters' dtype
     (``_scalar``). Returns the positions of the new buffers (for the caller to keep).
     """
     (momentum_buffers,) = state
-    lr, momentum, dampening, weight_decay = _numbers(group, "lr momentum dampening weight_decay")
-    nesterov, maximize = group["nesterov"], group["maximize"]
+    lr, momentum, dampening, weight_decay, nesterov, maximize = _read(
+        group, "lr momentum dampening weight_decay nesterov maximize"
+    )
     decayed = maximize or weight_decay != 0
     heavy_ball = momentum != 0
     undamped = dampening == 0
@@ -257,17 +284,11 @@ def _adam_one(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, hyperparam
 
 @_scalars_as_1d
 def adam(params: Arrays, grads: Arrays, state: tuple, group: Mapping) -> None:
-    """One step of ``gradfit.optim.Adam`` / ``AdamW`` (``torch/optim/adam.py``,
-    ``_single_tensor_adam``).
-
-    ``steps`` are the 0-d step counters, incremented here before use (t = 1 on the first
-    step); ``max_exp_avg_sqs`` is read only when ``amsgrad``.
-    """
+    """Also ``AdamW``'s; ``max_exp_avg_sqs`` is read only when ``amsgrad``."""
     steps, exp_avgs, exp_avg_sqs, max_exp_avg_sqs = state
-    lr, eps, weight_decay = _numbers(group, "lr eps weight_decay")
-    beta1, beta2 = map(float, group["betas"])
-    options = group["amsgrad"], group["maximize"], group["decoupled_weight_decay"]
-    hyperparameters = (lr, beta1, beta2, eps, weight_decay, *options)
+    hyperparameters = _read(
+        group, "lr betas eps weight_decay amsgrad maximize decoupled_weight_decay"
+    )
     for i, param in enumerate(params):
         step = steps[i]
         step += 1
@@ -279,19 +300,13 @@ def adam(params: Arrays, grads: Arrays, state: tuple, group: Mapping) -> None:
 
 @_scalars_as_1d
 def rmsprop(params: Arrays, grads: Arrays, state: tuple, group: Mapping) -> None:
-    """One step of ``gradfit.optim.RMSprop`` (``torch/optim/rmsprop.py``,
-    ``_single_tensor_rmsprop``).
-
-    ``grad_avgs`` is read only when ``centered``, ``momentum_buffers`` only when
-    ``momentum > 0``; ``steps`` are incremented (PyTorch counts them, the rule does not
-    use them).
-    """
+    """``grad_avgs`` is read only when ``centered``, ``momentum_buffers`` only when
+    ``momentum > 0``."""
     steps, square_avgs, momentum_buffers, grad_avgs = state
-    lr, alpha, eps, weight_decay, momentum = _numbers(group, "lr alpha eps weight_decay momentum")
-    centered, maximize = group["centered"], group["maximize"]
-    for i, param in enumerate(params):
-        steps[i] += 1
-        g, _ = _decayed_grad(param, grads[i], weight_decay, maximize)
+    lr, alpha, eps, weight_decay, momentum, centered, maximize = _read(
+        group, "lr alpha eps weight_decay momentum centered maximize"
+    )
+    for i, param, g, _ in _counted(params, grads, steps, weight_decay, maximize):
         square = _ema_square_(square_avgs[i], g, alpha)
         if centered:
             grad_avg = grad_avgs[i]
@@ -313,15 +328,12 @@ def rmsprop(params: Arrays, grads: Arrays, state: tuple, group: Mapping) -> None
 
 @_scalars_as_1d
 def adagrad(params: Arrays, grads: Arrays, state: tuple, group: Mapping) -> None:
-    """One step of ``gradfit.optim.Adagrad`` (``torch/optim/adagrad.py``,
-    ``_single_tensor_adagrad``); ``steps`` are incremented before use."""
+    """The step size decays with the step count: lr / (1 + (t − 1)·lr_decay)."""
     state_sums, steps = state
-    lr, lr_decay, weight_decay, eps = _numbers(group, "lr lr_decay weight_decay eps")
-    maximize = group["maximize"]
-    for i, param in enumerate(params):
-        step = steps[i]
-        step += 1
-        g, _ = _decayed_grad(param, grads[i], weight_decay, maximize)
+    lr, lr_decay, weight_decay, eps, maximize = _read(
+        group, "lr lr_decay weight_decay eps maximize"
+    )
+    for i, param, g, step in _counted(params, grads, steps, weight_decay, maximize):
         square = np.multiply(g, g)
         state_sums[i] += square
         _normalized_update_(
@@ -329,7 +341,7 @@ def adagrad(params: Arrays, grads: Arrays, state: tuple, group: Mapping) -> None
             g,
             state_sums[i],
             square,
-            step_size=lr / (1 + (step.item() - 1) * lr_decay),
+            step_size=lr / (1 + (step - 1) * lr_decay),
             eps=eps,
         )
 
@@ -338,7 +350,7 @@ def normalized_gd(params: Arrays, grads: Arrays, state: tuple, group: Mapping) -
     """One step of the lecture's normalised gradients (``lecture.NormalizedGD``,
     eqs. 6.13–6.14): Adam's update with m = g and v = g² (no averaging, no bias
     correction)."""
-    lr, eps = _numbers(group, "lr eps")
+    lr, eps = _read(group, "lr eps")
     for param, g in zip(params, grads):
         square = np.multiply(g, g)
         _normalized_update_(param, g, square, square, step_size=lr, eps=eps)
@@ -351,14 +363,10 @@ def normalized_gd(params: Arrays, grads: Arrays, state: tuple, group: Mapping) -
 
 @_scalars_as_1d
 def adadelta(params: Arrays, grads: Arrays, state: tuple, group: Mapping) -> None:
-    """One step of ``gradfit.optim.Adadelta`` (``torch/optim/adadelta.py``,
-    ``_single_tensor_adadelta``); ``steps`` are counted (the rule does not use them)."""
+    """The step is the ratio of the two running RMS values (of the steps, of g) times g."""
     steps, square_avgs, acc_deltas = state
-    lr, rho, eps, weight_decay = _numbers(group, "lr rho eps weight_decay")
-    maximize = group["maximize"]
-    for i, param in enumerate(params):
-        steps[i] += 1
-        g, _ = _decayed_grad(param, grads[i], weight_decay, maximize)
+    lr, rho, eps, weight_decay, maximize = _read(group, "lr rho eps weight_decay maximize")
+    for i, param, g, _ in _counted(params, grads, steps, weight_decay, maximize):
         _ema_square_(square_avgs[i], g, rho)
         std = np.add(square_avgs[i], eps)
         np.sqrt(std, out=std)
@@ -373,23 +381,19 @@ def adadelta(params: Arrays, grads: Arrays, state: tuple, group: Mapping) -> Non
 
 @_scalars_as_1d
 def adamax(params: Arrays, grads: Arrays, state: tuple, group: Mapping) -> None:
-    """One step of ``gradfit.optim.Adamax`` (``torch/optim/adamax.py``,
-    ``_single_tensor_adamax``); ``steps`` are incremented before use."""
+    """Adam with the infinity norm: ``exp_infs`` is a decayed maximum of |g|, not corrected."""
     steps, exp_avgs, exp_infs = state
-    lr, eps, weight_decay = _numbers(group, "lr eps weight_decay")
-    beta1, beta2 = map(float, group["betas"])
-    maximize = group["maximize"]
-    for i, param in enumerate(params):
-        step = steps[i]
-        step += 1
-        g, _ = _decayed_grad(param, grads[i], weight_decay, maximize)
+    lr, beta1, beta2, eps, weight_decay, maximize = _read(
+        group, "lr betas eps weight_decay maximize"
+    )
+    for i, param, g, step in _counted(params, grads, steps, weight_decay, maximize):
         exp_avg, exp_inf = exp_avgs[i], exp_infs[i]
         _lerp_(exp_avg, g, 1 - beta1)
         exp_inf *= beta2
         norm = np.abs(g)
         norm += eps
         np.maximum(exp_inf, norm, out=exp_inf)  # propagates NaN, as torch.maximum
-        clr = lr / (1 - beta1 ** step.item())
+        clr = lr / (1 - beta1**step)
         # addcdiv: (value·exp_avg)/exp_inf
         update = np.multiply(exp_avg, -clr, out=norm)
         update /= exp_inf
@@ -411,13 +415,11 @@ def _decay_weights(param, grad, lr, weight_decay, decoupled: bool, owned: bool):
 
 @_scalars_as_1d
 def nadam(params: Arrays, grads: Arrays, state: tuple, group: Mapping) -> None:
-    """One step of ``gradfit.optim.NAdam`` (``torch/optim/nadam.py``,
-    ``_single_tensor_nadam``); ``steps`` are incremented before use and the 0-d
-    ``mu_products`` (∏ μ_t, in the step counter's dtype) are updated in place."""
+    """The 0-d ``mu_products`` (∏ μ_t, in the step counter's dtype) are updated in place."""
     steps, mu_products, exp_avgs, exp_avg_sqs = state
-    lr, eps, weight_decay, momentum_decay = _numbers(group, "lr eps weight_decay momentum_decay")
-    beta1, beta2 = map(float, group["betas"])
-    decoupled_weight_decay, maximize = group["decoupled_weight_decay"], group["maximize"]
+    lr, beta1, beta2, eps, weight_decay, momentum_decay, decoupled_weight_decay, maximize = _read(
+        group, "lr betas eps weight_decay momentum_decay decoupled_weight_decay maximize"
+    )
     for i, param in enumerate(params):
         g = np.negative(grads[i]) if maximize else grads[i]
         step_t = steps[i]
@@ -448,12 +450,12 @@ def nadam(params: Arrays, grads: Arrays, state: tuple, group: Mapping) -> None:
 
 @_scalars_as_1d
 def radam(params: Arrays, grads: Arrays, state: tuple, group: Mapping) -> None:
-    """One step of ``gradfit.optim.RAdam`` (``torch/optim/radam.py``,
-    ``_single_tensor_radam``); ``steps`` are incremented before use."""
+    """Plain momentum while the variance of v is too large to trust, then Adam's step
+    times the rectification r."""
     steps, exp_avgs, exp_avg_sqs = state
-    lr, eps, weight_decay = _numbers(group, "lr eps weight_decay")
-    beta1, beta2 = map(float, group["betas"])
-    decoupled_weight_decay, maximize = group["decoupled_weight_decay"], group["maximize"]
+    lr, beta1, beta2, eps, weight_decay, decoupled_weight_decay, maximize = _read(
+        group, "lr betas eps weight_decay decoupled_weight_decay maximize"
+    )
     rho_inf = 2 / (1 - beta2) - 1
     for i, param in enumerate(params):
         g = np.negative(grads[i]) if maximize else grads[i]
@@ -485,12 +487,11 @@ def radam(params: Arrays, grads: Arrays, state: tuple, group: Mapping) -> None:
 
 @_scalars_as_1d
 def rprop(params: Arrays, grads: Arrays, state: tuple, group: Mapping) -> None:
-    """One step of ``gradfit.optim.Rprop`` (``torch/optim/rprop.py``,
-    ``_single_tensor_rprop``); ``steps`` are counted (the rule does not use them)."""
+    """Only the sign of g is used; each weight has its own step size."""
     steps, prevs, step_sizes = state
-    etaminus, etaplus = map(float, group["etas"])
-    step_size_min, step_size_max = map(float, group["step_sizes"])
-    maximize = group["maximize"]
+    etaminus, etaplus, step_size_min, step_size_max, maximize = _read(
+        group, "etas step_sizes maximize"
+    )
     for i, param in enumerate(params):
         steps[i] += 1
         g = np.negative(grads[i]) if maximize else grads[i].copy()
@@ -514,20 +515,16 @@ def rprop(params: Arrays, grads: Arrays, state: tuple, group: Mapping) -> None:
 def asgd(
     params: Arrays, grads: Arrays, state: tuple, group: Mapping, scalar_dtype=np.float32
 ) -> None:
-    """One step of ``gradfit.optim.ASGD`` (``torch/optim/asgd.py``, ``_single_tensor_asgd``).
-
-    ``steps`` are incremented before use; the 0-d ``etas`` (the step size η) and ``mus``
+    """The 0-d ``etas`` (the step size η) and ``mus``
     (the averaging weight μ) are the values for this step and receive the next step's,
     rounded to ``scalar_dtype`` first (PyTorch makes them tensors of the default dtype
     before copying them into the state, which a loaded state dict may hold in the
     parameters' dtype)."""
     steps, etas, mus, axs = state
-    lr, lambd, alpha, t0, weight_decay = _numbers(group, "lr lambd alpha t0 weight_decay")
-    maximize = group["maximize"]
-    for i, param in enumerate(params):
-        step_t = steps[i]
-        step_t += 1
-        g, _ = _decayed_grad(param, grads[i], weight_decay, maximize)
+    lr, lambd, alpha, t0, weight_decay, maximize = _read(
+        group, "lr lambd alpha t0 weight_decay maximize"
+    )
+    for i, param, g, step in _counted(params, grads, steps, weight_decay, maximize):
         eta = etas[i].item()
         param *= 1 - lambd * eta
         param -= eta * g
@@ -538,6 +535,5 @@ def asgd(
             ax += diff
         else:
             ax[...] = param
-        step = step_t.item()
         etas[i][...] = np.asarray(lr / ((1 + lambd * lr * step) ** alpha), scalar_dtype)
         mus[i][...] = np.asarray(1 / max(1, step - t0), scalar_dtype)

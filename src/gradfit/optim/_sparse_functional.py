@@ -14,7 +14,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from gradfit.ops.sparse import SparseArray, coalesce
-from gradfit.optim._functional import _numbers
+from gradfit.optim._functional import _read
 
 
 def has_sparse(grads: list) -> bool:
@@ -35,8 +35,9 @@ def sparse_sgd(param: np.ndarray, grad: SparseArray, buf, group: Mapping):
     """One SGD step with a sparse gradient (``_single_tensor_sgd``); returns the momentum
     buffer, a sparse array as in PyTorch (a copy of the first gradient, then
     ``buf·μ + (1 − τ)·g`` by appending entries, as its in-place sparse add does)."""
-    lr, momentum, dampening, weight_decay = _numbers(group, "lr momentum dampening weight_decay")
-    nesterov, maximize = group["nesterov"], group["maximize"]
+    lr, momentum, dampening, weight_decay, nesterov, maximize = _read(
+        group, "lr momentum dampening weight_decay nesterov maximize"
+    )
     if weight_decay != 0:
         raise RuntimeError("add(sparse, dense) is not supported. Use add(dense, sparse) instead.")
     g = _negated(grad) if maximize else grad
@@ -59,8 +60,9 @@ def sparse_adagrad(
 ) -> None:
     """One Adagrad step with a sparse gradient: on the coalesced gradient's rows,
     S += g², p −= clr · g / (√S + ε) with clr = lr / (1 + (t − 1)·lr_decay)."""
-    lr, lr_decay, weight_decay, eps = _numbers(group, "lr lr_decay weight_decay eps")
-    maximize = group["maximize"]
+    lr, lr_decay, weight_decay, eps, maximize = _read(
+        group, "lr lr_decay weight_decay eps maximize"
+    )
     step += 1
     if weight_decay != 0:
         raise RuntimeError("weight_decay option is not compatible with sparse gradients")
@@ -82,9 +84,7 @@ def sparse_adam(params: list, grads: list, state: tuple, group: Mapping) -> None
         p_r −= lr·√(1 − β2^t)/(1 − β1^t) · m_r / (√v_r + ε)
     """
     steps, exp_avgs, exp_avg_sqs = state
-    lr, eps = _numbers(group, "lr eps")
-    beta1, beta2 = map(float, group["betas"])
-    maximize = group["maximize"]
+    lr, beta1, beta2, eps, maximize = _read(group, "lr betas eps maximize")
     for param, grad, exp_avg, exp_avg_sq, step in zip(params, grads, exp_avgs, exp_avg_sqs, steps):
         g = coalesce(_negated(grad) if maximize else grad)
         if g.values.size == 0:
