@@ -11,7 +11,7 @@ from gradfit.optim.optimizer import Optimizer, _step_array, constructor
 class Adadelta(Optimizer):
     """Adadelta (Zeiler 2012), as PyTorch does it (``torch/optim/adadelta.py``).
 
-    Update rule (g = grad, ρ = rho, λ = weight_decay)::
+    Update rule (g = grad, ρ = rho, ε = eps, λ = weight_decay)::
 
         g = ±grad + λ·p
         v = ρ·v + (1 − ρ)·g²
@@ -26,13 +26,7 @@ class Adadelta(Optimizer):
     State per parameter: ``step`` (0-d float Tensor), ``square_avg`` (v), ``acc_delta`` (u).
 
     Args:
-        params: parameters or parameter groups.
-        lr: scale of the step (default 1.0).
-        rho: ρ, the decay of both running averages, in [0, 1] (default 0.9).
-        eps: ε (default 1e-6).
-        weight_decay: λ (default 0).
-        foreach, capturable, differentiable: accepted for compatibility, stored in groups.
-        maximize: ascend instead of descend.
+        rho: ρ, the decay of both running averages, in [0, 1].
     """
 
     # the state in PyTorch's creation order, which the state_dict keeps

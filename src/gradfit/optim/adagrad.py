@@ -12,7 +12,7 @@ from gradfit.optim.optimizer import Optimizer, _step_array, constructor
 class Adagrad(Optimizer):
     """Adagrad (Duchi et al. 2011), as PyTorch does it (``torch/optim/adagrad.py``).
 
-    Update rule (g = grad, t = step count from 1, λ = weight_decay)::
+    Update rule (g = grad, t = step count from 1, ε = eps, λ = weight_decay)::
 
         g = ±grad + λ·p
         α_t = lr / (1 + (t − 1)·lr_decay)
@@ -27,14 +27,8 @@ class Adagrad(Optimizer):
     parameter before the first step, as in PyTorch.
 
     Args:
-        params: parameters or parameter groups.
-        lr: learning rate (default 1e-2).
-        lr_decay: learning-rate decay per step (default 0).
-        weight_decay: λ (default 0).
-        initial_accumulator_value: start value of S (default 0).
-        eps: ε (default 1e-10).
-        foreach, differentiable, fused: accepted for compatibility, stored in groups.
-        maximize: ascend instead of descend.
+        lr_decay: the learning rate's decay per step.
+        initial_accumulator_value: the start value of S.
     """
 
     # the state in PyTorch's creation order, which the state_dict keeps

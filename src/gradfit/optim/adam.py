@@ -18,7 +18,8 @@ _ORDER = (
 class Adam(Optimizer):
     """Adaptive moment estimation, as PyTorch does it (``torch/optim/adam.py``).
 
-    Update rule (g = grad, t = step count from 1, α = lr, λ = weight_decay)::
+    Update rule (g = grad, t = step count from 1, α = lr, (β1, β2) = betas, ε = eps,
+    λ = weight_decay)::
 
         g = ±grad;  g = g + λ·p  (or p = p·(1 − α·λ) when decoupled_weight_decay)
         m = β1·m + (1 − β1)·g
@@ -35,17 +36,9 @@ class Adam(Optimizer):
     and ``max_exp_avg_sq`` when amsgrad.
 
     Args:
-        params: parameters or parameter groups.
-        lr: α (default 1e-3).
-        betas: (β1, β2) (default (0.9, 0.999)).
-        eps: ε (default 1e-8).
-        weight_decay: λ (default 0): an L2 term added to the gradient, or, with
+        weight_decay: λ, an L2 term added to the gradient, or, with
             ``decoupled_weight_decay=True`` (AdamW), a decay of the weights.
         amsgrad: use the running maximum of v.
-        maximize: ascend instead of descend.
-        foreach, capturable, differentiable, fused: accepted for compatibility with
-            PyTorch scripts and stored in the groups; gradfit has one implementation.
-        decoupled_weight_decay: AdamW's decay.
     """
 
     # the state in PyTorch's creation order, which the state_dict keeps

@@ -12,7 +12,7 @@ class Adamax(Optimizer):
     """Adamax, Adam with the infinity norm (Kingma & Ba 2015, §7.1), as PyTorch does it
     (``torch/optim/adamax.py``).
 
-    Update rule (g = grad, t = step count from 1, λ = weight_decay)::
+    Update rule (g = grad, t = step count from 1, (β1, β2) = betas, ε = eps, λ = weight_decay)::
 
         g = ±grad + λ·p
         m = β1·m + (1 − β1)·g
@@ -23,15 +23,6 @@ class Adamax(Optimizer):
     skipped entirely.
 
     State per parameter: ``step`` (0-d float Tensor), ``exp_avg`` (m), ``exp_inf`` (u).
-
-    Args:
-        params: parameters or parameter groups.
-        lr: learning rate (default 2e-3).
-        betas: (β1, β2) (default (0.9, 0.999)).
-        eps: ε (default 1e-8).
-        weight_decay: λ (default 0).
-        foreach, differentiable, capturable: accepted for compatibility, stored in groups.
-        maximize: ascend instead of descend.
     """
 
     # the state in PyTorch's creation order, which the state_dict keeps

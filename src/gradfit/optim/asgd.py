@@ -32,14 +32,9 @@ class ASGD(Optimizer):
     the default dtype when that is float64) and ``ax`` (ā).
 
     Args:
-        params: parameters or parameter groups.
-        lr: learning rate (default 1e-2).
-        lambd: decay term (default 1e-4).
-        alpha: power for the η update (default 0.75).
-        t0: step from which the averaging starts (default 1e6).
-        weight_decay: λ (default 0).
-        foreach, differentiable, capturable: accepted for compatibility, stored in groups.
-        maximize: ascend instead of descend.
+        lambd: the decay term.
+        alpha: the power in η's update.
+        t0: the step from which the averaging starts.
     """
 
     __init__ = constructor(

@@ -18,7 +18,8 @@ class NAdam(Optimizer):
     """Adam with Nesterov momentum (Dozat 2016), as PyTorch does it
     (``torch/optim/nadam.py``).
 
-    Update rule (g = grad, t = step count from 1, ψ = momentum_decay, λ = weight_decay)::
+    Update rule (g = grad, t = step count from 1, (β1, β2) = betas, ε = eps,
+    ψ = momentum_decay, λ = weight_decay)::
 
         g = ±grad;  g = g + λ·p  (or p = p·(1 − lr·λ) when decoupled_weight_decay)
         μ_t = β1·(1 − 0.96^(t·ψ)/2),  μ_{t+1} likewise,  Π = Π·μ_t  (Π_0 = 1)
@@ -36,15 +37,7 @@ class NAdam(Optimizer):
     the default dtype when that is float64), ``exp_avg`` (m), ``exp_avg_sq`` (v).
 
     Args:
-        params: parameters or parameter groups.
-        lr: learning rate (default 2e-3).
-        betas: (β1, β2) (default (0.9, 0.999)).
-        eps: ε (default 1e-8).
-        weight_decay: λ (default 0).
-        momentum_decay: ψ (default 4e-3).
         decoupled_weight_decay: decay the weights instead of adding λ·p to the gradient.
-        foreach, capturable, differentiable: accepted for compatibility, stored in groups.
-        maximize: ascend instead of descend.
     """
 
     # the state in PyTorch's creation order, which the state_dict keeps

@@ -10,13 +10,25 @@ The bookkeeping follows ``torch/optim/optimizer.py`` so that a PyTorch training 
   ``load_state_dict()`` matches saved state to the current parameters by that position.
 
 The update rules themselves live in ``gradfit.optim._functional`` as functions over NumPy
-arrays. ``Optimizer.step`` gathers each group's parameters that have a gradient and their
-arrays, marking the parameters as changed (``_arrays.to_update``), and hands them to the
-subclass's ``_update``; ``_update`` gathers the state arrays (``_state_arrays``, the entries a
-subclass names in ``_state_spec``) and the group's hyperparameters (``rule_hyperparameters``)
-and calls the rule (``_rule``); a subclass whose state depends on its options overrides
-``_update``. A subclass's constructor checks its hyperparameters and builds ``defaults``
-with ``_hyperparameters(locals(), ...)``.
+arrays, ``rule(params, grads, state, group)``. ``Optimizer.step`` gathers each group's
+parameters that have a gradient and their arrays, marking the parameters as changed
+(``_arrays.to_update``), and hands them to the subclass's ``_update``; the default
+``_update`` gathers the state arrays (``_state_arrays``, the entries a subclass names in
+``_state_spec``) and calls the rule (``_rule``) with them and the group; a subclass whose
+state is made otherwise overrides ``_update``. Gradients that are sparse go through
+``_sparse_update``: the dense ones through ``_update``, the sparse ones through the
+subclass's ``_sparse_rule``, where PyTorch has one.
+
+gradfit's optimizers take PyTorch's arguments, with PyTorch's defaults (their signatures
+show them: ``inspect.signature(SGD)``), and build their ``__init__`` with ``constructor``
+from that signature written as data. Common to all of them:
+
+* ``params``: an iterable of Tensors, of ``(name, Tensor)`` pairs, or of dicts defining
+  parameter groups (each with ``"params"`` and optional hyperparameters);
+* ``lr``: the learning rate; ``maximize``: ascend instead of descend;
+* ``foreach``, ``capturable``, ``differentiable``, ``fused``: PyTorch's choices among its
+  implementations, accepted where PyTorch accepts them and kept in the groups: gradfit
+  has one implementation (``SHARED_OPTIONS``).
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from gradfit.optim.optimizer import Optimizer, _step_array, constructor
 class RAdam(Optimizer):
     """Rectified Adam (Liu et al. 2019), as PyTorch does it (``torch/optim/radam.py``).
 
-    Update rule (g = grad, t = step count from 1, λ = weight_decay)::
+    Update rule (g = grad, t = step count from 1, (β1, β2) = betas, ε = eps, λ = weight_decay)::
 
         g = ±grad;  g = g + λ·p  (or p = p·(1 − lr·λ) when decoupled_weight_decay)
         m = β1·m + (1 − β1)·g
@@ -29,14 +29,7 @@ class RAdam(Optimizer):
     State per parameter: ``step`` (0-d float Tensor), ``exp_avg`` (m), ``exp_avg_sq`` (v).
 
     Args:
-        params: parameters or parameter groups.
-        lr: learning rate (default 1e-3).
-        betas: (β1, β2) (default (0.9, 0.999)).
-        eps: ε (default 1e-8).
-        weight_decay: λ (default 0).
         decoupled_weight_decay: decay the weights instead of adding λ·p to the gradient.
-        foreach, capturable, differentiable: accepted for compatibility, stored in groups.
-        maximize: ascend instead of descend.
     """
 
     # the state in PyTorch's creation order, which the state_dict keeps

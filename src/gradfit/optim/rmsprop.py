@@ -11,7 +11,8 @@ from gradfit.optim.optimizer import Optimizer, _step_array, constructor
 class RMSprop(Optimizer):
     """RMSprop (Hinton's lecture 6e), as PyTorch does it (``torch/optim/rmsprop.py``).
 
-    Update rule (g = grad, α = smoothing constant ``alpha``, μ = momentum, λ = weight_decay)::
+    Update rule (g = grad, α = smoothing constant ``alpha``, ε = eps, μ = momentum,
+    λ = weight_decay)::
 
         g = ±grad + λ·p
         s = α·s + (1 − α)·g²
@@ -26,15 +27,7 @@ class RMSprop(Optimizer):
     ``grad_avg`` (centered).
 
     Args:
-        params: parameters or parameter groups.
-        lr: learning rate (default 1e-2).
-        alpha: smoothing constant α (default 0.99).
-        eps: ε (default 1e-8).
-        weight_decay: λ (default 0).
-        momentum: μ (default 0).
         centered: normalise by the estimated variance instead of the second moment.
-        capturable, foreach, differentiable: accepted for compatibility, stored in groups.
-        maximize: ascend instead of descend.
     """
 
     # the state in PyTorch's creation order, which the state_dict keeps

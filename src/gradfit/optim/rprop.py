@@ -26,12 +26,9 @@ class Rprop(Optimizer):
     State per parameter: ``step`` (0-d float Tensor), ``prev`` (g'), ``step_size`` (s).
 
     Args:
-        params: parameters or parameter groups.
-        lr: initial step size (default 1e-2).
-        etas: (η−, η+), with 0 < η− < 1 < η+ (default (0.5, 1.2)).
-        step_sizes: (s_min, s_max) (default (1e-6, 50)).
-        capturable, foreach, differentiable: accepted for compatibility, stored in groups.
-        maximize: ascend instead of descend.
+        lr: the initial step size.
+        etas: (η−, η+), with 0 < η− < 1 < η+.
+        step_sizes: (s_min, s_max).
     """
 
     __init__ = constructor(

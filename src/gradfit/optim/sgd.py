@@ -32,15 +32,8 @@ class SGD(Optimizer):
     State per parameter: ``momentum_buffer`` (only when momentum ≠ 0).
 
     Args:
-        params: parameters or parameter groups.
-        lr: learning rate α (default 1e-3).
-        momentum: μ (default 0).
-        dampening: τ (default 0).
-        weight_decay: λ, L2 penalty added to the gradient (default 0).
+        weight_decay: λ, an L2 penalty added to the gradient.
         nesterov: Nesterov momentum (needs momentum > 0 and dampening 0).
-        maximize: ascend instead of descend.
-        foreach, differentiable, fused: accepted for compatibility with PyTorch scripts and
-            stored in the groups; gradfit has a single implementation.
     """
 
     __init__ = constructor(
