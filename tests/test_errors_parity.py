@@ -78,6 +78,9 @@ CASES = {
     "scatter_add index": lambda L: L.zeros(2, 3).scatter_add(0, L.tensor([[2]]), L.ones(1, 1)),
     "index_select index": lambda L: L.zeros(3).index_select(0, L.tensor([5])),
     "index_add index": lambda L: L.zeros(3).index_add(0, L.tensor([5]), L.ones(1)),
+    "grad size": lambda L: setattr(L.zeros(2, requires_grad=True), "grad", L.zeros(3)),
+    "grad broadcastable size": lambda L: setattr(L.zeros(2), "grad", L.zeros(1, 2)),
+    "grad not a tensor": lambda L: setattr(L.zeros(2), "grad", 3),
 }
 
 
@@ -90,6 +93,20 @@ def test_error_type_and_text_match_torch(name):
     assert type(eg.value) is type(et.value)
     # gradfit's own reprs say gradfit.Size; legacy type strings stay 'torch.FloatTensor'
     assert str(eg.value) in (str(et.value), str(et.value).replace("torch.", "gradfit."))
+
+
+def test_assigned_grad_of_another_dtype_is_refused_as_torch_does():
+    # PyTorch's text goes on to advise its grad_dtype attribute, which gradfit lacks
+    for dtype in ("float64", "int64"):
+        with pytest.raises(RuntimeError) as et:
+            torch.zeros(2).grad = torch.zeros(2, dtype=getattr(torch, dtype))
+        with pytest.raises(RuntimeError) as eg:
+            gradfit.zeros(2).grad = gradfit.zeros(2, dtype=getattr(gradfit, dtype))
+        assert str(et.value).startswith(str(eg.value))
+    p = gradfit.zeros(2, requires_grad=True)
+    p.grad = gradfit.ones(2)
+    p.grad = None
+    assert p.grad is None
 
 
 @pytest.mark.parametrize(

@@ -30,6 +30,8 @@ docs/architecture.md has the map, and where a new op, layer, optimizer or CLI op
 
 from __future__ import annotations
 
+import warnings as _warnings
+
 from gradfit import _dtypes, autograd, linalg, return_types
 from gradfit._dtypes import (
     bool_,
@@ -320,3 +322,10 @@ from gradfit._layout import (  # noqa: E402
     strided,
 )
 from gradfit._sparse import sparse_coo_tensor, spmm  # noqa: E402
+
+# --- NumPy warns about inf and nan in arithmetic ("divide by zero encountered in divide");
+# PyTorch computes the same values silently. Only warnings raised from gradfit's own modules
+# are ignored: the user's NumPy code keeps its warnings, and detect_anomaly still reports. ---
+_warnings.filterwarnings(
+    "ignore", message=".* encountered in ", category=RuntimeWarning, module=r"gradfit(\.|$)"
+)

@@ -12,7 +12,8 @@ way a Tensor stores its data can change in one place. A test
 
 - ``unwrap(t)``: the array inside ``t`` (no copy; NumPy data passes through ``asarray``);
   ``unwrap_many(ts)`` for a list of Tensors; ``to_update(ts)`` gathers the tensors that
-  have a gradient with both arrays and counts their edit (an optimizer step).
+  have a gradient with both arrays and counts their edit (an optimizer step);
+  ``clear_grads(ts)`` sets their ``.grad`` to None (``zero_grad``).
 - ``wrap(arr)``: a Tensor around ``arr`` (no copy), outside the graph.
 - ``set_array(t, arr)``: make ``t`` hold ``arr`` (``param.data = ...``, loading weights).
 - ``bump_version(*ts)``: after editing arrays in place, mark the tensors as changed so
@@ -31,7 +32,16 @@ import numpy as np
 
 from gradfit.autograd import function as _graph
 
-__all__ = ["unwrap", "unwrap_many", "to_update", "wrap", "set_array", "bump_version", "modified"]
+__all__ = [
+    "unwrap",
+    "unwrap_many",
+    "to_update",
+    "clear_grads",
+    "wrap",
+    "set_array",
+    "bump_version",
+    "modified",
+]
 
 
 def unwrap(t) -> np.ndarray:
@@ -51,13 +61,20 @@ def to_update(tensors) -> tuple[list, list, list]:
     edits those arrays in place: their versions are counted here, as ``modified`` would."""
     kept, arrays, grads = [], [], []
     for t in tensors:
-        g = t.grad
+        g = t._grad
         if g is not None:
             kept.append(t)
             arrays.append(t._array)
             grads.append(g._array)
             t._version += 1
     return kept, arrays, grads
+
+
+def clear_grads(tensors) -> None:
+    """Set each tensor's ``.grad`` to None (``zero_grad``'s default); None needs none of
+    the checks an assigned gradient gets."""
+    for t in tensors:
+        t._grad = None
 
 
 def wrap(arr):

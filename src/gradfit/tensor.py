@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numbers
 import weakref
+from operator import attrgetter as _attrgetter
 
 import numpy as np
 
@@ -368,7 +369,7 @@ class Tensor:
 
     __slots__ = (
         "_array",
-        "grad",
+        "_grad",
         "grad_fn",
         "_requires_grad",
         "_version",
@@ -389,7 +390,7 @@ class Tensor:
             data = args[0] if args else None
             arr = _to_array([] if data is None else data, dtype)
         self._array = arr
-        self.grad = None
+        self._grad = None
         self.grad_fn = None
         self._requires_grad = False
         self._version = 0
@@ -402,7 +403,7 @@ class Tensor:
         """Fast internal constructor: wrap ``arr`` (no copy) as the output of ``node``."""
         t = object.__new__(Tensor)
         t._array = arr if type(arr) is np.ndarray else _other_output(t, arr)
-        t.grad = None
+        t._grad = None
         t.grad_fn = node
         t._requires_grad = node is not None
         t._version = 0
@@ -410,6 +411,37 @@ class Tensor:
         return t
 
     # ------------------------------------------------------------------ attributes
+    def _set_grad(self, value) -> None:
+        # PyTorch refuses a gradient the optimizer would misapply (broadcast or cast).
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(
+                    "assigned grad expected to be a Tensor or None but got grad of type "
+                    f"{type(value).__name__}"
+                )
+            if value._array.shape != self._array.shape:
+                raise RuntimeError(
+                    f"attempting to assign a gradient of size '{list(value._array.shape)}' "
+                    f"to a tensor of size '{list(self._array.shape)}'. Please ensure that "
+                    "the gradient and the tensor are the same size"
+                )
+            if value._array.dtype != self._array.dtype:
+                raise RuntimeError(
+                    "attempting to assign a gradient with dtype "
+                    f"'{_typenames.C_NAMES.get(value._array.dtype, value._array.dtype)}' to a "
+                    f"tensor with grad_dtype '{_typenames.scalar_type(self._array.dtype)}'. The "
+                    "gradient must match the tensor's grad_dtype (defaults to the tensor's "
+                    "dtype)."
+                )
+        self._grad = value
+
+    grad = property(
+        _attrgetter("_grad"),
+        _set_grad,
+        doc="The gradient accumulated by ``backward()`` (None until then); assigned "
+        "gradients must have this tensor's size and dtype.",
+    )
+
     @property
     def requires_grad(self) -> bool:
         return self._requires_grad
@@ -688,10 +720,10 @@ class Tensor:
             t = ref()
             if t is not None:
                 g = grad._array.copy()
-                if t.grad is None:
-                    t.grad = Tensor._make(g, None)
+                if t._grad is None:
+                    t._grad = Tensor._make(g, None)
                 else:
-                    t.grad._array = t.grad._array + g
+                    t._grad._array = t._grad._array + g
 
         self.register_hook(_store)
 

@@ -243,7 +243,7 @@ def _deliver_leaf(t: Tensor, g: np.ndarray, leaf_grads: dict, capture, shared=Fa
     dtype = t._array.dtype
     if g.dtype is not dtype and g.dtype != dtype:
         g = g.astype(dtype)
-    if t.grad is None:
+    if t._grad is None:
         # The leaf must own its gradient: the same array may also flow to another input
         # (ADD passes delta_c to both operands) or be a view of a caller's array.
         orig = g
@@ -251,9 +251,9 @@ def _deliver_leaf(t: Tensor, g: np.ndarray, leaf_grads: dict, capture, shared=Fa
         if shared or not (flags.owndata and flags.writeable) or id(g) in leaf_grads:
             g = g.copy()
         leaf_grads[id(orig)] = orig  # kept alive so the id stays unique during this pass
-        t.grad = Tensor._make(g, None)
+        t._grad = Tensor._make(g, None)
     else:
-        t.grad._array += g
+        t._grad._array += g
     if hooks:
         _post_accumulate(t)
 
@@ -464,11 +464,11 @@ def _deliver_leaf_graph(t, g) -> None:
                 g = res
     if g.dtype != t.dtype:
         g = g.to(t.dtype)
-    if t.grad is None:
+    if t._grad is None:
         # Its own tensor: the same gradient may also reach another leaf (ADD).
-        t.grad = g.clone() if g.grad_fn is not None else Tensor._make(g._array.copy(), None)
+        t._grad = g.clone() if g.grad_fn is not None else Tensor._make(g._array.copy(), None)
     else:
-        t.grad = t.grad + g
+        t._grad = t._grad + g
     if t._hooks:
         _post_accumulate(t)
 

@@ -216,7 +216,7 @@ class Op:
             if type(out) is not _SPARSE_TYPE
             else _sparse_output(t, out)
         )
-        t.grad = None
+        t._grad = None
         t._version = 0
         t._hooks = None
         if needs_grad and _enabled[0]:

@@ -41,7 +41,7 @@ from itertools import chain
 import numpy as np
 
 from gradfit import _dtypes
-from gradfit._arrays import bump_version, to_update, unwrap, unwrap_many, wrap
+from gradfit._arrays import bump_version, clear_grads, to_update, unwrap, unwrap_many, wrap
 from gradfit._grad_mode import enable_grad
 from gradfit.ops.sparse import CREATED as _SPARSE_CREATED
 from gradfit.optim._sparse_functional import has_sparse
@@ -330,8 +330,7 @@ class Optimizer:
         """
         for group in self.param_groups:
             if set_to_none:
-                for p in group["params"]:
-                    p.grad = None
+                clear_grads(group["params"])
                 continue
             for p in group["params"]:
                 g = p.grad
