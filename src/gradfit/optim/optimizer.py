@@ -192,14 +192,15 @@ def constructor(
             parameters.append(inspect.Parameter(name, kind, default=SHARED_OPTIONS[name]))
     signature = inspect.Signature(parameters)
 
-    def __init__(self, params, *args, **kwargs) -> None:
+    def __init__(self, *args, **kwargs) -> None:
         try:
-            bound = signature.bind(self, params, *args, **kwargs)
+            bound = signature.bind(self, *args, **kwargs)
         except TypeError as e:
             raise TypeError(f"{type(self).__name__}.__init__() {e}") from None
         bound.apply_defaults()
         arguments = {**bound.arguments, **(fixed or {})}
-        Optimizer.__init__(self, params, _hyperparameters(arguments, *checked.split(), order=order))
+        defaults = _hyperparameters(arguments, *checked.split(), order=order)
+        Optimizer.__init__(self, arguments["params"], defaults)
 
     __init__.__signature__ = signature
     return __init__
