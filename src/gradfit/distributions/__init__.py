@@ -2,24 +2,45 @@
 draw for draw as PyTorch does (same seed, same samples), differentiable ``log_prob``,
 ``entropy`` and ``rsample``, and ``kl_divergence`` between pairs of them."""
 
-from gradfit.distributions import constraints
+from gradfit.distributions import constraints, transforms
 from gradfit.distributions.bernoulli import Bernoulli
 from gradfit.distributions.beta import Beta
+from gradfit.distributions.binomial import Binomial
 from gradfit.distributions.categorical import Categorical
+from gradfit.distributions.cauchy import Cauchy
+from gradfit.distributions.chi2 import Chi2
+from gradfit.distributions.constraint_registry import biject_to, transform_to
 from gradfit.distributions.dirichlet import Dirichlet
 from gradfit.distributions.distribution import Distribution
+from gradfit.distributions.exp_family import ExponentialFamily
 from gradfit.distributions.exponential import Exponential
 from gradfit.distributions.gamma import Gamma
+from gradfit.distributions.geometric import Geometric
+from gradfit.distributions.gumbel import Gumbel
+from gradfit.distributions.half_cauchy import HalfCauchy
+from gradfit.distributions.half_normal import HalfNormal
 from gradfit.distributions.independent import Independent
 from gradfit.distributions.kl import kl_divergence, register_kl
 from gradfit.distributions.laplace import Laplace
+from gradfit.distributions.log_normal import LogNormal
+from gradfit.distributions.mixture_same_family import MixtureSameFamily
+from gradfit.distributions.multinomial import Multinomial
 from gradfit.distributions.multivariate_normal import MultivariateNormal
 from gradfit.distributions.normal import Normal
 from gradfit.distributions.one_hot_categorical import (
     OneHotCategorical,
     OneHotCategoricalStraightThrough,
 )
+from gradfit.distributions.pareto import Pareto
+from gradfit.distributions.poisson import Poisson
+from gradfit.distributions.relaxed_bernoulli import RelaxedBernoulli
+from gradfit.distributions.relaxed_categorical import RelaxedOneHotCategorical
+from gradfit.distributions.studentT import StudentT
+from gradfit.distributions.transformed_distribution import TransformedDistribution
+from gradfit.distributions.transforms import *  # noqa: F403 - PyTorch re-exports them
+from gradfit.distributions.transforms import __all__ as _transforms_all
 from gradfit.distributions.uniform import Uniform
+from gradfit.distributions.weibull import Weibull
 
 __all__ = [
     "Bernoulli",
@@ -39,4 +60,25 @@ __all__ = [
     "constraints",
     "kl_divergence",
     "register_kl",
+    "Binomial",
+    "Cauchy",
+    "Chi2",
+    "ExponentialFamily",
+    "Geometric",
+    "Gumbel",
+    "HalfCauchy",
+    "HalfNormal",
+    "LogNormal",
+    "MixtureSameFamily",
+    "Multinomial",
+    "Pareto",
+    "Poisson",
+    "RelaxedBernoulli",
+    "RelaxedOneHotCategorical",
+    "StudentT",
+    "TransformedDistribution",
+    "Weibull",
+    "biject_to",
+    "transform_to",
 ]
+__all__ += _transforms_all
