@@ -2,7 +2,7 @@
 draw for draw as PyTorch does (same seed, same samples), differentiable ``log_prob``,
 ``entropy`` and ``rsample``, and ``kl_divergence`` between pairs of them."""
 
-from gradfit.distributions import constraints, transforms
+from gradfit.distributions import constraints, transforms  # noqa: F401 - a public submodule
 from gradfit.distributions.bernoulli import Bernoulli
 from gradfit.distributions.beta import Beta
 from gradfit.distributions.binomial import Binomial
