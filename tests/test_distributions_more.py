@@ -314,3 +314,221 @@ def test_gradients_of_log_prob_entropy_and_rsample(case, dtype):
         else:
             tol = TOL[dtype] * (10 if dtype == "float64" else 100)
             _close(got, want, tol)
+
+
+KL_PAIRS = [
+    ("lognormal", "lognormal"), ("halfnormal", "halfnormal"), ("cauchy", "cauchy"),
+    ("gumbel", "gumbel"), ("pareto", "pareto"), ("poisson", "poisson"),
+    ("geometric_probs", "geometric_probs"), ("binomial", "binomial"),
+    ("chi2", "chi2"), ("tanh_normal", "tanh_normal"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize(("p_case", "q_case"), KL_PAIRS)
+def test_kl_divergence_matches_pytorch(p_case, q_case, dtype):
+    import torch
+
+    out = {}
+    for T in (torch, gradfit):
+        p, p_leaves, _ = _build(T, p_case, dtype)
+        q = _build(T, q_case, dtype, shift=0.3)[0]
+        if p_case == "tanh_normal":  # the same transforms (PyTorch compares them by identity)
+            q = T.distributions.TransformedDistribution(q.base_dist, p.transforms)
+        kl = T.distributions.kl_divergence(p, q)
+        tensors = [v for v in p_leaves.values() if v.requires_grad]
+        out[T] = (kl, *T.autograd.grad(kl.sum(), tensors))
+    for got, want in zip(out[gradfit], out[torch]):
+        _close(got, want, TOL[dtype] * 10)
+
+
+# cross-family pairs: p and q from different families
+CROSS = [
+    "D.Normal(T.tensor([0.3, -1.0]), T.tensor([1.2, 0.7])), D.Gumbel(T.tensor([0.1, 0.5]), T.tensor([2.0, 1.0]))",  # noqa: E501
+    "D.Gumbel(T.tensor([0.3, -1.0]), T.tensor([1.2, 0.7])), D.Normal(T.tensor([0.1, 0.5]), T.tensor([2.0, 1.0]))",  # noqa: E501
+    "D.Exponential(T.tensor([0.3, 2.0])), D.Gumbel(T.tensor([0.1, 0.5]), T.tensor([2.0, 1.0]))",
+    "D.Gamma(T.tensor([0.3, 2.0]), T.tensor([1.5, 0.5])), D.Gumbel(T.tensor([0.1, 0.5]), T.tensor([2.0, 1.0]))",  # noqa: E501
+    "D.Uniform(T.tensor([0.3, -1.0]), T.tensor([1.2, 0.7])), D.Gumbel(T.tensor([0.1, 0.5]), T.tensor([2.0, 1.0]))",  # noqa: E501
+    "D.Pareto(T.tensor([0.3, 1.0]), T.tensor([0.7, 3.0])), D.Exponential(T.tensor([0.3, 2.0]))",
+    "D.Pareto(T.tensor([0.3, 1.0]), T.tensor([0.7, 3.0])), D.Gamma(T.tensor([0.3, 2.0]), T.tensor([1.5, 0.5]))",  # noqa: E501
+    "D.Pareto(T.tensor([0.3, 1.0]), T.tensor([1.7, 3.0])), D.Normal(T.tensor([0.1, 0.5]), T.tensor([2.0, 1.0]))",  # noqa: E501
+    "D.Uniform(T.tensor([0.5, 1.5]), T.tensor([1.2, 2.7])), D.Pareto(T.tensor([0.7, 1.0]), T.tensor([0.7, 3.0]))",  # noqa: E501
+    "D.Bernoulli(T.tensor([0.3, 0.8])), D.Poisson(T.tensor([0.5, 2.0]))",
+    "D.Normal(0.0, 1.0), D.Pareto(1.0, 2.0)",
+    "D.Poisson(T.tensor([0.5, 2.0])), D.Binomial(3, T.tensor([0.3, 0.8]))",
+    "D.Gumbel(0.0, 1.0), D.Exponential(1.0)",
+]
+
+
+@pytest.mark.parametrize("pair", CROSS)
+def test_cross_family_kl_matches_pytorch(pair):
+    import torch
+
+    got = eval(f"D.kl_divergence({pair})", {"T": gradfit, "D": gradfit.distributions})
+    want = eval(f"D.kl_divergence({pair})", {"T": torch, "D": torch.distributions})
+    _close(got, want, 1e-5)
+
+
+TRANSFORMS = [
+    ("ExpTransform()", (2, 3)),
+    ("ExpTransform().inv", (2, 3)),
+    ("AffineTransform(0.5, -2.0)", (2, 3)),
+    ("AffineTransform(T.tensor([0.5, 1.0, 2.0]), T.tensor([-2.0, 0.5, 3.0]), event_dim=1)", (2, 3)),
+    ("SigmoidTransform()", (2, 3)),
+    ("TanhTransform()", (2, 3)),
+    ("SoftplusTransform()", (2, 3)),
+    ("PowerTransform(T.tensor(1.7))", (2, 3)),
+    ("AbsTransform()", (2, 3)),
+    ("SoftmaxTransform()", (2, 3)),
+    ("StickBreakingTransform()", (2, 3)),
+    ("LowerCholeskyTransform()", (2, 3, 3)),
+    ("PositiveDefiniteTransform()", (2, 3, 3)),
+    ("CorrCholeskyTransform()", (2, 6)),
+    ("ReshapeTransform((2, 3), (3, 2))", (4, 2, 3)),
+    ("IndependentTransform(SigmoidTransform(), 1)", (2, 3)),
+    (
+        "ComposeTransform([ExpTransform(), AffineTransform(1.0, 2.0), PowerTransform(T.tensor(0.5))])",
+        (2, 3),
+    ),  # noqa: E501
+    ("ComposeTransform([StickBreakingTransform(), ExpTransform().inv])", (2, 3)),
+    ("CatTransform([ExpTransform(), AffineTransform(1.0, 3.0)], dim=1, lengths=[1, 2])", (2, 3)),
+    ("StackTransform([ExpTransform(), SigmoidTransform()], dim=0)", (2, 3)),
+    ("CumulativeDistributionTransform(Normal(T.tensor(0.5), T.tensor(2.0)))", (2, 3)),
+]
+
+
+@pytest.mark.parametrize(("expr", "shape"), TRANSFORMS)
+def test_transforms_match_pytorch(expr, shape):
+    import torch
+
+    x0 = rng.normal(size=shape) * 0.8
+    out = {}
+    for T in (torch, gradfit):
+        ns = dict(vars(T.distributions.transforms), T=T, Normal=T.distributions.Normal)
+        t = eval(expr, ns)
+        x = T.tensor(x0, dtype=T.float64, requires_grad=True)
+        y = t(x)
+        res = [y, t.inv(y.detach())]
+        loss = y.sum()
+        if t.bijective or "Affine" in expr:
+            ladj = t.log_abs_det_jacobian(x, y)
+            res.append(ladj)
+            loss = loss + ladj.sum()
+        res.append(T.autograd.grad(loss, x)[0])
+        fs = tuple(t.forward_shape(T.Size(shape)))
+        dom, cod = t.domain, t.codomain
+        res_meta = (repr(t), fs, tuple(t.inverse_shape(T.Size(fs))), t.bijective,
+                    repr(dom), repr(cod), dom.event_dim, cod.event_dim)  # fmt: skip
+        out[T] = res, res_meta
+    (got, got_meta), (want, want_meta) = out[gradfit], out[torch]
+    assert got_meta == tuple(as_gradfit(m) if isinstance(m, str) else m for m in want_meta)
+    for g, w in zip(got, want):
+        _close(g, w, 1e-10)
+
+
+def test_transform_cache_equality_and_inverse_identity():
+    import torch
+
+    for T in (torch, gradfit):
+        tr = T.distributions.transforms
+        t = tr.TanhTransform(cache_size=1)
+        x = T.tensor([30.0, -0.2], dtype=T.float64)
+        y = t(x)
+        assert t.inv(y) is x  # the cached pre-image, not atanh(1.0) = inf
+        assert t(x) is y and t.inv.inv is t
+        assert tr.ExpTransform() == tr.ExpTransform() and tr.ExpTransform() != tr.TanhTransform()
+        assert tr.AffineTransform(1.0, 2.0) == tr.AffineTransform(1.0, 2.0)
+        assert tr.identity_transform(x) is x
+        with pytest.raises(ValueError, match="cache_size must be 0 or 1"):
+            tr.ExpTransform(cache_size=2)
+    assert repr(gradfit.distributions.transforms.ExpTransform().inv) == repr(
+        torch.distributions.transforms.ExpTransform().inv
+    )
+
+
+CONSTRAINTS = [
+    "constraints.real", "constraints.positive", "constraints.nonnegative",
+    "constraints.greater_than(T.tensor(1.5))", "constraints.greater_than_eq(-2.0)",
+    "constraints.less_than(3.0)", "constraints.unit_interval",
+    "constraints.interval(T.tensor(-1.0), T.tensor(2.0))",
+    "constraints.half_open_interval(0.0, 5.0)", "constraints.simplex",
+    "constraints.real_vector", "constraints.independent(constraints.positive, 1)",
+    "constraints.lower_cholesky", "constraints.positive_definite", "constraints.corr_cholesky",
+    "constraints.cat([constraints.positive, constraints.real], 1, [1, 2])",
+    "constraints.stack([constraints.positive, constraints.unit_interval], 0)",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("expr", CONSTRAINTS)
+@pytest.mark.parametrize("registry", ["biject_to", "transform_to"])
+def test_biject_to_and_transform_to_match_pytorch(expr, registry):
+    import torch
+
+    out = {}
+    for T in (torch, gradfit):
+        D = T.distributions
+        c = eval(expr, {"T": T, "constraints": D.constraints})
+        try:
+            t = getattr(D, registry)(c)
+        except NotImplementedError as e:
+            out[T] = ("NotImplementedError", str(e))
+            continue
+        shape = {2: (2, 3, 3), 1: (2, 3)}.get(t.domain.event_dim, (2, 3))
+        if "corr" in expr:
+            shape = (2, 3)
+        x = T.tensor(np.linspace(-1.5, 1.5, int(np.prod(shape))).reshape(shape))
+        y = t(x)
+        out[T] = (repr(t), y.detach().numpy(), bool(c.check(y).all()))
+    (g, w) = out[gradfit], out[torch]
+    assert g[0] == as_gradfit(w[0])
+    if len(w) == 3:
+        np.testing.assert_allclose(g[1], w[1], rtol=1e-12, atol=1e-12)
+        assert g[2] == w[2]
+
+
+BAD = [
+    "D.LogNormal(0.0, -1.0)",
+    "D.HalfNormal(T.tensor([1.0, -1.0]))",
+    "D.HalfNormal(T.tensor([1.0])).log_prob(T.tensor([-1.0]))",
+    "D.Cauchy(T.tensor([0.0]), T.tensor([0.0]))",
+    "D.StudentT(T.tensor([-1.0]))",
+    "D.Chi2(T.tensor([-1.0]))",
+    "D.Gumbel(T.tensor([0.0]), T.tensor([-1.0]))",
+    "D.Pareto(T.tensor([1.0]), T.tensor([1.0])).log_prob(T.tensor([0.5]))",
+    "D.Weibull(T.tensor([1.0]), T.tensor([0.0]))",
+    "D.Poisson(T.tensor([-1.0]))",
+    "D.Poisson(T.tensor([1.0])).log_prob(T.tensor([0.5]))",
+    "D.Geometric(T.tensor([0.0, 0.5]))",
+    "D.Geometric(T.tensor([1.5]))",
+    "D.Geometric()",
+    "D.Binomial(3, T.tensor([1.5]))",
+    "D.Binomial(T.tensor([2.5]), T.tensor([0.5]))",
+    "D.Binomial(3, T.tensor([0.5])).log_prob(T.tensor([4.0]))",
+    "D.Binomial(T.tensor([2.0, 3.0]), T.tensor([0.5, 0.5])).entropy()",
+    "D.Multinomial(T.tensor(3), T.tensor([0.5, 0.5]))",
+    "D.Multinomial(3, T.tensor([0.5, 0.5])).log_prob(T.tensor([3.0, 1.0]))",
+    "D.MixtureSameFamily(D.Normal(0.0, 1.0), D.Normal(T.zeros(2), 1.0))",
+    "D.MixtureSameFamily(D.Categorical(T.ones(3)), D.Normal(T.zeros(2), 1.0))",
+    "D.MixtureSameFamily(D.Categorical(T.ones(2, 2)), D.Normal(T.zeros(3, 2), 1.0))",
+    "D.TransformedDistribution(D.Normal(0.0, 1.0), 3)",
+    "D.TransformedDistribution(D.Normal(0.0, 1.0), [3])",
+    "D.TransformedDistribution(D.Normal(0.0, 1.0), D.StickBreakingTransform())",
+    "D.RelaxedBernoulli(T.tensor(0.5), T.tensor([1.5]))",
+    "D.transforms.ReshapeTransform((2, 3), (4,))",
+    "D.biject_to(D.constraints.boolean)",
+    "D.kl_divergence(D.Binomial(2, T.tensor([0.5])), D.Binomial(3, T.tensor([0.5])))",
+]
+
+
+@pytest.mark.parametrize("expr", BAD)
+def test_validation_errors_match_pytorch(expr):
+    import torch
+
+    def run(T):
+        with pytest.raises(Exception) as info:
+            eval(expr, {"T": T, "D": T.distributions})
+        return info
+
+    want, got = run(torch), run(gradfit)
+    assert got.type is want.type
+    assert str(got.value) == as_gradfit(str(want.value))
