@@ -387,7 +387,8 @@ TRANSFORMS = [
     ("ReshapeTransform((2, 3), (3, 2))", (4, 2, 3)),
     ("IndependentTransform(SigmoidTransform(), 1)", (2, 3)),
     (
-        "ComposeTransform([ExpTransform(), AffineTransform(1.0, 2.0), PowerTransform(T.tensor(0.5))])",
+        "ComposeTransform([ExpTransform(), AffineTransform(1.0, 2.0),"
+        " PowerTransform(T.tensor(0.5))])",
         (2, 3),
     ),  # noqa: E501
     ("ComposeTransform([StickBreakingTransform(), ExpTransform().inv])", (2, 3)),

@@ -334,3 +334,6 @@ from gradfit._sparse import sparse_coo_tensor, spmm  # noqa: E402
 _warnings.filterwarnings(
     "ignore", message=".* encountered in ", category=RuntimeWarning, module=r"gradfit(\.|$)"
 )
+
+# --- torch.histogram (makemore's activation histograms) --------------------------------------
+from gradfit._histogram import histogram  # noqa: E402

@@ -55,6 +55,7 @@ _FIELDS = {
     "linalg_lu": ("P", "L", "U"),
     "linalg_solve_ex": ("result", "info"),
     "frexp": ("mantissa", "exponent"),  # toplevel
+    "histogram": ("hist", "bin_edges"),
 }
 
 __all__ = sorted(_FIELDS)

@@ -3028,3 +3028,46 @@ Tensor.to_dense = lambda self, dtype=None, *, masked_grad=None: (
 )
 for _name in ("indices", "values", "_indices", "_values", "coalesce", "is_coalesced"):
     setattr(Tensor, _name, _sparse_only(_name))
+
+
+# --- NumPy's argument names: PyTorch's argument parser takes ``axis`` for ``dim`` and
+# ``keepdims`` for ``keepdim`` in every method that has them (``P.sum(1, keepdims=True)``
+# is how makemore normalises its counts), so every such method here does too. ---
+def _numpy_names(fn):
+    def method(*args, **kwargs):
+        if kwargs and ("axis" in kwargs or "keepdims" in kwargs):
+            for numpy_name, name in (("axis", "dim"), ("keepdims", "keepdim")):
+                if numpy_name in kwargs:
+                    if name in kwargs:
+                        raise TypeError(
+                            f"{fn.__name__}() got both '{name}' and its alias '{numpy_name}'"
+                        )
+                    kwargs[name] = kwargs.pop(numpy_name)
+        return fn(*args, **kwargs)
+
+    method.__name__, method.__qualname__, method.__doc__ = fn.__name__, fn.__qualname__, fn.__doc__
+    method.__wrapped__ = fn
+    return method
+
+
+def _takes_dim(fn) -> bool:
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return False
+    names = code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]
+    return "dim" in names or "keepdim" in names
+
+
+for _name, _fn in list(vars(Tensor).items()):
+    if not _name.startswith("__") and callable(_fn) and _takes_dim(_fn):
+        setattr(Tensor, _name, _numpy_names(_fn))
+
+
+# --- Tensor.histogram: torch.histogram as a method ---
+def _histogram_method(self, bins=100, *, range=None, weight=None, density=False):  # noqa: A002
+    import gradfit  # the function lives above the core (its edges are torch.linspace's)
+
+    return gradfit.histogram(self, bins, range=range, weight=weight, density=density)
+
+
+Tensor.histogram = _histogram_method
