@@ -10,22 +10,30 @@ from gradfit.distributions.categorical import Categorical
 from gradfit.distributions.cauchy import Cauchy
 from gradfit.distributions.chi2 import Chi2
 from gradfit.distributions.constraint_registry import biject_to, transform_to
+from gradfit.distributions.continuous_bernoulli import ContinuousBernoulli
 from gradfit.distributions.dirichlet import Dirichlet
 from gradfit.distributions.distribution import Distribution
 from gradfit.distributions.exp_family import ExponentialFamily
 from gradfit.distributions.exponential import Exponential
+from gradfit.distributions.fishersnedecor import FisherSnedecor
 from gradfit.distributions.gamma import Gamma
+from gradfit.distributions.generalized_pareto import GeneralizedPareto
 from gradfit.distributions.geometric import Geometric
 from gradfit.distributions.gumbel import Gumbel
 from gradfit.distributions.half_cauchy import HalfCauchy
 from gradfit.distributions.half_normal import HalfNormal
 from gradfit.distributions.independent import Independent
+from gradfit.distributions.inverse_gamma import InverseGamma
 from gradfit.distributions.kl import kl_divergence, register_kl
+from gradfit.distributions.kumaraswamy import Kumaraswamy
 from gradfit.distributions.laplace import Laplace
 from gradfit.distributions.log_normal import LogNormal
+from gradfit.distributions.logistic_normal import LogisticNormal
+from gradfit.distributions.lowrank_multivariate_normal import LowRankMultivariateNormal
 from gradfit.distributions.mixture_same_family import MixtureSameFamily
 from gradfit.distributions.multinomial import Multinomial
 from gradfit.distributions.multivariate_normal import MultivariateNormal
+from gradfit.distributions.negative_binomial import NegativeBinomial
 from gradfit.distributions.normal import Normal
 from gradfit.distributions.one_hot_categorical import (
     OneHotCategorical,
@@ -80,5 +88,13 @@ __all__ = [
     "Weibull",
     "biject_to",
     "transform_to",
+    "ContinuousBernoulli",
+    "FisherSnedecor",
+    "GeneralizedPareto",
+    "InverseGamma",
+    "Kumaraswamy",
+    "LogisticNormal",
+    "LowRankMultivariateNormal",
+    "NegativeBinomial",
 ]
 __all__ += _transforms_all
