@@ -390,7 +390,8 @@ KL_PAIRS = [
     ("lognormal", "lognormal"), ("halfnormal", "halfnormal"), ("cauchy", "cauchy"),
     ("gumbel", "gumbel"), ("pareto", "pareto"), ("poisson", "poisson"),
     ("geometric_probs", "geometric_probs"), ("binomial", "binomial"),
-    ("chi2", "chi2"), ("tanh_normal", "tanh_normal"),
+    ("chi2", "chi2"), ("tanh_normal", "tanh_normal"), ("lowrank_mvn", "lowrank_mvn"),
+    ("continuous_bernoulli", "continuous_bernoulli"), ("inverse_gamma", "inverse_gamma"),
 ]  # fmt: skip
 
 
@@ -427,6 +428,13 @@ CROSS = [
     "D.Normal(0.0, 1.0), D.Pareto(1.0, 2.0)",
     "D.Poisson(T.tensor([0.5, 2.0])), D.Binomial(3, T.tensor([0.3, 0.8]))",
     "D.Gumbel(0.0, 1.0), D.Exponential(1.0)",
+    "D.ContinuousBernoulli(T.tensor([0.2, 0.5, 0.9])), D.Normal(T.tensor([0.1, 0.5, 1.0]), 2.0)",
+    "D.ContinuousBernoulli(T.tensor([0.2, 0.5, 0.9])), D.Exponential(T.tensor([0.1, 0.5, 1.0]))",
+    "D.ContinuousBernoulli(T.tensor([0.2, 0.9])), D.Uniform(T.tensor([-0.5, 0.1]), 1.5)",
+    "D.Uniform(T.tensor([0.1, 0.0]), T.tensor([0.7, 1.0])), D.ContinuousBernoulli(T.tensor([0.2, 0.9]))",  # noqa: E501
+    "D.Beta(T.tensor([1.5, 0.7]), T.tensor([0.7, 2.0])), D.ContinuousBernoulli(T.tensor([0.2, 0.9]))",  # noqa: E501
+    "D.MultivariateNormal(T.zeros(2, 3), T.eye(3) * 2), D.LowRankMultivariateNormal(T.ones(3), T.ones(3, 1), T.ones(3))",  # noqa: E501
+    "D.LowRankMultivariateNormal(T.ones(2, 3), T.ones(3, 2), T.ones(3)), D.MultivariateNormal(T.zeros(3), T.eye(3) * 2)",  # noqa: E501
 ]
 
 
