@@ -202,6 +202,11 @@ CASES = {
         },
         rng.uniform(0.3, 1.5, (2, 4)),
     ),
+    "von_mises": (
+        lambda D, p: D.VonMises(p["loc"], p["concentration"]),
+        {"loc": rng.uniform(-3, 3, 4), "concentration": np.array([1e-6, 0.5, 3.0, 12.0])},
+        rng.uniform(-3, 3, (2, 4)),
+    ),
     "tanh_normal": (
         lambda D, p: D.TransformedDistribution(
             D.Normal(p["loc"], p["scale"]),
@@ -595,6 +600,12 @@ BAD = [
     "D.RelaxedBernoulli(T.tensor(0.5), T.tensor([1.5]))",
     "D.transforms.ReshapeTransform((2, 3), (4,))",
     "D.biject_to(D.constraints.boolean)",
+    "D.kl_divergence(D.Poisson(T.tensor([1.0])), D.ContinuousBernoulli(T.tensor([0.3])))",
+    "D.Poisson(T.tensor([1.0])).entropy()",
+    "D.VonMises(T.tensor([0.0]), T.tensor([-1.0]))",
+    "D.LowRankMultivariateNormal(T.zeros(3), T.ones(2, 1), T.ones(3))",
+    "D.NegativeBinomial(T.tensor([-1.0]), T.tensor([0.5]))",
+    "D.ContinuousBernoulli(T.tensor([1.5]), validate_args=True)",
     "D.kl_divergence(D.Binomial(2, T.tensor([0.5])), D.Binomial(3, T.tensor([0.5])))",
 ]
 

@@ -48,6 +48,7 @@ from gradfit.distributions.transformed_distribution import TransformedDistributi
 from gradfit.distributions.transforms import *  # noqa: F403 - PyTorch re-exports them
 from gradfit.distributions.transforms import __all__ as _transforms_all
 from gradfit.distributions.uniform import Uniform
+from gradfit.distributions.von_mises import VonMises
 from gradfit.distributions.weibull import Weibull
 
 __all__ = [
@@ -96,5 +97,6 @@ __all__ = [
     "LogisticNormal",
     "LowRankMultivariateNormal",
     "NegativeBinomial",
+    "VonMises",
 ]
 __all__ += _transforms_all
