@@ -207,6 +207,15 @@ CASES = {
         {"loc": rng.uniform(-3, 3, 4), "concentration": np.array([1e-6, 0.5, 3.0, 12.0])},
         rng.uniform(-3, 3, (2, 4)),
     ),
+    "lkj_cholesky": (
+        lambda D, p: D.LKJCholesky(3, p["concentration"]),
+        {"concentration": np.array([0.5, 1.0, 4.0])},
+        np.linalg.cholesky(
+            np.array([[[1.0, 0.3, -0.2], [0.3, 1.0, 0.5], [-0.2, 0.5, 1.0]]] * 3)
+            * np.array([1.0, 0.9, 0.8])[:, None, None]
+            + np.eye(3) * np.array([0.0, 0.1, 0.2])[:, None, None]
+        ),
+    ),
     "tanh_normal": (
         lambda D, p: D.TransformedDistribution(
             D.Normal(p["loc"], p["scale"]),
@@ -324,7 +333,8 @@ ROUNDED = {"lognormal", "lognormal_scalar", "gumbel", "gumbel_scalar", "pareto",
            "relaxed_bernoulli", "relaxed_onehot", "tanh_normal", "sigmoid_power",
            "softplus_affine_event", "stick_breaking", "exp_reshape", "kumaraswamy",
            "continuous_bernoulli", "continuous_bernoulli_logits", "generalized_pareto",
-           "logistic_normal", "inverse_gamma", "lowrank_mvn", "fisher_snedecor"}  # fmt: skip
+           "logistic_normal", "inverse_gamma", "lowrank_mvn", "fisher_snedecor",
+           "lkj_cholesky"}  # fmt: skip
 
 
 @pytest.mark.parametrize(("case", "dtype"), _pairs(set(CASES) - STATISTICAL))

@@ -27,6 +27,7 @@ from gradfit.distributions.inverse_gamma import InverseGamma
 from gradfit.distributions.kl import kl_divergence, register_kl
 from gradfit.distributions.kumaraswamy import Kumaraswamy
 from gradfit.distributions.laplace import Laplace
+from gradfit.distributions.lkj_cholesky import LKJCholesky
 from gradfit.distributions.log_normal import LogNormal
 from gradfit.distributions.logistic_normal import LogisticNormal
 from gradfit.distributions.lowrank_multivariate_normal import LowRankMultivariateNormal
@@ -98,5 +99,6 @@ __all__ = [
     "LowRankMultivariateNormal",
     "NegativeBinomial",
     "VonMises",
+    "LKJCholesky",
 ]
 __all__ += _transforms_all
