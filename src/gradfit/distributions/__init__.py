@@ -51,6 +51,7 @@ from gradfit.distributions.transforms import __all__ as _transforms_all
 from gradfit.distributions.uniform import Uniform
 from gradfit.distributions.von_mises import VonMises
 from gradfit.distributions.weibull import Weibull
+from gradfit.distributions.wishart import Wishart
 
 __all__ = [
     "Bernoulli",
@@ -100,5 +101,6 @@ __all__ = [
     "NegativeBinomial",
     "VonMises",
     "LKJCholesky",
+    "Wishart",
 ]
 __all__ += _transforms_all
