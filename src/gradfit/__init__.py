@@ -312,8 +312,13 @@ _LAZY_MODULES.update({"jit", "profiler", "hub"})
 # sparse COO tensors (gradfit._sparse binds the sparse Tensor subclass) and torch.sparse ---
 from gradfit import sparse  # noqa: E402
 from gradfit._layout import (  # noqa: E402
+    channels_last,
+    channels_last_3d,
+    contiguous_format,
     jagged,
     layout,
+    memory_format,
+    preserve_format,
     sparse_bsc,
     sparse_bsr,
     sparse_coo,
