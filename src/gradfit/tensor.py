@@ -3058,8 +3058,15 @@ def _takes_dim(fn) -> bool:
     return "dim" in names or "keepdim" in names
 
 
+# (public methods only; ``size``/``stride`` stay unwrapped: they sit on every hot path and
+# nobody spells their argument ``axis``)
 for _name, _fn in list(vars(Tensor).items()):
-    if not _name.startswith("__") and callable(_fn) and _takes_dim(_fn):
+    if (
+        not _name.startswith("_")
+        and _name not in ("size", "stride")
+        and type(_fn) is type(_numpy_names)
+        and _takes_dim(_fn)
+    ):
         setattr(Tensor, _name, _numpy_names(_fn))
 
 
