@@ -8,6 +8,7 @@ from gradfit.distributions.bernoulli import Bernoulli
 from gradfit.distributions.beta import Beta
 from gradfit.distributions.categorical import Categorical
 from gradfit.distributions.cauchy import Cauchy
+from gradfit.distributions.chi2 import Chi2
 from gradfit.distributions.dirichlet import Dirichlet
 from gradfit.distributions.distribution import Distribution
 from gradfit.distributions.exponential import Exponential
@@ -26,6 +27,7 @@ from gradfit.distributions.one_hot_categorical import (
     OneHotCategoricalStraightThrough,
 )
 from gradfit.distributions.poisson import Poisson
+from gradfit.distributions.studentT import StudentT
 from gradfit.distributions.transformed_distribution import TransformedDistribution
 from gradfit.distributions.transforms import (
     AbsTransform,
@@ -62,6 +64,7 @@ __all__ = [
     "Beta",
     "Categorical",
     "Cauchy",
+    "Chi2",
     "Dirichlet",
     "Distribution",
     "Exponential",
@@ -77,6 +80,7 @@ __all__ = [
     "OneHotCategorical",
     "OneHotCategoricalStraightThrough",
     "Poisson",
+    "StudentT",
     "TransformedDistribution",
     "Uniform",
     "constraints",
