@@ -1,4 +1,4 @@
-"""Chi2(df): Gamma(df / 2, rate 1/2)."""
+"""Chi2(df): Gamma(df / 2, 1 / 2)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ __all__ = ["Chi2"]
 
 
 class Chi2(Gamma):
-    """The sum of ``df`` squared standard normals, as Gamma(0.5 df, 0.5)."""
+    """Chi-squared with ``df`` degrees of freedom, i.e. Gamma(0.5 df, 0.5) (same draws)."""
 
     arg_constraints = {"df": constraints.positive}
 

@@ -1,4 +1,4 @@
-"""StudentT(df, loc, scale): heavy-tailed location-scale family (robust regression)."""
+"""StudentT(df, loc, scale)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,8 @@ __all__ = ["StudentT"]
 
 
 class StudentT(Distribution):
-    """log p(x) = -(df+1)/2 log(1 + y^2/df) - log(scale) - log(df pi)/2 - lgamma(df/2)
-    + lgamma((df+1)/2), y = (x - loc)/scale. Samples are ``loc + scale X / sqrt(Z/df)``
-    with X standard normal then Z ~ Chi2(df), drawn in PyTorch's order."""
+    """Student's t: Y = loc + scale X / sqrt(Z / df), X ~ Normal(0, 1), Z ~ Chi2(df); the
+    normals are drawn first, then the gammas, as PyTorch does (same seed, same samples)."""
 
     arg_constraints = {
         "df": constraints.positive,
@@ -44,9 +43,7 @@ class StudentT(Distribution):
 
     @property
     def mean(self):
-        m = self.loc.clone()
-        m[self.df <= 1] = math.nan
-        return m
+        return torch.where(self.df <= 1, math.nan, self.loc)
 
     @property
     def mode(self):
@@ -54,25 +51,24 @@ class StudentT(Distribution):
 
     @property
     def variance(self):
-        m = self.df.clone()
-        big = self.df > 2
-        m[big] = self.scale[big].pow(2) * self.df[big] / (self.df[big] - 2)
-        m[(self.df <= 2) & (self.df > 1)] = math.inf
-        m[self.df <= 1] = math.nan
-        return m
+        df = self.df
+        finite = self.scale.pow(2) * df / (df - 2)
+        m = torch.where(df > 2, finite, torch.zeros_like(finite))
+        m = torch.where((df <= 2) & (df > 1), math.inf, m)
+        return torch.where(df <= 1, math.nan, m)
 
     def rsample(self, sample_shape=()):
         shape = self._extended_shape(sample_shape)
-        X = _standard_normal(shape, dtype=self.df.dtype)
-        Z = self._chi2.rsample(sample_shape)
-        Y = X * torch.rsqrt(Z / self.df)
+        X = _standard_normal(shape, dtype=self.df.dtype)  # noqa: N806 - the formula's names
+        Z = self._chi2.rsample(sample_shape)  # noqa: N806
+        Y = X * torch.rsqrt(Z / self.df)  # noqa: N806
         return self.loc + self.scale * Y
 
     def log_prob(self, value):
         if self._validate_args:
             self._validate_sample(value)
         y = (value - self.loc) / self.scale
-        Z = (
+        Z = (  # noqa: N806
             self.scale.log()
             + 0.5 * self.df.log()
             + 0.5 * math.log(math.pi)

@@ -15,21 +15,7 @@ def _norm(a: np.ndarray, dim=None, keepdim: bool = False) -> np.ndarray:
     return unwrap(linalg.vector_norm(wrap(a), 2, dim, keepdim))
 
 
-def adafactor(
-    params: list,
-    grads: list,
-    steps: list,
-    row_vars: list,
-    col_vars: list,
-    variances: list,
-    *,
-    lr: float,
-    beta2_decay: float,
-    eps: tuple,
-    d: float,
-    weight_decay: float,
-    maximize: bool,
-) -> None:
+def adafactor(params: list, grads: list, state: tuple, group) -> None:
     """One step of ``Adafactor`` (``_single_tensor_adafactor``); ``steps`` are
     incremented before use. With t the step, beta2_t = 1 − t^beta2_decay,
     rho_t = min(lr, 1/sqrt(t)), alpha = max(eps2, RMS(p))·rho_t:
@@ -41,8 +27,14 @@ def adafactor(
         u = g / sqrt(max(V, eps1²)),  p ← p − alpha / max(1, RMS(u)/d) · u
 
     eps1 None means the first parameter's dtype's machine epsilon, kept for the others
-    (PyTorch's loop rebinds it once)."""
-    eps1, eps2 = eps
+    (PyTorch's loop rebinds it once). The rule has ``optim._functional``'s shape: state is
+    (steps, row_vars, col_vars, variances), group the hyperparameters."""
+    steps, row_vars, col_vars, variances = state
+    lr, beta2_decay, d, weight_decay = (
+        float(group[k]) for k in ("lr", "beta2_decay", "d", "weight_decay")
+    )
+    maximize = group["maximize"]
+    eps1, eps2 = group["eps"]
     for i, param in enumerate(params):
         grad = -grads[i] if maximize else grads[i]
         step = steps[i]
@@ -154,11 +146,7 @@ class Adafactor(Optimizer):
         rows = self._state_arrays(params, "row_var", None)
         cols = self._state_arrays(params, "col_var", None)
         variances = self._state_arrays(params, "variance", None)
-        adafactor(
-            arrays, grads, steps, rows, cols, variances,
-            lr=float(group["lr"]), beta2_decay=group["beta2_decay"], eps=tuple(group["eps"]),
-            d=group["d"], weight_decay=group["weight_decay"], maximize=group["maximize"],
-        )  # fmt: skip
+        adafactor(arrays, grads, (steps, rows, cols, variances), group)
 
 
 __all__ = ["Adafactor", "adafactor"]
