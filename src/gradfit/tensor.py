@@ -3074,8 +3074,16 @@ def _takes_dim(fn) -> bool:
     return ("dim" in names or "keepdim" in names) and "axis" not in names
 
 
+# public methods only; ``size``/``stride`` stay unwrapped: they sit on every hot path and
+# nobody spells their argument ``axis``
+NUMPY_NAMES_SKIPPED = ("size", "stride")
 for _name, _fn in list(vars(Tensor).items()):
-    if not _name.startswith("__") and callable(_fn) and _takes_dim(_fn):
+    if (
+        not _name.startswith("_")
+        and _name not in NUMPY_NAMES_SKIPPED
+        and type(_fn) is type(_numpy_names)
+        and _takes_dim(_fn)
+    ):
         setattr(Tensor, _name, _numpy_names(_fn))
 
 
