@@ -3026,3 +3026,74 @@ Tensor.to_dense = lambda self, dtype=None, *, masked_grad=None: (
 )
 for _name in ("indices", "values", "_indices", "_values", "coalesce", "is_coalesced"):
     setattr(Tensor, _name, _sparse_only(_name))
+
+
+# --- apigaps: legacy linear algebra, *_scatter / *_copy forms, shifts, special functions and
+# CPU-only facts (the functions in _tensorops_gaps, loaded on first call) -------------------
+from gradfit.ops import activation as _activation  # noqa: E402
+
+
+def _gaps():
+    from gradfit import _tensorops_gaps
+
+    return _tensorops_gaps
+
+
+def _gap_method(name: str, fn_name: str | None = None, first: bool = True):
+    def method(self, *args, **kwargs):
+        fn = getattr(_gaps(), fn_name or name)
+        return fn(self, *args, **kwargs) if first else fn(*args, self, **kwargs)
+
+    method.__name__ = method.__qualname__ = name
+    return method
+
+
+for _name in (
+    "qr", "lu", "lu_solve", "cholesky_solve", "cholesky_inverse", "triangular_solve", "ger",
+    "addr", "diagonal_scatter", "select_scatter", "slice_scatter", "narrow_copy",
+    "bitwise_left_shift", "bitwise_right_shift", "nextafter", "i0", "mvlgamma", "igamma",
+    "igammac", "isreal",
+):  # fmt: skip
+    setattr(Tensor, _name, _gap_method(_name))
+Tensor.polygamma = _gap_method("polygamma", first=False)
+for _name in ("solve", "lstsq", "eig", "symeig"):
+    setattr(Tensor, _name, lambda self, *a, _n=_name, **k: _gaps().removed(_n)())
+for _name in ("addr", "i0", "mvlgamma", "igamma", "igammac", "polygamma", "nextafter",
+              "bitwise_left_shift", "bitwise_right_shift"):  # fmt: skip
+    setattr(Tensor, _name + "_", lambda self, *a, _n=_name, **k: self._inplace_op(
+        lambda t: getattr(Tensor, _n)(t, *a, **k), *[x for x in a if isinstance(x, Tensor)]))
+Tensor.__lshift__ = lambda self, other: _gaps().bitwise_left_shift(self, other)
+Tensor.__rshift__ = lambda self, other: _gaps().bitwise_right_shift(self, other)
+Tensor.__rlshift__ = lambda self, other: _gaps().bitwise_left_shift(other, self)
+Tensor.__rrshift__ = lambda self, other: _gaps().bitwise_right_shift(other, self)
+Tensor.svd = lambda self, some=True, compute_uv=True: _tops.svd(self, some, compute_uv)
+Tensor.hardshrink = lambda self, lambd=0.5: _activation.Shrink.apply(self, lambd=lambd, soft=False)
+Tensor.prelu = lambda self, weight: _gaps().prelu(self, weight)
+Tensor.split_with_sizes = lambda self, split_sizes, dim=0: self.split(list(split_sizes), dim)
+Tensor.unsafe_split = lambda self, split_size, dim=0: self.split(split_size, dim)
+Tensor.unsafe_chunk = lambda self, chunks, dim=0: self.chunk(chunks, dim)
+Tensor.unsafe_split_with_sizes = Tensor.split_with_sizes
+Tensor.corrcoef = lambda self: _rt().corrcoef(self)
+# CPU-only facts: no pinned or shared memory, no other device, no quantisation or nesting
+Tensor.get_device = lambda self: -1
+Tensor.is_pinned = lambda self, device=None: False
+_SHARED = weakref.WeakSet()  # tensors moved to "shared memory": NumPy's memory is the process's
+
+
+def _pin_memory(self, device=None):
+    raise RuntimeError("Cannot access accelerator device when none is available.")
+
+
+def _share_memory_(self):
+    _SHARED.add(self)
+    return self
+
+
+Tensor.pin_memory = _pin_memory
+Tensor.is_shared = lambda self: self in _SHARED
+Tensor.share_memory_ = _share_memory_
+for _name in ("is_meta", "is_quantized", "is_nested", "is_mkldnn", "is_xpu", "is_mps",
+              "is_xla", "is_ipu", "is_vulkan", "is_maia", "is_mtia", "is_sparse_csr"):  # fmt: skip
+    setattr(Tensor, _name, False)
+Tensor.is_neg = lambda self: False
+Tensor.is_distributed = lambda self: False
