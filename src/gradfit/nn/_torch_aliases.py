@@ -6,7 +6,7 @@ F's: every argument of ``torch.batch_norm`` is required and the weight comes fir
 ``torch.dropout(input, p, train)`` has no defaults, ``torch.embedding`` takes the weight
 before the indices and ``padding_idx=-1`` for none, the losses take ``reduction`` as an
 integer (0 none, 1 mean, 2 sum; mean is the plain element mean, without F's ``kl_div``
-warning), ``torch.max_pool2d`` has no ``return_indices`` and its empty ``stride=[]``
+warning; left out it is 0, not ATen's declared 1: PyTorch's Python binding passes 0), ``torch.max_pool2d`` has no ``return_indices`` and its empty ``stride=[]``
 means the kernel size, ``torch.adaptive_max_pool1d`` always returns (values, indices).
 Each one computes with the nn.functional implementation, so values, draws (dropout's
 mask) and gradients are F's. They live on rung 5 (they need nn.functional) and reach
@@ -225,28 +225,40 @@ def _in_place(input, out):  # noqa: A002
     return input
 
 
+def _check_p(p) -> None:
+    # ATen checks p whether or not it trains, and raises a RuntimeError (F: ValueError)
+    if p < 0.0 or p > 1.0:
+        raise RuntimeError(f"dropout probability has to be between 0 and 1, but got {p}")
+
+
 def dropout(input, p, train):  # noqa: A002
+    _check_p(p)
     return F.dropout(input, p, train)
 
 
 def dropout_(input, p, train):  # noqa: A002
+    _check_p(p)
     return _in_place(input, F.dropout(input, p, train))
 
 
 def feature_dropout(input, p, train):  # noqa: A002
     """Zero whole channels (dimension 1) of (N, C, ...): one draw per (sample, channel)."""
+    _check_p(p)
     return _fc._feature_dropout(input, p, train)
 
 
 def feature_dropout_(input, p, train):  # noqa: A002
+    _check_p(p)
     return _in_place(input, _fc._feature_dropout(input, p, train))
 
 
 def alpha_dropout_(input, p, train):  # noqa: A002
+    _check_p(p)
     return _in_place(input, F.alpha_dropout(input, p, train))
 
 
 def feature_alpha_dropout_(input, p, train):  # noqa: A002
+    _check_p(p)
     return _in_place(input, F.feature_alpha_dropout(input, p, train))
 
 
@@ -292,33 +304,33 @@ def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False, generator=None):
 
 
 # ------------------------------------------------------------------------ losses
-def kl_div(input, target, reduction=1, *, log_target=False):  # noqa: A002
+def kl_div(input, target, reduction=0, *, log_target=False):  # noqa: A002
     with warnings.catch_warnings():
         # ATen's mean is the element mean, asked for on purpose: F's batchmean hint is F's
         warnings.simplefilter("ignore")
         return F.kl_div(input, target, reduction=_reduction(reduction), log_target=log_target)
 
 
-def binary_cross_entropy_with_logits(input, target, weight=None, pos_weight=None, reduction=1):  # noqa: A002
+def binary_cross_entropy_with_logits(input, target, weight=None, pos_weight=None, reduction=0):  # noqa: A002
     return F.binary_cross_entropy_with_logits(
         input, target, weight, reduction=_reduction(reduction), pos_weight=pos_weight
     )
 
 
-def cosine_embedding_loss(input1, input2, target, margin=0.0, reduction=1):
+def cosine_embedding_loss(input1, input2, target, margin=0.0, reduction=0):
     return F.cosine_embedding_loss(input1, input2, target, margin, reduction=_reduction(reduction))
 
 
-def margin_ranking_loss(input1, input2, target, margin=0.0, reduction=1):
+def margin_ranking_loss(input1, input2, target, margin=0.0, reduction=0):
     return F.margin_ranking_loss(input1, input2, target, margin, reduction=_reduction(reduction))
 
 
-def hinge_embedding_loss(input, target, margin=1.0, reduction=1):  # noqa: A002
+def hinge_embedding_loss(input, target, margin=1.0, reduction=0):  # noqa: A002
     return F.hinge_embedding_loss(input, target, margin, reduction=_reduction(reduction))
 
 
 def triplet_margin_loss(
-    anchor, positive, negative, margin=1.0, p=2.0, eps=1e-6, swap=False, reduction=1
+    anchor, positive, negative, margin=1.0, p=2.0, eps=1e-6, swap=False, reduction=0
 ):
     return F.triplet_margin_loss(
         anchor, positive, negative, margin, p, eps, swap, reduction=_reduction(reduction)
@@ -337,7 +349,7 @@ def ctc_loss(
     input_lengths,
     target_lengths,
     blank=0,
-    reduction=1,
+    reduction=0,
     zero_infinity=False,
 ):
     return F.ctc_loss(

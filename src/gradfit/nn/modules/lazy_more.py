@@ -16,7 +16,7 @@ import warnings
 import numpy as np
 
 from gradfit import _dtypes
-from gradfit._arrays import set_array
+from gradfit._arrays import set_array, wrap
 from gradfit._grad_mode import no_grad
 from gradfit.nn import _functional_gaps as _fg
 from gradfit.nn.modules import batchnorm as _bn
@@ -55,7 +55,7 @@ class UninitializedBuffer(Tensor):
 
     def __new__(cls, requires_grad=False, device=None, dtype=None, persistent=True):
         _check_device(device)
-        t = Tensor(np.empty((0,), dtype=_dtypes.to_dtype(dtype)))
+        t = wrap(np.empty((0,), dtype=_dtypes.to_dtype(dtype)))
         t.__class__ = cls
         t.requires_grad_(requires_grad)
         t.persistent = persistent
@@ -226,7 +226,7 @@ class _LazyNormMixin(_LazyMixin):
         if track_running_stats:
             self.running_mean = UninitializedBuffer(device=device, dtype=dtype)
             self.running_var = UninitializedBuffer(device=device, dtype=dtype)
-            self.num_batches_tracked = Tensor(np.array(0, dtype=np.int64))
+            self.num_batches_tracked = wrap(np.array(0, dtype=np.int64))
         self._install_lazy_hook()
 
     def reset_parameters(self) -> None:
@@ -246,6 +246,8 @@ class _LazyNormMixin(_LazyMixin):
             self.reset_parameters()
 
 
+# PyTorch's lazy instance norms default to affine=True, track_running_stats=True (their
+# eager counterparts to False): the signature of _LazyNormBase
 def _lazy_norm(name: str, base: type, affine_default: bool, track_default: bool):
     def __init__(
         self,
@@ -270,9 +272,9 @@ def _lazy_norm(name: str, base: type, affine_default: bool, track_default: bool)
 LazyBatchNorm1d = _lazy_norm("LazyBatchNorm1d", _bn.BatchNorm1d, True, True)
 LazyBatchNorm2d = _lazy_norm("LazyBatchNorm2d", _bn.BatchNorm2d, True, True)
 LazyBatchNorm3d = _lazy_norm("LazyBatchNorm3d", _bn.BatchNorm3d, True, True)
-LazyInstanceNorm1d = _lazy_norm("LazyInstanceNorm1d", _bn.InstanceNorm1d, False, False)
-LazyInstanceNorm2d = _lazy_norm("LazyInstanceNorm2d", _bn.InstanceNorm2d, False, False)
-LazyInstanceNorm3d = _lazy_norm("LazyInstanceNorm3d", _bn.InstanceNorm3d, False, False)
+LazyInstanceNorm1d = _lazy_norm("LazyInstanceNorm1d", _bn.InstanceNorm1d, True, True)
+LazyInstanceNorm2d = _lazy_norm("LazyInstanceNorm2d", _bn.InstanceNorm2d, True, True)
+LazyInstanceNorm3d = _lazy_norm("LazyInstanceNorm3d", _bn.InstanceNorm3d, True, True)
 
 
 # ------------------------------------------------------------------------ the rest
