@@ -20,13 +20,12 @@ import warnings
 import numpy as np
 
 from gradfit import _dtypes, _typenames
+from gradfit._tensorops_gaps import WARN_ALWAYS, warn_once
 from gradfit._arrays import unwrap, wrap
 from gradfit.autograd import anomaly_mode as _anomaly
 from gradfit.ops import special as _sp
 
 newaxis = None
-
-_WARN_ALWAYS = [False]
 
 
 # ------------------------------------------------------------------------ windows
@@ -226,13 +225,12 @@ def frombuffer(buffer, *, dtype, count: int = -1, offset: int = 0, requires_grad
     dt = _dtypes.to_dtype(dtype)
     mv = memoryview(buffer)
     if mv.readonly:
-        warnings.warn(
+        warn_once(
             "The given buffer is not writable, and PyTorch does not support non-writable "
             "tensors. This means you can write to the underlying (supposedly non-writable) "
             "buffer using the tensor. You may want to copy the buffer to protect its data or "
             "make it writable before converting it to a tensor. This type of warning will be "
-            "suppressed for the rest of this program.",
-            stacklevel=2,
+            "suppressed for the rest of this program."
         )
     nbytes = mv.nbytes
     if offset < 0 or offset >= nbytes:
@@ -289,10 +287,9 @@ def fill(input, value):  # noqa: A002
 def set_default_tensor_type(t) -> None:
     """Deprecated: set the default floating dtype from a legacy tensor type
     (``torch.DoubleTensor`` or ``'torch.DoubleTensor'``), with PyTorch's warning."""
-    warnings.warn(
+    warn_once(
         "torch.set_default_tensor_type() is deprecated as of PyTorch 2.1, please use "
-        "torch.set_default_dtype() and torch.set_default_device() as alternatives.",
-        stacklevel=2,
+        "torch.set_default_dtype() and torch.set_default_device() as alternatives."
     )
     name = t if isinstance(t, str) else f"torch.{getattr(t, '__name__', t)}"
     dt = _typenames.dtype_of_type_string(name) if hasattr(_typenames, "dtype_of_type_string") else None
@@ -307,11 +304,11 @@ def set_default_tensor_type(t) -> None:
 def set_warn_always(b: bool) -> None:
     """Make warnings that PyTorch gives once per process appear every time (a flag that
     ``is_warn_always_enabled`` reads)."""
-    _WARN_ALWAYS[0] = bool(b)
+    WARN_ALWAYS[0] = bool(b)
 
 
 def is_warn_always_enabled() -> bool:
-    return _WARN_ALWAYS[0]
+    return WARN_ALWAYS[0]
 
 
 def set_flush_denormal(mode: bool) -> bool:

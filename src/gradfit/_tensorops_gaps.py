@@ -20,9 +20,22 @@ import numpy as np
 from gradfit import _dtypes, linalg, return_types
 from gradfit import _tensorops as _tops
 from gradfit._arrays import unwrap, wrap
+from gradfit.autograd.function import Function
 from gradfit.ops import activation as _act
 from gradfit.ops import elementwise_more as _emore
 from gradfit.ops import special as _sp
+
+# ------------------------------------------------------------------------ warnings once
+# PyTorch's TORCH_WARN_ONCE: a warning given once per process, unless set_warn_always(True)
+WARN_ALWAYS = [False]
+_WARNED: set = set()
+
+
+def warn_once(message: str, stacklevel: int = 3) -> None:
+    if WARN_ALWAYS[0] or message not in _WARNED:
+        _WARNED.add(message)
+        warnings.warn(message, stacklevel=stacklevel)
+
 
 # ------------------------------------------------------------------------ removed functions
 _REMOVED = {
@@ -90,7 +103,7 @@ def lu(A, pivot: bool = True, get_infos: bool = False):  # noqa: N803
     """(LU, pivots) or, with ``get_infos``, (LU, pivots, infos): ``linalg.lu_factor_ex``,
     whose singular input is an error unless the infos are asked for."""
     packed, piv, info = linalg.lu_factor_ex(A, pivot=pivot, check_errors=not get_infos)
-    return (packed, piv, info) if get_infos else (packed, piv)
+    return return_types._lu_with_info(packed, piv, info) if get_infos else (packed, piv)
 
 
 def lu_unpack(LU_data, LU_pivots, unpack_data: bool = True, unpack_pivots: bool = True):  # noqa: N803
@@ -136,16 +149,40 @@ def _check_matrix(fn: str, name: str, t) -> None:
         )
 
 
+class _CholeskySolve(Function):
+    """X = (L L^T)^-1 B from the factor's triangle (what LAPACK's potrs reads), with
+    PyTorch's gradient, which treats the factor as a full matrix:
+    dB = cholesky_solve(G, L), C = dB X^T + X dB^T, dL = -C L (upper: -L C). Written with
+    gradfit operations, so it is differentiable again."""
+
+    @staticmethod
+    def forward(ctx, b, factor, upper):
+        if upper:
+            y = linalg.solve_triangular(factor.mT, b, upper=False)
+            x = linalg.solve_triangular(factor, y, upper=True)
+        else:
+            y = linalg.solve_triangular(factor, b, upper=False)
+            x = linalg.solve_triangular(factor.mT, y, upper=True)
+        ctx.upper = upper
+        ctx.save_for_backward(factor, x)
+        return x
+
+    @staticmethod
+    def backward(ctx, grad):
+        factor, x = ctx.saved_tensors
+        gb = cholesky_solve(grad, factor, ctx.upper)
+        common = gb @ x.mT
+        common = common + common.mT
+        gl = -(factor @ common) if ctx.upper else -(common @ factor)
+        return gb, gl, None
+
+
 def cholesky_solve(input, input2, upper: bool = False):  # noqa: A002
     """X with A X = input, A = L L^T (``upper=False``) or U^T U, the factor given as
-    ``input2``: two triangular solves, differentiable in both."""
+    ``input2``: two triangular solves, differentiable in both (PyTorch's gradient)."""
     _check_matrix("linalg.cholesky_solve", "A", input2)
     _check_matrix("linalg.cholesky_solve", "B", input)
-    if upper:
-        y = linalg.solve_triangular(input2.mT, input, upper=False)
-        return linalg.solve_triangular(input2, y, upper=True)
-    y = linalg.solve_triangular(input2, input, upper=False)
-    return linalg.solve_triangular(input2.mT, y, upper=True)
+    return _CholeskySolve.apply(input, input2, bool(upper))
 
 
 def cholesky_inverse(input, upper: bool = False):  # noqa: A002
@@ -190,12 +227,11 @@ def addr(input, vec1, vec2, *, beta=1, alpha=1):  # noqa: A002
 
 def chain_matmul(*matrices):
     """The product of the matrices in the order of least work (``linalg.multi_dot``), with
-    PyTorch's deprecation warning; one matrix is returned as a copy."""
-    warnings.warn(
+    PyTorch's deprecation warning (once per process); one matrix is returned as a copy."""
+    warn_once(
         "torch.chain_matmul is deprecated and will be removed in a future PyTorch release. "
         "Use torch.linalg.multi_dot instead, which accepts a list of two or more tensors "
-        "rather than multiple parameters.",
-        stacklevel=2,
+        "rather than multiple parameters."
     )
     if len(matrices) == 0:
         raise RuntimeError("chain_matmul(): Expected one or more input tensors")

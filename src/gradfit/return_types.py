@@ -58,6 +58,7 @@ _FIELDS = {
     "triangular_solve": ("solution", "cloned_coefficient"),  # apigaps
     "lu_unpack": ("P", "L", "U"),  # apigaps
     "histogram": ("hist", "bin_edges"),  # apigaps
+    "_lu_with_info": ("LU", "pivots", "info"),  # apigaps
 }
 
 __all__ = sorted(_FIELDS)
