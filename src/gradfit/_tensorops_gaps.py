@@ -280,8 +280,22 @@ def _clone_into(input, src, view_fn):  # noqa: A002
 
 
 def diagonal_scatter(input, src, offset: int = 0, dim1: int = 0, dim2: int = 1):  # noqa: A002
-    """A copy of input whose diagonal (offset, dim1, dim2) is src."""
-    return _clone_into(input, src, lambda t: t.diagonal(offset, dim1, dim2))
+    """A copy of input whose diagonal (offset, dim1, dim2) is src: the two dimensions are
+    moved last and the diagonal's positions written by index (recorded, so the gradient
+    reaches both input and src)."""
+    view = input.diagonal(offset, dim1, dim2)
+    if tuple(view.shape) != tuple(src.shape):
+        raise RuntimeError(
+            f"expected src to have a size equal to the slice of self. src size = "
+            f"{list(src.shape)}, slice size = {list(view.shape)}"
+        )
+    d1, d2 = dim1 % input.ndim, dim2 % input.ndim
+    moved = input.movedim((d1, d2), (-2, -1)).clone()
+    k = view.shape[-1]
+    rows = np.arange(k) + max(-offset, 0)
+    cols = np.arange(k) + max(offset, 0)
+    moved[..., wrap(rows), wrap(cols)] = src
+    return moved.movedim((-2, -1), (d1, d2))
 
 
 def select_scatter(input, src, dim: int, index: int):  # noqa: A002

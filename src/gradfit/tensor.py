@@ -3077,7 +3077,9 @@ Tensor.corrcoef = lambda self: _rt().corrcoef(self)
 # CPU-only facts: no pinned or shared memory, no other device, no quantisation or nesting
 Tensor.get_device = lambda self: -1
 Tensor.is_pinned = lambda self, device=None: False
-_SHARED = weakref.WeakSet()  # tensors moved to "shared memory": NumPy's memory is the process's
+# tensors moved to "shared memory" (NumPy's memory is the process's): id -> weak reference,
+# as a WeakSet would compare tensors with their elementwise ==
+_SHARED: dict = {}
 
 
 def _pin_memory(self, device=None):
@@ -3085,12 +3087,18 @@ def _pin_memory(self, device=None):
 
 
 def _share_memory_(self):
-    _SHARED.add(self)
+    key = id(self)
+    _SHARED[key] = weakref.ref(self, lambda _ref, key=key: _SHARED.pop(key, None))
     return self
 
 
+def _is_shared(self) -> bool:
+    ref = _SHARED.get(id(self))
+    return ref is not None and ref() is self
+
+
 Tensor.pin_memory = _pin_memory
-Tensor.is_shared = lambda self: self in _SHARED
+Tensor.is_shared = _is_shared
 Tensor.share_memory_ = _share_memory_
 for _name in ("is_meta", "is_quantized", "is_nested", "is_mkldnn", "is_xpu", "is_mps",
               "is_xla", "is_ipu", "is_vulkan", "is_maia", "is_mtia", "is_sparse_csr"):  # fmt: skip
