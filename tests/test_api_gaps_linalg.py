@@ -65,40 +65,79 @@ def _chol(n, batch=()):
 
 # sign-independent functions of the factors (svd and qr fix signs only up to a choice)
 CASES = {
-    "svd_some": (lambda L, a: (lambda u, s, v: (u.abs(), s, v.abs()))(*L.svd(a)), [R.standard_normal((4, 3))]),
+    "svd_some": (
+        lambda L, a: (lambda u, s, v: (u.abs(), s, v.abs()))(*L.svd(a)),
+        [R.standard_normal((4, 3))],
+    ),
     "svd_full_tensor": (lambda L, a: a.svd(some=False)[1], [R.standard_normal((3, 5))]),
     "svd_rebuild": (
         lambda L, a: (lambda u, s, v: u @ L.diag_embed(s) @ v.mT)(*L.svd(a)),
         [R.standard_normal((2, 4, 3))],
     ),
     "svd_no_uv": (lambda L, a: L.svd(a, compute_uv=False)[1], [R.standard_normal((4, 3))]),
-    "qr_some": (lambda L, a: (lambda q, r: (q @ r, r.abs()))(*L.qr(a)), [R.standard_normal((5, 3))]),
-    "qr_complete": (lambda L, a: (lambda q, r: (q @ r, r.abs()))(*a.qr(False)), [R.standard_normal((4, 4))]),
+    "qr_some": (
+        lambda L, a: (lambda q, r: (q @ r, r.abs()))(*L.qr(a)),
+        [R.standard_normal((5, 3))],
+    ),
+    "qr_complete": (
+        lambda L, a: (lambda q, r: (q @ r, r.abs()))(*a.qr(False)),
+        [R.standard_normal((4, 4))],
+    ),
     "lu": (lambda L, a: L.lu(a), [R.standard_normal((2, 4, 4))]),
     "lu_infos": (lambda L, a: L.lu(a, get_infos=True), [R.standard_normal((3, 3))]),
     "lu_unpack": (lambda L, a: L.lu_unpack(*L.lu(a)), [R.standard_normal((2, 4, 4))]),
     "lu_unpack_wide": (lambda L, a: L.lu_unpack(*a.lu()), [R.standard_normal((3, 5))]),
     "lu_unpack_tall": (lambda L, a: L.lu_unpack(*a.lu()), [R.standard_normal((5, 3))]),
-    "lu_solve": (lambda L, a, b: L.lu_solve(b, *L.lu(a)), [R.standard_normal((4, 4)), R.standard_normal((4, 2))]),
-    "lu_solve_method": (lambda L, a, b: b.lu_solve(*L.lu(a)), [R.standard_normal((2, 3, 3)), R.standard_normal((2, 3, 2))]),
-    "cholesky_solve": (lambda L, b, u: L.cholesky_solve(b, u), [R.standard_normal((3, 2)), _chol(3)]),
-    "cholesky_solve_upper": (lambda L, b, u: b.cholesky_solve(u.mT, True), [R.standard_normal((2, 3, 2)), _chol(3, (2,))]),
+    "lu_solve": (
+        lambda L, a, b: L.lu_solve(b, *L.lu(a)),
+        [R.standard_normal((4, 4)), R.standard_normal((4, 2))],
+    ),
+    "lu_solve_method": (
+        lambda L, a, b: b.lu_solve(*L.lu(a)),
+        [R.standard_normal((2, 3, 3)), R.standard_normal((2, 3, 2))],
+    ),
+    "cholesky_solve": (
+        lambda L, b, u: L.cholesky_solve(b, u),
+        [R.standard_normal((3, 2)), _chol(3)],
+    ),
+    "cholesky_solve_upper": (
+        lambda L, b, u: b.cholesky_solve(u.mT, True),
+        [R.standard_normal((2, 3, 2)), _chol(3, (2,))],
+    ),
     "cholesky_inverse": (lambda L, u: L.cholesky_inverse(u), [_chol(4)]),
     "cholesky_inverse_upper": (lambda L, u: u.mT.cholesky_inverse(upper=True), [_chol(3)]),
-    "triangular_solve": (lambda L, b, a: L.triangular_solve(b, a.triu()), [R.standard_normal((3, 2)), _chol(3).T]),
+    "triangular_solve": (
+        lambda L, b, a: L.triangular_solve(b, a.triu()),
+        [R.standard_normal((3, 2)), _chol(3).T],
+    ),
     "triangular_solve_opts": (
         lambda L, b, a: b.triangular_solve(a, False, True, True),
         [R.standard_normal((2, 3, 2)), _chol(3, (2,))],
     ),
     "ger": (lambda L, a, b: L.ger(a, b), [R.standard_normal(3), R.standard_normal(4)]),
-    "addr": (lambda L, m, a, b: L.addr(m, a, b, beta=0.5, alpha=2), [R.standard_normal((3, 4)), R.standard_normal(3), R.standard_normal(4)]),
-    "addr_method": (lambda L, m, a, b: m.addr(a, b), [R.standard_normal((3, 4)), R.standard_normal(3), R.standard_normal(4)]),
-    "chain_matmul": (lambda L, a, b, c: L.chain_matmul(a, b, c), [R.standard_normal((2, 3)), R.standard_normal((3, 4)), R.standard_normal((4, 2))]),
+    "addr": (
+        lambda L, m, a, b: L.addr(m, a, b, beta=0.5, alpha=2),
+        [R.standard_normal((3, 4)), R.standard_normal(3), R.standard_normal(4)],
+    ),
+    "addr_method": (
+        lambda L, m, a, b: m.addr(a, b),
+        [R.standard_normal((3, 4)), R.standard_normal(3), R.standard_normal(4)],
+    ),
+    "chain_matmul": (
+        lambda L, a, b, c: L.chain_matmul(a, b, c),
+        [R.standard_normal((2, 3)), R.standard_normal((3, 4)), R.standard_normal((4, 2))],
+    ),
     "chain_matmul_one": (lambda L, a: L.chain_matmul(a), [R.standard_normal((2, 3))]),
     "frobenius_norm": (lambda L, a: L.frobenius_norm(a, (0, 2)), [R.standard_normal((2, 3, 4))]),
-    "frobenius_norm_keep": (lambda L, a: L.frobenius_norm(a, [1], True), [R.standard_normal((2, 3))]),
+    "frobenius_norm_keep": (
+        lambda L, a: L.frobenius_norm(a, [1], True),
+        [R.standard_normal((2, 3))],
+    ),
     "nuclear_norm": (lambda L, a: L.nuclear_norm(a), [R.standard_normal((3, 4))]),
-    "nuclear_norm_dim": (lambda L, a: L.nuclear_norm(a, (0, 2), True), [R.standard_normal((3, 2, 4))]),
+    "nuclear_norm_dim": (
+        lambda L, a: L.nuclear_norm(a, (0, 2), True),
+        [R.standard_normal((3, 2, 4))],
+    ),
 }
 
 
@@ -110,12 +149,18 @@ def test_legacy_linalg_matches_torch(case):
 
 def test_float32_results():
     _check(lambda L, a: L.qr(a.float())[1].abs(), [R.standard_normal((4, 3))], tol=1e-5)
-    _check(lambda L, b, u: L.cholesky_solve(b.float(), u.float()), [R.standard_normal((3, 2)), _chol(3)], tol=1e-5)
+    _check(
+        lambda L, b, u: L.cholesky_solve(b.float(), u.float()),
+        [R.standard_normal((3, 2)), _chol(3)],
+        tol=1e-5,
+    )
 
 
 def test_addr_beta_zero_ignores_nan():
     m = np.full((2, 3), np.nan)
-    _check(lambda L, m, a, b: L.addr(m, a, b, beta=0), [m, R.standard_normal(2), R.standard_normal(3)])
+    _check(
+        lambda L, m, a, b: L.addr(m, a, b, beta=0), [m, R.standard_normal(2), R.standard_normal(3)]
+    )
 
 
 def test_lu_unpack_flags():
@@ -156,9 +201,15 @@ def test_removed_functions_raise_torch_error(name):
     errs = []
     for lib in (torch, gradfit):
         x = lib.eye(3)
-        calls = [lambda: getattr(lib, name)(x, x) if name in ("solve", "lstsq") else getattr(lib, name)(x)]
+        calls = [
+            lambda: (
+                getattr(lib, name)(x, x) if name in ("solve", "lstsq") else getattr(lib, name)(x)  # noqa: B023
+            )
+        ]
         if name != "matrix_rank":
-            calls.append(lambda: getattr(x, name)(x) if name in ("solve", "lstsq") else getattr(x, name)())
+            calls.append(
+                lambda: getattr(x, name)(x) if name in ("solve", "lstsq") else getattr(x, name)()  # noqa: B023
+            )
         for call in calls:
             with pytest.raises(RuntimeError) as e:
                 call()

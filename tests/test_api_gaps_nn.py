@@ -84,7 +84,9 @@ def test_lazy_conv_errors_match_torch():
                 build(lib)(lib.zeros(*shape))
                 outcomes.append(None)
             except (RuntimeError, ValueError) as e:
-                outcomes.append((type(e), str(e).replace("torch.Size", "Size").replace("gradfit.Size", "Size")))
+                outcomes.append(
+                    (type(e), str(e).replace("torch.Size", "Size").replace("gradfit.Size", "Size"))
+                )
         assert outcomes[0] == outcomes[1]
 
 
@@ -116,6 +118,8 @@ def test_nllloss2d_and_container_warn_as_torch():
             warnings.simplefilter("always")
             loss = lib.nn.NLLLoss2d()(lib.tensor(x), lib.tensor(y))
             c = lib.nn.Container(a=lib.nn.Linear(2, 2))
-        out.append((loss.item(), [(m.category, str(m.message)) for m in w], list(dict(c.named_children()))))
+        out.append(
+            (loss.item(), [(m.category, str(m.message)) for m in w], list(dict(c.named_children())))
+        )
     assert out[0][1] == out[1][1] and out[0][2] == out[1][2] == ["a"]
     np.testing.assert_allclose(out[0][0], out[1][0], rtol=1e-12)

@@ -73,7 +73,10 @@ def _x(*shape):
 
 CASES = {
     "conv1d": (lambda L, x, w, b: L.conv1d(x, w, b, 2, 1, 1, 1), [_x(2, 4, 9), _x(3, 4, 3), _x(3)]),
-    "conv2d": (lambda L, x, w: L.conv2d(x, w, None, 1, "same", 2), [_x(1, 2, 6, 6), _x(3, 2, 3, 3)]),
+    "conv2d": (
+        lambda L, x, w: L.conv2d(x, w, None, 1, "same", 2),
+        [_x(1, 2, 6, 6), _x(3, 2, 3, 3)],
+    ),
     "conv3d": (lambda L, x, w: L.conv3d(x, w, groups=2), [_x(1, 4, 4, 4, 4), _x(2, 2, 2, 2, 2)]),
     "conv_transpose1d": (
         lambda L, x, w: L.conv_transpose1d(x, w, None, 2, 1, 1),
@@ -83,7 +86,10 @@ CASES = {
         lambda L, x, w, b: L.conv_transpose2d(x, w, b, 1, 0, 0, 1, 2),
         [_x(1, 2, 4, 4), _x(2, 3, 2, 2), _x(3)],
     ),
-    "conv_transpose3d": (lambda L, x, w: L.conv_transpose3d(x, w), [_x(1, 2, 3, 3, 3), _x(2, 1, 2, 2, 2)]),
+    "conv_transpose3d": (
+        lambda L, x, w: L.conv_transpose3d(x, w),
+        [_x(1, 2, 3, 3, 3), _x(2, 1, 2, 2, 2)],
+    ),
     "max_pool1d": (lambda L, x: L.max_pool1d(x, 3), [_x(2, 3, 10)]),
     "max_pool1d_stride": (lambda L, x: L.max_pool1d(x, 3, 2, 1, 1, True), [_x(2, 3, 10)]),
     "max_pool2d": (lambda L, x: L.max_pool2d(x, 2), [_x(1, 2, 6, 6)]),
@@ -147,9 +153,18 @@ CASES = {
     "channel_shuffle": (lambda L, x: L.channel_shuffle(x, 2), [_x(2, 4, 3)]),
     "constant_pad_nd": (lambda L, x: L.constant_pad_nd(x, [1, 2, 0, 1], 1.5), [_x(2, 3, 4)]),
     "constant_pad_nd_neg": (lambda L, x: L.constant_pad_nd(x, (-1, 2)), [_x(2, 3, 4)]),
-    "upsample": (lambda L, x: L.nn.functional.upsample(x, scale_factor=2, mode="bilinear"), [_x(1, 2, 3, 3)]),
-    "upsample_nearest": (lambda L, x: L.nn.functional.upsample_nearest(x, size=5), [_x(1, 2, 3, 3)]),
-    "upsample_bilinear": (lambda L, x: L.nn.functional.upsample_bilinear(x, scale_factor=2), [_x(1, 2, 3, 3)]),
+    "upsample": (
+        lambda L, x: L.nn.functional.upsample(x, scale_factor=2, mode="bilinear"),
+        [_x(1, 2, 3, 3)],
+    ),
+    "upsample_nearest": (
+        lambda L, x: L.nn.functional.upsample_nearest(x, size=5),
+        [_x(1, 2, 3, 3)],
+    ),
+    "upsample_bilinear": (
+        lambda L, x: L.nn.functional.upsample_bilinear(x, scale_factor=2),
+        [_x(1, 2, 3, 3)],
+    ),
     "adaptive_max_pool1d_with_indices": (
         lambda L, x: L.nn.functional.adaptive_max_pool1d_with_indices(x, 3),
         [_x(2, 3, 7)],
@@ -191,9 +206,7 @@ def test_toplevel_forms_match_torch(case):
 
     def wrapped(L, *ts):
         ts = [
-            L.tensor(t.detach().numpy() if hasattr(t, "detach") else t)
-            if a is None
-            else t
+            L.tensor(t.detach().numpy() if hasattr(t, "detach") else t) if a is None else t
             for t, a in zip(ts, arrays)
         ]
         with warnings.catch_warnings():
@@ -206,7 +219,8 @@ def test_toplevel_forms_match_torch(case):
 
 def test_float32_dtype_kept():
     (gv, _), (tv, _) = _run(
-        lambda L, x, w: L.conv2d(x, w, padding=1), [_x(1, 2, 4, 4).astype(np.float32), _x(3, 2, 3, 3).astype(np.float32)]
+        lambda L, x, w: L.conv2d(x, w, padding=1),
+        [_x(1, 2, 4, 4).astype(np.float32), _x(3, 2, 3, 3).astype(np.float32)],
     )
     assert gv[0][1] == tv[0][1] == "float32"
     np.testing.assert_allclose(gv[0][0], tv[0][0], rtol=1e-5, atol=1e-5)
@@ -216,7 +230,11 @@ def test_embedding_weight_first_and_padding_idx():
     idx = np.array([[0, 2, 1], [2, 2, 0]])
     for pad in (-1, 2):
         _check(
-            lambda L, w, i: L.embedding(w, L.tensor(i.detach().numpy() if hasattr(i, "detach") else i), pad),
+            lambda L, w, i: L.embedding(
+                w,
+                L.tensor(i.detach().numpy() if hasattr(i, "detach") else i),
+                pad,  # noqa: B023
+            ),
             [_x(4, 3), idx],
         )
 
@@ -243,7 +261,9 @@ def test_dropout_forms_draw_as_torch(name):
     _check(lambda L, x: getattr(L, name)(x, 0.4, False), [x], seed=5)
 
 
-@pytest.mark.parametrize("name", ["dropout_", "feature_dropout_", "alpha_dropout_", "feature_alpha_dropout_"])
+@pytest.mark.parametrize(
+    "name", ["dropout_", "feature_dropout_", "alpha_dropout_", "feature_alpha_dropout_"]
+)
 def test_inplace_dropout_forms(name):
     torch = _torch()
     outs = []

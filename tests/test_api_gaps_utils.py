@@ -43,18 +43,26 @@ def _same(a, b, tol=0.0):
 
 def _ulps(a, b):
     a, b = _np(a), _np(b)
-    return np.max(np.abs(a - b) / np.spacing(np.maximum(np.abs(a), np.abs(b)).astype(a.dtype)), initial=0)
+    return np.max(
+        np.abs(a - b) / np.spacing(np.maximum(np.abs(a), np.abs(b)).astype(a.dtype)), initial=0
+    )
 
 
 # ------------------------------------------------------------------------ windows
-@pytest.mark.parametrize("name", ["hann_window", "hamming_window", "blackman_window", "bartlett_window", "kaiser_window"])
+@pytest.mark.parametrize(
+    "name", ["hann_window", "hamming_window", "blackman_window", "bartlett_window", "kaiser_window"]
+)
 @pytest.mark.parametrize("n", [0, 1, 2, 7, 64])
 @pytest.mark.parametrize("periodic", [True, False])
 def test_windows(name, n, periodic):
     g64, t64 = _both(lambda L: getattr(L, name)(n, periodic, dtype=L.float64))
     g32, t32 = _both(lambda L: getattr(L, name)(n, periodic, dtype=L.float32))
     g0, t0 = _both(lambda L: getattr(L, name)(n))
-    assert g64.dtype == gradfit.float64 and g32.dtype == gradfit.float32 and g0.dtype == gradfit.float32
+    assert (
+        g64.dtype == gradfit.float64
+        and g32.dtype == gradfit.float32
+        and g0.dtype == gradfit.float32
+    )
     eps32 = np.finfo(np.float32).eps
     if name == "kaiser_window":  # I0's argument amplifies a last-bit difference ~beta times
         _same(g64, t64, 1e-14)
@@ -82,7 +90,12 @@ def test_window_extras_and_errors():
 
 # ------------------------------------------------------------------------ factories
 def test_range_deprecated_inclusive():
-    for args, kw in (((0, 3), {}), ((1, 2, 0.25), {}), ((5, 1, -1.5), {}), ((0, 4), {"dtype": "int64"})):
+    for args, kw in (
+        ((0, 3), {}),
+        ((1, 2, 0.25), {}),
+        ((5, 1, -1.5), {}),
+        ((0, 4), {"dtype": "int64"}),
+    ):
         res, msgs = [], []
         for lib in _both(lambda L: L):
             k = {"dtype": getattr(lib, kw["dtype"])} if kw else {}
@@ -115,7 +128,7 @@ def test_set_default_tensor_type():
 
 def test_empty_strided_and_permuted():
     for size, stride in (((2, 3), (1, 2)), ((2, 3, 4), (12, 1, 3)), ((0, 3), (3, 1))):
-        g, t = _both(lambda L: L.empty_strided(size, stride, dtype=L.float64))
+        g, t = _both(lambda L: L.empty_strided(size, stride, dtype=L.float64))  # noqa: B023
         assert g.stride() == t.stride() and tuple(g.shape) == tuple(t.shape)
     g, t = _both(lambda L: L.empty_permuted((2, 3, 4), (0, 2, 1)))
     assert g.stride() == t.stride() and g.dtype == gradfit.float32
@@ -169,7 +182,9 @@ def test_cumulative_trapezoid(call):
     for lib in _both(lambda L: L):
         yt = lib.tensor(y, requires_grad=True)
         out = call(lib, yt, lib.tensor(x))
-        (gy,) = lib.autograd.grad((out * lib.tensor(np.cos(np.arange(out.numel())).reshape(tuple(out.shape)))).sum(), [yt])
+        (gy,) = lib.autograd.grad(
+            (out * lib.tensor(np.cos(np.arange(out.numel())).reshape(tuple(out.shape)))).sum(), [yt]
+        )
         res.append((out, gy))
     _same(res[0][0], res[1][0], 1e-14)
     _same(res[0][1], res[1][1], 1e-14)
@@ -178,10 +193,16 @@ def test_cumulative_trapezoid(call):
 def test_histogram():
     x = R.standard_normal(200)
     for kw in ({"bins": 7}, {"bins": 5, "range": (-1.0, 1.0)}, {"bins": 4, "density": True}):
-        g, t = _both(lambda L: L.histogram(L.tensor(x), **kw))
+        g, t = _both(lambda L: L.histogram(L.tensor(x), **kw))  # noqa: B023
         _same(g.hist, t.hist, 1e-12)
         _same(g.bin_edges, t.bin_edges, 1e-12)
-    g, t = _both(lambda L: L.histogram(L.tensor(x, dtype=L.float32), L.tensor([-2.0, 0.0, 0.5, 3.0]), weight=L.tensor(np.abs(x), dtype=L.float32)))
+    g, t = _both(
+        lambda L: L.histogram(
+            L.tensor(x, dtype=L.float32),
+            L.tensor([-2.0, 0.0, 0.5, 3.0]),
+            weight=L.tensor(np.abs(x), dtype=L.float32),
+        )
+    )
     _same(g[0], t[0], 1e-5)
     assert type(g).__name__ == type(t).__name__ == "histogram"
 
@@ -223,7 +244,7 @@ def test_splits_and_copies():
         lambda L, t: t.unsafe_split(2),
         lambda L, t: (t.narrow_copy(0, 1, 3), L.narrow_copy(t, 1, 0, 2)),
     ):
-        g, t = _both(lambda L: call(L, L.tensor(x)))
+        g, t = _both(lambda L: call(L, L.tensor(x)))  # noqa: B023
         assert len(g) == len(t)
         for a, b in zip(g, t):
             _same(a, b)
@@ -246,7 +267,7 @@ def test_shifts():
             lambda L, x, y: x >> 2,
             lambda L, x, y: x.bitwise_left_shift(3),
         ):
-            g, t = _both(lambda L: fn(L, L.tensor(aa), L.tensor(bb)))
+            g, t = _both(lambda L: fn(L, L.tensor(aa), L.tensor(bb)))  # noqa: B023
             _same(g, t)
     g, t = _both(lambda L: L.bitwise_left_shift(L.tensor(a), L.tensor(b)))
     _same(g, t)
@@ -257,9 +278,18 @@ def test_shifts():
 def test_nextafter():
     a, b = R.standard_normal(6), R.standard_normal(6)
     for dt in ("float64", "float32"):
-        g, t = _both(lambda L: L.nextafter(L.tensor(a, dtype=getattr(L, dt)), L.tensor(b, dtype=getattr(L, dt))))
+        g, t = _both(
+            lambda L: L.nextafter(
+                L.tensor(a, dtype=getattr(L, dt)),  # noqa: B023
+                L.tensor(b, dtype=getattr(L, dt)),  # noqa: B023
+            )
+        )
         _same(g, t)
-        g, t = _both(lambda L: L.tensor(a, dtype=getattr(L, dt)).nextafter(L.tensor([np.inf], dtype=getattr(L, dt))))
+        g, t = _both(
+            lambda L: L.tensor(a, dtype=getattr(L, dt)).nextafter(  # noqa: B023
+                L.tensor([np.inf], dtype=getattr(L, dt))  # noqa: B023
+            )
+        )
         _same(g, t)
 
 
@@ -272,7 +302,10 @@ def test_nextafter():
         (lambda L, x: x.polygamma(2), np.abs(R.standard_normal(6)) + 0.5),
         (lambda L, x: L.mvlgamma(x, 3), np.abs(R.standard_normal(6)) + 1.5),
         (lambda L, x: x.mvlgamma(2), np.abs(R.standard_normal(6)) + 1.0),
-        (lambda L, x: L.igamma(L.tensor(np.arange(1.0, 7.0)), x), np.abs(R.standard_normal(6)) + 0.1),
+        (
+            lambda L, x: L.igamma(L.tensor(np.arange(1.0, 7.0)), x),
+            np.abs(R.standard_normal(6)) + 0.1,
+        ),
         (lambda L, x: L.tensor(np.arange(1.0, 7.0)).igammac(x), np.abs(R.standard_normal(6)) + 0.1),
     ],
 )

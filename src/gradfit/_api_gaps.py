@@ -22,8 +22,8 @@ import warnings
 import numpy as np
 
 from gradfit import _dtypes, _typenames
-from gradfit._tensorops_gaps import WARN_ALWAYS, warn_once
 from gradfit._arrays import unwrap, wrap
+from gradfit._tensorops_gaps import WARN_ALWAYS, warn_once
 from gradfit.autograd import anomaly_mode as _anomaly
 from gradfit.ops import special as _sp
 
@@ -44,7 +44,9 @@ def _window_dtype(fn: str, dtype):
 
 def _window_start(fn: str, window_length: int, dtype):
     if window_length < 0:
-        raise RuntimeError(f"{fn} requires non-negative window_length, got window_length={window_length}")
+        raise RuntimeError(
+            f"{fn} requires non-negative window_length, got window_length={window_length}"
+        )
     dt = _window_dtype(fn, dtype)
     if window_length == 0:
         return dt, np.empty((0,), dtype=dt)
@@ -119,11 +121,7 @@ def blackman_window(
         return _done(early, requires_grad)
     n = window_length + 1 if periodic else window_length
     w = np.arange(n, dtype=dt) * dt.type(math.pi / (n - 1))
-    w = (
-        _cos(w * dt.type(4)) * dt.type(0.08)
-        - _cos(w * dt.type(2)) * dt.type(0.5)
-        + dt.type(0.42)
-    )
+    w = _cos(w * dt.type(4)) * dt.type(0.08) - _cos(w * dt.type(2)) * dt.type(0.5) + dt.type(0.42)
     return _done(w[: n - 1] if periodic else w, requires_grad)
 
 
@@ -192,7 +190,9 @@ def range(start, end, step=1, *, dtype=None, layout=None, device=None, requires_
     return _done(vals.astype(dt), requires_grad)
 
 
-def empty_strided(size, stride, *, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
+def empty_strided(
+    size, stride, *, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False
+):
     """An uninitialised tensor with the given sizes and strides (in elements)."""
     size, stride = tuple(int(s) for s in size), tuple(int(s) for s in stride)
     if len(size) != len(stride):
@@ -214,7 +214,16 @@ def _done_view(a, requires_grad: bool):
     return t.requires_grad_() if requires_grad else t
 
 
-def empty_permuted(size, physical_layout, *, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
+def empty_permuted(
+    size,
+    physical_layout,
+    *,
+    dtype=None,
+    layout=None,
+    device=None,
+    requires_grad=False,
+    pin_memory=False,
+):
     """An uninitialised tensor of ``size`` whose memory runs in the order of
     ``physical_layout`` (outermost first)."""
     size, perm = tuple(int(s) for s in size), tuple(int(p) for p in physical_layout)
@@ -268,8 +277,8 @@ def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad: bool = Fa
         fits = want is None or a.dtype == want
         if copy is False and not fits:
             raise ValueError(
-                f"can't alias tensor from device 'cpu' to 'cpu' with dtype {_dtypes.from_np(a.dtype)}"
-                f" to {_dtypes.from_np(want)}: copy=False"
+                "can't alias tensor from device 'cpu' to 'cpu' with dtype "
+                f"{_dtypes.from_np(a.dtype)} to {_dtypes.from_np(want)}: copy=False"
             )
         if copy or not fits:
             a = a.astype(want or a.dtype, copy=True)
@@ -300,7 +309,11 @@ def set_default_tensor_type(t) -> None:
         "torch.set_default_dtype() and torch.set_default_device() as alternatives."
     )
     name = t if isinstance(t, str) else f"torch.{getattr(t, '__name__', t)}"
-    dt = _typenames.dtype_of_type_string(name) if hasattr(_typenames, "dtype_of_type_string") else None
+    dt = (
+        _typenames.dtype_of_type_string(name)
+        if hasattr(_typenames, "dtype_of_type_string")
+        else None
+    )
     if dt is None:
         table = {"torch.FloatTensor": _dtypes.float32, "torch.DoubleTensor": _dtypes.float64}
         if name not in table:
@@ -344,8 +357,7 @@ def cumulative_trapezoid(y, x=None, *, dx=None, dim: int = -1):
         raise TypeError("cumulative_trapezoid() received an invalid combination of arguments")
     if unwrap(y).dtype == np.bool_ or (x is not None and unwrap(x).dtype == np.bool_):
         raise RuntimeError(
-            "cumulative_trapezoid: received a bool input for `x` or `y`, but bool is not "
-            "supported"
+            "cumulative_trapezoid: received a bool input for `x` or `y`, but bool is not supported"
         )
     d = dim % y.ndim if y.ndim else 0
     n = y.shape[d]

@@ -18,7 +18,6 @@ import warnings
 import numpy as np
 
 from gradfit import _dtypes, linalg, return_types
-from gradfit import _tensorops as _tops
 from gradfit._arrays import unwrap, wrap
 from gradfit.autograd.function import Function
 from gradfit.ops import activation as _act
@@ -144,9 +143,7 @@ def lu_solve(b, LU_data, LU_pivots):  # noqa: N803
 
 def _check_matrix(fn: str, name: str, t) -> None:
     if t.ndim < 2:
-        raise RuntimeError(
-            f"{fn}: The input tensor {name} must have at least 2 dimensions."
-        )
+        raise RuntimeError(f"{fn}: The input tensor {name} must have at least 2 dimensions.")
 
 
 class _CholeskySolve(Function):
@@ -193,7 +190,9 @@ def cholesky_inverse(input, upper: bool = False):  # noqa: A002
     return cholesky_solve(eye, input, upper)
 
 
-def triangular_solve(b, A, upper: bool = True, transpose: bool = False, unitriangular: bool = False):  # noqa: N803
+def triangular_solve(
+    b, A, upper: bool = True, transpose: bool = False, unitriangular: bool = False
+):  # noqa: N803
     """(solution, cloned_coefficient): X with op(A) X = b, op(A) = A or A^T, A triangular
     (upper by default, PyTorch's legacy order of arguments), and a copy of A."""
     coeff = A.mT if transpose else A
@@ -248,7 +247,9 @@ def frobenius_norm(input, dim, keepdim: bool = False):  # noqa: A002
     """sqrt(sum x^2) over ``dim`` (one or two dimensions)."""
     dims = (dim,) if isinstance(dim, int) else tuple(dim)
     if len(dims) > 2:
-        raise RuntimeError(f"Expected at most 2 dimensions, but got {len(dims)} dimensions instead.")
+        raise RuntimeError(
+            f"Expected at most 2 dimensions, but got {len(dims)} dimensions instead."
+        )
     return linalg.vector_norm(input, 2, dims, keepdim)
 
 

@@ -3060,8 +3060,13 @@ for _name in ("solve", "lstsq", "eig", "symeig"):
     setattr(Tensor, _name, lambda self, *a, _n=_name, **k: _gaps().removed(_n)())
 for _name in ("addr", "i0", "mvlgamma", "igamma", "igammac", "polygamma", "nextafter",
               "bitwise_left_shift", "bitwise_right_shift"):  # fmt: skip
-    setattr(Tensor, _name + "_", lambda self, *a, _n=_name, **k: self._inplace_op(
-        lambda t: getattr(Tensor, _n)(t, *a, **k), *[x for x in a if isinstance(x, Tensor)]))
+    setattr(
+        Tensor,
+        _name + "_",
+        lambda self, *a, _n=_name, **k: self._inplace_op(
+            lambda t: getattr(Tensor, _n)(t, *a, **k), *[x for x in a if isinstance(x, Tensor)]
+        ),
+    )
 Tensor.__lshift__ = lambda self, other: _gaps().bitwise_left_shift(self, other)
 Tensor.__rshift__ = lambda self, other: _gaps().bitwise_right_shift(self, other)
 Tensor.__rlshift__ = lambda self, other: _gaps().bitwise_left_shift(other, self)

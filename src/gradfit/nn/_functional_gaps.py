@@ -35,8 +35,7 @@ def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=
 def upsample_nearest(input, size=None, scale_factor=None):  # noqa: A002
     """Deprecated: ``interpolate(..., mode="nearest")``."""
     warnings.warn(
-        "`nn.functional.upsample_nearest` is deprecated. Use `nn.functional.interpolate` "
-        "instead.",
+        "`nn.functional.upsample_nearest` is deprecated. Use `nn.functional.interpolate` instead.",
         stacklevel=2,
     )
     return _fc.interpolate(input, size, scale_factor, mode="nearest")
@@ -45,8 +44,7 @@ def upsample_nearest(input, size=None, scale_factor=None):  # noqa: A002
 def upsample_bilinear(input, size=None, scale_factor=None):  # noqa: A002
     """Deprecated: ``interpolate(..., mode="bilinear", align_corners=True)``."""
     warnings.warn(
-        "`nn.functional.upsample_bilinear` is deprecated. Use `nn.functional.interpolate` "
-        "instead.",
+        "`nn.functional.upsample_bilinear` is deprecated. Use `nn.functional.interpolate` instead.",
         stacklevel=2,
     )
     return _fc.interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)

@@ -6,8 +6,9 @@ F's: every argument of ``torch.batch_norm`` is required and the weight comes fir
 ``torch.dropout(input, p, train)`` has no defaults, ``torch.embedding`` takes the weight
 before the indices and ``padding_idx=-1`` for none, the losses take ``reduction`` as an
 integer (0 none, 1 mean, 2 sum; mean is the plain element mean, without F's ``kl_div``
-warning; left out it is 0, not ATen's declared 1: PyTorch's Python binding passes 0), ``torch.max_pool2d`` has no ``return_indices`` and its empty ``stride=[]``
-means the kernel size, ``torch.adaptive_max_pool1d`` always returns (values, indices).
+warning; left out it is 0, not ATen's declared 1: PyTorch's Python binding passes 0),
+``torch.max_pool2d`` has no ``return_indices`` and its empty ``stride=[]`` means the
+kernel size, ``torch.adaptive_max_pool1d`` always returns (values, indices).
 Each one computes with the nn.functional implementation, so values, draws (dropout's
 mask) and gradients are F's. They live on rung 5 (they need nn.functional) and reach
 ``gradfit.`` through its lazy names.
@@ -105,7 +106,9 @@ def conv_transpose1d(
     groups=1,
     dilation=1,
 ):
-    return F.conv_transpose1d(input, weight, bias, stride, padding, output_padding, groups, dilation)
+    return F.conv_transpose1d(
+        input, weight, bias, stride, padding, output_padding, groups, dilation
+    )
 
 
 def conv_transpose2d(
@@ -118,7 +121,9 @@ def conv_transpose2d(
     groups=1,
     dilation=1,
 ):
-    return F.conv_transpose2d(input, weight, bias, stride, padding, output_padding, groups, dilation)
+    return F.conv_transpose2d(
+        input, weight, bias, stride, padding, output_padding, groups, dilation
+    )
 
 
 def conv_transpose3d(
@@ -131,7 +136,9 @@ def conv_transpose3d(
     groups=1,
     dilation=1,
 ):
-    return F.conv_transpose3d(input, weight, bias, stride, padding, output_padding, groups, dilation)
+    return F.conv_transpose3d(
+        input, weight, bias, stride, padding, output_padding, groups, dilation
+    )
 
 
 # ------------------------------------------------------------------------ pooling

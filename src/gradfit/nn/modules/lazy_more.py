@@ -88,9 +88,7 @@ class _LazyMixin:
         self._initialize_hook = self.register_forward_pre_hook(_infer_parameters)
 
     def has_uninitialized_params(self) -> bool:
-        return any(
-            _is_lazy(t) for t in (*self._parameters.values(), *self._buffers.values())
-        )
+        return any(_is_lazy(t) for t in (*self._parameters.values(), *self._buffers.values()))
 
 
 def _infer_parameters(module, args):
