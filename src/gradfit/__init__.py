@@ -30,6 +30,8 @@ docs/architecture.md has the map, and where a new op, layer, optimizer or CLI op
 
 from __future__ import annotations
 
+import warnings as _warnings
+
 from gradfit import _dtypes, autograd, linalg, return_types
 from gradfit._dtypes import (
     bool_,
@@ -445,3 +447,10 @@ def _removed_function(name: str):
 
 for _removed_name in ("solve", "lstsq", "eig", "symeig", "matrix_rank"):
     _LAZY_NAMES[_removed_name] = None
+
+# --- NumPy warns about inf and nan in arithmetic ("divide by zero encountered in divide");
+# PyTorch computes the same values silently. Only warnings raised from gradfit's own modules
+# are ignored: the user's NumPy code keeps its warnings, and detect_anomaly still reports. ---
+_warnings.filterwarnings(
+    "ignore", message=".* encountered in ", category=RuntimeWarning, module=r"gradfit(\.|$)"
+)
