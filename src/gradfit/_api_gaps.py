@@ -3,7 +3,8 @@
 ``kaiser_window``), the deprecated ``range`` and ``set_default_tensor_type`` (with
 PyTorch's warnings), ``empty_strided``, ``empty_permuted``, ``asarray``, ``frombuffer``,
 ``fill``, ``cumulative_trapezoid``, ``histogram``, the global switches
-(``set_warn_always``, ``set_flush_denormal``, ``set_anomaly_enabled``) and ``newaxis``.
+(``set_warn_always``, ``set_flush_denormal``, ``set_anomaly_enabled``), ``newaxis``, the
+``*_copy`` forms of the view ops and ``svd_lowrank``/``pca_lowrank``.
 
 The windows follow ATen's CPU kernels step by step in the requested dtype (``arange``,
 then the scalar products in that dtype), so the float64 cosine windows agree with
@@ -188,25 +189,6 @@ def range(start, end, step=1, *, dtype=None, layout=None, device=None, requires_
     acc = np.float64 if dt.kind == "f" else np.int64
     vals = acc(start) + np.arange(size, dtype=acc) * acc(step)
     return _done(vals.astype(dt), requires_grad)
-
-
-def empty_strided(
-    size, stride, *, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False
-):
-    """An uninitialised tensor with the given sizes and strides (in elements)."""
-    size, stride = tuple(int(s) for s in size), tuple(int(s) for s in stride)
-    if len(size) != len(stride):
-        raise RuntimeError(
-            f"mismatch in length of strides and shape: got {len(stride)} strides for "
-            f"{len(size)} sizes"
-        )
-    dt = _dtypes.default_np() if dtype is None else _dtypes.to_dtype(dtype)
-    need = 1 + sum((n - 1) * s for n, s in zip(size, stride)) if all(size) else 0
-    buf = np.empty((need,), dtype=dt)
-    a = np.lib.stride_tricks.as_strided(
-        buf, size, tuple(s * dt.itemsize for s in stride), writeable=True
-    )
-    return _done_view(a, requires_grad)
 
 
 def _done_view(a, requires_grad: bool):
@@ -405,3 +387,153 @@ def histogram(input, bins=100, *, range=None, weight=None, density: bool = False
         edges = unwrap(linspace(lo, hi, int(bins) + 1, dtype=_dtypes.from_np(a.dtype)))
     hist, _ = np.histogram(a.reshape(-1), bins=edges.astype(np.float64), weights=w, density=density)
     return return_types.histogram(wrap(hist.astype(a.dtype)), wrap(edges))
+
+
+# ------------------------------------------------------------------------ *_copy forms
+# PyTorch's view ops with a copy for an output (what functionalisation produces): the same
+# values and gradients as the view, in memory of their own.
+def view_copy(input, size):  # noqa: A002
+    if hasattr(size, "itemsize") or isinstance(size, str) or type(size).__name__ == "dtype":
+        return input.view(size).clone()
+    return input.view(*size if isinstance(size, list | tuple) else (size,)).clone()
+
+
+def permute_copy(input, dims):  # noqa: A002
+    return input.permute(*dims).clone()
+
+
+def t_copy(input):  # noqa: A002
+    return input.t().clone()
+
+
+def transpose_copy(input, dim0, dim1):  # noqa: A002
+    return input.transpose(dim0, dim1).clone()
+
+
+def unsqueeze_copy(input, dim):  # noqa: A002
+    return input.unsqueeze(dim).clone()
+
+
+def squeeze_copy(input, dim=None):  # noqa: A002
+    return (input.squeeze() if dim is None else input.squeeze(dim)).clone()
+
+
+def select_copy(input, dim, index):  # noqa: A002
+    return input.select(dim, index).clone()
+
+
+def slice_copy(input, dim=0, start=None, end=None, step=1):  # noqa: A002
+    d = dim % input.ndim
+    return input[(slice(None),) * d + (slice(start, end, step),)].clone()
+
+
+def split_copy(input, split_size, dim=0):  # noqa: A002
+    return [t.clone() for t in input.split(split_size, dim)]
+
+
+def split_with_sizes_copy(input, split_sizes, dim=0):  # noqa: A002
+    return [t.clone() for t in input.split(list(split_sizes), dim)]
+
+
+def unbind_copy(input, dim=0):  # noqa: A002
+    return [t.clone() for t in input.unbind(dim)]
+
+
+def unfold_copy(input, dimension, size, step):  # noqa: A002
+    return input.unfold(dimension, size, step).clone()
+
+
+def expand_copy(input, size, *, implicit=False):  # noqa: A002
+    return input.expand(*size).clone()
+
+
+def diagonal_copy(input, offset=0, dim1=0, dim2=1):  # noqa: A002
+    return input.diagonal(offset, dim1, dim2).clone()
+
+
+def detach_copy(input):  # noqa: A002
+    return input.detach().clone()
+
+
+def alias_copy(input):  # noqa: A002
+    return input.clone()
+
+
+def as_strided_copy(input, size, stride, storage_offset=None):  # noqa: A002
+    return input.as_strided(size, stride, storage_offset).clone()
+
+
+# ------------------------------------------------------------------------ randomised low rank
+def _floating(a):
+    return a if a.dtype.is_floating_point else a.to(_dtypes.get_default_dtype())
+
+
+def _approximate_basis(A, q, niter, M):  # noqa: N803
+    """Halko et al.'s range finder, PyTorch's ``get_approximate_basis`` step by step (its
+    ``randn`` draw included, so the same seed gives the same basis)."""
+    from gradfit import linalg
+    from gradfit.random import randn
+
+    niter = 2 if niter is None else niter
+    R = randn(A.shape[-1], q, dtype=_floating(A).dtype)  # noqa: N806
+    X = A @ R  # noqa: N806
+    if M is not None:
+        X = X - M @ R  # noqa: N806
+    Q = linalg.qr(X).Q  # noqa: N806
+    for _ in builtins.range(niter):
+        X = A.mH @ Q  # noqa: N806
+        if M is not None:
+            X = X - M.mH @ Q  # noqa: N806
+        Q = linalg.qr(X).Q  # noqa: N806
+        X = A @ Q  # noqa: N806
+        if M is not None:
+            X = X - M @ Q  # noqa: N806
+        Q = linalg.qr(X).Q  # noqa: N806
+    return Q
+
+
+def _svd_lowrank(A, q=6, niter=2, M=None):  # noqa: N803
+    from gradfit import linalg
+
+    q = 6 if q is None else q
+    m, n = A.shape[-2:]
+    if M is not None:
+        M = M.broadcast_to(A.shape)  # noqa: N806
+    if m < n:  # work on the tall one
+        A = A.mH  # noqa: N806
+        if M is not None:
+            M = M.mH  # noqa: N806
+    Q = _approximate_basis(A, q, niter, M)  # noqa: N806
+    B = Q.mH @ A  # noqa: N806
+    if M is not None:
+        B = B - Q.mH @ M  # noqa: N806
+    U, S, Vh = linalg.svd(B, full_matrices=False)  # noqa: N806
+    V = Vh.mH  # noqa: N806
+    U = Q @ U  # noqa: N806
+    if m < n:
+        U, V = V, U  # noqa: N806
+    return U, S, V
+
+
+def svd_lowrank(A, q=6, niter=2, M=None):  # noqa: N803
+    """(U, S, V) of a rank-q approximation of A - M by randomised subspace iteration
+    (Halko et al. 2009, Algorithm 5.1), PyTorch's steps and random draws."""
+    return _svd_lowrank(A, q, niter, M)
+
+
+def pca_lowrank(A, q=None, center: bool = True, niter: int = 2):  # noqa: N803
+    """(U, S, V) of the principal components of A (centred over its rows unless
+    ``center=False``) by ``svd_lowrank``; q defaults to min(6, m, n)."""
+    m, n = A.shape[-2:]
+    if q is None:
+        q = min(6, m, n)
+    elif not (q >= 0 and q <= min(m, n)):
+        raise ValueError(
+            f"q(={q}) must be non-negative integer and not greater than min(m, n)={min(m, n)}"
+        )
+    if not (niter >= 0):
+        raise ValueError(f"niter(={niter}) must be non-negative integer")
+    if not center:
+        return _svd_lowrank(A, q, niter, None)
+    C = A.mean(dim=(-2,), keepdim=True)  # noqa: N806
+    return _svd_lowrank(A - C, q, niter, None)

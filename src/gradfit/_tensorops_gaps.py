@@ -435,3 +435,48 @@ def prelu(input, weight):  # noqa: A002
     elif input.ndim == 0:
         weight = weight.reshape(())
     return _act.Prelu.apply(input, weight)
+
+
+def as_strided_scatter(input, src, size, stride, storage_offset=None):  # noqa: A002
+    """A copy of input whose positions that ``as_strided(size, stride, storage_offset)``
+    reads (in input's row-major storage order) hold src; differentiable in both."""
+    size, stride = tuple(int(v) for v in size), tuple(int(v) for v in stride)
+    if tuple(src.shape) != size:
+        raise RuntimeError(
+            f"expected src to have a size equal to the slice of self. src size = "
+            f"{list(src.shape)}, slice size = {list(size)}"
+        )
+    offset = 0 if storage_offset is None else int(storage_offset)
+    positions = np.full(size, offset, dtype=np.int64)
+    for axis, (n, st) in enumerate(zip(size, stride)):
+        shape = [1] * len(size)
+        shape[axis] = n
+        positions = positions + (np.arange(n, dtype=np.int64) * st).reshape(shape)
+    if positions.size and (positions.max() >= input.numel() or positions.min() < 0):
+        raise RuntimeError(
+            f"setStorage: sizes {list(size)}, strides {list(stride)}, storage offset {offset} "
+            f"is out of bounds for storage of {input.numel()} elements"
+        )
+    flat = input.reshape(-1).clone()
+    flat[wrap(positions.reshape(-1))] = src.reshape(-1)
+    return flat.reshape(input.shape)
+
+
+def empty_strided(
+    size, stride, *, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False
+):
+    """An uninitialised tensor with the given sizes and strides (in elements)."""
+    size, stride = tuple(int(s) for s in size), tuple(int(s) for s in stride)
+    if len(size) != len(stride):
+        raise RuntimeError(
+            f"mismatch in length of strides and shape: got {len(stride)} strides for "
+            f"{len(size)} sizes"
+        )
+    dt = _dtypes.default_np() if dtype is None else _dtypes.to_dtype(dtype)
+    need = 1 + sum((n - 1) * s for n, s in zip(size, stride)) if all(size) else 0
+    buf = np.empty((need,), dtype=dt)
+    a = np.lib.stride_tricks.as_strided(
+        buf, size, tuple(s * dt.itemsize for s in stride), writeable=True
+    )
+    t = wrap(a)
+    return t.requires_grad_() if requires_grad else t

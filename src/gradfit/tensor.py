@@ -3052,7 +3052,7 @@ for _name in (
     "qr", "lu", "lu_solve", "cholesky_solve", "cholesky_inverse", "triangular_solve", "ger",
     "addr", "diagonal_scatter", "select_scatter", "slice_scatter", "narrow_copy",
     "bitwise_left_shift", "bitwise_right_shift", "nextafter", "i0", "mvlgamma", "igamma",
-    "igammac", "isreal",
+    "igammac", "isreal", "as_strided_scatter",
 ):  # fmt: skip
     setattr(Tensor, _name, _gap_method(_name))
 Tensor.polygamma = _gap_method("polygamma", first=False)
@@ -3110,3 +3110,57 @@ for _name in ("is_meta", "is_quantized", "is_nested", "is_mkldnn", "is_xpu", "is
     setattr(Tensor, _name, False)
 Tensor.is_neg = lambda self: False
 Tensor.is_distributed = lambda self: False
+
+
+def _resize_(self, *sizes, memory_format=None):
+    """PyTorch's ``resize_``: the first elements (row-major) keep their values, in the
+    same memory when the tensor shrinks; new elements are uninitialised."""
+    from gradfit._arrays import set_array
+
+    shape = tuple(sizes[0]) if len(sizes) == 1 and not isinstance(sizes[0], int) else sizes
+    shape = tuple(int(v) for v in shape)
+    if any(v < 0 for v in shape):
+        raise RuntimeError(
+            f"Trying to create tensor with negative dimension {min(shape)}: {list(shape)}"
+        )
+    if self.requires_grad:
+        raise RuntimeError("cannot resize variables that require grad")
+    flat = _storage_of(self._array)
+    n = int(np.prod(shape, dtype=np.int64))
+    if n <= flat.size:
+        new = flat[:n].reshape(shape)
+    else:
+        new = np.empty((n,), dtype=flat.dtype)
+        new[: flat.size] = flat
+        new = new.reshape(shape)
+    set_array(self, new)
+    return self
+
+
+def _storage_of(a: np.ndarray) -> np.ndarray:
+    """The flat memory a contiguous array starts, as far as its base reaches (a tensor
+    shrunk by resize_ keeps its old elements for a later growth, as PyTorch's storage)."""
+    root = a
+    while isinstance(root.base, np.ndarray):
+        root = root.base
+    if (
+        a.flags.c_contiguous
+        and root.flags.c_contiguous
+        and root.dtype == a.dtype
+        and root.__array_interface__["data"][0] == a.__array_interface__["data"][0]
+    ):
+        return root.reshape(-1)
+    return a.reshape(-1)
+
+
+Tensor.resize_ = _resize_
+Tensor.resize_as_ = lambda self, other, memory_format=None: _resize_(self, tuple(other.shape))
+Tensor.resolve_neg = lambda self: self  # no lazily negated tensors in gradfit
+
+
+def _new_empty_strided(self, size, stride, *, dtype=None, device=None, requires_grad=False, **_):
+    dt = self.dtype if dtype is None else dtype
+    return _gaps().empty_strided(size, stride, dtype=dt, device=device, requires_grad=requires_grad)
+
+
+Tensor.new_empty_strided = _new_empty_strided
