@@ -169,3 +169,39 @@ def test_pca_lowrank():
     for a_, b_ in zip(res[0][:3], res[1][:3]):
         np.testing.assert_allclose(a_, b_, rtol=1e-10, atol=1e-10)
     assert res[0][3] == res[1][3]
+
+
+def test_histogramdd():
+    torch = _torch()
+    x = R.standard_normal((60, 2))
+    for kw in (
+        {"bins": [3, 4]},
+        {"bins": 3, "range": [-1.0, 1.0, -2.0, 2.0]},
+        {"bins": 2, "density": True},
+    ):
+        g, t = (lib.histogramdd(lib.tensor(x), **kw) for lib in (gradfit, torch))
+        np.testing.assert_allclose(g.hist.numpy(), t.hist.numpy(), rtol=1e-12)
+        assert len(g.bin_edges) == len(t.bin_edges) == 2
+        for a, b in zip(g.bin_edges, t.bin_edges):
+            np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-14)
+        assert type(g).__name__ == type(t).__name__ == "histogramdd"
+
+
+def test_set_and_subclass():
+    torch = _torch()
+    for lib in (gradfit, torch):
+        a, b = lib.ones(3), lib.arange(4.0)
+        assert a.set_() is a and tuple(a.shape) == (0,)
+        a.set_(b)
+        assert a.is_set_to(b) and not lib.ones(2).is_set_to(lib.ones(2))
+        a[0] = 7.0
+        assert float(b[0]) == 7.0
+
+        class Sub(lib.Tensor):
+            pass
+
+        x = lib.ones(2, requires_grad=True) * 2
+        y = x.as_subclass(Sub)
+        assert type(y) is Sub and y.grad_fn is not None
+        (g,) = lib.autograd.grad((y * 3).sum(), [x])
+        assert g.tolist() == [3.0, 3.0]

@@ -426,6 +426,7 @@ _LAZY_NAMES.update(
             "hamming_window",
             "hann_window",
             "histogram",
+            "histogramdd",
             "is_warn_always_enabled",
             "kaiser_window",
             "newaxis",

@@ -537,3 +537,41 @@ def pca_lowrank(A, q=None, center: bool = True, niter: int = 2):  # noqa: N803
         return _svd_lowrank(A, q, niter, None)
     C = A.mean(dim=(-2,), keepdim=True)  # noqa: N806
     return _svd_lowrank(A - C, q, niter, None)
+
+
+def histogramdd(input, bins=10, *, range=None, weight=None, density: bool = False):  # noqa: A002
+    """(hist, bin_edges) of the rows of ``input`` (N, D): per dimension ``bins`` equal bins
+    over ``range`` (min0, max0, min1, max1, ...; default the data's extent), or the given
+    edges; each last bin is closed."""
+    from gradfit import return_types
+    from gradfit._factories import linspace
+
+    a = unwrap(input)
+    if a.dtype.kind != "f":
+        raise RuntimeError(
+            f"torch.histogramdd: input tensor and bins tensors should have the same dtype, but "
+            f"got input {_dtypes.from_np(a.dtype)} and bins {_dtypes.from_np(a.dtype)}"
+        )
+    pts = a.reshape(-1, a.shape[-1])
+    d = pts.shape[1]
+    if isinstance(bins, int | np.integer):
+        bins = [int(bins)] * d
+    edges = []
+    for k, b in enumerate(bins):
+        if hasattr(b, "shape"):
+            edges.append(unwrap(b).astype(a.dtype))
+            continue
+        if range is not None:
+            lo, hi = float(range[2 * k]), float(range[2 * k + 1])
+        elif pts.shape[0]:
+            lo, hi = float(pts[:, k].min()), float(pts[:, k].max())
+        else:
+            lo = hi = 0.0
+        if lo == hi:
+            lo, hi = lo - 0.5, hi + 0.5
+        edges.append(unwrap(linspace(lo, hi, int(b) + 1, dtype=_dtypes.from_np(a.dtype))))
+    w = None if weight is None else unwrap(weight).reshape(-1)
+    hist, _ = np.histogramdd(
+        pts, bins=[e.astype(np.float64) for e in edges], weights=w, density=density
+    )
+    return return_types.histogramdd(wrap(hist.astype(a.dtype)), tuple(wrap(e) for e in edges))

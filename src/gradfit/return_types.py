@@ -59,6 +59,7 @@ _FIELDS = {
     "lu_unpack": ("P", "L", "U"),  # apigaps
     "histogram": ("hist", "bin_edges"),  # apigaps
     "_lu_with_info": ("LU", "pivots", "info"),  # apigaps
+    "histogramdd": ("hist", "bin_edges"),  # apigaps
 }
 
 __all__ = sorted(_FIELDS)

@@ -3164,3 +3164,42 @@ def _new_empty_strided(self, size, stride, *, dtype=None, device=None, requires_
 
 
 Tensor.new_empty_strided = _new_empty_strided
+
+
+def _set_(self, source=None, storage_offset=0, size=None, stride=None):
+    """``set_()``: an empty tensor; ``set_(t)``: share t's memory, shape and strides."""
+    from gradfit._arrays import set_array
+
+    if source is None:
+        set_array(self, np.empty((0,), dtype=self._array.dtype))
+        return self
+    if not isinstance(source, Tensor):
+        raise TypeError(f"set_: expected a Tensor source, got {type(source).__name__}")
+    if storage_offset or size is not None or stride is not None:
+        raise NotImplementedError("set_: storage_offset, size and stride are not supported")
+    set_array(self, source._array)
+    return self
+
+
+def _is_set_to(self, tensor) -> bool:
+    a, b = self._array, tensor._array
+    return (
+        a.__array_interface__["data"][0] == b.__array_interface__["data"][0]
+        and a.shape == b.shape
+        and a.strides == b.strides
+        and a.dtype == b.dtype
+    )
+
+
+def _as_subclass(self, cls):
+    """A ``cls`` tensor sharing this one's memory and its place in the graph."""
+    if not (isinstance(cls, type) and issubclass(cls, Tensor)):
+        raise TypeError(f"as_subclass: expected a Tensor subclass, got {cls!r}")
+    out = self.view_as(self)
+    out.__class__ = cls
+    return out
+
+
+Tensor.set_ = _set_
+Tensor.is_set_to = _is_set_to
+Tensor.as_subclass = _as_subclass
