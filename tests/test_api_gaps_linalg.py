@@ -230,3 +230,18 @@ def test_bad_input_errors():
                 call(lib)
             kinds.append(e.type)
         assert kinds[0] is kinds[1]
+
+
+def test_cholesky_solve_second_order():
+    """The backward is written with gradfit operations: differentiable again, as PyTorch's."""
+    torch = _torch()
+    b, u = R.standard_normal((3, 2)), _chol(3)
+    res = []
+    for lib in (gradfit, torch):
+        bt, ut = lib.tensor(b, requires_grad=True), lib.tensor(u, requires_grad=True)
+        out = lib.cholesky_solve(bt, ut)
+        gb, gu = lib.autograd.grad((out * out).sum(), [bt, ut], create_graph=True)
+        hb, hu = lib.autograd.grad(gb.sum() + (gu * gu).sum(), [bt, ut])
+        res.append([t.detach().numpy() for t in (gb, gu, hb, hu)])
+    for a, b_ in zip(*res):
+        np.testing.assert_allclose(a, b_, rtol=1e-9, atol=1e-10)

@@ -361,3 +361,15 @@ def test_bad_input_errors_match_torch():
                 call(lib)
             errs.append((e.type, str(e.value)))
         assert errs[0] == errs[1]
+
+
+def test_every_lazy_name_resolves_and_torch_has_it():
+    """Each top-level name this work adds loads from its module, under PyTorch's name."""
+    torch = _torch()
+    mods = ("gradfit.nn._torch_aliases", "gradfit._tensorops_gaps", "gradfit._api_gaps", None)
+    names = [n for n, m in gradfit._LAZY_NAMES.items() if m in mods]
+    assert len(names) > 100
+    for name in names:
+        obj = getattr(gradfit, name)
+        assert name == "newaxis" or callable(obj), name
+        assert hasattr(torch, name), name

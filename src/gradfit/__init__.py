@@ -407,6 +407,7 @@ _LAZY_NAMES.update(
             "slice_scatter",
             "triangular_solve",
             "as_strided_scatter",
+            "empty_strided",
         ),
         "gradfit._tensorops_gaps",
     )
@@ -419,7 +420,6 @@ _LAZY_NAMES.update(
             "blackman_window",
             "cumulative_trapezoid",
             "empty_permuted",
-            "empty_strided",
             "fill",
             "frombuffer",
             "get_device",
