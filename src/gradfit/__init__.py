@@ -314,8 +314,13 @@ _LAZY_MODULES.update({"jit", "profiler", "hub"})
 # sparse COO tensors (gradfit._sparse binds the sparse Tensor subclass) and torch.sparse ---
 from gradfit import sparse  # noqa: E402
 from gradfit._layout import (  # noqa: E402
+    channels_last,
+    channels_last_3d,
+    contiguous_format,
     jagged,
     layout,
+    memory_format,
+    preserve_format,
     sparse_bsc,
     sparse_bsr,
     sparse_coo,
@@ -425,7 +430,6 @@ _LAZY_NAMES.update(
             "get_device",
             "hamming_window",
             "hann_window",
-            "histogram",
             "histogramdd",
             "is_warn_always_enabled",
             "kaiser_window",
@@ -475,3 +479,6 @@ for _removed_name in ("solve", "lstsq", "eig", "symeig", "matrix_rank"):
 _warnings.filterwarnings(
     "ignore", message=".* encountered in ", category=RuntimeWarning, module=r"gradfit(\.|$)"
 )
+
+# --- torch.histogram (makemore's activation histograms) --------------------------------------
+from gradfit._histogram import histogram  # noqa: E402

@@ -2,7 +2,7 @@
 (``hann_window``, ``hamming_window``, ``blackman_window``, ``bartlett_window``,
 ``kaiser_window``), the deprecated ``range`` and ``set_default_tensor_type`` (with
 PyTorch's warnings), ``empty_strided``, ``empty_permuted``, ``asarray``, ``frombuffer``,
-``fill``, ``cumulative_trapezoid``, ``histogram``, the global switches
+``fill``, ``cumulative_trapezoid``, ``histogramdd``, the global switches
 (``set_warn_always``, ``set_flush_denormal``, ``set_anomaly_enabled``), ``newaxis``, the
 ``*_copy`` forms of the view ops and ``svd_lowrank``/``pca_lowrank``.
 
@@ -359,34 +359,6 @@ def cumulative_trapezoid(y, x=None, *, dx=None, dim: int = -1):
     m = xv.shape[d]
     step = xv.narrow(d, 1, m - 1) - xv.narrow(d, 0, m - 1)
     return ((left + right) * step).cumsum(d) / 2.0
-
-
-def histogram(input, bins=100, *, range=None, weight=None, density: bool = False):  # noqa: A002
-    """(hist, bin_edges): counts (or weights' sums) of input in ``bins`` equal bins over
-    ``range`` (default: the input's min and max), or over the given edges; the last bin
-    is closed. ``density`` divides by the total and the bin widths."""
-    from gradfit import return_types
-
-    a = unwrap(input)
-    if a.dtype.kind != "f":
-        raise RuntimeError(
-            f"torch.histogram: input tensor and bins tensors should have the same dtype, but "
-            f"got input {_dtypes.from_np(a.dtype)} and bins {_dtypes.from_np(a.dtype)}"
-        )
-    w = None if weight is None else unwrap(weight).reshape(-1)
-    if hasattr(bins, "shape"):
-        edges = unwrap(bins).astype(a.dtype)
-    else:
-        lo, hi = (float(a.min()), float(a.max())) if range is None and a.size else (0.0, 0.0)
-        if range is not None:
-            lo, hi = float(range[0]), float(range[1])
-        if lo == hi:
-            lo, hi = lo - 0.5, hi + 0.5  # noqa: PLW2901
-        from gradfit._factories import linspace
-
-        edges = unwrap(linspace(lo, hi, int(bins) + 1, dtype=_dtypes.from_np(a.dtype)))
-    hist, _ = np.histogram(a.reshape(-1), bins=edges.astype(np.float64), weights=w, density=density)
-    return return_types.histogram(wrap(hist.astype(a.dtype)), wrap(edges))
 
 
 # ------------------------------------------------------------------------ *_copy forms

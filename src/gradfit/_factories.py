@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from gradfit import _dtypes
-from gradfit._arrays import wrap
+from gradfit import _dtypes, _layout
+from gradfit._arrays import set_array, unwrap, wrap
 from gradfit._cascade_sum import GRAIN_SIZE, VECTOR_BYTES, intra_op_threads
 from gradfit._fused import fma as _fma
 from gradfit.tensor import Tensor, _check_device, _checked_size, _shape_args, _to_array
@@ -55,8 +55,20 @@ def ones(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     return _filled(1, size, dtype, device, requires_grad, "ones")
 
 
-def empty(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    return _filled(0, size, dtype, device, requires_grad, "empty")
+def empty(
+    *size,
+    dtype=None,
+    layout=None,
+    device=None,
+    requires_grad: bool = False,
+    pin_memory: bool = False,
+    memory_format=None,
+) -> Tensor:
+    # ``layout`` and ``pin_memory``: PyTorch's keywords; every gradfit tensor is strided
+    t = _filled(0, size, dtype, device, requires_grad, "empty")
+    if memory_format is not None and memory_format is not _layout.contiguous_format:
+        set_array(t, _layout.empty_as(unwrap(t), memory_format))
+    return t
 
 
 def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -73,27 +85,61 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = Fal
     )
 
 
-def _like(fill, t: Tensor, dtype, requires_grad) -> Tensor:
-    return _finish(
-        np.full(t.shape, fill, dtype=t.dtype if dtype is None else _dtypes.to_dtype(dtype)),
-        requires_grad,
-    )
+def _like(fill, t: Tensor, dtype, requires_grad, memory_format) -> Tensor:
+    # laid out as ``t`` (preserve_format, the default) or in ``memory_format``, as PyTorch
+    dtype = t.dtype if dtype is None else _dtypes.to_dtype(dtype)
+    arr = _layout.empty_as(unwrap(t), memory_format, dtype)
+    arr.fill(fill)
+    return _finish(arr, requires_grad)
 
 
-def zeros_like(input, *, dtype=None, device=None, requires_grad=False) -> Tensor:  # noqa: A002
-    return _like(0, input, dtype, requires_grad)
+def zeros_like(
+    input,  # noqa: A002
+    *,
+    dtype=None,
+    device=None,
+    requires_grad=False,
+    memory_format=_layout.preserve_format,
+    layout=None,
+) -> Tensor:
+    return _like(0, input, dtype, requires_grad, memory_format)
 
 
-def ones_like(input, *, dtype=None, device=None, requires_grad=False) -> Tensor:  # noqa: A002
-    return _like(1, input, dtype, requires_grad)
+def ones_like(
+    input,  # noqa: A002
+    *,
+    dtype=None,
+    device=None,
+    requires_grad=False,
+    memory_format=_layout.preserve_format,
+    layout=None,
+) -> Tensor:
+    return _like(1, input, dtype, requires_grad, memory_format)
 
 
-def empty_like(input, *, dtype=None, device=None, requires_grad=False) -> Tensor:  # noqa: A002
-    return _like(0, input, dtype, requires_grad)
+def empty_like(
+    input,  # noqa: A002
+    *,
+    dtype=None,
+    device=None,
+    requires_grad=False,
+    memory_format=_layout.preserve_format,
+    layout=None,
+) -> Tensor:
+    return _like(0, input, dtype, requires_grad, memory_format)
 
 
-def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False):  # noqa: A002
-    return _like(fill_value, input, dtype, requires_grad)
+def full_like(
+    input,  # noqa: A002
+    fill_value,
+    *,
+    dtype=None,
+    device=None,
+    requires_grad=False,
+    memory_format=_layout.preserve_format,
+    layout=None,
+) -> Tensor:
+    return _like(fill_value, input, dtype, requires_grad, memory_format)
 
 
 def arange(

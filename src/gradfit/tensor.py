@@ -24,6 +24,7 @@ from gradfit import _dtypes, _grad_mode, _layout, _rng, _typenames, return_types
 from gradfit import _tensorops as _tops
 from gradfit import _tensorops_more as _tmore
 from gradfit._grad_mode import _enabled, _fw_level, _fw_on
+from gradfit._hooks import RemovableHandle
 from gradfit._tensor_str import tensor_repr
 from gradfit.autograd import bind_tensor_class, engine
 from gradfit.autograd import graph as _graph_hooks
@@ -148,15 +149,6 @@ def parse_to_args(args: tuple, kwargs: dict):
             dtype = a
     _check_device(dev)
     return dtype
-
-
-class _Handle:
-    def __init__(self, hooks: list, hook):
-        self._hooks, self._hook = hooks, hook
-
-    def remove(self) -> None:
-        if self._hook in self._hooks:
-            self._hooks.remove(self._hook)
 
 
 def _to_array(data, dtype=None) -> np.ndarray:
@@ -525,8 +517,8 @@ class Tensor:
     def is_floating_point(self) -> bool:
         return self._array.dtype.kind == "f"
 
-    def is_contiguous(self) -> bool:
-        return self._array.flags.c_contiguous
+    def is_contiguous(self, memory_format=_layout.contiguous_format) -> bool:
+        return _layout.is_in_format(self._array, memory_format)
 
     def stride(self, dim: int | None = None):
         strides = tuple(s // self._array.itemsize for s in self._array.strides)
@@ -548,8 +540,9 @@ class Tensor:
             )
         return self._array.item()
 
-    def numpy(self) -> np.ndarray:
-        if self._requires_grad:
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        # ``force``: PyTorch's way to read a tensor that requires grad (a detached view)
+        if self._requires_grad and not force:
             raise RuntimeError(
                 "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
                 "instead."
@@ -615,15 +608,18 @@ class Tensor:
     __hash__ = object.__hash__
 
     # ------------------------------------------------------------------ dtype and device
-    def to(self, *args, **kwargs) -> Tensor:
-        """``to(dtype)``, ``to(device)``, ``to(other)``, ``to(device, dtype)``; CPU only."""
+    def to(self, *args, memory_format=_layout.preserve_format, **kwargs) -> Tensor:
+        """``to(dtype)``, ``to(device)``, ``to(other)``, ``to(device, dtype)``; CPU only.
+        A ``memory_format`` other than ``preserve_format`` lays the result out in it."""
         dtype = parse_to_args(args, kwargs)
-        if dtype is None:
-            return self
-        dtype = _dtypes.to_dtype(dtype)
-        if dtype == self._array.dtype:
-            return self
-        return movement.Cast.apply(self, dtype=dtype)
+        out = self
+        if dtype is not None:
+            dtype = _dtypes.to_dtype(dtype)
+            if dtype != self._array.dtype:
+                out = movement.Cast.apply(self, dtype=dtype)
+        if memory_format is not _layout.preserve_format:
+            out = out.contiguous(memory_format)
+        return out
 
     def type(self, dtype=None):
         """``type()``: PyTorch's type string (``'torch.FloatTensor'``); ``type(t)``: a cast
@@ -696,7 +692,7 @@ class Tensor:
         self._requires_grad = False
         return self
 
-    def register_hook(self, hook) -> _Handle:
+    def register_hook(self, hook) -> RemovableHandle:
         """Call ``hook(grad)`` when this tensor's gradient is computed; it may return a
         replacement gradient."""
         if not self._requires_grad:
@@ -708,7 +704,7 @@ class Tensor:
         else:
             hooks = self.grad_fn.__dict__.setdefault("hooks", [])
         hooks.append(hook)
-        return _Handle(hooks, hook)
+        return RemovableHandle(hooks, hook)
 
     def retain_grad(self) -> None:
         """Keep ``.grad`` on a non-leaf tensor after backward."""
@@ -1921,13 +1917,19 @@ class Tensor:
             inter.reshape(tuple(n * r for n, r in zip(x.shape, sizes))), "RepeatBackward0"
         )
 
-    def contiguous(self):
-        if self._array.flags.c_contiguous:
+    def contiguous(self, memory_format=_layout.contiguous_format):
+        if memory_format is _layout.contiguous_format:
+            if self._array.flags.c_contiguous:
+                return self
+            return movement.Contiguous.apply(self)
+        if _layout.is_in_format(self._array, memory_format):
             return self
-        return movement.Contiguous.apply(self)
+        if memory_format is _layout.preserve_format:
+            raise RuntimeError("preserve memory format is unsupported by the contiguous operator")
+        return movement.Contiguous.apply(self, memory_format=memory_format)
 
-    def clone(self, memory_format=None):
-        return movement.Contiguous.apply(self)
+    def clone(self, *, memory_format=_layout.preserve_format):
+        return movement.Contiguous.apply(self, memory_format=memory_format)
 
     def __getitem__(self, index):
         return movement.Index.apply(self, index=_index_arrays(index))
@@ -2771,7 +2773,7 @@ def _retain_grad(self) -> None:
     self._retains_grad = True
 
 
-def _register_post_accumulate_grad_hook(self, hook) -> _Handle:
+def _register_post_accumulate_grad_hook(self, hook) -> RemovableHandle:
     """Call ``hook(tensor)`` after a backward pass has accumulated into this leaf's
     ``.grad`` (an optimizer step per parameter, as PyTorch's)."""
     if not self._requires_grad:
@@ -2782,7 +2784,7 @@ def _register_post_accumulate_grad_hook(self, hook) -> _Handle:
         self._hooks = []
     entry = _graph_hooks.PostAccumulateGradHook(hook)
     self._hooks.append(entry)
-    return _Handle(self._hooks, entry)
+    return RemovableHandle(self._hooks, entry)
 
 
 def _legacy_new(self, *args, **kwargs):
@@ -3203,3 +3205,46 @@ def _as_subclass(self, cls):
 Tensor.set_ = _set_
 Tensor.is_set_to = _is_set_to
 Tensor.as_subclass = _as_subclass
+
+
+# --- NumPy's argument names: PyTorch's argument parser takes ``axis`` for ``dim`` and
+# ``keepdims`` for ``keepdim`` in every method that has them (``P.sum(1, keepdims=True)``
+# is how makemore normalises its counts), so every such method here does too. ---
+def _numpy_names(fn):
+    def method(*args, **kwargs):
+        if kwargs and ("axis" in kwargs or "keepdims" in kwargs):
+            for numpy_name, name in (("axis", "dim"), ("keepdims", "keepdim")):
+                if numpy_name in kwargs:
+                    if name in kwargs:
+                        raise TypeError(
+                            f"{fn.__name__}() got both '{name}' and its alias '{numpy_name}'"
+                        )
+                    kwargs[name] = kwargs.pop(numpy_name)
+        return fn(*args, **kwargs)
+
+    method.__name__, method.__qualname__, method.__doc__ = fn.__name__, fn.__qualname__, fn.__doc__
+    method.__wrapped__ = fn
+    return method
+
+
+def _takes_dim(fn) -> bool:
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return False
+    names = code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]
+    return "dim" in names or "keepdim" in names
+
+
+for _name, _fn in list(vars(Tensor).items()):
+    if not _name.startswith("__") and callable(_fn) and _takes_dim(_fn):
+        setattr(Tensor, _name, _numpy_names(_fn))
+
+
+# --- Tensor.histogram: torch.histogram as a method ---
+def _histogram_method(self, bins=100, *, range=None, weight=None, density=False):  # noqa: A002
+    import gradfit  # the function lives above the core (its edges are torch.linspace's)
+
+    return gradfit.histogram(self, bins, range=range, weight=weight, density=density)
+
+
+Tensor.histogram = _histogram_method

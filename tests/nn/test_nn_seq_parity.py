@@ -342,6 +342,22 @@ def test_scaled_dot_product_attention(mask, causal, scale, shapes, dtype):
         assert_close(a.grad, b.grad, dtype, "sdpa grad")
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_scaled_dot_product_attention_grouped_query_heads(dtype):
+    # six query heads share two key heads and three value heads
+    arrays = [_x(s, dtype, i) for i, s in enumerate([(2, 6, 4, 8), (2, 2, 5, 8), (2, 3, 5, 3)])]
+    gs, ts = zip(*(pair(a) for a in arrays))
+    go = F.scaled_dot_product_attention(*gs, is_causal=True, enable_gqa=True)
+    to = torch.nn.functional.scaled_dot_product_attention(*ts, is_causal=True, enable_gqa=True)
+    assert_close(go, to, dtype, "sdpa gqa")
+    backward_both([go], [to])
+    for a, b in zip(gs, ts):
+        assert_close(a.grad, b.grad, dtype, "sdpa gqa grad")
+    q, kv = gradfit.ones(1, 6, 2, 4), gradfit.ones(1, 4, 2, 4)
+    with pytest.raises(RuntimeError, match="must divide the number of heads in"):
+        F.scaled_dot_product_attention(q, kv, kv, enable_gqa=True)
+
+
 def test_scaled_dot_product_attention_dropout_uses_torchs_stream():
     arrays = [_x((2, 2, 5, 4), np.float64, i) for i in range(3)]
     gs, ts = zip(*(pair(a) for a in arrays))

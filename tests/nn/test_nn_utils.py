@@ -192,3 +192,22 @@ def test_monitor_module_selection():
     m.remove()
     with pytest.raises(ValueError, match="no layers"):
         GradientMonitor(nn.ReLU())
+
+
+def test_clip_grad_norm_in_two_halves_matches_torch():
+    # get_total_norm then clip_grads_with_norm_ (PyTorch 2.6+), and the one-call form on a
+    # generator of parameters, which must be read twice
+    import torch
+
+    out = {}
+    for lib in (torch, gradfit):
+        lib.manual_seed(0)
+        m = lib.nn.Sequential(lib.nn.Linear(3, 4), lib.nn.Tanh(), lib.nn.Linear(4, 2))
+        m(lib.randn(5, 3)).pow(2).sum().backward()
+        first = lib.nn.utils.clip_grad_norm_(m.parameters(), 0.5)
+        total = lib.nn.utils.get_total_norm([p.grad for p in m.parameters()], 1.0)
+        lib.nn.utils.clip_grads_with_norm_(m.parameters(), 0.1, total)
+        out[lib] = [first.item(), total.item()] + [p.grad.tolist() for p in m.parameters()]
+    # float32 products may differ in the last bit (BLAS), so compare to rounding
+    for got, want in zip(out[gradfit], out[torch]):
+        np.testing.assert_allclose(got, want, rtol=1e-6)

@@ -494,7 +494,7 @@ def backward(
         retain_graph = create_graph
     if inputs is not None:
         inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
-        grads = grad(tensors, inputs, grad_tensors, retain_graph, create_graph, True)
+        grads = grad(tensors, inputs, grad_tensors, retain_graph, create_graph, allow_unused=True)
         for x, g in zip(inputs, grads):
             if g is not None:
                 if create_graph:
@@ -550,14 +550,34 @@ def grad(
     grad_outputs=None,
     retain_graph=None,
     create_graph=False,
+    only_inputs=True,
     allow_unused=None,
+    is_grads_batched=False,
     materialize_grads=False,
 ):
     """Gradients of ``outputs`` w.r.t. ``inputs``, returned (not accumulated into .grad).
 
-    As ``torch.autograd.grad``: an input the outputs do not depend on raises unless
-    ``allow_unused=True`` (then its gradient is None, or zeros with ``materialize_grads``).
+    As ``torch.autograd.grad`` (same positional order): an input the outputs do not depend
+    on raises unless ``allow_unused=True`` (then its gradient is None, or zeros with
+    ``materialize_grads``). ``only_inputs`` is PyTorch's deprecated, ignored flag (WGAN-GP
+    code still passes it); ``is_grads_batched`` treats the first dim of ``grad_outputs`` as a
+    batch of vectors (a Jacobian from ``torch.eye``).
     """
+    if not only_inputs:
+        import warnings
+
+        warnings.warn(
+            "only_inputs argument is deprecated and is ignored now (defaults to True). To "
+            "accumulate gradient for other parts of the graph, please use "
+            "torch.autograd.backward.",
+            FutureWarning,
+            stacklevel=2,
+        )
+    if is_grads_batched:
+        return _grad_batched(
+            outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused,
+            materialize_grads,
+        )  # fmt: skip
     if retain_graph is None:
         retain_graph = create_graph
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
@@ -584,6 +604,45 @@ def grad(
                 raise _unused(i)
         result.append(None if g is None else Tensor._make(np.array(g, copy=True), None))
     return tuple(result)
+
+
+def _grad_batched(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused,
+                  materialize_grads):  # fmt: skip
+    """``is_grads_batched=True``: the first dim of every ``grad_outputs`` entry is a batch of
+    vectors, and each gradient gets that dim (row b is the vector-Jacobian product with the
+    b-th vectors: a Jacobian from ``torch.eye``). PyTorch vmaps the backward pass; one pass
+    per row gives the same values."""
+    if retain_graph is None:
+        retain_graph = create_graph
+    gos = [grad_outputs] if isinstance(grad_outputs, Tensor) else list(grad_outputs or ())
+    n_out = 1 if isinstance(outputs, Tensor) else len(outputs)
+    if len(gos) != n_out or any(g is None for g in gos):
+        raise RuntimeError("grad: is_grads_batched=True needs a batched grad_output per output")
+    sizes = {g.shape[0] if g.ndim else None for g in gos}
+    if len(sizes) != 1 or None in sizes:
+        raise RuntimeError(
+            f"grad: with is_grads_batched=True every grad_output needs the same batch size in "
+            f"its first dimension, got shapes {[tuple(g.shape) for g in gos]}"
+        )
+    n = sizes.pop()
+    rows = [
+        grad(outputs, inputs, [g[b] for g in gos],
+             retain_graph=True if b < n - 1 else retain_graph, create_graph=create_graph,
+             allow_unused=allow_unused, materialize_grads=materialize_grads)
+        for b in range(n)
+    ]  # fmt: skip
+    stack = _stack_fn()
+    return (
+        tuple(None if col[0] is None else stack(list(col)) for col in zip(*rows))
+        if rows
+        else tuple(None for _ in ([inputs] if isinstance(inputs, Tensor) else inputs))
+    )
+
+
+def _stack_fn():
+    from gradfit import stack
+
+    return stack
 
 
 def _unused(i: int) -> RuntimeError:

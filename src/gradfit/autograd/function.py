@@ -240,6 +240,11 @@ class Op:
         return f"<{self.name()} object at {id(self):#x}>"  # PyTorch's form
 
     @property
+    def metadata(self) -> dict:
+        """A dict kept with the node for the user's own notes (PyTorch's ``metadata``)."""
+        return self.__dict__.setdefault("user_metadata", {})
+
+    @property
     def next_functions(self):
         """The parents' nodes, as PyTorch exposes them: an input's ``grad_fn``, the
         ``AccumulateGrad`` of a leaf that requires grad, None for the rest. (Empty once

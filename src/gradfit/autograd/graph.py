@@ -1,4 +1,5 @@
-"""Hooks on the graph's leaves (``torch.autograd.graph``'s post-accumulate-grad hooks).
+"""``torch.autograd.graph``: ``Node``, what every ``grad_fn`` is, and the hooks on the
+graph's leaves (post-accumulate-grad hooks).
 
 ``Tensor.register_post_accumulate_grad_hook(fn)`` keeps a ``PostAccumulateGradHook`` in
 the leaf's hook list: the engine calls the list before accumulating (where this entry does
@@ -6,6 +7,20 @@ nothing) and, when a leaf has hooks, ``post_accumulate`` after it, which calls `
 """
 
 from __future__ import annotations
+
+import abc
+
+from gradfit.autograd.function import AccumulateGrad, Op
+
+
+class Node(abc.ABC):  # noqa: B024 - PyTorch's ABC: a type to test grad_fn against
+    """A node of the backward graph: ``isinstance(t.grad_fn, Node)`` holds for every
+    ``grad_fn`` (gradfit's ops and ``Function`` nodes) and for a leaf's
+    ``AccumulateGrad`` in ``next_functions``, as in PyTorch."""
+
+
+Node.register(Op)
+Node.register(AccumulateGrad)
 
 
 class PostAccumulateGradHook:

@@ -103,3 +103,7 @@ class lazy_property:  # noqa: N801 - PyTorch's name
             value = self.wrapped(instance)
         setattr(instance, self.wrapped.__name__, value)
         return value
+
+
+# the Euler-Mascheroni constant (Gumbel's mean), to the digits PyTorch uses
+euler_constant = 0.57721566490153286060

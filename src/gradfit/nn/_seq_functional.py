@@ -11,6 +11,7 @@ import numpy as np
 from gradfit import _rng
 from gradfit._arrays import modified, unwrap, wrap
 from gradfit._typenames import type_string
+from gradfit.nn import attention
 from gradfit.ops import sequence as _seq
 from gradfit.ops import sparse as _sparse_ops
 from gradfit.tensor import Tensor
@@ -184,11 +185,13 @@ def scaled_dot_product_attention(
     (..., L, S); a float mask is a constant here (no gradient flows to it).
     ``is_causal``: position i attends to positions j <= i (not with ``attn_mask``).
     ``scale`` defaults to 1 / sqrt(E). ``dropout_p``: dropout on the attention weights,
-    the mask drawn as ``dropout`` draws it (PyTorch's CPU path).
+    the mask drawn as ``dropout`` draws it (PyTorch's CPU path). ``enable_gqa``: key and
+    value may have fewer heads (axis -3) than query, each shared by a group of query heads.
     """
     if enable_gqa:
-        raise NotImplementedError("scaled_dot_product_attention: enable_gqa is not supported")
+        key, value = _grouped_query_heads(query, key, value)
     q, k, v = unwrap(query), unwrap(key), unwrap(value)
+    attention.check_backend(q.ndim)
     if q.ndim < 2 or k.ndim < 2 or v.ndim < 2:
         raise RuntimeError(
             "scaled_dot_product_attention: query, key and value need at least 2 dimensions, "
@@ -229,6 +232,21 @@ def scaled_dot_product_attention(
             keep = _rng.bernoulli_mask(shape, 1.0 - dropout_p, q.dtype)
             keep /= np.asarray(1.0 - dropout_p, dtype=q.dtype)
     return _seq.ScaledDotProductAttention.apply(query, key, value, bias, keep, scale=scale)
+
+
+def _grouped_query_heads(query: Tensor, key: Tensor, value: Tensor) -> tuple:
+    """Grouped-query attention: key and value heads repeated to the query's head count,
+    each over a group of consecutive query heads (PyTorch's math path)."""
+    heads = [t.shape[-3] if t.ndim >= 3 else 1 for t in (query, key, value)]
+    if heads[0] == heads[1] == heads[2]:
+        return key, value
+    if heads[0] % heads[1] or heads[0] % heads[2]:
+        # PyTorch's text, its trailing word cut off as it is
+        raise RuntimeError("Number of heads in key and value must divide the number of heads in ")
+    return (
+        key.repeat_interleave(heads[0] // heads[1], -3),
+        value.repeat_interleave(heads[0] // heads[2], -3),
+    )
 
 
 def _canonical_mask(mask, name: str, dtype) -> Tensor | None:

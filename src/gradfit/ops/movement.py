@@ -6,6 +6,7 @@ import re
 
 import numpy as np
 
+from gradfit import _layout
 from gradfit.autograd.function import Op, ViewOp
 
 
@@ -175,13 +176,16 @@ class Cat(Op):
 
 
 class Contiguous(Op):
-    """A C-contiguous copy (``clone``/``contiguous``); the gradient passes through."""
+    """A copy (``clone``/``contiguous``), C-contiguous or in the ``memory_format`` given;
+    the gradient passes through."""
 
     saves_inputs = False
 
     @staticmethod
-    def forward(ctx, a):
-        return np.array(a, order="C", copy=True)
+    def forward(ctx, a, memory_format=None):
+        if memory_format is None:
+            return np.array(a, order="C", copy=True)
+        return _layout.copy_as(a, memory_format)
 
     @staticmethod
     def backward(ctx, grad_output):

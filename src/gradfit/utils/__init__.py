@@ -1,8 +1,9 @@
-"""Utilities, as ``torch.utils``: ``gradfit.utils.data`` holds datasets, samplers and loaders."""
+"""Utilities, as ``torch.utils``: ``gradfit.utils.data`` holds datasets, samplers and loaders;
+``hooks`` the handle hooks return."""
 
-from gradfit.utils import data
+from gradfit.utils import data, hooks
 
-__all__ = ["data", "checkpoint"]
+__all__ = ["data", "hooks", "checkpoint"]
 
 
 # --- pruneamp: torch.utils.checkpoint, loaded on first use (it is a submodule in PyTorch) ---

@@ -8,16 +8,16 @@ attributes (``self.fc = Linear(2, 3)``). It walks them in registration order for
 
 from __future__ import annotations
 
-import itertools
 from collections import OrderedDict, namedtuple
 from collections.abc import Callable, Iterator
 from types import MappingProxyType
 
 import numpy as np
 
-from gradfit import _dtypes
+from gradfit import _dtypes, _layout
 from gradfit._arrays import modified, set_array, unwrap
 from gradfit._grad_mode import no_grad
+from gradfit._hooks import RemovableHandle
 from gradfit.autograd.function import Function
 from gradfit.nn.parameter import Buffer, Parameter
 from gradfit.tensor import Tensor, parse_to_args
@@ -34,26 +34,6 @@ class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpec
         return super().__repr__()
 
     __str__ = __repr__
-
-
-class RemovableHandle:
-    """Returned by the ``register_*_hook`` methods; ``remove()`` unregisters the hook."""
-
-    _next_id = itertools.count()
-
-    def __init__(self, hooks_dict: dict):
-        self._hooks_dict = hooks_dict
-        self.id = next(RemovableHandle._next_id)
-
-    def remove(self) -> None:
-        self._hooks_dict.pop(self.id, None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
-        return False
 
 
 _NO_HOOKS = MappingProxyType({})
@@ -619,10 +599,16 @@ class Module:
                     set_array(b, fn(unwrap(b)))
         return self
 
-    def to(self, *args, **kwargs) -> Module:
+    def to(self, *args, memory_format=None, **kwargs) -> Module:
         """``to(dtype)``, ``to(device)``, ``to(tensor)`` or ``to(device, dtype)``: casts
-        floating-point parameters and buffers in place; CPU only."""
+        floating-point parameters and buffers in place; CPU only. ``memory_format``
+        (channels_last) lays out the 4-D (channels_last_3d: 5-D) ones in it."""
         dtype = parse_to_args(args, kwargs)
+        if memory_format is not None:
+            # as PyTorch: every 4-D and 5-D tensor, so channels_last refuses a 5-D one
+            self._apply_arrays(
+                lambda a: _layout.copy_as(a, memory_format) if a.ndim in (4, 5) else a
+            )
         if dtype is None:
             return self
         dt = _dtypes.to_dtype(dtype)

@@ -9,7 +9,12 @@ from gradfit.nn.utils import (  # noqa: E402
     rnn,  # noqa: E402 - torch.nn.utils.rnn (packed sequences)
     stateless,
 )
-from gradfit.nn.utils.clip_grad import clip_grad_norm_, clip_grad_value_, get_total_norm
+from gradfit.nn.utils.clip_grad import (
+    clip_grad_norm_,
+    clip_grad_value_,
+    clip_grads_with_norm_,
+    get_total_norm,
+)
 from gradfit.nn.utils.convert_parameters import parameters_to_vector, vector_to_parameters
 from gradfit.nn.utils.fusion import (  # noqa: E402
     fuse_conv_bn_eval,
@@ -32,6 +37,7 @@ __all__ = [
     "clip_grad_norm_",
     "rnn",
     "clip_grad_value_",
+    "clip_grads_with_norm_",
     "get_total_norm",
     "parameters_to_vector",
     "vector_to_parameters",

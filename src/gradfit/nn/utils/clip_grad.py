@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import types
+import warnings
 
 import numpy as np
 
@@ -54,25 +56,33 @@ def clip_grad_norm_(
     Returns:
         The total norm before clipping, a 0-d Tensor (``tensor(0.)`` with no gradients).
     """
+    if isinstance(parameters, Tensor):
+        parameters = [parameters]
+    elif isinstance(parameters, types.GeneratorType):
+        parameters = list(parameters)  # read twice: for the norm, then to scale
+        if not parameters:
+            warnings.warn(
+                "`parameters` is an empty generator, no gradient clipping will occur.",
+                stacklevel=2,
+            )
+    total = get_total_norm(_grads(parameters), norm_type, error_if_nonfinite)
+    clip_grads_with_norm_(parameters, max_norm, total)
+    return total
+
+
+def clip_grads_with_norm_(parameters, max_norm: float, total_norm, foreach=None) -> None:
+    """Multiply every gradient in place by min(1, max_norm / (total_norm + 1e-6)), the
+    second half of ``clip_grad_norm_`` (PyTorch 2.6+), for a norm computed elsewhere."""
     grads = _grads(parameters)
-    norm_type = float(norm_type)
     if not grads:
-        return wrap(np.zeros((), dtype=np.float32))
-    dtype = np.result_type(*grads)
-    norms = np.stack([_vector_norm(g, norm_type).astype(dtype) for g in grads])
-    total = np.asarray(_vector_norm(norms, norm_type), dtype=dtype)
-    if error_if_nonfinite and not np.isfinite(total):
-        raise RuntimeError(
-            f"The total norm of order {norm_type} for gradients from `parameters` is "
-            "non-finite, so it cannot be clipped. To disable this error and scale the "
-            "gradients by the non-finite norm anyway, set `error_if_nonfinite=False`"
-        )
-    coef = np.asarray(max_norm, dtype=dtype) / (total + np.asarray(1e-6, dtype=dtype))
+        return
+    total = unwrap(total_norm)
+    dtype = total.dtype
+    coef = np.asarray(float(max_norm), dtype=dtype) / (total + np.asarray(1e-6, dtype=dtype))
     coef = np.minimum(coef, np.asarray(1.0, dtype=dtype))
     with np.errstate(invalid="ignore"):  # inf * 0 with a non-finite norm gives nan, as torch
         for g in grads:
             np.multiply(g, coef, out=g, casting="unsafe")
-    return wrap(total)
 
 
 def clip_grad_value_(parameters, clip_value: float, foreach=None) -> None:
@@ -85,7 +95,8 @@ def clip_grad_value_(parameters, clip_value: float, foreach=None) -> None:
 def get_total_norm(
     tensors, norm_type: float = 2.0, error_if_nonfinite: bool = False, foreach=None
 ) -> Tensor:
-    """The ``norm_type`` norm of the norms of ``tensors`` (PyTorch 2.6+)."""
+    """The ``norm_type`` norm of the norms of ``tensors`` (PyTorch 2.6+): the first half of
+    ``clip_grad_norm_``; ``tensor(0.)`` for none."""
     if isinstance(tensors, Tensor):
         tensors = [tensors]
     arrays = [unwrap(t) for t in tensors]
@@ -96,5 +107,9 @@ def get_total_norm(
     norms = np.stack([_vector_norm(a, norm_type).astype(dtype) for a in arrays])
     total = np.asarray(_vector_norm(norms, norm_type), dtype=dtype)
     if error_if_nonfinite and not np.isfinite(total):
-        raise RuntimeError(f"The total norm of order {norm_type} is non-finite")
+        raise RuntimeError(
+            f"The total norm of order {norm_type} for gradients from `parameters` is "
+            "non-finite, so it cannot be clipped. To disable this error and scale the "
+            "gradients by the non-finite norm anyway, set `error_if_nonfinite=False`"
+        )
     return wrap(total)
