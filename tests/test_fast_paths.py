@@ -12,7 +12,7 @@ import torch
 import gradfit
 from gradfit.optim import _functional as OF
 
-ADAM_KW = dict(lr=1e-2, beta1=0.9, beta2=0.999, eps=1e-8)
+ADAM_KW = dict(lr=1e-2, betas=(0.9, 0.999), eps=1e-8)
 
 
 def _adam_state(shape, dtype, seed=0):
@@ -43,8 +43,8 @@ def test_blocked_adam_is_bit_identical(monkeypatch, dtype, flags):
         for name, state, block in (("plain", plain, 1 << 40), ("blocked", blocked, 100)):
             monkeypatch.setattr(OF, "_BLOCK", block)  # 100: 11 blocks, the last one short
             p, g, m, v, vmax = state
-            OF.adam([p], [g], [m], [v], [vmax if flags["amsgrad"] else None], [steps[name]],
-                    **ADAM_KW, **flags)  # fmt: skip
+            state = ([steps[name]], [m], [v], [vmax if flags["amsgrad"] else None])
+            OF.adam([p], [g], state, {**ADAM_KW, **flags})
     for a, b in zip(plain, blocked):
         np.testing.assert_array_equal(a, b)
     assert not np.array_equal(plain[0], _adam_state((37, 29), dtype)[0])  # it did move
@@ -55,11 +55,12 @@ def test_blocked_adam_falls_back_on_non_contiguous(monkeypatch):
     p, g, m, v, _ = _adam_state((20, 30), np.float32)
     pt, gt, mt, vt = (np.asfortranarray(a) for a in (p, g, m, v))  # not C-contiguous
     assert OF._flat_blocks(pt, gt, mt, vt, None) is None
-    OF.adam([pt], [gt], [mt], [vt], [None], [np.array(0.0)], **ADAM_KW, weight_decay=0,
-            amsgrad=False, maximize=False, decoupled_weight_decay=False)  # fmt: skip
+    group = dict(
+        ADAM_KW, weight_decay=0, amsgrad=False, maximize=False, decoupled_weight_decay=False
+    )
+    OF.adam([pt], [gt], ([np.array(0.0)], [mt], [vt], [None]), group)
     monkeypatch.setattr(OF, "_BLOCK", 1 << 40)
-    OF.adam([p], [g], [m], [v], [None], [np.array(0.0)], **ADAM_KW, weight_decay=0,
-            amsgrad=False, maximize=False, decoupled_weight_decay=False)  # fmt: skip
+    OF.adam([p], [g], ([np.array(0.0)], [m], [v], [None]), group)
     np.testing.assert_array_equal(p, pt)
     np.testing.assert_array_equal(v, vt)
 
@@ -74,8 +75,10 @@ def test_sgd_with_hyperparameters_as_arrays_matches_float_arithmetic(dtype):
     g = rng.standard_normal((13, 7)).astype(dtype)
     p2, b2 = p1.copy(), b1.copy()
     for _ in range(3):
-        OF.sgd([p1], [g], [b1], lr=0.1, momentum=0.9, dampening=0, weight_decay=0,
-               nesterov=False, maximize=False)  # fmt: skip
+        group = dict(
+            lr=0.1, momentum=0.9, dampening=0, weight_decay=0, nesterov=False, maximize=False
+        )
+        OF.sgd([p1], [g], ([b1],), group)
         b2 *= 0.9
         b2 += g
         p2 -= 0.1 * b2

@@ -212,3 +212,44 @@ def test_linalg_error_is_a_runtime_error():
     assert issubclass(gradfit.linalg.LinAlgError, RuntimeError)
     with pytest.raises(RuntimeError, match="singular"):
         gradfit.linalg.inv(gradfit.zeros(2, 2))
+
+
+@pytest.mark.parametrize("upper", [False, True])
+def test_cholesky_solve_and_inverse_match_torch(upper):
+    """torch.cholesky_solve(B, L) and cholesky_inverse(L): values, gradients to B and the
+    factor, broadcast batches, the Tensor methods and the node names."""
+    rng = np.random.default_rng(3)
+    m = rng.standard_normal((2, 1, 4, 4))
+    a = m @ np.swapaxes(m, -1, -2) + 4 * np.eye(4)
+    factor = np.linalg.cholesky(a)
+    if upper:
+        factor = np.swapaxes(factor, -1, -2)
+    b = rng.standard_normal((3, 4, 2))
+
+    def solve(lib, b, f):
+        return lib.cholesky_solve(b, f, upper=upper), f.cholesky_inverse(upper)
+
+    (got, got_grads), (want, want_grads) = _run(solve, [b, factor])
+    for g, w in zip(got + got_grads, want + want_grads):
+        assert g.shape == w.shape
+        np.testing.assert_allclose(g, w, rtol=1e-10, atol=1e-12)
+    f = gradfit.tensor(factor[0, 0], requires_grad=True)
+    x = gradfit.tensor(b[0]).cholesky_solve(f, upper)
+    assert x.grad_fn.name() == "CholeskySolveBackward0"
+    assert gradfit.cholesky_inverse(f, upper).grad_fn.name() == "CholeskyInverseBackward0"
+
+
+def test_cholesky_solve_second_derivative_matches_torch():
+    torch = _torch()
+    rng = np.random.default_rng(4)
+    m = rng.standard_normal((3, 3))
+    factor, b = np.linalg.cholesky(m @ m.T + 3 * np.eye(3)), rng.standard_normal((3, 2))
+    results = []
+    for lib in (gradfit, torch):
+        f, x = lib.tensor(factor, requires_grad=True), lib.tensor(b, requires_grad=True)
+        out = lib.cholesky_solve(x, f)
+        gf, gx = lib.autograd.grad((out * out).sum(), [f, x], create_graph=True)
+        second = lib.autograd.grad(gf.sin().sum() + (gx * gx).sum(), [f, x])
+        results.append([g.detach().numpy() for g in second])
+    for got, want in zip(*results):
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)

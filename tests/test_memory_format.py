@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pickle
 
+import numpy as np
 import pytest
 import torch
 
@@ -91,3 +92,25 @@ def test_formats_print_and_pickle_as_singletons():
         assert repr(fmt) == repr(getattr(torch, name)).replace("torch.", "gradfit.")
         assert pickle.loads(pickle.dumps(fmt)) is fmt
         assert isinstance(fmt, gradfit.memory_format)
+
+
+def test_random_like_draws_in_memory_order_as_pytorch():
+    """rand_like/randn_like of a channels-last (or transposed) tensor fill its memory in
+    order, randn by the element-by-element path PyTorch takes for a non-contiguous
+    tensor: the same numbers at the same positions, and the same strides."""
+    import torch
+
+    results = []
+    for lib in (gradfit, torch):
+        x = lib.zeros(2, 3, 4, 4).to(memory_format=lib.channels_last)
+        t = lib.zeros(5, 3).t()
+        lib.manual_seed(3)
+        draws = [
+            lib.randn_like(x), lib.rand_like(x), lib.randn_like(t),
+            lib.randn_like(lib.zeros(2, 3, 4, 4), memory_format=lib.channels_last),
+            lib.rand(2),  # the stream continues from the same place
+        ]  # fmt: skip
+        results.append([(d.numpy(), d.stride()) for d in draws])
+    for (got, gs), (want, ws) in zip(*results):
+        assert gs == ws
+        np.testing.assert_array_equal(got, want)

@@ -97,3 +97,41 @@ def test_arange_floats_equal_pytorch(args, dtype):
     got = gradfit.arange(*args, dtype=getattr(gradfit, dtype)).numpy()
     assert got.shape == want.shape
     np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+def test_var_and_std_equal_pytorchs_bit_for_bit(shape, dtype):
+    """var/std follow PyTorch's CPU kernels: a whole-tensor reduction sums squared
+    deviations in double, a reduction over dims runs Welford's update in double, and
+    std takes its square root in double before rounding (a data set standardised with
+    ``X.std(dim=0)`` prints the same means)."""
+    x = (np.random.default_rng(len(shape)).standard_normal(shape) * 3 + 1).astype(dtype)
+    views = [x] + ([x.T] if x.ndim == 2 else [])
+    for arr in views:
+        t, g = torch.from_numpy(arr), gradfit.tensor(arr)
+        for dims in _axes(arr.ndim):
+            for correction in (1, 0):
+                for name in ("var", "std"):
+                    kw = {"correction": correction}
+                    if dims is not None:
+                        kw.update(dim=dims, keepdim=correction == 0)
+                    want = getattr(t, name)(**kw).numpy()
+                    got = getattr(g, name)(**kw).numpy()
+                    assert got.shape == want.shape and got.dtype == want.dtype
+                    np.testing.assert_array_equal(got, want, err_msg=f"{name}{kw}")
+
+
+def test_std_gradient_is_zero_where_std_is_zero():
+    for dims in (None, 1):
+        t = torch.ones(2, 3, dtype=torch.float64, requires_grad=True)
+        g = gradfit.ones(2, 3, dtype=gradfit.float64, requires_grad=True)
+        t.std(dims).sum().backward()
+        g.std(dims).sum().backward()
+        np.testing.assert_array_equal(g.grad.numpy(), t.grad.numpy())
+    x = np.random.default_rng(0).standard_normal((4, 5))
+    t = torch.tensor(x, requires_grad=True)
+    g = gradfit.tensor(x, requires_grad=True)
+    (t.std(0, keepdim=True) * torch.arange(5.0)).sum().backward()
+    (g.std(0, keepdim=True) * gradfit.arange(5.0)).sum().backward()
+    np.testing.assert_allclose(g.grad.numpy(), t.grad.numpy(), rtol=1e-12)

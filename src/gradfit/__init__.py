@@ -97,6 +97,8 @@ from gradfit._tensorops import (
     cartesian_prod,
     cdist,
     cholesky,
+    cholesky_inverse,
+    cholesky_solve,
     cumprod,
     cumsum,
     det,
@@ -482,3 +484,10 @@ _warnings.filterwarnings(
 
 # --- torch.histogram (makemore's activation histograms) --------------------------------------
 from gradfit._histogram import histogram  # noqa: E402
+
+# --- program sweep (sweepa): numpy's axis/keepdims for dim/keepdim, as PyTorch's parser
+# (installed last, over every function and Tensor method defined above) ---------------------
+# isort: split
+from gradfit import _numpy_names  # noqa: E402
+
+_numpy_names.install(globals(), Tensor)

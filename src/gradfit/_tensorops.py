@@ -20,6 +20,7 @@ from gradfit.autograd import function as _graph
 from gradfit.autograd._torch_names import named
 from gradfit.ops import elementwise, movement
 from gradfit.ops import indexing as indexing_ops  # meshgrid has an `indexing` argument
+from gradfit.ops import linalg as linalg_ops
 
 if TYPE_CHECKING:
     from gradfit.tensor import Tensor
@@ -1137,6 +1138,30 @@ def slogdet(input):  # noqa: A002
 @with_out
 def cholesky(input, upper: bool = False):  # noqa: A002
     return linalg.cholesky(input, upper=upper)
+
+
+@with_out
+def cholesky_solve(B, L, upper: bool = False):  # noqa: N803
+    """X with A X = B, A = L L^T given its Cholesky factor L (``upper``: A = U^T U):
+    two triangular solves; gradients reach B and the factor as PyTorch's.
+    B and L are (batches of) matrices whose batch dimensions broadcast."""
+    if B.ndim < 2 or L.ndim < 2:
+        raise RuntimeError(
+            f"cholesky_solve: expected B and the factor to have at least 2 dimensions, "
+            f"got {B.ndim} and {L.ndim}"
+        )
+    return linalg._named(
+        linalg_ops.CholeskySolve.apply(B, L, upper=upper), "CholeskySolveBackward0"
+    )
+
+
+@with_out
+def cholesky_inverse(L, upper: bool = False):  # noqa: N803
+    """The inverse of A = L L^T (``upper``: A = U^T U) from its Cholesky factor."""
+    linalg._square("cholesky_inverse", L)
+    eye = wrap(np.broadcast_to(np.eye(L.shape[-1], dtype=unwrap(L).dtype), L.shape).copy())
+    inv = cholesky_solve(eye, L, upper)
+    return linalg._named(inv, "CholeskyInverseBackward0")
 
 
 def svd(input, some: bool = True, compute_uv: bool = True):  # noqa: A002

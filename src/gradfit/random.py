@@ -13,7 +13,7 @@ import contextlib
 
 import numpy as np
 
-from gradfit import _dtypes, _rng
+from gradfit import _dtypes, _layout, _rng
 from gradfit._arrays import unwrap, wrap
 from gradfit.tensor import _CPU, Tensor, _check_device, _checked_size, _shape_args
 
@@ -126,6 +126,24 @@ def _no_extra(name: str, kw: dict) -> None:
         raise TypeError(f"{name}() got unexpected keyword arguments {sorted(kw)}")
 
 
+def _draw_like(kind, input, dtype, generator, requires_grad, memory_format) -> Tensor:  # noqa: A002
+    """``rand``/``randn`` of ``input``'s shape; a tensor laid out otherwise than in C
+    order (channels last by ``memory_format``, or by default as ``input`` is) is filled in
+    memory order, and for ``randn`` element by element, as PyTorch fills a
+    non-contiguous tensor."""
+    fmt = _layout.preserve_format if memory_format is None else memory_format
+    order = _layout.format_axes(unwrap(input), fmt)
+    dtype = dtype or input.dtype
+    draw = rand if kind == "uniform" else randn
+    if order is None or tuple(order) == tuple(range(input.ndim)):
+        return draw(input.shape, generator=generator, dtype=dtype, requires_grad=requires_grad)
+    shape = tuple(input.shape[i] for i in order)
+    args = (0.0, 1.0)
+    arr = _rng.fill(kind, shape, dtype, args, generator, contiguous=False).reshape(shape)
+    t = wrap(arr).permute(*np.argsort(order).tolist())
+    return t.requires_grad_() if requires_grad else t
+
+
 def rand_like(
     input,
     *,
@@ -133,10 +151,9 @@ def rand_like(
     generator=None,
     device=None,
     requires_grad=False,  # noqa: A002
+    memory_format=None,
 ) -> Tensor:
-    return rand(
-        input.shape, generator=generator, dtype=dtype or input.dtype, requires_grad=requires_grad
-    )
+    return _draw_like("uniform", input, dtype, generator, requires_grad, memory_format)
 
 
 def randn_like(
@@ -146,10 +163,9 @@ def randn_like(
     generator=None,
     device=None,
     requires_grad=False,  # noqa: A002
+    memory_format=None,
 ) -> Tensor:
-    return randn(
-        input.shape, generator=generator, dtype=dtype or input.dtype, requires_grad=requires_grad
-    )
+    return _draw_like("normal", input, dtype, generator, requires_grad, memory_format)
 
 
 def randint(*args, generator=None, dtype=None, device=None, requires_grad=False, **kw) -> Tensor:

@@ -14,6 +14,7 @@ reaches a tensor's array through ``gradfit._arrays``, not through ``_array``.
 
 from __future__ import annotations
 
+import functools
 import numbers
 import weakref
 from operator import attrgetter as _attrgetter
@@ -1535,11 +1536,13 @@ class Tensor:
     def isfinite(self):
         return Tensor._make(np.isfinite(self._array), None)
 
-    def all(self, dim=None):
-        return Tensor._make(np.all(self._array, axis=_dims(dim, self.ndim)), None)
+    def all(self, dim=None, keepdim: bool = False):
+        out = np.all(self._array, axis=_dims(dim, self.ndim), keepdims=keepdim)
+        return Tensor._make(np.asarray(out), None)
 
-    def any(self, dim=None):
-        return Tensor._make(np.any(self._array, axis=_dims(dim, self.ndim)), None)
+    def any(self, dim=None, keepdim: bool = False):
+        out = np.any(self._array, axis=_dims(dim, self.ndim), keepdims=keepdim)
+        return Tensor._make(np.asarray(out), None)
 
     def sign(self):
         return _overwrite.Step.apply(self, None, fn="sign")
@@ -1722,9 +1725,12 @@ class Tensor:
     def std(
         self, dim=None, unbiased: bool | None = None, keepdim: bool = False, *, correction=None
     ):
-        return _named(
-            self.var(dim, unbiased, keepdim, correction=correction).sqrt(), "StdBackward0"
+        if correction is None:
+            correction = 1 if unbiased is None or unbiased else 0
+        out = reduce.Var.apply(
+            self, dim=_dims(dim, self.ndim), correction=correction, keepdim=keepdim, take_sqrt=True
         )
+        return _named(out, "StdBackward0")
 
     def _minmax(self, which: str, dim, keepdim: bool):
         if isinstance(dim, Tensor):
@@ -2247,6 +2253,12 @@ class Tensor:
     def cholesky(self, upper: bool = False):
         return _tops.cholesky(self, upper)
 
+    def cholesky_solve(self, input2, upper: bool = False):
+        return _tops.cholesky_solve(self, input2, upper)
+
+    def cholesky_inverse(self, upper: bool = False):
+        return _tops.cholesky_inverse(self, upper)
+
     def type_as(self, other):
         return self.to(other.dtype)
 
@@ -2406,11 +2418,10 @@ def _step(fn):
 def _named_method(method, name: str):
     """``method`` whose result prints PyTorch's node name ``name`` (see ``named``)."""
 
+    @functools.wraps(method)  # keeps the signature, read by _numpy_names
     def wrapper(self, *args, **kwargs):
         return named(method(self, *args, **kwargs), name)
 
-    wrapper.__name__ = wrapper.__qualname__ = method.__name__
-    wrapper.__doc__ = method.__doc__
     return wrapper
 
 
@@ -3228,11 +3239,16 @@ def _numpy_names(fn):
 
 
 def _takes_dim(fn) -> bool:
+    """Whether ``fn`` (or the function a wrapper's ``__wrapped__`` names) has a parameter
+    ``dim`` or ``keepdim`` and none named ``axis``: read from its code object, since
+    ``inspect.signature`` over every function would slow ``import gradfit`` noticeably."""
+    while hasattr(fn, "__wrapped__"):
+        fn = fn.__wrapped__
     code = getattr(fn, "__code__", None)
     if code is None:
         return False
     names = code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]
-    return "dim" in names or "keepdim" in names
+    return ("dim" in names or "keepdim" in names) and "axis" not in names
 
 
 for _name, _fn in list(vars(Tensor).items()):

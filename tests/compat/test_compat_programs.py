@@ -25,7 +25,7 @@ def _run(flags: list, folder: Path) -> None:
     programs = [str(HERE / "programs" / p) for p in PROGRAMS]
     proc = subprocess.run(
         [sys.executable, str(HERE / "run_programs.py"), *flags, str(folder), *programs],
-        capture_output=True, text=True, env=env, timeout=600,
+        capture_output=True, text=True, env=env, timeout=1800,
     )  # fmt: skip
     assert proc.returncode == 0, f"{flags} failed:\n{proc.stdout}\n{proc.stderr}"
 

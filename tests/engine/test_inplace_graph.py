@@ -388,3 +388,26 @@ def test_the_first_in_place_op_of_a_process_orders_the_earlier_nodes():
     out = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == str([6.0 + 2.0 + 2.0 * v for v in (1.0, 2.0, 3.0)])
+
+
+def test_diagonal_is_a_view_as_in_pytorch():
+    """``x.diagonal()`` shares x's memory: ``K.diagonal().add_(eps)`` (jitter on a
+    covariance), ``x[i, 0].diagonal().fill_(v)`` outside a graph, and an edit inside a
+    graph whose gradient flows through the view, as PyTorch's CopySlices."""
+    import torch
+
+    results = []
+    for lib in (gradfit, torch):
+        k = lib.zeros(2, 3, 3)
+        k[1].diagonal().add_(1e-3)
+        k.diagonal(offset=-1, dim1=1, dim2=2).fill_(2.0)
+        a = lib.arange(9.0).reshape(3, 3).requires_grad_()
+        b = a * 2
+        b.diagonal(1).mul_(5)
+        (b * lib.arange(9.0).reshape(3, 3)).sum().backward()
+        d = lib.ones(4, 4).diagonal()
+        results.append(
+            (k.numpy(), b.detach().numpy(), a.grad.numpy(), d.stride(), d.is_contiguous())
+        )
+    for got, want in zip(*results):
+        np.testing.assert_array_equal(np.asarray(got), np.asarray(want))

@@ -498,3 +498,35 @@ def test_bicubic_interpolation_matches_torch(shape, kwargs):
     x = gradfit.tensor(rng.standard_normal((1, 1, 3, 4)), requires_grad=True)
     f = gradfit.nn.functional.interpolate
     assert gradfit.autograd.gradcheck(lambda t: f(t, mode="bicubic", **kwargs), (x,))
+
+
+@pytest.mark.parametrize("mode", ["bilinear", "bicubic"])
+@pytest.mark.parametrize(
+    "shape,kwargs",
+    [
+        ((1, 2, 8, 8), {"size": (3, 3)}),
+        ((2, 1, 9, 7), {"scale_factor": 0.4}),
+        ((1, 1, 6, 10), {"size": (4, 13), "align_corners": True}),
+        ((1, 1, 5, 5), {"scale_factor": (0.5, 1.6)}),
+    ],
+)
+def test_antialiased_interpolation_matches_torch(mode, shape, kwargs):
+    """antialias=True (PIL-style resampling when shrinking): values, gradients, the node
+    name, for float64 and float32."""
+    rng = np.random.default_rng(6)
+    for dtype, atol in ((np.float64, 1e-12), (np.float32, 2e-6)):
+        a = rng.standard_normal(shape).astype(dtype)
+        xt = torch.tensor(a, requires_grad=True)
+        xg = gradfit.tensor(a, requires_grad=True)
+        ot = torch.nn.functional.interpolate(xt, mode=mode, antialias=True, **kwargs)
+        og = gradfit.nn.functional.interpolate(xg, mode=mode, antialias=True, **kwargs)
+        assert og.grad_fn.name() == ot.grad_fn.name()
+        w = rng.standard_normal(tuple(ot.shape)).astype(dtype)
+        (ot * torch.tensor(w)).sum().backward()
+        (og * gradfit.tensor(w)).sum().backward()
+        np.testing.assert_allclose(og.detach().numpy(), ot.detach().numpy(), atol=atol)
+        np.testing.assert_allclose(xg.grad.numpy(), xt.grad.numpy(), atol=atol)
+    with pytest.raises(ValueError, match="Anti-alias option is restricted"):
+        gradfit.nn.functional.interpolate(
+            gradfit.ones(1, 1, 4), size=2, mode="linear", antialias=True
+        )

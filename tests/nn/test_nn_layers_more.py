@@ -401,6 +401,54 @@ def test_lazy_linear_as_pytorch():
     assert gradfit.rand(1).item() == torch.rand(1).item()
 
 
+LAZY_CASES = [
+    ("LazyConv2d", (6, 5), {"padding": 2}, (2, 3, 8, 8)),
+    ("LazyConv1d", (4, 3), {"groups": 2, "bias": False}, (2, 6, 5)),
+    ("LazyConv3d", (2, 2), {"stride": 2}, (1, 3, 4, 4, 4)),
+    ("LazyConv2d", (2, 3), {}, (3, 5, 5)),  # unbatched: in_channels is dimension 0
+    ("LazyConvTranspose2d", (3, 2), {"stride": 2, "output_padding": 1}, (1, 4, 3, 3)),
+    ("LazyConvTranspose1d", (2, 3), {"groups": 2}, (2, 4, 5)),
+    ("LazyBatchNorm2d", (), {}, (4, 3, 2, 2)),
+    ("LazyBatchNorm1d", (), {"affine": False, "momentum": None}, (5, 3)),
+    ("LazyBatchNorm3d", (), {"track_running_stats": False}, (2, 2, 1, 2, 2)),
+]
+
+
+@pytest.mark.parametrize(("name", "args", "kwargs", "shape"), LAZY_CASES, ids=str)
+def test_lazy_conv_and_batch_norm_as_pytorch(name, args, kwargs, shape):
+    """The d2l book's layers: reprs before and after the first call, the class they
+    become, parameter draws, running statistics, forward values and gradients."""
+    results = []
+    x = np.random.default_rng(1).standard_normal(shape).astype(np.float32)
+    for lib, nn in _libs():
+        lib.manual_seed(0)
+        m = getattr(nn, name)(*args, **kwargs)
+        before = repr(m)
+        params = list(m.parameters())  # taken before the shapes are known
+        y = m(lib.tensor(x, requires_grad=True))
+        y.pow(2).sum().backward()
+        if params:
+            lib.optim.SGD(params, lr=0.01).step()
+        state = {k: _np(v) for k, v in m.state_dict().items()}
+        results.append(
+            (
+                before,
+                repr(m),
+                type(m).__name__,
+                m.has_uninitialized_params() if hasattr(m, "has_uninitialized_params") else None,
+                state,
+                y,
+            )
+        )
+    (gb, ga, gcls, gu, gs, gy), (tb, ta, tcls, tu, ts, ty) = results
+    assert (gb, ga, gcls, gu) == (as_gradfit(tb), as_gradfit(ta), tcls, tu)
+    assert not gcls.startswith("Lazy")
+    assert list(gs) == list(ts)
+    for k in gs:
+        np.testing.assert_allclose(gs[k], ts[k], rtol=1e-5, atol=1e-6, err_msg=k)
+    assert_close(gy, ty, np.float32, f"{name} forward")
+
+
 def test_lazy_linear_without_bias():
     m = gradfit.nn.LazyLinear(2, bias=False)
     m(gradfit.randn(3, 7))
@@ -505,3 +553,34 @@ def test_grad_fn_names_as_pytorch():
             x = lib.ones(1, 4, 2, 2).requires_grad_(True) * 1
             names.append(repr(case(lib, x)).rsplit("grad_fn=", 1)[1])
         assert names[0] == names[1]
+
+
+def test_global_module_forward_hooks_as_pytorch():
+    """register_module_forward_pre_hook / register_module_forward_hook: run for every
+    module, before the module's own hooks, in PyTorch's order, replacing args/outputs."""
+    logs = []
+    for lib, nn in _libs():
+        log = []
+        lib.manual_seed(0)
+        net = nn.Sequential(nn.Linear(2, 3), nn.ReLU())
+        own = net[0].register_forward_hook(
+            lambda m, a, o, log=log: log.append(("own", type(m).__name__))
+        )
+        mod = __import__(nn.__name__ + ".modules.module", fromlist=["module"])
+        pre = mod.register_module_forward_pre_hook(
+            lambda m, a, log=log: log.append(("pre", type(m).__name__)) or (a[0] * 2,)
+        )
+        post = mod.register_module_forward_hook(
+            lambda m, a, kw, o, log=log: (
+                log.append(("post", type(m).__name__, sorted(kw))) or o + 1
+            ),
+            with_kwargs=True,
+        )
+        out = net(lib.ones(1, 2))
+        pre.remove()
+        post.remove()
+        own.remove()
+        out2 = net(lib.ones(1, 2))
+        log.append(_np(out).round(6).tolist() + _np(out2).round(6).tolist())
+        logs.append(log)
+    assert logs[0] == logs[1]

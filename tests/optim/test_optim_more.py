@@ -1,4 +1,4 @@
-"""Adadelta, Adamax, NAdam, RAdam, Rprop and ASGD against PyTorch beyond the float64 MLP
+"""Adadelta, Adamax, NAdam, RAdam, Rprop, ASGD and Adafactor against PyTorch beyond the float64 MLP
 runs of test_optim_parity.py (which covers them with every option, save/load and
 state_dict exchange): float32 and float64 trajectories from the same gradients, the state
 layout and dtypes, Rprop bit for bit, and old-format state dicts.
@@ -32,6 +32,8 @@ OPTIONS = [
     ("Rprop", dict(lr=0.01, maximize=True)),
     ("ASGD", dict(lr=0.02, lambd=0.01, alpha=0.6, t0=5, weight_decay=0.02)),
     ("ASGD", dict(lr=0.02, maximize=True)),
+    ("Adafactor", dict(lr=0.05, weight_decay=0.02)),
+    ("Adafactor", dict(lr=0.02, eps=(1e-20, 1e-2), d=1.5, beta2_decay=-0.5, maximize=True)),
 ]
 
 
@@ -81,7 +83,7 @@ def test_optim_more_trajectory_matches_torch(name, kw, dtype):
 
 def test_optim_more_defaults_match_torch():
     """Same signature defaults: a group built with no arguments equals PyTorch's."""
-    for name in ("Adadelta", "Adamax", "NAdam", "RAdam", "Rprop", "ASGD"):
+    for name in ("Adadelta", "Adamax", "NAdam", "RAdam", "Rprop", "ASGD", "Adafactor"):
         g = getattr(gradfit.optim, name)([gradfit.zeros(2, requires_grad=True)])
         t = getattr(torch.optim, name)([torch.zeros(2, requires_grad=True)])
         assert g.state_dict() == t.state_dict(), name

@@ -1,5 +1,4 @@
-"""Gumbel(loc, scale): the law of a maximum, built (as PyTorch builds it) as
-``loc - scale * log(-log(U))`` from a Uniform, so samples match draw for draw."""
+"""Gumbel(loc, scale): loc - scale log(-log U), U uniform."""
 
 from __future__ import annotations
 
@@ -10,13 +9,16 @@ from gradfit.distributions import constraints
 from gradfit.distributions.transformed_distribution import TransformedDistribution
 from gradfit.distributions.transforms import AffineTransform, ExpTransform
 from gradfit.distributions.uniform import Uniform
-from gradfit.distributions.utils import _Number, broadcast_all, euler_constant
+from gradfit.distributions.utils import _Number, broadcast_all
 
 __all__ = ["Gumbel"]
 
+euler_constant = 0.57721566490153286060  # Euler-Mascheroni constant
+
 
 class Gumbel(TransformedDistribution):
-    """log p(x) = y - exp(y) - log(scale) with y = (loc - x) / scale."""
+    """Gumbel(loc, scale): density exp(-(z + exp(-z))) / scale, z = (x - loc) / scale;
+    sampled as PyTorch does, from a Uniform on [tiny, 1 - eps) through -log, -log."""
 
     arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
     support = constraints.real
@@ -47,10 +49,11 @@ class Gumbel(TransformedDistribution):
         return super().expand(batch_shape, _instance=new)
 
     def log_prob(self, value):
+        # written out: the transforms' composition loses precision in the tails
         if self._validate_args:
             self._validate_sample(value)
         y = (self.loc - value) / self.scale
-        return y - y.exp() - self.scale.log()
+        return (y - y.exp()) - self.scale.log()
 
     @property
     def mean(self):
@@ -62,7 +65,7 @@ class Gumbel(TransformedDistribution):
 
     @property
     def stddev(self):
-        return math.pi / math.sqrt(6) * self.scale
+        return (math.pi / math.sqrt(6)) * self.scale
 
     @property
     def variance(self):

@@ -1,4 +1,4 @@
-"""HalfNormal: |Normal(0, scale)|, built as a TransformedDistribution as PyTorch's is."""
+"""HalfNormal(scale): |X| for X ~ Normal(0, scale)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ __all__ = ["HalfNormal"]
 
 
 class HalfNormal(TransformedDistribution):
-    """|Normal(0, scale)|."""
+    """|X|, X ~ Normal(0, scale): density 2 N(x; 0, scale) on x >= 0."""
 
     arg_constraints = {"scale": constraints.positive}
     support = constraints.nonnegative

@@ -1,4 +1,4 @@
-"""LogNormal: exp of a Normal, built as a TransformedDistribution as PyTorch's is."""
+"""LogNormal(loc, scale): exp of a Normal."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ __all__ = ["LogNormal"]
 
 
 class LogNormal(TransformedDistribution):
-    """exp(Normal(loc, scale))."""
+    """Y = exp(X), X ~ Normal(loc, scale); samples are the Normal's draws, exponentiated."""
 
     arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
     support = constraints.positive

@@ -1,18 +1,19 @@
-"""Poisson(rate): counts, sampled with PyTorch's own sampler (``torch.poisson``)."""
+"""Poisson(rate)."""
 
 from __future__ import annotations
 
 import gradfit as torch
 from gradfit.distributions import constraints
 from gradfit.distributions.distribution import Distribution
+from gradfit.distributions.exp_family import ExponentialFamily
 from gradfit.distributions.utils import _Number, broadcast_all
 
 __all__ = ["Poisson"]
 
 
-class Poisson(Distribution):
-    """P(k) = rate^k e^{-rate} / k!; ``log_prob`` = k log(rate) - rate - lgamma(k + 1), with
-    ``xlogy`` so that k = 0 at rate = 0 gives 0."""
+class Poisson(ExponentialFamily):
+    """Poisson(rate): P(k) = rate^k exp(-rate) / k!; samples are ``gradfit.poisson``'s,
+    which reproduces PyTorch's CPU sampler on the same stream (same seed, same counts)."""
 
     arg_constraints = {"rate": constraints.nonnegative}
     support = constraints.nonnegative_integer
@@ -45,10 +46,17 @@ class Poisson(Distribution):
     def sample(self, sample_shape=()):
         shape = self._extended_shape(sample_shape)
         with torch.no_grad():
-            return torch.poisson(self.rate.expand(shape))
+            return torch.poisson(self.rate.expand(tuple(shape)))
 
     def log_prob(self, value):
         if self._validate_args:
             self._validate_sample(value)
         rate, value = broadcast_all(self.rate, value)
         return value.xlogy(rate) - rate - (value + 1).lgamma()
+
+    @property
+    def _natural_params(self):
+        return (torch.log(self.rate),)
+
+    def _log_normalizer(self, x):
+        return torch.exp(x)

@@ -1,5 +1,4 @@
-"""TransformedDistribution: a base distribution pushed through a chain of transforms, with
-log_prob by the change of variables."""
+"""TransformedDistribution: a base distribution pushed through a list of transforms."""
 
 from __future__ import annotations
 
@@ -14,8 +13,10 @@ __all__ = ["TransformedDistribution"]
 
 
 class TransformedDistribution(Distribution):
-    """X ~ base, Y = f_n(...f_1(X)); log p(y) = log p(x) - sum_i log|det J_{f_i}(x_i)|,
-    each term summed over the event dims it has at that point in the chain."""
+    r"""X ~ base_distribution, Y = f_n(...f_1(X)); by the change of variables
+    log p(y) = log p_base(x) - sum_i log |det J_{f_i}(x_i)|, each term summed over the
+    dims that are events at that stage. Shapes are reconciled as PyTorch does: the base is
+    expanded to what the transforms need and made ``Independent`` over dims they couple."""
 
     arg_constraints: dict = {}
 
@@ -38,7 +39,7 @@ class TransformedDistribution(Distribution):
             )
         forward_shape = transform.forward_shape(base_shape)
         expanded_base_shape = transform.inverse_shape(forward_shape)
-        if tuple(base_shape) != tuple(expanded_base_shape):
+        if base_shape != expanded_base_shape:
             base_batch_shape = expanded_base_shape[: len(expanded_base_shape) - base_event_dim]
             base_distribution = base_distribution.expand(base_batch_shape)
         reinterpreted_batch_ndims = transform.domain.event_dim - base_event_dim
@@ -46,13 +47,14 @@ class TransformedDistribution(Distribution):
             base_distribution = Independent(base_distribution, reinterpreted_batch_ndims)
         self.base_dist = base_distribution
         change = transform.codomain.event_dim - transform.domain.event_dim
+        # coupled by the transform, or by the base distribution
         event_dim = max(transform.codomain.event_dim, base_event_dim + change)
+        if len(forward_shape) < event_dim:
+            raise AssertionError(
+                f"forward_shape length {len(forward_shape)} must be >= event_dim {event_dim}"
+            )
         cut = len(forward_shape) - event_dim
-        super().__init__(
-            torch.Size(forward_shape[:cut]),
-            torch.Size(forward_shape[cut:]),
-            validate_args=validate_args,
-        )
+        super().__init__(forward_shape[:cut], forward_shape[cut:], validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
         new = self._get_checked_instance(TransformedDistribution, _instance)
@@ -60,7 +62,8 @@ class TransformedDistribution(Distribution):
         shape = batch_shape + self.event_shape
         for t in reversed(self.transforms):
             shape = t.inverse_shape(shape)
-        new.base_dist = self.base_dist.expand(shape[: len(shape) - len(self.base_dist.event_shape)])
+        base_batch_shape = shape[: len(shape) - len(self.base_dist.event_shape)]
+        new.base_dist = self.base_dist.expand(base_batch_shape)
         new.transforms = self.transforms
         Distribution.__init__(new, batch_shape, self.event_shape, validate_args=False)
         new._validate_args = self._validate_args
@@ -110,7 +113,7 @@ class TransformedDistribution(Distribution):
         )
 
     def _monotonize_cdf(self, value):
-        # a decreasing chain turns the base cdf F into 1 - F
+        """A decreasing composition turns the base CDF into a survival function: flip it."""
         sign = 1
         for transform in self.transforms:
             sign = sign * transform.sign
@@ -123,10 +126,12 @@ class TransformedDistribution(Distribution):
             value = transform.inv(value)
         if self._validate_args:
             self.base_dist._validate_sample(value)
-        return self._monotonize_cdf(self.base_dist.cdf(value))
+        value = self.base_dist.cdf(value)
+        return self._monotonize_cdf(value)
 
     def icdf(self, value):
-        value = self.base_dist.icdf(self._monotonize_cdf(value))
+        value = self._monotonize_cdf(value)
+        value = self.base_dist.icdf(value)
         for transform in self.transforms:
             value = transform(value)
         return value

@@ -646,6 +646,39 @@ def _cubic_map(size_in, size_out, scale, align_corners, opmath):
     return np.clip(idx, 0, size_in - 1), wts.astype(opmath)
 
 
+def _aa_map(size_in, size_out, scale, mode, align_corners, opmath):
+    """Anti-aliased bilinear/bicubic taps for one axis (PyTorch's
+    ``_compute_weights_aa``, as PIL's resampling): when shrinking by ``s``, the filter
+    (triangle, or Keys' cubic with A = -0.5) is stretched over ``s`` input pixels, and
+    each output's weights are normalised to sum to 1. Returns (index, weight) of shape
+    (out, J), unused taps with weight 0."""
+    interp = 2 if mode == "bilinear" else 4
+    if align_corners:
+        s = opmath((size_in - 1) / (size_out - 1)) if size_out > 1 else opmath(0)
+    else:
+        s = opmath(1.0 / scale) if scale else opmath(size_in / size_out)
+    support = opmath(interp * 0.5) * s if s >= 1 else opmath(interp * 0.5)
+    invscale = opmath(1) / s if s >= 1 else opmath(1)
+    width = int(math.ceil(float(support))) * 2 + 1  # PyTorch's max_interp_size
+    center = s * (np.arange(size_out).astype(opmath) + opmath(0.5))
+    half = opmath(0.5)
+    xmin = np.maximum(np.trunc(center - support + half).astype(np.int64), 0)
+    xsize = np.minimum(np.trunc(center + support + half).astype(np.int64), size_in) - xmin
+    j = np.arange(width)
+    x = np.abs((j[None, :] + xmin[:, None]).astype(opmath) - center[:, None] + half) * invscale
+    if mode == "bilinear":
+        w = np.where(x < 1, 1 - x, 0)
+    else:
+        a = opmath(-0.5)
+        near = ((a + 2) * x - (a + 3)) * x * x + 1
+        far = ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+        w = np.where(x < 1, near, np.where(x < 2, far, 0))
+    w = np.where(j[None, :] < xsize[:, None], w, 0).astype(opmath)
+    total = w.sum(axis=1, keepdims=True)
+    w = np.where(total != 0, w / np.where(total != 0, total, 1), w).astype(opmath)
+    return np.clip(xmin[:, None] + j[None, :], 0, size_in - 1), w
+
+
 def interpolate(
     input,
     size=None,
@@ -661,8 +694,11 @@ def interpolate(
     nd = input.ndim - 2
     if nd < 1:
         raise ValueError(f"interpolate: expected at least a 3D input (N, C, *), got {input.ndim}D")
-    if antialias:
-        raise NotImplementedError("interpolate: antialias=True is not supported by gradfit")
+    if antialias and (mode not in ("bilinear", "bicubic") or input.ndim != 4):
+        raise ValueError(
+            "Anti-alias option is restricted to bilinear, bicubic, and lanczos modes and "
+            "requires a 4-D tensor as input"
+        )
     if mode in ("nearest", "nearest-exact", "area"):
         if align_corners is not None:
             raise ValueError(
@@ -710,6 +746,14 @@ def interpolate(
     if mode == "area":
         return _pool.AdaptiveAvgPoolNd.apply(input, output_size=out)
     dt = unwrap(input).dtype
+    if antialias:
+        opmath = np.float32 if dt == np.float32 else np.float64
+        maps = tuple(
+            _aa_map(si, so, sc, mode, align_corners, opmath)
+            for si, so, sc in zip(sizes, out, scales)
+        )
+        y = _pool.AxisMap.apply(input, maps=maps)
+        return named(y, f"Upsample{mode.capitalize()}2DAaBackward0")
     maps = tuple(
         _interp_map(si, so, sc, mode, align_corners, dt) for si, so, sc in zip(sizes, out, scales)
     )

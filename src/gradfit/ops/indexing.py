@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gradfit.autograd.function import Op, linear_backward_graph
+from gradfit.autograd.function import Op, ViewOp, linear_backward_graph
 from gradfit.ops.elementwise import Abs, Sqrt, piecewise_linear_graph
 from gradfit.ops.movement import Index, IndexScatter
 from gradfit.ops.reduce import AMax, Sum
@@ -410,15 +410,19 @@ class Diag(Op):
     backward_graph = staticmethod(linear_backward_graph)
 
 
-class Diagonal(Op):
-    """``diagonal(offset, dim1, dim2)``: the diagonal moved to the last axis."""
+class Diagonal(ViewOp):
+    """``diagonal(offset, dim1, dim2)``: the diagonal moved to the last axis, a view
+    sharing the input's memory as PyTorch's (``x.diagonal().add_(eps)`` edits ``x``)."""
 
     saves_inputs = False
 
     @staticmethod
     def forward(ctx, a, offset=0, dim1=0, dim2=1):
         ctx.shape, ctx.offset, ctx.dim1, ctx.dim2 = a.shape, offset, dim1, dim2
-        return np.diagonal(a, offset, dim1, dim2).copy()
+        out = np.diagonal(a, offset, dim1, dim2)
+        if a.flags.writeable:  # NumPy's diagonal view is read-only by default
+            out.flags.writeable = True
+        return out
 
     @staticmethod
     def backward(ctx, grad_output):

@@ -231,6 +231,48 @@ class SolveTriangular(Op):
         return ga, gb
 
 
+def _cholesky_solve(b: np.ndarray, factor: np.ndarray, upper: bool) -> np.ndarray:
+    low = _mT(factor) if upper else factor
+    y = _solve_tri(low, b, lower=True, unit=False)
+    return _solve_tri(_mT(low), y, lower=False, unit=False)
+
+
+class CholeskySolve(Op):
+    """X = A^{-1} B with A = L L^T from its Cholesky factor L (``upper``: A = U^T U),
+    two triangular solves reading only the factor's triangle. Backward as PyTorch's
+    ``cholesky_solve_backward``: gB = A^{-1} g, and the factor's gradient is that of
+    L L^T for a full matrix L, -(C + C^T) L with C = gB X^T (upper: -U (C + C^T))."""
+
+    saves_output = True  # backward reads the result
+
+    @staticmethod
+    def forward(ctx, b, factor, upper=False):
+        x = _cholesky_solve(b, factor, upper)
+        ctx.factor, ctx.x, ctx.upper = factor, x, upper
+        return x
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        gb = _cholesky_solve(grad_output, ctx.factor, ctx.upper)
+        gf = None
+        if _wants(ctx, 1):
+            common = gb @ _mT(ctx.x)
+            common = common + _mT(common)
+            gf = -(ctx.factor @ common) if ctx.upper else -(common @ ctx.factor)
+        return gb, gf
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        b, factor = ctx.inputs
+        gb = CholeskySolve.apply(g, factor, upper=ctx.upper)
+        gf = None
+        if _wants(ctx, 1):
+            common = gb @ CholeskySolve.apply(b, factor, upper=ctx.upper).mT
+            common = common + common.mT
+            gf = -(factor @ common) if ctx.upper else -(common @ factor)
+        return gb, gf
+
+
 def _tri_solve(a, b, upper: bool):
     """``SolveTriangular`` on Tensors (recorded, so differentiable again)."""
     return SolveTriangular.apply(a, b, upper=upper)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gradfit._cascade_sum import cascade_sum
+from gradfit._cascade_sum import GRAIN_SIZE, cascade_sum, intra_op_threads
 from gradfit.autograd.function import Op, linear_backward_graph
 from gradfit.ops.elementwise import Exp
 from gradfit.ops.movement import Expand, Reshape
@@ -76,22 +76,83 @@ class Mean(Op):
         return _expand_graph(g / n, ctx.shape, ctx.dim, ctx.keepdim)
 
 
+def _reduced_last(a: np.ndarray, dim) -> np.ndarray:
+    """``a`` with the reduced axes moved last and merged, in the order PyTorch's
+    TensorIterator walks them (the largest stride outermost)."""
+    dims = tuple(range(a.ndim)) if dim is None else ((dim,) if isinstance(dim, int) else dim)
+    dims = sorted(dims, key=lambda d: -abs(a.strides[d]))
+    kept = [d for d in range(a.ndim) if d not in dims]
+    b = np.transpose(a, kept + dims)
+    return b.reshape(b.shape[: len(kept)] + (-1,))
+
+
+def _torch_var(a: np.ndarray, dim, correction, take_sqrt: bool) -> np.ndarray:
+    """PyTorch's CPU variance (``take_sqrt``: standard deviation), kept dims dropped.
+
+    With one output (``std_var_all_cpu``): the mean of all elements in the input's
+    dtype, then the squared deviations added in double, one contiguous range per thread.
+    Otherwise (``std_var_kernel``): Welford's update in double along the reduced
+    elements of each output, in order. The square root is taken in double, before the
+    cast to the input's dtype. float32 is computed with NumPy's double two-pass sums,
+    whose rounding is far below a float32 ulp; float64 follows the order exactly."""
+    n = _count(a.shape, dim)
+    out_shape = _reduced_last(a, dim).shape[:-1] if a.ndim else ()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if n == 0:
+            return np.full(out_shape, np.nan, dtype=a.dtype)
+        divisor = max(n - correction, 0)
+        if a.dtype != np.float64:
+            x = a.astype(np.float64)
+            centered = x - x.mean(axis=dim, keepdims=True)
+            var = (centered * centered).sum(axis=dim) / divisor
+        elif a.size == n:  # one output
+            mean = float(cascade_sum(a, None, False)) / n
+            flat = a.ravel(order="K") - mean
+            flat *= flat
+            threads = min(intra_op_threads(), -(-n // GRAIN_SIZE)) if n > GRAIN_SIZE else 1
+            chunk = -(-n // threads)
+            total = 0.0
+            for start in range(0, n, chunk):
+                total += float(np.cumsum(flat[start : start + chunk])[-1])
+            var = np.asarray(total / divisor if divisor else np.inf * total)
+        else:
+            b = _reduced_last(a, dim)
+            mean = np.zeros(b.shape[:-1])
+            m2 = np.zeros(b.shape[:-1])
+            for i in range(n):
+                x = b[..., i]
+                delta = x - mean
+                mean = mean + delta / (i + 1)
+                m2 = m2 + delta * (x - mean)
+            var = m2 / divisor
+        out = np.sqrt(var) if take_sqrt else var
+    return np.asarray(out, dtype=a.dtype).reshape(out_shape)
+
+
 class Var(Op):
-    """Variance sum((a - mean)^2) / (N - correction); correction=1 is Bessel's (default)."""
+    """Variance sum((a - mean)^2) / (N - correction); correction=1 is Bessel's (default).
+    With ``take_sqrt`` the standard deviation, whose gradient is the variance's over
+    2 std, and 0 where std is 0 (PyTorch's ``std_backward``)."""
 
     @staticmethod
-    def forward(ctx, a, dim=None, correction=1, keepdim=False):
+    def forward(ctx, a, dim=None, correction=1, keepdim=False, take_sqrt=False):
         n = _count(a.shape, dim)
         ctx.centered = a - a.mean(axis=dim, keepdims=True)
         ctx.dim, ctx.keepdim, ctx.denom = dim, keepdim, max(n - correction, 0)
-        sq = (ctx.centered * ctx.centered).sum(axis=dim, keepdims=keepdim)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.asarray(sq / ctx.denom, dtype=a.dtype)
+        out = _torch_var(a, dim, correction, take_sqrt)
+        if keepdim:
+            dims = range(a.ndim) if dim is None else ((dim,) if isinstance(dim, int) else dim)
+            out = out.reshape(tuple(1 if d in dims else m for d, m in enumerate(a.shape)))
+        ctx.std = out if take_sqrt else None
+        return out
 
     @staticmethod
     def backward(ctx, grad_output):
         g = _restore(grad_output, ctx.dim, ctx.keepdim, ctx.centered.ndim)
         with np.errstate(divide="ignore", invalid="ignore"):
+            if ctx.std is not None:
+                std = _restore(ctx.std, ctx.dim, ctx.keepdim, ctx.centered.ndim)
+                g = np.where(std == 0, 0, g / (2 * std)).astype(g.dtype, copy=False)
             return g * (2 / ctx.denom if ctx.denom else np.nan) * ctx.centered
 
     @staticmethod
@@ -99,6 +160,11 @@ class Var(Op):
         a = ctx.inputs[0]
         g = _restore_graph(g, a.shape, ctx.dim, ctx.keepdim)
         centered = a - Mean.apply(a, dim=ctx.dim, keepdim=True)
+        if ctx.kwargs.get("take_sqrt"):
+            kw = dict(ctx.kwargs, keepdim=True)
+            std = Var.apply(a, **kw)
+            zero = std.detach() == 0
+            g = (g / (2 * std)).masked_fill(zero, 0)
         with np.errstate(divide="ignore", invalid="ignore"):
             return g * (2 / ctx.denom if ctx.denom else np.nan) * centered
 

@@ -1,16 +1,18 @@
 """Optimizers and learning-rate schedules (PyTorch's ``torch.optim`` API).
 
 ``SGD``, ``Adam``, ``AdamW``, ``RMSprop``, ``Adagrad``, ``Adadelta``, ``Adamax``,
-``NAdam``, ``RAdam``, ``Rprop``, ``ASGD`` and ``LBFGS`` follow PyTorch's update rules,
-state and ``state_dict`` layout; ``lr_scheduler`` holds the schedules; ``lecture`` holds
-the lecture's own forms (line search, momentum, Nesterov, normalised gradients, Adam). The
-update maths is in ``_functional`` as plain NumPy functions.
+``NAdam``, ``RAdam``, ``Rprop``, ``ASGD``, ``Adafactor`` and ``LBFGS`` follow PyTorch's
+update rules, state and ``state_dict`` layout; ``lr_scheduler`` holds the schedules;
+``lecture`` holds the lecture's own forms (line search, momentum, Nesterov, normalised
+gradients, Adam). The update maths is in ``_functional`` as plain NumPy functions
+(``Adafactor``'s in its own module).
 """
 
 from __future__ import annotations
 
 from gradfit.optim import lecture, lr_scheduler
 from gradfit.optim.adadelta import Adadelta
+from gradfit.optim.adafactor import Adafactor
 from gradfit.optim.adagrad import Adagrad
 from gradfit.optim.adam import Adam, AdamW
 from gradfit.optim.adamax import Adamax
@@ -35,6 +37,7 @@ __all__ = [
     "Adagrad",
     "Adadelta",
     "Adamax",
+    "Adafactor",
     "NAdam",
     "RAdam",
     "Rprop",

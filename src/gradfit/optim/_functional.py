@@ -1,20 +1,29 @@
 """The update rules of the optimizers, each written once, as functions over NumPy arrays.
 
-This is the shape of PyTorch's functional optimizers (``torch.optim.sgd.sgd(params,
-d_p_list, momentum_buffer_list, ...)``) and of optax: a rule is one function of lists of
-arrays (parameters, gradients, state buffers) and of the hyperparameters, with no
-Tensors, parameter groups or ``state_dict`` in sight. The classes (``SGD``, ``Adam``, ...)
-do that bookkeeping and call these; so do the lecture's forms in ``optim.lecture``, with
-the lecture's conventions as arguments (``lecture.Momentum`` is ``sgd`` with dampening
-β and a buffer that starts at 0, ``lecture.Adam`` is ``adam``, ``lecture.NormalizedGD`` is
-``normalized_gd``). Each rule is stated once, in the docstring of its class.
+This is optax's shape: a rule is one function ``rule(params, grads, state, group)`` of
+
+* ``params`` and ``grads``: lists of arrays (the parameters that have a gradient, and
+  their gradients);
+* ``state``: a tuple of lists of arrays, one list per state entry, in PyTorch's creation
+  order (the optimizer's ``_state_spec``); ``steps``, where a rule has them, are 0-d step
+  counters the rule increments before use (t = 1 on the first step), also where the rule
+  does not use them, as PyTorch counts them;
+* ``group``: the hyperparameters, one record with PyTorch's names (a parameter group, or
+  any mapping); each rule reads the ones it uses in one line (``_read``),
+
+with no Tensors, ``param_groups`` bookkeeping or ``state_dict`` in sight. The classes
+(``SGD``, ``Adam``, ...) do that bookkeeping and call these; so do the lecture's forms in
+``optim.lecture``, with the lecture's conventions as the group (``lecture.Momentum`` is
+``sgd`` with dampening β and a buffer that starts at 0, ``lecture.Adam`` is ``adam``,
+``lecture.NormalizedGD`` is ``normalized_gd``). The rule ``name`` is one step of
+``gradfit.optim.Name``, whose docstring states it; it follows the single-tensor code path
+of ``torch/optim/name.py`` (``_single_tensor_name``), the one PyTorch runs on the CPU,
+including the order of floating-point operations, so float64 runs agree with PyTorch to
+rounding.
 
 Unlike optax's, these functions work **in place**: they update the parameters and the
 state buffers they are given (the arrays of the optimizer's state Tensors, so
-``state_dict`` sees the new values), and never write to a gradient. They follow the
-single-tensor (``_single_tensor_*``) code paths of ``torch/optim``, the ones PyTorch runs
-on the CPU, including the order of floating-point operations, so float64 runs agree with
-PyTorch to rounding.
+``state_dict`` sees the new values), and never write to a gradient.
 
 Temporaries are reused (``out=``) where the maths allows, as these run on every step of
 every training loop: a temporary is allocated only when an input must survive.
@@ -23,10 +32,33 @@ every training loop: a temporary is allocated only when an input must survive.
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 
 import numpy as np
 
+#: A list of arrays: the parameters, their gradients, or one state entry of each
+#: parameter (None where the entry is not kept, as Adam's ``max_exp_avg_sq`` without
+#: amsgrad).
+Arrays = list[np.ndarray]
+
+
 # ----------------------------------------------------------------------------- pieces
+
+
+def _read(group: Mapping, names: str) -> list:
+    """The hyperparameters ``names`` (space-separated, PyTorch's) of ``group``: flags as
+    they are, numbers as Python floats (a schedule may have stored an int or a 0-d
+    tensor), PyTorch's pairs (``betas``, ``etas``, ``step_sizes``) as their two numbers."""
+    out = []
+    for name in names.split():
+        value = group[name]
+        if isinstance(value, bool):
+            out.append(value)
+        elif isinstance(value, (tuple, list)):
+            out += map(float, value)
+        else:
+            out.append(float(value))
+    return out
 
 
 def _scalars_as_1d(rule):
@@ -36,17 +68,18 @@ def _scalars_as_1d(rule):
     parameters, gradients, state. The rules read 0-d state values with ``.item()``."""
 
     @functools.wraps(rule)
-    def wrapped(params, grads, *states, **hyperparameters):
+    def wrapped(params, grads, state, group, **options):
         for p in params:
             if not p.ndim:
                 break
         else:
-            return rule(params, grads, *states, **hyperparameters)
+            return rule(params, grads, state, group, **options)
 
         def views(arrays):
             return [a.reshape(1) if a is not None and not a.ndim else a for a in arrays]
 
-        return rule(views(params), views(grads), *map(views, states), **hyperparameters)
+        state = tuple(map(views, state))
+        return rule(views(params), views(grads), state, group, **options)
 
     return wrapped
 
@@ -120,6 +153,15 @@ def _decayed_grad(param: np.ndarray, grad: np.ndarray, weight_decay, maximize: b
     return grad, owned
 
 
+def _counted(params: Arrays, grads: Arrays, steps: Arrays, weight_decay: float, maximize: bool):
+    """For each parameter, ``(i, param, g, t)``: its step counter incremented first (t,
+    the new count), then g = ±grad + weight_decay·param (``_decayed_grad``)."""
+    for i, param in enumerate(params):
+        step = steps[i]
+        step += 1
+        yield i, param, _decayed_grad(param, grads[i], weight_decay, maximize)[0], step.item()
+
+
 _scalar_arrays: dict = {}
 
 
@@ -168,26 +210,18 @@ def _flat_blocks(*arrays):
 # ----------------------------------------------------------------------------- rules
 
 
-def sgd(
-    params: list[np.ndarray],
-    grads: list[np.ndarray],
-    momentum_buffers: list[np.ndarray | None],
-    *,
-    lr: float,
-    momentum: float,
-    dampening: float,
-    weight_decay: float,
-    nesterov: bool,
-    maximize: bool,
-) -> list[int]:
-    """One step of ``gradfit.optim.SGD`` (``torch/optim/sgd.py``, ``_single_tensor_sgd``).
-
-    ``momentum_buffers`` has one entry per parameter (ignored when ``momentum == 0``); an
+def sgd(params: Arrays, grads: Arrays, state: tuple, group: Mapping) -> list[int]:
+    """``momentum_buffers`` has one entry per parameter (ignored when ``momentum == 0``); an
     entry that is None gets a new buffer, a copy of the first (decayed) gradient, as in
     PyTorch. A buffer of zeros instead gives the lecture's momentum, which starts at 0.
     The hyperparameters enter the operations as 0-d arrays of the parameters' dtype
     (``_scalar``). Returns the positions of the new buffers (for the caller to keep).
     """
+    (momentum_buffers,) = state
+    # read without _read, as its generality costs the lecture's program (W1) ~1 % a step
+    lr, momentum = float(group["lr"]), float(group["momentum"])
+    dampening, weight_decay = float(group["dampening"]), float(group["weight_decay"])
+    nesterov, maximize = group["nesterov"], group["maximize"]
     decayed = maximize or weight_decay != 0
     heavy_ball = momentum != 0
     undamped = dampening == 0
@@ -215,20 +249,15 @@ def sgd(
     return created
 
 
-def _adam_one(
-    param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, lr, beta1, beta2, eps,
-    weight_decay, amsgrad, maximize, decoupled_weight_decay,
-) -> None:  # fmt: skip
+def _adam_one(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, hyperparameters) -> None:
     """``adam`` on one parameter (``step`` already incremented)."""
     if param.size > _BLOCK:
         blocks = _flat_blocks(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq)
         if blocks is not None:
             for p, g, m, v, vmax in blocks:
-                _adam_one(
-                    p, g, m, v, vmax, step, lr, beta1, beta2, eps, weight_decay, amsgrad,
-                    maximize, decoupled_weight_decay,
-                )  # fmt: skip
+                _adam_one(p, g, m, v, vmax, step, hyperparameters)
             return
+    lr, beta1, beta2, eps, weight_decay, amsgrad, maximize, decoupled_weight_decay = hyperparameters
     if maximize:
         grad = np.negative(grad)
     if weight_decay != 0:
@@ -255,65 +284,30 @@ def _adam_one(
 
 
 @_scalars_as_1d
-def adam(
-    params: list[np.ndarray],
-    grads: list[np.ndarray],
-    exp_avgs: list[np.ndarray],
-    exp_avg_sqs: list[np.ndarray],
-    max_exp_avg_sqs: list[np.ndarray | None],
-    steps: list[np.ndarray],
-    *,
-    lr: float,
-    beta1: float,
-    beta2: float,
-    eps: float,
-    weight_decay: float,
-    amsgrad: bool,
-    maximize: bool,
-    decoupled_weight_decay: bool,
-) -> None:
-    """One step of ``gradfit.optim.Adam`` / ``AdamW`` (``torch/optim/adam.py``,
-    ``_single_tensor_adam``).
-
-    ``steps`` are the 0-d step counters, incremented here before use (t = 1 on the first
-    step); ``max_exp_avg_sqs`` is read only when ``amsgrad``.
-    """
+def adam(params: Arrays, grads: Arrays, state: tuple, group: Mapping) -> None:
+    """Also ``AdamW``'s; ``max_exp_avg_sqs`` is read only when ``amsgrad``."""
+    steps, exp_avgs, exp_avg_sqs, max_exp_avg_sqs = state
+    hyperparameters = _read(
+        group, "lr betas eps weight_decay amsgrad maximize decoupled_weight_decay"
+    )
     for i, param in enumerate(params):
         step = steps[i]
         step += 1
         _adam_one(
             param, grads[i], exp_avgs[i], exp_avg_sqs[i], max_exp_avg_sqs[i], step.item(),
-            lr, beta1, beta2, eps, weight_decay, amsgrad, maximize, decoupled_weight_decay,
+            hyperparameters,
         )  # fmt: skip
 
 
 @_scalars_as_1d
-def rmsprop(
-    params: list[np.ndarray],
-    grads: list[np.ndarray],
-    square_avgs: list[np.ndarray],
-    grad_avgs: list[np.ndarray | None],
-    momentum_buffers: list[np.ndarray | None],
-    steps: list[np.ndarray],
-    *,
-    lr: float,
-    alpha: float,
-    eps: float,
-    weight_decay: float,
-    momentum: float,
-    centered: bool,
-    maximize: bool,
-) -> None:
-    """One step of ``gradfit.optim.RMSprop`` (``torch/optim/rmsprop.py``,
-    ``_single_tensor_rmsprop``).
-
-    ``grad_avgs`` is read only when ``centered``, ``momentum_buffers`` only when
-    ``momentum > 0``; ``steps`` are incremented (PyTorch counts them, the rule does not
-    use them).
-    """
-    for i, param in enumerate(params):
-        steps[i] += 1
-        g, _ = _decayed_grad(param, grads[i], weight_decay, maximize)
+def rmsprop(params: Arrays, grads: Arrays, state: tuple, group: Mapping) -> None:
+    """``grad_avgs`` is read only when ``centered``, ``momentum_buffers`` only when
+    ``momentum > 0``."""
+    steps, square_avgs, momentum_buffers, grad_avgs = state
+    lr, alpha, eps, weight_decay, momentum, centered, maximize = _read(
+        group, "lr alpha eps weight_decay momentum centered maximize"
+    )
+    for i, param, g, _ in _counted(params, grads, steps, weight_decay, maximize):
         square = _ema_square_(square_avgs[i], g, alpha)
         if centered:
             grad_avg = grad_avgs[i]
@@ -334,24 +328,13 @@ def rmsprop(
 
 
 @_scalars_as_1d
-def adagrad(
-    params: list[np.ndarray],
-    grads: list[np.ndarray],
-    state_sums: list[np.ndarray],
-    steps: list[np.ndarray],
-    *,
-    lr: float,
-    lr_decay: float,
-    weight_decay: float,
-    eps: float,
-    maximize: bool,
-) -> None:
-    """One step of ``gradfit.optim.Adagrad`` (``torch/optim/adagrad.py``,
-    ``_single_tensor_adagrad``); ``steps`` are incremented before use."""
-    for i, param in enumerate(params):
-        step = steps[i]
-        step += 1
-        g, _ = _decayed_grad(param, grads[i], weight_decay, maximize)
+def adagrad(params: Arrays, grads: Arrays, state: tuple, group: Mapping) -> None:
+    """The step size decays with the step count: lr / (1 + (t − 1)·lr_decay)."""
+    state_sums, steps = state
+    lr, lr_decay, weight_decay, eps, maximize = _read(
+        group, "lr lr_decay weight_decay eps maximize"
+    )
+    for i, param, g, step in _counted(params, grads, steps, weight_decay, maximize):
         square = np.multiply(g, g)
         state_sums[i] += square
         _normalized_update_(
@@ -359,15 +342,16 @@ def adagrad(
             g,
             state_sums[i],
             square,
-            step_size=lr / (1 + (step.item() - 1) * lr_decay),
+            step_size=lr / (1 + (step - 1) * lr_decay),
             eps=eps,
         )
 
 
-def normalized_gd(params: list[np.ndarray], grads: list[np.ndarray], *, lr: float, eps: float):
+def normalized_gd(params: Arrays, grads: Arrays, state: tuple, group: Mapping) -> None:
     """One step of the lecture's normalised gradients (``lecture.NormalizedGD``,
     eqs. 6.13–6.14): Adam's update with m = g and v = g² (no averaging, no bias
     correction)."""
+    lr, eps = _read(group, "lr eps")
     for param, g in zip(params, grads):
         square = np.multiply(g, g)
         _normalized_update_(param, g, square, square, step_size=lr, eps=eps)
@@ -379,24 +363,11 @@ def normalized_gd(params: list[np.ndarray], grads: list[np.ndarray], *, lr: floa
 
 
 @_scalars_as_1d
-def adadelta(
-    params: list[np.ndarray],
-    grads: list[np.ndarray],
-    steps: list[np.ndarray],
-    square_avgs: list[np.ndarray],
-    acc_deltas: list[np.ndarray],
-    *,
-    lr: float,
-    rho: float,
-    eps: float,
-    weight_decay: float,
-    maximize: bool,
-) -> None:
-    """One step of ``gradfit.optim.Adadelta`` (``torch/optim/adadelta.py``,
-    ``_single_tensor_adadelta``); ``steps`` are counted (the rule does not use them)."""
-    for i, param in enumerate(params):
-        steps[i] += 1
-        g, _ = _decayed_grad(param, grads[i], weight_decay, maximize)
+def adadelta(params: Arrays, grads: Arrays, state: tuple, group: Mapping) -> None:
+    """The step is the ratio of the two running RMS values (of the steps, of g) times g."""
+    steps, square_avgs, acc_deltas = state
+    lr, rho, eps, weight_decay, maximize = _read(group, "lr rho eps weight_decay maximize")
+    for i, param, g, _ in _counted(params, grads, steps, weight_decay, maximize):
         _ema_square_(square_avgs[i], g, rho)
         std = np.add(square_avgs[i], eps)
         np.sqrt(std, out=std)
@@ -410,33 +381,20 @@ def adadelta(
 
 
 @_scalars_as_1d
-def adamax(
-    params: list[np.ndarray],
-    grads: list[np.ndarray],
-    steps: list[np.ndarray],
-    exp_avgs: list[np.ndarray],
-    exp_infs: list[np.ndarray],
-    *,
-    lr: float,
-    beta1: float,
-    beta2: float,
-    eps: float,
-    weight_decay: float,
-    maximize: bool,
-) -> None:
-    """One step of ``gradfit.optim.Adamax`` (``torch/optim/adamax.py``,
-    ``_single_tensor_adamax``); ``steps`` are incremented before use."""
-    for i, param in enumerate(params):
-        step = steps[i]
-        step += 1
-        g, _ = _decayed_grad(param, grads[i], weight_decay, maximize)
+def adamax(params: Arrays, grads: Arrays, state: tuple, group: Mapping) -> None:
+    """Adam with the infinity norm: ``exp_infs`` is a decayed maximum of |g|, not corrected."""
+    steps, exp_avgs, exp_infs = state
+    lr, beta1, beta2, eps, weight_decay, maximize = _read(
+        group, "lr betas eps weight_decay maximize"
+    )
+    for i, param, g, step in _counted(params, grads, steps, weight_decay, maximize):
         exp_avg, exp_inf = exp_avgs[i], exp_infs[i]
         _lerp_(exp_avg, g, 1 - beta1)
         exp_inf *= beta2
         norm = np.abs(g)
         norm += eps
         np.maximum(exp_inf, norm, out=exp_inf)  # propagates NaN, as torch.maximum
-        clr = lr / (1 - beta1 ** step.item())
+        clr = lr / (1 - beta1**step)
         # addcdiv: (value·exp_avg)/exp_inf
         update = np.multiply(exp_avg, -clr, out=norm)
         update /= exp_inf
@@ -457,26 +415,12 @@ def _decay_weights(param, grad, lr, weight_decay, decoupled: bool, owned: bool):
 
 
 @_scalars_as_1d
-def nadam(
-    params: list[np.ndarray],
-    grads: list[np.ndarray],
-    steps: list[np.ndarray],
-    mu_products: list[np.ndarray],
-    exp_avgs: list[np.ndarray],
-    exp_avg_sqs: list[np.ndarray],
-    *,
-    lr: float,
-    beta1: float,
-    beta2: float,
-    eps: float,
-    weight_decay: float,
-    momentum_decay: float,
-    decoupled_weight_decay: bool,
-    maximize: bool,
-) -> None:
-    """One step of ``gradfit.optim.NAdam`` (``torch/optim/nadam.py``,
-    ``_single_tensor_nadam``); ``steps`` are incremented before use and the 0-d
-    ``mu_products`` (∏ μ_t, in the step counter's dtype) are updated in place."""
+def nadam(params: Arrays, grads: Arrays, state: tuple, group: Mapping) -> None:
+    """The 0-d ``mu_products`` (∏ μ_t, in the step counter's dtype) are updated in place."""
+    steps, mu_products, exp_avgs, exp_avg_sqs = state
+    lr, beta1, beta2, eps, weight_decay, momentum_decay, decoupled_weight_decay, maximize = _read(
+        group, "lr betas eps weight_decay momentum_decay decoupled_weight_decay maximize"
+    )
     for i, param in enumerate(params):
         g = np.negative(grads[i]) if maximize else grads[i]
         step_t = steps[i]
@@ -506,23 +450,13 @@ def nadam(
 
 
 @_scalars_as_1d
-def radam(
-    params: list[np.ndarray],
-    grads: list[np.ndarray],
-    steps: list[np.ndarray],
-    exp_avgs: list[np.ndarray],
-    exp_avg_sqs: list[np.ndarray],
-    *,
-    lr: float,
-    beta1: float,
-    beta2: float,
-    eps: float,
-    weight_decay: float,
-    decoupled_weight_decay: bool,
-    maximize: bool,
-) -> None:
-    """One step of ``gradfit.optim.RAdam`` (``torch/optim/radam.py``,
-    ``_single_tensor_radam``); ``steps`` are incremented before use."""
+def radam(params: Arrays, grads: Arrays, state: tuple, group: Mapping) -> None:
+    """Plain momentum while the variance of v is too large to trust, then Adam's step
+    times the rectification r."""
+    steps, exp_avgs, exp_avg_sqs = state
+    lr, beta1, beta2, eps, weight_decay, decoupled_weight_decay, maximize = _read(
+        group, "lr betas eps weight_decay decoupled_weight_decay maximize"
+    )
     rho_inf = 2 / (1 - beta2) - 1
     for i, param in enumerate(params):
         g = np.negative(grads[i]) if maximize else grads[i]
@@ -553,21 +487,12 @@ def radam(
 
 
 @_scalars_as_1d
-def rprop(
-    params: list[np.ndarray],
-    grads: list[np.ndarray],
-    prevs: list[np.ndarray],
-    step_sizes: list[np.ndarray],
-    steps: list[np.ndarray],
-    *,
-    step_size_min: float,
-    step_size_max: float,
-    etaminus: float,
-    etaplus: float,
-    maximize: bool,
-) -> None:
-    """One step of ``gradfit.optim.Rprop`` (``torch/optim/rprop.py``,
-    ``_single_tensor_rprop``); ``steps`` are counted (the rule does not use them)."""
+def rprop(params: Arrays, grads: Arrays, state: tuple, group: Mapping) -> None:
+    """Only the sign of g is used; each weight has its own step size."""
+    steps, prevs, step_sizes = state
+    etaminus, etaplus, step_size_min, step_size_max, maximize = _read(
+        group, "etas step_sizes maximize"
+    )
     for i, param in enumerate(params):
         steps[i] += 1
         g = np.negative(grads[i]) if maximize else grads[i].copy()
@@ -589,32 +514,18 @@ def rprop(
 
 @_scalars_as_1d
 def asgd(
-    params: list[np.ndarray],
-    grads: list[np.ndarray],
-    axs: list[np.ndarray],
-    mus: list[np.ndarray],
-    etas: list[np.ndarray],
-    steps: list[np.ndarray],
-    *,
-    lr: float,
-    lambd: float,
-    alpha: float,
-    t0: float,
-    weight_decay: float,
-    maximize: bool,
-    scalar_dtype=np.float32,
+    params: Arrays, grads: Arrays, state: tuple, group: Mapping, scalar_dtype=np.float32
 ) -> None:
-    """One step of ``gradfit.optim.ASGD`` (``torch/optim/asgd.py``, ``_single_tensor_asgd``).
-
-    ``steps`` are incremented before use; the 0-d ``etas`` (the step size η) and ``mus``
+    """The 0-d ``etas`` (the step size η) and ``mus``
     (the averaging weight μ) are the values for this step and receive the next step's,
     rounded to ``scalar_dtype`` first (PyTorch makes them tensors of the default dtype
     before copying them into the state, which a loaded state dict may hold in the
     parameters' dtype)."""
-    for i, param in enumerate(params):
-        step_t = steps[i]
-        step_t += 1
-        g, _ = _decayed_grad(param, grads[i], weight_decay, maximize)
+    steps, etas, mus, axs = state
+    lr, lambd, alpha, t0, weight_decay, maximize = _read(
+        group, "lr lambd alpha t0 weight_decay maximize"
+    )
+    for i, param, g, step in _counted(params, grads, steps, weight_decay, maximize):
         eta = etas[i].item()
         param *= 1 - lambd * eta
         param -= eta * g
@@ -625,6 +536,5 @@ def asgd(
             ax += diff
         else:
             ax[...] = param
-        step = step_t.item()
         etas[i][...] = np.asarray(lr / ((1 + lambd * lr * step) ** alpha), scalar_dtype)
         mus[i][...] = np.asarray(1 / max(1, step - t0), scalar_dtype)

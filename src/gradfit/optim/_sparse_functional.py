@@ -9,10 +9,12 @@ names change.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import numpy as np
 
 from gradfit.ops.sparse import SparseArray, coalesce
+from gradfit.optim._functional import _read
 
 
 def has_sparse(grads: list) -> bool:
@@ -29,21 +31,13 @@ def _add_to(param: np.ndarray, g: SparseArray, alpha: float) -> None:
     np.add.at(param, tuple(g.indices), (alpha * g.values).astype(param.dtype, copy=False))
 
 
-def sparse_sgd(
-    param: np.ndarray,
-    grad: SparseArray,
-    buf,
-    *,
-    lr: float,
-    momentum: float,
-    dampening: float,
-    weight_decay: float,
-    nesterov: bool,
-    maximize: bool,
-):
+def sparse_sgd(param: np.ndarray, grad: SparseArray, buf, group: Mapping):
     """One SGD step with a sparse gradient (``_single_tensor_sgd``); returns the momentum
     buffer, a sparse array as in PyTorch (a copy of the first gradient, then
     ``buf·μ + (1 − τ)·g`` by appending entries, as its in-place sparse add does)."""
+    lr, momentum, dampening, weight_decay, nesterov, maximize = _read(
+        group, "lr momentum dampening weight_decay nesterov maximize"
+    )
     if weight_decay != 0:
         raise RuntimeError("add(sparse, dense) is not supported. Use add(dense, sparse) instead.")
     g = _negated(grad) if maximize else grad
@@ -62,19 +56,13 @@ def sparse_sgd(
 
 
 def sparse_adagrad(
-    param: np.ndarray,
-    grad: SparseArray,
-    state_sum: np.ndarray,
-    step: np.ndarray,
-    *,
-    lr: float,
-    lr_decay: float,
-    weight_decay: float,
-    eps: float,
-    maximize: bool,
+    param: np.ndarray, grad: SparseArray, state_sum: np.ndarray, step: np.ndarray, group: Mapping
 ) -> None:
     """One Adagrad step with a sparse gradient: on the coalesced gradient's rows,
     S += g², p −= clr · g / (√S + ε) with clr = lr / (1 + (t − 1)·lr_decay)."""
+    lr, lr_decay, weight_decay, eps, maximize = _read(
+        group, "lr lr_decay weight_decay eps maximize"
+    )
     step += 1
     if weight_decay != 0:
         raise RuntimeError("weight_decay option is not compatible with sparse gradients")
@@ -86,26 +74,17 @@ def sparse_adagrad(
     np.add.at(param, where, (-clr * (g.values / std)).astype(param.dtype, copy=False))
 
 
-def sparse_adam(
-    params: list,
-    grads: list,
-    exp_avgs: list,
-    exp_avg_sqs: list,
-    steps: list,
-    *,
-    lr: float,
-    beta1: float,
-    beta2: float,
-    eps: float,
-    maximize: bool,
-) -> None:
+def sparse_adam(params: list, grads: list, state: tuple, group: Mapping) -> None:
     """``torch.optim.SparseAdam``'s step (``_functional.sparse_adam``): Adam's moments and
     bias-corrected step on the rows the coalesced gradient names, the other rows and
-    their moments left as they are. ``steps`` are the (already incremented) step counts.
+    their moments left as they are. ``state`` is ``(steps, exp_avgs, exp_avg_sqs)``, the
+    steps the (already incremented) step counts.
 
         m_r += (1 − β1)(g_r − m_r);  v_r += (1 − β2)(g_r² − v_r)
         p_r −= lr·√(1 − β2^t)/(1 − β1^t) · m_r / (√v_r + ε)
     """
+    steps, exp_avgs, exp_avg_sqs = state
+    lr, beta1, beta2, eps, maximize = _read(group, "lr betas eps maximize")
     for param, grad, exp_avg, exp_avg_sq, step in zip(params, grads, exp_avgs, exp_avg_sqs, steps):
         g = coalesce(_negated(grad) if maximize else grad)
         if g.values.size == 0:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 
 from gradfit.optim._functional import adadelta
-from gradfit.optim.optimizer import Optimizer, _hyperparameters, _step_array
+from gradfit.optim.optimizer import Optimizer, _step_array, constructor
 
 
 class Adadelta(Optimizer):
     """Adadelta (Zeiler 2012), as PyTorch does it (``torch/optim/adadelta.py``).
 
-    Update rule (g = grad, ρ = rho, λ = weight_decay)::
+    Update rule (g = grad, ρ = rho, ε = eps, λ = weight_decay)::
 
         g = ±grad + λ·p
         v = ρ·v + (1 − ρ)·g²
@@ -26,13 +26,7 @@ class Adadelta(Optimizer):
     State per parameter: ``step`` (0-d float Tensor), ``square_avg`` (v), ``acc_delta`` (u).
 
     Args:
-        params: parameters or parameter groups.
-        lr: scale of the step (default 1.0).
-        rho: ρ, the decay of both running averages, in [0, 1] (default 0.9).
-        eps: ε (default 1e-6).
-        weight_decay: λ (default 0).
-        foreach, capturable, differentiable: accepted for compatibility, stored in groups.
-        maximize: ascend instead of descend.
+        rho: ρ, the decay of both running averages, in [0, 1].
     """
 
     # the state in PyTorch's creation order, which the state_dict keeps
@@ -43,25 +37,9 @@ class Adadelta(Optimizer):
     )
     _rule = staticmethod(adadelta)
 
-    def __init__(
-        self,
-        params,
-        lr: float = 1.0,
-        rho: float = 0.9,
-        eps: float = 1e-6,
-        weight_decay: float = 0,
-        foreach: bool | None = None,
-        *,
-        capturable: bool = False,
-        maximize: bool = False,
-        differentiable: bool = False,
-    ) -> None:
-        defaults = _hyperparameters(
-            locals(),
-            "lr",
-            "rho",
-            "eps",
-            "weight_decay",
-            order=("lr rho eps weight_decay maximize capturable foreach differentiable"),
-        )
-        super().__init__(params, defaults)
+    __init__ = constructor(
+        {"lr": 1.0, "rho": 0.9, "eps": 1e-6, "weight_decay": 0},
+        "foreach * capturable maximize differentiable",
+        checked="lr rho eps weight_decay",
+        order="lr rho eps weight_decay maximize capturable foreach differentiable",
+    )

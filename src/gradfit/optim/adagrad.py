@@ -5,14 +5,14 @@ from __future__ import annotations
 import numpy as np
 
 from gradfit.optim._functional import adagrad
-from gradfit.optim._sparse_functional import has_sparse, sparse_adagrad
-from gradfit.optim.optimizer import Optimizer, _hyperparameters, _step_array
+from gradfit.optim._sparse_functional import sparse_adagrad
+from gradfit.optim.optimizer import Optimizer, _step_array, constructor
 
 
 class Adagrad(Optimizer):
     """Adagrad (Duchi et al. 2011), as PyTorch does it (``torch/optim/adagrad.py``).
 
-    Update rule (g = grad, t = step count from 1, λ = weight_decay)::
+    Update rule (g = grad, t = step count from 1, ε = eps, λ = weight_decay)::
 
         g = ±grad + λ·p
         α_t = lr / (1 + (t − 1)·lr_decay)
@@ -27,77 +27,41 @@ class Adagrad(Optimizer):
     parameter before the first step, as in PyTorch.
 
     Args:
-        params: parameters or parameter groups.
-        lr: learning rate (default 1e-2).
-        lr_decay: learning-rate decay per step (default 0).
-        weight_decay: λ (default 0).
-        initial_accumulator_value: start value of S (default 0).
-        eps: ε (default 1e-10).
-        foreach, differentiable, fused: accepted for compatibility, stored in groups.
-        maximize: ascend instead of descend.
+        lr_decay: the learning rate's decay per step.
+        initial_accumulator_value: the start value of S.
     """
 
     # the state in PyTorch's creation order, which the state_dict keeps
     _state_spec = (("sum", np.zeros_like), ("step", _step_array))
     _rule = staticmethod(adagrad)
 
-    def __init__(
-        self,
-        params,
-        lr: float = 1e-2,
-        lr_decay: float = 0,
-        weight_decay: float = 0,
-        initial_accumulator_value: float = 0,
-        eps: float = 1e-10,
-        foreach: bool | None = None,
-        *,
-        maximize: bool = False,
-        differentiable: bool = False,
-        fused: bool | None = None,
-    ) -> None:
-        defaults = _hyperparameters(
-            locals(),
-            "lr",
-            "lr_decay",
-            "weight_decay",
-            "initial_accumulator_value",
-            "eps",
-            order=(
-                "lr lr_decay eps weight_decay initial_accumulator_value "
-                "foreach maximize differentiable fused"
-            ),
-        )
-        super().__init__(params, defaults)
-        for group in self.param_groups:
-            self._init_state(group)
-
-    def _init_state(self, group: dict) -> None:
-        value = group["initial_accumulator_value"]
-        self._state_arrays(group["params"], "step", _step_array)
-        self._state_arrays(group["params"], "sum", lambda a: np.full_like(a, value))
+    __init__ = constructor(
+        {
+            "lr": 1e-2,
+            "lr_decay": 0,
+            "weight_decay": 0,
+            "initial_accumulator_value": 0,
+            "eps": 1e-10,
+        },
+        "foreach * maximize differentiable fused",
+        checked="lr lr_decay weight_decay initial_accumulator_value eps",
+        order=(
+            "lr lr_decay eps weight_decay initial_accumulator_value foreach maximize "
+            "differentiable fused"
+        ),
+    )
 
     def add_param_group(self, param_group: dict) -> None:
-        """Add a group; its state is created at once, as at construction."""
+        """Add a group; its state is created at once (as at construction, where the
+        base class adds the first groups through this)."""
         super().add_param_group(param_group)
-        if hasattr(self, "state") and len(self.param_groups) > 0:
-            self._init_state(self.param_groups[-1])
+        params, value = param_group["params"], param_group["initial_accumulator_value"]
+        self._state_arrays(params, "step", _step_array)
+        self._state_arrays(params, "sum", lambda a: np.full_like(a, value))
 
-    def _sparse_update(self, group: dict, params: list, arrays: list, grads: list) -> None:
-        # PyTorch's sparse branch for sparse gradients, the usual rule for the others.
-        dense = [i for i, g in enumerate(grads) if not has_sparse([g])]
-        if dense:
-            self._update(
-                group, [params[i] for i in dense], [arrays[i] for i in dense],
-                [grads[i] for i in dense],
-            )  # fmt: skip
-        sparse = [i for i in range(len(grads)) if i not in dense]
-        ps = [params[i] for i in sparse]
-        sums = self._state_arrays(ps, "sum")
-        steps = self._state_arrays(ps, "step", _step_array)
-        for j, i in enumerate(sparse):
-            sparse_adagrad(
-                arrays[i], grads[i], sums[j], steps[j],
-                lr=float(group["lr"]), lr_decay=float(group["lr_decay"]),
-                weight_decay=float(group["weight_decay"]), eps=float(group["eps"]),
-                maximize=group["maximize"],
-            )  # fmt: skip
+    def _sparse_rule(self, group: dict, params: list, arrays: list, grads: list) -> None:
+        # PyTorch's sparse branch
+        sums = self._state_arrays(params, "sum")
+        steps = self._state_arrays(params, "step", _step_array)
+        for a, g, state_sum, step in zip(arrays, grads, sums, steps):
+            sparse_adagrad(a, g, state_sum, step, group)

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from gradfit.optim._functional import adam
-from gradfit.optim.optimizer import Optimizer, _hyperparameters, _step_array, rule_hyperparameters
+from gradfit.optim.optimizer import Optimizer, _step_array, constructor
+
+# PyTorch's order of the group's entries (its ``defaults`` dict), which a printed
+# state_dict shows
+_ORDER = (
+    "lr betas eps weight_decay amsgrad maximize foreach capturable differentiable fused "
+    "decoupled_weight_decay"
+)
 
 
 class Adam(Optimizer):
     """Adaptive moment estimation, as PyTorch does it (``torch/optim/adam.py``).
 
-    Update rule (g = grad, t = step count from 1, α = lr, λ = weight_decay)::
+    Update rule (g = grad, t = step count from 1, α = lr, (β1, β2) = betas, ε = eps,
+    λ = weight_decay)::
 
         g = ±grad;  g = g + λ·p  (or p = p·(1 − α·λ) when decoupled_weight_decay)
         m = β1·m + (1 − β1)·g
@@ -26,70 +36,30 @@ class Adam(Optimizer):
     and ``max_exp_avg_sq`` when amsgrad.
 
     Args:
-        params: parameters or parameter groups.
-        lr: α (default 1e-3).
-        betas: (β1, β2) (default (0.9, 0.999)).
-        eps: ε (default 1e-8).
-        weight_decay: λ (default 0): an L2 term added to the gradient, or, with
+        weight_decay: λ, an L2 term added to the gradient, or, with
             ``decoupled_weight_decay=True`` (AdamW), a decay of the weights.
         amsgrad: use the running maximum of v.
-        maximize: ascend instead of descend.
-        foreach, capturable, differentiable, fused: accepted for compatibility with
-            PyTorch scripts and stored in the groups; gradfit has one implementation.
-        decoupled_weight_decay: AdamW's decay.
     """
 
-    def __init__(
-        self,
-        params,
-        lr: float = 1e-3,
-        betas: tuple[float, float] = (0.9, 0.999),
-        eps: float = 1e-8,
-        weight_decay: float = 0,
-        amsgrad: bool = False,
-        *,
-        foreach: bool | None = None,
-        maximize: bool = False,
-        capturable: bool = False,
-        differentiable: bool = False,
-        fused: bool | None = None,
-        decoupled_weight_decay: bool = False,
-    ) -> None:
-        defaults = _hyperparameters(
-            locals(),
-            "lr",
-            "eps",
-            "betas",
-            "weight_decay",
-            order=(
-                "lr betas eps weight_decay amsgrad maximize foreach "
-                "capturable differentiable fused decoupled_weight_decay"
-            ),
-        )
-        super().__init__(params, defaults)
+    # the state in PyTorch's creation order, which the state_dict keeps
+    _state_spec = (
+        ("step", _step_array),
+        ("exp_avg", np.zeros_like),
+        ("exp_avg_sq", np.zeros_like),
+        ("max_exp_avg_sq", np.zeros_like, "amsgrad"),
+    )
+    _rule = staticmethod(adam)
+
+    __init__ = constructor(
+        {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0, "amsgrad": False},
+        "* foreach maximize capturable differentiable fused decoupled_weight_decay",
+        checked="lr eps betas weight_decay",
+        order=_ORDER,
+    )
 
     def _sparse_update(self, group: dict, params: list, arrays: list, grads: list) -> None:
         raise RuntimeError(
             "Adam does not support sparse gradients, please consider SparseAdam instead"
-        )
-
-    def _update(self, group: dict, params: list, arrays: list, grads: list) -> None:
-        # created in PyTorch's order, which the state_dict keeps
-        steps = self._state_arrays(params, "step", _step_array)
-        exp_avgs = self._state_arrays(params, "exp_avg")
-        exp_avg_sqs = self._state_arrays(params, "exp_avg_sq")
-        if group["amsgrad"]:
-            max_exp_avg_sqs = self._state_arrays(params, "max_exp_avg_sq")
-        else:
-            max_exp_avg_sqs = [None] * len(params)
-        adam(
-            arrays,
-            grads,
-            exp_avgs,
-            exp_avg_sqs,
-            max_exp_avg_sqs,
-            steps,
-            **rule_hyperparameters(adam, group),
         )
 
 
@@ -101,27 +71,13 @@ class AdamW(Adam):
     instead of adding λ·p to the gradient. The default ``weight_decay`` is 1e-2.
     """
 
-    def __init__(
-        self,
-        params,
-        lr: float = 1e-3,
-        betas: tuple[float, float] = (0.9, 0.999),
-        eps: float = 1e-8,
-        weight_decay: float = 1e-2,
-        amsgrad: bool = False,
-        **compat_flags,
-    ) -> None:
-        # maximize, foreach, capturable, differentiable, fused: keyword-only, as Adam's
-        super().__init__(
-            params,
-            lr,
-            betas,
-            eps,
-            weight_decay,
-            amsgrad,
-            decoupled_weight_decay=True,
-            **compat_flags,
-        )
+    __init__ = constructor(
+        {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 1e-2, "amsgrad": False},
+        "* maximize foreach capturable differentiable fused",
+        checked="lr eps betas weight_decay",
+        order=_ORDER,
+        fixed={"decoupled_weight_decay": True},
+    )
 
     def __setstate__(self, state: dict) -> None:
         super().__setstate__(state)

@@ -5,14 +5,14 @@ from __future__ import annotations
 import numpy as np
 
 from gradfit.optim._functional import adamax
-from gradfit.optim.optimizer import Optimizer, _hyperparameters, _step_array
+from gradfit.optim.optimizer import Optimizer, _step_array, constructor
 
 
 class Adamax(Optimizer):
     """Adamax, Adam with the infinity norm (Kingma & Ba 2015, §7.1), as PyTorch does it
     (``torch/optim/adamax.py``).
 
-    Update rule (g = grad, t = step count from 1, λ = weight_decay)::
+    Update rule (g = grad, t = step count from 1, (β1, β2) = betas, ε = eps, λ = weight_decay)::
 
         g = ±grad + λ·p
         m = β1·m + (1 − β1)·g
@@ -23,33 +23,14 @@ class Adamax(Optimizer):
     skipped entirely.
 
     State per parameter: ``step`` (0-d float Tensor), ``exp_avg`` (m), ``exp_inf`` (u).
-
-    Args:
-        params: parameters or parameter groups.
-        lr: learning rate (default 2e-3).
-        betas: (β1, β2) (default (0.9, 0.999)).
-        eps: ε (default 1e-8).
-        weight_decay: λ (default 0).
-        foreach, differentiable, capturable: accepted for compatibility, stored in groups.
-        maximize: ascend instead of descend.
     """
 
     # the state in PyTorch's creation order, which the state_dict keeps
     _state_spec = (("step", _step_array), ("exp_avg", np.zeros_like), ("exp_inf", np.zeros_like))
     _rule = staticmethod(adamax)
 
-    def __init__(
-        self,
-        params,
-        lr: float = 2e-3,
-        betas: tuple[float, float] = (0.9, 0.999),
-        eps: float = 1e-8,
-        weight_decay: float = 0,
-        foreach: bool | None = None,
-        *,
-        maximize: bool = False,
-        differentiable: bool = False,
-        capturable: bool = False,
-    ) -> None:
-        defaults = _hyperparameters(locals(), "lr", "eps", "betas", "weight_decay")
-        super().__init__(params, defaults)
+    __init__ = constructor(
+        {"lr": 2e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0},
+        "foreach * maximize differentiable capturable",
+        checked="lr eps betas weight_decay",
+    )

@@ -5,10 +5,10 @@ from __future__ import annotations
 from gradfit.optim._functional import asgd
 from gradfit.optim.optimizer import (
     Optimizer,
-    _hyperparameters,
     _numbers_to_scalar_state,
     _one,
     _step_array,
+    constructor,
 )
 
 
@@ -32,31 +32,16 @@ class ASGD(Optimizer):
     the default dtype when that is float64) and ``ax`` (ā).
 
     Args:
-        params: parameters or parameter groups.
-        lr: learning rate (default 1e-2).
-        lambd: decay term (default 1e-4).
-        alpha: power for the η update (default 0.75).
-        t0: step from which the averaging starts (default 1e6).
-        weight_decay: λ (default 0).
-        foreach, differentiable, capturable: accepted for compatibility, stored in groups.
-        maximize: ascend instead of descend.
+        lambd: the decay term.
+        alpha: the power in η's update.
+        t0: the step from which the averaging starts.
     """
 
-    def __init__(
-        self,
-        params,
-        lr: float = 1e-2,
-        lambd: float = 1e-4,
-        alpha: float = 0.75,
-        t0: float = 1e6,
-        weight_decay: float = 0,
-        foreach: bool | None = None,
-        maximize: bool = False,
-        differentiable: bool = False,
-        capturable: bool = False,
-    ) -> None:
-        defaults = _hyperparameters(locals(), "lr", "weight_decay")
-        super().__init__(params, defaults)
+    __init__ = constructor(
+        {"lr": 1e-2, "lambd": 1e-4, "alpha": 0.75, "t0": 1e6, "weight_decay": 0},
+        "foreach maximize differentiable capturable",
+        checked="lr weight_decay",
+    )
 
     def __setstate__(self, state: dict) -> None:
         super().__setstate__(state)
@@ -68,18 +53,5 @@ class ASGD(Optimizer):
         steps = self._state_arrays(params, "step", _step_array)
         etas = self._state_arrays(params, "eta", lambda a: _step_array(value=lr))
         mus = self._state_arrays(params, "mu", _one)
-        asgd(
-            arrays,
-            grads,
-            self._state_arrays(params, "ax"),
-            mus,
-            etas,
-            steps,
-            lr=lr,
-            lambd=float(group["lambd"]),
-            alpha=float(group["alpha"]),
-            t0=float(group["t0"]),
-            weight_decay=float(group["weight_decay"]),
-            maximize=group["maximize"],
-            scalar_dtype=_step_array().dtype,
-        )
+        axs = self._state_arrays(params, "ax")
+        asgd(arrays, grads, (steps, etas, mus, axs), group, scalar_dtype=_step_array().dtype)

@@ -31,7 +31,7 @@ from __future__ import annotations
 import numpy as np
 
 from gradfit._arrays import bump_version, modified, unwrap, wrap
-from gradfit.optim._functional import normalized_gd, sgd
+from gradfit.optim._functional import adam, normalized_gd, sgd
 from gradfit.optim.adam import Adam as _PyTorchAdam
 from gradfit.optim.optimizer import Optimizer, _check_nonnegative
 
@@ -184,6 +184,16 @@ class LineSearchGD(Optimizer):
         self.state[group["params"][0]]["last_t"] = t
 
 
+# PyTorch's options that the lecture's forms of its rules leave off
+_OPTIONS_OFF = {
+    "weight_decay": 0.0,
+    "nesterov": False,
+    "amsgrad": False,
+    "maximize": False,
+    "decoupled_weight_decay": False,
+}
+
+
 def _check_beta(name: str, value: float) -> None:
     if not 0.0 <= value < 1.0:
         raise ValueError(f"Invalid {name} value: {value} (expected 0 <= {name} < 1)")
@@ -210,18 +220,10 @@ class Momentum(Optimizer):
         super().__init__(params, {"lr": lr, "beta": beta})
 
     def _update(self, group: dict, params: list, arrays: list, grads: list) -> None:
-        beta = float(group["beta"])
-        sgd(
-            arrays,
-            grads,
-            self._state_arrays(params, "momentum_buffer"),
-            lr=float(group["lr"]),
-            momentum=beta,
-            dampening=beta,
-            weight_decay=0.0,
-            nesterov=False,
-            maximize=False,
-        )
+        # PyTorch's SGD with dampening β and a buffer that starts at 0
+        beta = group["beta"]
+        pytorch_group = {**_OPTIONS_OFF, "lr": group["lr"], "momentum": beta, "dampening": beta}
+        sgd(arrays, grads, (self._state_arrays(params, "momentum_buffer"),), pytorch_group)
 
 
 class Nesterov(Momentum):
@@ -287,7 +289,7 @@ class NormalizedGD(Optimizer):
         super().__init__(params, {"lr": lr, "eps": eps})
 
     def _update(self, group: dict, params: list, arrays: list, grads: list) -> None:
-        normalized_gd(arrays, grads, lr=float(group["lr"]), eps=float(group["eps"]))
+        normalized_gd(arrays, grads, (), group)
 
 
 class Adam(Optimizer):
@@ -307,6 +309,10 @@ class Adam(Optimizer):
     State per parameter: ``step``, ``exp_avg`` (m), ``exp_avg_sq`` (v).
     """
 
+    # PyTorch's Adam's state and rule
+    _state_spec = _PyTorchAdam._state_spec
+    _rule = staticmethod(adam)
+
     def __init__(
         self, params, lr: float, beta: float = 0.9, gamma: float = 0.999, eps: float = 1e-8
     ):
@@ -318,16 +324,9 @@ class Adam(Optimizer):
 
     def _update(self, group: dict, params: list, arrays: list, grads: list) -> None:
         # PyTorch's Adam on a group with betas (β, γ) and its other options off
-        pytorch_group = {
-            "lr": group["lr"],
-            "betas": (group["beta"], group["gamma"]),
-            "eps": group["eps"],
-            "weight_decay": 0.0,
-            "amsgrad": False,
-            "maximize": False,
-            "decoupled_weight_decay": False,
-        }
-        _PyTorchAdam._update(self, pytorch_group, params, arrays, grads)
+        betas = (group["beta"], group["gamma"])
+        pytorch_group = {**_OPTIONS_OFF, "lr": group["lr"], "betas": betas, "eps": group["eps"]}
+        super()._update(pytorch_group, params, arrays, grads)
 
 
 class Newton(Optimizer):

@@ -188,19 +188,33 @@ class LRScheduler:
 
     def _update_lr(self, restart: bool = False) -> None:
         """Advance ``last_epoch`` (or, ``restart``, set it to 0) and write the lrs."""
+        if restart:
+            self.last_epoch = 0
+            self._write_lrs(self._restart_lrs)
+        else:
+            self.last_epoch += 1
+            self._write_lrs(self.get_lr)
+
+    def _write_lrs(self, compute) -> None:
+        """Write ``compute()``, called as from within ``step`` (no warning from
+        ``get_lr``), into the groups' lr, and keep them for ``get_last_lr``."""
         self._get_lr_called_within_step = True
         try:
-            if restart:
-                self.last_epoch = 0
-                values = self._restart_lrs()
-            else:
-                self.last_epoch += 1
-                values = self.get_lr()
+            values = compute()
         finally:
             self._get_lr_called_within_step = False
         for group, lr in zip(self.optimizer.param_groups, values):
             _update_param_group_val(group, "lr", lr)
         self._last_lr = _param_groups_val_list(self.optimizer, "lr")
+
+    def _store_and_start(self, arguments: dict) -> None:
+        """A schedule's constructor: keep its own arguments (``arguments``, its
+        ``locals()`` after its checks) as attributes, in order, as PyTorch's constructors
+        assign them, then start the schedule (``LRScheduler.__init__``)."""
+        for name, value in arguments.items():
+            if name not in ("self", "optimizer", "last_epoch"):
+                setattr(self, name, value)
+        LRScheduler.__init__(self, arguments["optimizer"], arguments["last_epoch"])
 
 
 class _RestartsFromBase:
@@ -321,9 +335,7 @@ class StepLR(_RestartsFromBase, LRScheduler):
     def __init__(
         self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1
     ) -> None:
-        self.step_size = step_size
-        self.gamma = gamma
-        super().__init__(optimizer, last_epoch)
+        self._store_and_start(locals())
 
     def _lr(self, lr, base_lr, i: int):
         if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
@@ -338,14 +350,21 @@ class MultiStepLR(_RestartsFromBase, LRScheduler):
     def __init__(
         self, optimizer: Optimizer, milestones, gamma: float = 0.1, last_epoch: int = -1
     ) -> None:
-        self.milestones = Counter(milestones)
-        self.gamma = gamma
-        super().__init__(optimizer, last_epoch)
+        milestones = Counter(milestones)
+        self._store_and_start(locals())
 
     def _lr(self, lr, base_lr, i: int):
         if self.last_epoch not in self.milestones:
             return _same(lr)
         return lr * self.gamma ** self.milestones[self.last_epoch]
+
+
+def _check_factor(which: str, factor: float) -> None:
+    """PyTorch's check of a factor in [0, 1] (ConstantLR's, LinearLR's end)."""
+    if factor > 1.0 or factor < 0:
+        raise ValueError(
+            f"{which} multiplicative factor expected to be between 0 and 1, got {factor}"
+        )
 
 
 class ConstantLR(_RestartsFromBase, LRScheduler):
@@ -358,13 +377,8 @@ class ConstantLR(_RestartsFromBase, LRScheduler):
         total_iters: int = 5,
         last_epoch: int = -1,
     ) -> None:
-        if factor > 1.0 or factor < 0:
-            raise ValueError(
-                f"Constant multiplicative factor expected to be between 0 and 1, got {factor}"
-            )
-        self.factor = factor
-        self.total_iters = total_iters
-        super().__init__(optimizer, last_epoch)
+        _check_factor("Constant", factor)
+        self._store_and_start(locals())
 
     def _lr(self, lr, base_lr, i: int):
         if self.last_epoch == 0:
@@ -396,14 +410,8 @@ class LinearLR(_RestartsFromBase, LRScheduler):
                 "Starting multiplicative factor expected to be greater than 0 and less or "
                 f"equal to 1, got {start_factor}"
             )
-        if end_factor > 1.0 or end_factor < 0:
-            raise ValueError(
-                f"Ending multiplicative factor expected to be between 0 and 1, got {end_factor}"
-            )
-        self.start_factor = start_factor
-        self.end_factor = end_factor
-        self.total_iters = total_iters
-        super().__init__(optimizer, last_epoch)
+        _check_factor("Ending", end_factor)
+        self._store_and_start(locals())
 
     def _lr(self, lr, base_lr, i: int):
         if self.last_epoch == 0:
@@ -420,8 +428,7 @@ class ExponentialLR(_RestartsFromBase, LRScheduler):
     """lr ← γ·lr at every step (not at construction): base_lr·γ^epoch."""
 
     def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1) -> None:
-        self.gamma = gamma
-        super().__init__(optimizer, last_epoch)
+        self._store_and_start(locals())
 
     def _lr(self, lr, base_lr, i: int):
         if self._is_initial:
@@ -519,9 +526,7 @@ class PolynomialLR(_RestartsFromBase, LRScheduler):
         power: float = 1.0,
         last_epoch: int = -1,
     ) -> None:
-        self.total_iters = total_iters
-        self.power = power
-        super().__init__(optimizer, last_epoch)
+        self._store_and_start(locals())
 
     def _lr(self, lr, base_lr, i: int):
         if self._is_initial or self.last_epoch > self.total_iters:
@@ -546,9 +551,7 @@ class CosineAnnealingLR(LRScheduler):
     def __init__(
         self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0, last_epoch: int = -1
     ) -> None:
-        self.T_max = T_max
-        self.eta_min = eta_min
-        super().__init__(optimizer, last_epoch)
+        self._store_and_start(locals())
 
     def _lr(self, lr, base_lr, i: int):
         if self._is_initial:
@@ -635,14 +638,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
                 self.T_i = self.T_0
                 self.T_cur = epoch
         self.last_epoch = math.floor(epoch)
-        self._get_lr_called_within_step = True
-        try:
-            values = self.get_lr()
-        finally:
-            self._get_lr_called_within_step = False
-        for group, lr in zip(self.optimizer.param_groups, values):
-            _update_param_group_val(group, "lr", lr)
-        self._last_lr = _param_groups_val_list(self.optimizer, "lr")
+        self._write_lrs(self.get_lr)
 
 
 class ChainedScheduler(LRScheduler):

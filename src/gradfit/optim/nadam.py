@@ -7,10 +7,10 @@ import numpy as np
 from gradfit.optim._functional import nadam
 from gradfit.optim.optimizer import (
     Optimizer,
-    _hyperparameters,
     _numbers_to_scalar_state,
     _one,
     _step_array,
+    constructor,
 )
 
 
@@ -18,7 +18,8 @@ class NAdam(Optimizer):
     """Adam with Nesterov momentum (Dozat 2016), as PyTorch does it
     (``torch/optim/nadam.py``).
 
-    Update rule (g = grad, t = step count from 1, ψ = momentum_decay, λ = weight_decay)::
+    Update rule (g = grad, t = step count from 1, (β1, β2) = betas, ε = eps,
+    ψ = momentum_decay, λ = weight_decay)::
 
         g = ±grad;  g = g + λ·p  (or p = p·(1 − lr·λ) when decoupled_weight_decay)
         μ_t = β1·(1 − 0.96^(t·ψ)/2),  μ_{t+1} likewise,  Π = Π·μ_t  (Π_0 = 1)
@@ -36,15 +37,7 @@ class NAdam(Optimizer):
     the default dtype when that is float64), ``exp_avg`` (m), ``exp_avg_sq`` (v).
 
     Args:
-        params: parameters or parameter groups.
-        lr: learning rate (default 2e-3).
-        betas: (β1, β2) (default (0.9, 0.999)).
-        eps: ε (default 1e-8).
-        weight_decay: λ (default 0).
-        momentum_decay: ψ (default 4e-3).
         decoupled_weight_decay: decay the weights instead of adding λ·p to the gradient.
-        foreach, capturable, differentiable: accepted for compatibility, stored in groups.
-        maximize: ascend instead of descend.
     """
 
     # the state in PyTorch's creation order, which the state_dict keeps
@@ -56,35 +49,15 @@ class NAdam(Optimizer):
     )
     _rule = staticmethod(nadam)
 
-    def __init__(
-        self,
-        params,
-        lr: float = 2e-3,
-        betas: tuple[float, float] = (0.9, 0.999),
-        eps: float = 1e-8,
-        weight_decay: float = 0,
-        momentum_decay: float = 4e-3,
-        decoupled_weight_decay: bool = False,
-        *,
-        foreach: bool | None = None,
-        maximize: bool = False,
-        capturable: bool = False,
-        differentiable: bool = False,
-    ) -> None:
-        defaults = _hyperparameters(
-            locals(),
-            "lr",
-            "eps",
-            "betas",
-            "weight_decay",
-            "momentum_decay",
-            order=(
-                "lr betas eps weight_decay momentum_decay "
-                "decoupled_weight_decay maximize foreach capturable "
-                "differentiable"
-            ),
-        )
-        super().__init__(params, defaults)
+    __init__ = constructor(
+        {"lr": 2e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0, "momentum_decay": 4e-3},
+        "decoupled_weight_decay * foreach maximize capturable differentiable",
+        checked="lr eps betas weight_decay momentum_decay",
+        order=(
+            "lr betas eps weight_decay momentum_decay decoupled_weight_decay maximize foreach "
+            "capturable differentiable"
+        ),
+    )
 
     def __setstate__(self, state: dict) -> None:
         super().__setstate__(state)

@@ -10,19 +10,30 @@ The bookkeeping follows ``torch/optim/optimizer.py`` so that a PyTorch training 
   ``load_state_dict()`` matches saved state to the current parameters by that position.
 
 The update rules themselves live in ``gradfit.optim._functional`` as functions over NumPy
-arrays. ``Optimizer.step`` gathers each group's parameters that have a gradient and their
-arrays, marking the parameters as changed (``_arrays.to_update``), and hands them to the
-subclass's ``_update``; ``_update`` gathers the state arrays (``_state_arrays``, the entries a
-subclass names in ``_state_spec``) and the group's hyperparameters (``rule_hyperparameters``)
-and calls the rule (``_rule``); a subclass whose state depends on its options overrides
-``_update``. A subclass's constructor checks its hyperparameters and builds ``defaults``
-with ``_hyperparameters(locals(), ...)``.
+arrays, ``rule(params, grads, state, group)``. ``Optimizer.step`` gathers each group's
+parameters that have a gradient and their arrays, marking the parameters as changed
+(``_arrays.to_update``), and hands them to the subclass's ``_update``; the default
+``_update`` gathers the state arrays (``_state_arrays``, the entries a subclass names in
+``_state_spec``) and calls the rule (``_rule``) with them and the group; a subclass whose
+state is made otherwise overrides ``_update``. Gradients that are sparse go through
+``_sparse_update``: the dense ones through ``_update``, the sparse ones through the
+subclass's ``_sparse_rule``, where PyTorch has one.
+
+gradfit's optimizers take PyTorch's arguments, with PyTorch's defaults (their signatures
+show them: ``inspect.signature(SGD)``), and build their ``__init__`` with ``constructor``
+from that signature written as data. Common to all of them:
+
+* ``params``: an iterable of Tensors, of ``(name, Tensor)`` pairs, or of dicts defining
+  parameter groups (each with ``"params"`` and optional hyperparameters);
+* ``lr``: the learning rate; ``maximize``: ascend instead of descend;
+* ``foreach``, ``capturable``, ``differentiable``, ``fused``: PyTorch's choices among its
+  implementations, accepted where PyTorch accepts them and kept in the groups: gradfit
+  has one implementation (``SHARED_OPTIONS``).
 """
 
 from __future__ import annotations
 
 import copy
-import functools
 import inspect
 from collections import defaultdict
 from itertools import chain
@@ -62,35 +73,6 @@ def _one(_param=None) -> np.ndarray:
     """A 0-d state entry that starts at 1 (NAdam's μ product, ASGD's μ), in the step
     counter's dtype."""
     return _step_array(value=1.0)
-
-
-# PyTorch's paired hyperparameters and the rules' names for their halves
-_PAIRED = {
-    "beta1": ("betas", 0),
-    "beta2": ("betas", 1),
-    "etaminus": ("etas", 0),
-    "etaplus": ("etas", 1),
-    "step_size_min": ("step_sizes", 0),
-    "step_size_max": ("step_sizes", 1),
-}
-
-
-@functools.cache
-def _keyword_names(rule) -> tuple:
-    params = inspect.signature(rule).parameters.values()
-    return tuple(p.name for p in params if p.kind is p.KEYWORD_ONLY)
-
-
-def rule_hyperparameters(rule, group: dict) -> dict:
-    """The keyword arguments of ``rule`` from ``group``: numbers as Python floats (a
-    schedule may have stored an int or a 0-d tensor), flags as they are, and PyTorch's
-    pairs (``betas``, ``etas``, ``step_sizes``) split into the rule's two names."""
-    out = {}
-    for name in _keyword_names(rule):
-        key, i = _PAIRED.get(name, (name, None))
-        v = group[key] if i is None else group[key][i]
-        out[name] = v if isinstance(v, bool) else float(v)
-    return out
 
 
 def _numbers_to_scalar_state(state: dict, *keys: str) -> None:
@@ -134,14 +116,15 @@ def _check_nonnegative(name: str, value) -> None:
 
 
 def _hyperparameters(arguments: dict, *checked: str, order: str = "") -> dict:
-    """An optimizer's group defaults: its constructor's arguments (``locals()`` taken
-    before anything else is assigned) but ``self`` and ``params``, in the order of the
-    space-separated names in ``order`` where given (PyTorch's ``defaults`` dict, whose
-    order ``param_groups`` and ``state_dict()`` show when printed), the rest after them.
+    """An optimizer's group defaults: its constructor's arguments but ``self`` and
+    ``params``, in the order of the space-separated names in ``order`` where given
+    (PyTorch's ``defaults`` dict, whose order ``param_groups`` and ``state_dict()`` show
+    when printed), the rest after them.
 
     The arguments named in ``checked`` are checked first, in that order (PyTorch's, which
     decides the message when several are wrong): ``betas`` each in [0, 1), ``rho`` in
-    [0, 1], ``etas`` with 0 < etaminus < 1 < etaplus, the others nonnegative.
+    [0, 1], ``etas`` with 0 < etaminus < 1 < etaplus, ``nesterov`` only with a momentum
+    and no dampening, the others nonnegative.
     """
     for name in checked:
         value = arguments[name]
@@ -155,6 +138,13 @@ def _hyperparameters(arguments: dict, *checked: str, order: str = "") -> dict:
         elif name == "etas":
             if not 0.0 < value[0] < 1.0 < value[1]:
                 raise ValueError(f"Invalid eta values: {value[0]}, {value[1]}")
+        elif name == "nesterov":
+            momentum, dampening = arguments["momentum"], arguments["dampening"]
+            if value and (momentum <= 0 or dampening != 0):
+                raise ValueError(
+                    "Nesterov momentum requires a momentum and zero dampening, got "
+                    f"momentum={momentum}, dampening={dampening}"
+                )
         else:
             _check_nonnegative(name, value)
     out = {k: arguments[k] for k in order.split()}
@@ -162,6 +152,58 @@ def _hyperparameters(arguments: dict, *checked: str, order: str = "") -> dict:
         if k not in ("self", "params", "__class__") and k not in out:
             out[k] = v
     return out
+
+
+#: Options that several of PyTorch's optimizers take, each with the same default in all of
+#: them. ``foreach``, ``capturable``, ``differentiable`` and ``fused`` choose among
+#: PyTorch's implementations: gradfit has one, and only keeps them in the groups.
+SHARED_OPTIONS = {
+    "foreach": None,
+    "maximize": False,
+    "capturable": False,
+    "differentiable": False,
+    "fused": None,
+    "decoupled_weight_decay": False,
+}
+
+
+def constructor(
+    hyperparameters: dict, options: str = "", *, checked: str = "", order: str = "", fixed=None
+):
+    """The ``__init__`` of one of gradfit's optimizers, from its PyTorch signature.
+
+    The constructor is ``__init__(self, params, <hyperparameters>, <options>)``:
+    ``hyperparameters`` are the optimizer's own, with PyTorch's defaults, in PyTorch's
+    order; ``options`` names the ``SHARED_OPTIONS`` that follow them, ``*`` marking where
+    the keyword-only ones begin, as in a ``def``. The arguments are bound as Python binds
+    them (a ``TypeError`` for an unknown keyword or one positional argument too many),
+    ``checked`` (names, in PyTorch's order) and ``order`` go to ``_hyperparameters``, and
+    ``fixed`` holds the group entries the class sets itself (AdamW's
+    ``decoupled_weight_decay=True``). ``inspect.signature`` shows the signature.
+    """
+    positional = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    parameters = [inspect.Parameter("self", positional), inspect.Parameter("params", positional)]
+    parameters += [inspect.Parameter(k, positional, default=v) for k, v in hyperparameters.items()]
+    kind = positional
+    for name in options.split():
+        if name == "*":
+            kind = inspect.Parameter.KEYWORD_ONLY
+        else:
+            parameters.append(inspect.Parameter(name, kind, default=SHARED_OPTIONS[name]))
+    signature = inspect.Signature(parameters)
+
+    def __init__(self, *args, **kwargs) -> None:
+        try:
+            bound = signature.bind(self, *args, **kwargs)
+        except TypeError as e:
+            raise TypeError(f"{type(self).__name__}.__init__() {e}") from None
+        bound.apply_defaults()
+        arguments = {**bound.arguments, **(fixed or {})}
+        defaults = _hyperparameters(arguments, *checked.split(), order=order)
+        Optimizer.__init__(self, arguments["params"], defaults)
+
+    __init__.__signature__ = signature
+    return __init__
 
 
 class Optimizer:
@@ -316,25 +358,50 @@ class Optimizer:
 
     def _sparse_update(self, group: dict, params: list, arrays: list, grads: list) -> None:
         """``_update`` for a group where some gradient is sparse (``Embedding(sparse=True)``):
-        refused, with PyTorch's message, by the optimizers that have no sparse rule."""
-        raise RuntimeError(f"{type(self).__name__} does not support sparse gradients")
+        the dense gradients go through ``_update``, the sparse ones through the
+        subclass's ``_sparse_rule`` (PyTorch's sparse branch). An optimizer without one
+        refuses sparse gradients, with PyTorch's message."""
+        if self._sparse_rule is None:
+            raise RuntimeError(f"{type(self).__name__} does not support sparse gradients")
+        sparse = [has_sparse([g]) for g in grads]
+
+        def pick(want_sparse: bool) -> list:
+            return [
+                [x for x, s in zip(xs, sparse) if s is want_sparse]
+                for xs in (params, arrays, grads)
+            ]
+
+        if not all(sparse):
+            self._update(group, *pick(False))
+        self._sparse_rule(group, *pick(True))
+
+    #: PyTorch's sparse branch, a method ``(group, params, arrays, grads)`` for the
+    #: parameters whose gradient is sparse; None where PyTorch has none.
+    _sparse_rule = None
 
     #: The per-parameter state, in PyTorch's creation order (which the state_dict keeps):
-    #: ``(key, make)`` pairs, ``make(array of p)`` giving a missing entry's first value.
+    #: ``(key, make)`` pairs, ``make(array of p)`` giving a missing entry's first value,
+    #: or ``(key, make, option)`` for an entry that exists only while the group's
+    #: ``option`` is on (Adam's ``amsgrad``, RMSprop's ``momentum``), None otherwise.
     _state_spec: tuple = ()
 
     #: The rule, a pure function over arrays (``optim._functional``), called as
-    #: ``_rule(arrays, grads, *state lists in _state_spec order, **hyperparameters)``.
+    #: ``_rule(arrays, grads, state lists in _state_spec order, group)``.
     _rule = None
 
     def _update(self, group: dict, params: list, arrays: list, grads: list) -> None:
         """The optimizer's rule on one group: change ``arrays`` (those of ``params``, the
         group's parameters that have a gradient) in place, given ``grads`` (their
         gradients' arrays) and the group's hyperparameters. By default, ``_rule`` on the
-        state of ``_state_spec``; an optimizer whose state depends on its options
-        overrides this."""
-        states = [self._state_arrays(params, key, make) for key, make in self._state_spec]
-        self._rule(arrays, grads, *states, **rule_hyperparameters(self._rule, group))
+        state of ``_state_spec``; an optimizer whose state is made otherwise overrides
+        this."""
+        states = []
+        for key, make, *option in self._state_spec:
+            if option and not group[option[0]]:
+                states.append([None] * len(params))
+            else:
+                states.append(self._state_arrays(params, key, make))
+        self._rule(arrays, grads, tuple(states), group)
 
     def _state_arrays(self, params: list, key: str, make=np.zeros_like) -> list:
         """The arrays of ``state[p][key]`` for each parameter, created as

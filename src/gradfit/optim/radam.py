@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 
 from gradfit.optim._functional import radam
-from gradfit.optim.optimizer import Optimizer, _hyperparameters, _step_array
+from gradfit.optim.optimizer import Optimizer, _step_array, constructor
 
 
 class RAdam(Optimizer):
     """Rectified Adam (Liu et al. 2019), as PyTorch does it (``torch/optim/radam.py``).
 
-    Update rule (g = grad, t = step count from 1, λ = weight_decay)::
+    Update rule (g = grad, t = step count from 1, (β1, β2) = betas, ε = eps, λ = weight_decay)::
 
         g = ±grad;  g = g + λ·p  (or p = p·(1 − lr·λ) when decoupled_weight_decay)
         m = β1·m + (1 − β1)·g
@@ -29,43 +29,19 @@ class RAdam(Optimizer):
     State per parameter: ``step`` (0-d float Tensor), ``exp_avg`` (m), ``exp_avg_sq`` (v).
 
     Args:
-        params: parameters or parameter groups.
-        lr: learning rate (default 1e-3).
-        betas: (β1, β2) (default (0.9, 0.999)).
-        eps: ε (default 1e-8).
-        weight_decay: λ (default 0).
         decoupled_weight_decay: decay the weights instead of adding λ·p to the gradient.
-        foreach, capturable, differentiable: accepted for compatibility, stored in groups.
-        maximize: ascend instead of descend.
     """
 
     # the state in PyTorch's creation order, which the state_dict keeps
     _state_spec = (("step", _step_array), ("exp_avg", np.zeros_like), ("exp_avg_sq", np.zeros_like))
     _rule = staticmethod(radam)
 
-    def __init__(
-        self,
-        params,
-        lr: float = 1e-3,
-        betas: tuple[float, float] = (0.9, 0.999),
-        eps: float = 1e-8,
-        weight_decay: float = 0,
-        decoupled_weight_decay: bool = False,
-        *,
-        foreach: bool | None = None,
-        maximize: bool = False,
-        capturable: bool = False,
-        differentiable: bool = False,
-    ) -> None:
-        defaults = _hyperparameters(
-            locals(),
-            "lr",
-            "eps",
-            "betas",
-            "weight_decay",
-            order=(
-                "lr betas eps weight_decay maximize foreach capturable "
-                "decoupled_weight_decay differentiable"
-            ),
-        )
-        super().__init__(params, defaults)
+    __init__ = constructor(
+        {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0},
+        "decoupled_weight_decay * foreach maximize capturable differentiable",
+        checked="lr eps betas weight_decay",
+        order=(
+            "lr betas eps weight_decay maximize foreach capturable decoupled_weight_decay "
+            "differentiable"
+        ),
+    )

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from gradfit.optim._functional import rmsprop
-from gradfit.optim.optimizer import Optimizer, _hyperparameters, _step_array, rule_hyperparameters
+from gradfit.optim.optimizer import Optimizer, _step_array, constructor
 
 
 class RMSprop(Optimizer):
     """RMSprop (Hinton's lecture 6e), as PyTorch does it (``torch/optim/rmsprop.py``).
 
-    Update rule (g = grad, α = smoothing constant ``alpha``, μ = momentum, λ = weight_decay)::
+    Update rule (g = grad, α = smoothing constant ``alpha``, ε = eps, μ = momentum,
+    λ = weight_decay)::
 
         g = ±grad + λ·p
         s = α·s + (1 − α)·g²
@@ -24,60 +27,30 @@ class RMSprop(Optimizer):
     ``grad_avg`` (centered).
 
     Args:
-        params: parameters or parameter groups.
-        lr: learning rate (default 1e-2).
-        alpha: smoothing constant α (default 0.99).
-        eps: ε (default 1e-8).
-        weight_decay: λ (default 0).
-        momentum: μ (default 0).
         centered: normalise by the estimated variance instead of the second moment.
-        capturable, foreach, differentiable: accepted for compatibility, stored in groups.
-        maximize: ascend instead of descend.
     """
 
-    def __init__(
-        self,
-        params,
-        lr: float = 1e-2,
-        alpha: float = 0.99,
-        eps: float = 1e-8,
-        weight_decay: float = 0,
-        momentum: float = 0,
-        centered: bool = False,
-        capturable: bool = False,
-        foreach: bool | None = None,
-        maximize: bool = False,
-        differentiable: bool = False,
-    ) -> None:
-        defaults = _hyperparameters(
-            locals(),
-            "lr",
-            "eps",
-            "momentum",
-            "weight_decay",
-            "alpha",
-            order=(
-                "lr momentum alpha eps centered weight_decay capturable "
-                "foreach maximize differentiable"
-            ),
-        )
-        super().__init__(params, defaults)
+    # the state in PyTorch's creation order, which the state_dict keeps
+    _state_spec = (
+        ("step", _step_array),
+        ("square_avg", np.zeros_like),
+        ("momentum_buffer", np.zeros_like, "momentum"),
+        ("grad_avg", np.zeros_like, "centered"),
+    )
+    _rule = staticmethod(rmsprop)
 
-    def _update(self, group: dict, params: list, arrays: list, grads: list) -> None:
-        nothing = [None] * len(params)
-        # created in PyTorch's order, which the state_dict keeps
-        steps = self._state_arrays(params, "step", _step_array)
-        square_avgs = self._state_arrays(params, "square_avg")
-        buffers = (
-            self._state_arrays(params, "momentum_buffer") if group["momentum"] > 0 else nothing
-        )
-        grad_avgs = self._state_arrays(params, "grad_avg") if group["centered"] else nothing
-        rmsprop(
-            arrays,
-            grads,
-            square_avgs,
-            grad_avgs,
-            buffers,
-            steps,
-            **rule_hyperparameters(rmsprop, group),
-        )
+    __init__ = constructor(
+        {
+            "lr": 1e-2,
+            "alpha": 0.99,
+            "eps": 1e-8,
+            "weight_decay": 0,
+            "momentum": 0,
+            "centered": False,
+        },
+        "capturable foreach maximize differentiable",
+        checked="lr eps momentum weight_decay alpha",
+        order=(
+            "lr momentum alpha eps centered weight_decay capturable foreach maximize differentiable"
+        ),
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from gradfit.optim._functional import rprop
-from gradfit.optim.optimizer import Optimizer, _hyperparameters, _step_array, rule_hyperparameters
+from gradfit.optim.optimizer import Optimizer, _step_array, constructor
 
 
 class Rprop(Optimizer):
@@ -26,33 +26,17 @@ class Rprop(Optimizer):
     State per parameter: ``step`` (0-d float Tensor), ``prev`` (g'), ``step_size`` (s).
 
     Args:
-        params: parameters or parameter groups.
-        lr: initial step size (default 1e-2).
-        etas: (η−, η+), with 0 < η− < 1 < η+ (default (0.5, 1.2)).
-        step_sizes: (s_min, s_max) (default (1e-6, 50)).
-        capturable, foreach, differentiable: accepted for compatibility, stored in groups.
-        maximize: ascend instead of descend.
+        lr: the initial step size.
+        etas: (η−, η+), with 0 < η− < 1 < η+.
+        step_sizes: (s_min, s_max).
     """
 
-    def __init__(
-        self,
-        params,
-        lr: float = 1e-2,
-        etas: tuple[float, float] = (0.5, 1.2),
-        step_sizes: tuple[float, float] = (1e-6, 50),
-        *,
-        capturable: bool = False,
-        foreach: bool | None = None,
-        maximize: bool = False,
-        differentiable: bool = False,
-    ) -> None:
-        defaults = _hyperparameters(
-            locals(),
-            "lr",
-            "etas",
-            order=("lr etas step_sizes foreach maximize differentiable capturable"),
-        )
-        super().__init__(params, defaults)
+    __init__ = constructor(
+        {"lr": 1e-2, "etas": (0.5, 1.2), "step_sizes": (1e-6, 50)},
+        "* capturable foreach maximize differentiable",
+        checked="lr etas",
+        order="lr etas step_sizes foreach maximize differentiable capturable",
+    )
 
     def _update(self, group: dict, params: list, arrays: list, grads: list) -> None:
         lr = float(group["lr"])
@@ -60,4 +44,4 @@ class Rprop(Optimizer):
         steps = self._state_arrays(params, "step", _step_array)
         prevs = self._state_arrays(params, "prev")
         step_sizes = self._state_arrays(params, "step_size", lambda a: np.full_like(a, lr))
-        rprop(arrays, grads, prevs, step_sizes, steps, **rule_hyperparameters(rprop, group))
+        rprop(arrays, grads, (steps, prevs, step_sizes), group)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from gradfit._arrays import unwrap, wrap
 from gradfit.optim._functional import sgd
-from gradfit.optim._sparse_functional import has_sparse, sparse_sgd
-from gradfit.optim.optimizer import Optimizer, _hyperparameters
+from gradfit.optim._sparse_functional import sparse_sgd
+from gradfit.optim.optimizer import Optimizer, constructor
 
 
 class SGD(Optimizer):
@@ -32,81 +32,28 @@ class SGD(Optimizer):
     State per parameter: ``momentum_buffer`` (only when momentum ≠ 0).
 
     Args:
-        params: parameters or parameter groups.
-        lr: learning rate α (default 1e-3).
-        momentum: μ (default 0).
-        dampening: τ (default 0).
-        weight_decay: λ, L2 penalty added to the gradient (default 0).
+        weight_decay: λ, an L2 penalty added to the gradient.
         nesterov: Nesterov momentum (needs momentum > 0 and dampening 0).
-        maximize: ascend instead of descend.
-        foreach, differentiable, fused: accepted for compatibility with PyTorch scripts and
-            stored in the groups; gradfit has a single implementation.
     """
 
-    def __init__(
-        self,
-        params,
-        lr: float = 1e-3,
-        momentum: float = 0,
-        dampening: float = 0,
-        weight_decay: float = 0,
-        nesterov: bool = False,
-        *,
-        maximize: bool = False,
-        foreach: bool | None = None,
-        differentiable: bool = False,
-        fused: bool | None = None,
-    ) -> None:
-        defaults = _hyperparameters(locals(), "lr", "momentum", "weight_decay")
-        if nesterov and (momentum <= 0 or dampening != 0):
-            raise ValueError(
-                "Nesterov momentum requires a momentum and zero dampening, got "
-                f"momentum={momentum}, dampening={dampening}"
-            )
-        super().__init__(params, defaults)
+    __init__ = constructor(
+        {"lr": 1e-3, "momentum": 0, "dampening": 0, "weight_decay": 0, "nesterov": False},
+        "* maximize foreach differentiable fused",
+        checked="lr momentum weight_decay nesterov",
+    )
 
     def _update(self, group: dict, params: list, arrays: list, grads: list) -> None:
-        momentum = float(group["momentum"])
         # a missing buffer (None) is made by sgd on the parameter's first step, then kept
+        momentum = group["momentum"]
         buffers = self._state_arrays(params, "momentum_buffer", make=None) if momentum else []
-        created = sgd(
-            arrays,
-            grads,
-            buffers,
-            lr=float(group["lr"]),
-            momentum=momentum,
-            dampening=float(group["dampening"]),
-            weight_decay=float(group["weight_decay"]),
-            nesterov=group["nesterov"],
-            maximize=group["maximize"],
-        )
-        for i in created:
+        for i in sgd(arrays, grads, (buffers,), group):
             self.state[params[i]]["momentum_buffer"] = wrap(buffers[i])
 
-    def _sparse_update(self, group: dict, params: list, arrays: list, grads: list) -> None:
-        # Sparse gradients take PyTorch's sparse branch (a sparse momentum buffer); the
-        # group's dense ones the usual rule.
-        dense = [i for i, g in enumerate(grads) if not has_sparse([g])]
-        if dense:
-            self._update(
-                group, [params[i] for i in dense], [arrays[i] for i in dense],
-                [grads[i] for i in dense],
-            )  # fmt: skip
-        momentum = float(group["momentum"])
+    def _sparse_rule(self, group: dict, params: list, arrays: list, grads: list) -> None:
+        # PyTorch's sparse branch: a sparse momentum buffer
+        momentum = group["momentum"]
         for p, a, g in zip(params, arrays, grads):
-            if not has_sparse([g]):
-                continue
             buf = self.state[p].get("momentum_buffer") if momentum else None
-            buf = sparse_sgd(
-                a,
-                g,
-                None if buf is None else unwrap(buf),
-                lr=float(group["lr"]),
-                momentum=momentum,
-                dampening=float(group["dampening"]),
-                weight_decay=float(group["weight_decay"]),
-                nesterov=group["nesterov"],
-                maximize=group["maximize"],
-            )
+            buf = sparse_sgd(a, g, None if buf is None else unwrap(buf), group)
             if momentum and "momentum_buffer" not in self.state[p]:
                 self.state[p]["momentum_buffer"] = wrap(buf)

@@ -14,7 +14,8 @@ class SparseAdam(Optimizer):
     ``torch/optim/sparse_adam.py``: only the rows a step's gradient names move, and only
     their moments decay ("lazy Adam").
 
-    Update rule, per row r of the coalesced gradient g (t = step count from 1)::
+    Update rule, per row r of the coalesced gradient g (t = step count from 1,
+    (β1, β2) = betas, ε = eps)::
 
         m_r = β1·m_r + (1 − β1)·g_r
         v_r = β2·v_r + (1 − β2)·g_r²
@@ -25,11 +26,7 @@ class SparseAdam(Optimizer):
     ``gradfit.optim._sparse_functional.sparse_adam``.
 
     Args:
-        params: parameters or parameter groups (dense tensors).
-        lr: learning rate (default 1e-3).
-        betas: (β1, β2) (default (0.9, 0.999)).
-        eps: ε (default 1e-8).
-        maximize: ascend instead of descend.
+        params: dense tensors (whose gradients are sparse).
     """
 
     def __init__(
@@ -79,16 +76,6 @@ class SparseAdam(Optimizer):
                 state["exp_avg_sq"] = wrap(np.zeros_like(unwrap(p)))
             state["step"] = int(state["step"]) + 1  # an int, also after load_state_dict
             steps.append(state["step"])
-        beta1, beta2 = group["betas"]
-        sparse_adam(
-            arrays,
-            grads,
-            [unwrap(self.state[p]["exp_avg"]) for p in params],
-            [unwrap(self.state[p]["exp_avg_sq"]) for p in params],
-            steps,
-            lr=float(group["lr"]),
-            beta1=float(beta1),
-            beta2=float(beta2),
-            eps=float(group["eps"]),
-            maximize=group["maximize"],
-        )
+        exp_avgs = [unwrap(self.state[p]["exp_avg"]) for p in params]
+        exp_avg_sqs = [unwrap(self.state[p]["exp_avg_sq"]) for p in params]
+        sparse_adam(arrays, grads, (steps, exp_avgs, exp_avg_sqs), group)

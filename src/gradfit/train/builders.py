@@ -196,6 +196,21 @@ def _describe_lstm(cfg: dict, n_in: int, n_out: int) -> str:
     )
 
 
+def _text_kind(kind: str, num_parameters, describe, activations_per_sample, options: dict):
+    """A character-level language model: it reads character ids, keeps its own
+    initialisation of its Linear layers, and takes a context length (``block_size``) and
+    a ``dropout`` besides its own ``options``."""
+    return ModelKind(
+        build=_build_text(kind),
+        num_parameters=num_parameters,
+        describe=describe,
+        activations_per_sample=activations_per_sample,
+        options={"block_size": (64, "int"), **options, "dropout": (0.0, "fraction")},
+        text=True,
+        linear_init=False,
+    )
+
+
 MODELS: dict[str, ModelKind] = {
     "mlp": ModelKind(
         build=_build_mlp,
@@ -231,42 +246,26 @@ MODELS: dict[str, ModelKind] = {
             "head": ("flatten", ("flatten", "avgpool")),
         },
     ),
-    "transformer": ModelKind(
-        build=_build_text("transformer"),
-        num_parameters=_transformer_parameters,
-        describe=_describe_transformer,
-        activations_per_sample=lambda c, i, o: (
+    "transformer": _text_kind(
+        "transformer",
+        _transformer_parameters,
+        _describe_transformer,
+        lambda c, i, o: (
             c["block_size"] * (16 * c["n_embd"] * c["n_layer"] + 2 * o)
             + c["n_head"] * c["block_size"] ** 2 * c["n_layer"]
         ),
-        options={
-            # Smaller than the example's 4 x 128 (W6a), so that an epoch of the built-in
-            # text takes about a minute on a laptop's CPU.
-            "block_size": (64, "int"),
-            "n_layer": (2, "int"),
-            "n_head": (4, "int"),
-            "n_embd": (64, "int"),
-            "dropout": (0.0, "fraction"),
-        },
-        text=True,
-        linear_init=False,
+        # Smaller than the example's 4 x 128 (W6a), so that an epoch of the built-in
+        # text takes about a minute on a laptop's CPU.
+        {"n_layer": (2, "int"), "n_head": (4, "int"), "n_embd": (64, "int")},
     ),
-    "lstm": ModelKind(
-        build=_build_text("lstm"),
-        num_parameters=_lstm_parameters,
-        describe=_describe_lstm,
-        activations_per_sample=lambda c, i, o: (
+    "lstm": _text_kind(
+        "lstm",
+        _lstm_parameters,
+        _describe_lstm,
+        lambda c, i, o: (
             c["block_size"] * (c["n_embd"] + 6 * c["hidden_size"] * c["num_layers"] + 2 * o)
         ),
-        options={
-            "block_size": (64, "int"),
-            "n_embd": (64, "int"),
-            "hidden_size": (128, "int"),
-            "num_layers": (2, "int"),
-            "dropout": (0.0, "fraction"),
-        },
-        text=True,
-        linear_init=False,
+        {"n_embd": (64, "int"), "hidden_size": (128, "int"), "num_layers": (2, "int")},
     ),
 }
 

@@ -1,18 +1,34 @@
 """Lazy layers: parameters whose shape is inferred from the first input
-(``UninitializedParameter``, ``LazyLinear``), as PyTorch's ``LazyModuleMixin``."""
+(``UninitializedParameter``, ``UninitializedBuffer``, ``LazyLinear``, ``LazyConv1d``-``3d``,
+``LazyConvTranspose1d``-``3d``, ``LazyBatchNorm1d``-``3d``), as PyTorch's
+``LazyModuleMixin`` (the d2l book builds every network with them)."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from gradfit import _dtypes
-from gradfit._arrays import set_array
+from gradfit._arrays import set_array, wrap
 from gradfit._grad_mode import no_grad
+from gradfit.nn.modules import batchnorm, conv
 from gradfit.nn.modules.linear import Linear
 from gradfit.nn.parameter import Parameter
-from gradfit.tensor import _check_device
+from gradfit.tensor import Tensor, _check_device
 
-__all__ = ["LazyLinear", "UninitializedParameter"]
+__all__ = [
+    "LazyBatchNorm1d",
+    "LazyBatchNorm2d",
+    "LazyBatchNorm3d",
+    "LazyConv1d",
+    "LazyConv2d",
+    "LazyConv3d",
+    "LazyConvTranspose1d",
+    "LazyConvTranspose2d",
+    "LazyConvTranspose3d",
+    "LazyLinear",
+    "UninitializedBuffer",
+    "UninitializedParameter",
+]
 
 
 class UninitializedParameter(Parameter):
@@ -36,6 +52,29 @@ class UninitializedParameter(Parameter):
         return "<UninitializedParameter>"
 
 
+class UninitializedBuffer(Tensor):
+    """A buffer with no shape yet (a lazy norm layer's running statistics); ``materialize``
+    gives it one and turns it into a plain Tensor, keeping its identity."""
+
+    def __init__(self, requires_grad: bool = False, device=None, dtype=None) -> None:
+        _check_device(device)
+        super().__init__(np.empty((0,), dtype=_dtypes.to_dtype(dtype)))
+
+    def materialize(self, shape, device=None, dtype=None) -> None:
+        _check_device(device)
+        dt = self.dtype if dtype is None else _dtypes.to_dtype(dtype)
+        set_array(self, np.empty(tuple(shape), dtype=_dtypes.to_dtype(dt)))
+        self.__class__ = Tensor
+
+    def __repr__(self) -> str:
+        return "<UninitializedBuffer>"
+
+
+def _has_uninitialized(module) -> bool:
+    tensors = list(module._parameters.values()) + list(module._buffers.values())
+    return any(isinstance(t, (UninitializedParameter, UninitializedBuffer)) for t in tensors)
+
+
 class LazyLinear(Linear):
     """``Linear`` whose ``in_features`` is the size of the last axis of the first input.
 
@@ -56,7 +95,7 @@ class LazyLinear(Linear):
         self._initialize_hook = self.register_forward_pre_hook(_infer_parameters)
 
     def has_uninitialized_params(self) -> bool:
-        return any(isinstance(p, UninitializedParameter) for p in self._parameters.values())
+        return _has_uninitialized(self)
 
     def reset_parameters(self) -> None:
         if not self.has_uninitialized_params() and self.in_features != 0:
@@ -85,3 +124,169 @@ def _infer_parameters(module, args):
         module._initialize_hook.remove()
         del module._initialize_hook
         module.__class__ = module.cls_to_become
+
+
+class _LazyConvMixin:
+    """PyTorch's ``_LazyConvXdMixin``: ``in_channels`` is dimension 1 of the first input
+    (0 for an unbatched one); the weight and bias are then made and initialised as the
+    convolution's own."""
+
+    def _lazy_setup(self, out_channels: int, bias: bool, device, dtype) -> None:
+        self.weight = UninitializedParameter(device=device, dtype=dtype)
+        self.out_channels = out_channels
+        if bias:
+            self.bias = UninitializedParameter(device=device, dtype=dtype)
+        self._initialize_hook = self.register_forward_pre_hook(_infer_parameters)
+
+    def has_uninitialized_params(self) -> bool:
+        return _has_uninitialized(self)
+
+    def reset_parameters(self) -> None:
+        if not self.has_uninitialized_params() and self.in_channels != 0:
+            super().reset_parameters()
+
+    def initialize_parameters(self, input) -> None:  # noqa: A002
+        if not self.has_uninitialized_params():
+            return
+        nd = self._nd
+        if input.ndim not in (nd + 1, nd + 2):
+            raise RuntimeError(
+                f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to "
+                f"{type(self).__name__}, but got input of size: {list(input.shape)}"
+            )
+        self.in_channels = input.shape[1] if input.ndim == nd + 2 else input.shape[0]
+        if self.in_channels % self.groups != 0:
+            raise ValueError("in_channels must be divisible by groups")
+        with no_grad():
+            if self.transposed:
+                shape = (self.in_channels, self.out_channels // self.groups)
+            else:
+                shape = (self.out_channels, self.in_channels // self.groups)
+            self.weight.materialize(shape + self.kernel_size)
+            if self.bias is not None:
+                self.bias.materialize((self.out_channels,))
+            self.reset_parameters()
+
+
+def _lazy_conv(base, name: str):
+    class LazyConv(_LazyConvMixin, base):
+        cls_to_become = base
+
+        def __init__(
+            self,
+            out_channels: int,
+            kernel_size,
+            stride=1,
+            padding=0,
+            dilation=1,
+            groups: int = 1,
+            bias: bool = True,
+            padding_mode: str = "zeros",
+            device=None,
+            dtype=None,
+        ) -> None:
+            base.__init__(
+                self, 0, 0, kernel_size, stride, padding, dilation, groups, False, padding_mode,
+                device, dtype,
+            )  # fmt: skip
+            self._lazy_setup(out_channels, bias, device, dtype)
+
+    LazyConv.__name__ = LazyConv.__qualname__ = name
+    LazyConv.__doc__ = f"``{base.__name__}`` whose ``in_channels`` comes from the first input."
+    return LazyConv
+
+
+def _lazy_conv_transpose(base, name: str):
+    class LazyConvTranspose(_LazyConvMixin, base):
+        cls_to_become = base
+
+        def __init__(
+            self,
+            out_channels: int,
+            kernel_size,
+            stride=1,
+            padding=0,
+            output_padding=0,
+            groups: int = 1,
+            bias: bool = True,
+            dilation=1,
+            padding_mode: str = "zeros",
+            device=None,
+            dtype=None,
+        ) -> None:
+            base.__init__(
+                self, 0, 0, kernel_size, stride, padding, output_padding, groups, False,
+                dilation, padding_mode, device, dtype,
+            )  # fmt: skip
+            self._lazy_setup(out_channels, bias, device, dtype)
+
+    LazyConvTranspose.__name__ = LazyConvTranspose.__qualname__ = name
+    LazyConvTranspose.__doc__ = (
+        f"``{base.__name__}`` whose ``in_channels`` comes from the first input."
+    )
+    return LazyConvTranspose
+
+
+LazyConv1d = _lazy_conv(conv.Conv1d, "LazyConv1d")
+LazyConv2d = _lazy_conv(conv.Conv2d, "LazyConv2d")
+LazyConv3d = _lazy_conv(conv.Conv3d, "LazyConv3d")
+LazyConvTranspose1d = _lazy_conv_transpose(conv.ConvTranspose1d, "LazyConvTranspose1d")
+LazyConvTranspose2d = _lazy_conv_transpose(conv.ConvTranspose2d, "LazyConvTranspose2d")
+LazyConvTranspose3d = _lazy_conv_transpose(conv.ConvTranspose3d, "LazyConvTranspose3d")
+
+
+def _lazy_batch_norm(base, name: str):
+    class LazyBatchNorm(base):
+        """PyTorch's ``_LazyNormBase``: ``num_features`` is dimension 1 of the first
+        input; weight, bias and running statistics are then made and reset."""
+
+        cls_to_become = base
+
+        def __init__(
+            self,
+            eps: float = 1e-5,
+            momentum: float | None = 0.1,
+            affine: bool = True,
+            track_running_stats: bool = True,
+            device=None,
+            dtype=None,
+        ) -> None:
+            base.__init__(self, 0, eps, momentum, False, False, device, dtype)
+            self.affine = affine
+            self.track_running_stats = track_running_stats
+            if affine:
+                self.weight = UninitializedParameter(device=device, dtype=dtype)
+                self.bias = UninitializedParameter(device=device, dtype=dtype)
+            if track_running_stats:
+                self.running_mean = UninitializedBuffer(device=device, dtype=dtype)
+                self.running_var = UninitializedBuffer(device=device, dtype=dtype)
+                self.num_batches_tracked = wrap(np.array(0, dtype=np.int64))
+            self._initialize_hook = self.register_forward_pre_hook(_infer_parameters)
+
+        def has_uninitialized_params(self) -> bool:
+            return _has_uninitialized(self)
+
+        def reset_parameters(self) -> None:
+            if not self.has_uninitialized_params() and self.num_features != 0:
+                super().reset_parameters()
+
+        def initialize_parameters(self, input) -> None:  # noqa: A002
+            if not self.has_uninitialized_params():
+                return
+            self.num_features = input.shape[1]
+            with no_grad():
+                if self.affine:
+                    self.weight.materialize((self.num_features,))
+                    self.bias.materialize((self.num_features,))
+                if self.track_running_stats:
+                    self.running_mean.materialize((self.num_features,))
+                    self.running_var.materialize((self.num_features,))
+                self.reset_parameters()
+
+    LazyBatchNorm.__name__ = LazyBatchNorm.__qualname__ = name
+    return LazyBatchNorm
+
+
+LazyBatchNorm1d = _lazy_batch_norm(batchnorm.BatchNorm1d, "LazyBatchNorm1d")
+LazyBatchNorm2d = _lazy_batch_norm(batchnorm.BatchNorm2d, "LazyBatchNorm2d")
+LazyBatchNorm3d = _lazy_batch_norm(batchnorm.BatchNorm3d, "LazyBatchNorm3d")

@@ -37,6 +37,35 @@ class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpec
 
 
 _NO_HOOKS = MappingProxyType({})
+
+# Hooks of every module (torch.nn.modules.module.register_module_forward_hook and
+# register_module_forward_pre_hook): they run before each module's own hooks.
+_global_forward_pre_hooks: OrderedDict = OrderedDict()
+_global_forward_hooks: OrderedDict = OrderedDict()
+_global_forward_hooks_with_kwargs: set = set()
+
+
+def register_module_forward_pre_hook(hook: Callable) -> RemovableHandle:
+    """``hook(module, args)`` before the forward of every module (PyTorch's global
+    forward pre-hook); a non-None return value replaces the positional arguments."""
+    handle = RemovableHandle(_global_forward_pre_hooks)
+    _global_forward_pre_hooks[handle.id] = hook
+    return handle
+
+
+def register_module_forward_hook(
+    hook: Callable, *, with_kwargs: bool = False, always_call: bool = False
+) -> RemovableHandle:
+    """``hook(module, args, output)`` (``with_kwargs``: ``hook(module, args, kwargs,
+    output)``) after the forward of every module, before the module's own forward hooks;
+    a non-None return value replaces the output."""
+    handle = RemovableHandle(_global_forward_hooks)
+    _global_forward_hooks[handle.id] = hook
+    if with_kwargs:
+        _global_forward_hooks_with_kwargs.add(handle.id)
+    return handle
+
+
 # PyTorch's name for a Module class's state-dict layout version (``Module._version``); a
 # class attribute of modules, unrelated to a tensor's version counter of the same name.
 _LAYOUT_VERSION = "_version"
@@ -246,12 +275,19 @@ class Module:
     # ------------------------------------------------------------------ calling
     def __call__(self, *args, **kwargs):
         # The hot path: most modules have no hooks, so forward runs directly.
-        if self._forward_hooks or self._forward_pre_hooks or self._has_backward_hooks:
+        if (
+            self._forward_hooks
+            or self._forward_pre_hooks
+            or self._has_backward_hooks
+            or _global_forward_hooks
+            or _global_forward_pre_hooks
+        ):
             return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)
 
     def _call_with_hooks(self, args, kwargs):
-        for hid, hook in list(self._forward_pre_hooks.items()):
+        pre_hooks = [*_global_forward_pre_hooks.items(), *self._forward_pre_hooks.items()]
+        for hid, hook in pre_hooks:
             if hid in self._forward_pre_hooks_with_kwargs:
                 res = hook(self, args, kwargs)
                 if res is not None:
@@ -266,8 +302,8 @@ class Module:
             if self._backward_hooks:
                 args, state.inputs_live = _through_node(tuple(args), state, "input")
         result = self.forward(*args, **kwargs)
-        for hid, hook in list(self._forward_hooks.items()):
-            if hid in self._forward_hooks_with_kwargs:
+        for hid, hook in [*_global_forward_hooks.items(), *self._forward_hooks.items()]:
+            if hid in self._forward_hooks_with_kwargs or hid in _global_forward_hooks_with_kwargs:
                 res = hook(self, args, kwargs, result)
             else:
                 res = hook(self, args, result)
