@@ -261,3 +261,9 @@ from gradfit.nn.modules import nnlayers  # noqa: E402
 from gradfit.nn.modules.nnlayers import *  # noqa: E402, F403
 
 __all__ += nnlayers.__all__
+
+# --- apigaps: the other lazy layers, UninitializedBuffer, MaxUnpool3d, NLLLoss2d, Container
+from gradfit.nn.modules import lazy_more  # noqa: E402
+from gradfit.nn.modules.lazy_more import *  # noqa: E402, F403
+
+__all__ += lazy_more.__all__
