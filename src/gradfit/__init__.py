@@ -392,8 +392,6 @@ _LAZY_NAMES.update(
             "bitwise_left_shift",
             "bitwise_right_shift",
             "chain_matmul",
-            "cholesky_inverse",
-            "cholesky_solve",
             "diagonal_scatter",
             "frobenius_norm",
             "ger",

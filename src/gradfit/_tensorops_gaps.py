@@ -1,9 +1,9 @@
 """Tensor operations older programs still call (apigaps): the legacy linear-algebra forms
-(``svd``'s V, ``qr(some)``, ``lu``/``lu_unpack``/``lu_solve``, ``cholesky_solve``,
-``cholesky_inverse``, ``triangular_solve``, ``ger``/``addr``, ``chain_matmul``,
-``frobenius_norm``, ``nuclear_norm``), the removed ones raising PyTorch's error, the
-``*_scatter`` and ``*_copy`` forms, shifts, ``nextafter``, ``i0``/``polygamma``/
-``mvlgamma``/``igamma``, and a few CPU-only facts (``get_device``, ``is_pinned``, ...).
+(``svd``'s V, ``qr(some)``, ``lu``/``lu_unpack``/``lu_solve``, ``triangular_solve``,
+``ger``/``addr``, ``chain_matmul``, ``frobenius_norm``, ``nuclear_norm``), the removed ones
+raising PyTorch's error, the ``*_scatter`` and ``*_copy`` forms, shifts, ``nextafter``,
+``i0``/``polygamma``/``mvlgamma``/``igamma``, and a few CPU-only facts (``get_device``,
+``is_pinned``, ...).
 
 Everything differentiable is composed of recorded gradfit operations (``linalg``'s
 triangular solves, ``tril``/``triu``, views and in-place copies into a clone), so its
@@ -19,7 +19,6 @@ import numpy as np
 
 from gradfit import _dtypes, linalg, return_types
 from gradfit._arrays import unwrap, wrap
-from gradfit.autograd.function import Function
 from gradfit.ops import activation as _act
 from gradfit.ops import elementwise_more as _emore
 from gradfit.ops import special as _sp
@@ -144,50 +143,6 @@ def lu_solve(b, LU_data, LU_pivots):  # noqa: N803
 def _check_matrix(fn: str, name: str, t) -> None:
     if t.ndim < 2:
         raise RuntimeError(f"{fn}: The input tensor {name} must have at least 2 dimensions.")
-
-
-class _CholeskySolve(Function):
-    """X = (L L^T)^-1 B from the factor's triangle (what LAPACK's potrs reads), with
-    PyTorch's gradient, which treats the factor as a full matrix:
-    dB = cholesky_solve(G, L), C = dB X^T + X dB^T, dL = -C L (upper: -L C). Written with
-    gradfit operations, so it is differentiable again."""
-
-    @staticmethod
-    def forward(ctx, b, factor, upper):
-        if upper:
-            y = linalg.solve_triangular(factor.mT, b, upper=False)
-            x = linalg.solve_triangular(factor, y, upper=True)
-        else:
-            y = linalg.solve_triangular(factor, b, upper=False)
-            x = linalg.solve_triangular(factor.mT, y, upper=True)
-        ctx.upper = upper
-        ctx.save_for_backward(factor, x)
-        return x
-
-    @staticmethod
-    def backward(ctx, grad):
-        factor, x = ctx.saved_tensors
-        gb = cholesky_solve(grad, factor, ctx.upper)
-        common = gb @ x.mT
-        common = common + common.mT
-        gl = -(factor @ common) if ctx.upper else -(common @ factor)
-        return gb, gl, None
-
-
-def cholesky_solve(input, input2, upper: bool = False):  # noqa: A002
-    """X with A X = input, A = L L^T (``upper=False``) or U^T U, the factor given as
-    ``input2``: two triangular solves, differentiable in both (PyTorch's gradient)."""
-    _check_matrix("linalg.cholesky_solve", "A", input2)
-    _check_matrix("linalg.cholesky_solve", "B", input)
-    return _CholeskySolve.apply(input, input2, bool(upper))
-
-
-def cholesky_inverse(input, upper: bool = False):  # noqa: A002
-    """(L L^T)^-1 (or (U^T U)^-1) from the Cholesky factor."""
-    _check_matrix("cholesky_inverse", "A", input)
-    n = input.shape[-1]
-    eye = wrap(np.broadcast_to(np.eye(n, dtype=unwrap(input).dtype), input.shape).copy())
-    return cholesky_solve(eye, input, upper)
 
 
 def triangular_solve(

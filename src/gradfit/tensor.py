@@ -3062,7 +3062,7 @@ def _gap_method(name: str, fn_name: str | None = None, first: bool = True):
 
 
 for _name in (
-    "qr", "lu", "lu_solve", "cholesky_solve", "cholesky_inverse", "triangular_solve", "ger",
+    "qr", "lu", "lu_solve", "triangular_solve", "ger",
     "addr", "diagonal_scatter", "select_scatter", "slice_scatter", "narrow_copy",
     "bitwise_left_shift", "bitwise_right_shift", "nextafter", "i0", "mvlgamma", "igamma",
     "igammac", "isreal", "as_strided_scatter",

@@ -14,7 +14,6 @@ from gradfit.distributions.utils import _Number, broadcast_all, euler_constant
 __all__ = ["Gumbel"]
 
 
-
 class Gumbel(TransformedDistribution):
     """Gumbel(loc, scale): density exp(-(z + exp(-z))) / scale, z = (x - loc) / scale;
     sampled as PyTorch does, from a Uniform on [tiny, 1 - eps) through -log, -log."""

@@ -262,8 +262,8 @@ from gradfit.nn.modules.nnlayers import *  # noqa: E402, F403
 
 __all__ += nnlayers.__all__
 
-# --- apigaps: the other lazy layers, UninitializedBuffer, MaxUnpool3d, NLLLoss2d, Container
-from gradfit.nn.modules import lazy_more  # noqa: E402
-from gradfit.nn.modules.lazy_more import *  # noqa: E402, F403
+# --- apigaps: PyTorch's deprecated NLLLoss2d and Container
+from gradfit.nn.modules import deprecated  # noqa: E402
+from gradfit.nn.modules.deprecated import *  # noqa: E402, F403
 
-__all__ += lazy_more.__all__
+__all__ += deprecated.__all__
