@@ -177,6 +177,7 @@ RUNGS = {
     "gradfit._tensorops": 3,  # the tensor operations tensor.py's methods call
     "gradfit._tensorops_more": 3,  # more of them: shape and linear algebra (ops-shape)
     "gradfit._tensorops_rt": 3,  # index_reduce, apply_/map_, gradient, corrcoef (rtapi)
+    "gradfit._tensorops_gaps": 3,  # legacy linalg, *_scatter, shifts (apigaps)
     "gradfit.linalg": 3,
     "gradfit._stft": 3,  # stft/istft, Tensor methods (complexfft)
 }

@@ -1,5 +1,5 @@
-"""Poisson, Cauchy and Gumbel against PyTorch: log_prob and its gradient, moments, cdf/icdf,
-entropy, samples drawn from the same seed, expand, and the support checks."""
+"""Poisson, Cauchy, Gumbel, StudentT and Chi2 against PyTorch: log_prob and its gradient,
+moments, cdf/icdf, entropy, samples drawn from the same seed, expand, and the support checks."""
 
 from __future__ import annotations
 
@@ -24,10 +24,15 @@ def _make(m, name):
         return D.Poisson(a), (a,), np.array([0.0, 2.0, 9.0])
     if name == "cauchy":
         return D.Cauchy(a, b), (a, b), np.array([-1.0, 2.0, 30.0])
+    if name == "studentt":
+        df = m.tensor([0.8, 1.5, 5.0], dtype=m.float64, requires_grad=True)
+        return D.StudentT(df, a, b), (df, a, b), np.array([-1.0, 2.0, 30.0])
+    if name == "chi2":
+        return D.Chi2(a), (a,), np.array([0.1, 2.0, 9.0])
     return D.Gumbel(a, b), (a, b), np.array([-1.0, 2.0, 9.0])
 
 
-@pytest.mark.parametrize("name", ["poisson", "cauchy", "gumbel"])
+@pytest.mark.parametrize("name", ["poisson", "cauchy", "gumbel", "studentt", "chi2"])
 def test_family_matches_pytorch(name):
     torch = _torch()
     g, gp, value = _make(gradfit, name)

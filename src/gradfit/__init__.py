@@ -296,6 +296,8 @@ def __getattr__(name: str):
     if name in _LAZY_MODULES:
         return importlib.import_module(f"gradfit.{name}")
     if name in _LAZY_NAMES:
+        if _LAZY_NAMES[name] is None:  # apigaps: a function PyTorch removed
+            return _removed_function(name)
         return getattr(importlib.import_module(_LAZY_NAMES[name]), name)
     raise AttributeError(f"module 'gradfit' has no attribute {name!r}")
 
@@ -329,6 +331,147 @@ from gradfit._layout import (  # noqa: E402
     strided,
 )
 from gradfit._sparse import sparse_coo_tensor, spmm  # noqa: E402
+
+# --- apigaps: torch.conv2d, torch.dropout, torch.embedding, torch.kl_div, ... with torch.'s
+# own signatures (gradfit.nn._torch_aliases), loaded on first use --------------------------
+_LAZY_NAMES.update(
+    dict.fromkeys(
+        (
+            "adaptive_avg_pool1d",
+            "adaptive_max_pool1d",
+            "alpha_dropout_",
+            "avg_pool1d",
+            "batch_norm",
+            "binary_cross_entropy_with_logits",
+            "celu",
+            "celu_",
+            "channel_shuffle",
+            "constant_pad_nd",
+            "conv1d",
+            "conv2d",
+            "conv3d",
+            "conv_transpose1d",
+            "conv_transpose2d",
+            "conv_transpose3d",
+            "cosine_embedding_loss",
+            "ctc_loss",
+            "dropout",
+            "dropout_",
+            "embedding",
+            "feature_alpha_dropout_",
+            "feature_dropout",
+            "feature_dropout_",
+            "group_norm",
+            "hardshrink",
+            "hinge_embedding_loss",
+            "instance_norm",
+            "kl_div",
+            "layer_norm",
+            "margin_ranking_loss",
+            "max_pool1d",
+            "max_pool1d_with_indices",
+            "max_pool2d",
+            "max_pool3d",
+            "poisson_nll_loss",
+            "prelu",
+            "rrelu_",
+            "selu",
+            "selu_",
+            "triplet_margin_loss",
+        ),
+        "gradfit.nn._torch_aliases",
+    )
+)
+
+# --- apigaps: legacy linear algebra and the other functions older programs call
+# (gradfit._tensorops_gaps, gradfit._api_gaps), loaded on first use ----------------------
+_LAZY_NAMES.update(
+    dict.fromkeys(
+        (
+            "addr",
+            "bitwise_left_shift",
+            "bitwise_right_shift",
+            "chain_matmul",
+            "diagonal_scatter",
+            "frobenius_norm",
+            "ger",
+            "i0",
+            "igamma",
+            "igammac",
+            "isreal",
+            "lu",
+            "lu_solve",
+            "lu_unpack",
+            "mvlgamma",
+            "narrow_copy",
+            "nextafter",
+            "nuclear_norm",
+            "polygamma",
+            "qr",
+            "select_scatter",
+            "slice_scatter",
+            "triangular_solve",
+            "as_strided_scatter",
+            "empty_strided",
+        ),
+        "gradfit._tensorops_gaps",
+    )
+)
+_LAZY_NAMES.update(
+    dict.fromkeys(
+        (
+            "asarray",
+            "bartlett_window",
+            "blackman_window",
+            "cumulative_trapezoid",
+            "empty_permuted",
+            "fill",
+            "frombuffer",
+            "get_device",
+            "hamming_window",
+            "hann_window",
+            "histogramdd",
+            "is_warn_always_enabled",
+            "kaiser_window",
+            "newaxis",
+            "range",
+            "set_anomaly_enabled",
+            "set_default_tensor_type",
+            "set_flush_denormal",
+            "set_warn_always",
+            "alias_copy",
+            "as_strided_copy",
+            "detach_copy",
+            "diagonal_copy",
+            "expand_copy",
+            "permute_copy",
+            "select_copy",
+            "slice_copy",
+            "split_copy",
+            "split_with_sizes_copy",
+            "squeeze_copy",
+            "t_copy",
+            "transpose_copy",
+            "unbind_copy",
+            "unfold_copy",
+            "unsqueeze_copy",
+            "view_copy",
+            "pca_lowrank",
+            "svd_lowrank",
+        ),
+        "gradfit._api_gaps",
+    )
+)
+
+
+def _removed_function(name: str):
+    import importlib
+
+    return importlib.import_module("gradfit._tensorops_gaps").removed(name)
+
+
+for _removed_name in ("solve", "lstsq", "eig", "symeig", "matrix_rank"):
+    _LAZY_NAMES[_removed_name] = None
 
 # --- NumPy warns about inf and nan in arithmetic ("divide by zero encountered in divide");
 # PyTorch computes the same values silently. Only warnings raised from gradfit's own modules

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import inspect
 
+from gradfit.tensor import NUMPY_NAMES_SKIPPED
 from gradfit.tensor import _numpy_names as accept_numpy_names
 from gradfit.tensor import _takes_dim as takes_dim
 
@@ -33,5 +34,5 @@ def install(namespace: dict, cls: type) -> None:
         if not name.startswith("_") and name not in _PYTHON_IN_TORCH and _needs_wrapper(fn):
             namespace[name] = accept_numpy_names(fn)
     for name, fn in list(vars(cls).items()):
-        if not name.startswith("__") and _needs_wrapper(fn):
+        if not name.startswith("_") and name not in NUMPY_NAMES_SKIPPED and _needs_wrapper(fn):
             setattr(cls, name, accept_numpy_names(fn))

@@ -56,6 +56,10 @@ _FIELDS = {
     "linalg_solve_ex": ("result", "info"),
     "frexp": ("mantissa", "exponent"),  # toplevel
     "histogram": ("hist", "bin_edges"),
+    "triangular_solve": ("solution", "cloned_coefficient"),  # apigaps
+    "lu_unpack": ("P", "L", "U"),  # apigaps
+    "_lu_with_info": ("LU", "pivots", "info"),  # apigaps
+    "histogramdd": ("hist", "bin_edges"),  # apigaps
 }
 
 __all__ = sorted(_FIELDS)

@@ -3186,6 +3186,183 @@ Tensor.stft = _stft.stft
 Tensor.istft = _stft.istft
 
 
+# --- apigaps: legacy linear algebra, *_scatter / *_copy forms, shifts, special functions and
+# CPU-only facts (the functions in _tensorops_gaps, loaded on first call) -------------------
+from gradfit.ops import activation as _activation  # noqa: E402
+
+
+def _gaps():
+    from gradfit import _tensorops_gaps
+
+    return _tensorops_gaps
+
+
+def _gap_method(name: str, fn_name: str | None = None, first: bool = True):
+    def method(self, *args, **kwargs):
+        fn = getattr(_gaps(), fn_name or name)
+        return fn(self, *args, **kwargs) if first else fn(*args, self, **kwargs)
+
+    method.__name__ = method.__qualname__ = name
+    return method
+
+
+for _name in (
+    "qr", "lu", "lu_solve", "triangular_solve", "ger",
+    "addr", "diagonal_scatter", "select_scatter", "slice_scatter", "narrow_copy",
+    "bitwise_left_shift", "bitwise_right_shift", "nextafter", "i0", "mvlgamma", "igamma",
+    "igammac", "isreal", "as_strided_scatter",
+):  # fmt: skip
+    setattr(Tensor, _name, _gap_method(_name))
+Tensor.polygamma = _gap_method("polygamma", first=False)
+for _name in ("solve", "lstsq", "eig", "symeig"):
+    setattr(Tensor, _name, lambda self, *a, _n=_name, **k: _gaps().removed(_n)())
+for _name in ("addr", "i0", "mvlgamma", "igamma", "igammac", "polygamma", "nextafter",
+              "bitwise_left_shift", "bitwise_right_shift"):  # fmt: skip
+    setattr(
+        Tensor,
+        _name + "_",
+        lambda self, *a, _n=_name, **k: self._inplace_op(
+            lambda t: getattr(Tensor, _n)(t, *a, **k), *[x for x in a if isinstance(x, Tensor)]
+        ),
+    )
+Tensor.__lshift__ = lambda self, other: _gaps().bitwise_left_shift(self, other)
+Tensor.__rshift__ = lambda self, other: _gaps().bitwise_right_shift(self, other)
+Tensor.__rlshift__ = lambda self, other: _gaps().bitwise_left_shift(other, self)
+Tensor.__rrshift__ = lambda self, other: _gaps().bitwise_right_shift(other, self)
+Tensor.svd = lambda self, some=True, compute_uv=True: _tops.svd(self, some, compute_uv)
+Tensor.hardshrink = lambda self, lambd=0.5: _activation.Shrink.apply(self, lambd=lambd, soft=False)
+Tensor.prelu = lambda self, weight: _gaps().prelu(self, weight)
+Tensor.split_with_sizes = lambda self, split_sizes, dim=0: self.split(list(split_sizes), dim)
+Tensor.unsafe_split = lambda self, split_size, dim=0: self.split(split_size, dim)
+Tensor.unsafe_chunk = lambda self, chunks, dim=0: self.chunk(chunks, dim)
+Tensor.unsafe_split_with_sizes = Tensor.split_with_sizes
+Tensor.corrcoef = lambda self: _rt().corrcoef(self)
+# CPU-only facts: no pinned or shared memory, no other device, no quantisation or nesting
+Tensor.get_device = lambda self: -1
+Tensor.is_pinned = lambda self, device=None: False
+# tensors moved to "shared memory" (NumPy's memory is the process's): id -> weak reference,
+# as a WeakSet would compare tensors with their elementwise ==
+_SHARED: dict = {}
+
+
+def _pin_memory(self, device=None):
+    raise RuntimeError("Cannot access accelerator device when none is available.")
+
+
+def _share_memory_(self):
+    key = id(self)
+    _SHARED[key] = weakref.ref(self, lambda _ref, key=key: _SHARED.pop(key, None))
+    return self
+
+
+def _is_shared(self) -> bool:
+    ref = _SHARED.get(id(self))
+    return ref is not None and ref() is self
+
+
+Tensor.pin_memory = _pin_memory
+Tensor.is_shared = _is_shared
+Tensor.share_memory_ = _share_memory_
+for _name in ("is_meta", "is_quantized", "is_nested", "is_mkldnn", "is_xpu", "is_mps",
+              "is_xla", "is_ipu", "is_vulkan", "is_maia", "is_mtia", "is_sparse_csr"):  # fmt: skip
+    setattr(Tensor, _name, False)
+Tensor.is_neg = lambda self: False
+Tensor.is_distributed = lambda self: False
+
+
+def _resize_(self, *sizes, memory_format=None):
+    """PyTorch's ``resize_``: the first elements (row-major) keep their values, in the
+    same memory when the tensor shrinks; new elements are uninitialised."""
+    from gradfit._arrays import set_array
+
+    shape = tuple(sizes[0]) if len(sizes) == 1 and not isinstance(sizes[0], int) else sizes
+    shape = tuple(int(v) for v in shape)
+    if any(v < 0 for v in shape):
+        raise RuntimeError(
+            f"Trying to create tensor with negative dimension {min(shape)}: {list(shape)}"
+        )
+    if self.requires_grad:
+        raise RuntimeError("cannot resize variables that require grad")
+    flat = _storage_of(self._array)
+    n = int(np.prod(shape, dtype=np.int64))
+    if n <= flat.size:
+        new = flat[:n].reshape(shape)
+    else:
+        new = np.empty((n,), dtype=flat.dtype)
+        new[: flat.size] = flat
+        new = new.reshape(shape)
+    set_array(self, new)
+    return self
+
+
+def _storage_of(a: np.ndarray) -> np.ndarray:
+    """The flat memory a contiguous array starts, as far as its base reaches (a tensor
+    shrunk by resize_ keeps its old elements for a later growth, as PyTorch's storage)."""
+    root = a
+    while isinstance(root.base, np.ndarray):
+        root = root.base
+    if (
+        a.flags.c_contiguous
+        and root.flags.c_contiguous
+        and root.dtype == a.dtype
+        and root.__array_interface__["data"][0] == a.__array_interface__["data"][0]
+    ):
+        return root.reshape(-1)
+    return a.reshape(-1)
+
+
+Tensor.resize_ = _resize_
+Tensor.resize_as_ = lambda self, other, memory_format=None: _resize_(self, tuple(other.shape))
+Tensor.resolve_neg = lambda self: self  # no lazily negated tensors in gradfit
+
+
+def _new_empty_strided(self, size, stride, *, dtype=None, device=None, requires_grad=False, **_):
+    dt = self.dtype if dtype is None else dtype
+    return _gaps().empty_strided(size, stride, dtype=dt, device=device, requires_grad=requires_grad)
+
+
+Tensor.new_empty_strided = _new_empty_strided
+
+
+def _set_(self, source=None, storage_offset=0, size=None, stride=None):
+    """``set_()``: an empty tensor; ``set_(t)``: share t's memory, shape and strides."""
+    from gradfit._arrays import set_array
+
+    if source is None:
+        set_array(self, np.empty((0,), dtype=self._array.dtype))
+        return self
+    if not isinstance(source, Tensor):
+        raise TypeError(f"set_: expected a Tensor source, got {type(source).__name__}")
+    if storage_offset or size is not None or stride is not None:
+        raise NotImplementedError("set_: storage_offset, size and stride are not supported")
+    set_array(self, source._array)
+    return self
+
+
+def _is_set_to(self, tensor) -> bool:
+    a, b = self._array, tensor._array
+    return (
+        a.__array_interface__["data"][0] == b.__array_interface__["data"][0]
+        and a.shape == b.shape
+        and a.strides == b.strides
+        and a.dtype == b.dtype
+    )
+
+
+def _as_subclass(self, cls):
+    """A ``cls`` tensor sharing this one's memory and its place in the graph."""
+    if not (isinstance(cls, type) and issubclass(cls, Tensor)):
+        raise TypeError(f"as_subclass: expected a Tensor subclass, got {cls!r}")
+    out = self.view_as(self)
+    out.__class__ = cls
+    return out
+
+
+Tensor.set_ = _set_
+Tensor.is_set_to = _is_set_to
+Tensor.as_subclass = _as_subclass
+
+
 # --- NumPy's argument names: PyTorch's argument parser takes ``axis`` for ``dim`` and
 # ``keepdims`` for ``keepdim`` in every method that has them (``P.sum(1, keepdims=True)``
 # is how makemore normalises its counts), so every such method here does too. ---
@@ -3219,8 +3396,16 @@ def _takes_dim(fn) -> bool:
     return ("dim" in names or "keepdim" in names) and "axis" not in names
 
 
+# public methods only; ``size``/``stride`` stay unwrapped: they sit on every hot path and
+# nobody spells their argument ``axis``
+NUMPY_NAMES_SKIPPED = ("size", "stride")
 for _name, _fn in list(vars(Tensor).items()):
-    if not _name.startswith("__") and callable(_fn) and _takes_dim(_fn):
+    if (
+        not _name.startswith("_")
+        and _name not in NUMPY_NAMES_SKIPPED
+        and type(_fn) is type(_numpy_names)
+        and _takes_dim(_fn)
+    ):
         setattr(Tensor, _name, _numpy_names(_fn))
 
 

@@ -9,11 +9,9 @@ from gradfit.distributions import constraints
 from gradfit.distributions.transformed_distribution import TransformedDistribution
 from gradfit.distributions.transforms import AffineTransform, ExpTransform
 from gradfit.distributions.uniform import Uniform
-from gradfit.distributions.utils import _Number, broadcast_all
+from gradfit.distributions.utils import _Number, broadcast_all, euler_constant
 
 __all__ = ["Gumbel"]
-
-euler_constant = 0.57721566490153286060  # Euler-Mascheroni constant
 
 
 class Gumbel(TransformedDistribution):

@@ -1289,3 +1289,9 @@ from gradfit.nn import _nnlayers_functional  # noqa: E402
 from gradfit.nn._nnlayers_functional import *  # noqa: E402, F403 - the names in its __all__
 
 __all__ += _nnlayers_functional.__all__
+
+# --- apigaps: upsample*, the *_with_indices pooling forms, rrelu_, max_unpool3d ----------
+from gradfit.nn import _functional_gaps  # noqa: E402
+from gradfit.nn._functional_gaps import *  # noqa: E402, F403 - the names in its __all__
+
+__all__ += _functional_gaps.__all__

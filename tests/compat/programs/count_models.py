@@ -1,11 +1,11 @@
 # Probabilistic regression the way stats-minded PyTorch users write it: a Poisson GLM for
 # counts (log link, torch.distributions.Poisson vs nn.PoissonNLLLoss), a robust regression
-# with a Cauchy likelihood against outliers, the Gumbel-max trick checked against
+# with Cauchy and Student-t likelihoods against outliers, the Gumbel-max trick checked against
 # Categorical sampling frequencies, and Gumbel-softmax relaxations.
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from torch.distributions import Categorical, Cauchy, Gumbel, Normal, Poisson
+from torch.distributions import Categorical, Cauchy, Chi2, Gumbel, Normal, Poisson, StudentT
 
 torch.manual_seed(0)
 torch.set_printoptions(precision=4, sci_mode=False)
@@ -69,6 +69,27 @@ print("least squares (pulled by outliers):", ls)
 c = Cauchy(torch.tensor([0.0]), torch.tensor([2.0]))
 print(c, c.mean, c.variance, c.entropy(), c.cdf(torch.tensor([2.0])), c.icdf(torch.tensor([0.75])))
 print(c.sample((3,)).squeeze(-1), Normal(0.0, 1.0).sample((3,)))
+
+# the same fit with a Student-t likelihood (degrees of freedom learned too)
+
+raw = {
+    k: torch.zeros((), dtype=torch.float64, requires_grad=True)
+    for k in ("a", "b", "log_s", "log_df")
+}
+opt = torch.optim.Adam(raw.values(), lr=0.05)
+for step in range(200):
+    t_dist = StudentT(raw["log_df"].exp() + 1.0, raw["a"] * x + raw["b"], raw["log_s"].exp())
+    nll = -t_dist.log_prob(y_lin).mean()
+    opt.zero_grad()
+    nll.backward()
+    opt.step()
+print(
+    f"student-t nll {nll.item():.4f} df {raw['log_df'].exp().item() + 1:.3f}",
+    {k: round(v.item(), 3) for k, v in raw.items()},
+)
+st = StudentT(torch.tensor([1.5, 4.0]))
+print(st, st.mean, st.variance, st.entropy(), st.sample((3,)))
+print(Chi2(torch.tensor([3.0])).sample((4,)).squeeze(1), Chi2(torch.tensor(3.0)).mean)
 
 # ---- Gumbel-max trick ------------------------------------------------------------------------
 logits = torch.tensor([1.0, 0.0, -1.0, 2.0])

@@ -18,11 +18,11 @@ def swiss_roll(n):
     return x + 0.02 * torch.randn_like(x)
 
 
-data = swiss_roll(1024)
+data = swiss_roll(512)
 print(data.shape, data.mean(0), data.std(0))
 
-T = 50
-betas = torch.linspace(1e-4, 0.05, T)
+T = 20
+betas = torch.linspace(1e-4, 0.1, T)
 alphas = 1.0 - betas
 alphas_cumprod = torch.cumprod(alphas, dim=0)
 alphas_cumprod_prev = F.pad(alphas_cumprod[:-1], (1, 0), value=1.0)
@@ -90,16 +90,16 @@ ema = copy.deepcopy(model)
 for p in ema.parameters():
     p.requires_grad_(False)
 optimizer = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=1e-4)
-scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=300)
+scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=120)
 
 x0 = data[:4]
-t = torch.tensor([0, 10, 25, 49])
+t = torch.tensor([0, 5, 10, 19])
 print(
     extract(sqrt_alphas_cumprod, t, x0.shape).squeeze(1),
     q_sample(x0, t, noise=torch.zeros_like(x0)),
 )
 
-for step in range(300):
+for step in range(120):
     idx = torch.randint(0, data.shape[0], (128,))
     x_start = data[idx]
     t = torch.randint(0, T, (x_start.shape[0],), device=x_start.device).long()
@@ -115,7 +115,7 @@ for step in range(300):
     with torch.no_grad():
         for pe, pm in zip(ema.parameters(), model.parameters()):
             pe.mul_(0.95).add_(pm, alpha=0.05)
-    if step % 75 == 0:
+    if step % 30 == 0:
         print(f"step {step:3d} loss {loss.item():.4f} lr {scheduler.get_last_lr()[0]:.5f}")
 
 
@@ -143,7 +143,7 @@ def p_sample_loop(model, shape):
     return imgs
 
 
-samples = p_sample_loop(ema, (256, 2))
+samples = p_sample_loop(ema, (128, 2))
 final = torch.from_numpy(samples[-1])
 print(len(samples), final.shape, final.dtype)
 print(f"sample mean {final.mean(0)} std {final.std(0)}")

@@ -16,7 +16,7 @@ digits = load_digits()
 X = torch.tensor(digits.images, dtype=torch.float32).unsqueeze(1) / 16.0
 y = torch.tensor(digits.target, dtype=torch.long)
 idx = torch.randperm(len(X))
-train_idx, test_idx = idx[:600], idx[600:900]
+train_idx, test_idx = idx[:300], idx[300:500]
 Xtr, ytr, Xte, yte = X[train_idx], y[train_idx], X[test_idx], y[test_idx]
 print(f"train {tuple(Xtr.shape)} test {tuple(Xte.shape)} classes {y.unique().numel()}")
 print("class counts", torch.bincount(ytr, minlength=10))
@@ -136,7 +136,7 @@ for epoch in range(3):
         tot += loss.item()
     l, a, t3, _ = evaluate(teacher, Xte, yte)
     print(
-        f"[teacher] epoch {epoch} train {tot / 6:.4f} | test loss {l:.4f} acc {a:.4f} top3 {t3:.4f}"
+        f"[teacher] epoch {epoch} train {tot / 3:.4f} | test loss {l:.4f} acc {a:.4f} top3 {t3:.4f}"
     )
 
 

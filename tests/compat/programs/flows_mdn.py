@@ -24,7 +24,7 @@ def make_moons(n, noise=0.1):
     return X, y
 
 
-X, _ = make_moons(256)
+X, _ = make_moons(128)
 print(X.shape, X.mean(0), X.std(0))
 
 
@@ -67,23 +67,23 @@ class RealNVP(nn.Module):
 
 
 nets = lambda: nn.Sequential(  # noqa: E731
-    nn.Linear(2, 64), nn.LeakyReLU(), nn.Linear(64, 64), nn.LeakyReLU(), nn.Linear(64, 2), nn.Tanh()
+    nn.Linear(2, 32), nn.LeakyReLU(), nn.Linear(32, 32), nn.LeakyReLU(), nn.Linear(32, 2), nn.Tanh()
 )
 nett = lambda: nn.Sequential(  # noqa: E731
-    nn.Linear(2, 64), nn.LeakyReLU(), nn.Linear(64, 64), nn.LeakyReLU(), nn.Linear(64, 2)
+    nn.Linear(2, 32), nn.LeakyReLU(), nn.Linear(32, 32), nn.LeakyReLU(), nn.Linear(32, 2)
 )
-masks = torch.from_numpy(np.array([[0, 1], [1, 0]] * 3).astype("float32"))
+masks = torch.from_numpy(np.array([[0, 1], [1, 0]] * 2).astype("float32"))
 prior = D.MultivariateNormal(torch.zeros(2), torch.eye(2))
 print(prior, prior.event_shape, prior.batch_shape)
 flow = RealNVP(nets, nett, masks, prior)
 print(sum(p.numel() for p in flow.parameters() if p.requires_grad), flow.mask)
 optimizer = torch.optim.Adam([p for p in flow.parameters() if p.requires_grad], lr=1e-4)
-for t in range(101):
+for t in range(41):
     loss = -flow.log_prob(X).mean()
     optimizer.zero_grad()
     loss.backward(retain_graph=True)
     optimizer.step()
-    if t % 25 == 0:
+    if t % 20 == 0:
         print("iter %s:" % t, "loss = %.3f" % loss.item())
 z, logdet = flow.f(X[:4])
 print(z, logdet)
@@ -94,7 +94,7 @@ print(torch.allclose(flow.g(flow.f(X[:8])[0]), X[:8], atol=1e-5))
 # ---- mixture density network on an inverted sine, in double precision ---------------------
 torch.set_default_dtype(torch.float64)
 torch.manual_seed(0)
-n = 400
+n = 200
 y_data = torch.rand(n, 1) * 2 - 1
 x_data = torch.sin(3 * y_data) + 0.3 * y_data + 0.05 * torch.randn(n, 1)
 
@@ -125,13 +125,13 @@ def mdn_loss_fn(pi, mu, sigma, y):
 
 mdn = MDN()
 opt = torch.optim.Adam(mdn.parameters(), lr=0.01)
-for epoch in range(120):
+for epoch in range(60):
     pi, mu, sigma = mdn(x_data)
     loss = mdn_loss_fn(pi, mu, sigma, y_data)
     opt.zero_grad()
     loss.backward()
     opt.step()
-    if epoch % 30 == 0:
+    if epoch % 20 == 0:
         print(epoch, f"{loss.item():.4f}")
 
 with torch.no_grad():

@@ -36,8 +36,8 @@ print(G)
 opt_g = torch.optim.Adam(G.parameters(), lr=1e-3, betas=(0.5, 0.999))
 opt_d = torch.optim.Adam(D.parameters(), lr=1e-3, betas=(0.5, 0.999))
 criterion = nn.BCEWithLogitsLoss()
-for it in range(301):
-    real, centers = ring_of_gaussians(128)
+for it in range(101):
+    real, centers = ring_of_gaussians(64)
     z = torch.randn(128, 4)
     fake = G(z)
     d_real = D(real)
@@ -53,14 +53,14 @@ for it in range(301):
     opt_g.zero_grad()
     loss_g.backward()
     opt_g.step()
-    if it % 100 == 0:
+    if it % 50 == 0:
         print(
             f"[{it:3d}] loss_D {loss_d.item():.4f} loss_G {loss_g.item():.4f} "
             f"D(x) {torch.sigmoid(d_real).mean().item():.3f} D(G(z)) {torch.sigmoid(d_fake).mean().item():.3f}"
         )
 
 with torch.no_grad():
-    samples = G(torch.randn(1000, 4))
+    samples = G(torch.randn(500, 4))
     dist = torch.cdist(samples, centers)
     nearest = dist.argmin(1)
     close = dist.min(1).values < 0.3
@@ -98,7 +98,7 @@ def compute_gradient_penalty(critic, real_samples, fake_samples):
     return gradient_penalty
 
 
-for it in range(121):
+for it in range(31):
     for _ in range(5):
         real, _ = ring_of_gaussians(64)
         fake = G(torch.randn(64, 4)).detach()
@@ -111,7 +111,7 @@ for it in range(121):
     opt_g.zero_grad()
     loss_g.backward()
     opt_g.step()
-    if it % 40 == 0:
+    if it % 15 == 0:
         print(
             f"WGAN-GP [{it:3d}] critic {loss_c.item():.4f} gp {gp.item():.4f} G {loss_g.item():.4f}"
         )
@@ -145,7 +145,7 @@ opt = torch.optim.Adam(ae.parameters(), lr=3e-3, weight_decay=1e-5)
 loader = torch.utils.data.DataLoader(
     torch.utils.data.TensorDataset(train), batch_size=50, shuffle=True
 )
-for epoch in range(40):
+for epoch in range(15):
     total = 0.0
     for (xb,) in loader:
         recon = ae(xb)
@@ -154,7 +154,7 @@ for epoch in range(40):
         loss.backward()
         opt.step()
         total += loss.item() * xb.size(0)
-    if epoch % 10 == 0:
+    if epoch % 5 == 0:
         print(f"epoch {epoch:2d} recon mse {total / len(loader.dataset):.5f}")
 
 ae.eval()

@@ -169,7 +169,7 @@ def sample_top_p(probs, p, generator=None):
 
 
 torch.manual_seed(0)
-text = inspect.getsource(json)[:5000]
+text = inspect.getsource(json)[:3000]
 chars = sorted(set(text))
 PAD = 0
 stoi = {c: i + 1 for i, c in enumerate(chars)}
@@ -197,7 +197,7 @@ warmup = 10
 scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: min(1.0, (step + 1) / warmup))
 criterion = nn.CrossEntropyLoss(ignore_index=PAD, label_smoothing=0.1)
 T = 32
-for step in range(60):
+for step in range(30):
     ix = torch.randint(0, len(data) - T - 1, (8,))
     x = torch.stack([data[i : i + T] for i in ix])
     y = torch.stack([data[i + 1 : i + T + 1] for i in ix])
@@ -209,7 +209,7 @@ for step in range(60):
     gn = torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)
     optimizer.step()
     scheduler.step()
-    if step % 15 == 0:
+    if step % 10 == 0:
         print(
             f"step {step:2d} loss {loss.item():.4f} grad norm {gn.item():.3f} lr {scheduler.get_last_lr()[0]:.2e}"
         )
@@ -230,7 +230,7 @@ with torch.no_grad():
     pos = prompt.shape[1]
     out_ids = []
     next_logits = logits[:, -1]
-    for _ in range(40):
+    for _ in range(20):
         probs = torch.softmax(next_logits / 0.8, dim=-1)
         nxt = sample_top_p(probs, 0.9, generator=g)
         out_ids.append(nxt.item())

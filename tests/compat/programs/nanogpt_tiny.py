@@ -224,16 +224,16 @@ class GPT(nn.Module):
         return idx
 
 
-batch_size = 8
-block_size = 32
+batch_size = 4
+block_size = 16
 device = "cpu"
 device_type = "cuda" if "cuda" in device else "cpu"
-eval_iters = 4
-max_iters = 60
-eval_interval = 20
+eval_iters = 2
+max_iters = 20
+eval_interval = 10
 learning_rate = 3e-3
-warmup_iters = 10
-lr_decay_iters = 60
+warmup_iters = 5
+lr_decay_iters = 20
 min_lr = 3e-4
 grad_clip = 1.0
 
@@ -318,7 +318,7 @@ while True:
         norm = torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
     optimizer.step()
     optimizer.zero_grad(set_to_none=True)
-    if iter_num % 10 == 0:
+    if iter_num % 5 == 0:
         lossf = loss.item()
         print(f"iter {iter_num}: loss {lossf:.4f}, lr {lr:.2e}, norm {norm:.3f}")
     iter_num += 1
@@ -330,6 +330,6 @@ model.eval()
 start_ids = encode("def ")
 x = torch.tensor(start_ids, dtype=torch.long, device=device)[None, ...]
 for k in range(2):
-    y = model.generate(x, 60, temperature=0.8, top_k=10)
+    y = model.generate(x, 30, temperature=0.8, top_k=10)
     print(decode(y[0].tolist()))
     print("---------------")

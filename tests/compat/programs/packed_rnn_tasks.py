@@ -56,13 +56,13 @@ for kind in ("gru", "lstm"):
     print(model)
     print(model.embedding.weight[0], model.embedding.padding_idx)
     opt = torch.optim.Adam(model.parameters(), lr=0.01)
-    for epoch in range(30):
+    for epoch in range(15):
         logits, out, out_lengths = model(padded, lengths)
         loss = F.cross_entropy(logits, labels)
         opt.zero_grad()
         loss.backward()
         opt.step()
-        if epoch % 10 == 0:
+        if epoch % 5 == 0:
             acc = (logits.argmax(1) == labels).float().mean()
             print(f"{kind} epoch {epoch:2d} loss {loss.item():.4f} acc {acc.item():.3f}")
     print(out.shape, out_lengths[:8], out[0, lengths[0] :].abs().sum().item())
@@ -71,7 +71,7 @@ for kind in ("gru", "lstm"):
     print(names[:4], len(names))
 
 # --- LSTMCell sine-wave forecaster (pytorch/examples time_sequence_prediction) ------------
-T, L, N = 20, 60, 12
+T, L, N = 20, 30, 8
 x = torch.empty(N, L, dtype=torch.float64)
 x[:] = torch.arange(L) + torch.randint(-4 * T, 4 * T, (N,)).reshape(N, 1)
 data = torch.sin(x / 1.0 / T).to(torch.float64)
@@ -112,8 +112,8 @@ torch.manual_seed(0)
 seq = Sequence()
 seq.double()
 criterion = nn.MSELoss()
-optimizer = torch.optim.LBFGS(seq.parameters(), lr=0.8, max_iter=5)
-for i in range(3):
+optimizer = torch.optim.LBFGS(seq.parameters(), lr=0.8, max_iter=3)
+for i in range(2):
 
     def closure():
         optimizer.zero_grad()
@@ -148,7 +148,7 @@ params = [
 opt = torch.optim.Adam(params, lr=5e-3)
 teacher_forcing_ratio = 0.5
 random.seed(0)
-for step in range(60):
+for step in range(30):
     src = torch.randint(2, V, (16, 5))
     tgt = torch.cat([src.flip(1), torch.full((16, 1), EOS)], dim=1)
     _, h = encoder(enc_emb(src))
@@ -168,7 +168,7 @@ for step in range(60):
     loss.backward()
     nn.utils.clip_grad_norm_(params, 1.0)
     opt.step()
-    if step % 15 == 0:
+    if step % 10 == 0:
         print(f"step {step} tf={use_tf} loss {loss.item() / tgt.size(1):.4f}")
 with torch.no_grad():
     src = torch.tensor([[2, 3, 4, 5, 6]])

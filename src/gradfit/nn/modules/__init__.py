@@ -261,3 +261,9 @@ from gradfit.nn.modules import nnlayers  # noqa: E402
 from gradfit.nn.modules.nnlayers import *  # noqa: E402, F403
 
 __all__ += nnlayers.__all__
+
+# --- apigaps: PyTorch's deprecated NLLLoss2d and Container
+from gradfit.nn.modules import deprecated  # noqa: E402
+from gradfit.nn.modules.deprecated import *  # noqa: E402, F403
+
+__all__ += deprecated.__all__

@@ -11,6 +11,7 @@ import numbers
 import numpy as np
 
 from gradfit import _dtypes
+from gradfit.nn import _functional_gaps as _fg
 from gradfit.nn import _functional_layers as Fl
 from gradfit.nn import functional as F
 from gradfit.nn import init
@@ -20,6 +21,7 @@ from gradfit.nn.parameter import Parameter
 from gradfit.tensor import _check_device
 
 __all__ = [
+    "MaxUnpool3d",
     "AlphaDropout",
     "Bilinear",
     "FeatureAlphaDropout",
@@ -251,3 +253,22 @@ class MaxUnpool2d(_MaxUnpoolNd):
         return Fl.max_unpool2d(
             input, indices, self.kernel_size, self.stride, self.padding, output_size
         )
+
+
+class MaxUnpool3d(_MaxUnpoolNd):
+    """Partial inverse of ``MaxPool3d``: ``forward(input, indices, output_size=None)``."""
+
+    def __init__(self, kernel_size, stride=None, padding=0) -> None:
+        super().__init__()
+        self.kernel_size = _triple(kernel_size)
+        self.stride = _triple(stride if stride is not None else kernel_size)
+        self.padding = _triple(padding)
+
+    def forward(self, input, indices, output_size=None):  # noqa: A002
+        return _fg.max_unpool3d(
+            input, indices, self.kernel_size, self.stride, self.padding, output_size
+        )
+
+
+def _triple(v):
+    return tuple(v) if isinstance(v, tuple | list) else (v, v, v)

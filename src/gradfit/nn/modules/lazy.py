@@ -25,6 +25,9 @@ __all__ = [
     "LazyConvTranspose1d",
     "LazyConvTranspose2d",
     "LazyConvTranspose3d",
+    "LazyInstanceNorm1d",
+    "LazyInstanceNorm2d",
+    "LazyInstanceNorm3d",
     "LazyLinear",
     "UninitializedBuffer",
     "UninitializedParameter",
@@ -152,7 +155,7 @@ class _LazyConvMixin:
         if input.ndim not in (nd + 1, nd + 2):
             raise RuntimeError(
                 f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to "
-                f"{type(self).__name__}, but got input of size: {list(input.shape)}"
+                f"{type(self).__name__}, but got input of size: {input.shape}"
             )
         self.in_channels = input.shape[1] if input.ndim == nd + 2 else input.shape[0]
         if self.in_channels % self.groups != 0:
@@ -290,3 +293,8 @@ def _lazy_batch_norm(base, name: str):
 LazyBatchNorm1d = _lazy_batch_norm(batchnorm.BatchNorm1d, "LazyBatchNorm1d")
 LazyBatchNorm2d = _lazy_batch_norm(batchnorm.BatchNorm2d, "LazyBatchNorm2d")
 LazyBatchNorm3d = _lazy_batch_norm(batchnorm.BatchNorm3d, "LazyBatchNorm3d")
+# PyTorch's lazy instance norms share _LazyNormBase's defaults, affine=True and
+# track_running_stats=True, unlike their eager counterparts
+LazyInstanceNorm1d = _lazy_batch_norm(batchnorm.InstanceNorm1d, "LazyInstanceNorm1d")
+LazyInstanceNorm2d = _lazy_batch_norm(batchnorm.InstanceNorm2d, "LazyInstanceNorm2d")
+LazyInstanceNorm3d = _lazy_batch_norm(batchnorm.InstanceNorm3d, "LazyInstanceNorm3d")
