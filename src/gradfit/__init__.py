@@ -486,14 +486,7 @@ from gradfit._histogram import histogram  # noqa: E402
 # --- complexfft: torch.fft, loaded on first use; complex tensors' functions -----------------
 _LAZY_MODULES.add("fft")
 from gradfit._complex import *  # noqa: E402, F403 - listed in _complex.__all__
-from gradfit._stft import (  # noqa: E402
-    bartlett_window,
-    blackman_window,
-    hamming_window,
-    hann_window,
-    istft,
-    stft,
-)
+from gradfit._stft import istft, stft  # noqa: E402
 
 # --- program sweep (sweepa): numpy's axis/keepdims for dim/keepdim, as PyTorch's parser
 # (installed last, over every function and Tensor method defined above) ---------------------

@@ -10,7 +10,6 @@ import warnings
 
 import numpy as np
 
-from gradfit import _dtypes
 from gradfit._arrays import unwrap, wrap
 from gradfit.ops import complex as _complex
 from gradfit.ops import spectral as _spectral
@@ -203,70 +202,3 @@ def istft(
         full = wrap(np.zeros((*lead, end - start), unwrap(y).dtype))
         y = full.index_add(-1, wrap(np.arange(stop - start)), y)
     return y
-
-
-# ---- window functions (torch.hann_window, ...) ----------------------------------------------
-# Computed in the window's dtype in ATen's order of operations (TensorFactories.cpp), so a
-# float32 window rounds as PyTorch's does.
-def _window(name: str, window_length: int, periodic: bool, dtype, requires_grad: bool, fn):
-    if window_length < 0:
-        raise RuntimeError(
-            f"{name} requires non-negative window_length, got window_length={window_length}"
-        )
-    dt = _dtypes.to_dtype(dtype)
-    if dt.kind != "f":
-        raise RuntimeError(f"{name} expects floating point dtypes, got: {_dtypes.from_np(dt)}")
-    if window_length <= 1:
-        arr = np.ones(window_length, dt)
-    else:
-        # a periodic window is the symmetric one of length + 1 without its last sample
-        n = window_length + 1 if periodic else window_length
-        arr = fn(np.arange(n, dtype=dt), n, dt.type)[:window_length].astype(dt, copy=False)
-    out = wrap(arr)
-    return out.requires_grad_(True) if requires_grad else out
-
-
-def _hamming(alpha: float, beta: float):
-    def fn(k, n, c):
-        return np.cos(k * c(np.pi * 2.0 / (n - 1))) * c(-beta) + c(alpha)
-
-    return fn
-
-
-def _blackman(k, n, c):
-    w = k * c(np.pi / (n - 1))
-    return np.cos(w * c(4)) * c(0.08) - np.cos(w * c(2)) * c(0.5) + c(0.42)
-
-
-def _bartlett(k, n, c):
-    w = k * c(2.0 / (n - 1))
-    half = ((n - 1) >> 1) + 1
-    w[half:] = w[half:] * c(-1) + c(2)
-    return w
-
-
-def hann_window(window_length: int, periodic: bool = True, *, dtype=None, layout=None,
-                device=None, requires_grad: bool = False):  # fmt: skip
-    """0.5 - 0.5 cos(2 pi k / (N - 1))."""
-    return _window("hann_window", window_length, periodic, dtype, requires_grad,
-                   _hamming(0.5, 0.5))  # fmt: skip
-
-
-def hamming_window(window_length: int, periodic: bool = True, alpha: float = 0.54,
-                   beta: float = 0.46, *, dtype=None, layout=None, device=None,
-                   requires_grad: bool = False):  # fmt: skip
-    """alpha - beta cos(2 pi k / (N - 1))."""
-    return _window("hamming_window", window_length, periodic, dtype, requires_grad,
-                   _hamming(alpha, beta))  # fmt: skip
-
-
-def blackman_window(window_length: int, periodic: bool = True, *, dtype=None, layout=None,
-                    device=None, requires_grad: bool = False):  # fmt: skip
-    """0.42 - 0.5 cos(2 pi k / (N - 1)) + 0.08 cos(4 pi k / (N - 1))."""
-    return _window("blackman_window", window_length, periodic, dtype, requires_grad, _blackman)
-
-
-def bartlett_window(window_length: int, periodic: bool = True, *, dtype=None, layout=None,
-                    device=None, requires_grad: bool = False):  # fmt: skip
-    """1 - |2 k / (N - 1) - 1|."""
-    return _window("bartlett_window", window_length, periodic, dtype, requires_grad, _bartlett)
