@@ -12,29 +12,7 @@ import numpy as np
 import pytest
 
 import gradfit
-
-
-def _torch():
-    import torch  # the reference must be installed: fail, not skip
-
-    return torch
-
-
-@pytest.fixture(autouse=True)
-def _default_state():
-    """Both libraries in their default state (float32, grad mode on, nondeterministic
-    algorithms allowed), whatever tests that ran before left behind."""
-    torch = _torch()
-    old = (torch.get_default_dtype(), gradfit.get_default_dtype())
-    old_det = torch.are_deterministic_algorithms_enabled()
-    torch.set_default_dtype(torch.float32)
-    gradfit.set_default_dtype(gradfit.float32)
-    torch.use_deterministic_algorithms(False)
-    with torch.enable_grad(), gradfit.enable_grad():
-        yield
-    torch.set_default_dtype(old[0])
-    gradfit.set_default_dtype(old[1])
-    torch.use_deterministic_algorithms(old_det)
+from tests.api_gaps_state import _default_state, _torch  # noqa: F401 - autouse fixture
 
 
 def _run(fn, arrays, seed=None):

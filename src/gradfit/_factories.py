@@ -93,40 +93,26 @@ def _like(fill, t: Tensor, dtype, requires_grad, memory_format) -> Tensor:
     return _finish(arr, requires_grad)
 
 
-def zeros_like(
-    input,  # noqa: A002
-    *,
-    dtype=None,
-    device=None,
-    requires_grad=False,
-    memory_format=_layout.preserve_format,
-    layout=None,
-) -> Tensor:
-    return _like(0, input, dtype, requires_grad, memory_format)
+def _like_of(fill, name: str):
+    def like(
+        input,  # noqa: A002
+        *,
+        dtype=None,
+        device=None,
+        requires_grad=False,
+        memory_format=_layout.preserve_format,
+        layout=None,
+    ) -> Tensor:
+        return _like(fill, input, dtype, requires_grad, memory_format)
+
+    like.__name__ = like.__qualname__ = name
+    like.__doc__ = f"A tensor of ``input``'s shape (and layout) filled with {fill}."
+    return like
 
 
-def ones_like(
-    input,  # noqa: A002
-    *,
-    dtype=None,
-    device=None,
-    requires_grad=False,
-    memory_format=_layout.preserve_format,
-    layout=None,
-) -> Tensor:
-    return _like(1, input, dtype, requires_grad, memory_format)
-
-
-def empty_like(
-    input,  # noqa: A002
-    *,
-    dtype=None,
-    device=None,
-    requires_grad=False,
-    memory_format=_layout.preserve_format,
-    layout=None,
-) -> Tensor:
-    return _like(0, input, dtype, requires_grad, memory_format)
+zeros_like = _like_of(0, "zeros_like")
+ones_like = _like_of(1, "ones_like")
+empty_like = _like_of(0, "empty_like")  # zeros: gradfit never hands out stale memory
 
 
 def full_like(

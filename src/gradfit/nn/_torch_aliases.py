@@ -18,53 +18,13 @@ from __future__ import annotations
 
 import warnings
 
+from gradfit import _LAZY_NAMES
 from gradfit.nn import _functional_conv as _fc
 from gradfit.nn import _functional_layers as _fl
 from gradfit.nn import functional as F
 
-__all__ = [
-    "adaptive_avg_pool1d",
-    "adaptive_max_pool1d",
-    "alpha_dropout_",
-    "avg_pool1d",
-    "batch_norm",
-    "binary_cross_entropy_with_logits",
-    "celu",
-    "celu_",
-    "channel_shuffle",
-    "constant_pad_nd",
-    "conv1d",
-    "conv2d",
-    "conv3d",
-    "conv_transpose1d",
-    "conv_transpose2d",
-    "conv_transpose3d",
-    "cosine_embedding_loss",
-    "ctc_loss",
-    "dropout",
-    "dropout_",
-    "embedding",
-    "feature_alpha_dropout_",
-    "feature_dropout",
-    "feature_dropout_",
-    "group_norm",
-    "hardshrink",
-    "hinge_embedding_loss",
-    "instance_norm",
-    "kl_div",
-    "layer_norm",
-    "margin_ranking_loss",
-    "max_pool1d",
-    "max_pool1d_with_indices",
-    "max_pool2d",
-    "max_pool3d",
-    "poisson_nll_loss",
-    "prelu",
-    "rrelu_",
-    "selu",
-    "selu_",
-    "triplet_margin_loss",
-]
+# the names gradfit's namespace loads from here: one list, in gradfit/__init__.py
+__all__ = sorted(name for name, module in _LAZY_NAMES.items() if module == __name__)
 
 _REDUCTIONS = {0: "none", 1: "mean", 2: "sum"}
 
