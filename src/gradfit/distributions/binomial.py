@@ -38,6 +38,35 @@ def _binomial_draws(total_count: np.ndarray, probs: np.ndarray) -> np.ndarray:
     return out.astype(probs.dtype)
 
 
+def _set_counts(d, total_count, probs, logits) -> None:
+    """``total_count`` and either ``probs`` or ``logits``, broadcast together, the count in
+    the parameter's dtype (Binomial's and NegativeBinomial's parameters)."""
+    _probs_or_logits(probs, logits)
+    if probs is not None:
+        d.total_count, d.probs = broadcast_all(total_count, probs)
+        d.total_count = d.total_count.type_as(d.probs)
+    else:
+        d.total_count, d.logits = broadcast_all(total_count, logits)
+        d.total_count = d.total_count.type_as(d.logits)
+    d._param = d.probs if probs is not None else d.logits
+
+
+def _expand_counts(d, cls, batch_shape, _instance):
+    """``expand`` of a distribution with ``total_count`` and probs or logits."""
+    new = d._get_checked_instance(cls, _instance)
+    batch_shape = torch.Size(batch_shape)
+    new.total_count = d.total_count.expand(batch_shape)
+    if "probs" in d.__dict__:
+        new.probs = d.probs.expand(batch_shape)
+        new._param = new.probs
+    if "logits" in d.__dict__:
+        new.logits = d.logits.expand(batch_shape)
+        new._param = new.logits
+    Distribution.__init__(new, batch_shape, validate_args=False)
+    new._validate_args = d._validate_args
+    return new
+
+
 class Binomial(Distribution):
     """The number of successes in ``total_count`` Bernoulli(p) trials:
     P(k) = C(n, k) p^k (1 - p)^(n - k). Sampling is statistical, not PyTorch's stream (see
@@ -51,29 +80,11 @@ class Binomial(Distribution):
     has_enumerate_support = True
 
     def __init__(self, total_count=1, probs=None, logits=None, validate_args=None):
-        _probs_or_logits(probs, logits)
-        if probs is not None:
-            self.total_count, self.probs = broadcast_all(total_count, probs)
-            self.total_count = self.total_count.type_as(self.probs)
-        else:
-            self.total_count, self.logits = broadcast_all(total_count, logits)
-            self.total_count = self.total_count.type_as(self.logits)
-        self._param = self.probs if probs is not None else self.logits
+        _set_counts(self, total_count, probs, logits)
         super().__init__(self._param.size(), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(Binomial, _instance)
-        batch_shape = torch.Size(batch_shape)
-        new.total_count = self.total_count.expand(batch_shape)
-        if "probs" in self.__dict__:
-            new.probs = self.probs.expand(batch_shape)
-            new._param = new.probs
-        if "logits" in self.__dict__:
-            new.logits = self.logits.expand(batch_shape)
-            new._param = new.logits
-        Distribution.__init__(new, batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return _expand_counts(self, Binomial, batch_shape, _instance)
 
     @constraints.dependent_property(is_discrete=True, event_dim=0)
     def support(self):

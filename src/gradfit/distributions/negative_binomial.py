@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import gradfit as torch
 from gradfit.distributions import constraints
+from gradfit.distributions.binomial import _expand_counts, _set_counts
 from gradfit.distributions.distribution import Distribution
 from gradfit.distributions.gamma import Gamma
 from gradfit.distributions.utils import (
-    _probs_or_logits,
-    broadcast_all,
     lazy_property,
     logits_to_probs,
     probs_to_logits,
@@ -36,29 +35,11 @@ class NegativeBinomial(Distribution):
     support = constraints.nonnegative_integer
 
     def __init__(self, total_count, probs=None, logits=None, validate_args=None):
-        _probs_or_logits(probs, logits)
-        if probs is not None:
-            self.total_count, self.probs = broadcast_all(total_count, probs)
-            self.total_count = self.total_count.type_as(self.probs)
-        else:
-            self.total_count, self.logits = broadcast_all(total_count, logits)
-            self.total_count = self.total_count.type_as(self.logits)
-        self._param = self.probs if probs is not None else self.logits
+        _set_counts(self, total_count, probs, logits)
         super().__init__(self._param.size(), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(NegativeBinomial, _instance)
-        batch_shape = torch.Size(batch_shape)
-        new.total_count = self.total_count.expand(batch_shape)
-        if "probs" in self.__dict__:
-            new.probs = self.probs.expand(batch_shape)
-            new._param = new.probs
-        if "logits" in self.__dict__:
-            new.logits = self.logits.expand(batch_shape)
-            new._param = new.logits
-        Distribution.__init__(new, batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return _expand_counts(self, NegativeBinomial, batch_shape, _instance)
 
     @property
     def mean(self):

@@ -78,7 +78,21 @@ def _has_uninitialized(module) -> bool:
     return any(isinstance(t, (UninitializedParameter, UninitializedBuffer)) for t in tensors)
 
 
-class LazyLinear(Linear):
+class _LazyMixin:
+    """What every lazy layer shares: uninitialised weight and bias until the first call,
+    whose forward pre-hook (``_infer_parameters``) materialises them."""
+
+    def _lazy_weight_and_bias(self, bias: bool, device, dtype) -> None:
+        self.weight = UninitializedParameter(device=device, dtype=dtype)
+        if bias:
+            self.bias = UninitializedParameter(device=device, dtype=dtype)
+        self._initialize_hook = self.register_forward_pre_hook(_infer_parameters)
+
+    def has_uninitialized_params(self) -> bool:
+        return _has_uninitialized(self)
+
+
+class LazyLinear(_LazyMixin, Linear):
     """``Linear`` whose ``in_features`` is the size of the last axis of the first input.
 
     Before that call the weight (and bias) are ``UninitializedParameter``s and the layer
@@ -91,14 +105,8 @@ class LazyLinear(Linear):
 
     def __init__(self, out_features: int, bias: bool = True, device=None, dtype=None) -> None:
         super().__init__(0, 0, False)
-        self.weight = UninitializedParameter(device=device, dtype=dtype)
         self.out_features = out_features
-        if bias:
-            self.bias = UninitializedParameter(device=device, dtype=dtype)
-        self._initialize_hook = self.register_forward_pre_hook(_infer_parameters)
-
-    def has_uninitialized_params(self) -> bool:
-        return _has_uninitialized(self)
+        self._lazy_weight_and_bias(bias, device, dtype)
 
     def reset_parameters(self) -> None:
         if not self.has_uninitialized_params() and self.in_features != 0:
@@ -129,20 +137,14 @@ def _infer_parameters(module, args):
         module.__class__ = module.cls_to_become
 
 
-class _LazyConvMixin:
+class _LazyConvMixin(_LazyMixin):
     """PyTorch's ``_LazyConvXdMixin``: ``in_channels`` is dimension 1 of the first input
     (0 for an unbatched one); the weight and bias are then made and initialised as the
     convolution's own."""
 
     def _lazy_setup(self, out_channels: int, bias: bool, device, dtype) -> None:
-        self.weight = UninitializedParameter(device=device, dtype=dtype)
         self.out_channels = out_channels
-        if bias:
-            self.bias = UninitializedParameter(device=device, dtype=dtype)
-        self._initialize_hook = self.register_forward_pre_hook(_infer_parameters)
-
-    def has_uninitialized_params(self) -> bool:
-        return _has_uninitialized(self)
+        self._lazy_weight_and_bias(bias, device, dtype)
 
     def reset_parameters(self) -> None:
         if not self.has_uninitialized_params() and self.in_channels != 0:
@@ -239,7 +241,7 @@ LazyConvTranspose3d = _lazy_conv_transpose(conv.ConvTranspose3d, "LazyConvTransp
 
 
 def _lazy_batch_norm(base, name: str):
-    class LazyBatchNorm(base):
+    class LazyBatchNorm(_LazyMixin, base):
         """PyTorch's ``_LazyNormBase``: ``num_features`` is dimension 1 of the first
         input; weight, bias and running statistics are then made and reset."""
 
@@ -265,9 +267,6 @@ def _lazy_batch_norm(base, name: str):
                 self.running_var = UninitializedBuffer(device=device, dtype=dtype)
                 self.num_batches_tracked = wrap(np.array(0, dtype=np.int64))
             self._initialize_hook = self.register_forward_pre_hook(_infer_parameters)
-
-        def has_uninitialized_params(self) -> bool:
-            return _has_uninitialized(self)
 
         def reset_parameters(self) -> None:
             if not self.has_uninitialized_params() and self.num_features != 0:
