@@ -46,7 +46,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse, but errors are raised so ``main`` prints one line and returns 2."""
 
     def error(self, message: str):
-        from gradfit.train.errors import UsageError
+        from gradfit.train import UsageError
 
         raise UsageError(f"{message} (see {self.prog} --help)")
 
@@ -419,7 +419,7 @@ def flags_layer(args: argparse.Namespace) -> dict:
     for text in args.scheduler_arg:
         put("scheduler", *parse_assignment(text, "--scheduler-arg"))
     for text in args.set:
-        from gradfit.train.errors import UsageError
+        from gradfit.train import UsageError
 
         key, value = parse_assignment(text, "--set")
         if key.count(".") != 1:
@@ -448,8 +448,7 @@ def resolve_config(args: argparse.Namespace) -> tuple[dict, dict]:
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
-    from gradfit.train import run
-    from gradfit.train.errors import UsageError
+    from gradfit.train import UsageError, run
 
     if args.resume:
         given = [f"--{k.replace('_', '-')}" for k, v in flags_layer_given(args).items()]
@@ -528,7 +527,7 @@ def _cmd_search(args: argparse.Namespace) -> int:
 
 
 def _cmd_sample(args: argparse.Namespace) -> int:
-    from gradfit.train.sample import sample
+    from gradfit.train.run import sample
 
     text = sample(
         args.run_dir,
@@ -564,7 +563,7 @@ def _figures(argv: list[str]) -> int:
             file=sys.stderr,
         )
         return 1
-    from gradfit.train.errors import EXIT_OS, describe_os_error
+    from gradfit.train import EXIT_OS, describe_os_error
 
     try:
         return int(cli_main(list(argv)) or 0)
@@ -582,7 +581,7 @@ def main(argv: list[str] | None = None) -> int:
         return _figures(argv[1:])
     if argv and argv[0] == "lesson":
         return _lesson(argv[1:])
-    from gradfit.train.errors import (
+    from gradfit.train import (
         EXIT_OS,
         DivergenceError,
         Interrupted,

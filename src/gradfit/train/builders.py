@@ -29,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from gradfit.train.errors import UsageError
+from gradfit.train import UsageError
 
 
 def norm_name(name: str) -> str:

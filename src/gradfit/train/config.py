@@ -24,8 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gradfit.train import builders
-from gradfit.train.errors import UsageError
+from gradfit.train import UsageError, builders
 
 DEFAULTS: dict[str, dict[str, Any]] = {
     "data": {

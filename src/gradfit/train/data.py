@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from gradfit.train import UsageError
 from gradfit.train.builders import CLASSIFICATION_LOSSES, MODELS, loss_name
-from gradfit.train.errors import UsageError
 
 DEFAULT_VAL_SPLIT = 0.2
 # The built-in text: the first characters of the standard library's source files.

@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gradfit.train import DivergenceError, UsageError
 from gradfit.train.config import (
     Layers,
     config_from_layers,
@@ -48,7 +49,6 @@ from gradfit.train.config import (
     parse_widths,
     write_toml,
 )
-from gradfit.train.errors import DivergenceError, UsageError
 from gradfit.train.rundir import atomic_write, write_json
 
 SHORT_NAMES = {
@@ -630,7 +630,7 @@ def report(study, space: list[Param], opts: dict, out: Path, quiet: bool, before
     """Print the table of trials; write trials.csv, best.toml and the plots."""
     import optuna
 
-    from gradfit.train.plots import plot_param, plot_search_history
+    from gradfit.train.report import plot_param, plot_search_history
 
     metric = opts["metric"]
     names = [p.name for p in space]

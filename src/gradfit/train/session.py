@@ -23,9 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from gradfit.train import builders
+from gradfit.train import UsageError, builders
 from gradfit.train.data import Prepared, prepare, to_tensors
-from gradfit.train.errors import UsageError
 
 
 @dataclass
@@ -99,7 +98,7 @@ class Session:
         """Continue from a checkpoint; refuse one written by another model, optimizer or
         schedule, or (unless ``allow_data_change``) for other data."""
         import gradfit
-        from gradfit.train.checkpoint import check_model_state
+        from gradfit.train.rundir import check_model_state
 
         check_model_state(self.model, state["model"], source)
         for key, obj in (("optimizer_class", self.optimizer), ("scheduler_class", self.scheduler)):
