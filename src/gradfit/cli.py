@@ -98,11 +98,7 @@ def _config_flags(p: argparse.ArgumentParser) -> None:
         help="standardise features with the training mean and std",
     )
     g.add_argument("--data-seed", type=int, metavar="N", help="seed of the validation split")
-    g.add_argument(
-        "--model",
-        metavar="KIND",
-        help=_listing("model kind (default mlp): ", "MODELS"),
-    )
+    g.add_argument("--model", metavar="KIND", help=_listing("model kind (default mlp): ", "MODELS"))
     g.add_argument(
         "--hidden",
         metavar="W,W,...",
@@ -312,9 +308,7 @@ def build_parser() -> argparse.ArgumentParser:
         add_help=False,
     )
     sub.add_parser(
-        "figures",
-        help="reproduce the lecture's figures (gradfit figures --help)",
-        add_help=False,
+        "figures", help="reproduce the lecture's figures (gradfit figures --help)", add_help=False
     )
     return parser
 
@@ -581,13 +575,7 @@ def main(argv: list[str] | None = None) -> int:
         return _figures(argv[1:])
     if argv and argv[0] == "lesson":
         return _lesson(argv[1:])
-    from gradfit.train import (
-        EXIT_OS,
-        DivergenceError,
-        Interrupted,
-        UsageError,
-        describe_os_error,
-    )
+    from gradfit.train import EXIT_OS, DivergenceError, Interrupted, UsageError, describe_os_error
 
     command = None
     try:

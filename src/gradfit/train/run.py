@@ -392,12 +392,8 @@ def evaluate(
         prep = prepare(cfg)
         part = "training" if split == "train" else "validation"
         x, y = (prep.x_train, prep.y_train) if split == "train" else (prep.x_val, prep.y_val)
-        desc, task, one_hot, classes = (
-            f"{prep.name}, {part} part",
-            prep.task,
-            prep.one_hot,
-            prep.classes,
-        )
+        task, one_hot, classes = prep.task, prep.one_hot, prep.classes
+        desc = f"{prep.name}, {part} part"
     elif tokens:
         raise UsageError(
             f"--data {data!r}: run {run_dir} is a text model; it is evaluated on its own "
@@ -450,13 +446,9 @@ def evaluate(
     elif task == "classification":
         truth = y.argmax(axis=1) if one_hot else y
         cm = confusion_matrix(np.asarray(truth, dtype=np.int64), res["predictions"], len(classes))
-        result.update(
-            accuracy=res["accuracy"],
-            error=1 - res["accuracy"],
-            classes=classes,
-            confusion_matrix=cm.tolist(),
-        )
-        lines.append(f"accuracy: {percent(res['accuracy'])} (error {percent(1 - res['accuracy'])})")
+        acc = res["accuracy"]
+        result.update(accuracy=acc, error=1 - acc, classes=classes, confusion_matrix=cm.tolist())
+        lines.append(f"accuracy: {percent(acc)} (error {percent(1 - acc)})")
         lines.append("confusion matrix (rows: true class, columns: predicted class):")
         lines.append(format_confusion(cm, classes))
     else:
@@ -468,12 +460,9 @@ def evaluate(
     say(quiet, "\n".join(lines))
     out_dir.mkdir(parents=True, exist_ok=True)
     if cm is not None:
-        result["confusion_matrix_png"] = plot_confusion(
-            cm,
-            classes,
-            out_dir / "confusion_matrix.png",
-            f"Confusion matrix: {run_dir.name} on {desc}",
-        )
+        title = f"Confusion matrix: {run_dir.name} on {desc}"
+        png = plot_confusion(cm, classes, out_dir / "confusion_matrix.png", title)
+        result["confusion_matrix_png"] = png
         say(quiet, f"wrote {result['confusion_matrix_png']}")
     rundir.write_json(out_dir / "evaluation.json", result)
     return result

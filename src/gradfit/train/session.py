@@ -84,10 +84,7 @@ class Session:
             "optimizer_class": type(self.optimizer).__name__,
             "scheduler": {} if self.scheduler is None else self.scheduler.state_dict(),
             "scheduler_class": type(self.scheduler).__name__ if self.scheduler else "none",
-            "rng": {
-                "global": gradfit.get_rng_state(),
-                "loader": self.loader_generator.get_state(),
-            },
+            "rng": {"global": gradfit.get_rng_state(), "loader": self.loader_generator.get_state()},
             "normalizer": norm,
             "classes": list(self.data.classes),
             "io": [self.data.num_features, self.data.num_outputs],
