@@ -336,17 +336,9 @@ INITS: dict[str, Callable | None] = {
     "default": None,
 }
 """Initialisation of every Linear layer's weight, as the lecture's program does with
-``model.apply(weights_init)``:
-
-- ``kaiming_uniform``: He uniform, U(-b, b) with b = sqrt(6 / fan_in) (PyTorch's defaults:
-  gain sqrt(2));
-- ``kaiming_normal``: N(0, 2 / fan_in);
-- ``xavier_uniform`` / ``xavier_normal``: Glorot, variance 2 / (fan_in + fan_out);
-- ``he_normal_fan_in`` / ``_fan_out`` / ``_fan_avg``: N(0, 2 / fan) with fan the fan-in, the
-  fan-out or their mean (the lecture's compromise for forward and backward pass, variance
-  4 / (fan_in + fan_out));
-- ``default``: ``nn.Linear``'s own initialisation.
-"""
+``model.apply(weights_init)``. ``he_normal_fan_*``: N(0, 2 / fan) with fan the fan-in, the
+fan-out or their mean (the lecture's compromise for forward and backward pass); ``default``:
+``nn.Linear``'s own initialisation."""
 
 
 def build_model(cfg: dict, in_features: int, out_features: int):

@@ -166,10 +166,8 @@ def banner(session: Session, run_dir: Path) -> str:
         f"run       {run_dir}",
     ]
     if session.shard is not None:
-        lines.append(
-            f"ranks     {session.world_size} MPI processes, each on 1/{session.world_size} "
-            "of every batch"
-        )
+        world = session.shard[1]
+        lines.append(f"ranks     {world} MPI processes, each on 1/{world} of every batch")
     return "\n".join(lines)
 
 

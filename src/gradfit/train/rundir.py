@@ -148,7 +148,7 @@ class RunLock:
     process ends. No file is written for it. Where the file system cannot lock a folder
     (some NFS mounts), the run goes on unlocked."""
 
-    def __init__(self, folder: str | os.PathLike, what: str = "run folder"):
+    def __init__(self, folder: str | os.PathLike):
         import fcntl
 
         self.folder = Path(folder)
@@ -159,7 +159,7 @@ class RunLock:
             holder = _lock_holder(self.fd)
             os.close(self.fd)
             raise UsageError(
-                f"{what} {str(self.folder)!r} is in use by {holder} (another gradfit run); "
+                f"run folder {str(self.folder)!r} is in use by {holder} (another gradfit run); "
                 "wait for it to finish or use another folder"
             ) from None
         except OSError as e:
@@ -182,10 +182,10 @@ class RunLock:
         self.release()
 
 
-def lock_folder(folder: Path, what: str = "run folder") -> RunLock:
+def lock_folder(folder: Path) -> RunLock:
     """Create ``folder`` (and parents) if needed and lock it."""
     folder.mkdir(parents=True, exist_ok=True)
-    return RunLock(folder, what)
+    return RunLock(folder)
 
 
 def check_out_dir(path: Path, overwrite: bool) -> None:

@@ -52,10 +52,6 @@ class Session:
     allreduce: Any = None
 
     @property
-    def world_size(self) -> int:
-        return 1 if self.shard is None else self.shard[1]
-
-    @property
     def lr(self) -> float | None:
         """The learning rate of the first parameter group (None for a line search)."""
         lr = self.optimizer.param_groups[0].get("lr")
