@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from gradfit.train import UsageError, builders
+from gradfit.train.rundir import atomic_write
 
 DEFAULTS: dict[str, dict[str, Any]] = {
     "data": {
@@ -397,10 +398,7 @@ def parse_value(text: str) -> Any:
         pass
     if "," in text:
         return [parse_value(p) for p in text.split(",") if p.strip()]
-    low = text.lower()
-    if low in ("none", "null"):
-        return "none"
-    return text
+    return "none" if text.lower() in ("none", "null") else text
 
 
 def parse_assignment(text: str, flag: str) -> tuple[str, Any]:
@@ -481,8 +479,6 @@ def _toml_key(k: str) -> str:
 
 def write_toml(path: str | os.PathLike, cfg: dict[str, Any], header: str = "") -> None:
     """Write ``cfg`` as TOML atomically (temp file, fsync, rename)."""
-    from gradfit.train.rundir import atomic_write
-
     atomic_write(path, dumps_toml(cfg, header).encode("utf-8"))
 
 
