@@ -273,7 +273,8 @@ class _DataLoaderIter:
                 idx = np.asarray(index, dtype=np.intp)
                 if index_map is not None:
                     idx = index_map[idx]
-                data = [wrap(a[idx]) for a in arrays]
+                # take (not a[idx]): the same rows, without fancy indexing's general set-up
+                data = [wrap(a.take(idx, axis=0)) for a in arrays]
             elif self._auto_collation:
                 ds = self._dataset
                 getitems = getattr(ds, "__getitems__", None)
