@@ -34,6 +34,7 @@ import warnings as _warnings
 
 from gradfit import _dtypes, autograd, linalg, return_types
 from gradfit._dtypes import (
+    bfloat16,
     bool_,
     complex64,
     complex128,
@@ -50,6 +51,9 @@ from gradfit._dtypes import (
     int64,
     set_default_dtype,
     uint8,
+    uint16,
+    uint32,
+    uint64,
 )
 from gradfit._factories import (
     arange,
@@ -288,6 +292,17 @@ _LAZY_NAMES["vmap"] = "gradfit.func"  # torch.vmap (funcspecial)
 # --- pruneamp: torch.amp, torch.cpu and torch.autocast, loaded on first use -----------------
 _LAZY_MODULES.update({"amp", "cpu"})
 _LAZY_NAMES.update(dict.fromkeys(("autocast", "is_autocast_enabled"), "gradfit.amp"))
+_LAZY_NAMES.update(
+    dict.fromkeys(
+        (
+            "get_autocast_dtype set_autocast_dtype set_autocast_enabled "
+            "is_autocast_cache_enabled set_autocast_cache_enabled clear_autocast_cache "
+            "autocast_increment_nesting autocast_decrement_nesting get_autocast_cpu_dtype "
+            "get_autocast_gpu_dtype is_autocast_cpu_enabled"
+        ).split(),
+        "gradfit.amp.autocast_mode",
+    )
+)
 
 
 def __getattr__(name: str):
