@@ -264,6 +264,7 @@ _LAZY_MODULES = {
     "serialization",
     # issue 16: PyTorch's device namespaces
     "cuda",
+    "version",
     "backends",
     "accelerator",
     # torch.func, torch.special, torch.testing (funcspecial)
