@@ -262,6 +262,7 @@ _LAZY_MODULES = {
     "distributed",
     "cli",
     "serialization",
+    "storage",
     # issue 16: PyTorch's device namespaces
     "cuda",
     "version",
@@ -273,6 +274,7 @@ _LAZY_MODULES = {
     "testing",
 }
 _LAZY_NAMES = {"save": "gradfit.serialization", "load": "gradfit.serialization"}
+_LAZY_NAMES.update(dict.fromkeys(("UntypedStorage", "TypedStorage"), "gradfit.storage"))
 # torch.pixel_shuffle and friends: the nn.functional ones, loaded on first use
 _LAZY_NAMES.update(
     dict.fromkeys(
