@@ -180,6 +180,7 @@ RUNGS = {
     "gradfit._tensorops_gaps": 3,  # legacy linalg, *_scatter, shifts (apigaps)
     "gradfit.linalg": 3,
     "gradfit._stft": 3,  # stft/istft, Tensor methods (complexfft)
+    "gradfit.storage": 3,  # Tensor.untyped_storage/storage: the memory a tensor views
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import pickle
+import re
 import warnings
 
 import numpy as np
@@ -15,12 +16,12 @@ from tests.compat._normalise import as_gradfit
 
 NAMES = [
     "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool",
-    "complex64", "complex128",
+    "complex64", "complex128", "uint16", "uint32", "uint64", "bfloat16",
     # aliases
     "float", "double", "half", "long", "int", "short", "cfloat", "cdouble",
 ]  # fmt: skip
 TENSOR_NAMES = ["float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8",
-                "bool"]  # fmt: skip
+                "bool", "uint16", "uint32", "uint64"]  # fmt: skip
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -129,12 +130,15 @@ def test_default_dtype_round_trip():
 def test_dtype_of_a_numpy_dtype_gradfit_has_no_name_for():
     big = gradfit.from_numpy(np.zeros(2, dtype=">f4"))
     assert big.dtype is gradfit.float32
-    u16 = gradfit.from_numpy(np.zeros(2, dtype=np.uint16))
-    assert str(u16.dtype) == "gradfit.uint16" and u16.dtype is u16.clone().dtype
-    assert pickle.loads(pickle.dumps(u16.dtype)) is u16.dtype
+    odd = gradfit.from_numpy(np.zeros(2, dtype=np.longdouble))
+    assert str(odd.dtype) == f"gradfit.{np.dtype(np.longdouble).name}"
+    assert odd.dtype is odd.clone().dtype
+    assert pickle.loads(pickle.dumps(odd.dtype)) is odd.dtype
 
 
-@pytest.mark.parametrize("name", ["float16", "float32", "float64", "complex64", "complex128"])
+@pytest.mark.parametrize(
+    "name", ["float16", "float32", "float64", "complex64", "complex128", "bfloat16"]
+)
 def test_finfo_as_pytorch(name):
     import torch
 
@@ -146,7 +150,9 @@ def test_finfo_as_pytorch(name):
     assert gradfit.finfo(gradfit.ones(1).dtype) == gradfit.finfo() == gradfit.finfo(np.float32)
 
 
-@pytest.mark.parametrize("name", ["int8", "int16", "int32", "int64", "uint8"])
+@pytest.mark.parametrize(
+    "name", ["int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"]
+)
 def test_iinfo_as_pytorch(name):
     import torch
 
@@ -212,3 +218,67 @@ def test_a_0d_float64_factor_keeps_a_float32_gradient_path():
     y.sum().backward()
     assert w.grad.dtype == gradfit.float32 and s.grad.dtype == gradfit.float64
     assert s.grad.item() == 3.0
+
+
+def test_bfloat16_is_named_but_no_tensor_holds_it():
+    # Programs name it (nanoGPT's dtype table, autocast's CPU default); making a tensor of
+    # it is refused in one line, before anything is computed.
+    table = {"float32": gradfit.float32, "bfloat16": gradfit.bfloat16}
+    assert table["bfloat16"] is gradfit.bfloat16 and gradfit.bfloat16 != gradfit.float16
+    message = "gradfit tensors cannot hold gradfit.bfloat16: NumPy has no bfloat16 type"
+    for make in (
+        lambda: gradfit.zeros(2, dtype=gradfit.bfloat16),
+        lambda: gradfit.ones(2).to(gradfit.bfloat16),
+        lambda: gradfit.tensor([1.0], dtype="bfloat16"),
+        lambda: gradfit.nn.Linear(2, 2).to(gradfit.bfloat16),
+    ):
+        with pytest.raises(TypeError, match=message):
+            make()
+    assert gradfit.get_autocast_dtype("cpu") is gradfit.bfloat16
+
+
+@pytest.mark.parametrize("name", ["uint16", "uint32", "uint64"])
+def test_shell_unsigned_types_as_pytorch(name):
+    import torch
+
+    g, t = getattr(gradfit, name), getattr(torch, name)
+    x, tx = gradfit.tensor([1, 2, 60000], dtype=g), torch.tensor([1, 2, 60000], dtype=t)
+    assert x.type() == tx.type()
+    for f in (
+        lambda a: a.sum(),
+        lambda a: a * 2,
+        lambda a: a.float() / 65535,
+        lambda a: a == 2,
+        lambda a: a.to(a.new_ones(1).long().dtype),
+        lambda a: a[1:],
+        lambda a: a.sort().values,
+        lambda a: a.cumsum(0),
+    ):
+        assert repr(f(x)) == as_gradfit(repr(f(tx)))
+    assert x.numpy().dtype == tx.numpy().dtype
+    # no promotion with another integer type, in PyTorch's words
+    for other in ("int32", "uint8", "bool"):
+        with pytest.raises(RuntimeError) as caught:
+            tx + torch.ones(1, dtype=getattr(torch, other))
+        with pytest.raises(RuntimeError, match=re.escape(str(caught.value))):
+            x + gradfit.ones(1, dtype=getattr(gradfit, other))
+
+
+def test_autocast_state_functions_as_pytorch():
+    import torch
+
+    for lib in (torch, gradfit):
+        before = lib.get_autocast_dtype("cuda")
+        lib.set_autocast_dtype("cuda", lib.float32)
+        assert lib.get_autocast_dtype("cuda") is lib.float32
+        lib.set_autocast_dtype("cuda", before)
+        start = lib.autocast_increment_nesting()
+        assert lib.autocast_decrement_nesting() == start - 1
+        assert lib.is_autocast_cache_enabled() is True
+        with pytest.warns(DeprecationWarning, match=r"get_autocast_dtype\('cpu'\)"):
+            assert lib.get_autocast_cpu_dtype() is lib.bfloat16
+        lib.clear_autocast_cache()
+    # enabling CPU autocast by hand is refused as the context manager refuses it
+    with pytest.raises(RuntimeError, match="cannot give PyTorch's numbers"):
+        gradfit.set_autocast_enabled("cpu", True)
+    assert not gradfit.is_autocast_enabled("cpu")

@@ -34,6 +34,7 @@ import warnings as _warnings
 
 from gradfit import _dtypes, autograd, linalg, return_types
 from gradfit._dtypes import (
+    bfloat16,
     bool_,
     complex64,
     complex128,
@@ -50,6 +51,9 @@ from gradfit._dtypes import (
     int64,
     set_default_dtype,
     uint8,
+    uint16,
+    uint32,
+    uint64,
 )
 from gradfit._factories import (
     arange,
@@ -258,8 +262,10 @@ _LAZY_MODULES = {
     "distributed",
     "cli",
     "serialization",
+    "storage",
     # issue 16: PyTorch's device namespaces
     "cuda",
+    "version",
     "backends",
     "accelerator",
     # torch.func, torch.special, torch.testing (funcspecial)
@@ -268,6 +274,7 @@ _LAZY_MODULES = {
     "testing",
 }
 _LAZY_NAMES = {"save": "gradfit.serialization", "load": "gradfit.serialization"}
+_LAZY_NAMES.update(dict.fromkeys(("UntypedStorage", "TypedStorage"), "gradfit.storage"))
 # torch.pixel_shuffle and friends: the nn.functional ones, loaded on first use
 _LAZY_NAMES.update(
     dict.fromkeys(
@@ -288,6 +295,17 @@ _LAZY_NAMES["vmap"] = "gradfit.func"  # torch.vmap (funcspecial)
 # --- pruneamp: torch.amp, torch.cpu and torch.autocast, loaded on first use -----------------
 _LAZY_MODULES.update({"amp", "cpu"})
 _LAZY_NAMES.update(dict.fromkeys(("autocast", "is_autocast_enabled"), "gradfit.amp"))
+_LAZY_NAMES.update(
+    dict.fromkeys(
+        (
+            "get_autocast_dtype set_autocast_dtype set_autocast_enabled "
+            "is_autocast_cache_enabled set_autocast_cache_enabled clear_autocast_cache "
+            "autocast_increment_nesting autocast_decrement_nesting get_autocast_cpu_dtype "
+            "get_autocast_gpu_dtype is_autocast_cpu_enabled"
+        ).split(),
+        "gradfit.amp.autocast_mode",
+    )
+)
 
 
 def __getattr__(name: str):

@@ -17,28 +17,29 @@ from __future__ import annotations
 
 import numpy as np
 
+from gradfit._typenames import NAMES
+
 
 class dtype:  # noqa: N801 - PyTorch's name
     """A tensor's element type (``torch.dtype``): ``gradfit.float32``, ``gradfit.int64``, ..."""
 
-    __slots__ = ("dtype", "_name", "is_floating_point", "is_complex", "is_signed")
+    __slots__ = ("dtype", "_name", "is_floating_point", "is_complex", "is_signed", "itemsize")
 
-    def __init__(self, np_dtype: np.dtype, name: str):
+    def __init__(self, np_dtype: np.dtype | None, name: str, kind: str = "", itemsize: int = 0):
+        # np_dtype None: a PyTorch dtype NumPy has no type for (bfloat16), named so that
+        # programs can refer to it; ``to_dtype`` refuses it with a clear message.
+        kind = kind or np_dtype.kind
         init = object.__setattr__
         init(self, "dtype", np_dtype)
         init(self, "_name", name)
-        init(self, "is_floating_point", np_dtype.kind == "f")
-        init(self, "is_complex", np_dtype.kind == "c")
-        init(self, "is_signed", np_dtype.kind in "fci")
+        init(self, "is_floating_point", kind == "f")
+        init(self, "is_complex", kind == "c")
+        init(self, "is_signed", kind in "fci")
+        init(self, "itemsize", itemsize or np_dtype.itemsize)  # bytes per element
 
     def __setattr__(self, name, value):
         # Shared singletons: a change would change every tensor's dtype.
         raise AttributeError(f"{self}: dtype attributes are read-only")
-
-    @property
-    def itemsize(self) -> int:
-        """Bytes per element."""
-        return self.dtype.itemsize
 
     def to_real(self) -> dtype:
         """The real dtype of a complex one (``complex64`` -> ``float32``); others unchanged."""
@@ -107,6 +108,13 @@ int32 = _make("int32", "int32")
 int16 = _make("int16", "int16")
 int8 = _make("int8", "int8")
 uint8 = _make("uint8", "uint8")
+# PyTorch's "shell" unsigned types: storage, conversion, comparison and a few ops, and no
+# promotion with another integer type (``promote`` refuses it, as PyTorch does).
+uint16 = _make("uint16", "uint16")
+uint32 = _make("uint32", "uint32")
+uint64 = _make("uint64", "uint64")
+_SHELL_UINTS = (uint16.dtype, uint32.dtype, uint64.dtype)
+bfloat16 = dtype(None, "bfloat16", kind="f", itemsize=2)
 bool_ = _make("bool", "bool")
 complex64 = _make("complex64", "complex64")
 complex128 = _make("complex128", "complex128")
@@ -128,6 +136,10 @@ _ALIASES = {
     "short": int16,
     "int8": int8,
     "uint8": uint8,
+    "uint16": uint16,
+    "uint32": uint32,
+    "uint64": uint64,
+    "bfloat16": bfloat16,
     "bool": bool_,
     "complex64": complex64,
     "cfloat": complex64,
@@ -174,16 +186,19 @@ def set_default_dtype(dtype) -> None:
 def to_dtype(dtype_like) -> np.dtype:
     """The NumPy dtype of a dtype given as a gradfit/NumPy dtype, a Python type or a name."""
     if type(dtype_like) is dtype:
+        if dtype_like.dtype is None:
+            raise _no_array_type(dtype_like)
         return dtype_like.dtype
     if dtype_like is None:
         return _state["default"]
     if isinstance(dtype_like, str):
         try:
-            return _ALIASES[dtype_like.removeprefix("torch.").removeprefix("gradfit.")].dtype
+            named = _ALIASES[dtype_like.removeprefix("torch.").removeprefix("gradfit.")]
         except KeyError:
             raise TypeError(
                 f"unknown dtype {dtype_like!r}; expected one of {sorted(_ALIASES)}"
             ) from None
+        return to_dtype(named)
     if dtype_like is float:
         return _state["default"]
     if dtype_like is int:
@@ -196,6 +211,17 @@ def to_dtype(dtype_like) -> np.dtype:
         raise TypeError(f"unknown dtype {dtype_like!r}") from None
 
 
+def _no_array_type(d: dtype) -> TypeError:
+    return TypeError(
+        f"gradfit tensors cannot hold {d}: NumPy has no {d._name} type; use gradfit.float32 "
+        "(or gradfit.float16 to halve the memory)"
+    )
+
+
+# bfloat16's format: float32's 8 exponent bits and 7 of its 23 fraction bits
+_BFLOAT16_FRACTION_BITS = 7
+
+
 class finfo:  # noqa: N801 - PyTorch's name
     """Machine limits of a floating dtype, as ``torch.finfo`` (the default dtype when
     none is given; a complex dtype gives its real part's)."""
@@ -203,6 +229,17 @@ class finfo:  # noqa: N801 - PyTorch's name
     __slots__ = ("bits", "eps", "max", "min", "tiny", "smallest_normal", "resolution", "dtype")
 
     def __init__(self, type=None):  # noqa: A002 - PyTorch's argument name
+        if type is bfloat16:  # float32's range, 7 fraction bits
+            f32 = np.finfo(np.float32)
+            self.bits, self.dtype = 16, "bfloat16"
+            self.eps = 2.0**-_BFLOAT16_FRACTION_BITS
+            self.max = float(f32.max) - (2.0 ** (-_BFLOAT16_FRACTION_BITS - 1) - 2.0**-24) * (
+                2.0**128
+            )
+            self.min, self.tiny = -self.max, float(f32.smallest_normal)
+            self.smallest_normal = self.tiny
+            self.resolution = 10.0 ** -int(_BFLOAT16_FRACTION_BITS * np.log10(2))
+            return
         d = to_dtype(type)
         if d.kind == "c":
             d = np.empty(0, d).real.dtype
@@ -274,6 +311,12 @@ def promote(a: np.dtype | None, b: np.dtype | None) -> np.dtype | None:
         return a
     if cb >= 2 and ca < 2:
         return b
+    if a in _SHELL_UINTS or b in _SHELL_UINTS:
+        names = {d: n.removesuffix("Tensor") for d, n in NAMES.items()}
+        raise RuntimeError(
+            "Promotion for uint16, uint32, uint64 types is not supported, attempted to promote "
+            f"{names[a]} and {names[b]}"
+        )
     return np.promote_types(a, b)
 
 

@@ -107,3 +107,11 @@ def copy_as(a: np.ndarray, fmt: memory_format) -> np.ndarray:
     out = empty_as(a, fmt)
     out[...] = a
     return out
+
+
+def memory_owner(a: np.ndarray) -> np.ndarray:
+    """The array that owns ``a``'s memory, following NumPy's chain of bases: a tensor's
+    storage (``storage_offset`` counts from its start)."""
+    while isinstance(a.base, np.ndarray):
+        a = a.base
+    return a

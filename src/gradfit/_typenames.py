@@ -19,6 +19,9 @@ NAMES = {
     np.dtype("int16"): "ShortTensor",
     np.dtype("int8"): "CharTensor",
     np.dtype("uint8"): "ByteTensor",
+    np.dtype("uint16"): "UInt16Tensor",
+    np.dtype("uint32"): "UInt32Tensor",
+    np.dtype("uint64"): "UInt64Tensor",
     np.dtype("bool"): "BoolTensor",
     np.dtype("complex64"): "ComplexFloatTensor",
     np.dtype("complex128"): "ComplexDoubleTensor",
@@ -35,6 +38,9 @@ C_NAMES = {
     np.dtype("int16"): "short int",
     np.dtype("int8"): "signed char",
     np.dtype("uint8"): "unsigned char",
+    np.dtype("uint16"): "short unsigned int",
+    np.dtype("uint32"): "unsigned int",
+    np.dtype("uint64"): "long unsigned int",
     np.dtype("bool"): "bool",
 }
 

@@ -14,7 +14,12 @@ __all__ = [
     "empty_cache",
     "get_device_name",
     "is_available",
+    "is_bf16_supported",
     "is_initialized",
+    "max_memory_allocated",
+    "max_memory_reserved",
+    "memory_allocated",
+    "memory_reserved",
     "manual_seed",
     "manual_seed_all",
     "seed",
@@ -41,6 +46,19 @@ def is_initialized() -> bool:
 
 def device_count() -> int:
     return 0
+
+
+def is_bf16_supported(including_emulation: bool = True) -> bool:
+    """False, as PyTorch says without CUDA (programs pick float16 or float32 on it)."""
+    return False
+
+
+def memory_allocated(device=None) -> int:
+    """0 bytes: no tensor lives on a CUDA device (PyTorch's CPU build says the same)."""
+    return 0
+
+
+memory_reserved = max_memory_allocated = max_memory_reserved = memory_allocated
 
 
 def manual_seed(seed: int) -> None:

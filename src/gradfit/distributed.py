@@ -62,6 +62,11 @@ def init(comm=None):
     return _comm
 
 
+def is_initialized() -> bool:
+    """Whether ``init`` has set up the communicator (``torch.distributed.is_initialized``)."""
+    return _comm is not None
+
+
 def get_rank() -> int:
     return 0 if _comm is None else _comm.Get_rank()
 

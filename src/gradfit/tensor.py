@@ -2776,9 +2776,7 @@ def _is_nonzero(self) -> bool:
 
 
 def _storage_offset(self) -> int:
-    root = self._array
-    while isinstance(root.base, np.ndarray):
-        root = root.base
+    root = _layout.memory_owner(self._array)
     start = self._array.__array_interface__["data"][0] - root.__array_interface__["data"][0]
     return start // self._array.itemsize
 
@@ -2859,6 +2857,25 @@ Tensor.nbytes = property(lambda self: self._array.nbytes)
 Tensor.itemsize = property(lambda self: self._array.itemsize)
 Tensor.data_ptr = lambda self: self._array.__array_interface__["data"][0]
 Tensor.storage_offset = _storage_offset
+
+
+def _untyped_storage(self):
+    """The bytes this tensor's memory belongs to (``torch.UntypedStorage``), shared."""
+    from gradfit import storage
+
+    return storage.UntypedStorage._of(self._array)
+
+
+def _typed_storage(self):
+    """``untyped_storage`` read as elements of this tensor's dtype (PyTorch's deprecated
+    ``TypedStorage``, with its warning)."""
+    from gradfit import storage
+
+    return storage.TypedStorage._of(self._array, warn=True)
+
+
+Tensor.untyped_storage = _untyped_storage
+Tensor.storage = _typed_storage
 Tensor.is_complex = lambda self: self._array.dtype.kind == "c"
 Tensor.is_signed = lambda self: self._array.dtype.kind in "ifc"
 Tensor.is_nonzero = _is_nonzero

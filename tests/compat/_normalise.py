@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 
-_NAMES = "float16 float32 float64 int8 int16 int32 int64 uint8 uint16 uint32 uint64 bool "
-_NAMES += "complex64 complex128 sparse_coo strided "
+_NAMES = "float16 float32 float64 bfloat16 int8 int16 int32 int64 uint8 uint16 uint32 uint64 bool "
+_NAMES += "complex64 complex128 sparse_coo strided storage "
 _NAMES += "channels_last channels_last_3d contiguous_format preserve_format"
 _OWN = re.compile(rf"\btorch\.({'|'.join(_NAMES.split())}|Size|return_types)\b")
 

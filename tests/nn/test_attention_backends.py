@@ -47,3 +47,24 @@ def test_backends_are_torchs_and_the_choice_is_restored():
     with pytest.raises(RuntimeError), attention.sdpa_kernel(attention.SDPBackend.ERROR):
         gradfit.nn.functional.scaled_dot_product_attention(x, x, x)
     assert gradfit.nn.functional.scaled_dot_product_attention(x, x, x).shape == (2, 3, 4)
+
+
+def test_backends_cuda_switches_are_the_same_choice_as_torch():
+    import torch
+
+    for lib in (torch, gradfit):
+        cuda = lib.backends.cuda
+        q = lib.ones(1, 2, 3, 4)
+        assert [cuda.flash_sdp_enabled(), cuda.math_sdp_enabled()] == [True, True]
+        cuda.enable_math_sdp(False)
+        cuda.enable_flash_sdp(False)
+        with pytest.raises(RuntimeError, match="No viable backend"):
+            lib.nn.functional.scaled_dot_product_attention(q, q, q)
+        cuda.enable_math_sdp(True)
+        cuda.enable_flash_sdp(True)
+        with pytest.warns(FutureWarning, match="sdp_kernel"):
+            with cuda.sdp_kernel(enable_math=False, enable_flash=False):
+                assert not cuda.math_sdp_enabled() and cuda.mem_efficient_sdp_enabled()
+                with pytest.raises(RuntimeError, match="No viable backend"):
+                    lib.nn.functional.scaled_dot_product_attention(q, q, q)
+        assert cuda.math_sdp_enabled() and cuda.flash_sdp_enabled()

@@ -14,6 +14,8 @@ import functools
 import warnings
 from typing import Any
 
+from gradfit import _dtypes
+
 __all__ = [
     "autocast_decorator",
     "autocast",
@@ -22,9 +24,9 @@ __all__ = [
     "custom_bwd",
 ]
 
-# PyTorch's defaults: CPU autocast targets bfloat16 (which gradfit lacks: None stands for
-# it), CUDA and the other accelerators float16.
-_BFLOAT16 = None
+# PyTorch's defaults: CPU autocast targets bfloat16 (a name only in gradfit: no tensor
+# holds it), CUDA and the other accelerators float16.
+_BFLOAT16 = _dtypes.bfloat16
 _state: dict[str, dict[str, Any]] = {}
 _nesting = 0
 _cache_enabled = True
@@ -54,7 +56,7 @@ def is_autocast_enabled(device_type: str | None = None) -> bool:
 
 
 def get_autocast_dtype(device_type: str):
-    """The autocast dtype of ``device_type`` (None for the CPU's bfloat16 default)."""
+    """The autocast dtype of ``device_type`` (``gradfit.bfloat16`` on the CPU by default)."""
     return _device_state(device_type)["dtype"]
 
 
@@ -125,7 +127,7 @@ class autocast:  # noqa: N801 - PyTorch's name
                 raise RuntimeError(
                     f"autocast(device_type='cpu', dtype={_dtype_name(self.fast_dtype)}) would "
                     "run linear, matmul, conv and PyTorch's other listed ops in "
-                    f"{_dtype_name(self.fast_dtype)}; gradfit has no bfloat16 and no CPU "
+                    f"{_dtype_name(self.fast_dtype)}; gradfit has no bfloat16 tensors and no CPU "
                     "float16 autocast, so it cannot give PyTorch's numbers: pass "
                     "enabled=False (full precision) or leave out the autocast context"
                 )
@@ -160,6 +162,69 @@ class autocast:  # noqa: N801 - PyTorch's name
                 "    with torch.autocast(device_type=...):\n        output = model(input)"
             )
         return autocast_decorator(self, func)
+
+
+# --- torch.*'s autocast state functions (what autocast.__enter__ and __exit__ do, by hand) --
+
+
+def set_autocast_enabled(device_type, enabled=None) -> None:
+    """``torch.set_autocast_enabled(device_type, enabled)`` (or the older
+    ``set_autocast_enabled(enabled)``, for CUDA). Enabling it on the CPU raises, as
+    ``autocast`` does: gradfit cannot compute in bfloat16."""
+    if enabled is None:
+        device_type, enabled = "cuda", device_type
+    if enabled and device_type == "cpu":
+        autocast("cpu", dtype=get_autocast_dtype("cpu"))  # raises autocast's error
+    _device_state(device_type)["enabled"] = bool(enabled)
+
+
+def set_autocast_dtype(device_type: str, dtype) -> None:
+    """``torch.set_autocast_dtype``: the dtype the next autocast region of
+    ``device_type`` uses when it is given none."""
+    _device_state(device_type)["dtype"] = dtype
+
+
+def autocast_increment_nesting() -> int:
+    global _nesting
+    _nesting += 1
+    return _nesting
+
+
+def autocast_decrement_nesting() -> int:
+    global _nesting
+    _nesting -= 1
+    return _nesting
+
+
+def set_autocast_cache_enabled(enabled: bool) -> None:
+    global _cache_enabled
+    _cache_enabled = bool(enabled)
+
+
+def clear_autocast_cache() -> None:
+    """Nothing to clear: gradfit casts nothing, so it caches no casts."""
+
+
+def _deprecated_device_getter(device_type: str, new: str, what: str):
+    def get():
+        warnings.warn(
+            f"gradfit.{get.__name__}() is deprecated. Please use gradfit.{new}('{device_type}') "
+            "instead.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return what_of[what](device_type)
+
+    what_of = {"dtype": get_autocast_dtype, "enabled": is_autocast_enabled}
+    return get
+
+
+get_autocast_cpu_dtype = _deprecated_device_getter("cpu", "get_autocast_dtype", "dtype")
+get_autocast_cpu_dtype.__name__ = "get_autocast_cpu_dtype"
+get_autocast_gpu_dtype = _deprecated_device_getter("cuda", "get_autocast_dtype", "dtype")
+get_autocast_gpu_dtype.__name__ = "get_autocast_gpu_dtype"
+is_autocast_cpu_enabled = _deprecated_device_getter("cpu", "is_autocast_enabled", "enabled")
+is_autocast_cpu_enabled.__name__ = "is_autocast_cpu_enabled"
 
 
 def custom_fwd(fwd=None, *, device_type: str, cast_inputs=None):

@@ -304,20 +304,16 @@ def node_name(node) -> str:
         return cls + "Backward0"
 
 
-_PICKED: dict = {}  # op class -> whether its name is picked from its inputs
-
-
 def pin_name(node) -> None:
     """Fix ``node``'s name before the engine frees its inputs, if the name is picked
     from them (``AddmmBackward0`` or ``ViewBackward0`` for a linear layer). Whether it is
-    is noted on the op class itself (``_picks_name``), which the engine reads first."""
+    is noted on the op class itself (``Op._picks_name``), which the engine reads first."""
     cls = type(node)
-    picked = _PICKED.get(cls)
+    picked = cls._picks_name
     if picked is None:
         name = f"{cls.__module__.rpartition('.')[2]}.{cls.__name__}"
         entry = TORCH_NAMES.get(name, TORCH_NAMES.get(cls.__name__))
-        picked = _PICKED[cls] = callable(entry) and getattr(entry, "reads_inputs", True)
-        cls._picks_name = picked
+        picked = cls._picks_name = callable(entry) and bool(getattr(entry, "reads_inputs", True))
     if picked and "torch_name" not in node.__dict__:
         node.torch_name = node_name(node)
 

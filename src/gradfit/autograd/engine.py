@@ -218,7 +218,7 @@ def run_backward(roots, root_grads, retain_graph: bool, capture=None) -> dict | 
                 prev = get(fn)
                 grads[fn] = ig if prev is None else prev + ig
         if not retain_graph:  # Op.free, inline: this loop runs once per node
-            if type(node).__dict__.get("_picks_name", True):
+            if node._picks_name is not False:
                 _torch_names.pin_name(node)
             node.inputs = ()
             node.versions = None

@@ -144,6 +144,13 @@ class Op:
     # True for an op whose backward handles complex gradients itself (ops/complex.py,
     # the FFTs); the others get PyTorch's convention from engine._wirtinger.
     complex_grad = False
+    # Whether the node's printed name is picked from its inputs, which backward frees
+    # (``_torch_names.pin_name``): None until the first node of the class is freed.
+    _picks_name = None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls._picks_name = None  # a subclass's name is picked by its own entry
 
     @staticmethod
     def forward(ctx, *args, **kwargs):  # pragma: no cover - abstract

@@ -243,19 +243,29 @@ class _DataLoaderIter:
         self._index_sampler = loader._index_sampler
         # PyTorch's order: iter(sampler) (a generator for the built-in samplers, so it draws
         # nothing yet), then _base_seed, then iter(dataset) for an IterableDataset.
-        self._sampler_iter = None if self._iterable else iter(self._index_sampler)
+        self._fast = None
+        if self._auto_collation and self._collate_fn is default_collate and not self._iterable:
+            self._fast = _tensor_rows(self._dataset)
+        self._sampler_iter = None if self._iterable else self._batches()
         # PyTorch draws this seed (for worker processes) at every iterator creation, even
         # with shuffle=False and num_workers=0; it is drawn here so the stream advances alike.
         self._base_seed = _random_seed(loader.generator)
         if self._iterable:
             self._dataset_iter = iter(self._dataset)
-        self._fast = None
-        if self._auto_collation and self._collate_fn is default_collate and not self._iterable:
-            self._fast = _tensor_rows(self._dataset)
         self._num_yielded = 0
 
     def __iter__(self) -> _DataLoaderIter:
         return self
+
+    def _batches(self):
+        """iter(the index sampler); for rows cut from tensors, a ``BatchSampler``'s batches
+        as index arrays where it has them (the same batches, drawn at the same calls)."""
+        sampler = self._index_sampler
+        if self._fast is not None and type(sampler) is BatchSampler:
+            batches = sampler._array_batches()
+            if batches is not None:
+                return batches
+        return iter(sampler)
 
     def __len__(self) -> int:
         if self._iterable:
@@ -273,7 +283,8 @@ class _DataLoaderIter:
                 idx = np.asarray(index, dtype=np.intp)
                 if index_map is not None:
                     idx = index_map[idx]
-                data = [wrap(a[idx]) for a in arrays]
+                # take (not a[idx]): the same rows, without fancy indexing's general set-up
+                data = [wrap(a.take(idx, axis=0)) for a in arrays]
             elif self._auto_collation:
                 ds = self._dataset
                 getitems = getattr(ds, "__getitems__", None)

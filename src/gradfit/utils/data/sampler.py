@@ -125,10 +125,10 @@ class RandomSampler(Sampler):
             mt.manual_seed(seed)
         return mt
 
-    def _batches(self, batch_size: int, drop_last: bool) -> Iterator[list[int]]:
+    def _batches(self, batch_size: int, drop_last: bool) -> Iterator[np.ndarray]:
         """``BatchSampler(self, batch_size, drop_last)``'s batches, for the common case of
         no replacement and no user generator: the epoch's permutations are drawn at once
-        and sliced (a list per batch), instead of passing ~3 generator frames per index.
+        and sliced (an array per batch), instead of passing ~3 generator frames per index.
 
         The global stream is used exactly as by ``__iter__``: one seed draw when the first
         batch is asked for. The permutations come from the private stream in the same
@@ -147,9 +147,9 @@ class RandomSampler(Sampler):
         order = perms[0] if len(perms) == 1 else np.concatenate(perms)
         stop = num_samples - num_samples % batch_size if drop_last else num_samples
         for i in range(0, stop, batch_size):
-            yield order[i : i + batch_size].tolist()
+            yield order[i : i + batch_size]
 
-    def _batches_from_generator(self, batch_size: int, drop_last: bool) -> Iterator[list[int]]:
+    def _batches_from_generator(self, batch_size: int, drop_last: bool) -> Iterator[np.ndarray]:
         """The same with a user ``generator`` and ``num_samples == len(data_source)`` (what
         ``DataLoader(shuffle=True, generator=g)`` builds). The generator outlives the epoch,
         so its draws keep PyTorch's timing: the permutation when the first batch is asked
@@ -160,10 +160,10 @@ class RandomSampler(Sampler):
         order = mt.randperm(n)
         full = n - n % batch_size
         for i in range(0, full, batch_size):
-            yield order[i : i + batch_size].tolist()
+            yield order[i : i + batch_size]
         mt.randperm(n)  # the discarded permutation
         if full < n and not drop_last:
-            yield order[full:].tolist()
+            yield order[full:]
 
     def _indices(self, n: int, mt) -> Iterator[int]:
         num_samples = self.num_samples
@@ -217,18 +217,14 @@ class BatchSampler(Sampler):
         self.drop_last = drop_last
 
     def __iter__(self) -> Iterator[list[int]]:
-        sampler = self.sampler
-        if type(sampler) is RandomSampler and not sampler.replacement:
-            if sampler.generator is None:
-                yield from sampler._batches(self.batch_size, self.drop_last)
-                return
-            n = len(sampler.data_source)
-            if n and sampler.num_samples == n:
-                yield from sampler._batches_from_generator(self.batch_size, self.drop_last)
-                return
+        batches = self._array_batches()
+        if batches is not None:
+            for batch in batches:
+                yield batch.tolist()
+            return
         # The two branches pull indices from the sampler exactly as PyTorch's do, so a random
         # sampler's draws (its discarded last permutation included) happen at the same calls.
-        sampler_iter = iter(sampler)
+        sampler_iter = iter(self.sampler)
         if self.drop_last:
             for batch in zip(*([sampler_iter] * self.batch_size)):
                 yield [*batch]
@@ -237,6 +233,19 @@ class BatchSampler(Sampler):
             while batch:
                 yield batch
                 batch = [*itertools.islice(sampler_iter, self.batch_size)]
+
+    def _array_batches(self) -> Iterator[np.ndarray] | None:
+        """The batches as int64 arrays, where they are cut from whole permutations (a
+        shuffled epoch, the common case), else None. Nothing is drawn until the first
+        batch is asked for. A ``DataLoader`` over tensors indexes with them directly."""
+        sampler = self.sampler
+        if type(sampler) is RandomSampler and not sampler.replacement:
+            if sampler.generator is None:
+                return sampler._batches(self.batch_size, self.drop_last)
+            n = len(sampler.data_source)
+            if n and sampler.num_samples == n:
+                return sampler._batches_from_generator(self.batch_size, self.drop_last)
+        return None
 
     def __len__(self) -> int:
         if self.drop_last:
