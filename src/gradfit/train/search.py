@@ -49,7 +49,11 @@ from gradfit.train.config import (
     parse_widths,
     write_toml,
 )
+from gradfit.train.data import prepare
+from gradfit.train.loop import Callback, fit
+from gradfit.train.report import percent, plot_param, plot_search_history, say
 from gradfit.train.rundir import atomic_write, write_json
+from gradfit.train.session import build_session
 
 SHORT_NAMES = {
     "lr": ("optimizer", "lr"),
@@ -370,9 +374,6 @@ class _Objective:
 
     def session(self, values: dict, source: str):
         """The trial's session; the data is prepared once per data configuration."""
-        from gradfit.train.data import prepare
-        from gradfit.train.session import build_session
-
         cfg = apply_values(self.base, values, source)
         key = json.dumps([cfg["data"], cfg["loss"]["name"]], sort_keys=True)
         if key not in self._data:
@@ -381,9 +382,6 @@ class _Objective:
 
     def __call__(self, trial) -> float:
         import optuna
-
-        from gradfit.train.loop import Callback, fit
-        from gradfit.train.report import say
 
         trial.set_user_attr("pid", os.getpid())  # which worker process ran it
         trial.set_user_attr("host", socket.gethostname())
@@ -427,7 +425,7 @@ class _Objective:
 
 def format_value(metric: str, v: float) -> str:
     """An objective as the training lines show it: accuracy in percent, a loss as is."""
-    return f"{100 * v:.2f}%" if metric == "val_accuracy" else f"{v:.4f}"
+    return percent(v) if metric == "val_accuracy" else f"{v:.4f}"
 
 
 def _short(v) -> str:
@@ -494,8 +492,6 @@ def search_command(cfg: dict, raw: dict, args) -> dict:
     import multiprocessing as mp
 
     import optuna
-
-    from gradfit.train.report import say
 
     opts = search_options(raw, args)
     opts["threads"] = getattr(args, "threads", "auto")
@@ -604,8 +600,6 @@ def format_table(rows: list[dict], metric: str, names: list[str]) -> str:
 def report(study, space: list[Param], opts: dict, out: Path, quiet: bool, before: int = 0) -> dict:
     """Print the table of trials; write trials.csv, best.toml and the plots."""
     import optuna
-
-    from gradfit.train.report import plot_param, plot_search_history, say
 
     metric = opts["metric"]
     names = [p.name for p in space]
