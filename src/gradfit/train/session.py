@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from gradfit.train import UsageError, builders
-from gradfit.train.data import Prepared, prepare, to_tensors
+from gradfit.train.data import Prepared, prepare, resolve_auto_loss, to_tensors
 
 
 @dataclass
@@ -127,10 +127,8 @@ def build_session(cfg: dict, data: Prepared | None = None, distributed: bool = F
     import gradfit
     from gradfit.utils.data import DataLoader, TensorDataset
 
-    if data is None:
-        data = prepare(cfg)
-    elif cfg["loss"]["name"] == "auto":  # prepare() resolves it when it loads the data
-        cfg["loss"]["name"] = "cross_entropy" if data.task == "classification" else "mse"
+    data = prepare(cfg) if data is None else data
+    resolve_auto_loss(cfg, data.task)  # prepare() does it when it loads the data
     if cfg["data"]["path"]:
         # Saved absolute, so the run resumes (and re-runs) from any working directory.
         cfg["data"]["path"] = str(Path(cfg["data"]["path"]).expanduser().resolve())
