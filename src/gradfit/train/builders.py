@@ -29,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import gradfit
 from gradfit.train import UsageError
 
 
@@ -334,8 +335,6 @@ def build_model(cfg: dict, in_features: int, out_features: int):
     global generator is seeded with ``train.seed`` and the default dtype is ``train.dtype``
     while the layers are made and initialised. Biases are zero (``model.bias = "zeros"``,
     the lecture's ``bias.data.fill_(0.0)``) or keep the layer's default."""
-    import gradfit
-
     mcfg = cfg["model"]
     nn = _nn()
     act_cls = activation_classes()[mcfg["activation"]]
@@ -364,8 +363,6 @@ def build_model(cfg: dict, in_features: int, out_features: int):
 
 
 def torch_dtype(name: str):
-    import gradfit
-
     return gradfit.float64 if name == "float64" else gradfit.float32
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+import gradfit
 from gradfit.train import UsageError
 from gradfit.train.builders import CLASSIFICATION_LOSSES, MODELS, loss_name
 
@@ -236,8 +237,6 @@ def prepare(cfg: dict) -> Prepared:
 def to_tensors(x: np.ndarray, y: np.ndarray, dtype, task: str, one_hot: bool, tokens=False):
     """Tensors for the model: features in ``dtype`` (character ids: int64); class indices
     int64, else ``dtype``."""
-    import gradfit
-
     xt = gradfit.from_numpy(np.ascontiguousarray(x, dtype=np.int64 if tokens else dtype))
     if task == "classification" and not one_hot:
         yt = gradfit.from_numpy(np.ascontiguousarray(y, dtype=np.int64))

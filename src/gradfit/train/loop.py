@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+import gradfit
 from gradfit.train import DivergenceError, builders
 from gradfit.train.rundir import test_kill_point
 from gradfit.train.session import Session
@@ -70,8 +71,6 @@ def train_step(session: Session, xb, yb, epoch: int, step: int):
     Plain, distributed and closure-driven optimizers (LBFGS, line search) share one closure:
     zero_grad, forward, loss, backward, over MPI one Allreduce of the gradients and the
     loss, then the divergence check, so no update is ever applied from a NaN loss."""
-    import gradfit
-
     model, criterion, optimizer = session.model, session.criterion, session.optimizer
     x, y, weight = _local_part(session, xb, yb)
     last = {}
@@ -232,8 +231,6 @@ def blas_threads(n: int | None):
 def evaluate_model(model, criterion, x, y, task: str, one_hot: bool = False) -> dict[str, Any]:
     """Mean loss over ``(x, y)`` (in chunks, without gradients, in eval mode) and, for
     classification, the accuracy and the predicted classes."""
-    import gradfit
-
     classification = task == "classification"
     was_training = model.training
     model.eval()

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 import gradfit
+from gradfit import distributed as dist
 from gradfit.train import DivergenceError, Interrupted, UsageError, builders, rundir
 from gradfit.train.config import DEFAULTS, config_from_layers, read_toml, write_toml
 from gradfit.train.data import load_dataset, prepare, task_of_loss, to_tensors
@@ -119,20 +120,13 @@ def _write_summary(run_dir: Path, session: Session, status: str, seconds: float,
     return summary
 
 
-def _is_main() -> bool:
-    """False on MPI ranks other than 0, which train but write nothing."""
-    from gradfit import distributed as dist
-
-    return dist.is_main_process()
-
-
 def _run(
     session: Session, run_dir: Path, progress, quiet: bool, threads, tensorboard: bool = False
 ) -> dict:
     """Fit with the run-folder callbacks and say how it ended. On divergence keep the last
     good checkpoint; on Ctrl-C or an OS error, write summary.json if the disk lets us, then
     re-raise."""
-    if not _is_main():  # rank 0 alone writes checkpoints, metrics and progress
+    if not dist.is_main_process():  # rank 0 alone writes checkpoints, metrics and progress
         fit(session, [], threads)
         return {}
     writer = RunWriter(run_dir, session.epoch)
@@ -173,8 +167,6 @@ def _run(
 def _main_decides(decide):
     """Run ``decide()`` on MPI rank 0 and give every rank its result (or its UsageError):
     the run folder's name must be the same on all ranks, and an error must stop all."""
-    from gradfit import distributed as dist
-
     if dist.get_world_size() == 1:
         return decide()
     result = None
@@ -197,7 +189,7 @@ def _check_start(distributed: bool, tensorboard: bool) -> None:
 
 def _main_lock(run_dir: Path):
     """The run folder's lock on rank 0 (the only writer), nothing elsewhere."""
-    return rundir.lock_folder(run_dir) if _is_main() else contextlib.nullcontext()
+    return rundir.lock_folder(run_dir) if dist.is_main_process() else contextlib.nullcontext()
 
 
 def train(
@@ -217,8 +209,6 @@ def train(
     With ``tensorboard``, rank 0 also logs to ``RUN/tensorboard`` (``report.TensorBoardLogger``)."""
     _check_start(distributed, tensorboard)
     if distributed:
-        from gradfit import distributed as dist
-
         dist.init()
 
     def choose_dir() -> str:
@@ -228,7 +218,7 @@ def train(
 
     run_dir = Path(_main_decides(choose_dir))
     session = build_session(cfg, distributed=distributed)  # checks config, loads the data
-    main = _is_main()
+    main = dist.is_main_process()
     quiet = quiet or not main
     with _main_lock(run_dir):
         if main:
@@ -269,7 +259,7 @@ def resume(
     cfg = load_run_config(run_dir)
     if epochs is not None:
         cfg["train"]["epochs"] = epochs
-    main = _is_main()
+    main = dist.is_main_process()
     quiet = quiet or not main
     with _main_lock(run_dir):
         session = build_session(cfg, distributed=distributed)

@@ -23,8 +23,11 @@ from typing import Any
 
 import numpy as np
 
+import gradfit
+from gradfit import distributed as dist
 from gradfit.train import UsageError, builders
 from gradfit.train.data import Prepared, prepare, resolve_auto_loss, to_tensors
+from gradfit.train.rundir import check_model_state
 
 
 @dataclass
@@ -68,8 +71,6 @@ class Session:
     # --- state ----------------------------------------------------------------------------
 
     def state_dict(self) -> dict[str, Any]:
-        import gradfit
-
         norm = {}
         if self.data.mean is not None:
             norm = {"mean": np.asarray(self.data.mean), "std": np.asarray(self.data.std)}
@@ -90,9 +91,6 @@ class Session:
     def load_state_dict(self, state: dict[str, Any], source: str, allow_data_change=False) -> None:
         """Continue from a checkpoint; refuse one written by another model, optimizer or
         schedule, or (unless ``allow_data_change``) for other data."""
-        import gradfit
-        from gradfit.train.rundir import check_model_state
-
         check_model_state(self.model, state["model"], source)
         for key, obj in (("optimizer_class", self.optimizer), ("scheduler_class", self.scheduler)):
             ours = type(obj).__name__ if obj is not None else "none"
@@ -124,7 +122,6 @@ def build_session(cfg: dict, data: Prepared | None = None, distributed: bool = F
     """Build everything from ``cfg`` (validated), in the order that makes runs reproducible,
     and rehearse it. Resolves ``cfg`` in place (loss name, optimizer/schedule defaults, the
     data path made absolute)."""
-    import gradfit
     from gradfit.utils.data import DataLoader, TensorDataset
 
     data = prepare(cfg) if data is None else data
@@ -161,8 +158,6 @@ def build_session(cfg: dict, data: Prepared | None = None, distributed: bool = F
     session = Session(cfg, data, model, criterion, optimizer, scheduler, loader, gen, x_va, y_va)
     rehearse(session)
     if distributed:
-        from gradfit import distributed as dist
-
         dist.init()
         session.shard = (dist.get_rank(), dist.get_world_size())
         session.allreduce = dist.GradientAllreduce(model.parameters(), extra=1)
@@ -219,8 +214,6 @@ def rehearse(session: Session) -> None:
     """Run what training will run, on copies, before any file is written: a forward pass
     and the loss on two samples, and the schedule over the whole run. Errors become
     ``UsageError`` naming the setting."""
-    import gradfit
-
     x, y = session.loader.dataset[0:2]
     model = session.model
     try:
