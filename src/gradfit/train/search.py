@@ -30,8 +30,10 @@ from __future__ import annotations
 import contextlib
 import copy
 import csv
+import fcntl
 import io
 import json
+import multiprocessing as mp
 import os
 import socket
 import sys
@@ -39,6 +41,8 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import optuna
 
 from gradfit.train import DivergenceError, UsageError
 from gradfit.train.config import (
@@ -283,8 +287,6 @@ def _direction(metric: str) -> str:
 def _storage(url: str):
     """An Optuna RDB storage. Workers send a heartbeat, so the trials of a worker that was
     killed are marked failed (after 3 minutes) instead of staying "running" forever."""
-    import optuna
-
     kwargs = {}
     if url.startswith("sqlite:///"):
         # Several processes write to one SQLite file: wait for its lock, do not fail.
@@ -302,8 +304,6 @@ def _creation_lock(url: str):
     """For a SQLite file, an exclusive ``flock`` (waiting for other holders) on a lock file
     beside it: the first process to open a new file creates the schema and the study, and
     two doing it at once collide (``UNIQUE constraint failed: alembic_version``)."""
-    import fcntl
-
     if not url.startswith("sqlite:///"):
         yield
         return
@@ -330,8 +330,6 @@ def fail_stale_trials(study) -> list[int]:
     """Mark failed the RUNNING trials of worker processes on this machine that no longer
     exist (a search killed with SIGKILL); returns their numbers. Trials of live workers
     (a search running next to this one) and of other machines are left to the heartbeat."""
-    import optuna
-
     host, stale = socket.gethostname(), []
     for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
         pid = t.user_attrs.get("pid")
@@ -342,23 +340,19 @@ def fail_stale_trials(study) -> list[int]:
 
 
 def _sampler(opts: dict, space: list[Param], worker: int):
-    from optuna import samplers
-
     seed = opts["sampler_seed"]
     seed = None if seed is None or seed < 0 else seed + worker
     if opts["sampler"] == "grid":
-        return samplers.GridSampler({p.name: list(p.choices) for p in space}, seed=seed)
+        return optuna.samplers.GridSampler({p.name: list(p.choices) for p in space}, seed=seed)
     if opts["sampler"] == "random":
-        return samplers.RandomSampler(seed=seed)
-    return samplers.TPESampler(seed=seed)
+        return optuna.samplers.RandomSampler(seed=seed)
+    return optuna.samplers.TPESampler(seed=seed)
 
 
 def _pruner(opts: dict):
-    from optuna import pruners
-
     if opts["pruner"] == "none":
-        return pruners.NopPruner()
-    return pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=0)
+        return optuna.pruners.NopPruner()
+    return optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=0)
 
 
 @dataclass
@@ -381,8 +375,6 @@ class _Objective:
         return build_session(cfg, data=self._data[key])
 
     def __call__(self, trial) -> float:
-        import optuna
-
         trial.set_user_attr("pid", os.getpid())  # which worker process ran it
         trial.set_user_attr("host", socket.gethostname())
         values = {p.name: p.suggest(trial) for p in self.space}
@@ -438,10 +430,6 @@ def _params_text(params: dict) -> str:
 
 def _worker(base, space, opts, storage_url, n_trials, worker, quiet) -> None:
     """One worker process: load the shared study and run ``n_trials`` trials."""
-    import multiprocessing as mp
-
-    import optuna
-
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.load_study(
         study_name=opts["study_name"],
@@ -489,10 +477,6 @@ def validate_space(base: dict, space: list[Param], opts: dict) -> None:
 
 def search_command(cfg: dict, raw: dict, args) -> dict:
     """Run (or continue) a search; prints the trial table and writes the outputs."""
-    import multiprocessing as mp
-
-    import optuna
-
     opts = search_options(raw, args)
     opts["threads"] = getattr(args, "threads", "auto")
     space = search_space(raw, list(getattr(args, "param", []) or []))
@@ -599,8 +583,6 @@ def format_table(rows: list[dict], metric: str, names: list[str]) -> str:
 
 def report(study, space: list[Param], opts: dict, out: Path, quiet: bool, before: int = 0) -> dict:
     """Print the table of trials; write trials.csv, best.toml and the plots."""
-    import optuna
-
     metric = opts["metric"]
     names = [p.name for p in space]
     rows = _trial_rows(study, space)
