@@ -42,9 +42,11 @@ METRICS = "metrics.jsonl"
 CHECKPOINT = "checkpoint.safetensors"
 MODEL = "model.safetensors"
 SUMMARY = "summary.json"
+TENSORBOARD = "tensorboard"  # the folder of --tensorboard's event files
 TMP_PREFIX = ".tmp-"
+# The files --overwrite removes: a run's, then gradfit evaluate's.
 RUN_FILES = (CONFIG, METRICS, CHECKPOINT, MODEL, SUMMARY, "loss.png", "accuracy.png")
-RUN_FILES += ("confusion_matrix.png", "evaluation.json")  # gradfit evaluate's
+RUN_FILES += ("confusion_matrix.png", "evaluation.json")
 
 # Test-only switches (tests/cli/test_cli_safety.py): make a run die or fail at an exact
 # point instead of racing a timer.
@@ -198,10 +200,6 @@ def check_out_dir(path: Path, overwrite: bool) -> None:
             f"--out {str(path)!r} already holds {what}; use --resume {path} to continue it, "
             "--overwrite to replace it, or another --out"
         )
-
-
-# TensorBoard's event files (``--tensorboard``), in their own folder of the run.
-TENSORBOARD = "tensorboard"
 
 
 def clear_run_files(path: Path) -> None:
