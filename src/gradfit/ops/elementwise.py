@@ -447,8 +447,9 @@ class Clamp(_Unary):
 
     @staticmethod
     def forward(ctx, a, min=None, max=None):  # noqa: A002
-        lo = getattr(min, "_array", min)
-        hi = getattr(max, "_array", max)
+        # a number bound is taken in a's dtype, wrapping as a C cast does (-1 is 255 for uint8)
+        lo = getattr(min, "_array", None if min is None else np.array(min).astype(a.dtype))
+        hi = getattr(max, "_array", None if max is None else np.array(max).astype(a.dtype))
         ctx.a, ctx.lo, ctx.hi = a, lo, hi
         out = a
         if lo is not None:
