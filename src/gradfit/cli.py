@@ -46,7 +46,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse, but errors are raised so ``main`` prints one line and returns 2."""
 
     def error(self, message: str):
-        from gradfit.train.errors import UsageError
+        from gradfit.train import UsageError
 
         raise UsageError(f"{message} (see {self.prog} --help)")
 
@@ -74,95 +74,126 @@ def _listing(prefix: str, table: str) -> _LazyHelp:
     return _LazyHelp(text, prefix)
 
 
-def _config_flags(p: argparse.ArgumentParser) -> None:
-    """The flags that override the configuration (shared by train and search)."""
-    g = p.add_argument_group("configuration (override --config; see docs/cli.md)")
-    g.add_argument("--config", metavar="FILE", help="a TOML configuration file")
-    g.add_argument(
+# The flags that override the configuration (train and search), in --help order:
+# (flag, the "section.key" it sets or None where ``flags_layer`` reads it itself, metavar,
+# type: a conversion, "repeat" (repeatable) or "bool" (--x / --no-x), help). The parser,
+# ``flags_layer`` and --resume's refusal all read this one table.
+CONFIG_FLAGS: list[tuple] = [
+    ("--config", None, "FILE", None, "a TOML configuration file"),
+    (
         "--data",
-        metavar="NAME|FILE",
-        help="built-in set (mnist1d, digits, gabor, linreg, lecture-random), a "
-        ".csv/.npz file (default mnist1d), or text for --model transformer/lstm: "
-        "stdlib-text (the Python standard library's source) or text:PATH (a file or folder)",
-    )
-    g.add_argument("--target", metavar="COLUMN", help="target column of a CSV (array of an NPZ)")
-    g.add_argument(
+        None,
+        "NAME|FILE",
+        None,
+        "built-in set (mnist1d, digits, gabor, linreg, lecture-random), a .csv/.npz file "
+        "(default mnist1d), or text for --model transformer/lstm: stdlib-text (the Python "
+        "standard library's source) or text:PATH (a file or folder)",
+    ),
+    ("--target", "data.target", "COLUMN", None, "target column of a CSV (array of an NPZ)"),
+    (
         "--val-split",
-        metavar="FRACTION",
-        help='validation fraction, or "auto" (default: the set\'s own test split, else 0.2)',
-    )
-    g.add_argument(
+        None,
+        "FRACTION",
+        None,
+        'validation fraction, or "auto" (default: the set\'s own test split, else 0.2)',
+    ),
+    (
         "--standardize",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="standardise features with the training mean and std",
-    )
-    g.add_argument("--data-seed", type=int, metavar="N", help="seed of the validation split")
-    g.add_argument(
-        "--model",
-        metavar="KIND",
-        help=_listing("model kind (default mlp): ", "MODELS"),
-    )
-    g.add_argument(
+        "data.standardize",
+        None,
+        "bool",
+        "standardise features with the training mean and std",
+    ),
+    ("--data-seed", "data.seed", "N", int, "seed of the validation split"),
+    ("--model", "model.kind", "KIND", None, _listing("model kind (default mlp): ", "MODELS")),
+    (
         "--hidden",
-        metavar="W,W,...",
-        help="hidden layer widths (default 100,100; 'none' for a linear model)",
-    )
-    g.add_argument(
+        None,
+        "W,W,...",
+        None,
+        "hidden layer widths (default 100,100; 'none' for a linear model)",
+    ),
+    (
         "--activation",
-        metavar="NAME",
-        help=_listing("activation after each hidden layer (default relu): ", "activation_classes"),
-    )
-    g.add_argument(
+        "model.activation",
+        "NAME",
+        None,
+        _listing("activation after each hidden layer (default relu): ", "activation_classes"),
+    ),
+    (
         "--init",
-        metavar="NAME",
-        help=_listing("weight initialisation (default kaiming_uniform): ", "INITS"),
-    )
-    g.add_argument(
-        "--loss", metavar="NAME", help="auto (default), cross_entropy, mse, l1, huber, smooth_l1"
-    )
-    g.add_argument(
+        "model.init",
+        "NAME",
+        None,
+        _listing("weight initialisation (default kaiming_uniform): ", "INITS"),
+    ),
+    (
+        "--loss",
+        "loss.name",
+        "NAME",
+        None,
+        "auto (default), cross_entropy, mse, l1, huber, smooth_l1",
+    ),
+    (
         "--optimizer",
-        metavar="NAME",
-        help="sgd (default), adam, adamw, nadam, radam, adamax, adadelta, rmsprop, adagrad, "
-        "rprop, asgd, lbfgs, lecture.momentum, lecture.nesterov, lecture.adam, ...",
-    )
-    g.add_argument("--lr", type=float, metavar="LR", help="learning rate (default 0.05)")
-    g.add_argument("--momentum", type=float, metavar="M", help="momentum (SGD default 0.9)")
-    g.add_argument("--weight-decay", type=float, metavar="WD", help="weight decay")
-    g.add_argument(
+        "optimizer.name",
+        "NAME",
+        None,
+        "sgd (default), adam, adamw, nadam, radam, adamax, adadelta, rmsprop, adagrad, rprop, "
+        "asgd, lbfgs, lecture.momentum, lecture.nesterov, lecture.adam, ...",
+    ),
+    ("--lr", "optimizer.lr", "LR", float, "learning rate (default 0.05)"),
+    ("--momentum", "optimizer.momentum", "M", float, "momentum (SGD default 0.9)"),
+    ("--weight-decay", "optimizer.weight_decay", "WD", float, "weight decay"),
+    (
         "--optimizer-arg",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="any other optimizer argument, e.g. betas=0.9,0.99 (repeatable)",
-    )
-    g.add_argument(
+        None,
+        "KEY=VALUE",
+        "repeat",
+        "any other optimizer argument, e.g. betas=0.9,0.99 (repeatable)",
+    ),
+    (
         "--scheduler",
-        metavar="NAME",
-        help="step_lr (default, step_size 10, gamma 0.5), none, multistep, "
-        "exponential, cosine, linear, onecycle, plateau, ...",
-    )
-    g.add_argument(
+        "scheduler.name",
+        "NAME",
+        None,
+        "step_lr (default, step_size 10, gamma 0.5), none, multistep, exponential, cosine, "
+        "linear, onecycle, plateau, ...",
+    ),
+    (
         "--scheduler-arg",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="a scheduler argument, e.g. T_max=50 (repeatable)",
-    )
-    g.add_argument("--epochs", type=int, metavar="N", help="epochs (default 50)")
-    g.add_argument("--batch-size", type=int, metavar="N", help="batch size (default 100)")
-    g.add_argument(
-        "--seed", type=int, metavar="N", help="seed of initialisation and shuffling (default 0)"
-    )
-    g.add_argument("--dtype", metavar="DTYPE", help="float32 (default) or float64")
-    g.add_argument(
+        None,
+        "KEY=VALUE",
+        "repeat",
+        "a scheduler argument, e.g. T_max=50 (repeatable)",
+    ),
+    ("--epochs", "train.epochs", "N", int, "epochs (default 50)"),
+    ("--batch-size", "train.batch_size", "N", int, "batch size (default 100)"),
+    ("--seed", "train.seed", "N", int, "seed of initialisation and shuffling (default 0)"),
+    ("--dtype", "train.dtype", "DTYPE", None, "float32 (default) or float64"),
+    (
         "--set",
-        action="append",
-        default=[],
-        metavar="SECTION.KEY=VALUE",
-        help="set any configuration value, e.g. train.shuffle=false (repeatable)",
-    )
+        None,
+        "SECTION.KEY=VALUE",
+        "repeat",
+        "set any configuration value, e.g. train.shuffle=false (repeatable)",
+    ),
+]
+
+
+def _dest(flag: str) -> str:
+    return flag[2:].replace("-", "_")
+
+
+def _config_flags(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("configuration (override --config; see docs/cli.md)")
+    for flag, _, metavar, kind, text in CONFIG_FLAGS:
+        if kind == "bool":
+            g.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=text)
+        elif kind == "repeat":
+            g.add_argument(flag, action="append", default=[], metavar=metavar, help=text)
+        else:
+            g.add_argument(flag, type=kind, metavar=metavar, help=text)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -312,9 +343,7 @@ def build_parser() -> argparse.ArgumentParser:
         add_help=False,
     )
     sub.add_parser(
-        "figures",
-        help="reproduce the lecture's figures (gradfit figures --help)",
-        add_help=False,
+        "figures", help="reproduce the lecture's figures (gradfit figures --help)", add_help=False
     )
     return parser
 
@@ -359,26 +388,6 @@ def _threads(text: str):
 
 # --- flags -> configuration layer -----------------------------------------------------------
 
-_SCALAR_FLAGS = {
-    # dest: (section, key)
-    "target": ("data", "target"),
-    "standardize": ("data", "standardize"),
-    "data_seed": ("data", "seed"),
-    "model": ("model", "kind"),
-    "activation": ("model", "activation"),
-    "init": ("model", "init"),
-    "loss": ("loss", "name"),
-    "optimizer": ("optimizer", "name"),
-    "lr": ("optimizer", "lr"),
-    "momentum": ("optimizer", "momentum"),
-    "weight_decay": ("optimizer", "weight_decay"),
-    "scheduler": ("scheduler", "name"),
-    "epochs": ("train", "epochs"),
-    "batch_size": ("train", "batch_size"),
-    "seed": ("train", "seed"),
-    "dtype": ("train", "dtype"),
-}
-
 
 def flags_layer(args: argparse.Namespace) -> dict:
     """The configuration values given as flags, as one layer ``{section: {key: value}}``."""
@@ -390,10 +399,10 @@ def flags_layer(args: argparse.Namespace) -> dict:
     def put(section, key, value):
         layer.setdefault(section, {})[key] = value
 
-    for dest, (section, key) in _SCALAR_FLAGS.items():
-        v = getattr(args, dest, None)
-        if v is not None:
-            put(section, key, v)
+    for flag, key, *_ in CONFIG_FLAGS:
+        v = getattr(args, _dest(flag), None)
+        if key is not None and v is not None:
+            put(*key.split("."), v)
     if args.data is not None:
         from gradfit.train.data import STDLIB_TEXT
 
@@ -419,7 +428,7 @@ def flags_layer(args: argparse.Namespace) -> dict:
     for text in args.scheduler_arg:
         put("scheduler", *parse_assignment(text, "--scheduler-arg"))
     for text in args.set:
-        from gradfit.train.errors import UsageError
+        from gradfit.train import UsageError
 
         key, value = parse_assignment(text, "--set")
         if key.count(".") != 1:
@@ -448,11 +457,10 @@ def resolve_config(args: argparse.Namespace) -> tuple[dict, dict]:
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
-    from gradfit.train import run
-    from gradfit.train.errors import UsageError
+    from gradfit.train import UsageError, run
 
     if args.resume:
-        given = [f"--{k.replace('_', '-')}" for k, v in flags_layer_given(args).items()]
+        given = given_config_flags(args)
         if given or args.config:
             bad = ", ".join(given + (["--config"] if args.config else []))
             raise UsageError(
@@ -467,41 +475,33 @@ def _cmd_train(args: argparse.Namespace) -> int:
         run.resume(
             args.resume,
             epochs=args.epochs,
-            progress=args.progress,
-            quiet=args.quiet,
-            threads=args.threads,
-            distributed=args.distributed,
             allow_data_change=args.allow_data_change,
-            tensorboard=args.tensorboard,
+            **_output_options(args),
         )
         return 0
     if args.allow_data_change:
         raise UsageError("--allow-data-change applies to --resume only")
     cfg, _ = resolve_config(args)
-    run.train(
-        cfg,
-        out=args.out,
-        name=args.name,
-        overwrite=args.overwrite,
-        progress=args.progress,
-        quiet=args.quiet,
-        threads=args.threads,
-        distributed=args.distributed,
-        tensorboard=args.tensorboard,
-    )
+    run.train(cfg, out=args.out, name=args.name, overwrite=args.overwrite, **_output_options(args))
     return 0
 
 
-def flags_layer_given(args: argparse.Namespace) -> dict:
-    """Configuration flags given on the command line, except --epochs."""
-    given = {}
-    for dest in (*_SCALAR_FLAGS, "data", "val_split", "hidden"):
-        if dest != "epochs" and getattr(args, dest, None) is not None:
-            given[dest] = getattr(args, dest)
-    for dest in ("optimizer_arg", "scheduler_arg", "set"):
-        if getattr(args, dest):
-            given[dest] = getattr(args, dest)
-    return given
+def _output_options(args: argparse.Namespace) -> dict:
+    """The options that new and resumed runs share."""
+    keys = ("progress", "quiet", "threads", "distributed", "tensorboard")
+    return {k: getattr(args, k) for k in keys}
+
+
+def given_config_flags(args: argparse.Namespace) -> list[str]:
+    """The configuration flags given but --config and --epochs; those that set a key
+    first, as ``flags_layer`` applies them."""
+    keyed_first = sorted(CONFIG_FLAGS, key=lambda entry: entry[1] is None)
+    return [
+        flag
+        for flag, *_ in keyed_first
+        if flag not in ("--config", "--epochs")
+        and getattr(args, _dest(flag), None) not in (None, [])
+    ]
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
@@ -528,7 +528,7 @@ def _cmd_search(args: argparse.Namespace) -> int:
 
 
 def _cmd_sample(args: argparse.Namespace) -> int:
-    from gradfit.train.sample import sample
+    from gradfit.train.run import sample
 
     text = sample(
         args.run_dir,
@@ -564,7 +564,7 @@ def _figures(argv: list[str]) -> int:
             file=sys.stderr,
         )
         return 1
-    from gradfit.train.errors import EXIT_OS, describe_os_error
+    from gradfit.train import EXIT_OS, describe_os_error
 
     try:
         return int(cli_main(list(argv)) or 0)
@@ -582,13 +582,7 @@ def main(argv: list[str] | None = None) -> int:
         return _figures(argv[1:])
     if argv and argv[0] == "lesson":
         return _lesson(argv[1:])
-    from gradfit.train.errors import (
-        EXIT_OS,
-        DivergenceError,
-        Interrupted,
-        UsageError,
-        describe_os_error,
-    )
+    from gradfit.train import EXIT_OS, DivergenceError, Interrupted, UsageError, describe_os_error
 
     command = None
     try:

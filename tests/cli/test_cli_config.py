@@ -8,6 +8,7 @@ import tomllib
 import pytest
 import torch  # noqa: F401 - the project's tests require the reference implementation
 
+from gradfit.train import UsageError
 from gradfit.train.config import (
     DEFAULTS,
     Layers,
@@ -17,7 +18,6 @@ from gradfit.train.config import (
     parse_value,
     parse_widths,
 )
-from gradfit.train.errors import UsageError
 
 
 def test_defaults_are_the_lecture_recipe():

@@ -9,7 +9,7 @@ import optuna
 import pytest
 import torch  # noqa: F401 - the project's tests require the reference implementation
 
-from gradfit.train.errors import UsageError
+from gradfit.train import UsageError
 from gradfit.train.search import Param, apply_values, parse_param
 
 SEARCH = [

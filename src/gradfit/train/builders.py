@@ -29,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from gradfit.train.errors import UsageError
+from gradfit.train import UsageError
 
 
 def norm_name(name: str) -> str:
@@ -96,15 +96,6 @@ def model_settings(cfg: dict) -> str:
     """``model 'cnn1d' (channels = 15, ...)``: a model kind and its own keys, for messages."""
     shown = ", ".join(f"{k} = {v!r}" for k, v in kind_options(cfg).items())
     return f"model {cfg['kind']!r} ({shown})"
-
-
-def _checked_build(kind: str, cfg: dict, n_in: int, n_out: int, act_cls):
-    """The kind's builder; its refusal of a shape (a CNN deeper than the input is long)
-    becomes a UsageError naming the settings."""
-    try:
-        return MODELS[kind].build(cfg, n_in, n_out, act_cls)
-    except ValueError as e:
-        raise UsageError(f"{model_settings(cfg)}: {e}") from None
 
 
 # --- convolutional kinds (gradfit.models: the course's chapters 10 and 11) ---------------
@@ -310,10 +301,7 @@ def activation_classes() -> dict[str, type]:
             or cls_name in _NOT_LAYER_ACTIVATIONS
         ):
             continue
-        params = list(inspect.signature(cls.__init__).parameters.values())[1:]
-        if any(
-            p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in params
-        ):
+        if any(p.default is p.empty for p in _named_parameters(cls)):
             continue
         out[functional.get(norm_name(cls_name), cls_name.lower())] = cls
     out["identity"] = nn.Identity
@@ -336,17 +324,9 @@ INITS: dict[str, Callable | None] = {
     "default": None,
 }
 """Initialisation of every Linear layer's weight, as the lecture's program does with
-``model.apply(weights_init)``:
-
-- ``kaiming_uniform``: He uniform, U(-b, b) with b = sqrt(6 / fan_in) (PyTorch's defaults:
-  gain sqrt(2));
-- ``kaiming_normal``: N(0, 2 / fan_in);
-- ``xavier_uniform`` / ``xavier_normal``: Glorot, variance 2 / (fan_in + fan_out);
-- ``he_normal_fan_in`` / ``_fan_out`` / ``_fan_avg``: N(0, 2 / fan) with fan the fan-in, the
-  fan-out or their mean (the lecture's compromise for forward and backward pass, variance
-  4 / (fan_in + fan_out));
-- ``default``: ``nn.Linear``'s own initialisation.
-"""
+``model.apply(weights_init)``. ``he_normal_fan_*``: N(0, 2 / fan) with fan the fan-in, the
+fan-out or their mean (the lecture's compromise for forward and backward pass); ``default``:
+``nn.Linear``'s own initialisation."""
 
 
 def build_model(cfg: dict, in_features: int, out_features: int):
@@ -361,7 +341,6 @@ def build_model(cfg: dict, in_features: int, out_features: int):
     act_cls = activation_classes()[mcfg["activation"]]
     init = INITS[mcfg["init"]]
     zero_bias = mcfg["bias"] == "zeros"
-
     kind = MODELS[mcfg["kind"]]
 
     def weights_init(layer):
@@ -375,8 +354,10 @@ def build_model(cfg: dict, in_features: int, out_features: int):
     old_default = gradfit.get_default_dtype()
     gradfit.set_default_dtype(torch_dtype(cfg["train"]["dtype"]))
     try:
-        model = _checked_build(mcfg["kind"], mcfg, in_features, out_features, act_cls)
+        model = kind.build(mcfg, in_features, out_features, act_cls)
         model.apply(weights_init)
+    except ValueError as e:  # the builder's refusal of a shape (a CNN deeper than the input)
+        raise UsageError(f"{model_settings(mcfg)}: {e}") from None
     finally:
         gradfit.set_default_dtype(old_default)
     return model
@@ -605,14 +586,10 @@ def signature_defaults(cls: type, n_args: int = 1, skip=()) -> dict[str, Any]:
     """The constructor's keyword defaults that a TOML file can hold (None, callables and
     the first ``n_args`` positional inputs left out)."""
     out = {}
-    params = list(inspect.signature(cls.__init__).parameters.values())[1 + n_args :]
-    for p in params:
-        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) or p.name in skip:
-            continue
+    for p in _named_parameters(cls, n_args):
         d = p.default
-        if d is inspect.Parameter.empty or not _toml_able(d):
-            continue
-        out[p.name] = list(d) if isinstance(d, tuple) else d
+        if p.name not in skip and d is not p.empty and _toml_able(d):
+            out[p.name] = list(d) if isinstance(d, tuple) else d
     return out
 
 
@@ -646,10 +623,16 @@ def _check_kind(kind: str, cls: type, p: inspect.Parameter, v: Any) -> None:
         raise UsageError(f"{kind}.{p.name} = {v!r}: {cls.__name__} expects an integer")
 
 
+def _named_parameters(cls: type, n_args: int = 0) -> list[inspect.Parameter]:
+    """The constructor's named parameters after ``self`` and the first ``n_args``."""
+    params = list(inspect.signature(cls.__init__).parameters.values())[1 + n_args :]
+    return [p for p in params if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+
+
 def _construct(kind: str, name: str, cls: type, args: tuple, kwargs: dict, skip=()):
-    params = list(inspect.signature(cls.__init__).parameters.values())[1 + len(args) :]
-    accepts_any = any(p.kind == p.VAR_KEYWORD for p in params)
-    named = {p.name: p for p in params if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
+    signature = inspect.signature(cls.__init__).parameters.values()
+    accepts_any = any(p.kind == p.VAR_KEYWORD for p in signature)
+    named = {p.name: p for p in _named_parameters(cls, len(args))}
     allowed = [a for a in named if a not in skip]
     for k, v in kwargs.items():
         if k not in allowed and not accepts_any:

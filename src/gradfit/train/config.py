@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gradfit.train import builders
-from gradfit.train.errors import UsageError
+from gradfit.train import UsageError, builders
+from gradfit.train.rundir import atomic_write
 
 DEFAULTS: dict[str, dict[str, Any]] = {
     "data": {
@@ -398,10 +398,7 @@ def parse_value(text: str) -> Any:
         pass
     if "," in text:
         return [parse_value(p) for p in text.split(",") if p.strip()]
-    low = text.lower()
-    if low in ("none", "null"):
-        return "none"
-    return text
+    return "none" if text.lower() in ("none", "null") else text
 
 
 def parse_assignment(text: str, flag: str) -> tuple[str, Any]:
@@ -442,11 +439,7 @@ def _toml_value(v: Any) -> str:
         return "true" if v else "false"
     if isinstance(v, int):
         return str(v)
-    if isinstance(v, float):
-        if math.isnan(v):
-            return "nan"
-        if math.isinf(v):
-            return "inf" if v > 0 else "-inf"
+    if isinstance(v, float):  # repr: "0.1", "1e-05", "inf", "nan" as TOML writes them
         r = repr(v)
         return r if any(c in r for c in ".en") else r + ".0"
     if isinstance(v, str):
@@ -459,9 +452,9 @@ def _toml_value(v: Any) -> str:
 def dumps_toml(cfg: dict[str, Any], header: str = "") -> str:
     """TOML text for a dict of one-level tables (plus top-level scalars, written first)."""
     lines = [f"# {h}" if h else "#" for h in header.splitlines()] if header else []
-    scalars = {k: v for k, v in cfg.items() if not isinstance(v, dict)}
-    for k, v in scalars.items():
-        lines.append(f"{_toml_key(k)} = {_toml_value(v)}")
+    for k, v in cfg.items():
+        if not isinstance(v, dict):
+            lines.append(f"{_toml_key(k)} = {_toml_value(v)}")
     for section, table in cfg.items():
         if not isinstance(table, dict):
             continue
@@ -482,8 +475,6 @@ def _toml_key(k: str) -> str:
 
 def write_toml(path: str | os.PathLike, cfg: dict[str, Any], header: str = "") -> None:
     """Write ``cfg`` as TOML atomically (temp file, fsync, rename)."""
-    from gradfit.train.rundir import atomic_write
-
     atomic_write(path, dumps_toml(cfg, header).encode("utf-8"))
 
 

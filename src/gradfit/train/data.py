@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from gradfit.train import UsageError
 from gradfit.train.builders import CLASSIFICATION_LOSSES, MODELS, loss_name
-from gradfit.train.errors import UsageError
 
 DEFAULT_VAL_SPLIT = 0.2
 # The built-in text: the first characters of the standard library's source files.
@@ -85,6 +85,12 @@ def task_of_loss(name: str) -> str | None:
     return "classification" if loss_name(name) in CLASSIFICATION_LOSSES else "regression"
 
 
+def resolve_auto_loss(cfg: dict, task: str) -> None:
+    """``loss.name = "auto"`` becomes cross_entropy for class labels, mse otherwise."""
+    if cfg["loss"]["name"] == "auto":
+        cfg["loss"]["name"] = "cross_entropy" if task == "classification" else "mse"
+
+
 def _read_text(data_cfg: dict) -> tuple[str, str]:
     """(text, fingerprint) of ``stdlib-text`` or a text file / folder."""
     from gradfit.datasets.text import load_text, stdlib_text
@@ -118,9 +124,8 @@ def prepare_text(cfg: dict) -> Prepared:
             f"model {cfg['model']['kind']!r} reads text, data {src!r} is not text; expected "
             f"--data {STDLIB_TEXT} or --data text:PATH"
         )
-    if cfg["loss"]["name"] == "auto":
-        cfg["loss"]["name"] = "cross_entropy"
-    elif loss_name(cfg["loss"]["name"]) not in CLASSIFICATION_LOSSES:
+    resolve_auto_loss(cfg, "classification")
+    if loss_name(cfg["loss"]["name"]) not in CLASSIFICATION_LOSSES:
         raise UsageError(
             f"loss {cfg['loss']['name']!r}: a text model predicts characters; expected "
             "cross_entropy"
@@ -180,8 +185,7 @@ def prepare(cfg: dict) -> Prepared:
             f"loss {loss!r} needs class labels, but data set {src!r} is a regression set "
             f"(expected a regression loss: mse, l1, huber or smooth_l1)"
         )
-    if loss == "auto":
-        cfg["loss"]["name"] = "cross_entropy" if ds.task == "classification" else "mse"
+    resolve_auto_loss(cfg, ds.task)
     one_hot = ds.task == "classification" and want == "regression"
 
     x, y = ds.x, ds.y

@@ -17,8 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from gradfit.train import builders
-from gradfit.train.errors import DivergenceError
+from gradfit.train import DivergenceError, builders
 from gradfit.train.rundir import test_kill_point
 from gradfit.train.session import Session
 

@@ -1,5 +1,22 @@
-"""Reporting on the console: the run header, the progress bar and epoch lines, the final
-line, the confusion matrix. (PNG plots: ``plots``.)"""
+"""Reporting: on the console (the run header, the progress bar and epoch lines, the final
+line, the confusion matrix), in PNG plots of a run and of a search, and in TensorBoard.
+
+Plots use ``matplotlib.figure.Figure`` directly with the Agg canvas (no pyplot), so plotting
+never switches the backend of a program (or notebook) that imports gradfit.
+
+``--tensorboard`` writes a run's metrics and the lecture's gradient monitor to TensorBoard's
+event files (``RUN/tensorboard/``; ``tensorboard --logdir RUN``) with
+``gradfit.utils.tensorboard.SummaryWriter``:
+
+- every batch: ``batch/loss`` at the global step (batches since the run began);
+- every epoch: ``metrics/train_loss``, ``metrics/val_loss`` (and the accuracies) and ``lr``
+  (the learning rate used during the epoch), at the epoch number;
+- every epoch, from the epoch's last training batch, per layer: the variance of its output
+  (``activations/<layer>``) and of the loss gradient with respect to it
+  (``gradients/<layer>``), and their rates of change per layer (``activation_rate``,
+  ``grad_rate``) -- what ``GradientMonitor`` measures to flag vanishing or exploding
+  gradients. The ``tensorboard`` package is an optional extra.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +27,9 @@ from typing import Any
 
 import numpy as np
 
-from gradfit.train import builders
+from gradfit.train import UsageError, builders
 from gradfit.train.loop import Callback
+from gradfit.train.rundir import atomic_write
 from gradfit.train.session import Session
 
 # Width of the progress bar when the terminal reports none (`script`, some CI logs).
@@ -148,10 +166,8 @@ def banner(session: Session, run_dir: Path) -> str:
         f"run       {run_dir}",
     ]
     if session.shard is not None:
-        lines.append(
-            f"ranks     {session.world_size} MPI processes, each on 1/{session.world_size} "
-            "of every batch"
-        )
+        world = session.shard[1]
+        lines.append(f"ranks     {world} MPI processes, each on 1/{world} of every batch")
     return "\n".join(lines)
 
 
@@ -185,3 +201,155 @@ def format_confusion(cm: np.ndarray, classes: list[str]) -> str:
     for i, c in enumerate(classes):
         rows.append(c.ljust(10) + "".join(str(int(v)).rjust(w) for v in cm[i]))
     return "\n".join(rows)
+
+
+# --- PNG plots ----------------------------------------------------------------------------
+
+
+def _axes(xlabel: str, ylabel: str, title: str, size: tuple = (6.4, 4.2)):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=size, layout="constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot(1, 1, 1)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    return fig, ax
+
+
+def _save(fig, path: str | Path, ax=None) -> str:
+    """Write the figure (``ax`` given: gridded, with its legend) as a PNG, atomically."""
+    if ax is not None:
+        ax.grid(alpha=0.3)
+        ax.legend()
+    atomic_write(path, lambda f: fig.savefig(f, format="png", dpi=100))
+    return str(path)
+
+
+def plot_curves(history: list[dict], out_dir: str | Path, title: str, loss_name: str) -> list[str]:
+    """``loss.png`` (training and validation loss per epoch) and, for classification,
+    ``accuracy.png``."""
+    epochs = [h["epoch"] for h in history]
+    written = []
+    for name, scale, ylabel in (
+        ("loss", 1, f"loss ({loss_name})"),
+        ("accuracy", 100, "accuracy (%)"),
+    ):
+        if not history or history[0].get(f"val_{name}") is None:
+            continue
+        fig, ax = _axes("epoch", ylabel, f"{name.capitalize()}: {title}")
+        for part, style, label in (("train", "o-", "training"), ("val", "s-", "validation")):
+            if history[0].get(f"{part}_{name}") is not None:
+                values = [scale * h[f"{part}_{name}"] for h in history]
+                ax.plot(epochs, values, style, ms=3, label=label)
+        written.append(_save(fig, Path(out_dir) / f"{name}.png", ax))
+    return written
+
+
+def plot_confusion(cm: np.ndarray, classes: list[str], path: str | Path, title: str) -> str:
+    """The confusion matrix as an image: rows are true classes, columns predictions."""
+    n = len(classes)
+    size = (1.2 + 0.55 * max(n, 4), 0.9 + 0.5 * max(n, 4))
+    fig, ax = _axes("predicted class", "true class", title, size)
+    im = ax.imshow(cm, cmap="Blues")
+    fig.colorbar(im, ax=ax, label="samples")
+    ax.set_xticks(range(n), classes)
+    ax.set_yticks(range(n), classes)
+    if n <= 20:
+        hi = cm.max() if cm.size else 0
+        for i in range(n):
+            for j in range(n):
+                ax.text(
+                    j,
+                    i,
+                    str(int(cm[i, j])),
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    color="white" if cm[i, j] > hi / 2 else "black",
+                )
+    return _save(fig, path)
+
+
+def plot_search_history(
+    numbers, values, path: str | Path, metric: str, title: str, maximize: bool = False
+) -> str:
+    """Objective of each finished trial and the best value so far."""
+    fig, ax = _axes("trial", metric, f"Optimisation history: {title}")
+    ax.plot(numbers, values, "o", ms=4, label="trial")
+    acc = np.maximum if maximize else np.minimum
+    best = acc.accumulate(np.asarray(values, dtype=float)) if values else []
+    ax.step(numbers, best, where="post", color="C3", label="best so far")
+    return _save(fig, path, ax)
+
+
+def plot_param(
+    xs, values, name: str, log: bool, path: str | Path, metric: str, pruned=((), ())
+) -> str:
+    """One hyperparameter against the objective; pruned trials at their last report."""
+    fig, ax = _axes(name, metric, f"{name} against {metric}")
+    ax.plot(xs, values, "o", ms=5, label="finished trial")
+    if len(pruned[0]):
+        ax.plot(pruned[0], pruned[1], "x", ms=5, color="0.5", label="pruned (last report)")
+    if log:
+        ax.set_xscale("log")
+    return _save(fig, path, ax)
+
+
+# --- TensorBoard --------------------------------------------------------------------------
+
+
+def require_tensorboard() -> None:
+    """Refuse ``--tensorboard`` when the tensorboard package cannot be imported."""
+    from gradfit.utils.tensorboard import _tb
+
+    try:
+        _tb()
+    except ImportError:
+        raise UsageError(
+            "--tensorboard needs the tensorboard package, which is not installed: "
+            "pip install 'gradfit[tensorboard]'"
+        ) from None
+
+
+class TensorBoardLogger(Callback):
+    """Writes ``log_dir``'s event files as training goes (see the module docstring)."""
+
+    def __init__(self, log_dir: str | Path):
+        self.log_dir = Path(log_dir)
+        self.writer = None
+        self.monitor = None
+        self.steps = 1
+
+    def on_train_begin(self, session: Session) -> None:
+        from gradfit.nn.utils.monitor import GradientMonitor
+        from gradfit.utils.tensorboard import SummaryWriter
+
+        self.writer = SummaryWriter(str(self.log_dir))
+        self.monitor = GradientMonitor(session.model, warn=False)
+        self.steps = len(session.loader)
+
+    def on_batch_end(self, session: Session, step: int, loss: float) -> None:
+        from gradfit.utils.tensorboard import log_training_step
+
+        self.writer.add_scalar("batch/loss", loss, session.epoch * self.steps + step + 1)
+        if step == self.steps - 1:  # before validation passes replace the statistics
+            log_training_step(self.writer, session.epoch + 1, monitor=self.monitor)
+
+    def on_epoch_end(self, session: Session, metrics: dict[str, Any]) -> None:
+        epoch = metrics["epoch"]
+        for key, value in metrics.items():
+            if key in ("epoch", "seconds", "lr") or value is None:
+                continue
+            self.writer.add_scalar(f"metrics/{key}", value, epoch)
+        if metrics.get("lr") is not None:
+            self.writer.add_scalar("lr", metrics["lr"], epoch)
+        self.writer.flush()
+
+    def on_train_end(self, session: Session, status: str) -> None:
+        if self.monitor is not None:
+            self.monitor.remove()
+        if self.writer is not None:
+            self.writer.close()

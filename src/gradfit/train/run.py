@@ -1,4 +1,5 @@
-"""The commands on a run folder: ``train`` (a new run), ``resume`` and ``evaluate``.
+"""The commands on a run folder: ``train`` (a new run), ``resume``, ``evaluate`` and
+``sample`` (text from a character model).
 
 Nothing is written before the whole configuration has been checked, the data loaded and the
 run rehearsed (``session.build_session``); an existing run is never overwritten unless
@@ -16,19 +17,23 @@ from typing import Any
 
 import numpy as np
 
-from gradfit.train import builders, rundir
-from gradfit.train import checkpoint as ckpt
+import gradfit
+from gradfit.train import DivergenceError, Interrupted, UsageError, builders, rundir
 from gradfit.train.config import DEFAULTS, config_from_layers, read_toml, write_toml
-from gradfit.train.errors import DivergenceError, Interrupted, UsageError
+from gradfit.train.data import load_dataset, prepare, task_of_loss, to_tensors
 from gradfit.train.loop import Callback, evaluate_model, fit
 from gradfit.train.report import (
     ProgressBar,
+    TensorBoardLogger,
     banner,
     confusion_matrix,
     final_report,
     format_confusion,
     percent,
     perplexity,
+    plot_confusion,
+    plot_curves,
+    require_tensorboard,
     say,
 )
 from gradfit.train.session import Session, build_session
@@ -79,12 +84,10 @@ class RunWriter(Callback):
 
     def on_epoch_end(self, session: Session, metrics: dict[str, Any]) -> None:
         rundir.append_metrics(self.run_dir, metrics)
-        ckpt.save(self.run_dir / rundir.CHECKPOINT, session.state_dict())
+        rundir.save_checkpoint(self.run_dir / rundir.CHECKPOINT, session.state_dict())
         self.saved_epoch = session.epoch
 
     def on_train_end(self, session: Session, status: str) -> None:
-        from gradfit.train.plots import plot_curves
-
         history = rundir.read_metrics(self.run_dir, self.saved_epoch)
         if history:
             with contextlib.suppress(OSError):  # the plots are not worth a failed run
@@ -135,9 +138,7 @@ def _run(
     writer = RunWriter(run_dir, session.epoch)
     callbacks = [ProgressBar(bar=False if quiet else progress, lines=not quiet), writer]
     if tensorboard:
-        from gradfit.train.tensorboard_log import FOLDER, TensorBoardLogger
-
-        callbacks.append(TensorBoardLogger(run_dir / FOLDER))
+        callbacks.append(TensorBoardLogger(run_dir / rundir.TENSORBOARD))
     t0 = time.perf_counter()
 
     def summary(status: str) -> dict:
@@ -163,7 +164,7 @@ def _run(
         with contextlib.suppress(OSError):
             summary(f"failed: {e.strerror or e}")
         raise
-    ckpt.save_weights(run_dir / rundir.MODEL, session.model.state_dict())
+    rundir.save_weights(run_dir / rundir.MODEL, session.model.state_dict())
     result = summary(status)
     say(quiet, final_report(result, run_dir))
     return result
@@ -191,9 +192,7 @@ def _main_decides(decide):
 def _check_start(distributed: bool, tensorboard: bool) -> None:
     check_launcher(distributed)
     if tensorboard:
-        from gradfit.train.tensorboard_log import require
-
-        require()
+        require_tensorboard()
 
 
 def _main_lock(run_dir: Path):
@@ -215,7 +214,7 @@ def train(
     """Start a new run of ``cfg`` (validated) in ``out`` (default ``runs/<name|time>``).
 
     With ``distributed``, every MPI rank trains its slice of each batch and rank 0 writes.
-    With ``tensorboard``, rank 0 also logs to ``RUN/tensorboard`` (``tensorboard_log``)."""
+    With ``tensorboard``, rank 0 also logs to ``RUN/tensorboard`` (``report.TensorBoardLogger``)."""
     _check_start(distributed, tensorboard)
     if distributed:
         from gradfit import distributed as dist
@@ -277,7 +276,7 @@ def resume(
         path = run_dir / rundir.CHECKPOINT
         history = rundir.read_metrics(run_dir)  # refuses a damaged file before any write
         if path.exists():
-            session.load_state_dict(ckpt.load(path), str(path), allow_data_change)
+            session.load_state_dict(rundir.load_checkpoint(path), str(path), allow_data_change)
         if session.epoch > cfg["train"]["epochs"]:
             raise UsageError(
                 f"--epochs {cfg['train']['epochs']}: the run already finished "
@@ -308,13 +307,12 @@ def resume(
 def run_weights(run_dir: Path, checkpoint: str | None) -> tuple[Path, dict, dict]:
     """(path, model state, training checkpoint or {}) from ``checkpoint``, else the run's
     last checkpoint, else its final weights; a plain ``gradfit.save``'d state dict too."""
-    import gradfit
 
     path = Path(checkpoint) if checkpoint else run_dir / rundir.CHECKPOINT
     if not checkpoint and not path.exists() and (run_dir / rundir.MODEL).exists():
         path = run_dir / rundir.MODEL
     try:
-        state = ckpt.load(path)
+        state = rundir.load_checkpoint(path)
         return path, state["model"], state
     except UsageError as e:
         if "not a gradfit training checkpoint" not in str(e):
@@ -331,7 +329,7 @@ def run_weights(run_dir: Path, checkpoint: str | None) -> tuple[Path, dict, dict
 def trained_model(cfg: dict, n_in: int, n_out: int, weights: dict, path: Path):
     """The run's model, built as training built it, with ``weights`` loaded."""
     model = builders.build_model(cfg, n_in, n_out)
-    ckpt.check_model_state(model, weights, str(path))
+    rundir.check_model_state(model, weights, str(path))
     model.load_state_dict(weights)
     return model
 
@@ -340,7 +338,6 @@ def _other_data(run_dir: Path, cfg: dict, data: str, target: str | None, state: 
     """(x, y, description, task, one_hot, classes) of a data set the run was not trained on,
     its labels mapped to the run's classes and standardised as the run's training data."""
     from gradfit import datasets
-    from gradfit.train.data import load_dataset, task_of_loss
 
     dcfg = dict(DEFAULTS["data"])
     if data.lower().replace("_", "-") in datasets.BUILTIN:
@@ -383,9 +380,6 @@ def evaluate(
 ) -> dict[str, Any]:
     """Loss, accuracy and confusion matrix of a run's model on a data set. The numbers are
     printed before any file is written, so a failed write does not lose them."""
-    import gradfit
-    from gradfit.train.data import prepare, to_tensors
-
     run_dir = Path(run_dir)
     cfg = load_run_config(run_dir)
     path, weights, state = run_weights(run_dir, checkpoint)
@@ -398,12 +392,8 @@ def evaluate(
         prep = prepare(cfg)
         part = "training" if split == "train" else "validation"
         x, y = (prep.x_train, prep.y_train) if split == "train" else (prep.x_val, prep.y_val)
-        desc, task, one_hot, classes = (
-            f"{prep.name}, {part} part",
-            prep.task,
-            prep.one_hot,
-            prep.classes,
-        )
+        task, one_hot, classes = prep.task, prep.one_hot, prep.classes
+        desc = f"{prep.name}, {part} part"
     elif tokens:
         raise UsageError(
             f"--data {data!r}: run {run_dir} is a text model; it is evaluated on its own "
@@ -456,13 +446,9 @@ def evaluate(
     elif task == "classification":
         truth = y.argmax(axis=1) if one_hot else y
         cm = confusion_matrix(np.asarray(truth, dtype=np.int64), res["predictions"], len(classes))
-        result.update(
-            accuracy=res["accuracy"],
-            error=1 - res["accuracy"],
-            classes=classes,
-            confusion_matrix=cm.tolist(),
-        )
-        lines.append(f"accuracy: {percent(res['accuracy'])} (error {percent(1 - res['accuracy'])})")
+        acc = res["accuracy"]
+        result.update(accuracy=acc, error=1 - acc, classes=classes, confusion_matrix=cm.tolist())
+        lines.append(f"accuracy: {percent(acc)} (error {percent(1 - acc)})")
         lines.append("confusion matrix (rows: true class, columns: predicted class):")
         lines.append(format_confusion(cm, classes))
     else:
@@ -474,14 +460,64 @@ def evaluate(
     say(quiet, "\n".join(lines))
     out_dir.mkdir(parents=True, exist_ok=True)
     if cm is not None:
-        from gradfit.train.plots import plot_confusion
-
-        result["confusion_matrix_png"] = plot_confusion(
-            cm,
-            classes,
-            out_dir / "confusion_matrix.png",
-            f"Confusion matrix: {run_dir.name} on {desc}",
-        )
+        title = f"Confusion matrix: {run_dir.name} on {desc}"
+        png = plot_confusion(cm, classes, out_dir / "confusion_matrix.png", title)
+        result["confusion_matrix_png"] = png
         say(quiet, f"wrote {result['confusion_matrix_png']}")
     rundir.write_json(out_dir / "evaluation.json", result)
     return result
+
+
+# --- sample -------------------------------------------------------------------------------
+
+
+def sample(
+    run_dir: str | Path,
+    prompt: str = "\n",
+    tokens: int = 200,
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    seed: int = 0,
+    checkpoint: str | None = None,
+) -> str:
+    """The prompt followed by ``tokens`` sampled characters. The vocabulary is the one the
+    run was trained with (saved in its checkpoint); ``gradfit.models_text.generate`` appends
+    ``tokens`` characters, each drawn from softmax(logits / temperature) over the ``top_k``
+    most likely, with a generator seeded by ``seed``: the same run, prompt and seed give the
+    same text."""
+    from gradfit.models_text import generate
+
+    run_dir = Path(run_dir)
+    cfg = load_run_config(run_dir)
+    kind = cfg["model"]["kind"]
+    if not builders.MODELS[kind].text:
+        raise UsageError(
+            f"run {run_dir} trained a {kind!r} model; gradfit sample needs a text model "
+            "(gradfit train --model transformer or lstm)"
+        )
+    if tokens < 1:
+        raise UsageError(f"--tokens {tokens}: expected a positive number of characters")
+    if not temperature > 0:
+        raise UsageError(f"--temperature {temperature}: expected a positive number")
+    if top_k is not None and top_k < 1:
+        raise UsageError(f"--top-k {top_k}: expected a positive integer")
+    if not prompt:
+        raise UsageError("--prompt '': expected at least one character to start from")
+    path, weights, state = run_weights(run_dir, checkpoint)
+    vocab = [str(c) for c in state.get("classes", [])]
+    if not vocab:  # plain weights: the vocabulary comes from the run's text
+        vocab = prepare(cfg).classes
+    index = {c: i for i, c in enumerate(vocab)}
+    unknown = sorted({c for c in prompt if c not in index})
+    if unknown:
+        raise UsageError(
+            f"--prompt has characters the run's vocabulary lacks: "
+            f"{', '.join(repr(c) for c in unknown[:10])} (the text of run {run_dir} has "
+            f"{len(vocab)} distinct characters)"
+        )
+    model = trained_model(cfg, cfg["model"]["block_size"], len(vocab), weights, path)
+    gen = gradfit.Generator()
+    gen.manual_seed(seed)
+    idx = gradfit.tensor([[index[c] for c in prompt]], dtype=gradfit.int64)
+    out = generate(model.lm, idx, tokens, temperature=temperature, top_k=top_k, generator=gen)
+    return "".join(vocab[i] for i in out[0].tolist())

@@ -1,4 +1,4 @@
-"""The run folder: its files, one atomic writer, the lock, the metrics file.
+"""The run folder: its files, one atomic writer, the lock, the metrics file, checkpoints.
 
 A run folder holds ``config.toml`` (the full resolved configuration, re-loadable with
 ``--config``), ``metrics.jsonl`` (one object per epoch), ``checkpoint.safetensors`` (the
@@ -15,6 +15,11 @@ One process at a time writes a run folder: ``RunLock`` holds an exclusive ``floc
 folder for the whole run. The OS drops it when the process ends, however it ends, so a
 killed run never blocks its own resume; a second writer is refused, naming the process
 that holds the folder.
+
+A training checkpoint holds everything that determines the rest of a run: the model's
+weights, the optimizer's and the schedule's state, the state of the data loader's generator
+and of the global generator, the epoch count, and the standardisation of the data. It is
+written with ``gradfit.serialization``'s checkpoint format (safetensors, no pickle).
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from gradfit.train.errors import UsageError
+from gradfit.train import UsageError
 
 CONFIG = "config.toml"
 METRICS = "metrics.jsonl"
@@ -38,17 +43,8 @@ CHECKPOINT = "checkpoint.safetensors"
 MODEL = "model.safetensors"
 SUMMARY = "summary.json"
 TMP_PREFIX = ".tmp-"
-RUN_FILES = (
-    CONFIG,
-    METRICS,
-    CHECKPOINT,
-    MODEL,
-    SUMMARY,
-    "loss.png",
-    "accuracy.png",
-    "confusion_matrix.png",
-    "evaluation.json",
-)
+RUN_FILES = (CONFIG, METRICS, CHECKPOINT, MODEL, SUMMARY, "loss.png", "accuracy.png")
+RUN_FILES += ("confusion_matrix.png", "evaluation.json")  # gradfit evaluate's
 
 # Test-only switches (tests/cli/test_cli_safety.py): make a run die or fail at an exact
 # point instead of racing a timer.
@@ -152,7 +148,7 @@ class RunLock:
     process ends. No file is written for it. Where the file system cannot lock a folder
     (some NFS mounts), the run goes on unlocked."""
 
-    def __init__(self, folder: str | os.PathLike, what: str = "run folder"):
+    def __init__(self, folder: str | os.PathLike):
         import fcntl
 
         self.folder = Path(folder)
@@ -163,7 +159,7 @@ class RunLock:
             holder = _lock_holder(self.fd)
             os.close(self.fd)
             raise UsageError(
-                f"{what} {str(self.folder)!r} is in use by {holder} (another gradfit run); "
+                f"run folder {str(self.folder)!r} is in use by {holder} (another gradfit run); "
                 "wait for it to finish or use another folder"
             ) from None
         except OSError as e:
@@ -186,10 +182,10 @@ class RunLock:
         self.release()
 
 
-def lock_folder(folder: Path, what: str = "run folder") -> RunLock:
+def lock_folder(folder: Path) -> RunLock:
     """Create ``folder`` (and parents) if needed and lock it."""
     folder.mkdir(parents=True, exist_ok=True)
-    return RunLock(folder, what)
+    return RunLock(folder)
 
 
 def check_out_dir(path: Path, overwrite: bool) -> None:
@@ -291,3 +287,71 @@ def truncate_metrics(run_dir: Path, epoch: int) -> list[dict]:
 
 def write_json(path: Path, obj: Any) -> None:
     atomic_write(path, (json.dumps(obj, indent=2, default=str) + "\n").encode("utf-8"))
+
+
+# --- checkpoints --------------------------------------------------------------------------
+
+FORMAT = "gradfit-train-checkpoint"
+VERSION = 1
+
+
+def save_checkpoint(path: str | os.PathLike, state: dict[str, Any]) -> None:
+    """Write a training checkpoint atomically."""
+    from gradfit.serialization import checkpoint_bytes
+
+    atomic_write(path, checkpoint_bytes({"format": FORMAT, "version": VERSION, **state}))
+
+
+def save_weights(path: str | os.PathLike, state_dict: dict) -> None:
+    """A plain safetensors state dict (what ``gradfit.save(model.state_dict())`` writes),
+    atomically."""
+    import numpy as np
+    from safetensors.numpy import save as st_save
+
+    from gradfit._arrays import unwrap
+
+    arrays = {k: np.ascontiguousarray(unwrap(v)) for k, v in state_dict.items()}
+    atomic_write(path, st_save(arrays))
+
+
+def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
+    """Read a training checkpoint; a missing or foreign file is a ``UsageError``."""
+    from gradfit import serialization
+
+    p = Path(path)
+    if not p.is_file():
+        raise UsageError(f"checkpoint {str(p)!r} does not exist")
+    try:
+        state = serialization.load_checkpoint(str(p))
+    except Exception as e:  # a torn or foreign file: say which and why, do not crash
+        raise UsageError(f"checkpoint {str(p)!r} cannot be read: {e}") from None
+    if not isinstance(state, dict) or state.get("format") != FORMAT:
+        raise UsageError(
+            f"checkpoint {str(p)!r} is not a gradfit training checkpoint "
+            f"(expected format {FORMAT!r})"
+        )
+    return state
+
+
+def check_model_state(model, state: dict, source: str) -> None:
+    """Refuse weights that do not fit ``model``: missing or extra names, other shapes."""
+    own = model.state_dict()
+    missing = [k for k in own if k not in state]
+    extra = [k for k in state if k not in own]
+    if missing or extra:
+        parts = [
+            f"{w} {', '.join(ks[:4])}"
+            for w, ks in (("missing", missing), ("unexpected", extra))
+            if ks
+        ]
+        raise UsageError(
+            f"checkpoint {source} does not fit this model ({'; '.join(parts)}); "
+            "was it written by a run with other layers?"
+        )
+    for k, t in own.items():
+        s = tuple(state[k].shape)
+        if s != tuple(t.shape):
+            raise UsageError(
+                f"checkpoint {source} does not fit this model: {k} has shape "
+                f"{s}, the model expects {tuple(t.shape)}"
+            )

@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gradfit.train import DivergenceError, UsageError
 from gradfit.train.config import (
     Layers,
     config_from_layers,
@@ -48,8 +49,11 @@ from gradfit.train.config import (
     parse_widths,
     write_toml,
 )
-from gradfit.train.errors import DivergenceError, UsageError
+from gradfit.train.data import prepare
+from gradfit.train.loop import Callback, fit
+from gradfit.train.report import percent, plot_param, plot_search_history, say
 from gradfit.train.rundir import atomic_write, write_json
+from gradfit.train.session import build_session
 
 SHORT_NAMES = {
     "lr": ("optimizer", "lr"),
@@ -338,23 +342,23 @@ def fail_stale_trials(study) -> list[int]:
 
 
 def _sampler(opts: dict, space: list[Param], worker: int):
-    import optuna
+    from optuna import samplers
 
     seed = opts["sampler_seed"]
     seed = None if seed is None or seed < 0 else seed + worker
-    if opts["sampler"] == "random":
-        return optuna.samplers.RandomSampler(seed=seed)
     if opts["sampler"] == "grid":
-        return optuna.samplers.GridSampler({p.name: list(p.choices) for p in space}, seed=seed)
-    return optuna.samplers.TPESampler(seed=seed)
+        return samplers.GridSampler({p.name: list(p.choices) for p in space}, seed=seed)
+    if opts["sampler"] == "random":
+        return samplers.RandomSampler(seed=seed)
+    return samplers.TPESampler(seed=seed)
 
 
 def _pruner(opts: dict):
-    import optuna
+    from optuna import pruners
 
     if opts["pruner"] == "none":
-        return optuna.pruners.NopPruner()
-    return optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=0)
+        return pruners.NopPruner()
+    return pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=0)
 
 
 @dataclass
@@ -368,24 +372,16 @@ class _Objective:
     threads: int | str | None = "auto"
     _data: dict[str, Any] = field(default_factory=dict)  # prepared data, by data config
 
-    def _prepared(self, cfg: dict):
-        from gradfit.train.data import prepare
-
+    def session(self, values: dict, source: str):
+        """The trial's session; the data is prepared once per data configuration."""
+        cfg = apply_values(self.base, values, source)
         key = json.dumps([cfg["data"], cfg["loss"]["name"]], sort_keys=True)
         if key not in self._data:
             self._data[key] = prepare(copy.deepcopy(cfg))
-        return self._data[key]
-
-    def session(self, values: dict, source: str):
-        from gradfit.train.session import build_session
-
-        cfg = apply_values(self.base, values, source)
-        return build_session(cfg, data=self._prepared(cfg))
+        return build_session(cfg, data=self._data[key])
 
     def __call__(self, trial) -> float:
         import optuna
-
-        from gradfit.train.loop import Callback
 
         trial.set_user_attr("pid", os.getpid())  # which worker process ran it
         trial.set_user_attr("host", socket.gethostname())
@@ -400,21 +396,20 @@ class _Objective:
                 if trial.should_prune():
                     raise optuna.TrialPruned(f"pruned at epoch {m['epoch']} ({metric} {v:.4g})")
 
-        from gradfit.train.loop import fit
-
         trial.set_user_attr("config", session.cfg)
         shown = _params_text(values)
         try:
             fit(session, [Report()], self.threads)
         except DivergenceError as e:
             trial.set_user_attr("diverged", str(e))
-            self._say(f"trial {trial.number:>3}: diverged at epoch {e.epoch} ({shown})")
+            say(self.quiet, f"trial {trial.number:>3}: diverged at epoch {e.epoch} ({shown})")
             raise optuna.TrialPruned(str(e)) from None
         except optuna.TrialPruned:
             last = session.history[-1][metric]
-            self._say(
+            say(
+                self.quiet,
                 f"trial {trial.number:>3}: pruned after epoch {session.epoch}, "
-                f"{metric} {format_value(metric, last)} ({shown})"
+                f"{metric} {format_value(metric, last)} ({shown})",
             )
             raise
         finally:
@@ -423,19 +418,14 @@ class _Objective:
         for k in ("val_loss", "val_accuracy", "train_loss"):
             if last.get(k) is not None:
                 trial.set_user_attr(k, last[k])
-        self._say(
-            f"trial {trial.number:>3}: {metric} {format_value(metric, last[metric])} ({shown})"
-        )
+        shown = f"{metric} {format_value(metric, last[metric])} ({shown})"
+        say(self.quiet, f"trial {trial.number:>3}: {shown}")
         return float(last[metric])
-
-    def _say(self, msg: str) -> None:
-        if not self.quiet:
-            print(msg, flush=True)
 
 
 def format_value(metric: str, v: float) -> str:
     """An objective as the training lines show it: accuracy in percent, a loss as is."""
-    return f"{100 * v:.2f}%" if metric == "val_accuracy" else f"{v:.4f}"
+    return percent(v) if metric == "val_accuracy" else f"{v:.4f}"
 
 
 def _short(v) -> str:
@@ -446,17 +436,13 @@ def _params_text(params: dict) -> str:
     return ", ".join(f"{k}={_short(v)}" for k, v in params.items())
 
 
-def _quiet_optuna() -> None:
+def _worker(base, space, opts, storage_url, n_trials, worker, quiet) -> None:
+    """One worker process: load the shared study and run ``n_trials`` trials."""
+    import multiprocessing as mp
+
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-
-
-def _worker(base, space, opts, storage_url, n_trials, worker, quiet) -> None:
-    """One worker process: load the shared study and run ``n_trials`` trials."""
-    import optuna
-
-    _quiet_optuna()
     study = optuna.load_study(
         study_name=opts["study_name"],
         storage=_storage(storage_url),
@@ -467,15 +453,9 @@ def _worker(base, space, opts, storage_url, n_trials, worker, quiet) -> None:
     try:
         study.optimize(objective, n_trials=n_trials, catch=(UsageError,))
     except KeyboardInterrupt:  # Ctrl-C reaches every worker; the parent reports it once
-        if mp_child():
+        if mp.parent_process() is not None:
             sys.exit(130)
         raise
-
-
-def mp_child() -> bool:
-    import multiprocessing as mp
-
-    return mp.parent_process() is not None
 
 
 def validate_space(base: dict, space: list[Param], opts: dict) -> None:
@@ -525,46 +505,37 @@ def search_command(cfg: dict, raw: dict, args) -> dict:
     validate_space(cfg, space, opts)
     out.mkdir(parents=True, exist_ok=True)
     storage_url = opts["storage"] or f"sqlite:///{(out / 'study.db').resolve()}"
-    _quiet_optuna()
+    name, direction = opts["study_name"], _direction(opts["metric"])
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
     try:
         storage = _storage(storage_url)
         with _creation_lock(storage_url):
             study = optuna.create_study(
-                storage=storage,
-                study_name=opts["study_name"],
-                direction=_direction(opts["metric"]),
-                load_if_exists=True,
+                storage=storage, study_name=name, direction=direction, load_if_exists=True
             )
     except Exception as e:  # a bad URL, a missing driver, an unreachable server
         raise UsageError(f"--storage {storage_url!r}: cannot open the study: {e}") from None
-    if study.direction.name.lower() != _direction(opts["metric"]):
+    if study.direction.name.lower() != direction:
         raise UsageError(
-            f"study {opts['study_name']!r} in {storage_url} "
-            f"{study.direction.name.lower()}s; --metric {opts['metric']} would "
-            f"{_direction(opts['metric'])}"
+            f"study {name!r} in {storage_url} {study.direction.name.lower()}s; "
+            f"--metric {opts['metric']} would {direction}"
         )
     stale = fail_stale_trials(study)
-    if stale and not quiet:
-        print(f"marked failed: trials {stale} of a search that was killed", flush=True)
+    if stale:
+        say(quiet, f"marked failed: trials {stale} of a search that was killed")
     before = len(study.trials)
+    shown = {k: v for k, v in opts.items() if k in SEARCH_DEFAULTS and (k != "storage" or v)}
     write_toml(
         out / "search.toml",
-        {
-            **cfg,
-            "search": {
-                k: v for k, v in opts.items() if k in SEARCH_DEFAULTS and (k != "storage" or v)
-            },
-            "search_space": {p.name: p.describe() for p in space},
-        },
+        {**cfg, "search": shown, "search_space": {p.name: p.describe() for p in space}},
         header="gradfit search: base configuration, options and space (latest run)",
     )
-    if not quiet:
-        print(
-            f"study {opts['study_name']!r} in {storage_url}: {before} trials so far; adding "
-            f"{opts['trials']} with {opts['jobs']} worker process(es), sampler "
-            f"{opts['sampler']}, pruner {opts['pruner']}, objective {opts['metric']}",
-            flush=True,
-        )
+    say(
+        quiet,
+        f"study {name!r} in {storage_url}: {before} trials so far; adding "
+        f"{opts['trials']} with {opts['jobs']} worker process(es), sampler "
+        f"{opts['sampler']}, pruner {opts['pruner']}, objective {opts['metric']}",
+    )
     jobs = min(opts["jobs"], opts["trials"])
     shares = [opts["trials"] // jobs + (i < opts["trials"] % jobs) for i in range(jobs)]
     if jobs == 1:
@@ -589,7 +560,7 @@ def search_command(cfg: dict, raw: dict, args) -> dict:
             raise RuntimeError(
                 f"search: {len(failed)} worker process(es) failed (exit codes {failed})"
             )
-    study = optuna.load_study(study_name=opts["study_name"], storage=_storage(storage_url))
+    study = optuna.load_study(study_name=name, storage=_storage(storage_url))
     return report(study, space, opts, out, quiet, before)
 
 
@@ -630,16 +601,13 @@ def report(study, space: list[Param], opts: dict, out: Path, quiet: bool, before
     """Print the table of trials; write trials.csv, best.toml and the plots."""
     import optuna
 
-    from gradfit.train.plots import plot_param, plot_search_history
-
     metric = opts["metric"]
     names = [p.name for p in space]
     rows = _trial_rows(study, space)
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=list(rows[0]) if rows else ["trial"])
     w.writeheader()
-    for r in rows:
-        w.writerow(r)
+    w.writerows(rows)
     atomic_write(out / "trials.csv", buf.getvalue().encode())
     complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     result: dict[str, Any] = {
@@ -677,16 +645,10 @@ def report(study, space: list[Param], opts: dict, out: Path, quiet: bool, before
         def param_png(p: Param) -> Path:
             return out / f"param_{p.name.replace('.', '_')}.png"
 
-        pruned = [
-            t
-            for t in study.trials
-            if t.state == optuna.trial.TrialState.PRUNED and t.intermediate_values
-        ]
+        pruned = [t for t in study.trials if t.state.name == "PRUNED" and t.intermediate_values]
         for p in space:
-            if p.kind == "categorical" and not all(
-                isinstance(c, int | float) and not isinstance(c, bool) for c in p.choices
-            ):
-                continue
+            if p.kind == "categorical" and not all(is_number(c) for c in p.choices):
+                continue  # a choice of words has no axis
             done = [t for t in complete if p.name in t.params]
             cut = [t for t in pruned if p.name in t.params]
             last_reports = [float(t.intermediate_values[max(t.intermediate_values)]) for t in cut]
@@ -703,7 +665,6 @@ def report(study, space: list[Param], opts: dict, out: Path, quiet: bool, before
         lines.append(f"plots: {out / 'history.png'}, " + ", ".join(shown))
     else:
         lines.append("no trial has completed yet (all pruned or failed); nothing to report as best")
-    if not quiet:
-        print("\n".join(lines), flush=True)
+    say(quiet, "\n".join(lines))
     write_json(out / "summary.json", result)
     return result

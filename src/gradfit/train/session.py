@@ -23,9 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from gradfit.train import builders
-from gradfit.train.data import Prepared, prepare, to_tensors
-from gradfit.train.errors import UsageError
+from gradfit.train import UsageError, builders
+from gradfit.train.data import Prepared, prepare, resolve_auto_loss, to_tensors
 
 
 @dataclass
@@ -51,10 +50,6 @@ class Session:
     stop_requested: bool = False
     shard: tuple[int, int] | None = None
     allreduce: Any = None
-
-    @property
-    def world_size(self) -> int:
-        return 1 if self.shard is None else self.shard[1]
 
     @property
     def lr(self) -> float | None:
@@ -85,10 +80,7 @@ class Session:
             "optimizer_class": type(self.optimizer).__name__,
             "scheduler": {} if self.scheduler is None else self.scheduler.state_dict(),
             "scheduler_class": type(self.scheduler).__name__ if self.scheduler else "none",
-            "rng": {
-                "global": gradfit.get_rng_state(),
-                "loader": self.loader_generator.get_state(),
-            },
+            "rng": {"global": gradfit.get_rng_state(), "loader": self.loader_generator.get_state()},
             "normalizer": norm,
             "classes": list(self.data.classes),
             "io": [self.data.num_features, self.data.num_outputs],
@@ -99,7 +91,7 @@ class Session:
         """Continue from a checkpoint; refuse one written by another model, optimizer or
         schedule, or (unless ``allow_data_change``) for other data."""
         import gradfit
-        from gradfit.train.checkpoint import check_model_state
+        from gradfit.train.rundir import check_model_state
 
         check_model_state(self.model, state["model"], source)
         for key, obj in (("optimizer_class", self.optimizer), ("scheduler_class", self.scheduler)):
@@ -135,10 +127,8 @@ def build_session(cfg: dict, data: Prepared | None = None, distributed: bool = F
     import gradfit
     from gradfit.utils.data import DataLoader, TensorDataset
 
-    if data is None:
-        data = prepare(cfg)
-    elif cfg["loss"]["name"] == "auto":  # prepare() resolves it when it loads the data
-        cfg["loss"]["name"] = "cross_entropy" if data.task == "classification" else "mse"
+    data = prepare(cfg) if data is None else data
+    resolve_auto_loss(cfg, data.task)  # prepare() does it when it loads the data
     if cfg["data"]["path"]:
         # Saved absolute, so the run resumes (and re-runs) from any working directory.
         cfg["data"]["path"] = str(Path(cfg["data"]["path"]).expanduser().resolve())
