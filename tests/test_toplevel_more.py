@@ -130,6 +130,12 @@ VALUE_CASES = {
     "cumprod_": (lambda lib, a: a.cumprod_(1), I),
     "divide_": (lambda lib, a: a.divide_(3.0), F),
     "renorm_inf": (lambda lib, a: a.renorm(float("inf"), 1, 2.0), np.abs(F[:, :2]) + 1),
+    # clamp's result has the promoted dtype of the tensor and its bounds
+    "clamp_int_by_float": (lambda lib, a: (a.clamp(1.5), a.clamp(1, 2.5)), I),
+    "clamp_int_by_0d_float": (lambda lib, a: a.clamp(min=lib.tensor(1.5)), I),
+    "clamp_uint8_by_negative": (lambda lib, a: a.byte().clamp(-1), np.abs(I)),
+    "clamp_float_by_double": (lambda lib, a, b: a.clamp(b.double()), F, F[::-1].copy()),
+    "clamp_bool_by_float": (lambda lib, a: (a > 2).clamp(0.5), I),
 }
 
 

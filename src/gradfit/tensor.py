@@ -1693,7 +1693,17 @@ class Tensor:
     def clamp(self, min=None, max=None):  # noqa: A002 - PyTorch's names
         if min is None and max is None:
             raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
-        out = elementwise.Clamp.apply(self, min=min, max=max)
+        # The result has the dtype the tensor and both bounds promote to (an integer
+        # tensor clamped by 1.5 is float32), and each bound is taken in that dtype.
+        x = self
+        for bound in (min, max):
+            if bound is not None:
+                x = x._coerce(bound)[0]
+        if isinstance(min, Tensor) and min._array.dtype != x._array.dtype:
+            min = min.to(x._array.dtype)
+        if isinstance(max, Tensor) and max._array.dtype != x._array.dtype:
+            max = max.to(x._array.dtype)
+        out = elementwise.Clamp.apply(x, min=min, max=max)
         # tensor bounds are PyTorch's first overload
         if isinstance(min, Tensor) or isinstance(max, Tensor):
             return _named(out, "ClampBackward0")

@@ -786,21 +786,21 @@ def batch_norm(
         if t is not None and t.numel() != c:
             raise RuntimeError(f"{name} should contain {c} elements not {t.numel()}")
     if training:
-        m = input.numel() // c
         stats = []
         y = _norm.BatchNorm.apply(input, weight, bias, training=True, eps=eps, stats=stats)
         if running_mean is not None or running_var is not None:
-            mu, var = stats[0]
-            with no_grad():
+            mu, var_sum, m = stats[0]
+            with no_grad():  # PyTorch's update: the momentum in the statistics' dtype
                 if running_mean is not None:
                     rm = unwrap(running_mean)
-                    rm *= 1 - momentum
-                    rm += momentum * mu.astype(rm.dtype)
+                    factor = rm.dtype.type(momentum)
+                    rm[...] = factor * mu.astype(rm.dtype) + (1 - factor) * rm
                     bump_version(running_mean)
                 if running_var is not None:
                     rv = unwrap(running_var)
-                    rv *= 1 - momentum
-                    rv += (momentum * m / (m - 1)) * var.astype(rv.dtype)
+                    factor = rv.dtype.type(momentum)
+                    unbiased = (var_sum / var_sum.dtype.type(m - 1)).astype(np.float64)
+                    rv[...] = factor * unbiased + ((1 - factor) * rv).astype(np.float64)
                     bump_version(running_var)
         return y
     if running_mean is None or running_var is None:

@@ -442,13 +442,21 @@ class Softplus(_Unary):
         return Where.apply(ctx.a * ctx.beta > ctx.threshold, g, g * Sigmoid.apply(z))
 
 
+def _bound(bound, dtype):
+    """A clamp bound as an array: a tensor's own, a number taken in ``dtype`` (wrapping as
+    a C cast does: -1 is 255 for uint8)."""
+    if bound is None:
+        return None
+    array = getattr(bound, "_array", None)
+    return np.array(bound).astype(dtype) if array is None else array
+
+
 class Clamp(_Unary):
     """clamp(a, min, max); the gradient passes where min <= a <= max (PyTorch)."""
 
     @staticmethod
     def forward(ctx, a, min=None, max=None):  # noqa: A002
-        lo = getattr(min, "_array", min)
-        hi = getattr(max, "_array", max)
+        lo, hi = _bound(min, a.dtype), _bound(max, a.dtype)
         ctx.a, ctx.lo, ctx.hi = a, lo, hi
         out = a
         if lo is not None:

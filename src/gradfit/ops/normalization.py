@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from gradfit._cascade_sum import intra_op_threads
 from gradfit.autograd.function import Op
 from gradfit.ops.elementwise import Sqrt
 from gradfit.ops.movement import Reshape
@@ -35,50 +36,107 @@ def _chan(a: np.ndarray, ndim: int) -> np.ndarray:
     return a.reshape((1, -1) + (1,) * (ndim - 2))
 
 
-class BatchNorm(Op):
-    """Fused batch normalisation over axis 1 (see the module docstring).
+def _batch_stats(x: np.ndarray) -> tuple:
+    """Each channel's mean and sum of squared deviations, rounded as PyTorch's CPU kernels
+    round them (``batch_norm_kernel.cpp``), and the count per channel.
 
-    ``stats`` (training only): a list the forward appends the batch ``(mean, var)`` to
-    (biased variance), so the caller can update running estimates without a second pass.
+    A float32 input is summed in float64 and the mean rounded to float32; the squared
+    deviations are float32 products summed in float64. An input with one value per
+    sample and channel (N, C) goes through PyTorch's channels-last kernel instead when
+    N > threads: each thread sums its block of rows into a float32 buffer (the squares
+    fused into the running sums), and the buffers are added in float64. (With N <= threads
+    and fewer than 17 channels PyTorch's variance differs from both in the last bit in
+    about one channel in ten; the cause is not known.)
+    """
+    n = x.size // x.shape[1]
+    dt = x.dtype
+    threads = intra_op_threads()
+    if x.size == x.shape[0] * x.shape[1] and n > threads and dt == np.float32:
+        step = -(-n // threads)  # at::parallel_for's blocks of rows, one per thread
+        padded = np.zeros((threads * step, x.shape[1]), dt)  # adding the zeros is exact
+        padded[:n] = x.reshape(n, -1)
+
+        def side_by_side(a):  # (rows, C) -> (step, threads, C): each thread's j-th row
+            return a.reshape(threads, step, -1).swapaxes(0, 1)
+
+        sums = np.cumsum(side_by_side(padded), axis=0, dtype=dt)[-1]
+        mean = (sums.astype(np.float64).sum(axis=0) / n).astype(dt)
+        squares = (padded - mean).astype(np.float64)
+        squares *= squares  # exact: a float32 difference squared fits a float64
+        squares[n:] = 0.0
+        acc = np.zeros((threads, x.shape[1]), dt)
+        exact = np.empty(acc.shape, np.float64)
+        for row in side_by_side(squares):  # fused: each running sum rounded once
+            np.add(acc, row, out=exact)
+            np.copyto(acc, exact, casting="unsafe")
+        return mean, acc.astype(np.float64).sum(axis=0).astype(dt), n
+    mean = (_channel_sums(x) / n).astype(dt)
+    d = x - _chan(mean, x.ndim)
+    d *= d
+    return mean, _channel_sums(d).astype(dt), n
+
+
+def _channel_sums(x: np.ndarray) -> np.ndarray:
+    """Each channel's sum in float64 (over the samples and positions of (N, C, *S))."""
+    rows = x.reshape(x.shape[0], x.shape[1], -1)
+    return np.add.reduce(np.add.reduce(rows, axis=2, dtype=np.float64), axis=0)
+
+
+def _fused_affine(x: np.ndarray, alpha: np.ndarray, beta: np.ndarray) -> np.ndarray:
+    """x·alpha + beta rounded once (PyTorch's kernels fuse it); float32 through float64,
+    where the product is exact."""
+    if x.dtype == np.float32:
+        y = np.multiply(x, alpha.astype(np.float64))  # float64 out: the product is exact
+        y += beta.astype(np.float64)
+        return y.astype(np.float32)
+    return x * alpha + beta
+
+
+class BatchNorm(Op):
+    """Fused batch normalisation over axis 1 (see the module docstring), computed as
+    PyTorch's CPU kernel does: per channel alpha = invstd·weight and beta = bias −
+    mean·alpha, then y = x·alpha + beta, with its roundings (``_batch_stats``).
+
+    ``stats`` (training only): a list the forward appends the batch ``(mean, var_sum,
+    count)`` to, so the caller can update running estimates without a second pass.
     """
 
     @staticmethod
     def forward(
-        ctx, x, weight=None, bias=None, mean=None, var=None, training=True, eps=1e-5, stats=None
+        ctx,
+        x,
+        weight=None,
+        bias=None,
+        mean=None,
+        var=None,
+        training=True,
+        eps=1e-5,
+        stats=None,
     ):
-        axes = (0,) + tuple(range(2, x.ndim))
         dt = x.dtype
         nd = x.ndim
         if training:
-            inv_m = 1.0 / (x.size // x.shape[1])
-            mu = np.add.reduce(x, axis=axes) * inv_m
-            xc = x - _chan(mu, nd)
-            v = np.add.reduce(xc * xc, axis=axes) * inv_m
+            mu, var_sum, n = _batch_stats(x)
             if stats is not None:
-                stats.append((mu, v))
-            invstd = (1.0 / np.sqrt(v + eps)).astype(dt, copy=False)
-            xc *= _chan(invstd, nd)
-            xhat = xc
+                stats.append((mu, var_sum, n))
+            var = var_sum / dt.type(n)  # in the statistics' dtype, as PyTorch divides
+            invstd = (1.0 / np.sqrt(var.astype(np.float64) + eps)).astype(dt)
         else:
             mu, v = mean.astype(dt, copy=False), var.astype(dt, copy=False)
-            invstd = (1.0 / np.sqrt(v + eps)).astype(dt, copy=False)
-            xhat = (x - _chan(mu, nd)) * _chan(invstd, nd)
-        y = xhat if weight is None else xhat * _chan(weight, x.ndim)
-        if bias is not None:
-            y += _chan(bias, x.ndim)
-        ctx.xhat, ctx.invstd, ctx.weight, ctx.training, ctx.axes = (
-            xhat,
-            invstd,
-            weight,
-            training,
-            axes,
-        )
-        return y
+            invstd = (1 / np.sqrt(v + dt.type(eps))).astype(dt, copy=False)
+        alpha = invstd if weight is None else invstd * weight.astype(dt, copy=False)
+        bias_ = np.zeros_like(alpha) if bias is None else bias.astype(dt, copy=False)
+        beta = _fused_affine(-mu, alpha, bias_)
+        ctx.mu, ctx.invstd, ctx.weight, ctx.training = mu, invstd, weight, training
+        ctx.axes = (0,) + tuple(range(2, nd))
+        return _fused_affine(x, _chan(alpha, nd), _chan(beta, nd))
 
     @staticmethod
     def backward(ctx, g):
-        xhat, invstd, w, axes = ctx.xhat, ctx.invstd, ctx.weight, ctx.axes
+        invstd, w, axes = ctx.invstd, ctx.weight, ctx.axes
+        x = ctx.inputs[0]._array
         nd = g.ndim
+        xhat = (x - _chan(ctx.mu, nd)) * _chan(invstd, nd)
         gx = gw = gb = None
         sum_g = np.add.reduce(g, axis=axes)
         sum_gx = np.add.reduce(g * xhat, axis=axes)
