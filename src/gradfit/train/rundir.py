@@ -289,15 +289,18 @@ def write_json(path: Path, obj: Any) -> None:
 
 # --- checkpoints --------------------------------------------------------------------------
 
-FORMAT = "gradfit-train-checkpoint"
-VERSION = 1
+CHECKPOINT_FORMAT = "gradfit-train-checkpoint"
+CHECKPOINT_VERSION = 1
 
 
 def save_checkpoint(path: str | os.PathLike, state: dict[str, Any]) -> None:
     """Write a training checkpoint atomically."""
     from gradfit.serialization import checkpoint_bytes
 
-    atomic_write(path, checkpoint_bytes({"format": FORMAT, "version": VERSION, **state}))
+    atomic_write(
+        path,
+        checkpoint_bytes({"format": CHECKPOINT_FORMAT, "version": CHECKPOINT_VERSION, **state}),
+    )
 
 
 def save_weights(path: str | os.PathLike, state_dict: dict) -> None:
@@ -323,10 +326,10 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
         state = serialization.load_checkpoint(str(p))
     except Exception as e:  # a torn or foreign file: say which and why, do not crash
         raise UsageError(f"checkpoint {str(p)!r} cannot be read: {e}") from None
-    if not isinstance(state, dict) or state.get("format") != FORMAT:
+    if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
         raise UsageError(
             f"checkpoint {str(p)!r} is not a gradfit training checkpoint "
-            f"(expected format {FORMAT!r})"
+            f"(expected format {CHECKPOINT_FORMAT!r})"
         )
     return state
 
