@@ -196,6 +196,9 @@ def _config_flags(p: argparse.ArgumentParser) -> None:
             g.add_argument(flag, type=kind, metavar=metavar, help=text)
 
 
+CHECKPOINT_HELP = "weights to use (default RUN_DIR/checkpoint.safetensors)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="gradfit",
@@ -256,11 +259,7 @@ def build_parser() -> argparse.ArgumentParser:
         default="val",
         help="which part of the run's own data (default val)",
     )
-    e.add_argument(
-        "--checkpoint",
-        metavar="FILE",
-        help="weights to use (default RUN_DIR/checkpoint.safetensors)",
-    )
+    e.add_argument("--checkpoint", metavar="FILE", help=CHECKPOINT_HELP)
     e.add_argument("--out", metavar="DIR", help="where to write the outputs (default RUN_DIR)")
     e.add_argument("--quiet", action="store_true", help="print nothing")
     e.set_defaults(func=_cmd_evaluate)
@@ -330,11 +329,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument(
         "--seed", type=int, default=0, metavar="S", help="seed of the draws (default 0)"
     )
-    sp.add_argument(
-        "--checkpoint",
-        metavar="FILE",
-        help="weights to use (default RUN_DIR/checkpoint.safetensors)",
-    )
+    sp.add_argument("--checkpoint", metavar="FILE", help=CHECKPOINT_HELP)
     sp.set_defaults(func=_cmd_sample)
 
     sub.add_parser(

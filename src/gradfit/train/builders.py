@@ -377,7 +377,6 @@ REGRESSION_LOSSES = {
 }
 _LOSS_ALIASES = {
     "ce": "cross_entropy",
-    "crossentropy": "cross_entropy",
     "nll": "cross_entropy",
     "l2": "mse",
     "meansquarederror": "mse",
@@ -470,19 +469,12 @@ def needs_closure(optimizer) -> bool:
 
 # --- scheduler ----------------------------------------------------------------------------
 
-# Short names, offered for the classes gradfit.optim.lr_scheduler has.
+# Short names besides a class's own name with or without its "LR" (step, onecycle, ...),
+# offered for the classes gradfit.optim.lr_scheduler has.
 SCHEDULER_ALIASES = {
-    "step": "StepLR",
-    "multistep": "MultiStepLR",
-    "exponential": "ExponentialLR",
     "cosine": "CosineAnnealingLR",
     "cosinerestarts": "CosineAnnealingWarmRestarts",
-    "linear": "LinearLR",
-    "onecycle": "OneCycleLR",
-    "cyclic": "CyclicLR",
     "plateau": "ReduceLROnPlateau",
-    "constant": "ConstantLR",
-    "polynomial": "PolynomialLR",
 }
 # Schedules that take a function or other schedules cannot be written in a TOML file.
 _UNSUPPORTED_SCHEDULERS = {
