@@ -571,28 +571,21 @@ def _toml_able(v: Any) -> bool:
     return False
 
 
-def signature_defaults(cls: type, n_args: int = 1, skip=()) -> dict[str, Any]:
-    """The constructor's keyword defaults that a TOML file can hold (None, callables and
-    the first ``n_args`` positional inputs left out)."""
-    out = {}
-    for p in _named_parameters(cls, n_args):
-        d = p.default
-        if p.name not in skip and d is not p.empty and _toml_able(d):
-            out[p.name] = list(d) if isinstance(d, tuple) else d
-    return out
-
-
 def fill_defaults(cfg: dict, criterion, optimizer, scheduler) -> None:
-    """Write the constructor defaults of the loss, optimizer and schedule into ``cfg``, so the
-    saved config.toml states every hyperparameter that was used."""
+    """Write the constructor defaults of the loss, optimizer and schedule that a TOML file
+    can hold (not None, callables or the positional inputs) into ``cfg``, so the saved
+    config.toml states every hyperparameter that was used."""
     for section, obj, n_args, skip in (
         ("loss", criterion, 0, _LOSS_SKIP),
         ("optimizer", optimizer, 1, ()),
         ("scheduler", scheduler, 1, _SCHEDULER_SKIP),
     ):
-        if obj is not None:
-            for k, v in signature_defaults(type(obj), n_args, skip).items():
-                cfg[section].setdefault(k, v)
+        if obj is None:
+            continue
+        for p in _named_parameters(type(obj), n_args):
+            d = p.default
+            if p.name not in skip and d is not p.empty and _toml_able(d):
+                cfg[section].setdefault(p.name, list(d) if isinstance(d, tuple) else d)
 
 
 def _is_required(default) -> bool:
