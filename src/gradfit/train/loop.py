@@ -38,7 +38,8 @@ class Callback:
         pass
 
     def on_train_end(self, session: Session, status: str) -> None:
-        """``status``: ``"completed"``, ``"diverged"``, ``"interrupted"`` or ``"failed"``."""
+        """``status``: ``"completed"``, ``"stopped"`` (a callback set ``stop_requested``),
+        ``"diverged"``, ``"interrupted"`` or ``"failed"``."""
 
 
 def _diverged(session: Session, epoch: int, step: int, value: float, what: str = "loss"):
