@@ -297,7 +297,6 @@ def resume(
 def run_weights(run_dir: Path, checkpoint: str | None) -> tuple[Path, dict, dict]:
     """(path, model state, training checkpoint or {}) from ``checkpoint``, else the run's
     last checkpoint, else its final weights; a plain ``gradfit.save``'d state dict too."""
-
     path = Path(checkpoint) if checkpoint else run_dir / rundir.CHECKPOINT
     if not checkpoint and not path.exists() and (run_dir / rundir.MODEL).exists():
         path = run_dir / rundir.MODEL
