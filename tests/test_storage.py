@@ -61,7 +61,8 @@ def test_storages_share_memory_as_pytorch():
         x.untyped_storage().fill_(0)
         assert x.sum().item() == 0
         assert isinstance(x.untyped_storage(), lib.UntypedStorage)
-        assert lib.UntypedStorage(4).tolist() == [0, 0, 0, 0]
+        assert lib.UntypedStorage(4).nbytes() == 4  # PyTorch's bytes are uninitialised
+    assert gradfit.UntypedStorage(4).tolist() == [0, 0, 0, 0]
 
 
 def test_typed_storage_warns_as_pytorch():

@@ -295,6 +295,7 @@ def test_errors_match_torch(torch):
         lambda lib: lib.tensor([[1.0, 2.0]]).sum_to_size(3),
         lambda lib: lib.zeros(3).fill_diagonal_(1),
         lambda lib: lib.zeros(2, 3, 2).fill_diagonal_(1),
+        lambda lib: lib.tensor([1.0, 2.0]).renorm(2, 0, 1.0),
         lambda lib: lib.zeros(3).retain_grad(),
         lambda lib: lib.zeros(3).H,
         lambda lib: lib.set_num_threads(0),

@@ -2740,6 +2740,8 @@ def _renorm(self, p, dim: int, maxnorm):
     """Each slice along ``dim`` whose p-norm exceeds ``maxnorm`` scaled to norm
     ``maxnorm`` (PyTorch's factor maxnorm / (norm + 1e-7)), differentiable through the
     norm as PyTorch's."""
+    if self.ndim < 2:
+        raise RuntimeError(f"renorm: input needs at least 2 dimensions, got {self.ndim} dimensions")
     if maxnorm < 0:
         raise RuntimeError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm}")
     d = dim % self.ndim
