@@ -10,11 +10,9 @@ from gradfit._arrays import unwrap, wrap
 from gradfit.distributions import constraints
 from gradfit.distributions.distribution import Distribution
 from gradfit.distributions.utils import (
+    _BinaryProbability,
     _probs_or_logits,
     broadcast_all,
-    lazy_property,
-    logits_to_probs,
-    probs_to_logits,
 )
 
 __all__ = ["Binomial"]
@@ -56,18 +54,13 @@ def _expand_counts(d, cls, batch_shape, _instance):
     new = d._get_checked_instance(cls, _instance)
     batch_shape = torch.Size(batch_shape)
     new.total_count = d.total_count.expand(batch_shape)
-    if "probs" in d.__dict__:
-        new.probs = d.probs.expand(batch_shape)
-        new._param = new.probs
-    if "logits" in d.__dict__:
-        new.logits = d.logits.expand(batch_shape)
-        new._param = new.logits
+    d._expand_probs_or_logits(new, batch_shape)
     Distribution.__init__(new, batch_shape, validate_args=False)
     new._validate_args = d._validate_args
     return new
 
 
-class Binomial(Distribution):
+class Binomial(_BinaryProbability, Distribution):
     """The number of successes in ``total_count`` Bernoulli(p) trials:
     P(k) = C(n, k) p^k (1 - p)^(n - k). Sampling is statistical, not PyTorch's stream (see
     ``_binomial_draws``)."""
@@ -101,18 +94,6 @@ class Binomial(Distribution):
     @property
     def variance(self):
         return self.total_count * self.probs * (1 - self.probs)
-
-    @lazy_property
-    def logits(self):
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self):
-        return logits_to_probs(self.logits, is_binary=True)
-
-    @property
-    def param_shape(self):
-        return self._param.size()
 
     def sample(self, sample_shape=()):
         shape = tuple(self._extended_shape(sample_shape))

@@ -8,9 +8,8 @@ from gradfit.distributions.binomial import _expand_counts, _set_counts
 from gradfit.distributions.distribution import Distribution
 from gradfit.distributions.gamma import Gamma
 from gradfit.distributions.utils import (
+    _BinaryProbability,
     lazy_property,
-    logits_to_probs,
-    probs_to_logits,
 )
 
 __all__ = ["NegativeBinomial"]
@@ -22,7 +21,7 @@ def _logsigmoid(x):
     return logsigmoid(x)
 
 
-class NegativeBinomial(Distribution):
+class NegativeBinomial(_BinaryProbability, Distribution):
     """The number of successes before ``total_count`` failures, each trial a success with
     probability p: P(k) = C(k + r - 1, k) p^k (1 - p)^r. Sampled as PyTorch does, a Poisson
     of a Gamma(r, (1 - p) / p) rate, both on gradfit's reproduction of PyTorch's stream."""
@@ -52,18 +51,6 @@ class NegativeBinomial(Distribution):
     @property
     def variance(self):
         return self.mean / torch.sigmoid(-self.logits)
-
-    @lazy_property
-    def logits(self):
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self):
-        return logits_to_probs(self.logits, is_binary=True)
-
-    @property
-    def param_shape(self):
-        return self._param.size()
 
     @lazy_property
     def _gamma(self):

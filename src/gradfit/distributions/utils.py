@@ -105,5 +105,38 @@ class lazy_property:  # noqa: N801 - PyTorch's name
         return value
 
 
+class _BinaryProbability:
+    """``probs`` or ``logits`` of a binary event, the other derived on first read (the
+    distributions that take either: Bernoulli, Binomial, NegativeBinomial, the relaxed
+    Bernoulli); ``_param`` is the one given."""
+
+    def _set_probs_or_logits(self, probs, logits) -> bool:
+        """Store the given parameter, broadcast; return whether it was a Python number."""
+        _probs_or_logits(probs, logits)
+        name, given = ("probs", probs) if probs is not None else ("logits", logits)
+        (self._param,) = broadcast_all(given)
+        setattr(self, name, self._param)
+        return isinstance(given, _Number)
+
+    def _expand_probs_or_logits(self, new, batch_shape) -> None:
+        """``expand``'s share: the parameters already made, expanded onto ``new``."""
+        for name in ("probs", "logits"):
+            if name in self.__dict__:
+                new._param = getattr(self, name).expand(batch_shape)
+                setattr(new, name, new._param)
+
+    @lazy_property
+    def logits(self):
+        return probs_to_logits(self.probs, is_binary=True)
+
+    @lazy_property
+    def probs(self):
+        return logits_to_probs(self.logits, is_binary=True)
+
+    @property
+    def param_shape(self):
+        return self._param.size()
+
+
 # the Euler-Mascheroni constant (Gumbel's mean), to the digits PyTorch uses
 euler_constant = 0.57721566490153286060
