@@ -316,16 +316,6 @@ def _kl_bernoulli_poisson(p, q):
     return -p.entropy() - (p.probs * q.rate.log() - q.rate)
 
 
-@register_kl(Beta, Pareto)
-def _kl_beta_infinity(p, q):
-    return _infinite_like(p.concentration1)
-
-
-@register_kl(Exponential, Pareto)
-def _kl_exponential_infinity(p, q):
-    return _infinite_like(p.rate)
-
-
 @register_kl(Exponential, Gumbel)
 def _kl_exponential_gumbel(p, q):
     scale_rate_prod = p.rate * q.scale
@@ -334,11 +324,6 @@ def _kl_exponential_gumbel(p, q):
     t2 = torch.exp(loc_scale_ratio) * scale_rate_prod / (scale_rate_prod + 1)
     t3 = scale_rate_prod.reciprocal()
     return t1 - loc_scale_ratio + t2 + t3
-
-
-@register_kl(Gamma, Pareto)
-def _kl_gamma_infinity(p, q):
-    return _infinite_like(p.concentration)
 
 
 @register_kl(Gamma, Gumbel)
@@ -358,15 +343,6 @@ def _kl_gamma_gumbel(p, q):
     return t1 + t2 + t3
 
 
-@register_kl(Gumbel, Beta)
-@register_kl(Gumbel, Exponential)
-@register_kl(Gumbel, Gamma)
-@register_kl(Gumbel, Pareto)
-@register_kl(Gumbel, Uniform)
-def _kl_gumbel_infinity(p, q):
-    return _infinite_like(p.loc)
-
-
 @register_kl(Gumbel, Normal)
 def _kl_gumbel_normal(p, q):
     param_ratio = p.scale / q.scale
@@ -374,16 +350,6 @@ def _kl_gumbel_normal(p, q):
     t2 = (math.pi * param_ratio * 0.5).pow(2) / 3
     t3 = ((p.loc + p.scale * euler_constant - q.loc) / q.scale).pow(2) * 0.5
     return -t1 + t2 + t3 - (euler_constant + 1)
-
-
-@register_kl(Laplace, Pareto)
-def _kl_laplace_infinity(p, q):
-    return _infinite_like(p.loc)
-
-
-@register_kl(Normal, Pareto)
-def _kl_normal_infinity(p, q):
-    return _infinite_like(p.loc)
 
 
 @register_kl(Normal, Gumbel)
@@ -395,12 +361,6 @@ def _kl_normal_gumbel(p, q):
     t2 = mean_scale_ratio - loc_scale_ratio
     t3 = torch.exp(-mean_scale_ratio + 0.5 * var_scale_sqr_ratio + loc_scale_ratio)
     return -t1 + t2 + t3 - (0.5 * (1 + math.log(2 * math.pi)))
-
-
-@register_kl(Pareto, Beta)
-@register_kl(Pareto, Uniform)
-def _kl_pareto_infinity(p, q):
-    return _infinite_like(p.scale)
 
 
 @register_kl(Pareto, Exponential)
@@ -434,12 +394,6 @@ def _kl_pareto_normal(p, q):
     t4 = (p.alpha * common_term - q.loc).pow(2)
     result = t1 - t2 + (t3 + t4) / var_normal - 1
     return torch.where(p.alpha <= 2, math.inf, result)
-
-
-@register_kl(Poisson, Bernoulli)
-@register_kl(Poisson, Binomial)
-def _kl_poisson_infinity(p, q):
-    return _infinite_like(p.rate)
 
 
 @register_kl(Uniform, Gumbel)
@@ -489,11 +443,6 @@ def _kl_unit_interval_continuous_bernoulli(p, q):
         )
         return torch.where(outside, torch.ones_like(result) * math.inf, result)
     return result
-
-
-@register_kl(ContinuousBernoulli, Pareto)
-def _kl_continuous_bernoulli_infinity(p, q):
-    return _infinite_like(p.probs)
 
 
 @register_kl(ContinuousBernoulli, Exponential)
@@ -619,3 +568,26 @@ def _kl_expfamily_expfamily(p, q):
         term = (qnp - pnp) * g
         result = result - _sum_rightmost(term, len(q.event_shape))
     return result
+
+
+# The pairs whose divergence is infinite (part of p's support lies outside q's), as
+# PyTorch registers them: infinity in the shape of the named parameter of p.
+_INFINITE = (
+    (Beta, Pareto, "concentration1"),
+    (Exponential, Pareto, "rate"),
+    (Gamma, Pareto, "concentration"),
+    (Gumbel, Beta, "loc"),
+    (Gumbel, Exponential, "loc"),
+    (Gumbel, Gamma, "loc"),
+    (Gumbel, Pareto, "loc"),
+    (Gumbel, Uniform, "loc"),
+    (Laplace, Pareto, "loc"),
+    (Normal, Pareto, "loc"),
+    (Pareto, Beta, "scale"),
+    (Pareto, Uniform, "scale"),
+    (Poisson, Bernoulli, "rate"),
+    (Poisson, Binomial, "rate"),
+    (ContinuousBernoulli, Pareto, "probs"),
+)
+for _p, _q, _name in _INFINITE:
+    register_kl(_p, _q)(lambda p, q, _name=_name: _infinite_like(getattr(p, _name)))
