@@ -20,6 +20,7 @@ import numpy as np
 
 from gradfit import _rng
 from gradfit._arrays import unwrap, wrap
+from gradfit._tensorops_gaps import prelu  # noqa: F401 - nn.functional.prelu is Tensor.prelu
 from gradfit._tensorops_more import broadcast_tensors as _broadcast_tensors
 from gradfit._typenames import scalar_type
 from gradfit.autograd._torch_names import named
@@ -296,30 +297,6 @@ def relu_(input: Tensor) -> Tensor:  # noqa: A002
 
 def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:  # noqa: A002
     return leaky_relu(input, negative_slope, inplace=True)
-
-
-def prelu(input: Tensor, weight: Tensor) -> Tensor:  # noqa: A002
-    """z for z > 0, weight * z otherwise, with one weight per channel (axis 1) or one
-    shared weight."""
-    if input.dtype != weight.dtype:
-        names = {"float64": "Double", "float32": "Float", "float16": "Half"}
-        a, b = unwrap(input).dtype, unwrap(weight).dtype
-        raise RuntimeError(
-            f"prelu: Type promoting not supported. Got {names.get(a.name, input.dtype)}"
-            f" and {names.get(b.name, weight.dtype)}"
-        )
-    n = weight.numel()
-    if n != 1:
-        channels = input.shape[1] if input.ndim >= 2 else 1
-        if weight.ndim != 1 or n != channels:
-            raise RuntimeError(
-                f"Mismatch of parameter numbers and input channel size. Found parameter "
-                f"numbers = {n} and channel size = {channels}."
-            )
-        weight = weight.reshape((n,) + (1,) * (input.ndim - 2))
-    elif input.ndim == 0:
-        weight = weight.reshape(())
-    return _act.Prelu.apply(input, weight)
 
 
 def softsign(input: Tensor) -> Tensor:  # noqa: A002
