@@ -233,9 +233,7 @@ class finfo:  # noqa: N801 - PyTorch's name
             f32 = np.finfo(np.float32)
             self.bits, self.dtype = 16, "bfloat16"
             self.eps = 2.0**-_BFLOAT16_FRACTION_BITS
-            self.max = float(f32.max) - (2.0 ** (-_BFLOAT16_FRACTION_BITS - 1) - 2.0**-24) * (
-                2.0**128
-            )
+            self.max = (2 - self.eps) * 2.0 ** float(f32.maxexp - 1)
             self.min, self.tiny = -self.max, float(f32.smallest_normal)
             self.smallest_normal = self.tiny
             self.resolution = 10.0 ** -int(_BFLOAT16_FRACTION_BITS * np.log10(2))

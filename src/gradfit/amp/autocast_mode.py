@@ -205,26 +205,25 @@ def clear_autocast_cache() -> None:
     """Nothing to clear: gradfit casts nothing, so it caches no casts."""
 
 
-def _deprecated_device_getter(device_type: str, new: str, what: str):
+def _deprecated(name: str, getter, device_type: str):
+    """PyTorch's deprecated per-device getter ``name``: ``getter(device_type)``, warned."""
+
     def get():
         warnings.warn(
-            f"gradfit.{get.__name__}() is deprecated. Please use gradfit.{new}('{device_type}') "
-            "instead.",
+            f"gradfit.{name}() is deprecated. Please use gradfit.{getter.__name__}"
+            f"('{device_type}') instead.",
             DeprecationWarning,
             stacklevel=2,
         )
-        return what_of[what](device_type)
+        return getter(device_type)
 
-    what_of = {"dtype": get_autocast_dtype, "enabled": is_autocast_enabled}
+    get.__name__ = get.__qualname__ = name
     return get
 
 
-get_autocast_cpu_dtype = _deprecated_device_getter("cpu", "get_autocast_dtype", "dtype")
-get_autocast_cpu_dtype.__name__ = "get_autocast_cpu_dtype"
-get_autocast_gpu_dtype = _deprecated_device_getter("cuda", "get_autocast_dtype", "dtype")
-get_autocast_gpu_dtype.__name__ = "get_autocast_gpu_dtype"
-is_autocast_cpu_enabled = _deprecated_device_getter("cpu", "is_autocast_enabled", "enabled")
-is_autocast_cpu_enabled.__name__ = "is_autocast_cpu_enabled"
+get_autocast_cpu_dtype = _deprecated("get_autocast_cpu_dtype", get_autocast_dtype, "cpu")
+get_autocast_gpu_dtype = _deprecated("get_autocast_gpu_dtype", get_autocast_dtype, "cuda")
+is_autocast_cpu_enabled = _deprecated("is_autocast_cpu_enabled", is_autocast_enabled, "cpu")
 
 
 def custom_fwd(fwd=None, *, device_type: str, cast_inputs=None):
