@@ -182,6 +182,8 @@ def run_backward(roots, root_grads, retain_graph: bool, capture=None) -> dict | 
                     g = res._array
         if capture_nodes and node in capture_nodes:
             captured[node] = g
+        if node.packed is not None:  # saved-tensor hooks: backward reads unpack's tensors
+            _unpack_saved(node, retain_graph)
         inputs = node.inputs
         versions = node.versions
         if versions is not None:
@@ -229,6 +231,12 @@ def run_backward(roots, root_grads, retain_graph: bool, capture=None) -> dict | 
             out[id(t)] = captured.get(t.grad_fn) if t.grad_fn is not None else leaf_grads.get(id(t))
         return out
     return None
+
+
+def _unpack_saved(node, retain_graph: bool) -> None:
+    from gradfit.autograd import saved_tensors
+
+    saved_tensors.unpack_node(node, retain_graph)
 
 
 def _wirtinger(node, g: np.ndarray) -> tuple:
@@ -448,6 +456,8 @@ def run_backward_graph(
                     res = hook(g)
                     if res is not None:
                         g = res
+            if node.packed is not None:
+                _unpack_saved(node, retain_graph)
             inputs = node.inputs
             if node.versions is not None:
                 for t, v in zip(inputs, node.versions):

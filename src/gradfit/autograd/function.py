@@ -40,6 +40,18 @@ _next_seq = itertools.count(1).__next__
 _numbering = [False]
 
 
+# The (pack, unpack) pairs of the active ``torch.autograd.graph.saved_tensors_hooks``
+# contexts, innermost last (``graph.saved_tensors_hooks``): while it is not empty, each
+# recorded node hands what it saves to ``pack`` (``saved_tensors.pack_node``).
+_saved_hooks: list = []
+
+
+def _pack_saved(ctx, args, out) -> None:
+    from gradfit.autograd import saved_tensors
+
+    saved_tensors.pack_node(ctx, args, out)
+
+
 def number_nodes() -> None:
     """Number every node recorded from now on (an in-place op is about to be recorded)."""
     _numbering[0] = True
@@ -139,6 +151,7 @@ class Op:
     _freed = False
     seq = 0  # the recording order (``_next_seq``; 0 before the first in-place op)
     replaced = None  # an in-place op's node: the tensor as it was before the edit
+    packed = None  # what saved-tensor hooks packed (``saved_tensors.pack_node``)
     backward_graph = None
     composite = None
     # True for an op whose backward handles complex gradients itself (ops/complex.py,
@@ -237,10 +250,20 @@ class Op:
                 ctx.versions = versions
             t.grad_fn = ctx
             t._requires_grad = True
+            if _saved_hooks:
+                _pack_saved(ctx, args, t)
         else:
             t.grad_fn = None
             t._requires_grad = False
         return t
+
+    def __getattr__(self, name: str):
+        # Only reached for a missing attribute: PyTorch's views of what a node saved.
+        if name.startswith(("_saved_", "_raw_saved_")):
+            from gradfit.autograd import saved_tensors
+
+            return saved_tensors.saved_attribute(self, name)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def name(self) -> str:
         """PyTorch's name for this node (``AddmmBackward0``), from one table."""
@@ -407,6 +430,10 @@ class FunctionCtx:
                 "saved_tensors: the graph was freed by an earlier backward(); "
                 "call backward(retain_graph=True) to backpropagate twice"
             )
+        if getattr(self, "packed", None) is not None:  # packed by saved-tensor hooks
+            from gradfit.autograd import saved_tensors
+
+            return saved_tensors.unpack_function_saved(self._saved)
         return self._saved
 
 
@@ -414,6 +441,7 @@ class _UserNode(Op, FunctionCtx):
     """Graph node for a user ``Function``: wraps arrays as Tensors around its backward."""
 
     pieces = None  # (start, stop, shape) of each output in the packed one, if several
+    _saved_for_forward = None  # what ``save_for_forward`` kept (forward mode)
     complex_grad = True  # a user's backward gets the gradient as PyTorch gives it
 
     def __init__(self, fn_cls):
@@ -604,7 +632,16 @@ def _function_apply(cls, args, kwargs) -> tuple:
         # a saved output is the output itself: its gradient flows under create_graph
         node._saved = tuple(new if t is out else t for t in node._saved)
         out = new
+        if _saved_hooks:
+            _pack_function_saved(node)
     return out, node
+
+
+def _pack_function_saved(node) -> None:
+    from gradfit.autograd import saved_tensors
+
+    saved_tensors.pack_function_saved(node)
+    node.packed = ()  # the engine has nothing to restore: saved_tensors unpacks
 
 
 def _record(node, args, outs) -> None:
@@ -657,6 +694,8 @@ def _apply_outputs(node, args, outs: tuple) -> tuple:
         result[i].grad_fn.user_node = node
     remap = {id(outs[i]): result[i] for i in diff}
     node._saved = tuple(remap.get(id(t), t) for t in node._saved)
+    if _saved_hooks:
+        _pack_function_saved(node)
     return tuple(result)
 
 
