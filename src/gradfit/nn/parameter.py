@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from gradfit._arrays import unwrap, wrap
-from gradfit.tensor import Tensor
+from gradfit import _dtypes
+from gradfit._arrays import set_array, unwrap, wrap
+from gradfit.tensor import Tensor, _check_device
 
 
 class Parameter(Tensor):
@@ -54,3 +55,51 @@ class Buffer(Tensor):
             data = np.empty((0,), dtype=np.float32)
         super().__init__(data.detach() if isinstance(data, Tensor) else data)
         self.persistent = persistent
+
+
+# --- lazy parameters (the lazy layers of nn.modules.lazy), at PyTorch's import path -------
+class UninitializedParameter(Parameter):
+    """A parameter with no shape yet; ``materialize(shape)`` gives it one (uninitialised
+    values) and turns it into a plain ``Parameter``, keeping its identity, so optimizers
+    and references made before the first forward see the materialised parameter."""
+
+    cls_to_become = Parameter
+
+    def __init__(self, requires_grad: bool = True, device=None, dtype=None) -> None:
+        _check_device(device)
+        super().__init__(np.empty((0,), dtype=_dtypes.to_dtype(dtype)), requires_grad)
+
+    def materialize(self, shape, device=None, dtype=None) -> None:
+        _check_device(device)
+        dt = self.dtype if dtype is None else _dtypes.to_dtype(dtype)
+        set_array(self, np.empty(tuple(shape), dtype=_dtypes.to_dtype(dt)))
+        self.__class__ = self.cls_to_become
+
+    def __repr__(self) -> str:
+        return "<UninitializedParameter>"
+
+
+class UninitializedBuffer(Tensor):
+    """A buffer with no shape yet (a lazy norm layer's running statistics); ``materialize``
+    gives it one and turns it into a plain Tensor, keeping its identity."""
+
+    def __init__(self, requires_grad: bool = False, device=None, dtype=None) -> None:
+        _check_device(device)
+        super().__init__(np.empty((0,), dtype=_dtypes.to_dtype(dtype)))
+
+    def materialize(self, shape, device=None, dtype=None) -> None:
+        _check_device(device)
+        dt = self.dtype if dtype is None else _dtypes.to_dtype(dtype)
+        set_array(self, np.empty(tuple(shape), dtype=_dtypes.to_dtype(dt)))
+        self.__class__ = Tensor
+
+    def __repr__(self) -> str:
+        return "<UninitializedBuffer>"
+
+
+UninitializedTensorMixin = (UninitializedParameter, UninitializedBuffer)
+
+
+def is_lazy(param) -> bool:
+    """Whether ``param`` is an ``UninitializedParameter`` or ``UninitializedBuffer``."""
+    return isinstance(param, UninitializedTensorMixin)

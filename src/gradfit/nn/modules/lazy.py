@@ -7,13 +7,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from gradfit import _dtypes
-from gradfit._arrays import set_array, wrap
+from gradfit._arrays import wrap
 from gradfit._grad_mode import no_grad
 from gradfit.nn.modules import batchnorm, conv
 from gradfit.nn.modules.linear import Linear
-from gradfit.nn.parameter import Parameter
-from gradfit.tensor import Tensor, _check_device
+from gradfit.nn.parameter import UninitializedBuffer, UninitializedParameter, is_lazy
 
 __all__ = [
     "LazyBatchNorm1d",
@@ -29,67 +27,65 @@ __all__ = [
     "LazyInstanceNorm2d",
     "LazyInstanceNorm3d",
     "LazyLinear",
+    "LazyModuleMixin",
     "UninitializedBuffer",
     "UninitializedParameter",
 ]
 
 
-class UninitializedParameter(Parameter):
-    """A parameter with no shape yet; ``materialize(shape)`` gives it one (uninitialised
-    values) and turns it into a plain ``Parameter``, keeping its identity, so optimizers
-    and references made before the first forward see the materialised parameter."""
-
-    cls_to_become = Parameter
-
-    def __init__(self, requires_grad: bool = True, device=None, dtype=None) -> None:
-        _check_device(device)
-        super().__init__(np.empty((0,), dtype=_dtypes.to_dtype(dtype)), requires_grad)
-
-    def materialize(self, shape, device=None, dtype=None) -> None:
-        _check_device(device)
-        dt = self.dtype if dtype is None else _dtypes.to_dtype(dtype)
-        set_array(self, np.empty(tuple(shape), dtype=_dtypes.to_dtype(dt)))
-        self.__class__ = self.cls_to_become
-
-    def __repr__(self) -> str:
-        return "<UninitializedParameter>"
-
-
-class UninitializedBuffer(Tensor):
-    """A buffer with no shape yet (a lazy norm layer's running statistics); ``materialize``
-    gives it one and turns it into a plain Tensor, keeping its identity."""
-
-    def __init__(self, requires_grad: bool = False, device=None, dtype=None) -> None:
-        _check_device(device)
-        super().__init__(np.empty((0,), dtype=_dtypes.to_dtype(dtype)))
-
-    def materialize(self, shape, device=None, dtype=None) -> None:
-        _check_device(device)
-        dt = self.dtype if dtype is None else _dtypes.to_dtype(dtype)
-        set_array(self, np.empty(tuple(shape), dtype=_dtypes.to_dtype(dt)))
-        self.__class__ = Tensor
-
-    def __repr__(self) -> str:
-        return "<UninitializedBuffer>"
-
-
 def _has_uninitialized(module) -> bool:
     tensors = list(module._parameters.values()) + list(module._buffers.values())
-    return any(isinstance(t, (UninitializedParameter, UninitializedBuffer)) for t in tensors)
+    return any(is_lazy(t) for t in tensors)
 
 
-class _LazyMixin:
-    """What every lazy layer shares: uninitialised weight and bias until the first call,
-    whose forward pre-hook (``_infer_parameters``) materialises them."""
+class LazyModuleMixin:
+    """A mixin for modules whose parameters are shaped by their first input, as
+    ``torch.nn.modules.lazy.LazyModuleMixin``: ``class LazyMLP(LazyModuleMixin, nn.Module)``
+    creates ``UninitializedParameter``s in ``__init__`` and defines
+    ``initialize_parameters(*inputs)``, which the first call runs (a forward pre-hook)
+    to materialise them; then the hook is removed and, if ``cls_to_become`` is set, the
+    module becomes an instance of that class."""
+
+    cls_to_become = None
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._initialize_hook = self.register_forward_pre_hook(_infer_lazy, with_kwargs=True)
+
+    def has_uninitialized_params(self) -> bool:
+        """Whether a parameter or buffer of this module (not its children) is lazy."""
+        return _has_uninitialized(self)
+
+    def initialize_parameters(self, *args, **kwargs):
+        raise NotImplementedError(
+            f"initialize_parameters is not implemented for {type(self).__name__}"
+        )
+
+
+def _infer_lazy(module, args, kwargs=None):
+    """A user lazy module's first call: materialise, check, drop the hook, change class."""
+    module.initialize_parameters(*args, **(kwargs or {}))
+    if module.has_uninitialized_params():
+        raise RuntimeError(f"module {module._get_name()} has not been fully initialized")
+    module._initialize_hook.remove()
+    del module._initialize_hook
+    if module.cls_to_become is not None:
+        module.__class__ = module.cls_to_become
+
+
+class _LazyMixin(LazyModuleMixin):
+    """What every lazy layer of gradfit shares: uninitialised weight and bias until the
+    first call, whose forward pre-hook (``_infer_parameters``) materialises them."""
+
+    def __init__(self, *args, **kwargs):
+        # the layer registers its own hook (``_lazy_weight_and_bias``)
+        super(LazyModuleMixin, self).__init__(*args, **kwargs)
 
     def _lazy_weight_and_bias(self, bias: bool, device, dtype) -> None:
         self.weight = UninitializedParameter(device=device, dtype=dtype)
         if bias:
             self.bias = UninitializedParameter(device=device, dtype=dtype)
         self._initialize_hook = self.register_forward_pre_hook(_infer_parameters)
-
-    def has_uninitialized_params(self) -> bool:
-        return _has_uninitialized(self)
 
 
 class LazyLinear(_LazyMixin, Linear):
