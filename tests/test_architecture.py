@@ -168,6 +168,9 @@ RUNGS = {
     "gradfit._rng": 0,
     "gradfit._tensor_str": 0,  # tensor printing (issue 16)
     "gradfit._typenames": 0,  # PyTorch's legacy type strings (issue 16)
+    # torch.autograd.profiler: a facade over gradfit.profiler, above the ladder (loaded on
+    # first use; no core module may import it). Listed before its package: first match.
+    "gradfit.autograd.profiler": None,
     "gradfit.autograd": 1,  # the graph machinery: Tensor only through TensorProtocol
     "gradfit.ops": 2,  # arrays in, arrays out
     "gradfit._arrays": 2,  # the internal array API (Tensor through the bound class)

@@ -512,3 +512,6 @@ from gradfit._stft import istft, stft  # noqa: E402
 from gradfit import _numpy_names  # noqa: E402
 
 _numpy_names.install(globals(), Tensor)
+
+# --- apihooks: torch.multiprocessing and torch.mps, loaded on first use ----------------------
+_LAZY_MODULES.update({"multiprocessing", "mps"})

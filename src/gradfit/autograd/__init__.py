@@ -43,6 +43,7 @@ __all__ = [
     "enable_grad",
     "forward_ad",
     "grad",
+    "profiler",
     "functional",
     "gradcheck",
     "gradgradcheck",
@@ -72,8 +73,8 @@ def Variable(data, requires_grad: bool = False, volatile: bool = False):  # noqa
 
 def __getattr__(name: str):
     # ``forward_ad`` is imported on first use, so that ``import gradfit`` pays nothing for it.
-    if name == "forward_ad":
+    if name in ("forward_ad", "profiler"):  # profiler: torch.autograd.profiler (apihooks)
         import importlib
 
-        return importlib.import_module("gradfit.autograd.forward_ad")
+        return importlib.import_module(f"gradfit.autograd.{name}")
     raise AttributeError(f"module 'gradfit.autograd' has no attribute {name!r}")

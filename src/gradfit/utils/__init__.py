@@ -3,13 +3,13 @@
 
 from gradfit.utils import data, hooks
 
-__all__ = ["data", "hooks", "checkpoint"]
+__all__ = ["data", "hooks", "checkpoint", "benchmark"]
 
 
 # --- pruneamp: torch.utils.checkpoint, loaded on first use (it is a submodule in PyTorch) ---
 def __getattr__(name: str):
-    if name == "checkpoint":
+    if name in ("checkpoint", "benchmark"):  # benchmark: torch.utils.benchmark (apihooks)
         import importlib
 
-        return importlib.import_module("gradfit.utils.checkpoint")
+        return importlib.import_module(f"gradfit.utils.{name}")
     raise AttributeError(f"module 'gradfit.utils' has no attribute {name!r}")
