@@ -184,6 +184,7 @@ RUNGS = {
     "gradfit.linalg": 3,
     "gradfit._stft": 3,  # stft/istft, Tensor methods (complexfft)
     "gradfit.storage": 3,  # Tensor.untyped_storage/storage: the memory a tensor views
+    "gradfit._shared_memory": 3,  # Tensor.share_memory_: memory other processes map (apihooks)
 }
 
 

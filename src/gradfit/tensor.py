@@ -3269,9 +3269,6 @@ Tensor.corrcoef = lambda self: _rt().corrcoef(self)
 # CPU-only facts: no pinned or shared memory, no other device, no quantisation or nesting
 Tensor.get_device = lambda self: -1
 Tensor.is_pinned = lambda self, device=None: False
-# tensors moved to "shared memory" (NumPy's memory is the process's): id -> weak reference,
-# as a WeakSet would compare tensors with their elementwise ==
-_SHARED: dict = {}
 
 
 def _pin_memory(self, device=None):
@@ -3279,14 +3276,16 @@ def _pin_memory(self, device=None):
 
 
 def _share_memory_(self):
-    key = id(self)
-    _SHARED[key] = weakref.ref(self, lambda _ref, key=key: _SHARED.pop(key, None))
-    return self
+    """Move the values into memory other processes map too (gradfit._shared_memory)."""
+    from gradfit import _shared_memory
+
+    return _shared_memory.share(self)
 
 
 def _is_shared(self) -> bool:
-    ref = _SHARED.get(id(self))
-    return ref is not None and ref() is self
+    from gradfit import _shared_memory
+
+    return _shared_memory.is_shared(self)
 
 
 Tensor.pin_memory = _pin_memory

@@ -8,6 +8,7 @@ attributes (``self.fc = Linear(2, 3)``). It walks them in registration order for
 
 from __future__ import annotations
 
+import itertools
 from collections import OrderedDict, namedtuple
 from collections.abc import Callable, Iterator
 from types import MappingProxyType
@@ -667,6 +668,15 @@ class Module:
         from gradfit._typenames import target_dtype
 
         return self.to(target_dtype(dst_type))
+
+    def share_memory(self) -> Module:
+        """Move every parameter, gradient and buffer into memory other processes map too
+        (``Tensor.share_memory_``): Hogwild workers started afterwards update one model."""
+        for t in itertools.chain(self.parameters(), self.buffers()):
+            t.share_memory_()
+            if t.grad is not None:
+                t.grad.share_memory_()
+        return self
 
     def cpu(self) -> Module:
         return self
