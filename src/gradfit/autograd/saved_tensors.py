@@ -63,9 +63,9 @@ class _Saved:
         self.restore = restore
         self.hooked = False
 
-    def set_hooks(self, pack, unpack) -> None:
+    def set_hooks(self, pack, unpack, detached: bool = False) -> None:
         with no_grad():
-            self.packed = pack(self.packed)
+            self.packed = pack(self.packed.detach() if detached else self.packed)
         self.unpack = unpack
         self.hooked = True
 
@@ -281,7 +281,8 @@ class SavedTensor:
         packed = self._node.__dict__.get("packed")
         if packed is None:  # the node's first hooked tensor: the others keep their arrays
             packed = self._node.packed = []
-        self._saved.set_hooks(pack_hook, unpack_hook)
+        # PyTorch hands this pack hook the saved data without its autograd history
+        self._saved.set_hooks(pack_hook, unpack_hook, detached=True)
         _clear(self._node, self._saved.restore)
         if self._saved not in packed:
             packed.append(self._saved)
