@@ -11,7 +11,9 @@ and puts the arrays of the Tensors it returns where the op's backward reads them
 gradient is computed from what ``unpack`` returns, as in PyTorch.
 
 Which tensors are saved. For the ops of ``_RULES`` (mul, div, pow, matmul, linear,
-mse_loss) it is PyTorch's choice, in PyTorch's order: a product saves each operand only
+mse_loss, convolutions, max and average pooling, embedding, layer_norm) it is PyTorch's choice, in
+PyTorch's order (an op that keeps arrays derived from an input, a convolution's columns,
+runs its forward again on unpack's array): a product saves each operand only
 when the other operand needs a gradient, pow with a tensor exponent also saves its result,
 linear saves its input and its transposed weight (what ``addmm`` saves). Every other op
 saves exactly the arrays it keeps for its backward: its inputs, in order, whose arrays it
@@ -166,6 +168,76 @@ def _mse_rule(ctx, args, out):
     return [("self", args[0], set_self), ("target", args[1], set_target)]
 
 
+class _Reforward:
+    """The restore of an op that keeps arrays derived from its inputs (a convolution's
+    columns, a pooling's argmax): input ``index`` is replaced by unpack's array and the
+    op's forward is run again to derive them from it."""
+
+    __slots__ = ("index",)
+
+    def __init__(self, index: int):
+        self.index = index
+
+
+def _no_restore(ctx, arr) -> None:
+    """For a saved tensor the op's backward does not read (an average pooling's input)."""
+
+
+def _conv_rule(ctx, args, out):
+    """convolution saves its input and its weight, whenever it is recorded."""
+    return [("input", args[0], _Reforward(0)), ("weight", args[1], _Reforward(1))]
+
+
+def _max_pool_rule(ctx, args, out):
+    """max pooling saves its input and the indices of the maxima (gradfit's are the
+    window positions, PyTorch's the positions in the input plane: same shape and dtype)."""
+    indices = _function.Tensor._make(ctx.arg.astype(np.int64), None)
+    return [("self", args[0], _Reforward(0)), ("result1", indices, _no_restore)]
+
+
+def _avg_pool_rule(ctx, args, out):
+    return [("self", args[0], _no_restore)]
+
+
+def _embedding_rule(ctx, args, out):
+    indices = args[1]
+    if not _is_tensor(indices):
+        indices = _function.Tensor._make(np.asarray(indices), None)
+
+    def set_indices(ctx, arr):
+        ctx.indices = arr
+
+    return [("indices", indices, set_indices)]
+
+
+def _layer_norm_rule(ctx, args, out):
+    """layer_norm saves its bias, input, weight, and the mean and 1/std it computed; its
+    backward reads x_hat = (input - mean) * rstd, rebuilt from the unpacked three."""
+    x = args[0]
+    weight = args[1] if len(args) > 1 else None
+    bias = args[2] if len(args) > 2 else None
+    make = _function.Tensor._make
+    mean = make(x._array.mean(axis=ctx.axes, keepdims=True), None)
+
+    def set_input(ctx, arr):
+        ctx.ln_input = arr
+
+    def set_mean(ctx, arr):
+        ctx.ln_mean = arr
+
+    def set_rstd(ctx, arr):
+        ctx.rstd = arr
+        ctx.x_hat = (ctx.ln_input - ctx.ln_mean) * arr
+
+    saved = [("bias", bias, _no_restore)] if _is_tensor(bias) else []
+    saved.append(("input", x, set_input))
+    if _is_tensor(weight):
+        saved.append(("weight", weight, ("weight",)))
+    saved.append(("result1", mean, set_mean))
+    saved.append(("result2", make(ctx.rstd, None), set_rstd))
+    return saved
+
+
 _RULES: dict = {}
 
 
@@ -187,6 +259,15 @@ def _bind_rules() -> None:
     _RULES[elementwise.Pow] = _pow_rule
     _RULES[matmul.MatMul] = _matmul_rule
     _RULES[matmul.Linear] = _linear_rule
+    conv = importlib.import_module("gradfit.ops.conv")
+    pooling = importlib.import_module("gradfit.ops.pooling")
+    sequence = importlib.import_module("gradfit.ops.sequence")
+    _RULES[conv.ConvNd] = _conv_rule
+    _RULES[pooling.MaxPoolNd] = _max_pool_rule
+    _RULES[pooling.AvgPoolNd] = _avg_pool_rule
+    _RULES[sequence.Embedding] = _embedding_rule
+    activation = importlib.import_module("gradfit.ops.activation")
+    _RULES[activation.LayerNorm] = _layer_norm_rule
 
 
 _INPUT_NAMES = ("self", "other")
@@ -238,6 +319,7 @@ def pack_node(ctx, args, out) -> None:
 
 def unpack_node(node, retain_graph: bool) -> None:
     """Called by the engine before ``node``'s backward: put unpack's arrays back."""
+    again = {}
     for s in node.packed:
         arr = s.value()._array
         if arr.shape != s.shape:
@@ -248,10 +330,36 @@ def unpack_node(node, retain_graph: bool) -> None:
         if type(s.restore) is tuple:
             for attr in s.restore:
                 node.__dict__[attr] = arr
+        elif type(s.restore) is _Reforward:
+            again[s.restore.index] = arr
         else:
             s.restore(node, arr)
+    if again:
+        _forward_again(node, again)
     if not retain_graph:
         node.packed = ()
+
+
+_GRAPH_FIELDS = ("inputs", "versions", "kwargs", "packed", "seq", "hooks", "user_metadata")
+
+
+def _forward_again(node, arrays: dict) -> None:
+    """Re-run the node's forward on unpack's arrays (the others as recorded) so that what
+    it derives from them for backward comes from unpack's values."""
+    args = []
+    for i, a in enumerate(node.inputs):
+        if i in arrays:
+            args.append(arrays[i])
+        elif _is_tensor(a):
+            args.append(a._array)
+        else:
+            args.append(a.item() if isinstance(a, np.generic) else a)
+    fresh = object.__new__(type(node))
+    with np.errstate(all="ignore"):
+        type(node).forward(fresh, *args, **node.kwargs)
+    for k, v in fresh.__dict__.items():
+        if k not in _GRAPH_FIELDS:
+            node.__dict__[k] = v
 
 
 # --- a node's _saved_<name> and _raw_saved_<name> ----------------------------------------
