@@ -126,3 +126,38 @@ def test_instance_norm_rounds_as_batch_norm_of_the_flattened_batch(shape, torch)
     np.testing.assert_array_equal(rm, trm)
     np.testing.assert_array_equal(rv, trv)
     np.testing.assert_allclose(gx, tgx, rtol=1e-5, atol=1e-6)  # backward: NumPy's order
+
+
+FLOAT_ONLY = [
+    "F.softmax(L.tensor([[1, 2, 3]]), dim=0)",
+    "F.softmax(L.tensor([[1, 2, 3]]), dim=1)",
+    "F.log_softmax(L.tensor([[True, False]]), dim=-1)",
+    "F.mse_loss(L.tensor([1, 2]), L.tensor([1, 3]))",
+    "F.mse_loss(L.tensor([1, 2], dtype=L.int32), L.tensor([1, 3], dtype=L.int32), reduction='sum')",
+    "F.mse_loss(L.tensor([1.0, 2.0]), L.tensor([1, 3]))",
+    "F.smooth_l1_loss(L.tensor([1, 2]), L.tensor([1, 3]), reduction='none')",
+    "F.huber_loss(L.tensor([1, 2]), L.tensor([1, 3]))",
+    "F.l1_loss(L.tensor([1, 2]), L.tensor([1, 3]))",
+    "F.l1_loss(L.tensor([1, 2]), L.tensor([1, 4]), reduction='sum')",
+    "L.tensor([1, 2]).mean()",
+    "L.tensor([True]).mean()",
+    "L.tensor([1, 2]).nanmean()",
+    "L.tensor([1, 2]).var()",
+    "L.tensor([1, 2]).std(0)",
+    "L.var_mean(L.tensor([1, 2]))",
+    "L.std_mean(L.tensor([1, 2]))",
+]
+
+
+@pytest.mark.parametrize("expr", FLOAT_ONLY)
+def test_floating_only_kernels_refuse_integers_as_torch(expr, torch):
+    # an integer MSE or variance would otherwise be a silently truncated number
+    def outcome(lib):
+        try:
+            out = eval(expr, {"L": lib, "F": lib.nn.functional})  # noqa: S307
+        except Exception as error:  # noqa: BLE001
+            return type(error).__name__, str(error)
+        outs = out if isinstance(out, tuple) else (out,)
+        return [(o.tolist(), str(o.dtype).rpartition(".")[2]) for o in outs]
+
+    assert outcome(gradfit) == outcome(torch)

@@ -1458,7 +1458,10 @@ class Tensor:
 
     def nanmean(self, dim=None, keepdim: bool = False, *, dtype=None):
         if self._array.dtype.kind != "f":
-            raise RuntimeError(f"nanmean(): expected a floating point tensor, got {self.dtype}")
+            raise RuntimeError(
+                "nanmean(): expected input to have floating point or complex dtype but got "
+                + _TORCH_SCALAR_NAMES[self._array.dtype]
+            )
         count = self.isnan().logical_not().sum(dim, keepdim)
         return self.nansum(dim, keepdim, dtype=dtype) / count
 
@@ -1471,11 +1474,13 @@ class Tensor:
     def var_mean(
         self, dim=None, unbiased: bool | None = None, keepdim: bool = False, *, correction=None
     ):
+        _floating_only(self, "var_mean")
         return self.var(dim, unbiased, keepdim, correction=correction), self.mean(dim, keepdim)
 
     def std_mean(
         self, dim=None, unbiased: bool | None = None, keepdim: bool = False, *, correction=None
     ):
+        _floating_only(self, "std_mean")
         return self.std(dim, unbiased, keepdim, correction=correction), self.mean(dim, keepdim)
 
     def _cum_extreme(self, dim, which):
@@ -1745,8 +1750,8 @@ class Tensor:
         x = self if dtype is None else self.to(dtype)
         if x._array.dtype.kind not in "fc":
             raise RuntimeError(
-                f"mean(): could not infer output dtype. Input dtype must be floating point, "
-                f"got {x.dtype}"
+                "mean(): could not infer output dtype. Input dtype must be either a floating "
+                f"point or complex dtype. Got: {_TORCH_SCALAR_NAMES[x._array.dtype]}"
             )
         return reduce.Mean.apply(x, dim=_dims(dim, self.ndim), keepdim=keepdim)
 
@@ -1755,6 +1760,7 @@ class Tensor:
     ):
         if correction is None:
             correction = 1 if unbiased is None or unbiased else 0
+        _floating_only(self, "std and var")
         return reduce.Var.apply(
             self, dim=_dims(dim, self.ndim), correction=correction, keepdim=keepdim
         )
@@ -1764,6 +1770,7 @@ class Tensor:
     ):
         if correction is None:
             correction = 1 if unbiased is None or unbiased else 0
+        _floating_only(self, "std and var")
         out = reduce.Var.apply(
             self, dim=_dims(dim, self.ndim), correction=correction, keepdim=keepdim, take_sqrt=True
         )
@@ -1811,10 +1818,12 @@ class Tensor:
 
     def softmax(self, dim, dtype=None):
         x = self if dtype is None else self.to(dtype)
+        _softmax_kernel(x, "softmax", dim)
         return reduce.Softmax.apply(x, dim=_dims(dim, self.ndim))
 
     def log_softmax(self, dim, dtype=None):
         x = self if dtype is None else self.to(dtype)
+        _softmax_kernel(x, "log_softmax", dim)
         return reduce.LogSoftmax.apply(x, dim=_dims(dim, self.ndim))
 
     def norm(self, p="fro", dim=None, keepdim: bool = False, dtype=None):
@@ -2945,6 +2954,21 @@ def _make_inference(arr, node):
 
 
 _grad_mode._inference_switches.append(_inference_switch)
+
+
+def _floating_only(t: Tensor, what: str) -> None:
+    if t._array.dtype.kind not in "fc":
+        raise RuntimeError(f"{what} only support floating point and complex dtypes")
+
+
+def _softmax_kernel(t: Tensor, name: str, dim: int) -> None:
+    """PyTorch's softmax kernels exist for floating types only (no silent promotion)."""
+    if t._array.dtype.kind not in "fc":
+        last = t.ndim == 0 or dim in (-1, t.ndim - 1)
+        raise NotImplementedError(
+            f'"{name}_{"lastdim_" if last else ""}kernel_impl" not implemented for '
+            f"'{_TORCH_SCALAR_NAMES[t._array.dtype]}'"
+        )
 
 
 _TORCH_SCALAR_NAMES = {np.dtype(k): v[: -len("Tensor")] for k, v in _typenames.NAMES.items()}
