@@ -44,7 +44,8 @@ def from_numpy(array: np.ndarray) -> Tensor:
 def _filled(fill, shape, dtype, device, requires_grad, fn: str = "full") -> Tensor:
     _check_device(device)
     shape = _checked_size(_shape_args(shape), fn)
-    return _finish(np.full(shape, fill, dtype=_dtypes.to_dtype(dtype)), requires_grad)
+    dtype = _dtypes.to_dtype(dtype)
+    return _finish(np.full(shape, _dtypes.fill_number(fill, dtype), dtype=dtype), requires_grad)
 
 
 def zeros(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -89,7 +90,7 @@ def _like(fill, t: Tensor, dtype, requires_grad, memory_format) -> Tensor:
     # laid out as ``t`` (preserve_format, the default) or in ``memory_format``, as PyTorch
     dtype = t.dtype if dtype is None else _dtypes.to_dtype(dtype)
     arr = _layout.empty_as(unwrap(t), memory_format, dtype)
-    arr.fill(fill)
+    arr.fill(_dtypes.fill_number(fill, arr.dtype))
     return _finish(arr, requires_grad)
 
 

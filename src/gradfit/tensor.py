@@ -194,6 +194,10 @@ def _to_array(data, dtype=None) -> np.ndarray:
                 raise RuntimeError(f"Could not infer dtype of {type(bad).__name__}")
             elif kind not in "b":
                 raise TypeError(f"cannot make a tensor from {type(data).__name__} of {arr.dtype}")
+        elif arr.size and arr.dtype.kind in "iuf" and _dtypes.to_dtype(dtype).kind in "iu":
+            # Python numbers are checked as PyTorch checks them (NumPy data is cast)
+            target = _dtypes.to_dtype(dtype)
+            _dtypes.check_fits(arr.min(), arr.max(), target, target.name)
     if dtype is not None:
         arr = arr.astype(_dtypes.to_dtype(dtype), copy=False)
     return arr
@@ -453,7 +457,9 @@ class Tensor:
             )
         if not requires_grad and self.grad_fn is not None:
             raise RuntimeError(
-                "you can only change requires_grad flags of leaf variables; use .detach()"
+                "you can only change requires_grad flags of leaf variables. If you want to use a "
+                "computed variable in a subgraph that doesn't require differentiation use "
+                "var_no_grad = var.detach()."
             )
         self._requires_grad = bool(requires_grad)
         return self
@@ -760,9 +766,9 @@ class Tensor:
         return self._inplace(0, "ZeroBackward0")
 
     def fill_(self, value) -> Tensor:
-        return self._inplace(
-            value, "FillBackward3" if isinstance(value, Tensor) else "FillBackward2"
-        )
+        if isinstance(value, Tensor):
+            return self._inplace(value, "FillBackward3")
+        return self._inplace(_dtypes.fill_number(value, self._array.dtype), "FillBackward2")
 
     def copy_(self, src, non_blocking: bool = False) -> Tensor:
         src_arr = src._array if isinstance(src, Tensor) else np.asarray(src)
@@ -1150,11 +1156,13 @@ class Tensor:
         return self._inplace_op(lambda t: _tops.masked_fill(t, mask, value), value)
 
     # ------------------------------------------------------------------ arithmetic
-    def _coerce(self, other):
+    def _coerce(self, other, int_scalar: str | None = "wrap"):
         """Operands in the dtype PyTorch computes in: two tensors by its promotion rules (a
         0-d tensor counts only when of a higher category); Python int/float operands stay
         weak scalars (NEP 50); an integer tensor with a float scalar becomes the default
-        float dtype, as in PyTorch."""
+        float dtype, as in PyTorch. A Python int with an integer tensor is cast to its dtype
+        (``_dtypes.c_cast_int``: ``int_scalar`` "wrap" or "checked"; None leaves it, for a
+        true division)."""
         if isinstance(other, Tensor):
             a, b = self._array, other._array
             if a.dtype is b.dtype or a.dtype == b.dtype:
@@ -1168,6 +1176,9 @@ class Tensor:
             # PyTorch takes a NumPy scalar (``np.sqrt(2 / n)`` is an ``np.float64``) as the
             # Python number it holds: a weak scalar that keeps a float32 tensor float32.
             other = other.item()
+        if type(other) is int and int_scalar and self._array.dtype.kind in "iu":
+            checked = int_scalar == "checked"
+            return self, _dtypes.c_cast_int(other, self._array.dtype, checked=checked)
         if isinstance(other, float) and self._array.dtype.kind not in "fc":
             return self.to(_dtypes.default_np()), other
         if isinstance(other, complex) and self._array.dtype.kind != "c":
@@ -1211,7 +1222,7 @@ class Tensor:
         return elementwise.Mul.apply(b, a)
 
     def __truediv__(self, other):
-        a, b = self._coerce(other)
+        a, b = self._coerce(other, None)
         if a._array.dtype.kind not in "fc" and (
             not isinstance(b, Tensor) or b._array.dtype.kind not in "fc"
         ):
@@ -1221,7 +1232,7 @@ class Tensor:
         return elementwise.Div.apply(a, b)
 
     def __rtruediv__(self, other):
-        a, b = self._coerce(other)
+        a, b = self._coerce(other, None)
         if a._array.dtype.kind not in "fc":
             a = a.to(_dtypes.default_np())
         return elementwise.Div.apply(b, a)
@@ -1233,7 +1244,7 @@ class Tensor:
         return self
 
     def __pow__(self, exponent):
-        a, b = self._coerce(exponent)
+        a, b = self._coerce(exponent, "checked")
         return elementwise.Pow.apply(a, b)
 
     def __rpow__(self, base):
@@ -1449,7 +1460,10 @@ class Tensor:
 
     def nanmean(self, dim=None, keepdim: bool = False, *, dtype=None):
         if self._array.dtype.kind != "f":
-            raise RuntimeError(f"nanmean(): expected a floating point tensor, got {self.dtype}")
+            raise RuntimeError(
+                "nanmean(): expected input to have floating point or complex dtype but got "
+                + _TORCH_SCALAR_NAMES[self._array.dtype]
+            )
         count = self.isnan().logical_not().sum(dim, keepdim)
         return self.nansum(dim, keepdim, dtype=dtype) / count
 
@@ -1462,11 +1476,13 @@ class Tensor:
     def var_mean(
         self, dim=None, unbiased: bool | None = None, keepdim: bool = False, *, correction=None
     ):
+        _floating_only(self, "var_mean")
         return self.var(dim, unbiased, keepdim, correction=correction), self.mean(dim, keepdim)
 
     def std_mean(
         self, dim=None, unbiased: bool | None = None, keepdim: bool = False, *, correction=None
     ):
+        _floating_only(self, "std_mean")
         return self.std(dim, unbiased, keepdim, correction=correction), self.mean(dim, keepdim)
 
     def _cum_extreme(self, dim, which):
@@ -1699,6 +1715,11 @@ class Tensor:
         for bound in (min, max):
             if bound is not None:
                 x = x._coerce(bound)[0]
+        if x._array.dtype.kind in "iu":  # number bounds are checked, not wrapped
+            min, max = (
+                _dtypes.c_cast_int(v, x._array.dtype, checked=True) if type(v) is int else v
+                for v in (min, max)
+            )
         if isinstance(min, Tensor) and min._array.dtype != x._array.dtype:
             min = min.to(x._array.dtype)
         if isinstance(max, Tensor) and max._array.dtype != x._array.dtype:
@@ -1731,8 +1752,8 @@ class Tensor:
         x = self if dtype is None else self.to(dtype)
         if x._array.dtype.kind not in "fc":
             raise RuntimeError(
-                f"mean(): could not infer output dtype. Input dtype must be floating point, "
-                f"got {x.dtype}"
+                "mean(): could not infer output dtype. Input dtype must be either a floating "
+                f"point or complex dtype. Got: {_TORCH_SCALAR_NAMES[x._array.dtype]}"
             )
         return reduce.Mean.apply(x, dim=_dims(dim, self.ndim), keepdim=keepdim)
 
@@ -1741,6 +1762,7 @@ class Tensor:
     ):
         if correction is None:
             correction = 1 if unbiased is None or unbiased else 0
+        _floating_only(self, "std and var")
         return reduce.Var.apply(
             self, dim=_dims(dim, self.ndim), correction=correction, keepdim=keepdim
         )
@@ -1750,6 +1772,7 @@ class Tensor:
     ):
         if correction is None:
             correction = 1 if unbiased is None or unbiased else 0
+        _floating_only(self, "std and var")
         out = reduce.Var.apply(
             self, dim=_dims(dim, self.ndim), correction=correction, keepdim=keepdim, take_sqrt=True
         )
@@ -1797,10 +1820,12 @@ class Tensor:
 
     def softmax(self, dim, dtype=None):
         x = self if dtype is None else self.to(dtype)
+        _softmax_kernel(x, "softmax", dim)
         return reduce.Softmax.apply(x, dim=_dims(dim, self.ndim))
 
     def log_softmax(self, dim, dtype=None):
         x = self if dtype is None else self.to(dtype)
+        _softmax_kernel(x, "log_softmax", dim)
         return reduce.LogSoftmax.apply(x, dim=_dims(dim, self.ndim))
 
     def norm(self, p="fro", dim=None, keepdim: bool = False, dtype=None):
@@ -2303,7 +2328,9 @@ class Tensor:
 
     def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False, **_):
         _check_device(device)
-        return self._new(np.full(tuple(size), fill_value), dtype, requires_grad)
+        target = self._array.dtype if dtype is None else _dtypes.to_dtype(dtype)
+        filled = np.full(tuple(size), _dtypes.fill_number(fill_value, target))
+        return self._new(filled, dtype, requires_grad)
 
     def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False, **_):
         """A copy of ``data`` with this tensor's dtype unless ``dtype`` is given."""
@@ -2929,6 +2956,21 @@ def _make_inference(arr, node):
 
 
 _grad_mode._inference_switches.append(_inference_switch)
+
+
+def _floating_only(t: Tensor, what: str) -> None:
+    if t._array.dtype.kind not in "fc":
+        raise RuntimeError(f"{what} only support floating point and complex dtypes")
+
+
+def _softmax_kernel(t: Tensor, name: str, dim: int) -> None:
+    """PyTorch's softmax kernels exist for floating types only (no silent promotion)."""
+    if t._array.dtype.kind not in "fc":
+        last = t.ndim == 0 or dim in (-1, t.ndim - 1)
+        raise NotImplementedError(
+            f'"{name}_{"lastdim_" if last else ""}kernel_impl" not implemented for '
+            f"'{_TORCH_SCALAR_NAMES[t._array.dtype]}'"
+        )
 
 
 _TORCH_SCALAR_NAMES = {np.dtype(k): v[: -len("Tensor")] for k, v in _typenames.NAMES.items()}

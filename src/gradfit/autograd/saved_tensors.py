@@ -34,13 +34,7 @@ import numpy as np
 from gradfit._grad_mode import no_grad
 from gradfit.autograd import function as _function
 
-_FREED_MESSAGE = (
-    "Trying to backward through the graph a second time (or directly access saved tensors "
-    "after they have already been freed). Saved intermediate values of the graph are freed "
-    "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
-    "backward through the graph a second time or if you need to access saved tensors after "
-    "calling backward."
-)
+_FREED_MESSAGE = _function.GRAPH_FREED
 
 
 def _needs(t) -> bool:
