@@ -37,7 +37,7 @@ y = x.exp()
 print(y.equal(y.grad_fn._saved_result), y is y.grad_fn._saved_result)
 y.sum().backward()
 try:
-    y.grad_fn._saved_result
+    print(y.grad_fn._saved_result)
 except RuntimeError as e:
     print("RuntimeError:", str(e)[:80])
 
