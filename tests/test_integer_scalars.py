@@ -161,3 +161,30 @@ def test_floating_only_kernels_refuse_integers_as_torch(expr, torch):
         return [(o.tolist(), str(o.dtype).rpartition(".")[2]) for o in outs]
 
     assert outcome(gradfit) == outcome(torch)
+
+
+FACTORY_OUT = [
+    "L.arange(3, out=L.empty(3, dtype=L.long))",
+    "L.arange(0, 1, 0.25, out=L.empty(0, dtype=L.float64))",
+    "L.linspace(0, 1, 3, out=L.empty(3))",
+    "L.logspace(0, 2, 3, out=L.empty(3))",
+    "L.zeros(2, 2, out=L.ones(4))",
+    "L.ones(2, out=L.empty(2, dtype=L.long))",
+    "L.full((3,), 2, out=L.empty(3))",
+    "L.eye(2, out=L.empty(0))",
+    "L.empty(2, out=L.ones(2, dtype=L.long)).zero_()",
+    "(L.manual_seed(0), L.randn(3, out=L.empty(3, dtype=L.float64)))[1]",
+    "(L.manual_seed(0), L.rand(2, 2, out=L.empty(4)))[1]",
+    "(L.manual_seed(0), L.randint(0, 5, (2,), out=L.empty(2)))[1]",
+    "(L.manual_seed(0), L.randperm(4, out=L.empty(4, dtype=L.long)))[1]",
+    "L.zeros(2, out=[1, 2])",
+]
+
+
+@pytest.mark.parametrize("expr", FACTORY_OUT)
+def test_factories_write_into_out_in_its_dtype(expr, torch):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the resize warning, PyTorch's too
+        assert _outcome(gradfit, expr) == _outcome(torch, expr)

@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 
+from gradfit._moments import fma, rowwise_moments
 from gradfit.autograd.function import Op
 from gradfit.ops.elementwise import (
     Abs,
@@ -110,6 +111,11 @@ class LayerNorm(Op):
     Backward, with dx_hat = g * weight and means over the normalised axes:
         dx = (dx_hat - mean(dx_hat) - x_hat * mean(dx_hat * x_hat)) / sqrt(var + eps),
         dweight = sum over the leading axes of g * x_hat, dbias = sum of g.
+
+    The forward pass rounds as PyTorch's CPU kernel: each row's moments by its Welford
+    cascade (``_moments.rowwise_moments``), ``rstd = 1 / sqrt(var + eps)`` in the input's
+    dtype, ``y = fma(x_hat, weight, bias)`` (``fma(x - mu, rstd, bias)`` without a weight);
+    the backward pass rounds in NumPy's order.
     """
 
     saves_inputs = True  # backward reads the weight: catch in-place updates
@@ -117,18 +123,28 @@ class LayerNorm(Op):
     @staticmethod
     def forward(ctx, x, weight=None, bias=None, k=1, eps=1e-5):
         axes = tuple(range(x.ndim - k, x.ndim))
-        mu = x.mean(axis=axes, keepdims=True)
-        xc = x - mu
-        var = (xc * xc).mean(axis=axes, keepdims=True)
-        rstd = 1.0 / np.sqrt(var + eps)
-        x_hat = xc * rstd
+        lead = x.shape[: x.ndim - k]
+        exact = x.dtype == np.float32 or x.dtype == np.float64
+        if exact and x.size:
+            rows = np.ascontiguousarray(x).reshape(-1, int(np.prod(x.shape[x.ndim - k :])))
+            mean, var = rowwise_moments(rows)
+            rstd = x.dtype.type(1) / np.sqrt(var + x.dtype.type(eps))
+            mu, rstd = mean.reshape(lead + (1,) * k), rstd.reshape(lead + (1,) * k)
+        else:
+            mu = x.mean(axis=axes, keepdims=True)
+            xc = x - mu
+            rstd = 1.0 / np.sqrt((xc * xc).mean(axis=axes, keepdims=True) + eps)
+        x_hat = (x - mu) * rstd
         ctx.x_hat, ctx.rstd, ctx.axes, ctx.weight = x_hat, rstd, axes, weight
-        out = x_hat
-        if weight is not None:
-            out = out * weight
-        if bias is not None:
-            out = out + bias
-        return out
+        if weight is None and bias is None:
+            return x_hat
+        if not exact:
+            out = x_hat if weight is None else x_hat * weight
+            return out if bias is None else out + bias
+        # PyTorch's (x - mu) * rstd * weight + bias, contracted as its compiler does
+        if weight is None:
+            return fma(x - mu, np.broadcast_to(rstd, x.shape), bias)
+        return x_hat * weight if bias is None else fma(x_hat, weight, bias)
 
     @staticmethod
     def backward(ctx, grad_output):
