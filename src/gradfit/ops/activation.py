@@ -136,6 +136,7 @@ class LayerNorm(Op):
             rstd = 1.0 / np.sqrt((xc * xc).mean(axis=axes, keepdims=True) + eps)
         x_hat = (x - mu) * rstd
         ctx.x_hat, ctx.rstd, ctx.axes, ctx.weight = x_hat, rstd, axes, weight
+        ctx.mu = mu  # the mean PyTorch saves (saved-tensor hooks pack it)
         if weight is None and bias is None:
             return x_hat
         if not exact:
