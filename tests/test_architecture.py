@@ -165,6 +165,7 @@ RUNGS = {
     "gradfit._layout": 0,  # torch.strided and the other layouts
     "gradfit._mt": 0,
     "gradfit._fused": 0,  # fused multiply-adds rounded as PyTorch's kernels
+    "gradfit._moments": 0,  # layer norm's row moments in PyTorch's order
     "gradfit._rng": 0,
     "gradfit._tensor_str": 0,  # tensor printing (issue 16)
     "gradfit._typenames": 0,  # PyTorch's legacy type strings (issue 16)
