@@ -830,6 +830,11 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):  # noqa: A0
                 f"input, but got {name} of shape {list(t.shape)} and input of shape "
                 f"{list(input.shape)}"
             )
+    sizes = [input.shape[0] * input.shape[1] // num_groups, num_groups, *input.shape[2:]]
+    if int(np.prod(sizes)) == 1:  # PyTorch's check, on the sizes it names
+        raise ValueError(
+            f"Expected more than 1 value per channel when training, got input size {sizes}"
+        )
     return _norm.GroupNorm.apply(input, weight, bias, num_groups=num_groups, eps=eps)
 
 

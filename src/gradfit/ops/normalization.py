@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from gradfit._cascade_sum import intra_op_threads
+from gradfit._moments import fma, rowwise_moments
 from gradfit.autograd.function import Op
 from gradfit.ops.elementwise import Sqrt
 from gradfit.ops.movement import Reshape
@@ -173,20 +174,48 @@ class BatchNorm(Op):
 
 class GroupNorm(Op):
     """Fused group normalisation of (N, C, *S) with ``num_groups`` groups of channels,
-    then a per-channel affine map (``weight``, ``bias`` optional)."""
+    then a per-channel affine map (``weight``, ``bias`` optional).
+
+    The forward pass of a float32/float64 input rounds as PyTorch's CPU kernel: each
+    (sample, group)'s moments as layer norm's (``_moments.rowwise_moments``),
+    ``rstd = 1 / sqrt(var + eps)`` with ``eps`` a double, then per channel
+    ``scale = rstd * weight``, ``shift = fma(-scale, mean, bias)``, ``y = fma(x, scale, shift)``
+    (without weight and bias, ``y = (x - mean) * rstd``).
+    """
 
     @staticmethod
     def forward(ctx, x, weight=None, bias=None, num_groups=1, eps=1e-5):
         n, c = x.shape[:2]
         xg = x.reshape(n, num_groups, -1)
-        mu = xg.mean(axis=2, keepdims=True)
-        xc = xg - mu
-        v = (xc * xc).mean(axis=2, keepdims=True)
-        invstd = (1.0 / np.sqrt(v + eps)).astype(x.dtype, copy=False)
-        xhat = (xc * invstd).reshape(x.shape)
-        y = xhat if weight is None else xhat * _chan(weight, x.ndim)
-        if bias is not None:
-            y = y + _chan(bias, x.ndim)
+        if (x.dtype == np.float32 or x.dtype == np.float64) and x.size:
+            mean, var = rowwise_moments(np.ascontiguousarray(xg).reshape(n * num_groups, -1))
+            mu = mean.reshape(n, num_groups, 1)
+            invstd = (1.0 / np.sqrt(var.astype(np.float64) + eps)).astype(x.dtype)
+            invstd = invstd.reshape(n, num_groups, 1)
+            xhat = ((xg - mu) * invstd).reshape(x.shape)
+            if weight is None and bias is None:
+                y = xhat
+            else:
+                per_channel = (n, c) + (1,) * (x.ndim - 2)
+                rep = c // num_groups
+                scale = np.repeat(invstd, rep, axis=1).reshape(per_channel)
+                if weight is not None:
+                    scale = scale * _chan(weight, x.ndim)
+                shift = fma(
+                    -scale,
+                    np.repeat(mu, rep, axis=1).reshape(per_channel),
+                    np.zeros((), x.dtype) if bias is None else _chan(bias, x.ndim),
+                )
+                y = fma(x, scale, shift)
+        else:
+            mu = xg.mean(axis=2, keepdims=True)
+            xc = xg - mu
+            v = (xc * xc).mean(axis=2, keepdims=True)
+            invstd = (1.0 / np.sqrt(v + eps)).astype(x.dtype, copy=False)
+            xhat = (xc * invstd).reshape(x.shape)
+            y = xhat if weight is None else xhat * _chan(weight, x.ndim)
+            if bias is not None:
+                y = y + _chan(bias, x.ndim)
         ctx.xhat, ctx.invstd, ctx.weight, ctx.groups = xhat, invstd, weight, num_groups
         return y
 
