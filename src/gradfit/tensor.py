@@ -21,11 +21,12 @@ from operator import attrgetter as _attrgetter
 
 import numpy as np
 
-from gradfit import _dtypes, _grad_mode, _layout, _rng, _stft, _typenames, return_types
+from gradfit import _dtypes, _grad_mode, _layout, _meta, _rng, _stft, _typenames, return_types
 from gradfit import _tensorops as _tops
 from gradfit import _tensorops_more as _tmore
 from gradfit._grad_mode import _enabled, _fw_level, _fw_on
 from gradfit._hooks import RemovableHandle
+from gradfit._meta import MetaArray as _MetaArray
 from gradfit._tensor_str import tensor_repr
 from gradfit.autograd import bind_tensor_class, engine
 from gradfit.autograd import graph as _graph_hooks
@@ -104,17 +105,23 @@ class device:  # noqa: N801 - PyTorch's name
         return self.type if self.index is None else f"{self.type}:{self.index}"
 
     # ``with torch.device("cpu"):`` makes the device the default for new tensors inside
-    # the block; the CPU already is, and data on any other device fails at once.
+    # the block; the CPU already is, ``meta`` makes them meta tensors (_meta), and data on
+    # any other device fails at once.
     def __enter__(self):
-        if self.type != "cpu":
+        if self.type == "meta":
+            _meta.DEFAULT_META[0] += 1
+        elif self.type != "cpu":
             raise _no_device_error(self.type)
         return self
 
     def __exit__(self, *exc):
+        if self.type == "meta":
+            _meta.DEFAULT_META[0] -= 1
         return False
 
 
 _CPU = device("cpu")
+_META = device("meta")
 
 
 def _no_device_error(kind: str) -> Exception:
@@ -124,17 +131,29 @@ def _no_device_error(kind: str) -> Exception:
     return RuntimeError(f"gradfit is not linked with support for {kind} devices (CPU only)")
 
 
-def _check_device(dev) -> None:
-    """Refuse data placement on any device but the CPU (naming one is fine)."""
-    if dev is not None:
-        d = dev if isinstance(dev, device) else device(dev)
-        if d.type != "cpu":
-            raise _no_device_error(d.type)
+def _check_device(dev) -> bool:
+    """Refuse data placement on any device but the CPU and ``meta`` (naming one is fine);
+    True when the data goes to ``meta`` (asked for, or the default inside a meta block)."""
+    if dev is None:
+        return _meta.DEFAULT_META[0] > 0
+    d = dev if isinstance(dev, device) else device(dev)
+    if d.type == "cpu":
+        return False
+    if d.type == "meta":
+        return True
+    raise _no_device_error(d.type)
 
 
 def parse_to_args(args: tuple, kwargs: dict):
     """The dtype asked for by ``to(dtype)``, ``to(device)``, ``to(tensor)`` or
-    ``to(device, dtype)`` (None if only a device); checks that the device is the CPU."""
+    ``to(device, dtype)`` (None if only a device); checks that the device is the CPU
+    or meta."""
+    return parse_to(args, kwargs)[0]
+
+
+def parse_to(args: tuple, kwargs: dict):
+    """``(dtype, meta)`` asked for by the arguments of ``to``: ``meta`` is True for the
+    meta device, False for the CPU, None when no device is named."""
     kwargs = dict(kwargs)
     dtype = kwargs.pop("dtype", None)
     dev = kwargs.pop("device", None)
@@ -145,12 +164,12 @@ def parse_to_args(args: tuple, kwargs: dict):
     for a in args:
         if isinstance(a, Tensor):
             dtype = a.dtype
+            dev = a.device
         elif isinstance(a, device) or (isinstance(a, str) and a.partition(":")[0] in _DEVICE_TYPES):
             dev = a
         else:
             dtype = a
-    _check_device(dev)
-    return dtype
+    return dtype, None if dev is None else _check_device(dev)
 
 
 def _to_array(data, dtype=None) -> np.ndarray:
@@ -385,6 +404,8 @@ class Tensor:
         else:  # Parameter, Buffer: ``Subclass(data)`` keeps the data's type
             data = args[0] if args else None
             arr = _to_array([] if data is None else data, dtype)
+        if _meta.DEFAULT_META[0] and not (args and isinstance(args[0], Tensor)):
+            arr = _meta.to_meta(arr)  # built inside a meta block (a module on meta)
         self._array = arr
         self._grad = None
         self.grad_fn = None
@@ -507,7 +528,11 @@ class Tensor:
 
     @property
     def device(self) -> device:
-        return _CPU
+        return _META if type(self._array) is _MetaArray else _CPU
+
+    @property
+    def is_meta(self) -> bool:
+        return type(self._array) is _MetaArray
 
     @property
     def layout(self):
@@ -551,6 +576,11 @@ class Tensor:
                 "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
                 "instead."
             )
+        if type(self._array) is _MetaArray:
+            raise TypeError(
+                "can't convert meta device type tensor to numpy. Use Tensor.cpu() to copy the "
+                "tensor to host memory first."
+            )
         return self._array
 
     def tolist(self):
@@ -592,7 +622,7 @@ class Tensor:
 
     def __format__(self, spec: str) -> str:
         # PyTorch formats a plain 0-d tensor as its number; anything else only without a spec.
-        if self._array.ndim == 0 and type(self) is Tensor:
+        if self._array.ndim == 0 and type(self) is Tensor and type(self._array) is not _MetaArray:
             return format(self._array.item(), spec)
         if spec:
             raise TypeError("unsupported format string passed to Tensor.__format__")
@@ -615,8 +645,12 @@ class Tensor:
     def to(self, *args, memory_format=_layout.preserve_format, **kwargs) -> Tensor:
         """``to(dtype)``, ``to(device)``, ``to(other)``, ``to(device, dtype)``; CPU only.
         A ``memory_format`` other than ``preserve_format`` lays the result out in it."""
-        dtype = parse_to_args(args, kwargs)
+        dtype, meta = parse_to(args, kwargs)
         out = self
+        if meta is not None and meta is not (type(self._array) is _MetaArray):
+            if not meta:
+                raise NotImplementedError(_meta.NO_DATA)
+            out = Tensor._make(_meta.to_meta(self._array), None)
         if dtype is not None:
             dtype = _dtypes.to_dtype(dtype)
             if dtype != self._array.dtype:
@@ -651,6 +685,8 @@ class Tensor:
         return self.to(np.bool_)
 
     def cpu(self) -> Tensor:
+        if type(self._array) is _MetaArray:
+            raise NotImplementedError(_meta.NO_DATA)
         return self
 
     def cuda(self, *args, **kwargs):
@@ -854,6 +890,8 @@ class Tensor:
     # In-place random fills, drawn from the stream exactly as PyTorch's CPU kernels draw.
     def _random_fill(self, kind: str, args: tuple, generator) -> Tensor:
         a = self._array
+        if type(a) is _MetaArray:
+            return self  # no values to draw, and PyTorch's stream is left as it is
         args = tuple(x._array if isinstance(x, Tensor) else x for x in args)
         if a.flags.c_contiguous:
             return self._inplace(_rng.fill(kind, a.shape, a.dtype, args, generator), _FILLS[kind])
@@ -2285,31 +2323,30 @@ class Tensor:
     def type_as(self, other):
         return self.to(other.dtype)
 
-    def _new(self, arr, dtype, requires_grad):
-        t = Tensor._make(arr.astype(self.dtype if dtype is None else _dtypes.to_dtype(dtype)), None)
+    def _new(self, arr, dtype, requires_grad, device=None):
+        # on this tensor's device unless ``device`` names one
+        arr = arr.astype(self.dtype if dtype is None else _dtypes.to_dtype(dtype))
+        if type(self._array) is _MetaArray if device is None else _check_device(device):
+            arr = _meta.to_meta(arr)
+        t = Tensor._make(arr, None)
         return t.requires_grad_() if requires_grad else t
 
     def new_zeros(self, *size, dtype=None, device=None, requires_grad=False, **_):
-        _check_device(device)
-        return self._new(np.zeros(_shape_args(size)), dtype, requires_grad)
+        return self._new(np.zeros(_shape_args(size)), dtype, requires_grad, device)
 
     def new_ones(self, *size, dtype=None, device=None, requires_grad=False, **_):
-        _check_device(device)
-        return self._new(np.ones(_shape_args(size)), dtype, requires_grad)
+        return self._new(np.ones(_shape_args(size)), dtype, requires_grad, device)
 
     def new_empty(self, *size, dtype=None, device=None, requires_grad=False, **_):
-        _check_device(device)
-        return self._new(np.zeros(_shape_args(size)), dtype, requires_grad)
+        return self._new(np.zeros(_shape_args(size)), dtype, requires_grad, device)
 
     def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False, **_):
-        _check_device(device)
-        return self._new(np.full(tuple(size), fill_value), dtype, requires_grad)
+        return self._new(np.full(tuple(size), fill_value), dtype, requires_grad, device)
 
     def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False, **_):
         """A copy of ``data`` with this tensor's dtype unless ``dtype`` is given."""
-        _check_device(device)
         arr = np.array(data._array if isinstance(data, Tensor) else data)
-        return self._new(arr, dtype, requires_grad)
+        return self._new(arr, dtype, requires_grad, device)
 
 
 _ONES: dict = {}
@@ -2320,6 +2357,8 @@ def _ones(like: np.ndarray) -> np.ndarray:
     gradient of ``loss.backward()``, cached because every training step asks for it. Ops
     never write to their grad_output and the engine copies before giving it to a leaf, so
     sharing is safe; read-only makes any violation fail loudly."""
+    if type(like) is _MetaArray:
+        return _meta.to_meta(like)
     key = (like.shape, like.dtype)
     ones = _ONES.get(key)
     if ones is None:
@@ -2362,7 +2401,8 @@ def _argext(fn, t: Tensor, dim, keepdim: bool) -> Tensor:
     else:
         d = _dims(dim, t.ndim)
         out = fn(t._array, axis=d, keepdims=keepdim)
-    return Tensor._make(np.asarray(out, dtype=np.int64), None)
+    out = np.asarray(out, dtype=np.int64)
+    return Tensor._make(_meta.to_meta(out) if type(t._array) is _MetaArray else out, None)
 
 
 class Size(tuple):
@@ -2864,10 +2904,13 @@ Tensor.positive = _positive
 Tensor.mH = property(_mH)
 Tensor.H = property(_H)
 Tensor.adjoint = _mH
-Tensor.is_cpu = property(lambda self: True)
+Tensor.is_cpu = property(lambda self: type(self._array) is not _MetaArray)
 Tensor.nbytes = property(lambda self: self._array.nbytes)
 Tensor.itemsize = property(lambda self: self._array.itemsize)
-Tensor.data_ptr = lambda self: self._array.__array_interface__["data"][0]
+# a meta tensor has no memory: PyTorch says 0
+Tensor.data_ptr = lambda self: (
+    0 if type(self._array) is _MetaArray else self._array.__array_interface__["data"][0]
+)
 Tensor.storage_offset = _storage_offset
 
 
@@ -3292,7 +3335,7 @@ def _is_shared(self) -> bool:
 Tensor.pin_memory = _pin_memory
 Tensor.is_shared = _is_shared
 Tensor.share_memory_ = _share_memory_
-for _name in ("is_meta", "is_quantized", "is_nested", "is_mkldnn", "is_xpu", "is_mps",
+for _name in ("is_quantized", "is_nested", "is_mkldnn", "is_xpu", "is_mps",
               "is_xla", "is_ipu", "is_vulkan", "is_maia", "is_mtia", "is_sparse_csr"):  # fmt: skip
     setattr(Tensor, _name, False)
 Tensor.is_neg = lambda self: False

@@ -28,7 +28,9 @@ from typing import Protocol
 
 import numpy as np
 
+from gradfit import _meta
 from gradfit._grad_mode import _enabled, _fw_on, no_grad
+from gradfit._meta import MetaArray as _MetaArray
 from gradfit.autograd import _torch_names
 
 _new = object.__new__
@@ -60,9 +62,16 @@ def _sparse_output(t, out):
     return out
 
 
-def _other_output(t, out):
-    """The array to store for an output that is not an ndarray (``Tensor._make``)."""
-    return _sparse_output(t, out) if type(out) is _SPARSE_TYPE else _asarray(out)
+def _other_output(t, out, args=()):
+    """The array to store for an output that is not an ndarray (``Tensor._make``; from
+    ``Op.apply`` with the op's operands, whose devices a meta output checks)."""
+    kind = type(out)
+    if kind is _SPARSE_TYPE:
+        return _sparse_output(t, out)
+    if kind is _MetaArray:
+        _meta.check_devices([a._array for a in args if isinstance(a, Tensor)])
+        return out
+    return _asarray(out)
 
 
 class TensorProtocol(Protocol):
@@ -219,13 +228,7 @@ class Op:
                 raise
             raise RuntimeError(message) from None
         t = _new(Tensor)
-        t._array = (
-            out
-            if type(out) is _ndarray
-            else _asarray(out)
-            if type(out) is not _SPARSE_TYPE
-            else _sparse_output(t, out)
-        )
+        t._array = out if type(out) is _ndarray else _other_output(t, out, args)
         t._grad = None
         t._version = 0
         t._hooks = None
