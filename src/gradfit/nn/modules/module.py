@@ -22,9 +22,6 @@ from gradfit._hooks import RemovableHandle
 from gradfit.autograd.function import Function
 from gradfit.nn.parameter import Buffer, Parameter
 from gradfit.tensor import Tensor, _check_device, parse_to
-from gradfit.tensor import device as _device
-
-_meta_block = _device("meta")
 
 
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
@@ -232,9 +229,10 @@ def _through_node(values, state, role: str):
 
 
 def _meta_aware_init(init: Callable) -> Callable:
-    """A layer's ``__init__`` that builds the layer inside a meta block when it is given
-    ``device="meta"``, as PyTorch passes its factory keywords to every tensor it creates
-    (the parameters are meta and their initialisation draws nothing)."""
+    """A layer's ``__init__`` that builds the layer on the device it is given (or the
+    default device of a ``with device("meta"):`` block), as PyTorch passes its factory
+    keywords to every tensor it creates: on ``meta`` the parameters and buffers are meta
+    and their initialisation draws nothing."""
     code = init.__code__
     position = code.co_varnames.index("device") - 1  # without self
     positional = position < code.co_argcount - 1
@@ -244,10 +242,19 @@ def _meta_aware_init(init: Callable) -> Callable:
         dev = kwargs.get("device")
         if dev is None and positional and len(args) > position:
             dev = args[position]
-        if dev is None or not _check_device(dev):
+        meta = _check_device(dev)
+        default = _meta.DEFAULT_META[0]
+        if not meta and not default:
             return init(self, *args, **kwargs)
-        with _meta_block:
-            return init(self, *args, **kwargs)
+        _meta.DEFAULT_META[0] = 1 if meta else 0
+        try:
+            init(self, *args, **kwargs)
+        finally:
+            _meta.DEFAULT_META[0] = default
+        if meta:  # the buffers a layer wraps from arrays
+            for b in self._buffers.values():
+                if b is not None and not b.is_meta:
+                    set_array(b, _meta.to_meta(unwrap(b)))
 
     return __init__
 
@@ -279,9 +286,10 @@ class Module:
         init = cls.__dict__.get("__init__")
         if init is not None and cls.__module__.startswith("gradfit."):
             code = getattr(init, "__code__", None)
-            if code is not None and "device" in code.co_varnames[
-                : code.co_argcount + code.co_kwonlyargcount
-            ]:
+            if (
+                code is not None
+                and "device" in code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]
+            ):
                 cls.__init__ = _meta_aware_init(init)
 
     def __init__(self, *args, **kwargs) -> None:
