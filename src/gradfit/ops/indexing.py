@@ -594,6 +594,40 @@ class Cdist(Op):
         return VectorNorm.apply(x1.unsqueeze(-2) - x2.unsqueeze(-3), p=p, dim=-1)
 
 
+class EuclideanDist(Op):
+    """PyTorch's matrix-product form of Euclidean distances (ATen's ``_euclidean_dist``,
+    which ``cdist`` takes for p = 2 when a side has more than 25 rows):
+    sqrt(max(0, [-2·x1, |x1|², 1]·[x2, 1, |x2|²]ᵀ)), one product of padded matrices. Its
+    cancellation for nearby points (the smallest distances) is PyTorch's, not the exact
+    differences' (``Cdist``). The backward is ATen's ``_euclidean_dist_backward``, whose
+    subgradient at a zero distance is 0."""
+
+    saves_output = True
+
+    @staticmethod
+    def forward(ctx, x1, x2):
+        n1 = (x1 * x1).sum(-1, keepdims=True)
+        n2 = (x2 * x2).sum(-1, keepdims=True)
+        a = np.concatenate([x1 * x1.dtype.type(-2), n1, np.ones_like(n1)], -1)
+        b = np.concatenate([x2, np.ones_like(n2), n2], -1)
+        out = np.sqrt(np.maximum(a @ np.swapaxes(b, -1, -2), 0))
+        ctx.x1, ctx.x2, ctx.out = x1, x2, out
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x1, x2, out = ctx.x1, ctx.x2, ctx.out
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(out == 0, 0, grad_output / out).astype(out.dtype, copy=False)
+        g1 = x1 * ratio.sum(-1, keepdims=True) - ratio @ x2
+        g2 = x2 * ratio.sum(-2)[..., None] - np.swapaxes(ratio, -1, -2) @ x1
+        return g1, g2
+
+    @staticmethod
+    def composite(x1, x2):
+        return VectorNorm.apply(x1.unsqueeze(-2) - x2.unsqueeze(-3), p=2.0, dim=-1)
+
+
 class Einsum(Op):
     """``np.einsum`` on an equation with explicit output and no ellipsis (the caller
     expands both). Backward for operand i: the einsum of the output gradient with the
