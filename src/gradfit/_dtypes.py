@@ -293,6 +293,45 @@ class iinfo:  # noqa: N801 - PyTorch's name
         return f"iinfo(min={float(self.min):g}, max={float(self.max):g}, dtype={self.dtype})"
 
 
+# --- Python ints taken in an integer dtype, as PyTorch's C++ takes them ------------------
+_C_NAMES = {
+    "int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "int32": "int",
+    "int64": "int64_t", "uint16": "uint16_t", "uint32": "uint32_t", "uint64": "uint64_t",
+}  # fmt: skip
+
+
+def c_cast_int(value: int, dtype: np.dtype, *, checked: bool = False) -> int:
+    """``value`` as a number of the integer ``dtype``, as PyTorch's kernels receive it.
+
+    Arithmetic (``int8_tensor + 300``, ``uint8_tensor * -1``) casts as C does, wrapping
+    modulo 2**bits. Fills and bounds (``full``, ``fill_``, ``masked_fill``, ``where``,
+    ``clamp``, a ``pow`` exponent) check first (c10's ``checked_convert``): a number out of
+    range is refused, except that an unsigned type takes a negative number whose size fits
+    (-1 is 255 for uint8), as two's complement does."""
+    if checked:
+        check_fits(value, value, dtype, _C_NAMES[dtype.name])
+    bits = 8 * dtype.itemsize
+    value %= 1 << bits
+    return value - (1 << bits) if dtype.kind == "i" and value >> (bits - 1) else value
+
+
+def check_fits(low, high, dtype: np.dtype, name: str) -> None:
+    """Refuse numbers from ``low`` to ``high`` that an integer ``dtype`` cannot hold, as
+    c10's ``checked_convert`` (an unsigned type takes -top..top, two's complement)."""
+    top = (1 << (8 * dtype.itemsize - (dtype.kind == "i"))) - 1
+    if low < (-top - 1 if dtype.kind == "i" else -top) or high > top:
+        raise RuntimeError(f"value cannot be converted to type {name} without overflow")
+
+
+def fill_number(value, dtype: np.dtype):
+    """A fill value (``full``, ``fill_``, ``masked_fill``, ``where``, ...) for ``dtype``:
+    a Python int for an integer dtype is checked as PyTorch checks it (``c_cast_int``);
+    anything else is left to NumPy's conversion."""
+    if type(value) is int and dtype.kind in "iu":
+        return c_cast_int(value, dtype, checked=True)
+    return value
+
+
 # --- PyTorch's type promotion ------------------------------------------------------------
 _CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
 

@@ -47,7 +47,7 @@ def _filled(fill, shape, dtype, device, requires_grad, fn: str = "full") -> Tens
     dtype = _dtypes.to_dtype(dtype)
     if meta:  # no values to fill
         return _finish(_meta.zeros(shape, dtype), requires_grad)
-    return _finish(np.full(shape, fill, dtype=dtype), requires_grad)
+    return _finish(np.full(shape, _dtypes.fill_number(fill, dtype), dtype=dtype), requires_grad)
 
 
 def zeros(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -96,7 +96,7 @@ def _like(fill, t: Tensor, dtype, requires_grad, memory_format, device=None) -> 
     meta = _meta.is_meta(src) if device is None else _check_device(device)
     arr = _layout.empty_as(src.view(np.ndarray), memory_format, dtype)
     if not meta:
-        arr.fill(fill)
+        arr.fill(_dtypes.fill_number(fill, arr.dtype))
     return _finish(arr, requires_grad, meta)
 
 

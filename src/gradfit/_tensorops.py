@@ -129,7 +129,7 @@ def _promote(a, b):
         t = t.to(np.result_type(real, np.complex64))
     elif order.index(kind_s if kind_s != "u" else "i") > order.index(kind_t):
         t = t.to(_scalar_dtype(s))
-    s = wrap(np.asarray(s, t.dtype))
+    s = wrap(np.asarray(_dtypes.fill_number(s, unwrap(t).dtype), t.dtype))
     return (t, s) if ta else (s, t)
 
 
@@ -180,7 +180,7 @@ def masked_fill(input, mask, value):  # noqa: A002
             )
         v = value.to(input.dtype)
     else:
-        v = wrap(np.asarray(value).astype(input.dtype))
+        v = wrap(np.asarray(_dtypes.fill_number(value, unwrap(input).dtype)).astype(input.dtype))
     return elementwise.Where.apply(_saved_condition(mask, m), v, input)
 
 
@@ -415,7 +415,7 @@ def index_fill(input, dim: int, index, value):  # noqa: A002
     v = (
         value.to(input.dtype)
         if isinstance(value, _graph.Tensor)
-        else np.asarray(value, input.dtype)
+        else np.asarray(_dtypes.fill_number(value, unwrap(input).dtype), input.dtype)
     )
     out = indexing_ops.IndexPut.apply(input, v, index=(slice(None),) * d + (idx,), accumulate=False)
     return named(out, "IndexFillBackward0")
@@ -1037,7 +1037,8 @@ def quantile(input, q, dim=None, keepdim: bool = False, *, interpolation: str = 
         x = x.reshape(1)
     srt = sort(x, d).values
     n = x.shape[d]
-    ranks = qa.reshape(-1).astype(np.float64) * (n - 1)
+    dt = unwrap(x).dtype  # PyTorch takes q in the input's dtype, so the ranks round there
+    ranks = qa.reshape(-1).astype(dt) * dt.type(n - 1)
     lo = np.floor(ranks).astype(np.int64)
     hi = np.ceil(ranks).astype(np.int64)
     if interpolation == "lower":
@@ -1083,8 +1084,9 @@ def nanquantile(input, q, dim=None, keepdim: bool = False, *, interpolation: str
     srt = sort(x, d).values  # NaN last
     count = (~np.isnan(unwrap(x))).sum(axis=d, keepdims=True)
     outs = []
-    for qv in qa.reshape(-1).astype(np.float64):
-        ranks = qv * (count - 1)
+    dt = unwrap(x).dtype
+    for qv in qa.reshape(-1).astype(dt):
+        ranks = qv * (count - 1).astype(dt)
         lo, hi = np.floor(ranks).astype(np.int64), np.ceil(ranks).astype(np.int64)
         if interpolation == "lower":
             hi = lo

@@ -213,6 +213,10 @@ def _to_array(data, dtype=None) -> np.ndarray:
                 raise RuntimeError(f"Could not infer dtype of {type(bad).__name__}")
             elif kind not in "b":
                 raise TypeError(f"cannot make a tensor from {type(data).__name__} of {arr.dtype}")
+        elif arr.size and arr.dtype.kind in "iuf" and _dtypes.to_dtype(dtype).kind in "iu":
+            # Python numbers are checked as PyTorch checks them (NumPy data is cast)
+            target = _dtypes.to_dtype(dtype)
+            _dtypes.check_fits(arr.min(), arr.max(), target, target.name)
     if dtype is not None:
         arr = arr.astype(_dtypes.to_dtype(dtype), copy=False)
     return arr
@@ -796,9 +800,9 @@ class Tensor:
         return self._inplace(0, "ZeroBackward0")
 
     def fill_(self, value) -> Tensor:
-        return self._inplace(
-            value, "FillBackward3" if isinstance(value, Tensor) else "FillBackward2"
-        )
+        if isinstance(value, Tensor):
+            return self._inplace(value, "FillBackward3")
+        return self._inplace(_dtypes.fill_number(value, self._array.dtype), "FillBackward2")
 
     def copy_(self, src, non_blocking: bool = False) -> Tensor:
         src_arr = src._array if isinstance(src, Tensor) else np.asarray(src)
@@ -1188,11 +1192,13 @@ class Tensor:
         return self._inplace_op(lambda t: _tops.masked_fill(t, mask, value), value)
 
     # ------------------------------------------------------------------ arithmetic
-    def _coerce(self, other):
+    def _coerce(self, other, int_scalar: str | None = "wrap"):
         """Operands in the dtype PyTorch computes in: two tensors by its promotion rules (a
         0-d tensor counts only when of a higher category); Python int/float operands stay
         weak scalars (NEP 50); an integer tensor with a float scalar becomes the default
-        float dtype, as in PyTorch."""
+        float dtype, as in PyTorch. A Python int with an integer tensor is cast to its dtype
+        (``_dtypes.c_cast_int``: ``int_scalar`` "wrap" or "checked"; None leaves it, for a
+        true division)."""
         if isinstance(other, Tensor):
             a, b = self._array, other._array
             if a.dtype is b.dtype or a.dtype == b.dtype:
@@ -1206,6 +1212,9 @@ class Tensor:
             # PyTorch takes a NumPy scalar (``np.sqrt(2 / n)`` is an ``np.float64``) as the
             # Python number it holds: a weak scalar that keeps a float32 tensor float32.
             other = other.item()
+        if type(other) is int and int_scalar and self._array.dtype.kind in "iu":
+            checked = int_scalar == "checked"
+            return self, _dtypes.c_cast_int(other, self._array.dtype, checked=checked)
         if isinstance(other, float) and self._array.dtype.kind not in "fc":
             return self.to(_dtypes.default_np()), other
         if isinstance(other, complex) and self._array.dtype.kind != "c":
@@ -1249,7 +1258,7 @@ class Tensor:
         return elementwise.Mul.apply(b, a)
 
     def __truediv__(self, other):
-        a, b = self._coerce(other)
+        a, b = self._coerce(other, None)
         if a._array.dtype.kind not in "fc" and (
             not isinstance(b, Tensor) or b._array.dtype.kind not in "fc"
         ):
@@ -1259,7 +1268,7 @@ class Tensor:
         return elementwise.Div.apply(a, b)
 
     def __rtruediv__(self, other):
-        a, b = self._coerce(other)
+        a, b = self._coerce(other, None)
         if a._array.dtype.kind not in "fc":
             a = a.to(_dtypes.default_np())
         return elementwise.Div.apply(b, a)
@@ -1271,7 +1280,7 @@ class Tensor:
         return self
 
     def __pow__(self, exponent):
-        a, b = self._coerce(exponent)
+        a, b = self._coerce(exponent, "checked")
         return elementwise.Pow.apply(a, b)
 
     def __rpow__(self, base):
@@ -1737,6 +1746,11 @@ class Tensor:
         for bound in (min, max):
             if bound is not None:
                 x = x._coerce(bound)[0]
+        if x._array.dtype.kind in "iu":  # number bounds are checked, not wrapped
+            min, max = (
+                _dtypes.c_cast_int(v, x._array.dtype, checked=True) if type(v) is int else v
+                for v in (min, max)
+            )
         if isinstance(min, Tensor) and min._array.dtype != x._array.dtype:
             min = min.to(x._array.dtype)
         if isinstance(max, Tensor) and max._array.dtype != x._array.dtype:
@@ -2341,7 +2355,9 @@ class Tensor:
         return self._new(np.zeros(_shape_args(size)), dtype, requires_grad, device)
 
     def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False, **_):
-        return self._new(np.full(tuple(size), fill_value), dtype, requires_grad, device)
+        target = self._array.dtype if dtype is None else _dtypes.to_dtype(dtype)
+        filled = np.full(tuple(size), _dtypes.fill_number(fill_value, target))
+        return self._new(filled, dtype, requires_grad, device)
 
     def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False, **_):
         """A copy of ``data`` with this tensor's dtype unless ``dtype`` is given."""

@@ -845,7 +845,11 @@ def instance_norm(
 ):  # noqa: A002
     """Normalise each (sample, channel) over its positions. With ``use_input_stats`` the
     running estimates (if given) are updated with the batch average of the instance
-    statistics, as PyTorch does; without, they are used instead."""
+    statistics, as PyTorch does; without, they are used instead.
+
+    As PyTorch's ``instance_norm``: batch norm of the input viewed as (1, N * C, ...), with
+    the weight, bias and running estimates repeated N times; the estimates are then the
+    mean over the N copies. So its values round exactly as ``batch_norm``'s."""
     if not use_input_stats:
         return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
     n, c = input.shape[:2]
@@ -854,22 +858,17 @@ def instance_norm(
         raise ValueError(
             f"Expected more than 1 spatial element when training, got input size {input.size()}"
         )
-    y = _norm.GroupNorm.apply(input, weight, bias, num_groups=c, eps=eps)
-    if running_mean is not None or running_var is not None:
-        x = unwrap(input).reshape(n, c, -1)
-        with no_grad():
-            if running_mean is not None:
-                rm = unwrap(running_mean)
-                rm *= 1 - momentum
-                rm += momentum * x.mean(axis=2).mean(axis=0).astype(rm.dtype)
-                bump_version(running_mean)
-            if running_var is not None:
-                rv = unwrap(running_var)
-                rv *= 1 - momentum
-                rv += momentum * x.var(axis=2, ddof=1).mean(axis=0).astype(rv.dtype)
-                bump_version(running_var)
-    # PyTorch runs batch_norm on (1, N * C, ...) and views the result back
-    return named(y, "ViewBackward0")
+    repeated = [None if t is None else t.repeat(n) for t in (weight, bias)]
+    with no_grad():
+        stats = [None if t is None else t.repeat(n) for t in (running_mean, running_var)]
+    flat = input.contiguous().view(1, n * c, *input.shape[2:])
+    y = batch_norm(flat, stats[0], stats[1], repeated[0], repeated[1], True, momentum, eps)
+    with no_grad():
+        for kept, copies in zip((running_mean, running_var), stats):
+            if kept is not None:
+                unwrap(kept)[...] = unwrap(copies.view(n, c).mean(0))
+                bump_version(kept)
+    return y.view(input.shape)
 
 
 # ------------------------------------------------------------------------ dropout

@@ -158,7 +158,21 @@ def pow_array(a: np.ndarray, b):
             return 1 / a
         if a.dtype == np.float32:
             return np.power(a.astype(np.float64), b).astype(np.float32)
+    if a.dtype.kind in "iu" and np.min(b, initial=0) < 0:
+        return _negative_integer_power(a, b)
     return np.power(a, b)
+
+
+def _negative_integer_power(a: np.ndarray, b) -> np.ndarray:
+    """Integers to integer powers some of which are negative, as PyTorch's ``powi``: a
+    number exponent is refused; a tensor's negative exponents give 1 for a base of 1,
+    +-1 for -1 (by the exponent's parity) and 0 otherwise (NumPy refuses both)."""
+    if not isinstance(b, np.ndarray):
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
+    negative = b < 0
+    out = np.power(a, np.where(negative, 0, b)).astype(a.dtype, copy=False)
+    small = np.where(a == -1, np.where(b % 2 == 0, 1, -1), np.where(a == 1, 1, 0))
+    return np.where(negative, small, out).astype(out.dtype, copy=False)
 
 
 class Pow(Op):
