@@ -32,6 +32,7 @@ from gradfit.autograd import bind_tensor_class, engine
 from gradfit.autograd import graph as _graph_hooks
 from gradfit.autograd._torch_names import named
 from gradfit.autograd.function import _other_output, number_nodes
+from gradfit.autograd.function import share_version as _share_version
 from gradfit.ops import binary_more as _binary_more
 from gradfit.ops import complex as _complex_ops
 from gradfit.ops import elementwise, indexing, movement, reduce
@@ -585,7 +586,8 @@ class Tensor:
                 "can't convert meta device type tensor to numpy. Use Tensor.cpu() to copy the "
                 "tensor to host memory first."
             )
-        return self._array
+        # a new array object on the same memory each call, as PyTorch's
+        return self._array.view()
 
     def tolist(self):
         return self._array.tolist()
@@ -639,9 +641,9 @@ class Tensor:
             from gradfit.autograd.forward_ad import tangent_for_repr
 
             tangent = tangent_for_repr(self)
-        return tensor_repr(
-            self._array, None if node is None else node.name(), self._requires_grad, tangent
-        )
+        # printed as PyTorch prints a C++ node's name: CopySlices, not torch::autograd::...
+        name = None if node is None else node.name().rpartition("::")[2]
+        return tensor_repr(self._array, name, self._requires_grad, tangent)
 
     __hash__ = object.__hash__
 
@@ -794,6 +796,8 @@ class Tensor:
         values = values._array if isinstance(values, Tensor) else values
         np.copyto(self._array, values, casting="unsafe")
         self._version += 1
+        if self.__dict__:
+            _share_version(self)
         return self
 
     def zero_(self) -> Tensor:
@@ -830,6 +834,8 @@ class Tensor:
         else:
             np.add(self._array, np.multiply(o, alpha), out=self._array, casting="unsafe")
         self._version += 1
+        if self.__dict__:
+            _share_version(self)
         return self
 
     def sub_(self, other, alpha=1) -> Tensor:
@@ -849,6 +855,8 @@ class Tensor:
         o = other._array if isinstance(other, Tensor) else other
         np.multiply(self._array, o, out=self._array, casting="unsafe")
         self._version += 1
+        if self.__dict__:
+            _share_version(self)
         return self
 
     def div_(self, other, *, rounding_mode=None) -> Tensor:
@@ -865,6 +873,8 @@ class Tensor:
         o = other._array if isinstance(other, Tensor) else other
         np.divide(self._array, o, out=self._array, casting="unsafe")
         self._version += 1
+        if self.__dict__:
+            _share_version(self)
         return self
 
     def clamp_(self, min=None, max=None) -> Tensor:  # noqa: A002 - PyTorch's names
@@ -887,6 +897,8 @@ class Tensor:
         hi = max._array if isinstance(max, Tensor) else max
         np.clip(self._array, lo, hi, out=self._array)
         self._version += 1
+        if self.__dict__:
+            _share_version(self)
         return self
 
     clip_ = clamp_
@@ -961,6 +973,8 @@ class Tensor:
             _check_cast(res.dtype, self._array.dtype)
         np.copyto(self._array, res, casting="unsafe")
         self._version += 1
+        if self.__dict__:
+            _share_version(self)
         return self
 
     def __iadd__(self, other):
@@ -992,6 +1006,8 @@ class Tensor:
             return
         self._array[idx] = value._array if isinstance(value, Tensor) else value
         self._version += 1
+        if self.__dict__:
+            _share_version(self)
 
     def _note_view_of(self, src: Tensor) -> None:
         """``self`` was made from ``src`` by a view op (``ViewOp``): if they share memory,
@@ -1003,6 +1019,7 @@ class Tensor:
             if root is None:
                 root = src
             self._view_base = root
+            self._version = root._version  # one counter for a base and its views
             views = root.__dict__.get("_views")
             if views is None:
                 views = root._views = weakref.WeakSet()
@@ -1043,6 +1060,8 @@ class Tensor:
             if view_op:
                 self._array = res
                 self._version += 1
+                if self.__dict__:
+                    _share_version(self)
                 return self
             if check_cast:
                 _check_cast(res.dtype, self._array.dtype)
@@ -1052,6 +1071,8 @@ class Tensor:
                 )
             np.copyto(self._array, res, casting="unsafe")
             self._version += 1
+            if self.__dict__:
+                _share_version(self)
             return self
         if self.grad_fn is None and self._requires_grad:
             self._check_inplace()  # a leaf that requires grad: PyTorch's error
@@ -1087,6 +1108,8 @@ class Tensor:
         # (whose output this tensor now is) expects this version, and a node that reads
         # its output refuses a later edit, as PyTorch's exp_() then mul_() does.
         self._version += 1
+        if self.__dict__:
+            _share_version(self)
         if node is not None:
             node.output_version = self._version
             if node is not old.grad_fn:
@@ -1146,6 +1169,8 @@ class Tensor:
         base._inplace_op(
             lambda b: indexing.IndexPut.apply(b, values, index=index), values, region=index
         )
+        if base.grad_fn is not None:  # PyTorch's node for a base edited through a view
+            base.grad_fn.torch_name = "torch::autograd::CopySlices"
         return self
 
     def _check_not_aliased(self, views_ok: bool = False) -> None:
@@ -1871,11 +1896,14 @@ class Tensor:
             return self  # no node to record: the same values and shape
         return movement.Reshape.apply(self, shape=out_shape)
 
-    def view(self, *shape):
+    def view(self, *shape, dtype=None):
         """``reshape`` that must not copy: a tensor that is itself a view of another
         (``t()``, ``permute``, slicing) whose memory cannot be read in the new shape raises
         PyTorch's error instead of silently losing the aliasing. (A fresh result is always
-        viewed: gradfit's arrays may be laid out differently from PyTorch's.)"""
+        viewed: gradfit's arrays may be laid out differently from PyTorch's.)
+        ``view(dtype)``: the same memory read as another dtype (:func:`_view_dtype`)."""
+        if dtype is not None or (len(shape) == 1 and isinstance(shape[0], _dtypes.dtype)):
+            return _view_dtype(self, shape[0] if dtype is None else dtype)
         out = self.reshape(*shape)
         if self.__dict__.get("_view_base") is not None and not _viewable(
             self._array, out._array.shape
@@ -2407,6 +2435,34 @@ def _index_arrays(index):
     if isinstance(index, list):
         return np.asarray(index)
     return index
+
+
+def _view_dtype(t: Tensor, dtype) -> Tensor:
+    """PyTorch's ``Tensor.view(dtype)``: the bytes reinterpreted, outside the graph. With a
+    different element size the last dimension (stride 1) is split or merged, with
+    PyTorch's checks."""
+    a = t._array
+    dt = np.dtype(_dtypes.to_dtype(dtype))
+    src, dst = a.dtype.itemsize, dt.itemsize
+    if src != dst:
+        names = f"{_TORCH_SCALAR_NAMES[a.dtype]} as {_TORCH_SCALAR_NAMES[dt]}"
+        why = f"to view {names} (different element sizes)"
+        if a.ndim == 0:
+            raise RuntimeError(f"self.dim() cannot be 0 {why}")
+        if a.strides[-1] != src:
+            raise RuntimeError(f"self.stride(-1) must be 1 {why}, but got {a.strides[-1] // src}")
+        if dst > src:
+            ratio = dst // src
+            if a.shape[-1] % ratio:
+                raise RuntimeError(
+                    f"self.size(-1) must be divisible by {ratio} {why}, but got {a.shape[-1]}"
+                )
+            offset = t.storage_offset()
+            if offset % ratio:
+                raise RuntimeError(
+                    f"self.storage_offset() must be divisible by {ratio} {why}, but got {offset}"
+                )
+    return Tensor._make(a.view(dt), None)  # PyTorch's has no ``_base`` either
 
 
 def _argext(fn, t: Tensor, dim, keepdim: bool) -> Tensor:
@@ -3062,10 +3118,12 @@ def _refresh_views(base: Tensor, region=None) -> None:
         g = movement.Index.apply(base, index=np.unravel_index(pos, base._array.shape))
         prev = Tensor._make(w._array, w.grad_fn)
         prev._requires_grad = w._requires_grad
-        w._version += 1
+        # the base's edit is already counted on the counter ``w`` shares with it: the
+        # nodes that saved ``w``'s earlier values see it
         prev._version = w._version
         node = g.grad_fn
         if node is not None:
+            node.torch_name = "AsStridedBackward0"  # PyTorch's regenerated view node
             node.replaced = prev
             w.grad_fn, w._requires_grad = node, True
 
@@ -3348,6 +3406,9 @@ def _is_shared(self) -> bool:
     return ref is not None and ref() is self
 
 
+# ``_base``: the tensor a view was made from by a view op (the root one for a view of a
+# view), None for anything else, as PyTorch's
+Tensor._base = property(lambda self: self.__dict__.get("_view_base"))
 Tensor.pin_memory = _pin_memory
 Tensor.is_shared = _is_shared
 Tensor.share_memory_ = _share_memory_

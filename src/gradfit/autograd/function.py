@@ -74,6 +74,22 @@ def _other_output(t, out, args=()):
     return _asarray(out)
 
 
+def share_version(t) -> None:
+    """PyTorch's views share one version counter with their base: after an edit of ``t``
+    (just counted in ``t._version``), its base and every live view of that base carry the
+    same version. Called only for a tensor with view bookkeeping in its ``__dict__``."""
+    d = t.__dict__
+    root = d.get("_view_base")
+    if root is None:
+        root = t
+    v = t._version
+    root._version = v
+    views = root.__dict__.get("_views")
+    if views:
+        for w in views:
+            w._version = v
+
+
 class TensorProtocol(Protocol):
     """What the graph machinery (``Op.apply``, ``Function``, the engine, ``grad``,
     ``gradcheck``) uses of a tensor.
@@ -250,7 +266,7 @@ class Op:
         return _torch_names.node_name(self)
 
     def __repr__(self) -> str:
-        return f"<{self.name()} object at {id(self):#x}>"  # PyTorch's form
+        return f"<{self.name().rpartition('::')[2]} object at {id(self):#x}>"  # PyTorch's form
 
     @property
     def metadata(self) -> dict:
