@@ -5,9 +5,11 @@ to read its output sizes, build a model on ``device='meta'`` and give it memory 
 with ``to_empty``). gradfit keeps meta-ness in the array itself: a meta tensor holds a
 :class:`MetaArray`, an ``ndarray`` subclass whose values are never read. NumPy keeps the
 subclass through every ufunc and array function (``__array_ufunc__`` and
-``__array_function__`` below), so the ops need no device checks: a result computed from a
-meta array is a meta array. Only the output step of ``Op.apply`` and ``Tensor._make``,
-which already take a slow branch for anything that is not a plain ``ndarray``, look at it.
+``__array_function__`` below), so most ops keep a meta input meta with no device checks.
+An op that builds its result in a fresh array (or ``Op.apply``, which hands back plain
+arrays) would lose it: the first meta array a program makes installs a meta-aware op path
+(``autograd._meta_mode``) that makes such outputs meta again and checks that the operands
+share a device. Programs that never touch the meta device keep the plain op path.
 
 The array's memory comes from ``np.zeros`` (pages the OS maps lazily), so a large meta
 weight costs address space, not memory; ops still compute on the zeros (quietly: the

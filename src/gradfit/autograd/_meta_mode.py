@@ -4,8 +4,9 @@ Most NumPy calls keep a meta array meta, but an op that builds its result in a f
 array (``np.empty`` then ``out=``, ``np.ascontiguousarray``) hands back a plain one. Rather
 than a device check on every op of every program, the first meta tensor a program makes
 installs this path: ``Op.apply`` then makes the output of an op with a meta operand meta
-(after PyTorch's check that the operands share a device), and the engine gives a meta
-leaf a meta gradient. Programs that never touch the meta device keep the plain path.
+(after PyTorch's check that the operands share a device; ``Op.apply`` itself hands back
+plain arrays), and the engine gives a meta leaf a meta gradient. Programs that never
+touch the meta device keep the plain path.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ def _install() -> None:
             arrays = [a._array for a in args if isinstance(a, function.Tensor)]
             if any(type(a) is MetaArray for a in arrays):
                 _meta.check_devices(arrays)
-                out._array = _meta.to_meta(out._array)
+                # the same memory seen as meta: a view op's strides are kept
+                out._array = _meta.as_meta_result(out._array)
         return out
 
     def deliver_leaf(t, g, *args, **kwargs):

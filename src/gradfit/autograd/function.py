@@ -28,7 +28,6 @@ from typing import Protocol
 
 import numpy as np
 
-from gradfit import _meta
 from gradfit._grad_mode import _enabled, _fw_on, no_grad
 from gradfit._meta import MetaArray as _MetaArray
 from gradfit.autograd import _torch_names
@@ -62,16 +61,12 @@ def _sparse_output(t, out):
     return out
 
 
-def _other_output(t, out, args=()):
-    """The array to store for an output that is not an ndarray (``Tensor._make``; from
-    ``Op.apply`` with the op's operands, whose devices a meta output checks)."""
+def _other_output(t, out):
+    """The array to store for an output that is not an ndarray (``Tensor._make``)."""
     kind = type(out)
     if kind is _SPARSE_TYPE:
         return _sparse_output(t, out)
-    if kind is _MetaArray:
-        _meta.check_devices([a._array for a in args if isinstance(a, Tensor)])
-        return out
-    return _asarray(out)
+    return out if kind is _MetaArray else _asarray(out)
 
 
 def share_version(t) -> None:
@@ -244,7 +239,14 @@ class Op:
                 raise
             raise RuntimeError(message) from None
         t = _new(Tensor)
-        t._array = out if type(out) is _ndarray else _other_output(t, out, args)
+        # (a meta output is made meta again by the meta-aware path, _meta_mode)
+        t._array = (
+            out
+            if type(out) is _ndarray
+            else _asarray(out)
+            if type(out) is not _SPARSE_TYPE
+            else _sparse_output(t, out)
+        )
         t._grad = None
         t._version = 0
         t._hooks = None
