@@ -124,3 +124,34 @@ def test_only_cpu_and_meta_hold_data():
         gradfit.zeros(2, device="cuda")
     with pytest.raises(RuntimeError, match="mps"):
         gradfit.nn.Linear(2, 2, device="mps")
+
+
+def _load_into_meta(T):
+    import warnings
+
+    T.manual_seed(0)
+    sd = T.nn.Sequential(T.nn.Linear(3, 2), T.nn.BatchNorm1d(2)).state_dict()
+    model = T.nn.Sequential(T.nn.Linear(3, 2, device="meta"), T.nn.BatchNorm1d(2, device="meta"))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.load_state_dict(sd)
+    still_meta = all(p.is_meta for p in model.state_dict().values())
+    model.load_state_dict(sd, assign=True)
+    w = model[0].weight
+    return (
+        [str(c.message).replace("torch.", "gradfit.") for c in caught],
+        still_meta,
+        type(w).__name__,
+        w.requires_grad,
+        w.data_ptr() == sd["0.weight"].data_ptr(),
+        model[1].num_batches_tracked.data_ptr() == sd["1.num_batches_tracked"].data_ptr(),
+        model(T.ones(2, 3)).tolist(),
+    )
+
+
+def test_loading_into_a_meta_model_as_pytorchs():
+    import torch
+
+    got, want = _load_into_meta(gradfit), _load_into_meta(torch)
+    assert got[:6] == want[:6]
+    np.testing.assert_allclose(got[6], want[6], rtol=1e-5, atol=1e-6)

@@ -115,3 +115,24 @@ for f in (
 print(x + torch.tensor(2.0), x.to(torch.float64), x.new_zeros(2), torch.zeros_like(x).is_meta)
 print(torch.arange(5, device="meta"), torch.full((2,), 7, device="meta"))
 print(x.data_ptr(), x.view(-1).shape, x.t().stride(), x.t().contiguous().stride())
+
+# Loading a checkpoint into a model built on meta (how large models are loaded): copying
+# into meta parameters is a no-op PyTorch warns about; assign=True takes the tensors
+import warnings  # noqa: E402
+
+torch.manual_seed(0)
+src = nn.Sequential(nn.Linear(3, 4), nn.LayerNorm(4), nn.Linear(4, 2))
+sd = src.state_dict()
+with torch.device("meta"):
+    model = nn.Sequential(nn.Linear(3, 4), nn.LayerNorm(4), nn.Linear(4, 2))
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    print(model.load_state_dict(sd))
+for w in caught[:2]:
+    print(w.category.__name__, w.message)
+print(len(caught), model[0].weight)
+print(model.load_state_dict(sd, assign=True))
+print(model[0].weight.device, model[0].weight.requires_grad, type(model[0].weight).__name__)
+print(model(torch.ones(1, 3)))
+print(model[0].weight is sd["0.weight"], model[0].weight.data_ptr() == sd["0.weight"].data_ptr())
+print(sum(p.numel() for p in model.parameters()), {p.device.type for p in model.parameters()})

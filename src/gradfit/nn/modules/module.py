@@ -9,6 +9,7 @@ attributes (``self.fc = Linear(2, 3)``). It walks them in registration order for
 from __future__ import annotations
 
 import functools
+import warnings
 from collections import OrderedDict, namedtuple
 from collections.abc import Callable, Iterator
 from types import MappingProxyType
@@ -836,7 +837,15 @@ class Module:
                         f"is {_shape_str(unwrap(target).shape)}."
                     )
                     continue
-                pending.append((target, arr))
+                if not assign and _meta.is_meta(unwrap(target)) and not _meta.is_meta(arr):
+                    warnings.warn(
+                        f"for {key}: copying from a non-meta parameter in the checkpoint to a "
+                        "meta parameter in the current model, which is a no-op. (Did you mean "
+                        "to pass `assign=True` to assign items in the state dictionary to their "
+                        "corresponding key in the module instead of copying them in place?)",
+                        stacklevel=3,
+                    )
+                pending.append((module, name, target, state_dict[key]))
             for key in state_dict:
                 if key.startswith(prefix):
                     head = key[len(prefix) :].split(".", 1)[0]
@@ -877,11 +886,20 @@ class Module:
                 )
             )
         with no_grad():
-            for target, arr in pending:
-                if assign:
-                    set_array(target, np.array(arr, dtype=unwrap(target).dtype, copy=True))
+            for module, name, target, value in pending:
+                if assign and isinstance(value, Tensor):
+                    # PyTorch's assign=True: the checkpoint's tensor itself (its memory and
+                    # dtype) becomes the attribute, as a Parameter where one was
+                    if isinstance(target, Parameter):
+                        if isinstance(value, Parameter):
+                            value.requires_grad_(target.requires_grad)
+                        else:
+                            value = Parameter(value, requires_grad=target.requires_grad)
+                    setattr(module, name, value)
+                elif assign:  # a NumPy array (gradfit.load): the module gets a copy
+                    set_array(target, np.array(value, dtype=unwrap(target).dtype, copy=True))
                 else:
-                    target.copy_(arr)
+                    target.copy_(unwrap(value))
         return _IncompatibleKeys(missing, unexpected)
 
     # --- rtapi: state-dict hooks, as PyTorch's (their dicts are made on first registration)
