@@ -126,3 +126,65 @@ def test_instance_norm_rounds_as_batch_norm_of_the_flattened_batch(shape, torch)
     np.testing.assert_array_equal(rm, trm)
     np.testing.assert_array_equal(rv, trv)
     np.testing.assert_allclose(gx, tgx, rtol=1e-5, atol=1e-6)  # backward: NumPy's order
+
+
+FLOAT_ONLY = [
+    "F.softmax(L.tensor([[1, 2, 3]]), dim=0)",
+    "F.softmax(L.tensor([[1, 2, 3]]), dim=1)",
+    "F.log_softmax(L.tensor([[True, False]]), dim=-1)",
+    "F.mse_loss(L.tensor([1, 2]), L.tensor([1, 3]))",
+    "F.mse_loss(L.tensor([1, 2], dtype=L.int32), L.tensor([1, 3], dtype=L.int32), reduction='sum')",
+    "F.mse_loss(L.tensor([1.0, 2.0]), L.tensor([1, 3]))",
+    "F.smooth_l1_loss(L.tensor([1, 2]), L.tensor([1, 3]), reduction='none')",
+    "F.huber_loss(L.tensor([1, 2]), L.tensor([1, 3]))",
+    "F.l1_loss(L.tensor([1, 2]), L.tensor([1, 3]))",
+    "F.l1_loss(L.tensor([1, 2]), L.tensor([1, 4]), reduction='sum')",
+    "L.tensor([1, 2]).mean()",
+    "L.tensor([True]).mean()",
+    "L.tensor([1, 2]).nanmean()",
+    "L.tensor([1, 2]).var()",
+    "L.tensor([1, 2]).std(0)",
+    "L.var_mean(L.tensor([1, 2]))",
+    "L.std_mean(L.tensor([1, 2]))",
+]
+
+
+@pytest.mark.parametrize("expr", FLOAT_ONLY)
+def test_floating_only_kernels_refuse_integers_as_torch(expr, torch):
+    # an integer MSE or variance would otherwise be a silently truncated number
+    def outcome(lib):
+        try:
+            out = eval(expr, {"L": lib, "F": lib.nn.functional})  # noqa: S307
+        except Exception as error:  # noqa: BLE001
+            return type(error).__name__, str(error)
+        outs = out if isinstance(out, tuple) else (out,)
+        return [(o.tolist(), str(o.dtype).rpartition(".")[2]) for o in outs]
+
+    assert outcome(gradfit) == outcome(torch)
+
+
+FACTORY_OUT = [
+    "L.arange(3, out=L.empty(3, dtype=L.long))",
+    "L.arange(0, 1, 0.25, out=L.empty(0, dtype=L.float64))",
+    "L.linspace(0, 1, 3, out=L.empty(3))",
+    "L.logspace(0, 2, 3, out=L.empty(3))",
+    "L.zeros(2, 2, out=L.ones(4))",
+    "L.ones(2, out=L.empty(2, dtype=L.long))",
+    "L.full((3,), 2, out=L.empty(3))",
+    "L.eye(2, out=L.empty(0))",
+    "L.empty(2, out=L.ones(2, dtype=L.long)).zero_()",
+    "(L.manual_seed(0), L.randn(3, out=L.empty(3, dtype=L.float64)))[1]",
+    "(L.manual_seed(0), L.rand(2, 2, out=L.empty(4)))[1]",
+    "(L.manual_seed(0), L.randint(0, 5, (2,), out=L.empty(2)))[1]",
+    "(L.manual_seed(0), L.randperm(4, out=L.empty(4, dtype=L.long)))[1]",
+    "L.zeros(2, out=[1, 2])",
+]
+
+
+@pytest.mark.parametrize("expr", FACTORY_OUT)
+def test_factories_write_into_out_in_its_dtype(expr, torch):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the resize warning, PyTorch's too
+        assert _outcome(gradfit, expr) == _outcome(torch, expr)

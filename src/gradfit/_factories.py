@@ -9,6 +9,7 @@ from gradfit import _dtypes, _layout, _meta
 from gradfit._arrays import set_array, unwrap, wrap
 from gradfit._cascade_sum import GRAIN_SIZE, VECTOR_BYTES, intra_op_threads
 from gradfit._fused import fma as _fma
+from gradfit._out import factory_with_out
 from gradfit.tensor import Tensor, _check_device, _checked_size, _shape_args, _to_array
 
 
@@ -50,14 +51,17 @@ def _filled(fill, shape, dtype, device, requires_grad, fn: str = "full") -> Tens
     return _finish(np.full(shape, _dtypes.fill_number(fill, dtype), dtype=dtype), requires_grad)
 
 
+@factory_with_out
 def zeros(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     return _filled(0, size, dtype, device, requires_grad, "zeros")
 
 
+@factory_with_out
 def ones(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     return _filled(1, size, dtype, device, requires_grad, "ones")
 
 
+@factory_with_out
 def empty(
     *size,
     dtype=None,
@@ -74,6 +78,7 @@ def empty(
     return t
 
 
+@factory_with_out
 def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     if dtype is None:
         dtype = (
@@ -135,6 +140,7 @@ def full_like(
     return _like(fill_value, input, dtype, requires_grad, memory_format, device)
 
 
+@factory_with_out
 def arange(
     start, end=None, step=1, *, dtype=None, device=None, requires_grad: bool = False
 ) -> Tensor:
@@ -189,6 +195,7 @@ def _arange_values(start: float, step: float, n: int, dtype: np.dtype) -> np.nda
     return out
 
 
+@factory_with_out
 def linspace(
     start, end, steps: int, *, dtype=None, device=None, requires_grad: bool = False
 ) -> Tensor:
@@ -229,6 +236,7 @@ def _linspace_values(start, end, steps: int, dtype: np.dtype) -> np.ndarray:
     return np.where(i < steps // 2, lo, hi).astype(dtype)
 
 
+@factory_with_out
 def eye(
     n: int, m: int | None = None, *, dtype=None, device=None, requires_grad: bool = False
 ) -> Tensor:

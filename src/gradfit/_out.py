@@ -97,3 +97,22 @@ def with_out(fn):
         return written[0]
 
     return wrapper
+
+
+def factory_with_out(fn):
+    """A factory (``zeros``, ``arange``, ``randn``, ...) with PyTorch's ``out=``: the
+    values are made in ``out``'s dtype (unless ``dtype`` is given) and written into it."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, out=None, **kwargs):
+        if out is None:
+            return fn(*args, **kwargs)
+        if not isinstance(out, _graph.Tensor):
+            raise TypeError(
+                f"{fn.__name__}(): argument 'out' must be Tensor, not {type(out).__name__}"
+            )
+        if kwargs.get("dtype") is None:
+            kwargs["dtype"] = out.dtype
+        return _write(fn.__name__, fn(*args, **kwargs), out)
+
+    return wrapper

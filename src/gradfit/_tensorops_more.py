@@ -18,7 +18,7 @@ import numpy as np
 from gradfit import _dtypes, linalg
 from gradfit import _tensorops as _tops
 from gradfit._arrays import set_array, unwrap, wrap
-from gradfit._out import with_out
+from gradfit._out import factory_with_out, with_out
 from gradfit.autograd import function as _graph
 from gradfit.autograd._torch_names import named
 from gradfit.ops import movement
@@ -736,6 +736,7 @@ def vander(x, N: int | None = None, increasing: bool = False):  # noqa: N803 - P
     return out if increasing else out.flip(1)
 
 
+@factory_with_out
 def logspace(
     start,
     end,

@@ -16,6 +16,7 @@ import numpy as np
 
 from gradfit import _dtypes, _layout, _meta, _rng
 from gradfit._arrays import unwrap, wrap
+from gradfit._out import factory_with_out
 from gradfit.tensor import _CPU, Tensor, _check_device, _checked_size, _shape_args
 
 
@@ -100,6 +101,7 @@ def _size(size: tuple, size_kw, fn: str) -> tuple:
     return _checked_size(_shape_args(size), fn)
 
 
+@factory_with_out
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, **kw) -> Tensor:
     """Uniform samples on [0, 1): ``rand(2, 3)``, ``rand((2, 3))`` or ``rand(size=(2, 3))``."""
     meta = _check_device(device)
@@ -116,6 +118,7 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, **
     )
 
 
+@factory_with_out
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, **kw) -> Tensor:
     """Standard normal samples: ``randn(2, 3)``, ``randn((2, 3))`` or ``randn(size=(2, 3))``."""
     meta = _check_device(device)
@@ -198,6 +201,7 @@ def randn_like(
     return _draw_like("normal", input, dtype, generator, requires_grad, memory_format)
 
 
+@factory_with_out
 def randint(*args, generator=None, dtype=None, device=None, requires_grad=False, **kw) -> Tensor:
     """Integers uniform on [low, high), in all of PyTorch's spellings.
 
@@ -244,6 +248,7 @@ def randint_like(input, low=0, high=None, *, dtype=None, generator=None, device=
     return randint(low, high, tuple(input.shape), generator=generator, dtype=dtype or input.dtype)
 
 
+@factory_with_out
 def randperm(n: int, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """A random permutation of 0..n-1."""
     meta = _check_device(device)

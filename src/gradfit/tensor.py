@@ -479,7 +479,9 @@ class Tensor:
             )
         if not requires_grad and self.grad_fn is not None:
             raise RuntimeError(
-                "you can only change requires_grad flags of leaf variables; use .detach()"
+                "you can only change requires_grad flags of leaf variables. If you want to use a "
+                "computed variable in a subgraph that doesn't require differentiation use "
+                "var_no_grad = var.detach()."
             )
         self._requires_grad = bool(requires_grad)
         return self
@@ -1521,7 +1523,10 @@ class Tensor:
 
     def nanmean(self, dim=None, keepdim: bool = False, *, dtype=None):
         if self._array.dtype.kind != "f":
-            raise RuntimeError(f"nanmean(): expected a floating point tensor, got {self.dtype}")
+            raise RuntimeError(
+                "nanmean(): expected input to have floating point or complex dtype but got "
+                + _TORCH_SCALAR_NAMES[self._array.dtype]
+            )
         count = self.isnan().logical_not().sum(dim, keepdim)
         return self.nansum(dim, keepdim, dtype=dtype) / count
 
@@ -1534,11 +1539,13 @@ class Tensor:
     def var_mean(
         self, dim=None, unbiased: bool | None = None, keepdim: bool = False, *, correction=None
     ):
+        _floating_only(self, "var_mean")
         return self.var(dim, unbiased, keepdim, correction=correction), self.mean(dim, keepdim)
 
     def std_mean(
         self, dim=None, unbiased: bool | None = None, keepdim: bool = False, *, correction=None
     ):
+        _floating_only(self, "std_mean")
         return self.std(dim, unbiased, keepdim, correction=correction), self.mean(dim, keepdim)
 
     def _cum_extreme(self, dim, which):
@@ -1808,8 +1815,8 @@ class Tensor:
         x = self if dtype is None else self.to(dtype)
         if x._array.dtype.kind not in "fc":
             raise RuntimeError(
-                f"mean(): could not infer output dtype. Input dtype must be floating point, "
-                f"got {x.dtype}"
+                "mean(): could not infer output dtype. Input dtype must be either a floating "
+                f"point or complex dtype. Got: {_TORCH_SCALAR_NAMES[x._array.dtype]}"
             )
         return reduce.Mean.apply(x, dim=_dims(dim, self.ndim), keepdim=keepdim)
 
@@ -1818,6 +1825,7 @@ class Tensor:
     ):
         if correction is None:
             correction = 1 if unbiased is None or unbiased else 0
+        _floating_only(self, "std and var")
         return reduce.Var.apply(
             self, dim=_dims(dim, self.ndim), correction=correction, keepdim=keepdim
         )
@@ -1827,6 +1835,7 @@ class Tensor:
     ):
         if correction is None:
             correction = 1 if unbiased is None or unbiased else 0
+        _floating_only(self, "std and var")
         out = reduce.Var.apply(
             self, dim=_dims(dim, self.ndim), correction=correction, keepdim=keepdim, take_sqrt=True
         )
@@ -1874,10 +1883,12 @@ class Tensor:
 
     def softmax(self, dim, dtype=None):
         x = self if dtype is None else self.to(dtype)
+        _softmax_kernel(x, "softmax", dim)
         return reduce.Softmax.apply(x, dim=_dims(dim, self.ndim))
 
     def log_softmax(self, dim, dtype=None):
         x = self if dtype is None else self.to(dtype)
+        _softmax_kernel(x, "log_softmax", dim)
         return reduce.LogSoftmax.apply(x, dim=_dims(dim, self.ndim))
 
     def norm(self, p="fro", dim=None, keepdim: bool = False, dtype=None):
@@ -3044,6 +3055,21 @@ def _make_inference(arr, node):
 
 
 _grad_mode._inference_switches.append(_inference_switch)
+
+
+def _floating_only(t: Tensor, what: str) -> None:
+    if t._array.dtype.kind not in "fc":
+        raise RuntimeError(f"{what} only support floating point and complex dtypes")
+
+
+def _softmax_kernel(t: Tensor, name: str, dim: int) -> None:
+    """PyTorch's softmax kernels exist for floating types only (no silent promotion)."""
+    if t._array.dtype.kind not in "fc":
+        last = t.ndim == 0 or dim in (-1, t.ndim - 1)
+        raise NotImplementedError(
+            f'"{name}_{"lastdim_" if last else ""}kernel_impl" not implemented for '
+            f"'{_TORCH_SCALAR_NAMES[t._array.dtype]}'"
+        )
 
 
 _TORCH_SCALAR_NAMES = {np.dtype(k): v[: -len("Tensor")] for k, v in _typenames.NAMES.items()}

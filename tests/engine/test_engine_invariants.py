@@ -266,7 +266,7 @@ def test_user_function_wrong_number_of_grads_errors():
             return g
 
     x = leaf([1.0])
-    with pytest.raises(RuntimeError, match="returned 1 gradients, expected 2"):
+    with pytest.raises(RuntimeError, match=r"incorrect number of gradients \(expected 2, got 1\)"):
         Bad.apply(x, x).sum().backward()
 
 
@@ -303,3 +303,33 @@ def test_grad_none_assignment_and_leaf_update_under_no_grad():
     w.grad = None
     np.testing.assert_allclose(w.detach().numpy(), [0.8, 1.6])
     assert w.is_leaf and w.requires_grad
+
+
+def test_user_function_node_class_and_freed_graph_message_as_torch():
+    import torch
+
+    seen = []
+    for lib in (gradfit, torch):
+
+        class Square(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.save_for_backward(x)
+                return x * x
+
+            @staticmethod
+            def backward(ctx, g):
+                (x,) = ctx.saved_tensors
+                return 2 * x * g
+
+        y = Square.apply(lib.tensor([1.0, 3.0], requires_grad=True)).sum()
+        node = y.grad_fn.next_functions[0][0]
+        y.backward()
+        with pytest.raises(RuntimeError) as freed:
+            y.backward()
+        shown = repr(node).split(" object")[0]
+        seen.append((type(node).__name__, node.name(), shown, str(freed.value)))
+    ours, ref = seen
+    assert ours[:2] == ref[:2] == ("SquareBackward", "SquareBackward")
+    assert ours[2].replace("gradfit.", "torch.") == ref[2]
+    assert ours[3] == ref[3]

@@ -25,6 +25,7 @@ from gradfit import _grad_mode
 from gradfit._cascade_sum import cascade_sum
 from gradfit.autograd import _torch_names
 from gradfit.autograd.anomaly_mode import ANOMALY, check_nan
+from gradfit.autograd.function import GRAPH_FREED
 from gradfit.autograd.graph import post_accumulate as _post_accumulate
 
 # Bound by gradfit.autograd.bind_tensor_class (see function.TensorProtocol).
@@ -170,11 +171,7 @@ def run_backward(roots, root_grads, retain_graph: bool, capture=None) -> dict | 
         if g is None:
             continue
         if node._freed:
-            raise RuntimeError(
-                f"Trying to backward through the graph a second time ({node.name()} was "
-                "freed by an earlier backward). Specify retain_graph=True on the first "
-                "backward() if you need to backpropagate twice."
-            )
+            raise RuntimeError(GRAPH_FREED)
         if node.hooks:
             for hook in node.hooks:
                 res = hook(Tensor._make(g, None))
@@ -438,11 +435,7 @@ def run_backward_graph(
             if g is None:
                 continue
             if node._freed:
-                raise RuntimeError(
-                    f"Trying to backward through the graph a second time ({node.name()} "
-                    "was freed by an earlier backward). Specify retain_graph=True on the "
-                    "first backward() if you need to backpropagate twice."
-                )
+                raise RuntimeError(GRAPH_FREED)
             if node.hooks:
                 for hook in node.hooks:
                     res = hook(g)

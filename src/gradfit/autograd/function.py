@@ -410,6 +410,16 @@ def linear_backward_graph(ctx, grad_output):
     return _LinearAdjoint.apply(grad_output, node=ctx)
 
 
+# PyTorch's words when a graph freed by an earlier backward is used again
+GRAPH_FREED = (
+    "Trying to backward through the graph a second time (or directly access saved tensors "
+    "after they have already been freed). Saved intermediate values of the graph are freed "
+    "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
+    "backward through the graph a second time or if you need to access saved tensors after "
+    "calling backward."
+)
+
+
 class FunctionCtx:
     """The ``ctx`` a user ``Function`` sees: save tensors, read them back in backward."""
 
@@ -424,10 +434,7 @@ class FunctionCtx:
     @property
     def saved_tensors(self) -> tuple:
         if self._saved is None:
-            raise RuntimeError(
-                "saved_tensors: the graph was freed by an earlier backward(); "
-                "call backward(retain_graph=True) to backpropagate twice"
-            )
+            raise RuntimeError(GRAPH_FREED)
         return self._saved
 
 
@@ -477,8 +484,8 @@ class _UserNode(Op, FunctionCtx):
         n_tensors = len(ctx.inputs)
         if len(grads) != n_tensors:
             raise RuntimeError(
-                f"{ctx.fn_cls.__name__}.backward returned {len(grads)} gradients, "
-                f"expected {n_tensors} (one per forward input, None for non-tensors)"
+                f"function {ctx.name()} returned an incorrect number of gradients (expected "
+                f"{n_tensors}, got {len(grads)})"
             )
         return tuple(g._array if isinstance(g, Tensor) else g for g in grads)
 
@@ -493,8 +500,8 @@ class _UserNode(Op, FunctionCtx):
             grads = (grads,)
         if len(grads) != len(ctx.inputs):
             raise RuntimeError(
-                f"{ctx.fn_cls.__name__}.backward returned {len(grads)} gradients, "
-                f"expected {len(ctx.inputs)} (one per forward input, None for non-tensors)"
+                f"function {ctx.name()} returned an incorrect number of gradients (expected "
+                f"{len(ctx.inputs)}, got {len(grads)})"
             )
         deps = [t for t in (grad_output, *ctx.inputs) if isinstance(t, Tensor) and t._requires_grad]
         out = []
@@ -506,6 +513,9 @@ class _UserNode(Op, FunctionCtx):
 
     def name(self) -> str:
         return self.fn_cls.__name__ + "Backward"
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__module__}.{self.name()} object at {id(self):#x}>"  # PyTorch's
 
     @property
     def next_functions(self):
@@ -567,8 +577,13 @@ class Function:
                 return grad_output * 2 * x
 
     ``forward`` runs without recording; ``backward`` returns one gradient per input of
-    ``forward`` (None for inputs that are not Tensors or need no gradient).
+    ``forward`` (None for inputs that are not Tensors or need no gradient). Each subclass
+    gets its node class, ``<Name>Backward``, the type of its outputs' ``grad_fn``.
     """
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls._backward_cls = type(cls.__name__ + "Backward", (_UserNode,), {})
 
     @staticmethod
     def forward(ctx, *args, **kwargs):  # pragma: no cover - abstract
@@ -607,7 +622,7 @@ class Function:
 def _function_apply(cls, args, kwargs) -> tuple:
     """``Function.apply``: (the output, or the tuple of outputs, and the node ``forward``
     saw as ``ctx``)."""
-    node = _UserNode(cls)
+    node = cls._backward_cls(cls)
     node.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
     with no_grad():
         if cls.setup_context is not Function.setup_context:

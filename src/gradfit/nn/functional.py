@@ -405,6 +405,15 @@ def _regression(fn_name, op, input, target, size_average, reduce, reduction, wei
         reduction = _legacy_reduction(size_average, reduce)
     if reduction not in _REDUCTIONS:
         raise _bad_reduction(reduction)
+    dtype = unwrap(input).dtype
+    if dtype.kind not in "fc":  # PyTorch's kernels: no silent integer losses
+        if op is not _loss.L1Loss:
+            kernel = {_loss.MSELoss: "mse", _loss.HuberLoss: "huber"}.get(op, "smooth_l1")
+            raise NotImplementedError(
+                f"\"{kernel}_cpu\" not implemented for '{scalar_type(dtype)}'"
+            )
+        if reduction == "mean":  # L1 is |x - y| then a mean, which refuses integers
+            input.mean()
     if weight is None:
         return op.apply(input, target, reduction=reduction, **kw)
     weight = _as_tensor(weight, input)
@@ -443,6 +452,7 @@ def mse_loss(
     if (
         a.shape == b.shape
         and a.dtype == b.dtype
+        and a.dtype.kind in "fc"
         and weight is None
         and size_average is None
         and reduce is None
