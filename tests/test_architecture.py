@@ -167,6 +167,7 @@ RUNGS = {
     "gradfit._fused": 0,  # fused multiply-adds rounded as PyTorch's kernels
     "gradfit._moments": 0,  # layer norm's row moments in PyTorch's order
     "gradfit._rng": 0,
+    "gradfit._meta": 0,  # the meta device's array type (arrays only)
     "gradfit._tensor_str": 0,  # tensor printing (issue 16)
     "gradfit._typenames": 0,  # PyTorch's legacy type strings (issue 16)
     # torch.autograd.profiler: a facade over gradfit.profiler, above the ladder (loaded on

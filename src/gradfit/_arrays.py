@@ -67,6 +67,8 @@ def to_update(tensors) -> tuple[list, list, list]:
             arrays.append(t._array)
             grads.append(g._array)
             t._version += 1
+            if t.__dict__:
+                _graph.share_version(t)
     return kept, arrays, grads
 
 
@@ -91,6 +93,8 @@ def bump_version(*tensors) -> None:
     """Count an in-place edit of each tensor's array (made through ``unwrap``)."""
     for t in tensors:
         t._version += 1
+        if t.__dict__:
+            _graph.share_version(t)
 
 
 @contextmanager

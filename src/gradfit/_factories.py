@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gradfit import _dtypes, _layout
+from gradfit import _dtypes, _layout, _meta
 from gradfit._arrays import set_array, unwrap, wrap
 from gradfit._cascade_sum import GRAIN_SIZE, VECTOR_BYTES, intra_op_threads
 from gradfit._fused import fma as _fma
@@ -13,8 +13,8 @@ from gradfit._out import factory_with_out
 from gradfit.tensor import Tensor, _check_device, _checked_size, _shape_args, _to_array
 
 
-def _finish(arr: np.ndarray, requires_grad: bool) -> Tensor:
-    t = wrap(arr)
+def _finish(arr: np.ndarray, requires_grad: bool, meta: bool = False) -> Tensor:
+    t = wrap(_meta.to_meta(arr) if meta else arr)
     if requires_grad:
         t.requires_grad_(True)
     return t
@@ -22,17 +22,17 @@ def _finish(arr: np.ndarray, requires_grad: bool) -> Tensor:
 
 def tensor(data, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A new tensor copying ``data`` (a number, nested list, array or tensor)."""
-    _check_device(device)
+    meta = _check_device(device)
     arr = np.array(_to_array(data, dtype), copy=True)
-    return _finish(arr, requires_grad)
+    return _finish(arr, requires_grad, meta)
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
     """Like ``tensor`` but shares memory with a NumPy array or Tensor when it can."""
-    _check_device(device)
+    meta = _check_device(device)
     if isinstance(data, Tensor) and (dtype is None or _dtypes.to_dtype(dtype) == data.dtype):
-        return data
-    return wrap(_to_array(data, dtype))
+        return data.to("meta") if meta else data
+    return _finish(_to_array(data, dtype), False, meta)
 
 
 def from_numpy(array: np.ndarray) -> Tensor:
@@ -43,9 +43,11 @@ def from_numpy(array: np.ndarray) -> Tensor:
 
 
 def _filled(fill, shape, dtype, device, requires_grad, fn: str = "full") -> Tensor:
-    _check_device(device)
+    meta = _check_device(device)
     shape = _checked_size(_shape_args(shape), fn)
     dtype = _dtypes.to_dtype(dtype)
+    if meta:  # no values to fill
+        return _finish(_meta.zeros(shape, dtype), requires_grad)
     return _finish(np.full(shape, _dtypes.fill_number(fill, dtype), dtype=dtype), requires_grad)
 
 
@@ -91,12 +93,16 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = Fal
     )
 
 
-def _like(fill, t: Tensor, dtype, requires_grad, memory_format) -> Tensor:
-    # laid out as ``t`` (preserve_format, the default) or in ``memory_format``, as PyTorch
+def _like(fill, t: Tensor, dtype, requires_grad, memory_format, device=None) -> Tensor:
+    # laid out as ``t`` (preserve_format, the default) or in ``memory_format``, as PyTorch;
+    # on ``t``'s device unless ``device`` says otherwise
     dtype = t.dtype if dtype is None else _dtypes.to_dtype(dtype)
-    arr = _layout.empty_as(unwrap(t), memory_format, dtype)
-    arr.fill(_dtypes.fill_number(fill, arr.dtype))
-    return _finish(arr, requires_grad)
+    src = unwrap(t)
+    meta = _meta.is_meta(src) if device is None else _check_device(device)
+    arr = _layout.empty_as(src.view(np.ndarray), memory_format, dtype)
+    if not meta:
+        arr.fill(_dtypes.fill_number(fill, arr.dtype))
+    return _finish(arr, requires_grad, meta)
 
 
 def _like_of(fill, name: str):
@@ -109,7 +115,7 @@ def _like_of(fill, name: str):
         memory_format=_layout.preserve_format,
         layout=None,
     ) -> Tensor:
-        return _like(fill, input, dtype, requires_grad, memory_format)
+        return _like(fill, input, dtype, requires_grad, memory_format, device)
 
     like.__name__ = like.__qualname__ = name
     like.__doc__ = f"A tensor of ``input``'s shape (and layout) filled with {fill}."
@@ -131,7 +137,7 @@ def full_like(
     memory_format=_layout.preserve_format,
     layout=None,
 ) -> Tensor:
-    return _like(fill_value, input, dtype, requires_grad, memory_format)
+    return _like(fill_value, input, dtype, requires_grad, memory_format, device)
 
 
 @factory_with_out
@@ -139,7 +145,7 @@ def arange(
     start, end=None, step=1, *, dtype=None, device=None, requires_grad: bool = False
 ) -> Tensor:
     """Values in [start, end) by ``step``; integer arguments give int64, as in PyTorch."""
-    _check_device(device)
+    meta = _check_device(device)
     if end is None:
         start, end = 0, start
     if step == 0:
@@ -155,7 +161,7 @@ def arange(
         arr = _arange_values(float(start), float(step), n, np.dtype(dtype))
     else:
         arr = (start + step * np.arange(n, dtype=np.float64)).astype(dtype)
-    return _finish(arr, requires_grad)
+    return _finish(arr, requires_grad, meta)
 
 
 # PyTorch's range kernels (aten/src/ATen/native/cpu/RangeFactoriesKernel.cpp) compute
@@ -193,11 +199,11 @@ def _arange_values(start: float, step: float, n: int, dtype: np.dtype) -> np.nda
 def linspace(
     start, end, steps: int, *, dtype=None, device=None, requires_grad: bool = False
 ) -> Tensor:
-    _check_device(device)
+    meta = _check_device(device)
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
     return _finish(
-        _linspace_values(start, end, steps, np.dtype(_dtypes.to_dtype(dtype))), requires_grad
+        _linspace_values(start, end, steps, np.dtype(_dtypes.to_dtype(dtype))), requires_grad, meta
     )
 
 
@@ -234,5 +240,5 @@ def _linspace_values(start, end, steps: int, dtype: np.dtype) -> np.ndarray:
 def eye(
     n: int, m: int | None = None, *, dtype=None, device=None, requires_grad: bool = False
 ) -> Tensor:
-    _check_device(device)
-    return _finish(np.eye(n, m, dtype=_dtypes.to_dtype(dtype)), requires_grad)
+    meta = _check_device(device)
+    return _finish(np.eye(n, m, dtype=_dtypes.to_dtype(dtype)), requires_grad, meta)

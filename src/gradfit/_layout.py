@@ -111,7 +111,12 @@ def copy_as(a: np.ndarray, fmt: memory_format) -> np.ndarray:
 
 def memory_owner(a: np.ndarray) -> np.ndarray:
     """The array that owns ``a``'s memory, following NumPy's chain of bases: a tensor's
-    storage (``storage_offset`` counts from its start)."""
-    while isinstance(a.base, np.ndarray):
-        a = a.base
-    return a
+    storage (``storage_offset`` counts from its start). A strided view made by NumPy's
+    ``as_strided`` (``unfold``, ``as_strided``) has a holder of the interface in between."""
+    while True:
+        base = a.base
+        if not isinstance(base, np.ndarray):
+            base = getattr(base, "base", None)  # stride_tricks' DummyArray
+            if not isinstance(base, np.ndarray):
+                return a
+        a = base

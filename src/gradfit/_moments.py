@@ -32,7 +32,8 @@ def fma(x, y, z) -> np.ndarray:
     arrays or numbers of that dtype): a float32 product is exact in float64, so one
     float64 sum rounded to float32 stands for the fused operation."""
     if x.dtype == np.float32:
-        return (x.astype(np.float64) * y + z).astype(np.float32)
+        product = np.multiply(x, y, dtype=np.float64)
+        return np.add(product, z, out=product).astype(np.float32)
     return _fma64(x, y, z)
 
 

@@ -17,6 +17,7 @@ import math
 import numpy as np
 
 from gradfit import _dtypes
+from gradfit._meta import MetaArray
 
 
 class _PrinterOptions:
@@ -264,7 +265,13 @@ def tensor_repr(
     indent = len(prefix)
     suffixes = []
     default = _dtypes.default_np()
-    if arr.size == 0:
+    if type(arr) is MetaArray:  # no values: PyTorch prints its size (and a non-default dtype)
+        suffixes.append("device='meta'")
+        suffixes.append("size=" + str(tuple(arr.shape)))
+        if arr.dtype != default:
+            suffixes.append(f"dtype={_dtypes.from_np(arr.dtype)}")
+        body = "..."
+    elif arr.size == 0:
         if arr.ndim != 1:
             suffixes.append("size=" + str(tuple(arr.shape)))
         if arr.dtype != default:

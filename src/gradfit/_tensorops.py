@@ -930,6 +930,14 @@ def cdist(x1, x2, p: float = 2.0, compute_mode: str = "use_mm_for_euclid_dist_if
         )
     if p < 0:
         raise RuntimeError(f"cdist only supports non-negative p values, got {p}")
+    modes = ("use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist")
+    if compute_mode not in (*modes, "donot_use_mm_for_euclid_dist"):
+        raise ValueError(f"{compute_mode} is not a valid value for compute_mode")
+    if p == 2 and (
+        compute_mode == modes[1]
+        or (compute_mode == modes[0] and (x1.shape[-2] > 25 or x2.shape[-2] > 25))
+    ):
+        return indexing_ops.EuclideanDist.apply(x1, x2)
     return indexing_ops.Cdist.apply(x1, x2, p=float(p))
 
 

@@ -363,6 +363,10 @@ def as_strided(input, size, stride, storage_offset=None):  # noqa: A002
             f"{(int(positions.max()) + 1) * unwrap(input).itemsize} are out of bounds for "
             f"storage of size {n * unwrap(input).itemsize}"
         )
+    if unwrap(input).flags.c_contiguous:  # its memory is PyTorch's storage order
+        from gradfit.ops import indexing as _indexing
+
+        return _indexing.AsStrided.apply(input, size=size, stride=stride, offset=offset)
     return named(take(input, wrap(positions)), "AsStridedBackward0")
 
 

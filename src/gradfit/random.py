@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from gradfit import _dtypes, _layout, _rng
+from gradfit import _dtypes, _layout, _meta, _rng
 from gradfit._arrays import unwrap, wrap
 from gradfit._out import factory_with_out
 from gradfit.tensor import _CPU, Tensor, _check_device, _checked_size, _shape_args
@@ -104,9 +104,11 @@ def _size(size: tuple, size_kw, fn: str) -> tuple:
 @factory_with_out
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, **kw) -> Tensor:
     """Uniform samples on [0, 1): ``rand(2, 3)``, ``rand((2, 3))`` or ``rand(size=(2, 3))``."""
-    _check_device(device)
+    meta = _check_device(device)
     shape = _size(size, kw.pop("size", None), "rand")
     _no_extra("rand", kw)
+    if meta:
+        return _meta_sample(shape, dtype, requires_grad)
     if dtype is not None and _dtypes.to_dtype(dtype).kind == "c":
         return _sampled(
             _complex_draw(_rng.uniform, shape, 1.0, dtype, generator), shape, requires_grad
@@ -119,9 +121,11 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, **
 @factory_with_out
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, **kw) -> Tensor:
     """Standard normal samples: ``randn(2, 3)``, ``randn((2, 3))`` or ``randn(size=(2, 3))``."""
-    _check_device(device)
+    meta = _check_device(device)
     shape = _size(size, kw.pop("size", None), "randn")
     _no_extra("randn", kw)
+    if meta:
+        return _meta_sample(shape, dtype, requires_grad)
     if dtype is not None and _dtypes.to_dtype(dtype).kind == "c":
         # PyTorch draws the real and imaginary parts, interleaved, with std 1/sqrt(2)
         std = 1 / math.sqrt(2)
@@ -140,6 +144,12 @@ def _complex_draw(draw, shape: tuple, scale: float, dtype, generator) -> np.ndar
     return draw(2 * int(np.prod(shape)), 0.0, scale, real, generator).view(c)
 
 
+def _meta_sample(shape: tuple, dtype, requires_grad: bool) -> Tensor:
+    """A meta tensor standing for a sample: PyTorch draws nothing for one."""
+    arr = _meta.zeros(shape, _dtypes.to_dtype(dtype))
+    return _sampled(arr, shape, requires_grad)
+
+
 def _no_extra(name: str, kw: dict) -> None:
     kw.pop("layout", None)
     kw.pop("pin_memory", None)
@@ -153,6 +163,8 @@ def _draw_like(kind, input, dtype, generator, requires_grad, memory_format) -> T
     memory order, and for ``randn`` element by element, as PyTorch fills a
     non-contiguous tensor."""
     fmt = _layout.preserve_format if memory_format is None else memory_format
+    if input.is_meta:  # a meta input gives a meta sample, drawing nothing
+        return _meta_sample(tuple(input.shape), dtype or input.dtype, requires_grad)
     order = _layout.format_axes(unwrap(input), fmt)
     dtype = dtype or input.dtype
     draw = rand if kind == "uniform" else randn
@@ -196,7 +208,7 @@ def randint(*args, generator=None, dtype=None, device=None, requires_grad=False,
     ``randint(high, size)``, ``randint(low, high, size)``, ``randint(9, size=(1,))``,
     ``randint(low=0, high=5, size=(2,))``; int64 unless ``dtype`` says otherwise.
     """
-    _check_device(device)
+    meta = _check_device(device)
     names = ("low", "high", "size")
     given = dict(kw)
     if len(args) > 3:
@@ -223,6 +235,8 @@ def randint(*args, generator=None, dtype=None, device=None, requires_grad=False,
             f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"
         )
     shape = _size((size,), None, "randint")
+    if meta:
+        return _meta_sample(shape, dtype or np.int64, requires_grad)
     arr = _rng.stream(generator).randint(low, high, int(np.prod(shape)))
     return _sampled(arr.astype(_dtypes.to_dtype(dtype or np.int64)), shape, requires_grad)
 
@@ -237,9 +251,11 @@ def randint_like(input, low=0, high=None, *, dtype=None, generator=None, device=
 @factory_with_out
 def randperm(n: int, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """A random permutation of 0..n-1."""
-    _check_device(device)
+    meta = _check_device(device)
     if n < 0:
         raise RuntimeError(f"randperm: n must be non-negative, got {n}")
+    if meta:
+        return _meta_sample((int(n),), dtype or np.int64, requires_grad)
     arr = _rng.stream(generator).randperm(int(n))
     return _sampled(arr.astype(_dtypes.to_dtype(dtype or np.int64), copy=False), (int(n),), False)
 

@@ -21,16 +21,18 @@ from operator import attrgetter as _attrgetter
 
 import numpy as np
 
-from gradfit import _dtypes, _grad_mode, _layout, _rng, _stft, _typenames, return_types
+from gradfit import _dtypes, _grad_mode, _layout, _meta, _rng, _stft, _typenames, return_types
 from gradfit import _tensorops as _tops
 from gradfit import _tensorops_more as _tmore
 from gradfit._grad_mode import _enabled, _fw_level, _fw_on
 from gradfit._hooks import RemovableHandle
+from gradfit._meta import MetaArray as _MetaArray
 from gradfit._tensor_str import tensor_repr
 from gradfit.autograd import bind_tensor_class, engine
 from gradfit.autograd import graph as _graph_hooks
 from gradfit.autograd._torch_names import named
 from gradfit.autograd.function import _other_output, number_nodes
+from gradfit.autograd.function import share_version as _share_version
 from gradfit.ops import binary_more as _binary_more
 from gradfit.ops import complex as _complex_ops
 from gradfit.ops import elementwise, indexing, movement, reduce
@@ -104,17 +106,23 @@ class device:  # noqa: N801 - PyTorch's name
         return self.type if self.index is None else f"{self.type}:{self.index}"
 
     # ``with torch.device("cpu"):`` makes the device the default for new tensors inside
-    # the block; the CPU already is, and data on any other device fails at once.
+    # the block; the CPU already is, ``meta`` makes them meta tensors (_meta), and data on
+    # any other device fails at once.
     def __enter__(self):
-        if self.type != "cpu":
+        if self.type == "meta":
+            _meta.DEFAULT_META[0] += 1
+        elif self.type != "cpu":
             raise _no_device_error(self.type)
         return self
 
     def __exit__(self, *exc):
+        if self.type == "meta":
+            _meta.DEFAULT_META[0] -= 1
         return False
 
 
 _CPU = device("cpu")
+_META = device("meta")
 
 
 def _no_device_error(kind: str) -> Exception:
@@ -124,17 +132,29 @@ def _no_device_error(kind: str) -> Exception:
     return RuntimeError(f"gradfit is not linked with support for {kind} devices (CPU only)")
 
 
-def _check_device(dev) -> None:
-    """Refuse data placement on any device but the CPU (naming one is fine)."""
-    if dev is not None:
-        d = dev if isinstance(dev, device) else device(dev)
-        if d.type != "cpu":
-            raise _no_device_error(d.type)
+def _check_device(dev) -> bool:
+    """Refuse data placement on any device but the CPU and ``meta`` (naming one is fine);
+    True when the data goes to ``meta`` (asked for, or the default inside a meta block)."""
+    if dev is None:
+        return _meta.DEFAULT_META[0] > 0
+    d = dev if isinstance(dev, device) else device(dev)
+    if d.type == "cpu":
+        return False
+    if d.type == "meta":
+        return True
+    raise _no_device_error(d.type)
 
 
 def parse_to_args(args: tuple, kwargs: dict):
     """The dtype asked for by ``to(dtype)``, ``to(device)``, ``to(tensor)`` or
-    ``to(device, dtype)`` (None if only a device); checks that the device is the CPU."""
+    ``to(device, dtype)`` (None if only a device); checks that the device is the CPU
+    or meta."""
+    return parse_to(args, kwargs)[0]
+
+
+def parse_to(args: tuple, kwargs: dict):
+    """``(dtype, meta)`` asked for by the arguments of ``to``: ``meta`` is True for the
+    meta device, False for the CPU, None when no device is named."""
     kwargs = dict(kwargs)
     dtype = kwargs.pop("dtype", None)
     dev = kwargs.pop("device", None)
@@ -145,12 +165,12 @@ def parse_to_args(args: tuple, kwargs: dict):
     for a in args:
         if isinstance(a, Tensor):
             dtype = a.dtype
+            dev = a.device
         elif isinstance(a, device) or (isinstance(a, str) and a.partition(":")[0] in _DEVICE_TYPES):
             dev = a
         else:
             dtype = a
-    _check_device(dev)
-    return dtype
+    return dtype, None if dev is None else _check_device(dev)
 
 
 def _to_array(data, dtype=None) -> np.ndarray:
@@ -389,6 +409,8 @@ class Tensor:
         else:  # Parameter, Buffer: ``Subclass(data)`` keeps the data's type
             data = args[0] if args else None
             arr = _to_array([] if data is None else data, dtype)
+        if _meta.DEFAULT_META[0] and not (args and isinstance(args[0], Tensor)):
+            arr = _meta.to_meta(arr)  # built inside a meta block (a module on meta)
         self._array = arr
         self._grad = None
         self.grad_fn = None
@@ -513,7 +535,11 @@ class Tensor:
 
     @property
     def device(self) -> device:
-        return _CPU
+        return _META if type(self._array) is _MetaArray else _CPU
+
+    @property
+    def is_meta(self) -> bool:
+        return type(self._array) is _MetaArray
 
     @property
     def layout(self):
@@ -557,7 +583,13 @@ class Tensor:
                 "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
                 "instead."
             )
-        return self._array
+        if type(self._array) is _MetaArray:
+            raise TypeError(
+                "can't convert meta device type tensor to numpy. Use Tensor.cpu() to copy the "
+                "tensor to host memory first."
+            )
+        # a new array object on the same memory each call, as PyTorch's
+        return self._array.view()
 
     def tolist(self):
         return self._array.tolist()
@@ -598,7 +630,7 @@ class Tensor:
 
     def __format__(self, spec: str) -> str:
         # PyTorch formats a plain 0-d tensor as its number; anything else only without a spec.
-        if self._array.ndim == 0 and type(self) is Tensor:
+        if self._array.ndim == 0 and type(self) is Tensor and type(self._array) is not _MetaArray:
             return format(self._array.item(), spec)
         if spec:
             raise TypeError("unsupported format string passed to Tensor.__format__")
@@ -611,9 +643,9 @@ class Tensor:
             from gradfit.autograd.forward_ad import tangent_for_repr
 
             tangent = tangent_for_repr(self)
-        return tensor_repr(
-            self._array, None if node is None else node.name(), self._requires_grad, tangent
-        )
+        # printed as PyTorch prints a C++ node's name: CopySlices, not torch::autograd::...
+        name = None if node is None else node.name().rpartition("::")[2]
+        return tensor_repr(self._array, name, self._requires_grad, tangent)
 
     __hash__ = object.__hash__
 
@@ -621,8 +653,12 @@ class Tensor:
     def to(self, *args, memory_format=_layout.preserve_format, **kwargs) -> Tensor:
         """``to(dtype)``, ``to(device)``, ``to(other)``, ``to(device, dtype)``; CPU only.
         A ``memory_format`` other than ``preserve_format`` lays the result out in it."""
-        dtype = parse_to_args(args, kwargs)
+        dtype, meta = parse_to(args, kwargs)
         out = self
+        if meta is not None and meta is not (type(self._array) is _MetaArray):
+            if not meta:
+                raise NotImplementedError(_meta.NO_DATA)
+            out = Tensor._make(_meta.to_meta(self._array), None)
         if dtype is not None:
             dtype = _dtypes.to_dtype(dtype)
             if dtype != self._array.dtype:
@@ -657,6 +693,8 @@ class Tensor:
         return self.to(np.bool_)
 
     def cpu(self) -> Tensor:
+        if type(self._array) is _MetaArray:
+            raise NotImplementedError(_meta.NO_DATA)
         return self
 
     def cuda(self, *args, **kwargs):
@@ -760,6 +798,8 @@ class Tensor:
         values = values._array if isinstance(values, Tensor) else values
         np.copyto(self._array, values, casting="unsafe")
         self._version += 1
+        if self.__dict__:
+            _share_version(self)
         return self
 
     def zero_(self) -> Tensor:
@@ -796,6 +836,8 @@ class Tensor:
         else:
             np.add(self._array, np.multiply(o, alpha), out=self._array, casting="unsafe")
         self._version += 1
+        if self.__dict__:
+            _share_version(self)
         return self
 
     def sub_(self, other, alpha=1) -> Tensor:
@@ -815,6 +857,8 @@ class Tensor:
         o = other._array if isinstance(other, Tensor) else other
         np.multiply(self._array, o, out=self._array, casting="unsafe")
         self._version += 1
+        if self.__dict__:
+            _share_version(self)
         return self
 
     def div_(self, other, *, rounding_mode=None) -> Tensor:
@@ -831,6 +875,8 @@ class Tensor:
         o = other._array if isinstance(other, Tensor) else other
         np.divide(self._array, o, out=self._array, casting="unsafe")
         self._version += 1
+        if self.__dict__:
+            _share_version(self)
         return self
 
     def clamp_(self, min=None, max=None) -> Tensor:  # noqa: A002 - PyTorch's names
@@ -853,6 +899,8 @@ class Tensor:
         hi = max._array if isinstance(max, Tensor) else max
         np.clip(self._array, lo, hi, out=self._array)
         self._version += 1
+        if self.__dict__:
+            _share_version(self)
         return self
 
     clip_ = clamp_
@@ -860,6 +908,8 @@ class Tensor:
     # In-place random fills, drawn from the stream exactly as PyTorch's CPU kernels draw.
     def _random_fill(self, kind: str, args: tuple, generator) -> Tensor:
         a = self._array
+        if type(a) is _MetaArray:
+            return self  # no values to draw, and PyTorch's stream is left as it is
         args = tuple(x._array if isinstance(x, Tensor) else x for x in args)
         if a.flags.c_contiguous:
             return self._inplace(_rng.fill(kind, a.shape, a.dtype, args, generator), _FILLS[kind])
@@ -925,6 +975,8 @@ class Tensor:
             _check_cast(res.dtype, self._array.dtype)
         np.copyto(self._array, res, casting="unsafe")
         self._version += 1
+        if self.__dict__:
+            _share_version(self)
         return self
 
     def __iadd__(self, other):
@@ -956,6 +1008,8 @@ class Tensor:
             return
         self._array[idx] = value._array if isinstance(value, Tensor) else value
         self._version += 1
+        if self.__dict__:
+            _share_version(self)
 
     def _note_view_of(self, src: Tensor) -> None:
         """``self`` was made from ``src`` by a view op (``ViewOp``): if they share memory,
@@ -967,6 +1021,7 @@ class Tensor:
             if root is None:
                 root = src
             self._view_base = root
+            self._version = root._version  # one counter for a base and its views
             views = root.__dict__.get("_views")
             if views is None:
                 views = root._views = weakref.WeakSet()
@@ -1007,6 +1062,8 @@ class Tensor:
             if view_op:
                 self._array = res
                 self._version += 1
+                if self.__dict__:
+                    _share_version(self)
                 return self
             if check_cast:
                 _check_cast(res.dtype, self._array.dtype)
@@ -1016,6 +1073,8 @@ class Tensor:
                 )
             np.copyto(self._array, res, casting="unsafe")
             self._version += 1
+            if self.__dict__:
+                _share_version(self)
             return self
         if self.grad_fn is None and self._requires_grad:
             self._check_inplace()  # a leaf that requires grad: PyTorch's error
@@ -1051,6 +1110,8 @@ class Tensor:
         # (whose output this tensor now is) expects this version, and a node that reads
         # its output refuses a later edit, as PyTorch's exp_() then mul_() does.
         self._version += 1
+        if self.__dict__:
+            _share_version(self)
         if node is not None:
             node.output_version = self._version
             if node is not old.grad_fn:
@@ -1110,6 +1171,8 @@ class Tensor:
         base._inplace_op(
             lambda b: indexing.IndexPut.apply(b, values, index=index), values, region=index
         )
+        if base.grad_fn is not None:  # PyTorch's node for a base edited through a view
+            base.grad_fn.torch_name = "torch::autograd::CopySlices"
         return self
 
     def _check_not_aliased(self, views_ok: bool = False) -> None:
@@ -1844,11 +1907,14 @@ class Tensor:
             return self  # no node to record: the same values and shape
         return movement.Reshape.apply(self, shape=out_shape)
 
-    def view(self, *shape):
+    def view(self, *shape, dtype=None):
         """``reshape`` that must not copy: a tensor that is itself a view of another
         (``t()``, ``permute``, slicing) whose memory cannot be read in the new shape raises
         PyTorch's error instead of silently losing the aliasing. (A fresh result is always
-        viewed: gradfit's arrays may be laid out differently from PyTorch's.)"""
+        viewed: gradfit's arrays may be laid out differently from PyTorch's.)
+        ``view(dtype)``: the same memory read as another dtype (:func:`_view_dtype`)."""
+        if dtype is not None or (len(shape) == 1 and isinstance(shape[0], _dtypes.dtype)):
+            return _view_dtype(self, shape[0] if dtype is None else dtype)
         out = self.reshape(*shape)
         if self.__dict__.get("_view_base") is not None and not _viewable(
             self._array, out._array.shape
@@ -2310,33 +2376,32 @@ class Tensor:
     def type_as(self, other):
         return self.to(other.dtype)
 
-    def _new(self, arr, dtype, requires_grad):
-        t = Tensor._make(arr.astype(self.dtype if dtype is None else _dtypes.to_dtype(dtype)), None)
+    def _new(self, arr, dtype, requires_grad, device=None):
+        # on this tensor's device unless ``device`` names one
+        arr = arr.astype(self.dtype if dtype is None else _dtypes.to_dtype(dtype))
+        if type(self._array) is _MetaArray if device is None else _check_device(device):
+            arr = _meta.to_meta(arr)
+        t = Tensor._make(arr, None)
         return t.requires_grad_() if requires_grad else t
 
     def new_zeros(self, *size, dtype=None, device=None, requires_grad=False, **_):
-        _check_device(device)
-        return self._new(np.zeros(_shape_args(size)), dtype, requires_grad)
+        return self._new(np.zeros(_shape_args(size)), dtype, requires_grad, device)
 
     def new_ones(self, *size, dtype=None, device=None, requires_grad=False, **_):
-        _check_device(device)
-        return self._new(np.ones(_shape_args(size)), dtype, requires_grad)
+        return self._new(np.ones(_shape_args(size)), dtype, requires_grad, device)
 
     def new_empty(self, *size, dtype=None, device=None, requires_grad=False, **_):
-        _check_device(device)
-        return self._new(np.zeros(_shape_args(size)), dtype, requires_grad)
+        return self._new(np.zeros(_shape_args(size)), dtype, requires_grad, device)
 
     def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False, **_):
-        _check_device(device)
         target = self._array.dtype if dtype is None else _dtypes.to_dtype(dtype)
         filled = np.full(tuple(size), _dtypes.fill_number(fill_value, target))
-        return self._new(filled, dtype, requires_grad)
+        return self._new(filled, dtype, requires_grad, device)
 
     def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False, **_):
         """A copy of ``data`` with this tensor's dtype unless ``dtype`` is given."""
-        _check_device(device)
         arr = np.array(data._array if isinstance(data, Tensor) else data)
-        return self._new(arr, dtype, requires_grad)
+        return self._new(arr, dtype, requires_grad, device)
 
 
 _ONES: dict = {}
@@ -2347,6 +2412,8 @@ def _ones(like: np.ndarray) -> np.ndarray:
     gradient of ``loss.backward()``, cached because every training step asks for it. Ops
     never write to their grad_output and the engine copies before giving it to a leaf, so
     sharing is safe; read-only makes any violation fail loudly."""
+    if type(like) is _MetaArray:
+        return _meta.to_meta(like)
     key = (like.shape, like.dtype)
     ones = _ONES.get(key)
     if ones is None:
@@ -2381,6 +2448,34 @@ def _index_arrays(index):
     return index
 
 
+def _view_dtype(t: Tensor, dtype) -> Tensor:
+    """PyTorch's ``Tensor.view(dtype)``: the bytes reinterpreted, outside the graph. With a
+    different element size the last dimension (stride 1) is split or merged, with
+    PyTorch's checks."""
+    a = t._array
+    dt = np.dtype(_dtypes.to_dtype(dtype))
+    src, dst = a.dtype.itemsize, dt.itemsize
+    if src != dst:
+        names = f"{_TORCH_SCALAR_NAMES[a.dtype]} as {_TORCH_SCALAR_NAMES[dt]}"
+        why = f"to view {names} (different element sizes)"
+        if a.ndim == 0:
+            raise RuntimeError(f"self.dim() cannot be 0 {why}")
+        if a.strides[-1] != src:
+            raise RuntimeError(f"self.stride(-1) must be 1 {why}, but got {a.strides[-1] // src}")
+        if dst > src:
+            ratio = dst // src
+            if a.shape[-1] % ratio:
+                raise RuntimeError(
+                    f"self.size(-1) must be divisible by {ratio} {why}, but got {a.shape[-1]}"
+                )
+            offset = t.storage_offset()
+            if offset % ratio:
+                raise RuntimeError(
+                    f"self.storage_offset() must be divisible by {ratio} {why}, but got {offset}"
+                )
+    return Tensor._make(a.view(dt), None)  # PyTorch's has no ``_base`` either
+
+
 def _argext(fn, t: Tensor, dim, keepdim: bool) -> Tensor:
     if dim is None:
         out = np.asarray(fn(t._array))
@@ -2389,7 +2484,8 @@ def _argext(fn, t: Tensor, dim, keepdim: bool) -> Tensor:
     else:
         d = _dims(dim, t.ndim)
         out = fn(t._array, axis=d, keepdims=keepdim)
-    return Tensor._make(np.asarray(out, dtype=np.int64), None)
+    out = np.asarray(out, dtype=np.int64)
+    return Tensor._make(_meta.to_meta(out) if type(t._array) is _MetaArray else out, None)
 
 
 class Size(tuple):
@@ -2891,10 +2987,13 @@ Tensor.positive = _positive
 Tensor.mH = property(_mH)
 Tensor.H = property(_H)
 Tensor.adjoint = _mH
-Tensor.is_cpu = property(lambda self: True)
+Tensor.is_cpu = property(lambda self: type(self._array) is not _MetaArray)
 Tensor.nbytes = property(lambda self: self._array.nbytes)
 Tensor.itemsize = property(lambda self: self._array.itemsize)
-Tensor.data_ptr = lambda self: self._array.__array_interface__["data"][0]
+# a meta tensor has no memory: PyTorch says 0
+Tensor.data_ptr = lambda self: (
+    0 if type(self._array) is _MetaArray else self._array.__array_interface__["data"][0]
+)
 Tensor.storage_offset = _storage_offset
 
 
@@ -3045,10 +3144,12 @@ def _refresh_views(base: Tensor, region=None) -> None:
         g = movement.Index.apply(base, index=np.unravel_index(pos, base._array.shape))
         prev = Tensor._make(w._array, w.grad_fn)
         prev._requires_grad = w._requires_grad
-        w._version += 1
+        # the base's edit is already counted on the counter ``w`` shares with it: the
+        # nodes that saved ``w``'s earlier values see it
         prev._version = w._version
         node = g.grad_fn
         if node is not None:
+            node.torch_name = "AsStridedBackward0"  # PyTorch's regenerated view node
             node.replaced = prev
             w.grad_fn, w._requires_grad = node, True
 
@@ -3330,10 +3431,13 @@ def _is_shared(self) -> bool:
     return _shared_memory.is_shared(self)
 
 
+# ``_base``: the tensor a view was made from by a view op (the root one for a view of a
+# view), None for anything else, as PyTorch's
+Tensor._base = property(lambda self: self.__dict__.get("_view_base"))
 Tensor.pin_memory = _pin_memory
 Tensor.is_shared = _is_shared
 Tensor.share_memory_ = _share_memory_
-for _name in ("is_meta", "is_quantized", "is_nested", "is_mkldnn", "is_xpu", "is_mps",
+for _name in ("is_quantized", "is_nested", "is_mkldnn", "is_xpu", "is_mps",
               "is_xla", "is_ipu", "is_vulkan", "is_maia", "is_mtia", "is_sparse_csr"):  # fmt: skip
     setattr(Tensor, _name, False)
 Tensor.is_neg = lambda self: False

@@ -448,3 +448,8 @@ REGISTRY += NNLAYERS
 from .registry_complex import REGISTRY_COMPLEX  # noqa: E402
 
 REGISTRY += REGISTRY_COMPLEX
+
+# cdist's matrix-product form (metaprogs): tests/engine/registry_metaprogs.py
+from .registry_metaprogs import REGISTRY_METAPROGS  # noqa: E402
+
+REGISTRY += REGISTRY_METAPROGS

@@ -17,7 +17,14 @@ from gradfit._grad_mode import (
     no_grad,
     set_grad_enabled,
 )
-from gradfit.autograd import anomaly_mode, engine, function, functional, graph
+from gradfit.autograd import (
+    _meta_mode,  # noqa: F401 - installs itself on the first meta tensor
+    anomaly_mode,
+    engine,
+    function,
+    functional,
+    graph,
+)
 from gradfit.autograd import gradcheck as _gradcheck_module
 from gradfit.autograd.anomaly_mode import detect_anomaly, set_detect_anomaly
 from gradfit.autograd.engine import backward, grad

@@ -243,6 +243,8 @@ TORCH_NAMES_MORE = {
     "indexing.Unfold": "UnfoldBackward0",
     "VectorNorm": "LinalgVectorNormBackward0",
     "Cdist": "CdistBackward0",
+    "EuclideanDist": "ViewBackward0",
+    "AsStrided": "AsStridedBackward0",  # cdist's matrix-product form returns a view
     "Einsum": "ViewBackward0",
     "Inv": "LinalgInvExBackward0",
     "Det": "LinalgDetBackward0",

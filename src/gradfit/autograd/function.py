@@ -29,6 +29,7 @@ from typing import Protocol
 import numpy as np
 
 from gradfit._grad_mode import _enabled, _fw_on, no_grad
+from gradfit._meta import MetaArray as _MetaArray
 from gradfit.autograd import _torch_names
 
 _new = object.__new__
@@ -74,7 +75,26 @@ def _sparse_output(t, out):
 
 def _other_output(t, out):
     """The array to store for an output that is not an ndarray (``Tensor._make``)."""
-    return _sparse_output(t, out) if type(out) is _SPARSE_TYPE else _asarray(out)
+    kind = type(out)
+    if kind is _SPARSE_TYPE:
+        return _sparse_output(t, out)
+    return out if kind is _MetaArray else _asarray(out)
+
+
+def share_version(t) -> None:
+    """PyTorch's views share one version counter with their base: after an edit of ``t``
+    (just counted in ``t._version``), its base and every live view of that base carry the
+    same version. Called only for a tensor with view bookkeeping in its ``__dict__``."""
+    d = t.__dict__
+    root = d.get("_view_base")
+    if root is None:
+        root = t
+    v = t._version
+    root._version = v
+    views = root.__dict__.get("_views")
+    if views:
+        for w in views:
+            w._version = v
 
 
 class TensorProtocol(Protocol):
@@ -232,6 +252,7 @@ class Op:
                 raise
             raise RuntimeError(message) from None
         t = _new(Tensor)
+        # (a meta output is made meta again by the meta-aware path, _meta_mode)
         t._array = (
             out
             if type(out) is _ndarray
@@ -270,7 +291,7 @@ class Op:
         return _torch_names.node_name(self)
 
     def __repr__(self) -> str:
-        return f"<{self.name()} object at {id(self):#x}>"  # PyTorch's form
+        return f"<{self.name().rpartition('::')[2]} object at {id(self):#x}>"  # PyTorch's form
 
     @property
     def metadata(self) -> dict:

@@ -96,6 +96,8 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     a = unwrap(input)
     if p == 1.0:
         return input * wrap(np.zeros((), dtype=a.dtype))
+    if input.is_meta:  # no mask to draw (PyTorch draws none for a meta tensor)
+        return input * 1.0
     order = _memory_order(a)
     if order is None:
         mask = _rng.bernoulli_mask(a.shape, 1.0 - p, a.dtype)

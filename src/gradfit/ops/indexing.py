@@ -435,10 +435,11 @@ class Diagonal(ViewOp):
     backward_graph = staticmethod(linear_backward_graph)
 
 
-class Unfold(Op):
+class Unfold(ViewOp):
     """``Tensor.unfold(dim, size, step)``: every ``size``-long window along ``dim``, ``step``
-    apart, as a new last axis (a strided view, copied). Backward adds each window's
-    gradient back to the positions it covers."""
+    apart, as a new last axis: a strided view of the input, as PyTorch's (read-only where
+    windows overlap). Backward adds each window's gradient back to the positions it
+    covers."""
 
     saves_inputs = False
 
@@ -446,9 +447,9 @@ class Unfold(Op):
     def forward(ctx, a, dim=0, size=1, step=1):
         ctx.shape, ctx.dim, ctx.size, ctx.step = a.shape, dim, size, step
         if a.ndim == 0:
-            return a.reshape(1).copy()
-        win = np.lib.stride_tricks.sliding_window_view(a, size, axis=dim)
-        return np.ascontiguousarray(win[(slice(None),) * dim + (slice(None, None, step),)])
+            return a.reshape(1)
+        win = np.lib.stride_tricks.sliding_window_view(a, size, axis=dim, writeable=step >= size)
+        return win[(slice(None),) * dim + (slice(None, None, step),)]
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -460,6 +461,36 @@ class Unfold(Op):
         cols = step * np.arange(n_win)[:, None] + np.arange(size)  # (windows, size)
         np.add.at(np.moveaxis(out, dim, -1), (Ellipsis, cols), np.moveaxis(grad_output, dim, -2))
         return out
+
+    backward_graph = staticmethod(linear_backward_graph)
+
+
+class AsStrided(ViewOp):
+    """``as_strided(size, stride, storage_offset)`` of a C-contiguous input: a view of its
+    memory read with those strides (in elements), as PyTorch's. Entries read more than once
+    add their gradients."""
+
+    saves_inputs = False
+
+    @staticmethod
+    def forward(ctx, a, size=(), stride=(), offset=0):
+        ctx.shape, ctx.size, ctx.stride, ctx.offset = a.shape, size, stride, offset
+        flat = a.reshape(-1)[offset:]
+        item = a.itemsize
+        return np.lib.stride_tricks.as_strided(
+            flat, size, tuple(st * item for st in stride), writeable=False
+        )
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        positions = np.full(ctx.size, ctx.offset, dtype=np.int64)
+        for axis, (n, st) in enumerate(zip(ctx.size, ctx.stride, strict=True)):
+            shape = [1] * len(ctx.size)
+            shape[axis] = n
+            positions = positions + (np.arange(n, dtype=np.int64) * st).reshape(shape)
+        out = np.zeros(int(np.prod(ctx.shape)), dtype=grad_output.dtype)
+        np.add.at(out, positions.reshape(-1), grad_output.reshape(-1))
+        return out.reshape(ctx.shape)
 
     backward_graph = staticmethod(linear_backward_graph)
 
@@ -592,6 +623,40 @@ class Cdist(Op):
     @staticmethod
     def composite(x1, x2, p=2.0):
         return VectorNorm.apply(x1.unsqueeze(-2) - x2.unsqueeze(-3), p=p, dim=-1)
+
+
+class EuclideanDist(Op):
+    """PyTorch's matrix-product form of Euclidean distances (ATen's ``_euclidean_dist``,
+    which ``cdist`` takes for p = 2 when a side has more than 25 rows):
+    sqrt(max(0, [-2·x1, |x1|², 1]·[x2, 1, |x2|²]ᵀ)), one product of padded matrices. Its
+    cancellation for nearby points (the smallest distances) is PyTorch's, not the exact
+    differences' (``Cdist``). The backward is ATen's ``_euclidean_dist_backward``, whose
+    subgradient at a zero distance is 0."""
+
+    saves_output = True
+
+    @staticmethod
+    def forward(ctx, x1, x2):
+        n1 = (x1 * x1).sum(-1, keepdims=True)
+        n2 = (x2 * x2).sum(-1, keepdims=True)
+        a = np.concatenate([x1 * x1.dtype.type(-2), n1, np.ones_like(n1)], -1)
+        b = np.concatenate([x2, np.ones_like(n2), n2], -1)
+        out = np.sqrt(np.maximum(a @ np.swapaxes(b, -1, -2), 0))
+        ctx.x1, ctx.x2, ctx.out = x1, x2, out
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x1, x2, out = ctx.x1, ctx.x2, ctx.out
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(out == 0, 0, grad_output / out).astype(out.dtype, copy=False)
+        g1 = x1 * ratio.sum(-1, keepdims=True) - ratio @ x2
+        g2 = x2 * ratio.sum(-2)[..., None] - np.swapaxes(ratio, -1, -2) @ x1
+        return g1, g2
+
+    @staticmethod
+    def composite(x1, x2):
+        return VectorNorm.apply(x1.unsqueeze(-2) - x2.unsqueeze(-3), p=2.0, dim=-1)
 
 
 class Einsum(Op):

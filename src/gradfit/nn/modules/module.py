@@ -8,20 +8,22 @@ attributes (``self.fc = Linear(2, 3)``). It walks them in registration order for
 
 from __future__ import annotations
 
+import functools
 import itertools
+import warnings
 from collections import OrderedDict, namedtuple
 from collections.abc import Callable, Iterator
 from types import MappingProxyType
 
 import numpy as np
 
-from gradfit import _dtypes, _layout
+from gradfit import _dtypes, _layout, _meta
 from gradfit._arrays import modified, set_array, unwrap
 from gradfit._grad_mode import no_grad
 from gradfit._hooks import RemovableHandle
 from gradfit.autograd.function import Function
 from gradfit.nn.parameter import Buffer, Parameter
-from gradfit.tensor import Tensor, parse_to_args
+from gradfit.tensor import Tensor, _check_device, parse_to
 
 
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
@@ -228,6 +230,37 @@ def _through_node(values, state, role: str):
     return (tuple(out) if type(values) is tuple else type(values)(*out)), live
 
 
+def _meta_aware_init(init: Callable) -> Callable:
+    """A layer's ``__init__`` that builds the layer on the device it is given (or the
+    default device of a ``with device("meta"):`` block), as PyTorch passes its factory
+    keywords to every tensor it creates: on ``meta`` the parameters and buffers are meta
+    and their initialisation draws nothing."""
+    code = init.__code__
+    position = code.co_varnames.index("device") - 1  # without self
+    positional = position < code.co_argcount - 1
+
+    @functools.wraps(init)
+    def __init__(self, *args, **kwargs):
+        dev = kwargs.get("device")
+        if dev is None and positional and len(args) > position:
+            dev = args[position]
+        meta = _check_device(dev)
+        default = _meta.DEFAULT_META[0]
+        if not meta and not default:
+            return init(self, *args, **kwargs)
+        _meta.DEFAULT_META[0] = 1 if meta else 0
+        try:
+            init(self, *args, **kwargs)
+        finally:
+            _meta.DEFAULT_META[0] = default
+        if meta:  # the buffers a layer wraps from arrays
+            for b in self._buffers.values():
+                if b is not None and not b.is_meta:
+                    set_array(b, _meta.to_meta(unwrap(b)))
+
+    return __init__
+
+
 class Module:
     """Base class for all neural-network modules (PyTorch's ``nn.Module`` API subset).
 
@@ -249,6 +282,17 @@ class Module:
     _backward_hooks = _NO_HOOKS
     # set on an instance when it gets a backward hook: one look-up on the call path
     _has_backward_hooks = False
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        init = cls.__dict__.get("__init__")
+        if init is not None and cls.__module__.startswith("gradfit."):
+            code = getattr(init, "__code__", None)
+            if (
+                code is not None
+                and "device" in code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]
+            ):
+                cls.__init__ = _meta_aware_init(init)
 
     def __init__(self, *args, **kwargs) -> None:
         if args or kwargs:
@@ -640,7 +684,9 @@ class Module:
         """``to(dtype)``, ``to(device)``, ``to(tensor)`` or ``to(device, dtype)``: casts
         floating-point parameters and buffers in place; CPU only. ``memory_format``
         (channels_last) lays out the 4-D (channels_last_3d: 5-D) ones in it."""
-        dtype = parse_to_args(args, kwargs)
+        dtype, meta = parse_to(args, kwargs)
+        if meta is not None:
+            self._to_device(meta)
         if memory_format is not None:
             # as PyTorch: every 4-D and 5-D tensor, so channels_last refuses a 5-D one
             self._apply_arrays(
@@ -801,7 +847,15 @@ class Module:
                         f"is {_shape_str(unwrap(target).shape)}."
                     )
                     continue
-                pending.append((target, arr))
+                if not assign and _meta.is_meta(unwrap(target)) and not _meta.is_meta(arr):
+                    warnings.warn(
+                        f"for {key}: copying from a non-meta parameter in the checkpoint to a "
+                        "meta parameter in the current model, which is a no-op. (Did you mean "
+                        "to pass `assign=True` to assign items in the state dictionary to their "
+                        "corresponding key in the module instead of copying them in place?)",
+                        stacklevel=3,
+                    )
+                pending.append((module, name, target, state_dict[key]))
             for key in state_dict:
                 if key.startswith(prefix):
                     head = key[len(prefix) :].split(".", 1)[0]
@@ -842,11 +896,20 @@ class Module:
                 )
             )
         with no_grad():
-            for target, arr in pending:
-                if assign:
-                    set_array(target, np.array(arr, dtype=unwrap(target).dtype, copy=True))
+            for module, name, target, value in pending:
+                if assign and isinstance(value, Tensor):
+                    # PyTorch's assign=True: the checkpoint's tensor itself (its memory and
+                    # dtype) becomes the attribute, as a Parameter where one was
+                    if isinstance(target, Parameter):
+                        if isinstance(value, Parameter):
+                            value.requires_grad_(target.requires_grad)
+                        else:
+                            value = Parameter(value, requires_grad=target.requires_grad)
+                    setattr(module, name, value)
+                elif assign:  # a NumPy array (gradfit.load): the module gets a copy
+                    set_array(target, np.array(value, dtype=unwrap(target).dtype, copy=True))
                 else:
-                    target.copy_(arr)
+                    target.copy_(unwrap(value))
         return _IncompatibleKeys(missing, unexpected)
 
     # --- rtapi: state-dict hooks, as PyTorch's (their dicts are made on first registration)
@@ -924,16 +987,28 @@ class Module:
     def to_empty(self, *, device=None, recurse: bool = True) -> Module:
         """Give every parameter and buffer new, uninitialized storage of the same shape
         and dtype (as ``torch.nn.Module.to_empty``, used after building on the meta
-        device); ``device`` must be the CPU. The values are whatever memory held."""
-        from gradfit.tensor import _check_device
-
-        _check_device(device)
+        device); ``device`` is the CPU or meta. The values are whatever memory held."""
+        meta = _check_device(device)
         modules = self.modules() if recurse else [self]
         for module in modules:
             for t in list(module._parameters.values()) + list(module._buffers.values()):
                 if t is not None:
-                    set_array(t, np.empty_like(unwrap(t)))
+                    a = unwrap(t)
+                    set_array(t, _meta.to_meta(a) if meta else np.empty(a.shape, a.dtype))
         return self
+
+    def _to_device(self, meta: bool) -> None:
+        """``to("meta")`` gives every parameter and buffer (and gradient) a meta array;
+        ``to("cpu")`` of a meta module has no data to copy: PyTorch's error."""
+        if meta:
+            self._apply_arrays(_meta.to_meta)
+            return
+        for t in list(self.parameters()) + list(self.buffers()):
+            if t.is_meta:
+                raise NotImplementedError(
+                    f"{_meta.NO_DATA} Please use torch.nn.Module.to_empty() instead of "
+                    "torch.nn.Module.to() when moving module from meta to a different device."
+                )
 
     # ------------------------------------------------------------------ repr
     def _get_name(self) -> str:

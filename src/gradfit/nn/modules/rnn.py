@@ -29,7 +29,7 @@ import warnings
 
 import numpy as np
 
-from gradfit import _dtypes
+from gradfit import _dtypes, _meta
 from gradfit._arrays import unwrap, wrap
 from gradfit._functional import cat, stack
 from gradfit.autograd._torch_names import named
@@ -56,7 +56,10 @@ def _check_positive(name: str, value) -> None:
         raise ValueError(f"{name} must be a positive int, got {value!r}")
 
 
-def _zeros(shape, dtype) -> Tensor:
+def _zeros(shape, dtype, like=None) -> Tensor:
+    # on ``like``'s device, as PyTorch's zero initial state is on the input's
+    if like is not None and _meta.is_meta(like):
+        return wrap(_meta.zeros(shape, dtype))
     return wrap(np.zeros(shape, dtype=dtype))
 
 
@@ -253,8 +256,8 @@ class RNNBase(Module):
         h_shape = (self.num_layers * num_directions, batch, real_hidden)
         c_shape = (self.num_layers * num_directions, batch, self.hidden_size)
         if hx is None:
-            h0 = _zeros(h_shape, xa.dtype)
-            c0 = _zeros(c_shape, xa.dtype) if lstm else None
+            h0 = _zeros(h_shape, xa.dtype, xa)
+            c0 = _zeros(c_shape, xa.dtype, xa) if lstm else None
         elif lstm:
             h0, c0 = hx
             self._check_hidden(h0, h_shape, "hidden[0]")
