@@ -166,6 +166,7 @@ RUNGS = {
     "gradfit._mt": 0,
     "gradfit._fused": 0,  # fused multiply-adds rounded as PyTorch's kernels
     "gradfit._moments": 0,  # layer norm's row moments in PyTorch's order
+    "gradfit._vecmath": 0,  # softmax's exp, log and lane sums in PyTorch's order
     "gradfit._rng": 0,
     "gradfit._meta": 0,  # the meta device's array type (arrays only)
     "gradfit._tensor_str": 0,  # tensor printing (issue 16)

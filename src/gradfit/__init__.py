@@ -7,7 +7,7 @@ Layers. The modules form a ladder: each imports only from the rungs below it, at
 level, so any module can be imported first (``tests/test_architecture.py`` checks both).
 From the bottom:
 
-1. ``_dtypes``, ``_grad_mode``, ``_mt``, ``_rng``, ``_fused``, ``_moments``,
+1. ``_dtypes``, ``_grad_mode``, ``_mt``, ``_rng``, ``_fused``, ``_moments``, ``_vecmath``,
    ``return_types``, ``_tensor_str`` (printing), ``_typenames`` (legacy type strings):
    NumPy and the standard library only.
 2. ``autograd``: the graph machinery (``function.Op``, the engine, ``grad``, ``Function``,

@@ -315,3 +315,56 @@ def cascade_sum(a: np.ndarray, axis=None, keepdims: bool = False) -> np.ndarray:
     res = res.reshape(sizes)
     res = np.transpose(res, np.argsort(order))
     return np.asarray(res.reshape(out_shape))
+
+
+# --- nll_loss's reduction (aten/src/ATen/native/LossNLL.cpp, nll_loss_out_frame) --------
+_NLL_LEVELS = 8
+
+
+def _ceil_log2(n: int) -> int:
+    return 1 if n <= 2 else (n - 1).bit_length()
+
+
+def nll_cascade_sum(values: np.ndarray, valid: np.ndarray | None = None):
+    """The sum of ``values`` (1-D, one per row) as PyTorch's ``nll_loss`` adds its rows:
+    eight partial sums, each row added into the first, level j flushed into level j + 1
+    whenever the row index is a multiple of 2^(p·(j+1)) (p = max(4, ceil(log2 n) / 8));
+    rows where ``valid`` is False are skipped, flush included. The partial sums are then
+    added from the first. Each complete group of 2^p items is summed in order, side by
+    side with the others, so the cost is a few vectorised passes."""
+    dt = values.dtype
+    n = values.shape[0]
+    power = max(4, _ceil_log2(n) // _NLL_LEVELS)
+    if valid is not None and not valid.all():
+        return _nll_cascade_loop(values, valid, power)
+    size = 1 << power
+    # row 0 flushes through every level to the last; rows 1.. fill level 0's groups
+    items, partials = values[1:], []
+    while len(items) and len(partials) < _NLL_LEVELS - 1:
+        full = len(items) // size
+        # a running sum adds in order from the first item (NumPy's cumsum is sequential)
+        sums = np.cumsum(items[: full * size].reshape(full, size), axis=1)[:, -1]
+        rest = items[full * size :]
+        partials.append(np.cumsum(rest)[-1] if len(rest) else dt.type(0))
+        items = sums
+    top = np.cumsum(np.concatenate([values[:1], items]))[-1] if n else dt.type(0)
+    return np.cumsum(np.array([*partials, top], dt))[-1]
+
+
+def _nll_cascade_loop(values: np.ndarray, valid: np.ndarray, power: int):
+    """``nll_cascade_sum`` row by row, for inputs with skipped rows."""
+    partial = [values.dtype.type(0)] * _NLL_LEVELS
+    mask = (1 << power) - 1
+    for b, (v, keep) in enumerate(zip(values, valid)):
+        if not keep:
+            continue
+        partial[0] = partial[0] + v
+        for j in range(_NLL_LEVELS - 1):
+            if b & (mask << (j * power)):
+                break
+            partial[j + 1] = partial[j + 1] + partial[j]
+            partial[j] = values.dtype.type(0)
+    total = values.dtype.type(0)
+    for p in partial:
+        total = total + p
+    return total

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from gradfit import _dtypes
-from gradfit._cascade_sum import cascade_sum
+from gradfit._cascade_sum import cascade_sum, nll_cascade_sum
 from gradfit.autograd.function import Op
 from gradfit.ops.elementwise import (
     Abs,
@@ -29,7 +29,7 @@ from gradfit.ops.elementwise import (
     sigmoid_array,
 )
 from gradfit.ops.movement import Index, Permute, Reshape
-from gradfit.ops.reduce import LogSoftmax, Mean, Sum, log_softmax_array
+from gradfit.ops.reduce import LogSoftmax, Mean, Sum, log_softmax_array, vecmath_rounding
 
 
 def _wants(ctx, i: int) -> bool:
@@ -223,6 +223,12 @@ def _class_last(x: np.ndarray) -> np.ndarray:
     return np.moveaxis(x, 1, -1).reshape(-1, x.shape[1])
 
 
+def _class_log_softmax(x: np.ndarray) -> np.ndarray:
+    """log_softmax over the class axis in the input's own layout (axis 1, or 0 for (C,)),
+    as PyTorch's cross-entropy calls it: the layout decides its kernel's roundings."""
+    return log_softmax_array(x, 1 if x.ndim > 1 else 0)
+
+
 def _class_back(g2: np.ndarray, shape: tuple) -> np.ndarray:
     """Inverse of ``_class_last`` for a gradient of the input's ``shape``."""
     if len(shape) == 2:
@@ -265,10 +271,16 @@ def _nll_forward(ctx, logp, target, weight, ignore_index, label_smoothing, reduc
     ctx.weight, ctx.eps, ctx.reduction = weight, eps, reduction
     if reduction == "none":
         return loss.reshape(out_shape)
-    total = loss.sum()
+    # an input of at most 2 dimensions adds its rows as PyTorch's nll_loss does (where the
+    # log-probabilities took PyTorch's roundings too: outside a graph)
+    rowwise = len(ctx.shape) <= 2 and not eps and vecmath_rounding(logp)
+    total = nll_cascade_sum(loss, valid) if rowwise else loss.sum()
     if reduction == "sum":
         return np.asarray(total, dtype=dtype)
-    denom = m if wt is None else wt.sum()
+    if weight is None:
+        denom = m if all_valid else int(valid.sum())
+    else:
+        denom = nll_cascade_sum(weight[ts], valid) if rowwise else wt.sum()
     ctx.denom = denom
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.asarray(total / denom, dtype=dtype)
@@ -305,7 +317,7 @@ class CrossEntropyLoss(Op):
         ctx, x, target, weight=None, ignore_index=-100, label_smoothing=0.0, reduction="mean"
     ):
         ctx.shape = x.shape
-        ctx.logp = log_softmax_array(_class_last(x), 1)
+        ctx.logp = _class_last(_class_log_softmax(x))
         return _nll_forward(
             ctx, ctx.logp, target, weight, ignore_index, label_smoothing, reduction, target.shape
         )
@@ -393,7 +405,7 @@ class CrossEntropyProbLoss(Op):
     @staticmethod
     def forward(ctx, x, target, weight=None, label_smoothing=0.0, reduction="mean"):
         ctx.shape = x.shape
-        logp = log_softmax_array(_class_last(x), 1)
+        logp = _class_last(_class_log_softmax(x))
         m, c = logp.shape
         t = _class_last(target)
         eps = label_smoothing

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from gradfit import _vecmath
 from gradfit._cascade_sum import GRAIN_SIZE, cascade_sum, intra_op_threads
+from gradfit._grad_mode import _enabled
 from gradfit.autograd.function import Op, linear_backward_graph
 from gradfit.ops.elementwise import Exp
 from gradfit.ops.movement import Expand, Reshape
@@ -270,8 +272,11 @@ class Softmax(Op):
 
     @staticmethod
     def forward(ctx, a, dim=-1):
-        e = np.exp(a - _stable_max(a, dim))
-        ctx.out = e / e.sum(axis=dim, keepdims=True)
+        if vecmath_rounding(a):
+            ctx.out = _vecmath.softmax(a, dim % a.ndim)
+        else:
+            e = np.exp(a - _stable_max(a, dim))
+            ctx.out = e / e.sum(axis=dim, keepdims=True)
         ctx.dim = dim
         return ctx.out
 
@@ -290,8 +295,25 @@ class Softmax(Op):
 _NARROW_ROWS = 64
 
 
+def vecmath_rounding(a: np.ndarray) -> bool:
+    """Whether softmax, log_softmax and cross-entropy of ``a`` take PyTorch's roundings
+    (``gradfit._vecmath``): float32 inputs of up to ``VECMATH_ELEMENTS`` values, computed
+    outside a graph (``no_grad``, inference: where values are evaluated and printed). The
+    step-by-step emulation costs ~5x NumPy's ``exp`` per call, so a training step (grad
+    mode on) and larger inputs take NumPy's, which differs in the last bit on a share of
+    entries (README)."""
+    return (
+        a.dtype == np.float32 and not _enabled[0] and 0 < a.size <= VECMATH_ELEMENTS and a.ndim > 0
+    )
+
+
+VECMATH_ELEMENTS = 1 << 16
+
+
 def log_softmax_array(a: np.ndarray, dim) -> np.ndarray:
     """log softmax along ``dim``: shifted by the (stable) max, then minus log-sum-exp."""
+    if vecmath_rounding(a):
+        return _vecmath.log_softmax(a, dim % a.ndim)
     if a.ndim == 2 and dim in (1, -1) and a.shape[1] <= _NARROW_ROWS:
         # (batch, classes) with few classes, as in every classifier's loss: NumPy reduces a
         # short contiguous axis with one inner-loop call per row, while in the transposed
