@@ -278,14 +278,6 @@ class Op:
             t._requires_grad = False
         return t
 
-    def __getattr__(self, name: str):
-        # Only reached for a missing attribute: PyTorch's views of what a node saved.
-        if name.startswith(("_saved_", "_raw_saved_")):
-            from gradfit.autograd import saved_tensors
-
-            return saved_tensors.saved_attribute(self, name)
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-
     def name(self) -> str:
         """PyTorch's name for this node (``AddmmBackward0``), from one table."""
         return _torch_names.node_name(self)
@@ -463,6 +455,31 @@ class FunctionCtx:
 
             return saved_tensors.unpack_function_saved(self._saved)
         return self._saved
+
+
+class _SavedAttribute:
+    """``node._saved_<name>`` and ``node._raw_saved_<name>``: PyTorch's views of what a
+    node saved (``saved_tensors.saved_attribute``; AttributeError where it saved none).
+    Descriptors on ``Op`` for the names nodes save, rather than an ``Op.__getattr__``,
+    which would slow every attribute read of every node."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __get__(self, node, owner=None):
+        if node is None:
+            return self
+        from gradfit.autograd import saved_tensors
+
+        return saved_tensors.saved_attribute(node, self.name)
+
+
+for _name in (
+    "self other result result1 result2 input mat1 mat2 vec weight bias exponent index "
+    "indices target a b out input0 input1 input2 input3"
+).split():
+    for _prefix in ("_saved_", "_raw_saved_"):
+        setattr(Op, _prefix + _name, _SavedAttribute(_prefix + _name))
 
 
 class _UserNode(Op, FunctionCtx):
