@@ -20,12 +20,15 @@ def torch():
 
 
 def _outcome(lib, expr: str):
-    """The value and dtype of ``expr`` under ``lib``, or its error type and message."""
+    """The values and dtypes of ``expr`` (a tensor or a tuple of them) under ``lib``, or
+    its error type and message."""
+    names = {"L": lib, "F": lib.nn.functional, "np": np}
     try:
-        out = eval(expr, {"L": lib, "np": np})  # noqa: S307 - the expressions below
+        out = eval(expr, names)  # noqa: S307 - the expressions below
     except Exception as error:  # noqa: BLE001 - the error is what is compared
         return type(error).__name__, str(error)
-    return out.tolist(), str(out.dtype).rpartition(".")[2]
+    outs = out if isinstance(out, tuple) else (out,)
+    return [(o.tolist(), str(o.dtype).rpartition(".")[2]) for o in outs]
 
 
 CASES = [
@@ -152,15 +155,7 @@ FLOAT_ONLY = [
 @pytest.mark.parametrize("expr", FLOAT_ONLY)
 def test_floating_only_kernels_refuse_integers_as_torch(expr, torch):
     # an integer MSE or variance would otherwise be a silently truncated number
-    def outcome(lib):
-        try:
-            out = eval(expr, {"L": lib, "F": lib.nn.functional})  # noqa: S307
-        except Exception as error:  # noqa: BLE001
-            return type(error).__name__, str(error)
-        outs = out if isinstance(out, tuple) else (out,)
-        return [(o.tolist(), str(o.dtype).rpartition(".")[2]) for o in outs]
-
-    assert outcome(gradfit) == outcome(torch)
+    assert _outcome(gradfit, expr) == _outcome(torch, expr)
 
 
 FACTORY_OUT = [
