@@ -1,6 +1,6 @@
 """softmax, log_softmax, cross-entropy and nll_loss of float32 inputs bit for bit as
 PyTorch's CPU kernels compute them, where gradfit takes PyTorch's roundings: outside a
-graph (``no_grad``), up to ``VECMATH_ELEMENTS`` values (SLEEF's exp and log, the SIMD
+graph (``no_grad``), up to ``EXACT_ELEMENTS`` values (SLEEF's exp and log, the SIMD
 lanes' order of the row sums, nll_loss's cascade of partial sums; ``gradfit._vecmath``)."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 
 import gradfit
 from gradfit import _vecmath
-from gradfit.ops.reduce import VECMATH_ELEMENTS
+from gradfit._exact import EXACT_ELEMENTS
 
 LAST_AXIS = [(5,), (64, 5), (64, 16), (32, 37), (8, 100), (2, 3, 4, 9)]
 
@@ -99,6 +99,6 @@ def test_recording_and_large_inputs_keep_numpys_exp():
     y.sum().backward()
     e = np.exp(x - x.max(1, keepdims=True))
     np.testing.assert_array_equal(y.detach().numpy(), e / e.sum(1, keepdims=True))
-    big = np.zeros((VECMATH_ELEMENTS // 8 + 1, 8), np.float32)
+    big = np.zeros((EXACT_ELEMENTS // 8 + 1, 8), np.float32)
     with gradfit.no_grad():
         np.testing.assert_array_equal(gradfit.from_numpy(big).softmax(-1).numpy(), 0.125)

@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 
+from gradfit._exact import exact_rounding
 from gradfit._moments import fma, rowwise_moments
 from gradfit.autograd.function import Op
 from gradfit.ops.elementwise import (
@@ -112,7 +113,8 @@ class LayerNorm(Op):
         dx = (dx_hat - mean(dx_hat) - x_hat * mean(dx_hat * x_hat)) / sqrt(var + eps),
         dweight = sum over the leading axes of g * x_hat, dbias = sum of g.
 
-    The forward pass rounds as PyTorch's CPU kernel: each row's moments by its Welford
+    Outside a graph (``gradfit._exact``) the forward pass rounds as PyTorch's CPU kernel:
+    each row's moments by its Welford
     cascade (``_moments.rowwise_moments``), ``rstd = 1 / sqrt(var + eps)`` in the input's
     dtype, ``y = fma(x_hat, weight, bias)`` (``fma(x - mu, rstd, bias)`` without a weight);
     the backward pass rounds in NumPy's order.
@@ -124,8 +126,8 @@ class LayerNorm(Op):
     def forward(ctx, x, weight=None, bias=None, k=1, eps=1e-5):
         axes = tuple(range(x.ndim - k, x.ndim))
         lead = x.shape[: x.ndim - k]
-        exact = x.dtype == np.float32 or x.dtype == np.float64
-        if exact and x.size:
+        exact = exact_rounding(x, (np.float32, np.float64))
+        if exact:
             rows = np.ascontiguousarray(x).reshape(-1, int(np.prod(x.shape[x.ndim - k :])))
             mean, var = rowwise_moments(rows)
             rstd = x.dtype.type(1) / np.sqrt(var + x.dtype.type(eps))

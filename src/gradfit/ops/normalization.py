@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from gradfit._cascade_sum import intra_op_threads
+from gradfit._exact import exact_rounding
 from gradfit._moments import fma, rowwise_moments
 from gradfit.autograd.function import Op
 from gradfit.ops.elementwise import Sqrt
@@ -176,7 +177,8 @@ class GroupNorm(Op):
     """Fused group normalisation of (N, C, *S) with ``num_groups`` groups of channels,
     then a per-channel affine map (``weight``, ``bias`` optional).
 
-    The forward pass of a float32/float64 input rounds as PyTorch's CPU kernel: each
+    Outside a graph (``gradfit._exact``) the forward pass of a float32/float64 input rounds
+    as PyTorch's CPU kernel: each
     (sample, group)'s moments as layer norm's (``_moments.rowwise_moments``),
     ``rstd = 1 / sqrt(var + eps)`` with ``eps`` a double, then per channel
     ``scale = rstd * weight``, ``shift = fma(-scale, mean, bias)``, ``y = fma(x, scale, shift)``
@@ -187,7 +189,7 @@ class GroupNorm(Op):
     def forward(ctx, x, weight=None, bias=None, num_groups=1, eps=1e-5):
         n, c = x.shape[:2]
         xg = x.reshape(n, num_groups, -1)
-        if (x.dtype == np.float32 or x.dtype == np.float64) and x.size:
+        if exact_rounding(x, (np.float32, np.float64)):
             mean, var = rowwise_moments(np.ascontiguousarray(xg).reshape(n * num_groups, -1))
             mu = mean.reshape(n, num_groups, 1)
             invstd = (1.0 / np.sqrt(var.astype(np.float64) + eps)).astype(x.dtype)

@@ -7,7 +7,7 @@ import numpy as np
 
 from gradfit import _vecmath
 from gradfit._cascade_sum import GRAIN_SIZE, cascade_sum, intra_op_threads
-from gradfit._grad_mode import _enabled
+from gradfit._exact import exact_rounding
 from gradfit.autograd.function import Op, linear_backward_graph
 from gradfit.ops.elementwise import Exp
 from gradfit.ops.movement import Expand, Reshape
@@ -297,17 +297,8 @@ _NARROW_ROWS = 64
 
 def vecmath_rounding(a: np.ndarray) -> bool:
     """Whether softmax, log_softmax and cross-entropy of ``a`` take PyTorch's roundings
-    (``gradfit._vecmath``): float32 inputs of up to ``VECMATH_ELEMENTS`` values, computed
-    outside a graph (``no_grad``, inference: where values are evaluated and printed). The
-    step-by-step emulation costs ~5x NumPy's ``exp`` per call, so a training step (grad
-    mode on) and larger inputs take NumPy's, which differs in the last bit on a share of
-    entries (README)."""
-    return (
-        a.dtype == np.float32 and not _enabled[0] and 0 < a.size <= VECMATH_ELEMENTS and a.ndim > 0
-    )
-
-
-VECMATH_ELEMENTS = 1 << 16
+    (``gradfit._vecmath``, float32; when: ``gradfit._exact``)."""
+    return a.ndim > 0 and exact_rounding(a)
 
 
 def log_softmax_array(a: np.ndarray, dim) -> np.ndarray:
