@@ -1,5 +1,6 @@
 """The sorting and selection algorithms behind PyTorch's CPU ``sort``, ``topk``,
-``kthvalue`` and ``mode``, step by step on Python lists (rung 0: the standard library only).
+``kthvalue`` and ``mode``, step by step on Python lists (rung 0: NumPy and the standard
+library only).
 
 Among equal values, the indices these functions return (and topk's order when
 ``sorted=False``) are whatever the algorithms leave, so gradfit repeats them:
@@ -10,6 +11,8 @@ libstdc++'s ``std::sort`` (introsort with a median-of-three pivot, insertion sor
 """
 
 from __future__ import annotations
+
+import numpy as np
 
 
 def _lg(n):
@@ -267,3 +270,21 @@ def kth_smallest_index(values: list, k: int) -> int:
         if j >= k:
             hi = j - 1
     return idx[k]
+
+
+def topk_index_set(values: np.ndarray, k: int, largest: bool) -> np.ndarray:
+    """The indices (in no particular order) of the ``k`` entries ``torch.topk`` selects
+    from the 1-D array ``values`` (magnitude pruning's choice among tied weights). When
+    the k-th value is not tied across the boundary the set is unique and NumPy's
+    ``argpartition`` gives it at once; otherwise ``topk_indices``."""
+    n = values.shape[0]
+    if k <= 0:
+        return np.zeros(0, dtype=np.int64)
+    if k >= n:
+        return np.arange(n, dtype=np.int64)
+    key = -values if largest else values
+    if not np.isnan(values).any():
+        part = np.argpartition(key, k - 1)
+        if int(np.count_nonzero(key <= key[part[k - 1]])) == k:
+            return part[:k].astype(np.int64)
+    return np.array(topk_indices(values.tolist(), k, largest, False), dtype=np.int64)
