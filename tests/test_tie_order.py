@@ -51,3 +51,15 @@ def test_distinct_values_keep_the_fast_path_and_long_rows_numpys_order():
     assert gradfit.from_numpy(x).sort().indices.tolist() == np.argsort(x).tolist()
     long_row = np.zeros(_tensorops._EMULATED_ROW_LENGTH + 1, np.float32)
     assert gradfit.from_numpy(long_row).sort().indices.tolist() == list(range(long_row.size))
+
+
+def test_packing_unsorted_lengths_orders_equal_lengths_as_torch():
+    import torch
+
+    lengths = [5, 3, 5, 2, 3, 5, 1, 4, 3, 5, 2, 2, 3, 4, 5, 1, 3, 3, 2, 5, 4, 4]
+    packs = []
+    for lib in (gradfit, torch):
+        x = lib.arange(6 * 22 * 2.0).view(6, 22, 2)
+        pack = lib.nn.utils.rnn.pack_padded_sequence(x, lib.tensor(lengths), enforce_sorted=False)
+        packs.append((pack.sorted_indices.tolist(), pack.data.numpy().tolist()))
+    assert packs[0] == packs[1]

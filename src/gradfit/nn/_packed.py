@@ -14,6 +14,7 @@ from typing import NamedTuple
 import numpy as np
 
 from gradfit._arrays import unwrap, wrap
+from gradfit._tensorops import argsort as _argsort
 from gradfit.ops import sequence as _seq
 from gradfit.tensor import Tensor
 
@@ -60,7 +61,8 @@ def pack_padded_sequence(
 ) -> PackedSequence:
     """Pack a padded batch (T, N, *) ((N, T, *) if ``batch_first``) whose sequence j has
     ``lengths[j]`` valid steps. With ``enforce_sorted`` the lengths must be decreasing;
-    otherwise the batch is sorted (stably, longest first) and the permutation kept."""
+    otherwise the batch is sorted (longest first, equal lengths in the order PyTorch's
+    unstable sort leaves them) and the permutation kept."""
     lens = np.asarray(unwrap(lengths) if isinstance(lengths, Tensor) else lengths, dtype=np.int64)
     if lens.ndim != 1:
         raise RuntimeError(f"pack_padded_sequence: lengths must be 1-D, got shape {lens.shape}")
@@ -80,7 +82,8 @@ def pack_padded_sequence(
             )
         sorted_indices = None
     else:
-        order = np.argsort(-lens, kind="stable")
+        # PyTorch's torch.sort(lengths, descending=True): equal lengths in its sort's order
+        order = unwrap(_argsort(wrap(lens), descending=True))
         sorted_indices = order
         lens = lens[order]
         input = input[:, order] if not batch_first else input[order]
