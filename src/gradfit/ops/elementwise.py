@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from gradfit._moments import fma
 from gradfit.autograd.function import Op
 
 
@@ -344,7 +345,13 @@ class Tanh(_Unary):
 
     @staticmethod
     def backward(ctx, grad_output):
-        return grad_output * (1 - ctx.out * ctx.out)
+        y = ctx.out
+        if y.dtype in (np.float32, np.float64):
+            # ATen's tanh_backward kernel ``g * (1 - y * y)`` is compiled with fused
+            # multiply-adds: 1 - y·y is rounded once, which makemore's manual backward
+            # pass ("exact: False" from the tanh on) shows bit for bit
+            return grad_output * fma(-y, y, y.dtype.type(1))
+        return grad_output * (1 - y * y)
 
     @staticmethod
     def backward_graph(ctx, g):
