@@ -101,3 +101,40 @@ def test_softplus_backward_rounds_as_aten_softplus_backward(dtype, share):
     want = torch.ops.aten.softplus_backward(torch.tensor(g), torch.tensor(x_np), 2.0, 5.0)
     np.testing.assert_array_max_ulp(unwrap(x.grad), want.numpy(), maxulp=2)
     assert np.mean(unwrap(x.grad) == want.numpy()) >= share
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda m, x: x.var(0),
+        lambda m, x: x.std(1, keepdim=True),
+        lambda m, x: x.std(),
+        lambda m, x: x.var(1, unbiased=False),
+        lambda m, x: m.nn.functional.mse_loss(x, x.detach().flip(0)),
+        lambda m, x: m.nn.functional.binary_cross_entropy(
+            x, (x.detach().flip(0) > 0.5).to(x.dtype)
+        ),
+        lambda m, x: m.nn.functional.binary_cross_entropy(
+            x, x.detach().flip(1), weight=x.detach().flip(0), reduction="sum"
+        ),
+    ],
+    ids=["var0", "std1_keepdim", "std_all", "var_biased", "mse_mean", "bce_mean", "bce_w_sum"],
+)
+def test_reduction_and_loss_gradients_round_as_pytorch(fn, dtype, request):
+    # var_backward: (2 / dof) * g * (x - x.mean()) with PyTorch's own mean; mse_backward:
+    # (2 / N * (x - y)) * g; binary_cross_entropy_backward: g (x - y) / max(...), then / N
+    torch = _torch()
+    rng = np.random.default_rng(5)
+    x = (rng.random((64, 33)) * 0.9 + 0.05).astype(dtype)
+    outs = []
+    for m in (torch, gradfit):
+        t = m.tensor(x, requires_grad=True)
+        y = fn(m, t)
+        g = np.asarray(np.random.default_rng(6).standard_normal(tuple(y.shape))).astype(dtype)
+        y.backward(m.tensor(g))
+        outs.append((y.detach().numpy(), np.asarray(t.grad.numpy())))
+    (want_y, want), (got_y, got) = outs
+    if "mse" not in request.node.name:  # (mse's value sums in another order)
+        assert np.array_equal(got_y, want_y)
+    assert np.array_equal(got, want)
