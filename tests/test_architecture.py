@@ -166,6 +166,7 @@ RUNGS = {
     "gradfit._mt": 0,
     "gradfit._fused": 0,  # fused multiply-adds rounded as PyTorch's kernels
     "gradfit._exact": 0,  # when ops emulate PyTorch's roundings (grad mode only)
+    "gradfit._stl": 0,  # libstdc++ sorting and PyTorch quickselect, for tie orders
     "gradfit._moments": 0,  # layer norm's row moments in PyTorch's order
     "gradfit._vecmath": 0,  # softmax's exp, log and lane sums in PyTorch's order
     "gradfit._rng": 0,

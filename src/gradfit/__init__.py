@@ -8,8 +8,8 @@ level, so any module can be imported first (``tests/test_architecture.py`` check
 From the bottom:
 
 1. ``_dtypes``, ``_grad_mode``, ``_mt``, ``_rng``, ``_fused``, ``_moments``, ``_vecmath``,
-   ``_exact``, ``return_types``, ``_tensor_str`` (printing), ``_typenames`` (legacy type
-   strings): NumPy and the standard library only.
+   ``_exact``, ``_stl``, ``return_types``, ``_tensor_str`` (printing), ``_typenames``
+   (legacy type strings): NumPy and the standard library only.
 2. ``autograd``: the graph machinery (``function.Op``, the engine, ``grad``, ``Function``,
    ``gradcheck``). It never imports ``tensor``: it knows tensors through
    ``autograd.function.TensorProtocol`` and gets the class from ``tensor`` once

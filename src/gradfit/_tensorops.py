@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from gradfit import _dtypes, linalg, return_types
+from gradfit import _dtypes, _stl, linalg, return_types
 from gradfit._arrays import unwrap, wrap
 from gradfit._out import with_out
 from gradfit.autograd import function as _graph
@@ -435,15 +435,47 @@ def _argsort_array(a: np.ndarray, d: int, descending: bool) -> np.ndarray:
     return np.argsort(~a, axis=d, kind="stable")
 
 
+# Rows at most this long go through PyTorch's sorting algorithm step by step when their
+# order is not fixed by the values alone (equal values, or topk's sorted=False); longer
+# ones keep NumPy's stable order (README).
+_EMULATED_ROW_LENGTH = 4096
+
+
+def _pytorch_order(a: np.ndarray, idx: np.ndarray, d: int, order, every_row: bool = False):
+    """``idx`` (NumPy's stable order along ``d``) with each row whose result depends on
+    PyTorch's algorithm rather than on the values alone (it holds equal values, or
+    ``every_row``) replaced by ``order(row values)``, libstdc++'s order (``gradfit._stl``)."""
+    rows = np.moveaxis(a, d, -1).reshape(-1, a.shape[d])
+    if rows.shape[1] > _EMULATED_ROW_LENGTH or a.dtype.kind == "c" or not rows.size:
+        return idx
+    if every_row:
+        ties = np.ones(len(rows), dtype=bool)
+    else:
+        srt = np.sort(rows, axis=1)
+        ties = (srt[:, 1:] == srt[:, :-1]).any(axis=1)
+        if a.dtype.kind == "f":
+            ties |= np.isnan(rows).sum(axis=1) > 1  # NaNs are equal to each other there
+    if not ties.any():
+        return idx
+    moved = np.moveaxis(idx, d, -1)
+    out = moved.reshape(len(rows), -1).copy()
+    for r in np.flatnonzero(ties):
+        out[r] = order(rows[r].tolist())
+    return np.moveaxis(out.reshape(moved.shape), -1, d)
+
+
 @with_out
 def sort(input, dim: int = -1, descending: bool = False, stable: bool = False):  # noqa: A002
-    """(values, indices) sorted along ``dim``; equal values keep their order (the sort
-    is stable either way); NaN sorts as the largest value."""
+    """(values, indices) sorted along ``dim``; NaN sorts as the largest value. Equal values
+    keep their order with ``stable=True``; without, they come in the order PyTorch's
+    ``std::sort`` leaves them (``_pytorch_order``; insertion sort, so stable, below 17)."""
     d = _dim("sort", dim, input.ndim)
     a = unwrap(input)
     if a.ndim == 0:
         return return_types.sort(input.clone(), wrap(np.zeros((), np.int64)))
     idx = _argsort_array(a, d, descending)
+    if not stable:
+        idx = _pytorch_order(a, idx, d, lambda row: _stl.sort_indices(row, descending))
     values = named(indexing_ops.Gather.apply(input, index=idx, dim=d), "SortBackward0")
     return return_types.sort(values, wrap(idx.astype(np.int64)))
 
@@ -455,7 +487,10 @@ def argsort(input, dim: int = -1, descending: bool = False, stable: bool = False
     a = unwrap(input)
     if a.ndim == 0:
         return wrap(np.zeros((), np.int64))
-    return wrap(_argsort_array(a, d, descending).astype(np.int64))
+    idx = _argsort_array(a, d, descending)
+    if not stable:
+        idx = _pytorch_order(a, idx, d, lambda row: _stl.sort_indices(row, descending))
+    return wrap(idx.astype(np.int64))
 
 
 @with_out
@@ -466,7 +501,8 @@ def msort(input):  # noqa: A002
 @with_out
 def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):  # noqa: A002
     """The ``k`` largest (``largest=False``: smallest) entries along ``dim`` and their
-    indices, in sorted order (ties in index order)."""
+    indices, sorted (or, ``sorted=False``, in PyTorch's selection order); among equal
+    values the indices PyTorch's selection algorithm picks (``_pytorch_order``)."""
     d = _dim("topk", dim, input.ndim)
     n = input.shape[d] if input.ndim else 1
     if not isinstance(k, int | np.integer) or not 0 <= k <= n:
@@ -476,6 +512,9 @@ def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True
         return return_types.topk(input.clone(), wrap(np.zeros((), np.int64)))
     idx = _argsort_array(a, d, largest)
     idx = np.take(idx, np.arange(k), axis=d)
+    if k:
+        pick = lambda row: _stl.topk_indices(row, k, largest, sorted)  # noqa: E731
+        idx = _pytorch_order(a, idx, d, pick, every_row=not sorted)
     values = named(indexing_ops.Gather.apply(input, index=idx, dim=d), "TopkBackward0")
     return return_types.topk(values, wrap(idx.astype(np.int64)))
 
@@ -491,6 +530,7 @@ def kthvalue(input, k: int, dim: int = -1, keepdim: bool = False):  # noqa: A002
     if a.ndim == 0:
         return return_types.kthvalue(input.clone(), wrap(np.zeros((), np.int64)))
     idx = np.take(_argsort_array(a, d, False), [k - 1], axis=d)
+    idx = _pytorch_order(a, idx, d, lambda row: [_stl.kth_smallest_index(row, k - 1)])
     values = indexing_ops.Gather.apply(input, index=idx, dim=d)
     if not keepdim:
         values, idx = values.squeeze(d), np.squeeze(idx, d)
@@ -505,9 +545,11 @@ def mode(input, dim: int = -1, keepdim: bool = False):  # noqa: A002
     a = unwrap(input)
     if a.ndim == 0:
         return return_types.mode(input.clone(), wrap(np.zeros((), np.int64)))
-    moved = np.moveaxis(a, d, -1)
+    # the kernel's order (``std::sort`` by value: equal values in its order, not by index)
+    stable = np.argsort(a, axis=d, kind="stable")
+    order = _pytorch_order(a, stable, d, _stl.mode_order, every_row=True)
+    moved, order = np.moveaxis(a, d, -1), np.moveaxis(order, d, -1)
     n = moved.shape[-1]
-    order = np.argsort(moved, axis=-1, kind="stable")  # NaN last, ties by index
     srt = np.take_along_axis(moved, order, axis=-1)
     starts = np.ones(srt.shape, dtype=bool)
     starts[..., 1:] = srt[..., 1:] != srt[..., :-1]  # NaN != NaN: each NaN its own run

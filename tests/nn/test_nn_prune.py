@@ -12,7 +12,7 @@ import torch.nn.utils.prune as tprune
 
 import gradfit
 import gradfit.nn.utils.prune as gprune
-from gradfit.nn.utils._stl_select import topk_index_set
+from gradfit._stl import topk_index_set
 
 
 def _pair(make, seed=0):
@@ -138,7 +138,7 @@ def test_global_unstructured_and_custom_from_mask_match_pytorch():
 
 def test_magnitude_ties_are_broken_as_torch_topk():
     # Integer-valued weights tie everywhere; PyTorch's choice comes from libstdc++'s
-    # nth_element / partial_sort, replayed by _stl_select.
+    # nth_element / partial_sort, replayed by gradfit._stl.
     rng = np.random.default_rng(0)
     for _ in range(300):
         n = int(rng.integers(1, 200))

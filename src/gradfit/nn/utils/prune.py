@@ -11,7 +11,7 @@ values.
 
 Masks agree with PyTorch's for the same seed: random methods draw ``rand_like`` /
 ``rand(nchannels)`` from the same stream, and magnitude methods select among tied values
-exactly as PyTorch's CPU ``topk`` does (see ``_stl_select``).
+exactly as PyTorch's CPU ``topk`` does (see ``gradfit._stl``).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import numpy as np
 
 import gradfit
 from gradfit import _arrays
-from gradfit.nn.utils._stl_select import topk_index_set
+from gradfit._stl import topk_index_set
 
 __all__ = [
     "BasePruningMethod",
