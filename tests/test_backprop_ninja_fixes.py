@@ -138,3 +138,15 @@ def test_reduction_and_loss_gradients_round_as_pytorch(fn, dtype, request):
     if "mse" not in request.node.name:  # (mse's value sums in another order)
         assert np.array_equal(got_y, want_y)
     assert np.array_equal(got, want)
+
+
+def test_hypot_backward_rounds_as_pytorch_formula():
+    # derivatives.yaml: grad * self / result (float32, where the values agree bit for bit)
+    torch = _torch()
+    rng = np.random.default_rng(7)
+    x, y = (rng.random((2, 2053)) + 0.05).astype("float32")
+    g = rng.standard_normal(2053).astype("float32")
+    got, out = _grads(gradfit, lambda t: t.hypot(gradfit.tensor(y)), x, g)
+    want, want_out = _grads(torch, lambda t: t.hypot(torch.tensor(y)), x, g)
+    assert np.array_equal(out.detach().numpy(), want_out.detach().numpy())
+    assert np.array_equal(got, want)
