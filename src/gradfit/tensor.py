@@ -1295,6 +1295,10 @@ class Tensor:
         return elementwise.Div.apply(a, b)
 
     def __rtruediv__(self, other):
+        if not isinstance(other, Tensor) and self._array.dtype.kind in "fc":
+            # PyTorch's Tensor.__rdiv__ is self.reciprocal() * other: its value and its
+            # gradient round as that product does
+            return self.reciprocal() * other
         a, b = self._coerce(other, None)
         if a._array.dtype.kind not in "fc":
             a = a.to(_dtypes.default_np())
@@ -1664,7 +1668,7 @@ class Tensor:
         return elementwise.Sqrt.apply(self._unary_float())
 
     def rsqrt(self):
-        return named(1.0 / self.sqrt(), "RsqrtBackward0")
+        return named(elementwise.Rsqrt.apply(self._unary_float()), "RsqrtBackward0")
 
     def abs(self):
         return elementwise.Abs.apply(self)
@@ -2589,7 +2593,9 @@ Tensor.addcdiv = _addcdiv
 Tensor.lerp = _lerp
 Tensor.clamp_min = lambda self, min: named(self.clamp(min=min), "ClampMinBackward0")  # noqa: A006
 Tensor.clamp_max = lambda self, max: named(self.clamp(max=max), "ClampMaxBackward0")  # noqa: A006
-Tensor.reciprocal = lambda self: named(1.0 / self, "ReciprocalBackward0")
+Tensor.reciprocal = lambda self: named(
+    elementwise.Reciprocal.apply(self._unary_float()), "ReciprocalBackward0"
+)
 Tensor.expm1 = lambda self: _unary_top.Expm1.apply(self._unary_float())
 Tensor.absolute = Tensor.abs
 Tensor.trunc = _step("trunc")

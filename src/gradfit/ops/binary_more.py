@@ -91,14 +91,17 @@ class Hypot(Op):
 
     @staticmethod
     def backward(ctx, grad_output):
-        r = grad_output / ctx.out
-        return (r * ctx.a if _wants(ctx, 0) else None), (r * ctx.b if _wants(ctx, 1) else None)
+        # derivatives.yaml: grad * self / result, rounded in that order
+        g, out = grad_output, ctx.out
+        return (g * ctx.a / out if _wants(ctx, 0) else None), (
+            g * ctx.b / out if _wants(ctx, 1) else None
+        )
 
     @staticmethod
     def backward_graph(ctx, g):
         a, b = ctx.inputs
-        r = g / Hypot.apply(a, b)
-        return (r * a if _wants(ctx, 0) else None), (r * b if _wants(ctx, 1) else None)
+        r = Hypot.apply(a, b)
+        return (g * a / r if _wants(ctx, 0) else None), (g * b / r if _wants(ctx, 1) else None)
 
 
 def _xlogy(a, b):

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from gradfit import _vecmath
+from gradfit._moments import fma
 from gradfit.autograd.function import Op
 
 
@@ -105,7 +107,8 @@ class Div(Op):
     @staticmethod
     def backward(ctx, grad_output):
         ga = grad_output / ctx.b if _wants(ctx, 0) else None
-        gb = -grad_output * ctx.a / (ctx.b * ctx.b) if _wants(ctx, 1) else None
+        # PyTorch's div_tensor_other_backward: -grad * ((a / b) / b), rounded in that order
+        gb = -grad_output * ((ctx.a / ctx.b) / ctx.b) if _wants(ctx, 1) else None
         return ga, gb
 
     def reads_input(self, i: int) -> bool:
@@ -116,7 +119,7 @@ class Div(Op):
     def backward_graph(ctx, g):
         a, b = ctx.inputs
         ga = g / b if _wants(ctx, 0) else None
-        gb = -g * a / (b * b) if _wants(ctx, 1) else None
+        gb = -g * ((a / b) / b) if _wants(ctx, 1) else None
         return ga, gb
 
 
@@ -220,6 +223,52 @@ class Pow(Op):
 
 class _Unary(Op):
     """Pointwise f(a) with the lecture's FUNCTION rule: delta_a = delta_b * f'(a)."""
+
+
+class Reciprocal(_Unary):
+    """1 / a; PyTorch's derivative -grad * (r * r) of the result r (derivatives.yaml)."""
+
+    saves_inputs = False
+    saves_output = True
+
+    @staticmethod
+    def forward(ctx, a):
+        with np.errstate(divide="ignore", invalid="ignore"):  # inf and nan, as PyTorch
+            ctx.out = 1 / a
+        return ctx.out
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        r = ctx.out
+        return -grad_output * (r * r)
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        r = Reciprocal.apply(ctx.inputs[0])
+        return -g * (r * r)
+
+
+class Rsqrt(_Unary):
+    """1 / sqrt(a); PyTorch's derivative -0.5 * grad * r**3 of the result r."""
+
+    saves_inputs = False
+    saves_output = True
+
+    @staticmethod
+    def forward(ctx, a):
+        with np.errstate(divide="ignore", invalid="ignore"):  # inf and nan, as PyTorch
+            ctx.out = 1 / np.sqrt(a)
+        return ctx.out
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        r = ctx.out
+        return (-0.5 * grad_output) * (r * r * r)
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        r = Rsqrt.apply(ctx.inputs[0])
+        return (-0.5 * g) * (r * r * r)
 
 
 class Exp(_Unary):
@@ -344,7 +393,14 @@ class Tanh(_Unary):
 
     @staticmethod
     def backward(ctx, grad_output):
-        return grad_output * (1 - ctx.out * ctx.out)
+        y = ctx.out
+        if y.dtype in (np.float32, np.float64):
+            # ATen's tanh_backward kernel ``g * (1 - y * y)`` is compiled with fused
+            # multiply-adds: 1 - y·y is rounded once, which makemore's manual backward
+            # pass ("exact: False" from the tanh on) shows bit for bit
+            flat = y.reshape(-1)  # fma writes into arrays: a 0-d product would be a scalar
+            return grad_output * fma(-flat, flat, y.dtype.type(1)).reshape(y.shape)
+        return grad_output * (1 - y * y)
 
     @staticmethod
     def backward_graph(ctx, g):
@@ -373,13 +429,14 @@ class Sigmoid(_Unary):
 
     @staticmethod
     def backward(ctx, grad_output):
+        # ATen's sigmoid_backward kernel rounds (g * (1 - s)) * s in that order
         s = ctx.out
-        return grad_output * (s * (1 - s))
+        return (grad_output * (1 - s)) * s
 
     @staticmethod
     def backward_graph(ctx, g):
         s = Sigmoid.apply(ctx.inputs[0])
-        return g * (s * (1 - s))
+        return g * (1 - s) * s
 
 
 def zero_of(dtype) -> np.ndarray:
@@ -447,8 +504,19 @@ class Softplus(_Unary):
 
     @staticmethod
     def backward(ctx, grad_output):
+        # ATen's softplus_backward kernel: g * e / (e + 1) with e = exp(beta a), rounded
+        # in that order (the linear part passes g); float32 takes SLEEF's expf as it does
         z = ctx.a * ctx.beta
-        return np.where(z > ctx.threshold, grad_output, grad_output * sigmoid_array(z))
+        above = z > ctx.threshold
+        z = np.where(above, 0, z).astype(z.dtype, copy=False)
+        with np.errstate(over="ignore"):
+            # (expf writes into arrays: a 0-d one goes in flattened)
+            e = (
+                _vecmath.expf(z.reshape(-1)).reshape(z.shape)
+                if z.dtype == np.float32
+                else np.exp(z)
+            )
+        return np.where(above, grad_output, grad_output * e / (e + 1))
 
     @staticmethod
     def backward_graph(ctx, g):

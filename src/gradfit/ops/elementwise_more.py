@@ -86,7 +86,26 @@ Asin = _unary(
 Acos = _unary(
     "Acos", np.arccos, lambda a: -1 / np.sqrt(1 - a * a), lambda x: -1 / Sqrt.apply(1 - x * x)
 )
-Atan = _unary("Atan", np.arctan, lambda a: 1 / (1 + a * a), lambda x: 1 / (1 + x * x))
+
+
+class Atan(_Unary):
+    """atan(a); PyTorch's derivative grad / (a * a + 1), rounded in that order."""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.a = a
+        return np.arctan(a)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output / (ctx.a * ctx.a + 1)
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        x = ctx.inputs[0]
+        return g / (x * x + 1)
+
+
 Asinh = _unary(
     "Asinh", np.arcsinh, lambda a: 1 / np.sqrt(a * a + 1), lambda x: 1 / Sqrt.apply(x * x + 1)
 )

@@ -114,7 +114,8 @@ class MSELoss(Op):
     def backward(ctx, grad_output):
         d, r = ctx.d, ctx.reduction
         if r == "mean":
-            gx = d * (grad_output * (2.0 / d.size))
+            # ATen's mse_backward kernel: (norm * (x - y)) * grad, norm = 2 / N in the dtype
+            gx = (d * d.dtype.type(2.0 / d.size)) * grad_output
         elif r == "sum":
             gx = d * (grad_output * 2.0)
         else:
@@ -480,10 +481,14 @@ class BCELoss(Op):
         x, y, w = ctx.x, ctx.y, ctx.w
         gx = gy = None
         if _wants(ctx, 0):
-            local = (x - y) / np.maximum((1 - x) * x, 1e-12)
+            # ATen's binary_cross_entropy_backward: g * (x - y) / max((1 - x) x, eps),
+            # then times the weight, then divided by N for the mean, rounded in that order
+            gx = grad_output * (x - y) / np.maximum((1 - x) * x, x.dtype.type(1e-12))
             if w is not None:
-                local = local * w
-            gx = _scale(local.astype(x.dtype, copy=False), grad_output, ctx.reduction)
+                gx = gx * w
+            if ctx.reduction == "mean" and gx.size:
+                gx = gx / x.dtype.type(gx.size)
+            gx = gx.astype(x.dtype, copy=False)
         if _wants(ctx, 1):
             local = ctx.log_1mx - ctx.log_x
             if w is not None:

@@ -139,7 +139,11 @@ class Var(Op):
     @staticmethod
     def forward(ctx, a, dim=None, correction=1, keepdim=False, take_sqrt=False):
         n = _count(a.shape, dim)
-        ctx.centered = a - a.mean(axis=dim, keepdims=True)
+        if a.dtype.char in "fd" and n:
+            # var_backward centres with PyTorch's own mean (its sum divided by the count)
+            ctx.centered = a - cascade_sum(a, dim, True) / a.dtype.type(n)
+        else:
+            ctx.centered = a - a.mean(axis=dim, keepdims=True)
         ctx.dim, ctx.keepdim, ctx.denom = dim, keepdim, max(n - correction, 0)
         out = _torch_var(a, dim, correction, take_sqrt)
         if keepdim:

@@ -257,9 +257,10 @@ for i, layer in enumerate(model.layers[:-1]):
 for i, p in enumerate(parameters):
     t = p.grad
     if p.ndim == 2:
+        # (the embedding's gradient mean is ~1e-10 too: rounded first, its sign is not noise)
         print(
             "weight %10s | mean %+f | std %.3e | grad:data ratio %.3e"
-            % (tuple(p.shape), t.mean(), t.std(), t.std() / p.std())
+            % (tuple(p.shape), round(t.mean().item(), 6) + 0.0, t.std(), t.std() / p.std())
         )
 print([round(v, 2) for v in ud[-1]])
 print(torch.tensor(lossi).view(-1, 50).mean(1))
