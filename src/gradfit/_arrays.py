@@ -66,9 +66,7 @@ def to_update(tensors) -> tuple[list, list, list]:
             kept.append(t)
             arrays.append(t._array)
             grads.append(g._array)
-            t._version += 1
-            if t.__dict__:
-                _graph.share_version(t)
+            _graph.count_edit(t)
     return kept, arrays, grads
 
 
@@ -92,9 +90,7 @@ def set_array(t, arr: np.ndarray) -> None:
 def bump_version(*tensors) -> None:
     """Count an in-place edit of each tensor's array (made through ``unwrap``)."""
     for t in tensors:
-        t._version += 1
-        if t.__dict__:
-            _graph.share_version(t)
+        _graph.count_edit(t)
 
 
 @contextmanager

@@ -324,9 +324,9 @@ def check_fits(low, high, dtype: np.dtype, name: str) -> None:
 
 
 def fill_number(value, dtype: np.dtype):
-    """A fill value (``full``, ``fill_``, ``masked_fill``, ``where``, ...) for ``dtype``:
-    a Python int for an integer dtype is checked as PyTorch checks it (``c_cast_int``);
-    anything else is left to NumPy's conversion."""
+    """A fill value (``full``, ``fill_``, ``masked_fill``, ``where``, clamp's bounds, ...)
+    for ``dtype``: a Python int for an integer dtype is checked as PyTorch checks it
+    (``c_cast_int``); anything else is left to NumPy's conversion."""
     if type(value) is int and dtype.kind in "iu":
         return c_cast_int(value, dtype, checked=True)
     return value

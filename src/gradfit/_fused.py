@@ -34,3 +34,13 @@ def fma(x, y, z) -> np.ndarray:
     back = total - p
     rest = (p - (total - back)) + (z - back)  # total + rest == p + z
     return total + (rest + err)
+
+
+def fused(x, y, z):
+    """x·y + z rounded once in the precision of ``x`` (a float32 or float64 array or NumPy
+    scalar): a float32 product is exact in float64, so one float64 sum rounded to float32
+    stands for the fused operation; float64 goes through ``fma``."""
+    if x.dtype == np.float32:
+        product = np.multiply(x, y, dtype=np.float64)
+        return np.add(product, z, out=product).astype(np.float32)
+    return fma(x, y, z)

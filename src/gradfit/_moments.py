@@ -22,23 +22,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from gradfit._fused import fma as _fma64
+from gradfit._fused import fused
 
 _CHUNK = 16
-
-
-def fma(x, y, z) -> np.ndarray:
-    """x·y + z rounded once, in the dtype of ``x`` (float32 or float64 arrays; y and z
-    arrays or numbers of that dtype): a float32 product is exact in float64, so one
-    float64 sum rounded to float32 stands for the fused operation."""
-    if x.dtype == np.float32:
-        product = np.multiply(x, y, dtype=np.float64)
-        return np.add(product, z, out=product).astype(np.float32)
-    return _fma64(x, y, z)
-
-
-def _fma(x, y, z, dtype: np.dtype) -> np.ndarray:
-    return fma(np.asarray(x, dtype), y, z)
 
 
 def _ceil_log2(m: int) -> int:
@@ -51,7 +37,7 @@ def _add_moments_vec(dtype, count_add, m1_add, m2_add, count, m1, m2):
     c = dtype.type(0) if n == 0 else dtype.type(count_add) / dtype.type(n)
     delta = m1_add - m1
     c_delta = c * delta
-    m2 = _fma(delta * dtype.type(count), c_delta, m2 + m2_add, dtype)
+    m2 = fused(delta * dtype.type(count), c_delta, m2 + m2_add)
     return n, m1 + c_delta, m2
 
 
@@ -77,8 +63,8 @@ def rowwise_moments(x: np.ndarray) -> tuple:
     for j in range(int(counts.max(initial=0))):
         xj = steps[j]
         delta = xj - m1
-        new_m1 = _fma(dt.type(1) / dt.type(j + 1), delta, m1, dt)
-        new_m2 = _fma(delta, xj - new_m1, m2, dt)
+        new_m1 = fused(dt.type(1) / dt.type(j + 1), delta, m1)
+        new_m2 = fused(delta, xj - new_m1, m2)
         if j < counts[-1]:
             m1, m2 = new_m1, new_m2
         else:
@@ -110,8 +96,8 @@ def rowwise_moments(x: np.ndarray) -> tuple:
     c = dt.type(0) if total == 0 else dt.type(n) / dt.type(total)
     for lane in range(lanes):
         delta = lane_m1[lane] - mean
-        mean = _fma(c, delta, mean, dt)
-        m2_row = m2_row + _fma(delta * delta * c, dt.type(count), lane_m2[lane], dt)
+        mean = fused(c, delta, mean)
+        m2_row = m2_row + fused(delta * delta * c, dt.type(count), lane_m2[lane])
         count = total
         total = count + n
         c = dt.type(0) if total == 0 else dt.type(n) / dt.type(total)

@@ -25,24 +25,9 @@ import os
 
 import numpy as np
 
+from gradfit._fused import fused
+
 _f32 = np.float32
-
-
-def _fma(x, y, z) -> np.ndarray:
-    """x·y + z rounded once to float32 (a float32 product is exact in float64)."""
-    product = np.multiply(x, y, dtype=np.float64)
-    return np.add(product, z, out=product).astype(_f32)
-
-
-def _fms(x, y, z) -> np.ndarray:
-    """x·y - z rounded once."""
-    product = np.multiply(x, y, dtype=np.float64)
-    return np.subtract(product, z, out=product).astype(_f32)
-
-
-def _fnma(x, y, z) -> np.ndarray:
-    """z - x·y rounded once."""
-    return np.subtract(z, np.multiply(x, y, dtype=np.float64)).astype(_f32)
 
 
 @functools.cache
@@ -77,12 +62,12 @@ def expf(d: np.ndarray) -> np.ndarray:
     d = np.asarray(d, _f32)
     q = np.rint(d * _R_LN2).astype(np.int32)
     qf = q.astype(_f32)
-    s = _fma(qf, -_LN2_HI, d)
-    s = _fma(qf, -_LN2_LO, s)
+    s = fused(qf, -_LN2_HI, d)
+    s = fused(qf, -_LN2_LO, s)
     u = np.full(d.shape, _f32(_EXP_POLY[0]))
     for c in _EXP_POLY[1:]:
-        u = _fma(u, s, _f32(c))
-    u = _f32(1) + _fma(s * s, u, s)
+        u = fused(u, s, _f32(c))
+    u = _f32(1) + fused(s * s, u, s)
     half = q >> 1  # 2^q as two factors, so neither over- nor underflows early
     u = u * np.ldexp(_f32(1), half).astype(_f32) * np.ldexp(_f32(1), q - half).astype(_f32)
     u = np.where(d < -104, _f32(0), u)
@@ -112,18 +97,18 @@ def logf(d: np.ndarray) -> np.ndarray:
         # e · ln 2 as a float32 pair
         hi, lo = _f32(0.69314718246459960938), _f32(-1.904654323148236017e-09)
         sx = hi * e
-        sy = _fma(lo, e, _fms(hi, e, sx))
+        sy = fused(lo, e, fused(hi, e, -sx))
         # x = (m - 1) / (m + 1) as a pair
         nx, ny = _two_sum(np.full(m.shape, _f32(-1)), m)
         dx, dy = _two_sum(np.full(m.shape, _f32(1)), m)
         t = _f32(1) / dx
         xx = nx * t
-        u = _fms(t, nx, xx)
-        v = _fnma(dy, t, _fnma(dx, t, _f32(1)))
-        xy = _fma(xx, v, _fma(ny, t, u))
+        u = fused(t, nx, -xx)
+        v = fused(-dy, t, fused(-dx, t, _f32(1)))
+        xy = fused(xx, v, fused(ny, t, u))
         x2 = xx * xx
-        poly = _fma(np.full(x2.shape, _f32(0.3027294874)), x2, _f32(0.3996108174))
-        poly = _fma(poly, x2, _f32(0.6666694880))
+        poly = fused(np.full(x2.shape, _f32(0.3027294874)), x2, _f32(0.3996108174))
+        poly = fused(poly, x2, _f32(0.6666694880))
         # s += 2x, then s += x^3 · poly, each a double-float addition
         ax, ay = xx * _f32(2), xy * _f32(2)
         s1 = sx + ax

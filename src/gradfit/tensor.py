@@ -32,7 +32,7 @@ from gradfit.autograd import bind_tensor_class, engine
 from gradfit.autograd import graph as _graph_hooks
 from gradfit.autograd._torch_names import named
 from gradfit.autograd.function import _other_output, number_nodes
-from gradfit.autograd.function import share_version as _share_version
+from gradfit.autograd.function import count_edit as _count_edit
 from gradfit.ops import binary_more as _binary_more
 from gradfit.ops import complex as _complex_ops
 from gradfit.ops import elementwise, indexing, movement, reduce
@@ -797,9 +797,7 @@ class Tensor:
             return named(out, name) if name else out
         values = values._array if isinstance(values, Tensor) else values
         np.copyto(self._array, values, casting="unsafe")
-        self._version += 1
-        if self.__dict__:
-            _share_version(self)
+        _count_edit(self)
         return self
 
     def zero_(self) -> Tensor:
@@ -835,9 +833,7 @@ class Tensor:
             np.add(self._array, o, out=self._array, casting="unsafe")
         else:
             np.add(self._array, np.multiply(o, alpha), out=self._array, casting="unsafe")
-        self._version += 1
-        if self.__dict__:
-            _share_version(self)
+        _count_edit(self)
         return self
 
     def sub_(self, other, alpha=1) -> Tensor:
@@ -856,9 +852,7 @@ class Tensor:
             return self._inplace_op(lambda t: t.mul(other), other, check_cast=True)
         o = other._array if isinstance(other, Tensor) else other
         np.multiply(self._array, o, out=self._array, casting="unsafe")
-        self._version += 1
-        if self.__dict__:
-            _share_version(self)
+        _count_edit(self)
         return self
 
     def div_(self, other, *, rounding_mode=None) -> Tensor:
@@ -874,9 +868,7 @@ class Tensor:
             )
         o = other._array if isinstance(other, Tensor) else other
         np.divide(self._array, o, out=self._array, casting="unsafe")
-        self._version += 1
-        if self.__dict__:
-            _share_version(self)
+        _count_edit(self)
         return self
 
     def clamp_(self, min=None, max=None) -> Tensor:  # noqa: A002 - PyTorch's names
@@ -898,9 +890,7 @@ class Tensor:
         lo = min._array if isinstance(min, Tensor) else min
         hi = max._array if isinstance(max, Tensor) else max
         np.clip(self._array, lo, hi, out=self._array)
-        self._version += 1
-        if self.__dict__:
-            _share_version(self)
+        _count_edit(self)
         return self
 
     clip_ = clamp_
@@ -974,9 +964,7 @@ class Tensor:
         if self._array.dtype.kind != "f":
             _check_cast(res.dtype, self._array.dtype)
         np.copyto(self._array, res, casting="unsafe")
-        self._version += 1
-        if self.__dict__:
-            _share_version(self)
+        _count_edit(self)
         return self
 
     def __iadd__(self, other):
@@ -1007,9 +995,7 @@ class Tensor:
             )
             return
         self._array[idx] = value._array if isinstance(value, Tensor) else value
-        self._version += 1
-        if self.__dict__:
-            _share_version(self)
+        _count_edit(self)
 
     def _note_view_of(self, src: Tensor) -> None:
         """``self`` was made from ``src`` by a view op (``ViewOp``): if they share memory,
@@ -1061,9 +1047,7 @@ class Tensor:
             res = fn(Tensor._make(self._array, None))._array
             if view_op:
                 self._array = res
-                self._version += 1
-                if self.__dict__:
-                    _share_version(self)
+                _count_edit(self)
                 return self
             if check_cast:
                 _check_cast(res.dtype, self._array.dtype)
@@ -1072,9 +1056,7 @@ class Tensor:
                     f"output with shape {self.shape} doesn't match the broadcast shape {res.shape}"
                 )
             np.copyto(self._array, res, casting="unsafe")
-            self._version += 1
-            if self.__dict__:
-                _share_version(self)
+            _count_edit(self)
             return self
         if self.grad_fn is None and self._requires_grad:
             self._check_inplace()  # a leaf that requires grad: PyTorch's error
@@ -1109,9 +1091,7 @@ class Tensor:
         # The bump is for the nodes that saved this tensor's earlier values; the new node
         # (whose output this tensor now is) expects this version, and a node that reads
         # its output refuses a later edit, as PyTorch's exp_() then mul_() does.
-        self._version += 1
-        if self.__dict__:
-            _share_version(self)
+        _count_edit(self)
         if node is not None:
             node.output_version = self._version
             if node is not old.grad_fn:
@@ -1782,11 +1762,8 @@ class Tensor:
         for bound in (min, max):
             if bound is not None:
                 x = x._coerce(bound)[0]
-        if x._array.dtype.kind in "iu":  # number bounds are checked, not wrapped
-            min, max = (
-                _dtypes.c_cast_int(v, x._array.dtype, checked=True) if type(v) is int else v
-                for v in (min, max)
-            )
+        # number bounds are checked as fills are, not wrapped as arithmetic's numbers
+        min, max = (_dtypes.fill_number(v, x._array.dtype) for v in (min, max))
         if isinstance(min, Tensor) and min._array.dtype != x._array.dtype:
             min = min.to(x._array.dtype)
         if isinstance(max, Tensor) and max._array.dtype != x._array.dtype:

@@ -81,10 +81,17 @@ def _other_output(t, out):
     return out if kind is _MetaArray else _asarray(out)
 
 
+def count_edit(t) -> None:
+    """Count an in-place edit of ``t`` in its version, which PyTorch's views share with
+    their base: a tensor with view bookkeeping (anything in its ``__dict__``) passes the
+    new version to its base and the base's live views."""
+    t._version += 1
+    if t.__dict__:
+        share_version(t)
+
+
 def share_version(t) -> None:
-    """PyTorch's views share one version counter with their base: after an edit of ``t``
-    (just counted in ``t._version``), its base and every live view of that base carry the
-    same version. Called only for a tensor with view bookkeeping in its ``__dict__``."""
+    """Give ``t``'s base and every live view of that base ``t``'s version."""
     d = t.__dict__
     root = d.get("_view_base")
     if root is None:

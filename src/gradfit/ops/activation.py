@@ -13,7 +13,8 @@ import math
 import numpy as np
 
 from gradfit._exact import exact_rounding
-from gradfit._moments import fma, rowwise_moments
+from gradfit._fused import fused
+from gradfit._moments import rowwise_moments
 from gradfit.autograd.function import Op
 from gradfit.ops.elementwise import (
     Abs,
@@ -116,7 +117,7 @@ class LayerNorm(Op):
     Outside a graph (``gradfit._exact``) the forward pass rounds as PyTorch's CPU kernel:
     each row's moments by its Welford
     cascade (``_moments.rowwise_moments``), ``rstd = 1 / sqrt(var + eps)`` in the input's
-    dtype, ``y = fma(x_hat, weight, bias)`` (``fma(x - mu, rstd, bias)`` without a weight);
+    dtype, ``y = fused(x_hat, weight, bias)`` (``fused(x - mu, rstd, bias)`` without a weight);
     the backward pass rounds in NumPy's order.
     """
 
@@ -146,8 +147,8 @@ class LayerNorm(Op):
             return out if bias is None else out + bias
         # PyTorch's (x - mu) * rstd * weight + bias, contracted as its compiler does
         if weight is None:
-            return fma(x - mu, np.broadcast_to(rstd, x.shape), bias)
-        return x_hat * weight if bias is None else fma(x_hat, weight, bias)
+            return fused(x - mu, np.broadcast_to(rstd, x.shape), bias)
+        return x_hat * weight if bias is None else fused(x_hat, weight, bias)
 
     @staticmethod
     def backward(ctx, grad_output):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from gradfit import _vecmath
-from gradfit._moments import fma
+from gradfit._fused import fused
 from gradfit.autograd.function import Op
 
 
@@ -398,8 +398,8 @@ class Tanh(_Unary):
             # ATen's tanh_backward kernel ``g * (1 - y * y)`` is compiled with fused
             # multiply-adds: 1 - y·y is rounded once, which makemore's manual backward
             # pass ("exact: False" from the tanh on) shows bit for bit
-            flat = y.reshape(-1)  # fma writes into arrays: a 0-d product would be a scalar
-            return grad_output * fma(-flat, flat, y.dtype.type(1)).reshape(y.shape)
+            flat = y.reshape(-1)  # fused writes into arrays: a 0-d product would be a scalar
+            return grad_output * fused(-flat, flat, y.dtype.type(1)).reshape(y.shape)
         return grad_output * (1 - y * y)
 
     @staticmethod

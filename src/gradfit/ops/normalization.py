@@ -21,7 +21,8 @@ import numpy as np
 
 from gradfit._cascade_sum import intra_op_threads
 from gradfit._exact import exact_rounding
-from gradfit._moments import fma, rowwise_moments
+from gradfit._fused import fused
+from gradfit._moments import rowwise_moments
 from gradfit.autograd.function import Op
 from gradfit.ops.elementwise import Sqrt
 from gradfit.ops.movement import Reshape
@@ -87,11 +88,7 @@ def _channel_sums(x: np.ndarray) -> np.ndarray:
 def _fused_affine(x: np.ndarray, alpha: np.ndarray, beta: np.ndarray) -> np.ndarray:
     """x·alpha + beta rounded once (PyTorch's kernels fuse it); float32 through float64,
     where the product is exact."""
-    if x.dtype == np.float32:
-        y = np.multiply(x, alpha.astype(np.float64))  # float64 out: the product is exact
-        y += beta.astype(np.float64)
-        return y.astype(np.float32)
-    return x * alpha + beta
+    return fused(x, alpha, beta) if x.dtype == np.float32 else x * alpha + beta
 
 
 class BatchNorm(Op):
@@ -181,7 +178,7 @@ class GroupNorm(Op):
     as PyTorch's CPU kernel: each
     (sample, group)'s moments as layer norm's (``_moments.rowwise_moments``),
     ``rstd = 1 / sqrt(var + eps)`` with ``eps`` a double, then per channel
-    ``scale = rstd * weight``, ``shift = fma(-scale, mean, bias)``, ``y = fma(x, scale, shift)``
+    ``scale = rstd * weight``, ``shift = fused(-scale, mean, bias)``, ``y = fused(x, scale, shift)``
     (without weight and bias, ``y = (x - mean) * rstd``).
     """
 
@@ -203,12 +200,12 @@ class GroupNorm(Op):
                 scale = np.repeat(invstd, rep, axis=1).reshape(per_channel)
                 if weight is not None:
                     scale = scale * _chan(weight, x.ndim)
-                shift = fma(
+                shift = fused(
                     -scale,
                     np.repeat(mu, rep, axis=1).reshape(per_channel),
                     np.zeros((), x.dtype) if bias is None else _chan(bias, x.ndim),
                 )
-                y = fma(x, scale, shift)
+                y = fused(x, scale, shift)
         else:
             mu = xg.mean(axis=2, keepdims=True)
             xc = xg - mu
